@@ -1,0 +1,198 @@
+"""Audit trail (21 CFR 11.10(e), EU GMP Annex 11 §9): automatic, append-only, hash-chained.
+
+A flush listener writes one row per inserted, changed or voided audited record in the same
+transaction; database triggers refuse UPDATE and DELETE; `verify_chain` finds the first broken link.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy.orm import Session
+
+from bank.db import utcnow
+from bank.models import Audited, AuditEntry
+from bank.uow import NoActorError
+
+GENESIS = "0" * 64
+_PG_AUDIT_LOCK = 7_264_311  # serialises chain appends across PostgreSQL transactions
+_SKIP_FIELDS = {"version"}
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (Decimal,)):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    return str(value)
+
+
+def canonical(data) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def row_hash(prev_hash: str, row: dict) -> str:
+    payload = canonical(
+        [row["at"], row["actor_id"], row["actor_name"], row["action"], row["entity"], row["entity_id"],
+         row["changes"], row["reason"]]
+    )
+    return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
+
+
+def _entity_id(obj) -> str:
+    # After a flush the identity key of a new object is not yet assigned; read the primary key itself.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return "/".join(str(v) for v in key)
+
+
+def _changes(obj, inserted: bool) -> dict:
+    state = inspect(obj)
+    excluded = set(getattr(obj, "__audit_exclude__", ())) | _SKIP_FIELDS
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        hist = state.attrs[key].history
+        if inserted:
+            value = getattr(obj, key)
+            if value is None:
+                continue
+            changes[key] = [None, "[set]" if key in excluded else _plain(value)]
+        elif hist.has_changes():
+            if key in _SKIP_FIELDS:
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if key in excluded:
+                changes[key] = ["[hidden]", "[changed]"]
+            elif _plain(old) != _plain(new):
+                changes[key] = [_plain(old), _plain(new)]
+    return changes
+
+
+def append_entries(session: Session, rows: list[dict]) -> None:
+    """Append rows to the chain inside the current transaction (used by the listener and by
+    explicit events such as signatures and unblinding)."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    prev = conn.execute(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    prev = prev or GENESIS
+    stamped = []
+    for row in rows:
+        row = dict(row)
+        row["changes"] = canonical(row["changes"])
+        row["prev_hash"] = prev
+        at = row["at"]
+        row["at"] = at.isoformat()
+        row["row_hash"] = row_hash(prev, row)
+        row["at"] = at
+        prev = row["row_hash"]
+        stamped.append(row)
+    conn.execute(insert(AuditEntry), stamped)
+
+
+def event_row(session: Session, action: str, entity: str, entity_id: str, changes: dict,
+              reason: str | None = None) -> dict:
+    actor = session.info.get("actor")
+    if actor is None:
+        raise NoActorError(f"{action} on {entity} {entity_id} without an actor")
+    return {
+        "at": utcnow(),
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "changes": changes,
+        "reason": reason if reason is not None else session.info.get("reason"),
+    }
+
+
+def record_event(session: Session, action: str, entity: str, entity_id, changes: dict,
+                 reason: str | None = None) -> None:
+    """Log an event that is not a row change (a signature, an unblinding view)."""
+    append_entries(session, [event_row(session, action, entity, str(entity_id), changes, reason)])
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unattributed_writes(session: Session, _ctx, _instances) -> None:
+    touched = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, Audited)]
+    if not touched:
+        return
+    if session.info.get("actor") is None:
+        names = sorted({type(o).__name__ for o in touched})
+        raise NoActorError(f"write to {', '.join(names)} outside a unit of work: no actor to audit")
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            raise PermissionError(f"{type(obj).__name__} records are never deleted; void them with a reason")
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit_rows(session: Session, _ctx) -> None:
+    rows = []
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            rows.append(event_row(session, "insert", obj.__tablename__, _entity_id(obj), _changes(obj, True)))
+    for obj in session.dirty:
+        if not isinstance(obj, Audited) or not session.is_modified(obj, include_collections=False):
+            continue
+        changes = _changes(obj, False)
+        if not changes:
+            continue
+        action = "void" if "voided_at" in changes and changes["voided_at"][0] is None else "update"
+        rows.append(event_row(session, action, obj.__tablename__, _entity_id(obj), changes))
+    append_entries(session, rows)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_broken_id: int | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_id is None
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Recompute every row's hash in id order; report the first row whose content or link is wrong."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        ).scalars().all()
+        if not rows:
+            return ChainReport(checked, None, None)
+        for entry in rows:
+            if entry.prev_hash != prev:
+                return ChainReport(checked, entry.id, "link to the previous row does not match")
+            data = {
+                "at": entry.at.isoformat(), "actor_id": entry.actor_id, "actor_name": entry.actor_name,
+                "action": entry.action, "entity": entry.entity, "entity_id": entry.entity_id,
+                "changes": entry.changes, "reason": entry.reason,
+            }
+            if row_hash(prev, data) != entry.row_hash:
+                return ChainReport(checked, entry.id, "content differs from what was recorded")
+            prev = entry.row_hash
+            checked += 1
+            last_id = entry.id
+        session.expunge_all()

@@ -1,0 +1,53 @@
+"""Configuration from the environment, with safe defaults for the embedded (SQLite) setup."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+FIN_PATTERN = re.compile(r"^[A-NP-Z1-9][A-NP-Z0-9]{2}[0-9]{2}$")
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance: Path, overrides: dict | None = None) -> dict:
+    """Build the Flask config dict; `overrides` (tests) win over the environment."""
+    instance.mkdir(parents=True, exist_ok=True)
+    env = os.environ
+    config = {
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'bank.sqlite3'}",
+        "SECRET_KEY": None,
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "15")),
+        "MAX_FAILED_LOGINS": int(env.get("MAX_FAILED_LOGINS", "5")),
+        "FACILITY_FIN": env.get("FACILITY_FIN", "G1234"),
+        "FACILITY_NAME": env.get("FACILITY_NAME", "Cell Therapy Unit"),
+        "FACILITY_TIMEZONE": env.get("FACILITY_TIMEZONE", "Europe/Paris"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PAGE_SIZE": 25,
+    }
+    config.update(overrides or {})
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _secret_key(instance)
+    if not FIN_PATTERN.match(config["FACILITY_FIN"]):
+        raise ValueError(
+            f"FACILITY_FIN {config['FACILITY_FIN']!r} is not an ISBT 128 facility identification number "
+            "(5 characters: [A-NP-Z1-9][A-NP-Z0-9]{2}[0-9]{2})"
+        )
+    if config["SESSION_IDLE_MINUTES"] < 1:
+        raise ValueError("SESSION_IDLE_MINUTES must be at least 1")
+    return config

@@ -1,0 +1,123 @@
+"""Core records: users, the append-only audit trail, status history, e-signatures, identifier counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bank.db import Base, Versioned, utcnow
+from bank.permissions import ROLES
+
+
+class Audited:
+    """Marker: every insert, change or void of this record writes an audit row (bank.audit)."""
+
+    __audit_exclude__: tuple[str, ...] = ()
+
+
+class User(Audited, Versioned, Base):
+    __tablename__ = "users"
+    __audit_exclude__ = ("password_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    roles: Mapped[str] = mapped_column(String(120), default="")
+    unblinded: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+    @role_list.setter
+    def role_list(self, roles: list[str]) -> None:
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown role(s): {', '.join(sorted(unknown))}")
+        self.roles = ",".join(sorted(set(roles)))
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class AuditEntry(Base):
+    """One row per inserted, changed or voided audited record. Append-only: triggers refuse UPDATE and
+    DELETE; each row carries the hash of the previous one (21 CFR 11.10(e), EU GMP Annex 11 §9)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        CheckConstraint("action IN ('insert', 'update', 'void', 'status', 'sign', 'view')", name="action"),
+        Index("ix_audit_entries_entity", "entity", "entity_id"),
+        Index("ix_audit_entries_actor_at", "actor_id", "at"),
+        Index("ix_audit_entries_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(160))
+    action: Mapped[str] = mapped_column(String(10))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    changes: Mapped[str] = mapped_column(Text)  # canonical JSON {field: [old, new]}
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class StatusChange(Base):
+    """Append-only history of every workflow transition."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (Index("ix_status_changes_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(40))
+    to_status: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(160))
+    reason: Mapped[str | None] = mapped_column(Text)
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"))
+
+
+class Signature(Base):
+    """An electronic signature bound to the digest of exactly what was signed (21 CFR 11.50, 11.70)."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (Index("ix_signatures_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    printed_name: Mapped[str] = mapped_column(String(160))
+    meaning: Mapped[str] = mapped_column(String(120))
+    signed_at: Mapped[datetime]
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    content_digest: Mapped[str] = mapped_column(String(64))
+    binding_digest: Mapped[str] = mapped_column(String(64))  # over signer, meaning, time, record, content
+
+
+class IdentifierCounter(Base):
+    """Monotonic counters (DIN sequence per year, donor codes): a number once issued is never reused."""
+
+    __tablename__ = "identifier_counters"
+    __table_args__ = (UniqueConstraint("name", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(40))
+    value: Mapped[int] = mapped_column(Integer, default=0)

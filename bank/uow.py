@@ -1,0 +1,54 @@
+"""Unit of work: who acts and why, one commit at the end, rollback on any error.
+
+Services never commit; the web, the CLI and the tests wrap their calls in `unit_of_work`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or the named system process) a write is attributed to in the audit trail."""
+
+    id: int | None
+    name: str
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+SYSTEM = Actor(None, "system")
+
+
+class NoActorError(RuntimeError):
+    """A write to an audited record was attempted outside a unit of work (no actor to attribute it to)."""
+
+
+@contextmanager
+def unit_of_work(session: Session, actor: Actor, reason: str | None = None) -> Iterator[Session]:
+    if session.info.get("actor") is not None:
+        raise RuntimeError("unit_of_work is not re-entrant: one unit of work per transaction")
+    if not isinstance(actor, Actor):
+        raise NoActorError("a unit of work needs an Actor")
+    session.info["actor"] = actor
+    session.info["reason"] = (reason or "").strip() or None
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop("actor", None)
+        session.info.pop("reason", None)
+
+
+def current_actor(session: Session) -> Actor | None:
+    return session.info.get("actor")

@@ -1,0 +1,502 @@
+"""Dose rules: allocation checks, first-expiry-first-out choice, schedule windows, checklist, blinding.
+
+Pure decisions on plain values (DOMAIN.md §5): endotoxin per patient (USP <85>, Ph. Eur. 2.6.14), autologous
+use only by the donor-patient and allogeneic use only from an eligible donor (21 CFR 1271.50/.60/.90).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+from doses.protocols import (
+    ACTIVE_TOKEN,
+    PLACEBO_TOKEN,
+    DoseBasis,
+    DoseRule,
+    Measure,
+    Origin,
+    Protocol,
+    ScheduleAnchor,
+)
+
+Arm = Literal["active", "placebo"]
+Number = Decimal | int | str
+# Plausibility bounds of input, not clinical limits: a value outside is a typing error.
+WEIGHT_MAX_KG = Decimal(400)
+EDSS_MAX = Decimal(10)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a rule refuses: stable rule id, a sentence for people, the facts behind it.
+    `reveals_treatment` marks a problem whose presence or evidence could unblind a masked user
+    (blinded protocols only): show it to unblinded roles, a neutral notice to others."""
+
+    rule_id: str
+    message: str
+    evidence: str
+    reveals_treatment: bool = False
+
+
+@dataclass(frozen=True)
+class DoseTarget:
+    """Accepted total viable cells for one administration, bounds inclusive."""
+
+    min_cells: Decimal
+    max_cells: Decimal
+
+
+@dataclass(frozen=True)
+class ContainerFacts:
+    """What the lot and donor records say about one container. `expires_at` is timezone-aware and is the
+    last moment of use (ISBT 128 writes 23:59 when only a date is known)."""
+
+    container_id: str
+    product_key: str
+    lot_released: bool
+    expires_at: datetime
+    total_cells: Decimal
+    volume_ml: Decimal
+    endotoxin_eu_per_ml: Decimal | None  # None: no result on the lot
+    donor_id: str | None = None  # None for placebo media
+    autologous: bool = False  # ISBT collection type '1'
+    donor_eligible: bool = False  # signed eligible determination (1271.50)
+    donor_look_back: bool = False  # a later positive result opened a look-back on the donor
+    allocated_to: str | None = None  # subject id already holding this container
+    on_hold: bool = False
+
+
+@dataclass(frozen=True)
+class AllocationRequest:
+    """One dose to allocate. `planned_at` is timezone-aware in the site's zone (its date is the
+    administration date for schedule and weight age). `administered` maps dose number → actual date of
+    this subject's doses already given. `sequence` is the subject's randomised sequence code; it may be
+    None when the protocol has a single sequence."""
+
+    protocol: Protocol
+    subject_id: str
+    dose_number: int
+    planned_at: datetime
+    weight_kg: Decimal
+    weight_measured_on: date
+    sequence: str | None = None
+    patient_donor_id: str | None = None  # the subject's own donor record (autologous protocols)
+    administered: Mapping[int, date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduledDose:
+    """Due date of one dose and its window (inclusive); administered_on when already given."""
+
+    number: int
+    due: date
+    window_start: date
+    window_end: date
+    optional: bool = False
+    administered_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Proposed containers (FEFO order) and every problem blocking allocation; allocate only when
+    `containers` is non-empty and `problems` is empty. `rejected` says why each candidate was left out."""
+
+    containers: tuple[ContainerFacts, ...]
+    problems: tuple[Problem, ...]
+    rejected: Mapping[str, tuple[Problem, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """A computed enrolment item: met is None when the data needed are missing or invalid."""
+
+    id: str
+    text: str
+    met: bool | None
+    evidence: str
+
+
+def _dec(value: Number | float) -> Decimal:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    # str() first so that 70.1 (float) becomes Decimal('70.1'), not its binary expansion.
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def endotoxin_limit_eu(k_eu_per_kg_h: Number, weight_kg: Number, infusion_hours: Number) -> Decimal:
+    """Per-patient endotoxin limit in EU: K × weight × hours, where an administration shorter than one
+    hour (bolus, intrathecal) counts as one hour because K is a dose per hour (USP <85>).
+    70 kg, K 0.2 (IT), 1 h → 14 EU; K 5 (IV) → 350 EU. Raises ValueError on K < 0, weight or hours ≤ 0."""
+    k, w, h = _dec(k_eu_per_kg_h), _dec(weight_kg), _dec(infusion_hours)
+    if k < 0 or w <= 0 or h <= 0:
+        raise ValueError("K >= 0, weight > 0 and infusion hours > 0 are required")
+    return k * w * max(h, Decimal(1))
+
+
+def dose_endotoxin_eu(eu_per_ml: Number, volume_ml: Number) -> Decimal:
+    """Endotoxin carried by one container: EU/mL × mL. Raises ValueError on negative input."""
+    c, v = _dec(eu_per_ml), _dec(volume_ml)
+    if c < 0 or v < 0:
+        raise ValueError("endotoxin and volume are >= 0")
+    return c * v
+
+
+def target_dose(rule: DoseRule, weight_kg: Number) -> DoseTarget:
+    """Dose range in cells for this weight: per-kg bounds × weight, or the fixed bounds."""
+    if errors := validate_weight(weight_kg):
+        raise ValueError(errors["weight_kg"])
+    if rule.basis is DoseBasis.PER_KG:
+        w = _dec(weight_kg)
+        return DoseTarget(rule.min_cells * w, rule.max_cells * w)
+    return DoseTarget(rule.min_cells, rule.max_cells)
+
+
+def arm_for_dose(sequence: str, dose_number: int) -> Arm:
+    """Treatment of one dose in a sequence code ("MSC-PLACEBO", 2 → 'placebo'); ValueError if unknown."""
+    tokens = sequence.split("-")
+    if not 1 <= dose_number <= len(tokens):
+        raise ValueError(f"sequence {sequence!r} has no dose {dose_number}")
+    token = tokens[dose_number - 1]
+    if token not in (ACTIVE_TOKEN, PLACEBO_TOKEN):
+        raise ValueError(f"unknown treatment {token!r} in sequence {sequence!r}")
+    return "active" if token == ACTIVE_TOKEN else "placebo"
+
+
+def blinded_treatment_label(protocol: Protocol, arm_or_sequence: str, dose_number: int,
+                            unblinded: bool) -> str:
+    """What a user may read about the treatment of a dose: in a blinded protocol a masked user gets the
+    same neutral text whatever the arm; unblinded users (and everyone in open trials) get MSC or Placebo.
+    `arm_or_sequence` is 'active', 'placebo' or a sequence code. Invalid input raises ValueError
+    the same way for every arm, so an error cannot unblind either."""
+    arm = arm_or_sequence
+    if arm not in ("active", "placebo"):
+        arm = arm_for_dose(arm_or_sequence, dose_number)
+    if protocol.blinded and not unblinded:
+        return f"{protocol.code} investigational product (blinded)"
+    return "MSC" if arm == "active" else "Placebo"
+
+
+def _subject_arm(request: AllocationRequest) -> tuple[Arm | None, list[Problem]]:
+    p = request.protocol
+    seq = request.sequence
+    if seq is None and len(p.sequences) == 1:
+        seq = p.sequences[0]
+    if seq not in p.sequences:
+        return None, [Problem("subject.sequence", "The subject has no valid treatment sequence.",
+                              f"subject={request.subject_id}; sequence={seq}", p.blinded)]
+    if not 1 <= request.dose_number <= p.number_of_doses:
+        return None, []  # reported as dose.beyond_protocol
+    return arm_for_dose(seq, request.dose_number), []
+
+
+def check_request(request: AllocationRequest) -> list[Problem]:
+    """Problems of the request itself (not of any container): weight invalid or too old, dose number
+    beyond the protocol or already given, an earlier dose not given, planned date outside its window."""
+    p, n = request.protocol, request.dose_number
+    planned = request.planned_at.date()
+    out: list[Problem] = []
+    if errors := validate_weight(request.weight_kg):
+        out.append(Problem("weight.invalid", errors["weight_kg"], f"weight_kg={request.weight_kg}"))
+    age = (planned - request.weight_measured_on).days
+    if age > p.weight_max_age_days:
+        out.append(Problem("weight.stale", f"Weight is {age} days old (limit {p.weight_max_age_days}).",
+                           f"measured_on={request.weight_measured_on}; planned={planned}"))
+    if errors := validate_dose_number(p, n):
+        out.append(Problem("dose.beyond_protocol", errors["dose_number"],
+                           f"dose={n}; doses={p.number_of_doses}"))
+        return out
+    given = request.administered
+    if n in given:
+        out.append(Problem("dose.already_administered", f"Dose {n} was already administered.",
+                           f"administered_on={given[n]}"))
+    missing = [s.number for s in p.schedule[: n - 1] if not s.optional and s.number not in given]
+    if missing:
+        out.append(Problem("schedule.previous_missing", f"Earlier doses not administered: {missing}.",
+                           f"dose={n}; administered={sorted(given)}"))
+    elif n > 1 and 1 in given:
+        s = schedule(p, given[1], given)[n - 1]
+        if not s.window_start <= planned <= s.window_end:
+            out.append(Problem("schedule.outside_window", f"Dose {n} planned on {planned}, outside its "
+                               f"window {s.window_start} to {s.window_end}.",
+                               f"due={s.due}; planned={planned}"))
+    return out
+
+
+def _container_problems(request: AllocationRequest, c: ContainerFacts, arm: Arm | None) -> list[Problem]:
+    p = request.protocol
+    cid = f"container={c.container_id}"
+    out: list[Problem] = []
+    if not c.lot_released:
+        out.append(Problem("lot.not_released", "The container's lot is not released.", cid))
+    if request.planned_at > c.expires_at:
+        out.append(Problem("container.expired", "The container expires before the planned administration.",
+                           f"{cid}; expires_at={c.expires_at.isoformat()}; "
+                           f"planned_at={request.planned_at.isoformat()}"))
+    if c.allocated_to is not None:
+        out.append(Problem("container.allocated", "The container is already allocated.",
+                           f"{cid}; allocated_to={c.allocated_to}"))
+    if c.on_hold:
+        out.append(Problem("container.on_hold", "The container is on hold.", cid))
+    if arm is not None:
+        expected = p.product_key if arm == "active" else p.placebo_product_key
+        if c.product_key != expected:
+            out.append(Problem("product.mismatch", "The container's product is not the one this dose needs.",
+                               f"{cid}; product={c.product_key}; expected={expected}", p.blinded))
+    if c.product_key != p.placebo_product_key:  # a cell product: its donor matters
+        if c.autologous or p.origin is Origin.AUTOLOGOUS:
+            if request.patient_donor_id is None or c.donor_id != request.patient_donor_id:
+                out.append(Problem("donor.not_patient", "Autologous cells go only to their donor-patient.",
+                                   f"{cid}; donor={c.donor_id}; patient_donor={request.patient_donor_id}",
+                                   p.blinded))
+        else:
+            if not c.donor_eligible:
+                out.append(Problem("donor.not_eligible", "The donor has no signed eligible determination.",
+                                   f"{cid}; donor={c.donor_id}", p.blinded))
+            if c.donor_look_back:
+                out.append(Problem("donor.look_back", "The donor is under look-back.",
+                                   f"{cid}; donor={c.donor_id}", p.blinded))
+    if c.endotoxin_eu_per_ml is None:
+        out.append(Problem("endotoxin.no_result", "No endotoxin result for the container's lot.", cid))
+    return out
+
+
+def check_container(request: AllocationRequest, container: ContainerFacts) -> list[Problem]:
+    """Problems of one container for this request, regardless of the other containers of the dose."""
+    return _container_problems(request, container, _subject_arm(request)[0])
+
+
+def _set_problems(request: AllocationRequest, containers: Sequence[ContainerFacts],
+                  arm: Arm | None) -> list[Problem]:
+    p = request.protocol
+    if validate_weight(request.weight_kg):
+        return []  # already reported as weight.invalid; no limit can be computed
+    out: list[Problem] = []
+    if arm == "active":
+        t = target_dose(p.dose_rule, request.weight_kg)
+        total = sum((_dec(c.total_cells) for c in containers), Decimal(0))
+        ev = f"cells={total:f}; min={t.min_cells:f}; max={t.max_cells:f}; weight_kg={request.weight_kg}"
+        if total < t.min_cells:
+            out.append(Problem("dose.below_min", "Total cells are below the protocol dose.", ev, p.blinded))
+        elif total > t.max_cells:
+            out.append(Problem("dose.above_max", "Total cells are above the protocol dose.", ev, p.blinded))
+    limit = endotoxin_limit_eu(p.endotoxin_k_eu_per_kg_h, request.weight_kg, p.infusion_hours)
+    eu = sum((dose_endotoxin_eu(c.endotoxin_eu_per_ml, c.volume_ml) for c in containers
+              if c.endotoxin_eu_per_ml is not None), Decimal(0))
+    if eu > limit:
+        out.append(Problem("endotoxin.over_limit", f"Endotoxin {eu:f} EU exceeds the limit {limit:f} EU.",
+                           f"eu={eu:f}; limit={limit:f}; route={p.route.value}; "
+                           f"weight_kg={request.weight_kg}"))
+    return out
+
+
+def check_dose_set(request: AllocationRequest, containers: Sequence[ContainerFacts]) -> list[Problem]:
+    """Every reason the containers may not be allocated together to this dose: request problems, each
+    container's problems, and the dose as a whole (cells summed against the range, endotoxin summed
+    against the patient limit). An empty list means allocation is allowed."""
+    out = check_request(request)
+    arm, seq_problems = _subject_arm(request)
+    out += seq_problems
+    if not containers:
+        return [*out, Problem("selection.empty", "No container chosen.", f"subject={request.subject_id}")]
+    ids = [c.container_id for c in containers]
+    if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+        out.append(Problem("selection.duplicate", "A container is chosen twice.", f"containers={dupes}"))
+    for c in containers:
+        out += _container_problems(request, c, arm)
+    return out + _set_problems(request, containers, arm)
+
+
+def check_allocation(request: AllocationRequest, container: ContainerFacts) -> list[Problem]:
+    """check_dose_set for a dose made of one container."""
+    return check_dose_set(request, [container])
+
+
+def _fewest_fefo(items: Sequence[ContainerFacts], lo: Decimal, hi: Decimal, eu_limit: Decimal,
+                 max_k: int, budget: int) -> list[ContainerFacts] | None | Literal["budget"]:
+    """First k-subset (k ascending, lexicographic in FEFO order) within [lo, hi] cells and eu_limit."""
+    cells = [_dec(c.total_cells) for c in items]
+    eus = [dose_endotoxin_eu(c.endotoxin_eu_per_ml or 0, c.volume_ml) for c in items]
+    # best[i] = largest single container from i on: bounds what the remaining picks can still add.
+    best = [Decimal(0)] * (len(items) + 1)
+    for i in range(len(items) - 1, -1, -1):
+        best[i] = max(cells[i], best[i + 1])
+    steps = [budget]
+
+    def dfs(start: int, k: int, chosen: list[int], total: Decimal, eu: Decimal) -> list[int] | None:
+        if len(chosen) == k:
+            return chosen if lo <= total <= hi else None
+        left = k - len(chosen)
+        for i in range(start, len(items) - left + 1):
+            steps[0] -= 1
+            if steps[0] < 0:
+                return None
+            t, e = total + cells[i], eu + eus[i]
+            # Skip, not stop: later containers may be smaller. Prune when the max is passed or the min
+            # is out of reach even with the largest remaining containers.
+            if t > hi or e > eu_limit or t + (left - 1) * best[i + 1] < lo:
+                continue
+            if found := dfs(i + 1, k, [*chosen, i], t, e):
+                return found
+        return None
+
+    for k in range(1, min(max_k, len(items)) + 1):
+        if found := dfs(0, k, [], Decimal(0), Decimal(0)):
+            return [items[i] for i in found]
+        if steps[0] < 0:
+            return "budget"
+    return None
+
+
+def choose_containers(request: AllocationRequest, candidates: Iterable[ContainerFacts], *,
+                      max_containers: int = 6, search_budget: int = 200_000) -> Selection:
+    """Propose containers for a dose, first-expiry-first-out among eligible candidates.
+
+    Algorithm: drop candidates with any container problem (kept in `rejected`); sort the rest by
+    (expires_at, container_id); for k = 1, 2, … up to `max_containers`, search k-subsets in
+    lexicographic order of that FEFO list and return the first whose total cells lie within the dose
+    range and whose summed endotoxin is within the patient limit. So the fewest containers win, and
+    among equally few the one using the earliest-expiring container first (then the next…). A placebo
+    dose takes the single earliest-expiring eligible placebo container. A search that exceeds
+    `search_budget` steps stops with 'selection.search_limit' rather than hang a request."""
+    p = request.protocol
+    problems = check_request(request)
+    arm, seq_problems = _subject_arm(request)
+    problems += seq_problems
+    if arm is None or validate_weight(request.weight_kg):
+        return Selection((), tuple(problems))
+    rejected: dict[str, tuple[Problem, ...]] = {}
+    eligible: list[ContainerFacts] = []
+    for c in candidates:
+        if own := _container_problems(request, c, arm):
+            rejected[c.container_id] = tuple(own)
+        else:
+            eligible.append(c)
+    eligible.sort(key=lambda c: (c.expires_at, c.container_id))
+    eu_limit = endotoxin_limit_eu(p.endotoxin_k_eu_per_kg_h, request.weight_kg, p.infusion_hours)
+    if arm == "active":
+        t = target_dose(p.dose_rule, request.weight_kg)
+        lo, hi, max_k = t.min_cells, t.max_cells, max_containers
+    else:
+        lo, hi, max_k = Decimal(0), Decimal("Infinity"), 1
+    chosen = _fewest_fefo(eligible, lo, hi, eu_limit, max_k, search_budget)
+    if chosen == "budget":
+        problems.append(Problem("selection.search_limit", "Too many combinations to search; choose by hand.",
+                                f"eligible={len(eligible)}; budget={search_budget}"))
+        return Selection((), tuple(problems), rejected)
+    if chosen is None:
+        problems.append(Problem("selection.none_fit", "No eligible containers meet the dose and limits.",
+                                f"eligible={len(eligible)}; min={lo:f}; max={hi}; eu_limit={eu_limit:f}; "
+                                f"max_containers={max_k}", p.blinded))
+        return Selection((), tuple(problems), rejected)
+    return Selection(tuple(chosen), tuple(problems + _set_problems(request, chosen, arm)), rejected)
+
+
+def schedule(protocol: Protocol, first_dose_date: date,
+             administered: Mapping[int, date]) -> list[ScheduledDose]:
+    """Due date and window of every dose. Dose 1 is due on `first_dose_date`. Later doses are anchored on
+    the ACTUAL date of dose 1 when given (so a late first dose moves the whole schedule, and later
+    deviations do not accumulate); with ScheduleAnchor.PREVIOUS_DOSE the interval is counted from the
+    actual (else due) date of the previous dose instead."""
+    anchor = administered.get(1, first_dose_date)
+    out: list[ScheduledDose] = []
+    for i, step in enumerate(protocol.schedule):
+        if i == 0:
+            due = first_dose_date
+        elif protocol.schedule_anchor is ScheduleAnchor.PREVIOUS_DOSE:
+            prev = out[-1]
+            base = administered.get(prev.number, prev.due)
+            due = base + timedelta(days=step.offset_days - protocol.schedule[i - 1].offset_days)
+        else:
+            due = anchor + timedelta(days=step.offset_days)
+        w = timedelta(days=step.window_days)
+        out.append(ScheduledDose(step.number, due, due - w, due + w, step.optional,
+                                 administered.get(step.number)))
+    return out
+
+
+def age_years(dob: date, on: date) -> int:
+    """Completed years from dob to `on` (a 29 February birthday is reached on 1 March in common years)."""
+    if on < dob:
+        raise ValueError("date is before the date of birth")
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def _measure(m: Measure, dob: date | None, on: date, edss: Number | None,
+             diagnosis: date | None) -> tuple[Decimal | None, str]:
+    if m is Measure.EDSS:
+        if edss is None:
+            return None, "EDSS not recorded"
+        if errors := validate_edss(edss):
+            return None, errors["edss"]
+        return _dec(edss), "EDSS"
+    start, what = (dob, "date of birth") if m is Measure.AGE_YEARS else (diagnosis, "diagnosis date")
+    if start is None:
+        return None, f"{what} not recorded"
+    if start > on:
+        return None, f"{what} is after the evaluation date"
+    label = "age (years)" if m is Measure.AGE_YEARS else "disease duration since diagnosis (completed years)"
+    return Decimal(age_years(start, on)), label
+
+
+def checklist_computed(protocol: Protocol, dob: date | None, evaluation_date: date, edss: Number | None,
+                       diagnosis_date: date | None) -> list[ChecklistItem]:
+    """The protocol's computed checklist items evaluated on `evaluation_date`. Ages and disease
+    duration are completed years, so "18 to 50" holds from the 18th birthday to the day before the 51st,
+    and duration "2 to 10 years (included)" likewise. Bounds inclusive; attested items are not returned."""
+    items: list[ChecklistItem] = []
+    for c in protocol.checklist:
+        if c.measure is None:
+            continue
+        value, label = _measure(c.measure, dob, evaluation_date, edss, diagnosis_date)
+        if value is None:
+            items.append(ChecklistItem(c.id, c.text, None, label))
+            continue
+        met = (c.minimum is None or value >= c.minimum) and (c.maximum is None or value <= c.maximum)
+        bounds = f"{'' if c.minimum is None else c.minimum}–{'' if c.maximum is None else c.maximum}"
+        evidence = f"{label} {value} on {evaluation_date}; accepted {bounds}"
+        items.append(ChecklistItem(c.id, c.text, met, evidence))
+    return items
+
+
+# Validators of impossible input for forms and services: field -> message, empty dict when valid.
+
+
+def validate_weight(weight_kg: Number | float | None) -> dict[str, str]:
+    """Refuses non-numbers, weight <= 0 kg and > 400 kg."""
+    try:
+        w = _dec(weight_kg)  # type: ignore[arg-type]
+    except (InvalidOperation, TypeError, ValueError):
+        return {"weight_kg": "Weight must be a number of kilograms."}
+    if not w.is_finite() or w <= 0:
+        return {"weight_kg": "Weight must be greater than 0 kg."}
+    if w > WEIGHT_MAX_KG:
+        return {"weight_kg": f"Weight above {WEIGHT_MAX_KG} kg is not plausible."}
+    return {}
+
+
+def validate_date_of_birth(dob: date, today: date) -> dict[str, str]:
+    """Refuses a date of birth after today."""
+    return {"date_of_birth": "Date of birth is in the future."} if dob > today else {}
+
+
+def validate_dose_number(protocol: Protocol, dose_number: int) -> dict[str, str]:
+    """Refuses a dose number outside 1..protocol.number_of_doses (and non-integers)."""
+    n = protocol.number_of_doses
+    if isinstance(dose_number, bool) or not isinstance(dose_number, int) or not 1 <= dose_number <= n:
+        return {"dose_number": f"Dose number must be 1 to {n} for {protocol.code}."}
+    return {}
+
+
+def validate_edss(edss: Number | float | None) -> dict[str, str]:
+    """Refuses an EDSS outside 0–10 or not a multiple of 0.5."""
+    try:
+        e = _dec(edss)  # type: ignore[arg-type]
+    except (InvalidOperation, TypeError, ValueError):
+        return {"edss": "EDSS must be a number."}
+    if not e.is_finite() or not Decimal(0) <= e <= EDSS_MAX or (e * 2) % 1 != 0:
+        return {"edss": "EDSS must be 0 to 10 in steps of 0.5."}
+    return {}

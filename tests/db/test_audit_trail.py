@@ -1,0 +1,122 @@
+"""Audit trail (DOMAIN.md §6; 21 CFR 11.10(e)): automatic, attributed, append-only, tamper-evident."""
+
+import json
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+
+from bank.audit import verify_chain
+from bank.db import make_engine, make_session_factory
+from bank.models import AuditEntry, User
+from bank.uow import Actor, NoActorError, unit_of_work
+from bank.users import create_user
+from tests.conftest import PASSWORD, unique
+
+
+def _entries(session, entity, entity_id):
+    return session.scalars(select(AuditEntry).where(AuditEntry.entity == entity,
+                                                    AuditEntry.entity_id == str(entity_id))
+                           .order_by(AuditEntry.id)).all()
+
+
+def test_insert_and_change_write_audit_rows_with_actor_old_new_and_reason(session, make_user):
+    admin = make_user("admin")
+    actor = Actor(admin.id, "Test Admin (admin)")
+    with unit_of_work(session, actor, "hire"):
+        user = create_user(session, unique("t"), "Tech One", ["technician"], PASSWORD)
+    with unit_of_work(session, actor, "name corrected"):
+        user.full_name = "Tech Uno"
+    rows = _entries(session, "users", user.id)
+    assert [r.action for r in rows] == ["insert", "update"]
+    assert rows[0].actor_id == admin.id and rows[0].reason == "hire"
+    inserted = json.loads(rows[0].changes)
+    assert inserted["full_name"] == [None, "Tech One"]
+    assert inserted["password_hash"] == [None, "[set]"], "secrets are never copied into the audit trail"
+    assert json.loads(rows[1].changes) == {"full_name": ["Tech One", "Tech Uno"]}
+    assert rows[1].reason == "name corrected"
+    assert rows[1].at.tzinfo is not None
+
+
+def test_write_without_actor_is_refused_and_nothing_is_written(session):
+    before = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
+    session.add(User(username=unique("x"), full_name="Nobody", roles="technician", password_hash="x"))
+    with pytest.raises(NoActorError):
+        session.flush()
+    session.rollback()
+    assert session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1)) == before
+
+
+def test_audited_records_are_never_deleted(session, make_user):
+    user = make_user("technician")
+    with pytest.raises(PermissionError, match="never deleted"):
+        with unit_of_work(session, Actor(None, "test")):
+            session.delete(session.get(User, user.id))
+    assert session.get(User, user.id) is not None
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_entries SET reason = 'edited'",
+    "DELETE FROM audit_entries",
+])
+def test_direct_update_or_delete_on_audit_table_fails(engine, make_user, statement):
+    make_user("qa")  # at least one row exists
+    with engine.connect() as conn:
+        with pytest.raises(DatabaseError, match="append-only"):
+            conn.execute(text(statement))
+        conn.rollback()
+
+
+def _tamper(conn, row_id: int):
+    """Edit one audit row by other means (trigger switched off, as a database superuser could)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+        conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i"), {"i": row_id})
+        conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
+    else:
+        conn.execute(text("DROP TRIGGER audit_entries_no_update"))
+        conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i"), {"i": row_id})
+
+
+def test_verify_reports_first_broken_link_after_tampering(fresh_database):
+    url = fresh_database()
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    try:
+        for i in range(4):
+            with unit_of_work(session, Actor(None, "test"), f"step {i}"):
+                create_user(session, unique("v"), f"User {i}", ["clinical"], PASSWORD)
+        report = verify_chain(session)
+        assert report.ok and report.checked == 4
+        ids = session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
+        session.rollback()
+        with engine.begin() as conn:
+            _tamper(conn, ids[2])
+        session.expire_all()
+        report = verify_chain(session)
+        assert not report.ok
+        assert report.first_broken_id == ids[2]
+        assert report.checked == 2
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def test_audit_verify_cli_exit_code(fresh_database):
+    from bank.app import create_app
+
+    url = fresh_database()
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["init"])
+    assert "One-time password" in result.output
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "intact" in result.output
+    engine = app.extensions["bank.engine"]
+    with engine.begin() as conn:
+        first = conn.execute(text("SELECT min(id) FROM audit_entries")).scalar()
+        _tamper(conn, first)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"BROKEN at row {first}" in result.output
+    engine.dispose()

@@ -1,0 +1,184 @@
+"""Sign-in, lockout, forced password change, CSRF and user administration (issue 2 checks)."""
+
+import re
+
+from sqlalchemy import select
+
+from bank.models import AuditEntry, User
+from tests.conftest import PASSWORD, WebClient
+
+
+def test_anonymous_request_is_sent_to_login(web):
+    for path in ("/", "/admin/users", "/audit/", "/account/password"):
+        resp = web.get(path)
+        assert resp.status_code == 302, path
+        assert "/login" in resp.headers["Location"]
+
+
+def test_login_page_is_served(web):
+    resp = web.get("/login")
+    assert resp.status_code == 200 and b"Sign in" in resp.data and b"csrf_token" in resp.data
+
+
+def test_post_without_csrf_token_is_refused(web, make_user):
+    user = make_user("technician")
+    resp = web.post("/login", {"username": user.username, "password": PASSWORD}, csrf=False)
+    assert resp.status_code == 400
+    assert b"security token" in resp.data
+    assert b"Traceback" not in resp.data
+
+
+def test_five_failed_logins_lock_the_account_even_for_the_right_password(app, make_user, session):
+    user = make_user("clinical")
+    web = WebClient(app.test_client())
+    web.get("/login")
+    for attempt in range(5):
+        resp = web.post("/login", {"username": user.username, "password": f"wrong-{attempt}-xx"})
+        assert resp.status_code == 401
+    assert b"now locked" in resp.data
+    resp = web.post("/login", {"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 401 and b"locked" in resp.data
+    session.expire_all()
+    assert session.get(User, user.id).locked_at is not None
+
+
+def test_admin_unlocks_a_locked_account(app, make_user, login_as, session):
+    user = make_user("clinical")
+    web = WebClient(app.test_client())
+    web.get("/login")
+    for attempt in range(5):
+        web.post("/login", {"username": user.username, "password": f"wrong-{attempt}-xx"})
+    admin = login_as("admin")
+    admin.get(f"/admin/users/{user.id}")
+    resp = admin.post(f"/admin/users/{user.id}/unlock")
+    assert resp.status_code == 302
+    assert web.post("/login", {"username": user.username, "password": PASSWORD}).status_code == 302
+
+
+def _first_start(app, fresh_database, monkeypatch):
+    from bank.app import create_app
+
+    url = fresh_database()
+    monkeypatch.delenv("BANK_ADMIN_PASSWORD", raising=False)
+    application = create_app({"DATABASE_URL": url, "SECRET_KEY": "s"})
+    out = application.test_cli_runner().invoke(args=["init"]).output
+    password = re.search(r"One-time password: (\S+)", out).group(1)
+    again = application.test_cli_runner().invoke(args=["init"]).output
+    assert "One-time password" not in again, "the password is printed once only"
+    return application, password
+
+
+def test_first_admin_must_change_password_then_creates_a_technician(app, fresh_database, monkeypatch):
+    application, password = _first_start(app, fresh_database, monkeypatch)
+    web = WebClient(application.test_client())
+    web.get("/login")
+    resp = web.post("/login", {"username": "admin", "password": password})
+    assert resp.headers["Location"].endswith("/account/password")
+    # Every other page sends the admin back to the password change until it is done.
+    assert web.get("/admin/users").headers["Location"].endswith("/account/password")
+    web.get("/account/password")
+    resp = web.post("/account/password", {"current_password": password, "new_password": "short",
+                                          "confirm": "short"})
+    assert resp.status_code == 200 and b"at least 10 characters" in resp.data
+    resp = web.post("/account/password", {"current_password": password, "new_password": "Lab-Keeper-2026!",
+                                          "confirm": "Lab-Keeper-2026!"})
+    assert resp.status_code == 302
+    web.get("/admin/users/new")
+    resp = web.post("/admin/users/new", {"username": "tech.jane", "full_name": "Jane Tech",
+                                         "roles": ["technician"]})
+    assert resp.status_code == 200
+    one_time = re.search(rb'data-testid="one-time-password">([^<]+)<', resp.data).group(1).decode()
+    tech = WebClient(application.test_client())
+    tech.login("tech.jane", one_time)
+    assert tech.get("/").headers["Location"].endswith("/account/password")
+    application.extensions["bank.engine"].dispose()
+
+
+def test_bootstrap_password_can_come_from_the_environment(fresh_database, monkeypatch):
+    from bank.app import create_app
+
+    monkeypatch.setenv("BANK_ADMIN_PASSWORD", "From-env-password-1")
+    application = create_app({"DATABASE_URL": fresh_database(), "SECRET_KEY": "s"})
+    out = application.test_cli_runner().invoke(args=["init"]).output
+    assert "From-env-password-1" not in out
+    web = WebClient(application.test_client())
+    web.get("/login")
+    assert web.post("/login", {"username": "admin", "password": "From-env-password-1"}).status_code == 302
+    application.extensions["bank.engine"].dispose()
+
+
+def test_bad_input_on_new_user_form_comes_back_with_field_messages_and_changes_nothing(login_as, session):
+    admin = login_as("admin")
+    admin.get("/admin/users/new")
+    before = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
+    cases = [
+        {"username": "", "full_name": "", "roles": []},
+        {"username": "Bad Name!", "full_name": "X", "roles": ["technician"]},
+        {"username": "ok.name", "full_name": "X" * 500, "roles": ["technician"]},
+        {"username": "ok.name2", "full_name": "X", "roles": ["surgeon"]},
+        {"username": admin.user.username, "full_name": "Dup", "roles": ["qa"]},
+    ]
+    for data in cases:
+        resp = admin.post("/admin/users/new", data)
+        assert resp.status_code == 200, data
+        assert b"invalid-feedback" in resp.data, data
+        assert b"one-time-password" not in resp.data
+    session.expire_all()
+    assert session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1)) == before
+
+
+def test_wrong_role_gets_403_without_stack_trace(login_as):
+    tech = login_as("technician")
+    for path in ("/admin/users", "/audit/"):
+        resp = tech.get(path)
+        assert resp.status_code == 403 and b"Traceback" not in resp.data
+
+
+def test_unknown_page_is_404(login_as):
+    assert login_as("qa").get("/no/such/page").status_code == 404
+
+
+def test_deactivated_user_is_signed_out_and_cannot_sign_in(app, login_as, make_user, session):
+    clinical = login_as("clinical")
+    admin = login_as("admin")
+    uid = clinical.user.id
+    admin.get(f"/admin/users/{uid}")
+    session.expire_all()
+    user = session.get(User, uid)
+    resp = admin.post(f"/admin/users/{uid}", {"full_name": user.full_name, "roles": ["clinical"],
+                                              "version": str(user.version), "reason": "left the unit"})
+    assert resp.status_code == 302
+    assert clinical.get("/").status_code == 302
+    resp = clinical.post("/login", {"username": user.username, "password": PASSWORD})
+    assert b"deactivated" in resp.data
+
+
+def test_stale_edit_gets_409(login_as, make_user, session):
+    target = make_user("technician")
+    admin = login_as("admin")
+    admin.get(f"/admin/users/{target.id}")
+    resp = admin.post(f"/admin/users/{target.id}", {"full_name": "New", "roles": ["technician"],
+                                                    "is_active": "y", "version": "0", "reason": "r"})
+    assert resp.status_code == 409
+
+
+def test_idle_session_times_out(app, login_as):
+    client = login_as("qa")
+    with client.client.session_transaction() as sess:
+        sess["seen"] = "2000-01-01T00:00:00+00:00"
+    resp = client.get("/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_audit_viewer_filters_by_record_and_exports_csv(login_as, make_user):
+    target = make_user("technician")
+    qa = login_as("qa")
+    resp = qa.get(f"/audit/?entity=users&entity_id={target.id}")
+    assert resp.status_code == 200 and target.username.encode() in resp.data
+    csv = qa.get(f"/audit/export.csv?entity=users&entity_id={target.id}")
+    assert csv.mimetype == "text/csv"
+    lines = csv.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("id,at_utc,actor")
+    assert any(f",users,{target.id},username," in line for line in lines)
+    bad = qa.get("/audit/?date_from=notadate&user=abc")
+    assert bad.status_code == 200
