@@ -149,6 +149,7 @@ def test_deactivated_user_is_signed_out_and_cannot_sign_in(app, login_as, make_u
                                               "version": str(user.version), "reason": "left the unit"})
     assert resp.status_code == 302
     assert clinical.get("/").status_code == 302
+    clinical.get("/login")
     resp = clinical.post("/login", {"username": user.username, "password": PASSWORD})
     assert b"deactivated" in resp.data
 
