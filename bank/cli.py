@@ -32,8 +32,12 @@ def register_cli(app: Flask) -> None:
         """Apply migrations; on an empty database create the first admin and print its password once."""
         upgrade(current_app.config["DATABASE_URL"])
         session = _session()
-        with unit_of_work(session, Actor(None, "system (first start)")):
-            created = bootstrap_admin(session, os.environ.get("BANK_ADMIN_PASSWORD"))
+        try:
+            with unit_of_work(session, Actor(None, "system (first start)")):
+                created = bootstrap_admin(session, os.environ.get("BANK_ADMIN_PASSWORD"))
+        except UserError as e:
+            click.echo(f"error: BANK_ADMIN_PASSWORD refused: {e.errors.get('password', e)}", err=True)
+            sys.exit(2)
         if created:
             user, password = created
             shown = "(from BANK_ADMIN_PASSWORD)" if os.environ.get("BANK_ADMIN_PASSWORD") else password

@@ -45,7 +45,7 @@ def create_user(session: Session, username: str, full_name: str, roles: list[str
         errors["roles"] = "choose at least one role among " + ", ".join(ROLES)
     problems = policy_problems(password or "", username)
     if problems:
-        errors["password"] = "password: " + "; ".join(problems)
+        errors["password"] = "; ".join(problems)
     if errors:
         raise UserError(errors)
     user = User(username=username, full_name=full_name.strip(), unblinded=unblinded,
