@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from bank import audit  # noqa: F401  (registers the audit listeners)
 from bank.config import load_config
-from bank.db import make_engine, make_session_factory, sqlite_write_intent
+from bank.db import make_engine, make_session_factory
 from bank.models import User
 from bank.permissions import ROLE_LABELS
 from bank.users import actor_for
@@ -44,9 +44,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from bank import admin_views, audit_views, auth_views, home_views
+    from bank import admin_views, api, audit_views, auth_views, home_views, token_views
 
-    for bp in (auth_views.bp, home_views.bp, admin_views.bp, audit_views.bp):
+    for bp in (auth_views.bp, home_views.bp, admin_views.bp, audit_views.bp, token_views.bp):
         app.register_blueprint(bp)
     # The only place bank knows the domains: each registers its blueprint, navigation and scan lookups.
     import donors.views
@@ -56,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (donors.views, lots.views, release.views, doses.views):
         module.init_app(app)
+    api.init_app(app)  # last: domain views have added their API routes to the shared blueprint
     app.extensions["bank.nav"].append(("Audit trail", "audit.index", "audit.view"))
     app.extensions["bank.nav"].append(("Users", "admin.users", "user.manage"))
 
@@ -63,7 +64,6 @@ def _register_blueprints(app: Flask) -> None:
 def _register_security(app: Flask) -> None:
     @app.before_request
     def load_user_and_check_permission():
-        sqlite_write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
         g.user = None
         g.actor = None
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
@@ -71,6 +71,15 @@ def _register_security(app: Flask) -> None:
             return None
         permission = getattr(view, "permission", None)
         uid = session.get("uid")
+        if request.path.startswith("/api/"):
+            # The API authenticates by bearer token only, never by the browser's session cookie.
+            uid = None
+            from bank.api import user_for_token
+
+            token_user = user_for_token(db(), request.headers.get("Authorization"))
+            if token_user is not None:
+                g.user = token_user
+                g.actor = actor_for(token_user)
         if uid is not None:
             now = datetime.now(UTC)
             last_seen = session.get("seen")
@@ -96,7 +105,7 @@ def _register_security(app: Flask) -> None:
             if request.path.startswith("/api/"):
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-        if g.user.must_change_password and request.endpoint not in ("auth.change_password_view", "auth.logout"):
+        if g.user.must_change_password and not request.path.startswith("/api/") and request.endpoint not in ("auth.change_password_view", "auth.logout"):
             return redirect(url_for("auth.change_password_view"))
         if permission not in g.actor.permissions:
             abort(403)

@@ -66,10 +66,10 @@ def short_text(length: int = 200):
     return String(length)
 
 
-# On SQLite a transaction that may write begins IMMEDIATE (takes the write lock first) so two writers
-# queue instead of failing on a lock upgrade; pure reads (GET requests) begin DEFERRED and run in
-# parallel under WAL. Services called from the CLI or tests write, hence the default.
-sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
+# On SQLite a unit of work's transaction begins IMMEDIATE (takes the write lock first) so two writers
+# queue instead of failing on a lock upgrade; reads outside a unit of work begin DEFERRED and run in
+# parallel under WAL without blocking writers. Set by bank.uow.unit_of_work.
+sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -74,3 +74,7 @@ class AuditFilterForm(FlaskForm):
     user = SelectField("User", choices=[], validators=[Optional()], validate_choice=False)
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name (what will use it)", validators=[DataRequired(), Length(max=80)])

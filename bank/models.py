@@ -121,3 +121,18 @@ class IdentifierCounter(Base):
     name: Mapped[str] = mapped_column(String(40))
     scope: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiToken(Audited, Base):
+    """A personal API token: shown once at creation, stored only as its SHA-256, revocable."""
+
+    __tablename__ = "api_tokens"
+    __audit_exclude__ = ("token_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from bank.db import sqlite_write_intent
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -37,8 +39,13 @@ def unit_of_work(session: Session, actor: Actor, reason: str | None = None) -> I
         raise RuntimeError("unit_of_work is not re-entrant: one unit of work per transaction")
     if not isinstance(actor, Actor):
         raise NoActorError("a unit of work needs an Actor")
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        # End the read transaction the caller may have open, so this unit of work starts its own
+        # write transaction (IMMEDIATE on SQLite) and sees the latest committed data.
+        session.commit()
     session.info["actor"] = actor
     session.info["reason"] = (reason or "").strip() or None
+    intent = sqlite_write_intent.set(True)
     try:
         yield session
         session.commit()
@@ -46,6 +53,7 @@ def unit_of_work(session: Session, actor: Actor, reason: str | None = None) -> I
         session.rollback()
         raise
     finally:
+        sqlite_write_intent.reset(intent)
         session.info.pop("actor", None)
         session.info.pop("reason", None)
 

@@ -100,6 +100,20 @@ def upgrade() -> None:
     with op.batch_alter_table('status_changes', schema=None) as batch_op:
         batch_op.create_index('ix_status_changes_entity', ['entity', 'entity_id'], unique=False)
 
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('prefix', sa.String(length=12), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', bank.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', bank.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
     # ### end Alembic commands ###
     for table in ("audit_entries", "status_changes", "signatures"):
         create_append_only(table)
@@ -108,6 +122,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("audit_entries", "status_changes", "signatures"):
         drop_append_only(table)
+    op.drop_table('api_tokens')
     with op.batch_alter_table('status_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_status_changes_entity')
 

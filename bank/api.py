@@ -1,0 +1,246 @@
+"""JSON API under /api/v1: personal bearer tokens, the same permissions as the UI, field-level errors,
+and an OpenAPI 3.1 document built from the very forms that validate the input."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Flask, abort, g, jsonify, request
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import fields as wf
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from bank.db import utcnow
+from bank.models import ApiToken, User
+
+TOKEN_PREFIX = "msc_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token for `user`; the clear token is returned once and never stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ValueError("give the token a name of 1–80 characters (e.g. 'flow cytometer')")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name, prefix=token[:12], token_hash=hash_token(token))
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def revoke_token(session, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+
+
+def user_for_token(session, header: str | None) -> User | None:
+    if not header or not header.startswith("Bearer "):
+        return None
+    token = header[len("Bearer "):].strip()
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active or user.is_locked:
+        return None
+    return user
+
+
+# ---- input: the UI's forms, fed from JSON --------------------------------------------------------
+
+class ApiInputError(Exception):
+    def __init__(self, errors: dict[str, str], status: int = 422):
+        self.errors = errors
+        self.status = status
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def form_from_json(form_class):
+    """Validate a JSON object with a WTForms form (CSRF off): the API and the UI share every rule."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ApiInputError({"body": "send a JSON object (Content-Type: application/json)"}, 400)
+    allowed = {name for name, _ in form_class(meta={"csrf": False}, formdata=None)._fields.items()}
+    unknown = sorted(set(payload) - allowed)
+    if unknown:
+        raise ApiInputError({k: "unknown field" for k in unknown})
+    data = MultiDict()
+    for key, value in payload.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, bool):
+                if v:
+                    data.add(key, "y")
+            elif v is None:
+                continue
+            elif isinstance(v, (str, int, float)):
+                data.add(key, str(v))
+            else:
+                raise ApiInputError({key: "must be a string, number or boolean"})
+    form = form_class(formdata=data, meta={"csrf": False})
+    if not form.validate():
+        raise ApiInputError({name: "; ".join(errs) for name, errs in form.errors.items()})
+    return form
+
+
+# ---- OpenAPI -------------------------------------------------------------------------------------
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    endpoint: str
+    summary: str
+    permission: str
+    form: type | None = None
+    response: dict = field(default_factory=lambda: {"type": "object"})
+    produces: str = "application/json"
+    path_params: tuple[str, ...] = ()
+    query: dict = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def field_schema(f) -> dict:
+    if isinstance(f, wf.BooleanField):
+        schema = {"type": "boolean"}
+    elif isinstance(f, wf.IntegerField):
+        schema = {"type": "integer"}
+    elif isinstance(f, (wf.DecimalField, wf.FloatField)):
+        schema = {"type": "number"}
+    elif isinstance(f, wf.DateTimeLocalField) or isinstance(f, wf.DateTimeField):
+        schema = {"type": "string", "format": "date-time"}
+    elif isinstance(f, wf.DateField):
+        schema = {"type": "string", "format": "date"}
+    elif isinstance(f, wf.SelectMultipleField):
+        schema = {"type": "array", "items": {"type": "string"}}
+        if f.choices:
+            schema["items"]["enum"] = [str(c[0]) for c in f.choices]
+    elif isinstance(f, (wf.SelectField, wf.RadioField)):
+        schema = {"type": "string"}
+        if f.choices:
+            schema["enum"] = [str(c[0]) for c in f.choices]
+    else:
+        schema = {"type": "string"}
+    for v in f.validators:
+        if isinstance(v, Length) and schema["type"] == "string":
+            if v.max and v.max > 0:
+                schema["maxLength"] = v.max
+            if v.min and v.min > 0:
+                schema["minLength"] = v.min
+        if isinstance(v, NumberRange) and schema["type"] in ("integer", "number"):
+            if v.min is not None:
+                schema["minimum"] = v.min
+            if v.max is not None:
+                schema["maximum"] = v.max
+    if f.description:
+        schema["description"] = str(f.description)
+    return schema
+
+
+def form_schema(form_class) -> dict:
+    form = form_class(formdata=None, meta={"csrf": False})
+    props, required = {}, []
+    for name, f in form._fields.items():
+        if isinstance(f, (wf.SubmitField, wf.HiddenField)) and name == "csrf_token":
+            continue
+        props[name] = field_schema(f)
+        if any(isinstance(v, (DataRequired, InputRequired)) for v in f.validators):
+            required.append(name)
+    schema = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def openapi_document(app: Flask) -> dict:
+    paths: dict = {}
+    error = {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": ["string", "null"]},
+                                              "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    for op in OPERATIONS:
+        item = {
+            "operationId": op.endpoint.replace(".", "_"),
+            "summary": op.summary,
+            "description": f"Permission: `{op.permission}`.",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                           for p in op.path_params]
+            + [{"name": k, "in": "query", "required": False, "schema": v} for k, v in op.query.items()],
+            "responses": {
+                "200": {"description": "OK", "content": {op.produces: {"schema": op.response}
+                                                         if op.produces == "application/json" else {"schema": {"type": "string", "format": "binary"}}}},
+                "400": {"description": "Malformed request", "content": {"application/json": {"schema": error}}},
+                "401": {"description": "Missing or invalid token", "content": {"application/json": {"schema": error}}},
+                "403": {"description": "Permission missing", "content": {"application/json": {"schema": error}}},
+                "404": {"description": "No such record", "content": {"application/json": {"schema": error}}},
+                "409": {"description": "Refused by a rule or changed by someone else",
+                        "content": {"application/json": {"schema": error}}},
+                "422": {"description": "Invalid fields (one message per field)",
+                        "content": {"application/json": {"schema": error}}},
+            },
+        }
+        if op.form is not None:
+            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": form_schema(op.form)}}}
+        openapi_path = op.path
+        for p in op.path_params:
+            openapi_path = openapi_path.replace(f"<int:{p}>", "{" + p + "}")
+        paths.setdefault("/api/v1" + openapi_path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "MSC bank API", "version": "1",
+                 "description": "Donors, lots, release, doses, labels and custody. Authenticate with a personal "
+                                "token: `Authorization: Bearer msc_…` (create it under *API tokens*)."},
+        "servers": [{"url": request.host_url.rstrip("/") if request else "/"}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    }
+
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def api_route(path: str, *, methods=("GET",), permission: str, summary: str, form=None, response=None,
+              produces: str = "application/json", query: dict | None = None):
+    """Register an API endpoint on the shared blueprint, with its permission and OpenAPI description."""
+
+    def decorate(view):
+        view.permission = permission
+        endpoint = view.__name__
+        params = tuple(part[5:-1] for part in path.split("/") if part.startswith("<int:"))
+        for method in methods:
+            OPERATIONS.append(Operation(path, method, f"api.{endpoint}", summary, permission, form,
+                                        response or {"type": "object"}, produces, params, query or {}))
+        bp.add_url_rule(path, endpoint, view, methods=list(methods))
+        return view
+
+    return decorate
+
+
+@bp.errorhandler(ApiInputError)
+def _input_error(e: ApiInputError):
+    return jsonify({"error": "invalid input", "message": str(e), "errors": e.errors}), e.status
+
+
+def api_user() -> User:
+    if g.get("user") is None:
+        abort(401)
+    return g.user
+
+
+def init_app(app: Flask) -> None:
+    from bank import api_core  # noqa: F401  (core endpoints: /me, /openapi.json)
+
+    app.register_blueprint(bp)
+    csrf = app.extensions["csrf"]
+    csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site forgery possible
