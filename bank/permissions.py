@@ -14,13 +14,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"user.manage", "audit.view", "donor.view", "lot.view", "storage.view", "release.view",
                         "patient.view", "dose.view", "protocol.view"}),
     "technician": frozenset({
-        "donor.view", "donor.edit", "lot.view", "lot.edit", "lot.verify", "material.manage", "storage.view",
-        "storage.manage", "deviation.record", "release.view", "result.enter", "result.verify", "dose.view",
+        "donor.view", "donor.edit", "donor.identify", "lot.view", "lot.edit", "lot.verify", "material.manage",
+        "storage.view", "storage.manage", "deviation.record", "release.view", "result.enter", "result.verify", "dose.view",
         "label.print", "custody.record",
     }),
     "qa": frozenset({
-        "donor.view", "donor.edit", "donor.determine", "criteria.manage", "lot.view", "lot.verify", "lot.hold",
-        "storage.view", "deviation.record", "deviation.close", "release.view", "spec.manage", "result.enter",
+        "donor.view", "donor.edit", "donor.identify", "donor.determine", "criteria.manage", "lot.view",
+        "lot.verify", "lot.hold", "storage.view", "deviation.record", "deviation.close", "release.view", "spec.manage", "result.enter",
         "result.verify", "lot.release", "audit.view", "protocol.view", "protocol.manage", "patient.view",
         "dose.view",
     }),

@@ -1,0 +1,194 @@
+"""Donor records: registry, identity (kept apart), questionnaire answers, medications, serology,
+criteria set versions and signed determinations (21 CFR 1271.45-1271.90; DOMAIN.md §2).
+
+Entries made in error are voided with a reason, never deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bank.db import Base, Versioned, utcnow
+from bank.models import Audited
+
+DONOR_STATUSES = ("pending", "incomplete", "eligible", "ineligible")
+CRITERIA_STATUSES = ("draft", "reviewed", "active", "retired")
+RESULTS = ("negative", "positive", "indeterminate")
+SEXES = ("F", "M")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Donor(Audited, Versioned, Base):
+    """A tissue donor under a pseudonymous code; `status` is the signed eligibility (lots rely on it)."""
+
+    __tablename__ = "donors"
+    __table_args__ = (
+        CheckConstraint(_in("status", DONOR_STATUSES), name="status"),
+        CheckConstraint(_in("sex", SEXES), name="sex"),
+        CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg <= 400)", name="weight"),
+        CheckConstraint("height_cm IS NULL OR (height_cm > 0 AND height_cm <= 250)", name="height"),
+        # A donor leaves look-back only by a future QA procedure; while under it, never eligible.
+        CheckConstraint("NOT (under_lookback AND status = 'eligible')", name="lookback"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date]
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    height_cm: Mapped[float | None] = mapped_column(Float)
+    consent_version: Mapped[str] = mapped_column(String(40))
+    consent_date: Mapped[date]
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    is_autologous: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    under_lookback: Mapped[bool] = mapped_column(Boolean, default=False)
+    lookback_reason: Mapped[str | None] = mapped_column(Text)
+    harvest_date: Mapped[date | None]
+    # anti-HBc positive with HBsAg negative is cleared only by a documented risk assessment (DOMAIN §2).
+    hbc_risk_assessment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def bmi(self) -> float | None:
+        if not self.weight_kg or not self.height_cm:
+            return None
+        return round(self.weight_kg / (self.height_cm / 100) ** 2, 1)
+
+
+class DonorIdentity(Audited, Base):
+    """Identifying data, apart from the pseudonymous record; shown only with `donor.identify`.
+    The audit trail records that the name changed, not the name (the trail is open to more roles)."""
+
+    __tablename__ = "donor_identities"
+    __audit_exclude__ = ("full_name",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), unique=True)
+    full_name: Mapped[str] = mapped_column(String(160))
+
+
+class _Entry:
+    """Columns every screening entry has: who entered it and when, and its void."""
+
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ScreeningAnswer(_Entry, Audited, Base):
+    """The current answer to one question of the criteria set (changes are in the audit trail)."""
+
+    __tablename__ = "donor_answers"
+    __table_args__ = (
+        Index("ix_donor_answers_donor_question", "donor_id", "question_id"),
+        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"))
+    question_id: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[bool]
+    event_date: Mapped[date | None]
+    detail: Mapped[str] = mapped_column(String(300), default="")
+
+
+class MedicationCourse(_Entry, Audited, Base):
+    __tablename__ = "donor_medications"
+    __table_args__ = (
+        CheckConstraint("stop_date IS NULL OR stop_date >= start_date", name="dates"),
+        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    start_date: Mapped[date]
+    stop_date: Mapped[date | None]
+
+
+class SerologyTest(_Entry, Audited, Base):
+    __tablename__ = "donor_serology"
+    __table_args__ = (
+        CheckConstraint(_in("result", RESULTS), name="result"),
+        CheckConstraint("test_date >= sample_date", name="dates"),
+        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    marker: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(60))
+    kit: Mapped[str] = mapped_column(String(120))
+    kit_lot: Mapped[str] = mapped_column(String(60))
+    sample_date: Mapped[date]
+    test_date: Mapped[date]
+    result: Mapped[str] = mapped_column(String(15))
+
+
+class CriteriaSetVersion(Audited, Versioned, Base):
+    """One version of a donor criteria set, stored as the JSON of `criteria_set_to_dict`."""
+
+    __tablename__ = "criteria_sets"
+    __table_args__ = (
+        CheckConstraint(_in("status", CRITERIA_STATUSES), name="status"),
+        UniqueConstraint("name", "number"),
+        # Exactly one version is applied to new determinations.
+        Index("uq_criteria_sets_one_active", "status", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within `name` ("version" is the lock)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    content: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.number}"
+
+
+class DeterminationRecord(Audited, Base):
+    """A determination as signed by QA, or written by the system when new evidence starts a look-back."""
+
+    __tablename__ = "donor_determinations"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", ("eligible", "ineligible", "incomplete")), name="outcome"),
+        CheckConstraint(_in("decision", ("eligible", "ineligible", "incomplete")), name="decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_sets.id"))
+    criteria_label: Mapped[str] = mapped_column(String(140))
+    outcome: Mapped[str] = mapped_column(String(15))  # what the rules found
+    decision: Mapped[str] = mapped_column(String(15))  # what was signed (or applied by the system)
+    reasons: Mapped[str] = mapped_column(Text)  # JSON list of {rule_id, criterion, evidence}
+    missing: Mapped[str] = mapped_column(Text)  # JSON list of {item, rule_id, why}
+    comment: Mapped[str] = mapped_column(Text, default="")
+    evaluation_date: Mapped[date]
+    evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"))
