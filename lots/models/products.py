@@ -1,0 +1,71 @@
+"""Product types as versioned data: each lot records the exact version whose limits it was made under."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bank.db import Base, utcnow
+from bank.models import Audited
+from lots.rules import ProductLimits
+
+SOURCES = ("adipose", "bone_marrow", "none")
+ORIGINS = ("autologous", "allogeneic", "placebo")
+# ISBT 128 type of donation (ST-001 §2.4.3): '1' for autologous use only, 'V' volunteer allogeneic;
+# a placebo is not a donation: '0' (not specified).
+DONATION_TYPE = {"autologous": "1", "allogeneic": "V", "placebo": "0"}
+# Which collected tissue a product is made from (a lipoaspirate cannot become a BM-MSC lot).
+TISSUE_FOR_SOURCE = {"adipose": "lipoaspirate", "bone_marrow": "bone_marrow_aspirate"}
+
+
+class ProductType(Audited, Base):
+    __tablename__ = "product_types"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        CheckConstraint("source IN ('adipose', 'bone_marrow', 'none')", name="source"),
+        CheckConstraint("origin IN ('autologous', 'allogeneic', 'placebo')", name="origin"),
+        CheckConstraint("status IN ('active', 'retired')", name="status"),
+        CheckConstraint("max_passage >= 0 AND max_cumulative_pd > 0 AND shelf_life_days > 0", name="limits"),
+        # A placebo is suspension media: it has no tissue source, and only a placebo lacks one.
+        CheckConstraint("(origin = 'placebo') = (source = 'none')", name="placebo_source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(160))
+    trials: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(20))
+    max_passage: Mapped[int] = mapped_column(Integer)
+    max_cumulative_pd: Mapped[float] = mapped_column(Float)
+    shelf_life_days: Mapped[int] = mapped_column(Integer)
+    storage_temperature: Mapped[str] = mapped_column(String(80))
+    isbt_code: Mapped[str] = mapped_column(String(5))  # product description code, e.g. S0001 (local)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_placebo(self) -> bool:
+        return self.origin == "placebo"
+
+    @property
+    def donation_type(self) -> str:
+        return DONATION_TYPE[self.origin]
+
+    @property
+    def tissue(self) -> str | None:
+        return TISSUE_FOR_SOURCE.get(self.source)
+
+    def limits(self) -> ProductLimits:
+        return ProductLimits(self.max_passage, self.max_cumulative_pd)
+
+    def product_code(self, division: str) -> str:
+        """ISBT 128 product code (8 characters): description code + type of donation + division."""
+        return f"{self.isbt_code}{self.donation_type}{division}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} v{self.version} — {self.name}"
