@@ -1,0 +1,145 @@
+"""WTForms of the lots domain: field shapes only. Ranges, required values and cross-field rules are
+checked by the services (lots.rules), whose messages are put next to these fields."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from bank.forms import SignatureFields
+
+TISSUE_CHOICES = [("lipoaspirate", "Lipoaspirate"), ("bone_marrow_aspirate", "Bone-marrow aspirate")]
+TIER_CHOICES = [("master", "Master cell bank"), ("working", "Working cell bank"), ("dose", "Dose lot")]
+CONTAINER_CHOICES = [("bag", "Bag"), ("vial", "Vial")]
+MATERIAL_STATUS_CHOICES = [("quarantined", "Quarantined"), ("approved", "Approved"), ("rejected", "Rejected")]
+DT = "%Y-%m-%dT%H:%M"
+
+
+def _text(label: str, length: int = 120):
+    return StringField(label, validators=[Optional(), Length(max=length)])
+
+
+def _number(label: str):
+    return FloatField(label, validators=[Optional()])
+
+
+def _materials():
+    return SelectMultipleField("Material lots used", coerce=int, choices=[], validate_choice=False,
+                               validators=[Optional()])
+
+
+class HarvestForm(FlaskForm):
+    donor_id = SelectField("Donor", coerce=int, choices=[], validate_choice=False)
+    product_type_id = SelectField("Product", coerce=int, choices=[], validate_choice=False)
+    tissue = SelectField("Tissue", choices=TISSUE_CHOICES, validate_choice=False)
+    mass_g = _number("Mass (g)")
+    volume_ml = _number("Volume (mL)")
+    collected_at = DateTimeLocalField("Collected at (UTC)", format=DT, validators=[Optional()])
+    site = _text("Collection site")
+    operator = _text("Operator")
+    tier = SelectField("Bank tier", choices=TIER_CHOICES, validate_choice=False)
+    material_lot_ids = _materials()
+
+
+class PlaceboLotForm(FlaskForm):
+    product_type_id = SelectField("Placebo product", coerce=int, choices=[], validate_choice=False)
+
+
+class DeriveLotForm(FlaskForm):
+    tier = SelectField("Tier of the new lot", choices=TIER_CHOICES[1:], validate_choice=False)
+
+
+class IsolationForm(FlaskForm):
+    cell_count = _number("Viable cells isolated")
+    viability_pct = _number("Viability (%)")
+    isolated_on = DateField("Isolated on", validators=[Optional()])
+    operator = _text("Operator")
+    material_lot_ids = _materials()
+
+
+class PassageForm(FlaskForm):
+    seeded_cells = _number("Viable cells seeded")
+    harvested_cells = _number("Viable cells harvested")
+    viability_pct = _number("Viability (%)")
+    vessels = IntegerField("Culture vessels", validators=[Optional()])
+    seeded_on = DateField("Seeded on", validators=[Optional()])
+    harvested_on = DateField("Harvested on", validators=[Optional()])
+    operator = _text("Operator")
+    material_lot_ids = _materials()
+
+
+class FormulationForm(FlaskForm):
+    n_containers = IntegerField("Number of containers", validators=[Optional()])
+    container_type = SelectField("Container", choices=CONTAINER_CHOICES, validate_choice=False)
+    cells_per_container = _number("Viable cells per container")
+    volume_ml = _number("Volume per container (mL)")
+    cryoprotectant = _text("Cryoprotectant", 80)
+    frozen_at = DateTimeLocalField("Frozen at (UTC)", format=DT, validators=[Optional()])
+    material_lot_ids = _materials()
+
+
+class PositionForm(FlaskForm):
+    box_id = SelectField("Box", coerce=int, choices=[], validate_choice=False)
+    row = IntegerField("Row", validators=[Optional()])
+    col = IntegerField("Column", validators=[Optional()])
+    reason = _text("Reason (for a move)", 500)
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)])
+
+
+class LiftHoldForm(SignatureFields, ReasonForm):
+    pass
+
+
+class DeviationForm(FlaskForm):
+    description = TextAreaField("What happened", validators=[Optional(), Length(max=4000)])
+    impact = TextAreaField("Impact on the product", validators=[Optional(), Length(max=4000)])
+    corrective_action = TextAreaField("Corrective action", validators=[Optional(), Length(max=4000)])
+
+
+class CloseDeviationForm(FlaskForm):
+    corrective_action = TextAreaField("Corrective action", validators=[Optional(), Length(max=4000)])
+    signature_password = PasswordField("Your password (electronic signature)",
+                                       validators=[DataRequired(message="re-enter your password to sign"),
+                                                   Length(max=256)])
+
+
+class BoxForm(FlaskForm):
+    site = _text("Site", 80)
+    tank = _text("Tank", 40)
+    rack = _text("Rack", 40)
+    name = _text("Box", 40)
+    row_count = IntegerField("Rows", validators=[Optional()])
+    col_count = IntegerField("Columns", validators=[Optional()])
+
+
+class MaterialForm(FlaskForm):
+    name = _text("Material")
+    supplier = _text("Supplier")
+    catalogue_number = _text("Catalogue number", 60)
+    animal_origin = BooleanField("Animal origin (TSE risk)")
+
+
+class MaterialLotForm(FlaskForm):
+    lot_number = _text("Lot number", 60)
+    expiry = DateField("Expiry", validators=[Optional()])
+    status = SelectField("Status", choices=MATERIAL_STATUS_CHOICES, validate_choice=False)
+
+
+class MaterialLotStatusForm(FlaskForm):
+    status = SelectField("Status", choices=MATERIAL_STATUS_CHOICES, validate_choice=False)
+    reason = StringField("Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)])

@@ -1,0 +1,55 @@
+"""Use cases of the lots domain. Services take the session, flush, and raise LotError (every problem,
+keyed by form field) or bank.status.TransitionRefused; callers wrap them in a unit of work.
+
+Importing this package registers the donor look-back listener that holds a donor's lots and containers.
+"""
+
+from donors.services import register_lookback_listener
+from lots.services.deviations import close_deviation, deviations_of, open_deviations, record_deviation
+from lots.services.errors import FORM, LotError
+from lots.services.genealogy import donor_tree, lineage, lot_tree, trace_container
+from lots.services.harvest import create_placebo_lot, derive_lot, harvest_of, record_harvest
+from lots.services.materials import add_material, add_material_lot, material_uses, set_material_lot_status
+from lots.services.processing import (
+    cumulative_pd,
+    isolation_of,
+    passage_lines,
+    passages,
+    record_isolation,
+    record_passage,
+    unverified_entries,
+    verify_entry,
+)
+from lots.services.products import active_product_types, add_product_version, seed_product_types
+from lots.services.storage import (
+    containers_of,
+    create_box,
+    formulate_containers,
+    occupancy,
+    remove_container,
+    storage_events,
+    store_container,
+    store_lot_containers,
+)
+from lots.services.workflow import (
+    hold_for_lookback,
+    hold_lot,
+    lift_hold,
+    lift_quarantine,
+    lots_of_donor,
+    qc_problems,
+    submit_for_qc,
+)
+
+register_lookback_listener(hold_for_lookback)
+
+__all__ = [
+    "FORM", "LotError", "active_product_types", "add_material", "add_material_lot", "add_product_version",
+    "close_deviation", "containers_of", "create_box", "create_placebo_lot", "cumulative_pd", "derive_lot",
+    "deviations_of", "donor_tree", "formulate_containers", "harvest_of", "hold_for_lookback", "hold_lot",
+    "isolation_of", "lift_hold", "lineage", "material_uses", "lift_quarantine", "lot_tree", "lots_of_donor", "occupancy",
+    "open_deviations", "passage_lines", "passages", "qc_problems", "record_deviation", "record_harvest",
+    "record_isolation", "record_passage", "remove_container", "seed_product_types", "set_material_lot_status", "storage_events",
+    "store_container", "store_lot_containers", "submit_for_qc", "trace_container", "unverified_entries",
+    "verify_entry",
+]

@@ -1,0 +1,71 @@
+"""Deviations against a lot: recorded by the bench or QA, closed by QA with an e-signature."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bank.db import utcnow
+from bank.esign import sign, signature_valid
+from bank.models import Signature, User
+from bank.status import change_status
+from bank.uow import current_actor
+from lots.models import Deviation, Lot
+from lots.services.errors import FORM, LotError, refuse_if
+from lots.states import DEVIATION_CLOSED_MEANING, DEVIATION_WORKFLOW
+
+
+def record_deviation(session: Session, lot: Lot, *, description: str, impact: str,
+                     corrective_action: str = "") -> Deviation:
+    errors = {k: "Required." for k, v in (("description", description), ("impact", impact)) if not (v or "").strip()}
+    refuse_if(errors)
+    deviation = Deviation(lot_id=lot.id, description=description.strip(), impact=impact.strip(),
+                          corrective_action=(corrective_action or "").strip(), status="open",
+                          recorded_by_id=current_actor(session).id)
+    session.add(deviation)
+    session.flush()
+    return deviation
+
+
+def deviation_content(deviation: Deviation, lot: Lot) -> dict:
+    """Exactly what a closing signature is bound to."""
+    return {"deviation": deviation.id, "lot": lot.din, "description": deviation.description,
+            "impact": deviation.impact, "corrective_action": deviation.corrective_action}
+
+
+def close_deviation(session: Session, deviation: Deviation, user: User, password: str,
+                    corrective_action: str | None = None) -> Signature:
+    """Close with the QA signature 'Deviation closed'; the corrective action must be written first.
+    Raises LotError, bank.esign.SignatureError or bank.status.TransitionRefused."""
+    if deviation.status != "open":
+        raise LotError({FORM: f"{deviation.number} is already closed."})
+    if corrective_action is not None and corrective_action.strip():
+        deviation.corrective_action = corrective_action.strip()
+    if not deviation.corrective_action:
+        raise LotError({"corrective_action": "Describe the corrective action before closing."})
+    if not current_actor(session).can("deviation.close"):
+        raise LotError({FORM: "Closing a deviation needs the permission 'deviation.close' (QA)."})
+    lot = session.get(Lot, deviation.lot_id)
+    signature = sign(session, user, password, DEVIATION_CLOSED_MEANING, "deviations", deviation.id,
+                     deviation_content(deviation, lot))
+    deviation.signature_id, deviation.closed_at, deviation.closed_by_id = signature.id, utcnow(), user.id
+    change_status(session, deviation, DEVIATION_WORKFLOW, "closed", signature=signature)
+    return signature
+
+
+def deviations_of(session: Session, lot: Lot) -> list[Deviation]:
+    return list(session.scalars(select(Deviation).where(Deviation.lot_id == lot.id).order_by(Deviation.id)))
+
+
+def open_deviations(session: Session, lot: Lot) -> list[str]:
+    """One sentence per deviation of `lot` still open (release is blocked while this is non-empty)."""
+    return [f"{d.number} open since {d.recorded_at:%Y-%m-%d}: {d.description}"
+            for d in deviations_of(session, lot) if d.status == "open"]
+
+
+def closing_signature(session: Session, deviation: Deviation) -> tuple[Signature, bool] | None:
+    """The closing signature and whether it still matches the deviation's content."""
+    if deviation.signature_id is None:
+        return None
+    sig = session.get(Signature, deviation.signature_id)
+    return sig, signature_valid(sig, deviation_content(deviation, session.get(Lot, deviation.lot_id)))

@@ -1,0 +1,143 @@
+"""Opening lots: at harvest from a donor, as a placebo (no donor), or derived from a parent lot.
+
+Every lot gets an ISBT 128 DIN (facility FIN + year + sequence) with its check character; the sequence
+counter never reissues a number and the DIN column is unique, so a DIN is unique for ever.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bank.db import utcnow
+from bank.identifiers import next_value
+from bank.isbt128 import check_character, make_din
+from bank.status import initial_status
+from bank.uow import current_actor
+from donors.models import Donor
+from donors.services import donor_use_facts, set_harvest_date
+from lots.models import Harvest, Lot, Passage, ProductType
+from lots.models.lots import TIERS, TISSUE_LABELS, TISSUES
+from lots.rules import check_harvest_allowed
+from lots.services.errors import FORM, refuse_if
+from lots.services.materials import check_material_lots, record_material_uses
+from lots.services.processing import cumulative_pd, unverified_entries
+from lots.states import LOT_WORKFLOW
+
+TIER_DEPTH = {"master": 0, "working": 1, "dose": 2}
+CLOCK_SKEW = timedelta(minutes=5)  # a bench clock a little ahead of the server is not "the future"
+
+
+def _open_lot(session: Session, fin: str, product: ProductType, **fields) -> Lot:
+    year = utcnow().year
+    din = make_din(fin, year, next_value(session, "din", str(year), limit=999_999))
+    lot = Lot(din=din, check_char=check_character(din), product_type_id=product.id, **fields)
+    session.add(lot)
+    initial_status(session, lot, LOT_WORKFLOW)
+    return lot
+
+
+def _active_product(session: Session, product_type_id, placebo: bool) -> tuple[ProductType | None, str | None]:
+    product = session.get(ProductType, product_type_id) if product_type_id else None
+    if product is None or product.status != "active":
+        return None, "Choose a current product type."
+    if product.is_placebo != placebo:
+        return None, ("A placebo is made with 'New placebo lot', not from a harvest." if product.is_placebo
+                      else "Choose a placebo product type.")
+    return product, None
+
+
+def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_type_id: int | None,
+                   tissue: str | None, mass_g: float | None, volume_ml: float | None,
+                   collected_at: datetime | None, site: str, operator: str, tier: str = "master",
+                   material_lot_ids=()) -> Lot:
+    """Record a tissue harvest and open its lot (status in process), or raise LotError naming every
+    problem: ineligible donor or look-back refused (21 CFR 1271.65); a donor under determination gives
+    a quarantined lot (1271.60); an autologous donor gives an autologous-only lot."""
+    errors: dict[str, str] = {}
+    product, problem = _active_product(session, product_type_id, placebo=False)
+    if problem:
+        errors["product_type_id"] = problem
+    if tissue not in TISSUES:
+        errors["tissue"] = "Choose lipoaspirate or bone-marrow aspirate."
+    elif product is not None and product.tissue != tissue:
+        errors["tissue"] = f"{product.key} is made from {TISSUE_LABELS[product.tissue].lower()}."
+    if mass_g is None and volume_ml is None:
+        errors["mass_g"] = "Give the mass (g) or the volume (mL) collected."
+    for field, value in (("mass_g", mass_g), ("volume_ml", volume_ml)):
+        if value is not None and not value > 0:
+            errors[field] = "Must be greater than zero."
+    if collected_at is None:
+        errors["collected_at"] = "Required."
+    elif collected_at > utcnow() + CLOCK_SKEW:
+        errors["collected_at"] = "Cannot be in the future."
+    for field, value in (("site", site), ("operator", operator)):
+        if not (value or "").strip():
+            errors[field] = "Required."
+    if tier not in TIERS:
+        errors["tier"] = "Choose master, working or dose."
+    donor = session.get(Donor, donor_id) if donor_id else None
+    decision = None
+    if donor is None:
+        errors["donor_id"] = "Choose a registered donor."
+    else:
+        facts = donor_use_facts(session, donor.id)
+        decision = check_harvest_allowed(facts.status, facts.is_autologous, facts.under_lookback)
+        if not decision.allowed:
+            errors["donor_id"] = f"Harvest refused for donor {facts.code}: " + " ".join(
+                p.message for p in decision.problems)
+        elif product is not None and (product.origin == "autologous") != facts.is_autologous:
+            errors["product_type_id"] = (f"{product.key} is {product.origin}; donor {facts.code} is "
+                                         f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.")
+    refuse_if(errors)
+    materials = check_material_lots(session, material_lot_ids, collected_at.date())
+    # Products of a donor not yet signed eligible stay quarantined (1271.60); autologous use is the
+    # exception (1271.90(a)(1)), handled by the rule.
+    quarantined = decision.quarantined or (not facts.is_autologous and not facts.eligible_signed)
+    lot = _open_lot(session, fin, product, donor_id=donor.id, tier=tier, quarantined=quarantined,
+                    autologous_only=decision.autologous_only)
+    actor = current_actor(session)
+    session.add(Harvest(lot_id=lot.id, donor_id=donor.id, tissue=tissue, mass_g=mass_g, volume_ml=volume_ml,
+                        collected_at=collected_at, site=site.strip(), operator=operator.strip(),
+                        recorded_by_id=actor.id if actor else None))
+    record_material_uses(session, lot, materials, "harvest", None, collected_at.date())
+    set_harvest_date(session, donor, collected_at.date())
+    session.flush()
+    return lot
+
+
+def create_placebo_lot(session: Session, *, fin: str, product_type_id: int | None) -> Lot:
+    """Open a placebo lot: suspension media for blinded trials, made from no donor (donor_id None),
+    tier 'dose', never quarantined; it goes straight to formulation (no isolation, no passages)."""
+    product, problem = _active_product(session, product_type_id, placebo=True)
+    refuse_if({"product_type_id": problem} if problem else {})
+    return _open_lot(session, fin, product, donor_id=None, tier="dose", quarantined=False, autologous_only=False)
+
+
+def derive_lot(session: Session, parent: Lot, *, fin: str, tier: str | None) -> Lot:
+    """Open a lot derived from `parent` (master → working → dose): same donor and product version,
+    same quarantine and autologous flags; it carries the parent's verified cumulative PD and continues
+    its passage numbering, so the product limits apply to the whole history."""
+    errors: dict[str, str] = {}
+    if tier not in TIERS:
+        errors["tier"] = "Choose working or dose."
+    elif TIER_DEPTH[tier] <= TIER_DEPTH[parent.tier]:
+        errors["tier"] = f"A lot derived from a {parent.tier} bank must be a later tier."
+    if parent.product_type.is_placebo:
+        errors[FORM] = "A placebo lot has no derived lots."
+    elif parent.status in ("rejected", "on_hold"):
+        errors[FORM] = f"Lot {parent.din} is {LOT_WORKFLOW.label(parent.status)}: nothing may be derived from it."
+    elif unverified := unverified_entries(session, parent):
+        errors[FORM] = "Verify the parent's entries first: " + "; ".join(unverified) + "."
+    refuse_if(errors)
+    last = session.scalar(select(func.max(Passage.number)).where(Passage.lot_id == parent.id))
+    return _open_lot(session, fin, parent.product_type, donor_id=parent.donor_id, tier=tier,
+                     parent_lot_id=parent.id, quarantined=parent.quarantined,
+                     autologous_only=parent.autologous_only, starting_pd=cumulative_pd(session, parent),
+                     first_passage=parent.first_passage if last is None else last + 1)
+
+
+def harvest_of(session: Session, lot: Lot) -> Harvest | None:
+    return session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))

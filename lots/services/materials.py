@@ -1,0 +1,99 @@
+"""Material register: materials, their lots and status, and the check that a lot may be used at a step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lots.models import Lot, Material, MaterialLot, MaterialUse
+from lots.models.materials import MATERIAL_LOT_STATUSES
+from lots.rules import MaterialLotFacts, check_material_lot
+from lots.services.errors import LotError, refuse_if
+
+
+def add_material(session: Session, name: str, supplier: str, catalogue_number: str = "",
+                 animal_origin: bool = False) -> Material:
+    name, supplier = (name or "").strip(), (supplier or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Required."
+    elif session.scalar(select(Material.id).where(Material.name == name)):
+        errors["name"] = f"A material named '{name}' is already in the catalogue."
+    if not supplier:
+        errors["supplier"] = "Required."
+    refuse_if(errors)
+    material = Material(name=name, supplier=supplier, catalogue_number=(catalogue_number or "").strip(),
+                        animal_origin=bool(animal_origin))
+    session.add(material)
+    session.flush()
+    return material
+
+
+def add_material_lot(session: Session, material: Material, lot_number: str, expiry: date | None,
+                     status: str = "quarantined") -> MaterialLot:
+    """Register a received lot; it stays quarantined until approved (unless received as approved)."""
+    lot_number = (lot_number or "").strip()
+    errors = {}
+    if not lot_number:
+        errors["lot_number"] = "Required."
+    elif session.scalar(select(MaterialLot.id).where(MaterialLot.material_id == material.id,
+                                                     MaterialLot.lot_number == lot_number)):
+        errors["lot_number"] = f"Lot {lot_number} of {material.name} is already registered."
+    if expiry is None:
+        errors["expiry"] = "Required: a material lot without an expiry date cannot be used."
+    if status not in MATERIAL_LOT_STATUSES:
+        errors["status"] = "Choose approved, quarantined or rejected."
+    refuse_if(errors)
+    lot = MaterialLot(material_id=material.id, lot_number=lot_number, expiry=expiry, status=status)
+    session.add(lot)
+    session.flush()
+    return lot
+
+
+def set_material_lot_status(session: Session, lot: MaterialLot, status: str) -> None:
+    if status not in MATERIAL_LOT_STATUSES:
+        raise LotError({"status": "Choose approved, quarantined or rejected."})
+    lot.status = status
+    session.flush()
+
+
+def facts(lot: MaterialLot) -> MaterialLotFacts:
+    return MaterialLotFacts(lot.material.name, lot.lot_number, lot.expiry, lot.status, lot.material.animal_origin)
+
+
+def check_material_lots(session: Session, ids: Iterable[int], use_date: date,
+                        field: str = "material_lot_ids") -> list[MaterialLot]:
+    """Load the material lots chosen for a step; raise LotError naming every one that may not be used."""
+    lots, messages = [], []
+    for ident in dict.fromkeys(int(i) for i in ids or ()):
+        lot = session.get(MaterialLot, ident)
+        if lot is None:
+            messages.append(f"Material lot #{ident} does not exist.")
+            continue
+        messages.extend(p.message for p in check_material_lot(facts(lot), use_date))
+        lots.append(lot)
+    if messages:
+        raise LotError({field: " ".join(messages)})
+    return lots
+
+
+def record_material_uses(session: Session, lot: Lot, material_lots: list[MaterialLot], step: str,
+                         step_id: int | None, used_on: date) -> None:
+    for material_lot in material_lots:
+        session.add(MaterialUse(lot_id=lot.id, material_lot_id=material_lot.id, step=step, step_id=step_id,
+                                used_on=used_on))
+    session.flush()
+
+
+def material_uses(session: Session, lot: Lot) -> list[MaterialUse]:
+    return list(session.scalars(select(MaterialUse).where(MaterialUse.lot_id == lot.id)
+                                .order_by(MaterialUse.used_on, MaterialUse.id)))
+
+
+def usable_material_lots(session: Session) -> list[MaterialLot]:
+    """Material lots offered on bench forms: not rejected (the check at use names expired ones)."""
+    return list(session.scalars(select(MaterialLot).join(Material).where(MaterialLot.status != "rejected")
+                                .order_by(Material.name, MaterialLot.expiry)))

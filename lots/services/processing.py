@@ -1,0 +1,155 @@
+"""Bench processing: isolation and culture passages, their four-eyes verification, and PD arithmetic.
+
+An entry counts (for cumulative PD, formulation, derivation, QC) only once a second person verified it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bank.db import utcnow
+from bank.uow import current_actor
+from lots.models import Harvest, Isolation, Lot, Passage
+from lots.rules import (
+    check_passage_allowed,
+    cumulative_population_doublings,
+    population_doublings,
+    validate_isolation_entry,
+    validate_passage_entry,
+)
+from lots.services.errors import FORM, LotError, refuse_if
+from lots.services.materials import check_material_lots, record_material_uses
+from lots.states import LOT_WORKFLOW
+
+# Rule parameter names → form field names.
+PASSAGE_FIELDS = {"seeded": "seeded_cells", "harvested": "harvested_cells"}
+
+
+def require_in_process(lot: Lot) -> None:
+    if lot.status != "in_process":
+        raise LotError({FORM: f"Lot {lot.din} is {LOT_WORKFLOW.label(lot.status)}: bench entries are closed."})
+
+
+def passages(session: Session, lot: Lot) -> list[Passage]:
+    return list(session.scalars(select(Passage).where(Passage.lot_id == lot.id).order_by(Passage.number)))
+
+
+def isolation_of(session: Session, lot: Lot) -> Isolation | None:
+    return session.scalar(select(Isolation).where(Isolation.lot_id == lot.id))
+
+
+def cumulative_pd(session: Session, lot: Lot) -> float:
+    """Cumulative PD of the lot: the PD carried from its parent plus its *verified* passages."""
+    return cumulative_population_doublings([p.population_doublings for p in passages(session, lot) if p.verified],
+                                           lot.starting_pd)
+
+
+def unverified_entries(session: Session, lot: Lot) -> list[str]:
+    """Critical entries still waiting for their second-person verification."""
+    waiting = []
+    isolation = isolation_of(session, lot)
+    if isolation is not None and not isolation.verified:
+        waiting.append("isolation not verified")
+    waiting += [f"P{p.number} not verified" for p in passages(session, lot) if not p.verified]
+    return waiting
+
+
+def record_isolation(session: Session, lot: Lot, *, cell_count: float | None, viability_pct: float | None,
+                     isolated_on: date | None, operator: str, material_lot_ids=(),
+                     today: date | None = None) -> Isolation:
+    """Record the isolation of a harvest lot (unverified until a second person verifies it)."""
+    require_in_process(lot)
+    harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
+    if harvest is None:
+        raise LotError({FORM: "Only a lot opened at harvest has an isolation step."})
+    if isolation_of(session, lot) is not None:
+        raise LotError({FORM: "The isolation of this lot is already recorded."})
+    errors = validate_isolation_entry(cell_count, viability_pct, harvest.collected_at.date(), isolated_on,
+                                      today or utcnow().date())
+    if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
+        errors[FORM] = f"Harvest date: {errors.pop('harvested_on')}"
+    if not (operator or "").strip():
+        errors["operator"] = "Required."
+    refuse_if(errors)
+    materials = check_material_lots(session, material_lot_ids, isolated_on)
+    actor = current_actor(session)
+    isolation = Isolation(lot_id=lot.id, cell_count=float(cell_count), viability_pct=float(viability_pct),
+                          isolated_on=isolated_on, operator=operator.strip(), entered_by_id=actor.id)
+    session.add(isolation)
+    session.flush()
+    record_material_uses(session, lot, materials, "isolation", isolation.id, isolated_on)
+    return isolation
+
+
+def record_passage(session: Session, lot: Lot, *, seeded_cells: float | None, harvested_cells: float | None,
+                   viability_pct: float | None, vessels: int | None, seeded_on: date | None,
+                   harvested_on: date | None, operator: str, material_lot_ids=(),
+                   today: date | None = None) -> Passage:
+    """Record the next passage Pn; refused beyond the product's maximum passage or cumulative PD.
+
+    The limit check counts every recorded passage, verified or not: an entry waiting for verification
+    must not let the culture run past its validated limit."""
+    require_in_process(lot)
+    if session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id)) and isolation_of(session, lot) is None:
+        raise LotError({FORM: "Record the isolation before the first passage."})
+    if lot.product_type.is_placebo:
+        raise LotError({FORM: "A placebo lot has no culture passages."})
+    errors = {PASSAGE_FIELDS.get(k, k): v for k, v in validate_passage_entry(
+        seeded_cells, harvested_cells, viability_pct, seeded_on, harvested_on, today or utcnow().date()).items()}
+    if vessels is None or vessels < 1:
+        errors["vessels"] = "At least one culture vessel."
+    if not (operator or "").strip():
+        errors["operator"] = "Required."
+    refuse_if(errors)
+    earlier = passages(session, lot)
+    number = earlier[-1].number + 1 if earlier else lot.first_passage
+    pd = population_doublings(seeded_cells, harvested_cells)
+    after = cumulative_population_doublings([p.population_doublings for p in earlier] + [pd], lot.starting_pd)
+    problems = check_passage_allowed(lot.product_type.limits(), number, after)
+    if problems:
+        raise LotError({FORM: f"P{number} refused for {lot.product_type.key} v{lot.product_type.version}: "
+                              + " ".join(p.message for p in problems)})
+    materials = check_material_lots(session, material_lot_ids, seeded_on)
+    passage = Passage(lot_id=lot.id, number=number, seeded_cells=float(seeded_cells),
+                      harvested_cells=float(harvested_cells), viability_pct=float(viability_pct), vessels=vessels,
+                      seeded_on=seeded_on, harvested_on=harvested_on, operator=operator.strip(),
+                      population_doublings=pd, entered_by_id=current_actor(session).id)
+    session.add(passage)
+    session.flush()
+    record_material_uses(session, lot, materials, "passage", passage.id, seeded_on)
+    return passage
+
+
+def verify_entry(session: Session, entry: Isolation | Passage) -> None:
+    """Second-person verification of a critical entry: never by the person who entered it."""
+    actor = current_actor(session)
+    if entry.verified:
+        raise LotError({FORM: "Already verified."})
+    if entry.entered_by_id == actor.id:
+        raise LotError({FORM: "You entered these values: a second person must verify them."})
+    lot = session.get(Lot, entry.lot_id)
+    if lot.status in ("released", "rejected"):
+        raise LotError({FORM: f"Lot {lot.din} is {lot.status}."})
+    entry.verified_by_id = actor.id
+    entry.verified_at = utcnow()
+    session.flush()
+
+
+@dataclass(frozen=True)
+class PassageLine:
+    passage: Passage
+    cumulative_pd: float | None  # None while this or an earlier passage is unverified
+
+
+def passage_lines(session: Session, lot: Lot) -> list[PassageLine]:
+    """Each passage with the cumulative PD reached at its end, counting verified entries only."""
+    lines, total, broken = [], lot.starting_pd, False
+    for p in passages(session, lot):
+        broken = broken or not p.verified
+        total = total + p.population_doublings if not broken else total
+        lines.append(PassageLine(p, None if broken else total))
+    return lines

@@ -1,0 +1,74 @@
+"""Product types: the seeded catalogue and new versions. Limits marked [check] in DOMAIN.md are data,
+set here as a starting point a site validates and changes by adding a version, never in code."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lots.models import ProductType
+
+# Starting values: clinical MSC use is typically P3–P6 (DOMAIN §3); the PD ceilings sit well under the
+# in-vitro capacity (BM 20–50 PD, adipose 44–80 PD). Shelf life and codes are local choices [check].
+SEED_PRODUCTS = (
+    dict(key="BM-MSC-AUTO", version=1, name="Autologous bone-marrow MSC", trials="MESEMS",
+         source="bone_marrow", origin="autologous", max_passage=4, max_cumulative_pd=25.0,
+         shelf_life_days=365, storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
+         isbt_code="S0001"),
+    dict(key="AT-MSC-ALLO", version=1, name="Allogeneic adipose-tissue MSC", trials="MAESTRO-4MS, SSc",
+         source="adipose", origin="allogeneic", max_passage=6, max_cumulative_pd=30.0,
+         shelf_life_days=365, storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
+         isbt_code="S0002"),
+    # Placebo for blinded trials: suspension media filled like a dose, never from a donor.
+    dict(key="PLACEBO-MEDIA", version=1, name="Placebo (suspension media)", trials="MESEMS, SSc",
+         source="none", origin="placebo", max_passage=0, max_cumulative_pd=1.0,
+         shelf_life_days=365, storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
+         isbt_code="S0003"),
+)
+
+
+def seed_product_types(session: Session) -> list[ProductType]:
+    """Add every seed product type whose (key, version) is missing; return the ones added. Idempotent."""
+    added = []
+    for data in SEED_PRODUCTS:
+        exists = session.scalar(select(ProductType.id).where(ProductType.key == data["key"],
+                                                             ProductType.version == data["version"]))
+        if exists is None:
+            product = ProductType(**data, status="active")
+            session.add(product)
+            added.append(product)
+    session.flush()
+    return added
+
+
+def product_types_missing(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(ProductType))
+
+
+def active_product_types(session: Session, placebo: bool | None = None) -> list[ProductType]:
+    """The current version of every product (status active), optionally only placebo or only cells."""
+    stmt = select(ProductType).where(ProductType.status == "active").order_by(ProductType.key)
+    if placebo is True:
+        stmt = stmt.where(ProductType.origin == "placebo")
+    elif placebo is False:
+        stmt = stmt.where(ProductType.origin != "placebo")
+    return list(session.scalars(stmt))
+
+
+def add_product_version(session: Session, key: str, **changes) -> ProductType:
+    """A new version of product `key` with `changes`; the previous active version is retired.
+    Lots keep pointing at the version they were made under."""
+    current = session.scalar(select(ProductType).where(ProductType.key == key)
+                             .order_by(ProductType.version.desc()).limit(1))
+    if current is None:
+        raise ValueError(f"no product type {key}")
+    fields = ("name", "trials", "source", "origin", "max_passage", "max_cumulative_pd", "shelf_life_days",
+              "storage_temperature", "isbt_code")
+    data = {f: changes.get(f, getattr(current, f)) for f in fields}
+    for old in session.scalars(select(ProductType).where(ProductType.key == key,
+                                                         ProductType.status == "active")):
+        old.status = "retired"
+    product = ProductType(key=key, version=current.version + 1, status="active", **data)
+    session.add(product)
+    session.flush()
+    return product

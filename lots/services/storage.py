@@ -1,0 +1,191 @@
+"""Cryopreservation and storage: formulation into containers, boxes, positions, and storage events.
+
+One container per position is guaranteed by the database (unique box/row/column); the check here only
+gives the friendly message. A concurrent request that wins the race makes the other's flush fail, and
+that failure is turned into the same message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bank.db import utcnow
+from bank.uow import current_actor
+from lots.models import Container, Lot, StorageBox, StorageEvent
+from lots.models.storage import CONTAINER_TYPES, MAX_BOX_SIDE
+from lots.rules import check_position, container_expiry, validate_formulation
+from lots.services.errors import FORM, LotError, refuse_if
+from lots.services.materials import check_material_lots, record_material_uses
+from lots.services.processing import passages, require_in_process
+
+_DIVISION_SECOND = "0abcdefghijklmnopqrstuvwxyz"  # ISBT 128 division: A0…Z0, then Aa…Za, …
+
+
+def division_code(index: int) -> str:
+    """Division of the index-th container of a lot (0-based): A0, B0, … Z0, Aa, … (702 in all)."""
+    if not 0 <= index < 26 * len(_DIVISION_SECOND):
+        raise ValueError("a lot has at most 702 divisions")
+    return chr(ord("A") + index % 26) + _DIVISION_SECOND[index // 26]
+
+
+def create_box(session: Session, *, site: str, tank: str, rack: str, name: str, row_count: int | None,
+               col_count: int | None) -> StorageBox:
+    fields = {"site": site, "tank": tank, "rack": rack, "name": name}
+    errors = {k: "Required." for k, v in fields.items() if not (v or "").strip()}
+    for key, value in (("row_count", row_count), ("col_count", col_count)):
+        if value is None or not 1 <= value <= MAX_BOX_SIDE:
+            errors[key] = f"Between 1 and {MAX_BOX_SIDE}."
+    fields = {k: (v or "").strip() for k, v in fields.items()}
+    if not errors and session.scalar(select(StorageBox.id).filter_by(**fields)):
+        errors["name"] = "This box already exists at that place."
+    refuse_if(errors)
+    box = StorageBox(**fields, row_count=row_count, col_count=col_count)
+    session.add(box)
+    session.flush()
+    return box
+
+
+def containers_of(session: Session, lot: Lot) -> list[Container]:
+    return list(session.scalars(select(Container).where(Container.lot_id == lot.id).order_by(Container.id)))
+
+
+def available_cells(session: Session, lot: Lot) -> float:
+    """Cells of the final verified passage not yet put into containers of this lot."""
+    done = passages(session, lot)
+    if not done:
+        raise LotError({FORM: "No passage recorded: nothing to formulate yet."})
+    last = done[-1]
+    if not last.verified:
+        raise LotError({FORM: f"P{last.number} is not verified: its cells do not count yet."})
+    used = session.scalar(select(func.coalesce(func.sum(Container.cells), 0)).where(Container.lot_id == lot.id))
+    return last.harvested_cells - float(used)
+
+
+def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None, container_type: str | None,
+                         cells_per_container: float | None, volume_ml: float | None, cryoprotectant: str,
+                         frozen_at: datetime | None, material_lot_ids=()) -> list[Container]:
+    """Fill N containers (bags or vials) from the final passage; each gets the next ISBT 128 division.
+    A placebo lot is suspension media: its containers hold no cells."""
+    require_in_process(lot)
+    product = lot.product_type
+    if product.is_placebo:
+        errors = validate_formulation(n_containers, 1, volume_ml, float("inf"))
+        if cells_per_container:
+            errors["cells_per_container"] = "A placebo holds no cells: leave 0."
+        cells_per_container = 0.0
+    else:
+        errors = validate_formulation(n_containers, cells_per_container, volume_ml, available_cells(session, lot))
+    if container_type not in CONTAINER_TYPES:
+        errors["container_type"] = "Choose bag or vial."
+    if not (cryoprotectant or "").strip():
+        errors["cryoprotectant"] = "Required (e.g. 10 % DMSO)."
+    if frozen_at is None:
+        errors["frozen_at"] = "Required."
+    elif frozen_at > utcnow():
+        errors["frozen_at"] = "Cannot be in the future."
+    refuse_if(errors)
+    materials = check_material_lots(session, material_lot_ids, frozen_at.date())
+    start = session.scalar(select(func.count()).select_from(Container).where(Container.lot_id == lot.id))
+    expires_at = container_expiry(frozen_at, product.shelf_life_days)
+    made = []
+    for index in range(start, start + n_containers):
+        division = division_code(index)
+        made.append(Container(lot_id=lot.id, division=division, product_code=product.product_code(division),
+                              container_type=container_type, cells=float(cells_per_container),
+                              volume_ml=float(volume_ml), cryoprotectant=cryoprotectant.strip(),
+                              frozen_at=frozen_at, expires_at=expires_at, status="formulated"))
+    session.add_all(made)
+    session.flush()
+    record_material_uses(session, lot, materials, "formulation", None, frozen_at.date())
+    return made
+
+
+def occupancy(session: Session, box: StorageBox) -> dict[tuple[int, int], Container]:
+    rows = session.scalars(select(Container).where(Container.box_id == box.id))
+    return {(c.position_row, c.position_col): c for c in rows}
+
+
+def _position_errors(box: StorageBox, row: int | None, col: int | None, taken: dict) -> dict[str, str]:
+    if row is None or col is None:
+        return {k: "Required." for k, v in (("row", row), ("col", col)) if v is None}
+    problems = check_position(box.row_count, box.col_count, row, col, {k: c.identifier for k, c in taken.items()})
+    if not problems:
+        return {}
+    field = "col" if 1 <= row <= box.row_count and problems[0].rule_id == "lots.storage.outside_box" else "row"
+    return {field: problems[0].message}
+
+
+def _event(session: Session, container: Container, action: str, old: tuple, reason: str | None) -> None:
+    actor = current_actor(session)
+    session.add(StorageEvent(container_id=container.id, action=action, box_id=container.box_id,
+                             position_row=container.position_row, position_col=container.position_col,
+                             from_box_id=old[0], from_row=old[1], from_col=old[2], at=utcnow(),
+                             actor_id=actor.id, actor_name=actor.name, reason=reason))
+
+
+def _place(session: Session, container: Container, box: StorageBox, row: int, col: int) -> None:
+    where = f"row {row}, column {col} of box {box.name}"
+    try:
+        with session.begin_nested():  # a concurrent request may have taken the position meanwhile
+            container.box_id, container.position_row, container.position_col = box.id, row, col
+            container.status = "stored"
+            session.flush()
+    except IntegrityError:
+        session.refresh(container)
+        raise LotError({"row": f"Position {where} was just taken by another container."}) from None
+
+
+def store_container(session: Session, container: Container, box: StorageBox, row: int | None, col: int | None,
+                    reason: str | None = None) -> None:
+    """Put a container into (or move it to) a free position of `box`; recorded as a storage event."""
+    if container.status not in ("formulated", "removed", "stored"):
+        raise LotError({FORM: f"Container {container.identifier} is {container.status}: it cannot be stored."})
+    refuse_if(_position_errors(box, row, col, occupancy(session, box)))
+    old = (container.box_id, container.position_row, container.position_col)
+    _place(session, container, box, row, col)
+    _event(session, container, "moved" if old[0] is not None else "stored", old, reason)
+    session.flush()
+
+
+def store_lot_containers(session: Session, lot: Lot, box: StorageBox, row: int | None, col: int | None) -> int:
+    """Store every container of `lot` not yet in storage into the free positions of `box`, row by row
+    from (row, col). Refused as a whole when the box has too few free positions from there."""
+    waiting = [c for c in containers_of(session, lot) if c.status == "formulated"]
+    if not waiting:
+        raise LotError({FORM: "Every container of this lot is already stored."})
+    taken = occupancy(session, box)
+    errors = _position_errors(box, row, col, {})
+    refuse_if(errors)
+    free = [(r, c) for r in range(1, box.row_count + 1) for c in range(1, box.col_count + 1)
+            if (r, c) >= (row, col) and (r, c) not in taken]
+    if len(free) < len(waiting):
+        raise LotError({"row": f"Box {box.name} has {len(free)} free positions from row {row}, column {col}; "
+                               f"{len(waiting)} containers wait to be stored."})
+    for container, (r, c) in zip(waiting, free, strict=False):
+        _place(session, container, box, r, c)
+        _event(session, container, "stored", (None, None, None), None)
+    session.flush()
+    return len(waiting)
+
+
+def remove_container(session: Session, container: Container, reason: str) -> None:
+    """Take a container out of storage (thaw, shipment, destruction follow elsewhere); reason required."""
+    if container.box_id is None:
+        raise LotError({FORM: f"Container {container.identifier} is not in storage."})
+    if not (reason or "").strip():
+        raise LotError({"reason": "Say why the container leaves storage."})
+    old = (container.box_id, container.position_row, container.position_col)
+    container.box_id = container.position_row = container.position_col = None
+    container.status = "removed"
+    session.flush()
+    _event(session, container, "removed", old, reason.strip())
+    session.flush()
+
+
+def storage_events(session: Session, container: Container) -> list[StorageEvent]:
+    return list(session.scalars(select(StorageEvent).where(StorageEvent.container_id == container.id)
+                                .order_by(StorageEvent.id)))

@@ -1,0 +1,112 @@
+"""Factories for lots tests: they drive the real donor and lot services, never fake a status."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from bank.uow import unit_of_work
+from bank.users import actor_for
+from donors import services as donor_services
+from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
+from donors.determination import sign_determination
+from donors.entries import record_answers, record_serology
+from lots import services
+from lots.models import ProductType
+from tests.conftest import PASSWORD, unique
+
+FIN = "G1234"
+TODAY = donor_services.today()
+HARVEST_DAY = TODAY - timedelta(days=10)
+COLLECTED_AT = datetime.combine(HARVEST_DAY, time(9, 0), tzinfo=UTC)
+
+
+def product(session, key: str) -> ProductType:
+    with unit_of_work(session, _system()):
+        services.seed_product_types(session)
+    return next(p for p in services.active_product_types(session) if p.key == key)
+
+
+def _system():
+    from bank.uow import Actor
+
+    return Actor(None, "test setup")
+
+
+def donor(session, tech, *, autologous: bool = False, weight_kg: float = 68.0):
+    """A registered donor, status pending."""
+    with unit_of_work(session, actor_for(tech), "donor registered"):
+        return donor_services.register_donor(session, sex="F", birth_date=date(1985, 3, 2),
+                                             consent_version="ICF v2.1", consent_date=HARVEST_DAY,
+                                             weight_kg=weight_kg, height_cm=165.0, is_autologous=autologous)
+
+
+def screened_donor(session, tech, **kw):
+    """Every question answered no, harvest date set, every required marker negative (not signed)."""
+    d = donor(session, tech, **kw)
+    with unit_of_work(session, actor_for(tech)):
+        donor_services.set_harvest_date(session, d, HARVEST_DAY)
+        record_answers(session, d, {q.question_id: (False, None, "") for q in CS.questions})
+        for marker in CS.required_markers:
+            record_serology(session, d, marker=marker, method="CMIA", kit="Architect", kit_lot="K1",
+                            sample_date=HARVEST_DAY, test_date=HARVEST_DAY + timedelta(days=1), result="negative")
+    return d
+
+
+def signed_donor(session, tech, qa, decision: str = "eligible", comment: str = "", **kw):
+    d = screened_donor(session, tech, **kw)
+    with unit_of_work(session, actor_for(qa)):
+        sign_determination(session, d, qa, PASSWORD, decision, comment)
+    return d
+
+
+def material_lot(session, tech, *, expiry: date | None = None, status: str = "approved", animal: bool = False):
+    with unit_of_work(session, actor_for(tech)):
+        m = services.add_material(session, unique("Collagenase NB6 "), "Nordmark", "N0002779", animal)
+        return services.add_material_lot(session, m, unique("L"), expiry or TODAY + timedelta(days=200), status)
+
+
+def harvest(session, tech, d, key: str = "AT-MSC-ALLO", **kw):
+    p = product(session, key)
+    fields = dict(fin=FIN, donor_id=d.id, product_type_id=p.id, tissue=p.tissue, mass_g=52.0, volume_ml=None,
+                  collected_at=COLLECTED_AT, site="Clinique Pasteur, Toulouse", operator="Dr Martin", tier="master")
+    fields.update(kw)
+    with unit_of_work(session, actor_for(tech), "harvest recorded"):
+        return services.record_harvest(session, **fields)
+
+
+def isolate(session, tech, verifier, lot, cells: float = 2.0e7, viability: float = 92.0):
+    with unit_of_work(session, actor_for(tech)):
+        entry = services.record_isolation(session, lot, cell_count=cells, viability_pct=viability,
+                                          isolated_on=HARVEST_DAY, operator="A. Tech")
+    if verifier is not None:
+        with unit_of_work(session, actor_for(verifier)):
+            services.verify_entry(session, entry)
+    return entry
+
+
+def passage(session, tech, verifier, lot, seeded: float, harvested: float, **kw):
+    with unit_of_work(session, actor_for(tech)):
+        p = services.record_passage(session, lot, seeded_cells=seeded, harvested_cells=harvested,
+                                    viability_pct=kw.get("viability", 95.0), vessels=kw.get("vessels", 4),
+                                    seeded_on=HARVEST_DAY + timedelta(days=1), harvested_on=HARVEST_DAY + timedelta(days=7),
+                                    operator="A. Tech", material_lot_ids=kw.get("materials", ()))
+    if verifier is not None:
+        with unit_of_work(session, actor_for(verifier)):
+            services.verify_entry(session, p)
+    return p
+
+
+def box(session, tech, rows: int = 9, cols: int = 9):
+    with unit_of_work(session, actor_for(tech)):
+        return services.create_box(session, site="Toulouse CTU", tank=unique("T"), rack="R1", name="B1",
+                                   row_count=rows, col_count=cols)
+
+
+def grown_lot(session, tech, verifier, d=None, qa=None):
+    """A harvest lot isolated and expanded over P0 and P1 (8 PD), every entry verified."""
+    d = d or signed_donor(session, tech, qa or verifier)
+    lot = harvest(session, tech, d)
+    isolate(session, tech, verifier, lot)
+    passage(session, tech, verifier, lot, 1.0e6, 1.6e7)   # 4 PD
+    passage(session, tech, verifier, lot, 2.0e6, 3.2e7)   # 4 PD
+    return lot
