@@ -94,7 +94,7 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
 
 def seed_specifications() -> dict[str, Specification]:
     """Seed specifications by product key: 'BM-MSC-AUTO' (autologous bone marrow, MESEMS) and
-    'AT-MSC-ALLO' (allogeneic adipose bank, MAESTRO-4MS / SSc programme)."""
+    'AT-MSC-ALLO' (allogeneic adipose bank, MAESTRO-4MS / SSc programme) and 'PLACEBO-MEDIA'."""
     bm = Specification(
         product_key="BM-MSC-AUTO",
         version=SEED_VERSION,
@@ -115,4 +115,13 @@ def seed_specifications() -> dict[str, Specification]:
         ),
         note="Seed specification, allogeneic adipose MSC bank. Identity thresholds [check].",
     )
-    return {spec.product_key: spec for spec in (bm, at)}
+    # Placebo (suspension media) for blinded trials: no cells, so no identity, viability or potency;
+    # it is released on the safety tests of a parenteral product like any dose [check].
+    placebo_tests = {t.code: t for t in _common_tests(70.0, 200.0, "")}
+    placebo = Specification(
+        product_key="PLACEBO-MEDIA",
+        version=SEED_VERSION,
+        tests=tuple(placebo_tests[code] for code in ("STERILITY", "MYCOPLASMA", "ENDOTOXIN")),
+        note="Seed specification, placebo suspension media (safety tests only) [check].",
+    )
+    return {spec.product_key: spec for spec in (bm, at, placebo)}

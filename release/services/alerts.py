@@ -1,0 +1,72 @@
+"""Late results after a conditional release (DOMAIN.md §4): a final sterility that is not a pass on a lot
+released on "no growth to date" raises an alert for QA naming every container and every patient.
+
+The doses module adds the patients: `register_late_result_listener(fn)`, where `fn(session, lot)` returns
+one line per patient allocated or given a container of the lot (it may also hold its doses).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bank.db import utcnow
+from bank.uow import current_actor
+from lots.models import Lot
+from lots.services import containers_of
+from release.models import LateResultAlert, TestResult
+from release.rules import Verdict, late_sterility_alert
+from release.services.errors import FORM, ReleaseError
+
+LateResultListener = Callable[[Session, Lot], Iterable[str]]
+_late_result_listeners: list[LateResultListener] = []
+
+
+def register_late_result_listener(fn: LateResultListener) -> None:
+    """`fn(session, lot)` runs in the same transaction when a late result alert is raised for `lot` and
+    returns the patients affected (one readable line each)."""
+    if fn not in _late_result_listeners:
+        _late_result_listeners.append(fn)
+
+
+def _container_line(container) -> str:
+    hold = ", on hold" if container.on_hold else ""
+    return f"{container.identifier} — {container.status}{hold} — {container.position_label}"
+
+
+def raise_late_result_alert(session: Session, lot: Lot, result: TestResult, verdict: Verdict) -> LateResultAlert | None:
+    """Record the alert when `verdict` (a reading entered after the conditional release) is not a pass."""
+    if late_sterility_alert(verdict, released_conditionally=True) is None:
+        return None  # a passing reading (final or interim) needs no alert
+    patients = [line for listener in list(_late_result_listeners) for line in listener(session, lot)]
+    alert = late_sterility_alert(verdict, released_conditionally=True, patients=patients, lot_ref=lot.din)
+    row = LateResultAlert(lot_id=lot.id, result_id=result.id, rule_id=alert.rule_id, message=alert.message,
+                          containers=json.dumps([_container_line(c) for c in containers_of(session, lot)]),
+                          patients=json.dumps(list(alert.patients)), notify=", ".join(alert.notify))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def alerts_of(session: Session, lot: Lot) -> list[LateResultAlert]:
+    return list(session.scalars(select(LateResultAlert).where(LateResultAlert.lot_id == lot.id)
+                                .order_by(LateResultAlert.id.desc())))
+
+
+def alerts_query(status: str | None = None):
+    stmt = select(LateResultAlert).order_by(LateResultAlert.id.desc())
+    return stmt.where(LateResultAlert.status == status) if status else stmt
+
+
+def acknowledge_alert(session: Session, alert: LateResultAlert, note: str) -> None:
+    """QA records what was done (clinician told, doses held, investigation opened)."""
+    if alert.status != "open":
+        raise ReleaseError({FORM: "This alert is already acknowledged."})
+    if not (note or "").strip():
+        raise ReleaseError({"note": "Say what was done (clinician informed, doses held, investigation)."})
+    alert.status, alert.acknowledged_at = "acknowledged", utcnow()
+    alert.acknowledged_by_id, alert.acknowledgement = current_actor(session).id, note.strip()[:2000]
+    session.flush()

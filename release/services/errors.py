@@ -1,0 +1,18 @@
+"""The error the release services raise for refused input: every problem, keyed by the form field."""
+
+from __future__ import annotations
+
+FORM = "form"  # key of a problem that concerns the whole form, not one field
+
+
+class ReleaseError(ValueError):
+    """`errors` maps a form field name (or FORM) to a message people can act on."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(self.errors.values()))
+
+
+def refuse_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ReleaseError(errors)
