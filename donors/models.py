@@ -189,6 +189,7 @@ class DeterminationRecord(Audited, Base):
     reasons: Mapped[str] = mapped_column(Text)  # JSON list of {rule_id, criterion, evidence}
     missing: Mapped[str] = mapped_column(Text)  # JSON list of {item, rule_id, why}
     comment: Mapped[str] = mapped_column(Text, default="")
+    harvest_date: Mapped[date | None]  # the harvest this determination covers (serology window)
     evaluation_date: Mapped[date]
     evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"))

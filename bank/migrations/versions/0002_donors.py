@@ -92,6 +92,7 @@ def upgrade() -> None:
     sa.Column('reasons', sa.Text(), nullable=False),
     sa.Column('missing', sa.Text(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('harvest_date', sa.Date(), nullable=True),
     sa.Column('evaluation_date', sa.Date(), nullable=False),
     sa.Column('evaluated_at', bank.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('signature_id', sa.Integer(), nullable=True),

@@ -1,0 +1,131 @@
+"""Donor forms: field shape and simple validation only (the services check every impossible value)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from bank.forms import SignatureFields
+from donors.criteria import CriteriaSet
+from donors.models import RESULTS
+
+SEX_CHOICES = [("", "—"), ("F", "F (female)"), ("M", "M (male)")]
+ANSWER_CHOICES = [("", "not answered"), ("no", "No"), ("yes", "Yes")]
+REQUIRED = DataRequired(message="required")
+
+
+class RegisterDonorForm(FlaskForm):
+    sex = SelectField("Sex", choices=SEX_CHOICES, validators=[REQUIRED])
+    birth_date = DateField("Date of birth", validators=[REQUIRED])
+    weight_kg = FloatField("Weight at donation (kg)", validators=[Optional()])
+    height_cm = FloatField("Height (cm)", validators=[Optional()])
+    consent_version = StringField("Consent form version", validators=[REQUIRED, Length(max=40)])
+    consent_date = DateField("Consent date", validators=[REQUIRED])
+    is_autologous = BooleanField("Autologous donor (the patient gives their own tissue)")
+    full_name = StringField("Name (identifying; shown only to roles that need it)",
+                            validators=[Optional(), Length(max=160)])
+
+
+class EditDonorForm(RegisterDonorForm):
+    version = HiddenField()
+    hbc_risk_assessment = TextAreaField("Documented risk assessment (anti-HBc positive, HBsAg negative)",
+                                        validators=[Optional(), Length(max=2000)])
+    reason = StringField("Reason for the change", validators=[REQUIRED, Length(max=500)])
+
+
+class HarvestDateForm(FlaskForm):
+    harvest_date = DateField("Date of tissue collection (harvest)", validators=[REQUIRED])
+
+
+class MedicationForm(FlaskForm):
+    kind = SelectField("Kind", choices=[])
+    name = StringField("Medication (name, dose)", validators=[REQUIRED, Length(max=120)])
+    start_date = DateField("Start", validators=[REQUIRED])
+    stop_date = DateField("Stop (empty if ongoing)", validators=[Optional()])
+
+
+class SerologyForm(FlaskForm):
+    marker = SelectField("Marker", choices=[])
+    method = StringField("Method (e.g. CMIA, NAT)", validators=[REQUIRED, Length(max=60)])
+    kit = StringField("Kit", validators=[REQUIRED, Length(max=120)])
+    kit_lot = StringField("Kit lot", validators=[REQUIRED, Length(max=60)])
+    sample_date = DateField("Sample drawn", validators=[REQUIRED])
+    test_date = DateField("Tested", validators=[REQUIRED])
+    result = SelectField("Result", choices=[("", "—")] + [(r, r) for r in RESULTS], validators=[REQUIRED])
+
+
+class VoidForm(FlaskForm):
+    reason = StringField("Reason for voiding (entered in error, wrong donor, ...)",
+                         validators=[REQUIRED, Length(max=500)])
+
+
+class LookbackForm(FlaskForm):
+    reason = StringField("Reason for the look-back", validators=[REQUIRED, Length(max=500)])
+
+
+class SignDeterminationForm(SignatureFields, FlaskForm):
+    decision = SelectField("Decision", choices=[("eligible", "Eligible"), ("ineligible", "Ineligible"),
+                                                ("incomplete", "Incomplete (quarantine continues)")])
+    comment = TextAreaField("Comment (required for an ineligible decision no rule supports)",
+                            validators=[Optional(), Length(max=2000)])
+    confirm = BooleanField("I have reviewed the evidence; this signature cannot be undone",
+                           validators=[DataRequired(message="tick to confirm before signing")])
+
+
+class SignForm(SignatureFields, FlaskForm):
+    confirm = BooleanField("I confirm this signature", validators=[DataRequired(message="tick to confirm")])
+
+
+class RetireForm(FlaskForm):
+    reason = StringField("Reason", validators=[REQUIRED, Length(max=500)])
+
+
+def slug(question_id: str) -> str:
+    return question_id.lower().replace("-", "_")
+
+
+def questionnaire_form(criteria: CriteriaSet, data: dict) -> FlaskForm:
+    """One form with, per question: yes / no / not answered, the date when the question asks it,
+    and a detail; field names a_<q>, d_<q>, t_<q>."""
+
+    class QuestionnaireForm(FlaskForm):
+        pass
+
+    for q in criteria.questions:
+        s = slug(q.question_id)
+        setattr(QuestionnaireForm, f"a_{s}", SelectField(q.text, choices=ANSWER_CHOICES, default=""))
+        if q.asks_date:
+            setattr(QuestionnaireForm, f"d_{s}", DateField("Date of the most recent episode",
+                                                            validators=[Optional()]))
+        setattr(QuestionnaireForm, f"t_{s}", StringField("Detail", validators=[Optional(), Length(max=300)]))
+    return QuestionnaireForm(data=data)  # the request's form data when submitted, else `data`
+
+
+def draft_form(thresholds, days_before: int, days_after: int) -> FlaskForm:
+    """Thresholds of the source version, one number field each (name = "RULE-ID.param" slugged)."""
+
+    class DraftForm(FlaskForm):
+        note = StringField("What changes in this version, and why", validators=[REQUIRED, Length(max=500)])
+        window_before = IntegerField("Serology sample: days before harvest", default=days_before,
+                                     validators=[InputRequired()])
+        window_after = IntegerField("Serology sample: days after harvest", default=days_after,
+                                    validators=[InputRequired()])
+
+    for key, criterion, param, value in thresholds:
+        setattr(DraftForm, threshold_field(key), FloatField(f"{criterion.rule_id} — {criterion.text}: {param}",
+                                                            default=value, validators=[InputRequired()]))
+    return DraftForm()
+
+
+def threshold_field(key: str) -> str:
+    return "p_" + key.lower().replace("-", "_").replace(".", "__")

@@ -1,0 +1,50 @@
+"""Donor eligibility and criteria-set workflows (21 CFR 1271.50: a responsible person signs the
+determination; until then the donor's products stay in quarantine, 1271.60)."""
+
+from __future__ import annotations
+
+from bank.workflow import Transition, Workflow
+
+DETERMINATION_MEANING = "Donor eligibility determination"
+CRITERIA_REVIEW_MEANING = "Donor criteria set reviewed"
+CRITERIA_APPROVAL_MEANING = "Donor criteria set approved for use"
+
+PENDING, INCOMPLETE, ELIGIBLE, INELIGIBLE = "pending", "incomplete", "eligible", "ineligible"
+
+_SIGN = dict(permission="donor.determine", signature_meaning=DETERMINATION_MEANING)
+
+DONOR_WORKFLOW = Workflow(
+    name="Donor eligibility",
+    states=(PENDING, INCOMPLETE, ELIGIBLE, INELIGIBLE),
+    initial=PENDING,
+    transitions=(
+        Transition(PENDING, ELIGIBLE, **_SIGN, label="Sign eligible"),
+        Transition(PENDING, INELIGIBLE, **_SIGN, label="Sign ineligible"),
+        Transition(PENDING, INCOMPLETE, **_SIGN, label="Sign incomplete"),
+        Transition(INCOMPLETE, ELIGIBLE, **_SIGN, label="Sign eligible"),
+        Transition(INCOMPLETE, INELIGIBLE, **_SIGN, label="Sign ineligible"),
+        # Taken by QA with a signature, or by the system inside the technician's entry of a late
+        # positive result (look-back): so it needs only the permission to enter donor data, and a reason.
+        Transition(ELIGIBLE, INELIGIBLE, "donor.edit", reason_required=True, label="Make ineligible"),
+        # Reversing an ineligible determination (an entry voided as made in error) is a new signed
+        # determination with a reason.
+        Transition(INELIGIBLE, ELIGIBLE, **_SIGN, reason_required=True, label="Sign eligible again"),
+        Transition(INELIGIBLE, INCOMPLETE, **_SIGN, reason_required=True, label="Sign incomplete"),
+    ),
+    labels={PENDING: "pending determination", INCOMPLETE: "incomplete (quarantine)"},
+)
+
+DRAFT, REVIEWED, ACTIVE, RETIRED = "draft", "reviewed", "active", "retired"
+
+CRITERIA_WORKFLOW = Workflow(
+    name="Donor criteria set",
+    states=(DRAFT, REVIEWED, ACTIVE, RETIRED),
+    initial=DRAFT,
+    transitions=(
+        Transition(DRAFT, REVIEWED, "criteria.manage", CRITERIA_REVIEW_MEANING, label="Review"),
+        Transition(REVIEWED, DRAFT, "criteria.manage", reason_required=True, label="Return to draft"),
+        Transition(REVIEWED, ACTIVE, "criteria.manage", CRITERIA_APPROVAL_MEANING, label="Activate"),
+        Transition(ACTIVE, RETIRED, "criteria.manage", reason_required=True, label="Retire"),
+        Transition(DRAFT, RETIRED, "criteria.manage", reason_required=True, label="Abandon draft"),
+    ),
+)

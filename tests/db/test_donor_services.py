@@ -1,0 +1,234 @@
+"""Donor services on a real database: registry, entries, signed determination, look-back, audit rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bank.db import make_engine, make_session_factory
+from bank.esign import SignatureError
+from bank.models import AuditEntry, Signature, StatusChange
+from bank.status import TransitionRefused
+from bank.uow import Actor, unit_of_work
+from bank.users import actor_for, create_user
+from donors import services
+from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
+from donors.criteria_sets import (
+    activate_version,
+    active_version,
+    draft_new_version,
+    ensure_seed_criteria,
+    parse,
+    review_version,
+)
+from donors.determination import reevaluate_all, sign_determination
+from donors.entries import record_answer, record_answers, record_medication, record_serology, void_entry
+from donors.models import Donor
+from donors.queries import active_answers
+from donors.validation import DonorError
+from tests.conftest import PASSWORD, unique
+
+TODAY = services.today()
+HARVEST = TODAY - timedelta(days=10)
+
+
+@pytest.fixture
+def tech(make_user):
+    return make_user("technician")
+
+
+@pytest.fixture
+def qa(make_user):
+    return make_user("qa")
+
+
+def new_donor(session, user, **kw) -> Donor:
+    fields = dict(sex="F", birth_date=date(1985, 3, 2), consent_version="ICF v2.1", consent_date=HARVEST,
+                  weight_kg=68.0, height_cm=165.0)
+    fields.update(kw)
+    with unit_of_work(session, actor_for(user), "donor registered"):
+        return services.register_donor(session, **fields)
+
+
+def screened(session, user, **kw) -> Donor:
+    """A donor with every question answered no, the harvest date set and every required marker negative."""
+    donor = new_donor(session, user, **kw)
+    with unit_of_work(session, actor_for(user)):
+        services.set_harvest_date(session, donor, HARVEST)
+        record_answers(session, donor, {q.question_id: (False, None, "") for q in CS.questions})
+        for marker in CS.required_markers:
+            record_serology(session, donor, marker=marker, method="CMIA", kit="Architect", kit_lot="K1",
+                            sample_date=HARVEST, test_date=HARVEST + timedelta(days=1), result="negative")
+    return donor
+
+
+def sign(session, user, donor, decision, comment=""):
+    with unit_of_work(session, actor_for(user)):
+        return sign_determination(session, donor, user, PASSWORD, decision, comment)
+
+
+def test_register_donor_issues_code_and_writes_audit_and_history(session, tech):
+    donor = new_donor(session, tech, full_name="Jeanne Martin")
+    assert donor.code.startswith(f"DN-{TODAY.year}-") and len(donor.code) == 12
+    assert donor.status == "pending" and donor.bmi == 25.0
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.entity == "donors",
+                                                     AuditEntry.entity_id == str(donor.id))).all()
+    assert audit and audit[0].action == "insert" and audit[0].reason == "donor registered"
+    name_rows = session.scalars(select(AuditEntry).where(AuditEntry.entity == "donor_identities")).all()
+    assert all("Jeanne" not in row.changes for row in name_rows)
+    assert services.identity_of(session, donor).full_name == "Jeanne Martin"
+    history = session.scalars(select(StatusChange).where(StatusChange.entity == "donors",
+                                                         StatusChange.entity_id == str(donor.id))).all()
+    assert [h.to_status for h in history] == ["pending"]
+
+
+@pytest.mark.parametrize("field, value", [("weight_kg", 0.0), ("weight_kg", 900.0), ("height_cm", 400.0),
+                                          ("birth_date", TODAY + timedelta(days=1)), ("sex", "X")])
+def test_impossible_registry_input_is_refused(session, tech, field, value):
+    before = session.scalar(select(Donor.id).order_by(Donor.id.desc()).limit(1))
+    with pytest.raises(DonorError) as exc:
+        new_donor(session, tech, **{field: value})
+    assert field in exc.value.errors
+    assert session.scalar(select(Donor.id).order_by(Donor.id.desc()).limit(1)) == before
+
+
+def test_screened_donor_is_eligible_and_qa_signature_records_the_criteria_version(session, tech, qa):
+    donor = screened(session, tech)
+    assert services.evaluate(session, donor).outcome == "eligible"
+    assert not services.donor_use_facts(session, donor.id).eligible_signed
+    record = sign(session, qa, donor, "eligible")
+    assert donor.status == "eligible"
+    assert record.criteria_label == "SSc adipose donor v1" and record.criteria_set_id == active_version(session).id
+    sig = session.get(Signature, record.signature_id)
+    assert sig.meaning == "Donor eligibility determination" and sig.entity == "donor_determinations"
+    use = services.donor_use_facts(session, donor.id)
+    assert use == services.DonorUse("eligible", False, False, True, donor.code)
+
+
+def test_technician_cannot_sign_and_wrong_password_writes_nothing(session, tech, qa):
+    donor = screened(session, tech)
+    with pytest.raises(TransitionRefused) as exc:
+        sign(session, tech, donor, "eligible")
+    assert any("donor.determine" in p for p in exc.value.problems)
+    with pytest.raises(SignatureError), unit_of_work(session, actor_for(qa)):
+        sign_determination(session, donor, qa, "wrong password", "eligible")
+    session.refresh(donor)
+    assert donor.status == "pending" and services.latest_signed(session, donor) is None
+
+
+def test_incomplete_and_ineligible_donors_cannot_be_signed_eligible(session, tech, qa):
+    incomplete = new_donor(session, tech)
+    with pytest.raises(TransitionRefused, match="cannot be signed eligible"):
+        sign(session, qa, incomplete, "eligible")
+    sign(session, qa, incomplete, "incomplete")
+    assert incomplete.status == "incomplete"
+    light = screened(session, tech, weight_kg=48.0)
+    det = services.evaluate(session, light)
+    assert det.outcome == "ineligible" and [r.rule_id for r in det.reasons] == ["DON-WEIGHT"]
+    with pytest.raises(TransitionRefused):
+        sign(session, qa, light, "eligible")
+    record = sign(session, qa, light, "ineligible")
+    assert json.loads(record.reasons)[0]["rule_id"] == "DON-WEIGHT"
+    assert not services.donor_use_facts(session, light.id).eligible_signed
+
+
+def test_late_positive_starts_lookback_and_calls_listeners(session, tech, qa):
+    calls = []
+    services.register_lookback_listener(lambda s, d: calls.append((d.code, d.under_lookback, d.status)))
+    donor = screened(session, tech)
+    sign(session, qa, donor, "eligible")
+    with unit_of_work(session, actor_for(tech), "late result from the reference lab"):
+        record_serology(session, donor, marker="HEV", method="NAT", kit="cobas HEV", kit_lot="N7",
+                        sample_date=HARVEST + timedelta(days=2), test_date=TODAY, result="positive")
+    assert (donor.code, True, "ineligible") in calls
+    assert donor.status == "ineligible" and donor.under_lookback
+    use = services.donor_use_facts(session, donor.id)
+    assert use.under_lookback and not use.eligible_signed
+    last = session.scalars(select(StatusChange).where(StatusChange.entity == "donors",
+                                                      StatusChange.entity_id == str(donor.id))
+                           .order_by(StatusChange.id.desc())).first()
+    assert last.to_status == "ineligible" and "Look-back" in last.reason and "DON-SER-HEV" in last.reason
+
+
+def test_incomplete_after_eligible_does_not_start_lookback(session, tech, qa):
+    donor = screened(session, tech)
+    sign(session, qa, donor, "eligible")
+    with unit_of_work(session, actor_for(tech)):
+        record_serology(session, donor, marker="CMV_IGM", method="CLIA", kit="Liaison", kit_lot="C2",
+                        sample_date=HARVEST, test_date=TODAY, result="indeterminate")
+    assert donor.status == "eligible" and not donor.under_lookback
+
+
+def test_void_needs_a_reason_and_removes_the_entry_from_the_evaluation(session, tech):
+    donor = screened(session, tech)
+    with unit_of_work(session, actor_for(tech)):
+        record_answer(session, donor, "Q-CANCER", True, detail="basal cell carcinoma 2019")
+    assert services.evaluate(session, donor).outcome == "ineligible"
+    answer = next(a for a in active_answers(session, donor) if a.question_id == "Q-CANCER")
+    with pytest.raises(DonorError), unit_of_work(session, actor_for(tech)):
+        void_entry(session, answer, "  ")
+    with unit_of_work(session, actor_for(tech)):
+        void_entry(session, answer, "entered for the wrong donor")
+    assert services.evaluate(session, donor).missing[0].item.startswith("Do you have, or have you ever had")
+    row = session.scalars(select(AuditEntry).where(AuditEntry.entity == "donor_answers")
+                          .order_by(AuditEntry.id.desc())).first()
+    assert row.action == "void"
+
+
+def test_medication_stop_before_start_is_refused(session, tech):
+    donor = new_donor(session, tech)
+    with pytest.raises(DonorError) as exc, unit_of_work(session, actor_for(tech)):
+        record_medication(session, donor, "corticosteroid", "prednisolone", TODAY - timedelta(days=3),
+                          TODAY - timedelta(days=5))
+    assert "stop_date" in exc.value.errors
+
+
+def test_autologous_donor_needs_no_determination(session, tech, qa):
+    donor = new_donor(session, tech, is_autologous=True)
+    with unit_of_work(session, actor_for(tech)):
+        record_serology(session, donor, marker="HCV", method="CMIA", kit="Architect", kit_lot="K1",
+                        sample_date=TODAY, test_date=TODAY, result="positive")
+    with pytest.raises(TransitionRefused, match="autologous"):
+        sign(session, qa, donor, "ineligible", "positive HCV")
+    use = services.donor_use_facts(session, donor.id)
+    assert use.is_autologous and use.status == "pending" and not use.under_lookback
+
+
+def test_manual_lookback_by_qa(session, tech, qa):
+    donor = screened(session, tech)
+    sign(session, qa, donor, "eligible")
+    with unit_of_work(session, actor_for(qa)):
+        services.start_lookback(session, donor, "recipient reported a transmitted infection")
+    assert donor.status == "ineligible" and donor.under_lookback
+
+
+def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_database):
+    # Its own database: activating a new version must not change the criteria the other tests use.
+    engine = make_engine(fresh_database())
+    session = make_session_factory(engine)()
+    with unit_of_work(session, Actor(None, "test setup")):
+        tech, qa, other_qa = (create_user(session, unique("u"), f"User {role}", [role], PASSWORD,
+                                          must_change_password=False) for role in ("technician", "qa", "qa"))
+    donor = screened(session, tech, weight_kg=52.0)
+    with unit_of_work(session, actor_for(qa)):
+        seed = ensure_seed_criteria(session)
+    with unit_of_work(session, actor_for(qa)):
+        draft = draft_new_version(session, seed, {"DON-WEIGHT.min_weight_kg": 55}, 0, 7,
+                                  "minimum weight raised to 55 kg", qa)
+    assert draft.status == "draft" and parse(draft).criterion("DON-WEIGHT").param("min_weight_kg") == 55
+    with pytest.raises(TransitionRefused), unit_of_work(session, actor_for(qa)):
+        review_version(session, draft, qa, PASSWORD)
+    with unit_of_work(session, actor_for(other_qa)):
+        review_version(session, draft, other_qa, PASSWORD)
+    with unit_of_work(session, actor_for(qa)):
+        activate_version(session, draft, qa, PASSWORD)
+    assert active_version(session).id == draft.id and seed.status == "retired"
+    outcomes = dict((d.code, det.outcome) for d, det in reevaluate_all(session, draft))
+    assert outcomes[donor.code] == "ineligible"
+    record = sign(session, qa, donor, "ineligible")
+    assert record.criteria_label == f"SSc adipose donor v{draft.number}"
+    session.close()
+    engine.dispose()
