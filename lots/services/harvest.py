@@ -18,16 +18,18 @@ from bank.status import initial_status
 from bank.uow import current_actor
 from donors.models import Donor
 from donors.services import donor_use_facts, set_harvest_date
+from donors.validation import DonorError
 from lots.models import Harvest, Lot, Passage, ProductType
 from lots.models.lots import TIERS, TISSUE_LABELS, TISSUES
 from lots.rules import check_harvest_allowed
-from lots.services.errors import FORM, refuse_if
+from lots.services.errors import FORM, LotError, refuse_if
 from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import cumulative_pd, unverified_entries
 from lots.states import LOT_WORKFLOW
 
 TIER_DEPTH = {"master": 0, "working": 1, "dose": 2}
-CLOCK_SKEW = timedelta(minutes=5)  # a bench clock a little ahead of the server is not "the future"
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_AMOUNT = 10_000.0  # g or mL: an input sanity bound (also refuses inf), not a collection limit  # a bench clock a little ahead of the server is not "the future"
 
 
 def _open_lot(session: Session, fin: str, product: ProductType, **fields) -> Lot:
@@ -67,8 +69,8 @@ def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_
     if mass_g is None and volume_ml is None:
         errors["mass_g"] = "Give the mass (g) or the volume (mL) collected."
     for field, value in (("mass_g", mass_g), ("volume_ml", volume_ml)):
-        if value is not None and not value > 0:
-            errors[field] = "Must be greater than zero."
+        if value is not None and not (0 < value < MAX_AMOUNT):
+            errors[field] = f"Must be greater than zero and below {MAX_AMOUNT:g}."
     if collected_at is None:
         errors["collected_at"] = "Required."
     elif collected_at > utcnow() + CLOCK_SKEW:
@@ -103,7 +105,10 @@ def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_
                         collected_at=collected_at, site=site.strip(), operator=operator.strip(),
                         recorded_by_id=actor.id if actor else None))
     record_material_uses(session, lot, materials, "harvest", None, collected_at.date())
-    set_harvest_date(session, donor, collected_at.date())
+    try:
+        set_harvest_date(session, donor, collected_at.date())
+    except DonorError as e:  # e.g. a harvest dated before the donor's birth: say it on the date field
+        raise LotError({"collected_at": " ".join(e.errors.values())}) from None
     session.flush()
     return lot
 

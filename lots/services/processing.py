@@ -26,6 +26,7 @@ from lots.services.materials import check_material_lots, record_material_uses
 from lots.states import LOT_WORKFLOW
 
 # Rule parameter names → form field names.
+MAX_VESSELS = 1000  # input sanity bound (a 10-layer stack counts as one vessel)
 PASSAGE_FIELDS = {"seeded": "seeded_cells", "harvested": "harvested_cells"}
 
 
@@ -100,8 +101,8 @@ def record_passage(session: Session, lot: Lot, *, seeded_cells: float | None, ha
         raise LotError({FORM: "A placebo lot has no culture passages."})
     errors = {PASSAGE_FIELDS.get(k, k): v for k, v in validate_passage_entry(
         seeded_cells, harvested_cells, viability_pct, seeded_on, harvested_on, today or utcnow().date()).items()}
-    if vessels is None or vessels < 1:
-        errors["vessels"] = "At least one culture vessel."
+    if vessels is None or not 1 <= vessels <= MAX_VESSELS:
+        errors["vessels"] = f"Between 1 and {MAX_VESSELS} culture vessels."
     if not (operator or "").strip():
         errors["operator"] = "Required."
     refuse_if(errors)

@@ -23,11 +23,12 @@ from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import passages, require_in_process
 
 _DIVISION_SECOND = "0abcdefghijklmnopqrstuvwxyz"  # ISBT 128 division: A0…Z0, then Aa…Za, …
+MAX_DIVISIONS = 26 * len(_DIVISION_SECOND)
 
 
 def division_code(index: int) -> str:
     """Division of the index-th container of a lot (0-based): A0, B0, … Z0, Aa, … (702 in all)."""
-    if not 0 <= index < 26 * len(_DIVISION_SECOND):
+    if not 0 <= index < MAX_DIVISIONS:
         raise ValueError("a lot has at most 702 divisions")
     return chr(ord("A") + index % 26) + _DIVISION_SECOND[index // 26]
 
@@ -79,6 +80,10 @@ def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None
         cells_per_container = 0.0
     else:
         errors = validate_formulation(n_containers, cells_per_container, volume_ml, available_cells(session, lot))
+    start = session.scalar(select(func.count()).select_from(Container).where(Container.lot_id == lot.id))
+    room = MAX_DIVISIONS - start
+    if "n_containers" not in errors and n_containers > room:
+        errors["n_containers"] = f"At most {room} more containers: ISBT 128 divisions of one lot run out at {MAX_DIVISIONS}."
     if container_type not in CONTAINER_TYPES:
         errors["container_type"] = "Choose bag or vial."
     if not (cryoprotectant or "").strip():
@@ -89,7 +94,6 @@ def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None
         errors["frozen_at"] = "Cannot be in the future."
     refuse_if(errors)
     materials = check_material_lots(session, material_lot_ids, frozen_at.date())
-    start = session.scalar(select(func.count()).select_from(Container).where(Container.lot_id == lot.id))
     expires_at = container_expiry(frozen_at, product.shelf_life_days)
     made = []
     for index in range(start, start + n_containers):

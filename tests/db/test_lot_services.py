@@ -389,3 +389,14 @@ def test_placebo_lot_has_no_donor_and_containers_without_cells(session, tech):
     with unit_of_work(session, actor_for(tech)):
         services.submit_for_qc(session, lot)
     assert lot.status == "awaiting_qc"
+
+
+def test_absurd_amounts_are_refused_not_stored(session, tech, tech2, qa):
+    d = f.signed_donor(session, tech, qa)
+    with pytest.raises(LotError) as refused:
+        f.harvest(session, tech, d, mass_g=float("inf"), volume_ml=float("nan"))
+    assert {"mass_g", "volume_ml"} <= set(refused.value.errors)
+    lot = f.grown_lot(session, tech, tech2, d=d)
+    with pytest.raises(LotError) as refused:
+        formulate(session, tech, lot, n=1_000_000, cells=1e-9)
+    assert "divisions of one lot run out" in refused.value.errors["n_containers"]

@@ -1,0 +1,188 @@
+"""Lot pages: the list with search and filters, opening lots (harvest, placebo, derived), the lot page,
+genealogy both ways, containers and product types."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bank.esign import signature_valid, signatures_for
+from bank.models import StatusChange
+from bank.web import apply_errors, can, db, get_or_404, paginate, requires, work
+from donors.models import Donor
+from lots import services
+from lots.forms import DeriveLotForm, HarvestForm, PlaceboLotForm, ReasonForm
+from lots.models import Container, Lot, ProductType
+from lots.models.lots import LOT_STATUSES, TIERS
+from lots.services.deviations import closing_signature
+from lots.services.products import product_types_missing
+from lots.services.storage import storage_events
+from lots.states import LOT_WORKFLOW
+from lots.views.blueprints import as_utc, bp, fin, offer_materials
+
+
+def _ensure_products() -> None:
+    # A new installation has no product types yet: seed the catalogue on first use.
+    if product_types_missing(db()):
+        with work("seed product types"):
+            services.seed_product_types(db())
+
+
+@bp.route("/")
+@requires("lot.view")
+def index():
+    q = request.args.get("q", "").strip().upper()[:20]
+    status, tier, product = (request.args.get(k, "") for k in ("status", "tier", "product"))
+    stmt = select(Lot).order_by(Lot.id.desc())
+    if q:
+        stmt = stmt.where(Lot.din.like(f"%{''.join(q.split())}%"))
+    if status in LOT_STATUSES:
+        stmt = stmt.where(Lot.status == status)
+    if tier in TIERS:
+        stmt = stmt.where(Lot.tier == tier)
+    if product:
+        stmt = stmt.join(ProductType).where(ProductType.key == product)
+    keys = sorted(set(db().scalars(select(ProductType.key))))
+    return render_template("lots/index.html", page=paginate(stmt), q=q, status=status, tier=tier,
+                           product=product, statuses=LOT_STATUSES, tiers=TIERS, product_keys=keys,
+                           workflow=LOT_WORKFLOW)
+
+
+@bp.route("/harvest", methods=["GET", "POST"])
+@requires("lot.edit")
+def harvest():
+    _ensure_products()
+    form = HarvestForm()
+    form.donor_id.choices = [(0, "— choose —")] + [
+        (d.id, f"{d.code} · {d.status}{' · autologous' if d.is_autologous else ''}"
+               f"{' · LOOK-BACK' if d.under_lookback else ''}")
+        for d in db().scalars(select(Donor).order_by(Donor.code))]
+    form.product_type_id.choices = [(0, "— choose —")] + [
+        (p.id, p.label) for p in services.active_product_types(db(), placebo=False)]
+    offer_materials(form)
+    if form.validate_on_submit():
+        try:
+            with work("harvest recorded"):
+                lot = services.record_harvest(
+                    db(), fin=fin(), donor_id=form.donor_id.data, product_type_id=form.product_type_id.data,
+                    tissue=form.tissue.data, mass_g=form.mass_g.data, volume_ml=form.volume_ml.data,
+                    collected_at=as_utc(form.collected_at.data), site=form.site.data or "",
+                    operator=form.operator.data or "", tier=form.tier.data,
+                    material_lot_ids=form.material_lot_ids.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            note = " It is quarantined until the donor's eligibility is signed." if lot.quarantined else ""
+            flash(f"Harvest recorded: lot {lot.din} {lot.check_char} opened.{note}", "success")
+            return redirect(url_for("lots.show", lot_id=lot.id))
+    return render_template("lots/form.html", form=form, title="Record a harvest",
+                           intro="Opens a lot with a new ISBT 128 DIN.")
+
+
+@bp.route("/placebo", methods=["GET", "POST"])
+@requires("lot.edit")
+def new_placebo():
+    _ensure_products()
+    form = PlaceboLotForm()
+    form.product_type_id.choices = [(p.id, p.label) for p in services.active_product_types(db(), placebo=True)]
+    if form.validate_on_submit():
+        try:
+            with work("placebo lot opened"):
+                lot = services.create_placebo_lot(db(), fin=fin(), product_type_id=form.product_type_id.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"Placebo lot {lot.din} {lot.check_char} opened.", "success")
+            return redirect(url_for("lots.show", lot_id=lot.id))
+    return render_template("lots/form.html", form=form, title="New placebo lot",
+                           intro="Suspension media for blinded trials: no donor, no culture; formulate it "
+                                 "into containers like a dose lot.")
+
+
+@bp.route("/<int:lot_id>/derive", methods=["GET", "POST"])
+@requires("lot.edit")
+def derive(lot_id: int):
+    parent = get_or_404(Lot, lot_id)
+    form = DeriveLotForm()
+    if form.validate_on_submit():
+        try:
+            with work(f"lot derived from {parent.din}"):
+                lot = services.derive_lot(db(), parent, fin=fin(), tier=form.tier.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"{lot.tier.title()} lot {lot.din} {lot.check_char} opened from {parent.din}.", "success")
+            return redirect(url_for("lots.show", lot_id=lot.id))
+    return render_template("lots/form.html", form=form, lot=parent, title=f"Derive a lot from {parent.din}",
+                           intro="The new lot carries the donor, product, quarantine and cumulative PD of its parent.")
+
+
+@bp.route("/<int:lot_id>")
+@requires("lot.view")
+def show(lot_id: int):
+    session = db()
+    lot = get_or_404(Lot, lot_id)
+    history = session.scalars(select(StatusChange).where(StatusChange.entity == "lots",
+                                                         StatusChange.entity_id == str(lot.id))
+                              .order_by(StatusChange.id)).all()
+    deviations = [(d, closing_signature(session, d)) for d in services.deviations_of(session, lot)]
+    actions = [t for t in LOT_WORKFLOW.targets_from(lot.status)
+               if can(t.permission) and t.permission != "lot.release"]
+    return render_template(
+        "lots/show.html", lot=lot, workflow=LOT_WORKFLOW, history=history, actions=actions,
+        harvest=services.harvest_of(session, lot), isolation=services.isolation_of(session, lot),
+        lines=services.passage_lines(session, lot), cumulative=services.cumulative_pd(session, lot),
+        unverified=services.unverified_entries(session, lot), qc_problems=services.qc_problems(session, lot),
+        containers=services.containers_of(session, lot), deviations=deviations,
+        open_deviations=services.open_deviations(session, lot), materials=services.material_uses(session, lot),
+        signatures=[(s, None) for s in signatures_for(session, "lots", lot.id)],
+        donor=session.get(Donor, lot.donor_id) if lot.donor_id else None,
+        children=session.scalars(select(Lot).where(Lot.parent_lot_id == lot.id)).all(),
+        reason_form=ReasonForm(), signature_valid=signature_valid)
+
+
+@bp.route("/<int:lot_id>/genealogy")
+@requires("lot.view")
+def genealogy(lot_id: int):
+    lot = get_or_404(Lot, lot_id)
+    return render_template("lots/genealogy.html", lot=lot, ancestors=services.lineage(db(), lot)[1:],
+                           tree=services.lot_tree(db(), lot))
+
+
+@bp.route("/donors/<int:donor_id>")
+@requires("lot.view")
+def donor_genealogy(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    return render_template("lots/donor_genealogy.html", donor=donor, trees=services.donor_tree(db(), donor.id))
+
+
+@bp.route("/containers/<int:container_id>")
+@requires("lot.view")
+def container(container_id: int):
+    item = get_or_404(Container, container_id)
+    return render_template("lots/container.html", container=item, trace=services.trace_container(db(), item),
+                           events=storage_events(db(), item))
+
+
+@bp.route("/products")
+@requires("lot.view")
+def products():
+    rows = db().scalars(select(ProductType).order_by(ProductType.key, ProductType.version.desc())).all()
+    return render_template("lots/products.html", products=rows)
+
+
+def resolve_scan(session, scan):
+    """Scan box: a DIN opens its lot; a DIN with a product code opens that container."""
+    if not scan.din:
+        return None
+    lot = session.scalar(select(Lot).where(Lot.din == scan.din))
+    if lot is None:
+        return None
+    if scan.product_code:
+        found = session.scalar(select(Container).where(Container.lot_id == lot.id,
+                                                       Container.product_code == scan.product_code))
+        if found is not None:
+            return url_for("lots.container", container_id=found.id)
+    return url_for("lots.show", lot_id=lot.id)
+
+

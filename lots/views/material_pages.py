@@ -1,0 +1,81 @@
+"""Material register: materials (supplier, animal-origin flag), their lots (expiry, status)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from lots import services
+from lots.forms import MaterialForm, MaterialLotForm, MaterialLotStatusForm
+from lots.models import Material, MaterialLot
+from lots.models.materials import MATERIAL_LOT_STATUSES
+from lots.views.blueprints import materials_bp
+
+
+@materials_bp.route("/")
+@requires("lot.view")
+def index():
+    q = request.args.get("q", "").strip()[:60]
+    status = request.args.get("status", "")
+    stmt = select(MaterialLot).join(Material).order_by(Material.name, MaterialLot.expiry)
+    if q:
+        stmt = stmt.where(or_(Material.name.ilike(f"%{q}%"), MaterialLot.lot_number.ilike(f"%{q}%")))
+    if status in MATERIAL_LOT_STATUSES:
+        stmt = stmt.where(MaterialLot.status == status)
+    materials = db().scalars(select(Material).order_by(Material.name)).all()
+    return render_template("lots/materials/index.html", page=paginate(stmt), q=q, status=status,
+                           statuses=MATERIAL_LOT_STATUSES, materials=materials, status_form=MaterialLotStatusForm())
+
+
+@materials_bp.route("/new", methods=["GET", "POST"])
+@requires("material.manage")
+def new_material():
+    form = MaterialForm()
+    if form.validate_on_submit():
+        try:
+            with work("material added to the catalogue"):
+                m = services.add_material(db(), form.name.data, form.supplier.data, form.catalogue_number.data,
+                                          form.animal_origin.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"{m.name} added to the catalogue.", "success")
+            return redirect(url_for("materials.new_lot", material_id=m.id))
+    return render_template("lots/form.html", form=form, title="New material")
+
+
+@materials_bp.route("/<int:material_id>/lots/new", methods=["GET", "POST"])
+@requires("material.manage")
+def new_lot(material_id: int):
+    material = get_or_404(Material, material_id)
+    form = MaterialLotForm()
+    if form.validate_on_submit():
+        try:
+            with work("material lot received"):
+                lot = services.add_material_lot(db(), material, form.lot_number.data, form.expiry.data,
+                                                form.status.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"{lot.label} registered as {lot.status}.", "success")
+            return redirect(url_for("materials.index"))
+    return render_template("lots/form.html", form=form, title=f"New lot of {material.name}")
+
+
+@materials_bp.route("/lots/<int:lot_id>/status", methods=["POST"])
+@requires("material.manage")
+def set_status(lot_id: int):
+    lot = get_or_404(MaterialLot, lot_id)
+    form = MaterialLotStatusForm()
+    if form.validate_on_submit():
+        try:
+            with work(form.reason.data):
+                services.set_material_lot_status(db(), lot, form.status.data)
+        except services.LotError as e:
+            flash(" ".join(e.errors.values()), "danger")
+        else:
+            flash(f"{lot.label} is now {lot.status}.", "success")
+    else:
+        flash("Give a reason for the status change.", "danger")
+    return redirect(url_for("materials.index"))

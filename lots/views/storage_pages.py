@@ -1,0 +1,125 @@
+"""Storage: boxes (site → tank → rack → box) shown as grids, storing, moving and removing containers."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from lots import services
+from lots.forms import BoxForm, PositionForm, ReasonForm
+from lots.models import Container, Lot, StorageBox
+from lots.rules import box_grid
+from lots.views.blueprints import storage_bp
+
+
+def _offer_boxes(form: PositionForm) -> None:
+    form.box_id.choices = [(b.id, b.location) for b in db().scalars(
+        select(StorageBox).order_by(StorageBox.site, StorageBox.tank, StorageBox.rack, StorageBox.name))]
+
+
+def _box(form: PositionForm) -> StorageBox | None:
+    box = db().get(StorageBox, form.box_id.data) if form.box_id.data else None
+    if box is None:
+        form.box_id.errors = ["Choose a box (create one under Storage first)."]
+    return box
+
+
+@storage_bp.route("/")
+@requires("storage.view")
+def index():
+    site = request.args.get("site", "").strip()[:80]
+    q = request.args.get("q", "").strip()[:40]
+    used = (select(Container.box_id, func.count().label("used")).where(Container.box_id.is_not(None))
+            .group_by(Container.box_id).subquery())
+    stmt = select(StorageBox).order_by(StorageBox.site, StorageBox.tank, StorageBox.rack, StorageBox.name)
+    if site:
+        stmt = stmt.where(StorageBox.site == site)
+    if q:
+        stmt = stmt.where(StorageBox.name.ilike(f"%{q}%") | StorageBox.tank.ilike(f"%{q}%"))
+    page = paginate(stmt)
+    counts = dict(db().execute(select(used.c.box_id, used.c.used)).all())
+    sites = sorted(set(db().scalars(select(StorageBox.site))))
+    return render_template("lots/storage/index.html", page=page, counts=counts, site=site, sites=sites, q=q)
+
+
+@storage_bp.route("/boxes/new", methods=["GET", "POST"])
+@requires("storage.manage")
+def new_box():
+    form = BoxForm()
+    if form.validate_on_submit():
+        try:
+            with work("storage box created"):
+                box = services.create_box(db(), site=form.site.data, tank=form.tank.data, rack=form.rack.data,
+                                          name=form.name.data, row_count=form.row_count.data,
+                                          col_count=form.col_count.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"Box {box.location} created.", "success")
+            return redirect(url_for("storage.box", box_id=box.id))
+    return render_template("lots/form.html", form=form, title="New storage box")
+
+
+@storage_bp.route("/boxes/<int:box_id>")
+@requires("storage.view")
+def box(box_id: int):
+    item = get_or_404(StorageBox, box_id)
+    taken = services.occupancy(db(), item)
+    grid = box_grid(item.row_count, item.col_count, taken)
+    return render_template("lots/storage/box.html", box=item, grid=grid, used=len(taken),
+                           free=item.row_count * item.col_count - len(taken))
+
+
+@storage_bp.route("/lots/<int:lot_id>/store", methods=["GET", "POST"])
+@requires("storage.manage")
+def store_lot(lot_id: int):
+    lot = get_or_404(Lot, lot_id)
+    form = PositionForm()
+    _offer_boxes(form)
+    if form.validate_on_submit() and (target := _box(form)) is not None:
+        try:
+            with work("containers stored"):
+                n = services.store_lot_containers(db(), lot, target, form.row.data, form.col.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"{n} containers of lot {lot.din} stored in box {target.name}.", "success")
+            return redirect(url_for("storage.box", box_id=target.id))
+    return render_template("lots/form.html", form=form, lot=lot, title=f"Store the containers of lot {lot.din}",
+                           intro="Fills the free positions of the box row by row, from the position given.")
+
+
+@storage_bp.route("/containers/<int:container_id>/store", methods=["GET", "POST"])
+@requires("storage.manage")
+def store_container(container_id: int):
+    item = get_or_404(Container, container_id)
+    form = PositionForm()
+    _offer_boxes(form)
+    if form.validate_on_submit() and (target := _box(form)) is not None:
+        try:
+            with work(form.reason.data or "container stored"):
+                services.store_container(db(), item, target, form.row.data, form.col.data, form.reason.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"Container {item.identifier} is at {item.position_label}.", "success")
+            return redirect(url_for("lots.container", container_id=item.id))
+    return render_template("lots/form.html", form=form, title=f"Store or move container {item.identifier}")
+
+
+@storage_bp.route("/containers/<int:container_id>/remove", methods=["GET", "POST"])
+@requires("storage.manage")
+def remove_container(container_id: int):
+    item = get_or_404(Container, container_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            with work(form.reason.data):
+                services.remove_container(db(), item, form.reason.data)
+        except services.LotError as e:
+            apply_errors(form, e.errors)
+        else:
+            flash(f"Container {item.identifier} taken out of storage.", "warning")
+            return redirect(url_for("lots.container", container_id=item.id))
+    return render_template("lots/form.html", form=form, title=f"Take container {item.identifier} out of storage")
