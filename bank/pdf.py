@@ -81,9 +81,18 @@ def content_digest(data: Any) -> str:
 
 
 @dataclass(frozen=True)
+class DinText:
+    """A DIN as printed for the eye (``G1234 26 000001``) with its keyboard check character in a box
+    (ISBT 128 ST-001); usable as a value of a KeyValueSection."""
+
+    din: str
+    check_char: str
+
+
+@dataclass(frozen=True)
 class KeyValueSection:
     heading: str
-    items: Sequence[tuple[str, str]]
+    items: Sequence[tuple[str, str | DinText]]
 
 
 @dataclass(frozen=True)
@@ -180,10 +189,21 @@ def _grid(header: bool) -> TableStyle:
     return TableStyle(rules)
 
 
+def _din(value: DinText, st: dict[str, ParagraphStyle]) -> Table:
+    din = f"{value.din[:5]} {value.din[5:7]} {value.din[7:]}"
+    style = ParagraphStyle("din", parent=st["head"], fontSize=10, leading=12)
+    table = Table([[_p(din, style), _p(value.check_char, style)]], colWidths=[42 * mm, 6 * mm], hAlign="LEFT")
+    table.setStyle(TableStyle([("BOX", (1, 0), (1, 0), 0.8, colors.black), ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                               ("LEFTPADDING", (0, 0), (0, 0), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    return table
+
+
 def _section(section: Section, st: dict[str, ParagraphStyle]) -> list[Any]:
     head = _p(section.heading, st["heading"])
     if isinstance(section, KeyValueSection):
-        rows = [[_p(k, st["head"]), _p(v, st["cell"])] for k, v in section.items]
+        rows = [[_p(k, st["head"]), _din(v, st) if isinstance(v, DinText) else _p(v, st["cell"])]
+                for k, v in section.items]
         table = Table(rows, colWidths=[0.32 * _WIDTH, 0.68 * _WIDTH])
         table.setStyle(_grid(header=False))
         table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), _SHADE)]))

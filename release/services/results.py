@@ -16,6 +16,7 @@ from werkzeug.utils import secure_filename
 from bank.db import utcnow
 from bank.uow import current_actor
 from lots.models import Lot
+from lots.services import harvest_of
 from release.models import LotRelease, ResultAttachment, SpecificationVersion, TestResult
 from release.rules import (
     PERCENT,
@@ -189,7 +190,7 @@ def enter_result(session: Session, lot: Lot, *, test_code: str, method: str, ins
         test_code = original.test_code  # a retest is of the same test, whatever the form says
         if original.superseded:
             errors[FORM] = f"Result #{original.id} was already superseded: retest the current result."
-        if not (retest_reason or "").strip():
+        if not (retest_reason or "").strip() and not original.conditional:
             errors["retest_reason"] = "A retest needs a reason (e.g. the OOS investigation reference)."
     test = spec_row.spec().get_test(test_code or "")
     if test is None:
@@ -210,8 +211,8 @@ def enter_result(session: Session, lot: Lot, *, test_code: str, method: str, ins
         errors["performed_on"] = "Give the date the test was performed."
     elif performed_on > (today or utcnow().date()):
         errors["performed_on"] = "Cannot be in the future."
-    elif performed_on < lot.created_at.date():
-        errors["performed_on"] = f"Before the lot was opened ({lot.created_at:%Y-%m-%d})."
+    elif (harvest := harvest_of(session, lot)) and performed_on < harvest.collected_at.date():
+        errors["performed_on"] = f"Before the harvest of this lot ({harvest.collected_at:%Y-%m-%d})."
     verdict, stored = _judge(test, value, (unit or "").strip(), markers, errors)
     file = _attachment(session, attachment, errors)
     refuse_if(errors)
@@ -220,7 +221,7 @@ def enter_result(session: Session, lot: Lot, *, test_code: str, method: str, ins
         session.add(file)
         session.flush()
     replaced = original or existing
-    if replaced is not None and original is None:
+    if replaced is not None and replaced.conditional and not (retest_reason or "").strip():
         retest_reason = "Final reading after an interim result" if not verdict.conditional else "Later interim reading"
     result = TestResult(lot_id=lot.id, release_id=record.id, test_code=test.code, test_kind=test.kind,
                         method=method.strip(), instrument=(instrument or "").strip(), performed_on=performed_on,

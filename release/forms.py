@@ -1,0 +1,75 @@
+"""Forms of the release domain: field shape only; the services judge the values against the specification
+(so a unit that does not match or a percentage over 100 is refused next to its field by the service)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from bank.forms import SignatureFields
+
+
+class ResultForm(FlaskForm):
+    """One result; a marker panel's values come as `marker-<name>` inputs beside this form's fields."""
+
+    test_code = SelectField("Test", choices=[], validate_choice=False,  # the service names a foreign code
+                            validators=[DataRequired(message="Choose the test.")])
+    method = StringField("Method", validators=[Length(max=200)])
+    instrument = StringField("Instrument", validators=[Optional(), Length(max=120)])
+    performed_on = DateField("Date performed", validators=[InputRequired(message="Give the date performed.")])
+    value = StringField("Result", validators=[Optional(), Length(max=500)])
+    unit = StringField("Unit", validators=[Optional(), Length(max=40)])
+    attachment = FileField("Raw data (optional, at most 5 MB)")
+    retest_of = HiddenField()
+    retest_reason = StringField("Reason for the retest", validators=[Optional(), Length(max=500)])
+
+
+class VerifyForm(FlaskForm):
+    """Second-person verification of one result (a bare POST with CSRF)."""
+
+
+class ReleaseForm(SignatureFields, FlaskForm):
+    conditional = BooleanField("Conditional release: accept interim results the specification allows "
+                               "(sterility 'no growth to date'); the final result is still required")
+    confirm = BooleanField("I have reviewed every result of this lot and release it for clinical use",
+                           validators=[DataRequired(message="Tick the box to confirm.")])
+
+
+class RejectForm(SignatureFields, FlaskForm):
+    reason = StringField("Reason for rejection", validators=[DataRequired(message="Give the reason."),
+                                                             Length(max=500)])
+    confirm = BooleanField("I reject this lot: it will never be used",
+                           validators=[DataRequired(message="Tick the box to confirm.")])
+
+
+class SpecDraftForm(FlaskForm):
+    """The draft's limits are `<code>__min`, `<code>__max`, `<code>__r<n>`, `<code>__conditional` inputs
+    beside these fields (one per test, listed by release.services.editable_fields)."""
+
+    version = HiddenField()
+    change_note = TextAreaField("What changed and why", validators=[Length(max=2000)])
+
+
+class ApproveSpecForm(SignatureFields, FlaskForm):
+    confirm = BooleanField("I approve this specification version",
+                           validators=[DataRequired(message="Tick the box to confirm.")])
+
+
+class ConfirmStepForm(FlaskForm):
+    """A bare POST with CSRF (new draft, make effective, load the seed)."""
+
+
+class AcknowledgeForm(FlaskForm):
+    note = TextAreaField("What was done (clinician informed, doses held, investigation)",
+                         validators=[DataRequired(message="Say what was done."), Length(max=2000)])
+
+
+class DigestCheckForm(FlaskForm):
+    class Meta:
+        csrf = False  # a read-only lookup, safe as GET
+
+    din = StringField("DIN (13 characters, as printed)", validators=[DataRequired(), Length(max=40)])
+    digest = StringField("Content SHA-256 printed on the certificate",
+                         validators=[DataRequired(), Length(max=100)])

@@ -1,0 +1,193 @@
+"""QC of a lot: the queue, the lot's QC page (results, verdicts, blockers), entering and verifying
+results, retests, QA release and rejection."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from bank.models import StatusChange
+from bank.web import can, db, get_or_404, paginate, requires, work
+from lots.models import Lot, ProductType
+from lots.models.lots import LOT_STATUSES
+from lots.states import LOT_WORKFLOW
+from release import services
+from release.blueprint import bp, refuse
+from release.forms import RejectForm, ReleaseForm, ResultForm, VerifyForm
+from release.models import LateResultAlert, TestResult
+from release.reports import coa_digest, result_text
+from release.rules import MarkerPanelTest, NumericTest, QualitativeTest
+
+
+@bp.route("/")
+@requires("release.view")
+def index():
+    """The release queue: lots awaiting QC by default; any lot status, DIN search, product filter."""
+    q = "".join(request.args.get("q", "").split()).upper()[:20]
+    status = request.args.get("status", "awaiting_qc")
+    product = request.args.get("product", "")[:40]
+    stmt = select(Lot).order_by(Lot.id.desc())
+    if q:
+        stmt = stmt.where(Lot.din.like(f"%{q}%"))
+    if status in LOT_STATUSES:
+        stmt = stmt.where(Lot.status == status)
+    if product:
+        stmt = stmt.join(ProductType).where(ProductType.key == product)
+    page = paginate(stmt)
+    counts = {}
+    for lot in page.items:
+        results = [r for r in services.results_of(db(), lot) if not r.superseded]
+        alerts = db().scalar(select(func.count()).select_from(LateResultAlert).where(
+            LateResultAlert.lot_id == lot.id, LateResultAlert.status == "open"))
+        counts[lot.id] = (len(results), sum(r.verified for r in results), sum(r.verdict == "fail" for r in results),
+                          alerts)
+    keys = sorted(set(db().scalars(select(ProductType.key))))
+    return render_template("release/index.html", page=page, q=q, status=status, product=product, counts=counts,
+                           statuses=LOT_STATUSES, product_keys=keys, workflow=LOT_WORKFLOW)
+
+
+def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None, code=200):
+    session = db()
+    spec_row = services.lot_specification(session, lot)
+    spec = spec_row.spec() if spec_row else None
+    results = services.results_of(session, lot)
+    current = {r.test_code: r for r in results if not r.superseded}
+    blockers = None
+    if can("lot.release") and lot.status == "awaiting_qc":
+        blockers = services.release_problems(session, lot, g.user.id, conditional=True)
+    history = session.scalars(select(StatusChange).where(StatusChange.entity == "lots",
+                                                         StatusChange.entity_id == str(lot.id))
+                              .order_by(StatusChange.id)).all()
+    record = services.release_record(session, lot)
+    return render_template(
+        "release/lot.html", lot=lot, spec_row=spec_row, spec=spec, results=results, current=current,
+        record=record, blockers=blockers, refused=refused, workflow=LOT_WORKFLOW, history=history,
+        decision=services.decision_signature(session, lot), alerts=services.alerts_of(session, lot),
+        release_form=release_form or ReleaseForm(), reject_form=reject_form or RejectForm(),
+        verify_form=VerifyForm(), acceptance_text=services.acceptance_text, result_text=result_text,
+        users=_names(results), digest=coa_digest(session, lot) if record and record.decision else None,
+        released=services.lot_is_released(session, lot)), code
+
+
+def _names(results: list[TestResult]) -> dict[int, str]:
+    from bank.models import User
+
+    ids = {i for r in results for i in (r.entered_by_id, r.verified_by_id) if i}
+    return {u.id: u.full_name for u in db().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+
+
+@bp.route("/lots/<int:lot_id>")
+@requires("release.view")
+def lot(lot_id: int):
+    return _lot_page(get_or_404(Lot, lot_id))
+
+
+def _form_for(lot: Lot, spec, test_code: str, retest: TestResult | None) -> ResultForm:
+    form = ResultForm()
+    form.test_code.choices = [(t.code, t.name) for t in spec.tests] if spec else []
+    if request.method == "GET":
+        form.test_code.data = retest.test_code if retest else test_code
+        chosen = spec.get_test(form.test_code.data or "") if spec else None
+        if isinstance(chosen, NumericTest):
+            form.unit.data = chosen.unit
+        elif isinstance(chosen, MarkerPanelTest):
+            form.unit.data = "%"
+        if retest:
+            form.retest_of.data = str(retest.id)
+    return form
+
+
+@bp.route("/lots/<int:lot_id>/results/new", methods=["GET", "POST"])
+@requires("result.enter")
+def enter_result(lot_id: int):
+    lot = get_or_404(Lot, lot_id)
+    session = db()
+    spec_row = services.lot_specification(session, lot)
+    spec = spec_row.spec() if spec_row else None
+    retest_id = request.values.get("retest_of", type=int)
+    retest = session.get(TestResult, retest_id) if retest_id else None
+    if retest is not None and retest.lot_id != lot.id:
+        abort(404)
+    form = _form_for(lot, spec, request.args.get("test", ""), retest)
+    test = spec.get_test(form.test_code.data or "") if spec else None
+    markers, marker_error = {}, None
+    if isinstance(test, MarkerPanelTest):
+        markers = {m: request.form.get(f"marker-{m}", "") for rule in test.rules for m in rule.markers}
+    if form.validate_on_submit():
+        upload = None
+        if form.attachment.data and form.attachment.data.filename:
+            file = form.attachment.data
+            upload = services.Upload(file.filename, file.mimetype or "", file.read(services.MAX_ATTACHMENT_BYTES + 1))
+        try:
+            with work(form.retest_reason.data if retest else "result entered"):
+                result = services.enter_result(
+                    session, lot, test_code=form.test_code.data, method=form.method.data or "",
+                    instrument=form.instrument.data or "", performed_on=form.performed_on.data,
+                    value=form.value.data or "", unit=form.unit.data or "", markers=markers, attachment=upload,
+                    retest_of_id=retest.id if retest else None, retest_reason=form.retest_reason.data)
+        except services.ReleaseError as e:
+            marker_error = e.errors.pop("markers", None)  # shown inside the marker fieldset
+            refuse(form, e)
+        else:
+            kind = "danger" if result.verdict == "fail" else "success"
+            flash(f"Result #{result.id} recorded: {result.verdict_message}"
+                  f"{' OUT OF SPECIFICATION.' if result.verdict == 'fail' else ''} It needs a second person's "
+                  "verification.", kind)
+            return redirect(url_for("release.lot", lot_id=lot.id))
+    suggestions = []
+    if isinstance(test, QualitativeTest):
+        suggestions = [test.expected, *test.accepted, *test.conditional]
+    return render_template("release/result_form.html", lot=lot, form=form, spec_row=spec_row, test=test,
+                           markers=markers, marker_error=marker_error, suggestions=suggestions, retest=retest,
+                           acceptance_text=services.acceptance_text, result_text=result_text)
+
+
+@bp.route("/results/<int:result_id>/verify", methods=["POST"])
+@requires("result.verify")
+def verify_result(result_id: int):
+    result = get_or_404(TestResult, result_id)
+    if VerifyForm().validate_on_submit():
+        try:
+            with work("result verified"):
+                services.verify_result(db(), result)
+        except services.ReleaseError as e:
+            flash(" ".join(e.errors.values()), "danger")
+        else:
+            flash(f"Result #{result.id} verified.", "success")
+    return redirect(url_for("release.lot", lot_id=result.lot_id))
+
+
+@bp.route("/lots/<int:lot_id>/release", methods=["POST"])
+@requires("lot.release")
+def release(lot_id: int):
+    lot = get_or_404(Lot, lot_id)
+    form = ReleaseForm()
+    refused = None
+    if form.validate_on_submit():
+        try:
+            with work("lot released"):
+                services.release_lot(db(), lot, g.user, form.signature_password.data, form.conditional.data)
+        except Exception as e:  # noqa: BLE001  refuse() re-raises anything that is not a refusal
+            refused = refuse(form, e)
+        else:
+            flash(f"Lot {lot.din} released for clinical use.", "success")
+            return redirect(url_for("release.lot", lot_id=lot.id))
+    return _lot_page(lot, release_form=form, refused=refused)
+
+
+@bp.route("/lots/<int:lot_id>/reject", methods=["POST"])
+@requires("lot.release")
+def reject(lot_id: int):
+    lot = get_or_404(Lot, lot_id)
+    form = RejectForm()
+    refused = None
+    if form.validate_on_submit():
+        try:
+            with work(form.reason.data):
+                services.reject_lot(db(), lot, g.user, form.signature_password.data, form.reason.data)
+        except Exception as e:  # noqa: BLE001  refuse() re-raises anything that is not a refusal
+            refused = refuse(form, e)
+        else:
+            flash(f"Lot {lot.din} rejected.", "warning")
+            return redirect(url_for("release.lot", lot_id=lot.id))
+    return _lot_page(lot, reject_form=form, refused=refused)

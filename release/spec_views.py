@@ -1,0 +1,127 @@
+"""Specification pages: versions per product, a version's tests, drafting by copy, editing limits,
+approval with an e-signature, taking effect."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bank.models import StatusChange
+from bank.web import apply_errors, db, get_or_404, requires, work
+from release import services
+from release.blueprint import bp, refuse
+from release.forms import ApproveSpecForm, ConfirmStepForm, SpecDraftForm
+from release.models import SpecificationVersion
+
+
+@bp.route("/specifications")
+@requires("release.view")
+def specs():
+    session = db()
+    products = [(key, services.versions_of(session, key)) for key in services.product_keys(session)]
+    return render_template("release/specs.html", products=products, form=ConfirmStepForm())
+
+
+@bp.route("/specifications/seed", methods=["POST"])
+@requires("spec.manage")
+def seed_specs():
+    if ConfirmStepForm().validate_on_submit():
+        with work("seed release specifications"):
+            added = services.ensure_seed_specifications(db())
+        flash(f"{len(added)} seed specification(s) stored." if added else "Seed specifications already stored.",
+              "success")
+    return redirect(url_for("release.specs"))
+
+
+def _spec_page(row: SpecificationVersion, approve_form=None, refused=None):
+    history = db().scalars(select(StatusChange).where(StatusChange.entity == row.__tablename__,
+                                                      StatusChange.entity_id == str(row.id))
+                           .order_by(StatusChange.id)).all()
+    return render_template("release/spec.html", row=row, spec=row.spec(), history=history,
+                           approval=services.approval_signature(db(), row), form=ConfirmStepForm(),
+                           approve_form=approve_form or ApproveSpecForm(), refused=refused,
+                           acceptance_text=services.acceptance_text)
+
+
+@bp.route("/specifications/<int:spec_id>")
+@requires("release.view")
+def spec(spec_id: int):
+    return _spec_page(get_or_404(SpecificationVersion, spec_id))
+
+
+@bp.route("/specifications/<int:spec_id>/draft", methods=["POST"])
+@requires("spec.manage")
+def new_draft(spec_id: int):
+    row = get_or_404(SpecificationVersion, spec_id)
+    if ConfirmStepForm().validate_on_submit():
+        try:
+            with work("new specification version drafted"):
+                draft = services.draft_new_version(db(), row.product_key)
+        except services.ReleaseError as e:
+            flash(" ".join(e.errors.values()), "danger")
+        else:
+            return redirect(url_for("release.edit_spec", spec_id=draft.id))
+    return redirect(url_for("release.spec", spec_id=row.id))
+
+
+@bp.route("/specifications/<int:spec_id>/edit", methods=["GET", "POST"])
+@requires("spec.manage")
+def edit_spec(spec_id: int):
+    row = get_or_404(SpecificationVersion, spec_id)
+    if row.status != "draft":
+        flash(f"{row.label} is {row.status}: only a draft can be edited.", "warning")
+        return redirect(url_for("release.spec", spec_id=row.id))
+    form = SpecDraftForm()
+    fields = services.editable_fields(row.spec())
+    values = {name: current for _, group in fields for name, _, current in group}
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        form.version.data = str(row.version)
+        form.change_note.data = row.change_note
+    elif form.validate_on_submit():
+        values = {name: request.form.get(name, "")[:200] for name in values}
+        try:
+            with work(form.change_note.data or "specification draft edited"):
+                services.update_draft(db(), row, request.form.get("version", type=int), values,
+                                      form.change_note.data or "")
+        except services.ReleaseError as e:
+            errors = {k: v for k, v in e.errors.items() if k in values}
+            apply_errors(form, {k: v for k, v in e.errors.items() if k not in values})
+        else:
+            flash(f"Draft {row.label} saved. A second QA person approves it.", "success")
+            return redirect(url_for("release.spec", spec_id=row.id))
+    return render_template("release/spec_edit.html", row=row, form=form, fields=fields, values=values,
+                           errors=errors)
+
+
+@bp.route("/specifications/<int:spec_id>/approve", methods=["POST"])
+@requires("spec.manage")
+def approve_spec(spec_id: int):
+    row = get_or_404(SpecificationVersion, spec_id)
+    form = ApproveSpecForm()
+    refused = None
+    if form.validate_on_submit():
+        try:
+            with work("specification approved"):
+                services.approve_specification(db(), row, g.user, form.signature_password.data)
+        except Exception as e:  # noqa: BLE001  refuse() re-raises anything that is not a refusal
+            refused = refuse(form, e)
+        else:
+            flash(f"{row.label} approved. Make it effective when the site is ready.", "success")
+            return redirect(url_for("release.spec", spec_id=row.id))
+    return _spec_page(row, approve_form=form, refused=refused)
+
+
+@bp.route("/specifications/<int:spec_id>/effective", methods=["POST"])
+@requires("spec.manage")
+def make_effective(spec_id: int):
+    row = get_or_404(SpecificationVersion, spec_id)
+    if ConfirmStepForm().validate_on_submit():
+        try:
+            with work("specification made effective"):
+                services.make_effective(db(), row)
+        except services.ReleaseError as e:
+            flash(" ".join(e.errors.values()), "danger")
+        else:
+            flash(f"{row.label} is now effective for new lots.", "success")
+    return redirect(url_for("release.spec", spec_id=row.id))
