@@ -65,12 +65,13 @@ class ApiInputError(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def form_from_json(form_class):
-    """Validate a JSON object with a WTForms form (CSRF off): the API and the UI share every rule."""
+def form_from_json(form_class, prepare=None):
+    """Validate a JSON object with a WTForms form (CSRF off): the API and the UI share every rule.
+    `prepare(form)` fills choices that come from the database, as the UI view does."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise ApiInputError({"body": "send a JSON object (Content-Type: application/json)"}, 400)
-    allowed = {name for name, _ in form_class(meta={"csrf": False}, formdata=None)._fields.items()}
+    allowed = set(form_class(meta={"csrf": False}, formdata=None)._fields)
     unknown = sorted(set(payload) - allowed)
     if unknown:
         raise ApiInputError({k: "unknown field" for k in unknown})
@@ -88,6 +89,8 @@ def form_from_json(form_class):
             else:
                 raise ApiInputError({key: "must be a string, number or boolean"})
     form = form_class(formdata=data, meta={"csrf": False})
+    if prepare is not None:
+        prepare(form)
     if not form.validate():
         raise ApiInputError({name: "; ".join(errs) for name, errs in form.errors.items()})
     return form
@@ -107,6 +110,7 @@ class Operation:
     produces: str = "application/json"
     path_params: tuple[str, ...] = ()
     query: dict = field(default_factory=dict)
+    prepare: object = None
 
 
 OPERATIONS: list[Operation] = []
@@ -126,11 +130,11 @@ def field_schema(f) -> dict:
     elif isinstance(f, wf.SelectMultipleField):
         schema = {"type": "array", "items": {"type": "string"}}
         if f.choices:
-            schema["items"]["enum"] = [str(c[0]) for c in f.choices]
+            schema["items"]["enum"] = [str(c[0]) for c in f.choices if str(c[0])]
     elif isinstance(f, (wf.SelectField, wf.RadioField)):
         schema = {"type": "string"}
         if f.choices:
-            schema["enum"] = [str(c[0]) for c in f.choices]
+            schema["enum"] = [str(c[0]) for c in f.choices if str(c[0])]
     else:
         schema = {"type": "string"}
     for v in f.validators:
@@ -149,8 +153,10 @@ def field_schema(f) -> dict:
     return schema
 
 
-def form_schema(form_class) -> dict:
+def form_schema(form_class, prepare=None) -> dict:
     form = form_class(formdata=None, meta={"csrf": False})
+    if prepare is not None:
+        prepare(form)
     props, required = {}, []
     for name, f in form._fields.items():
         if isinstance(f, (wf.SubmitField, wf.HiddenField)) and name == "csrf_token":
@@ -191,7 +197,7 @@ def openapi_document(app: Flask) -> dict:
             },
         }
         if op.form is not None:
-            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": form_schema(op.form)}}}
+            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": form_schema(op.form, op.prepare)}}}
         openapi_path = op.path
         for p in op.path_params:
             openapi_path = openapi_path.replace(f"<int:{p}>", "{" + p + "}")
@@ -211,7 +217,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def api_route(path: str, *, methods=("GET",), permission: str, summary: str, form=None, response=None,
-              produces: str = "application/json", query: dict | None = None):
+              produces: str = "application/json", query: dict | None = None, prepare=None):
     """Register an API endpoint on the shared blueprint, with its permission and OpenAPI description."""
 
     def decorate(view):
@@ -220,7 +226,8 @@ def api_route(path: str, *, methods=("GET",), permission: str, summary: str, for
         params = tuple(part[5:-1] for part in path.split("/") if part.startswith("<int:"))
         for method in methods:
             OPERATIONS.append(Operation(path, method, f"api.{endpoint}", summary, permission, form,
-                                        response or {"type": "object"}, produces, params, query or {}))
+                                        response or {"type": "object"}, produces, params, query or {},
+                                        prepare))
         bp.add_url_rule(path, endpoint, view, methods=list(methods))
         return view
 
@@ -230,6 +237,15 @@ def api_route(path: str, *, methods=("GET",), permission: str, summary: str, for
 @bp.errorhandler(ApiInputError)
 def _input_error(e: ApiInputError):
     return jsonify({"error": "invalid input", "message": str(e), "errors": e.errors}), e.status
+
+
+PAGE_QUERY = {"page": {"type": "integer", "minimum": 1}}
+
+
+def page_json(page, serialise) -> dict:
+    """A page of a list (bank.web.paginate) as JSON: items plus paging figures."""
+    return {"items": [serialise(x) for x in page.items], "page": page.page, "pages": page.pages,
+            "total": page.total}
 
 
 def api_user() -> User:

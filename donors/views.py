@@ -26,7 +26,7 @@ VOIDABLE = {"answer": ScreeningAnswer, "medication": MedicationCourse, "serology
 
 
 def init_app(app: Flask) -> None:
-    from donors import criteria_views, screening_views  # noqa: F401  (register their routes on bp)
+    from donors import api, criteria_views, screening_views  # noqa: F401  (register their routes)
 
     app.register_blueprint(bp)
     app.extensions["bank.nav"].append(("Donors", "donors.index", "donor.view"))

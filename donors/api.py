@@ -1,0 +1,179 @@
+"""Donor endpoints of the JSON API: register, screening entries, serology, and the eligibility outcome.
+
+Same forms, services and permissions as the screens (bank/api.py)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
+from bank.web import can, db, get_or_404, paginate, work
+from donors import forms, queries, services
+from donors.criteria_sets import parse
+from donors.entries import record_answer, record_medication, record_serology
+from donors.models import DONOR_STATUSES, Donor
+from donors.validation import DonorError
+from donors.views import active_criteria
+
+DONOR = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "code": {"type": "string"}, "status": {"type": "string", "enum": list(DONOR_STATUSES)},
+    "is_autologous": {"type": "boolean"}, "under_lookback": {"type": "boolean"},
+    "harvest_date": {"type": ["string", "null"], "format": "date"}}}
+OUTCOME = {"type": "object", "properties": {
+    "outcome": {"type": "string", "enum": ["eligible", "ineligible", "incomplete"]},
+    "criteria_set": {"type": "string"},
+    "reasons": {"type": "array", "items": {"type": "object"}},
+    "missing": {"type": "array", "items": {"type": "object"}},
+    "signed_status": {"type": "string"}, "eligible_signed": {"type": "boolean"}}}
+
+
+def donor_json(d: Donor) -> dict:
+    return {"id": d.id, "code": d.code, "status": d.status, "is_autologous": d.is_autologous,
+            "under_lookback": d.under_lookback, "sex": d.sex, "birth_date": d.birth_date.isoformat(),
+            "weight_kg": d.weight_kg, "height_cm": d.height_cm,
+            "harvest_date": d.harvest_date.isoformat() if d.harvest_date else None}
+
+
+def _refused(e: DonorError):
+    raise ApiInputError(e.errors)
+
+
+class AnswerForm(forms.FlaskForm):
+    question_id = forms.SelectField("Question id (from the active criteria set)", choices=[])
+    answer = forms.SelectField("Answer", choices=[("yes", "yes"), ("no", "no")])
+    event_date = forms.DateField("Date of the most recent episode (dated questions)",
+                                 validators=[forms.Optional()])
+    detail = forms.StringField("Detail", validators=[forms.Optional(), forms.Length(max=300)])
+
+
+def _questions(form):
+    form.question_id.choices = [(q.question_id, q.text) for q in parse(active_criteria()).questions]
+
+
+def _markers(form):
+    form.marker.choices = [(m.marker, m.name) for m in parse(active_criteria()).markers]
+
+
+def _kinds(form):
+    form.kind.choices = [(k, k) for k in parse(active_criteria()).medication_kinds]
+
+
+def _register_form(form):
+    if not can("donor.identify"):
+        del form.full_name
+
+
+@api_route("/donors", permission="donor.view", summary="List donors (search by code, filter by status)",
+           query={**PAGE_QUERY, "q": {"type": "string", "maxLength": 40},
+                  "status": {"type": "string", "enum": list(DONOR_STATUSES)}},
+           response={"type": "object", "properties": {"items": {"type": "array", "items": DONOR}}})
+def donors_list():
+    stmt = select(Donor).order_by(Donor.id.desc())
+    q = request.args.get("q", "").strip()[:40]
+    if q:
+        stmt = stmt.where(Donor.code.ilike(f"%{q}%"))
+    if request.args.get("status") in DONOR_STATUSES:
+        stmt = stmt.where(Donor.status == request.args["status"])
+    return jsonify(page_json(paginate(stmt), donor_json))
+
+
+@api_route("/donors", methods=("POST",), permission="donor.edit", summary="Register a donor",
+           form=forms.RegisterDonorForm, prepare=_register_form, response=DONOR)
+def donors_register():
+    form = form_from_json(forms.RegisterDonorForm, _register_form)
+    try:
+        with work("donor registered (API)"):
+            donor = services.register_donor(
+                db(), sex=form.sex.data, birth_date=form.birth_date.data, weight_kg=form.weight_kg.data,
+                height_cm=form.height_cm.data, consent_version=form.consent_version.data,
+                consent_date=form.consent_date.data, is_autologous=form.is_autologous.data,
+                full_name=form.full_name.data if "full_name" in form else None)
+    except DonorError as e:
+        _refused(e)
+    return jsonify(donor_json(donor)), 201
+
+
+@api_route("/donors/<int:donor_id>", permission="donor.view", summary="One donor with its serology",
+           response=DONOR)
+def donors_show(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    data = donor_json(donor)
+    data["serology"] = [{"id": t.id, "marker": t.marker, "method": t.method, "kit": t.kit, "kit_lot": t.kit_lot,
+                         "sample_date": t.sample_date.isoformat(), "test_date": t.test_date.isoformat(),
+                         "result": t.result, "voided": t.voided_at is not None}
+                        for t in queries.serology(db(), donor)]
+    return jsonify(data)
+
+
+@api_route("/donors/<int:donor_id>/harvest-date", methods=("POST",), permission="donor.edit",
+           summary="Record the date of tissue collection (the serology window counts from it)",
+           form=forms.HarvestDateForm, response=DONOR)
+def donors_harvest_date(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    form = form_from_json(forms.HarvestDateForm)
+    try:
+        with work("harvest date recorded (API)"):
+            services.set_harvest_date(db(), donor, form.harvest_date.data)
+    except DonorError as e:
+        _refused(e)
+    return jsonify(donor_json(donor))
+
+
+@api_route("/donors/<int:donor_id>/serology", methods=("POST",), permission="donor.edit",
+           summary="Record one infectious-marker result", form=forms.SerologyForm, prepare=_markers)
+def donors_serology(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    form = form_from_json(forms.SerologyForm, _markers)
+    try:
+        with work("serology recorded (API)"):
+            test = record_serology(db(), donor, marker=form.marker.data, method=form.method.data,
+                                   kit=form.kit.data, kit_lot=form.kit_lot.data, sample_date=form.sample_date.data,
+                                   test_date=form.test_date.data, result=form.result.data)
+    except DonorError as e:
+        _refused(e)
+    return jsonify({"id": test.id, "marker": test.marker, "result": test.result}), 201
+
+
+@api_route("/donors/<int:donor_id>/answers", methods=("POST",), permission="donor.edit",
+           summary="Answer one screening question", form=AnswerForm, prepare=_questions)
+def donors_answer(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    form = form_from_json(AnswerForm, _questions)
+    try:
+        with work("screening answer recorded (API)"):
+            record_answer(db(), donor, form.question_id.data, form.answer.data == "yes", form.event_date.data,
+                          form.detail.data or "")
+    except DonorError as e:
+        _refused(e)
+    return jsonify({"question_id": form.question_id.data, "answer": form.answer.data}), 201
+
+
+@api_route("/donors/<int:donor_id>/medications", methods=("POST",), permission="donor.edit",
+           summary="Record a course of medication", form=forms.MedicationForm, prepare=_kinds)
+def donors_medication(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    form = form_from_json(forms.MedicationForm, _kinds)
+    try:
+        with work("medication recorded (API)"):
+            course = record_medication(db(), donor, form.kind.data, form.name.data, form.start_date.data,
+                                       form.stop_date.data)
+    except DonorError as e:
+        _refused(e)
+    return jsonify({"id": course.id}), 201
+
+
+@api_route("/donors/<int:donor_id>/eligibility", permission="donor.view",
+           summary="The eligibility outcome now (every reason and missing item) and the signed status",
+           response=OUTCOME)
+def donors_eligibility(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    row = active_criteria()
+    det = services.evaluate(db(), donor, row)
+    use = services.donor_use_facts(db(), donor.id)
+    return jsonify({
+        "outcome": det.outcome, "criteria_set": row.label,
+        "reasons": [{"rule_id": r.rule_id, "criterion": r.criterion, "evidence": r.evidence} for r in det.reasons],
+        "missing": [{"rule_id": m.rule_id, "item": m.item, "why": m.why} for m in det.missing],
+        "signed_status": donor.status, "eligible_signed": use.eligible_signed,
+    })
