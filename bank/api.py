@@ -124,7 +124,8 @@ def field_schema(f) -> dict:
     elif isinstance(f, (wf.DecimalField, wf.FloatField)):
         schema = {"type": "number"}
     elif isinstance(f, wf.DateTimeLocalField) or isinstance(f, wf.DateTimeField):
-        schema = {"type": "string", "format": "date-time"}
+        schema = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
+                  "description": "UTC date and time, YYYY-MM-DDTHH:MM"}
     elif isinstance(f, wf.DateField):
         schema = {"type": "string", "format": "date"}
     elif isinstance(f, wf.SelectMultipleField):

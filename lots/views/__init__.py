@@ -6,7 +6,10 @@ import click
 from flask import Flask, current_app
 
 from bank.uow import Actor, unit_of_work
-from lots import services
+from lots import (
+    api,  # noqa: F401  (JSON API routes)
+    services,
+)
 from lots.views import lot_pages, lot_steps, material_pages, storage_pages  # noqa: F401  (routes)
 from lots.views.blueprints import bp, materials_bp, storage_bp
 
