@@ -103,6 +103,11 @@ def enter_result(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     session = db()
     spec_row = services.lot_specification(session, lot)
+    if spec_row is None:
+        # A new installation has no specification yet: store the seed ones on first use.
+        with work("seed release specifications"):
+            services.ensure_seed_specifications(session)
+        spec_row = services.lot_specification(session, lot)
     spec = spec_row.spec() if spec_row else None
     retest_id = request.values.get("retest_of", type=int)
     retest = session.get(TestResult, retest_id) if retest_id else None
