@@ -1,0 +1,249 @@
+"""Allocation of containers to a scheduled dose (DOMAIN.md §5): released, unexpired, unallocated
+containers of the right product, first-expiry-first-out; dose and per-patient endotoxin limit from the
+current weight; autologous only to the donor-patient, allogeneic only from a donor signed eligible and
+not under look-back; schedule respected. One container, one dose — also under concurrent requests:
+the container rows are locked (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions that write are
+IMMEDIATE, so writers queue) and a partial unique index refuses a second active allocation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bank.db import utcnow
+from bank.status import change_status, initial_status
+from bank.uow import current_actor
+from donors.services import donor_use_facts
+from doses.models import AllocatedContainer, Allocation, Patient
+from doses.protocols import Origin, Protocol
+from doses.rules import (
+    AllocationRequest,
+    ContainerFacts,
+    Problem,
+    Selection,
+    arm_for_dose,
+    check_dose_set,
+    choose_containers,
+    endotoxin_limit_eu,
+    target_dose,
+    validate_dose_number,
+)
+from doses.services.errors import FORM, AllocationRefused, DoseError, refuse_if
+from doses.services.patients import current_weight
+from doses.services.randomisation import sequence_of
+from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
+from lots.models import Container, Lot, ProductType
+from lots.services import remove_container
+from release.services import lot_endotoxin_eu_per_ml, lot_is_released
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def active_allocation(session: Session, patient: Patient, dose_number: int) -> Allocation | None:
+    return session.scalar(select(Allocation).where(Allocation.patient_id == patient.id,
+                                                   Allocation.dose_number == dose_number,
+                                                   Allocation.status != "deallocated"))
+
+
+def allocations_of(session: Session, patient: Patient) -> list[Allocation]:
+    return list(session.scalars(select(Allocation).where(Allocation.patient_id == patient.id)
+                                .order_by(Allocation.dose_number, Allocation.id)))
+
+
+def holder_of(session: Session, container: Container) -> str | None:
+    """Subject id of the dose that holds the container now (None when free)."""
+    return session.scalar(select(Patient.subject_id).join(Allocation, Allocation.patient_id == Patient.id)
+                          .join(AllocatedContainer, AllocatedContainer.allocation_id == Allocation.id)
+                          .where(AllocatedContainer.container_id == container.id,
+                                 AllocatedContainer.released_at.is_(None)))
+
+
+def container_facts(session: Session, container: Container) -> ContainerFacts:
+    """What the lot, release and donor records say about one container, for the pure rules."""
+    lot = container.lot
+    use = donor_use_facts(session, lot.donor_id) if lot.donor_id is not None else None
+    return ContainerFacts(
+        container_id=container.identifier, product_key=lot.product_type.key,
+        lot_released=lot_is_released(session, lot), expires_at=container.expires_at,
+        total_cells=Decimal(str(container.cells)), volume_ml=Decimal(str(container.volume_ml)),
+        endotoxin_eu_per_ml=lot_endotoxin_eu_per_ml(session, lot),
+        donor_id=str(lot.donor_id) if lot.donor_id is not None else None,
+        autologous=lot.autologous_only or lot.product_type.origin == "autologous",
+        donor_eligible=bool(use and use.eligible_signed), donor_look_back=bool(use and use.under_lookback),
+        allocated_to=holder_of(session, container), on_hold=container.on_hold)
+
+
+def _storage_problem(container: Container, holder: str | None) -> list[Problem]:
+    # 'allocated' is reported by the rules (container.allocated); any other state than stored means the
+    # container is not on the shelf: formulated but not stored, removed, shipped, given, destroyed.
+    if container.status == "stored" or (container.status == "allocated" and holder is not None):
+        return []
+    return [Problem("container.not_in_storage", f"The container is {container.status}, not in storage.",
+                    f"container={container.identifier}; status={container.status}")]
+
+
+def build_request(session: Session, patient: Patient, dose_number, planned_at: datetime | None
+                  ) -> tuple[AllocationRequest | None, list[Problem]]:
+    """The allocation request of this patient's dose, or the problems that prevent making one.
+    Raises DoseError for impossible input (dose number beyond the protocol, no planned time)."""
+    protocol = patient.protocol_version.protocol()
+    errors = validate_dose_number(protocol, dose_number)
+    if planned_at is None:
+        errors["planned_date"] = "Required."
+    elif planned_at.tzinfo is None:
+        raise ValueError("planned_at must be timezone-aware")
+    refuse_if(errors)
+    problems: list[Problem] = []
+    if patient.status != "enrolled":
+        problems.append(Problem("patient.not_enrolled", f"{patient.subject_id} is not enrolled (signed eligibility "
+                                "checklist needed).", f"status={patient.status}"))
+    if (held := active_allocation(session, patient, dose_number)) is not None:
+        problems.append(Problem("dose.already_allocated", f"Dose {dose_number} is already allocated.",
+                                f"allocation={held.id}; status={held.status}"))
+    weight = current_weight(session, patient, planned_at.date())
+    if weight is None:
+        problems.append(Problem("weight.missing", "No weight recorded on or before the planned date.",
+                                f"subject={patient.subject_id}; planned={planned_at.date()}"))
+        return None, problems
+    administered = {a.dose_number: a.administered_at.astimezone(planned_at.tzinfo).date()
+                    for a in allocations_of(session, patient) if a.status == "administered"}
+    request = AllocationRequest(
+        protocol=protocol, subject_id=patient.subject_id, dose_number=dose_number, planned_at=planned_at,
+        weight_kg=Decimal(str(weight.weight_kg)), weight_measured_on=weight.measured_on,
+        sequence=sequence_of(session, patient),
+        patient_donor_id=str(patient.donor_id) if patient.donor_id is not None else None,
+        administered=administered)
+    return request, problems
+
+
+def _candidates(session: Session, patient: Patient, protocol: Protocol, request: AllocationRequest) -> list[Container]:
+    """Containers worth judging: the product this dose needs, on the shelf, not held, unexpired, free.
+    The rules judge each again; this only keeps the list short."""
+    sequence = request.sequence or (protocol.sequences[0] if len(protocol.sequences) == 1 else None)
+    if sequence is None:
+        return []
+    arm = arm_for_dose(sequence, request.dose_number)
+    key = protocol.product_key if arm == "active" else protocol.placebo_product_key
+    taken = select(AllocatedContainer.container_id).where(AllocatedContainer.released_at.is_(None))
+    stmt = (select(Container).join(Lot, Container.lot_id == Lot.id).join(ProductType, Lot.product_type_id == ProductType.id)
+            .where(ProductType.key == key, Container.status == "stored", Container.on_hold.is_(False),
+                   Lot.status == "released", Container.expires_at >= request.planned_at, Container.id.not_in(taken))
+            .order_by(Container.expires_at, Container.id))
+    if arm == "active" and protocol.origin is Origin.AUTOLOGOUS:
+        stmt = stmt.where(Lot.donor_id == patient.donor_id)
+    return list(session.scalars(stmt))
+
+
+def propose(session: Session, patient: Patient, dose_number, planned_at: datetime | None
+            ) -> tuple[Selection, dict[str, Container]]:
+    """The FEFO proposal for a dose (doses.rules.choose_containers) and the containers by identifier."""
+    request, problems = build_request(session, patient, dose_number, planned_at)
+    if request is None:
+        return Selection((), tuple(problems)), {}
+    protocol = request.protocol
+    containers = {c.identifier: c for c in _candidates(session, patient, protocol, request)}
+    selection = choose_containers(request, [container_facts(session, c) for c in containers.values()])
+    return Selection(selection.containers, tuple(problems) + selection.problems, selection.rejected), containers
+
+
+def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: datetime | None,
+                  container_ids: list[int] | None = None) -> Allocation:
+    """Allocate containers to the patient's dose `dose_number`, administered at `planned_at`. Without
+    `container_ids` the FEFO proposal is taken. Raises DoseError (input), AllocationRefused (every rule
+    problem, e.g. lot.not_released, container.expired, container.allocated, donor.not_patient,
+    endotoxin.over_limit, schedule.outside_window); nothing is written then."""
+    if container_ids is None:
+        selection, by_identifier = propose(session, patient, dose_number, planned_at)
+        if selection.problems or not selection.containers:
+            raise AllocationRefused(selection.problems or [Problem("selection.empty", "No container chosen.", "")])
+        ids = sorted(by_identifier[f.container_id].id for f in selection.containers)
+    else:
+        ids = sorted({int(i) for i in container_ids})
+    if not ids:
+        raise DoseError({"containers": "Choose at least one container."})
+    # Lock the rows first (in id order, so two requests never wait on each other crosswise), then read
+    # them fresh: whoever got the lock first has committed or rolled back by now.
+    session.execute(select(Container.id).where(Container.id.in_(ids)).order_by(Container.id).with_for_update())
+    containers = list(session.scalars(select(Container).where(Container.id.in_(ids)).order_by(Container.id)
+                                      .execution_options(populate_existing=True)))
+    if len(containers) != len(ids):
+        raise DoseError({"containers": "Unknown container."})
+    request, problems = build_request(session, patient, dose_number, planned_at)
+    facts = [container_facts(session, c) for c in containers]
+    for c, f in zip(containers, facts, strict=True):
+        problems += _storage_problem(c, f.allocated_to)
+    if request is not None:
+        problems += check_dose_set(request, facts)
+    if problems:
+        raise AllocationRefused(problems)
+    return _write(session, patient, request, containers)
+
+
+def _write(session: Session, patient: Patient, request: AllocationRequest, containers: list[Container]) -> Allocation:
+    protocol = request.protocol
+    target = target_dose(protocol.dose_rule, request.weight_kg)
+    limit = endotoxin_limit_eu(protocol.endotoxin_k_eu_per_kg_h, request.weight_kg, protocol.infusion_hours)
+    actor = current_actor(session)
+    try:
+        with session.begin_nested():  # a concurrent request may win the unique index meanwhile
+            allocation = Allocation(
+                patient_id=patient.id, protocol_version_id=patient.protocol_version_id,
+                dose_number=request.dose_number, planned_at=request.planned_at, weight_kg=float(request.weight_kg),
+                weight_measured_on=request.weight_measured_on, target_min_cells=float(target.min_cells),
+                target_max_cells=float(target.max_cells), endotoxin_limit_eu=float(limit),
+                allocated_by_id=actor.id if actor else None,
+                lines=[AllocatedContainer(container=c) for c in containers])
+            for c in containers:
+                c.status = "allocated"
+            session.add(allocation)
+            initial_status(session, allocation, ALLOCATION_WORKFLOW)
+    except IntegrityError:
+        raise AllocationRefused([Problem("container.allocated", "A container or this dose was allocated by "
+                                         "another request a moment ago.",
+                                         "containers=" + ", ".join(c.identifier for c in containers))]) from None
+    return allocation
+
+
+def deallocate(session: Session, allocation: Allocation, reason: str | None) -> None:
+    """Free the containers of an allocated (or held) dose; a reason is required and kept in the status
+    history and the audit trail. The containers go back to the shelf (or stay 'removed')."""
+    if not (reason or "").strip():
+        raise DoseError({"reason": "Say why the dose is deallocated."})
+    if allocation.status not in ("allocated", "on_hold"):
+        raise DoseError({FORM: f"A dose {ALLOCATION_WORKFLOW.label(allocation.status)} cannot be deallocated."})
+    now = utcnow()
+    allocation.deallocated_at, allocation.deallocation_reason = now, reason.strip()
+    allocation.held_from = None
+    change_status(session, allocation, ALLOCATION_WORKFLOW, "deallocated", reason=reason)
+    for line in allocation.lines:
+        if line.released_at is None:
+            line.released_at = now
+            line.container.status = "stored" if line.container.box_id is not None else "removed"
+    session.flush()
+
+
+def record_administration(session: Session, allocation: Allocation, administered_at: datetime | None) -> None:
+    """The dose was given at `administered_at` (later doses are scheduled from dose 1's actual date).
+    Issue 7's chain of custody records the 'administered' event and calls this."""
+    if administered_at is None:
+        raise DoseError({"administered_at": "Required."})
+    if administered_at > utcnow() + CLOCK_SKEW:
+        raise DoseError({"administered_at": "Cannot be in the future."})
+    if allocation.status not in ("allocated", "issued"):
+        raise DoseError({FORM: f"A dose {ALLOCATION_WORKFLOW.label(allocation.status)} cannot be administered."})
+    allocation.administered_at = administered_at
+    change_status(session, allocation, ALLOCATION_WORKFLOW, "administered")
+    for line in allocation.lines:
+        if line.container.box_id is not None:  # out of the tank: the storage grid must show it free
+            remove_container(session, line.container, f"administered: {allocation.patient.subject_id} "
+                                                      f"dose {allocation.dose_number}")
+        line.container.status = "administered"
+    session.flush()
+
+
+def is_active(allocation: Allocation) -> bool:
+    return allocation.status in ACTIVE_STATES

@@ -1,0 +1,52 @@
+"""Status workflows of patients (enrolment) and allocations (a dose's containers), enforced by
+bank.status.change_status. Pure tables: no database, no Flask."""
+
+from __future__ import annotations
+
+from bank.workflow import Transition, Workflow
+
+ATTESTED_MEANING = "Eligibility checklist attested"
+UNBLINDING_MEANING = "Emergency unblinding"
+HOLD_LIFTED_MEANING = "Allocation hold lifted"
+
+PATIENT_STATES = ("screening", "enrolled", "not_eligible")
+PATIENT_WORKFLOW = Workflow(
+    name="Patient",
+    states=PATIENT_STATES,
+    initial="screening",
+    transitions=(
+        Transition("screening", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING, label="Enrol"),
+        Transition("screening", "not_eligible", "patient.enroll", signature_meaning=ATTESTED_MEANING,
+                   label="Not eligible"),
+        # A screen failure may be screened again (new visit, new signed checklist).
+        Transition("not_eligible", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING,
+                   label="Enrol"),
+        Transition("not_eligible", "not_eligible", "patient.enroll", signature_meaning=ATTESTED_MEANING,
+                   label="Not eligible"),
+    ),
+    labels={"not_eligible": "not eligible"},
+)
+
+# allocated: containers set aside for the dose (still in storage); issued: out of storage towards the
+# patient (chain of custody, issue 7); administered: given; on_hold: a look-back or late result stopped
+# it; deallocated: containers freed, with a reason. Only allocated and on_hold doses can be deallocated;
+# an issued dose comes back through custody (returned) first.
+ALLOCATION_STATES = ("allocated", "issued", "administered", "on_hold", "deallocated")
+ACTIVE_STATES = ("allocated", "issued", "on_hold")  # hold their containers
+HOLDABLE = ("allocated", "issued")
+
+ALLOCATION_WORKFLOW = Workflow(
+    name="Allocation",
+    states=ALLOCATION_STATES,
+    initial="allocated",
+    transitions=(
+        Transition("allocated", "issued", "custody.record", label="Issue"),
+        *(Transition(s, "administered", "custody.record", label="Record administration") for s in HOLDABLE),
+        *(Transition(s, "on_hold", "dose.allocate", reason_required=True, label="Put on hold") for s in HOLDABLE),
+        *(Transition("on_hold", s, "lot.hold", signature_meaning=HOLD_LIFTED_MEANING, reason_required=True,
+                     label="Lift hold") for s in HOLDABLE),
+        Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label="Deallocate"),
+        Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label="Deallocate"),
+    ),
+    labels={"on_hold": "on hold"},
+)
