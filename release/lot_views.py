@@ -52,16 +52,18 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None, code=
     spec = spec_row.spec() if spec_row else None
     results = services.results_of(session, lot)
     current = {r.test_code: r for r in results if not r.superseded}
-    blockers = None
+    blockers, needs_conditional = None, False
     if can("lot.release") and lot.status == "awaiting_qc":
+        # Shown before signing: what blocks even a conditional release, and whether only one is possible.
         blockers = services.release_problems(session, lot, g.user.id, conditional=True)
+        needs_conditional = not blockers and bool(services.release_problems(session, lot, g.user.id, False))
     history = session.scalars(select(StatusChange).where(StatusChange.entity == "lots",
                                                          StatusChange.entity_id == str(lot.id))
                               .order_by(StatusChange.id)).all()
     record = services.release_record(session, lot)
     return render_template(
         "release/lot.html", lot=lot, spec_row=spec_row, spec=spec, results=results, current=current,
-        record=record, blockers=blockers, refused=refused, workflow=LOT_WORKFLOW, history=history,
+        record=record, blockers=blockers, needs_conditional=needs_conditional, refused=refused, workflow=LOT_WORKFLOW, history=history,
         decision=services.decision_signature(session, lot), alerts=services.alerts_of(session, lot),
         release_form=release_form or ReleaseForm(), reject_form=reject_form or RejectForm(),
         verify_form=VerifyForm(), acceptance_text=services.acceptance_text, result_text=result_text,

@@ -256,6 +256,7 @@ def test_certificate_text_matches_the_database_and_its_digest_checks(session, lo
 def test_late_positive_sterility_shows_on_the_alert_page_and_the_lot(session, lot, tech, qa, qa2):
     enter_all(tech, lot, {"STERILITY": ("no growth to date", "", None)})
     verify_all(qa, session, lot)
+    assert 'data-testid="conditional-only"' in qa2.get(f"/release/lots/{lot.id}").get_data(as_text=True)
     assert "conditional release was not chosen" in release(qa2, lot).get_data(as_text=True)
     assert release(qa2, lot, conditional=True).status_code == 302
     reload(session)
