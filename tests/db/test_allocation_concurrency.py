@@ -1,0 +1,123 @@
+"""One container, one dose — under concurrent requests (DOMAIN.md §5). Fifty threads, each with its own
+connection, ask at the same moment to allocate the same container to fifty different patients: exactly
+one succeeds, the others are refused with 'container.allocated'. On PostgreSQL the rows are locked with
+SELECT … FOR UPDATE and a partial unique index backs it up; on SQLite writers queue (BEGIN IMMEDIATE)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from bank.db import make_engine, make_session_factory
+from bank.uow import unit_of_work
+from bank.users import actor_for, create_user
+from doses import services
+from doses.models import AllocatedContainer, Allocation, Patient
+from tests import factories_doses as fd
+from tests.conftest import PASSWORD, unique
+
+THREADS = 50
+
+
+def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fresh_database):
+    url = fresh_database()
+    engine = make_engine(url, **({"pool_size": THREADS + 5} if url.startswith("postgresql") else {}))
+    session = make_session_factory(engine)()
+    try:
+        def make_user(*roles, unblinded=False):
+            with unit_of_work(session, fd.lf._system()):
+                return create_user(session, unique("u"), "Concurrency " + " ".join(roles), list(roles), PASSWORD,
+                                   unblinded=unblinded, must_change_password=False)
+
+        staff = fd.Staff(make_user)
+        lot = fd.cell_lot(session, staff, n=1)
+        container_id = fd.containers(session, lot)[0].id
+        patient_ids = [fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(THREADS)]
+        actor = actor_for(staff.clinician)
+        when = fd.planned(fd.TODAY)
+        barrier = threading.Barrier(THREADS)
+        outcomes: list[str] = []
+        lock = threading.Lock()
+
+        def worker(patient_id: int) -> None:
+            s = make_session_factory(engine)()
+            try:
+                patient = s.get(Patient, patient_id)
+                s.commit()  # end the read transaction: every thread starts its unit of work together
+                barrier.wait(timeout=60)
+                with unit_of_work(s, actor, "concurrent allocation"):
+                    services.allocate_dose(s, patient, 1, when, [container_id])
+                outcome = "allocated"
+            except services.AllocationRefused as e:
+                outcome = "refused:" + ",".join(sorted(e.rule_ids))
+            except Exception as e:  # noqa: BLE001 — any other failure is a finding, reported below
+                outcome = f"error:{type(e).__name__}:{e}"
+            finally:
+                s.close()
+            with lock:
+                outcomes.append(outcome)
+
+        threads = [threading.Thread(target=worker, args=(pid,)) for pid in patient_ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=180)
+        assert len(outcomes) == THREADS
+        assert outcomes.count("allocated") == 1, sorted(set(outcomes))
+        assert all(o.startswith("refused:") and "container.allocated" in o for o in outcomes if o != "allocated"), \
+            sorted(set(outcomes))
+        session.expire_all()
+        active = session.scalar(select(func.count()).select_from(AllocatedContainer).where(
+            AllocatedContainer.container_id == container_id, AllocatedContainer.released_at.is_(None)))
+        assert active == 1
+        assert session.scalar(select(func.count()).select_from(Allocation)) == 1
+    finally:
+        session.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("n", [2])
+def test_two_requests_for_the_same_dose_with_different_containers_give_one_allocation(fresh_database, n):
+    """The dose side of the same guarantee: one active allocation per (patient, dose)."""
+    url = fresh_database()
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    try:
+        def make_user(*roles, unblinded=False):
+            with unit_of_work(session, fd.lf._system()):
+                return create_user(session, unique("u"), "Concurrency " + " ".join(roles), list(roles), PASSWORD,
+                                   unblinded=unblinded, must_change_password=False)
+
+        staff = fd.Staff(make_user)
+        lot = fd.cell_lot(session, staff, n=n)
+        ids = [c.id for c in fd.containers(session, lot)]
+        patient_id = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id
+        actor = actor_for(staff.clinician)
+        barrier = threading.Barrier(n)
+        outcomes: list[str] = []
+
+        def worker(container_id: int) -> None:
+            s = make_session_factory(engine)()
+            try:
+                patient = s.get(Patient, patient_id)
+                s.commit()
+                barrier.wait(timeout=60)
+                with unit_of_work(s, actor, "concurrent allocation"):
+                    services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), [container_id])
+                outcomes.append("allocated")
+            except services.AllocationRefused as e:
+                outcomes.append("refused:" + ",".join(sorted(e.rule_ids)))
+            finally:
+                s.close()
+
+        threads = [threading.Thread(target=worker, args=(cid,)) for cid in ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert sorted(outcomes)[0] == "allocated" and outcomes.count("allocated") == 1, outcomes
+    finally:
+        session.close()
+        engine.dispose()
