@@ -1,0 +1,1 @@
+"""Performance tooling (issue 9): a ten-year dataset generator and a benchmark; not part of the test suite."""

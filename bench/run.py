@@ -1,0 +1,406 @@
+"""The benchmark of issue 9 (not part of the test suite): page and API latency through HTTP on a real
+gunicorn worker with a signed-in session, at the full ten-year dataset and at a tenth of it, on SQLite
+and PostgreSQL; label PDF throughput and memory; the audit trail's share of a write; references
+measured in the same run (a bare Flask endpoint, a bare reportlab label with the same bar codes).
+
+    python -m bench.run [--generate] [--backends sqlite,postgresql] [--requests 40]
+
+Datasets: /tmp/bench/{full,tenth}.sqlite3 and PostgreSQL databases bench_full, bench_tenth
+(made by bench.generate when missing or with --generate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import os
+import re
+import resource
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from bench.generate import BENCH_PASSWORD, BENCH_USER, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+SQLITE_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/bench"))
+PG_BASE = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+SCALES = (("tenth", 0.1), ("full", 1.0))
+SECRET = "benchmark-secret-key-not-for-production"
+
+
+def db_url(backend: str, name: str) -> str:
+    return f"sqlite:///{SQLITE_DIR / name}.sqlite3" if backend == "sqlite" else f"{PG_BASE}/bench_{name}"
+
+
+def exists(url: str) -> bool:
+    from sqlalchemy import inspect as sa_inspect
+
+    from bank.db import make_engine
+
+    if url.startswith("sqlite") and not Path(url.removeprefix("sqlite:///")).exists():
+        return False
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            ok = sa_inspect(conn).has_table("containers") and conn.exec_driver_sql(
+                "SELECT count(*) FROM users WHERE username = 'bench'").scalar() == 1
+        engine.dispose()
+        return ok
+    except Exception:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(app: str, database_url: str | None = None):
+    """One gunicorn sync worker (the unit whose memory the target names); yields (port, worker pid)."""
+    port = free_port()
+    env = dict(os.environ, SECRET_KEY=SECRET, SESSION_IDLE_MINUTES="600")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+                             "--log-level", "warning", app], cwd=ROOT, env=env)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        yield port, int(children[0])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+class Client:
+    """http.client with the session cookie kept by hand (one connection per request: gunicorn's sync
+    worker closes each one, for our app and for the bare reference alike)."""
+
+    def __init__(self, port: int):
+        self.port, self.cookie, self.headers = port, None, {}
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = dict(self.headers, **(headers or {}))
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        data = resp.read()
+        for key, value in resp.getheaders():
+            if key.lower() == "set-cookie" and value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+        conn.close()
+        return resp.status, data
+
+    def login(self) -> None:
+        _, page = self.request("GET", "/login")
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+            rb'name="csrf_token"[^>]*value="([^"]+)"', page)
+        body = urlencode({"csrf_token": token.group(1).decode(), "username": BENCH_USER, "password": BENCH_PASSWORD})
+        status, _ = self.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 302:
+            raise SystemExit(f"login failed: HTTP {status}")
+
+
+def timed(client: Client, path: str, n: int, headers: dict | None = None) -> list[float]:
+    for _ in range(3):  # warm-up: templates compiled, caches and the database's pages loaded
+        status, _ = client.request("GET", path, headers=headers)
+        if status != 200:
+            raise SystemExit(f"GET {path}: HTTP {status}")
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        client.request("GET", path, headers=headers)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def samples(url: str) -> dict:
+    """Realistic targets picked from the data: a mid-life donor and its lots, a stored container's box."""
+    from bank.db import make_engine
+    from bank.models import User
+    from donors.models import Donor
+    from lots.models import Container, Lot
+
+    engine = make_engine(url)
+    with Session(engine) as s:
+        n_donors = s.scalar(select(func.count()).select_from(Donor))
+        donor = s.scalar(select(Donor).where(Donor.harvest_date.is_not(None)).order_by(Donor.id)
+                         .offset(n_donors // 2).limit(1))
+        master = s.scalar(select(Lot).where(Lot.donor_id == donor.id, Lot.tier == "master"))
+        dose = s.scalar(select(Lot).where(Lot.donor_id == donor.id, Lot.tier == "dose"))
+        box_id = s.scalar(select(Container.box_id).where(Container.lot_id == dose.id, Container.box_id.is_not(None))
+                          .limit(1)) or s.scalar(select(func.min(Container.box_id)))
+        n_lots = s.scalar(select(func.count()).select_from(Lot))
+        user_id = s.scalar(select(User.id).where(User.username == BENCH_USER))
+        out = {"donor_id": donor.id, "donor_code": donor.code, "master_id": master.id, "dose_id": dose.id,
+               "dose_din": dose.din, "box_id": box_id, "n_lots": n_lots, "user_id": user_id}
+    engine.dispose()
+    return out
+
+
+def api_token(url: str, user_id: int) -> str:
+    from bank.api import issue_token
+    from bank.db import make_engine, make_session_factory
+    from bank.models import User
+    from bank.uow import unit_of_work
+    from bank.users import actor_for
+
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    user = session.get(User, user_id)
+    with unit_of_work(session, actor_for(user), "benchmark token"):
+        _row, token = issue_token(session, user, "benchmark")
+    session.close()
+    engine.dispose()
+    return token
+
+
+def pages(s: dict) -> list[tuple[str, str, bool]]:
+    """(name, path, is_api)."""
+    deep = max(1, s["n_lots"] // 25 // 2)  # the middle page of the lot list: where offsets hurt
+    return [
+        ("donor list", "/donors/", False),
+        ("donor search (code)", "/donors/?" + urlencode({"q": s["donor_code"]}), False),
+        ("lot list", "/lots/", False),
+        (f"lot list page {deep}", f"/lots/?page={deep}", False),
+        ("lot search (DIN)", "/lots/?" + urlencode({"q": s["dose_din"][-8:]}), False),
+        ("container search by DIN (API)", "/api/v1/containers?" + urlencode({"din": s["dose_din"]}), True),
+        ("storage box grid", f"/storage/boxes/{s['box_id']}", False),
+        ("lot detail", f"/lots/{s['dose_id']}", False),
+        ("genealogy (lot)", f"/lots/{s['master_id']}/genealogy", False),
+        ("genealogy (donor)", f"/lots/donors/{s['donor_id']}", False),
+        ("audit viewer, one record", "/audit/?" + urlencode({"entity": "lots", "entity_id": s["dose_id"]}), False),
+        ("audit viewer, unfiltered", "/audit/", False),
+        ("API lot list", "/api/v1/lots", True),
+        ("API lot detail", f"/api/v1/lots/{s['dose_id']}", True),
+    ]
+
+
+def measure_pages(url: str, n: int) -> tuple[dict, int]:
+    s = samples(url)
+    token = api_token(url, s["user_id"])
+    results = {}
+    with server("wsgi:app", url) as (port, worker):
+        client = Client(port)
+        client.login()
+        for name, path, is_api in pages(s):
+            headers = {"Authorization": f"Bearer {token}"} if is_api else None
+            results[name] = timed(client, path, n, headers)
+        rss_kb = peak_rss_kb(worker)
+    return results, rss_kb
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure_bare(n: int) -> list[float]:
+    with server("bench.bare_app:app") as (port, _worker):
+        return timed(Client(port), "/", n)
+
+
+# --- labels -------------------------------------------------------------------------------------------
+
+
+def label_data(url: str, count: int):
+    from bank.db import make_engine
+    from bank.labels import LabelData
+    from lots.models import Container, Lot
+
+    engine = make_engine(url)
+    zone = ZoneInfo("Europe/Paris")
+    labels = []
+    with Session(engine) as s:
+        rows = s.scalars(select(Container).join(Lot).where(Lot.tier == "dose", Container.cells > 0)
+                         .order_by(Container.id).limit(count)).all()
+        for i, c in enumerate(rows):
+            labels.append(LabelData(
+                din=c.lot.din, product_code=c.product_code, product_name=c.lot.product_type.name,
+                cells_text=f"{c.cells / 1e8:.1f} × 10⁸ viable cells", volume_text=f"{c.volume_ml:g} mL",
+                expiry_local=c.expires_at.astimezone(zone), storage_text=c.lot.product_type.storage_temperature,
+                trial_code="MAESTRO-4MS", subject_id=f"S-{i % 400 + 1:04d}", dose_number=i % 4 + 1, dose_count=4,
+                facility_name="Cell Therapy Unit", statements=("For autologous use only",) if i % 3 == 0 else ()))
+    engine.dispose()
+    return labels
+
+
+def render_ours(labels) -> bytes:
+    from bank.labels import render_labels_pdf
+
+    return render_labels_pdf(labels)
+
+
+def render_bare(labels) -> bytes:
+    """The reference: reportlab canvas, the same Code 128 symbols and zxing-cpp Data Matrix drawn as
+    module rectangles, a few plain strings; no layout engine, no wrapping, no caching."""
+    import numpy as np
+    import zxingcpp
+    from reportlab.graphics.barcode.code128 import Code128
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    canvas = Canvas(buf, pagesize=(100 * mm, 100 * mm))
+    for label in labels:
+        for k, data in enumerate((label.din_data, label.product_data, label.expiry_data)):
+            Code128(data, barWidth=0.33 * mm, barHeight=10 * mm, humanReadable=0).drawOn(canvas, 5 * mm,
+                                                                                          (85 - 14 * k) * mm)
+        symbol = zxingcpp.create_barcode(label.matrix_data, zxingcpp.BarcodeFormat.DataMatrix, force_square=True)
+        dark = np.asarray(symbol.to_image(scale=1, add_quiet_zones=False)) < 128
+        path = canvas.beginPath()
+        side = len(dark)
+        for r in range(side):
+            for c in range(side):
+                if dark[r][c]:
+                    path.rect(65 * mm + c * 0.5 * mm, (40 - r * 0.5) * mm, 0.5 * mm, 0.5 * mm)
+        canvas.drawPath(path, stroke=0, fill=1)
+        for k, line in enumerate((label.din, label.product_name, label.cells_text, label.volume_text,
+                                  label.storage_text, f"{label.trial_code} {label.subject_id}")):
+            canvas.drawString(5 * mm, (35 - 5 * k) * mm, line)
+        canvas.showPage()
+    canvas.save()
+    return buf.getvalue()
+
+
+def labels_per_second(render, labels, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        render(labels)
+        best = min(best, time.perf_counter() - t)
+    return len(labels) / best
+
+
+def label_memory_mb(url: str, count: int = 1000) -> float:
+    """Peak RSS of a fresh process that loads 1,000 labels' data and renders them into one PDF."""
+    code = (f"import resource; from bench.run import label_data, render_ours; "
+            f"labels = label_data({url!r}, {count}); pdf = render_ours(labels); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+# --- audit overhead --------------------------------------------------------------------------------
+
+
+def audit_overhead(url: str, n: int = 200) -> tuple[float, float]:
+    """ms per write (register a donor and record one serology result, one transaction) with the audit
+    listener, then with it removed; the same service calls either way."""
+    from datetime import date
+
+    from bank import audit
+    from bank.db import make_engine, make_session_factory
+    from bank.models import User
+    from bank.uow import unit_of_work
+    from bank.users import actor_for
+    from donors import services as donor_services
+
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    actor = actor_for(session.scalar(select(User).where(User.username == BENCH_USER)))
+
+    def one_write():
+        with unit_of_work(session, actor, "benchmark write"):
+            donor_services.register_donor(session, sex="F", birth_date=date(1980, 1, 1), weight_kg=60.0,
+                                          height_cm=165.0, consent_version="ICF v3", consent_date=date.today(),
+                                          is_autologous=True)
+
+    def run() -> float:
+        for _ in range(10):
+            one_write()
+        t = time.perf_counter()
+        for _ in range(n):
+            one_write()
+        return (time.perf_counter() - t) * 1000 / n
+
+    with_audit = run()
+    event.remove(Session, "after_flush", audit._write_audit_rows)
+    try:
+        without = run()
+    finally:
+        event.listen(Session, "after_flush", audit._write_audit_rows)
+    session.close()
+    engine.dispose()
+    return with_audit, without
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--generate", action="store_true", help="regenerate the datasets first")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per page (after 3 warm-ups)")
+    args = parser.parse_args(argv)
+    SQLITE_DIR.mkdir(parents=True, exist_ok=True)
+
+    bare = measure_bare(args.requests * 2)
+    bare_p50, bare_p95 = pct(bare, 50), pct(bare, 95)
+    print(f"bare Flask constant (gunicorn, 1 sync worker, new connection per request): "
+          f"p50 {bare_p50:.2f} ms, p95 {bare_p95:.2f} ms\n")
+
+    for backend in args.backends.split(","):
+        figures = {}
+        for name, scale in SCALES:
+            url = db_url(backend, name)
+            if args.generate or not exists(url):
+                t = time.perf_counter()
+                print(f"[{backend}] generating {name} dataset …", flush=True)
+                print(f"[{backend}]   {generate(url, scale)} ({time.perf_counter() - t:.0f} s)", flush=True)
+            figures[name] = measure_pages(url, args.requests)
+        full_url = db_url(backend, "full")
+        print(f"== {backend}: page and API latency (ms; {args.requests} requests each; ratio = p50 / bare p50; "
+              f"growth = p95 full / p95 tenth)")
+        print(f"{'page':34} {'p50':>7} {'p95':>7} {'ratio':>6} | {'p50/10':>7} {'p95/10':>7} | {'growth':>6}")
+        for page in figures["full"][0]:
+            full, tenth = figures["full"][0][page], figures["tenth"][0][page]
+            print(f"{page:34} {pct(full, 50):7.1f} {pct(full, 95):7.1f} {pct(full, 50) / bare_p50:6.1f} | "
+                  f"{pct(tenth, 50):7.1f} {pct(tenth, 95):7.1f} | {pct(full, 95) / pct(tenth, 95):6.2f}")
+        print(f"peak RSS of the worker after serving these pages: full {figures['full'][1] / 1024:.0f} MB, "
+              f"tenth {figures['tenth'][1] / 1024:.0f} MB (target < 250 MB)")
+        with_audit, without = audit_overhead(full_url)
+        print(f"audit trail on a write (register a donor): {with_audit:.2f} ms with, {without:.2f} ms without "
+              f"→ +{(with_audit / without - 1) * 100:.0f} % (target ≤ 30 %)")
+        print()
+
+    url = db_url(args.backends.split(",")[0], "full")
+    labels = label_data(url, 200)
+    ours, ref = labels_per_second(render_ours, labels), labels_per_second(render_bare, labels)
+    print(f"label PDF (200 labels, 100 × 100 mm): ours {ours:.0f} labels/s, bare reportlab {ref:.0f} labels/s "
+          f"→ ours takes {ref / ours:.2f}× the reference's time (target ≤ 1.5×, ≥ 200 labels/s)")
+    print(f"1,000-label PDF: peak RSS {label_memory_mb(url):.0f} MB (target < 300 MB)")
+    print(f"(benchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+
+
+if __name__ == "__main__":
+    main()
