@@ -4,7 +4,7 @@ results, retests, QA release and rejection."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from bank.models import StatusChange
 from bank.web import can, db, get_or_404, paginate, requires, work
@@ -34,13 +34,20 @@ def index():
     if product:
         stmt = stmt.join(ProductType).where(ProductType.key == product)
     page = paginate(stmt)
-    counts = {}
-    for lot in page.items:
-        results = [r for r in services.results_of(db(), lot) if not r.superseded]
-        alerts = db().scalar(select(func.count()).select_from(LateResultAlert).where(
-            LateResultAlert.lot_id == lot.id, LateResultAlert.status == "open"))
-        counts[lot.id] = (len(results), sum(r.verified for r in results), sum(r.verdict == "fail" for r in results),
-                          alerts)
+    ids = [lot.id for lot in page.items]
+    # Two grouped queries for the whole page, not two per lot.
+    current = TestResult.superseded_by_id.is_(None)
+    rows = db().execute(select(
+        TestResult.lot_id, func.count(),
+        func.sum(case((TestResult.verified_at.is_not(None), 1), else_=0)),
+        func.sum(case((TestResult.verdict == "fail", 1), else_=0)),
+    ).where(TestResult.lot_id.in_(ids), current).group_by(TestResult.lot_id)).all() if ids else []
+    alerts = dict(db().execute(select(LateResultAlert.lot_id, func.count()).where(
+        LateResultAlert.lot_id.in_(ids), LateResultAlert.status == "open").group_by(LateResultAlert.lot_id)).all()
+    ) if ids else {}
+    counts = {i: (0, 0, 0, alerts.get(i, 0)) for i in ids}
+    counts.update({lot_id: (n, verified or 0, failed or 0, alerts.get(lot_id, 0))
+                   for lot_id, n, verified, failed in rows})
     keys = sorted(set(db().scalars(select(ProductType.key))))
     return render_template("release/index.html", page=page, q=q, status=status, product=product, counts=counts,
                            statuses=LOT_STATUSES, product_keys=keys, workflow=LOT_WORKFLOW)

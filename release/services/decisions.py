@@ -82,7 +82,8 @@ def decision_content(lot: Lot, record: LotRelease, decision: str, conditional: b
 
 def _signed_results(session: Session, record: LotRelease) -> list[TestResult]:
     ids = json.loads(record.signed_results or "[]")
-    return [session.get(TestResult, i) for i in ids]
+    found = {r.id: r for r in session.scalars(select(TestResult).where(TestResult.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
 
 
 def release_lot(session: Session, lot: Lot, user: User, password: str, conditional: bool = False) -> Signature:

@@ -309,3 +309,30 @@ def test_queue_lists_lots_awaiting_qc_with_search(lot, qa):
     assert f'data-din="{lot.din}"' in page
     assert f'data-din="{lot.din}"' not in qa.get("/release/?q=ZZZZ").get_data(as_text=True)
     assert qa.get("/release/?page=abc&status=nonsense").status_code == 200
+
+
+def test_queue_and_qc_page_run_a_bounded_number_of_statements(app, session, lot, tech, qa):
+    from sqlalchemy import event
+
+    engine = app.extensions["bank.engine"]
+
+    def statements(path: str) -> int:
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert qa.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    enter_all(tech, lot, skip=("POTENCY", "KARYOTYPE"))
+    before = (statements("/release/?status=any"), statements(f"/release/lots/{lot.id}"))
+    enter_all(tech, fr.qc_lot(session, tech.user, qa.user, qa.user))
+    post_result(tech, lot, "POTENCY", "30", "%")
+    post_result(tech, lot, "KARYOTYPE", "normal")
+    after = (statements("/release/?status=any"), statements(f"/release/lots/{lot.id}"))
+    assert after == before, (before, after)
