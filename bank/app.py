@@ -38,8 +38,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_errors(app)
     _register_templates(app)
     from bank.cli import register_cli
+    from demo.cli import register as register_demo
 
     register_cli(app)
+    register_demo(app)
     return app
 
 
