@@ -60,7 +60,13 @@ from doses.services.protocols import (
     protocol_versions,
     seeds_missing,
 )
-from doses.services.randomisation import import_randomisation, imports_of, is_randomised, sequence_of
+from doses.services.randomisation import (
+    import_randomisation,
+    imports_of,
+    is_randomised,
+    randomisation_max_bytes,
+    sequence_of,
+)
 from release.services import register_late_result_listener
 
 register_lookback_listener(hold_for_donor_lookback)
@@ -73,7 +79,7 @@ __all__ = [
     "current_weight", "deallocate", "dose_text", "emergency_unblind", "ensure_seed_protocols",
     "evaluate_checklist", "field_name", "hold_doses", "hold_for_donor_lookback", "hold_for_late_result",
     "holder_of", "import_randomisation", "imports_of", "is_randomised", "lift_dose_hold", "log_treatment_view",
-    "masked", "patient_schedule", "planned_treatment", "propose", "protocol_versions", "record_administration",
+    "masked", "patient_schedule", "planned_treatment", "propose", "protocol_versions", "randomisation_max_bytes", "record_administration",
     "record_weight", "register_patient", "seeds_missing", "sequence_of", "sequence_text", "visible_problems",
     "weights_of",
 ]

@@ -81,6 +81,10 @@ def import_randomisation(session: Session, protocol_row: ProtocolVersion, filena
     return record
 
 
+def randomisation_max_bytes() -> int:
+    return MAX_BYTES
+
+
 def sequence_of(session: Session, patient: Patient) -> str | None:
     """The subject's randomised sequence; for an open-label protocol its single sequence."""
     protocol = patient.protocol_version.protocol()

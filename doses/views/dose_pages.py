@@ -1,0 +1,204 @@
+"""Dose pages: allocation (first-expiry-first-out proposal, then allocation re-checked under lock), one
+dose with its containers and history, de-allocation with a reason, administration, holds, and the dose
+list with its CSV export. A masked user reads the same words for active and placebo doses everywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bank.esign import SignatureError
+from bank.models import StatusChange
+from bank.status import TransitionRefused
+from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from doses import services
+from doses.forms import AdministerForm, AllocateForm, DeallocateForm, LiftHoldForm
+from doses.models import Allocation, Patient, ProtocolVersion
+from doses.states import ALLOCATION_STATES, ALLOCATION_WORKFLOW
+from doses.views.blueprint import PROBLEM_FIELDS, bp, is_masked, local_datetime, log_unblinded_view, refuse
+
+
+def _problems_on(form, problems, protocol) -> list[tuple[str, str, str]]:
+    """Problems tied to a field go next to it; the rest are listed. Masked users get neutral text."""
+    shown = []
+    for rule_id, message, evidence in services.visible_problems(problems, protocol, g.actor.permissions):
+        field = PROBLEM_FIELDS.get(rule_id)
+        if field:
+            apply_errors(form, {field: message})
+        else:
+            shown.append((rule_id, message, evidence))
+    return shown
+
+
+@bp.route("/patients/<int:patient_id>/allocate", methods=["GET", "POST"])
+@requires("dose.allocate")
+def allocate(patient_id: int):
+    patient = get_or_404(Patient, patient_id)
+    protocol = patient.protocol_version.protocol()
+    form = AllocateForm()
+    if request.method == "GET":
+        form.dose_number.data = request.args.get("dose", type=int)
+        form.planned_date.data = _date_arg(request.args.get("date"))
+    proposal, problems, code = [], [], 200
+    if request.method == "POST" and form.validate():
+        planned_at = local_datetime(form.planned_date.data, form.planned_time.data)
+        try:
+            if request.form.get("action") == "allocate":
+                ids = [int(i) for i in (form.container_ids.data or "").split(",") if i.strip().isdigit()]
+                with work(f"dose {form.dose_number.data} allocated to {patient.subject_id}"):
+                    allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, ids or None)
+                flash(f"Dose {allocation.dose_number} allocated.", "success")
+                return redirect(url_for("doses.allocation", allocation_id=allocation.id))
+            selection, by_identifier = services.propose(db(), patient, form.dose_number.data, planned_at)
+            proposal = [by_identifier[f.container_id] for f in selection.containers]
+            problems = _problems_on(form, selection.problems, protocol)
+            form.container_ids.data = ",".join(str(c.id) for c in proposal)
+        except services.DoseError as e:
+            refuse(form, e)
+            code = 422
+        except services.AllocationRefused as e:
+            problems = _problems_on(form, e.problems, protocol)
+            code = 409
+    elif request.method == "POST":
+        code = 422
+    return render_template("doses/allocate.html", patient=patient, p=protocol, form=form, proposal=proposal,
+                           problems=problems, masked=is_masked(protocol)), code
+
+
+def _date_arg(value):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _allocation_page(allocation: Allocation, forms=None, problems=None, code=200):
+    session = db()
+    protocol = allocation.patient.protocol_version.protocol()
+    history = session.scalars(select(StatusChange).where(StatusChange.entity == "allocations",
+                                                         StatusChange.entity_id == str(allocation.id))
+                              .order_by(StatusChange.id)).all()
+    forms = forms or {}
+    log_unblinded_view([allocation.patient], f"dose #{allocation.id}")
+    return render_template(
+        "doses/allocation.html", a=allocation, patient=allocation.patient, p=protocol,
+        text=services.dose_text(protocol, allocation, g.actor.permissions), masked=is_masked(protocol),
+        history=history, workflow=ALLOCATION_WORKFLOW, problems=problems or [],
+        deallocate_form=forms.get("deallocate") or DeallocateForm(),
+        administer_form=forms.get("administer") or AdministerForm(),
+        lift_form=forms.get("lift") or LiftHoldForm()), code
+
+
+@bp.route("/allocations/<int:allocation_id>")
+@requires("dose.view")
+def allocation(allocation_id: int):
+    return _allocation_page(get_or_404(Allocation, allocation_id))
+
+
+@bp.route("/allocations/<int:allocation_id>/deallocate", methods=["POST"])
+@requires("dose.allocate")
+def deallocate(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    form = DeallocateForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            with work(form.reason.data):
+                services.deallocate(db(), allocation, form.reason.data)
+            flash("Dose deallocated; its containers are free again.", "success")
+            return redirect(url_for("doses.allocation", allocation_id=allocation.id))
+        except (services.DoseError, TransitionRefused) as e:
+            problems = refuse(form, e)
+    return _allocation_page(allocation, {"deallocate": form}, problems, 422)
+
+
+@bp.route("/allocations/<int:allocation_id>/administer", methods=["POST"])
+@requires("custody.record")
+def administer(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    form = AdministerForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            with work("dose administered"):
+                services.record_administration(db(), allocation, local_datetime(form.administered_date.data,
+                                                                                form.administered_time.data))
+            flash("Administration recorded.", "success")
+            return redirect(url_for("doses.allocation", allocation_id=allocation.id))
+        except services.DoseError as e:
+            apply_errors(form, {("administered_date" if k == "administered_at" else k): v for k, v in e.errors.items()})
+        except TransitionRefused as e:
+            problems = refuse(form, e)
+    return _allocation_page(allocation, {"administer": form}, problems, 422)
+
+
+@bp.route("/allocations/<int:allocation_id>/lift-hold", methods=["POST"])
+@requires("lot.hold")
+def lift_hold(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    form = LiftHoldForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            with work(form.reason.data):
+                services.lift_dose_hold(db(), allocation, g.user, form.signature_password.data, form.reason.data)
+            flash("Hold lifted.", "success")
+            return redirect(url_for("doses.allocation", allocation_id=allocation.id))
+        except (services.DoseError, SignatureError, TransitionRefused) as e:
+            problems = refuse(form, e)
+    return _allocation_page(allocation, {"lift": form}, problems, 422)
+
+
+def _doses_query():
+    q = "".join(request.args.get("q", "").split()).upper()[:40]
+    status = request.args.get("status", "")
+    protocol = request.args.get("protocol", "")[:40]
+    stmt = (select(Allocation).join(Patient, Allocation.patient_id == Patient.id)
+            .join(ProtocolVersion, Patient.protocol_version_id == ProtocolVersion.id).order_by(Allocation.id.desc()))
+    if q:
+        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+    if status in ALLOCATION_STATES:
+        stmt = stmt.where(Allocation.status == status)
+    if protocol:
+        stmt = stmt.where(ProtocolVersion.code == protocol)
+    return stmt, q, status, protocol
+
+
+@bp.route("/doses")
+@requires("dose.view")
+def doses():
+    stmt, q, status, protocol = _doses_query()
+    page = paginate(stmt)
+    rows = [(a, services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions)) for a in page.items]
+    log_unblinded_view(list({a.patient.id: a.patient for a in page.items}.values()), "dose list")
+    codes = sorted({r.code for r in services.active_protocols(db())})
+    return render_template("doses/doses.html", page=page, rows=rows, q=q, status=status, protocol=protocol,
+                           codes=codes, statuses=ALLOCATION_STATES, workflow=ALLOCATION_WORKFLOW)
+
+
+EXPORT_LIMIT = 5000
+
+
+@bp.route("/doses.csv")
+@requires("dose.view")
+def export():
+    """The dose list as CSV (same filters): masked columns read the same for active and placebo."""
+    stmt, *_ = _doses_query()
+    items = list(db().scalars(stmt.limit(EXPORT_LIMIT)))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["allocation", "subject_id", "protocol", "dose_number", "planned_at_utc", "status", "treatment",
+                     "product", "cells", "containers", "allocated_at_utc"])
+    for a in items:
+        text = services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions)
+        writer.writerow([a.id, a.patient.subject_id, a.patient.protocol_version.label, a.dose_number,
+                         a.planned_at.isoformat(), a.status, text.treatment, text.product, text.cells,
+                         " | ".join(c.identifier for c in a.containers), a.allocated_at.isoformat()])
+    log_unblinded_view(list({a.patient.id: a.patient for a in items}.values()), "dose export (CSV)")
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=doses.csv"})

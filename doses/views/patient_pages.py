@@ -1,0 +1,161 @@
+"""Patient pages: the list (search, filters, pages), registration, weights, the signed enrolment
+checklist, the patient's schedule with its doses, and emergency unblinding."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bank.esign import SignatureError, signature_valid
+from bank.models import Signature, StatusChange
+from bank.web import db, get_or_404, paginate, requires, work
+from doses import services
+from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form
+from doses.models import Patient, ProtocolVersion, Unblinding
+from doses.rules import checklist_computed
+from doses.states import PATIENT_STATES, PATIENT_WORKFLOW
+from doses.views.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view, refuse
+
+
+@bp.route("/patients")
+@requires("patient.view")
+def patients():
+    ensure_protocols()
+    q = "".join(request.args.get("q", "").split()).upper()[:40]
+    protocol = request.args.get("protocol", "")[:40]
+    status = request.args.get("status", "")
+    stmt = select(Patient).join(ProtocolVersion).order_by(Patient.id.desc())
+    if q:
+        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+    if protocol:
+        stmt = stmt.where(ProtocolVersion.code == protocol)
+    if status in PATIENT_STATES:
+        stmt = stmt.where(Patient.status == status)
+    page = paginate(stmt)
+    codes = sorted({r.code for r in services.active_protocols(db())})
+    return render_template("doses/patients.html", page=page, q=q, protocol=protocol, status=status, codes=codes,
+                           statuses=PATIENT_STATES, workflow=PATIENT_WORKFLOW)
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@requires("patient.enroll")
+def new_patient():
+    ensure_protocols()
+    rows = services.active_protocols(db())
+    form = PatientForm()
+    form.protocol_version_id.choices = [(r.id, f"{r.code} v{r.version}") for r in rows]
+    form.site.choices = sorted({(s, s) for r in rows for s in r.protocol().sites})
+    if form.validate_on_submit():
+        try:
+            with work("patient registered"):
+                patient = services.register_patient(
+                    db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
+                    site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
+                    first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
+                    weight_kg=(form.weight_kg.data or "").strip() or None,
+                    weight_measured_on=form.weight_measured_on.data)
+            flash(f"Subject {patient.subject_id} registered; next: the enrolment checklist.", "success")
+            return redirect(url_for("doses.patient", patient_id=patient.id))
+        except services.DoseError as e:
+            refuse(form, e)
+    return render_template("doses/patient_new.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+def _patient_page(patient: Patient, weight_form=None, code=200):
+    session = db()
+    protocol = patient.protocol_version.protocol()
+    masked = is_masked(protocol)
+    allocations = services.allocations_of(session, patient)
+    by_dose = {}
+    for a in allocations:
+        if a.status != "deallocated":
+            by_dose[a.dose_number] = a
+    texts = {a.id: services.dose_text(protocol, a, g.actor.permissions) for a in allocations}
+    sequence = None if masked else services.sequence_of(session, patient)
+    history = session.scalars(select(StatusChange).where(StatusChange.entity == "patients",
+                                                         StatusChange.entity_id == str(patient.id))
+                              .order_by(StatusChange.id)).all()
+    attestations = [(r, session.get(Signature, r.signature_id)) for r in services.attestations_of(session, patient)]
+    valid = {r.id: signature_valid(sig, services.attestation_content(patient, r)) for r, sig in attestations}
+    log_unblinded_view([patient], f"patient {patient.subject_id}")
+    return render_template(
+        "doses/patient.html", patient=patient, p=protocol, masked=masked, schedule=services.patient_schedule(session, patient),
+        by_dose=by_dose, allocations=allocations, texts=texts, sequence=sequence,
+        randomised=services.is_randomised(session, patient), weights=services.weights_of(session, patient),
+        weight_form=weight_form or WeightForm(), history=history, attestations=attestations, valid=valid,
+        workflow=PATIENT_WORKFLOW,
+        unblindings=session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id)).all()), code
+
+
+@bp.route("/patients/<int:patient_id>")
+@requires("patient.view")
+def patient(patient_id: int):
+    return _patient_page(get_or_404(Patient, patient_id))
+
+
+@bp.route("/patients/<int:patient_id>/weights", methods=["POST"])
+@requires("patient.enroll")
+def add_weight(patient_id: int):
+    patient = get_or_404(Patient, patient_id)
+    form = WeightForm()
+    if form.validate_on_submit():
+        try:
+            with work("weight recorded"):
+                services.record_weight(db(), patient, form.weight_kg.data.strip(), form.measured_on.data)
+            flash("Weight recorded.", "success")
+            return redirect(url_for("doses.patient", patient_id=patient.id))
+        except services.DoseError as e:
+            refuse(form, e)
+    return _patient_page(patient, weight_form=form, code=422)
+
+
+@bp.route("/patients/<int:patient_id>/checklist", methods=["GET", "POST"])
+@requires("patient.enroll")
+def checklist(patient_id: int):
+    patient = get_or_404(Patient, patient_id)
+    protocol = patient.protocol_version.protocol()
+    form = checklist_form(protocol, services.field_name)()
+    if patient.status == "enrolled":
+        flash(f"{patient.subject_id} is already enrolled.", "info")
+        return redirect(url_for("doses.patient", patient_id=patient.id))
+    if form.validate_on_submit():
+        answers = {c.id: getattr(form, services.field_name(c.id)).data for c in protocol.checklist if not c.computed}
+        try:
+            with work("eligibility checklist attested"):
+                record = services.attest_eligibility(
+                    db(), patient, g.user, form.signature_password.data, evaluation_date=form.evaluation_date.data,
+                    edss=form.edss.data, diagnosis_date=form.diagnosis_date.data, answers=answers)
+            flash("Checklist signed: " + ("enrolled." if record.outcome == "eligible" else "not eligible (reasons in the "
+                                          "history)."), "success" if record.outcome == "eligible" else "warning")
+            return redirect(url_for("doses.patient", patient_id=patient.id))
+        except (services.DoseError, SignatureError) as e:
+            refuse(form, e)
+    computed = []
+    if form.evaluation_date.data:
+        computed = checklist_computed(protocol, patient.date_of_birth, form.evaluation_date.data,
+                                      form.edss.data or None, form.diagnosis_date.data)
+    items = [(c, getattr(form, services.field_name(c.id), None)) for c in protocol.checklist]
+    return render_template("doses/checklist.html", patient=patient, p=protocol, form=form, items=items,
+                           computed=computed), 422 if request.method == "POST" else 200
+
+
+@bp.route("/patients/<int:patient_id>/unblind", methods=["GET", "POST"])
+@requires("patient.enroll")
+def unblind(patient_id: int):
+    """Emergency unblinding by the investigator: reason + e-signature; the answer is shown once, logged."""
+    patient = get_or_404(Patient, patient_id)
+    protocol = patient.protocol_version.protocol()
+    if not protocol.blinded:
+        abort(404)
+    form = UnblindForm()
+    revealed = None
+    if form.validate_on_submit():
+        try:
+            with work("emergency unblinding"):
+                sequence = services.emergency_unblind(db(), patient, g.user, form.signature_password.data,
+                                                      form.reason.data)
+            revealed = services.sequence_text(protocol, sequence)
+        except (services.DoseError, SignatureError) as e:
+            refuse(form, e)
+    code = 422 if request.method == "POST" and revealed is None else 200
+    return render_template("doses/unblind.html", patient=patient, p=protocol, form=form, revealed=revealed), code

@@ -1,0 +1,53 @@
+"""Protocol pages: the list of trial protocols (versions) and one protocol's route, dose rule, schedule,
+blinding, sites and enrolment checklist; the randomisation list import (unblinded users only)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from bank.web import db, get_or_404, paginate, requires, work
+from doses import services
+from doses.forms import RandomisationForm
+from doses.models import ProtocolVersion
+from doses.views.blueprint import bp, ensure_protocols, refuse
+
+
+@bp.route("/protocols")
+@requires("protocol.view")
+def protocols():
+    ensure_protocols()
+    q = request.args.get("q", "").strip()[:40]
+    stmt = select(ProtocolVersion).order_by(ProtocolVersion.code, ProtocolVersion.id)
+    if q:
+        stmt = stmt.where(or_(ProtocolVersion.code.ilike(f"%{q}%"), ProtocolVersion.definition.ilike(f"%{q}%")))
+    page = paginate(stmt)
+    return render_template("doses/protocols.html", page=page, q=q)
+
+
+@bp.route("/protocols/<int:protocol_id>")
+@requires("protocol.view")
+def protocol(protocol_id: int):
+    row = get_or_404(ProtocolVersion, protocol_id)
+    return render_template("doses/protocol.html", row=row, p=row.protocol(),
+                           versions=services.protocol_versions(db(), row.code))
+
+
+@bp.route("/protocols/<int:protocol_id>/randomisation", methods=["GET", "POST"])
+@requires("unblinded")
+def randomisation(protocol_id: int):
+    """Import the randomisation list of a blinded protocol (all or nothing; only unblinded users)."""
+    row = get_or_404(ProtocolVersion, protocol_id)
+    form = RandomisationForm()
+    if form.validate_on_submit():
+        file = form.file.data
+        data = file.read(services.randomisation_max_bytes() + 1)
+        try:
+            with work(f"randomisation list imported for {row.code}"):
+                record = services.import_randomisation(db(), row, file.filename or "list.csv", data)
+            flash(f"{record.rows} subject(s) imported from {record.filename}.", "success")
+            return redirect(url_for("doses.randomisation", protocol_id=row.id))
+        except services.DoseError as e:
+            refuse(form, e)
+    return render_template("doses/randomisation.html", row=row, p=row.protocol(), form=form,
+                           imports=services.imports_of(db(), row.code)), 200 if not form.errors else 422
