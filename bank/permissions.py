@@ -26,9 +26,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     }),
     "clinical": frozenset({
         "protocol.view", "patient.view", "patient.enroll", "dose.view", "dose.allocate", "label.print",
-        "custody.record", "storage.view", "lot.view",
+        "custody.record",
     }),
 }
+
+# Lot and storage pages name the product behind a container (placebo media or MSC), so a blinded
+# clinical user must not open them: clinical staff get them only with the unblinded permission.
+# Manufacturing staff (technicians, QA) make the placebo lots and are unblinded by their work.
+UNBLINDED_CLINICAL = frozenset({"lot.view", "storage.view"})
 
 ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values()) | {AUTHENTICATED, UNBLINDED, "api.token"}
 
@@ -40,4 +45,6 @@ def permissions_for(roles: list[str] | tuple[str, ...], unblinded: bool = False)
         perms |= ROLE_PERMISSIONS.get(role, frozenset())
     if unblinded:
         perms.add(UNBLINDED)
+        if "clinical" in roles:
+            perms |= UNBLINDED_CLINICAL
     return frozenset(perms)

@@ -177,10 +177,10 @@ def test_second_container_in_a_taken_position_and_outside_the_box_are_refused(lo
 
 
 @pytest.mark.parametrize("role, url, allowed", [
-    ("clinical", "/lots/", True), ("admin", "/lots/", True), ("clinical", "/lots/harvest", False),
+    ("clinical", "/lots/", False), ("admin", "/lots/", True), ("clinical", "/lots/harvest", False),
     ("qa", "/lots/harvest", False), ("technician", "/lots/harvest", True), ("clinical", "/storage/boxes/new", False),
     ("qa", "/storage/boxes/new", False), ("technician", "/storage/", True), ("qa", "/materials/new", False),
-    ("technician", "/materials/new", True), ("clinical", "/materials/", True),
+    ("technician", "/materials/new", True), ("clinical", "/materials/", False),
 ])
 def test_pages_per_role(login_as, role, url, allowed):
     assert login_as(role).get(url).status_code == (200 if allowed else 403)

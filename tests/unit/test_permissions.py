@@ -19,3 +19,9 @@ def test_admin_manages_users_but_cannot_release_or_allocate():
     perms = permissions_for(["admin"])
     assert "user.manage" in perms
     assert "lot.release" not in perms and "dose.allocate" not in perms
+
+
+def test_blinded_clinical_users_cannot_open_lot_or_storage_pages():
+    """DOMAIN.md §5 blinding: lot pages name the product (placebo or MSC) behind a container."""
+    assert not {"lot.view", "storage.view"} & permissions_for(["clinical"])
+    assert {"lot.view", "storage.view"} <= permissions_for(["clinical"], unblinded=True)
