@@ -1,0 +1,481 @@
+"""Issue 8 item 2: the full journey through the real pages, by different people, each in their own browser
+context, on a fresh installation (its own live server and database, so it starts with the first start).
+
+The administrator changes the first-start password and creates the staff; each person changes the one-time
+password at first sign-in. A technician registers and screens a donor; QA signs the eligibility
+determination; a technician records the harvest, the isolation and two passages, which a second technician
+verifies, formulates the containers and stores them; the analyst enters every QC result of the lot's
+specification, a QA person verifies them and is then refused the release for the four-eyes reason, a second
+QA person releases with an e-signature; a clinical user registers a MAESTRO-4MS (open-label) patient, signs
+the enrolment checklist and allocates dose 1. Screenshots of every step: test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from werkzeug.serving import make_server
+
+from donors.criteria import SSC_ADIPOSE_DONOR_V1
+from donors.services import today
+from tests.browser.conftest import sign_in
+from tests.factories_release import PASSING
+
+pytestmark = pytest.mark.browser
+
+FIRST_PASSWORD = "First-start-2026"
+ADMIN_PASSWORD = "Keeper-of-cells-7"
+
+TODAY = today()
+HARVEST = TODAY - timedelta(days=12)  # tissue collected, serology sampled the same day
+DAY = timedelta(days=1)
+QC_DAY = TODAY - DAY
+PARIS = ZoneInfo(os.environ.get("FACILITY_TIMEZONE", "Europe/Paris"))
+
+STEP_TIMEOUT_MS = 15_000  # fail fast on a missing element instead of Playwright's 30 s
+CELLS_PER_BAG = "5e7"  # MAESTRO-4MS: 45–55 × 10⁶ viable cells per intrathecal dose
+QC_METHODS = {"IDENTITY-IFATS2013": "flow cytometry", "STERILITY": "Ph. Eur. 2.6.27 (BacT/ALERT)",
+              "MYCOPLASMA": "Ph. Eur. 2.6.7 (NAT)", "ENDOTOXIN": "Ph. Eur. 2.6.14 (kinetic chromogenic LAL)",
+              "VIABILITY": "7-AAD flow cytometry", "KARYOTYPE": "G-banding", "POTENCY": "IDO activity"}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """This journey's own installation: a fresh database whose administrator has not signed in yet (the
+    session-wide server of conftest.py is shared with tests that change the first-start password)."""
+    from bank.app import create_app
+
+    db_path = tmp_path_factory.mktemp("journey") / "bank.sqlite3"
+    os.environ["BANK_ADMIN_PASSWORD"] = FIRST_PASSWORD
+    try:
+        app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "browser-journey"})
+        result = app.test_cli_runner().invoke(args=["init"])
+    finally:
+        os.environ.pop("BANK_ADMIN_PASSWORD", None)
+    assert "administrator account 'admin' created" in result.output, result.output + repr(result.exception)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.app = app
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    app.extensions["bank.engine"].dispose()
+
+
+@dataclass
+class Person:
+    username: str
+    full_name: str
+    role: str
+    password: str
+    page: object = None
+
+
+STAFF = [
+    Person("tech.lina", "Lina Moreau", "technician", "Bench-work-2026"),
+    Person("tech.omar", "Omar Haddad", "technician", "Second-pair-of-eyes-9"),
+    Person("qa.ines", "Inès Laurent", "qa", "Quality-first-2026"),
+    Person("qa.marc", "Marc Dubois", "qa", "Release-desk-2026"),
+    Person("clin.sara", "Sara Lefèvre", "clinical", "Ward-round-2026"),
+]
+
+
+# --- small helpers: every action waits for the page it leads to -----------------------------------
+
+
+def submit(page, button):
+    """Click a submit button (a selector or a locator) and wait for the page the form leads to."""
+    locator = page.locator(button) if isinstance(button, str) else button
+    with page.expect_navigation(wait_until="load"):
+        locator.click()
+
+
+def follow(page, link_text: str):
+    """Click a link or button-styled link in the page body by its visible text."""
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main").get_by_role("link", name=link_text, exact=True).first.click()
+
+
+def nav(page, label: str):
+    with page.expect_navigation(wait_until="load"):
+        page.locator("nav.navbar").get_by_role("link", name=label, exact=True).click()
+
+
+def flash(page) -> str:
+    return " ".join(page.locator("main > .alert").all_inner_texts())
+
+
+def field_errors(page) -> str:
+    return " | ".join(page.locator(".invalid-feedback, main .alert-danger").all_inner_texts())
+
+
+def choose_option(page, select: str, containing: str):
+    """Select the option of `select` whose visible text contains `containing` (as a person picks it)."""
+    value = page.locator(f"{select} option", has_text=containing).first.get_attribute("value")
+    page.select_option(select, value)
+
+
+def first_sign_in(page, person: Person, one_time: str):
+    sign_in(page, person.username, one_time)
+    page.wait_for_url("**/account/password")
+    page.fill("input[name=current_password]", one_time)
+    page.fill("input[name=new_password]", person.password)
+    page.fill("input[name=confirm]", person.password)
+    submit(page, "main button[type=submit]")
+    assert "Your password is changed." in flash(page)
+    assert person.full_name in page.get_by_test_id("current-user").inner_text()
+
+
+# --- the journey ---------------------------------------------------------------------------------
+
+
+def test_full_journey_from_first_start_to_an_allocated_dose(new_page, shots):
+    create_staff(new_page, shots)
+    lina, omar, ines, marc, sara = STAFF
+    donor_url, donor_code = screen_donor(lina.page, shots)
+    sign_eligibility(ines, donor_url, donor_code, shots)
+    _, din = make_lot(lina.page, omar.page, donor_code, shots)
+    qc_and_release(lina, ines, marc, din, shots)
+    allocate_dose(sara, din, shots)
+
+
+def create_staff(new_page, shots):
+    """Step 1: first start — the admin must change the password, then creates the staff; each person
+    signs in with the one-time password and must change it."""
+    admin = new_page()
+    admin.set_default_timeout(STEP_TIMEOUT_MS)
+    admin.goto("/")
+    assert "/login" in admin.url
+    sign_in(admin, "admin", FIRST_PASSWORD)
+    admin.wait_for_url("**/account/password")
+    shots(admin, "admin first start must change password")
+    admin.fill("input[name=current_password]", FIRST_PASSWORD)
+    admin.fill("input[name=new_password]", ADMIN_PASSWORD)
+    admin.fill("input[name=confirm]", ADMIN_PASSWORD)
+    submit(admin, "main button[type=submit]")
+    assert "Your password is changed." in flash(admin)
+    one_time = {}
+    for person in STAFF:
+        nav(admin, "Users")
+        follow(admin, "New user")
+        admin.fill("input[name=username]", person.username)
+        admin.fill("input[name=full_name]", person.full_name)
+        admin.select_option("select[name=roles]", [person.role])
+        if person is STAFF[0]:
+            shots(admin, "admin creates a technician")
+        submit(admin, "main button[type=submit]")
+        one_time[person.username] = admin.get_by_test_id("one-time-password").inner_text().strip()
+        assert one_time[person.username]
+    shots(admin, "one-time password shown once")
+    nav(admin, "Users")
+    for person in STAFF:
+        assert admin.locator("main table", has_text=person.full_name).count() == 1
+    shots(admin, "users list")
+    for person in STAFF:
+        person.page = new_page()
+        person.page.set_default_timeout(STEP_TIMEOUT_MS)
+        first_sign_in(person.page, person, one_time[person.username])
+    shots(STAFF[-1].page, "clinical user signed in after changing the one-time password")
+    return admin
+
+
+def screen_donor(page, shots) -> tuple[str, str]:
+    """Step 2: a technician registers a donor and records harvest date, questionnaire and every required
+    serology marker; the rules then find the donor eligible (QA has not signed yet)."""
+    nav(page, "Donors")
+    follow(page, "Register a donor")
+    page.select_option("select[name=sex]", "F")
+    page.fill("input[name=birth_date]", "1986-03-14")
+    page.fill("input[name=weight_kg]", "64")
+    page.fill("input[name=height_cm]", "167")
+    page.fill("input[name=consent_version]", "ICF-AT-MSC v3")
+    page.fill("input[name=consent_date]", (HARVEST - 10 * DAY).isoformat())
+    page.fill("input[name=full_name]", "Camille Girard")
+    shots(page, "technician registers a donor")
+    submit(page, "main button[type=submit]")
+    assert "registered" in flash(page)
+    donor_code = page.locator("main h1 .mono").inner_text().strip()
+    assert donor_code.startswith("DN-")
+    donor_url = page.url
+
+    follow(page, "Harvest date")
+    page.fill("input[name=harvest_date]", HARVEST.isoformat())
+    submit(page, "main button[type=submit]")
+
+    follow(page, "Fill in / correct")
+    answers = page.locator("main select[name^=a_]")
+    assert answers.count() == len(SSC_ADIPOSE_DONOR_V1.questions)
+    for i in range(answers.count()):
+        answers.nth(i).select_option("no")
+    shots(page, "screening questionnaire answered")
+    submit(page, "main button[type=submit]")
+    assert "Questionnaire saved" in flash(page)
+
+    for marker in SSC_ADIPOSE_DONOR_V1.required_markers:
+        follow(page, "Record a result")
+        page.select_option("select[name=marker]", marker)
+        page.fill("input[name=method]", "NAT" if marker in ("HIV", "HCV", "HEV") else "CMIA")
+        page.fill("input[name=kit]", "Alinity s")
+        page.fill("input[name=kit_lot]", "L2026-031")
+        page.fill("input[name=sample_date]", HARVEST.isoformat())
+        page.fill("input[name=test_date]", (HARVEST + DAY).isoformat())
+        page.select_option("select[name=result]", "negative")
+        if marker == SSC_ADIPOSE_DONOR_V1.required_markers[0]:
+            shots(page, "serology result form")
+        submit(page, "main button[type=submit]")
+        assert page.url.startswith(donor_url), field_errors(page)
+    rows = page.get_by_test_id("serology-table").locator("tbody tr")
+    assert rows.count() == len(SSC_ADIPOSE_DONOR_V1.required_markers)
+    outcome = page.get_by_test_id("determination-panel").get_by_test_id("outcome")
+    assert outcome.locator("[data-status]").get_attribute("data-status") == "eligible", \
+        page.get_by_test_id("determination-panel").inner_text()
+    shots(page, "donor screened rules find eligible")
+    return donor_url, donor_code
+
+
+def sign_eligibility(qa: Person, donor_url: str, donor_code: str, shots):
+    """Step 3: QA reviews the evidence and signs the determination (password re-entry + confirmation)."""
+    page = qa.page
+    nav(page, "Donors")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main table").get_by_role("link", name=donor_code).click()
+    assert page.url == donor_url
+    follow(page, "Sign determination")
+    page.select_option("select[name=decision]", "eligible")
+    page.fill("input[name=signature_password]", qa.password)
+    page.check("input[name=confirm]")
+    shots(page, "QA signs the eligibility determination")
+    submit(page, "main button[type=submit]")
+    assert f"Determination signed: donor {donor_code} is eligible." in flash(page)
+    signature = page.locator("#signatures").get_by_test_id("signature")
+    assert qa.full_name in signature.inner_text() and "eligibility" in signature.inner_text().lower()
+    shots(page, "donor signed eligible")
+
+
+def make_lot(tech, verifier, donor_code: str, shots) -> tuple[str, str]:
+    """Step 4: harvest (opens the lot with its DIN), isolation, two passages verified by a second
+    technician, a storage box, formulation into four bags, storage, submission for QC."""
+    page = tech
+    nav(page, "Lots")
+    follow(page, "Record a harvest")
+    choose_option(page, "select[name=donor_id]", donor_code)
+    choose_option(page, "select[name=product_type_id]", "AT-MSC-ALLO")
+    page.select_option("select[name=tissue]", "lipoaspirate")
+    page.fill("input[name=mass_g]", "52.5")
+    page.fill("input[name=collected_at]", f"{HARVEST.isoformat()}T09:30")
+    page.fill("input[name=site]", "Rennes University Hospital, plastic surgery")
+    page.fill("input[name=operator]", "Dr Le Goff")
+    page.select_option("select[name=tier]", "dose")
+    shots(page, "technician records the harvest")
+    submit(page, "main button[type=submit]")
+    assert "Harvest recorded: lot" in flash(page), field_errors(page)
+    assert "quarantined" not in flash(page)  # the donor was signed eligible before the harvest
+    lot_url = page.url
+    din = page.locator("main h1 .mono").inner_text().replace(" ", "")
+
+    follow(page, "Record isolation")
+    page.fill("input[name=cell_count]", "2.1e7")
+    page.fill("input[name=viability_pct]", "92")
+    page.fill("input[name=isolated_on]", HARVEST.isoformat())
+    page.fill("input[name=operator]", "L. Moreau")
+    submit(page, "main button[type=submit]")
+    assert page.url == lot_url, field_errors(page)
+    for seeded, harvested, start, end in (("1e6", "1.6e7", 1, 5), ("1e7", "6.4e8", 5, 9)):
+        follow(page, "Record passage")
+        page.fill("input[name=seeded_cells]", seeded)
+        page.fill("input[name=harvested_cells]", harvested)
+        page.fill("input[name=viability_pct]", "95")
+        page.fill("input[name=vessels]", "4")
+        page.fill("input[name=seeded_on]", (HARVEST + start * DAY).isoformat())
+        page.fill("input[name=harvested_on]", (HARVEST + end * DAY).isoformat())
+        page.fill("input[name=operator]", "L. Moreau")
+        submit(page, "main button[type=submit]")
+        assert page.url == lot_url, field_errors(page)
+    # The person who entered them sees no Verify button on their own entries.
+    assert page.locator("main button", has_text="Verify").count() == 0
+    assert "not verified" in page.locator("tr[data-entry=P1]").inner_text()
+    shots(page, "passages entered waiting for a second person")
+
+    verifier.goto(lot_url)
+    verify = verifier.locator("main button", has_text="Verify")
+    assert verify.count() == 3  # isolation, P0, P1
+    while verify.count():
+        submit(verifier, verify.first)
+    assert verifier.get_by_test_id("cumulative-pd").inner_text() == "10.00"
+    shots(verifier, "second technician verified isolation and passages")
+
+    nav(page, "Storage")
+    follow(page, "New box")
+    page.fill("input[name=site]", "Rennes CTU")
+    page.fill("input[name=tank]", "LN2-03")
+    page.fill("input[name=rack]", "R4")
+    page.fill("input[name=name]", "B12")
+    page.fill("input[name=row_count]", "9")
+    page.fill("input[name=col_count]", "9")
+    submit(page, "main button[type=submit]")
+    assert "created" in flash(page), field_errors(page)
+
+    page.goto(lot_url)
+    follow(page, "Formulate containers")
+    page.fill("input[name=n_containers]", "4")
+    page.select_option("select[name=container_type]", "bag")
+    page.fill("input[name=cells_per_container]", CELLS_PER_BAG)
+    page.fill("input[name=volume_ml]", "5")
+    page.fill("input[name=cryoprotectant]", "10 % DMSO")
+    page.fill("input[name=frozen_at]", f"{(HARVEST + 10 * DAY).isoformat()}T14:00")
+    shots(page, "formulation into four bags")
+    submit(page, "main button[type=submit]")
+    assert "4 containers formulated" in flash(page), field_errors(page)
+    page.goto(lot_url)
+    follow(page, "Store containers")
+    choose_option(page, "select[name=box_id]", "B12")
+    page.fill("input[name=row]", "1")
+    page.fill("input[name=col]", "1")
+    submit(page, "main button[type=submit]")
+    assert "4 containers of lot" in flash(page), field_errors(page)
+    shots(page, "containers in the box grid")
+
+    page.goto(lot_url)
+    submit(page, page.locator("main button", has_text="Submit for QC"))
+    assert page.locator("main h1 [data-status]").first.get_attribute("data-status") == "awaiting_qc", \
+        field_errors(page)
+    assert page.locator("tr[data-container]").count() == 4
+    shots(page, "lot submitted for QC")
+    return lot_url, din
+
+
+def open_qc_page(page, din: str):
+    nav(page, "Release")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_test_id("queue").locator(f"a[data-din='{din}']").click()
+
+
+def qc_and_release(analyst: Person, qa: Person, qa2: Person, din: str, shots):
+    """Step 5: every QC result of the specification entered by the analyst, verified by one QA person who
+    is then refused the release (four eyes), released by a second QA person with an e-signature."""
+    # A fresh installation has no specification stored yet: QA stores the seed ones.
+    open_qc_page(qa.page, din)
+    shots(qa.page, "QC page before any specification is stored")
+    nav(qa.page, "Release")
+    follow(qa.page, "Specifications")
+    submit(qa.page, qa.page.locator("main button", has_text="Store missing seed specifications"))
+    assert "seed specification(s) stored" in flash(qa.page)
+
+    page = analyst.page
+    open_qc_page(page, din)
+    assert "AT-MSC-ALLO" in page.get_by_test_id("spec-version").inner_text()
+    rows = page.get_by_test_id("results").locator("tbody tr[data-test]")
+    codes = [rows.nth(i).get_attribute("data-test") for i in range(rows.count())]
+    assert codes, "the lot's specification lists no test"
+    for code in codes:
+        with page.expect_navigation(wait_until="load"):
+            page.locator(f"tr[data-test='{code}']").get_by_role("link", name="Enter result").click()
+        value, unit, markers = PASSING[code]
+        if code == "CELLS-PER-CONTAINER":
+            value = f"{float(CELLS_PER_BAG) / 1e6:g}"
+        page.fill("input[name=method]", QC_METHODS.get(code, f"validated method (SOP QC-{code.lower()})"))
+        page.fill("input[name=performed_on]", QC_DAY.isoformat())
+        if markers:
+            for marker, pct in markers.items():
+                page.fill(f"input[name='marker-{marker}']", pct)
+        else:
+            page.fill("input[name=value]", value)
+        page.fill("input[name=unit]", unit)
+        if code == "IDENTITY-IFATS2013":
+            shots(page, "analyst enters the identity panel")
+        submit(page, page.get_by_test_id("result-form").locator("button[type=submit]"))
+        assert "recorded" in flash(page), (code, field_errors(page))
+    verdicts = page.get_by_test_id("results").locator("[data-verdict]")
+    assert verdicts.count() == len(codes)
+    assert page.get_by_test_id("results").locator("[data-verdict=pass]").count() == len(codes)
+    # The analyst has no release permission: no release form on the analyst's screen.
+    assert page.get_by_test_id("release-form").count() == 0
+    shots(page, "analyst entered every result none verified")
+
+    verifier = qa.page
+    verifier.goto(page.url)
+    buttons = verifier.locator("[data-testid^=verify-]")
+    assert buttons.count() == len(codes)
+    while buttons.count():
+        submit(verifier, buttons.first)
+        assert "verified" in flash(verifier)
+    assert "(four eyes)" in verifier.get_by_test_id("blockers").inner_text()
+    form = verifier.get_by_test_id("release-form")
+    form.locator("input[name=signature_password]").fill(qa.password)
+    form.locator("input[name=confirm]").check()
+    submit(verifier, form.locator("button"))
+    refused = verifier.get_by_test_id("refused").inner_text()
+    assert "Release refused" in refused and "verified" in refused and "(four eyes)" in refused, refused
+    assert verifier.locator("main h1 [data-status]").first.get_attribute("data-status") == "awaiting_qc"
+    shots(verifier, "QA who verified the results is refused the release four eyes")
+
+    releaser = qa2.page
+    open_qc_page(releaser, din)
+    assert releaser.get_by_test_id("no-blockers").is_visible()
+    form = releaser.get_by_test_id("release-form")
+    form.locator("input[name=signature_password]").fill(qa2.password)
+    form.locator("input[name=confirm]").check()
+    shots(releaser, "second QA person signs the release")
+    submit(releaser, form.locator("button"))
+    assert "released for clinical use" in flash(releaser), field_errors(releaser)
+    assert releaser.get_by_test_id("usable").is_visible()
+    signature = releaser.locator("main").get_by_test_id("signature").first.inner_text()
+    assert qa2.full_name in signature, signature
+    shots(releaser, "lot released with e-signature")
+
+
+def allocate_dose(clinician: Person, din: str, shots):
+    """Step 6: a clinical user registers a MAESTRO-4MS (open-label) patient, signs the enrolment checklist
+    and allocates dose 1 from the released lot."""
+    page = clinician.page
+    today_site = datetime.now(PARIS).date()
+    nav(page, "Patients")
+    follow(page, "Register a patient")
+    choose_option(page, "select[name=protocol_version_id]", "MAESTRO-4MS")
+    page.fill("input[name=subject_id]", "MAESTRO-4MS-REN-001")
+    page.select_option("select[name=site]", "Rennes University Hospital")
+    page.select_option("select[name=sex]", "F")
+    page.fill("input[name=date_of_birth]", "1979-09-23")
+    page.fill("input[name=first_dose_on]", today_site.isoformat())
+    page.fill("input[name=weight_kg]", "68")
+    page.fill("input[name=weight_measured_on]", today_site.isoformat())
+    shots(page, "clinical user registers a MAESTRO-4MS patient")
+    submit(page, "main button[type=submit]")
+    assert "registered" in flash(page), field_errors(page)
+    assert "open-label" in page.get_by_test_id("patient-facts").inner_text()
+
+    follow(page, "Enrolment checklist")
+    page.fill("input[name=evaluation_date]", today_site.isoformat())
+    page.fill("input[name=edss]", "4.5")
+    page.fill("input[name=diagnosis_date]", (today_site - timedelta(days=6 * 365)).isoformat())
+    items = page.locator("main table tbody tr")
+    for i in range(items.count()):
+        row = items.nth(i)
+        if row.locator("input[type=radio]").count() == 0:
+            continue  # computed from the data (age)
+        kind = row.locator("td").nth(1).inner_text().strip().lower()
+        # Inclusion criteria are met; exclusion criteria do not apply.
+        row.locator(f"input[type=radio][value={'yes' if kind == 'inclusion' else 'no'}]").check()
+    page.fill("input[name=signature_password]", clinician.password)
+    shots(page, "investigator attests the enrolment checklist")
+    submit(page, page.locator("main button", has_text="Sign the checklist"))
+    assert "Checklist signed: enrolled." in flash(page), field_errors(page)
+    assert page.locator("main h1 [data-status]").get_attribute("data-status") == "enrolled"
+
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_test_id("doses").locator("tbody tr").first.get_by_role("link", name="Allocate").click()
+    page.fill("input[name=planned_time]", "16:00")
+    submit(page, page.locator("main button", has_text="Propose containers"))
+    proposal = page.get_by_test_id("proposal")
+    assert proposal.locator("tbody tr").count() == 1, field_errors(page)
+    assert din in proposal.inner_text().replace(" ", "")
+    shots(page, "FEFO proposal for dose 1")
+    submit(page, page.locator("main button", has_text="Allocate these containers"))
+    assert "Dose 1 allocated." in flash(page), field_errors(page)
+    assert din in page.get_by_test_id("containers").inner_text().replace(" ", "")
+    shots(page, "dose 1 allocated")
