@@ -3,6 +3,8 @@ results, retests, QA release and rejection."""
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
 
@@ -23,7 +25,7 @@ from release.rules import MarkerPanelTest, NumericTest, QualitativeTest
 @requires("release.view")
 def index():
     """The release queue: lots awaiting QC by default; any lot status, DIN search, product filter."""
-    q = "".join(request.args.get("q", "").split()).upper()[:20]
+    q = re.sub(r"[^A-Z0-9]", "", request.args.get("q", "").upper())[:20]  # a DIN has letters and digits only
     status = request.args.get("status", "awaiting_qc")
     product = request.args.get("product", "")[:40]
     stmt = select(Lot).order_by(Lot.id.desc())

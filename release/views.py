@@ -3,6 +3,7 @@ certificates of analysis; the menu entry and the `release` CLI group."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -16,6 +17,8 @@ from release.services import ensure_seed_specifications
 
 
 def init_app(app: Flask) -> None:
+    from release import api  # noqa: F401  (JSON API routes)
+
     app.register_blueprint(bp)
     app.extensions["bank.nav"].append(("Release", "release.index", "release.view"))
 
@@ -45,7 +48,7 @@ def init_app(app: Flask) -> None:
 
         session = current_app.extensions["bank.sessions"]()
         try:
-            lot = session.scalar(select(Lot).where(Lot.din == "".join(din.split()).upper()[:13]))
+            lot = session.scalar(select(Lot).where(Lot.din == re.sub(r"[^A-Z0-9]", "", din.upper())[:13]))
             if lot is None:
                 click.echo(f"No lot with DIN {din}.", err=True)
                 sys.exit(2)

@@ -19,7 +19,7 @@ from lots.models import Lot
 from lots.services import containers_of
 from release.models import LateResultAlert, TestResult
 from release.rules import Verdict, late_sterility_alert
-from release.services.errors import FORM, ReleaseError
+from release.services.errors import FORM, ReleaseError, refuse_if, unstorable
 
 LateResultListener = Callable[[Session, Lot], Iterable[str]]
 _late_result_listeners: list[LateResultListener] = []
@@ -65,6 +65,7 @@ def acknowledge_alert(session: Session, alert: LateResultAlert, note: str) -> No
     """QA records what was done (clinician told, doses held, investigation opened)."""
     if alert.status != "open":
         raise ReleaseError({FORM: "This alert is already acknowledged."})
+    refuse_if(unstorable({"note": note}))
     if not (note or "").strip():
         raise ReleaseError({"note": "Say what was done (clinician informed, doses held, investigation)."})
     alert.status, alert.acknowledged_at = "acknowledged", utcnow()

@@ -22,6 +22,7 @@ from lots.services import open_deviations
 from lots.states import LOT_WORKFLOW, REJECT_MEANING, RELEASE_MEANING
 from release.models import LateResultAlert, LotRelease, TestResult
 from release.rules import DonorReleaseFacts, NumericTest, Problem, release_blockers
+from release.services.errors import refuse_if, unstorable
 from release.services.results import (
     current_result,
     lot_specification,
@@ -111,6 +112,7 @@ def release_lot(session: Session, lot: Lot, user: User, password: str, condition
 def reject_lot(session: Session, lot: Lot, user: User, password: str, reason: str) -> Signature:
     """Reject with the signature 'Rejected' and a reason; refused (TransitionRefused) from any state other
     than awaiting QC or without a reason."""
+    refuse_if(unstorable({"reason": reason}))
     reason = (reason or "").strip()
     actor = session.info.get("actor")
     check = check_transition(LOT_WORKFLOW, lot.status, "rejected", actor.permissions if actor else frozenset(),

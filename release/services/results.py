@@ -29,7 +29,7 @@ from release.rules import (
     evaluate,
 )
 from release.services.alerts import raise_late_result_alert
-from release.services.errors import FORM, ReleaseError, refuse_if
+from release.services.errors import FORM, ReleaseError, refuse_if, unstorable
 from release.services.specifications import effective_specification, ensure_seed_specifications
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # raw data print-outs and exports; larger files stay in the LIMS
@@ -176,7 +176,10 @@ def enter_result(session: Session, lot: Lot, *, test_code: str, method: str, ins
     """Record a result of a specification test with its verdict, or raise ReleaseError naming every
     impossible input by field (nothing is written then). A test that already has a current result takes
     a retest (`retest_of_id` and a reason), except an interim result, which the next reading supersedes."""
-    errors: dict[str, str] = {}
+    errors = unstorable({"method": method, "instrument": instrument, "value": value, "unit": unit,
+                         "retest_reason": retest_reason, "test_code": test_code,
+                         "markers": " ".join((markers or {}).values())})
+    refuse_if(errors)
     spec_row = lot_specification(session, lot)
     if spec_row is None:
         ensure_seed_specifications(session)

@@ -21,7 +21,7 @@ from bank.status import change_status
 from bank.uow import current_actor
 from release.models import SpecificationVersion
 from release.rules import PERCENT, MarkerPanelTest, NumericTest, QualitativeTest, Specification, SpecTest
-from release.services.errors import FORM, ReleaseError, refuse_if
+from release.services.errors import FORM, ReleaseError, refuse_if, unstorable
 from release.specs import seed_specifications
 from release.states import SPEC_APPROVED_MEANING, SPEC_WORKFLOW
 
@@ -160,7 +160,7 @@ def update_draft(session: Session, row: SpecificationVersion, expected_version: 
         raise ReleaseError({FORM: f"{row.label} is {row.status}: only a draft can be edited."})
     if expected_version is not None and expected_version != row.version:
         raise ReleaseError({FORM: "This draft was changed by someone else since you opened it; reload."})
-    errors: dict[str, str] = {}
+    errors = unstorable({"change_note": change_note, **edits})
     spec = row.spec()
     tests = tuple(_edited_test(t, edits, errors) for t in spec.tests)
     if not (change_note or "").strip():

@@ -336,3 +336,18 @@ def test_queue_and_qc_page_run_a_bounded_number_of_statements(app, session, lot,
     post_result(tech, lot, "KARYOTYPE", "normal")
     after = (statements("/release/?status=any"), statements(f"/release/lots/{lot.id}"))
     assert after == before, (before, after)
+
+
+def test_control_characters_are_refused_by_field_never_a_server_error(session, lot, tech, qa):
+    before = result_count(session)
+    resp = post_result(tech, lot, "KARYOTYPE", "nor\x00mal", "", method="G-band\x00ing")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "control character" in field_error(html, "value")
+    assert "control character" in field_error(html, "method")
+    assert result_count(session) == before
+    assert qa.get("/release/?q=%00G1234").status_code == 200
+    assert qa.get("/release/certificates/check", query_string={"din": "\x00", "digest": "\x00"}).status_code == 200
+    qa.get(f"/release/lots/{lot.id}")
+    resp = qa.post(f"/release/lots/{lot.id}/reject", {"reason": "bad\x00", "signature_password": "Correct-horse-42",
+                                                      "confirm": "y"})
+    assert resp.status_code == 200 and "control character" in field_error(resp.get_data(as_text=True), "reason")
