@@ -65,12 +65,18 @@ class ApiInputError(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def form_from_json(form_class, prepare=None):
-    """Validate a JSON object with a WTForms form (CSRF off): the API and the UI share every rule.
-    `prepare(form)` fills choices that come from the database, as the UI view does."""
+def json_body() -> dict:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise ApiInputError({"body": "send a JSON object (Content-Type: application/json)"}, 400)
+    return payload
+
+
+def form_from_json(form_class, prepare=None, extra: tuple[str, ...] = ()):
+    """Validate a JSON object with a WTForms form (CSRF off): the API and the UI share every rule.
+    `prepare(form)` fills choices that come from the database, as the UI view does; keys in `extra`
+    are read by the endpoint itself (e.g. a marker panel object) and left out of the form."""
+    payload = {k: v for k, v in json_body().items() if k not in extra}
     allowed = set(form_class(meta={"csrf": False}, formdata=None)._fields)
     unknown = sorted(set(payload) - allowed)
     if unknown:
@@ -111,6 +117,7 @@ class Operation:
     path_params: tuple[str, ...] = ()
     query: dict = field(default_factory=dict)
     prepare: object = None
+    extra_properties: dict = field(default_factory=dict)
 
 
 OPERATIONS: list[Operation] = []
@@ -154,7 +161,7 @@ def field_schema(f) -> dict:
     return schema
 
 
-def form_schema(form_class, prepare=None) -> dict:
+def form_schema(form_class, prepare=None, extra_properties: dict | None = None) -> dict:
     form = form_class(formdata=None, meta={"csrf": False})
     if prepare is not None:
         prepare(form)
@@ -165,6 +172,7 @@ def form_schema(form_class, prepare=None) -> dict:
         props[name] = field_schema(f)
         if any(isinstance(v, (DataRequired, InputRequired)) for v in f.validators):
             required.append(name)
+    props.update(extra_properties or {})
     schema = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         schema["required"] = required
@@ -198,7 +206,7 @@ def openapi_document(app: Flask) -> dict:
             },
         }
         if op.form is not None:
-            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": form_schema(op.form, op.prepare)}}}
+            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": form_schema(op.form, op.prepare, op.extra_properties)}}}
         openapi_path = op.path
         for p in op.path_params:
             openapi_path = openapi_path.replace(f"<int:{p}>", "{" + p + "}")
@@ -218,7 +226,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def api_route(path: str, *, methods=("GET",), permission: str, summary: str, form=None, response=None,
-              produces: str = "application/json", query: dict | None = None, prepare=None):
+              produces: str = "application/json", query: dict | None = None, prepare=None,
+              extra_properties: dict | None = None):
     """Register an API endpoint on the shared blueprint, with its permission and OpenAPI description."""
 
     def decorate(view):
@@ -228,7 +237,7 @@ def api_route(path: str, *, methods=("GET",), permission: str, summary: str, for
         for method in methods:
             OPERATIONS.append(Operation(path, method, f"api.{endpoint}", summary, permission, form,
                                         response or {"type": "object"}, produces, params, query or {},
-                                        prepare))
+                                        prepare, extra_properties or {}))
         bp.add_url_rule(path, endpoint, view, methods=list(methods))
         return view
 
@@ -246,7 +255,7 @@ PAGE_QUERY = {"page": {"type": "integer", "minimum": 1}}
 def page_json(page, serialise) -> dict:
     """A page of a list (bank.web.paginate) as JSON: items plus paging figures."""
     return {"items": [serialise(x) for x in page.items], "page": page.page, "pages": page.pages,
-            "total": page.total}
+            "total": page.total, "total_capped": page.total_capped}  # lists count up to bank.web.COUNT_CAP
 
 
 def api_user() -> User:

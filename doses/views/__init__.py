@@ -13,6 +13,8 @@ from doses.views.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
+    from doses import api  # noqa: F401  (JSON API routes)
+
     app.register_blueprint(bp)
     app.extensions["bank.nav"].append(("Patients", "doses.patients", "patient.view"))
     app.extensions["bank.nav"].append(("Doses", "doses.doses", "dose.view"))

@@ -51,8 +51,18 @@ def fuzz_client(app):
     from bank.uow import Actor, unit_of_work
     from bank.users import create_user
 
+    from donors.criteria_sets import ensure_seed_criteria
+    from doses.services import ensure_seed_protocols
+    from lots.services import seed_product_types
+    from release.services import ensure_seed_specifications
+
     session = app.extensions["bank.sessions"]()
     with unit_of_work(session, Actor(None, "fuzz setup")):
+        # Reference data the app otherwise stores on first use (a legitimate write, not a partial one).
+        ensure_seed_criteria(session)
+        seed_product_types(session)
+        ensure_seed_specifications(session)
+        ensure_seed_protocols(session)
         user = create_user(session, "fuzz.user", "Fuzz User", ["technician", "qa", "clinical"],
                            "Fuzz-password-2026", must_change_password=False)
     session.close()

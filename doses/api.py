@@ -1,0 +1,121 @@
+"""Patient and allocation endpoints of the JSON API, for the clinical sites' systems. Blinded doses read
+the same for active and placebo unless the token's owner holds the unblinded permission."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from sqlalchemy import select
+
+from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
+from bank.web import db, get_or_404, paginate, work
+from doses import services
+from doses.forms import AllocateForm, PatientForm, WeightForm
+from doses.models import Allocation, Patient
+from doses.services.blinding import masked, visible_problems
+from doses.views.blueprint import ensure_protocols, local_datetime
+
+
+class ApiAllocateForm(AllocateForm):
+    container_ids = None  # the API always takes the first-expiry-first-out proposal
+
+
+def _patient_choices(form) -> None:
+    if g.get("actor") is not None:  # the public OpenAPI document only reads what is there
+        ensure_protocols()
+    rows = services.active_protocols(db())
+    form.protocol_version_id.choices = [(r.id, f"{r.code} v{r.version}") for r in rows]
+    form.site.choices = sorted({(s, s) for r in rows for s in r.protocol().sites})
+
+
+def allocation_json(a: Allocation) -> dict:
+    protocol = a.patient.protocol_version.protocol()
+    text = services.dose_text(protocol, a, g.actor.permissions)
+    return {"id": a.id, "patient_id": a.patient_id, "subject_id": a.patient.subject_id, "dose_number": a.dose_number,
+            "planned_at": a.planned_at.isoformat(), "status": a.status, "treatment": text.treatment,
+            "product": text.product, "cells": text.cells,
+            "containers": [c.identifier for c in a.containers],
+            "administered_at": a.administered_at.isoformat() if a.administered_at else None}
+
+
+def patient_json(p: Patient, detail: bool = False) -> dict:
+    data = {"id": p.id, "subject_id": p.subject_id, "protocol": p.protocol_version.code, "site": p.site,
+            "sex": p.sex, "date_of_birth": p.date_of_birth.isoformat(), "status": p.status}
+    if detail:
+        session = db()
+        protocol = p.protocol_version.protocol()
+        data["schedule"] = [{"dose_number": s.number, "due": s.due.isoformat(),
+                             "window_start": s.window_start.isoformat(), "window_end": s.window_end.isoformat()}
+                            for s in services.patient_schedule(session, p)]
+        data["allocations"] = [allocation_json(a) for a in services.allocations_of(session, p)]
+        if protocol.blinded and not masked(protocol, g.actor.permissions):
+            data["sequence"] = services.sequence_of(session, p)
+    return data
+
+
+@api_route("/patients", permission="patient.view", summary="List trial subjects (search by subject id)",
+           query={**PAGE_QUERY, "q": {"type": "string", "maxLength": 40}})
+def patients_list():
+    stmt = select(Patient).order_by(Patient.id.desc())
+    q = request.args.get("q", "").strip().upper()[:40]
+    if q:
+        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+    return jsonify(page_json(paginate(stmt), patient_json))
+
+
+@api_route("/patients", methods=("POST",), permission="patient.enroll", form=PatientForm, prepare=_patient_choices,
+           summary="Register a trial subject (no names); enrolment follows the signed checklist on screen")
+def patients_register():
+    form = form_from_json(PatientForm, _patient_choices)
+    try:
+        with work("patient registered (API)"):
+            patient = services.register_patient(
+                db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
+                site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
+                first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
+                weight_kg=(form.weight_kg.data or "").strip() or None, weight_measured_on=form.weight_measured_on.data)
+    except services.DoseError as e:
+        raise ApiInputError(e.errors) from None
+    return jsonify(patient_json(patient, detail=True)), 201
+
+
+@api_route("/patients/<int:patient_id>", permission="patient.view",
+           summary="One subject with the dose schedule and allocations")
+def patients_show(patient_id: int):
+    return jsonify(patient_json(get_or_404(Patient, patient_id), detail=True))
+
+
+@api_route("/patients/<int:patient_id>/weights", methods=("POST",), permission="patient.enroll", form=WeightForm,
+           summary="Record a weight measurement (the dose and endotoxin limit use the current weight)")
+def patients_weight(patient_id: int):
+    patient = get_or_404(Patient, patient_id)
+    form = form_from_json(WeightForm)
+    try:
+        with work("weight recorded (API)"):
+            services.record_weight(db(), patient, form.weight_kg.data, form.measured_on.data)
+    except services.DoseError as e:
+        raise ApiInputError(e.errors) from None
+    return jsonify(patient_json(patient, detail=True)), 201
+
+
+@api_route("/patients/<int:patient_id>/allocations", methods=("POST",), permission="dose.allocate",
+           form=ApiAllocateForm, summary="Allocate containers (first expiry first out) to a scheduled dose; "
+                                         "every refusal is named")
+def patients_allocate(patient_id: int):
+    patient = get_or_404(Patient, patient_id)
+    protocol = patient.protocol_version.protocol()
+    form = form_from_json(ApiAllocateForm)
+    planned_at = local_datetime(form.planned_date.data, form.planned_time.data)
+    try:
+        with work(f"dose {form.dose_number.data} allocated to {patient.subject_id} (API)"):
+            allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, None)
+    except services.DoseError as e:
+        raise ApiInputError(e.errors) from None
+    except services.AllocationRefused as e:
+        problems = visible_problems(e.problems, protocol, g.actor.permissions)
+        raise ApiInputError({rule: message for rule, message, _ in problems}, 409) from None
+    return jsonify(allocation_json(allocation)), 201
+
+
+@api_route("/allocations/<int:allocation_id>", permission="dose.view", summary="One allocated dose")
+def allocations_show(allocation_id: int):
+    return jsonify(allocation_json(get_or_404(Allocation, allocation_id)))
