@@ -52,11 +52,12 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     # The only place bank knows the domains: each registers its blueprint, navigation and scan lookups.
     import donors.views
+    import doses.custody.views
     import doses.views
     import lots.views
     import release.views
 
-    for module in (donors.views, lots.views, release.views, doses.views):
+    for module in (donors.views, lots.views, release.views, doses.views, doses.custody.views):
         module.init_app(app)
     api.init_app(app)  # last: domain views have added their API routes to the shared blueprint
     app.extensions["bank.nav"].append(("Audit trail", "audit.index", "audit.view"))

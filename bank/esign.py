@@ -29,16 +29,15 @@ def _binding(sig_user_id: int, printed_name: str, meaning: str, signed_at_iso: s
     ).hexdigest()
 
 
-def sign(session: Session, user: User, password: str, meaning: str, entity: str, entity_id,
-         content) -> Signature:
-    """Sign `content` of record (entity, entity_id) as `user`, re-checking the password."""
+def _check_password(user: User, password: str) -> None:
     if not user.is_active or user.is_locked:
         raise SignatureError("this account cannot sign (inactive or locked)")
     if not password or not verify_password(user.password_hash, password):
         raise SignatureError("password incorrect: the signature was not applied")
-    actor = session.info.get("actor")
-    if actor is None or actor.id != user.id:
-        raise SignatureError("a signature can only be applied by the signed-in person themselves")
+
+
+def _apply(session: Session, user: User, meaning: str, entity: str, entity_id, content,
+           audit_note: dict | None = None) -> Signature:
     digest = content_digest(content)
     signed_at = utcnow()
     sig = Signature(
@@ -50,8 +49,34 @@ def sign(session: Session, user: User, password: str, meaning: str, entity: str,
     session.add(sig)
     session.flush()
     record_event(session, "sign", entity, entity_id,
-                 {"signature": [None, sig.id], "meaning": [None, meaning], "content_digest": [None, digest]})
+                 {"signature": [None, sig.id], "meaning": [None, meaning], "content_digest": [None, digest],
+                  **(audit_note or {})})
     return sig
+
+
+def sign(session: Session, user: User, password: str, meaning: str, entity: str, entity_id,
+         content) -> Signature:
+    """Sign `content` of record (entity, entity_id) as `user`, re-checking the password."""
+    _check_password(user, password)
+    actor = session.info.get("actor")
+    if actor is None or actor.id != user.id:
+        raise SignatureError("a signature can only be applied by the signed-in person themselves")
+    return _apply(session, user, meaning, entity, entity_id, content)
+
+
+def countersign(session: Session, user: User, password: str, meaning: str, entity: str, entity_id,
+                content) -> Signature:
+    """A second person signs at the signed-in person's workstation (a hand-off: one hands over, the
+    other receives). `user` proves who they are with their own password; they must not be the
+    signed-in person (two people, two signatures). The audit row names both."""
+    actor = session.info.get("actor")
+    if actor is None:
+        raise SignatureError("a countersignature is applied inside the signed-in person's unit of work")
+    if actor.id == user.id:
+        raise SignatureError("the second signature must be another person's, not your own")
+    _check_password(user, password)
+    return _apply(session, user, meaning, entity, entity_id, content,
+                  {"countersigned_at_session_of": [None, actor.name]})
 
 
 def signature_valid(sig: Signature, content) -> bool:

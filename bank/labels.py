@@ -5,6 +5,7 @@ and drawn to PDF here; ``bank.zpl`` draws the same elements for Zebra printers."
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,13 +135,22 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     return total + stringWidth(text[pos:], font, size)
 
 
+def _pieces(word: str, size: float, bold: bool, width: float) -> list[str]:
+    """A word too wide for its area (a long subject id: MESEMS-0042-S017) breaks after its hyphens."""
+    if text_width(word, size, bold) <= width or "-" not in word:
+        return [word]
+    return re.findall(r"[^-]*-|[^-]+$", word)
+
+
 def _wrap(text: str, size: float, bold: bool, width: float) -> list[str]:
     lines: list[str] = []
     for word in text.split():
-        if lines and text_width(f"{lines[-1]} {word}", size, bold) <= width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
+        for i, piece in enumerate(_pieces(word, size, bold, width)):
+            joined = f"{lines[-1]}{' ' if i == 0 else ''}{piece}" if lines else piece
+            if lines and text_width(joined, size, bold) <= width:
+                lines[-1] = joined
+            else:
+                lines.append(piece)
     return lines or [""]
 
 

@@ -1,0 +1,118 @@
+"""Labels and chain of custody in the JSON API (same forms, services and permissions as the screens):
+custody events of a dose (list, record the next one with both signatures), label PDF, custody report."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, g, jsonify, request
+
+from bank.api import ApiInputError, api_route, form_from_json
+from bank.db import utcnow
+from bank.labels import LABEL_SIZES, LabelOverflowError
+from bank.web import db, get_or_404, work
+from doses.custody import report, services
+from doses.custody.forms import CustodyEventForm
+from doses.custody.models import CustodyEvent
+from doses.custody.states import KINDS
+from doses.labels import MAX_COPIES, LabelRefused, dose_labels, labels_pdf, validate_print
+from doses.models import Allocation
+from doses.services import log_treatment_view, masked
+from doses.views.blueprint import facility_zone
+
+EVENT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "sequence": {"type": "integer"}, "event": {"type": "string"},
+    "occurred_at": {"type": "string"}, "place": {"type": "string"}, "container": {"type": "string"},
+    "handed_over_by": {"type": "object"}, "received_by": {"type": "object"}, "excursion": {"type": "boolean"},
+    "signatures_valid": {"type": "boolean"}}}
+LABEL_QUERY = {"size": {"type": "string", "enum": list(LABEL_SIZES)},
+               "copies": {"type": "integer", "minimum": 1, "maximum": MAX_COPIES},
+               "show_utc": {"type": "boolean"}}
+
+
+def _signature(sig) -> dict:
+    return {"printed_name": sig.printed_name, "meaning": sig.meaning, "signed_at": sig.signed_at.isoformat(),
+            "content_digest": sig.content_digest}
+
+
+def event_json(e: CustodyEvent) -> dict:
+    return {"id": e.id, "allocation_id": e.allocation_id, "sequence": e.sequence, "event": e.event,
+            "label": KINDS[e.event].label, "occurred_at": e.occurred_at.isoformat(),
+            "recorded_at": e.recorded_at.isoformat(), "place": e.place, "container": e.container.identifier,
+            "scanned_code": e.scanned_code, "shipper": e.shipper, "logger_id": e.logger_id,
+            "temperature_min_c": e.temperature_min_c, "temperature_max_c": e.temperature_max_c,
+            "excursion": e.excursion, "excursion_description": e.excursion_description,
+            "condition_on_receipt": e.condition_on_receipt, "subject_id_checked": e.subject_id_checked,
+            "notes": e.notes, "handed_over_by": {"username": e.handed_over_by.username,
+                                                 **_signature(e.handover_signature)},
+            "received_by": {"username": e.received_by.username, **_signature(e.receipt_signature)},
+            "signatures_valid": services.signatures_valid(e)}
+
+
+@api_route("/doses/<int:allocation_id>/custody-events", permission="dose.view",
+           summary="The custody events of a dose, in order, with both signatures of each and the next permitted")
+def custody_events_list(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    session = db()
+    return jsonify({"allocation_id": allocation.id, "status": allocation.status,
+                    "custody_state": services.custody_state(session, allocation),
+                    "next_permitted": services.permitted_events(session, allocation),
+                    "events": [event_json(e) for e in services.custody_events(session, allocation)]})
+
+
+@api_route("/doses/<int:allocation_id>/custody-events", methods=("POST",), permission="custody.record",
+           form=CustodyEventForm, response=EVENT,
+           summary="Record the next custody event: scanned label, the token owner hands over and signs "
+                   "(signature_password), the receiving person countersigns (receiver_username, receiver_password)")
+def custody_events_record(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    form = form_from_json(CustodyEventForm)
+    try:
+        with work("custody event recorded (API)"):
+            row = services.record_custody_event(
+                db(), allocation, form.scanned_code.data, form.event.data, user=g.user,
+                password=form.signature_password.data, receiver_username=form.receiver_username.data,
+                receiver_password=form.receiver_password.data, place=form.place.data,
+                occurred_at=services.as_utc(form.occurred_at.data), shipper=form.shipper.data,
+                logger_id=form.logger_id.data, temperature_min_c=form.temperature_min_c.data,
+                temperature_max_c=form.temperature_max_c.data, excursion=form.excursion.data,
+                excursion_description=form.excursion_description.data,
+                condition_on_receipt=form.condition_on_receipt.data,
+                subject_id_checked=form.subject_id_checked.data, notes=form.notes.data)
+    except services.CustodyError as e:
+        status = 409 if set(e.errors) <= {"event", "form"} else 422
+        raise ApiInputError(e.errors, status) from None
+    return jsonify(event_json(row)), 201
+
+
+@api_route("/doses/<int:allocation_id>/labels.pdf", permission="label.print", produces="application/pdf",
+           query=LABEL_QUERY, summary="The dose's labels as PDF (one page per label); refused (409) unless "
+                                      "every container is released and the dose allocated or issued")
+def dose_labels_pdf(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    size, copies = request.args.get("size", "100x100"), request.args.get("copies", "1")
+    errors = validate_print(size, copies)
+    show_utc = request.args.get("show_utc", "false").lower()
+    if show_utc not in ("true", "false", "1", "0", ""):
+        errors["show_utc"] = "show_utc must be true or false."
+    if errors:
+        raise ApiInputError(errors)
+    try:
+        data = dose_labels(db(), allocation, facility_name=current_app.config["FACILITY_NAME"],
+                           zone=facility_zone(), show_utc=show_utc in ("true", "1"))
+    except LabelRefused as e:
+        raise ApiInputError({"form": "; ".join(e.problems)}, 409) from None
+    except LabelOverflowError as e:
+        raise ApiInputError({"form": str(e)}, 409) from None
+    return Response(labels_pdf(data, size, int(copies)), mimetype="application/pdf")
+
+
+@api_route("/doses/<int:allocation_id>/custody-report.pdf", permission="dose.view", produces="application/pdf",
+           summary="The custody report PDF of a dose (genealogy masked for users blinded to the protocol)")
+def dose_custody_report_pdf(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    protocol = allocation.patient.protocol_version.protocol()
+    hidden = masked(protocol, g.actor.permissions)
+    if protocol.blinded and not hidden:
+        with work("unblinded view: custody report (API)"):
+            log_treatment_view(db(), [allocation.patient], f"custody report of dose #{allocation.id} (API)")
+    body = report.report_pdf(db(), allocation, current_app.config["FACILITY_NAME"], hidden, printed_at=utcnow())
+    return Response(body, mimetype="application/pdf")

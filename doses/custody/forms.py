@@ -1,0 +1,66 @@
+"""Forms of labels and custody: field shape only; the services judge the scan, the order of events and
+the signatures, so the screens and the API share one rule."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, FloatField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from bank.labels import LABEL_SIZES
+from doses.custody.states import EVENTS, KINDS
+from doses.labels import MAX_COPIES
+
+DT = "%Y-%m-%dT%H:%M"
+EVENT_CHOICES = [(e, KINDS[e].label) for e in EVENTS]
+
+
+def _text(label: str, length: int = 200, required: bool = False, **kw):
+    first = DataRequired(message="Required.") if required else Optional()
+    return StringField(label, validators=[first, Length(max=length)], **kw)
+
+
+class CustodyEventForm(FlaskForm):
+    scanned_code = _text("Scan the dose label (DIN bar code or Data Matrix) or type the DIN with its check "
+                         "character", 120, required=True)
+    event = SelectField("Event", choices=EVENT_CHOICES, validate_choice=False,
+                        validators=[DataRequired(message="Choose the event.")])
+    occurred_at = DateTimeLocalField("When (UTC; empty = now)", format=DT, validators=[Optional()])
+    place = _text("Where (room, site)", required=True)
+    shipper = _text("Shipper (courier)", 120)
+    logger_id = _text("Temperature logger id", 80)
+    temperature_min_c = FloatField("Logger minimum (°C)", validators=[Optional()])
+    temperature_max_c = FloatField("Logger maximum (°C)", validators=[Optional()])
+    excursion = BooleanField("Temperature excursion")
+    excursion_description = _text("Excursion: what happened", 1000)
+    condition_on_receipt = _text("Condition on receipt")
+    subject_id_checked = _text("Patient wristband (subject id; required to administer)", 40)
+    notes = _text("Notes", 1000)
+    signature_password = PasswordField("Your password (handing over: electronic signature)",
+                                       validators=[DataRequired(message="Re-enter your password to sign."),
+                                                   Length(max=256)])
+    receiver_username = _text("Receiving person: user name", 64, required=True)
+    receiver_password = PasswordField("Receiving person: password (their electronic signature)",
+                                      validators=[DataRequired(message="The receiving person enters their "
+                                                                       "password to sign."), Length(max=256)])
+
+
+class LabelPrintForm(FlaskForm):
+    """GET form (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    size = SelectField("Label size", choices=[(s, s.replace("x", " × ") + " mm") for s in LABEL_SIZES],
+                       default="100x100", validate_choice=False)
+    copies = StringField("Copies of each label", default="1", validators=[Length(max=4)],
+                         description=f"1 to {MAX_COPIES}")
+    show_utc = BooleanField("Print UTC beneath the local expiry (shipping across time zones)")
+    output = SelectField("Output", choices=[("pdf", "PDF"), ("zpl", "ZPL (Zebra printer)")], default="pdf",
+                         validate_choice=False)
+    dpi = SelectField("Printer resolution (ZPL)", choices=[("203", "203 dpi"), ("300", "300 dpi")], default="203",
+                      validate_choice=False)
+
+
+class DigestCheckForm(FlaskForm):
+    digest = _text("Content SHA-256 printed in the report's footer", 100, required=True)

@@ -1,0 +1,211 @@
+"""Pages of labels and chain of custody: the custody list, one page per dose (label printing, the
+custody timeline with both signatures of every event, the 'record next event' form with the scan
+field, the custody report and its digest check), and container labels for a scanned container."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, select
+
+from bank.audit import record_event
+from bank.db import utcnow
+from bank.labels import LabelOverflowError
+from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from bank.zpl import render_labels_zpl
+from doses import services as dose_services
+from doses.custody import report, services
+from doses.custody.forms import CustodyEventForm, DigestCheckForm, LabelPrintForm
+from doses.custody.models import CustodyEvent
+from doses.custody.states import KINDS
+from doses.labels import LabelRefused, container_label, dose_labels, labels_pdf, repeat, validate_print
+from doses.models import Allocation, Patient
+from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
+from doses.views.blueprint import facility_zone, is_masked, log_unblinded_view
+from lots.models import Container
+
+bp = Blueprint("custody", __name__, url_prefix="/custody")
+
+
+def init_app(app: Flask) -> None:
+    from doses.custody import api  # noqa: F401  (API routes join the shared blueprint before it registers)
+
+    app.register_blueprint(bp)
+    app.extensions["bank.nav"].append(("Custody", "custody.index", "dose.view"))
+
+
+def facility() -> str:
+    return current_app.config["FACILITY_NAME"]
+
+
+@bp.route("/")
+@requires("dose.view")
+def index():
+    """Doses on their way: allocated, issued or held, with the last custody event of each."""
+    q = "".join(request.args.get("q", "").split()).upper()[:40]
+    stmt = (select(Allocation).join(Patient, Allocation.patient_id == Patient.id)
+            .where(Allocation.status.in_(ACTIVE_STATES)).order_by(Allocation.planned_at, Allocation.id))
+    if q:
+        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+    page = paginate(stmt)
+    ids = [a.id for a in page.items]
+    last = {}
+    if ids:  # one query for the page, not one per dose
+        newest = (select(CustodyEvent.allocation_id, func.max(CustodyEvent.sequence).label("seq"))
+                  .where(CustodyEvent.allocation_id.in_(ids)).group_by(CustodyEvent.allocation_id).subquery())
+        rows = db().scalars(select(CustodyEvent).join(newest, (CustodyEvent.allocation_id == newest.c.allocation_id)
+                                                      & (CustodyEvent.sequence == newest.c.seq)))
+        last = {e.allocation_id: e for e in rows}
+    return render_template("custody/index.html", page=page, q=q, last=last, kinds=KINDS, workflow=ALLOCATION_WORKFLOW)
+
+
+def _page(allocation: Allocation, *, event_form=None, print_form=None, check_form=None, problems=None,
+          digest_result=None, code=200):
+    session = db()
+    protocol = allocation.patient.protocol_version.protocol()
+    events = services.custody_events(session, allocation)
+    permitted = services.permitted_events(session, allocation)
+    event_form = event_form or CustodyEventForm()
+    event_form.event.choices = [(e, KINDS[e].label) for e in permitted] or [("", "no further event")]
+    log_unblinded_view([allocation.patient], f"custody of dose #{allocation.id}")
+    return render_template(
+        "custody/dose.html", a=allocation, patient=allocation.patient, p=protocol,
+        text=dose_services.dose_text(protocol, allocation, g.actor.permissions), masked=is_masked(protocol),
+        containers=services.active_containers(allocation) or allocation.containers, events=events,
+        valid={e.id: services.signatures_valid(e) for e in events}, kinds=KINDS, permitted=permitted,
+        state=services.custody_state(session, allocation), workflow=ALLOCATION_WORKFLOW,
+        event_form=event_form, print_form=print_form or LabelPrintForm(formdata=None),
+        check_form=check_form or DigestCheckForm(), problems=problems or [], digest_result=digest_result), code
+
+
+@bp.route("/doses/<int:allocation_id>")
+@requires("dose.view")
+def dose(allocation_id: int):
+    return _page(get_or_404(Allocation, allocation_id))
+
+
+@bp.route("/doses/<int:allocation_id>/events", methods=["POST"])
+@requires("custody.record")
+def record(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    form = CustodyEventForm()
+    if not form.validate_on_submit():
+        return _page(allocation, event_form=form, code=422)
+    event = form.event.data
+    try:
+        with work(f"custody: {KINDS[event].label.lower() if event in KINDS else event}"):
+            row = services.record_custody_event(
+                db(), allocation, form.scanned_code.data, event, user=g.user,
+                password=form.signature_password.data, receiver_username=form.receiver_username.data,
+                receiver_password=form.receiver_password.data, place=form.place.data,
+                occurred_at=services.as_utc(form.occurred_at.data), shipper=form.shipper.data,
+                logger_id=form.logger_id.data, temperature_min_c=form.temperature_min_c.data,
+                temperature_max_c=form.temperature_max_c.data, excursion=form.excursion.data,
+                excursion_description=form.excursion_description.data,
+                condition_on_receipt=form.condition_on_receipt.data,
+                subject_id_checked=form.subject_id_checked.data, notes=form.notes.data)
+    except services.CustodyError as e:
+        apply_errors(form, e.errors)
+        return _page(db().get(Allocation, allocation_id), event_form=form, code=422)
+    message = f"{KINDS[row.event].label} recorded and signed by both people."
+    if row.excursion:
+        flash(f"{message} Temperature excursion: the dose is ON HOLD until QA lifts the hold.", "warning")
+    else:
+        flash(message, "success")
+    return redirect(url_for("custody.dose", allocation_id=allocation_id))
+
+
+def _print_request():
+    """The label print form from the query string, with its problems by field (empty when valid)."""
+    form = LabelPrintForm(request.args)
+    errors = validate_print(form.size.data, form.copies.data)
+    if form.output.data not in ("pdf", "zpl"):
+        errors["output"] = "Output must be PDF or ZPL."
+    if form.output.data == "zpl" and form.dpi.data not in ("203", "300"):
+        errors["dpi"] = "Printer resolution must be 203 or 300 dpi."
+    return form, errors
+
+
+def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
+    copies = int(form.copies.data)
+    with work("labels printed"):
+        record_event(db(), "print", record[0], record[1],
+                     {"labels": [None, f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
+                                       + (f" {form.dpi.data} dpi" if form.output.data == "zpl" else "")]})
+    if form.output.data == "zpl":
+        body = render_labels_zpl(repeat(labels, copies), form.size.data, int(form.dpi.data))
+        return Response(body, mimetype="application/zpl",
+                        headers={"Content-Disposition": f"attachment; filename={name}-{form.dpi.data}dpi.zpl"})
+    return Response(labels_pdf(labels, form.size.data, copies), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename={name}.pdf"})
+
+
+@bp.route("/doses/<int:allocation_id>/labels")
+@requires("label.print")
+def labels(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    form, errors = _print_request()
+    if errors:
+        apply_errors(form, errors)
+        return _page(allocation, print_form=form, code=422)
+    try:
+        data = dose_labels(db(), allocation, facility_name=facility(), zone=facility_zone(),
+                           show_utc=bool(form.show_utc.data))
+    except (LabelRefused, LabelOverflowError) as e:
+        problems = e.problems if isinstance(e, LabelRefused) else [str(e)]
+        return _page(allocation, print_form=form, problems=["Label refused: " + p for p in problems], code=409)
+    name = f"labels-{allocation.patient.subject_id}-dose{allocation.dose_number}"
+    return _send_labels(data, form, name, ("allocations", allocation.id))
+
+
+@bp.route("/containers/<int:container_id>/labels")
+@requires("label.print")
+def container_labels(container_id: int):
+    """The label of one container (e.g. found with the scan box): refused unless released and allocated."""
+    container = get_or_404(Container, container_id)
+    form, errors = _print_request()
+    try:
+        if errors:
+            raise LabelRefused([f"{k}: {v}" for k, v in errors.items()])
+        data = [container_label(db(), container, facility_name=facility(), zone=facility_zone(),
+                                show_utc=bool(form.show_utc.data))]
+    except (LabelRefused, LabelOverflowError) as e:
+        problems = e.problems if isinstance(e, LabelRefused) else [str(e)]
+        return render_template("custody/refused.html", container=container, problems=problems), \
+            (422 if errors else 409)
+    name = f"label-{container.lot.din}-{container.product_code}"
+    return _send_labels(data, form, name, ("containers", container.id))
+
+
+@bp.route("/doses/<int:allocation_id>/report.pdf")
+@requires("dose.view")
+def report_pdf(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    protocol = allocation.patient.protocol_version.protocol()
+    masked = is_masked(protocol)
+    log_unblinded_view([allocation.patient], f"custody report of dose #{allocation.id}")
+    body = report.report_pdf(db(), allocation, facility(), masked, printed_at=utcnow())
+    name = f"custody-{allocation.patient.subject_id}-dose{allocation.dose_number}.pdf"
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
+
+
+@bp.route("/doses/<int:allocation_id>/report/check", methods=["POST"])
+@requires("dose.view")
+def check_report(allocation_id: int):
+    allocation = get_or_404(Allocation, allocation_id)
+    form = DigestCheckForm()
+    if not form.validate_on_submit():
+        return _page(allocation, check_form=form, code=422)
+    kind = report.digest_check(db(), allocation, form.digest.data)
+    result = ("matches" if kind else "does not match", kind)
+    return _page(allocation, check_form=form, digest_result=result)
