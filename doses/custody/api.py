@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, jsonify, request
 
 from bank.api import ApiInputError, api_route, form_from_json
+from bank.audit import record_event
 from bank.db import utcnow
 from bank.labels import LABEL_SIZES, LabelOverflowError
 from bank.web import db, get_or_404, work
@@ -102,7 +103,11 @@ def dose_labels_pdf(allocation_id: int):
         raise ApiInputError({"form": "; ".join(e.problems)}, 409) from None
     except LabelOverflowError as e:
         raise ApiInputError({"form": str(e)}, 409) from None
-    return Response(labels_pdf(data, size, int(copies)), mimetype="application/pdf")
+    body = labels_pdf(data, size, int(copies))
+    with work("labels printed (API)"):  # label reconciliation, as on the screen
+        record_event(db(), "view", "allocations", allocation.id,
+                     {"labels printed": [None, f"{len(data)} × {int(copies)} {size} pdf"]})
+    return Response(body, mimetype="application/pdf")
 
 
 @api_route("/doses/<int:allocation_id>/custody-report.pdf", permission="dose.view", produces="application/pdf",

@@ -149,7 +149,7 @@ def report_document(session: Session, allocation: Allocation, facility: str, mas
         ]))
     rows: list[list[str]] = []
     if isinstance(content["genealogy"], str):
-        rows.append(["Donor → harvest → lots", MASKED, "shown to unblinded users only"])
+        rows.append(["Donor, harvest, lots", MASKED, "shown to unblinded users only"])
     else:
         for g in content["genealogy"]:
             rows.append(["Donor", g["donor_code"] or "none (placebo: suspension media)", ""])
@@ -162,7 +162,7 @@ def report_document(session: Session, allocation: Allocation, facility: str, mas
                              f"[{lot['check_char']}]", f"{lot['product']}, {lot['status'].replace('_', ' ')}"])
             rows.append(["Container", g["container"], ""])
     rows.append(["Patient", f"{dose['subject_id']}", f"{dose['protocol']}, dose {dose['dose_number']}"])
-    sections.append(pdf.TableSection("Genealogy: donor → harvest → lot → container → patient",
+    sections.append(pdf.TableSection("Genealogy: from the donor to the patient",
                                      ["Step", "Record", "Details"], rows, widths=[1.2, 2.2, 3]))
     sections.append(pdf.TableSection(
         "Chain of custody", ["#", "Event, time (UTC), place", "Handed over by", "Received by",
@@ -175,8 +175,7 @@ def report_document(session: Session, allocation: Allocation, facility: str, mas
                   for e in content["events"] for s in (e["handed_over_by"], e["received_by"])]
     return pdf.Document(title="Chain of custody report", facility=facility, sections=sections, content=content,
                         signatures=signatures, printed_at=printed_at,
-                        reference=f"{dose['subject_id']} · dose {dose['dose_number']} · "
-                                  + ", ".join(c["identifier"] for c in content["containers"]))
+                        reference=f"{dose['subject_id']} · dose {dose['dose_number']}")
 
 
 def report_pdf(session: Session, allocation: Allocation, facility: str, masked: bool,

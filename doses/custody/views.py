@@ -138,9 +138,10 @@ def _print_request():
 
 def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
     copies = int(form.copies.data)
+    # Printed labels are accounted for (label reconciliation): an audit event, action 'view' (an output).
     with work("labels printed"):
-        record_event(db(), "print", record[0], record[1],
-                     {"labels": [None, f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
+        record_event(db(), "view", record[0], record[1],
+                     {"labels printed": [None, f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
                                        + (f" {form.dpi.data} dpi" if form.output.data == "zpl" else "")]})
     if form.output.data == "zpl":
         body = render_labels_zpl(repeat(labels, copies), form.size.data, int(form.dpi.data))

@@ -1,0 +1,249 @@
+"""Dose labels as printed: PDFs rasterised with pdftoppm at 200 and 300 dpi and every bar code decoded
+by an independent decoder (zxing-cpp) to the exact ISBT 128 data; the text read back with pypdf; a
+blinded active and a placebo label of the same visit identical apart from the container's own data;
+labels refused for a container that is not released and allocated; ZPL at 203 and 300 dpi."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+
+from bank import isbt128
+from bank.barcodes import QUIET_MODULES, code128_width, datamatrix_size
+from bank.labels import LEADING, Linear, Matrix, Text, label_elements, text_width
+from doses.labels import AUTOLOGOUS, EU_TRIAL, US_CAUTION, dose_labels
+from tests import factories_custody as fc
+from tests import factories_doses as fd
+from tests.conftest import WebClient
+
+MM = 72 / 25.4
+FACILITY = "Test Cell Therapy Unit"  # tests/conftest.py app config
+
+
+@pytest.fixture
+def staff(make_user):
+    return fd.Staff(make_user)
+
+
+def client_for(app, user) -> WebClient:
+    c = WebClient(app.test_client())
+    c.login(user.username)
+    return c
+
+
+def raster(pdf: bytes, dpi: int) -> list[Image.Image]:
+    """Every page of `pdf` as an image, as `pdftoppm -r <dpi> -png` draws it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "labels.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True)
+        return [Image.open(p).convert("L") for p in sorted(Path(folder).glob("page*.png"))]
+
+
+def decoded(image: Image.Image) -> dict[str, str]:
+    """Format name → text of every bar code zxing-cpp finds on the image."""
+    found: dict[str, list[str]] = {}
+    for result in zxingcpp.read_barcodes(image):
+        found.setdefault(result.format.name, []).append(result.text)
+    return found
+
+
+def pdf_text(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def expected_data(container) -> set[str]:
+    din = isbt128.encode_din(container.lot.din, "00")
+    product = isbt128.encode_product(container.product_code)
+    expiry = isbt128.encode_expiry(container.expires_at.astimezone(ZoneInfo("Europe/Paris")))
+    return {din, product, expiry, isbt128.encode_compound([din, product, expiry])}
+
+
+def get_labels(web, allocation, **query):
+    query = {"size": "100x100", "copies": "1", "output": "pdf", **query}
+    return web.client.get(f"/custody/doses/{allocation.id}/labels", query_string=query)
+
+
+@pytest.mark.parametrize("size", ["100x100", "100x50"])
+def test_every_bar_code_decodes_to_the_exact_isbt_128_data_at_200_and_300_dpi(app, staff, session, size):
+    allocation = fc.open_dose(session, staff)
+    container = allocation.containers[0]
+    resp = get_labels(client_for(app, staff.tech), allocation, size=size, copies="2", show_utc="y")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    want = expected_data(container)
+    din = f"={container.lot.din}00"
+    assert din in want and f"=<{container.product_code}" in want
+    assert any(re.fullmatch(r"&>0\d{9}", w) for w in want)  # &>cyyjjjhhmm, c = 0 for 2000–2099
+    for dpi in (200, 300):
+        pages = raster(resp.data, dpi)
+        assert len(pages) == 2  # two copies of the one container's label
+        for image in pages:
+            codes = decoded(image)
+            assert sorted(codes.get("Code128", [])) == sorted(w for w in want if not w.startswith("=+"))
+            assert codes.get("DataMatrix") == [next(w for w in want if w.startswith("=+03000"))]
+    # The Data Matrix message is what a scanner gives the custody form: it names the container.
+    scan = isbt128.parse_scan(next(w for w in want if w.startswith("=+")))
+    assert (scan.din, scan.product_code) == (container.lot.din, container.product_code)
+
+
+def test_label_text_reads_back_din_with_boxed_check_character_and_statements(app, staff, session):
+    allocation = fc.open_dose(session, staff)
+    container = allocation.containers[0]
+    web = client_for(app, staff.tech)
+    text = flat(pdf_text(get_labels(web, allocation, show_utc="y").data)[0])
+    assert f"{container.lot.din_display} 00 {container.lot.check_char}" in text
+    assert container.lot.check_char == isbt128.check_character(container.lot.din)
+    for statement in (US_CAUTION, EU_TRIAL):
+        assert statement in text
+    assert AUTOLOGOUS not in text  # allogeneic trial
+    assert "Allogeneic adipose-tissue MSC" in text and "5 mL" in text and "viable cells" in text
+    assert "Trial MAESTRO-4MS" in text and "Dose 1 of 3" in text and "For intrathecal use" in text
+    assert allocation.patient.subject_id in text.replace("- ", "-")
+    assert re.search(r"EXP \d\d [A-Z]{3} \d{4} \d\d:\d\d CES?T = \d\d [A-Z]{3} \d{4} \d\d:\d\d UTC", text)
+    assert "Store at ≤ −150 °C" in text
+    # The box around the check character is drawn as a square next to it.
+    elements = label_elements(dose_labels(session, allocation, facility_name=FACILITY,
+                                          zone=ZoneInfo("Europe/Paris"))[0], "100x100")
+    char = next(i for i, e in enumerate(elements) if isinstance(e, Text) and e.text == container.lot.check_char)
+    box = elements[char - 1]
+    assert box.w == box.h > 0 and box.x < char_x(elements[char]) < box.x + box.w
+
+
+def char_x(element: Text) -> float:
+    return element.x
+
+
+def identifiers(allocation) -> list[str]:
+    c = allocation.containers[0]
+    return [c.lot.din, c.lot.din_display, c.product_code, allocation.patient.subject_id, c.lot.check_char]
+
+
+def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_container_identifiers(app, staff, session):
+    active, placebo = fc.blinded_pair(session, staff)
+    zone = ZoneInfo("Europe/Paris")
+    la, lp = (dose_labels(session, a, facility_name=FACILITY, zone=zone)[0] for a in (active, placebo))
+    own = {"din", "product_code", "check_char", "subject_id"}  # the bag's identifiers and whose it is
+    same = {f.name for f in dataclasses.fields(la)} - own
+    assert {n: getattr(la, n) for n in same} == {n: getattr(lp, n) for n in same}
+    assert la.product_name == "MESEMS investigational product (blinded)"
+    assert la.cells_text == "1–2 × 10⁶ viable cells/kg (protocol dose)"  # never the placebo's 0 cells
+    assert AUTOLOGOUS in la.statements  # the protocol's statement, on both arms
+    assert la.product_code[:5] == "S0001" and lp.product_code[:5] == "S0003"  # container identifiers
+
+    # The printed labels, as a blinded clinician prints them, read the same once identifiers are masked.
+    web = client_for(app, staff.clinician)
+    pdfs = {a.id: get_labels(web, a).data for a in (active, placebo)}
+    texts = []
+    for a in (active, placebo):
+        text = "".join(pdf_text(pdfs[a.id])[0].split())  # no spaces: the subject id may wrap after a hyphen
+        for token in sorted(identifiers(a)[:4], key=len, reverse=True):
+            text = text.replace("".join(token.split()), "<ID>")
+        texts.append(re.sub(r"<ID>00.", "<ID>00<CHECK>", text))
+    assert texts[0] == texts[1] and "placebo" not in texts[1].lower() and "<CHECK>" in texts[0]
+
+    # And pixel for pixel outside the identifier areas (DIN, product code, Data Matrix, subject line).
+    dpi = 200
+    images = [np.asarray(raster(pdfs[a.id], dpi)[0]) for a in (active, placebo)]
+    assert images[0].shape == images[1].shape
+    mask = np.zeros(images[0].shape, dtype=bool)
+    ea, ep = label_elements(la, "100x100"), label_elements(lp, "100x100")
+    assert len(ea) == len(ep)
+    differing = [(x, y) for x, y in zip(ea, ep, strict=True) if x != y]
+    for x, y in differing:
+        assert carries_identifier(x, la) and carries_identifier(y, lp), (x, y)
+        for element in (x, y):
+            left, top, width, height = bbox(element)
+            px = dpi / 25.4
+            mask[max(0, int((top - 1) * px)):int((top + height + 1) * px),
+                 max(0, int((left - 1) * px)):int((left + width + 1) * px)] = True
+    assert mask.mean() < 0.5  # most of the label is compared
+    outside = images[0][~mask].astype(int) - images[1][~mask].astype(int)
+    assert np.abs(outside).max() == 0
+
+
+def carries_identifier(element, label) -> bool:
+    if isinstance(element, (Linear, Matrix)):
+        return label.din in element.data or label.product_code in element.data
+    words = [label.din[:5], label.din[7:], label.product_code, label.check_char, *label.subject_id.split("-")]
+    return any(w and w in element.text for w in words)
+
+
+def bbox(element) -> tuple[float, float, float, float]:
+    """Left, top, width, height in millimetres."""
+    if isinstance(element, Linear):
+        quiet = QUIET_MODULES * element.module
+        return element.x - quiet, element.y, code128_width(element.data, element.module * MM) / MM, element.height
+    if isinstance(element, Matrix):
+        side = datamatrix_size(element.data) * element.module
+        return element.x, element.y, side, side
+    width, height = text_width(element.text, element.size, element.bold) / MM, element.size * LEADING / MM
+    return (element.x, element.y, height, width) if element.rotated else (element.x, element.y, width, height)
+
+
+def test_mesems_labels_say_autologous_and_never_placebo(app, staff, session):
+    active, placebo = fc.blinded_pair(session, staff)
+    web = client_for(app, staff.clinician)
+    for allocation in (active, placebo):
+        text = flat(pdf_text(get_labels(web, allocation, size="100x50").data)[0])
+        assert AUTOLOGOUS in text and EU_TRIAL in text and "blinded" in text
+        assert "placebo" not in text.lower() and "0 × 10" not in text
+
+
+def test_label_refused_for_a_container_not_released_or_not_allocated(app, staff, session):
+    web = client_for(app, staff.tech)
+    free = fd.containers(session, fd.cell_lot(session, staff, n=1))[0]  # released, not allocated
+    resp = web.client.get(f"/custody/containers/{free.id}/labels")
+    assert resp.status_code == 409 and "is not allocated to a dose" in resp.get_data(as_text=True)
+    unreleased = fd.containers(session, fd.cell_lot(session, staff, n=1, release=False))[0]
+    body = web.client.get(f"/custody/containers/{unreleased.id}/labels").get_data(as_text=True)
+    assert "is not released" in body and "is not allocated" in body
+    allocation = fc.open_dose(session, staff)
+    container = allocation.containers[0]
+    resp = web.client.get(f"/custody/containers/{container.id}/labels", query_string={"size": "100x50"})
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+
+
+def test_label_print_input_is_checked_and_zpl_comes_at_203_and_300_dpi(app, staff, session):
+    allocation = fc.open_dose(session, staff)
+    web = client_for(app, staff.tech)
+    resp = get_labels(web, allocation, copies="abc", size="9x9")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Copies must be a whole number" in body and "Label size must be" in body
+    assert get_labels(web, allocation, copies="21").status_code == 422
+    for dpi, dots in (("203", 8), ("300", 12)):
+        resp = get_labels(web, allocation, output="zpl", dpi=dpi, size="100x50", copies="2")
+        zpl = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and zpl.startswith("^XA") and zpl.count("^XZ") == 2
+        assert f"^PW{100 * dots}" in zpl and f"^LL{50 * dots}" in zpl and "^BXN," in zpl and "^BCN," in zpl
+    assert get_labels(web, allocation, output="zpl", dpi="600").status_code == 422
+    assert client_for(app, staff.qa).client.get(f"/custody/doses/{allocation.id}/labels").status_code == 403
+
+
+def test_api_label_pdf(app, staff, session):
+    allocation = fc.open_dose(session, staff)
+    web = client_for(app, staff.tech)
+    web.get("/account/tokens/")
+    resp = web.post("/account/tokens/", {"name": "label printer"})
+    token = re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
+    api, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    resp = api.get(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"size": "100x50"})
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert set(decoded(raster(resp.data, 300)[0])["Code128"]) == {
+        w for w in expected_data(allocation.containers[0]) if not w.startswith("=+")}
+    resp = api.get(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"copies": "0"})
+    assert resp.status_code == 422 and "copies" in resp.json["errors"]
