@@ -276,3 +276,27 @@ def test_api_records_and_lists_custody_events(app, staff, session):
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
     fresh(session)
     assert session.get(Allocation, allocation.id).status == "issued"
+
+
+def test_blinded_users_get_a_masked_report_that_never_says_placebo(app, staff, session):
+    active, placebo = fc.blinded_pair(session, staff)
+    web = client_for(app, staff.clinician)  # blinded
+    texts = {}
+    for allocation in (active, placebo):
+        fc.record(session, staff.tech, staff.clinician, allocation, "issued_from_storage")
+        resp = web.client.get(f"/custody/doses/{allocation.id}/report.pdf")
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages)
+        assert "placebo" not in text.lower() and "masked (blinded trial)" in text
+        assert "MESEMS investigational product (blinded)" in text
+        digest = re.search(r"Content SHA-256: ([0-9a-f]{64})", text).group(1)
+        web.get(f"/custody/doses/{allocation.id}")
+        resp = web.post(f"/custody/doses/{allocation.id}/report/check", {"digest": digest})
+        assert "<strong>matches</strong>" in page(resp) and "(blinded print)" in page(resp)
+        texts[allocation.id] = text
+    pharmacist = client_for(app, staff.pharmacist)  # unblinded: the genealogy, and the view is logged
+    text = PdfReader(io.BytesIO(pharmacist.client.get(f"/custody/doses/{placebo.id}/report.pdf").data)).pages[0]
+    assert "none (placebo: suspension media)" in " ".join(text.extract_text().split())
+    fresh(session)
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "view", AuditEntry.entity == "patients",
+        AuditEntry.entity_id == str(placebo.patient_id)))
