@@ -29,7 +29,9 @@ def register(app: Flask) -> None:
                 sys.exit(2)
             password = password or generate_password()
             staff = create_staff(session, password)
-            summary = build(Facility(session, staff, current_app.config["FACILITY_FIN"], password))
+            config = current_app.config
+            summary = build(Facility(session, staff, config["FACILITY_FIN"], password, config["FACILITY_TIMEZONE"],
+                                     config["FACILITY_NAME"]))
         finally:
             session.close()
         click.echo(f"Demo facility ready: {summary}.")

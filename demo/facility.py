@@ -34,8 +34,10 @@ PASSING = {
 
 
 class Facility:
-    def __init__(self, session, staff: Staff, fin: str, password: str):
+    def __init__(self, session, staff: Staff, fin: str, password: str, zone: str = "Europe/Paris",
+                 facility_name: str = "Cell Therapy Unit"):
         self.s, self.staff, self.fin, self.password = session, staff, fin, password
+        self.zone, self.facility_name = zone, facility_name
         self.today = donor_services.today()
         self.products = {}
         self.boxes = []

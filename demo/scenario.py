@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from demo.custody import custody_stories
 from demo.facility import Facility
 from donors import services as donor_services
 from doses import services as doses
@@ -80,8 +81,9 @@ def build(f: Facility) -> dict:
         auto_lots.append(lot)
     f.placebo(6, 2, 4)
 
-    # Trials: patients enrolled, randomised, allocated.
-    enrol_patients(f, auto)
+    # Trials: patients enrolled, randomised, allocated; labels printed; custody chains.
+    allocations = enrol_patients(f, auto)
+    custody_stories(f, allocations, f.zone, f.facility_name)
     return summary(f.s)
 
 
@@ -90,6 +92,7 @@ def summary(session) -> dict:
     from sqlalchemy import func, select
 
     from donors.models import Donor
+    from doses.custody.models import CustodyEvent
     from doses.models import Allocation, Patient
     from lots.models import Container, Lot
 
@@ -99,7 +102,8 @@ def summary(session) -> dict:
     return {"donors": by_status(Donor), "lots": by_status(Lot),
             "containers": session.scalar(select(func.count()).select_from(Container)),
             "patients": session.scalar(select(func.count()).select_from(Patient)),
-            "allocations": by_status(Allocation)}
+            "allocations": by_status(Allocation),
+            "custody events": session.scalar(select(func.count()).select_from(CustodyEvent))}
 
 
 def _yes(code: str) -> dict[str, str]:
@@ -107,7 +111,8 @@ def _yes(code: str) -> dict[str, str]:
             for c in get_protocol(code).checklist if not c.computed}
 
 
-def enrol_patients(f: Facility, auto_donors) -> list:
+def enrol_patients(f: Facility, auto_donors) -> dict:
+    """Patients of the three trials, each with dose 1 allocated; the last allocation per protocol."""
     clin, pharm = f.staff.clinician, f.staff.pharmacist
     with f.work(clin, "demo: protocols"):
         doses.ensure_seed_protocols(f.s)
@@ -116,7 +121,7 @@ def enrol_patients(f: Facility, auto_donors) -> list:
              for i, seq in enumerate(("MSC-PLACEBO", "PLACEBO-MSC"))]
     plans += [("MAESTRO-4MS", "MAESTRO-4MS-01-001", None, 72.0, None),
               ("MSC-AT-SSc", "MSC-AT-SSC-01-001", None, 65.0, "MSC-PLACEBO")]
-    patients = []
+    allocations = {}
     for code, subject, donor, weight, sequence in plans:
         row = rows[code]
         with f.work(clin, "demo: patient registered"):
@@ -132,6 +137,5 @@ def enrol_patients(f: Facility, auto_donors) -> list:
                 doses.import_randomisation(f.s, row, f"{subject}.csv",
                                            f"subject_id,sequence\n{p.subject_id},{sequence}\n".encode())
         with f.work(pharm, "demo: dose 1 allocated"):
-            doses.allocate_dose(f.s, p, 1, datetime.combine(f.today, time(10), tzinfo=UTC))
-        patients.append(p)
-    return patients
+            allocations[code] = doses.allocate_dose(f.s, p, 1, datetime.combine(f.today, time(10), tzinfo=UTC))
+    return allocations

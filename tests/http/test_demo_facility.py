@@ -49,7 +49,13 @@ def test_demo_holds_every_stage_the_issue_asks_for(demo_app):
         assert lots.get(status), f"no lot {status}"
     assert session.scalar(select(func.count()).select_from(Donor).where(Donor.under_lookback.is_(True)))
     assert session.scalar(select(func.count()).select_from(Patient)) >= 3
-    assert session.scalar(select(func.count()).select_from(Allocation))
+    allocations = dict(session.execute(select(Allocation.status, func.count())
+                                       .group_by(Allocation.status)).all())
+    assert allocations.get("administered") and allocations.get("on_hold") and allocations.get("allocated")
+    from doses.custody.models import CustodyEvent
+
+    events = session.scalars(select(CustodyEvent.event)).all()
+    assert "administered" in events and "shipped" in events
     session.close()
 
 
