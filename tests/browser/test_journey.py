@@ -7,15 +7,19 @@ determination; a technician records the harvest, the isolation and two passages,
 verifies, formulates the containers and stores them; the analyst enters every QC result of the lot's
 specification, a QA person verifies them and is then refused the release for the four-eyes reason, a second
 QA person releases with an e-signature; a clinical user registers a MAESTRO-4MS (open-label) patient, signs
-the enrolment checklist and allocates dose 1. Screenshots of every step: test-artifacts/screenshots/."""
+the enrolment checklist and allocates dose 1, prints its label (PDF); the dose goes from the cryostore to the
+patient through custody hand-offs, each signed by two people, with the DIN typed with its check character (a
+mistyped one is refused); the custody report (PDF) is downloaded and its digest checked on screen.
+Screenshots of every step, the label and the report: test-artifacts/screenshots/<test name>/."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from werkzeug.serving import make_server
@@ -34,7 +38,6 @@ TODAY = today()
 HARVEST = TODAY - timedelta(days=12)  # tissue collected, serology sampled the same day
 DAY = timedelta(days=1)
 QC_DAY = TODAY - DAY
-PARIS = ZoneInfo(os.environ.get("FACILITY_TIMEZONE", "Europe/Paris"))
 
 STEP_TIMEOUT_MS = 15_000  # fail fast on a missing element instead of Playwright's 30 s
 CELLS_PER_BAG = "5e7"  # MAESTRO-4MS: 45–55 × 10⁶ viable cells per intrathecal dose
@@ -82,6 +85,7 @@ STAFF = [
     Person("qa.ines", "Inès Laurent", "qa", "Quality-first-2026"),
     Person("qa.marc", "Marc Dubois", "qa", "Release-desk-2026"),
     Person("clin.sara", "Sara Lefèvre", "clinical", "Ward-round-2026"),
+    Person("clin.yann", "Dr Yann Kerboul", "clinical", "Intrathecal-2026"),
 ]
 
 
@@ -134,14 +138,15 @@ def first_sign_in(page, person: Person, one_time: str):
 # --- the journey ---------------------------------------------------------------------------------
 
 
-def test_full_journey_from_first_start_to_an_allocated_dose(new_page, shots):
+def test_full_journey_from_first_start_to_an_administered_dose(new_page, shots):
     create_staff(new_page, shots)
-    lina, omar, ines, marc, sara = STAFF
+    lina, omar, ines, marc, sara, yann = STAFF
     donor_url, donor_code = screen_donor(lina.page, shots)
     sign_eligibility(ines, donor_url, donor_code, shots)
     _, din = make_lot(lina.page, omar.page, donor_code, shots)
     qc_and_release(lina, ines, marc, din, shots)
-    allocate_dose(sara, din, shots)
+    subject = allocate_dose(sara, din, shots)
+    label_and_custody(lina, sara, yann, subject, din, shots)
 
 
 def create_staff(new_page, shots):
@@ -433,7 +438,7 @@ def allocate_dose(clinician: Person, din: str, shots):
     """Step 6: a clinical user registers a MAESTRO-4MS (open-label) patient, signs the enrolment checklist
     and allocates dose 1 from the released lot."""
     page = clinician.page
-    today_site = datetime.now(PARIS).date()
+    today_site = TODAY  # the services judge dates on the UTC calendar day
     nav(page, "Patients")
     follow(page, "Register a patient")
     choose_option(page, "select[name=protocol_version_id]", "MAESTRO-4MS")
@@ -479,3 +484,96 @@ def allocate_dose(clinician: Person, din: str, shots):
     assert "Dose 1 allocated." in flash(page), field_errors(page)
     assert din in page.get_by_test_id("containers").inner_text().replace(" ", "")
     shots(page, "dose 1 allocated")
+    return "MAESTRO-4MS-REN-001"
+
+
+def download(page, url: str, shots, name: str) -> bytes:
+    """GET `url` with the person's session (what the browser fetches when the button is clicked), keep
+    the file with the screenshots, and return its bytes."""
+    response = page.request.get(url)
+    assert response.ok, (url, response.status, response.text()[:2000])
+    assert response.headers["content-type"].startswith("application/pdf"), response.headers
+    body = response.body()
+    assert body.startswith(b"%PDF-"), body[:40]
+    (shots.dir / name).write_bytes(body)
+    return body
+
+
+def pdf_text(body: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+
+
+def record_event(page, event: str, scanned: str, place: str, receiver: Person, signer: Person, **extra):
+    form = page.get_by_test_id("custody-form")
+    form.locator("input[name=scanned_code]").fill(scanned)
+    form.locator("select[name=event]").select_option(event)
+    form.locator("input[name=place]").fill(place)
+    for name, value in extra.items():
+        form.locator(f"input[name={name}]").fill(value)
+    form.locator("input[name=signature_password]").fill(signer.password)
+    form.locator("input[name=receiver_username]").fill(receiver.username)
+    form.locator("input[name=receiver_password]").fill(receiver.password)
+    submit(page, form.locator("button[type=submit]"))
+
+
+def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str, din: str, shots):
+    """Step 7: the dose label (PDF); the chain of custody from the cryostore to the patient, each hand-off
+    signed by the person handing over and the person receiving, the DIN typed with its check character
+    (a mistyped check character is refused on the way); the custody report (PDF) and its digest check."""
+    page = nurse.page
+    nav(page, "Custody")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_test_id("custody-list").locator("tr", has_text=subject).get_by_role("link").first.click()
+    dose_url = page.url
+    assert page.get_by_test_id("custody-state").inner_text().startswith("in storage")
+    shots(page, "custody page of dose 1 before any event")
+    form = page.get_by_test_id("label-form")
+    form.locator("select[name=output]").select_option("pdf")
+    query = form.evaluate("f => new URLSearchParams(new FormData(f)).toString()")
+    label = download(page, form.get_attribute("action") + "?" + query, shots, "dose-label.pdf")
+    printed = pdf_text(label)
+    assert subject in printed.replace("\n", "") and din in printed.replace(" ", "").replace("\n", ""), printed
+
+    # In the cryostore the technician types the DIN from the label, with its boxed check character.
+    din_typed = f"{din} {page.get_by_test_id('dose-facts').locator('.border').first.inner_text().strip()}"
+    wrong_check = din_typed[:-1] + ("0" if din_typed[-1] != "0" else "1")
+    cryostore = tech.page
+    cryostore.goto(dose_url)
+    record_event(cryostore, "issued_from_storage", wrong_check, "Cell Therapy Unit, cryostore tank LN2-03",
+                 nurse, tech, logger_id="TL-0457", temperature_min_c="-190", temperature_max_c="-178")
+    error = cryostore.locator("[data-field=scanned_code]").inner_text()
+    assert "check character" in error, error
+    assert cryostore.get_by_test_id("custody-events").locator("tr[data-event]").count() == 0  # nothing recorded
+    shots(cryostore, "mistyped DIN check character refused")
+    record_event(cryostore, "issued_from_storage", din_typed, "Cell Therapy Unit, cryostore tank LN2-03",
+                 nurse, tech, logger_id="TL-0457", temperature_min_c="-190", temperature_max_c="-178")
+    assert "Issued from storage recorded and signed by both people." in flash(cryostore), field_errors(cryostore)
+
+    page.goto(dose_url)
+    record_event(page, "thawed", din_typed, "Clinical pharmacy, thaw station 2", doctor, nurse)
+    assert "Thawed recorded" in flash(page), field_errors(page)
+    record_event(page, "administered", din_typed, "Neurology day unit, room 4", doctor, nurse,
+                 subject_id_checked=subject)
+    assert "Administered recorded" in flash(page), field_errors(page)
+    events = page.get_by_test_id("custody-events").locator("tr[data-event]")
+    assert [events.nth(i).get_attribute("data-event") for i in range(events.count())] == \
+        ["issued_from_storage", "thawed", "administered"]
+    signatures = page.get_by_test_id("custody-events").get_by_test_id("signature")
+    assert signatures.count() == 6
+    text = page.get_by_test_id("custody-events").inner_text()
+    for person in (tech, nurse, doctor):
+        assert person.full_name in text
+    assert page.get_by_test_id("chain-closed").is_visible()
+    shots(page, "custody chain to administration")
+
+    href = page.locator("main").get_by_role("link", name="Custody report (PDF)").get_attribute("href")
+    report = pdf_text(download(page, href, shots, "custody-report.pdf"))
+    assert "Administered" in report and "Dr Yann Kerboul" in report, report[:2000]
+    digest = re.search(r"Content SHA-256: ([0-9a-f]{64})", report).group(1)
+    check = page.get_by_test_id("digest-form")
+    check.locator("input[name=digest]").fill(digest)
+    submit(page, check.locator("button[type=submit]"))
+    assert "matches" in page.get_by_test_id("digest-result").inner_text()
+    shots(page, "printed custody report digest checked")
