@@ -168,6 +168,20 @@ def _register_templates(app: Flask) -> None:
         return {"nav": nav, "can": can, "facility_name": app.config["FACILITY_NAME"],
                 "facility_fin": app.config["FACILITY_FIN"], "role_labels": ROLE_LABELS}
 
+    @app.template_filter("cells")
+    def cells(value):
+        """Cell counts as the lab writes them: 2.4 × 10⁷, not 2.4e+07."""
+        if value is None:
+            return ""
+        if value == 0:
+            return "0"
+        exponent = len(str(int(abs(value)))) - 1 if abs(value) >= 1 else 0
+        if exponent < 4:
+            return f"{value:g}"
+        mantissa = value / 10**exponent
+        superscript = str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"{mantissa:.3g} × 10{superscript}"
+
     @app.template_filter("utc")
     def utc(value):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""

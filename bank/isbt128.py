@@ -125,7 +125,10 @@ def validate_din_with_check(text: str) -> str:
     din, typed = validate_din(compact[:13]), compact[13]
     expected = check_character(din)
     if typed != expected:
-        raise Isbt128Error(f"check character is {typed}, expected {expected}")
+        # Do not say which character would be right: the check character exists so that a person
+        # re-reads the label (or scans it) instead of correcting the typed DIN from a hint.
+        raise Isbt128Error(f"check character {typed} does not match this DIN: re-read the label or scan "
+                           "the bar code")
     return din
 
 

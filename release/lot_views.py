@@ -55,6 +55,15 @@ def index():
                            statuses=LOT_STATUSES, product_keys=keys, workflow=LOT_WORKFLOW)
 
 
+def _own_ids(form, prefix: str):
+    """Both signing forms sit on one page: give their fields distinct ids, so a label click ticks the
+    box of its own form (never 'I reject this lot' from the release form). Names stay the same."""
+    for f in form:
+        f.id = f"{prefix}-{f.name}"
+        f.label.field_id = f.id
+    return form
+
+
 def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None, code=200):
     session = db()
     spec_row = services.lot_specification(session, lot)
@@ -74,7 +83,8 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None, code=
         "release/lot.html", lot=lot, spec_row=spec_row, spec=spec, results=results, current=current,
         record=record, blockers=blockers, needs_conditional=needs_conditional, refused=refused, workflow=LOT_WORKFLOW, history=history,
         decision=services.decision_signature(session, lot), alerts=services.alerts_of(session, lot),
-        release_form=release_form or ReleaseForm(), reject_form=reject_form or RejectForm(),
+        release_form=_own_ids(release_form or ReleaseForm(formdata=None), "release"),
+        reject_form=_own_ids(reject_form or RejectForm(formdata=None), "reject"),
         verify_form=VerifyForm(), acceptance_text=services.acceptance_text, result_text=result_text,
         users=_names(results), digest=coa_digest(session, lot) if record and record.decision else None,
         released=services.lot_is_released(session, lot)), code

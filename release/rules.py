@@ -387,12 +387,20 @@ def release_blockers(
     if not donor.is_autologous and not donor.eligible_signed:
         msg = "Donor eligibility has not been determined and signed as eligible."
         add(Problem("release.donor_not_eligible", msg, "allogeneic; eligible_signed=False"))
+    # Four eyes: one line naming every result the signer took part in, grouped by what they did, so a
+    # QA person who verified ten results reads one clear reason instead of ten.
+    involved: dict[str, list[str]] = {}
     for r in results:
         acts = {"entered": r.entered_by, "performed": r.performed_by, "verified": r.verified_by}
-        roles = [role for role, who in acts.items() if who == signer_id]
-        if roles:
-            msg = f"The signer {' and '.join(roles)} the {r.test_code} result (four eyes)."
-            add(Problem("release.four_eyes", msg, f"{_ref(r)}: signer_id={signer_id}; {','.join(roles)}"))
+        for role, who in acts.items():
+            if who == signer_id:
+                involved.setdefault(role, []).append(r.test_code)
+    if involved:
+        parts = [f"{role} {', '.join(dict.fromkeys(involved[role]))}"
+                 for role in ("entered", "performed", "verified") if role in involved]
+        msg = (f"You {' and '.join(parts)}: a result's analyst or verifier cannot release the lot "
+               "(four eyes); another QA person must sign.")
+        add(Problem("release.four_eyes", msg, "; ".join(parts)))
     return problems
 
 

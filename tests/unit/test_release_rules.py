@@ -308,10 +308,10 @@ def blockers(results=ALL_OK, deviations=(), donor=ELIGIBLE, signer=QA, allow_con
             id="sec2-lookback-holds-even-autologous",
         ),
         pytest.param(
-            {"signer": ANALYST}, ["release.four_eyes"] * 2, "pass", id="sec4-signer-entered-results"
+            {"signer": ANALYST}, ["release.four_eyes"], "pass", id="sec4-signer-entered-results"
         ),
         pytest.param(
-            {"signer": REVIEWER}, ["release.four_eyes"] * 2, "pass", id="sec4-signer-verified-results"
+            {"signer": REVIEWER}, ["release.four_eyes"], "pass", id="sec4-signer-verified-results"
         ),
         pytest.param(
             {"results": [ok("VIABILITY", performed_by=QA), ok("STERILITY")]},
