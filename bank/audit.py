@@ -23,6 +23,7 @@ from bank.uow import NoActorError
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_264_311  # serialises chain appends across PostgreSQL transactions
 _SKIP_FIELDS = {"version"}
+_CHAIN_TIP = "bank.audit.chain_tip"  # session.info key: last row_hash this transaction wrote
 
 
 def _plain(value):
@@ -89,10 +90,15 @@ def append_entries(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    prev = conn.execute(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    prev = prev or GENESIS
+    prev = session.info.get(_CHAIN_TIP)
+    if prev is None:
+        # First append of this transaction: lock the chain, read its tip. Later flushes of the same
+        # transaction reuse the tip they wrote (the lock, or SQLite's write lock, is held until the
+        # transaction ends, so nobody else can have appended): a write of several flushes pays once.
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+        prev = conn.execute(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
+        prev = prev or GENESIS
     stamped = []
     for row in rows:
         row = dict(row)
@@ -105,6 +111,13 @@ def append_entries(session: Session, rows: list[dict]) -> None:
         prev = row["row_hash"]
         stamped.append(row)
     conn.execute(insert(AuditEntry), stamped)
+    session.info[_CHAIN_TIP] = prev
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_chain_tip(session: Session, _transaction) -> None:
+    # Any end (commit, rollback, savepoint released or rolled back) may undo rows the tip points at.
+    session.info.pop(_CHAIN_TIP, None)
 
 
 def event_row(session: Session, action: str, entity: str, entity_id: str, changes: dict,

@@ -61,16 +61,31 @@ def get_or_404(model, ident):
     return obj
 
 
+# Counting every matching row costs as much as reading them: on the audit trail's hundreds of thousands
+# of rows the COUNT(*) was most of a page's time. Lists count up to this many and then say "more than".
+COUNT_CAP = 10_000
+
+
 @dataclass
 class Page:
     items: list
     page: int
     per_page: int
-    total: int
+    total: int  # exact when `total_capped` is false, else COUNT_CAP (there are more)
+    total_capped: bool = False
+    more: bool = False  # a row exists after this page (read with the page: one row more)
+    keyset: bool = False  # pages follow ?after= / ?before= (the last / first key shown), not ?page=
+    next_after: int | None = None
+    prev_before: int | None = None
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        known = max(1, math.ceil(self.total / self.per_page))
+        return max(known, self.page + (1 if self.more else 0)) if self.total_capped else known
+
+    @property
+    def total_text(self) -> str:
+        return f"more than {COUNT_CAP:,}" if self.total_capped else str(self.total)
 
     @property
     def has_prev(self) -> bool:
@@ -78,20 +93,47 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.more
 
 
-def paginate(stmt, per_page: int | None = None) -> Page:
-    """Run `stmt` for the page named in ?page= (bad values fall back to page 1)."""
-    per_page = per_page or current_app.config["PAGE_SIZE"]
+def _int_arg(name: str) -> int | None:
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        value = int(request.args.get(name, ""))
     except ValueError:
-        page = 1
+        return None
+    return value if value >= 1 else None
+
+
+def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
+    """Run `stmt` for the page named in ?page= (bad values fall back to page 1).
+
+    `keyset`: the unique integer column `stmt` is ordered by, descending (e.g. AuditEntry.id). Next
+    and previous pages then carry ?after=/?before= the last/first key shown and read with
+    WHERE key < after instead of OFFSET, so page 10,000 costs what page 1 costs (?page= alone still
+    works, for the first pages and old links)."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    page = _int_arg("page") or 1
     session = db()
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, per_page, total or 0)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery()))
+    capped = (total or 0) > COUNT_CAP
+    after, before = (_int_arg("after"), _int_arg("before")) if keyset is not None else (None, None)
+    if after:
+        rows = list(session.scalars(stmt.where(keyset < after).limit(per_page + 1)))
+        items, more = rows[:per_page], len(rows) > per_page
+    elif before:
+        rows = list(session.scalars(stmt.where(keyset > before).order_by(None).order_by(keyset.asc())
+                                    .limit(per_page + 1)))
+        items, more = list(reversed(rows[:per_page])), True
+        if len(rows) <= per_page:
+            page = 1  # reached the newest rows: this is the first page whatever ?page= said
+    else:
+        rows = list(session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
+        items, more = rows[:per_page], len(rows) > per_page
+    result = Page(items, page, per_page, min(total or 0, COUNT_CAP), capped, more, keyset is not None)
+    if keyset is not None and items:
+        key = keyset.key
+        result.next_after, result.prev_before = getattr(items[-1], key), getattr(items[0], key)
+    return result
 
 
 def apply_errors(form, errors: dict[str, str]) -> None:
