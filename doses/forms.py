@@ -72,11 +72,6 @@ class DeallocateForm(FlaskForm):
     reason = StringField("Reason for de-allocation", validators=[DataRequired(message="Say why."), Length(max=500)])
 
 
-class AdministerForm(FlaskForm):
-    administered_date = DateField("Administered on", validators=[InputRequired(message="Required.")])
-    administered_time = TimeField("at (facility time)", validators=[InputRequired(message="Required.")])
-
-
 class UnblindForm(SignatureFields, FlaskForm):
     reason = StringField("Emergency: why the treatment must be known",
                          validators=[DataRequired(message="Say why."), Length(max=500)])

@@ -15,7 +15,7 @@ from bank.models import StatusChange
 from bank.status import TransitionRefused
 from bank.web import apply_errors, db, get_or_404, paginate, requires, work
 from doses import services
-from doses.forms import AdministerForm, AllocateForm, DeallocateForm, LiftHoldForm
+from doses.forms import AllocateForm, DeallocateForm, LiftHoldForm
 from doses.models import Allocation, Patient, ProtocolVersion
 from doses.states import ALLOCATION_STATES, ALLOCATION_WORKFLOW
 from doses.views.blueprint import PROBLEM_FIELDS, bp, is_masked, local_datetime, log_unblinded_view, refuse
@@ -90,7 +90,6 @@ def _allocation_page(allocation: Allocation, forms=None, problems=None, code=200
         text=services.dose_text(protocol, allocation, g.actor.permissions), masked=is_masked(protocol),
         history=history, workflow=ALLOCATION_WORKFLOW, problems=problems or [],
         deallocate_form=forms.get("deallocate") or DeallocateForm(),
-        administer_form=forms.get("administer") or AdministerForm(),
         lift_form=forms.get("lift") or LiftHoldForm()), code
 
 
@@ -115,26 +114,6 @@ def deallocate(allocation_id: int):
         except (services.DoseError, TransitionRefused) as e:
             problems = refuse(form, e)
     return _allocation_page(allocation, {"deallocate": form}, problems, 422)
-
-
-@bp.route("/allocations/<int:allocation_id>/administer", methods=["POST"])
-@requires("custody.record")
-def administer(allocation_id: int):
-    allocation = get_or_404(Allocation, allocation_id)
-    form = AdministerForm()
-    problems = []
-    if form.validate_on_submit():
-        try:
-            with work("dose administered"):
-                services.record_administration(db(), allocation, local_datetime(form.administered_date.data,
-                                                                                form.administered_time.data))
-            flash("Administration recorded.", "success")
-            return redirect(url_for("doses.allocation", allocation_id=allocation.id))
-        except services.DoseError as e:
-            apply_errors(form, {("administered_date" if k == "administered_at" else k): v for k, v in e.errors.items()})
-        except TransitionRefused as e:
-            problems = refuse(form, e)
-    return _allocation_page(allocation, {"administer": form}, problems, 422)
 
 
 @bp.route("/allocations/<int:allocation_id>/lift-hold", methods=["POST"])

@@ -102,11 +102,25 @@ def allocate_by_forms(web, patient, dose, day, expect_ok=True):
     return int(resp.headers["Location"].rsplit("/", 1)[1])
 
 
-def administer_by_forms(web, allocation_id, day):
-    web.get(f"/doses/allocations/{allocation_id}")
-    resp = web.post(f"/doses/allocations/{allocation_id}/administer",
-                    {"administered_date": day.isoformat(), "administered_time": "10:30"})
-    assert resp.status_code == 302, text(resp)[:2000]
+def administer_by_forms(web, allocation_id, day, receiver):
+    """Administration is the last custody event: issue from storage, thaw, administer — each scanned
+    (the label's Data Matrix: DIN and product code) and countersigned by the receiving person."""
+    from bank.isbt128 import encode_din, encode_product
+    from doses.models import Allocation as A
+
+    session = web.client.application.extensions["bank.sessions"]()
+    allocation = session.get(A, allocation_id)
+    container = allocation.containers[0]
+    scan = encode_din(container.lot.din) + encode_product(container.product_code)
+    subject = allocation.patient.subject_id
+    session.close()
+    for hour, event in ((8, "issued_from_storage"), (9, "thawed"), (10, "administered")):
+        web.get(f"/custody/doses/{allocation_id}")
+        resp = web.post(f"/custody/doses/{allocation_id}/events", {
+            "scanned_code": scan, "event": event, "occurred_at": f"{day.isoformat()}T{hour:02d}:30",
+            "place": "Day unit", "signature_password": PASSWORD, "receiver_username": receiver.username,
+            "receiver_password": PASSWORD, "subject_id_checked": subject})
+        assert resp.status_code == 302, text(resp)[:2000]
 
 
 # --- protocols, permissions -----------------------------------------------------------------------
@@ -184,7 +198,7 @@ def test_maestro_three_injections_allocated_dose_by_dose(app, staff, session):
             assert "outside its window" in text(early)
         allocation_id = allocate_by_forms(web, patient, dose, day)
         if dose < 3:
-            administer_by_forms(web, allocation_id, day)
+            administer_by_forms(web, allocation_id, day, staff.pharmacist)
     page = text(web.get(f"/doses/patients/{patient.id}"))
     assert page.count('data-status="administered"') == 2 and page.count('data-status="allocated"') == 1
 
@@ -204,7 +218,7 @@ def test_mesems_and_ssc_blinded_schedules_allocated_dose_by_dose(app, staff, ses
         resp = upload_list(unblinded, patient.protocol_version_id, [(patient.subject_id, sequence)])
         assert resp.status_code == 302, text(resp)[:2000]
     for patient, first in ((mesems, start), (ssc, TODAY - timedelta(days=91))):
-        administer_by_forms(web, allocate_by_forms(web, patient, 1, first), first)
+        administer_by_forms(web, allocate_by_forms(web, patient, 1, first), first, staff.pharmacist)
         web.post(f"/doses/patients/{patient.id}/weights", {"weight_kg": "70", "measured_on": TODAY.isoformat()})
         allocate_by_forms(web, patient, 2, TODAY)
     page = text(unblinded.get(f"/doses/patients/{mesems.id}"))
