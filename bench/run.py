@@ -157,11 +157,13 @@ def samples(url: str) -> dict:
         box_id = s.scalar(select(Container.box_id).where(Container.lot_id == dose.id, Container.box_id.is_not(None))
                           .limit(1)) or s.scalar(select(func.min(Container.box_id)))
         n_lots = s.scalar(select(func.count()).select_from(Lot))
+        middle_lot_id = s.scalar(select(Lot.id).order_by(Lot.id.desc()).offset(n_lots // 2).limit(1))
         user_id = s.scalar(select(User.id).where(User.username == BENCH_USER))
         n_audit = s.scalar(select(func.max(AuditEntry.id)))
         out = {"donor_id": donor.id, "donor_code": donor.code, "master_id": master.id, "dose_id": dose.id,
                "dose_din": dose.din, "box_id": box_id, "n_lots": n_lots, "user_id": user_id,
-               "n_audit": n_audit}
+               "n_audit": n_audit,
+               "middle_lot_id": middle_lot_id}
     engine.dispose()
     return out
 
@@ -190,7 +192,8 @@ def pages(s: dict) -> list[tuple[str, str, bool]]:
         ("donor list", "/donors/", False),
         ("donor search (code)", "/donors/?" + urlencode({"q": s["donor_code"]}), False),
         ("lot list", "/lots/", False),
-        ("lot list, middle page", f"/lots/?page={deep}", False),
+        ("lot list, middle page (offset)", f"/lots/?page={deep}", False),
+        ("lot list, middle page (key)", f"/lots/?page={deep}&after={s['middle_lot_id']}", False),
         ("lot search (DIN)", "/lots/?" + urlencode({"q": s["dose_din"][-8:]}), False),
         ("container search by DIN (API)", "/api/v1/containers?" + urlencode({"din": s["dose_din"]}), True),
         ("storage box grid", f"/storage/boxes/{s['box_id']}", False),
@@ -369,6 +372,7 @@ def main(argv=None) -> None:
     parser.add_argument("--generate", action="store_true", help="regenerate the datasets first")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page (after 3 warm-ups)")
+    parser.add_argument("--allocations", type=int, default=48, help="doses allocated in the allocation run")
     args = parser.parse_args(argv)
     SQLITE_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -399,6 +403,14 @@ def main(argv=None) -> None:
         with_audit, without = audit_overhead(full_url)
         print(f"audit trail on a write (register a donor): {with_audit:.2f} ms with, {without:.2f} ms without "
               f"→ +{(with_audit / without - 1) * 100:.0f} % (target ≤ 30 %)")
+
+        from bench.allocation import measure as allocation
+
+        alloc = allocation(db_url(backend, "alloc"), args.allocations)
+        print(f"allocation, {alloc['allocated']} of {args.allocations} doses by 8 concurrent clients (FEFO, "
+              f"retry when refused): {alloc['per_second']:.1f}/s, {alloc['retries']} refusals retried, "
+              f"errors {alloc['errors'] or 'none'}, containers held twice: {alloc['double_allocated_containers']} "
+              f"(target ≥ 50/s, none held twice)")
         print()
 
     url = db_url(args.backends.split(",")[0], "full")

@@ -43,7 +43,8 @@ def index():
     if product:
         stmt = stmt.join(ProductType).where(ProductType.key == product)
     keys = sorted(set(db().scalars(select(ProductType.key))))
-    return render_template("lots/index.html", page=paginate(stmt), q=q, status=status, tier=tier,
+    # Keyset pages (bank.web.paginate): Next reads after the last id shown, not OFFSET over 20,000 lots.
+    return render_template("lots/index.html", page=paginate(stmt, keyset=Lot.id), q=q, status=status, tier=tier,
                            product=product, statuses=LOT_STATUSES, tiers=TIERS, product_keys=keys,
                            workflow=LOT_WORKFLOW)
 
