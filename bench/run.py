@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from bank.migrate import upgrade
 from bench.generate import BENCH_PASSWORD, BENCH_USER, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -389,6 +390,8 @@ def main(argv=None) -> None:
                 t = time.perf_counter()
                 print(f"[{backend}] generating {name} dataset …", flush=True)
                 print(f"[{backend}]   {generate(url, scale)} ({time.perf_counter() - t:.0f} s)", flush=True)
+            else:
+                upgrade(url)  # a dataset made before the latest migrations gets their tables (no rows)
             figures[name] = measure_pages(url, args.requests)
         full_url = db_url(backend, "full")
         print(f"== {backend}: page and API latency (ms; {args.requests} requests each; ratio = p50 / bare p50; "
