@@ -20,7 +20,7 @@ from bench.generate import recreate_database
 CLIENTS = 8
 
 
-def measure(url: str, allocations: int = 96) -> dict:
+def measure(url: str, allocations: int = 96, processes: bool = False) -> dict:
     from doses import services
     from doses.models import Patient
     from tests import factories_doses as fd
@@ -69,12 +69,37 @@ def measure(url: str, allocations: int = 96) -> dict:
             s.close()
 
     shares = [patient_ids[i::CLIENTS] for i in range(CLIENTS)]
-    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    if processes:
+        # Each client its own process (as 8 app workers or 8 site systems would be): no shared GIL.
+        import multiprocessing
+
+        engine.dispose()
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+
+        def run_in_process(share):
+            engine.dispose(close=False)  # the child opens its own connections
+            client(share)
+            queue.put((list(done), list(refused), list(errors)))
+
+        procs = [ctx.Process(target=run_in_process, args=(share,)) for share in shares]
+        started = time.perf_counter()
+        for p in procs:
+            p.start()
+        for _ in procs:
+            d, r, e = queue.get()
+            done.extend(d)
+            refused.extend(r)
+            errors.extend(e)
+        for p in procs:
+            p.join()
+    else:
+        threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     seconds = time.perf_counter() - started
     with engine.connect() as conn:
         doubled = conn.execute(text(

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bank.db import utcnow
 from bank.status import change_status, initial_status
@@ -62,19 +62,31 @@ def holder_of(session: Session, container: Container) -> str | None:
                                  AllocatedContainer.released_at.is_(None)))
 
 
-def container_facts(session: Session, container: Container) -> ContainerFacts:
-    """What the lot, release and donor records say about one container, for the pure rules."""
-    lot = container.lot
+def _lot_facts(session: Session, lot: Lot) -> tuple:
     use = donor_use_facts(session, lot.donor_id) if lot.donor_id is not None else None
+    return lot_is_released(session, lot), lot_endotoxin_eu_per_ml(session, lot), use
+
+
+def container_facts(session: Session, container: Container, lots: dict | None = None,
+                    known_free: bool = False) -> ContainerFacts:
+    """What the lot, release and donor records say about one container, for the pure rules. `lots`
+    memoises the lot-level facts (release, endotoxin, donor) over the containers of one proposal: the
+    bags of a lot share them, and reading them is most of the cost of judging a container."""
+    lot = container.lot
+    if lots is None:
+        lots = {}
+    if lot.id not in lots:
+        lots[lot.id] = _lot_facts(session, lot)
+    released, endotoxin, use = lots[lot.id]
     return ContainerFacts(
         container_id=container.identifier, product_key=lot.product_type.key,
-        lot_released=lot_is_released(session, lot), expires_at=container.expires_at,
+        lot_released=released, expires_at=container.expires_at,
         total_cells=Decimal(str(container.cells)), volume_ml=Decimal(str(container.volume_ml)),
-        endotoxin_eu_per_ml=lot_endotoxin_eu_per_ml(session, lot),
+        endotoxin_eu_per_ml=endotoxin,
         donor_id=str(lot.donor_id) if lot.donor_id is not None else None,
         autologous=lot.autologous_only or lot.product_type.origin == "autologous",
         donor_eligible=bool(use and use.eligible_signed), donor_look_back=bool(use and use.under_lookback),
-        allocated_to=holder_of(session, container), on_hold=container.on_hold)
+        allocated_to=None if known_free else holder_of(session, container), on_hold=container.on_hold)
 
 
 def _storage_problem(container: Container, holder: str | None) -> list[Problem]:
@@ -120,7 +132,8 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
     return request, problems
 
 
-def _candidates(session: Session, patient: Patient, protocol: Protocol, request: AllocationRequest) -> list[Container]:
+def _candidates(session: Session, patient: Patient, protocol: Protocol, request: AllocationRequest,
+                exclude: frozenset[int] = frozenset()) -> list[Container]:
     """Containers worth judging: the product this dose needs, on the shelf, not held, unexpired, free.
     The rules judge each again; this only keeps the list short."""
     sequence = request.sequence or (protocol.sequences[0] if len(protocol.sequences) == 1 else None)
@@ -132,21 +145,37 @@ def _candidates(session: Session, patient: Patient, protocol: Protocol, request:
     stmt = (select(Container).join(Lot, Container.lot_id == Lot.id).join(ProductType, Lot.product_type_id == ProductType.id)
             .where(ProductType.key == key, Container.status == "stored", Container.on_hold.is_(False),
                    Lot.status == "released", Container.expires_at >= request.planned_at, Container.id.not_in(taken))
-            .order_by(Container.expires_at, Container.id))
+            .order_by(Container.expires_at, Container.id)
+            .options(joinedload(Container.lot).joinedload(Lot.product_type)))
     if arm == "active" and protocol.origin is Origin.AUTOLOGOUS:
         stmt = stmt.where(Lot.donor_id == patient.donor_id)
+    if exclude:
+        stmt = stmt.where(Container.id.not_in(exclude))
     return list(session.scalars(stmt))
 
 
-def propose(session: Session, patient: Patient, dose_number, planned_at: datetime | None
-            ) -> tuple[Selection, dict[str, Container]]:
-    """The FEFO proposal for a dose (doses.rules.choose_containers) and the containers by identifier."""
+FIRST_LOOK = 12  # candidates judged before the rest, in expiry order
+
+
+def propose(session: Session, patient: Patient, dose_number, planned_at: datetime | None,
+            exclude: frozenset[int] = frozenset()) -> tuple[Selection, dict[str, Container]]:
+    """The FEFO proposal for a dose (doses.rules.choose_containers) and the containers by identifier;
+    containers in `exclude` (taken by a concurrent request) are left out."""
     request, problems = build_request(session, patient, dose_number, planned_at)
     if request is None:
         return Selection((), tuple(problems)), {}
     protocol = request.protocol
-    containers = {c.identifier: c for c in _candidates(session, patient, protocol, request)}
-    selection = choose_containers(request, [container_facts(session, c) for c in containers.values()])
+    containers = {c.identifier: c for c in _candidates(session, patient, protocol, request, exclude)}
+    lots: dict = {}
+    # _candidates keeps only containers no active allocation holds: no need to ask each one again.
+    facts = [container_facts(session, c, lots, known_free=True) for c in list(containers.values())[:FIRST_LOOK]]
+    selection = choose_containers(request, facts)
+    # A one-container dose from the first-expiring candidates is what the full search would choose too
+    # (fewest containers first, then earliest expiry); anything else is decided over every candidate.
+    if len(selection.containers) != 1 and len(containers) > FIRST_LOOK:
+        facts += [container_facts(session, c, lots, known_free=True)
+                  for c in list(containers.values())[FIRST_LOOK:]]
+        selection = choose_containers(request, facts)
     return Selection(selection.containers, tuple(problems) + selection.problems, selection.rejected), containers
 
 
@@ -157,10 +186,7 @@ def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: d
     problem, e.g. lot.not_released, container.expired, container.allocated, donor.not_patient,
     endotoxin.over_limit, schedule.outside_window); nothing is written then."""
     if container_ids is None:
-        selection, by_identifier = propose(session, patient, dose_number, planned_at)
-        if selection.problems or not selection.containers:
-            raise AllocationRefused(selection.problems or [Problem("selection.empty", "No container chosen.", "")])
-        ids = sorted(by_identifier[f.container_id].id for f in selection.containers)
+        ids = _first_free(session, patient, dose_number, planned_at)
     else:
         ids = sorted({int(i) for i in container_ids})
     if not ids:
@@ -181,6 +207,34 @@ def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: d
     if problems:
         raise AllocationRefused(problems)
     return _write(session, patient, request, containers)
+
+
+MAX_PROPOSALS = 20
+
+
+def _first_free(session: Session, patient: Patient, dose_number, planned_at: datetime | None) -> list[int]:
+    """Ids of the FEFO proposal, locked for this transaction. On PostgreSQL a container another request
+    is allocating right now (row locked) or has just allocated is skipped and the next one in expiry
+    order proposed, so concurrent allocations of one product proceed side by side instead of queueing
+    on the same first-expiring bag and being refused one after the other. allocate_dose re-checks
+    every rule on the locked rows."""
+    busy: set[int] = set()
+    for _ in range(MAX_PROPOSALS):
+        selection, by_identifier = propose(session, patient, dose_number, planned_at, frozenset(busy))
+        if selection.problems or not selection.containers:
+            raise AllocationRefused(selection.problems or [Problem("selection.empty", "No container chosen.", "")])
+        ids = sorted(by_identifier[f.container_id].id for f in selection.containers)
+        locked = set(session.scalars(select(Container.id).where(Container.id.in_(ids))
+                                     .with_for_update(skip_locked=True)))
+        if session.get_bind().dialect.name != "postgresql":
+            locked = set(ids)  # SQLite: the unit of work's IMMEDIATE transaction already excludes others
+        taken = set(session.scalars(select(AllocatedContainer.container_id).where(
+            AllocatedContainer.container_id.in_(ids), AllocatedContainer.released_at.is_(None))))
+        if locked == set(ids) and not taken:
+            return ids
+        busy |= (set(ids) - locked) | taken
+    raise AllocationRefused([Problem("container.allocated", "Every suitable container is being allocated by "
+                                     "other requests right now; try again.", f"skipped={len(busy)}")])
 
 
 def _write(session: Session, patient: Patient, request: AllocationRequest, containers: list[Container]) -> Allocation:
