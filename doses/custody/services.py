@@ -245,6 +245,15 @@ def record_custody_event(session: Session, allocation: Allocation, scanned_code:
     elif last is not None and occurred_at < last.occurred_at:
         errors["occurred_at"] = (f"The hand-off cannot be before the previous event "
                                  f"({last.occurred_at:%Y-%m-%d %H:%M} UTC).")
+    texts = {"scanned_code": scanned_code, "place": place, "shipper": shipper, "logger_id": logger_id,
+             "excursion_description": excursion_description, "condition_on_receipt": condition_on_receipt,
+             "subject_id_checked": subject_id_checked, "notes": notes, "receiver_username": receiver_username}
+    for name, value in texts.items():
+        # PostgreSQL text cannot hold NUL; other control characters have no place in a record either.
+        if value and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            errors[name] = "Contains a control character: type or scan the text again."
+    if any(name in errors for name in ("scanned_code", "receiver_username")):
+        raise CustodyError(errors)
     place, shipper, logger_id = _clean(place), _clean(shipper), _clean(logger_id)
     excursion_description, condition_on_receipt = _clean(excursion_description), _clean(condition_on_receipt)
     subject_id_checked, notes = _clean(subject_id_checked), _clean(notes)

@@ -52,7 +52,7 @@ def facility() -> str:
 @requires("dose.view")
 def index():
     """Doses on their way: allocated, issued or held, with the last custody event of each."""
-    q = "".join(request.args.get("q", "").split()).upper()[:40]
+    q = "".join(ch for ch in request.args.get("q", "") if ch.isprintable() and not ch.isspace()).upper()[:40]
     stmt = (select(Allocation).join(Patient, Allocation.patient_id == Patient.id)
             .where(Allocation.status.in_(ACTIVE_STATES)).order_by(Allocation.planned_at, Allocation.id))
     if q:
@@ -103,7 +103,7 @@ def record(allocation_id: int):
         return _page(allocation, event_form=form, code=422)
     event = form.event.data
     try:
-        with work(f"custody: {KINDS[event].label.lower() if event in KINDS else event}"):
+        with work(f"custody: {KINDS[event].label.lower() if event in KINDS else 'unknown event'}"):
             row = services.record_custody_event(
                 db(), allocation, form.scanned_code.data, event, user=g.user,
                 password=form.signature_password.data, receiver_username=form.receiver_username.data,

@@ -300,3 +300,17 @@ def test_blinded_users_get_a_masked_report_that_never_says_placebo(app, staff, s
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "view", AuditEntry.entity == "patients",
         AuditEntry.entity_id == str(placebo.patient_id)))
+
+
+def test_control_characters_are_refused_on_their_field_without_a_database_error(app, staff, session):
+    allocation = fc.open_dose(session, staff)
+    web = client_for(app, staff.tech)
+    scan = container_scans(allocation.containers[0])[1]
+    before = counts(session)
+    for field, value in (("place", "Room\x002"), ("receiver_username", "nurse\x00"), ("scanned_code", "\x00")):
+        extra = {field: value}
+        resp = post_event(web, allocation, "issued_from_storage", extra.pop("scanned_code", scan),
+                          staff.clinician, **extra)
+        assert resp.status_code == 422 and "control character" in page(resp), field
+    assert counts(session) == before
+    assert web.get("/custody/?q=%00x").status_code == 200
