@@ -62,6 +62,11 @@ class Versioned:
         return {"version_id_col": cls.__table__.c.version}
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK constraint tying a status-like column to its allowed words."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 def short_text(length: int = 200):
     return String(length)
 

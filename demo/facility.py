@@ -16,6 +16,8 @@ from lots import services as lots
 from release import services as release
 from release.specs import CELLS_UNIT
 
+# One passing QC result per test code of the seed specifications: (value, unit, markers). The
+# test factories use the same table.
 PASSING = {
     "IDENTITY-ISCT2006": ("", "%", {"CD73": "98.1", "CD90": "99.0", "CD105": "96.4", "CD45": "0.4",
                                     "CD34": "0.3", "CD14": "0.8", "CD19": "0.2", "HLA-DR": "1.1"}),

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db import Base, Versioned, utcnow
+from bank.db import Base, Versioned, one_of, utcnow
 from bank.models import Audited
 
 DONOR_STATUSES = ("pending", "incomplete", "eligible", "ineligible")
@@ -31,17 +31,13 @@ RESULTS = ("negative", "positive", "indeterminate")
 SEXES = ("F", "M")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Donor(Audited, Versioned, Base):
     """A tissue donor under a pseudonymous code; `status` is the signed eligibility (lots rely on it)."""
 
     __tablename__ = "donors"
     __table_args__ = (
-        CheckConstraint(_in("status", DONOR_STATUSES), name="status"),
-        CheckConstraint(_in("sex", SEXES), name="sex"),
+        CheckConstraint(one_of("status", DONOR_STATUSES), name="status"),
+        CheckConstraint(one_of("sex", SEXES), name="sex"),
         CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg <= 400)", name="weight"),
         CheckConstraint("height_cm IS NULL OR (height_cm > 0 AND height_cm <= 250)", name="height"),
         # A donor leaves look-back only by a future QA procedure; while under it, never eligible.
@@ -129,7 +125,7 @@ class MedicationCourse(_Entry, Audited, Base):
 class SerologyTest(_Entry, Audited, Base):
     __tablename__ = "donor_serology"
     __table_args__ = (
-        CheckConstraint(_in("result", RESULTS), name="result"),
+        CheckConstraint(one_of("result", RESULTS), name="result"),
         CheckConstraint("test_date >= sample_date", name="dates"),
         CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
     )
@@ -150,7 +146,7 @@ class CriteriaSetVersion(Audited, Versioned, Base):
 
     __tablename__ = "criteria_sets"
     __table_args__ = (
-        CheckConstraint(_in("status", CRITERIA_STATUSES), name="status"),
+        CheckConstraint(one_of("status", CRITERIA_STATUSES), name="status"),
         UniqueConstraint("name", "number"),
         # Exactly one version is applied to new determinations.
         Index("uq_criteria_sets_one_active", "status", unique=True,
@@ -176,8 +172,8 @@ class DeterminationRecord(Audited, Base):
 
     __tablename__ = "donor_determinations"
     __table_args__ = (
-        CheckConstraint(_in("outcome", ("eligible", "ineligible", "incomplete")), name="outcome"),
-        CheckConstraint(_in("decision", ("eligible", "ineligible", "incomplete")), name="decision"),
+        CheckConstraint(one_of("outcome", ("eligible", "ineligible", "incomplete")), name="outcome"),
+        CheckConstraint(one_of("decision", ("eligible", "ineligible", "incomplete")), name="decision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

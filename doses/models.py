@@ -24,15 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (containers and donors must be known before doses refers to them)
-from bank.db import Base, Versioned, utcnow
+from bank.db import Base, Versioned, one_of, utcnow
 from bank.models import Audited
 from doses.protocols import Protocol
 from doses.states import ALLOCATION_STATES, PATIENT_STATES
 from lots.models import Container
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class ProtocolVersion(Audited, Base):
@@ -66,7 +62,7 @@ class Patient(Audited, Versioned, Base):
 
     __tablename__ = "patients"
     __table_args__ = (
-        CheckConstraint(_in("status", PATIENT_STATES), name="status"),
+        CheckConstraint(one_of("status", PATIENT_STATES), name="status"),
         CheckConstraint("sex IN ('F', 'M')", name="sex"),
         CheckConstraint("first_dose_on >= date_of_birth", name="first_dose"),
     )
@@ -163,7 +159,7 @@ class Allocation(Audited, Versioned, Base):
 
     __tablename__ = "allocations"
     __table_args__ = (
-        CheckConstraint(_in("status", ALLOCATION_STATES), name="status"),
+        CheckConstraint(one_of("status", ALLOCATION_STATES), name="status"),
         CheckConstraint("dose_number >= 1", name="dose_number"),
         CheckConstraint("(status = 'on_hold') = (held_from IS NOT NULL)", name="held_from"),
         CheckConstraint("(status = 'deallocated') = (deallocated_at IS NOT NULL AND deallocation_reason "
