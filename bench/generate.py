@@ -34,6 +34,8 @@ from bank.migrate import upgrade
 from bank.models import AuditEntry, IdentifierCounter
 from bank.uow import SYSTEM, unit_of_work
 from bank.users import create_user
+from bench.generate_doses import generate_doses
+from doses.services.protocols import ensure_seed_protocols
 from lots.models import ProductType
 from lots.services.products import seed_product_types
 from lots.services.storage import division_code
@@ -71,19 +73,19 @@ class Writer:
     """Buffers rows per table and writes them in bulk; appends audit rows to the hash chain in the
     order they are emitted (so id order = chain order = time order, as the listener would write them)."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, tables=TABLES):
         self.engine = engine
         self.pg = engine.dialect.name == "postgresql"
-        self.tables = {name: Base.metadata.tables[name] for name in TABLES}
+        self.tables = {name: Base.metadata.tables[name] for name in tables}
         self.columns = {name: [c.name for c in t.columns] for name, t in self.tables.items()}
-        self.buffers: dict[str, list[dict]] = {name: [] for name in TABLES}
+        self.buffers: dict[str, list[dict]] = {name: [] for name in tables}
         with engine.connect() as conn:
             self.next_ids = {name: (conn.scalar(select(func.max(t.c.id))) or 0) + 1
                              for name, t in self.tables.items()}
             self.prev_hash = conn.scalar(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)) \
                 or GENESIS
         self.pending = 0
-        self.written = dict.fromkeys(TABLES, 0)
+        self.written = dict.fromkeys(tables, 0)
 
     def new_id(self, table: str) -> int:
         value = self.next_ids[table]
@@ -110,7 +112,7 @@ class Writer:
 
     def flush(self) -> None:
         with self.engine.begin() as conn:
-            for name in TABLES:
+            for name in self.tables:
                 rows = self.buffers[name]
                 if not rows:
                     continue
@@ -442,6 +444,7 @@ def setup_core(url: str) -> tuple[dict, dict]:
                                must_change_password=False)
             users[role].append((user.id, f"{user.full_name} ({user.username})"))
         seed_product_types(session)
+        ensure_seed_protocols(session)
     products = {}
     for p in session.scalars(select(ProductType)):
         products[p.key] = {"id": p.id, "isbt_code": p.isbt_code, "donation_type": p.donation_type,
@@ -478,9 +481,11 @@ def generate(url: str, scale: float, seed: int = 9) -> dict:
     writer = Writer(engine)
     facility = Facility(writer, scale, users, products, random.Random(seed))
     facility.run()
+    written = dict(writer.written)
+    written.update(generate_doses(engine, facility, seed, scale))
     finish(engine, facility)
     engine.dispose()
-    return {"seconds": round(time.perf_counter() - started, 1), **writer.written}
+    return {"seconds": round(time.perf_counter() - started, 1), **written}
 
 
 def main(argv=None) -> None:
