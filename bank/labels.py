@@ -143,8 +143,9 @@ def _pieces(word: str, size: float, bold: bool, width: float) -> list[str]:
 
 
 def _wrap(text: str, size: float, bold: bool, width: float) -> list[str]:
+    # Split on plain spaces only: a no-break space (U+00A0) keeps "Dose 2 of 4" on one line.
     lines: list[str] = []
-    for word in text.split():
+    for word in filter(None, text.split(" ")):
         for i, piece in enumerate(_pieces(word, size, bold, width)):
             joined = f"{lines[-1]}{' ' if i == 0 else ''}{piece}" if lines else piece
             if lines and text_width(joined, size, bold) <= width:
@@ -155,12 +156,13 @@ def _wrap(text: str, size: float, bold: bool, width: float) -> list[str]:
 
 
 def _block(x: float, y: float, w: float, h: float, lines: Sequence[Line], sizes: tuple[float, float],
-           what: str) -> list[Text]:
-    """Wrap ``lines`` into the box at the largest size in ``sizes`` (max, min) that fits, or refuse."""
+           what: str, wrap: bool = True) -> list[Text]:
+    """Set ``lines`` in the box at the largest size in ``sizes`` (max, min) that fits, wrapping them
+    unless ``wrap`` is false; refuse rather than overlap or print illegibly small text."""
     size, smallest = sizes
     while size >= smallest - 1e-6:
         wrapped = [(part, bold, size * scale) for text, bold, scale in lines if text
-                   for part in _wrap(text, size * scale, bold, w * mm)]
+                   for part in (_wrap(text, size * scale, bold, w * mm) if wrap else [text])]
         fits = all(text_width(t, s, b) <= w * mm for t, b, s in wrapped)
         if fits and sum(s * LEADING for _, _, s in wrapped) <= h * mm:
             out, top = [], y
@@ -214,7 +216,8 @@ def _texts(label: LabelData) -> dict[str, list[Line]]:
     expiry: list[Line] = [(f"EXP {isbt128.format_label_date(local)} {_zone(local)}", True, 1.0)]
     if label.expiry_utc_shown:
         expiry.append((f"= {isbt128.format_label_date(local.astimezone(UTC))} UTC", False, 0.9))
-    dose = f"Dose {label.dose_number}" + (f" of {label.dose_count}" if label.dose_count else "")
+    nbsp = "\u00a0"
+    dose = f"Dose{nbsp}{label.dose_number}" + (f"{nbsp}of{nbsp}{label.dose_count}" if label.dose_count else "")
     return {
         "expiry": expiry,
         "trial": [(f"Trial {label.trial_code}", True, 1.0), (f"Subject {label.subject_id}", True, 1.0),
@@ -242,7 +245,7 @@ def _layout_100x100(label: LabelData) -> list[Element]:
         *_block(4, 34.5, 92, 25, t["product"], (10.5, 6.5), "product description"),
         Frame(4, 60.5, 92, 0, 0.25),
         product, *_block(product_x, 75.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), "product code"),
-        expiry, *_block(expiry_x, 75.5, 42, 8.5, t["expiry"], (9, 6.5), "expiry"),
+        expiry, *_block(expiry_x, 75.5, 42, 8.5, t["expiry"], (9, 6), "expiry", wrap=False),
         Frame(4, 85, 92, 0, 0.25),
         *_block(4, 86, 92, 12, t["statements"], (8, 5.5), "statements"),
     ]
@@ -255,14 +258,14 @@ def _layout_100x50(label: LabelData) -> list[Element]:
     expiry, expiry_x = _linear(label.expiry_data, 1.5, 18, 38, module, 7.5)
     dm_module = 12.0 / datamatrix_size(label.matrix_data)
     # Compact: extra lines are left out; the facility name goes beside the product code.
-    trial = " · ".join(text for text, _, _ in t["trial"])
+    trial = " · ".join(text.replace(" ", "\u00a0") for text, _, _ in t["trial"])  # items never split
     info = [*t["product"][:3], (trial, True, 1.0)]
     return [
         din, *_din(label, din_x, 11, 41, 10.5),
         product, *_block(product_x, 11, 17, 4.8, [(label.product_code, True, 1.0)], (10, 7), "product code"),
         *_block(product_x + 18, 11, 25, 5, t["facility"], (6.5, 4.5), "facility name"),
         Frame(2, 16.8, 96, 0, 0.25),
-        expiry, *_block(expiry_x, 26.5, 35, 8, t["expiry"], (7.5, 5.5), "expiry"),
+        expiry, *_block(expiry_x, 26.5, 35, 8, t["expiry"], (7.5, 5), "expiry", wrap=False),
         *_block(40.5, 18, 44, 19, info, (7.5, 5), "product description"),
         Matrix(86, 19, dm_module, label.matrix_data),
         Frame(2, 37.2, 96, 0, 0.25),
