@@ -69,6 +69,10 @@ def _register_security(app: Flask) -> None:
     def load_user_and_check_permission():
         g.user = None
         g.actor = None
+        if any("\x00" in value for values in request.args.listvalues() for value in values):
+            # No record holds a NUL character (PostgreSQL text cannot): refuse the address plainly
+            # instead of letting a search reach the database.
+            abort(400, description="The address contains a NUL character; remove it and try again.")
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
         if request.endpoint == "static" or view is None:
             return None

@@ -63,3 +63,13 @@ def test_unknown_api_path_is_json_404(login_as, app):
     token = _create_token(tech)
     resp = app.test_client().get("/api/v1/nothing-here", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 404 and resp.is_json
+
+
+def test_a_nul_character_in_a_search_is_refused_plainly(login_as, app):
+    """PostgreSQL text cannot hold NUL: a search with one is a 400, never a database error."""
+    tech = login_as("technician")
+    token = _create_token(tech)
+    for path in ("/api/v1/containers?din=%00", "/api/v1/lots?q=G1%00", "/api/v1/donors?q=%00"):
+        resp = app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 400 and resp.is_json, path
+    assert tech.get("/donors/?q=%00").status_code == 400
