@@ -276,7 +276,8 @@ def deallocate(session: Session, allocation: Allocation, reason: str | None) -> 
     for line in allocation.lines:
         if line.released_at is None:
             line.released_at = now
-            line.container.status = "stored" if line.container.box_id is not None else "removed"
+            if line.container.status != "destroyed":  # a destroyed bag stays destroyed when its dose is freed
+                line.container.status = "stored" if line.container.box_id is not None else "removed"
     session.flush()
 
 
