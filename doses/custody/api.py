@@ -11,7 +11,7 @@ from bank.db import utcnow
 from bank.labels import LABEL_SIZES, LabelOverflowError
 from bank.web import db, get_or_404, work
 from doses.custody import report, services
-from doses.custody.forms import CustodyEventForm
+from doses.custody.forms import CustodyEventForm, event_details
 from doses.custody.models import CustodyEvent
 from doses.custody.states import KINDS
 from doses.labels import MAX_COPIES, LabelRefused, dose_labels, labels_pdf, validate_print
@@ -70,14 +70,7 @@ def custody_events_record(allocation_id: int):
         with work("custody event recorded (API)"):
             row = services.record_custody_event(
                 db(), allocation, form.scanned_code.data, form.event.data, user=g.user,
-                password=form.signature_password.data, receiver_username=form.receiver_username.data,
-                receiver_password=form.receiver_password.data, place=form.place.data,
-                occurred_at=services.as_utc(form.occurred_at.data), shipper=form.shipper.data,
-                logger_id=form.logger_id.data, temperature_min_c=form.temperature_min_c.data,
-                temperature_max_c=form.temperature_max_c.data, excursion=form.excursion.data,
-                excursion_description=form.excursion_description.data,
-                condition_on_receipt=form.condition_on_receipt.data,
-                subject_id_checked=form.subject_id_checked.data, notes=form.notes.data)
+                **event_details(form))
     except services.CustodyError as e:
         status = 409 if set(e.errors) <= {"event", "form"} else 422
         raise ApiInputError(e.errors, status) from None

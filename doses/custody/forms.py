@@ -64,3 +64,17 @@ class LabelPrintForm(FlaskForm):
 
 class DigestCheckForm(FlaskForm):
     digest = _text("Content SHA-256 printed in the report's footer", 100, required=True)
+
+
+def event_details(form: CustodyEventForm) -> dict:
+    """The keyword arguments of services.record_custody_event that the form carries: the screen and the
+    API pass the same ones."""
+    return dict(
+        password=form.signature_password.data, receiver_username=form.receiver_username.data,
+        receiver_password=form.receiver_password.data, place=form.place.data,
+        occurred_at=form.occurred_at.data,
+        shipper=form.shipper.data, logger_id=form.logger_id.data,
+        temperature_min_c=form.temperature_min_c.data, temperature_max_c=form.temperature_max_c.data,
+        excursion=form.excursion.data, excursion_description=form.excursion_description.data,
+        condition_on_receipt=form.condition_on_receipt.data, subject_id_checked=form.subject_id_checked.data,
+        notes=form.notes.data)

@@ -175,8 +175,8 @@ def match_scan(session: Session, allocation: Allocation, scanned_code: str) -> C
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """Form date-times are entered in UTC (the label says so): attach the zone."""
-    return value.replace(tzinfo=UTC) if value is not None else None
+    """Form date-times are entered in UTC (the label says so): attach the zone to a naive one."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 # --- Recording an event ----------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def record_custody_event(session: Session, allocation: Allocation, scanned_code:
     except CustodyError as e:
         errors.update(e.errors)
     now = utcnow()
-    occurred_at = occurred_at or now
+    occurred_at = as_utc(occurred_at) or now
     if occurred_at.tzinfo is None:
         raise ValueError("occurred_at must be timezone-aware")
     if occurred_at > now + CLOCK_SKEW:

@@ -25,7 +25,7 @@ from bank.web import apply_errors, db, get_or_404, paginate, requires, work
 from bank.zpl import render_labels_zpl
 from doses import services as dose_services
 from doses.custody import report, services
-from doses.custody.forms import CustodyEventForm, DigestCheckForm, LabelPrintForm
+from doses.custody.forms import CustodyEventForm, DigestCheckForm, LabelPrintForm, event_details
 from doses.custody.models import CustodyEvent
 from doses.custody.states import KINDS
 from doses.labels import LabelRefused, container_label, dose_labels, labels_pdf, repeat, validate_print
@@ -106,14 +106,7 @@ def record(allocation_id: int):
         with work(f"custody: {KINDS[event].label.lower() if event in KINDS else 'unknown event'}"):
             row = services.record_custody_event(
                 db(), allocation, form.scanned_code.data, event, user=g.user,
-                password=form.signature_password.data, receiver_username=form.receiver_username.data,
-                receiver_password=form.receiver_password.data, place=form.place.data,
-                occurred_at=services.as_utc(form.occurred_at.data), shipper=form.shipper.data,
-                logger_id=form.logger_id.data, temperature_min_c=form.temperature_min_c.data,
-                temperature_max_c=form.temperature_max_c.data, excursion=form.excursion.data,
-                excursion_description=form.excursion_description.data,
-                condition_on_receipt=form.condition_on_receipt.data,
-                subject_id_checked=form.subject_id_checked.data, notes=form.notes.data)
+                **event_details(form))
     except services.CustodyError as e:
         apply_errors(form, e.errors)
         return _page(db().get(Allocation, allocation_id), event_form=form, code=422)
