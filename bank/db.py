@@ -8,7 +8,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
@@ -65,10 +65,6 @@ class Versioned:
 def one_of(column: str, values: tuple[str, ...]) -> str:
     """SQL for a CHECK constraint tying a status-like column to its allowed words."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-def short_text(length: int = 200):
-    return String(length)
 
 
 # On SQLite a unit of work's transaction begins IMMEDIATE (takes the write lock first) so two writers

@@ -36,10 +36,6 @@ class SignatureFields:
                                                    Length(max=256)])
 
 
-class ReasonField:
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
-
-
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ROLES]
 
 
