@@ -327,7 +327,9 @@ class Doses:
         plans = [("MESEMS", d) for d in autologous]
         offsets = {code: [s.offset_days for s in pv_protocol(pv).schedule] for code, pv in self.protocols.items()}
         scheduled = sum(len(offsets["MESEMS"]) for _ in plans)
-        while scheduled < self.target:
+        # Planned with a tenth to spare: a dose is skipped when no bag of its kind is in date, and the run
+        # stops at the target, so patients beyond it are never made.
+        while scheduled < self.target * 1.1:
             code = "MSC-AT-SSc" if rng.random() < 0.15 else "MAESTRO-4MS"
             plans.append((code, None))
             scheduled += len(offsets[code])

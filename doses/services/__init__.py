@@ -11,7 +11,6 @@ read about a dose: identical for active and placebo when masked), `masked`, dose
 
 from donors.services import register_lookback_listener
 from doses.services.allocation import (
-    active_allocation,
     allocate_dose,
     allocations_of,
     build_request,
@@ -73,7 +72,7 @@ register_lookback_listener(hold_for_donor_lookback)
 register_late_result_listener(hold_for_late_result)
 
 __all__ = [
-    "FORM", "MASKED", "AllocationRefused", "DoseError", "DoseText", "active_allocation", "active_protocols",
+    "FORM", "MASKED", "AllocationRefused", "DoseError", "DoseText", "active_protocols",
     "add_protocol_version", "allocate_dose", "allocation_arm", "allocations_of", "allocations_of_containers",
     "attest_eligibility", "attestation_content", "attestations_of", "build_request", "container_facts",
     "current_weight", "deallocate", "dose_text", "emergency_unblind", "ensure_seed_protocols",

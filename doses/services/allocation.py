@@ -38,15 +38,9 @@ from doses.services.randomisation import sequence_of
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
 from lots.models import Container, Lot, ProductType
 from lots.services import remove_container
-from release.services import lot_endotoxin_eu_per_ml, lot_is_released
+from release.services import lot_endotoxin_eu_per_ml, lot_is_released, release_record
 
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def active_allocation(session: Session, patient: Patient, dose_number: int) -> Allocation | None:
-    return session.scalar(select(Allocation).where(Allocation.patient_id == patient.id,
-                                                   Allocation.dose_number == dose_number,
-                                                   Allocation.status != "deallocated"))
 
 
 def allocations_of(session: Session, patient: Patient) -> list[Allocation]:
@@ -64,7 +58,8 @@ def holder_of(session: Session, container: Container) -> str | None:
 
 def _lot_facts(session: Session, lot: Lot) -> tuple:
     use = donor_use_facts(session, lot.donor_id) if lot.donor_id is not None else None
-    return lot_is_released(session, lot), lot_endotoxin_eu_per_ml(session, lot), use
+    record = release_record(session, lot)
+    return lot_is_released(session, lot, record), lot_endotoxin_eu_per_ml(session, lot, record), use
 
 
 def container_facts(session: Session, container: Container, lots: dict | None = None,
@@ -113,7 +108,9 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
     if patient.status != "enrolled":
         problems.append(Problem("patient.not_enrolled", f"{patient.subject_id} is not enrolled (signed eligibility "
                                 "checklist needed).", f"status={patient.status}"))
-    if (held := active_allocation(session, patient, dose_number)) is not None:
+    earlier = allocations_of(session, patient)
+    if (held := next((a for a in earlier if a.dose_number == dose_number and a.status != "deallocated"),
+                     None)) is not None:
         problems.append(Problem("dose.already_allocated", f"Dose {dose_number} is already allocated.",
                                 f"allocation={held.id}; status={held.status}"))
     weight = current_weight(session, patient, planned_at.date())
@@ -122,7 +119,7 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
                                 f"subject={patient.subject_id}; planned={planned_at.date()}"))
         return None, problems
     administered = {a.dose_number: a.administered_at.astimezone(planned_at.tzinfo).date()
-                    for a in allocations_of(session, patient) if a.status == "administered"}
+                    for a in earlier if a.status == "administered"}
     request = AllocationRequest(
         protocol=protocol, subject_id=patient.subject_id, dose_number=dose_number, planned_at=planned_at,
         weight_kg=Decimal(str(weight.weight_kg)), weight_measured_on=weight.measured_on,
@@ -133,9 +130,11 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
 
 
 def _candidates(session: Session, patient: Patient, protocol: Protocol, request: AllocationRequest,
-                exclude: frozenset[int] = frozenset()) -> list[Container]:
-    """Containers worth judging: the product this dose needs, on the shelf, not held, unexpired, free.
-    The rules judge each again; this only keeps the list short."""
+                exclude: frozenset[int] = frozenset(), limit: int | None = None) -> list[Container]:
+    """Containers worth judging, first-expiring first: the product this dose needs, on the shelf, not
+    held, unexpired, free. The rules judge each again; this only keeps the list short. Ties in expiry
+    are ordered by DIN then product code, as the rules order them (doses.rules.choose_containers), so
+    the first `limit` rows are the start of the rules' own FEFO order."""
     sequence = request.sequence or (protocol.sequences[0] if len(protocol.sequences) == 1 else None)
     if sequence is None:
         return []
@@ -145,37 +144,51 @@ def _candidates(session: Session, patient: Patient, protocol: Protocol, request:
     stmt = (select(Container).join(Lot, Container.lot_id == Lot.id).join(ProductType, Lot.product_type_id == ProductType.id)
             .where(ProductType.key == key, Container.status == "stored", Container.on_hold.is_(False),
                    Lot.status == "released", Container.expires_at >= request.planned_at, Container.id.not_in(taken))
-            .order_by(Container.expires_at, Container.id)
+            .order_by(Container.expires_at, Lot.din, Container.product_code, Container.id)
             .options(joinedload(Container.lot).joinedload(Lot.product_type)))
     if arm == "active" and protocol.origin is Origin.AUTOLOGOUS:
         stmt = stmt.where(Lot.donor_id == patient.donor_id)
     if exclude:
         stmt = stmt.where(Container.id.not_in(exclude))
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
 
 
 FIRST_LOOK = 12  # candidates judged before the rest, in expiry order
 
 
+def _choose(session: Session, patient: Patient, request: AllocationRequest, exclude: frozenset[int],
+            lots: dict) -> tuple[Selection, dict[str, Container]]:
+    """choose_containers over the candidates, judging the first-expiring ones before the rest: a dose
+    that one container fills is decided by the start of the FEFO list (the fewest containers win, then
+    the earliest expiry, and the list is in the rules' order), so the first candidate, then the first
+    FIRST_LOOK, and only then every candidate are read and judged."""
+    containers: dict[str, Container] = {}
+    facts: list[ContainerFacts] = []
+    selection = Selection((), ())
+    for limit in (1, FIRST_LOOK, None):
+        batch = _candidates(session, patient, request.protocol, request, exclude, limit)
+        for c in batch:
+            if c.identifier not in containers:
+                containers[c.identifier] = c
+                # _candidates keeps only containers no active allocation holds: no need to ask each again.
+                facts.append(container_facts(session, c, lots, known_free=True))
+        selection = choose_containers(request, facts)
+        if len(selection.containers) == 1 or limit is None or len(batch) < limit:
+            break
+    return selection, containers
+
+
 def propose(session: Session, patient: Patient, dose_number, planned_at: datetime | None,
-            exclude: frozenset[int] = frozenset()) -> tuple[Selection, dict[str, Container]]:
+            exclude: frozenset[int] = frozenset(), lots: dict | None = None,
+            ) -> tuple[Selection, dict[str, Container]]:
     """The FEFO proposal for a dose (doses.rules.choose_containers) and the containers by identifier;
-    containers in `exclude` (taken by a concurrent request) are left out."""
+    containers in `exclude` (taken by a concurrent request) are left out. `lots` memoises lot facts."""
     request, problems = build_request(session, patient, dose_number, planned_at)
     if request is None:
         return Selection((), tuple(problems)), {}
-    protocol = request.protocol
-    containers = {c.identifier: c for c in _candidates(session, patient, protocol, request, exclude)}
-    lots: dict = {}
-    # _candidates keeps only containers no active allocation holds: no need to ask each one again.
-    facts = [container_facts(session, c, lots, known_free=True) for c in list(containers.values())[:FIRST_LOOK]]
-    selection = choose_containers(request, facts)
-    # A one-container dose from the first-expiring candidates is what the full search would choose too
-    # (fewest containers first, then earliest expiry); anything else is decided over every candidate.
-    if len(selection.containers) != 1 and len(containers) > FIRST_LOOK:
-        facts += [container_facts(session, c, lots, known_free=True)
-                  for c in list(containers.values())[FIRST_LOOK:]]
-        selection = choose_containers(request, facts)
+    selection, containers = _choose(session, patient, request, exclude, {} if lots is None else lots)
     return Selection(selection.containers, tuple(problems) + selection.problems, selection.rejected), containers
 
 
@@ -186,20 +199,24 @@ def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: d
     problem, e.g. lot.not_released, container.expired, container.allocated, donor.not_patient,
     endotoxin.over_limit, schedule.outside_window); nothing is written then."""
     if container_ids is None:
-        ids = _first_free(session, patient, dose_number, planned_at)
+        request, containers, lots = _first_free(session, patient, dose_number, planned_at)
+        # Locked and read fresh by _first_free, and no active allocation holds them: a rival must lock a
+        # container before allocating it, so none can have taken one since.
+        facts = [container_facts(session, c, lots, known_free=True) for c in containers]
+        problems: list[Problem] = []
     else:
         ids = sorted({int(i) for i in container_ids})
-    if not ids:
-        raise DoseError({"containers": "Choose at least one container."})
-    # Lock the rows first (in id order, so two requests never wait on each other crosswise), then read
-    # them fresh: whoever got the lock first has committed or rolled back by now.
-    session.execute(select(Container.id).where(Container.id.in_(ids)).order_by(Container.id).with_for_update())
-    containers = list(session.scalars(select(Container).where(Container.id.in_(ids)).order_by(Container.id)
-                                      .execution_options(populate_existing=True)))
-    if len(containers) != len(ids):
-        raise DoseError({"containers": "Unknown container."})
-    request, problems = build_request(session, patient, dose_number, planned_at)
-    facts = [container_facts(session, c) for c in containers]
+        if not ids:
+            raise DoseError({"containers": "Choose at least one container."})
+        # Lock the rows first (in id order, so two requests never wait on each other crosswise), then read
+        # them fresh: whoever got the lock first has committed or rolled back by now.
+        session.execute(select(Container.id).where(Container.id.in_(ids)).order_by(Container.id).with_for_update())
+        containers = list(session.scalars(select(Container).where(Container.id.in_(ids)).order_by(Container.id)
+                                          .execution_options(populate_existing=True)))
+        if len(containers) != len(ids):
+            raise DoseError({"containers": "Unknown container."})
+        request, problems = build_request(session, patient, dose_number, planned_at)
+        facts = [container_facts(session, c) for c in containers]
     for c, f in zip(containers, facts, strict=True):
         problems += _storage_problem(c, f.allocated_to)
     if request is not None:
@@ -212,27 +229,35 @@ def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: d
 MAX_PROPOSALS = 20
 
 
-def _first_free(session: Session, patient: Patient, dose_number, planned_at: datetime | None) -> list[int]:
-    """Ids of the FEFO proposal, locked for this transaction. On PostgreSQL a container another request
-    is allocating right now (row locked) or has just allocated is skipped and the next one in expiry
-    order proposed, so concurrent allocations of one product proceed side by side instead of queueing
-    on the same first-expiring bag and being refused one after the other. allocate_dose re-checks
-    every rule on the locked rows."""
+def _first_free(session: Session, patient: Patient, dose_number, planned_at: datetime | None
+                ) -> tuple[AllocationRequest, list[Container], dict]:
+    """The request, the containers of the FEFO proposal (locked for this transaction and read fresh) and
+    the lot facts read on the way. On PostgreSQL a container another request is allocating right now
+    (row locked) or has just allocated is skipped and the next one in expiry order proposed, so
+    concurrent allocations of one product proceed side by side instead of queueing on the same
+    first-expiring bag and being refused one after the other. allocate_dose re-checks every rule on
+    the locked rows."""
+    request, problems = build_request(session, patient, dose_number, planned_at)
+    if request is None or problems:
+        raise AllocationRefused(problems)
     busy: set[int] = set()
+    lots: dict = {}
     for _ in range(MAX_PROPOSALS):
-        selection, by_identifier = propose(session, patient, dose_number, planned_at, frozenset(busy))
+        selection, by_identifier = _choose(session, patient, request, frozenset(busy), lots)
         if selection.problems or not selection.containers:
             raise AllocationRefused(selection.problems or [Problem("selection.empty", "No container chosen.", "")])
         ids = sorted(by_identifier[f.container_id].id for f in selection.containers)
-        locked = set(session.scalars(select(Container.id).where(Container.id.in_(ids))
-                                     .with_for_update(skip_locked=True)))
-        if session.get_bind().dialect.name != "postgresql":
-            locked = set(ids)  # SQLite: the unit of work's IMMEDIATE transaction already excludes others
+        lock = select(Container).where(Container.id.in_(ids)).order_by(Container.id).execution_options(
+            populate_existing=True)
+        if session.get_bind().dialect.name == "postgresql":
+            lock = lock.with_for_update(skip_locked=True, of=Container)
+        # SQLite: the unit of work's IMMEDIATE transaction already excludes every other writer.
+        containers = list(session.scalars(lock))
         taken = set(session.scalars(select(AllocatedContainer.container_id).where(
             AllocatedContainer.container_id.in_(ids), AllocatedContainer.released_at.is_(None))))
-        if locked == set(ids) and not taken:
-            return ids
-        busy |= (set(ids) - locked) | taken
+        if len(containers) == len(ids) and not taken:
+            return request, containers, lots
+        busy |= (set(ids) - {c.id for c in containers}) | taken
     raise AllocationRefused([Problem("container.allocated", "Every suitable container is being allocated by "
                                      "other requests right now; try again.", f"skipped={len(busy)}")])
 
@@ -242,23 +267,25 @@ def _write(session: Session, patient: Patient, request: AllocationRequest, conta
     target = target_dose(protocol.dose_rule, request.weight_kg)
     limit = endotoxin_limit_eu(protocol.endotoxin_k_eu_per_kg_h, request.weight_kg, protocol.infusion_hours)
     actor = current_actor(session)
+    allocation = Allocation(
+        patient_id=patient.id, protocol_version_id=patient.protocol_version_id,
+        dose_number=request.dose_number, planned_at=request.planned_at, weight_kg=float(request.weight_kg),
+        weight_measured_on=request.weight_measured_on, target_min_cells=float(target.min_cells),
+        target_max_cells=float(target.max_cells), endotoxin_limit_eu=float(limit),
+        allocated_by_id=actor.id if actor else None,
+        lines=[AllocatedContainer(container=c) for c in containers])
+    for c in containers:
+        c.status = "allocated"
+    session.add(allocation)
+    names = ", ".join(c.identifier for c in containers)  # read now: a failed flush leaves nothing loadable
     try:
-        with session.begin_nested():  # a concurrent request may win the unique index meanwhile
-            allocation = Allocation(
-                patient_id=patient.id, protocol_version_id=patient.protocol_version_id,
-                dose_number=request.dose_number, planned_at=request.planned_at, weight_kg=float(request.weight_kg),
-                weight_measured_on=request.weight_measured_on, target_min_cells=float(target.min_cells),
-                target_max_cells=float(target.max_cells), endotoxin_limit_eu=float(limit),
-                allocated_by_id=actor.id if actor else None,
-                lines=[AllocatedContainer(container=c) for c in containers])
-            for c in containers:
-                c.status = "allocated"
-            session.add(allocation)
-            initial_status(session, allocation, ALLOCATION_WORKFLOW)
+        # A concurrent request may win the partial unique index meanwhile. No savepoint: a refusal ends
+        # the unit of work, whose rollback undoes everything this request wrote.
+        initial_status(session, allocation, ALLOCATION_WORKFLOW)
     except IntegrityError:
         raise AllocationRefused([Problem("container.allocated", "A container or this dose was allocated by "
                                          "another request a moment ago.",
-                                         "containers=" + ", ".join(c.identifier for c in containers))]) from None
+                                         "containers=" + names)]) from None
     return allocation
 
 

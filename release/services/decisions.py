@@ -129,9 +129,14 @@ def reject_lot(session: Session, lot: Lot, user: User, password: str, reason: st
     return signature
 
 
-def decision_signature(session: Session, lot: Lot) -> tuple[Signature, bool] | None:
-    """QA's release or rejection signature and whether it still matches the records it was bound to."""
-    record = release_record(session, lot)
+_READ = object()  # "read the release record": None is a real value (no record yet)
+
+
+def decision_signature(session: Session, lot: Lot, record=_READ) -> tuple[Signature, bool] | None:
+    """QA's release or rejection signature and whether it still matches the records it was bound to.
+    `record` is the lot's release record when the caller has read it already."""
+    if record is _READ:
+        record = release_record(session, lot)
     if record is None or record.signature_id is None:
         return None
     sig = session.get(Signature, record.signature_id)
@@ -140,22 +145,27 @@ def decision_signature(session: Session, lot: Lot) -> tuple[Signature, bool] | N
     return sig, signature_valid(sig, content)
 
 
-def lot_is_released(session: Session, lot: Lot) -> bool:
+def lot_is_released(session: Session, lot: Lot, record=_READ) -> bool:
     """For allocation and labels: released by a valid QA signature, not quarantined, not held, and no
     late-result alert (a late positive sterility makes the lot unusable whatever QA does next)."""
-    record = release_record(session, lot)
-    if lot.status != "released" or lot.quarantined or record is None or record.decision != "released":
+    if lot.status != "released" or lot.quarantined:
         return False
-    signed = decision_signature(session, lot)
+    if record is _READ:
+        record = release_record(session, lot)
+    if record is None or record.decision != "released":
+        return False
+    signed = decision_signature(session, lot, record)
     if signed is None or not signed[1]:
         return False
     return session.scalar(select(LateResultAlert.id).where(LateResultAlert.lot_id == lot.id).limit(1)) is None
 
 
-def lot_endotoxin_eu_per_ml(session: Session, lot: Lot) -> Decimal | None:
+def lot_endotoxin_eu_per_ml(session: Session, lot: Lot, record=_READ) -> Decimal | None:
     """The lot's endotoxin in EU/mL from its current, verified result of the specification's EU/mL test;
     None when there is none yet (the doses rules then refuse allocation)."""
-    spec_row = lot_specification(session, lot)
+    spec_row = lot_specification(session, lot) if record is _READ else (
+        record.specification if record is not None and record.specification is not None
+        else lot_specification(session, lot))
     if spec_row is None:
         return None
     for test in spec_row.spec().tests:
