@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from bank.db import utcnow
-from bank.models import Audited, AuditEntry
+from bank.models import AuditChainTip, Audited, AuditEntry
 from bank.uow import NoActorError
 
 GENESIS = "0" * 64
-_PG_AUDIT_LOCK = 7_264_311  # serialises chain appends across PostgreSQL transactions
 _SKIP_FIELDS = {"version"}
 _CHAIN_TIP = "bank.audit.chain_tip"  # session.info key: last row_hash this transaction wrote
 
@@ -84,33 +83,62 @@ def _changes(obj, inserted: bool) -> dict:
     return changes
 
 
+_COLUMNS = ("at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes", "reason", "prev_hash",
+            "row_hash")
+_BATCH = 90  # rows per INSERT: 900 parameters, within every SQLite build's limit
+
+
+def _driver_sql(dialect) -> tuple:
+    """The tip read and the insert as driver SQL, and the bind processor of `at` (UTCDateTime), so the
+    stored time is exactly what SQLAlchemy would store. The chain is written through the DBAPI cursor:
+    it runs on every write, and SQLAlchemy's statement machinery cost more than the statements."""
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    lock = " FOR UPDATE" if dialect.name == "postgresql" else ""  # SQLite: the write lock is held already
+    tip = f"SELECT row_hash FROM {AuditChainTip.__tablename__} WHERE id = 1{lock}"
+    values = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+    insert_sql = f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(_COLUMNS)}) VALUES {values}"
+    return tip, insert_sql, values, AuditEntry.__table__.c.at.type.bind_processor(dialect)
+
+
+_SQL: dict[str, tuple] = {}
+
+
 def append_entries(session: Session, rows: list[dict]) -> None:
     """Append rows to the chain inside the current transaction (used by the listener and by
     explicit events such as signatures and unblinding)."""
     if not rows:
         return
     conn = session.connection()
-    prev = session.info.get(_CHAIN_TIP)
-    if prev is None:
-        # First append of this transaction: lock the chain, read its tip. Later flushes of the same
-        # transaction reuse the tip they wrote (the lock, or SQLite's write lock, is held until the
-        # transaction ends, so nobody else can have appended): a write of several flushes pays once.
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-        prev = conn.execute(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-        prev = prev or GENESIS
-    stamped = []
-    for row in rows:
-        row = dict(row)
-        row["changes"] = canonical(row["changes"])
-        row["prev_hash"] = prev
-        at = row["at"]
-        row["at"] = at.isoformat()
-        row["row_hash"] = row_hash(prev, row)
-        row["at"] = at
-        prev = row["row_hash"]
-        stamped.append(row)
-    conn.execute(insert(AuditEntry), stamped)
+    dialect = conn.dialect
+    if dialect.name not in _SQL:
+        _SQL[dialect.name] = _driver_sql(dialect)
+    tip_sql, insert_sql, values, bind_at = _SQL[dialect.name]
+    cursor = conn.connection.cursor()
+    try:
+        prev = session.info.get(_CHAIN_TIP)
+        if prev is None:
+            # First append of this transaction: lock the tip row and read it (PostgreSQL hands a waiting
+            # transaction the tip as the one before it committed it). Later flushes of the transaction
+            # reuse the tip they wrote: the row lock (SQLite: the write lock) is held until it ends.
+            cursor.execute(tip_sql)
+            found = cursor.fetchone()
+            if found is None:
+                raise RuntimeError("audit_chain_tip has no row: the database is not migrated (flask init)")
+            prev = found[0]
+        params = []
+        for row in rows:
+            changes = canonical(row["changes"])
+            at = row["at"]
+            digest = row_hash(prev, {**row, "changes": changes, "at": at.isoformat()})
+            params.append((bind_at(at) if bind_at else at, row["actor_id"], row["actor_name"], row["action"],
+                           row["entity"], row["entity_id"], changes, row["reason"], prev, digest))
+            prev = digest
+        for i in range(0, len(params), _BATCH):
+            chunk = params[i:i + _BATCH]
+            sql = insert_sql if len(chunk) == 1 else insert_sql + (", " + values) * (len(chunk) - 1)
+            cursor.execute(sql, [v for p in chunk for v in p])
+    finally:
+        cursor.close()
     session.info[_CHAIN_TIP] = prev
 
 
@@ -184,8 +212,17 @@ class ChainReport:
         return self.first_broken_id is None
 
 
+def _check_tip(session: Session, checked: int, last_id: int | None, last_hash: str) -> ChainReport:
+    tip = session.get(AuditChainTip, 1)
+    if tip is None or tip.entry_id != last_id or tip.row_hash != last_hash:
+        return ChainReport(checked, last_id or 0, "the chain's recorded tip does not name its last row: rows were "
+                           "removed from the end, or the tip was altered")
+    return ChainReport(checked, None, None)
+
+
 def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute every row's hash in id order; report the first row whose content or link is wrong."""
+    """Recompute every row's hash in id order; report the first row whose content or link is wrong, or
+    a chain whose last row is not the tip recorded as it was written (rows cut from the end)."""
     prev = GENESIS
     checked = 0
     last_id = 0
@@ -194,7 +231,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).scalars().all()
         if not rows:
-            return ChainReport(checked, None, None)
+            return _check_tip(session, checked, last_id or None, prev)
         for entry in rows:
             if entry.prev_hash != prev:
                 return ChainReport(checked, entry.id, "link to the previous row does not match")

@@ -73,7 +73,21 @@ class AuditEntry(Base):
     changes: Mapped[str] = mapped_column(Text)  # canonical JSON {field: [old, new]}
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainTip(Base):
+    """The last row of the audit chain, kept by a database trigger on every insert into audit_entries.
+    A transaction that appends locks this single row (SELECT … FOR UPDATE on PostgreSQL), which both
+    queues the appenders and hands each the tip the one before it committed. `audit verify` checks that
+    it names the chain's last row, so rows cut from the end of the chain do not go unnoticed."""
+
+    __tablename__ = "audit_chain_tip"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int | None]
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 class StatusChange(Base):

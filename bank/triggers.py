@@ -1,4 +1,5 @@
-"""Database triggers that make tables append-only on SQLite and PostgreSQL (used by migrations).
+"""Database triggers used by migrations: tables made append-only on SQLite and PostgreSQL, and the
+audit chain's tip kept up to date.
 
 No user of the application, administrator included, can update or delete these rows through SQL
 issued by the application; a superuser who disables triggers is caught by `audit verify`."""
@@ -37,3 +38,32 @@ def drop_append_only(table: str) -> None:
     else:
         for verb in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+
+
+def create_chain_tip_trigger() -> None:
+    """audit_chain_tip follows every insert into audit_entries (the service's appends, bulk loads alike).
+    PostgreSQL: once per statement, from the rows it inserted (a multi-row insert or COPY updates the
+    tip once). SQLite has no statement triggers: once per row."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+CREATE OR REPLACE FUNCTION bank_follow_chain_tip() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE audit_chain_tip SET entry_id = last.id, row_hash = last.row_hash
+    FROM (SELECT id, row_hash FROM new_entries ORDER BY id DESC LIMIT 1) AS last
+   WHERE audit_chain_tip.id = 1;
+  RETURN NULL;
+END $$;
+""")
+        op.execute("CREATE TRIGGER audit_entries_chain_tip AFTER INSERT ON audit_entries "
+                   "REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION bank_follow_chain_tip()")
+    else:
+        op.execute("CREATE TRIGGER audit_entries_chain_tip AFTER INSERT ON audit_entries BEGIN "
+                   "UPDATE audit_chain_tip SET entry_id = NEW.id, row_hash = NEW.row_hash WHERE id = 1; END")
+
+
+def drop_chain_tip_trigger() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_entries_chain_tip ON audit_entries")
+        op.execute("DROP FUNCTION IF EXISTS bank_follow_chain_tip()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_entries_chain_tip")

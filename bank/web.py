@@ -65,6 +65,7 @@ def get_or_404(model, ident):
 # of rows the COUNT(*) was most of a page's time, and at 10,000 it still doubled the lot list's time
 # from a tenth of the data to all of it. Lists count up to this many and then say "more than".
 COUNT_CAP = 1_000
+MAX_OFFSET_PAGE = 40  # lists paged by key: deeper pages only through Next/Previous
 
 
 @dataclass
@@ -111,13 +112,19 @@ def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
     `keyset`: the unique integer column `stmt` is ordered by, descending (e.g. AuditEntry.id). Next
     and previous pages then carry ?after=/?before= the last/first key shown and read with
     WHERE key < after instead of OFFSET, so page 10,000 costs what page 1 costs (?page= alone still
-    works, for the first pages and old links)."""
+    works for the first MAX_OFFSET_PAGE pages and old links; deeper is refused with a 400 that says
+    how to get there)."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
     page = _int_arg("page") or 1
+    after, before = (_int_arg("after"), _int_arg("before")) if keyset is not None else (None, None)
+    if keyset is not None and not (after or before) and page > MAX_OFFSET_PAGE:
+        # An OFFSET that deep reads every row before it, and lists by key grow for decades.
+        abort(400, f"Page {page} cannot be opened directly: go page by page with Next and Previous (they keep "
+                   f"your place however long the list grows), or narrow the list with the search and filters. "
+                   f"Pages 1 to {MAX_OFFSET_PAGE} open directly.")
     session = db()
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery()))
     capped = (total or 0) > COUNT_CAP
-    after, before = (_int_arg("after"), _int_arg("before")) if keyset is not None else (None, None)
     if after:
         rows = list(session.scalars(stmt.where(keyset < after).limit(per_page + 1)))
         items, more = rows[:per_page], len(rows) > per_page

@@ -146,6 +146,7 @@ def samples(url: str) -> dict:
     from bank.db import make_engine
     from bank.models import AuditEntry, User
     from donors.models import Donor
+    from doses.models import Allocation, Patient
     from lots.models import Container, Lot
 
     engine = make_engine(url)
@@ -161,7 +162,13 @@ def samples(url: str) -> dict:
         middle_lot_id = s.scalar(select(Lot.id).order_by(Lot.id.desc()).offset(n_lots // 2).limit(1))
         user_id = s.scalar(select(User.id).where(User.username == BENCH_USER))
         n_audit = s.scalar(select(func.max(AuditEntry.id)))
-        out = {"donor_id": donor.id, "donor_code": donor.code, "master_id": master.id, "dose_id": dose.id,
+        n_patients = s.scalar(select(func.count()).select_from(Patient))
+        patient = s.scalar(select(Patient).order_by(Patient.id).offset(n_patients // 2).limit(1))
+        given = s.scalar(select(Allocation.id).where(Allocation.patient_id == patient.id,
+                                                     Allocation.status == "administered").order_by(Allocation.id)
+                         .limit(1))
+        out = {"patient_id": patient.id, "subject_id": patient.subject_id, "allocation_id": given,
+               "donor_id": donor.id, "donor_code": donor.code, "master_id": master.id, "dose_id": dose.id,
                "dose_din": dose.din, "box_id": box_id, "n_lots": n_lots, "user_id": user_id,
                "n_audit": n_audit,
                "middle_lot_id": middle_lot_id}
@@ -188,12 +195,14 @@ def api_token(url: str, user_id: int) -> str:
 
 def pages(s: dict) -> list[tuple[str, str, bool]]:
     """(name, path, is_api)."""
-    deep = max(1, s["n_lots"] // 25 // 2)  # the middle page of the lot list: where offsets hurt
+    from bank.web import MAX_OFFSET_PAGE
+
+    deep = max(1, s["n_lots"] // 25 // 2)  # the middle page of the lot list: reached by key only
     return [
         ("donor list", "/donors/", False),
         ("donor search (code)", "/donors/?" + urlencode({"q": s["donor_code"]}), False),
         ("lot list", "/lots/", False),
-        ("lot list, middle page (offset)", f"/lots/?page={deep}", False),
+        (f"lot list, page {MAX_OFFSET_PAGE} (deepest by number)", f"/lots/?page={MAX_OFFSET_PAGE}", False),
         ("lot list, middle page (key)", f"/lots/?page={deep}&after={s['middle_lot_id']}", False),
         ("lot search (DIN)", "/lots/?" + urlencode({"q": s["dose_din"][-8:]}), False),
         ("container search by DIN (API)", "/api/v1/containers?" + urlencode({"din": s["dose_din"]}), True),
@@ -203,8 +212,14 @@ def pages(s: dict) -> list[tuple[str, str, bool]]:
         ("genealogy (donor)", f"/lots/donors/{s['donor_id']}", False),
         ("audit viewer, one record", "/audit/?" + urlencode({"entity": "lots", "entity_id": s["dose_id"]}), False),
         ("audit viewer, unfiltered", "/audit/", False),
-        ("audit viewer, middle page (offset)", f"/audit/?page={s['n_audit'] // 50 // 2}", False),
+        (f"audit viewer, page {MAX_OFFSET_PAGE} (number)", f"/audit/?page={MAX_OFFSET_PAGE}", False),
         ("audit viewer, middle page (key)", f"/audit/?after={s['n_audit'] // 2}&page={s['n_audit'] // 50 // 2}", False),
+        ("patient list", "/doses/patients", False),
+        ("patient search (subject id)", "/doses/patients?" + urlencode({"q": s["subject_id"]}), False),
+        ("dose list", "/doses/doses", False),
+        ("dose detail", f"/doses/allocations/{s['allocation_id']}", False),
+        ("custody record of a dose", f"/custody/doses/{s['allocation_id']}", False),
+        ("doses on their way", "/custody/", False),
         ("API lot list", "/api/v1/lots", True),
         ("API lot detail", f"/api/v1/lots/{s['dose_id']}", True),
     ]

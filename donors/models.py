@@ -42,6 +42,10 @@ class Donor(Audited, Versioned, Base):
         CheckConstraint("height_cm IS NULL OR (height_cm > 0 AND height_cm <= 250)", name="height"),
         # A donor leaves look-back only by a future QA procedure; while under it, never eligible.
         CheckConstraint("NOT (under_lookback AND status = 'eligible')", name="lookback"),
+        # The donor search finds any part of a code (LIKE '%…%'): a trigram index keeps it from reading
+        # every donor on PostgreSQL (SQLite scans; it serves small sites).
+        Index("ix_donors_code_trgm", "code", postgresql_using="gin",
+              postgresql_ops={"code": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

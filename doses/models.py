@@ -65,6 +65,9 @@ class Patient(Audited, Versioned, Base):
         CheckConstraint(one_of("status", PATIENT_STATES), name="status"),
         CheckConstraint("sex IN ('F', 'M')", name="sex"),
         CheckConstraint("first_dose_on >= date_of_birth", name="first_dose"),
+        # Patient and dose searches find any part of a subject id (LIKE '%…%'): trigram index on PostgreSQL.
+        Index("ix_patients_subject_id_trgm", "subject_id", postgresql_using="gin",
+              postgresql_ops={"subject_id": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

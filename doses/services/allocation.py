@@ -140,10 +140,13 @@ def _candidates(session: Session, patient: Patient, protocol: Protocol, request:
         return []
     arm = arm_for_dose(sequence, request.dose_number)
     key = protocol.product_key if arm == "active" else protocol.placebo_product_key
-    taken = select(AllocatedContainer.container_id).where(AllocatedContainer.released_at.is_(None))
+    # NOT EXISTS, not NOT IN: a probe of the active-line index per container read, where NOT IN hashed
+    # every active allocation line of ten years (155 ms a proposal at full data, 0.7 ms this way).
+    taken = select(AllocatedContainer.id).where(AllocatedContainer.container_id == Container.id,
+                                                AllocatedContainer.released_at.is_(None)).exists()
     stmt = (select(Container).join(Lot, Container.lot_id == Lot.id).join(ProductType, Lot.product_type_id == ProductType.id)
             .where(ProductType.key == key, Container.status == "stored", Container.on_hold.is_(False),
-                   Lot.status == "released", Container.expires_at >= request.planned_at, Container.id.not_in(taken))
+                   Lot.status == "released", Container.expires_at >= request.planned_at, ~taken)
             .order_by(Container.expires_at, Lot.din, Container.product_code, Container.id)
             .options(joinedload(Container.lot).joinedload(Lot.product_type)))
     if arm == "active" and protocol.origin is Origin.AUTOLOGOUS:

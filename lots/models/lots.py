@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import donors.models  # noqa: F401  (the donors table must be known before lots refers to it)
@@ -31,6 +31,9 @@ class Lot(Audited, Versioned, Base):
         # A held lot remembers the state it returns to when the hold is lifted; no other lot does.
         CheckConstraint("(status = 'on_hold') = (held_from IS NOT NULL)", name="held_from"),
         CheckConstraint("length(din) = 13 AND length(check_char) = 1", name="din"),
+        # The lot search finds any part of a DIN (LIKE '%…%'): trigram index on PostgreSQL.
+        Index("ix_lots_din_trgm", "din", postgresql_using="gin",
+              postgresql_ops={"din": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

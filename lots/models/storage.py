@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank.db import Base, Versioned, utcnow
@@ -55,6 +66,9 @@ class Container(Audited, Versioned, Base):
         CheckConstraint("(box_id IS NULL AND position_row IS NULL AND position_col IS NULL) OR "
                         "(box_id IS NOT NULL AND position_row >= 1 AND position_col >= 1)", name="position"),
         CheckConstraint("status <> 'stored' OR box_id IS NOT NULL", name="stored_has_position"),
+        # The shelf in expiry order: every allocation reads it first-expiring first (doses FEFO).
+        Index("ix_containers_shelf_expiry", "expires_at", sqlite_where=text("status = 'stored'"),
+              postgresql_where=text("status = 'stored'")),
         CheckConstraint("cells >= 0 AND volume_ml > 0", name="amounts"),
     )
 

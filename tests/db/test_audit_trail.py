@@ -120,3 +120,70 @@ def test_audit_verify_cli_exit_code(fresh_database):
     assert result.exit_code == 1
     assert f"BROKEN at row {first}" in result.output
     engine.dispose()
+
+
+def test_verify_notices_rows_cut_from_the_end_of_the_chain(fresh_database):
+    """A chain whose last rows are deleted is still a valid chain; the recorded tip is what gives it away."""
+    url = fresh_database()
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    try:
+        for i in range(3):
+            with unit_of_work(session, Actor(None, "test"), f"step {i}"):
+                create_user(session, unique("c"), f"User {i}", ["clinical"], PASSWORD)
+        last = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
+        session.rollback()
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+                conn.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": last})
+                conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
+            else:
+                conn.execute(text("DROP TRIGGER audit_entries_no_delete"))
+                conn.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": last})
+        session.expire_all()
+        report = verify_chain(session)
+        assert not report.ok and report.checked == 2
+        assert "tip" in report.problem
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def test_concurrent_writers_append_one_unbroken_chain(fresh_database):
+    """Eight writers at once (each its own connection): every audit row lands in one chain, in order."""
+    import threading
+
+    url = fresh_database()
+    writers, each = 8, 6
+    engine = make_engine(url, **({"pool_size": writers + 2} if url.startswith("postgresql") else {}))
+    session = make_session_factory(engine)()
+    barrier = threading.Barrier(writers)
+    failures: list[str] = []
+
+    def writer(n: int) -> None:
+        s = make_session_factory(engine)()
+        try:
+            barrier.wait(timeout=60)
+            for i in range(each):
+                with unit_of_work(s, Actor(None, f"writer {n}"), f"write {i}"):
+                    create_user(s, unique("w"), f"Writer {n}.{i}", ["clinical"], PASSWORD,
+                                must_change_password=False)
+        except Exception as e:  # noqa: BLE001 — reported below
+            failures.append(f"{type(e).__name__}: {e}")
+        finally:
+            s.close()
+
+    try:
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=180)
+        assert failures == []
+        report = verify_chain(session)
+        assert report.ok, report
+        assert report.checked == writers * each
+    finally:
+        session.close()
+        engine.dispose()

@@ -6,7 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from bank.db import make_engine
-from bank.metadata import target_metadata
+from bank.metadata import include_object_on, target_metadata
 from bank.migrate import alembic_config, upgrade
 
 
@@ -23,8 +23,8 @@ def test_upgrade_on_empty_database_creates_every_table_without_drift(fresh_datab
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert set(target_metadata.tables) <= tables
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                    target_metadata)
+            opts = {"compare_type": True, "include_object": include_object_on(conn.dialect.name)}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=opts), target_metadata)
             assert diff == [], f"models and migrations drift: {diff}"
     finally:
         engine.dispose()

@@ -46,3 +46,18 @@ def test_audit_viewer_pages_by_key_forwards_and_back(app, login_as, make_user):
     assert ids(qa.get(link(back, "Previous")).get_data(as_text=True))[-1] == ids(first)[-1]
     # Old numbered links keep working.
     assert ids(qa.get("/audit/?page=2").get_data(as_text=True))[0] < ids(first)[-1]
+
+
+def test_a_deep_page_by_number_is_refused_with_the_way_to_get_there(app, login_as):
+    """Offsets grow with the trail (issue 9): a list paged by key opens its first pages by number, deeper
+    ones only through Next/Previous, and says so instead of scanning millions of rows."""
+    from bank.web import MAX_OFFSET_PAGE
+
+    qa = login_as("qa")
+    assert qa.get(f"/audit/?page={MAX_OFFSET_PAGE}").status_code == 200
+    deep = qa.get(f"/audit/?page={MAX_OFFSET_PAGE + 1}")
+    assert deep.status_code == 400
+    text = deep.get_data(as_text=True)
+    assert "Next and Previous" in text and f"Pages 1 to {MAX_OFFSET_PAGE} open directly" in text
+    # Keyed links stay valid at any depth (the page number only labels them).
+    assert qa.get(f"/audit/?page={MAX_OFFSET_PAGE + 500}&after=10").status_code == 200
