@@ -28,6 +28,8 @@ def _new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = make_engine(base)
     with admin.begin() as conn:
+        # Once per server, in public: made inside a test schema, the extension would go with that schema.
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in base else "?"
     url = f"{base}{sep}options=-csearch_path%3D{schema}"

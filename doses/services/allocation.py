@@ -130,7 +130,8 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
 
 
 def _candidates(session: Session, patient: Patient, protocol: Protocol, request: AllocationRequest,
-                exclude: frozenset[int] = frozenset(), limit: int | None = None) -> list[Container]:
+                exclude: frozenset[int] = frozenset(), limit: int | None = None, lock: bool = False
+                ) -> list[Container]:
     """Containers worth judging, first-expiring first: the product this dose needs, on the shelf, not
     held, unexpired, free. The rules judge each again; this only keeps the list short. Ties in expiry
     are ordered by DIN then product code, as the rules order them (doses.rules.choose_containers), so
@@ -155,6 +156,12 @@ def _candidates(session: Session, patient: Patient, protocol: Protocol, request:
         stmt = stmt.where(Container.id.not_in(exclude))
     if limit is not None:
         stmt = stmt.limit(limit)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        # Lock what is returned, passing over rows another request holds: concurrent allocations of one
+        # product each get the next free bag in one statement. A row allocated meanwhile is read again
+        # once its lock is released and fails status = 'stored'. (SQLite: the unit of work's IMMEDIATE
+        # transaction already excludes every other writer.)
+        stmt = stmt.with_for_update(of=Container, skip_locked=True).execution_options(populate_existing=True)
     return list(session.scalars(stmt))
 
 
@@ -243,8 +250,15 @@ def _first_free(session: Session, patient: Patient, dose_number, planned_at: dat
     request, problems = build_request(session, patient, dose_number, planned_at)
     if request is None or problems:
         raise AllocationRefused(problems)
-    busy: set[int] = set()
     lots: dict = {}
+    # Most doses are one bag: the first free bag on the shelf, locked as it is read, decides when it
+    # fits the dose alone (then no other choice comes first in FEFO order among the free ones).
+    first = _candidates(session, patient, request.protocol, request, limit=1, lock=True)
+    if first:
+        alone = choose_containers(request, [container_facts(session, first[0], lots, known_free=True)])
+        if len(alone.containers) == 1 and not alone.problems:
+            return request, first, lots
+    busy: set[int] = set()
     for _ in range(MAX_PROPOSALS):
         selection, by_identifier = _choose(session, patient, request, frozenset(busy), lots)
         if selection.problems or not selection.containers:

@@ -19,15 +19,26 @@ INDEXES = (("ix_donors_code_trgm", "donors", "code"), ("ix_lots_din_trgm", "lots
            ("ix_patients_subject_id_trgm", "patients", "subject_id"))
 
 
+def _trigram_schema() -> str:
+    """The schema pg_trgm lives in, creating the extension (in the current schema) when it is missing:
+    its operator class is named with it, so the indexes work whatever the search path."""
+    find = "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+    schema = op.get_bind().exec_driver_sql(find).scalar()
+    if schema is None:
+        op.execute("CREATE EXTENSION pg_trgm")
+        schema = op.get_bind().exec_driver_sql(find).scalar()
+    return schema
+
+
 def upgrade() -> None:
     with op.batch_alter_table('containers', schema=None) as batch_op:
         batch_op.create_index('ix_containers_shelf_expiry', ['expires_at'], unique=False,
                               sqlite_where=sa.text("status = 'stored'"), postgresql_where=sa.text("status = 'stored'"))
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    opclass = f"{_trigram_schema()}.gin_trgm_ops"
     for name, table, column in INDEXES:
-        op.create_index(name, table, [column], postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+        op.create_index(name, table, [column], postgresql_using="gin", postgresql_ops={column: opclass})
 
 
 def downgrade() -> None:
