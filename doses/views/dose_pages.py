@@ -152,7 +152,7 @@ def _doses_query():
 @requires("dose.view")
 def doses():
     stmt, q, status, protocol = _doses_query()
-    page = paginate(stmt)
+    page = paginate(stmt, keyset=Allocation.id)
     rows = [(a, services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions)) for a in page.items]
     log_unblinded_view(list({a.patient.id: a.patient for a in page.items}.values()), "dose list")
     codes = sorted({r.code for r in services.active_protocols(db())})

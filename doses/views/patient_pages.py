@@ -31,7 +31,7 @@ def patients():
         stmt = stmt.where(ProtocolVersion.code == protocol)
     if status in PATIENT_STATES:
         stmt = stmt.where(Patient.status == status)
-    page = paginate(stmt)
+    page = paginate(stmt, keyset=Patient.id)
     codes = sorted({r.code for r in services.active_protocols(db())})
     return render_template("doses/patients.html", page=page, q=q, protocol=protocol, status=status, codes=codes,
                            statuses=PATIENT_STATES, workflow=PATIENT_WORKFLOW)
