@@ -327,9 +327,7 @@ class Doses:
         plans = [("MESEMS", d) for d in autologous]
         offsets = {code: [s.offset_days for s in pv_protocol(pv).schedule] for code, pv in self.protocols.items()}
         scheduled = sum(len(offsets["MESEMS"]) for _ in plans)
-        # Planned with a tenth to spare: a dose is skipped when no bag of its kind is in date, and the run
-        # stops at the target, so patients beyond it are never made.
-        while scheduled < self.target * 1.1:
+        while scheduled < self.target:
             code = "MSC-AT-SSc" if rng.random() < 0.15 else "MAESTRO-4MS"
             plans.append((code, None))
             scheduled += len(offsets[code])
@@ -346,7 +344,19 @@ class Doses:
         patients, numbers, info = {}, {}, {n: (code, donor_id) for _, n, code, donor_id in requests}
         queue = [(t1, n, 1) for t1, n, _, _ in requests]
         heapq.heapify(queue)
-        while queue and self.counts["allocations"] < self.target:
+        top_ups = 0
+        while self.counts["allocations"] < self.target:
+            if not queue:
+                top_ups += 1
+                if top_ups > 20:  # the shelf cannot serve more: stop short rather than loop
+                    break
+                # Doses skipped for want of an in-date bag leave the run short: patients enrolled in the
+                # last months make up the difference (so the facility ends with doses on their way).
+                for _ in range(-(-(self.target - self.counts["allocations"]) // 3)):
+                    n = len(info)
+                    info[n] = ("MAESTRO-4MS", None)
+                    t1 = self.end - timedelta(days=rng.randint(0, 240), hours=rng.randint(0, 12))
+                    heapq.heappush(queue, (t1, n, 1))
             t, n, number = heapq.heappop(queue)
             if n not in patients:
                 code, donor_id = info[n]

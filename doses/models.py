@@ -170,6 +170,8 @@ class Allocation(Audited, Versioned, Base):
         CheckConstraint("status <> 'administered' OR administered_at IS NOT NULL", name="administered"),
         Index("uq_allocations_one_per_dose", "patient_id", "dose_number", unique=True,
               sqlite_where=text("status <> 'deallocated'"), postgresql_where=text("status <> 'deallocated'")),
+        # "Doses on their way" lists the few active doses among ten years of given ones.
+        Index("ix_allocations_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """scale indexes: the shelf in expiry order (stored containers only), read first by every allocation;
+allocations by status (the doses on their way are a few among ten years of given ones);
 GIN trigram indexes for the searches by any part of a donor code, a DIN or a subject id (PostgreSQL
 only; creates the pg_trgm extension, trusted since PostgreSQL 13, so the database owner may)
 
@@ -34,6 +35,8 @@ def upgrade() -> None:
     with op.batch_alter_table('containers', schema=None) as batch_op:
         batch_op.create_index('ix_containers_shelf_expiry', ['expires_at'], unique=False,
                               sqlite_where=sa.text("status = 'stored'"), postgresql_where=sa.text("status = 'stored'"))
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.create_index('ix_allocations_status', ['status'], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     opclass = f"{_trigram_schema()}.gin_trgm_ops"
@@ -45,5 +48,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name, table, _column in INDEXES:
             op.drop_index(name, table_name=table)
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.drop_index('ix_allocations_status')
     with op.batch_alter_table('containers', schema=None) as batch_op:
         batch_op.drop_index('ix_containers_shelf_expiry')
