@@ -465,10 +465,11 @@ def finish(engine, facility: Facility) -> None:
             for name in TABLES:
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
-        else:
+    else:
+        with engine.begin() as conn:  # committed: under engine.connect() SQLite's ANALYZE was rolled back
             conn.exec_driver_sql("ANALYZE")
 
 

@@ -16,7 +16,6 @@ import http.client
 import io
 import os
 import re
-import resource
 import socket
 import statistics
 import subprocess
@@ -324,10 +323,12 @@ def labels_per_second(render, labels, repeat: int = 3) -> float:
 
 
 def label_memory_mb(url: str, count: int = 1000) -> float:
-    """Peak RSS of a fresh process that loads 1,000 labels' data and renders them into one PDF."""
-    code = (f"import resource; from bench.run import label_data, render_ours; "
+    """Peak RSS of a fresh process that loads 1,000 labels' data and renders them into one PDF. VmHWM,
+    not getrusage: Linux carries ru_maxrss over fork and exec, so a child of a big benchmark process
+    would report its parent's peak."""
+    code = (f"import os; from bench.run import label_data, render_ours, peak_rss_kb; "
             f"labels = label_data({url!r}, {count}); pdf = render_ours(labels); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(peak_rss_kb(os.getpid()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return int(out.stdout.split()[-1]) / 1024
 
@@ -392,11 +393,11 @@ def audit_overhead(url: str, n: int = 200) -> tuple[float, float]:
             one_write()
         return (time.perf_counter() - t) * 1000 / count
 
-    # Alternate blocks with and without the listener (medians of 5 each), so drift in the machine's
-    # load or the database's caches hits both sides alike.
+    # Alternate blocks with and without the listener (medians of 9 each), so drift in the machine's
+    # load or the database's caches (autovacuum after a fresh load) hits both sides alike.
     block(10)
     with_blocks, without_blocks = [], []
-    for _ in range(5):
+    for _ in range(9):
         with_blocks.append(block(n // 5))
         event.remove(Session, "after_flush", audit._write_audit_rows)
         try:
@@ -472,7 +473,7 @@ def main(argv=None) -> None:
     print(f"label PDF (200 labels, 100 × 100 mm): ours {ours:.0f} labels/s, bare reportlab {ref:.0f} labels/s "
           f"→ ours takes {ref / ours:.2f}× the reference's time (target ≤ 1.5×, ≥ 200 labels/s)")
     print(f"1,000-label PDF: peak RSS {label_memory_mb(url):.0f} MB (target < 300 MB)")
-    print(f"(benchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+    print(f"(benchmark process peak RSS {peak_rss_kb(os.getpid()) / 1024:.0f} MB; "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
 
 
