@@ -123,8 +123,6 @@ def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
                    f"your place however long the list grows), or narrow the list with the search and filters. "
                    f"Pages 1 to {MAX_OFFSET_PAGE} open directly.")
     session = db()
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery()))
-    capped = (total or 0) > COUNT_CAP
     if after:
         rows = list(session.scalars(stmt.where(keyset < after).limit(per_page + 1)))
         items, more = rows[:per_page], len(rows) > per_page
@@ -137,6 +135,12 @@ def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
     else:
         rows = list(session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
         items, more = rows[:per_page], len(rows) > per_page
+    if page == 1 and not (after or before or more):
+        total = len(items)  # the whole list is on this page (most searches): no count to run
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1)
+                                                                .subquery()))
+    capped = (total or 0) > COUNT_CAP
     result = Page(items, page, per_page, min(total or 0, COUNT_CAP), capped, more, keyset is not None)
     if keyset is not None and items:
         key = keyset.key
