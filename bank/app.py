@@ -29,7 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["bank.engine"] = engine
-    app.extensions["bank.sessions"] = make_session_factory(engine)
+    app.extensions["bank.sessions"] = make_session_factory(engine, app.config["MAX_FAILED_LOGINS"])
     app.extensions["bank.scan_resolvers"] = []
     app.extensions["bank.nav"] = []
     csrf.init_app(app)

@@ -129,5 +129,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(engine: Engine, max_failed_logins: int = 5) -> sessionmaker[Session]:
+    """Sessions on `engine`. `max_failed_logins` rides in session.info for the services that count wrong
+    passwords outside the login page (e-signatures: bank.esign)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True,
+                        info={"max_failed_logins": max_failed_logins})

@@ -12,6 +12,8 @@ from bank.audit import canonical, record_event
 from bank.db import utcnow
 from bank.models import Signature, User
 from bank.passwords import verify_password
+from bank.uow import keep_whatever_happens
+from bank.users import count_failed_password
 
 
 class SignatureError(ValueError):
@@ -29,11 +31,26 @@ def _binding(sig_user_id: int, printed_name: str, meaning: str, signed_at_iso: s
     ).hexdigest()
 
 
-def _check_password(user: User, password: str) -> None:
+def _check_password(session: Session, user: User, password: str) -> None:
+    """A signature's password is checked like a login's (21 CFR 11.300(d)): a wrong one counts towards
+    the account's lockout even though the refused signature rolls its unit of work back, and a right one
+    ends the run of failures."""
     if not user.is_active or user.is_locked:
         raise SignatureError("this account cannot sign (inactive or locked)")
     if not password or not verify_password(user.password_hash, password):
-        raise SignatureError("password incorrect: the signature was not applied")
+        user_id, max_failed = user.id, session.info.get("max_failed_logins", 5)
+
+        def count_failure(s: Session) -> None:
+            count_failed_password(s.get(User, user_id), max_failed)
+            s.flush()
+
+        keep_whatever_happens(session, count_failure)
+        left = max(0, max_failed - user.failed_logins - 1)
+        raise SignatureError("password incorrect: the signature was not applied; " + (
+            f"{left} attempt(s) left before the account locks" if left else
+            "the account is now locked (ask an administrator to unlock it)"))
+    if user.failed_logins:
+        user.failed_logins = 0
 
 
 def _apply(session: Session, user: User, meaning: str, entity: str, entity_id, content,
@@ -57,7 +74,7 @@ def _apply(session: Session, user: User, meaning: str, entity: str, entity_id, c
 def sign(session: Session, user: User, password: str, meaning: str, entity: str, entity_id,
          content) -> Signature:
     """Sign `content` of record (entity, entity_id) as `user`, re-checking the password."""
-    _check_password(user, password)
+    _check_password(session, user, password)
     actor = session.info.get("actor")
     if actor is None or actor.id != user.id:
         raise SignatureError("a signature can only be applied by the signed-in person themselves")
@@ -74,7 +91,7 @@ def countersign(session: Session, user: User, password: str, meaning: str, entit
         raise SignatureError("a countersignature is applied inside the signed-in person's unit of work")
     if actor.id == user.id:
         raise SignatureError("the second signature must be another person's, not your own")
-    _check_password(user, password)
+    _check_password(session, user, password)
     return _apply(session, user, meaning, entity, entity_id, content,
                   {"countersigned_at_session_of": [None, actor.name]})
 

@@ -5,7 +5,7 @@ Services never commit; the web, the CLI and the tests wrap their calls in `unit_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -33,6 +33,17 @@ class NoActorError(RuntimeError):
     """A write to an audited record was attempted outside a unit of work (no actor to attribute it to)."""
 
 
+_KEPT = "bank.uow.kept_whatever_happens"  # session.info key: writes that must outlive a rollback
+
+
+def keep_whatever_happens(session: Session, write: Callable[[Session], None]) -> None:
+    """Have `write(session)` done even when this unit of work fails: it runs just before the commit or,
+    after a rollback, in a transaction of its own by the same actor. For the records the failure itself
+    is evidence of (a wrong signature password counts towards the account's lockout, 21 CFR 11.300(d)),
+    which the refusal would otherwise undo."""
+    session.info.setdefault(_KEPT, []).append(write)
+
+
 @contextmanager
 def unit_of_work(session: Session, actor: Actor, reason: str | None = None) -> Iterator[Session]:
     if session.info.get("actor") is not None:
@@ -48,12 +59,24 @@ def unit_of_work(session: Session, actor: Actor, reason: str | None = None) -> I
     intent = sqlite_write_intent.set(True)
     try:
         yield session
+        for write in session.info.pop(_KEPT, ()):
+            write(session)
         session.commit()
     except BaseException:
         session.rollback()
+        kept = session.info.pop(_KEPT, ())
+        if kept:
+            try:
+                for write in kept:
+                    write(session)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
         raise
     finally:
         sqlite_write_intent.reset(intent)
+        session.info.pop(_KEPT, None)
         session.info.pop("actor", None)
         session.info.pop("reason", None)
 

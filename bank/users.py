@@ -80,15 +80,22 @@ def authenticate(session: Session, username: str, password: str, max_failed: int
     if not user.is_active:
         return LoginOutcome(None, "This account is deactivated.")
     if not verify_password(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failed:
-            user.locked_at = utcnow()
+        left = count_failed_password(user, max_failed)
+        if left == 0:
             return LoginOutcome(None, "Wrong password. The account is now locked; ask an administrator to unlock it.")
-        left = max_failed - user.failed_logins
         return LoginOutcome(None, f"{generic} {left} attempt(s) left before the account locks.")
     user.failed_logins = 0
     user.last_login_at = utcnow()
     return LoginOutcome(user, None)
+
+
+def count_failed_password(user: User, max_failed: int) -> int:
+    """One more consecutive wrong password for `user`, at a login or a signature alike: the account
+    locks at `max_failed`. Returns the attempts left (0: locked now)."""
+    user.failed_logins += 1
+    if user.failed_logins >= max_failed:
+        user.locked_at = utcnow()
+    return max(0, max_failed - user.failed_logins)
 
 
 def change_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from bank.esign import SignatureError, sign, signature_valid, signatures_for
+from bank.esign import SignatureError, countersign, sign, signature_valid, signatures_for
 from bank.models import AuditEntry, StatusChange
 from bank.status import TransitionRefused, change_status
 from bank.uow import unit_of_work
@@ -33,6 +33,52 @@ def test_signature_needs_the_password_again_and_binds_to_content(session, make_u
     logged = session.scalars(select(AuditEntry).where(AuditEntry.action == "sign",
                                                       AuditEntry.entity_id == "1")).all()
     assert logged, "signing is itself in the audit trail"
+
+
+def test_wrong_signature_passwords_lock_the_account_like_failed_logins(session, make_user):
+    """21 CFR 11.300(d): a wrong password at a signature is an attempted use like a wrong login; the
+    refusal rolls the signed work back but the failure is still counted, audited, and locks at five."""
+    qa = make_user("qa")
+    for attempt in range(1, 5):
+        with pytest.raises(SignatureError, match=f"{5 - attempt} attempt\\(s\\) left"):
+            with unit_of_work(session, actor_for(qa), "release G1234 26 000001"):
+                sign(session, qa, f"wrong-{attempt}", "Approved", "demo", 5, {})
+        session.refresh(qa)
+        assert qa.failed_logins == attempt and qa.locked_at is None
+    assert not signatures_for(session, "demo", 5), "a refused signature leaves no signature"
+    with unit_of_work(session, actor_for(qa)):
+        sign(session, qa, PASSWORD, "Approved", "demo", 5, {})
+    session.refresh(qa)
+    assert qa.failed_logins == 0, "a right password ends the run of failures"
+    for _ in range(4):
+        with pytest.raises(SignatureError):
+            with unit_of_work(session, actor_for(qa)):
+                sign(session, qa, "wrong", "Approved", "demo", 6, {})
+    with pytest.raises(SignatureError, match="now locked"):
+        with unit_of_work(session, actor_for(qa)):
+            sign(session, qa, "wrong", "Approved", "demo", 6, {})
+    session.refresh(qa)
+    assert qa.is_locked
+    with pytest.raises(SignatureError, match="cannot sign"):
+        with unit_of_work(session, actor_for(qa)):
+            sign(session, qa, PASSWORD, "Approved", "demo", 6, {})
+    counted = session.scalars(select(AuditEntry).where(AuditEntry.entity == "users",
+                                                       AuditEntry.entity_id == str(qa.id), AuditEntry.action == "update",
+                                                       AuditEntry.changes.contains("failed_logins"))).all()
+    assert len(counted) == 10 and counted[0].actor_id == qa.id
+    assert counted[0].reason == "release G1234 26 000001", "the failure is logged with the work it was for"
+
+
+def test_wrong_receiver_password_counts_against_the_receiver(session, make_user):
+    sender, receiver = make_user("clinical"), make_user("clinical")
+    with pytest.raises(SignatureError):
+        with unit_of_work(session, actor_for(sender)):
+            sign(session, sender, PASSWORD, "Handed over", "demo", 7, {})
+            countersign(session, receiver, "not-the-receivers", "Received", "demo", 7, {})
+    session.refresh(sender)
+    session.refresh(receiver)
+    assert (sender.failed_logins, receiver.failed_logins) == (0, 1)
+    assert not signatures_for(session, "demo", 7), "the hand-over signature went with the refused hand-off"
 
 
 def test_signature_applied_only_by_the_signed_in_person(session, make_user):
