@@ -27,6 +27,7 @@ def _code128(data: str, module: float, height: float) -> Code128:
     )
 
 
+@lru_cache(maxsize=1024)
 def code128_width(data: str, module: float) -> float:
     """Width in points of the Code 128 symbol for ``data``, quiet zones included."""
     return float(_code128(data, module, 1.0).width)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -127,12 +128,19 @@ Line = tuple[str, bool, float]  # text, bold, size relative to the block's size
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width in points, superscript runs set smaller (Vera has no ⁴–⁹ glyphs)."""
+    return _unit_width(text, bold) * size
+
+
+@lru_cache(maxsize=8192)
+def _unit_width(text: str, bold: bool) -> float:
+    # Width at 1 pt: a glyph's advance scales with the size, and fitting a block tries many sizes of
+    # the same few strings (most of a label's layout time before it was remembered).
     font, total, pos = FONT_BOLD if bold else FONT, 0.0, 0
     for match in SUPERSCRIPT_RUN.finditer(text):
-        total += stringWidth(text[pos : match.start()], font, size)
-        total += stringWidth(match.group().translate(SUPERSCRIPTS), font, size * _SUPER_SCALE)
+        total += stringWidth(text[pos : match.start()], font, 1.0)
+        total += stringWidth(match.group().translate(SUPERSCRIPTS), font, _SUPER_SCALE)
         pos = match.end()
-    return total + stringWidth(text[pos:], font, size)
+    return total + stringWidth(text[pos:], font, 1.0)
 
 
 def _pieces(word: str, size: float, bold: bool, width: float) -> list[str]:
