@@ -27,7 +27,7 @@ import lots.models  # noqa: F401  (containers and donors must be known before do
 from bank.db import Base, Versioned, one_of, utcnow
 from bank.models import Audited
 from doses.protocols import Protocol
-from doses.states import ALLOCATION_STATES, PATIENT_STATES
+from doses.states import ALLOCATION_STATES, ON_THEIR_WAY_SQL, PATIENT_STATES
 from lots.models import Container
 
 
@@ -172,6 +172,8 @@ class Allocation(Audited, Versioned, Base):
               sqlite_where=text("status <> 'deallocated'"), postgresql_where=text("status <> 'deallocated'")),
         # "Doses on their way" lists the few active doses among ten years of given ones.
         Index("ix_allocations_status", "status"),
+        Index("ix_allocations_on_their_way", "planned_at", "id", sqlite_where=text(ON_THEIR_WAY_SQL),
+              postgresql_where=text(ON_THEIR_WAY_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

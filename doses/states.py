@@ -33,6 +33,8 @@ PATIENT_WORKFLOW = Workflow(
 # an issued dose comes back through custody (returned) first.
 ALLOCATION_STATES = ("allocated", "issued", "administered", "on_hold", "deallocated")
 ACTIVE_STATES = ("allocated", "issued", "on_hold")  # hold their containers
+# The same as SQL: the condition of the partial index of doses on their way (migration 0009).
+ON_THEIR_WAY_SQL = "status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
 HOLDABLE = ("allocated", "issued")
 
 ALLOCATION_WORKFLOW = Workflow(
