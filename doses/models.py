@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import (
     CheckConstraint,
@@ -49,11 +50,18 @@ class ProtocolVersion(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def protocol(self) -> Protocol:
-        return Protocol.from_dict(json.loads(self.definition))
+        return _protocol_of(self.definition)
 
     @property
     def label(self) -> str:
         return f"{self.code} v{self.version}"
+
+
+@lru_cache(maxsize=128)
+def _protocol_of(definition: str) -> Protocol:
+    # Keyed by the stored text itself, so never stale; Protocol is frozen, so sharing it is safe. An
+    # allocation reads its protocol several times.
+    return Protocol.from_dict(json.loads(definition))
 
 
 class Patient(Audited, Versioned, Base):

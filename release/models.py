@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, text
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (lots must be known before release refers to it)
 from bank.db import Base, Versioned, utcnow
-from bank.models import Audited
+from bank.models import Audited, Signature
 from release.rules import Specification
 
 SPEC_STATUSES = ("draft", "approved", "effective", "superseded")
@@ -54,11 +55,17 @@ class SpecificationVersion(Audited, Versioned, Base):
     effective_at: Mapped[datetime | None]
 
     def spec(self) -> Specification:
-        return Specification.from_dict(json.loads(self.content))
+        return _specification_of(self.content)
 
     @property
     def label(self) -> str:
         return f"{self.product_key} v{self.spec_version}"
+
+
+@lru_cache(maxsize=128)
+def _specification_of(content: str) -> Specification:
+    # Keyed by the stored text itself, so never stale; Specification is frozen, so sharing it is safe.
+    return Specification.from_dict(json.loads(content))
 
 
 class LotRelease(Audited, Versioned, Base):
@@ -85,6 +92,8 @@ class LotRelease(Audited, Versioned, Base):
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"))
 
     specification: Mapped[SpecificationVersion | None] = relationship(lazy="joined")
+    # Joined: whoever reads the decision checks its signature (session.get then finds it loaded).
+    signature: Mapped[Signature | None] = relationship(lazy="joined")
 
 
 class ResultAttachment(Audited, Base):

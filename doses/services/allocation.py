@@ -149,7 +149,8 @@ def _candidates(session: Session, patient: Patient, protocol: Protocol, request:
             .where(ProductType.key == key, Container.status == "stored", Container.on_hold.is_(False),
                    Lot.status == "released", Container.expires_at >= request.planned_at, ~taken)
             .order_by(Container.expires_at, Lot.din, Container.product_code, Container.id)
-            .options(joinedload(Container.lot).joinedload(Lot.product_type)))
+            .options(joinedload(Container.lot).joinedload(Lot.product_type),
+                     joinedload(Container.lot).joinedload(Lot.donor)))  # for donor_use_facts, no extra read
     if arm == "active" and protocol.origin is Origin.AUTOLOGOUS:
         stmt = stmt.where(Lot.donor_id == patient.donor_id)
     if exclude:
