@@ -109,7 +109,9 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
     if patient.status != "enrolled":
         problems.append(Problem("patient.not_enrolled", f"{patient.subject_id} is not enrolled (signed eligibility "
                                 "checklist needed).", f"status={patient.status}"))
-    earlier = allocations_of(session, patient)
+    # Plain rows, not Allocation objects: those load their patient, protocol and containers too.
+    earlier = session.execute(select(Allocation.id, Allocation.dose_number, Allocation.status,
+                                     Allocation.administered_at).where(Allocation.patient_id == patient.id)).all()
     if (held := next((a for a in earlier if a.dose_number == dose_number and a.status != "deallocated"),
                      None)) is not None:
         problems.append(Problem("dose.already_allocated", f"Dose {dose_number} is already allocated.",
