@@ -22,7 +22,6 @@ from bank.uow import NoActorError
 
 GENESIS = "0" * 64
 _SKIP_FIELDS = {"version"}
-_CHAIN_TIP = "bank.audit.chain_tip"  # session.info key: last row_hash this transaction wrote
 
 
 def _plain(value):
@@ -103,9 +102,21 @@ def _driver_sql(dialect) -> tuple:
 _SQL: dict[str, tuple] = {}
 
 
+_PENDING = "bank.audit.pending"  # session.info: rows of this transaction not yet in the chain
+_MARKS = "bank.audit.savepoints"  # session.info: savepoint → how many rows were pending when it began
+
+
 def append_entries(session: Session, rows: list[dict]) -> None:
-    """Append rows to the chain inside the current transaction (used by the listener and by
-    explicit events such as signatures and unblinding)."""
+    """Add rows to the chain in the current transaction (used by the listener and by explicit events
+    such as signatures and unblinding). They are written when the transaction commits: every writer
+    of the facility waits for the chain's tip, so it is locked only for the last moment of a
+    transaction, not from its first change on. Rows of a savepoint that rolls back are dropped."""
+    if rows:
+        session.info.setdefault(_PENDING, []).extend(rows)
+
+
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
     if not rows:
         return
     conn = session.connection()
@@ -115,16 +126,13 @@ def append_entries(session: Session, rows: list[dict]) -> None:
     tip_sql, insert_sql, values, bind_at = _SQL[dialect.name]
     cursor = conn.connection.cursor()
     try:
-        prev = session.info.get(_CHAIN_TIP)
-        if prev is None:
-            # First append of this transaction: lock the tip row and read it (PostgreSQL hands a waiting
-            # transaction the tip as the one before it committed it). Later flushes of the transaction
-            # reuse the tip they wrote: the row lock (SQLite: the write lock) is held until it ends.
-            cursor.execute(tip_sql)
-            found = cursor.fetchone()
-            if found is None:
-                raise RuntimeError("audit_chain_tip has no row: the database is not migrated (flask init)")
-            prev = found[0]
+        # Lock the tip row and read it (PostgreSQL hands a waiting transaction the tip as the one before
+        # it committed it; SQLite: the write lock is held already). Held until the commit ends.
+        cursor.execute(tip_sql)
+        found = cursor.fetchone()
+        if found is None:
+            raise RuntimeError("audit_chain_tip has no row: the database is not migrated (flask init)")
+        prev = found[0]
         params = []
         for row in rows:
             changes = canonical(row["changes"])
@@ -139,13 +147,39 @@ def append_entries(session: Session, rows: list[dict]) -> None:
             cursor.execute(sql, [v for p in chunk for v in p])
     finally:
         cursor.close()
-    session.info[_CHAIN_TIP] = prev
+
+
+@event.listens_for(Session, "before_commit")
+def _write_at_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its rows stay pending with the transaction's
+    # before_commit runs ahead of the commit's own flush, whose changes belong in the chain too.
+    session.flush()
+    _write_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_MARKS, {})[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, transaction) -> None:
+    marks = session.info.get(_MARKS, {})
+    if transaction.nested and transaction in marks:
+        del session.info.get(_PENDING, [])[marks.pop(transaction):]
+    elif not transaction.nested:
+        session.info.pop(_PENDING, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_chain_tip(session: Session, _transaction) -> None:
-    # Any end (commit, rollback, savepoint released or rolled back) may undo rows the tip points at.
-    session.info.pop(_CHAIN_TIP, None)
+def _forget_transaction(session: Session, transaction) -> None:
+    # A transaction ends with its rows written (commit) or undone (rollback, close): none carries over.
+    # (A savepoint's mark stays until then: this event comes before after_soft_rollback, which needs it.)
+    if not transaction.nested and transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_MARKS, None)
 
 
 def event_row(session: Session, action: str, entity: str, entity_id: str, changes: dict,

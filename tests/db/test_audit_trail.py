@@ -38,6 +38,48 @@ def test_insert_and_change_write_audit_rows_with_actor_old_new_and_reason(sessio
     assert rows[1].at.tzinfo is not None
 
 
+def test_rows_of_a_rolled_back_savepoint_are_dropped_and_the_rest_kept(session, make_user):
+    """The chain is appended at commit; what a savepoint undid (a concurrent request took the storage
+    position first, say) leaves no audit row, and what the transaction kept has its rows, in order."""
+    actor = Actor(make_user("admin").id, "Test Admin (admin)")
+    with unit_of_work(session, actor, "hire"):
+        kept = create_user(session, unique("k"), "Kept One", ["technician"], PASSWORD)
+        try:
+            with session.begin_nested():
+                create_user(session, unique("u"), "Undone One", ["technician"], PASSWORD)
+                with session.begin_nested():
+                    create_user(session, unique("i"), "Inner One", ["technician"], PASSWORD)
+                raise RuntimeError("the position was taken meanwhile")
+        except RuntimeError:
+            pass
+        kept.full_name = "Kept Uno"
+        later = create_user(session, unique("l"), "Later One", ["technician"], PASSWORD)
+    assert [r.action for r in _entries(session, "users", kept.id)] == ["insert", "update"]
+    # (SQLite hands a rolled-back id out again, so the rows are looked for by name.)
+    written = session.scalars(select(AuditEntry.changes).where(AuditEntry.reason == "hire")).all()
+    assert not any("Undone One" in c or "Inner One" in c for c in written)
+    assert sum("Kept One" in c for c in written) == 2 and sum("Later One" in c for c in written) == 1
+    assert [r.action for r in _entries(session, "users", later.id)] == ["insert"]
+    assert verify_chain(session).ok
+
+
+def test_rows_of_a_transaction_never_committed_do_not_reach_the_next_one(session, make_user):
+    actor = Actor(make_user("admin").id, "Test Admin (admin)")
+    session.info["actor"] = actor  # a write outside unit_of_work, then the session is closed unsaved
+    abandoned = create_user(session, unique("a"), "Abandoned One", ["technician"], PASSWORD)
+    abandoned_name = abandoned.username
+    session.info.pop("actor")
+    session.close()
+    with unit_of_work(session, actor, "hire"):
+        hired = create_user(session, unique("h"), "Hired One", ["technician"], PASSWORD)
+    assert session.scalar(select(User).where(User.username == abandoned_name)) is None
+    hired_rows = session.scalars(select(AuditEntry).where(AuditEntry.reason == "hire",
+                                                          AuditEntry.entity == "users")).all()
+    assert {r.entity_id for r in hired_rows} >= {str(hired.id)}
+    assert not any("Abandoned One" in (r.changes or "") for r in hired_rows)
+    assert verify_chain(session).ok
+
+
 def test_write_without_actor_is_refused_and_nothing_is_written(session):
     before = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
     session.add(User(username=unique("x"), full_name="Nobody", roles="technician", password_hash="x"))
