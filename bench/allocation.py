@@ -204,7 +204,7 @@ def _api_server(url: str, engine, clinician, patient_ids: list[int], options: tu
         yield port, token
 
 
-def measure(url: str, allocations: int = 96, rounds: int = 3) -> dict:
+def measure(url: str, allocations: int = 96, rounds: int = 3, modes: tuple[str, ...] | None = None) -> dict:
     """Per client mode ("processes", "threads", and the API_SERVERS): the rates of each round, their median, retries, errors,
     and the containers or doses found held twice after any round (must be 0)."""
     from tests import factories_doses as fd
@@ -229,7 +229,7 @@ def measure(url: str, allocations: int = 96, rounds: int = 3) -> dict:
     actor = actor_for(staff.clinician)
     when = fd.planned(fd.TODAY)
     out = {}
-    for mode in (*API_SERVERS, "processes", "threads"):
+    for mode in modes or (*API_SERVERS, "processes", "threads"):
         runs, doubled = [], 0
         with ExitStack() as stack:
             if mode in API_SERVERS:
