@@ -53,7 +53,6 @@ class Lot(Audited, Versioned, Base):
 
     product_type: Mapped[ProductType] = relationship(lazy="joined")
     parent: Mapped[Lot | None] = relationship(remote_side=[id], lazy="select")
-    donor: Mapped[donors.models.Donor | None] = relationship(lazy="select")
 
     @property
     def din_display(self) -> str:
