@@ -96,17 +96,22 @@ def _allocate_all(engine, actor, patient_ids: list[int], when, processes: bool) 
             p.join()
         gc.unfreeze()
     else:
-        barrier = threading.Barrier(CLIENTS + 1)
-        threads = [threading.Thread(target=client, args=(share, barrier)) for share in shares]
-        for t in threads:
-            t.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for t in threads:
-            t.join()
-        seconds = time.perf_counter() - started
+        seconds = _in_threads(client, shares)
     return {"allocated": len(done), "per_second": len(done) / seconds, "retries": len(refused),
             "errors": errors}
+
+
+def _in_threads(client, shares: list[list[int]]) -> float:
+    """Run client(share, barrier) in one thread per share, started together; seconds they took."""
+    barrier = threading.Barrier(len(shares) + 1)
+    threads = [threading.Thread(target=client, args=(share, barrier)) for share in shares]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
 
 
 def _allocate_over_api(port: int, token: str, patient_ids: list[int], planned_on: str) -> dict:
@@ -139,15 +144,7 @@ def _allocate_over_api(port: int, token: str, patient_ids: list[int], planned_on
                     errors.append(f"HTTP {resp.status}: {answer[:200]!r}")
                     break
 
-    barrier = threading.Barrier(CLIENTS + 1)
-    threads = [threading.Thread(target=client, args=(patient_ids[i::CLIENTS], barrier)) for i in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
+    seconds = _in_threads(client, [patient_ids[i::CLIENTS] for i in range(CLIENTS)])
     return {"allocated": len(done), "per_second": len(done) / seconds, "retries": len(refused),
             "errors": errors}
 
