@@ -64,7 +64,8 @@ def test_wrong_signature_passwords_lock_the_account_like_failed_logins(session, 
             sign(session, qa, PASSWORD, "Approved", "demo", 6, {})
     counted = session.scalars(select(AuditEntry).where(AuditEntry.entity == "users",
                                                        AuditEntry.entity_id == str(qa.id), AuditEntry.action == "update",
-                                                       AuditEntry.changes.contains("failed_logins"))).all()
+                                                       AuditEntry.changes.contains("failed_logins"))
+                             .order_by(AuditEntry.id)).all()
     assert len(counted) == 10 and counted[0].actor_id == qa.id
     assert counted[0].reason == "release G1234 26 000001", "the failure is logged with the work it was for"
 
