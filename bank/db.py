@@ -5,10 +5,12 @@ SQLite is the embedded default (foreign keys on, WAL); PostgreSQL via psycopg 3 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
@@ -134,3 +136,11 @@ def make_session_factory(engine: Engine, max_failed_logins: int = 5) -> sessionm
     passwords outside the login page (e-signatures: bank.esign)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True,
                         info={"max_failed_logins": max_failed_logins})
+
+
+@lru_cache(maxsize=256)
+def from_stored_json(cls, text: str):
+    """`cls.from_dict` of a record's stored JSON (a protocol, a specification), remembered by the text
+    itself, so never stale; `cls` must be frozen, since every reader of that text shares the object.
+    The rules read these definitions several times a request (an allocation, its protocol four times)."""
+    return cls.from_dict(json.loads(text))

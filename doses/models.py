@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from functools import lru_cache
 
 from sqlalchemy import (
     CheckConstraint,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (containers and donors must be known before doses refers to them)
-from bank.db import Base, Versioned, one_of, utcnow
+from bank.db import Base, Versioned, from_stored_json, one_of, utcnow
 from bank.models import Audited
 from doses.protocols import Protocol
 from doses.states import ALLOCATION_STATES, ON_THEIR_WAY_SQL, PATIENT_STATES
@@ -50,18 +49,11 @@ class ProtocolVersion(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def protocol(self) -> Protocol:
-        return _protocol_of(self.definition)
+        return from_stored_json(Protocol, self.definition)
 
     @property
     def label(self) -> str:
         return f"{self.code} v{self.version}"
-
-
-@lru_cache(maxsize=128)
-def _protocol_of(definition: str) -> Protocol:
-    # Keyed by the stored text itself, so never stale; Protocol is frozen, so sharing it is safe. An
-    # allocation reads its protocol several times.
-    return Protocol.from_dict(json.loads(definition))
 
 
 class Patient(Audited, Versioned, Base):

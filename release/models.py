@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (lots must be known before release refers to it)
-from bank.db import Base, Versioned, utcnow
+from bank.db import Base, Versioned, from_stored_json, utcnow
 from bank.models import Audited, Signature
 from release.rules import Specification
 
@@ -55,17 +54,11 @@ class SpecificationVersion(Audited, Versioned, Base):
     effective_at: Mapped[datetime | None]
 
     def spec(self) -> Specification:
-        return _specification_of(self.content)
+        return from_stored_json(Specification, self.content)
 
     @property
     def label(self) -> str:
         return f"{self.product_key} v{self.spec_version}"
-
-
-@lru_cache(maxsize=128)
-def _specification_of(content: str) -> Specification:
-    # Keyed by the stored text itself, so never stale; Specification is frozen, so sharing it is safe.
-    return Specification.from_dict(json.loads(content))
 
 
 class LotRelease(Audited, Versioned, Base):
