@@ -166,18 +166,17 @@ def _mark_savepoint(session: Session, transaction) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session: Session, transaction) -> None:
+    # (The transaction itself rolling back is _forget_transaction's: it ends, and its rows with it.)
     marks = session.info.get(_MARKS, {})
-    if transaction.nested and transaction in marks:
+    if transaction in marks:
         del session.info.get(_PENDING, [])[marks.pop(transaction):]
-    elif not transaction.nested:
-        session.info.pop(_PENDING, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_transaction(session: Session, transaction) -> None:
     # A transaction ends with its rows written (commit) or undone (rollback, close): none carries over.
     # (A savepoint's mark stays until then: this event comes before after_soft_rollback, which needs it.)
-    if not transaction.nested and transaction.parent is None:
+    if transaction.parent is None:
         session.info.pop(_PENDING, None)
         session.info.pop(_MARKS, None)
 
