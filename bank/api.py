@@ -13,8 +13,9 @@ from werkzeug.datastructures import MultiDict
 from wtforms import fields as wf
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.models import ApiToken, User
+from bank.refusals import Refused
 
 TOKEN_PREFIX = "msc_"
 
@@ -58,11 +59,16 @@ def user_for_token(session, header: str | None) -> User | None:
 
 # ---- input: the UI's forms, fed from JSON --------------------------------------------------------
 
-class ApiInputError(Exception):
+class ApiInputError(Refused):
+    """Input the API cannot read at all (400) or fields that fail their form's validation (422)."""
+
     def __init__(self, errors: dict[str, str], status: int = 422):
-        self.errors = errors
-        self.status = status
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__(errors)
+        self._status = status
+
+    @property
+    def status(self) -> int:
+        return self._status
 
 
 def json_body() -> dict:
@@ -181,8 +187,12 @@ def form_schema(form_class, prepare=None, extra_properties: dict | None = None) 
 
 def openapi_document(app: Flask) -> dict:
     paths: dict = {}
+    problem = {"type": "object", "properties": {"rule_id": {"type": "string"}, "message": {"type": "string"},
+                                                "evidence": {"type": "string"},
+                                                "field": {"type": ["string", "null"]}}}
     error = {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": ["string", "null"]},
-                                              "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}
+                                              "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+                                              "problems": {"type": "array", "items": problem}}}
     for op in OPERATIONS:
         item = {
             "operationId": op.endpoint.replace(".", "_"),
@@ -244,9 +254,15 @@ def api_route(path: str, *, methods=("GET",), permission: str, summary: str, for
     return decorate
 
 
-@bp.errorhandler(ApiInputError)
-def _input_error(e: ApiInputError):
-    return jsonify({"error": "invalid input", "message": str(e), "errors": e.errors}), e.status
+@bp.errorhandler(Refused)
+def _refused(e: Refused):
+    """Every refusal of every endpoint, the same way: 422 for input errors by field, 409 for rule
+    refusals with every problem listed (problems that would reveal a blinded arm masked)."""
+    actor = g.get("actor")
+    e = e.visible_to(actor.permissions if actor is not None else frozenset())
+    body = {"error": "invalid input" if e.status in (400, 422) else "refused", "message": str(e),
+            "errors": e.errors, "problems": [p.as_dict() for p in e.problems]}
+    return jsonify(body), e.status
 
 
 PAGE_QUERY = {"page": {"type": "integer", "minimum": 1}}

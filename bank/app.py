@@ -34,15 +34,37 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["bank.nav"] = []
     csrf.init_app(app)
     _register_blueprints(app)
+    wire_domains()
     _register_security(app)
     _register_errors(app)
     _register_templates(app)
     from bank.cli import register_cli
-    from demo.cli import register as register_demo
 
     register_cli(app)
-    register_demo(app)
     return app
+
+
+def wire_domains() -> None:
+    """Connect every cross-domain receiver to its signal (bank.signals). Called by the app factory (so
+    the web and `flask` commands run wired) and by the tests; connecting twice is harmless."""
+    from bank.signals import donor_lookback_started, late_result_found
+    from doses.services import hold_for_donor_lookback, hold_for_late_result
+    from lots.services import hold_for_lookback
+
+    donor_lookback_started.connect(_receiver(hold_for_lookback, "donor"), weak=False)
+    donor_lookback_started.connect(_receiver(hold_for_donor_lookback, "donor"), weak=False)
+    late_result_found.connect(_receiver(hold_for_late_result, "lot"), weak=False)
+
+
+_RECEIVERS: dict = {}
+
+
+def _receiver(fn, key: str):
+    """`fn(session, record)` as a blinker receiver `(sender=session, **{key: record})`, made once per
+    function so that wiring again connects nothing new."""
+    if fn not in _RECEIVERS:
+        _RECEIVERS[fn] = lambda session, **kw: fn(session, kw[key])
+    return _RECEIVERS[fn]
 
 
 def _register_blueprints(app: Flask) -> None:

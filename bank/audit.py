@@ -6,42 +6,19 @@ transaction; database triggers refuse UPDATE and DELETE; `verify_chain` finds th
 
 from __future__ import annotations
 
-import enum
 import hashlib
-import json
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
+from bank.digest import canonical, plain
 from bank.models import AuditChainTip, Audited, AuditEntry
 from bank.uow import NoActorError
 
 GENESIS = "0" * 64
 _SKIP_FIELDS = {"version"}
-
-
-def _plain(value):
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (Decimal,)):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return hashlib.sha256(value).hexdigest()
-    return str(value)
-
-
-def canonical(data) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
 
 def row_hash(prev_hash: str, row: dict) -> str:
@@ -69,7 +46,7 @@ def _changes(obj, inserted: bool) -> dict:
             value = getattr(obj, key)
             if value is None:
                 continue
-            changes[key] = [None, "[set]" if key in excluded else _plain(value)]
+            changes[key] = [None, "[set]" if key in excluded else plain(value)]
         elif hist.has_changes():
             if key in _SKIP_FIELDS:
                 continue
@@ -77,8 +54,8 @@ def _changes(obj, inserted: bool) -> dict:
             new = hist.added[0] if hist.added else None
             if key in excluded:
                 changes[key] = ["[hidden]", "[changed]"]
-            elif _plain(old) != _plain(new):
-                changes[key] = [_plain(old), _plain(new)]
+            elif plain(old) != plain(new):
+                changes[key] = [plain(old), plain(new)]
     return changes
 
 

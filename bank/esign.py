@@ -8,20 +8,21 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.audit import canonical, record_event
-from bank.db import utcnow
+from bank.audit import record_event
+from bank.clock import utcnow
+from bank.digest import canonical, content_digest
 from bank.models import Signature, User
 from bank.passwords import verify_password
+from bank.refusals import Refused
 from bank.uow import keep_whatever_happens
 from bank.users import count_failed_password
 
 
-class SignatureError(ValueError):
-    """The signature was refused (wrong password, inactive or locked account)."""
+class SignatureError(Refused):
+    """The signature was refused (wrong password, inactive or locked account): shown under the password."""
 
-
-def content_digest(content) -> str:
-    return hashlib.sha256(canonical(content).encode()).hexdigest()
+    def __init__(self, message: str):
+        super().__init__({"signature_password": message})
 
 
 def _binding(sig_user_id: int, printed_name: str, meaning: str, signed_at_iso: str, entity: str,

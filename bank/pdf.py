@@ -4,18 +4,12 @@ Annex 11 §14, "Page N of M" and a SHA-256 digest of the content the document sh
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import hashlib
 import io
-import json
 import os
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -28,6 +22,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from bank.digest import content_digest
 
 FONT, FONT_BOLD = "Vera", "Vera-Bold"
 
@@ -44,37 +40,6 @@ def register_fonts() -> None:
 
 
 # --- The content digest ----------------------------------------------------------------------
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        # Aware times are compared in UTC so the digest does not depend on the server's zone.
-        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    raise TypeError(f"cannot put {type(value).__name__} in a document digest: {value!r}")
-
-
-def canonical_json(data: Any) -> bytes:
-    """Canonical JSON: sorted keys, no spaces, UTF-8; datetimes ISO 8601 (aware ones in UTC),
-    dates ISO, Decimal and UUID as strings, enums by value, dataclasses as dicts."""
-    text = json.dumps(
-        data, default=_jsonable, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return text.encode("utf-8")
-
-
-def content_digest(data: Any) -> str:
-    """SHA-256 (hex) of ``canonical_json(data)``; rebuild ``data`` from the database to verify a print."""
-    return hashlib.sha256(canonical_json(data)).hexdigest()
 
 
 # --- The document model ----------------------------------------------------------------------

@@ -1,34 +1,72 @@
-"""The one way a record's status changes: checked against its workflow, recorded in the history."""
+"""The one way a record's status changes (21 CFR 11.10(f): permitted sequences only): checked against its
+workflow table, signed with the meaning the table states, recorded in the status history."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
-from bank.models import Signature, StatusChange
+from bank.clock import utcnow
+from bank.esign import sign
+from bank.models import Signature, StatusChange, User
+from bank.refusals import Problem, Refused
 from bank.workflow import Workflow, check_transition
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(Refused):
+    """The workflow table or the domain's rules refuse the step: every problem named, nothing changed."""
+
     def __init__(self, problems):
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
+        super().__init__(problems=[p if isinstance(p, Problem) else Problem("domain.refused", str(p))
+                                   for p in problems])
 
 
 def change_status(session: Session, record, workflow: Workflow, target: str, *,
+                  password: str | None = None, content=None, signer: User | None = None,
                   signature: Signature | None = None, reason: str | None = None,
-                  extra_problems: list[str] | None = None) -> StatusChange:
-    """Move `record` (with a `status` attribute) to `target`, or raise TransitionRefused naming every
-    problem (the workflow's and the caller's domain problems together)."""
+                  problems=()) -> StatusChange:
+    """Take `record` (with `status` and `id`) through the transition to `target`.
+
+    1. the table: the transition exists from the record's status, the actor holds its permission, a
+       reason is given where the table asks for one;
+    2. the domain's `problems` (rule Problems; all of them are named together with the table's);
+    3. when the table asks for a signature: `signer` (default: the signed-in user) re-enters `password`
+       and signs `content` with the table's meaning; a `signature` made beforehand must carry exactly
+       that meaning, or the step is refused;
+    4. the status is set and a history row written (with the signature, if any).
+    Nothing is signed while anything is refused. Raises TransitionRefused or SignatureError (both Refused).
+    """
     actor = session.info.get("actor")
     if actor is None:
-        raise TransitionRefused(["no actor: status changes happen inside a unit of work"])
+        raise TransitionRefused([Problem("workflow.no_actor", "Status changes happen inside a unit of work.")])
     reason = (reason or session.info.get("reason") or "").strip() or None
-    check = check_transition(workflow, record.status, target, actor.permissions, signature is not None, reason)
-    problems = list(check.problems) + list(extra_problems or [])
-    if problems:
-        raise TransitionRefused(problems)
-    source = record.status
+    signing = signature is not None or password is not None
+    check = check_transition(workflow, record.status, target, actor.permissions, signing, reason)
+    found = list(check.problems) + [p if isinstance(p, Problem) else Problem("domain.refused", str(p))
+                                    for p in problems]
+    meaning = check.transition.signature_meaning if check.transition else None
+    if signature is not None and meaning is not None and signature.meaning != meaning:
+        found.append(Problem("workflow.signature_meaning",
+                             f"The signature means '{signature.meaning}' but this step needs '{meaning}'.",
+                             signature.meaning))
+    if found:
+        raise TransitionRefused(found)
+    if meaning is not None and signature is None:
+        if content is None:
+            raise ValueError(f"{workflow.name} -> {target}: a signed transition needs the content it signs")
+        signer = signer or session.get(User, actor.id)
+        signature = sign(session, signer, password or "", meaning, record.__tablename__, record.id, content)
+    return _record(session, record, record.status, target, reason, signature)
+
+
+def initial_status(session: Session, record, workflow: Workflow) -> StatusChange:
+    """Record the creation state of a new record in its status history."""
+    return _record(session, record, None, workflow.initial, session.info.get("reason"), None)
+
+
+def _record(session: Session, record, source: str | None, target: str, reason: str | None,
+            signature: Signature | None) -> StatusChange:
+    actor = session.info["actor"]
     record.status = target
     session.flush()
     change = StatusChange(
@@ -41,14 +79,20 @@ def change_status(session: Session, record, workflow: Workflow, target: str, *,
     return change
 
 
-def initial_status(session: Session, record, workflow: Workflow) -> StatusChange:
-    """Record the creation state of a new record in its status history."""
-    actor = session.info["actor"]
-    record.status = workflow.initial
-    session.flush()
-    change = StatusChange(entity=record.__tablename__, entity_id=str(record.id), from_status=None,
-                          to_status=workflow.initial, at=utcnow(), actor_id=actor.id, actor_name=actor.name,
-                          reason=session.info.get("reason"))
-    session.add(change)
-    session.flush()
-    return change
+def status_history(session: Session, record) -> list[StatusChange]:
+    """The record's status changes, oldest first."""
+    return list(session.scalars(
+        select(StatusChange).where(StatusChange.entity == record.__tablename__,
+                                   StatusChange.entity_id == str(record.id))
+        .order_by(StatusChange.at, StatusChange.id)))
+
+
+def possible_steps(record, workflow: Workflow, permissions: frozenset[str]) -> list[tuple[str, list[Problem]]]:
+    """Each transition out of the record's current status with what would stop this user taking it now
+    (empty: possible), for a record page to offer or disable its actions. Signatures and reasons are
+    asked for on the form, so they do not count here."""
+    steps = []
+    for t in workflow.targets_from(record.status):
+        check = check_transition(workflow, record.status, t.target, permissions, True, "given")
+        steps.append((t.target, list(check.problems)))
+    return steps

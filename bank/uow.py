@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,19 @@ def keep_whatever_happens(session: Session, write: Callable[[Session], None]) ->
     is evidence of (a wrong signature password counts towards the account's lockout, 21 CFR 11.300(d)),
     which the refusal would otherwise undo."""
     session.info.setdefault(_KEPT, []).append(write)
+
+
+@contextmanager
+def acting_with(session: Session, *permissions: str) -> Iterator[None]:
+    """For a consequence the system takes on someone's behalf (a look-back or safety hold follows from a
+    recorded result, not from the choice of whoever entered it): the actor holds `permissions` for this
+    block only, and every write stays attributed to them."""
+    actor = session.info["actor"]
+    session.info["actor"] = replace(actor, permissions=actor.permissions | set(permissions))
+    try:
+        yield
+    finally:
+        session.info["actor"] = actor
 
 
 @contextmanager

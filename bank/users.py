@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.models import User
 from bank.passwords import hash_password, policy_problems, verify_password
 from bank.permissions import ROLES, permissions_for

@@ -4,12 +4,14 @@ permission tags checked centrally (fail closed), form errors and pagination help
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import abort, current_app, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bank.refusals import FORM, Refused
 from bank.uow import Actor, unit_of_work
 
 PUBLIC = "public"
@@ -146,6 +148,50 @@ def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
         key = keyset.key
         result.next_after, result.prev_before = getattr(items[-1], key), getattr(items[0], key)
     return result
+
+
+def show_refusal(form, error: Refused) -> list[str]:
+    """The one mapping of a refusal to a screen: input errors and problems that name a field go next to
+    that field, the rest above the form (`form.form_errors`, also returned for pages that list them).
+    Problems that would reveal a blinded arm are masked for users without the unblinded permission."""
+    actor = g.get("actor")
+    error = error.visible_to(actor.permissions if actor is not None else frozenset())
+    general: list[str] = []
+    placed = dict(error.errors)
+    for p in error.problems:
+        if p.field and p.field in placed:
+            placed[p.field] += " " + p.message
+        elif p.field:
+            placed[p.field] = p.message
+        else:
+            general.append(p.message)
+    for field_name, message in placed.items():
+        target = getattr(form, field_name, None) if form is not None else None
+        if target is not None and hasattr(target, "errors") and field_name != FORM:
+            target.errors = list(target.errors) + [message]
+        else:
+            general.append(message)
+    if form is not None:
+        form.form_errors.extend(m for m in general if m not in form.form_errors)
+    return general
+
+
+@dataclass
+class Attempt:
+    ok: bool
+    value: object = None
+    problems: list[str] = field(default_factory=list)
+
+
+def attempt(form, action: Callable[[], object], reason: str | None = None) -> Attempt:
+    """Run `action()` in the request's unit of work. A refusal rolls it back and is shown on `form`
+    (bank.web.show_refusal); nothing else is caught. Views: `if attempt(form, lambda: ...).ok: redirect`."""
+    try:
+        with work(reason):
+            value = action()
+    except Refused as e:
+        return Attempt(False, problems=show_refusal(form, e))
+    return Attempt(True, value)
 
 
 def apply_errors(form, errors: dict[str, str]) -> None:

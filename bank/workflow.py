@@ -1,11 +1,14 @@
 """Status workflows as pure tables: which transitions exist, who may take them, what they require.
 
-Domain `states.py` modules declare a `Workflow`; `bank.status.change_status` enforces it.
+Domain `states.py` modules declare a `Workflow` (its states stated once: models build their CHECK
+constraint from `workflow.states`); `bank.status.change_status` is the one function that enforces it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from bank.refusals import Problem
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Workflow:
 @dataclass(frozen=True)
 class TransitionCheck:
     transition: Transition | None
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
 
     @property
     def allowed(self) -> bool:
@@ -61,15 +64,21 @@ def check_transition(workflow: Workflow, source: str, target: str, permissions: 
     """Every reason the transition source → target cannot be taken now (empty when it can)."""
     t = workflow.find(source, target)
     if t is None:
-        allowed = ", ".join(x.target for x in workflow.targets_from(source)) or "none"
-        return TransitionCheck(None, (
-            f"{workflow.name}: cannot go from '{workflow.label(source)}' to '{workflow.label(target)}' "
-            f"(allowed from here: {allowed})",))
+        allowed = ", ".join(workflow.label(x.target) for x in workflow.targets_from(source)) or "none"
+        return TransitionCheck(None, (Problem(
+            "workflow.not_allowed",
+            f"A {workflow.name} cannot go from '{workflow.label(source)}' to '{workflow.label(target)}' "
+            f"(possible from here: {allowed}).", f"{source} -> {target}"),))
     problems = []
     if t.permission not in permissions:
-        problems.append(f"you do not hold the permission '{t.permission}' needed for this step")
+        problems.append(Problem("workflow.permission",
+                                f"You do not hold the permission '{t.permission}' needed for this step.",
+                                t.permission))
     if t.signature_meaning and not has_signature:
-        problems.append(f"an electronic signature ('{t.signature_meaning}') is required")
+        problems.append(Problem("workflow.signature",
+                                f"An electronic signature ('{t.signature_meaning}') is required.",
+                                t.signature_meaning, "signature_password"))
     if t.reason_required and not (reason or "").strip():
-        problems.append("a reason is required")
+        problems.append(Problem("workflow.reason", "A reason is required for this step.", "", "reason"))
     return TransitionCheck(t, tuple(problems))
+

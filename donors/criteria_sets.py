@@ -9,7 +9,7 @@ from dataclasses import replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.esign import sign
 from bank.models import StatusChange, User
 from bank.status import TransitionRefused, change_status, initial_status

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from donors.criteria_sets import ensure_seed_criteria, parse
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
 from donors.queries import active_answers

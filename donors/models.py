@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db import Base, Versioned, one_of, utcnow
+from bank.clock import utcnow
+from bank.db import Base, Versioned, one_of
 from bank.models import Audited
 
 DONOR_STATUSES = ("pending", "incomplete", "eligible", "ineligible")

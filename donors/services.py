@@ -7,7 +7,6 @@ doses) read donors only through `donor_use_facts` and the look-back hook; donors
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.identifiers import next_value
+from bank.signals import donor_lookback_started
 from bank.status import change_status, initial_status
 from donors.criteria_sets import active_version, ensure_seed_criteria, parse
 from donors.models import DeterminationRecord, Donor, DonorIdentity
@@ -25,9 +25,6 @@ from donors.rules import Answer, Determination, DonorFacts, Medication, Serology
 from donors.rules import requires_lookback as _requires_lookback
 from donors.states import DONOR_WORKFLOW, ELIGIBLE, INELIGIBLE
 from donors.validation import DonorError, donor_errors, raise_if, text_error
-
-LookbackListener = Callable[[Session, Donor], None]
-_lookback_listeners: list[LookbackListener] = []
 
 
 @dataclass(frozen=True)
@@ -170,13 +167,6 @@ def write_determination(session: Session, donor: Donor, row, det: Determination,
 # --- look-back ------------------------------------------------------------------------------------
 
 
-def register_lookback_listener(fn: LookbackListener) -> None:
-    """`fn(session, donor)` runs inside the same transaction whenever a donor goes under look-back
-    (lots registers one that holds every lot and container of the donor)."""
-    if fn not in _lookback_listeners:
-        _lookback_listeners.append(fn)
-
-
 def start_lookback(session: Session, donor: Donor, reason: str) -> None:
     """Flag the donor for look-back: an eligible donor becomes ineligible, every listener holds what
     derives from the donor. Used by QA by hand and by the automatic re-evaluation."""
@@ -189,8 +179,7 @@ def start_lookback(session: Session, donor: Donor, reason: str) -> None:
     donor.under_lookback = True
     donor.lookback_reason = reason.strip()
     session.flush()
-    for listener in list(_lookback_listeners):
-        listener(session, donor)
+    donor_lookback_started.send(session, donor=donor)
 
 
 def reevaluate_after_new_evidence(session: Session, donor: Donor) -> DeterminationRecord | None:

@@ -15,7 +15,7 @@ from datetime import tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.labels import LABEL_SIZES, LabelData, render_labels_pdf
 from doses.models import Allocation
 from doses.protocols import DoseBasis, Origin, Protocol, Route

@@ -24,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (containers and donors must be known before doses refers to them)
-from bank.db import Base, Versioned, from_stored_json, one_of, utcnow
+from bank.clock import utcnow
+from bank.db import Base, Versioned, from_stored_json, one_of
 from bank.models import Audited
 from doses.protocols import Protocol
 from doses.states import ALLOCATION_STATES, ON_THEIR_WAY_SQL, PATIENT_STATES

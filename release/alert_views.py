@@ -7,7 +7,7 @@ import re
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.web import apply_errors, db, get_or_404, paginate, requires, work
 from lots.models import Lot
 from release import services

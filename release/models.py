@@ -14,7 +14,8 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Lar
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (lots must be known before release refers to it)
-from bank.db import Base, Versioned, from_stored_json, utcnow
+from bank.clock import utcnow
+from bank.db import Base, Versioned, from_stored_json
 from bank.models import Audited, Signature
 from release.rules import Specification
 

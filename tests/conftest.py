@@ -13,10 +13,14 @@ from sqlalchemy import text
 
 from bank.db import make_engine, make_session_factory
 from bank.migrate import upgrade
+from bank.passwords import use_cheap_hashing
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for, create_user
 
 PASSWORD = "Correct-horse-42"
+
+# Cheap argon2 parameters for every test (tests/unit/test_passwords.py checks the production cost).
+use_cheap_hashing()
 
 
 def _new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
@@ -40,6 +44,14 @@ def _new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
         admin.dispose()
 
     return url, drop
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wired_domains():
+    """Cross-domain receivers connected, as the app factory and the CLI do (bank.app.wire_domains)."""
+    from bank.app import wire_domains
+
+    wire_domains()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from flask import Response, current_app, g, jsonify, request
 
 from bank.api import ApiInputError, api_route, form_from_json
 from bank.audit import record_event
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.labels import LABEL_SIZES, LabelOverflowError
 from bank.web import db, get_or_404, work
 from doses.custody import report, services

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bank.db import Base, utcnow
+from bank.clock import utcnow
+from bank.db import Base
 from bank.models import Audited, Signature, User
 from doses.custody.states import EVENTS
 from doses.models import Allocation

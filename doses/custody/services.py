@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bank import isbt128
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.esign import SignatureError, countersign, sign, signature_valid
 from bank.models import User
 from bank.status import change_status

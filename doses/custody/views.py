@@ -19,7 +19,7 @@ from flask import (
 from sqlalchemy import bindparam, func, select
 
 from bank.audit import record_event
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.labels import LabelOverflowError
 from bank.web import apply_errors, db, get_or_404, paginate, requires, work
 from bank.zpl import render_labels_zpl

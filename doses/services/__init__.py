@@ -9,7 +9,6 @@ planned_at, status, containers), `allocations_of`, `record_administration`, `dos
 read about a dose: identical for active and placebo when masked), `masked`, doses.states.ALLOCATION_WORKFLOW.
 """
 
-from donors.services import register_lookback_listener
 from doses.services.allocation import (
     allocate_dose,
     allocations_of,
@@ -66,10 +65,6 @@ from doses.services.randomisation import (
     randomisation_max_bytes,
     sequence_of,
 )
-from release.services import register_late_result_listener
-
-register_lookback_listener(hold_for_donor_lookback)
-register_late_result_listener(hold_for_late_result)
 
 __all__ = [
     "FORM", "MASKED", "AllocationRefused", "DoseError", "DoseText", "active_protocols",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.status import change_status, initial_status
 from bank.uow import current_actor
 from donors.services import donor_use_facts

@@ -63,13 +63,13 @@ def hold_doses(session: Session, container_ids: list[int], reason: str) -> list[
 
 
 def hold_for_late_result(session: Session, lot) -> list[str]:
-    """Late-result listener (release.services.register_late_result_listener)."""
+    """Receiver of bank.signals.late_result_found: hold the lot's doses, return the patients affected."""
     ids = [c.id for c in containers_of(session, lot)]
     return hold_doses(session, ids, f"Late release result on lot {lot.din}")
 
 
 def hold_for_donor_lookback(session: Session, donor) -> None:
-    """Donor look-back listener (donors.services.register_lookback_listener)."""
+    """Receiver of bank.signals.donor_lookback_started: hold every dose derived from the donor."""
     ids = [c.id for lot in lots_of_donor(session, donor.id) for c in containers_of(session, lot)]
     hold_doses(session, ids, f"Donor look-back: donor {donor.code}")
 

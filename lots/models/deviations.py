@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db import Base, Versioned, utcnow
+from bank.clock import utcnow
+from bank.db import Base, Versioned
 from bank.models import Audited
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import donors.models  # noqa: F401  (the donors table must be known before lots refers to it)
-from bank.db import Base, Versioned, utcnow
+from bank.clock import utcnow
+from bank.db import Base, Versioned
 from bank.models import Audited
 from lots.models.products import ProductType
 

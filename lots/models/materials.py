@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bank.db import Base, Versioned, utcnow
+from bank.clock import utcnow
+from bank.db import Base, Versioned
 from bank.models import Audited
 
 MATERIAL_LOT_STATUSES = ("approved", "quarantined", "rejected")

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db import Base, utcnow
+from bank.clock import utcnow
+from bank.db import Base
 from bank.models import Audited
 from lots.rules import ProductLimits
 

@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bank.db import Base, Versioned, utcnow
+from bank.clock import utcnow
+from bank.db import Base, Versioned
 from bank.models import Audited
 from lots.models.lots import Lot
 

@@ -4,7 +4,6 @@ keyed by form field) or bank.status.TransitionRefused; callers wrap them in a un
 Importing this package registers the donor look-back listener that holds a donor's lots and containers.
 """
 
-from donors.services import register_lookback_listener
 from lots.services.deviations import close_deviation, deviations_of, open_deviations, record_deviation
 from lots.services.errors import FORM, LotError
 from lots.services.genealogy import donor_tree, lineage, lot_tree, trace_container
@@ -40,8 +39,6 @@ from lots.services.workflow import (
     qc_problems,
     submit_for_qc,
 )
-
-register_lookback_listener(hold_for_lookback)
 
 __all__ = [
     "FORM", "LotError", "active_product_types", "add_material", "add_material_lot", "add_product_version",

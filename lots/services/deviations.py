@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.esign import sign, signature_valid
 from bank.models import Signature, User
 from bank.status import change_status

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.identifiers import next_value
 from bank.isbt128 import check_character, make_din
 from bank.status import initial_status

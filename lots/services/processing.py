@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.uow import current_actor
 from lots.models import Harvest, Isolation, Lot, Passage
 from lots.rules import (

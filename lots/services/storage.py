@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.uow import current_actor
 from lots.models import Container, Lot, StorageBox, StorageEvent
 from lots.models.storage import CONTAINER_TYPES, MAX_BOX_SIDE

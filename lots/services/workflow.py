@@ -37,7 +37,7 @@ def qc_problems(session: Session, lot: Lot) -> list[str]:
 
 
 def submit_for_qc(session: Session, lot: Lot) -> None:
-    change_status(session, lot, LOT_WORKFLOW, "awaiting_qc", extra_problems=qc_problems(session, lot))
+    change_status(session, lot, LOT_WORKFLOW, "awaiting_qc", problems=qc_problems(session, lot))
 
 
 def _hold_containers(session: Session, lot: Lot, reason: str) -> None:
@@ -118,7 +118,7 @@ def lots_of_donor(session: Session, donor_id: int) -> list[Lot]:
 
 
 def hold_for_lookback(session: Session, donor) -> None:
-    """Look-back listener (donors.services): hold every lot of the donor and every container."""
+    """Receiver of bank.signals.donor_lookback_started: hold every lot of the donor and every container."""
     reason = f"Donor look-back: donor {donor.code}"
     with _on_behalf_of_lookback(session):
         for lot in lots_of_donor(session, donor.id):

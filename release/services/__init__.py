@@ -2,8 +2,8 @@
 problem, keyed by form field), bank.status.TransitionRefused or bank.esign.SignatureError; callers wrap
 them in a unit of work.
 
-Public API for the doses module: `lot_is_released`, `lot_endotoxin_eu_per_ml`,
-`register_late_result_listener`.
+Public API for the doses module: `lot_is_released`, `lot_endotoxin_eu_per_ml`; a late result is announced
+with bank.signals.late_result_found.
 """
 
 from release.services.alerts import (
@@ -11,7 +11,6 @@ from release.services.alerts import (
     alerts_of,
     alerts_query,
     raise_late_result_alert,
-    register_late_result_listener,
 )
 from release.services.decisions import (
     decision_content,
@@ -56,7 +55,7 @@ __all__ = [
     "decision_content", "decision_signature", "donor_release_facts", "draft_new_version", "editable_fields",
     "effective_specification", "ensure_seed_specifications", "enter_result", "lot_endotoxin_eu_per_ml",
     "lot_is_released", "lot_specification", "make_effective", "open_release_record", "product_keys",
-    "raise_late_result_alert", "register_late_result_listener", "reject_lot", "release_lot",
+    "raise_late_result_alert", "reject_lot", "release_lot",
     "release_problems", "release_record", "result_facts", "results_of", "update_draft", "verify_result",
     "versions_of",
 ]

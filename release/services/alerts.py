@@ -8,28 +8,18 @@ one line per patient allocated or given a container of the lot (it may also hold
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
+from bank.signals import late_result_found
 from bank.uow import current_actor
 from lots.models import Lot
 from lots.services import containers_of
 from release.models import LateResultAlert, TestResult
 from release.rules import Verdict, late_sterility_alert
 from release.services.errors import FORM, ReleaseError, refuse_if, unstorable
-
-LateResultListener = Callable[[Session, Lot], Iterable[str]]
-_late_result_listeners: list[LateResultListener] = []
-
-
-def register_late_result_listener(fn: LateResultListener) -> None:
-    """`fn(session, lot)` runs in the same transaction when a late result alert is raised for `lot` and
-    returns the patients affected (one readable line each)."""
-    if fn not in _late_result_listeners:
-        _late_result_listeners.append(fn)
 
 
 def _container_line(container) -> str:
@@ -41,7 +31,7 @@ def raise_late_result_alert(session: Session, lot: Lot, result: TestResult, verd
     """Record the alert when `verdict` (a reading entered after the conditional release) is not a pass."""
     if late_sterility_alert(verdict, released_conditionally=True) is None:
         return None  # a passing reading (final or interim) needs no alert
-    patients = [line for listener in list(_late_result_listeners) for line in listener(session, lot)]
+    patients = [line for _, lines in late_result_found.send(session, lot=lot) for line in (lines or [])]
     alert = late_sterility_alert(verdict, released_conditionally=True, patients=patients, lot_ref=lot.din)
     row = LateResultAlert(lot_id=lot.id, result_id=result.id, rule_id=alert.rule_id, message=alert.message,
                           containers=json.dumps([_container_line(c) for c in containers_of(session, lot)]),

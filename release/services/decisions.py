@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.esign import sign, signature_valid
 from bank.models import Signature, User
 from bank.status import TransitionRefused, change_status

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
-from bank.db import utcnow
+from bank.clock import utcnow
 from bank.uow import current_actor
 from lots.models import Lot
 from lots.services import harvest_of

@@ -13,10 +13,10 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bank.db import utcnow
+from bank.clock import utcnow
+from bank.digest import canonical
 from bank.esign import sign, signature_valid
 from bank.models import Signature, StatusChange, User
-from bank.pdf import canonical_json
 from bank.status import change_status
 from bank.uow import current_actor
 from release.models import SpecificationVersion
@@ -27,7 +27,7 @@ from release.states import SPEC_APPROVED_MEANING, SPEC_WORKFLOW
 
 
 def _store(spec: Specification) -> str:
-    return canonical_json(spec.to_dict()).decode()
+    return canonical(spec.to_dict())
 
 
 def ensure_seed_specifications(session: Session) -> list[SpecificationVersion]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
 from bank.models import AuditEntry, Signature, StatusChange
+from bank.signals import donor_lookback_started
 from bank.status import TransitionRefused
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for, create_user
@@ -137,10 +138,14 @@ def test_incomplete_and_ineligible_donors_cannot_be_signed_eligible(session, tec
 
 def test_late_positive_starts_lookback_and_calls_listeners(session, tech, qa):
     calls = []
-    services.register_lookback_listener(lambda s, d: calls.append((d.code, d.under_lookback, d.status)))
+
+    def receiver(s, donor):
+        calls.append((donor.code, donor.under_lookback, donor.status))
+
     donor = screened(session, tech)
     sign(session, qa, donor, "eligible")
-    with unit_of_work(session, actor_for(tech), "late result from the reference lab"):
+    with donor_lookback_started.connected_to(receiver), \
+            unit_of_work(session, actor_for(tech), "late result from the reference lab"):
         record_serology(session, donor, marker="HEV", method="NAT", kit="cobas HEV", kit_lot="N7",
                         sample_date=HARVEST + timedelta(days=2), test_date=TODAY, result="positive")
     assert (donor.code, True, "ineligible") in calls

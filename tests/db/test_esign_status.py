@@ -94,7 +94,7 @@ def test_status_change_checks_workflow_and_writes_history(session, make_user):
     record = SimpleNamespace(__tablename__="demo", id=77, status="draft")
     with pytest.raises(TransitionRefused) as refused:
         with unit_of_work(session, actor_for(tech)):
-            change_status(session, record, WF, "approved", extra_problems=["spec has no tests"])
+            change_status(session, record, WF, "approved", problems=["spec has no tests"])
     assert len(refused.value.problems) == 3  # permission, signature, domain problem: all named
     assert record.status == "draft"
     with unit_of_work(session, actor_for(qa)):

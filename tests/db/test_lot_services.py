@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
-from bank.db import make_session_factory, utcnow
+from bank.clock import utcnow
+from bank.db import make_session_factory
 from bank.esign import SignatureError
 from bank.isbt128 import check_character, validate_din
 from bank.models import StatusChange

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
+from bank.signals import late_result_found
 from bank.status import TransitionRefused
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for, create_user
@@ -310,18 +311,18 @@ def test_rejection_needs_a_reason_and_a_signature(session, tech, qa, qa2, lot):
 def test_conditional_release_then_late_positive_alerts_with_containers_and_patients(session, tech, qa, qa2, lot):
     seen = []
 
-    def doses_listener(s, the_lot):
-        seen.append(the_lot.id)
-        return [f"Patient MS-007 (dose 1 of lot {the_lot.din})"]
+    def doses_listener(s, lot):
+        seen.append(lot.id)
+        return [f"Patient MS-007 (dose 1 of lot {lot.din})"]
 
-    services.register_late_result_listener(doses_listener)
     fr.complete_results(session, tech, qa, lot, {"STERILITY": ("no growth to date", "", None)})
     assert rule_ids(session, lot, qa2) == {"release.conditional_not_allowed"}
     assert rule_ids(session, lot, qa2, conditional=True) == set()
     fr.release(session, qa2, lot, conditional=True)
     assert services.release_record(session, lot).conditional and services.lot_is_released(session, lot)
     interim = services.current_result(session, lot, "STERILITY")
-    final = fr.enter(session, tech, lot, "STERILITY", "growth: Staphylococcus epidermidis, day 9")
+    with late_result_found.connected_to(doses_listener):
+        final = fr.enter(session, tech, lot, "STERILITY", "growth: Staphylococcus epidermidis, day 9")
     session.refresh(interim)
     assert interim.superseded_by_id == final.id and final.out_of_specification
     alert = session.scalar(select(LateResultAlert).where(LateResultAlert.lot_id == lot.id))

@@ -17,6 +17,7 @@ def demo_app(tmp_path_factory):
 
     from bank.app import create_app
     from bank.migrate import upgrade
+    from demo.cli import register as register_demo
     from tests.conftest import _new_database
 
     url, drop = _new_database(tmp_path_factory)
@@ -24,6 +25,7 @@ def demo_app(tmp_path_factory):
     os.environ["BANK_ADMIN_PASSWORD"] = "Demo-start-2026"
     try:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "demo"})
+        register_demo(app)
         runner = app.test_cli_runner()
         runner.invoke(args=["init"])
     finally:

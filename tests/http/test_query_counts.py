@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from bank.db import make_session_factory, utcnow
+from bank.clock import utcnow
+from bank.db import make_session_factory
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from lots import services

@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from bank import isbt128
 from bank.barcodes import datamatrix_modules
 from bank.labels import LabelData, LabelOverflowError, render_labels_pdf
+from bank.digest import canonical
 from bank.pdf import (
     Document,
     KeyValueSection,
@@ -31,7 +32,6 @@ from bank.pdf import (
     TableSection,
     TextSection,
     build_document,
-    canonical_json,
     content_digest,
 )
 
@@ -202,7 +202,7 @@ def test_long_table_pages_are_numbered_n_of_m_with_the_content_digest_in_every_f
 def test_content_digest_is_canonical_and_can_be_recomputed():
     one = {"b": [1, Decimal("2.50")], "a": date(2026, 5, 4), "t": datetime(2026, 5, 4, 12, tzinfo=ZoneInfo("Europe/Paris"))}
     two = {"t": datetime(2026, 5, 4, 10, tzinfo=UTC), "a": date(2026, 5, 4), "b": [1, Decimal("2.50")]}
-    assert canonical_json(one) == b'{"a":"2026-05-04","b":[1,"2.50"],"t":"2026-05-04T10:00:00+00:00"}'
+    assert canonical(one).encode() == b'{"a":"2026-05-04","b":[1,"2.50"],"t":"2026-05-04T10:00:00+00:00"}'
     assert content_digest(one) == content_digest(two)
     assert content_digest({**two, "b": [1, Decimal("2.5")]}) != content_digest(two)
     with pytest.raises(TypeError, match="digest"):

@@ -33,7 +33,7 @@ def test_check_transition_names_every_problem(source, target, perms, signed, rea
     check = check_transition(WF, source, target, frozenset(perms), signed, reason)
     assert len(check.problems) == len(expected)
     for fragment, problem in zip(expected, check.problems, strict=True):
-        assert fragment in problem
+        assert fragment in problem.message
     assert check.allowed is (not expected)
 
 

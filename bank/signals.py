@@ -1,0 +1,16 @@
+"""Cross-domain events as blinker signals: a lower domain announces what happened, a higher one reacts
+in the same transaction. Receivers are connected only by `bank.app.wire_domains` (called by the app
+factory, the CLI and the tests), never as a side effect of importing a module."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_events = Namespace()
+
+# sender: the session; donor=Donor. Receivers hold everything derived from the donor (lots, doses).
+donor_lookback_started = _events.signal("donor-lookback-started")
+
+# sender: the session; lot=Lot. Receivers hold what the lot supplied and return the affected patients,
+# one readable line each (blinker collects the return values).
+late_result_found = _events.signal("late-result-found")
