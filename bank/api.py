@@ -281,8 +281,8 @@ def api_user() -> User:
 
 
 def init_app(app: Flask) -> None:
-    from bank import api_core  # noqa: F401  (core endpoints: /me, /openapi.json)
-
+    """Register the shared blueprint once every module has added its routes (bank.app imports
+    bank.api_core and the domains' api modules first)."""
     app.register_blueprint(bp)
     csrf = app.extensions["csrf"]
     csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site forgery possible

@@ -68,7 +68,7 @@ def _receiver(fn, key: str):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from bank import admin_views, api, audit_views, auth_views, home_views, token_views
+    from bank import admin_views, api, api_core, audit_views, auth_views, home_views, token_views  # noqa: F401
 
     for bp in (auth_views.bp, home_views.bp, admin_views.bp, audit_views.bp, token_views.bp):
         app.register_blueprint(bp)

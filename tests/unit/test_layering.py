@@ -1,0 +1,166 @@
+"""The shape of the code (DESIGN.md): rules and states are pure, imports point one way
+(doses → release → lots → donors → bank), no module imports itself back through others, and every
+workflow step names a permission that the role table knows. Read from the source with `ast`, so the
+check imports nothing it inspects."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+from bank.permissions import ALL_PERMISSIONS
+from bank.workflow import Workflow
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAINS = ("bank", "donors", "lots", "release", "doses")  # lowest first
+RANK = {name: i for i, name in enumerate(DOMAINS)}
+FRAMEWORKS = ("flask", "flask_wtf", "wtforms", "sqlalchemy", "alembic", "werkzeug")
+# bank knows the domains only where the app is put together (blueprints, signal receivers).
+ALLOWED_UPWARD = {"bank.app"}
+PURE_KERNEL = ("bank.workflow", "bank.permissions", "bank.refusals")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for top in DOMAINS:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            if "migrations" not in path.parts:
+                found[_module_name(path)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Every module `name` imports, anywhere in the file (function-level imports count too)."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                out.add(full if full in MODULES else base)
+    return out
+
+
+IMPORTS = {name: _imports(name, path) for name, path in MODULES.items()}
+
+
+def _pure_modules() -> list[str]:
+    tails = ("rules", "states")
+    return sorted(n for n in MODULES if n in PURE_KERNEL or any(
+        part in tails for part in n.split(".")[1:]))
+
+
+@pytest.mark.parametrize("module", _pure_modules())
+def test_rules_and_states_import_no_framework(module):
+    """Rules decide on plain values; states are tables. Neither may reach Flask or the database, not
+    even through another project module."""
+    seen, frontier, bad = set(), [module], []
+    while frontier:
+        current = frontier.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for imported in IMPORTS.get(current, ()):
+            if imported.split(".")[0] in FRAMEWORKS:
+                bad.append(f"{current} imports {imported}")
+            elif imported in MODULES:
+                frontier.append(imported)
+    assert not bad, bad
+
+
+def test_domains_import_only_the_domains_below_them():
+    upward = []
+    for name, imported in IMPORTS.items():
+        if name in ALLOWED_UPWARD:
+            continue
+        mine = RANK[name.split(".")[0]]
+        for target in imported:
+            top = target.split(".")[0]
+            if top in RANK and RANK[top] > mine:
+                upward.append(f"{name} imports {target}")
+            if top == "demo":
+                upward.append(f"{name} imports the demo ({target})")
+    assert not upward, upward
+
+
+def test_no_import_circles():
+    """Tarjan's strongly connected components over the project's import graph."""
+    index, low, stack, on_stack, circles = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in IMPORTS.get(v, ()):
+            if w not in MODULES or w == v:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            # A package's __init__ re-exporting its own submodules is not a circle between modules.
+            real = [m for m in component if not any(o != m and o.startswith(m + ".") for o in component)]
+            if len(real) > 1:
+                circles.append(sorted(component))
+
+    for module in MODULES:
+        if module not in index:
+            visit(module)
+    assert not circles, circles
+
+
+def _workflows() -> list[tuple[str, Workflow]]:
+    found = []
+    for name in MODULES:
+        if name.split(".")[-1] == "states" or name == "bank.workflow":
+            module = importlib.import_module(name)
+            found += [(f"{name}.{attr}", value) for attr, value in vars(module).items()
+                      if isinstance(value, Workflow)]
+    return found
+
+
+def test_every_workflow_step_names_a_known_permission():
+    workflows = _workflows()
+    assert len(workflows) >= 8, [n for n, _ in workflows]
+    unknown = [f"{name}: {t.source}->{t.target} needs {t.permission!r}" for name, wf in workflows
+               for t in wf.transitions if t.permission not in ALL_PERMISSIONS]
+    assert not unknown, unknown
+
+
+def test_the_layering_check_sees_the_whole_tree():
+    """Guard against a check that passes because it read nothing."""
+    packages = {m.name for m in pkgutil.iter_modules([str(ROOT)]) if m.name in DOMAINS}
+    assert packages == set(DOMAINS)
+    assert len(MODULES) > 60 and any(n.endswith(".rules") for n in MODULES)
