@@ -27,7 +27,8 @@ from sqlalchemy.engine import make_url
 import bank.models  # noqa: F401  (registers the core tables)
 import donors.models  # noqa: F401
 import lots.models  # noqa: F401
-from bank.audit import GENESIS, _plain, canonical, row_hash
+from bank.audit import GENESIS, row_hash
+from bank.digest import canonical, plain
 from bank.db import Base, make_engine, make_session_factory
 from bank.isbt128 import check_character, make_din
 from bank.migrate import upgrade
@@ -131,7 +132,7 @@ class Writer:
 
 def inserted(values: dict, excluded=("version",)) -> dict:
     """The audit listener's changes for an insert: every non-null column, hidden ones as [set]."""
-    return {k: [None, "[set]" if k in excluded else _plain(v)] for k, v in values.items() if v is not None}
+    return {k: [None, "[set]" if k in excluded else plain(v)] for k, v in values.items() if v is not None}
 
 
 class Facility:
