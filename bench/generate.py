@@ -28,8 +28,8 @@ import bank.models  # noqa: F401  (registers the core tables)
 import donors.models  # noqa: F401
 import lots.models  # noqa: F401
 from bank.audit import GENESIS, row_hash
-from bank.digest import canonical, plain
 from bank.db import Base, make_engine, make_session_factory
+from bank.digest import canonical, plain
 from bank.isbt128 import check_character, make_din
 from bank.migrate import upgrade
 from bank.models import AuditEntry, IdentifierCounter

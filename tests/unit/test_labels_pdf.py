@@ -23,8 +23,8 @@ from pypdf import PdfReader
 
 from bank import isbt128
 from bank.barcodes import datamatrix_modules
-from bank.labels import LabelData, LabelOverflowError, render_labels_pdf
 from bank.digest import canonical
+from bank.labels import LabelData, LabelOverflowError, render_labels_pdf
 from bank.pdf import (
     Document,
     KeyValueSection,
