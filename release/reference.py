@@ -1,4 +1,5 @@
-"""Seed release specifications (DOMAIN.md §4) for a demo facility, as data to store and version.
+"""Seed release specifications (DOMAIN.md §4) for a demo facility: the reference data that
+release.services.specifications stores and versions.
 
 Sites replace these with their validated specifications; figures marked [check] are common practice
 not confirmed from a primary text and must be confirmed before use.

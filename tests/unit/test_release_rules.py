@@ -1,4 +1,4 @@
-"""Unit tests of release.rules and release.specs; parameter ids `secN-…` cite /work/shared/DOMAIN.md."""
+"""Unit tests of release.rules and release.reference (the seed specifications); parameter ids `secN-…` cite /work/shared/DOMAIN.md."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from release.rules import (
     verdict_panel,
     verdict_qualitative,
 )
-from release.specs import IFATS_2013_AT_PANEL, ISCT_2006_BM_PANEL, seed_specifications
+from release.reference import IFATS_2013_AT_PANEL, ISCT_2006_BM_PANEL, seed_specifications
 
 VIABILITY = NumericTest("VIABILITY", "Viability", "%", min=70.0)
 ENDOTOXIN = NumericTest("ENDOTOXIN", "Endotoxin", "EU/mL", max=0.5)
