@@ -15,7 +15,7 @@ from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
 from bank.refusals import Refused
 from bank.signals import late_result_found
-from bank.status import TransitionRefused
+from bank.status import TransitionRefused, status_history
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for, create_user
 from donors import services as donor_services
@@ -373,3 +373,48 @@ def test_changed_result_behind_the_application_invalidates_release_and_digest(se
     assert services.decision_signature(session, lot)[1] is False
     assert not services.lot_is_released(session, lot)
     assert json.loads(services.release_record(session, lot).signed_results)
+
+
+# --- statuses through their workflows ---------------------------------------------------------------------
+
+
+def test_seed_versions_take_the_workflow_seed_step_and_a_draft_never_takes_effect_unapproved(own_db):
+    session, (_tech, qa, _qa2) = own_db
+    with unit_of_work(session, actor_for(qa)):
+        services.ensure_seed_specifications(session)
+    seed = services.effective_specification(session, "PLACEBO-MEDIA")
+    steps = [(c.from_status, c.to_status) for c in status_history(session, seed)]
+    assert steps == [(None, "draft"), ("draft", "effective")] and seed.seeded and seed.signature_id is None
+    with unit_of_work(session, actor_for(qa)):
+        draft = services.draft_new_version(session, "PLACEBO-MEDIA")
+    with pytest.raises(TransitionRefused), unit_of_work(session, actor_for(qa)):
+        services.make_effective(session, draft)
+    session.refresh(seed)
+    session.refresh(draft)
+    assert (seed.status, draft.status) == ("effective", "draft")
+
+
+def test_verification_refusals_are_rule_problems_naming_every_reason(session, tech, qa, lot):
+    r = fr.enter(session, tech, lot, "VIABILITY")
+    fr.verify(session, qa, r)
+    with pytest.raises(Refused) as e:
+        fr.verify(session, tech, r)
+    assert e.value.status == 409
+    assert e.value.rule_ids == {"release.already_verified", "release.self_verification"}
+
+
+def test_late_result_alert_is_acknowledged_through_its_workflow_once(session, tech, qa, qa2, lot):
+    fr.complete_results(session, tech, qa, lot, {"STERILITY": ("no growth to date", "", None)})
+    fr.release(session, qa2, lot, conditional=True)
+    fr.enter(session, tech, lot, "STERILITY", "growth: Bacillus sp.")
+    alert = services.alerts_of(session, lot)[0]
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(qa2)):
+        services.acknowledge_alert(session, alert, "  ")
+    assert e.value.status == 422 and "note" in e.value.errors
+    with unit_of_work(session, actor_for(qa2)):
+        services.acknowledge_alert(session, alert, "Clinician informed; doses held")
+    assert alert.status == "acknowledged" and alert.acknowledgement == "Clinician informed; doses held"
+    assert [(c.from_status, c.to_status, c.reason) for c in status_history(session, alert)] == [
+        (None, "open", "result entered"), ("open", "acknowledged", "Clinician informed; doses held")]
+    with pytest.raises(TransitionRefused), unit_of_work(session, actor_for(qa2)):
+        services.acknowledge_alert(session, alert, "again")
