@@ -1,6 +1,7 @@
 """Release endpoints of the JSON API: QC results from instruments and LIMS (entered, then verified by a
 second person) and the release status of a lot with every blocker. Releasing and rejecting are signed
-acts done on screen with the password re-entered (21 CFR 11.200), not through the API."""
+acts done on screen with the password re-entered (21 CFR 11.200), not through the API. Refusals are answered by
+bank.api's one handler (422 input, 409 rule)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from release.models import TestResult
 class ApiResultForm(ResultForm):
     attachment = None  # raw data files are uploaded on screen
     retest_of = None  # retests are entered on screen, where the original result is shown
+    markers = None  # a JSON object here (MARKERS), not the screen's error slot
 
 
 def result_json(r: TestResult) -> dict:
@@ -40,15 +42,12 @@ def release_enter_result(lot_id: int):
             for k, v in markers.items())):
         raise ApiInputError({"markers": "an object of at most 40 marker names with numeric values"})
     form = form_from_json(ApiResultForm, extra=("markers",))
-    try:
-        with work(form.retest_reason.data or "result entered (API)"):
-            result = services.enter_result(
-                db(), lot, test_code=form.test_code.data, method=form.method.data or "",
-                instrument=form.instrument.data or "", performed_on=form.performed_on.data,
-                value=form.value.data or "", unit=form.unit.data or "",
-                markers={k: str(v) for k, v in (markers or {}).items()} or None)
-    except services.ReleaseError as e:
-        raise ApiInputError(e.errors) from None
+    with work(form.retest_reason.data or "result entered (API)"):
+        result = services.enter_result(
+            db(), lot, test_code=form.test_code.data, method=form.method.data or "",
+            instrument=form.instrument.data or "", performed_on=form.performed_on.data,
+            value=form.value.data or "", unit=form.unit.data or "",
+            markers={k: str(v) for k, v in (markers or {}).items()} or None)
     return jsonify(result_json(result)), 201
 
 
@@ -56,11 +55,8 @@ def release_enter_result(lot_id: int):
            summary="Second-person verification of a result (never by the person who entered it)")
 def release_verify_result(result_id: int):
     result = get_or_404(TestResult, result_id)
-    try:
-        with work("result verified (API)"):
-            services.verify_result(db(), result)
-    except services.ReleaseError as e:
-        raise ApiInputError(e.errors, 409) from None
+    with work("result verified (API)"):
+        services.verify_result(db(), result)
     return jsonify(result_json(result))
 
 

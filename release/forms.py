@@ -12,7 +12,8 @@ from bank.forms import SignatureFields
 
 
 class ResultForm(FlaskForm):
-    """One result; a marker panel's values come as `marker-<name>` inputs beside this form's fields."""
+    """One result; a marker panel's values come as `marker-<name>` inputs beside this form's fields, and
+    their error (the service's `markers` input error) is shown from `markers`."""
 
     test_code = SelectField("Test", choices=[], validate_choice=False,  # the service names a foreign code
                             validators=[DataRequired(message="Choose the test.")])
@@ -24,6 +25,7 @@ class ResultForm(FlaskForm):
     attachment = FileField("Raw data (optional, at most 5 MB)")
     retest_of = HiddenField()
     retest_reason = StringField("Reason for the retest", validators=[Optional(), Length(max=500)])
+    markers = HiddenField()  # never typed: the panel's inputs are `marker-<name>`
 
 
 class VerifyForm(FlaskForm):

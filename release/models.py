@@ -15,14 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (lots must be known before release refers to it)
 from bank.clock import utcnow
-from bank.db import Base, Versioned, from_stored_json
+from bank.db import Base, Versioned, from_stored_json, one_of
 from bank.models import Audited, Signature
-from release.rules import Specification
-
-SPEC_STATUSES = ("draft", "approved", "effective", "superseded")
-VERDICTS = ("pass", "fail")  # an 'invalid' verdict is refused at entry, never stored
-DECISIONS = ("released", "rejected")
-ALERT_STATUSES = ("open", "acknowledged")
+from release.rules import STORED_VERDICTS, Specification
+from release.states import ALERT_WORKFLOW, DECISIONS, SPEC_WORKFLOW
 
 
 class SpecificationVersion(Audited, Versioned, Base):
@@ -31,7 +27,7 @@ class SpecificationVersion(Audited, Versioned, Base):
 
     __tablename__ = "release_specifications"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'approved', 'effective', 'superseded')", name="status"),
+        CheckConstraint(one_of("status", SPEC_WORKFLOW.states), name="status"),
         # Only a draft is unsigned; a seeded version is the one exception, and it says so (seeded).
         CheckConstraint("status = 'draft' OR signature_id IS NOT NULL OR seeded", name="approved_signed"),
         Index("uq_release_specifications_key_version", "product_key", "spec_version", unique=True),
@@ -43,7 +39,7 @@ class SpecificationVersion(Audited, Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_key: Mapped[str] = mapped_column(String(40))
     spec_version: Mapped[str] = mapped_column(String(40))  # Specification.version ('version' is the lock)
-    status: Mapped[str] = mapped_column(String(12), default="draft")
+    status: Mapped[str] = mapped_column(String(12), default=SPEC_WORKFLOW.initial)
     content: Mapped[str] = mapped_column(Text)  # canonical JSON of Specification.to_dict()
     change_note: Mapped[str] = mapped_column(Text, default="")
     seeded: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -68,7 +64,7 @@ class LotRelease(Audited, Versioned, Base):
 
     __tablename__ = "lot_releases"
     __table_args__ = (
-        CheckConstraint("decision IS NULL OR decision IN ('released', 'rejected')", name="decision"),
+        CheckConstraint("decision IS NULL OR " + one_of("decision", DECISIONS), name="decision"),
         CheckConstraint("(decision IS NULL) = (signature_id IS NULL AND decided_at IS NULL)", name="signed"),
         CheckConstraint("NOT conditional OR decision = 'released'", name="conditional"),
     )
@@ -112,7 +108,7 @@ class TestResult(Audited, Versioned, Base):
     __tablename__ = "release_results"
     __test__ = False  # not a pytest test class, despite the name
     __table_args__ = (
-        CheckConstraint("verdict IN ('pass', 'fail')", name="verdict"),
+        CheckConstraint(one_of("verdict", STORED_VERDICTS), name="verdict"),
         CheckConstraint("verified_by_id IS NULL OR verified_by_id <> entered_by_id", name="four_eyes"),
         CheckConstraint("(verified_by_id IS NULL) = (verified_at IS NULL)", name="verified"),
         CheckConstraint("retest_of_id IS NULL OR retest_reason IS NOT NULL", name="retest_reason"),
@@ -163,7 +159,7 @@ class LateResultAlert(Audited, Versioned, Base):
 
     __tablename__ = "release_alerts"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'acknowledged')", name="status"),
+        CheckConstraint(one_of("status", ALERT_WORKFLOW.states), name="status"),
         CheckConstraint("(status = 'acknowledged') = (acknowledged_at IS NOT NULL)", name="acknowledged"),
     )
 
@@ -175,7 +171,7 @@ class LateResultAlert(Audited, Versioned, Base):
     containers: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of container descriptions
     patients: Mapped[str] = mapped_column(Text, default="[]")  # JSON list from the doses listeners
     notify: Mapped[str] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=ALERT_WORKFLOW.initial)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

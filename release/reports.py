@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bank import pdf
+from bank.digest import content_digest
 from bank.models import User
 from lots.models import Lot
 from release.models import TestResult
-from release.rules import SpecTest
+from release.rules import SpecTest, acceptance_text
 from release.services import (
-    acceptance_text,
     decision_signature,
     lot_specification,
     release_record,
@@ -82,7 +82,7 @@ def coa_content(session: Session, lot: Lot) -> dict:
 
 def coa_digest(session: Session, lot: Lot) -> str:
     """The digest a certificate printed now would carry (recomputed from the database)."""
-    return pdf.content_digest(coa_content(session, lot))
+    return content_digest(coa_content(session, lot))
 
 
 def digest_matches(session: Session, lot: Lot, digest: str) -> bool:

@@ -1,20 +1,38 @@
-"""Status workflow of a release specification version: draft → approved (QA e-signature) → effective
-→ superseded. Lot release and rejection are transitions of lots.states.LOT_WORKFLOW."""
+"""Status workflows of the release domain's records (bank.status.change_status enforces them; models build
+their CHECK constraints from the states): specification versions draft → approved (QA e-signature) →
+effective → superseded, and late-result alerts open → acknowledged. Lot release and rejection are
+transitions of lots.states.LOT_WORKFLOW, which states their signature meanings."""
 
 from __future__ import annotations
 
 from bank.workflow import Transition, Workflow
 
-SPEC_APPROVED_MEANING = "Specification approved"
+# Held by no role: the system takes it on behalf of whoever first needs a specification (bank.uow.acting_with)
+# to store the seed versions effective from the start, without a signed approval (they are marked seeded).
+SEED_PERMISSION = "spec.seed"
 
 SPEC_WORKFLOW = Workflow(
     name="Specification",
     states=("draft", "approved", "effective", "superseded"),
     initial="draft",
     transitions=(
-        Transition("draft", "approved", "spec.manage", signature_meaning=SPEC_APPROVED_MEANING, label="Approve"),
+        Transition("draft", "approved", "spec.manage", signature_meaning="Specification approved", label="Approve"),
         Transition("approved", "effective", "spec.manage", label="Make effective"),
-        # Taken only by the service, for the version an approved one replaces.
+        # Taken by the service for the version an approved one replaces.
         Transition("effective", "superseded", "spec.manage", label="Superseded"),
+        Transition("draft", "effective", SEED_PERMISSION, reason_required=True, label="Seed"),
     ),
 )
+
+ALERT_WORKFLOW = Workflow(
+    name="Late-result alert",
+    states=("open", "acknowledged"),
+    initial="open",
+    transitions=(
+        # The reason is what QA did: clinician informed, doses held, investigation opened.
+        Transition("open", "acknowledged", "lot.release", reason_required=True, label="Acknowledge"),
+    ),
+)
+
+# QA's decision on a lot's release record: the lot workflow's signed steps out of awaiting QC.
+DECISIONS = ("released", "rejected")

@@ -10,7 +10,7 @@ from bank.users import actor_for
 from demo.facility import PASSING as DEMO_PASSING
 from lots import services as lot_services
 from release import services
-from release.specs import CELLS_UNIT  # noqa: F401  (tests read it from here)
+from release.reference import CELLS_UNIT  # noqa: F401  (tests read it from here)
 from tests import lot_factories as lf
 from tests.conftest import PASSWORD
 

@@ -1,11 +1,12 @@
-"""Use cases of the release domain. Services take the session, flush, and raise ReleaseError (every
-problem, keyed by form field), bank.status.TransitionRefused or bank.esign.SignatureError; callers wrap
-them in a unit of work.
+"""Use cases of the release domain. Services take the session, flush, and raise bank.refusals.Refused (input
+errors by form field; rule Problems with their rule ids — bank.status.TransitionRefused and
+bank.esign.SignatureError are Refused too); callers wrap them in a unit of work.
 
 Public API for the doses module: `lot_is_released`, `lot_endotoxin_eu_per_ml`; a late result is announced
 with bank.signals.late_result_found.
 """
 
+from release.rules import acceptance_text, edit_problems, editable_fields
 from release.services.alerts import (
     acknowledge_alert,
     alerts_of,
@@ -22,12 +23,12 @@ from release.services.decisions import (
     release_lot,
     release_problems,
 )
-from release.services.errors import FORM, ReleaseError
 from release.services.results import (
     MAX_ATTACHMENT_BYTES,
     Upload,
     current_result,
     enter_result,
+    lot_facts,
     lot_specification,
     open_release_record,
     release_record,
@@ -36,11 +37,9 @@ from release.services.results import (
     verify_result,
 )
 from release.services.specifications import (
-    acceptance_text,
     approval_signature,
     approve_specification,
     draft_new_version,
-    editable_fields,
     effective_specification,
     ensure_seed_specifications,
     make_effective,
@@ -50,11 +49,11 @@ from release.services.specifications import (
 )
 
 __all__ = [
-    "FORM", "MAX_ATTACHMENT_BYTES", "ReleaseError", "Upload", "acceptance_text", "acknowledge_alert",
+    "MAX_ATTACHMENT_BYTES", "Upload", "acceptance_text", "acknowledge_alert",
     "alerts_of", "alerts_query", "approval_signature", "approve_specification", "current_result",
-    "decision_content", "decision_signature", "donor_release_facts", "draft_new_version", "editable_fields",
+    "decision_content", "decision_signature", "donor_release_facts", "draft_new_version", "edit_problems", "editable_fields",
     "effective_specification", "ensure_seed_specifications", "enter_result", "lot_endotoxin_eu_per_ml",
-    "lot_is_released", "lot_specification", "make_effective", "open_release_record", "product_keys",
+    "lot_facts", "lot_is_released", "lot_specification", "make_effective", "open_release_record", "product_keys",
     "raise_late_result_alert", "reject_lot", "release_lot",
     "release_problems", "release_record", "result_facts", "results_of", "update_draft", "verify_result",
     "versions_of",

@@ -1,8 +1,8 @@
 """Late results after a conditional release (DOMAIN.md §4): a final sterility that is not a pass on a lot
 released on "no growth to date" raises an alert for QA naming every container and every patient.
 
-The doses module adds the patients: `register_late_result_listener(fn)`, where `fn(session, lot)` returns
-one line per patient allocated or given a container of the lot (it may also hold its doses).
+The doses module adds the patients: a receiver of bank.signals.late_result_found (sender: the session,
+`lot=`) returns one line per patient allocated or given a container of the lot (it may also hold its doses).
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.refusals import control_character_errors, refuse_if
 from bank.signals import late_result_found
+from bank.status import change_status, initial_status
 from bank.uow import current_actor
 from lots.models import Lot
 from lots.services import containers_of
 from release.models import LateResultAlert, TestResult
 from release.rules import Verdict, late_sterility_alert
-from release.services.errors import FORM, ReleaseError, refuse_if, unstorable
+from release.states import ALERT_WORKFLOW
 
 
 def _container_line(container) -> str:
@@ -38,6 +40,7 @@ def raise_late_result_alert(session: Session, lot: Lot, result: TestResult, verd
                           patients=json.dumps(list(alert.patients)), notify=", ".join(alert.notify))
     session.add(row)
     session.flush()
+    initial_status(session, row, ALERT_WORKFLOW)
     return row
 
 
@@ -52,12 +55,13 @@ def alerts_query(status: str | None = None):
 
 
 def acknowledge_alert(session: Session, alert: LateResultAlert, note: str) -> None:
-    """QA records what was done (clinician told, doses held, investigation opened)."""
-    if alert.status != "open":
-        raise ReleaseError({FORM: "This alert is already acknowledged."})
-    refuse_if(unstorable({"note": note}))
+    """QA records what was done (clinician told, doses held, investigation opened): the alert's step to
+    acknowledged, with what was done as its reason."""
+    errors = control_character_errors({"note": note})
     if not (note or "").strip():
-        raise ReleaseError({"note": "Say what was done (clinician informed, doses held, investigation)."})
-    alert.status, alert.acknowledged_at = "acknowledged", utcnow()
-    alert.acknowledged_by_id, alert.acknowledgement = current_actor(session).id, note.strip()[:2000]
-    session.flush()
+        errors["note"] = "Say what was done (clinician informed, doses held, investigation)."
+    refuse_if(errors)
+    note = note.strip()[:2000]
+    # Set with the status, in one row write: a CHECK ties the acknowledgement time to the status.
+    alert.acknowledged_at, alert.acknowledged_by_id, alert.acknowledgement = utcnow(), current_actor(session).id, note
+    change_status(session, alert, ALERT_WORKFLOW, "acknowledged", reason=note)

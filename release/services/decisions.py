@@ -1,6 +1,6 @@
-"""QA release and rejection of a lot (21 CFR Part 11; EU GMP Annex 11 §15, Annex 16): a status change of
-the lot with an e-signature, refused with every reason (release.rules.release_blockers), and the
-questions the doses module asks (is the lot released, what is its endotoxin per mL)."""
+"""QA release and rejection of a lot (21 CFR Part 11; EU GMP Annex 11 §15, Annex 16): one signed status change
+of the lot (lots.states.LOT_WORKFLOW states the meaning), refused with every reason the release rules find,
+and the questions the doses module asks (is the lot released, what is its endotoxin per mL)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
-from bank.esign import sign, signature_valid
+from bank.esign import signature_valid
 from bank.models import Signature, User
-from bank.status import TransitionRefused, change_status
-from bank.workflow import check_transition
+from bank.refusals import Problem, control_character_errors, refuse_if
+from bank.status import change_status
 from donors.services import donor_use_facts
 from lots.models import Lot
 from lots.services import open_deviations
-from lots.states import LOT_WORKFLOW, REJECT_MEANING, RELEASE_MEANING
+from lots.states import LOT_WORKFLOW
 from release.models import LateResultAlert, LotRelease, TestResult
-from release.rules import DonorReleaseFacts, NumericTest, Problem, release_blockers
-from release.services.errors import refuse_if, unstorable
+from release.rules import DonorReleaseFacts, NumericTest, lot_status_problems
+from release.rules import release_problems as release_rule_problems
 from release.services.results import (
     current_result,
+    lot_facts,
     lot_specification,
     open_release_record,
     release_record,
@@ -42,27 +43,21 @@ def donor_release_facts(session: Session, lot: Lot) -> DonorReleaseFacts:
 
 
 def release_problems(session: Session, lot: Lot, signer_id: int, conditional: bool) -> list[Problem]:
-    """Every reason `signer_id` may not release the lot now (empty: release permitted)."""
+    """Every reason `signer_id` may not release the lot now, its status included (empty: release permitted)."""
+    facts = lot_facts(lot)
+    return lot_status_problems(facts) + _rule_problems(session, lot, signer_id, conditional)
+
+
+def _rule_problems(session: Session, lot: Lot, signer_id: int, conditional: bool) -> list[Problem]:
     spec_row = lot_specification(session, lot)
-    problems = []
-    if lot.status != "awaiting_qc":
-        problems.append(Problem("release.lot_status", f"Lot is {LOT_WORKFLOW.label(lot.status)}, not awaiting QC.",
-                                f"status={lot.status}"))
-    if lot.quarantined:
-        problems.append(Problem("release.quarantined", "Lot is quarantined until its donor is signed eligible "
-                                "and the quarantine is lifted (21 CFR 1271.60).", "quarantined"))
     if spec_row is None:
-        problems.append(Problem("release.no_specification", f"No effective specification for "
-                                f"{lot.product_type.key}.", lot.product_type.key))
-        return problems
-    problems += release_blockers(spec_row.spec(), result_facts(results_of(session, lot)),
+        return release_rule_problems(lot_facts(lot), None, (), (), _NO_DONOR, signer_id, conditional)
+    return release_rule_problems(lot_facts(lot), spec_row.spec(), result_facts(results_of(session, lot)),
                                  open_deviations(session, lot), donor_release_facts(session, lot), signer_id,
                                  conditional)
-    return problems
 
 
-def _problem_text(p: Problem) -> str:
-    return f"{p.message} ({p.evidence})"
+_NO_DONOR = DonorReleaseFacts(eligible_signed=True, under_lookback=False, is_autologous=False)
 
 
 def decision_content(lot: Lot, record: LotRelease, decision: str, conditional: bool, reason: str | None,
@@ -87,46 +82,39 @@ def _signed_results(session: Session, record: LotRelease) -> list[TestResult]:
     return [found[i] for i in ids if i in found]
 
 
-def release_lot(session: Session, lot: Lot, user: User, password: str, conditional: bool = False) -> Signature:
-    """Release with the signature 'Released for clinical use', or raise TransitionRefused naming every
-    problem (nothing is signed then); bank.esign.SignatureError on a wrong password."""
-    actor = session.info.get("actor")
-    check = check_transition(LOT_WORKFLOW, lot.status, "released", actor.permissions if actor else frozenset(),
-                             True, None)
-    problems = list(check.problems) + [_problem_text(p) for p in release_problems(session, lot, user.id, conditional)
-                                       if not (p.rule_id == "release.lot_status" and check.problems)]
-    if problems:
-        raise TransitionRefused(problems)
+def _decide(session: Session, lot: Lot, user: User, password: str, decision: str, conditional: bool,
+            reason: str | None, problems: list[Problem]) -> Signature:
+    """The lot's signed step to `decision`, bound to the release record and every current result; then the
+    release record keeps the decision and its signature."""
     record = open_release_record(session, lot)
     current = [r for r in results_of(session, lot) if not r.superseded]
+    content = decision_content(lot, record, decision, conditional, reason, current)
+    change = change_status(session, lot, LOT_WORKFLOW, decision, password=password, content=content, signer=user,
+                           reason=reason, problems=problems)
+    record.decision, record.conditional, record.reason = decision, conditional, reason
+    record.signed_results = json.dumps([r.id for r in current])
+    record.decided_at, record.decided_by_id, record.signature_id = utcnow(), user.id, change.signature_id
+    session.flush()
+    return session.get(Signature, change.signature_id)
+
+
+def release_lot(session: Session, lot: Lot, user: User, password: str, conditional: bool = False) -> Signature:
+    """Release for clinical use, signed by `user` (the signed-in QA person) with the meaning of the lot
+    workflow's release step; refused (TransitionRefused) naming every problem — nothing is signed then —
+    or bank.esign.SignatureError on a wrong password. A conditional release is recorded only when an
+    interim result is among those released on."""
+    problems = _rule_problems(session, lot, user.id, conditional)  # the lot's status: the workflow table
+    current = [r for r in results_of(session, lot) if not r.superseded]
     conditional = conditional and any(r.conditional for r in current)
-    content = decision_content(lot, record, "released", conditional, None, current)
-    signature = sign(session, user, password, RELEASE_MEANING, "lots", lot.id, content)
-    record.decision, record.conditional, record.signed_results = "released", conditional, json.dumps(
-        [r.id for r in current])
-    record.decided_at, record.decided_by_id, record.signature_id = utcnow(), user.id, signature.id
-    change_status(session, lot, LOT_WORKFLOW, "released", signature=signature)
-    return signature
+    return _decide(session, lot, user, password, "released", conditional, None, problems)
 
 
 def reject_lot(session: Session, lot: Lot, user: User, password: str, reason: str) -> Signature:
-    """Reject with the signature 'Rejected' and a reason; refused (TransitionRefused) from any state other
-    than awaiting QC or without a reason."""
-    refuse_if(unstorable({"reason": reason}))
-    reason = (reason or "").strip()
-    actor = session.info.get("actor")
-    check = check_transition(LOT_WORKFLOW, lot.status, "rejected", actor.permissions if actor else frozenset(),
-                             True, reason)
-    if check.problems:
-        raise TransitionRefused(check.problems)
-    record = open_release_record(session, lot)
-    current = [r for r in results_of(session, lot) if not r.superseded]
-    content = decision_content(lot, record, "rejected", False, reason, current)
-    signature = sign(session, user, password, REJECT_MEANING, "lots", lot.id, content)
-    record.decision, record.reason, record.signed_results = "rejected", reason, json.dumps([r.id for r in current])
-    record.decided_at, record.decided_by_id, record.signature_id = utcnow(), user.id, signature.id
-    change_status(session, lot, LOT_WORKFLOW, "rejected", signature=signature, reason=reason)
-    return signature
+    """Reject with a reason, signed with the meaning of the lot workflow's rejection step; refused
+    (TransitionRefused) from any state other than awaiting QC or without a reason."""
+    refuse_if(control_character_errors({"reason": reason}))
+    reason = (reason or "").strip() or (session.info.get("reason") or "").strip() or None
+    return _decide(session, lot, user, password, "rejected", False, reason, [])
 
 
 _READ = object()  # "read the release record": None is a real value (no record yet)

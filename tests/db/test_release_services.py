@@ -13,8 +13,9 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
+from bank.refusals import Refused
 from bank.signals import late_result_found
-from bank.status import TransitionRefused
+from bank.status import TransitionRefused, status_history
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for, create_user
 from donors import services as donor_services
@@ -98,7 +99,7 @@ def test_new_version_is_drafted_edited_approved_by_a_second_qa_and_supersedes(ow
         edits = {name: current for _, fields in services.editable_fields(draft.spec()) for name, _, current in fields}
         edits.update({"VIABILITY__min": "80", "IDENTITY-IFATS2013__r0": "90"})
         services.update_draft(session, draft, draft.version, edits, "Viability floor 80 %, CD90 ≥ 90 % (validation)")
-    with pytest.raises(services.ReleaseError, match="second QA"), unit_of_work(session, actor_for(qa)):
+    with pytest.raises(Refused, match="second QA"), unit_of_work(session, actor_for(qa)):
         services.approve_specification(session, draft, qa, PASSWORD)
     with unit_of_work(session, actor_for(qa2)):
         services.approve_specification(session, draft, qa2, PASSWORD)
@@ -118,7 +119,7 @@ def test_draft_edit_refuses_impossible_limits_and_changes_nothing(own_db):
         draft = services.draft_new_version(session, "BM-MSC-AUTO")
     content = draft.content
     edits = {"VIABILITY__min": "120", "ENDOTOXIN__max": "abc", "POTENCY__min": "30", "IDENTITY-ISCT2006__r3": "-1"}
-    with pytest.raises(services.ReleaseError) as e, unit_of_work(session, actor_for(qa)):
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(qa)):
         services.update_draft(session, draft, draft.version, edits, "")
     assert {"VIABILITY__min", "ENDOTOXIN__max", "IDENTITY-ISCT2006__r3", "change_note"} <= set(e.value.errors)
     session.refresh(draft)
@@ -166,7 +167,7 @@ def test_bm_msc_either_or_markers(session, tech, qa, qa2):
     r = fr.enter(session, tech, lot, "IDENTITY-ISCT2006", markers=markers)
     assert r.verdict == "pass"
     del markers["CD11b"]
-    with pytest.raises(services.ReleaseError) as e:
+    with pytest.raises(Refused) as e:
         fr.enter(session, tech, lot, "IDENTITY-ISCT2006", markers=markers, retest_of_id=r.id, retest_reason="x")
     assert "CD14 or CD11b" in e.value.errors["markers"]
 
@@ -185,7 +186,7 @@ def test_bm_msc_either_or_markers(session, tech, qa, qa2):
 ])
 def test_impossible_result_is_refused_by_field_and_changes_nothing(session, tech, lot, code, value, unit, field):
     before = count(session, TestResult)
-    with pytest.raises(services.ReleaseError) as e, unit_of_work(session, actor_for(tech)):
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(tech)):
         services.enter_result(session, lot, test_code=code, method="m", instrument="", performed_on=fr.PERFORMED_ON,
                               value=value, unit=unit)
     assert field in e.value.errors
@@ -194,7 +195,7 @@ def test_impossible_result_is_refused_by_field_and_changes_nothing(session, tech
 
 def test_panel_percentage_over_100_is_refused(session, tech, lot):
     markers = {**fr.PASSING["IDENTITY-IFATS2013"][2], "CD90": "101"}
-    with pytest.raises(services.ReleaseError) as e:
+    with pytest.raises(Refused) as e:
         fr.enter(session, tech, lot, "IDENTITY-IFATS2013", markers=markers)
     assert "CD90" in e.value.errors["markers"]
 
@@ -205,7 +206,7 @@ def test_attachment_is_kept_with_its_digest_and_size_limited(session, tech, lot)
     att = session.get(ResultAttachment, r.attachment_id)
     assert (att.data, att.sha256, att.filename) == (data, hashlib.sha256(data).hexdigest(), "kinetic_LAL.csv")
     big = services.Upload("big.bin", "application/octet-stream", b"x" * (services.MAX_ATTACHMENT_BYTES + 1))
-    with pytest.raises(services.ReleaseError) as e:
+    with pytest.raises(Refused) as e:
         fr.enter(session, tech, lot, "VIABILITY", attachment=big)
     assert "attachment" in e.value.errors
     with pytest.raises(DatabaseError), session.begin_nested():  # raw data is append-only
@@ -217,7 +218,7 @@ def test_attachment_is_kept_with_its_digest_and_size_limited(session, tech, lot)
 
 def test_result_cannot_be_verified_by_the_person_who_entered_it(session, tech, qa, lot):
     r = fr.enter(session, tech, lot, "VIABILITY")
-    with pytest.raises(services.ReleaseError, match="second person"):
+    with pytest.raises(Refused, match="second person"):
         fr.verify(session, tech, r)
     with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(text("UPDATE release_results SET verified_by_id = entered_by_id, verified_at = entered_at "
@@ -230,10 +231,11 @@ def test_retest_keeps_the_original_and_needs_a_reason(session, tech, qa, qa2, lo
     fr.complete_results(session, tech, qa, lot, {"VIABILITY": ("65", "%", None)})
     original = services.current_result(session, lot, "VIABILITY")
     assert original.out_of_specification
-    with pytest.raises(services.ReleaseError) as e:
+    with pytest.raises(Refused) as e:
         fr.enter(session, tech, lot, "VIABILITY", "88")
-    assert "retest" in e.value.errors["test_code"]
-    with pytest.raises(services.ReleaseError) as e:
+    assert e.value.status == 409 and e.value.rule_ids == {"release.result_exists"}
+    assert "retest" in e.value.problems[0].message and e.value.problems[0].field == "test_code"
+    with pytest.raises(Refused) as e:
         fr.enter(session, tech, lot, "VIABILITY", "88", retest_of_id=original.id, retest_reason="")
     assert "retest_reason" in e.value.errors
     retest = fr.enter(session, tech, lot, "VIABILITY", "88", retest_of_id=original.id,
@@ -255,7 +257,7 @@ def test_release_refused_naming_every_reason_then_released_by_a_second_qa(sessio
         lot_services.record_deviation(session, lot, description="Incubator alarm 2 h", impact="under review")
     with pytest.raises(TransitionRefused) as e, unit_of_work(session, actor_for(qa)):
         services.release_lot(session, lot, qa, PASSWORD)
-    text_ = " | ".join(e.value.problems)
+    text_ = " | ".join(p.message for p in e.value.problems)
     for expected in ("Potency", "out of specification", "Karyotype result is not verified", "Deviation DEV-",
                      "You entered KARYOTYPE and verified", "VIABILITY", "(four eyes)"):
         assert expected in text_, expected
@@ -344,7 +346,7 @@ def test_conditional_release_then_final_no_growth_raises_no_alert(session, tech,
 
 def test_released_lot_takes_no_more_results(session, tech, qa, qa2):
     lot = fr.released_lot(session, tech, qa, qa, qa2)
-    with pytest.raises(services.ReleaseError, match="released"):
+    with pytest.raises(Refused, match="released"):
         fr.enter(session, tech, lot, "VIABILITY", retest_of_id=services.current_result(session, lot, "VIABILITY").id,
                  retest_reason="late recount")
 
@@ -371,3 +373,48 @@ def test_changed_result_behind_the_application_invalidates_release_and_digest(se
     assert services.decision_signature(session, lot)[1] is False
     assert not services.lot_is_released(session, lot)
     assert json.loads(services.release_record(session, lot).signed_results)
+
+
+# --- statuses through their workflows ---------------------------------------------------------------------
+
+
+def test_seed_versions_take_the_workflow_seed_step_and_a_draft_never_takes_effect_unapproved(own_db):
+    session, (_tech, qa, _qa2) = own_db
+    with unit_of_work(session, actor_for(qa)):
+        services.ensure_seed_specifications(session)
+    seed = services.effective_specification(session, "PLACEBO-MEDIA")
+    steps = [(c.from_status, c.to_status) for c in status_history(session, seed)]
+    assert steps == [(None, "draft"), ("draft", "effective")] and seed.seeded and seed.signature_id is None
+    with unit_of_work(session, actor_for(qa)):
+        draft = services.draft_new_version(session, "PLACEBO-MEDIA")
+    with pytest.raises(TransitionRefused), unit_of_work(session, actor_for(qa)):
+        services.make_effective(session, draft)
+    session.refresh(seed)
+    session.refresh(draft)
+    assert (seed.status, draft.status) == ("effective", "draft")
+
+
+def test_verification_refusals_are_rule_problems_naming_every_reason(session, tech, qa, lot):
+    r = fr.enter(session, tech, lot, "VIABILITY")
+    fr.verify(session, qa, r)
+    with pytest.raises(Refused) as e:
+        fr.verify(session, tech, r)
+    assert e.value.status == 409
+    assert e.value.rule_ids == {"release.already_verified", "release.self_verification"}
+
+
+def test_late_result_alert_is_acknowledged_through_its_workflow_once(session, tech, qa, qa2, lot):
+    fr.complete_results(session, tech, qa, lot, {"STERILITY": ("no growth to date", "", None)})
+    fr.release(session, qa2, lot, conditional=True)
+    fr.enter(session, tech, lot, "STERILITY", "growth: Bacillus sp.")
+    alert = services.alerts_of(session, lot)[0]
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(qa2)):
+        services.acknowledge_alert(session, alert, "  ")
+    assert e.value.status == 422 and "note" in e.value.errors
+    with unit_of_work(session, actor_for(qa2)):
+        services.acknowledge_alert(session, alert, "Clinician informed; doses held")
+    assert alert.status == "acknowledged" and alert.acknowledgement == "Clinician informed; doses held"
+    assert [(c.from_status, c.to_status, c.reason) for c in status_history(session, alert)] == [
+        (None, "open", "result entered"), ("open", "acknowledged", "Clinician informed; doses held")]
+    with pytest.raises(TransitionRefused), unit_of_work(session, actor_for(qa2)):
+        services.acknowledge_alert(session, alert, "again")

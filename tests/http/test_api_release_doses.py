@@ -40,8 +40,12 @@ def test_results_entered_and_verified_by_two_people_and_blockers_named(app, sess
     over = analyst.call("api_release_enter_result", {"test_code": "POTENCY", "method": "PBMC", "performed_on": performed,
                                                      "value": "120", "unit": "%"}, lot_id=lot.id)
     assert over.status_code == 422 and over.json["errors"]
+    again = analyst.call("api_release_enter_result", {"test_code": "VIABILITY", "method": "7-AAD flow",
+                                                      "performed_on": performed, "value": "92", "unit": "%"},
+                         lot_id=lot.id)
+    assert again.status_code == 409 and [p["rule_id"] for p in again.json["problems"]] == ["release.result_exists"]
     own = analyst.call("api_release_verify_result", result_id=viability.json["id"])
-    assert own.status_code == 409
+    assert own.status_code == 409 and [p["rule_id"] for p in own.json["problems"]] == ["release.self_verification"]
     assert verifier.call("api_release_verify_result", result_id=viability.json["id"]).json["verified"] is True
     status = api_for(app, staff.qa2).call("api_release_status", lot_id=lot.id).json
     rules = {b["rule_id"] for b in status["blockers"]}

@@ -1,4 +1,4 @@
-"""Unit tests of release.rules and release.specs; parameter ids `secN-…` cite /work/shared/DOMAIN.md."""
+"""Unit tests of release.rules and release.reference (the seed specifications); parameter ids `secN-…` cite /work/shared/DOMAIN.md."""
 
 from __future__ import annotations
 
@@ -8,26 +8,38 @@ from decimal import Decimal
 
 import pytest
 
+from release.reference import IFATS_2013_AT_PANEL, ISCT_2006_BM_PANEL, seed_specifications
 from release.rules import DonorReleaseFacts as Donor
 from release.rules import (
+    LotFacts,
     MarkerRule,
     NumericTest,
     QualitativeTest,
     ResultFacts,
     Specification,
     Verdict,
+    approval_problems,
     current_results,
+    draft_problems,
+    edit_problems,
+    editable_fields,
+    edited_specification,
+    entry_problems,
     evaluate,
+    judge_entry,
     late_sterility_alert,
+    lot_status_problems,
     lot_verdict,
     release_blockers,
+    release_problems,
+    results_closed,
     spec_test_from_dict,
     spec_test_to_dict,
     verdict_numeric,
     verdict_panel,
     verdict_qualitative,
+    verification_problems,
 )
-from release.specs import IFATS_2013_AT_PANEL, ISCT_2006_BM_PANEL, seed_specifications
 
 VIABILITY = NumericTest("VIABILITY", "Viability", "%", min=70.0)
 ENDOTOXIN = NumericTest("ENDOTOXIN", "Endotoxin", "EU/mL", max=0.5)
@@ -427,3 +439,83 @@ def test_late_sterility_alert(final, conditional_release, patients, alert, notif
     if alert:
         assert result.notify == notify and result.patients == tuple(patients)
         assert "L-2025-001" in result.message
+
+
+# --- the lot's release, results entered and verified, specification versions (decisions in rules) ------
+
+LOT = LotFacts(din="G123426000001", status="awaiting_qc", status_label="awaiting QC", quarantined=False,
+               product_key="TEST")
+
+
+def test_lot_status_blocks_release_only_outside_awaiting_qc():
+    assert lot_status_problems(LOT) == []
+    held = replace(LOT, status="on_hold", status_label="on hold")
+    assert [p.rule_id for p in lot_status_problems(held)] == ["release.lot_status"]
+
+
+@pytest.mark.parametrize(("lot", "spec", "expected"), [
+    pytest.param(LOT, SPEC, [], id="releasable"),
+    pytest.param(replace(LOT, quarantined=True), SPEC, ["release.quarantined"], id="quarantined-1271.60"),
+    pytest.param(replace(LOT, quarantined=True), None, ["release.quarantined", "release.no_specification"],
+                 id="quarantined-and-no-specification"),
+])
+def test_release_problems_beyond_the_status(lot, spec, expected):
+    found = release_problems(lot, spec, ALL_OK, (), ELIGIBLE, QA, False)
+    assert [p.rule_id for p in found] == expected
+
+
+@pytest.mark.parametrize(("status", "conditional", "replaces_interim", "closed"), [
+    ("awaiting_qc", False, False, False),
+    ("rejected", False, False, True),
+    ("released", False, False, True),
+    ("released", True, False, True),
+    ("released", True, True, False),  # the final reading after a conditional release
+])
+def test_results_close_with_the_decision(status, conditional, replaces_interim, closed):
+    assert bool(results_closed(replace(LOT, status=status), conditional, replaces_interim)) is closed
+
+
+def test_a_test_takes_a_second_result_only_as_a_retest_of_the_current_one():
+    current = ok("VIABILITY", result_ref="7")
+    assert [p.rule_id for p in entry_problems(VIABILITY, current, None)] == ["release.result_exists"]
+    assert entry_problems(VIABILITY, current, current) == []
+    assert entry_problems(VIABILITY, ok("STERILITY", is_conditional=True), None) == []
+    old = ok("VIABILITY", result_ref="6", superseded=True)
+    assert [p.rule_id for p in entry_problems(VIABILITY, current, old)] == ["release.retest_superseded"]
+
+
+def test_verification_names_every_reason():
+    mine = ok("VIABILITY", verified=True, entered_by=REVIEWER, superseded=True, result_ref="9")
+    found = verification_problems(mine, REVIEWER, replace(LOT, status="rejected"))
+    assert {p.rule_id for p in found} == {"release.already_verified", "release.verify_superseded",
+                                         "release.self_verification", "release.results_closed"}
+    assert verification_problems(ok("VIABILITY", verified=False, verified_by=None), REVIEWER, LOT) == []
+
+
+def test_specification_versions_four_eyes_and_one_in_preparation():
+    assert [p.rule_id for p in approval_problems((ANALYST, ANALYST), ANALYST, "")] == [
+        "release.spec_four_eyes", "release.spec_no_change_note"]
+    assert approval_problems((ANALYST, REVIEWER), QA, "tighter endotoxin") == []
+    assert [p.rule_id for p in draft_problems("TEST", ["effective", "draft"])] == ["release.spec_in_preparation"]
+    assert [p.rule_id for p in draft_problems("TEST", [])] == ["release.spec_none"]
+    assert draft_problems("TEST", ["effective", "superseded"]) == []
+    assert [p.rule_id for p in edit_problems("TEST v2", "approved", None, 1)] == ["release.spec_not_draft"]
+    assert [p.rule_id for p in edit_problems("TEST v2", "draft", 1, 2)] == ["release.spec_stale"]
+
+
+def test_edited_limits_are_refused_by_field_and_leave_the_rest():
+    spec = seed_specifications()["PLACEBO-MEDIA"]
+    edits = {name: current for _, fields in editable_fields(spec) for name, _, current in fields}
+    edited, errors = edited_specification(spec, {**edits, "ENDOTOXIN__max": "0.25"})
+    assert errors == {} and edited.get_test("ENDOTOXIN").max == 0.25
+    _, errors = edited_specification(spec, {**edits, "ENDOTOXIN__max": "lots", "STERILITY__conditional": "no growth"})
+    assert set(errors) == {"ENDOTOXIN__max", "STERILITY__conditional"}
+
+
+@pytest.mark.parametrize(("value", "unit", "field"), [
+    ("101", "%", "value"), ("85", "cells/mL", "unit"), ("eighty", "%", "value")])
+def test_a_typed_result_that_cannot_be_one_is_an_input_error(value, unit, field):
+    verdict, stored, errors = judge_entry(VIABILITY, value, unit, None)
+    assert verdict is None and field in errors
+    verdict, stored, errors = judge_entry(VIABILITY, " 85.0 ", "%", None)
+    assert (verdict.status, stored, errors) == ("pass", "85.0", {})

@@ -4,14 +4,15 @@ approval with an e-signature, taking effect."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from bank.models import StatusChange
-from bank.web import apply_errors, db, get_or_404, requires, work
+from bank.refusals import Refused
+from bank.status import status_history
+from bank.web import attempt, db, get_or_404, requires, show_refusal, work
 from release import services
-from release.blueprint import bp, refuse
+from release.blueprint import bp
 from release.forms import ApproveSpecForm, ConfirmStepForm, SpecDraftForm
 from release.models import SpecificationVersion
+from release.states import SPEC_WORKFLOW
 
 
 @bp.route("/specifications")
@@ -34,12 +35,10 @@ def seed_specs():
 
 
 def _spec_page(row: SpecificationVersion, approve_form=None, refused=None):
-    history = db().scalars(select(StatusChange).where(StatusChange.entity == row.__tablename__,
-                                                      StatusChange.entity_id == str(row.id))
-                           .order_by(StatusChange.id)).all()
+    history = status_history(db(), row)
     return render_template("release/spec.html", row=row, spec=row.spec(), history=history,
                            approval=services.approval_signature(db(), row), form=ConfirmStepForm(),
-                           approve_form=approve_form or ApproveSpecForm(), refused=refused,
+                           approve_form=approve_form or ApproveSpecForm(), refused=refused, workflow=SPEC_WORKFLOW,
                            acceptance_text=services.acceptance_text)
 
 
@@ -53,14 +52,13 @@ def spec(spec_id: int):
 @requires("spec.manage")
 def new_draft(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
-    if ConfirmStepForm().validate_on_submit():
-        try:
-            with work("new specification version drafted"):
-                draft = services.draft_new_version(db(), row.product_key)
-        except services.ReleaseError as e:
-            flash(" ".join(e.errors.values()), "danger")
-        else:
-            return redirect(url_for("release.edit_spec", spec_id=draft.id))
+    form = ConfirmStepForm()
+    if form.validate_on_submit():
+        done = attempt(form, lambda: services.draft_new_version(db(), row.product_key),
+                       "new specification version drafted")
+        if done.ok:
+            return redirect(url_for("release.edit_spec", spec_id=done.value.id))
+        flash(" ".join(done.problems), "danger")
     return redirect(url_for("release.spec", spec_id=row.id))
 
 
@@ -68,8 +66,8 @@ def new_draft(spec_id: int):
 @requires("spec.manage")
 def edit_spec(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
-    if row.status != "draft":
-        flash(f"{row.label} is {row.status}: only a draft can be edited.", "warning")
+    if refused := services.edit_problems(row.label, row.status, None, row.version):
+        flash(" ".join(p.message for p in refused), "warning")
         return redirect(url_for("release.spec", spec_id=row.id))
     form = SpecDraftForm()
     fields = services.editable_fields(row.spec())
@@ -84,9 +82,10 @@ def edit_spec(spec_id: int):
             with work(form.change_note.data or "specification draft edited"):
                 services.update_draft(db(), row, request.form.get("version", type=int), values,
                                       form.change_note.data or "")
-        except services.ReleaseError as e:
+        except Refused as e:
+            # The limits are inputs of their own beside the form's fields: their errors show next to them.
             errors = {k: v for k, v in e.errors.items() if k in values}
-            apply_errors(form, {k: v for k, v in e.errors.items() if k not in values})
+            show_refusal(form, Refused({k: v for k, v in e.errors.items() if k not in values}, e.problems))
         else:
             flash(f"Draft {row.label} saved. A second QA person approves it.", "success")
             return redirect(url_for("release.spec", spec_id=row.id))
@@ -99,29 +98,25 @@ def edit_spec(spec_id: int):
 def approve_spec(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
     form = ApproveSpecForm()
-    refused = None
     if form.validate_on_submit():
-        try:
-            with work("specification approved"):
-                services.approve_specification(db(), row, g.user, form.signature_password.data)
-        except Exception as e:  # noqa: BLE001  refuse() re-raises anything that is not a refusal
-            refused = refuse(form, e)
-        else:
+        done = attempt(form, lambda: services.approve_specification(db(), row, g.user, form.signature_password.data),
+                       "specification approved")
+        if done.ok:
             flash(f"{row.label} approved. Make it effective when the site is ready.", "success")
             return redirect(url_for("release.spec", spec_id=row.id))
-    return _spec_page(row, approve_form=form, refused=refused)
+        return _spec_page(row, approve_form=form, refused=done.problems)
+    return _spec_page(row, approve_form=form)
 
 
 @bp.route("/specifications/<int:spec_id>/effective", methods=["POST"])
 @requires("spec.manage")
 def make_effective(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
-    if ConfirmStepForm().validate_on_submit():
-        try:
-            with work("specification made effective"):
-                services.make_effective(db(), row)
-        except services.ReleaseError as e:
-            flash(" ".join(e.errors.values()), "danger")
-        else:
+    form = ConfirmStepForm()
+    if form.validate_on_submit():
+        done = attempt(form, lambda: services.make_effective(db(), row), "specification made effective")
+        if done.ok:
             flash(f"{row.label} is now effective for new lots.", "success")
+        else:
+            flash(" ".join(done.problems), "danger")
     return redirect(url_for("release.spec", spec_id=row.id))

@@ -8,13 +8,13 @@ import re
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
 
-from bank.models import StatusChange
-from bank.web import can, db, get_or_404, paginate, requires, work
+from bank.models import User
+from bank.status import status_history
+from bank.web import attempt, can, db, get_or_404, paginate, requires, work
 from lots.models import Lot, ProductType
-from lots.models.lots import LOT_STATUSES
 from lots.states import LOT_WORKFLOW
 from release import services
-from release.blueprint import bp, refuse
+from release.blueprint import bp
 from release.forms import RejectForm, ReleaseForm, ResultForm, VerifyForm
 from release.models import LateResultAlert, TestResult
 from release.reports import coa_digest, result_text
@@ -31,7 +31,7 @@ def index():
     stmt = select(Lot).order_by(Lot.id.desc())
     if q:
         stmt = stmt.where(Lot.din.like(f"%{q}%"))
-    if status in LOT_STATUSES:
+    if status in LOT_WORKFLOW.states:
         stmt = stmt.where(Lot.status == status)
     if product:
         stmt = stmt.join(ProductType).where(ProductType.key == product)
@@ -52,7 +52,7 @@ def index():
                    for lot_id, n, verified, failed in rows})
     keys = sorted(set(db().scalars(select(ProductType.key))))
     return render_template("release/index.html", page=page, q=q, status=status, product=product, counts=counts,
-                           statuses=LOT_STATUSES, product_keys=keys, workflow=LOT_WORKFLOW)
+                           statuses=LOT_WORKFLOW.states, product_keys=keys, workflow=LOT_WORKFLOW)
 
 
 def _own_ids(form, prefix: str):
@@ -64,7 +64,7 @@ def _own_ids(form, prefix: str):
     return form
 
 
-def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None, code=200):
+def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
     session = db()
     spec_row = services.lot_specification(session, lot)
     spec = spec_row.spec() if spec_row else None
@@ -75,24 +75,21 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None, code=
         # Shown before signing: what blocks even a conditional release, and whether only one is possible.
         blockers = services.release_problems(session, lot, g.user.id, conditional=True)
         needs_conditional = not blockers and bool(services.release_problems(session, lot, g.user.id, False))
-    history = session.scalars(select(StatusChange).where(StatusChange.entity == "lots",
-                                                         StatusChange.entity_id == str(lot.id))
-                              .order_by(StatusChange.id)).all()
+    history = status_history(session, lot)
     record = services.release_record(session, lot)
     return render_template(
         "release/lot.html", lot=lot, spec_row=spec_row, spec=spec, results=results, current=current,
-        record=record, blockers=blockers, needs_conditional=needs_conditional, refused=refused, workflow=LOT_WORKFLOW, history=history,
+        record=record, blockers=blockers, needs_conditional=needs_conditional, refused=refused, workflow=LOT_WORKFLOW,
+        history=history,
         decision=services.decision_signature(session, lot), alerts=services.alerts_of(session, lot),
         release_form=_own_ids(release_form or ReleaseForm(formdata=None), "release"),
         reject_form=_own_ids(reject_form or RejectForm(formdata=None), "reject"),
         verify_form=VerifyForm(), acceptance_text=services.acceptance_text, result_text=result_text,
         users=_names(results), digest=coa_digest(session, lot) if record and record.decision else None,
-        released=services.lot_is_released(session, lot)), code
+        released=services.lot_is_released(session, lot))
 
 
 def _names(results: list[TestResult]) -> dict[int, str]:
-    from bank.models import User
-
     ids = {i for r in results for i in (r.entered_by_id, r.verified_by_id) if i}
     return {u.id: u.full_name for u in db().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
@@ -136,7 +133,7 @@ def enter_result(lot_id: int):
         abort(404)
     form = _form_for(lot, spec, request.args.get("test", ""), retest)
     test = spec.get_test(form.test_code.data or "") if spec else None
-    markers, marker_error = {}, None
+    markers = {}
     if isinstance(test, MarkerPanelTest):
         markers = {m: request.form.get(f"marker-{m}", "") for rule in test.rules for m in rule.markers}
     if form.validate_on_submit():
@@ -144,17 +141,14 @@ def enter_result(lot_id: int):
         if form.attachment.data and form.attachment.data.filename:
             file = form.attachment.data
             upload = services.Upload(file.filename, file.mimetype or "", file.read(services.MAX_ATTACHMENT_BYTES + 1))
-        try:
-            with work(form.retest_reason.data if retest else "result entered"):
-                result = services.enter_result(
-                    session, lot, test_code=form.test_code.data, method=form.method.data or "",
-                    instrument=form.instrument.data or "", performed_on=form.performed_on.data,
-                    value=form.value.data or "", unit=form.unit.data or "", markers=markers, attachment=upload,
-                    retest_of_id=retest.id if retest else None, retest_reason=form.retest_reason.data)
-        except services.ReleaseError as e:
-            marker_error = e.errors.pop("markers", None)  # shown inside the marker fieldset
-            refuse(form, e)
-        else:
+        done = attempt(form, lambda: services.enter_result(
+            session, lot, test_code=form.test_code.data, method=form.method.data or "",
+            instrument=form.instrument.data or "", performed_on=form.performed_on.data,
+            value=form.value.data or "", unit=form.unit.data or "", markers=markers, attachment=upload,
+            retest_of_id=retest.id if retest else None, retest_reason=form.retest_reason.data),
+            form.retest_reason.data if retest else "result entered")
+        if done.ok:
+            result = done.value
             kind = "danger" if result.verdict == "fail" else "success"
             flash(f"Result #{result.id} recorded: {result.verdict_message}"
                   f"{' OUT OF SPECIFICATION.' if result.verdict == 'fail' else ''} It needs a second person's "
@@ -164,22 +158,21 @@ def enter_result(lot_id: int):
     if isinstance(test, QualitativeTest):
         suggestions = [test.expected, *test.accepted, *test.conditional]
     return render_template("release/result_form.html", lot=lot, form=form, spec_row=spec_row, test=test,
-                           markers=markers, marker_error=marker_error, suggestions=suggestions, retest=retest,
-                           acceptance_text=services.acceptance_text, result_text=result_text)
+                           markers=markers, marker_error=" ".join(form.markers.errors), suggestions=suggestions,
+                           retest=retest, acceptance_text=services.acceptance_text, result_text=result_text)
 
 
 @bp.route("/results/<int:result_id>/verify", methods=["POST"])
 @requires("result.verify")
 def verify_result(result_id: int):
     result = get_or_404(TestResult, result_id)
-    if VerifyForm().validate_on_submit():
-        try:
-            with work("result verified"):
-                services.verify_result(db(), result)
-        except services.ReleaseError as e:
-            flash(" ".join(e.errors.values()), "danger")
-        else:
+    form = VerifyForm()
+    if form.validate_on_submit():
+        done = attempt(form, lambda: services.verify_result(db(), result), "result verified")
+        if done.ok:
             flash(f"Result #{result.id} verified.", "success")
+        else:
+            flash(" ".join(done.problems), "danger")
     return redirect(url_for("release.lot", lot_id=result.lot_id))
 
 
@@ -188,17 +181,14 @@ def verify_result(result_id: int):
 def release(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = ReleaseForm()
-    refused = None
     if form.validate_on_submit():
-        try:
-            with work("lot released"):
-                services.release_lot(db(), lot, g.user, form.signature_password.data, form.conditional.data)
-        except Exception as e:  # noqa: BLE001  refuse() re-raises anything that is not a refusal
-            refused = refuse(form, e)
-        else:
+        done = attempt(form, lambda: services.release_lot(db(), lot, g.user, form.signature_password.data,
+                                                          form.conditional.data), "lot released")
+        if done.ok:
             flash(f"Lot {lot.din} released for clinical use.", "success")
             return redirect(url_for("release.lot", lot_id=lot.id))
-    return _lot_page(lot, release_form=form, refused=refused)
+        return _lot_page(lot, release_form=form, refused=done.problems)
+    return _lot_page(lot, release_form=form)
 
 
 @bp.route("/lots/<int:lot_id>/reject", methods=["POST"])
@@ -206,14 +196,11 @@ def release(lot_id: int):
 def reject(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = RejectForm()
-    refused = None
     if form.validate_on_submit():
-        try:
-            with work(form.reason.data):
-                services.reject_lot(db(), lot, g.user, form.signature_password.data, form.reason.data)
-        except Exception as e:  # noqa: BLE001  refuse() re-raises anything that is not a refusal
-            refused = refuse(form, e)
-        else:
+        done = attempt(form, lambda: services.reject_lot(db(), lot, g.user, form.signature_password.data,
+                                                         form.reason.data), form.reason.data)
+        if done.ok:
             flash(f"Lot {lot.din} rejected.", "warning")
             return redirect(url_for("release.lot", lot_id=lot.id))
-    return _lot_page(lot, reject_form=form, refused=refused)
+        return _lot_page(lot, reject_form=form, refused=done.problems)
+    return _lot_page(lot, reject_form=form)

@@ -1,47 +1,19 @@
-"""Late-result alerts for QA, certificates of analysis (PDF, digest check) and raw data downloads."""
+"""Certificates of analysis (PDF, digest check) and raw data downloads."""
 
 from __future__ import annotations
 
 import re
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, render_template, request
 from sqlalchemy import select
 
 from bank.clock import utcnow
-from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from bank.web import apply_errors, db, get_or_404, requires
 from lots.models import Lot
-from release import services
 from release.blueprint import bp
-from release.forms import AcknowledgeForm, DigestCheckForm
-from release.models import LateResultAlert, ResultAttachment
+from release.forms import DigestCheckForm
+from release.models import ResultAttachment
 from release.reports import coa_pdf, digest_matches
-
-
-@bp.route("/alerts")
-@requires("release.view")
-def alerts():
-    status = request.args.get("status", "open")
-    page = paginate(services.alerts_query(status if status in ("open", "acknowledged") else None))
-    lots = {a.lot_id: db().get(Lot, a.lot_id) for a in page.items}
-    return render_template("release/alerts.html", page=page, status=status, lots=lots, form=AcknowledgeForm())
-
-
-@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
-@requires("lot.release")
-def acknowledge_alert(alert_id: int):
-    alert = get_or_404(LateResultAlert, alert_id)
-    form = AcknowledgeForm()
-    if form.validate_on_submit():
-        try:
-            with work("late result alert acknowledged"):
-                services.acknowledge_alert(db(), alert, form.note.data)
-        except services.ReleaseError as e:
-            flash(" ".join(e.errors.values()), "danger")
-        else:
-            flash("Alert acknowledged.", "success")
-    else:
-        flash("Say what was done before acknowledging the alert.", "danger")
-    return redirect(url_for("release.alerts"))
 
 
 @bp.route("/lots/<int:lot_id>/certificate.pdf")

@@ -1,0 +1,128 @@
+"""Seed release specifications (DOMAIN.md §4) for a demo facility: the reference data that
+release.services.specifications stores and versions.
+
+Sites replace these with their validated specifications; figures marked [check] are common practice
+not confirmed from a primary text and must be confirmed before use.
+"""
+
+from __future__ import annotations
+
+from release.rules import MarkerPanelTest, MarkerRule, NumericTest, QualitativeTest, Specification, SpecTest
+
+SEED_VERSION = "1-seed"
+CELLS_UNIT = "x10^6 viable cells"
+
+# Dominici et al., Cytotherapy 2006;8:315 (ISCT minimal criteria for MSC).
+ISCT_2006_BM_PANEL = MarkerPanelTest(
+    code="IDENTITY-ISCT2006",
+    name="Identity, flow cytometry (ISCT 2006)",
+    rules=(
+        MarkerRule(("CD73",), ">=", 95.0),
+        MarkerRule(("CD90",), ">=", 95.0),
+        MarkerRule(("CD105",), ">=", 95.0),
+        MarkerRule(("CD45",), "<=", 2.0),
+        MarkerRule(("CD34",), "<=", 2.0),
+        MarkerRule(("CD14", "CD11b"), "<=", 2.0),
+        MarkerRule(("CD79a", "CD19"), "<=", 2.0),
+        MarkerRule(("HLA-DR",), "<=", 2.0),
+    ),
+    note="Dominici 2006, Cytotherapy 8:315.",
+)
+
+# Bourin et al., Cytotherapy 2013;15:641 (IFATS/ISCT): positivity thresholds are [check].
+IFATS_2013_AT_PANEL = MarkerPanelTest(
+    code="IDENTITY-IFATS2013",
+    name="Identity, flow cytometry (IFATS/ISCT 2013) [check]",
+    rules=(
+        MarkerRule(("CD90",), ">=", 80.0),
+        MarkerRule(("CD73",), ">=", 80.0),
+        MarkerRule(("CD105",), ">=", 80.0),
+        MarkerRule(("CD44",), ">=", 80.0),
+        MarkerRule(("CD45",), "<=", 2.0),
+        MarkerRule(("CD31",), "<=", 2.0),
+        MarkerRule(("CD235a",), "<=", 2.0),
+    ),
+    note="Bourin 2013, Cytotherapy 15:641. [check] >=80 % positive / <=2 % negative not confirmed "
+    "from the primary text; CD36+/CD106- distinguishes ASC from BM-MSC.",
+)
+
+
+def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[SpecTest, ...]:
+    """Tests shared by both seed products (DOMAIN.md §4 table)."""
+    return (
+        QualitativeTest("ADHERENCE", "Plastic adherence", expected="adherent", note="ISCT 2006."),
+        NumericTest(
+            "VIABILITY", "Viability", unit="%", min=70.0, note="Floor 70 %; many programmes use >= 80 %."
+        ),
+        QualitativeTest(
+            "STERILITY",
+            "Sterility (Ph. Eur. 2.6.27, aerobic + anaerobic)",
+            expected="no growth",
+            conditional=("no growth to date",),
+            note="Conditional release on 'no growth to date' only for short-shelf-life products; "
+            "a late positive must reach QA and the clinician.",
+        ),
+        QualitativeTest("MYCOPLASMA", "Mycoplasma (Ph. Eur. 2.6.7)", expected="not detected"),
+        NumericTest(
+            "ENDOTOXIN",
+            "Endotoxin (Ph. Eur. 2.6.14 / USP <85>)",
+            unit="EU/mL",
+            max=0.5,
+            note="[check] 0.5 EU/mL is a configurable seed; the per-patient limit "
+            "(K x kg: 5 EU/kg IV, 0.2 EU/kg intrathecal) is checked at allocation.",
+        ),
+        NumericTest(
+            "CELLS-PER-CONTAINER",
+            "Viable cells per container",
+            unit=CELLS_UNIT,
+            min=cells_min,
+            max=cells_max,
+            note=f"[check] {cells_note}",
+        ),
+        QualitativeTest("KARYOTYPE", "Karyotype", expected="normal", note="Bank level."),
+        QualitativeTest(
+            "TRILINEAGE", "Trilineage differentiation", expected="osteo, adipo, chondro positive"
+        ),
+        NumericTest(
+            "POTENCY",
+            "Potency: inhibition of stimulated PBMC proliferation",
+            unit="%",
+            min=20.0,
+            note="Trial specification; IDO activity after IFN-gamma is an alternative.",
+        ),
+    )
+
+
+def seed_specifications() -> dict[str, Specification]:
+    """Seed specifications by product key: 'BM-MSC-AUTO' (autologous bone marrow, MESEMS) and
+    'AT-MSC-ALLO' (allogeneic adipose bank, MAESTRO-4MS / SSc programme) and 'PLACEBO-MEDIA'."""
+    bm = Specification(
+        product_key="BM-MSC-AUTO",
+        version=SEED_VERSION,
+        tests=(
+            ISCT_2006_BM_PANEL,
+            *_common_tests(70.0, 200.0, "range for 1-2 x10^6/kg IV doses (MESEMS); set per protocol."),
+        ),
+        note="Seed specification, autologous BM-MSC.",
+    )
+    at = Specification(
+        product_key="AT-MSC-ALLO",
+        version=SEED_VERSION,
+        tests=(
+            IFATS_2013_AT_PANEL,
+            *_common_tests(
+                10.0, 100.0, "range for intrathecal ~10-100 x10^6 cells per injection; set per protocol."
+            ),
+        ),
+        note="Seed specification, allogeneic adipose MSC bank. Identity thresholds [check].",
+    )
+    # Placebo (suspension media) for blinded trials: no cells, so no identity, viability or potency;
+    # it is released on the safety tests of a parenteral product like any dose [check].
+    placebo_tests = {t.code: t for t in _common_tests(70.0, 200.0, "")}
+    placebo = Specification(
+        product_key="PLACEBO-MEDIA",
+        version=SEED_VERSION,
+        tests=tuple(placebo_tests[code] for code in ("STERILITY", "MYCOPLASMA", "ENDOTOXIN")),
+        note="Seed specification, placebo suspension media (safety tests only) [check].",
+    )
+    return {spec.product_key: spec for spec in (bm, at, placebo)}

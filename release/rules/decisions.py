@@ -1,0 +1,306 @@
+"""Release decisions (DOMAIN.md §4): the lot verdict, every reason QA may not release a lot (a required test
+missing, out of specification or unverified, a deviation open, the donor, quarantine, the signer entered or
+verified a result: four eyes, 21 CFR Part 11, Annex 11 §15), when a result may be entered or verified, when a
+specification version may be drafted, edited or approved, and the late-sterility alert. Pure: facts in,
+every Problem out; the lot's and the specification's statuses are checked by their workflow tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from bank.refusals import FORM, Problem
+from release.rules.specification import QualitativeTest, Specification, SpecTest
+from release.rules.verdicts import Verdict
+
+LotVerdict = Literal["pass", "fail", "incomplete"]
+
+
+@dataclass(frozen=True)
+class LotFacts:
+    """The lot as the release decisions see it."""
+
+    din: str
+    status: str
+    status_label: str
+    quarantined: bool
+    product_key: str
+
+
+@dataclass(frozen=True)
+class ResultFacts:
+    """One recorded result of the lot, as the release decision sees it. `verdict` is the stored
+    Verdict.status; `is_conditional` its conditional flag; a superseded result was replaced by a
+    retest (kept and shown, not judged). `result_ref` is only quoted in evidence."""
+
+    test_code: str
+    verdict: str
+    verified: bool
+    entered_by: int
+    verified_by: int | None
+    is_conditional: bool = False
+    superseded: bool = False
+    performed_by: int | None = None
+    result_ref: str = ""
+
+
+@dataclass(frozen=True)
+class DonorReleaseFacts:
+    """Donor side of a release: eligibility signed by the responsible person, look-back hold, autologous."""
+
+    eligible_signed: bool
+    under_lookback: bool
+    is_autologous: bool
+
+
+def current_results(results: Sequence[ResultFacts]) -> list[ResultFacts]:
+    """Results that count for the verdict: all but the superseded ones (those are shown, not judged)."""
+    return [r for r in results if not r.superseded]
+
+
+def _ref(result: ResultFacts) -> str:
+    return f"{result.test_code}{' #' + result.result_ref if result.result_ref else ''}"
+
+
+def _result_problems(test: SpecTest, r: ResultFacts, allow_conditional: bool) -> list[Problem]:
+    ref, name, problems = _ref(r), test.name, []
+    add = problems.append
+    if r.verdict == "fail":
+        add(Problem("release.out_of_specification", f"{name} is out of specification.", f"{ref}: fail"))
+    elif r.verdict != "pass":
+        add(Problem("release.result_invalid", f"{name} result is invalid.", f"{ref}: {r.verdict!r}"))
+    if not r.verified or r.verified_by is None:
+        add(Problem("release.unverified", f"{name} result is not verified.", f"{ref}: not verified"))
+    elif r.verified_by == r.entered_by:
+        msg = f"{name} result was verified by the person who entered it."
+        add(Problem("release.self_verified", msg, f"{ref}: entered_by=verified_by={r.entered_by}"))
+    if r.is_conditional and r.verdict == "pass":
+        if not allow_conditional:
+            msg = f"{name} has only an interim result and conditional release was not chosen."
+            add(Problem("release.conditional_not_allowed", msg, f"{ref}: conditional"))
+        elif not (isinstance(test, QualitativeTest) and test.conditional):
+            msg = f"The specification does not allow conditional release on {name}."
+            add(Problem("release.conditional_not_in_spec", msg, f"{ref}: conditional"))
+    return problems
+
+
+def _test_problems(spec: Specification, results: Sequence[ResultFacts], allow: bool) -> list[Problem]:
+    current, problems = current_results(results), []
+    for test in spec.tests:
+        mine = [r for r in current if r.test_code == test.code]
+        if not mine and test.required:
+            evidence = f"{test.code}; specification {spec.product_key} v{spec.version}"
+            problems.append(Problem("release.test_missing", f"{test.name} has no result.", evidence))
+        for result in mine:
+            problems.extend(_result_problems(test, result, allow))
+    return problems
+
+
+def lot_verdict(
+    spec: Specification, results: Sequence[ResultFacts], allow_conditional: bool = False
+) -> LotVerdict:
+    """'fail' if any current result of a specification test fails (an out-of-specification result
+    stands until a retest supersedes it); 'pass' if every test is met by verified passing results
+    (interim results only when `allow_conditional`); otherwise 'incomplete'. Results of tests not in
+    the specification are ignored."""
+    problems = _test_problems(spec, results, allow_conditional)
+    if any(p.rule_id == "release.out_of_specification" for p in problems):
+        return "fail"
+    return "incomplete" if problems else "pass"
+
+
+def release_blockers(
+    spec: Specification,
+    results: Sequence[ResultFacts],
+    open_deviations: Sequence[str],
+    donor: DonorReleaseFacts,
+    signer_id: int,
+    allow_conditional: bool,
+) -> list[Problem]:
+    """Every reason the lot may not be released by `signer_id`; empty list = release permitted.
+
+    Reasons: required test missing; result out of specification, invalid, unverified or self-verified;
+    interim (conditional) result without conditional release chosen or allowed by the test; each open
+    deviation (named by its reference); donor not signed eligible (allogeneic) or under look-back;
+    signer entered, performed or verified any result of the lot, superseded ones included (four eyes).
+    """
+    problems = _test_problems(spec, results, allow_conditional)
+    add = problems.append
+    for ref in open_deviations:
+        add(Problem("release.deviation_open", f"Deviation {ref} is open.", f"deviation={ref}"))
+    if donor.under_lookback:
+        add(Problem("release.donor_lookback", "Donor is under look-back: the lot is held.", "look-back"))
+    if not donor.is_autologous and not donor.eligible_signed:
+        msg = "Donor eligibility has not been determined and signed as eligible."
+        add(Problem("release.donor_not_eligible", msg, "allogeneic; eligible_signed=False"))
+    # Four eyes: one line naming every result the signer took part in, grouped by what they did, so a
+    # QA person who verified ten results reads one clear reason instead of ten.
+    involved: dict[str, list[str]] = {}
+    for r in results:
+        acts = {"entered": r.entered_by, "performed": r.performed_by, "verified": r.verified_by}
+        for role, who in acts.items():
+            if who == signer_id:
+                involved.setdefault(role, []).append(r.test_code)
+    if involved:
+        parts = [f"{role} {', '.join(dict.fromkeys(involved[role]))}"
+                 for role in ("entered", "performed", "verified") if role in involved]
+        msg = (f"You {' and '.join(parts)}: a result's analyst or verifier cannot release the lot "
+               "(four eyes); another QA person must sign.")
+        add(Problem("release.four_eyes", msg, "; ".join(parts)))
+    return problems
+
+
+
+def lot_status_problems(lot: LotFacts) -> list[Problem]:
+    """Release is taken from 'awaiting QC' only (shown with the other blockers; the lot workflow table
+    enforces it when the release is signed)."""
+    if lot.status == "awaiting_qc":
+        return []
+    return [Problem("release.lot_status", f"Lot is {lot.status_label}, not awaiting QC.", f"status={lot.status}")]
+
+
+def release_problems(lot: LotFacts, spec: Specification | None, results: Sequence[ResultFacts],
+                     open_deviations: Sequence[str], donor: DonorReleaseFacts, signer_id: int,
+                     allow_conditional: bool) -> list[Problem]:
+    """Every reason besides its status that `signer_id` may not release the lot: quarantine, no specification
+    in force, and every release blocker."""
+    problems = []
+    if lot.quarantined:
+        problems.append(Problem("release.quarantined", "Lot is quarantined until its donor is signed eligible "
+                                "and the quarantine is lifted (21 CFR 1271.60).", "quarantined"))
+    if spec is None:
+        problems.append(Problem("release.no_specification", f"No effective specification for {lot.product_key}.",
+                                lot.product_key))
+        return problems
+    return problems + release_blockers(spec, results, open_deviations, donor, signer_id, allow_conditional)
+
+
+# --- entering and verifying results ---------------------------------------------------------------
+
+
+def results_closed(lot: LotFacts, released_conditionally: bool, replaces_interim: bool) -> list[Problem]:
+    """A rejected lot takes no result; a released one only the final reading of the test it was released on
+    conditionally (an interim sterility result), and nothing else."""
+    if lot.status == "rejected" or (lot.status == "released" and not (released_conditionally and replaces_interim)):
+        return [Problem("release.results_closed", f"Lot {lot.din} is {lot.status}: its results are closed.",
+                        f"status={lot.status}")]
+    return []
+
+
+def entry_problems(test: SpecTest, existing: ResultFacts | None, retest_of: ResultFacts | None) -> list[Problem]:
+    """A test has one current result: another replaces it only as a retest of the current one (the original
+    is kept), except an interim result, which the next reading supersedes."""
+    problems = []
+    if retest_of is not None and retest_of.superseded:
+        problems.append(Problem("release.retest_superseded", f"Result #{retest_of.result_ref} was already "
+                                "superseded: retest the current result.", f"result={retest_of.result_ref}"))
+    if existing is not None and retest_of is None and not existing.is_conditional:
+        problems.append(Problem("release.result_exists", f"{test.name} already has result #{existing.result_ref}; "
+                                "to replace it, retest it with a reason (the original is kept).",
+                                f"result={existing.result_ref}", "test_code"))
+    return problems
+
+
+def entry_errors(method: str, instrument: str, performed_on: date | None, today: date,
+                 harvested_on: date | None, retest_of: ResultFacts | None, retest_reason: str | None) -> dict[str, str]:
+    """Input errors by field of a result's record (what, how, when, why a retest)."""
+    errors = {}
+    if retest_of is not None and not (retest_reason or "").strip() and not retest_of.is_conditional:
+        errors["retest_reason"] = "A retest needs a reason (e.g. the OOS investigation reference)."
+    for field, text, limit in (("method", method, 200), ("instrument", instrument, 120)):
+        if len((text or "").strip()) > limit:
+            errors[field] = f"At most {limit} characters."
+    if not (method or "").strip():
+        errors["method"] = "Name the method (e.g. Ph. Eur. 2.6.27, BacT/ALERT)."
+    if performed_on is None:
+        errors["performed_on"] = "Give the date the test was performed."
+    elif performed_on > today:
+        errors["performed_on"] = "Cannot be in the future."
+    elif harvested_on is not None and performed_on < harvested_on:
+        errors["performed_on"] = f"Before the harvest of this lot ({harvested_on:%Y-%m-%d})."
+    return errors
+
+
+def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) -> list[Problem]:
+    """Second-person verification: of a current, unverified result, never by the person who entered it."""
+    ref, problems = result.result_ref, []
+    if result.verified:
+        problems.append(Problem("release.already_verified", f"Result #{ref} is already verified.", f"result={ref}"))
+    if result.superseded:
+        problems.append(Problem("release.verify_superseded", f"Result #{ref} was superseded by a retest: verify "
+                                "the current one.", f"result={ref}"))
+    if result.entered_by == verifier_id:
+        problems.append(Problem("release.self_verification", f"You entered result #{ref}: a second person must "
+                                "verify it.", f"entered_by={verifier_id}"))
+    if lot.status == "rejected":
+        problems.append(Problem("release.results_closed", f"Lot {lot.din} is rejected: its results are closed.",
+                                f"status={lot.status}"))
+    return problems
+
+
+# --- specification versions -----------------------------------------------------------------------
+
+
+def draft_problems(product_key: str, statuses: Sequence[str]) -> list[Problem]:
+    """A new version is copied from an existing one; one version at a time is in preparation."""
+    if not statuses:
+        return [Problem("release.spec_none", f"No specification of {product_key} to copy.", product_key)]
+    if any(s in ("draft", "approved") for s in statuses):
+        return [Problem("release.spec_in_preparation", f"{product_key} already has a version in preparation: "
+                        "finish it first.", product_key)]
+    return []
+
+
+def edit_problems(label: str, status: str, expected_version: int | None, version: int) -> list[Problem]:
+    """Only a draft is edited, and only from what the editor last saw (a stale edit is refused)."""
+    if status != "draft":
+        return [Problem("release.spec_not_draft", f"{label} is {status}: only a draft can be edited.", status)]
+    if expected_version is not None and expected_version != version:
+        return [Problem("release.spec_stale", "This draft was changed by someone else since you opened it; reload.",
+                        f"version {expected_version} != {version}", FORM)]
+    return []
+
+
+def approval_problems(author_ids: Sequence[int | None], signer_id: int, change_note: str) -> list[Problem]:
+    """A second QA person approves (four eyes) a draft that says what changed."""
+    problems = []
+    if signer_id in author_ids:
+        problems.append(Problem("release.spec_four_eyes", "You drafted or edited this version: a second QA person "
+                                "must approve it.", f"signer={signer_id}"))
+    if not (change_note or "").strip():
+        problems.append(Problem("release.spec_no_change_note", "Edit the draft and say what changed before "
+                                "approval.", "change_note"))
+    return problems
+
+
+# --- late sterility -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateResultAlert:
+    """An alert to send: who must be told (QA always, the clinician when patients are affected)."""
+
+    rule_id: str
+    message: str
+    notify: tuple[str, ...]
+    patients: tuple[str, ...]
+
+
+def late_sterility_alert(
+    final: Verdict, released_conditionally: bool, patients: Sequence[str] = (), lot_ref: str = ""
+) -> LateResultAlert | None:
+    """Alert needed when a lot released on an interim sterility result gets a final result that is not
+    a pass (positive, or invalid so sterility is unconfirmed). None when no alert is needed: lot not
+    conditionally released, or the result passes (an interim "no growth to date" is a conditional pass)."""
+    if not released_conditionally or final.status == "pass":
+        return None
+    what = "positive" if final.status == "fail" else "invalid"
+    lot = f" of lot {lot_ref}" if lot_ref else ""
+    return LateResultAlert(
+        rule_id=f"release.late_sterility_{what}",
+        message=f"Final sterility{lot} is {what} after conditional release: {final.message}",
+        notify=("QA", "clinician") if patients else ("QA",),
+        patients=tuple(patients),
+    )

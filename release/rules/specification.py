@@ -1,0 +1,229 @@
+"""Release specifications as data (DOMAIN.md §4): the tests of a product's specification, their storage
+as JSON, how an acceptance criterion reads, and the editing of a draft's limits (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Literal
+
+PERCENT = "%"
+
+
+@dataclass(frozen=True)
+class NumericTest:
+    """A measured value with a unit, accepted within [min, max] (either bound optional)."""
+
+    code: str
+    name: str
+    unit: str
+    min: float | None = None
+    max: float | None = None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+    required: bool = True
+    note: str = ""
+    kind: ClassVar[str] = "numeric"
+
+
+@dataclass(frozen=True)
+class QualitativeTest:
+    """A text result: passes when it equals `expected` or one of `accepted` (case and spacing ignored);
+    a value in `conditional` is an interim pass usable only for a conditional release."""
+
+    code: str
+    name: str
+    expected: str
+    accepted: tuple[str, ...] = ()
+    conditional: tuple[str, ...] = ()
+    required: bool = True
+    note: str = ""
+    kind: ClassVar[str] = "qualitative"
+
+
+@dataclass(frozen=True)
+class MarkerRule:
+    """Markers in `markers` are alternatives (either/or): one measured value satisfying
+    `op threshold_pct` is enough."""
+
+    markers: tuple[str, ...]
+    op: Literal[">=", "<="]
+    threshold_pct: float
+
+    def __post_init__(self) -> None:
+        if self.op not in (">=", "<=") or not self.markers:
+            raise ValueError(f"invalid marker rule {self!r}")
+
+
+@dataclass(frozen=True)
+class MarkerPanelTest:
+    """A flow-cytometry panel (percent positive cells per marker); every rule must be satisfied."""
+
+    code: str
+    name: str
+    rules: tuple[MarkerRule, ...]
+    required: bool = True
+    note: str = ""
+    kind: ClassVar[str] = "panel"
+
+
+SpecTest = NumericTest | QualitativeTest | MarkerPanelTest
+
+
+@dataclass(frozen=True)
+class Specification:
+    """A versioned release specification of one product type."""
+
+    product_key: str
+    version: str
+    tests: tuple[SpecTest, ...]
+    note: str = ""
+
+    def get_test(self, code: str) -> SpecTest | None:
+        """The test with this code, or None."""
+        return next((t for t in self.tests if t.code == code), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible dict (tuples become lists) for database storage."""
+        return {
+            "product_key": self.product_key,
+            "version": self.version,
+            "note": self.note,
+            "tests": [spec_test_to_dict(t) for t in self.tests],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Specification:
+        """Inverse of to_dict; raises KeyError/ValueError on a malformed record."""
+        return cls(
+            product_key=data["product_key"],
+            version=str(data["version"]),
+            tests=tuple(spec_test_from_dict(t) for t in data["tests"]),
+            note=data.get("note", ""),
+        )
+
+
+def spec_test_to_dict(test: SpecTest) -> dict[str, Any]:
+    """JSON-compatible dict of a test; the 'kind' key ('numeric' | 'qualitative' | 'panel') tells the type."""
+    data = {"kind": test.kind, **vars(test)}
+    if isinstance(test, QualitativeTest):
+        data["accepted"], data["conditional"] = list(test.accepted), list(test.conditional)
+    elif isinstance(test, MarkerPanelTest):
+        data["rules"] = [
+            {"markers": list(r.markers), "op": r.op, "threshold_pct": r.threshold_pct} for r in test.rules
+        ]
+    return data
+
+
+def spec_test_from_dict(data: Mapping[str, Any]) -> SpecTest:
+    """Inverse of spec_test_to_dict; raises ValueError on an unknown kind."""
+    fields = dict(data)
+    kind = fields.pop("kind", None)
+    if kind == "numeric":
+        return NumericTest(**fields)
+    if kind == "qualitative":
+        fields["accepted"] = tuple(fields.get("accepted", ()))
+        fields["conditional"] = tuple(fields.get("conditional", ()))
+        return QualitativeTest(**fields)
+    if kind == "panel":
+        fields["rules"] = tuple(
+            MarkerRule(tuple(r["markers"]), r["op"], r["threshold_pct"]) for r in fields["rules"]
+        )
+        return MarkerPanelTest(**fields)
+    raise ValueError(f"unknown test kind {kind!r}")
+
+
+
+# --- how a test's acceptance criterion reads on screens and on the certificate --------------------
+
+
+def acceptance_text(test: SpecTest) -> str:
+    if isinstance(test, NumericTest):
+        parts = []
+        if test.min is not None:
+            parts.append(f"{'≥' if test.min_inclusive else '>'} {test.min:g}")
+        if test.max is not None:
+            parts.append(f"{'≤' if test.max_inclusive else '<'} {test.max:g}")
+        return f"{' and '.join(parts)} {test.unit}"
+    if isinstance(test, QualitativeTest):
+        text = " or ".join((test.expected, *test.accepted))
+        if test.conditional:
+            text += f" (conditional release on: {', '.join(test.conditional)})"
+        return text
+    return "; ".join(f"{' or '.join(r.markers)} {'≥' if r.op == '>=' else '≤'} {r.threshold_pct:g} %"
+                     for r in test.rules)
+
+
+# --- editing a draft's limits ---------------------------------------------------------------------
+
+
+def editable_fields(spec: Specification) -> list[tuple[SpecTest, list[tuple[str, str, str]]]]:
+    """Per test, the (field name, label, current text) a draft form shows: numeric min and max, each
+    panel rule's threshold, the interim values a qualitative test accepts for conditional release."""
+    out = []
+    for t in spec.tests:
+        if isinstance(t, NumericTest):
+            fields = [(f"{t.code}__min", f"Minimum ({t.unit})", _num(t.min)),
+                      (f"{t.code}__max", f"Maximum ({t.unit})", _num(t.max))]
+        elif isinstance(t, MarkerPanelTest):
+            fields = [(f"{t.code}__r{i}", f"{' or '.join(r.markers)} {r.op} (%)", _num(r.threshold_pct))
+                      for i, r in enumerate(t.rules)]
+        else:
+            fields = [(f"{t.code}__conditional", "Interim results accepted for conditional release "
+                       "(comma-separated; empty: none)", ", ".join(t.conditional))]
+        out.append((t, fields))
+    return out
+
+
+def edited_specification(spec: Specification, edits: Mapping[str, str]) -> tuple[Specification, dict[str, str]]:
+    """`spec` with the limits typed in `edits` (names as editable_fields gives them), and the input errors
+    by field name (empty: every limit is possible)."""
+    errors: dict[str, str] = {}
+    tests = tuple(_edited_test(t, edits, errors) for t in spec.tests)
+    return replace(spec, tests=tests), errors
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _parse(raw: str | None, field: str, errors: dict[str, str], percent: bool) -> float | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        errors[field] = f"{text!r} is not a number."
+        return None
+    if not number.is_finite() or (percent and not 0 <= number <= 100):
+        errors[field] = f"{text} is not a possible percentage (0–100)." if percent else "Not a number."
+        return None
+    return float(number)
+
+
+def _edited_test(t: SpecTest, edits: Mapping[str, str], errors: dict[str, str]) -> SpecTest:
+    if isinstance(t, NumericTest):
+        low = _parse(edits.get(f"{t.code}__min"), f"{t.code}__min", errors, t.unit == PERCENT)
+        high = _parse(edits.get(f"{t.code}__max"), f"{t.code}__max", errors, t.unit == PERCENT)
+        if low is not None and high is not None and low > high:
+            errors[f"{t.code}__max"] = "The maximum is below the minimum."
+        if low is None and high is None and f"{t.code}__min" not in errors and f"{t.code}__max" not in errors:
+            errors[f"{t.code}__min"] = "Give a minimum, a maximum or both."
+        return replace(t, min=low, max=high)
+    if isinstance(t, MarkerPanelTest):
+        rules = []
+        for i, rule in enumerate(t.rules):
+            name = f"{t.code}__r{i}"
+            value = _parse(edits.get(name), name, errors, True)
+            if value is None and name not in errors:
+                errors[name] = "A threshold is required."
+            rules.append(replace(rule, threshold_pct=rule.threshold_pct if value is None else value))
+        return replace(t, rules=tuple(rules))
+    assert isinstance(t, QualitativeTest)
+    raw = edits.get(f"{t.code}__conditional", "")
+    values = tuple(v.strip() for v in (raw or "").split(",") if v.strip())
+    if any(v.casefold() == t.expected.casefold() for v in values):
+        errors[f"{t.code}__conditional"] = f"'{t.expected}' is the final result, not an interim one."
+    return replace(t, conditional=values)

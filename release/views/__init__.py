@@ -1,0 +1,20 @@
+"""Screens of the release domain: the QC queue and lot QC pages (views.lots), specifications
+(views.specifications), late-result alerts (views.alerts), certificates of analysis and raw data
+(views.documents); `init_app` registers the blueprint, the JSON API routes, the menu entry and the
+`release` commands."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from release.blueprint import bp
+from release.views import alerts, documents, lots, specifications  # noqa: F401  (routes)
+
+
+def init_app(app: Flask) -> None:
+    from release import api  # noqa: F401  (JSON API routes)
+    from release.cli import release_group
+
+    app.register_blueprint(bp)
+    app.extensions["bank.nav"].append(("Release", "release.index", "release.view"))
+    app.cli.add_command(release_group)
