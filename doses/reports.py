@@ -1,6 +1,6 @@
 """Dose labels (DOMAIN.md §5; ISBT 128 ST-001; 21 CFR 312.6; EU 536/2014 Annex VI): the content of the
 label of each container of an allocated dose, built as bank.labels.LabelData and drawn by the kit (PDF)
-or bank.zpl (Zebra printers).
+or bank.zpl (Zebra printers). What may be labelled is decided by doses.rules.labels.
 
 Blinded protocols: the active and the placebo label of a visit are identical apart from the container's
 own data (DIN, product code with its division, expiry). The product reads the protocol's neutral text,
@@ -17,41 +17,34 @@ from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
 from bank.labels import LABEL_SIZES, LabelData, render_labels_pdf
+from bank.refusals import Refused
 from doses.models import Allocation
-from doses.protocols import DoseBasis, Origin, Protocol, Route
-from doses.rules import blinded_treatment_label
-from doses.services import allocation_arm
-from doses.services.holds import allocations_of_containers
+from doses.protocols import Origin, Route
+from doses.rules import (
+    MAX_COPIES,
+    LabelFacts,
+    blinded_storage_differs,
+    blinded_treatment_label,
+    empty_dose,
+    label_problems,
+    nominal_dose_text,
+)
+from doses.rules import validate_print as rules_validate_print
+from doses.services import allocation_arm, allocations_of_containers
 from lots.models import Container, ProductType
 from release.services import lot_is_released
+
+__all__ = ["AUTOLOGOUS", "EU_TRIAL", "MAX_COPIES", "US_CAUTION", "container_label", "dose_label", "dose_labels",
+           "labels_pdf", "repeat", "validate_print"]
 
 US_CAUTION = "Caution: New Drug—Limited by Federal (or United States) law to investigational use."
 EU_TRIAL = "For clinical trial use only"
 AUTOLOGOUS = "FOR AUTOLOGOUS USE ONLY"
-PRINTABLE = ("allocated", "issued")  # a held, administered or deallocated dose gets no new label
-MAX_COPIES = 20
 ROUTES = {Route.IV: "For intravenous use", Route.IT: "For intrathecal use"}
-
-
-class LabelRefused(ValueError):
-    """No label: every reason is listed (lab language); nothing is printed."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
 
 
 def _mega(value: float) -> str:
     return f"{value / 1e6:g}"
-
-
-def nominal_dose_text(protocol: Protocol) -> str:
-    """The protocol's dose, the same words for both arms: '1–2 × 10⁶ viable cells/kg (protocol dose)'."""
-    rule = protocol.dose_rule
-    unit = "viable cells/kg" if rule.basis is DoseBasis.PER_KG else "viable cells"
-    span = _mega(float(rule.min_cells)) if rule.min_cells == rule.max_cells else \
-        f"{_mega(float(rule.min_cells))}–{_mega(float(rule.max_cells))}"
-    return f"{span} × 10⁶ {unit} (protocol dose)"
 
 
 def _latest_product(session: Session, key: str | None) -> ProductType | None:
@@ -61,36 +54,22 @@ def _latest_product(session: Session, key: str | None) -> ProductType | None:
                           .limit(1))
 
 
-def label_problems(session: Session, allocation: Allocation | None, container: Container) -> list[str]:
-    """Every reason this container cannot be labelled for this dose now (empty: it can)."""
-    problems = []
-    if allocation is None:
-        problems.append(f"Container {container.identifier} is not allocated to a dose: labels are printed "
-                        "for allocated doses only.")
-    else:
-        lines = {line.container_id: line for line in allocation.lines}
-        line = lines.get(container.id)
-        if line is None or line.released_at is not None:
-            problems.append(f"Container {container.identifier} is not allocated to this dose.")
-        if allocation.status not in PRINTABLE:
-            state = allocation.status.replace("_", " ")
-            problems.append(f"The dose is {state}: labels are printed for allocated or issued doses only.")
-    if not lot_is_released(session, container.lot):
-        problems.append(f"Container {container.identifier} is not released (lot {container.lot.din_display} "
-                        f"is {container.lot.status.replace('_', ' ')}, or held, or has a late-result alert).")
-    if container.on_hold:
-        problems.append(f"Container {container.identifier} is on hold: {container.hold_reason or 'see the lot'}.")
-    if container.expires_at <= utcnow():
-        problems.append(f"Container {container.identifier} expired on {container.expires_at:%Y-%m-%d %H:%M} UTC.")
-    return problems
+def label_facts(session: Session, allocation: Allocation | None, container: Container) -> LabelFacts:
+    line = next((x for x in allocation.lines if x.container_id == container.id), None) if allocation else None
+    return LabelFacts(
+        container=container.identifier, dose_status=allocation.status if allocation else None,
+        on_this_dose=line is not None and line.released_at is None,
+        lot_released=lot_is_released(session, container.lot), lot_din=container.lot.din_display,
+        lot_status=container.lot.status, on_hold=container.on_hold, hold_reason=container.hold_reason,
+        expires_at=container.expires_at)
 
 
 def dose_label(session: Session, allocation: Allocation | None, container: Container, *, facility_name: str,
                zone: tzinfo, show_utc: bool = False) -> LabelData:
-    """The label of one container of an allocated dose, or LabelRefused naming every reason."""
-    problems = label_problems(session, allocation, container)
+    """The label of one container of an allocated dose, or Refused naming every reason."""
+    problems = label_problems(label_facts(session, allocation, container), utcnow())
     if problems:
-        raise LabelRefused(problems)
+        raise Refused(problems=problems)
     protocol = allocation.patient.protocol_version.protocol()
     product = container.lot.product_type
     storage = product.storage_temperature
@@ -101,10 +80,7 @@ def dose_label(session: Session, allocation: Allocation | None, container: Conta
         other = _latest_product(session, protocol.placebo_product_key if not product.is_placebo
                                 else protocol.product_key)
         if other is not None and other.storage_temperature != storage:
-            # Printing either text would tell the arm (or store the bag wrongly): stop and say why.
-            raise LabelRefused([f"Blinded labels need one storage condition for active and placebo, but "
-                                f"{protocol.product_key} and {protocol.placebo_product_key} differ: make them "
-                                "match in a new product version."])
+            raise Refused(problems=[blinded_storage_differs(protocol.product_key, protocol.placebo_product_key)])
     else:
         name = product.name
         cells = f"{_mega(container.cells)} × 10⁶ viable cells"
@@ -124,17 +100,16 @@ def dose_labels(session: Session, allocation: Allocation, *, facility_name: str,
     """One label per container the dose holds; refused (every reason of every container) if any fails."""
     containers = [line.container for line in allocation.lines if line.released_at is None]
     if not containers:
-        raise LabelRefused([f"The dose ({allocation.patient.subject_id} dose {allocation.dose_number}) holds no "
-                            "container: labels are printed for allocated doses only."])
+        raise Refused(problems=[empty_dose(allocation.patient.subject_id, allocation.dose_number)])
     problems, labels = [], []
     for c in containers:
         try:
             labels.append(dose_label(session, allocation, c, facility_name=facility_name, zone=zone,
                                      show_utc=show_utc))
-        except LabelRefused as e:
+        except Refused as e:
             problems += [p for p in e.problems if p not in problems]
     if problems:
-        raise LabelRefused(problems)
+        raise Refused(problems=problems)
     return labels
 
 
@@ -148,16 +123,7 @@ def container_label(session: Session, container: Container, *, facility_name: st
 
 def validate_print(size: str | None, copies) -> dict[str, str]:
     """Field problems of a print request: a known size and 1–MAX_COPIES copies of each label."""
-    errors = {}
-    if size not in LABEL_SIZES:
-        errors["size"] = f"Label size must be one of {', '.join(LABEL_SIZES)}."
-    try:
-        n = int(copies)
-    except (TypeError, ValueError):
-        n = 0
-    if not 1 <= n <= MAX_COPIES:
-        errors["copies"] = f"Copies must be a whole number from 1 to {MAX_COPIES}."
-    return errors
+    return rules_validate_print(size, copies, LABEL_SIZES)
 
 
 def repeat(labels: Sequence[LabelData], copies: int) -> list[LabelData]:
