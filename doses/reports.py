@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
-from bank.labels import LABEL_SIZES, LabelData, render_labels_pdf
-from bank.refusals import Refused
+from bank.labels import LABEL_SIZES, LabelData, LabelOverflowError, render_labels_pdf
+from bank.refusals import Problem, Refused
+from bank.zpl import render_labels_zpl
 from doses.models import Allocation
 from doses.protocols import Origin, Route
 from doses.rules import (
@@ -35,7 +36,7 @@ from lots.models import Container, ProductType
 from release.services import lot_is_released
 
 __all__ = ["AUTOLOGOUS", "EU_TRIAL", "MAX_COPIES", "US_CAUTION", "container_label", "dose_label", "dose_labels",
-           "labels_pdf", "repeat", "validate_print"]
+           "labels_pdf", "labels_zpl", "repeat", "validate_print"]
 
 US_CAUTION = "Caution: New Drug—Limited by Federal (or United States) law to investigational use."
 EU_TRIAL = "For clinical trial use only"
@@ -133,4 +134,16 @@ def repeat(labels: Sequence[LabelData], copies: int) -> list[LabelData]:
 
 def labels_pdf(labels: Sequence[LabelData], size: str = "100x100", copies: int = 1,
                deterministic: bool = False) -> bytes:
-    return render_labels_pdf(repeat(labels, copies), size, deterministic=deterministic)
+    """The labels drawn as PDF; refused (label.overflow) when a text does not fit its area."""
+    try:
+        return render_labels_pdf(repeat(labels, copies), size, deterministic=deterministic)
+    except LabelOverflowError as e:
+        raise Refused(problems=[Problem("label.overflow", str(e))]) from None
+
+
+def labels_zpl(labels: Sequence[LabelData], size: str, copies: int, dpi: int) -> str:
+    """The labels as ZPL for a Zebra printer; refused (label.overflow) when a text does not fit."""
+    try:
+        return render_labels_zpl(repeat(labels, copies), size, dpi)
+    except LabelOverflowError as e:
+        raise Refused(problems=[Problem("label.overflow", str(e))]) from None

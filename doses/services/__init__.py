@@ -16,6 +16,7 @@ from doses.services.allocation import (
     allocations_of,
     build_request,
     container_facts,
+    container_to,
     deallocate,
     holder_of,
     propose,
@@ -72,7 +73,7 @@ AllocationRefused = Refused
 __all__ = [
     "FORM", "MASKED", "AllocationRefused", "DoseText", "active_protocols",
     "add_protocol_version", "allocate_dose", "allocation_arm", "allocations_of", "allocations_of_containers",
-    "attest_eligibility", "attestation_content", "attestations_of", "build_request", "container_facts",
+    "attest_eligibility", "attestation_content", "attestations_of", "build_request", "container_facts", "container_to",
     "current_weight", "deallocate", "dose_text", "emergency_unblind", "ensure_seed_protocols",
     "evaluate_checklist", "field_name", "hold_doses", "hold_for_donor_lookback", "hold_for_late_result",
     "holder_of", "import_randomisation", "imports_of", "is_randomised", "lift_dose_hold", "log_treatment_view",

@@ -286,7 +286,7 @@ def _write(session: Session, patient: Patient, request: AllocationRequest, conta
         allocated_by_id=actor.id if actor else None,
         lines=[AllocatedContainer(container=c) for c in containers])
     for c in containers:
-        _container_to(c, "allocated")
+        container_to(c, "allocated")
     session.add(allocation)
     names = ", ".join(c.identifier for c in containers)  # read now: a failed flush leaves nothing loadable
     try:
@@ -310,7 +310,7 @@ def deallocate(session: Session, allocation: Allocation, reason: str | None) -> 
         if line.released_at is None:
             line.released_at = now
             if line.container.status != "destroyed":  # a destroyed bag stays destroyed when its dose is freed
-                _container_to(line.container, "stored" if line.container.box_id is not None else "removed")
+                container_to(line.container, "stored" if line.container.box_id is not None else "removed")
     session.flush()
 
 
@@ -324,11 +324,11 @@ def record_administration(session: Session, allocation: Allocation, administered
         if line.container.box_id is not None:  # out of the tank: the storage grid must show it free
             remove_container(session, line.container, f"administered: {allocation.patient.subject_id} "
                                                       f"dose {allocation.dose_number}")
-        _container_to(line.container, "administered")
+        container_to(line.container, "administered")
     session.flush()
 
 
-def _container_to(container: Container, status: str) -> None:
+def container_to(container: Container, status: str) -> None:
     """Where a dose's container is now: the container's status belongs to lots, which states no workflow
     for it; doses sets it in this one place only."""
     container.status = status

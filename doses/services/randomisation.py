@@ -10,9 +10,9 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.refusals import Refused
 from bank.uow import current_actor
 from doses.models import Patient, ProtocolVersion, RandomisationEntry, RandomisationImport
-from bank.refusals import Refused
 from doses.rules import normalise_subject_id, subject_id_error
 
 MAX_BYTES = 1_000_000
