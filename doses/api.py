@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from sqlalchemy import select
 
-from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
+from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
 from bank.web import db, get_or_404, paginate, work
 from doses import services
+from doses.blueprint import ensure_protocols, local_datetime
 from doses.forms import AllocateForm, PatientForm, WeightForm
 from doses.models import Allocation, Patient
-from doses.services.blinding import masked, visible_problems
-from doses.views.blueprint import ensure_protocols, local_datetime
+from doses.services import masked
 
 
 class ApiAllocateForm(AllocateForm):
@@ -66,15 +66,12 @@ def patients_list():
            summary="Register a trial subject (no names); enrolment follows the signed checklist on screen")
 def patients_register():
     form = form_from_json(PatientForm, _patient_choices)
-    try:
-        with work("patient registered (API)"):
-            patient = services.register_patient(
-                db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
-                site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
-                first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
-                weight_kg=(form.weight_kg.data or "").strip() or None, weight_measured_on=form.weight_measured_on.data)
-    except services.DoseError as e:
-        raise ApiInputError(e.errors) from None
+    with work("patient registered (API)"):
+        patient = services.register_patient(
+            db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
+            site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
+            first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
+            weight_kg=(form.weight_kg.data or "").strip() or None, weight_measured_on=form.weight_measured_on.data)
     return jsonify(patient_json(patient, detail=True)), 201
 
 
@@ -89,11 +86,8 @@ def patients_show(patient_id: int):
 def patients_weight(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = form_from_json(WeightForm)
-    try:
-        with work("weight recorded (API)"):
-            services.record_weight(db(), patient, form.weight_kg.data, form.measured_on.data)
-    except services.DoseError as e:
-        raise ApiInputError(e.errors) from None
+    with work("weight recorded (API)"):
+        services.record_weight(db(), patient, form.weight_kg.data, form.measured_on.data)
     return jsonify(patient_json(patient, detail=True)), 201
 
 
@@ -102,17 +96,11 @@ def patients_weight(patient_id: int):
                                          "every refusal is named")
 def patients_allocate(patient_id: int):
     patient = get_or_404(Patient, patient_id)
-    protocol = patient.protocol_version.protocol()
     form = form_from_json(ApiAllocateForm)
     planned_at = local_datetime(form.planned_date.data, form.planned_time.data)
-    try:
-        with work(f"dose {form.dose_number.data} allocated to {patient.subject_id} (API)"):
-            allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, None)
-    except services.DoseError as e:
-        raise ApiInputError(e.errors) from None
-    except services.AllocationRefused as e:
-        problems = visible_problems(e.problems, protocol, g.actor.permissions)
-        raise ApiInputError({rule: message for rule, message, _ in problems}, 409) from None
+    # A refusal answers 409 with every problem (rule id, message, evidence), masked for blinded tokens.
+    with work(f"dose {form.dose_number.data} allocated to {patient.subject_id} (API)"):
+        allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, None)
     return jsonify(allocation_json(allocation)), 201
 
 

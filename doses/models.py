@@ -28,7 +28,7 @@ from bank.clock import utcnow
 from bank.db import Base, Versioned, from_stored_json, one_of
 from bank.models import Audited
 from doses.protocols import Protocol
-from doses.states import ALLOCATION_STATES, ON_THEIR_WAY_SQL, PATIENT_STATES
+from doses.states import ALLOCATION_STATES, ON_THEIR_WAY_SQL, PATIENT_STATES, PROTOCOL_VERSION_STATES
 from lots.models import Container
 
 
@@ -38,7 +38,7 @@ class ProtocolVersion(Audited, Base):
     __tablename__ = "protocol_versions"
     __table_args__ = (
         UniqueConstraint("code", "version"),
-        CheckConstraint("status IN ('active', 'retired')", name="status"),
+        CheckConstraint(one_of("status", PROTOCOL_VERSION_STATES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

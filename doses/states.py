@@ -1,13 +1,24 @@
-"""Status workflows of patients (enrolment) and allocations (a dose's containers), enforced by
-bank.status.change_status. Pure tables: no database, no Flask."""
+"""Status workflows of protocol versions, patients (enrolment) and allocations (a dose's containers),
+enforced by bank.status.change_status; each states the signature meaning of its signed steps. Pure
+tables: no database, no Flask."""
 
 from __future__ import annotations
 
 from bank.workflow import Transition, Workflow
 
 ATTESTED_MEANING = "Eligibility checklist attested"
-UNBLINDING_MEANING = "Emergency unblinding"
 HOLD_LIFTED_MEANING = "Allocation hold lifted"
+# Not a status change: the investigator signs the request to read one subject's sequence (doses.services).
+UNBLINDING_MEANING = "Emergency unblinding"
+
+# A new version of a protocol retires the active one; patients keep the version they were enrolled under.
+PROTOCOL_VERSION_STATES = ("active", "retired")
+PROTOCOL_VERSION_WORKFLOW = Workflow(
+    name="Protocol version",
+    states=PROTOCOL_VERSION_STATES,
+    initial="active",
+    transitions=(Transition("active", "retired", "protocol.manage", label="Retire"),),
+)
 
 PATIENT_STATES = ("screening", "enrolled", "not_eligible")
 PATIENT_WORKFLOW = Workflow(

@@ -3,21 +3,20 @@ custody events of a dose (list, record the next one with both signatures), label
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, g, jsonify, request
 
 from bank.api import ApiInputError, api_route, form_from_json
-from bank.audit import record_event
 from bank.clock import utcnow
-from bank.labels import LABEL_SIZES, LabelOverflowError
+from bank.labels import LABEL_SIZES
 from bank.web import db, get_or_404, work
-from doses.custody import report, services
+from doses.custody import reports, services
+from doses.custody.blueprint import facility, facility_zone, log_labels_printed
 from doses.custody.forms import CustodyEventForm, event_details
 from doses.custody.models import CustodyEvent
 from doses.custody.states import KINDS
-from doses.labels import MAX_COPIES, LabelRefused, dose_labels, labels_pdf, validate_print
 from doses.models import Allocation
+from doses.reports import MAX_COPIES, dose_labels, labels_pdf, validate_print
 from doses.services import log_treatment_view, masked
-from doses.views.blueprint import facility_zone
 
 EVENT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "sequence": {"type": "integer"}, "event": {"type": "string"},
@@ -66,14 +65,9 @@ def custody_events_list(allocation_id: int):
 def custody_events_record(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = form_from_json(CustodyEventForm)
-    try:
-        with work("custody event recorded (API)"):
-            row = services.record_custody_event(
-                db(), allocation, form.scanned_code.data, form.event.data, user=g.user,
-                **event_details(form))
-    except services.CustodyError as e:
-        status = 409 if set(e.errors) <= {"event", "form"} else 422
-        raise ApiInputError(e.errors, status) from None
+    with work("custody event recorded (API)"):
+        row = services.record_custody_event(db(), allocation, form.scanned_code.data, form.event.data, user=g.user,
+                                            **event_details(form))
     return jsonify(event_json(row)), 201
 
 
@@ -89,17 +83,10 @@ def dose_labels_pdf(allocation_id: int):
         errors["show_utc"] = "show_utc must be true or false."
     if errors:
         raise ApiInputError(errors)
-    try:
-        data = dose_labels(db(), allocation, facility_name=current_app.config["FACILITY_NAME"],
-                           zone=facility_zone(), show_utc=show_utc in ("true", "1"))
-    except LabelRefused as e:
-        raise ApiInputError({"form": "; ".join(e.problems)}, 409) from None
-    except LabelOverflowError as e:
-        raise ApiInputError({"form": str(e)}, 409) from None
+    data = dose_labels(db(), allocation, facility_name=facility(), zone=facility_zone(),
+                       show_utc=show_utc in ("true", "1"))
     body = labels_pdf(data, size, int(copies))
-    with work("labels printed (API)"):  # label reconciliation, as on the screen
-        record_event(db(), "view", "allocations", allocation.id,
-                     {"labels printed": [None, f"{len(data)} × {int(copies)} {size} pdf"]})
+    log_labels_printed("allocations", allocation.id, f"{len(data)} × {int(copies)} {size} pdf", "labels printed (API)")
     return Response(body, mimetype="application/pdf")
 
 
@@ -112,5 +99,5 @@ def dose_custody_report_pdf(allocation_id: int):
     if protocol.blinded and not hidden:
         with work("unblinded view: custody report (API)"):
             log_treatment_view(db(), [allocation.patient], f"custody report of dose #{allocation.id} (API)")
-    body = report.report_pdf(db(), allocation, current_app.config["FACILITY_NAME"], hidden, printed_at=utcnow())
+    body = reports.report_pdf(db(), allocation, facility(), hidden, printed_at=utcnow())
     return Response(body, mimetype="application/pdf")

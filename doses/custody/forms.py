@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from bank.labels import LABEL_SIZES
 from doses.custody.states import EVENTS, KINDS
-from doses.labels import MAX_COPIES
+from doses.rules import MAX_COPIES
 
 DT = "%Y-%m-%dT%H:%M"
 EVENT_CHOICES = [(e, KINDS[e].label) for e in EVENTS]

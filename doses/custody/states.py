@@ -1,12 +1,12 @@
 """The custody workflow of one dose as a pure table: which event may follow which, and the meaning of
-the two signatures each event carries (who hands over, who receives). No database, no Flask.
+the two signatures each event carries (who hands over, who receives). No database, no Flask; the
+decisions on an event are doses.custody.rules.
 
 The dose's custody "state" is its last event (IN_STORAGE before the first). Only an event listed as a
 next step of that state can be recorded, so the chain cannot skip a hand-off or run backwards."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bank.workflow import Transition, Workflow
@@ -70,54 +70,3 @@ CUSTODY_WORKFLOW = Workflow(
 def next_events(last_event: str | None) -> tuple[str, ...]:
     """The events that may be recorded after `last_event` (None: no event yet)."""
     return tuple(t.target for t in CUSTODY_WORKFLOW.targets_from(last_event or IN_STORAGE))
-
-
-def event_problems(last_event: str | None, event: str, allocation_status: str) -> list[str]:
-    """Every reason `event` cannot be recorded now for a dose whose last custody event is `last_event`
-    and whose allocation is in `allocation_status` (empty list: it can)."""
-    if event not in KINDS:
-        return [f"unknown custody event {event!r}; one of: {', '.join(EVENTS)}"]
-    problems = []
-    state = last_event or IN_STORAGE
-    allowed = next_events(last_event)
-    if event not in allowed:
-        names = ", ".join(KINDS[e].label.lower() for e in allowed) or "nothing: the chain is closed"
-        problems.append(f"'{KINDS[event].label}' cannot follow '{CUSTODY_WORKFLOW.label(state)}'; "
-                        f"next permitted: {names}")
-    if allocation_status in ("deallocated", "administered") and state not in FINAL:
-        problems.append(f"the dose is {allocation_status}: no custody event can be recorded")
-    elif allocation_status == "on_hold" and KINDS[event].forward:
-        problems.append("the dose is on hold: it cannot move towards the patient until QA lifts the hold "
-                        "(it may be returned or destroyed)")
-    return problems
-
-
-def validate_temperatures(minimum: float | None, maximum: float | None) -> dict[str, str]:
-    """Field problems of a logger reading: plausible range (−200 to +60 °C) and min ≤ max."""
-    errors = {}
-    for name, value in (("temperature_min_c", minimum), ("temperature_max_c", maximum)):
-        if value is not None and not -200 <= value <= 60:
-            errors[name] = "Temperature must be between −200 and +60 °C."
-    if not errors and minimum is not None and maximum is not None and minimum > maximum:
-        errors["temperature_max_c"] = "The maximum is below the minimum."
-    return errors
-
-
-_LIMIT = re.compile(r"(?:≤|<=|<|below)\s*([−-]?\s*\d+(?:[.,]\d+)?)\s*°?\s*C")
-
-
-def storage_limit_c(storage_text: str) -> float | None:
-    """Upper temperature limit from a product's storage text ('≤ −150 °C (…)' → −150.0), or None when
-    the text states no upper limit (then only the excursion box flags an excursion)."""
-    match = _LIMIT.search(storage_text or "")
-    if match is None:
-        return None
-    return float(match.group(1).replace("−", "-").replace(" ", "").replace(",", "."))
-
-
-def excursion_found(event: str, maximum_c: float | None, limit_c: float | None) -> str | None:
-    """Why a logger reading is an excursion (None when it is not): a frozen dose whose logger maximum
-    went above the product's storage limit. After thawing the temperature rises by design."""
-    if not KINDS[event].cold_chain or maximum_c is None or limit_c is None or maximum_c <= limit_c:
-        return None
-    return f"logger maximum {maximum_c:g} °C is above the storage limit {limit_c:g} °C"

@@ -4,37 +4,23 @@ field, the custody report and its digest check), and container labels for a scan
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Flask, Response, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import bindparam, func, select
 
-from bank.audit import record_event
 from bank.clock import utcnow
-from bank.labels import LabelOverflowError
-from bank.web import apply_errors, db, get_or_404, paginate, requires, work
-from bank.zpl import render_labels_zpl
+from bank.refusals import Refused
+from bank.web import apply_errors, attempt, db, get_or_404, paginate, requires
 from doses import services as dose_services
-from doses.custody import report, services
+from doses.blueprint import is_masked, log_unblinded_view
+from doses.custody import reports, services
+from doses.custody.blueprint import bp, facility, facility_zone, log_labels_printed
 from doses.custody.forms import CustodyEventForm, DigestCheckForm, LabelPrintForm, event_details
 from doses.custody.models import CustodyEvent
 from doses.custody.states import KINDS
-from doses.labels import LabelRefused, container_label, dose_labels, labels_pdf, repeat, validate_print
 from doses.models import Allocation, Patient
+from doses.reports import container_label, dose_labels, labels_pdf, labels_zpl, validate_print
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
-from doses.views.blueprint import facility_zone, is_masked, log_unblinded_view
 from lots.models import Container
-
-bp = Blueprint("custody", __name__, url_prefix="/custody")
 
 
 def init_app(app: Flask) -> None:
@@ -42,10 +28,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.extensions["bank.nav"].append(("Custody", "custody.index", "dose.view"))
-
-
-def facility() -> str:
-    return current_app.config["FACILITY_NAME"]
 
 
 @bp.route("/")
@@ -104,14 +86,12 @@ def record(allocation_id: int):
     if not form.validate_on_submit():
         return _page(allocation, event_form=form, code=422)
     event = form.event.data
-    try:
-        with work(f"custody: {KINDS[event].label.lower() if event in KINDS else 'unknown event'}"):
-            row = services.record_custody_event(
-                db(), allocation, form.scanned_code.data, event, user=g.user,
-                **event_details(form))
-    except services.CustodyError as e:
-        apply_errors(form, e.errors)
+    done = attempt(form, lambda: services.record_custody_event(db(), allocation, form.scanned_code.data, event,
+                                                              user=g.user, **event_details(form)),
+                   f"custody: {KINDS[event].label.lower() if event in KINDS else 'unknown event'}")
+    if not done.ok:  # the form is shown again with every reason, whatever kind (422 as for invalid fields)
         return _page(db().get(Allocation, allocation_id), event_form=form, code=422)
+    row = done.value
     message = f"{KINDS[row.event].label} recorded and signed by both people."
     if row.excursion:
         flash(f"{message} Temperature excursion: the dose is ON HOLD until QA lifts the hold.", "warning")
@@ -133,17 +113,15 @@ def _print_request():
 
 def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
     copies = int(form.copies.data)
-    # Printed labels are accounted for (label reconciliation): an audit event, action 'view' (an output).
-    with work("labels printed"):
-        record_event(db(), "view", record[0], record[1],
-                     {"labels printed": [None, f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
-                                       + (f" {form.dpi.data} dpi" if form.output.data == "zpl" else "")]})
-    if form.output.data == "zpl":
-        body = render_labels_zpl(repeat(labels, copies), form.size.data, int(form.dpi.data))
+    zpl = form.output.data == "zpl"
+    body = labels_zpl(labels, form.size.data, copies, int(form.dpi.data)) if zpl else \
+        labels_pdf(labels, form.size.data, copies)
+    log_labels_printed(*record, f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
+                       + (f" {form.dpi.data} dpi" if zpl else ""))
+    if zpl:
         return Response(body, mimetype="application/zpl",
                         headers={"Content-Disposition": f"attachment; filename={name}-{form.dpi.data}dpi.zpl"})
-    return Response(labels_pdf(labels, form.size.data, copies), mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename={name}.pdf"})
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}.pdf"})
 
 
 @bp.route("/doses/<int:allocation_id>/labels")
@@ -154,14 +132,13 @@ def labels(allocation_id: int):
     if errors:
         apply_errors(form, errors)
         return _page(allocation, print_form=form, code=422)
+    name = f"labels-{allocation.patient.subject_id}-dose{allocation.dose_number}"
     try:
         data = dose_labels(db(), allocation, facility_name=facility(), zone=facility_zone(),
                            show_utc=bool(form.show_utc.data))
-    except (LabelRefused, LabelOverflowError) as e:
-        problems = e.problems if isinstance(e, LabelRefused) else [str(e)]
-        return _page(allocation, print_form=form, problems=["Label refused: " + p for p in problems], code=409)
-    name = f"labels-{allocation.patient.subject_id}-dose{allocation.dose_number}"
-    return _send_labels(data, form, name, ("allocations", allocation.id))
+        return _send_labels(data, form, name, ("allocations", allocation.id))
+    except Refused as e:  # nothing printed: every reason on the dose's page
+        return _page(allocation, print_form=form, problems=["Label refused: " + m for m in e.messages()], code=409)
 
 
 @bp.route("/containers/<int:container_id>/labels")
@@ -172,15 +149,13 @@ def container_labels(container_id: int):
     form, errors = _print_request()
     try:
         if errors:
-            raise LabelRefused([f"{k}: {v}" for k, v in errors.items()])
+            raise Refused({k: f"{k}: {v}" for k, v in errors.items()})
         data = [container_label(db(), container, facility_name=facility(), zone=facility_zone(),
                                 show_utc=bool(form.show_utc.data))]
-    except (LabelRefused, LabelOverflowError) as e:
-        problems = e.problems if isinstance(e, LabelRefused) else [str(e)]
-        return render_template("custody/refused.html", container=container, problems=problems), \
-            (422 if errors else 409)
-    name = f"label-{container.lot.din}-{container.product_code}"
-    return _send_labels(data, form, name, ("containers", container.id))
+        return _send_labels(data, form, f"label-{container.lot.din}-{container.product_code}",
+                            ("containers", container.id))
+    except Refused as e:
+        return render_template("custody/refused.html", container=container, problems=e.messages()), e.status
 
 
 @bp.route("/doses/<int:allocation_id>/report.pdf")
@@ -190,7 +165,7 @@ def report_pdf(allocation_id: int):
     protocol = allocation.patient.protocol_version.protocol()
     masked = is_masked(protocol)
     log_unblinded_view([allocation.patient], f"custody report of dose #{allocation.id}")
-    body = report.report_pdf(db(), allocation, facility(), masked, printed_at=utcnow())
+    body = reports.report_pdf(db(), allocation, facility(), masked, printed_at=utcnow())
     name = f"custody-{allocation.patient.subject_id}-dose{allocation.dose_number}.pdf"
     return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
 
@@ -202,6 +177,6 @@ def check_report(allocation_id: int):
     form = DigestCheckForm()
     if not form.validate_on_submit():
         return _page(allocation, check_form=form, code=422)
-    kind = report.digest_check(db(), allocation, form.digest.data)
+    kind = reports.digest_check(db(), allocation, form.digest.data)
     result = ("matches" if kind else "does not match", kind)
     return _page(allocation, check_form=form, digest_result=result)

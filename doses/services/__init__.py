@@ -1,19 +1,22 @@
-"""Use cases of the doses domain. Services take the session, flush, and raise DoseError (input problems
-keyed by form field), AllocationRefused (every rule problem), bank.status.TransitionRefused or
-bank.esign.SignatureError; callers wrap them in a unit of work.
-
-Importing this package registers the donor look-back and late-result listeners that hold doses.
+"""Use cases of the doses domain. Services take the session, flush, and raise bank.refusals.Refused
+(input errors by form field, or every rule Problem), bank.status.TransitionRefused or
+bank.esign.SignatureError (both Refused); callers wrap them in a unit of work. The look-back and
+late-result receivers (hold_for_donor_lookback, hold_for_late_result) are connected by
+bank.app.wire_domains.
 
 Public API for labels and chain of custody (issue 7): `doses.models.Allocation` (patient, dose_number,
 planned_at, status, containers), `allocations_of`, `record_administration`, `dose_text` (what a user may
 read about a dose: identical for active and placebo when masked), `masked`, doses.states.ALLOCATION_WORKFLOW.
 """
 
+from bank.refusals import FORM, Refused
+from doses.rules import evaluate_checklist, field_name
 from doses.services.allocation import (
     allocate_dose,
     allocations_of,
     build_request,
     container_facts,
+    container_to,
     deallocate,
     holder_of,
     propose,
@@ -31,7 +34,6 @@ from doses.services.blinding import (
     sequence_text,
     visible_problems,
 )
-from doses.services.errors import FORM, AllocationRefused, DoseError
 from doses.services.holds import (
     allocations_of_containers,
     hold_doses,
@@ -44,8 +46,6 @@ from doses.services.patients import (
     attestation_content,
     attestations_of,
     current_weight,
-    evaluate_checklist,
-    field_name,
     patient_schedule,
     record_weight,
     register_patient,
@@ -66,10 +66,14 @@ from doses.services.randomisation import (
     sequence_of,
 )
 
+# The refusal of an allocation is bank.refusals.Refused; this name stays for callers that catch it by it
+# (the allocation benchmark, bench/allocation.py).
+AllocationRefused = Refused
+
 __all__ = [
-    "FORM", "MASKED", "AllocationRefused", "DoseError", "DoseText", "active_protocols",
+    "FORM", "MASKED", "AllocationRefused", "DoseText", "active_protocols",
     "add_protocol_version", "allocate_dose", "allocation_arm", "allocations_of", "allocations_of_containers",
-    "attest_eligibility", "attestation_content", "attestations_of", "build_request", "container_facts",
+    "attest_eligibility", "attestation_content", "attestations_of", "build_request", "container_facts", "container_to",
     "current_weight", "deallocate", "dose_text", "emergency_unblind", "ensure_seed_protocols",
     "evaluate_checklist", "field_name", "hold_doses", "hold_for_donor_lookback", "hold_for_late_result",
     "holder_of", "import_randomisation", "imports_of", "is_randomised", "lift_dose_hold", "log_treatment_view",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from bank.clock import utcnow
+from bank.refusals import Refused, refuse_if
 from bank.status import change_status, initial_status
 from bank.uow import current_actor
 from donors.services import donor_use_facts
@@ -25,14 +26,19 @@ from doses.rules import (
     ContainerFacts,
     Problem,
     Selection,
+    administration_errors,
     arm_for_dose,
     check_dose_set,
     choose_containers,
     endotoxin_limit_eu,
+    nothing_free,
+    patient_problems,
+    storage_problems,
+    taken_meanwhile,
     target_dose,
     validate_dose_number,
+    weight_missing,
 )
-from doses.services.errors import FORM, AllocationRefused, DoseError, refuse_if
 from doses.services.patients import current_weight
 from doses.services.randomisation import sequence_of
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
@@ -84,19 +90,10 @@ def container_facts(session: Session, container: Container, lots: dict | None = 
         allocated_to=None if known_free else holder_of(session, container), on_hold=container.on_hold)
 
 
-def _storage_problem(container: Container, holder: str | None) -> list[Problem]:
-    # 'allocated' is reported by the rules (container.allocated); any other state than stored means the
-    # container is not on the shelf: formulated but not stored, removed, shipped, given, destroyed.
-    if container.status == "stored" or (container.status == "allocated" and holder is not None):
-        return []
-    return [Problem("container.not_in_storage", f"The container is {container.status}, not in storage.",
-                    f"container={container.identifier}; status={container.status}")]
-
-
 def build_request(session: Session, patient: Patient, dose_number, planned_at: datetime | None
                   ) -> tuple[AllocationRequest | None, list[Problem]]:
     """The allocation request of this patient's dose, or the problems that prevent making one.
-    Raises DoseError for impossible input (dose number beyond the protocol, no planned time)."""
+    Raises Refused for impossible input (dose number beyond the protocol, no planned time)."""
     protocol = patient.protocol_version.protocol()
     errors = validate_dose_number(protocol, dose_number)
     if planned_at is None:
@@ -104,22 +101,15 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
     elif planned_at.tzinfo is None:
         raise ValueError("planned_at must be timezone-aware")
     refuse_if(errors)
-    problems: list[Problem] = []
-    if patient.status != "enrolled":
-        problems.append(Problem("patient.not_enrolled", f"{patient.subject_id} is not enrolled (signed eligibility "
-                                "checklist needed).", f"status={patient.status}"))
     # Plain rows, not Allocation objects: those load their patient, protocol and containers too.
     earlier = session.execute(select(Allocation.id, Allocation.dose_number, Allocation.status,
                                      Allocation.administered_at).where(Allocation.patient_id == patient.id)).all()
-    if (held := next((a for a in earlier if a.dose_number == dose_number and a.status != "deallocated"),
-                     None)) is not None:
-        problems.append(Problem("dose.already_allocated", f"Dose {dose_number} is already allocated.",
-                                f"allocation={held.id}; status={held.status}"))
+    held = next(((a.id, a.status) for a in earlier if a.dose_number == dose_number and a.status != "deallocated"),
+                None)
+    problems = patient_problems(patient.subject_id, patient.status, dose_number, held)
     weight = current_weight(session, patient, planned_at.date())
     if weight is None:
-        problems.append(Problem("weight.missing", "No weight recorded on or before the planned date.",
-                                f"subject={patient.subject_id}; planned={planned_at.date()}"))
-        return None, problems
+        return None, [*problems, weight_missing(patient.subject_id, planned_at.date())]
     administered = {a.dose_number: a.administered_at.astimezone(planned_at.tzinfo).date()
                     for a in earlier if a.status == "administered"}
     request = AllocationRequest(
@@ -211,8 +201,8 @@ def propose(session: Session, patient: Patient, dose_number, planned_at: datetim
 def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: datetime | None,
                   container_ids: list[int] | None = None) -> Allocation:
     """Allocate containers to the patient's dose `dose_number`, administered at `planned_at`. Without
-    `container_ids` the FEFO proposal is taken. Raises DoseError (input), AllocationRefused (every rule
-    problem, e.g. lot.not_released, container.expired, container.allocated, donor.not_patient,
+    `container_ids` the FEFO proposal is taken. Raises Refused: input errors by field (422), or every rule
+    problem (409, e.g. lot.not_released, container.expired, container.allocated, donor.not_patient,
     endotoxin.over_limit, schedule.outside_window); nothing is written then."""
     if container_ids is None:
         request, containers, lots = _first_free(session, patient, dose_number, planned_at)
@@ -223,22 +213,21 @@ def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: d
     else:
         ids = sorted({int(i) for i in container_ids})
         if not ids:
-            raise DoseError({"containers": "Choose at least one container."})
+            raise Refused({"containers": "Choose at least one container."})
         # Lock the rows first (in id order, so two requests never wait on each other crosswise), then read
         # them fresh: whoever got the lock first has committed or rolled back by now.
         session.execute(select(Container.id).where(Container.id.in_(ids)).order_by(Container.id).with_for_update())
         containers = list(session.scalars(select(Container).where(Container.id.in_(ids)).order_by(Container.id)
                                           .execution_options(populate_existing=True)))
         if len(containers) != len(ids):
-            raise DoseError({"containers": "Unknown container."})
+            raise Refused({"containers": "Unknown container."})
         request, problems = build_request(session, patient, dose_number, planned_at)
         facts = [container_facts(session, c) for c in containers]
     for c, f in zip(containers, facts, strict=True):
-        problems += _storage_problem(c, f.allocated_to)
+        problems += storage_problems(c.identifier, c.status, f.allocated_to)
     if request is not None:
         problems += check_dose_set(request, facts)
-    if problems:
-        raise AllocationRefused(problems)
+    refuse_if(problems=problems)
     return _write(session, patient, request, containers)
 
 
@@ -255,7 +244,7 @@ def _first_free(session: Session, patient: Patient, dose_number, planned_at: dat
     the locked rows."""
     request, problems = build_request(session, patient, dose_number, planned_at)
     if request is None or problems:
-        raise AllocationRefused(problems)
+        raise Refused(problems=problems)
     lots: dict = {}
     # Most doses are one bag: the first free bag on the shelf, locked as it is read, decides when it
     # fits the dose alone (then no other choice comes first in FEFO order among the free ones).
@@ -268,7 +257,7 @@ def _first_free(session: Session, patient: Patient, dose_number, planned_at: dat
     for _ in range(MAX_PROPOSALS):
         selection, by_identifier = _choose(session, patient, request, frozenset(busy), lots)
         if selection.problems or not selection.containers:
-            raise AllocationRefused(selection.problems or [Problem("selection.empty", "No container chosen.", "")])
+            raise Refused(problems=selection.problems or [Problem("selection.empty", "No container chosen.")])
         ids = sorted(by_identifier[f.container_id].id for f in selection.containers)
         lock = select(Container).where(Container.id.in_(ids)).order_by(Container.id).execution_options(
             populate_existing=True)
@@ -281,8 +270,7 @@ def _first_free(session: Session, patient: Patient, dose_number, planned_at: dat
         if len(containers) == len(ids) and not taken:
             return request, containers, lots
         busy |= (set(ids) - {c.id for c in containers}) | taken
-    raise AllocationRefused([Problem("container.allocated", "Every suitable container is being allocated by "
-                                     "other requests right now; try again.", f"skipped={len(busy)}")])
+    raise Refused(problems=[nothing_free(len(busy))])
 
 
 def _write(session: Session, patient: Patient, request: AllocationRequest, containers: list[Container]) -> Allocation:
@@ -298,7 +286,7 @@ def _write(session: Session, patient: Patient, request: AllocationRequest, conta
         allocated_by_id=actor.id if actor else None,
         lines=[AllocatedContainer(container=c) for c in containers])
     for c in containers:
-        c.status = "allocated"
+        container_to(c, "allocated")
     session.add(allocation)
     names = ", ".join(c.identifier for c in containers)  # read now: a failed flush leaves nothing loadable
     try:
@@ -306,48 +294,44 @@ def _write(session: Session, patient: Patient, request: AllocationRequest, conta
         # the unit of work, whose rollback undoes everything this request wrote.
         initial_status(session, allocation, ALLOCATION_WORKFLOW)
     except IntegrityError:
-        raise AllocationRefused([Problem("container.allocated", "A container or this dose was allocated by "
-                                         "another request a moment ago.",
-                                         "containers=" + names)]) from None
+        raise Refused(problems=[taken_meanwhile(names)]) from None
     return allocation
 
 
 def deallocate(session: Session, allocation: Allocation, reason: str | None) -> None:
-    """Free the containers of an allocated (or held) dose; a reason is required and kept in the status
-    history and the audit trail. The containers go back to the shelf (or stay 'removed')."""
-    if not (reason or "").strip():
-        raise DoseError({"reason": "Say why the dose is deallocated."})
-    if allocation.status not in ("allocated", "on_hold"):
-        raise DoseError({FORM: f"A dose {ALLOCATION_WORKFLOW.label(allocation.status)} cannot be deallocated."})
+    """Free the containers of an allocated (or held) dose; the workflow table asks for a reason, kept in the
+    status history and the audit trail. The containers go back to the shelf (or stay 'removed')."""
     now = utcnow()
-    allocation.deallocated_at, allocation.deallocation_reason = now, reason.strip()
+    why = (reason or session.info.get("reason") or "").strip() or None  # the one change_status records
+    allocation.deallocated_at, allocation.deallocation_reason = now, why
     allocation.held_from = None
     change_status(session, allocation, ALLOCATION_WORKFLOW, "deallocated", reason=reason)
     for line in allocation.lines:
         if line.released_at is None:
             line.released_at = now
             if line.container.status != "destroyed":  # a destroyed bag stays destroyed when its dose is freed
-                line.container.status = "stored" if line.container.box_id is not None else "removed"
+                container_to(line.container, "stored" if line.container.box_id is not None else "removed")
     session.flush()
 
 
 def record_administration(session: Session, allocation: Allocation, administered_at: datetime | None) -> None:
     """The dose was given at `administered_at` (later doses are scheduled from dose 1's actual date).
-    Issue 7's chain of custody records the 'administered' event and calls this."""
-    if administered_at is None:
-        raise DoseError({"administered_at": "Required."})
-    if administered_at > utcnow() + CLOCK_SKEW:
-        raise DoseError({"administered_at": "Cannot be in the future."})
-    if allocation.status not in ("allocated", "issued"):
-        raise DoseError({FORM: f"A dose {ALLOCATION_WORKFLOW.label(allocation.status)} cannot be administered."})
+    The chain of custody records the 'administered' event and calls this."""
+    refuse_if(administration_errors(administered_at, utcnow(), CLOCK_SKEW))
     allocation.administered_at = administered_at
     change_status(session, allocation, ALLOCATION_WORKFLOW, "administered")
     for line in allocation.lines:
         if line.container.box_id is not None:  # out of the tank: the storage grid must show it free
             remove_container(session, line.container, f"administered: {allocation.patient.subject_id} "
                                                       f"dose {allocation.dose_number}")
-        line.container.status = "administered"
+        container_to(line.container, "administered")
     session.flush()
+
+
+def container_to(container: Container, status: str) -> None:
+    """Where a dose's container is now: the container's status belongs to lots, which states no workflow
+    for it; doses sets it in this one place only."""
+    container.status = status
 
 
 def is_active(allocation: Allocation) -> bool:

@@ -13,17 +13,16 @@ from bank.audit import record_event
 from bank.esign import sign
 from bank.models import User
 from bank.permissions import UNBLINDED
+from bank.refusals import FORM, Problem, Refused, refuse_if
+from bank.refusals import masked as masked_problems
 from bank.uow import current_actor
 from doses.models import Allocation, Patient, Unblinding
 from doses.protocols import Protocol
-from doses.rules import Problem, arm_for_dose, blinded_treatment_label
-from doses.services.errors import FORM, DoseError
+from doses.rules import arm_for_dose, blinded_treatment_label
 from doses.services.randomisation import sequence_of
 from doses.states import UNBLINDING_MEANING
 
 MASKED = "masked"
-NEUTRAL_PROBLEM = ("masked", "A reason that would reveal the treatment blocks this dose. An unblinded "
-                   "pharmacist can see it; nothing was allocated.")
 
 
 def masked(protocol: Protocol, permissions) -> bool:
@@ -65,19 +64,13 @@ def planned_treatment(session: Session, patient: Patient, dose_number: int, perm
     return blinded_treatment_label(protocol, sequence, dose_number, not masked(protocol, permissions))
 
 
-def visible_problems(problems, protocol: Protocol, permissions) -> list[tuple[str, str, str]]:
-    """(rule id, message, evidence) for display: for a masked user every problem that could reveal the
-    treatment becomes one neutral line, so neither its text nor its count tells the arm."""
-    hidden = masked(protocol, permissions)
-    shown, neutral = [], False
-    for p in problems:
-        if isinstance(p, Problem) and p.reveals_treatment and hidden:
-            neutral = True
-        else:
-            shown.append((p.rule_id, p.message, p.evidence))
-    if neutral:
-        shown.append((NEUTRAL_PROBLEM[0], NEUTRAL_PROBLEM[1], ""))
-    return shown
+def visible_problems(problems, protocol: Protocol, permissions) -> list[Problem]:
+    """The problems of a proposal as this user may read them: in a blinded protocol, for a masked user,
+    every problem that could reveal the treatment becomes one neutral problem (bank.refusals.masked), so
+    neither its text nor its count tells the arm. Refusals raised as Refused are masked the same way by
+    the screen and API mappings."""
+    problems = list(problems)
+    return masked_problems(problems, permissions) if masked(protocol, permissions) else problems
 
 
 def log_treatment_view(session: Session, patients: list[Patient], where: str) -> None:
@@ -92,12 +85,11 @@ def emergency_unblind(session: Session, patient: Patient, user: User, password: 
     unblinding') required, recorded as an Unblinding and an audit 'view' event. Returns the sequence."""
     protocol = patient.protocol_version.protocol()
     if not protocol.blinded:
-        raise DoseError({FORM: f"{protocol.code} is open-label: there is nothing to unblind."})
-    if not (reason or "").strip():
-        raise DoseError({"reason": "Say why the treatment must be known (emergency)."})
+        raise Refused({FORM: f"{protocol.code} is open-label: there is nothing to unblind."})
+    refuse_if({"reason": "Say why the treatment must be known (emergency)."} if not (reason or "").strip() else {})
     sequence = sequence_of(session, patient)
     if sequence is None:
-        raise DoseError({FORM: f"{patient.subject_id} has no randomised sequence yet."})
+        raise Refused({FORM: f"{patient.subject_id} has no randomised sequence yet."})
     signature = sign(session, user, password, UNBLINDING_MEANING, "patients", patient.id,
                      {"subject_id": patient.subject_id, "reason": reason.strip()})
     session.add(Unblinding(patient_id=patient.id, user_id=user.id, reason=reason.strip(), signature_id=signature.id))

@@ -4,33 +4,18 @@ given a dose, who must be followed up by the investigator)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from dataclasses import replace
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.esign import sign
 from bank.models import User
-from bank.status import TransitionRefused, change_status
+from bank.status import change_status
+from bank.uow import acting_with
 from doses.models import AllocatedContainer, Allocation
-from doses.services.errors import DoseError
-from doses.states import ALLOCATION_WORKFLOW, HOLD_LIFTED_MEANING, HOLDABLE
+from doses.rules import lift_hold_problems
+from doses.states import ALLOCATION_WORKFLOW, HOLDABLE
 from lots.models import Container
 from lots.services import containers_of, lots_of_donor
 from release.services import lot_is_released
-
-
-@contextmanager
-def _on_behalf_of_safety_hold(session: Session):
-    """A safety hold follows from a recorded result, not from a choice of whoever recorded it: the
-    transition is taken with 'dose.allocate' added for this call only, still attributed to them."""
-    actor = session.info["actor"]
-    session.info["actor"] = replace(actor, permissions=actor.permissions | {"dose.allocate"})
-    try:
-        yield
-    finally:
-        session.info["actor"] = actor
 
 
 def allocations_of_containers(session: Session, container_ids: list[int]) -> list[Allocation]:
@@ -46,7 +31,9 @@ def allocations_of_containers(session: Session, container_ids: list[int]) -> lis
 def hold_doses(session: Session, container_ids: list[int], reason: str) -> list[str]:
     """Hold every allocated or issued dose of these containers; one line per patient dose affected."""
     lines = []
-    with _on_behalf_of_safety_hold(session):
+    # A safety hold follows from a recorded result, not from a choice of whoever recorded it: the
+    # transition is taken with 'dose.allocate' for this block only, still attributed to them.
+    with acting_with(session, "dose.allocate"):
         for allocation in allocations_of_containers(session, container_ids):
             subject = f"{allocation.patient.subject_id} dose {allocation.dose_number}"
             if allocation.status in HOLDABLE:
@@ -75,23 +62,15 @@ def hold_for_donor_lookback(session: Session, donor) -> None:
 
 
 def lift_dose_hold(session: Session, allocation: Allocation, user: User, password: str, reason: str | None) -> None:
-    """QA returns a held dose to where it was (signature 'Allocation hold lifted'); refused while any of
-    its containers is on hold or its lot is not released."""
-    if allocation.status != "on_hold":
-        raise DoseError({"form": "This dose is not on hold."})
-    problems = []
-    for c in allocation.containers:
-        if c.on_hold or not lot_is_released(session, c.lot):
-            problems.append(f"Container {c.identifier} is still held or its lot is not released.")
-    if not (reason or "").strip():
-        problems.append("a reason is required")
-    if problems:
-        raise TransitionRefused(problems)
-    target = allocation.held_from
-    signature = sign(session, user, password, HOLD_LIFTED_MEANING, "allocations", allocation.id,
-                     {"allocation": allocation.id, "from": "on_hold", "to": target, "reason": reason.strip()})
+    """QA returns a held dose to where it was (signed with the meaning ALLOCATION_WORKFLOW states); refused
+    while any of its containers is on hold or its lot is not released."""
+    problems = lift_hold_problems(allocation.status, [(c.identifier, not c.on_hold and lot_is_released(session, c.lot))
+                                                      for c in allocation.containers])
+    target = allocation.held_from or "allocated"
+    content = {"allocation": allocation.id, "from": "on_hold", "to": target, "reason": (reason or "").strip()}
     allocation.held_from, allocation.hold_reason = None, None
-    change_status(session, allocation, ALLOCATION_WORKFLOW, target, signature=signature, reason=reason)
+    change_status(session, allocation, ALLOCATION_WORKFLOW, target, password=password, content=content, signer=user,
+                  reason=reason, problems=problems)
     session.flush()
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.audit import canonical
+from bank.digest import canonical
+from bank.refusals import FORM, Refused
+from bank.status import change_status, initial_status
 from doses.models import ProtocolVersion
 from doses.protocols import PROTOCOLS, Protocol
+from doses.states import PROTOCOL_VERSION_WORKFLOW
 
 
 def ensure_seed_protocols(session: Session) -> list[ProtocolVersion]:
@@ -33,10 +36,11 @@ def add_protocol_version(session: Session, protocol: Protocol) -> ProtocolVersio
     previous active one; patients already enrolled keep the version they were enrolled under."""
     if session.scalar(select(ProtocolVersion.id).where(ProtocolVersion.code == protocol.code,
                                                        ProtocolVersion.version == protocol.version)):
-        raise ValueError(f"{protocol.code} version {protocol.version} already exists")
+        raise Refused({FORM: f"{protocol.code} version {protocol.version} already exists."})
     for old in session.scalars(select(ProtocolVersion).where(ProtocolVersion.code == protocol.code,
                                                              ProtocolVersion.status == "active")):
-        old.status = "retired"
+        change_status(session, old, PROTOCOL_VERSION_WORKFLOW, "retired",
+                      reason=f"superseded by version {protocol.version}")
     row = _store(session, protocol, seeded=False)
     session.flush()
     return row
@@ -44,8 +48,9 @@ def add_protocol_version(session: Session, protocol: Protocol) -> ProtocolVersio
 
 def _store(session: Session, protocol: Protocol, seeded: bool) -> ProtocolVersion:
     row = ProtocolVersion(code=protocol.code, version=protocol.version, definition=canonical(protocol.to_dict()),
-                          status="active", seeded=seeded)
+                          status=PROTOCOL_VERSION_WORKFLOW.initial, seeded=seeded)
     session.add(row)
+    initial_status(session, row, PROTOCOL_VERSION_WORKFLOW)
     return row
 
 

@@ -10,10 +10,10 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.refusals import Refused
 from bank.uow import current_actor
 from doses.models import Patient, ProtocolVersion, RandomisationEntry, RandomisationImport
-from doses.services.errors import DoseError
-from doses.services.patients import normalise_subject_id, subject_id_error
+from doses.rules import normalise_subject_id, subject_id_error
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 10_000
@@ -22,29 +22,29 @@ MAX_LISTED = 10  # line errors listed on the page; the count says how many more
 
 def import_randomisation(session: Session, protocol_row: ProtocolVersion, filename: str,
                          data: bytes) -> RandomisationImport:
-    """Import the list for the protocol of `protocol_row`. Refused as a whole (DoseError on 'file') when
+    """Import the list for the protocol of `protocol_row`. Refused as a whole (Refused on 'file') when
     the protocol is open-label, the file is not a CSV with the header subject_id,sequence, or any line has
     a malformed subject id, a sequence the protocol does not define, a duplicate, or a subject that
     already has a sequence."""
     protocol = protocol_row.protocol()
     if not protocol.blinded:
-        raise DoseError({"file": f"{protocol.code} is open-label: every subject follows "
+        raise Refused({"file": f"{protocol.code} is open-label: every subject follows "
                                  f"{protocol.sequences[0]}; there is no randomisation list."})
     if len(data) > MAX_BYTES:
-        raise DoseError({"file": f"The file is larger than {MAX_BYTES // 1000} kB."})
+        raise Refused({"file": f"The file is larger than {MAX_BYTES // 1000} kB."})
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DoseError({"file": "The file is not UTF-8 text (export the list as CSV)."}) from None
+        raise Refused({"file": "The file is not UTF-8 text (export the list as CSV)."}) from None
     rows = list(csv.reader(io.StringIO(content)))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows or [c.strip().lower() for c in rows[0]] != ["subject_id", "sequence"]:
-        raise DoseError({"file": "The first line must be the header: subject_id,sequence"})
+        raise Refused({"file": "The first line must be the header: subject_id,sequence"})
     body = rows[1:]
     if not body:
-        raise DoseError({"file": "The list has no subject."})
+        raise Refused({"file": "The list has no subject."})
     if len(body) > MAX_ROWS:
-        raise DoseError({"file": f"More than {MAX_ROWS} lines."})
+        raise Refused({"file": f"More than {MAX_ROWS} lines."})
     known = set(session.scalars(select(RandomisationEntry.subject_id)
                                 .where(RandomisationEntry.protocol_code == protocol.code)))
     problems: list[str] = []
@@ -68,7 +68,7 @@ def import_randomisation(session: Session, protocol_row: ProtocolVersion, filena
     if problems:
         more = len(problems) - MAX_LISTED
         listed = "; ".join(problems[:MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
-        raise DoseError({"file": f"Nothing imported — {len(problems)} problem(s): {listed}."})
+        raise Refused({"file": f"Nothing imported — {len(problems)} problem(s): {listed}."})
     actor = current_actor(session)
     record = RandomisationImport(protocol_code=protocol.code, filename=(filename or "list.csv")[:200],
                                  sha256=hashlib.sha256(data).hexdigest(), rows=len(parsed),

@@ -10,27 +10,23 @@ import io
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bank.esign import SignatureError
-from bank.models import StatusChange
-from bank.status import TransitionRefused
-from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from bank.refusals import Problem, Refused
+from bank.status import status_history
+from bank.web import attempt, db, get_or_404, paginate, requires, show_refusal, work
 from doses import services
+from doses.blueprint import bp, is_masked, local_datetime, log_unblinded_view
 from doses.forms import AllocateForm, DeallocateForm, LiftHoldForm
 from doses.models import Allocation, Patient, ProtocolVersion
 from doses.states import ALLOCATION_STATES, ALLOCATION_WORKFLOW
-from doses.views.blueprint import PROBLEM_FIELDS, bp, is_masked, local_datetime, log_unblinded_view, refuse
 
 
-def _problems_on(form, problems, protocol) -> list[tuple[str, str, str]]:
-    """Problems tied to a field go next to it; the rest are listed. Masked users get neutral text."""
-    shown = []
-    for rule_id, message, evidence in services.visible_problems(problems, protocol, g.actor.permissions):
-        field = PROBLEM_FIELDS.get(rule_id)
-        if field:
-            apply_errors(form, {field: message})
-        else:
-            shown.append((rule_id, message, evidence))
-    return shown
+def _listed(form, refused: Refused) -> list[Problem]:
+    """The allocation form shows input errors and problems about a field next to that field
+    (bank.web.show_refusal) and lists the others with their rule ids and evidence. Problems that would
+    reveal a blinded arm are masked for users without the unblinded permission."""
+    shown = refused.visible_to(g.actor.permissions)
+    show_refusal(form, Refused(shown.errors, [p for p in shown.problems if p.field]))
+    return [p for p in shown.problems if not p.field]
 
 
 @bp.route("/patients/<int:patient_id>/allocate", methods=["GET", "POST"])
@@ -52,16 +48,14 @@ def allocate(patient_id: int):
                     allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, ids or None)
                 flash(f"Dose {allocation.dose_number} allocated.", "success")
                 return redirect(url_for("doses.allocation", allocation_id=allocation.id))
+            # A proposal writes nothing: its problems are read, not raised (only impossible input is).
             selection, by_identifier = services.propose(db(), patient, form.dose_number.data, planned_at)
             proposal = [by_identifier[f.container_id] for f in selection.containers]
-            problems = _problems_on(form, selection.problems, protocol)
+            visible = services.visible_problems(selection.problems, protocol, g.actor.permissions)
+            problems = _listed(form, Refused(problems=visible))
             form.container_ids.data = ",".join(str(c.id) for c in proposal)
-        except services.DoseError as e:
-            refuse(form, e)
-            code = 422
-        except services.AllocationRefused as e:
-            problems = _problems_on(form, e.problems, protocol)
-            code = 409
+        except Refused as e:
+            problems, code = _listed(form, e), e.status
     elif request.method == "POST":
         code = 422
     return render_template("doses/allocate.html", patient=patient, p=protocol, form=form, proposal=proposal,
@@ -77,18 +71,16 @@ def _date_arg(value):
         return None
 
 
-def _allocation_page(allocation: Allocation, forms=None, problems=None, code=200):
+def _allocation_page(allocation: Allocation, forms=None, code=200):
     session = db()
     protocol = allocation.patient.protocol_version.protocol()
-    history = session.scalars(select(StatusChange).where(StatusChange.entity == "allocations",
-                                                         StatusChange.entity_id == str(allocation.id))
-                              .order_by(StatusChange.id)).all()
+    history = status_history(session, allocation)
     forms = forms or {}
     log_unblinded_view([allocation.patient], f"dose #{allocation.id}")
     return render_template(
         "doses/allocation.html", a=allocation, patient=allocation.patient, p=protocol,
         text=services.dose_text(protocol, allocation, g.actor.permissions), masked=is_masked(protocol),
-        history=history, workflow=ALLOCATION_WORKFLOW, problems=problems or [],
+        history=history, workflow=ALLOCATION_WORKFLOW,
         deallocate_form=forms.get("deallocate") or DeallocateForm(),
         lift_form=forms.get("lift") or LiftHoldForm()), code
 
@@ -104,16 +96,11 @@ def allocation(allocation_id: int):
 def deallocate(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = DeallocateForm()
-    problems = []
-    if form.validate_on_submit():
-        try:
-            with work(form.reason.data):
-                services.deallocate(db(), allocation, form.reason.data)
-            flash("Dose deallocated; its containers are free again.", "success")
-            return redirect(url_for("doses.allocation", allocation_id=allocation.id))
-        except (services.DoseError, TransitionRefused) as e:
-            problems = refuse(form, e)
-    return _allocation_page(allocation, {"deallocate": form}, problems, 422)
+    if form.validate_on_submit() and attempt(form, lambda: services.deallocate(db(), allocation, form.reason.data),
+                                             form.reason.data).ok:
+        flash("Dose deallocated; its containers are free again.", "success")
+        return redirect(url_for("doses.allocation", allocation_id=allocation.id))
+    return _allocation_page(allocation, {"deallocate": form}, 422)
 
 
 @bp.route("/allocations/<int:allocation_id>/lift-hold", methods=["POST"])
@@ -121,16 +108,11 @@ def deallocate(allocation_id: int):
 def lift_hold(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = LiftHoldForm()
-    problems = []
-    if form.validate_on_submit():
-        try:
-            with work(form.reason.data):
-                services.lift_dose_hold(db(), allocation, g.user, form.signature_password.data, form.reason.data)
-            flash("Hold lifted.", "success")
-            return redirect(url_for("doses.allocation", allocation_id=allocation.id))
-        except (services.DoseError, SignatureError, TransitionRefused) as e:
-            problems = refuse(form, e)
-    return _allocation_page(allocation, {"lift": form}, problems, 422)
+    if form.validate_on_submit() and attempt(form, lambda: services.lift_dose_hold(
+            db(), allocation, g.user, form.signature_password.data, form.reason.data), form.reason.data).ok:
+        flash("Hold lifted.", "success")
+        return redirect(url_for("doses.allocation", allocation_id=allocation.id))
+    return _allocation_page(allocation, {"lift": form}, 422)
 
 
 def _doses_query():

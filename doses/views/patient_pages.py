@@ -6,15 +6,16 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bank.esign import SignatureError, signature_valid
-from bank.models import Signature, StatusChange
-from bank.web import db, get_or_404, paginate, requires, work
+from bank.esign import signature_valid
+from bank.models import Signature
+from bank.status import status_history
+from bank.web import attempt, db, get_or_404, paginate, requires
 from doses import services
+from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view
 from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form
 from doses.models import Patient, ProtocolVersion, Unblinding
 from doses.rules import checklist_computed
 from doses.states import PATIENT_STATES, PATIENT_WORKFLOW
-from doses.views.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view, refuse
 
 
 @bp.route("/patients")
@@ -45,19 +46,14 @@ def new_patient():
     form = PatientForm()
     form.protocol_version_id.choices = [(r.id, f"{r.code} v{r.version}") for r in rows]
     form.site.choices = sorted({(s, s) for r in rows for s in r.protocol().sites})
-    if form.validate_on_submit():
-        try:
-            with work("patient registered"):
-                patient = services.register_patient(
-                    db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
-                    site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
-                    first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
-                    weight_kg=(form.weight_kg.data or "").strip() or None,
-                    weight_measured_on=form.weight_measured_on.data)
-            flash(f"Subject {patient.subject_id} registered; next: the enrolment checklist.", "success")
-            return redirect(url_for("doses.patient", patient_id=patient.id))
-        except services.DoseError as e:
-            refuse(form, e)
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.register_patient(
+            db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
+            site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
+            first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
+            weight_kg=(form.weight_kg.data or "").strip() or None, weight_measured_on=form.weight_measured_on.data),
+            "patient registered")).ok:
+        flash(f"Subject {done.value.subject_id} registered; next: the enrolment checklist.", "success")
+        return redirect(url_for("doses.patient", patient_id=done.value.id))
     return render_template("doses/patient_new.html", form=form), 422 if form.errors or form.form_errors else 200
 
 
@@ -72,9 +68,7 @@ def _patient_page(patient: Patient, weight_form=None, code=200):
             by_dose[a.dose_number] = a
     texts = {a.id: services.dose_text(protocol, a, g.actor.permissions) for a in allocations}
     sequence = None if masked else services.sequence_of(session, patient)
-    history = session.scalars(select(StatusChange).where(StatusChange.entity == "patients",
-                                                         StatusChange.entity_id == str(patient.id))
-                              .order_by(StatusChange.id)).all()
+    history = status_history(session, patient)
     attestations = [(r, session.get(Signature, r.signature_id)) for r in services.attestations_of(session, patient)]
     valid = {r.id: signature_valid(sig, services.attestation_content(patient, r)) for r, sig in attestations}
     log_unblinded_view([patient], f"patient {patient.subject_id}")
@@ -98,14 +92,10 @@ def patient(patient_id: int):
 def add_weight(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = WeightForm()
-    if form.validate_on_submit():
-        try:
-            with work("weight recorded"):
-                services.record_weight(db(), patient, form.weight_kg.data.strip(), form.measured_on.data)
-            flash("Weight recorded.", "success")
-            return redirect(url_for("doses.patient", patient_id=patient.id))
-        except services.DoseError as e:
-            refuse(form, e)
+    if form.validate_on_submit() and attempt(form, lambda: services.record_weight(
+            db(), patient, form.weight_kg.data.strip(), form.measured_on.data), "weight recorded").ok:
+        flash("Weight recorded.", "success")
+        return redirect(url_for("doses.patient", patient_id=patient.id))
     return _patient_page(patient, weight_form=form, code=422)
 
 
@@ -120,16 +110,15 @@ def checklist(patient_id: int):
         return redirect(url_for("doses.patient", patient_id=patient.id))
     if form.validate_on_submit():
         answers = {c.id: getattr(form, services.field_name(c.id)).data for c in protocol.checklist if not c.computed}
-        try:
-            with work("eligibility checklist attested"):
-                record = services.attest_eligibility(
-                    db(), patient, g.user, form.signature_password.data, evaluation_date=form.evaluation_date.data,
-                    edss=form.edss.data, diagnosis_date=form.diagnosis_date.data, answers=answers)
-            flash("Checklist signed: " + ("enrolled." if record.outcome == "eligible" else "not eligible (reasons in the "
-                                          "history)."), "success" if record.outcome == "eligible" else "warning")
+        done = attempt(form, lambda: services.attest_eligibility(
+            db(), patient, g.user, form.signature_password.data, evaluation_date=form.evaluation_date.data,
+            edss=form.edss.data, diagnosis_date=form.diagnosis_date.data, answers=answers),
+            "eligibility checklist attested")
+        if done.ok:
+            eligible = done.value.outcome == "eligible"
+            flash("Checklist signed: " + ("enrolled." if eligible else "not eligible (reasons in the history)."),
+                  "success" if eligible else "warning")
             return redirect(url_for("doses.patient", patient_id=patient.id))
-        except (services.DoseError, SignatureError) as e:
-            refuse(form, e)
     computed = []
     if form.evaluation_date.data:
         computed = checklist_computed(protocol, patient.date_of_birth, form.evaluation_date.data,
@@ -149,13 +138,8 @@ def unblind(patient_id: int):
         abort(404)
     form = UnblindForm()
     revealed = None
-    if form.validate_on_submit():
-        try:
-            with work("emergency unblinding"):
-                sequence = services.emergency_unblind(db(), patient, g.user, form.signature_password.data,
-                                                      form.reason.data)
-            revealed = services.sequence_text(protocol, sequence)
-        except (services.DoseError, SignatureError) as e:
-            refuse(form, e)
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.emergency_unblind(
+            db(), patient, g.user, form.signature_password.data, form.reason.data), "emergency unblinding")).ok:
+        revealed = services.sequence_text(protocol, done.value)
     code = 422 if request.method == "POST" and revealed is None else 200
     return render_template("doses/unblind.html", patient=patient, p=protocol, form=form, revealed=revealed), code

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from bank.web import db, get_or_404, paginate, requires, work
+from bank.web import attempt, db, get_or_404, paginate, requires
 from doses import services
+from doses.blueprint import bp, ensure_protocols
 from doses.forms import RandomisationForm
 from doses.models import ProtocolVersion
-from doses.views.blueprint import bp, ensure_protocols, refuse
 
 
 @bp.route("/protocols")
@@ -42,12 +42,10 @@ def randomisation(protocol_id: int):
     if form.validate_on_submit():
         file = form.file.data
         data = file.read(services.randomisation_max_bytes() + 1)
-        try:
-            with work(f"randomisation list imported for {row.code}"):
-                record = services.import_randomisation(db(), row, file.filename or "list.csv", data)
-            flash(f"{record.rows} subject(s) imported from {record.filename}.", "success")
+        done = attempt(form, lambda: services.import_randomisation(db(), row, file.filename or "list.csv", data),
+                       f"randomisation list imported for {row.code}")
+        if done.ok:
+            flash(f"{done.value.rows} subject(s) imported from {done.value.filename}.", "success")
             return redirect(url_for("doses.randomisation", protocol_id=row.id))
-        except services.DoseError as e:
-            refuse(form, e)
     return render_template("doses/randomisation.html", row=row, p=row.protocol(), form=form,
-                           imports=services.imports_of(db(), row.code)), 200 if not form.errors else 422
+                           imports=services.imports_of(db(), row.code)), 200 if not (form.errors or form.form_errors) else 422

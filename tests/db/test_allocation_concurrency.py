@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bank.db import make_engine, make_session_factory
+from bank.refusals import Refused
 from bank.uow import unit_of_work
 from bank.users import actor_for, create_user
 from doses import services
@@ -50,7 +51,7 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
                 with unit_of_work(s, actor, "concurrent allocation"):
                     services.allocate_dose(s, patient, 1, when, [container_id])
                 outcome = "allocated"
-            except services.AllocationRefused as e:
+            except Refused as e:
                 outcome = "refused:" + ",".join(sorted(e.rule_ids))
             except Exception as e:  # noqa: BLE001 — any other failure is a finding, reported below
                 outcome = f"error:{type(e).__name__}:{e}"
@@ -107,7 +108,7 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
                 with unit_of_work(s, actor, "concurrent allocation"):
                     services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), [container_id])
                 outcomes.append("allocated")
-            except services.AllocationRefused as e:
+            except Refused as e:
                 outcomes.append("refused:" + ",".join(sorted(e.rule_ids)))
             except Exception as e:  # noqa: BLE001 — any other failure is a finding
                 outcomes.append(f"error:{type(e).__name__}:{e}")
@@ -161,7 +162,7 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
                             services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), None)
                         outcome = "allocated"
                         break
-                    except services.AllocationRefused as e:
+                    except Refused as e:
                         outcome = "refused:" + ",".join(sorted(e.rule_ids))
             except Exception as e:  # noqa: BLE001 — any other failure is a finding
                 outcome = f"error:{type(e).__name__}:{e}"

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError, signatures_for
 from bank.models import AuditEntry, StatusChange
+from bank.refusals import MASKED_RULE, Refused
 from bank.uow import unit_of_work
 from bank.users import actor_for, create_user
 from donors import services as donor_services
@@ -57,7 +58,7 @@ def count(session, model) -> int:
 
 
 def refused(session, user, patient, dose, when, ids=None) -> set[str]:
-    with pytest.raises(services.AllocationRefused) as e:
+    with pytest.raises(Refused) as e:
         fd.allocate(session, user, patient, dose, when, ids)
     return e.value.rule_ids
 
@@ -98,7 +99,7 @@ def test_impossible_registration_is_refused_on_its_field_and_changes_nothing(ses
                 sex="M", date_of_birth=date(1975, 1, 1), first_dose_on=TODAY, weight_kg=72, weight_measured_on=TODAY)
     data.update(changes)
     before = (count(session, Patient), count(session, WeightMeasurement))
-    with pytest.raises(services.DoseError) as e, unit_of_work(session, actor_for(staff.clinician)):
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(staff.clinician)):
         services.register_patient(session, **data)
     assert field in e.value.errors
     assert (count(session, Patient), count(session, WeightMeasurement)) == before
@@ -110,13 +111,13 @@ def test_autologous_protocol_needs_the_patients_own_autologous_donor(session, st
     base = dict(protocol_version_id=row.id, site=row.protocol().sites[0], sex="F", date_of_birth=date(1980, 1, 1),
                 first_dose_on=TODAY)
     for donor_code in (None, allogeneic.code, "DN-1900-0001"):
-        with pytest.raises(services.DoseError) as e, unit_of_work(session, actor_for(staff.clinician)):
+        with pytest.raises(Refused) as e, unit_of_work(session, actor_for(staff.clinician)):
             services.register_patient(session, subject_id=fd.subject_id("MESEMS"), donor_code=donor_code, **base)
         assert "donor_code" in e.value.errors
     own = fd.lf.donor(session, staff.tech, autologous=True)
     patient = fd.registered_patient(session, staff.clinician, "MESEMS", donor=own)
     assert patient.donor_id == own.id and patient.status == "screening"
-    with pytest.raises(services.DoseError) as e:  # the same donor cannot be a second patient
+    with pytest.raises(Refused) as e:  # the same donor cannot be a second patient
         fd.registered_patient(session, staff.clinician, "MESEMS", donor=own)
     assert "already linked" in e.value.errors["donor_code"]
 
@@ -135,7 +136,7 @@ def test_signed_checklist_enrols_and_names_every_unmet_item(session, staff):
     sig = signatures_for(session, "patients", patient.id)[-1]
     assert sig.meaning == ATTESTED_MEANING
     # A second screening visit with input missing: refused on each field, nothing signed.
-    with pytest.raises(services.DoseError) as e, unit_of_work(session, actor_for(staff.clinician)):
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(staff.clinician)):
         services.attest_eligibility(session, patient, staff.clinician, PASSWORD, evaluation_date=TODAY,
                                     edss="4.5", diagnosis_date=None, answers={})
     assert "diagnosis_date" in e.value.errors and any(k.startswith("item_") for k in e.value.errors)
@@ -158,19 +159,19 @@ def test_randomisation_list_is_all_or_nothing(session, staff):
     a, b = fd.subject_id("MESEMS"), fd.subject_id("MESEMS")
     before = count(session, RandomisationEntry)
     bad = f"subject_id,sequence\n{a},MSC-PLACEBO\n{b},MSC-MSC\nJohn Smith,PLACEBO-MSC\n{a},PLACEBO-MSC\n".encode()
-    with pytest.raises(services.DoseError) as e, unit_of_work(session, actor_for(staff.pharmacist)):
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(staff.pharmacist)):
         services.import_randomisation(session, row, "list.csv", bad)
     message = e.value.errors["file"]
     assert "line 3" in message and "line 4" in message and "line 5" in message and "Nothing imported" in message
     assert count(session, RandomisationEntry) == before
     for data in (b"", b"\xff\xfe", b"subject,arm\nX,Y\n"):
-        with pytest.raises(services.DoseError), unit_of_work(session, actor_for(staff.pharmacist)):
+        with pytest.raises(Refused), unit_of_work(session, actor_for(staff.pharmacist)):
             services.import_randomisation(session, row, "list.csv", data)
     good = f"subject_id,sequence\n{a},MSC-PLACEBO\n{b.lower()},placebo-msc\n".encode()
     with unit_of_work(session, actor_for(staff.pharmacist)):
         record = services.import_randomisation(session, row, "list.csv", good)
     assert record.rows == 2 and count(session, RandomisationEntry) == before + 2
-    with pytest.raises(services.DoseError) as e, unit_of_work(session, actor_for(staff.pharmacist)):
+    with pytest.raises(Refused) as e, unit_of_work(session, actor_for(staff.pharmacist)):
         services.import_randomisation(session, row, "again.csv", good)
     assert "already has a sequence" in e.value.errors["file"]
     # The sequence is never written into the audit trail that blinded QA staff read.
@@ -180,7 +181,7 @@ def test_randomisation_list_is_all_or_nothing(session, staff):
 
 def test_open_label_protocol_has_no_randomisation_list(session, staff):
     row = fd.protocol_row(session, "MAESTRO-4MS")
-    with pytest.raises(services.DoseError), unit_of_work(session, actor_for(staff.pharmacist)):
+    with pytest.raises(Refused), unit_of_work(session, actor_for(staff.pharmacist)):
         services.import_randomisation(session, row, "l.csv", b"subject_id,sequence\nMAESTRO-4MS-A-1,MSC-MSC-MSC\n")
 
 
@@ -214,7 +215,7 @@ def test_allocation_refusals_name_their_reasons(session, staff):
     assert "container.expired" in refused(session, staff.clinician, patient, 1, NOW, [ids["expired"]])
     assert "patient.not_enrolled" in refused(session, staff.clinician, screening, 1, NOW, [ids["good"]])
     assert "dose.above_max" in refused(session, staff.clinician, patient, 1, NOW, [ids["good"], ids["expired"]])
-    with pytest.raises(services.DoseError) as e:
+    with pytest.raises(Refused) as e:
         fd.allocate(session, staff.clinician, patient, 4, NOW, [ids["good"]])
     assert "dose_number" in e.value.errors
     assert "schedule.previous_missing" in refused(session, staff.clinician, patient, 2, NOW, [ids["good"]])
@@ -259,7 +260,7 @@ def test_autologous_cells_go_only_to_their_donor_patient(session, staff):
     ids = [c.id for c in fd.containers(session, lot)]
     problems = refused(session, staff.clinician, stranger, 1, NOW, ids[:1])
     assert problems == {"donor.not_patient"}
-    with pytest.raises(services.AllocationRefused):  # the FEFO proposal finds nothing for the stranger
+    with pytest.raises(Refused):  # the FEFO proposal finds nothing for the stranger
         fd.allocate(session, staff.clinician, stranger, 1, NOW)
     assert fd.allocate(session, staff.clinician, owner, 1, NOW).containers[0].lot_id == lot.id
 
@@ -270,14 +271,14 @@ def test_placebo_dose_takes_a_placebo_container_and_masks_the_mismatch(session, 
     placebo = fd.placebo_lot(session, staff, n=1)
     patient = fd.enrolled_patient(session, staff.clinician, "MESEMS", donor=own)
     fd.randomise(session, staff.pharmacist, patient, "PLACEBO-MSC")
-    with pytest.raises(services.AllocationRefused) as e:
+    with pytest.raises(Refused) as e:
         fd.allocate(session, staff.clinician, patient, 1, NOW, [fd.containers(session, active)[0].id])
     assert "product.mismatch" in e.value.rule_ids
     protocol = patient.protocol_version.protocol()
     blinded = services.visible_problems(e.value.problems, protocol, actor_for(staff.clinician).permissions)
-    assert [r for r, _, _ in blinded] == ["masked"] and "placebo" not in str(blinded).lower()
+    assert [p.rule_id for p in blinded] == [MASKED_RULE] and "placebo" not in str(blinded).lower()
     unblinded = services.visible_problems(e.value.problems, protocol, actor_for(staff.pharmacist).permissions)
-    assert "product.mismatch" in [r for r, _, _ in unblinded]
+    assert "product.mismatch" in [p.rule_id for p in unblinded]
     allocation = fd.allocate(session, staff.clinician, patient, 1, NOW, [fd.containers(session, placebo)[0].id])
     assert allocation.containers[0].lot_id == placebo.id
     masked = services.dose_text(protocol, allocation, actor_for(staff.clinician).permissions)
@@ -290,7 +291,7 @@ def test_deallocation_needs_a_reason_is_audited_and_frees_the_container(session,
     lot = fd.cell_lot(session, staff, n=1)
     patient = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS")
     allocation = fd.allocate(session, staff.clinician, patient, 1, NOW, [fd.containers(session, lot)[0].id])
-    with pytest.raises(services.DoseError), unit_of_work(session, actor_for(staff.clinician)):
+    with pytest.raises(Refused), unit_of_work(session, actor_for(staff.clinician)):
         services.deallocate(session, allocation, "  ")
     session.refresh(allocation)
     assert allocation.status == "allocated"
@@ -392,7 +393,7 @@ def test_ssc_two_infusions_with_a_placebo_second_dose(own):
 def test_emergency_unblinding_needs_reason_and_signature_and_is_logged(session, staff):
     patient = fd.registered_patient(session, staff.clinician, "MSC-AT-SSc")
     fd.randomise(session, staff.pharmacist, patient, "MSC-PLACEBO")
-    with pytest.raises(services.DoseError), unit_of_work(session, actor_for(staff.clinician)):
+    with pytest.raises(Refused), unit_of_work(session, actor_for(staff.clinician)):
         services.emergency_unblind(session, patient, staff.clinician, PASSWORD, "")
     with pytest.raises(SignatureError), unit_of_work(session, actor_for(staff.clinician)):
         services.emergency_unblind(session, patient, staff.clinician, "nope", "anaphylaxis")

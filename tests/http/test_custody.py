@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bank import isbt128
 from bank.models import AuditEntry, Signature
-from doses.custody import report
+from doses.custody import reports
 from doses.custody.models import CustodyEvent
 from doses.models import Allocation
 from lots.services.genealogy import trace_container
@@ -163,7 +163,7 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
     assert staff.tech.full_name in flat and staff.clinician.full_name in flat
     assert "World Courier" in flat and "LOG-7781" in flat and "seal 0042 unbroken" in flat
     digest = re.search(r"Content SHA-256: ([0-9a-f]{64})", text).group(1)
-    assert digest == report.report_digest(session, allocation, masked=False)
+    assert digest == reports.report_digest(session, allocation, masked=False)
     assert f"Page 1 of {len(reader.pages)}" in text
     web.get(f"/custody/doses/{allocation.id}")
     resp = web.post(f"/custody/doses/{allocation.id}/report/check", {"digest": digest})

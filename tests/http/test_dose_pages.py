@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bank.models import AuditEntry
+from bank.refusals import MASKED_RULE
 from doses.models import Allocation, Patient
 from tests import factories_doses as fd
 from tests.conftest import PASSWORD, WebClient
@@ -311,7 +312,7 @@ def test_masked_refusal_is_neutral_and_emergency_unblinding_is_signed(app, staff
     resp = web.post(url, {"dose_number": "1", "planned_date": TODAY.isoformat(), "planned_time": "10:00",
                           "action": "allocate", "container_ids": str(container_id)})
     page = text(resp)
-    assert resp.status_code == 409 and 'data-rule="masked"' in page and "placebo" not in page.lower()
+    assert resp.status_code == 409 and f'data-rule="{MASKED_RULE}"' in page and "placebo" not in page.lower()
     web.get(f"/doses/patients/{patient.id}/unblind")
     resp = web.post(f"/doses/patients/{patient.id}/unblind", {"reason": "", "signature_password": PASSWORD})
     assert resp.status_code == 422 and "Say why" in text(resp)

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from bank import isbt128
 from bank.barcodes import QUIET_MODULES, code128_width, datamatrix_size
 from bank.labels import LEADING, Linear, Matrix, Text, label_elements, text_width
-from doses.labels import AUTOLOGOUS, EU_TRIAL, US_CAUTION, dose_labels
+from doses.reports import AUTOLOGOUS, EU_TRIAL, US_CAUTION, dose_labels
 from tests import factories_custody as fc
 from tests import factories_doses as fd
 from tests.conftest import WebClient

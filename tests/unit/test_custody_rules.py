@@ -2,17 +2,13 @@
 
 import pytest
 
-from doses.custody.states import (
-    EVENTS,
-    FINAL,
-    IN_STORAGE,
-    KINDS,
+from doses.custody.rules import (
     event_problems,
     excursion_found,
-    next_events,
     storage_limit_c,
     validate_temperatures,
 )
+from doses.custody.states import EVENTS, FINAL, IN_STORAGE, KINDS, next_events
 
 CHAIN = ["issued_from_storage", "packed", "shipped", "received_at_site", "stored_at_site", "thawed", "administered"]
 
@@ -37,7 +33,8 @@ def test_the_whole_chain_from_the_freezer_to_the_patient_is_permitted_in_order()
 ])
 def test_an_event_that_is_not_the_next_permitted_is_refused_and_names_the_next(last, event):
     problems = event_problems(last, event, "issued")
-    assert len(problems) == 1 and "cannot follow" in problems[0] and "next permitted" in problems[0]
+    assert len(problems) == 1 and "cannot follow" in problems[0].message and "next permitted" in problems[0].message
+    assert problems[0].rule_id == "custody.order" and problems[0].field == "event"
 
 
 @pytest.mark.parametrize("final", FINAL)
@@ -51,15 +48,15 @@ def test_a_dose_on_hold_may_only_be_returned_or_destroyed():
     for event in next_events("received_at_site"):
         problems = event_problems("received_at_site", event, "on_hold")
         assert bool(problems) == KINDS[event].forward, event
-    assert "on hold" in event_problems("received_at_site", "thawed", "on_hold")[0]
+    assert "on hold" in event_problems("received_at_site", "thawed", "on_hold")[0].message
 
 
 def test_a_deallocated_dose_takes_no_custody_event():
-    assert "deallocated" in event_problems(None, "issued_from_storage", "deallocated")[-1]
+    assert "deallocated" in event_problems(None, "issued_from_storage", "deallocated")[-1].message
 
 
 def test_unknown_event_is_refused():
-    assert event_problems(None, "teleported", "allocated") == [
+    assert [p.message for p in event_problems(None, "teleported", "allocated")] == [
         f"unknown custody event 'teleported'; one of: {', '.join(EVENTS)}"]
 
 

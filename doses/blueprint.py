@@ -1,5 +1,5 @@
-"""The doses blueprint and what its pages share: refusals put on forms, the facility's time zone, and
-whether the signed-in user reads a protocol's doses masked."""
+"""The doses blueprint and what its pages and API share: the facility's time zone, whether the signed-in
+user reads a protocol's doses masked, the seed protocols on first use, unblinded views logged."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g
 
-from bank.esign import SignatureError
-from bank.status import TransitionRefused
-from bank.web import apply_errors, db, work
+from bank.web import db, work
 from doses import services
 from doses.protocols import Protocol
 
 bp = Blueprint("doses", __name__, url_prefix="/doses")
-
-# Which form field a rule problem concerns (the rest are listed above the form).
-PROBLEM_FIELDS = {"dose.beyond_protocol": "dose_number", "schedule.outside_window": "planned_date",
-                  "schedule.previous_missing": "dose_number", "dose.already_administered": "dose_number"}
-
 
 def facility_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("FACILITY_TIMEZONE") or "UTC")
@@ -33,20 +26,6 @@ def local_datetime(day: date | None, at: time | None) -> datetime | None:
 
 def is_masked(protocol: Protocol) -> bool:
     return services.masked(protocol, g.actor.permissions)
-
-
-def refuse(form, error: Exception) -> list[str]:
-    """Put a refusal on the form: input problems next to their fields, a wrong password under the
-    password; workflow problems returned as a list for the page."""
-    if isinstance(error, services.DoseError):
-        apply_errors(form, error.errors)
-        return []
-    if isinstance(error, SignatureError):
-        apply_errors(form, {"signature_password": str(error)})
-        return []
-    if isinstance(error, TransitionRefused):
-        return list(error.problems)
-    raise error
 
 
 def ensure_protocols() -> None:

@@ -1,7 +1,7 @@
-"""Dose rules: allocation checks, first-expiry-first-out choice, schedule windows, checklist, blinding.
-
-Pure decisions on plain values (DOMAIN.md §5): endotoxin per patient (USP <85>, Ph. Eur. 2.6.14), autologous
-use only by the donor-patient and allogeneic use only from an eligible donor (21 CFR 1271.50/.60/.90).
+"""Allocation rules (DOMAIN.md §5): checks of a request and its containers, the dose range and the
+endotoxin limit per patient (USP <85>, Ph. Eur. 2.6.14), autologous use only by the donor-patient and
+allogeneic use only from an eligible donor (21 CFR 1271.50/.60/.90), first-expiry-first-out choice, and
+what a user may read about a blinded treatment.
 """
 
 from __future__ import annotations
@@ -9,37 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
-from doses.protocols import (
-    ACTIVE_TOKEN,
-    PLACEBO_TOKEN,
-    DoseBasis,
-    DoseRule,
-    Measure,
-    Origin,
-    Protocol,
-    ScheduleAnchor,
-)
+from bank.refusals import Problem
+from doses.protocols import ACTIVE_TOKEN, PLACEBO_TOKEN, DoseBasis, DoseRule, Origin, Protocol
+from doses.rules.patients import Number, _dec, schedule, validate_dose_number, validate_weight
 
 Arm = Literal["active", "placebo"]
-Number = Decimal | int | str
-# Plausibility bounds of input, not clinical limits: a value outside is a typing error.
-WEIGHT_MAX_KG = Decimal(400)
-EDSS_MAX = Decimal(10)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason a rule refuses: stable rule id, a sentence for people, the facts behind it.
-    `reveals_treatment` marks a problem whose presence or evidence could unblind a masked user
-    (blinded protocols only): show it to unblinded roles, a neutral notice to others."""
-
-    rule_id: str
-    message: str
-    evidence: str
-    reveals_treatment: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,17 +65,6 @@ class AllocationRequest:
     administered: Mapping[int, date] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ScheduledDose:
-    """Due date of one dose and its window (inclusive); administered_on when already given."""
-
-    number: int
-    due: date
-    window_start: date
-    window_end: date
-    optional: bool = False
-    administered_on: date | None = None
-
 
 @dataclass(frozen=True)
 class Selection:
@@ -109,22 +75,6 @@ class Selection:
     problems: tuple[Problem, ...]
     rejected: Mapping[str, tuple[Problem, ...]] = field(default_factory=dict)
 
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    """A computed enrolment item: met is None when the data needed are missing or invalid."""
-
-    id: str
-    text: str
-    met: bool | None
-    evidence: str
-
-
-def _dec(value: Number | float) -> Decimal:
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
-    # str() first so that 70.1 (float) becomes Decimal('70.1'), not its binary expansion.
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def endotoxin_limit_eu(k_eu_per_kg_h: Number, weight_kg: Number, infusion_hours: Number) -> Decimal:
@@ -187,7 +137,7 @@ def _subject_arm(request: AllocationRequest) -> tuple[Arm | None, list[Problem]]
         seq = p.sequences[0]
     if seq not in p.sequences:
         return None, [Problem("subject.sequence", "The subject has no valid treatment sequence.",
-                              f"subject={request.subject_id}; sequence={seq}", p.blinded)]
+                              f"subject={request.subject_id}; sequence={seq}", reveals_treatment=p.blinded)]
     if not 1 <= request.dose_number <= p.number_of_doses:
         return None, []  # reported as dose.beyond_protocol
     return arm_for_dose(seq, request.dose_number), []
@@ -207,22 +157,22 @@ def check_request(request: AllocationRequest) -> list[Problem]:
                            f"measured_on={request.weight_measured_on}; planned={planned}"))
     if errors := validate_dose_number(p, n):
         out.append(Problem("dose.beyond_protocol", errors["dose_number"],
-                           f"dose={n}; doses={p.number_of_doses}"))
+                           f"dose={n}; doses={p.number_of_doses}", "dose_number"))
         return out
     given = request.administered
     if n in given:
         out.append(Problem("dose.already_administered", f"Dose {n} was already administered.",
-                           f"administered_on={given[n]}"))
+                           f"administered_on={given[n]}", "dose_number"))
     missing = [s.number for s in p.schedule[: n - 1] if not s.optional and s.number not in given]
     if missing:
         out.append(Problem("schedule.previous_missing", f"Earlier doses not administered: {missing}.",
-                           f"dose={n}; administered={sorted(given)}"))
+                           f"dose={n}; administered={sorted(given)}", "dose_number"))
     elif n > 1 and 1 in given:
         s = schedule(p, given[1], given)[n - 1]
         if not s.window_start <= planned <= s.window_end:
             out.append(Problem("schedule.outside_window", f"Dose {n} planned on {planned}, outside its "
                                f"window {s.window_start} to {s.window_end}.",
-                               f"due={s.due}; planned={planned}"))
+                               f"due={s.due}; planned={planned}", "planned_date"))
     return out
 
 
@@ -245,20 +195,20 @@ def _container_problems(request: AllocationRequest, c: ContainerFacts, arm: Arm 
         expected = p.product_key if arm == "active" else p.placebo_product_key
         if c.product_key != expected:
             out.append(Problem("product.mismatch", "The container's product is not the one this dose needs.",
-                               f"{cid}; product={c.product_key}; expected={expected}", p.blinded))
+                               f"{cid}; product={c.product_key}; expected={expected}", reveals_treatment=p.blinded))
     if c.product_key != p.placebo_product_key:  # a cell product: its donor matters
         if c.autologous or p.origin is Origin.AUTOLOGOUS:
             if request.patient_donor_id is None or c.donor_id != request.patient_donor_id:
                 out.append(Problem("donor.not_patient", "Autologous cells go only to their donor-patient.",
                                    f"{cid}; donor={c.donor_id}; patient_donor={request.patient_donor_id}",
-                                   p.blinded))
+                                   reveals_treatment=p.blinded))
         else:
             if not c.donor_eligible:
                 out.append(Problem("donor.not_eligible", "The donor has no signed eligible determination.",
-                                   f"{cid}; donor={c.donor_id}", p.blinded))
+                                   f"{cid}; donor={c.donor_id}", reveals_treatment=p.blinded))
             if c.donor_look_back:
                 out.append(Problem("donor.look_back", "The donor is under look-back.",
-                                   f"{cid}; donor={c.donor_id}", p.blinded))
+                                   f"{cid}; donor={c.donor_id}", reveals_treatment=p.blinded))
     if c.endotoxin_eu_per_ml is None:
         out.append(Problem("endotoxin.no_result", "No endotoxin result for the container's lot.", cid))
     return out
@@ -280,9 +230,9 @@ def _set_problems(request: AllocationRequest, containers: Sequence[ContainerFact
         total = sum((_dec(c.total_cells) for c in containers), Decimal(0))
         ev = f"cells={total:f}; min={t.min_cells:f}; max={t.max_cells:f}; weight_kg={request.weight_kg}"
         if total < t.min_cells:
-            out.append(Problem("dose.below_min", "Total cells are below the protocol dose.", ev, p.blinded))
+            out.append(Problem("dose.below_min", "Total cells are below the protocol dose.", ev, reveals_treatment=p.blinded))
         elif total > t.max_cells:
-            out.append(Problem("dose.above_max", "Total cells are above the protocol dose.", ev, p.blinded))
+            out.append(Problem("dose.above_max", "Total cells are above the protocol dose.", ev, reveals_treatment=p.blinded))
     limit = endotoxin_limit_eu(p.endotoxin_k_eu_per_kg_h, request.weight_kg, p.infusion_hours)
     eu = sum((dose_endotoxin_eu(c.endotoxin_eu_per_ml, c.volume_ml) for c in containers
               if c.endotoxin_eu_per_ml is not None), Decimal(0))
@@ -390,113 +340,65 @@ def choose_containers(request: AllocationRequest, candidates: Iterable[Container
     if chosen is None:
         problems.append(Problem("selection.none_fit", "No eligible containers meet the dose and limits.",
                                 f"eligible={len(eligible)}; min={lo:f}; max={hi}; eu_limit={eu_limit:f}; "
-                                f"max_containers={max_k}", p.blinded))
+                                f"max_containers={max_k}", reveals_treatment=p.blinded))
         return Selection((), tuple(problems), rejected)
     return Selection(tuple(chosen), tuple(problems + _set_problems(request, chosen, arm)), rejected)
 
 
-def schedule(protocol: Protocol, first_dose_date: date,
-             administered: Mapping[int, date]) -> list[ScheduledDose]:
-    """Due date and window of every dose. Dose 1 is due on `first_dose_date`. Later doses are anchored on
-    the ACTUAL date of dose 1 when given (so a late first dose moves the whole schedule, and later
-    deviations do not accumulate); with ScheduleAnchor.PREVIOUS_DOSE the interval is counted from the
-    actual (else due) date of the previous dose instead."""
-    anchor = administered.get(1, first_dose_date)
-    out: list[ScheduledDose] = []
-    for i, step in enumerate(protocol.schedule):
-        if i == 0:
-            due = first_dose_date
-        elif protocol.schedule_anchor is ScheduleAnchor.PREVIOUS_DOSE:
-            prev = out[-1]
-            base = administered.get(prev.number, prev.due)
-            due = base + timedelta(days=step.offset_days - protocol.schedule[i - 1].offset_days)
-        else:
-            due = anchor + timedelta(days=step.offset_days)
-        w = timedelta(days=step.window_days)
-        out.append(ScheduledDose(step.number, due, due - w, due + w, step.optional,
-                                 administered.get(step.number)))
+# --- facts of the stored records: the patient, earlier doses, the shelf ---------------------------
+
+
+def patient_problems(subject_id: str, patient_status: str, dose_number: int,
+                     held: tuple[int, str] | None) -> list[Problem]:
+    """A dose is allocated to an enrolled patient only, and once: `held` is (allocation id, status) of
+    an allocation of this dose number that is not deallocated, if any."""
+    out = []
+    if patient_status != "enrolled":
+        out.append(Problem("patient.not_enrolled", f"{subject_id} is not enrolled (signed eligibility "
+                           "checklist needed).", f"status={patient_status}"))
+    if held is not None:
+        out.append(Problem("dose.already_allocated", f"Dose {dose_number} is already allocated.",
+                           f"allocation={held[0]}; status={held[1]}"))
     return out
 
 
-def age_years(dob: date, on: date) -> int:
-    """Completed years from dob to `on` (a 29 February birthday is reached on 1 March in common years)."""
-    if on < dob:
-        raise ValueError("date is before the date of birth")
-    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+def weight_missing(subject_id: str, planned: date) -> Problem:
+    return Problem("weight.missing", "No weight recorded on or before the planned date.",
+                   f"subject={subject_id}; planned={planned}")
 
 
-def _measure(m: Measure, dob: date | None, on: date, edss: Number | None,
-             diagnosis: date | None) -> tuple[Decimal | None, str]:
-    if m is Measure.EDSS:
-        if edss is None:
-            return None, "EDSS not recorded"
-        if errors := validate_edss(edss):
-            return None, errors["edss"]
-        return _dec(edss), "EDSS"
-    start, what = (dob, "date of birth") if m is Measure.AGE_YEARS else (diagnosis, "diagnosis date")
-    if start is None:
-        return None, f"{what} not recorded"
-    if start > on:
-        return None, f"{what} is after the evaluation date"
-    label = "age (years)" if m is Measure.AGE_YEARS else "disease duration since diagnosis (completed years)"
-    return Decimal(age_years(start, on)), label
+def storage_problems(identifier: str, status: str, holder: str | None) -> list[Problem]:
+    """A container chosen by hand must be on the shelf. 'allocated' is reported as container.allocated;
+    any other state than stored (formulated, removed, shipped, given, destroyed) is off the shelf."""
+    if status == "stored" or (status == "allocated" and holder is not None):
+        return []
+    return [Problem("container.not_in_storage", f"The container is {status}, not in storage.",
+                    f"container={identifier}; status={status}")]
 
 
-def checklist_computed(protocol: Protocol, dob: date | None, evaluation_date: date, edss: Number | None,
-                       diagnosis_date: date | None) -> list[ChecklistItem]:
-    """The protocol's computed checklist items evaluated on `evaluation_date`. Ages and disease
-    duration are completed years, so "18 to 50" holds from the 18th birthday to the day before the 51st,
-    and duration "2 to 10 years (included)" likewise. Bounds inclusive; attested items are not returned."""
-    items: list[ChecklistItem] = []
-    for c in protocol.checklist:
-        if c.measure is None:
-            continue
-        value, label = _measure(c.measure, dob, evaluation_date, edss, diagnosis_date)
-        if value is None:
-            items.append(ChecklistItem(c.id, c.text, None, label))
-            continue
-        met = (c.minimum is None or value >= c.minimum) and (c.maximum is None or value <= c.maximum)
-        bounds = f"{'' if c.minimum is None else c.minimum}–{'' if c.maximum is None else c.maximum}"
-        evidence = f"{label} {value} on {evaluation_date}; accepted {bounds}"
-        items.append(ChecklistItem(c.id, c.text, met, evidence))
-    return items
+def nothing_free(skipped: int) -> Problem:
+    return Problem("container.allocated", "Every suitable container is being allocated by other requests "
+                   "right now; try again.", f"skipped={skipped}")
 
 
-# Validators of impossible input for forms and services: field -> message, empty dict when valid.
+def taken_meanwhile(names: str) -> Problem:
+    return Problem("container.allocated", "A container or this dose was allocated by another request a "
+                   "moment ago.", "containers=" + names)
 
 
-def validate_weight(weight_kg: Number | float | None) -> dict[str, str]:
-    """Refuses non-numbers, weight <= 0 kg and > 400 kg."""
-    try:
-        w = _dec(weight_kg)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError, ValueError):
-        return {"weight_kg": "Weight must be a number of kilograms."}
-    if not w.is_finite() or w <= 0:
-        return {"weight_kg": "Weight must be greater than 0 kg."}
-    if w > WEIGHT_MAX_KG:
-        return {"weight_kg": f"Weight above {WEIGHT_MAX_KG} kg is not plausible."}
+def administration_errors(administered_at: datetime | None, now: datetime, skew: timedelta) -> dict[str, str]:
+    """The time of an administration is given and not in the future (beyond the clocks' skew)."""
+    if administered_at is None:
+        return {"administered_at": "Required."}
+    if administered_at > now + skew:
+        return {"administered_at": "Cannot be in the future."}
     return {}
 
 
-def validate_date_of_birth(dob: date, today: date) -> dict[str, str]:
-    """Refuses a date of birth after today."""
-    return {"date_of_birth": "Date of birth is in the future."} if dob > today else {}
-
-
-def validate_dose_number(protocol: Protocol, dose_number: int) -> dict[str, str]:
-    """Refuses a dose number outside 1..protocol.number_of_doses (and non-integers)."""
-    n = protocol.number_of_doses
-    if isinstance(dose_number, bool) or not isinstance(dose_number, int) or not 1 <= dose_number <= n:
-        return {"dose_number": f"Dose number must be 1 to {n} for {protocol.code}."}
-    return {}
-
-
-def validate_edss(edss: Number | float | None) -> dict[str, str]:
-    """Refuses an EDSS outside 0–10 or not a multiple of 0.5."""
-    try:
-        e = _dec(edss)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError, ValueError):
-        return {"edss": "EDSS must be a number."}
-    if not e.is_finite() or not Decimal(0) <= e <= EDSS_MAX or (e * 2) % 1 != 0:
-        return {"edss": "EDSS must be 0 to 10 in steps of 0.5."}
-    return {}
+def lift_hold_problems(status: str, containers: Sequence[tuple[str, bool]]) -> list[Problem]:
+    """A held dose returns to where it was only when nothing holds it any more: `containers` are
+    (identifier, usable) where usable means not held and its lot released."""
+    if status != "on_hold":
+        return [Problem("hold.not_held", "This dose is not on hold.", f"status={status}")]
+    return [Problem("hold.container_held", f"Container {name} is still held or its lot is not released.",
+                    f"container={name}") for name, usable in containers if not usable]

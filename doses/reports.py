@@ -1,0 +1,149 @@
+"""Dose labels (DOMAIN.md §5; ISBT 128 ST-001; 21 CFR 312.6; EU 536/2014 Annex VI): the content of the
+label of each container of an allocated dose, built as bank.labels.LabelData and drawn by the kit (PDF)
+or bank.zpl (Zebra printers). What may be labelled is decided by doses.rules.labels.
+
+Blinded protocols: the active and the placebo label of a visit are identical apart from the container's
+own data (DIN, product code with its division, expiry). The product reads the protocol's neutral text,
+the cells line reads the protocol's nominal dose (placebo bags hold 0 cells, so the real count would
+unblind), the storage text and the statements are the protocol's, not the bag's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bank.clock import utcnow
+from bank.labels import LABEL_SIZES, LabelData, LabelOverflowError, render_labels_pdf
+from bank.refusals import Problem, Refused
+from bank.zpl import render_labels_zpl
+from doses.models import Allocation
+from doses.protocols import Origin, Route
+from doses.rules import (
+    MAX_COPIES,
+    LabelFacts,
+    blinded_storage_differs,
+    blinded_treatment_label,
+    empty_dose,
+    label_problems,
+    nominal_dose_text,
+)
+from doses.rules import validate_print as rules_validate_print
+from doses.services import allocation_arm, allocations_of_containers
+from lots.models import Container, ProductType
+from release.services import lot_is_released
+
+__all__ = ["AUTOLOGOUS", "EU_TRIAL", "MAX_COPIES", "US_CAUTION", "container_label", "dose_label", "dose_labels",
+           "labels_pdf", "labels_zpl", "repeat", "validate_print"]
+
+US_CAUTION = "Caution: New Drug—Limited by Federal (or United States) law to investigational use."
+EU_TRIAL = "For clinical trial use only"
+AUTOLOGOUS = "FOR AUTOLOGOUS USE ONLY"
+ROUTES = {Route.IV: "For intravenous use", Route.IT: "For intrathecal use"}
+
+
+def _mega(value: float) -> str:
+    return f"{value / 1e6:g}"
+
+
+def _latest_product(session: Session, key: str | None) -> ProductType | None:
+    if key is None:
+        return None
+    return session.scalar(select(ProductType).where(ProductType.key == key).order_by(ProductType.version.desc())
+                          .limit(1))
+
+
+def label_facts(session: Session, allocation: Allocation | None, container: Container) -> LabelFacts:
+    line = next((x for x in allocation.lines if x.container_id == container.id), None) if allocation else None
+    return LabelFacts(
+        container=container.identifier, dose_status=allocation.status if allocation else None,
+        on_this_dose=line is not None and line.released_at is None,
+        lot_released=lot_is_released(session, container.lot), lot_din=container.lot.din_display,
+        lot_status=container.lot.status, on_hold=container.on_hold, hold_reason=container.hold_reason,
+        expires_at=container.expires_at)
+
+
+def dose_label(session: Session, allocation: Allocation | None, container: Container, *, facility_name: str,
+               zone: tzinfo, show_utc: bool = False) -> LabelData:
+    """The label of one container of an allocated dose, or Refused naming every reason."""
+    problems = label_problems(label_facts(session, allocation, container), utcnow())
+    if problems:
+        raise Refused(problems=problems)
+    protocol = allocation.patient.protocol_version.protocol()
+    product = container.lot.product_type
+    storage = product.storage_temperature
+    if protocol.blinded:
+        # The neutral name and the protocol's dose are the same words for both arms (doses.rules).
+        name = blinded_treatment_label(protocol, allocation_arm(allocation), allocation.dose_number, False)
+        cells = nominal_dose_text(protocol)
+        other = _latest_product(session, protocol.placebo_product_key if not product.is_placebo
+                                else protocol.product_key)
+        if other is not None and other.storage_temperature != storage:
+            raise Refused(problems=[blinded_storage_differs(protocol.product_key, protocol.placebo_product_key)])
+    else:
+        name = product.name
+        cells = f"{_mega(container.cells)} × 10⁶ viable cells"
+    autologous = protocol.origin is Origin.AUTOLOGOUS or (not protocol.blinded and container.lot.autologous_only)
+    statements = (US_CAUTION, EU_TRIAL, *((AUTOLOGOUS,) if autologous else ()))
+    return LabelData(
+        din=container.lot.din, product_code=container.product_code, product_name=name, cells_text=cells,
+        volume_text=f"{container.volume_ml:g} mL", expiry_local=container.expires_at.astimezone(zone),
+        storage_text=f"Store at {storage}", trial_code=protocol.code,
+        subject_id=allocation.patient.subject_id, dose_number=allocation.dose_number, facility_name=facility_name,
+        statements=statements, expiry_utc_shown=show_utc, dose_count=protocol.number_of_doses,
+        extra_lines=(ROUTES.get(protocol.route, ""),) if protocol.route in ROUTES else ())
+
+
+def dose_labels(session: Session, allocation: Allocation, *, facility_name: str, zone: tzinfo,
+                show_utc: bool = False) -> list[LabelData]:
+    """One label per container the dose holds; refused (every reason of every container) if any fails."""
+    containers = [line.container for line in allocation.lines if line.released_at is None]
+    if not containers:
+        raise Refused(problems=[empty_dose(allocation.patient.subject_id, allocation.dose_number)])
+    problems, labels = [], []
+    for c in containers:
+        try:
+            labels.append(dose_label(session, allocation, c, facility_name=facility_name, zone=zone,
+                                     show_utc=show_utc))
+        except Refused as e:
+            problems += [p for p in e.problems if p not in problems]
+    if problems:
+        raise Refused(problems=problems)
+    return labels
+
+
+def container_label(session: Session, container: Container, *, facility_name: str, zone: tzinfo,
+                    show_utc: bool = False) -> LabelData:
+    """The label of a scanned or chosen container: refused unless it is released and allocated."""
+    held = allocations_of_containers(session, [container.id])
+    return dose_label(session, held[0] if held else None, container, facility_name=facility_name, zone=zone,
+                      show_utc=show_utc)
+
+
+def validate_print(size: str | None, copies) -> dict[str, str]:
+    """Field problems of a print request: a known size and 1–MAX_COPIES copies of each label."""
+    return rules_validate_print(size, copies, LABEL_SIZES)
+
+
+def repeat(labels: Sequence[LabelData], copies: int) -> list[LabelData]:
+    """Each label `copies` times in a row (bag, overwrap, paperwork), container after container."""
+    return [label for label in labels for _ in range(copies)]
+
+
+def labels_pdf(labels: Sequence[LabelData], size: str = "100x100", copies: int = 1,
+               deterministic: bool = False) -> bytes:
+    """The labels drawn as PDF; refused (label.overflow) when a text does not fit its area."""
+    try:
+        return render_labels_pdf(repeat(labels, copies), size, deterministic=deterministic)
+    except LabelOverflowError as e:
+        raise Refused(problems=[Problem("label.overflow", str(e))]) from None
+
+
+def labels_zpl(labels: Sequence[LabelData], size: str, copies: int, dpi: int) -> str:
+    """The labels as ZPL for a Zebra printer; refused (label.overflow) when a text does not fit."""
+    try:
+        return render_labels_zpl(repeat(labels, copies), size, dpi)
+    except LabelOverflowError as e:
+        raise Refused(problems=[Problem("label.overflow", str(e))]) from None
