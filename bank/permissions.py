@@ -35,7 +35,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # Manufacturing staff (technicians, QA) make the placebo lots and are unblinded by their work.
 UNBLINDED_CLINICAL = frozenset({"lot.view", "storage.view"})
 
-ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values()) | {AUTHENTICATED, UNBLINDED, "api.token"}
+# Steps only the system takes, on someone's behalf (bank.uow.acting_with): no role holds them, so no
+# person can take them by hand (a seed specification made effective without approval).
+SYSTEM_PERMISSIONS = frozenset({"spec.seed"})
+
+ALL_PERMISSIONS = (frozenset().union(*ROLE_PERMISSIONS.values())
+                   | {AUTHENTICATED, UNBLINDED, "api.token"} | SYSTEM_PERMISSIONS)
 
 
 def permissions_for(roles: list[str] | tuple[str, ...], unblinded: bool = False) -> frozenset[str]:
