@@ -141,47 +141,55 @@ def evaluate(test: SpecTest, value: Any, unit: str | None = None) -> Verdict:
     return verdict_panel(test, value)
 
 
+def _numeric_entry(test: NumericTest, value: str, unit: str) -> tuple[str, dict[str, str]]:
+    errors: dict[str, str] = {}
+    number = _decimal(value or "")
+    if number is None:
+        errors["value"] = f"{test.name} needs a number." if not (value or "").strip() else \
+            f"{value.strip()!r} is not a number."
+    elif test.unit == PERCENT and not 0 <= number <= 100:
+        errors["value"] = f"{number} % is not a possible percentage (0–100)."
+    if unit != test.unit:
+        errors["unit"] = f"{test.name} is reported in {test.unit}; {unit or 'no unit'!r} does not match."
+    return ("" if errors else str(number)), errors
+
+
+def _qualitative_entry(test: QualitativeTest, value: str, unit: str) -> tuple[str, dict[str, str]]:
+    errors: dict[str, str] = {}
+    if unit:
+        errors["unit"] = f"{test.name} has no unit: leave it empty."
+    if not (value or "").strip():
+        errors["value"] = f"Give the result of {test.name} (expected: {test.expected})."
+    return ("" if errors else " ".join(value.split())), errors
+
+
+def _panel_entry(markers: Mapping[str, str] | None, unit: str) -> tuple[dict[str, str], dict[str, str]]:
+    errors: dict[str, str] = {}
+    if unit not in ("", PERCENT):
+        errors["unit"] = f"A marker panel is reported in % positive cells; {unit!r} does not match."
+    measured = {m: v.strip() for m, v in (markers or {}).items() if (v or "").strip()}
+    impossible = [f"{m} = {v!r}" for m, v in measured.items() if (n := _decimal(v)) is None or not 0 <= n <= 100]
+    if impossible:
+        errors["markers"] = "Not a possible percentage (0–100): " + "; ".join(impossible) + "."
+    return ({} if errors else {m: str(_decimal(v)) for m, v in measured.items()}), errors
+
 
 def judge_entry(test: SpecTest, value: str, unit: str, markers: Mapping[str, str] | None
                 ) -> tuple[Verdict | None, str, dict[str, str]]:
     """A result as typed on the form: its verdict and the text to store, or (None, "", the input errors by
     field) when it cannot be a result of `test` (a missing marker of the panel included)."""
-    errors: dict[str, str] = {}
     if isinstance(test, NumericTest):
-        number = _decimal(value or "")
-        if number is None:
-            errors["value"] = f"{test.name} needs a number." if not (value or "").strip() else \
-                f"{value.strip()!r} is not a number."
-        elif test.unit == PERCENT and not 0 <= number <= 100:
-            errors["value"] = f"{number} % is not a possible percentage (0–100)."
-        if unit != test.unit:
-            errors["unit"] = f"{test.name} is reported in {test.unit}; {unit or 'no unit'!r} does not match."
-        if errors:
-            return None, "", errors
-        verdict = evaluate(test, str(number), unit)
-        stored = str(number)
+        stored, errors = _numeric_entry(test, value, unit)
+        verdict = None if errors else evaluate(test, stored, unit)
     elif isinstance(test, QualitativeTest):
-        if unit:
-            errors["unit"] = f"{test.name} has no unit: leave it empty."
-        if not (value or "").strip():
-            errors["value"] = f"Give the result of {test.name} (expected: {test.expected})."
-        if errors:
-            return None, "", errors
-        stored = " ".join(value.split())
-        verdict = evaluate(test, stored)
+        stored, errors = _qualitative_entry(test, value, unit)
+        verdict = None if errors else evaluate(test, stored)
     else:
-        if unit not in ("", PERCENT):
-            errors["unit"] = f"A marker panel is reported in % positive cells; {unit!r} does not match."
-        measured = {m: v.strip() for m, v in (markers or {}).items() if (v or "").strip()}
-        impossible = [f"{m} = {v!r}" for m, v in measured.items()
-                      if (n := _decimal(v)) is None or not 0 <= n <= 100]
-        if impossible:
-            errors["markers"] = "Not a possible percentage (0–100): " + "; ".join(impossible) + "."
-        if errors:
-            return None, "", errors
-        values = {m: str(_decimal(v)) for m, v in measured.items()}
-        verdict = evaluate(test, values)
+        values, errors = _panel_entry(markers, unit)
+        verdict = None if errors else evaluate(test, values)
         stored = json.dumps(values, sort_keys=True)
+    if errors:
+        return None, "", errors
     if verdict.status == "invalid":  # e.g. a marker of the panel not measured at all
         return None, "", {"markers" if isinstance(test, MarkerPanelTest) else "value": verdict.message}
-    return verdict, stored, errors
+    return verdict, stored, {}
