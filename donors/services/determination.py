@@ -79,7 +79,8 @@ def sign_determination(session: Session, donor: Donor, user: User, password: str
     workflow states ("Donor eligibility determination"). Refused naming every problem (the rules', the
     workflow's) or on a wrong password; the caller's unit of work then writes nothing."""
     comment = (comment or "").strip()
-    refuse_if({"comment": "comment: at most 2000 characters" if len(comment) > 2000 else None})
+    if len(comment) > 2000:
+        refuse_if({"comment": "comment: at most 2000 characters"})
     row = active_criteria(session)
     det = evaluate(session, donor, row)
     problems = decision_problems(is_autologous=donor.is_autologous, under_lookback=donor.under_lookback,
@@ -131,7 +132,8 @@ def start_lookback(session: Session, donor: Donor, reason: str) -> None:
     """Flag the donor for look-back: an eligible donor becomes ineligible, and the signal
     `donor_lookback_started` has every receiver hold what derives from the donor, in the same
     transaction. Used by QA by hand and by the automatic re-evaluation."""
-    refuse_if({"reason": text_error(reason, "reason", 500)})
+    if message := text_error(reason, "reason", 500):
+        refuse_if({"reason": message})
     if donor.under_lookback:
         refuse_if(problems=[Problem("DON-LOOKBACK-STARTED", f"donor {donor.code} is already under look-back",
                                     donor.lookback_reason or "", "reason")])

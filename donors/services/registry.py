@@ -74,7 +74,8 @@ def update_donor(session: Session, donor: Donor, expected_version: int, *, sex: 
 
 def set_identity(session: Session, donor: Donor, full_name: str) -> None:
     """Record or correct the donor's name (visible only with permission donor.identify)."""
-    refuse_if({"full_name": text_error(full_name, "name", 160)})
+    if message := text_error(full_name, "name", 160):
+        refuse_if({"full_name": message})
     identity = identity_of(session, donor)
     if identity is None:
         session.add(DonorIdentity(donor_id=donor.id, full_name=full_name.strip()))
