@@ -48,6 +48,9 @@ def register_cli(app: Flask) -> None:
             click.echo("=" * 64)
         else:
             click.echo("Database is up to date.")
+        # Each domain's reference data that a fresh database needs (e.g. the active donor criteria set).
+        for seed in current_app.extensions.get("bank.init_seeds", ()):
+            click.echo(seed(session))
 
     @app.cli.group("db")
     def db_group():

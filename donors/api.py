@@ -7,21 +7,21 @@ from __future__ import annotations
 from flask import jsonify, request
 from sqlalchemy import select
 
-from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
+from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
 from bank.web import can, db, get_or_404, paginate, work
-from donors import forms, queries, services
-from donors.criteria_sets import parse
-from donors.entries import record_answer, record_medication, record_serology
-from donors.models import DONOR_STATUSES, Donor
-from donors.validation import DonorError
-from donors.views import active_criteria
+from donors import forms, services
+from donors.blueprint import active_criteria
+from donors.models import Donor
+from donors.reference import parse
+from donors.rules import stored_missing, stored_reasons
+from donors.states import DECISIONS, DONOR_STATUSES
 
 DONOR = {"type": "object", "properties": {
     "id": {"type": "integer"}, "code": {"type": "string"}, "status": {"type": "string", "enum": list(DONOR_STATUSES)},
     "is_autologous": {"type": "boolean"}, "under_lookback": {"type": "boolean"},
     "harvest_date": {"type": ["string", "null"], "format": "date"}}}
 OUTCOME = {"type": "object", "properties": {
-    "outcome": {"type": "string", "enum": ["eligible", "ineligible", "incomplete"]},
+    "outcome": {"type": "string", "enum": list(DECISIONS)},
     "criteria_set": {"type": "string"},
     "reasons": {"type": "array", "items": {"type": "object"}},
     "missing": {"type": "array", "items": {"type": "object"}},
@@ -33,10 +33,6 @@ def donor_json(d: Donor) -> dict:
             "under_lookback": d.under_lookback, "sex": d.sex, "birth_date": d.birth_date.isoformat(),
             "weight_kg": d.weight_kg, "height_cm": d.height_cm,
             "harvest_date": d.harvest_date.isoformat() if d.harvest_date else None}
-
-
-def _refused(e: DonorError):
-    raise ApiInputError(e.errors)
 
 
 class AnswerForm(forms.FlaskForm):
@@ -82,15 +78,12 @@ def donors_list():
            form=forms.RegisterDonorForm, prepare=_register_form, response=DONOR)
 def donors_register():
     form = form_from_json(forms.RegisterDonorForm, _register_form)
-    try:
-        with work("donor registered (API)"):
-            donor = services.register_donor(
-                db(), sex=form.sex.data, birth_date=form.birth_date.data, weight_kg=form.weight_kg.data,
-                height_cm=form.height_cm.data, consent_version=form.consent_version.data,
-                consent_date=form.consent_date.data, is_autologous=form.is_autologous.data,
-                full_name=form.full_name.data if "full_name" in form else None)
-    except DonorError as e:
-        _refused(e)
+    with work("donor registered (API)"):
+        donor = services.register_donor(
+            db(), sex=form.sex.data, birth_date=form.birth_date.data, weight_kg=form.weight_kg.data,
+            height_cm=form.height_cm.data, consent_version=form.consent_version.data,
+            consent_date=form.consent_date.data, is_autologous=form.is_autologous.data,
+            full_name=form.full_name.data if "full_name" in form else None)
     return jsonify(donor_json(donor)), 201
 
 
@@ -102,7 +95,7 @@ def donors_show(donor_id: int):
     data["serology"] = [{"id": t.id, "marker": t.marker, "method": t.method, "kit": t.kit, "kit_lot": t.kit_lot,
                          "sample_date": t.sample_date.isoformat(), "test_date": t.test_date.isoformat(),
                          "result": t.result, "voided": t.voided_at is not None}
-                        for t in queries.serology(db(), donor)]
+                        for t in services.serology(db(), donor)]
     return jsonify(data)
 
 
@@ -112,11 +105,8 @@ def donors_show(donor_id: int):
 def donors_harvest_date(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = form_from_json(forms.HarvestDateForm)
-    try:
-        with work("harvest date recorded (API)"):
-            services.set_harvest_date(db(), donor, form.harvest_date.data)
-    except DonorError as e:
-        _refused(e)
+    with work("harvest date recorded (API)"):
+        services.set_harvest_date(db(), donor, form.harvest_date.data)
     return jsonify(donor_json(donor))
 
 
@@ -125,13 +115,11 @@ def donors_harvest_date(donor_id: int):
 def donors_serology(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = form_from_json(forms.SerologyForm, _markers)
-    try:
-        with work("serology recorded (API)"):
-            test = record_serology(db(), donor, marker=form.marker.data, method=form.method.data,
-                                   kit=form.kit.data, kit_lot=form.kit_lot.data, sample_date=form.sample_date.data,
-                                   test_date=form.test_date.data, result=form.result.data)
-    except DonorError as e:
-        _refused(e)
+    with work("serology recorded (API)"):
+        test = services.record_serology(db(), donor, marker=form.marker.data, method=form.method.data,
+                                        kit=form.kit.data, kit_lot=form.kit_lot.data,
+                                        sample_date=form.sample_date.data, test_date=form.test_date.data,
+                                        result=form.result.data)
     return jsonify({"id": test.id, "marker": test.marker, "result": test.result}), 201
 
 
@@ -140,12 +128,9 @@ def donors_serology(donor_id: int):
 def donors_answer(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = form_from_json(AnswerForm, _questions)
-    try:
-        with work("screening answer recorded (API)"):
-            record_answer(db(), donor, form.question_id.data, form.answer.data == "yes", form.event_date.data,
-                          form.detail.data or "")
-    except DonorError as e:
-        _refused(e)
+    with work("screening answer recorded (API)"):
+        services.record_answer(db(), donor, form.question_id.data, form.answer.data == "yes",
+                               form.event_date.data, form.detail.data or "")
     return jsonify({"question_id": form.question_id.data, "answer": form.answer.data}), 201
 
 
@@ -154,12 +139,9 @@ def donors_answer(donor_id: int):
 def donors_medication(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = form_from_json(forms.MedicationForm, _kinds)
-    try:
-        with work("medication recorded (API)"):
-            course = record_medication(db(), donor, form.kind.data, form.name.data, form.start_date.data,
-                                       form.stop_date.data)
-    except DonorError as e:
-        _refused(e)
+    with work("medication recorded (API)"):
+        course = services.record_medication(db(), donor, form.kind.data, form.name.data,
+                                            form.start_date.data, form.stop_date.data)
     return jsonify({"id": course.id}), 201
 
 
@@ -173,7 +155,6 @@ def donors_eligibility(donor_id: int):
     use = services.donor_use_facts(db(), donor.id)
     return jsonify({
         "outcome": det.outcome, "criteria_set": row.label,
-        "reasons": [{"rule_id": r.rule_id, "criterion": r.criterion, "evidence": r.evidence} for r in det.reasons],
-        "missing": [{"rule_id": m.rule_id, "item": m.item, "why": m.why} for m in det.missing],
+        "reasons": stored_reasons(det.reasons), "missing": stored_missing(det.missing),
         "signed_status": donor.status, "eligible_signed": use.eligible_signed,
     })

@@ -16,8 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from bank.forms import SignatureFields
-from donors.criteria import CriteriaSet
-from donors.models import RESULTS
+from donors.rules import RESULTS, CriteriaSet
 
 SEX_CHOICES = [("", "—"), ("F", "F (female)"), ("M", "M (male)")]
 ANSWER_CHOICES = [("", "not answered"), ("no", "No"), ("yes", "Yes")]

@@ -25,11 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
 from bank.models import Audited
-
-DONOR_STATUSES = ("pending", "incomplete", "eligible", "ineligible")
-CRITERIA_STATUSES = ("draft", "reviewed", "active", "retired")
-RESULTS = ("negative", "positive", "indeterminate")
-SEXES = ("F", "M")
+from donors.rules.entries import RESULTS, SEXES
+from donors.states import CRITERIA_WORKFLOW, DECISIONS, DONOR_WORKFLOW
 
 
 class Donor(Audited, Versioned, Base):
@@ -37,7 +34,7 @@ class Donor(Audited, Versioned, Base):
 
     __tablename__ = "donors"
     __table_args__ = (
-        CheckConstraint(one_of("status", DONOR_STATUSES), name="status"),
+        CheckConstraint(one_of("status", DONOR_WORKFLOW.states), name="status"),
         CheckConstraint(one_of("sex", SEXES), name="sex"),
         CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg <= 400)", name="weight"),
         CheckConstraint("height_cm IS NULL OR (height_cm > 0 AND height_cm <= 250)", name="height"),
@@ -59,7 +56,7 @@ class Donor(Audited, Versioned, Base):
     consent_date: Mapped[date]
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_autologous: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=DONOR_WORKFLOW.initial)
     under_lookback: Mapped[bool] = mapped_column(Boolean, default=False)
     lookback_reason: Mapped[str | None] = mapped_column(Text)
     harvest_date: Mapped[date | None]
@@ -151,7 +148,7 @@ class CriteriaSetVersion(Audited, Versioned, Base):
 
     __tablename__ = "criteria_sets"
     __table_args__ = (
-        CheckConstraint(one_of("status", CRITERIA_STATUSES), name="status"),
+        CheckConstraint(one_of("status", CRITERIA_WORKFLOW.states), name="status"),
         UniqueConstraint("name", "number"),
         # Exactly one version is applied to new determinations.
         Index("uq_criteria_sets_one_active", "status", unique=True,
@@ -161,7 +158,7 @@ class CriteriaSetVersion(Audited, Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within `name` ("version" is the lock)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=CRITERIA_WORKFLOW.initial)
     content: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -177,8 +174,8 @@ class DeterminationRecord(Audited, Base):
 
     __tablename__ = "donor_determinations"
     __table_args__ = (
-        CheckConstraint(one_of("outcome", ("eligible", "ineligible", "incomplete")), name="outcome"),
-        CheckConstraint(one_of("decision", ("eligible", "ineligible", "incomplete")), name="decision"),
+        CheckConstraint(one_of("outcome", DECISIONS), name="outcome"),
+        CheckConstraint(one_of("decision", DECISIONS), name="decision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,8 +184,9 @@ class DeterminationRecord(Audited, Base):
     criteria_label: Mapped[str] = mapped_column(String(140))
     outcome: Mapped[str] = mapped_column(String(15))  # what the rules found
     decision: Mapped[str] = mapped_column(String(15))  # what was signed (or applied by the system)
-    reasons: Mapped[str] = mapped_column(Text)  # JSON list of {rule_id, criterion, evidence}
-    missing: Mapped[str] = mapped_column(Text)  # JSON list of {item, rule_id, why}
+    # JSON lists as signed (donors.rules.stored_reasons / stored_missing; read back as Problems)
+    reasons: Mapped[str] = mapped_column(Text)  # [{rule_id, criterion, evidence}]
+    missing: Mapped[str] = mapped_column(Text)  # [{item, rule_id, why}]
     comment: Mapped[str] = mapped_column(Text, default="")
     harvest_date: Mapped[date | None]  # the harvest this determination covers (serology window)
     evaluation_date: Mapped[date]

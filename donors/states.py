@@ -10,6 +10,8 @@ CRITERIA_REVIEW_MEANING = "Donor criteria set reviewed"
 CRITERIA_APPROVAL_MEANING = "Donor criteria set approved for use"
 
 PENDING, INCOMPLETE, ELIGIBLE, INELIGIBLE = "pending", "incomplete", "eligible", "ineligible"
+# What the rules find, and what QA may sign (a determination's outcome and decision).
+DECISIONS = (ELIGIBLE, INELIGIBLE, INCOMPLETE)
 
 _SIGN = dict(permission="donor.determine", signature_meaning=DETERMINATION_MEANING)
 
@@ -34,7 +36,12 @@ DONOR_WORKFLOW = Workflow(
     labels={PENDING: "pending determination", INCOMPLETE: "incomplete (quarantine)"},
 )
 
+DONOR_STATUSES = DONOR_WORKFLOW.states
+
 DRAFT, REVIEWED, ACTIVE, RETIRED = "draft", "reviewed", "active", "retired"
+# Held by no role: only the seeding of the protocol's own reviewed list (`flask init`,
+# `donor-criteria-seed`, the demo) takes it, through bank.uow.acting_with.
+SEED_PERMISSION = "criteria.seed"
 
 CRITERIA_WORKFLOW = Workflow(
     name="Donor criteria set",
@@ -46,5 +53,9 @@ CRITERIA_WORKFLOW = Workflow(
         Transition(REVIEWED, ACTIVE, "criteria.manage", CRITERIA_APPROVAL_MEANING, label="Activate"),
         Transition(ACTIVE, RETIRED, "criteria.manage", reason_required=True, label="Retire"),
         Transition(DRAFT, RETIRED, "criteria.manage", reason_required=True, label="Abandon draft"),
+        # The seed list is the protocol's own reviewed exclusion list: active from the start.
+        Transition(DRAFT, ACTIVE, SEED_PERMISSION, reason_required=True, label="Activate the protocol's seed"),
     ),
 )
+
+CRITERIA_STATUSES = CRITERIA_WORKFLOW.states

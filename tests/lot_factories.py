@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from donors import services as donor_services
-from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
-from donors.determination import sign_determination
-from donors.entries import record_answers, record_serology
+from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
+from donors.reference import ensure_seed_criteria
+from donors.services import record_answers, record_serology, sign_determination
 from lots import services
 from lots.models import ProductType
 from tests.conftest import PASSWORD, unique
@@ -33,7 +33,9 @@ def _system():
 
 
 def donor(session, tech, *, autologous: bool = False, weight_kg: float = 68.0):
-    """A registered donor, status pending."""
+    """A registered donor, status pending (the seed criteria set active, as `flask init` leaves it)."""
+    with unit_of_work(session, _system(), "seed criteria set"):
+        ensure_seed_criteria(session)
     with unit_of_work(session, actor_for(tech), "donor registered"):
         return donor_services.register_donor(session, sex="F", birth_date=date(1985, 3, 2),
                                              consent_version="ICF v2.1", consent_date=HARVEST_DAY,

@@ -24,7 +24,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.serving import make_server
 
-from donors.criteria import SSC_ADIPOSE_DONOR_V1
+from donors.reference import SSC_ADIPOSE_DONOR_V1
 from donors.services import today
 from tests.browser.conftest import sign_in
 from tests.factories_release import PASSING

@@ -11,25 +11,30 @@ from sqlalchemy import select
 from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
 from bank.models import AuditEntry, Signature, StatusChange
+from bank.refusals import Refused
 from bank.signals import donor_lookback_started
 from bank.status import TransitionRefused
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for, create_user
 from donors import services
-from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
-from donors.criteria_sets import (
+from donors.models import Donor
+from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
+from donors.services import (
     activate_version,
+    active_answers,
     active_version,
     draft_new_version,
     ensure_seed_criteria,
     parse,
+    record_answer,
+    record_answers,
+    record_medication,
+    record_serology,
+    reevaluate_all,
     review_version,
+    sign_determination,
+    void_entry,
 )
-from donors.determination import reevaluate_all, sign_determination
-from donors.entries import record_answer, record_answers, record_medication, record_serology, void_entry
-from donors.models import Donor
-from donors.queries import active_answers
-from donors.validation import DonorError
 from tests.conftest import PASSWORD, unique
 
 TODAY = services.today()
@@ -46,7 +51,14 @@ def qa(make_user):
     return make_user("qa")
 
 
+def seeded(session) -> None:
+    """The seed criteria set active, as `flask init` leaves a new database (pages never seed it)."""
+    with unit_of_work(session, Actor(None, "test setup"), "seed criteria set"):
+        ensure_seed_criteria(session)
+
+
 def new_donor(session, user, **kw) -> Donor:
+    seeded(session)
     fields = dict(sex="F", birth_date=date(1985, 3, 2), consent_version="ICF v2.1", consent_date=HARVEST,
                   weight_kg=68.0, height_cm=165.0)
     fields.update(kw)
@@ -90,7 +102,7 @@ def test_register_donor_issues_code_and_writes_audit_and_history(session, tech):
                                           ("birth_date", TODAY + timedelta(days=1)), ("sex", "X")])
 def test_impossible_registry_input_is_refused(session, tech, field, value):
     before = session.scalar(select(Donor.id).order_by(Donor.id.desc()).limit(1))
-    with pytest.raises(DonorError) as exc:
+    with pytest.raises(Refused) as exc:
         new_donor(session, tech, **{field: value})
     assert field in exc.value.errors
     assert session.scalar(select(Donor.id).order_by(Donor.id.desc()).limit(1)) == before
@@ -104,7 +116,9 @@ def test_screened_donor_is_eligible_and_qa_signature_records_the_criteria_versio
     assert donor.status == "eligible"
     assert record.criteria_label == "SSc adipose donor v1" and record.criteria_set_id == active_version(session).id
     sig = session.get(Signature, record.signature_id)
-    assert sig.meaning == "Donor eligibility determination" and sig.entity == "donor_determinations"
+    # The signature sits on the donor whose status it changes; what it signs names the determination.
+    assert sig.meaning == "Donor eligibility determination" and (sig.entity, sig.entity_id) == ("donors", str(donor.id))
+    assert services.signatures_with_validity(session, donor, [record]) == [(record, sig, True)]
     use = services.donor_use_facts(session, donor.id)
     assert use == services.DonorUse("eligible", False, False, True, donor.code)
 
@@ -113,7 +127,7 @@ def test_technician_cannot_sign_and_wrong_password_writes_nothing(session, tech,
     donor = screened(session, tech)
     with pytest.raises(TransitionRefused) as exc:
         sign(session, tech, donor, "eligible")
-    assert any("donor.determine" in p for p in exc.value.problems)
+    assert any("donor.determine" in p.message for p in exc.value.problems)
     with pytest.raises(SignatureError), unit_of_work(session, actor_for(qa)):
         sign_determination(session, donor, qa, "wrong password", "eligible")
     session.refresh(donor)
@@ -173,11 +187,11 @@ def test_void_needs_a_reason_and_removes_the_entry_from_the_evaluation(session, 
         record_answer(session, donor, "Q-CANCER", True, detail="basal cell carcinoma 2019")
     assert services.evaluate(session, donor).outcome == "ineligible"
     answer = next(a for a in active_answers(session, donor) if a.question_id == "Q-CANCER")
-    with pytest.raises(DonorError), unit_of_work(session, actor_for(tech)):
+    with pytest.raises(Refused), unit_of_work(session, actor_for(tech)):
         void_entry(session, answer, "  ")
     with unit_of_work(session, actor_for(tech)):
         void_entry(session, answer, "entered for the wrong donor")
-    assert services.evaluate(session, donor).missing[0].item.startswith("Do you have, or have you ever had")
+    assert services.evaluate(session, donor).missing[0].message.startswith("Do you have, or have you ever had")
     row = session.scalars(select(AuditEntry).where(AuditEntry.entity == "donor_answers")
                           .order_by(AuditEntry.id.desc())).first()
     assert row.action == "void"
@@ -185,7 +199,7 @@ def test_void_needs_a_reason_and_removes_the_entry_from_the_evaluation(session, 
 
 def test_medication_stop_before_start_is_refused(session, tech):
     donor = new_donor(session, tech)
-    with pytest.raises(DonorError) as exc, unit_of_work(session, actor_for(tech)):
+    with pytest.raises(Refused) as exc, unit_of_work(session, actor_for(tech)):
         record_medication(session, donor, "corticosteroid", "prednisolone", TODAY - timedelta(days=3),
                           TODAY - timedelta(days=5))
     assert "stop_date" in exc.value.errors
@@ -237,3 +251,38 @@ def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_databas
     assert record.criteria_label == f"SSc adipose donor v{draft.number}"
     session.close()
     engine.dispose()
+
+
+@pytest.mark.parametrize("started_by", ["qa by hand", "a technician's late positive"])
+def test_lookback_from_a_bare_service_call_holds_every_lot_container_and_dose_of_the_donor(
+        session, make_user, started_by):
+    # Outside any request (no app, no Flask context): the look-back reaches lots and doses only through
+    # the receivers bank.app.wire_domains connected (tests/conftest.py wires them, as the CLI does).
+    from flask import has_app_context
+
+    from lots import services as lot_services
+    from tests import factories_doses as fd
+
+    staff = fd.Staff(make_user)
+    donor = fd.lf.signed_donor(session, staff.tech, staff.qa)
+    released = fd.cell_lot(session, staff, donor=donor, n=2)
+    in_process = fd.lf.harvest(session, staff.tech, donor)  # a second lot of the same donor, still in process
+    patient = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS")
+    allocation = fd.allocate(session, staff.clinician, patient, 1, fd.planned(fd.TODAY),
+                             [fd.containers(session, released)[0].id])
+    assert allocation.status == "allocated" and not has_app_context()
+    if started_by == "qa by hand":
+        with unit_of_work(session, actor_for(staff.qa), "look-back"):
+            services.start_lookback(session, donor, "recipient reported a transmitted infection")
+    else:
+        with unit_of_work(session, actor_for(staff.tech), "late result from the reference lab"):
+            record_serology(session, donor, marker="HIV", method="NAT", kit="cobas HIV", kit_lot="N8",
+                            sample_date=fd.lf.HARVEST_DAY, test_date=TODAY, result="positive")
+    assert donor.under_lookback and donor.status == "ineligible"
+    lots = lot_services.lots_of_donor(session, donor.id)
+    assert {lot.id for lot in lots} >= {released.id, in_process.id}
+    assert all(lot.status == "on_hold" for lot in lots), [(lot.din, lot.status) for lot in lots]
+    containers = [c for lot in lots for c in lot_services.containers_of(session, lot)]
+    assert len(containers) >= 2 and all(c.on_hold for c in containers)
+    session.refresh(allocation)
+    assert allocation.status == "on_hold" and donor.code in allocation.hold_reason

@@ -4,10 +4,20 @@ serology and reads the eligibility outcome; bad input gets JSON field errors and
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bank.models import AuditEntry
+from bank.uow import Actor, unit_of_work
+from donors.reference import ensure_seed_criteria
 from tests.http.api_client import OpenApiClient
+
+
+@pytest.fixture(autouse=True)
+def criteria_seeded(session):
+    """The seed criteria set active, as `flask init` leaves a new database (pages never seed it)."""
+    with unit_of_work(session, Actor(None, "test setup"), "seed criteria set"):
+        ensure_seed_criteria(session)
 
 
 def token_for(client) -> str:

@@ -50,7 +50,7 @@ def body_for(schema: dict):
 def fuzz_client(app):
     from bank.uow import Actor, unit_of_work
     from bank.users import create_user
-    from donors.criteria_sets import ensure_seed_criteria
+    from donors.reference import ensure_seed_criteria
     from doses.services import ensure_seed_protocols
     from lots.services import seed_product_types
     from release.services import ensure_seed_specifications

@@ -7,13 +7,23 @@ import re
 from datetime import timedelta
 
 import pytest
+from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
 from sqlalchemy import func, select
 
-from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
+from bank.uow import Actor, unit_of_work
 from donors.forms import slug
 from donors.models import Donor, MedicationCourse, SerologyTest
+from donors.reference import ensure_seed_criteria
 from donors.services import today
 from tests.conftest import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def criteria_seeded(session):
+    """The seed criteria set active, as `flask init` leaves a new database (pages never seed it)."""
+    with unit_of_work(session, Actor(None, "test setup"), "seed criteria set"):
+        ensure_seed_criteria(session)
+
 
 HARVEST = today() - timedelta(days=20)
 DAY = timedelta(days=1)
@@ -263,6 +273,8 @@ def test_qa_drafts_reviews_and_activates_a_new_criteria_version(fresh_database):
 
     url = fresh_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": False})
+    # `flask init` stores and activates the seed criteria set (no page does).
+    assert "Active donor criteria set: SSc adipose donor v1" in app.test_cli_runner().invoke(args=["init"]).output
     engine = make_engine(url)
     session = make_session_factory(engine)()
     names = {}
@@ -306,3 +318,31 @@ def test_qa_drafts_reviews_and_activates_a_new_criteria_version(fresh_database):
     session.close()
     engine.dispose()
     app.extensions["bank.engine"].dispose()
+
+
+def test_pages_never_seed_the_criteria_set_the_seed_command_does(fresh_database):
+    from bank.app import create_app
+    from bank.db import make_engine, make_session_factory
+    from bank.uow import Actor, unit_of_work
+    from bank.users import create_user
+    from donors.models import CriteriaSetVersion
+    from tests.conftest import WebClient, unique
+
+    url = fresh_database()
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": False})
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    with unit_of_work(session, Actor(None, "test setup")):
+        username = create_user(session, unique("u"), "User tech", ["technician"], PASSWORD,
+                               must_change_password=False).username
+    tech = WebClient(app.test_client())
+    tech.login(username)
+    donor_id = register(tech)
+    page = tech.get(f"/donors/{donor_id}")
+    assert page.status_code == 409 and "donor-criteria-seed" in page.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(CriteriaSetVersion)) == 0
+    result = app.test_cli_runner().invoke(args=["donor-criteria-seed"])
+    assert "Active donor criteria set: SSc adipose donor v1" in result.output
+    assert tech.get(f"/donors/{donor_id}").status_code == 200
+    session.close()
+    engine.dispose()

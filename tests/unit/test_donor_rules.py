@@ -9,8 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
-from donors.criteria import criteria_set_from_dict, criteria_set_to_dict
+from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from donors.rules import (
     ELIGIBLE,
     HARVEST_RULE_ID,
@@ -20,14 +19,21 @@ from donors.rules import (
     Determination,
     DonorFacts,
     Medication,
-    Reason,
     SerologyResult,
     autologous_serology_summary,
+    criteria_set_from_dict,
+    criteria_set_to_dict,
+    decision_problems,
     evaluate_donor,
     facts_errors,
     medication_errors,
+    missing_from_stored,
+    reason,
+    reasons_from_stored,
     requires_lookback,
     serology_errors,
+    stored_missing,
+    stored_reasons,
     validate_serology,
     weight_errors,
 )
@@ -117,7 +123,7 @@ def test_weight(weight, outcome, reasons, missing):
 
 def test_weight_evidence_is_plain_language():
     det = evaluate_donor(replace(eligible_facts(), weight_kg=49.5), CS)
-    assert det.reasons == (Reason("DON-WEIGHT", CS.criterion("DON-WEIGHT").text, "weight 49.5 kg < 50 kg"),)
+    assert det.reasons == (reason("DON-WEIGHT", CS.criterion("DON-WEIGHT").text, "weight 49.5 kg < 50 kg"),)
 
 
 # --- serology (DOMAIN.md §2, 2006/17/EC Annex II, 21 CFR 1271.85/.80(b)) -------------------------
@@ -196,12 +202,12 @@ MISSING_WHY_CASES = [
 @pytest.mark.parametrize(("results", "item", "why"), MISSING_WHY_CASES)
 def test_serology_missing_says_why(results, item, why):
     det = evaluate_donor(with_serology(eligible_facts(), *results), CS)
-    assert any(m.item == item and why in m.why for m in det.missing), det.missing
+    assert any(m.message == item and why in m.evidence for m in det.missing), det.missing
 
 
 def test_absent_required_marker_missing_but_optional_igg_not():
     det = evaluate_donor(with_serology(eligible_facts(), drop=("HEV", "TOXO_IGG")), CS)
-    assert [(m.item, m.rule_id, m.why) for m in det.missing] == [("HEV", "DON-SER-HEV", "no result")]
+    assert [(m.message, m.rule_id, m.evidence) for m in det.missing] == [("HEV", "DON-SER-HEV", "no result")]
 
 
 def test_no_harvest_date_is_incomplete_and_no_sample_counts():
@@ -250,7 +256,7 @@ def test_unanswered_question_is_missing(qid):
     answers = {k: v for k, v in eligible_facts().answers.items() if k != qid}
     det = evaluate_donor(replace(eligible_facts(), answers=answers), CS)
     assert det.outcome == INCOMPLETE
-    assert [(m.item, m.rule_id, m.why) for m in det.missing] == [
+    assert [(m.message, m.rule_id, m.evidence) for m in det.missing] == [
         (CS.question(qid).text, CS.criterion_for_question(qid).rule_id, "not answered")
     ]
 
@@ -490,3 +496,30 @@ def test_autologous_summary_lists_positive_markers_without_igg():
 )
 def test_requires_lookback(previous, new, expected):
     assert requires_lookback(previous, Determination(new)) is expected
+
+
+def test_a_determinations_stored_reasons_read_back_as_problems_old_rows_included():
+    det = evaluate_donor(replace(eligible_facts(), weight_kg=49.5, harvest_date=None), CS)
+    # The layout of the first records (and of the signed content): kept, so old and new rows read alike.
+    old_row = [{"rule_id": "DON-WEIGHT", "criterion": CS.criterion("DON-WEIGHT").text,
+                "evidence": "weight 49.5 kg < 50 kg"}]
+    assert stored_reasons(det.reasons) == old_row
+    assert reasons_from_stored(json.loads(json.dumps(old_row))) == list(det.reasons)
+    assert missing_from_stored(stored_missing(det.missing)) == list(det.missing)
+    assert stored_missing(det.missing)[0] == {"item": "harvest date", "rule_id": HARVEST_RULE_ID,
+                                              "why": det.missing[0].evidence}
+
+
+@pytest.mark.parametrize(("kw", "rule_ids"), [
+    (dict(outcome=ELIGIBLE, decision=ELIGIBLE), []),
+    (dict(outcome=INCOMPLETE, decision=ELIGIBLE), ["DON-DET-NOT-ELIGIBLE"]),
+    (dict(outcome=INELIGIBLE, decision=INCOMPLETE), ["DON-DET-NOT-INCOMPLETE"]),
+    (dict(outcome=ELIGIBLE, decision=INELIGIBLE), ["DON-DET-INELIGIBLE-REASON"]),
+    (dict(outcome=ELIGIBLE, decision=INELIGIBLE, comment="sponsor's request"), []),
+    (dict(outcome=ELIGIBLE, decision=ELIGIBLE, under_lookback=True), ["DON-DET-LOOKBACK"]),
+    (dict(outcome=ELIGIBLE, decision="pending"), ["DON-DET-DECISION"]),
+    (dict(outcome=INELIGIBLE, decision=INELIGIBLE, is_autologous=True), ["DON-DET-AUTOLOGOUS"]),
+])
+def test_decision_problems_name_every_reason_a_determination_cannot_be_signed(kw, rule_ids):
+    args = dict(is_autologous=False, under_lookback=False, comment="") | kw
+    assert [p.rule_id for p in decision_problems(**args)] == rule_ids

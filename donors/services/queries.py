@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.models import StatusChange
 from donors.models import DeterminationRecord, Donor, MedicationCourse, ScreeningAnswer, SerologyTest
 
 
@@ -38,8 +37,3 @@ def determinations(session: Session, donor: Donor) -> list[DeterminationRecord]:
     return list(session.scalars(select(DeterminationRecord).where(DeterminationRecord.donor_id == donor.id)
                                 .order_by(DeterminationRecord.id.desc())))
 
-
-def status_history(session: Session, record) -> list[StatusChange]:
-    return list(session.scalars(select(StatusChange).where(
-        StatusChange.entity == record.__tablename__, StatusChange.entity_id == str(record.id))
-        .order_by(StatusChange.id)))

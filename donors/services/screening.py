@@ -10,13 +10,13 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bank.clock import utcnow
-from donors.criteria_sets import ensure_seed_criteria, parse
+from bank.clock import today, utcnow
+from bank.refusals import refuse_if
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
-from donors.queries import active_answers
-from donors.rules import Medication, SerologyResult, medication_errors, serology_errors
-from donors.services import reevaluate_after_new_evidence, today
-from donors.validation import raise_if, text_error
+from donors.reference import active_criteria, parse
+from donors.rules import Medication, SerologyResult, medication_errors, serology_errors, text_error
+from donors.services.determination import reevaluate_after_new_evidence
+from donors.services.queries import active_answers
 
 # answers: question_id -> (yes/no, or None for "not answered"; date of the event; detail)
 AnswerInput = tuple[bool | None, date | None, str]
@@ -25,7 +25,7 @@ AnswerInput = tuple[bool | None, date | None, str]
 def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInput]) -> int:
     """Record the questionnaire; returns how many answers changed. A question answered before and now
     left unanswered has its answer voided. Errors are keyed "answers.<question id>.<field>"."""
-    criteria = parse(ensure_seed_criteria(session))
+    criteria = parse(active_criteria(session))
     errors: dict[str, str] = {}
     for qid, (value, event_date, detail) in answers.items():
         key = f"answers.{qid}"
@@ -41,7 +41,7 @@ def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInpu
                 errors[f"{key}.event_date"] = "date is before the donor's date of birth"
         if message := text_error(detail, "detail", 300, required=False):
             errors[f"{key}.detail"] = message
-    raise_if(errors)
+    refuse_if(errors)
     current = {a.question_id: a for a in active_answers(session, donor)}
     changed = 0
     for qid, (value, event_date, detail) in answers.items():
@@ -73,7 +73,7 @@ def record_answer(session: Session, donor: Donor, question_id: str, value: bool 
 def record_medication(session: Session, donor: Donor, kind: str, name: str, start_date: date,
                       stop_date: date | None) -> MedicationCourse:
     """A course of treatment (stop None = ongoing). Errors keyed kind, name, start_date, stop_date."""
-    criteria = parse(ensure_seed_criteria(session))
+    criteria = parse(active_criteria(session))
     med = Medication(kind, (name or "").strip(), start_date, stop_date)
     names = {"kind": "kind", "name": "name", "start": "start_date", "stop": "stop_date"}
     errors = {names[k]: v for k, v in medication_errors(med, today(), criteria).items()}
@@ -81,7 +81,7 @@ def record_medication(session: Session, donor: Donor, kind: str, name: str, star
         errors["name"] = message
     if "start_date" not in errors and start_date < donor.birth_date:
         errors["start_date"] = "start is before the donor's date of birth"
-    raise_if(errors)
+    refuse_if(errors)
     course = MedicationCourse(donor_id=donor.id, kind=kind, name=med.name, start_date=start_date,
                               stop_date=stop_date, recorded_by_id=session.info["actor"].id)
     session.add(course)
@@ -93,7 +93,7 @@ def record_medication(session: Session, donor: Donor, kind: str, name: str, star
 def record_serology(session: Session, donor: Donor, *, marker: str, method: str, kit: str, kit_lot: str,
                     sample_date: date, test_date: date, result: str) -> SerologyTest:
     """One infectious-marker result. A sample outside the harvest window is kept but does not count."""
-    criteria = parse(ensure_seed_criteria(session))
+    criteria = parse(active_criteria(session))
     candidate = SerologyResult(marker, result, sample_date, test_date, (method or "").strip(), kit_lot)
     errors = serology_errors(candidate, today(), criteria)
     for field, value, label, size in (("method", method, "method", 60), ("kit", kit, "kit", 120),
@@ -102,7 +102,7 @@ def record_serology(session: Session, donor: Donor, *, marker: str, method: str,
             errors[field] = message
     if "sample_date" not in errors and sample_date < donor.birth_date:
         errors["sample_date"] = "sample date is before the donor's date of birth"
-    raise_if(errors)
+    refuse_if(errors)
     test = SerologyTest(donor_id=donor.id, marker=marker, method=method.strip(), kit=kit.strip(),
                         kit_lot=kit_lot.strip(), sample_date=sample_date, test_date=test_date, result=result,
                         recorded_by_id=session.info["actor"].id)
@@ -124,7 +124,7 @@ def void_entry(session: Session, entry: ScreeningAnswer | MedicationCourse | Ser
         errors["reason"] = message
     elif entry.voided_at is not None:
         errors["reason"] = "this entry is already voided"
-    raise_if(errors)
+    refuse_if(errors)
     _void(entry, reason.strip())
     session.flush()
     reevaluate_after_new_evidence(session, session.get(Donor, entry.donor_id))

@@ -1,0 +1,112 @@
+"""The donor list, registration, registry edits, the harvest date and a look-back started by QA."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bank.web import attempt, can, db, get_or_404, paginate, requires
+from donors import forms, services
+from donors.blueprint import bp
+from donors.models import Donor
+from donors.states import DONOR_STATUSES
+
+
+def form_page(form, title: str, donor: Donor | None = None, submit: str = "Save", intro: str = ""):
+    return render_template("donors/form.html", form=form, title=title, donor=donor, submit=submit, intro=intro)
+
+
+@bp.route("/")
+@requires("donor.view")
+def index():
+    q = request.args.get("q", "").strip()[:40]
+    status = request.args.get("status", "")
+    stmt = select(Donor).order_by(Donor.id.desc())
+    if q:
+        # Codes are upper case (DN-2024-0001): LIKE on the upper-cased query finds the same donors as ILIKE
+        # at half the cost on PostgreSQL (ILIKE folds case on every row it scans).
+        stmt = stmt.where(Donor.code.like(f"%{q.upper()}%"))
+    if status in DONOR_STATUSES:
+        stmt = stmt.where(Donor.status == status)
+    elif status == "lookback":
+        stmt = stmt.where(Donor.under_lookback.is_(True))
+    return render_template("donors/index.html", page=paginate(stmt, keyset=Donor.id), q=q, status=status,
+                           statuses=DONOR_STATUSES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("donor.edit")
+def register():
+    form = forms.RegisterDonorForm()
+    if not can("donor.identify"):
+        del form.full_name
+    if form.validate_on_submit():
+        done = attempt(form, lambda: services.register_donor(
+            db(), sex=form.sex.data, birth_date=form.birth_date.data, weight_kg=form.weight_kg.data,
+            height_cm=form.height_cm.data, consent_version=form.consent_version.data,
+            consent_date=form.consent_date.data, is_autologous=form.is_autologous.data,
+            full_name=form.full_name.data if "full_name" in form else None), "donor registered")
+        if done.ok:
+            flash(f"Donor {done.value.code} registered.", "success")
+            return redirect(url_for("donors.show", donor_id=done.value.id))
+    return form_page(form, "Register a donor", submit="Register donor")
+
+
+@bp.route("/<int:donor_id>/edit", methods=["GET", "POST"])
+@requires("donor.edit")
+def edit(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    identity = services.identity_of(db(), donor)
+    form = forms.EditDonorForm(obj=donor if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(donor.version)
+        form.full_name.data = identity.full_name if identity else ""
+    if not can("donor.identify"):
+        del form.full_name
+
+    def update():
+        services.update_donor(
+            db(), donor, version, sex=form.sex.data, birth_date=form.birth_date.data,
+            weight_kg=form.weight_kg.data, height_cm=form.height_cm.data,
+            consent_version=form.consent_version.data, consent_date=form.consent_date.data,
+            is_autologous=form.is_autologous.data, hbc_risk_assessment=form.hbc_risk_assessment.data)
+        new_name = (form.full_name.data or "").strip() if "full_name" in form else ""
+        if new_name and new_name != (identity.full_name if identity else ""):
+            services.set_identity(db(), donor, new_name)
+
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data or -1)
+        except ValueError:
+            abort(400)
+        if attempt(form, update, form.reason.data).ok:
+            flash(f"Donor {donor.code} updated.", "success")
+            return redirect(url_for("donors.show", donor_id=donor.id))
+    return form_page(form, f"Edit donor {donor.code}", donor)
+
+
+@bp.route("/<int:donor_id>/harvest", methods=["GET", "POST"])
+@requires("donor.edit")
+def harvest(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    form = forms.HarvestDateForm(data={"harvest_date": donor.harvest_date})
+    if form.validate_on_submit() and attempt(
+            form, lambda: services.set_harvest_date(db(), donor, form.harvest_date.data),
+            "harvest date recorded").ok:
+        return redirect(url_for("donors.show", donor_id=donor.id))
+    intro = "Normally set when the harvest is recorded on the lot; the serology window counts from it."
+    return form_page(form, f"Harvest date of {donor.code}", donor, intro=intro)
+
+
+@bp.route("/<int:donor_id>/lookback", methods=["GET", "POST"])
+@requires("donor.determine")
+def lookback(donor_id: int):
+    donor = get_or_404(Donor, donor_id)
+    form = forms.LookbackForm()
+    if form.validate_on_submit() and attempt(
+            form, lambda: services.start_lookback(db(), donor, form.reason.data), form.reason.data).ok:
+        flash(f"Donor {donor.code} is under look-back: everything derived from it is held.", "warning")
+        return redirect(url_for("donors.show", donor_id=donor.id))
+    intro = ("Every lot and container derived from this donor will be held; an eligible donor becomes "
+             "ineligible. This cannot be undone here.")
+    return form_page(form, f"Start a look-back on {donor.code}", donor, submit="Start look-back", intro=intro)
