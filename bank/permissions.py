@@ -36,8 +36,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 UNBLINDED_CLINICAL = frozenset({"lot.view", "storage.view"})
 
 # Steps only the system takes, on someone's behalf (bank.uow.acting_with): no role holds them, so no
-# person can take them by hand (a seed specification made effective without approval).
-SYSTEM_PERMISSIONS = frozenset({"spec.seed"})
+# person can take them by hand (a seed specification or criteria set made effective without approval).
+SYSTEM_PERMISSIONS = frozenset({"spec.seed", "criteria.seed"})
 
 ALL_PERMISSIONS = (frozenset().union(*ROLE_PERMISSIONS.values())
                    | {AUTHENTICATED, UNBLINDED, "api.token"} | SYSTEM_PERMISSIONS)

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from donors.criteria import SSC_ADIPOSE_DONOR_V1 as CS
+from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from sqlalchemy import func, select
 
 from bank.uow import Actor, unit_of_work
