@@ -153,8 +153,8 @@ def _register_security(app: Flask) -> None:
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         if g.user.must_change_password:
             if api:
-                abort(403, description="This account must change its password before it uses the API: sign in "
-                                       "to the application and choose a new password.")
+                return {"error": "Not allowed", "message": "This account must change its password before it uses "
+                        "the API: sign in to the application and choose a new password."}, 403
             if request.endpoint not in ("auth.change_password_view", "auth.logout"):
                 return redirect(url_for("auth.change_password_view"))
         if permission not in g.actor.permissions:
