@@ -1,14 +1,26 @@
-"""User administration: create, edit roles, grant unblinding, deactivate, unlock, reset password."""
+"""User administration: create, edit roles, grant unblinding, deactivate, unlock, reset password, end
+sessions; the accounts recently locked by wrong passwords, and every sign-in attempt."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from bank.forms import ConfirmForm, EditUserForm, NewUserForm
-from bank.models import User
-from bank.users import UserError, create_user, generate_password, reset_password, unlock, update_account
-from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from bank.forms import ConfirmForm, EditUserForm, NewUserForm, SignInAttemptFilterForm
+from bank.models import SignInAttempt, User
+from bank.signin import FAILURES, end_sessions_of, open_sessions_of
+from bank.users import (
+    UserError,
+    create_user,
+    generate_password,
+    recently_locked,
+    reset_password,
+    unlock,
+    update_account,
+)
+from bank.web import LIKE_ESCAPE, apply_errors, db, get_or_404, like_pattern, paginate, requires, work
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -19,9 +31,10 @@ def users():
     q = request.args.get("q", "").strip()[:64]
     stmt = select(User).order_by(User.username)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like)))
-    return render_template("admin/users.html", page=paginate(stmt), q=q)
+        like = like_pattern(q.lower())
+        stmt = stmt.where(or_(User.username.ilike(like, escape=LIKE_ESCAPE),
+                              User.full_name.ilike(like, escape=LIKE_ESCAPE)))
+    return render_template("admin/users.html", page=paginate(stmt), q=q, locked=recently_locked(db()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -62,7 +75,41 @@ def edit_user(user_id: int):
         else:
             flash(f"Account {user.username} updated.", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, action_form=ConfirmForm())
+    return render_template("admin/user_form.html", form=form, user=user, action_form=ConfirmForm(),
+                           open_sessions=open_sessions_of(db(), user.id, _idle()))
+
+
+def _idle() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@requires("user.manage")
+def end_user_sessions(user_id: int):
+    user = get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with work("sessions ended by an administrator"):
+        ended = end_sessions_of(db(), user.id, "ended by an administrator")
+    flash(f"{ended} session(s) of {user.username} ended.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/sign-in-attempts")
+@requires("user.manage")
+def sign_in_attempts():
+    """Every sign-in attempt, newest first: unknown names, wrong passwords, locked, throttled."""
+    form = SignInAttemptFilterForm(request.args, meta={"csrf": False})
+    stmt = select(SignInAttempt).order_by(SignInAttempt.id.desc())
+    if form.validate():
+        if form.username.data:
+            stmt = stmt.where(SignInAttempt.username == form.username.data.strip().lower())
+        if form.address.data:
+            stmt = stmt.where(SignInAttempt.address == form.address.data.strip())
+        if form.show.data != "all":
+            stmt = stmt.where(SignInAttempt.outcome.in_((*FAILURES, "throttled")))
+    page = paginate(stmt, keyset=SignInAttempt.id)
+    return render_template("admin/sign_in_attempts.html", page=page, form=form)
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])

@@ -43,6 +43,9 @@ def revoke_token(session, token: ApiToken) -> None:
 
 
 def user_for_token(session, header: str | None) -> User | None:
+    """The active user a bearer token belongs to, or None. A temporary sign-in lock (wrong passwords
+    typed by anyone) does not stop the owner's instruments; a reset or deactivation revokes the tokens
+    (bank.users), and a user who must change their password is refused with 403 (bank.app)."""
     if not header or not header.startswith("Bearer "):
         return None
     token = header[len("Bearer "):].strip()
@@ -52,7 +55,7 @@ def user_for_token(session, header: str | None) -> User | None:
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
-    if user is None or not user.is_active or user.is_locked:
+    if user is None or not user.is_active:
         return None
     return user
 
@@ -226,7 +229,8 @@ def openapi_document(app: Flask) -> dict:
         "info": {"title": "MSC bank API", "version": "1",
                  "description": "Donors, lots, release, doses, labels and custody. Authenticate with a personal "
                                 "token: `Authorization: Bearer msc_…` (create it under *API tokens*)."},
-        "servers": [{"url": request.host_url.rstrip("/") if request else "/"}],
+        # Never the request's Host header (anyone can send one): the configured address, else relative.
+        "servers": [{"url": app.config.get("PUBLIC_URL") or "/"}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": paths,
     }

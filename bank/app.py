@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import os
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.utils import host_is_trusted
 
 from bank import audit  # noqa: F401  (registers the audit listeners)
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
-from bank.models import User
 from bank.permissions import ROLE_LABELS
+from bank.signin import end_session, find_session, needs_touch, touch
+from bank.uow import Actor, unit_of_work
 from bank.users import actor_for
 from bank.web import PUBLIC, can, db
 
@@ -26,7 +31,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"),
                 static_folder="static")
     app.config.update(load_config(Path(app.instance_path), overrides))
-    app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    # The cookie lives as long as a session may; the database decides when it ends (bank.signin).
+    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
+    _private_sqlite_file(app.config["DATABASE_URL"])
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["bank.engine"] = engine
     app.extensions["bank.sessions"] = make_session_factory(engine, app.config["MAX_FAILED_LOGINS"])
@@ -42,6 +49,18 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite database file readable by its owner only (SQLite gives its -wal and -shm files
+    the same mode); an existing file is narrowed to that too."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or ":memory:" in url:
+        return
+    path = Path(url[len(prefix):].split("?", 1)[0])
+    if path.parent.is_dir():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        path.chmod(0o600)
 
 
 def wire_domains() -> None:
@@ -87,10 +106,21 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_security(app: Flask) -> None:
+    if app.config["PROXY_COUNT"]:
+        # Behind N reverse proxies: the client's address (sign-in throttling) and scheme come from them.
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    allowed_hosts = app.config["ALLOWED_HOSTS"]
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+
     @app.before_request
     def load_user_and_check_permission():
         g.user = None
         g.actor = None
+        g.sign_in_session = None
+        if not host_is_trusted(request.host, allowed_hosts):
+            # Never build links, redirects or the OpenAPI document on a Host header nobody configured.
+            abort(400, description="This host name is not served here (ALLOWED_HOSTS).")
         if any("\x00" in value for values in request.args.listvalues() for value in values):
             # No record holds a NUL character (PostgreSQL text cannot): refuse the address plainly
             # instead of letting a search reach the database.
@@ -99,43 +129,34 @@ def _register_security(app: Flask) -> None:
         if request.endpoint == "static" or view is None:
             return None
         permission = getattr(view, "permission", None)
-        uid = session.get("uid")
-        if request.path.startswith("/api/"):
+        api = request.path.startswith("/api/")
+        if api:
             # The API authenticates by bearer token only, never by the browser's session cookie.
-            uid = None
             from bank.api import user_for_token
 
             token_user = user_for_token(db(), request.headers.get("Authorization"))
             if token_user is not None:
                 g.user = token_user
                 g.actor = actor_for(token_user)
-        if uid is not None:
-            now = datetime.now(UTC)
-            last_seen = session.get("seen")
-            idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
-            user = db().get(User, uid)
-            expired = last_seen is None or now - datetime.fromisoformat(last_seen) > idle
-            stale = user is None or not user.is_active or user.is_locked or session.get("pw_at") != (
-                user.password_changed_at.isoformat() if user.password_changed_at else "")
-            if expired or stale:
-                session.clear()
-                if permission != PUBLIC:
-                    flash("Your session has ended (inactivity or account change). Sign in again.", "warning")
-                    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-            else:
-                session["seen"] = now.isoformat()
-                g.user = user
-                g.actor = actor_for(user)
+        elif "sid" in session:
+            ended = _resume_session(idle)
+            if ended and permission != PUBLIC:
+                flash(f"Your session has ended ({ended}). Sign in again.", "warning")
+                return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         if permission == PUBLIC:
             return None
         if permission is None:
             abort(403)  # fail closed: an endpoint that forgot to declare a permission is refused
         if g.user is None:
-            if request.path.startswith("/api/"):
+            if api:
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-        if g.user.must_change_password and not request.path.startswith("/api/") and request.endpoint not in ("auth.change_password_view", "auth.logout"):
-            return redirect(url_for("auth.change_password_view"))
+        if g.user.must_change_password:
+            if api:
+                return {"error": "Not allowed", "message": "This account must change its password before it uses "
+                        "the API: sign in to the application and choose a new password."}, 403
+            if request.endpoint not in ("auth.change_password_view", "auth.logout"):
+                return redirect(url_for("auth.change_password_view"))
         if permission not in g.actor.permissions:
             abort(403)
         return None
@@ -146,6 +167,9 @@ def _register_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Served over HTTPS only: browsers must never come back over plain HTTP (a year, RFC 6797).
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if g.get("user") is not None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -155,6 +179,25 @@ def _register_security(app: Flask) -> None:
         s = g.pop("db", None)
         if s is not None:
             s.close()
+
+
+def _resume_session(idle: timedelta) -> str | None:
+    """Sign the request in from the session cookie's id (bank.signin). Returns why the session has ended
+    (and forgets the cookie), or None when it goes on."""
+    found = find_session(db(), session.get("sid"), idle)
+    if found.ended_because is not None:
+        if found.row is not None and found.row.ended_at is None:
+            with unit_of_work(db(), Actor(found.user.id, f"{found.user.full_name} ({found.user.username})")):
+                end_session(found.row, found.ended_because)
+        session.clear()
+        return found.ended_because
+    g.user = found.user
+    g.actor = actor_for(found.user)
+    g.sign_in_session = found.row
+    if needs_touch(found.row):
+        with unit_of_work(db(), g.actor):
+            touch(found.row)
+    return None
 
 
 def _register_errors(app: Flask) -> None:
@@ -171,6 +214,13 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         return render(400, "The form's security token is missing or expired. Reload the page and try again.")
+
+    @app.errorhandler(DataError)
+    def data_error(e):
+        # A form not yet on bank.forms.BankForm let a NUL byte through to PostgreSQL: nothing was saved.
+        app.logger.warning("database refused the data on %s %s: %s", request.method, request.path, e.orig)
+        return render(400, "The form holds a character that cannot be recorded (a control character). "
+                           "Remove it and try again; nothing was saved.")
 
     @app.errorhandler(StaleDataError)
     def stale(e):

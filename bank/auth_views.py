@@ -1,24 +1,57 @@
-"""Sign in, sign out, password change."""
+"""Sign in (throttled, one answer for every refusal), sign out, password change, the user's sessions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
-from bank.forms import ChangePasswordForm, LoginForm
+from bank.forms import ChangePasswordForm, ConfirmForm, LoginForm
+from bank.models import UserSession
+from bank.signin import (
+    Limits,
+    end_session,
+    end_sessions_of,
+    open_sessions_of,
+    record_attempt,
+    retry_after,
+    start_session,
+)
 from bank.uow import Actor, unit_of_work
 from bank.users import UserError, authenticate, change_password
-from bank.web import AUTHENTICATED_VIEW, apply_errors, db, public, requires, work
+from bank.web import AUTHENTICATED_VIEW, apply_errors, db, get_or_404, public, requires, work
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect a user to another site after login.
-    if target and target.startswith("/") and not target.startswith("//"):
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a path of this site — one leading "/" (not "//", which a browser
+    reads as another host), no backslash and no control character or space (a browser drops a tab or a
+    line break, so "/\\t/evil.example" would become "//evil.example")."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)):
         return target
     return url_for("home.index")
+
+
+def client_address() -> str:
+    return (request.remote_addr or "")[:64]
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -26,28 +59,44 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        attempt = Actor(None, f"login attempt as '{form.username.data.strip().lower()[:64]}'")
+        name = form.username.data.strip().lower()[:64]
+        address = client_address()
+        attempt = Actor(None, f"sign-in attempt as '{name}'")
+        config = current_app.config
+        wait = retry_after(db(), name, address, Limits(config["LOGIN_LIMIT_PER_ADDRESS"], config["LOGIN_LIMIT_PER_NAME"]))
+        if wait:
+            with unit_of_work(db(), attempt):
+                record_attempt(db(), name, address, "throttled")
+            form.password.errors = [f"Too many failed sign-ins. Wait {wait} seconds, then try again."]
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         with unit_of_work(db(), attempt):
-            outcome = authenticate(db(), form.username.data, form.password.data,
-                                   current_app.config["MAX_FAILED_LOGINS"])
+            outcome = authenticate(db(), form.username.data, form.password.data, config["MAX_FAILED_LOGINS"],
+                                   address)
+            if outcome.user is not None:
+                sid = start_session(db(), outcome.user, address, request.user_agent.string,
+                                    timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
         if outcome.user is None:
             form.password.errors = [outcome.message]
             return render_template("auth/login.html", form=form), 401
         session.clear()
-        session["uid"] = outcome.user.id
-        session["pw_at"] = outcome.user.password_changed_at.isoformat() if outcome.user.password_changed_at else ""
-        session["seen"] = datetime.now(UTC).isoformat()
+        session["sid"] = sid
         session.permanent = True
         if outcome.user.must_change_password:
             flash("Choose a new password before you continue.", "warning")
             return redirect(url_for("auth.change_password_view"))
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
+    row = g.get("sign_in_session")
+    if row is not None:
+        with unit_of_work(db(), g.actor):
+            end_session(row, "signed out")
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -61,11 +110,46 @@ def change_password_view():
         try:
             with work("password change"):
                 change_password(db(), g.user, form.current_password.data, form.new_password.data,
-                                form.confirm.data)
+                                form.confirm.data, keep_session_id=g.sign_in_session.id)
         except UserError as e:
             apply_errors(form, e.errors)
         else:
-            session["pw_at"] = g.user.password_changed_at.isoformat()
-            flash("Your password is changed.", "success")
+            flash("Your password is changed. Your other sessions are ended.", "success")
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/sessions")
+@requires(AUTHENTICATED_VIEW)
+def sessions():
+    rows = open_sessions_of(db(), g.user.id, idle_limit())
+    return render_template("auth/sessions.html", rows=rows, current_id=g.sign_in_session.id, form=ConfirmForm())
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@requires(AUTHENTICATED_VIEW)
+def end_one_session(session_id: int):
+    row = get_or_404(UserSession, session_id)
+    if row.user_id != g.user.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with work("session ended by its user"):
+        end_session(row, "ended by the user")
+    if row.id == g.sign_in_session.id:
+        session.clear()
+        flash("You are signed out.", "info")
+        return redirect(url_for("auth.login"))
+    flash("The session is ended.", "success")
+    return redirect(url_for("auth.sessions"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@requires(AUTHENTICATED_VIEW)
+def end_other_sessions():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with work("other sessions ended by their user"):
+        ended = end_sessions_of(db(), g.user.id, "ended by the user", keep_id=g.sign_in_session.id)
+    flash(f"{ended} other session(s) ended.", "success")
+    return redirect(url_for("auth.sessions"))

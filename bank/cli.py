@@ -85,6 +85,24 @@ def register_cli(app: Flask) -> None:
             sys.exit(2)
         click.echo(f"User {username} created. One-time password: {password}")
 
+    @users_group.command("unlock")
+    @click.argument("username")
+    def unlock_user_command(username):
+        """Lift the temporary lock that wrong passwords put on an account, and reset its failure count."""
+        from sqlalchemy import select
+
+        from bank.models import User
+        from bank.users import unlock
+
+        session = _session()
+        user = session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            click.echo(f"error: no user named {username!r}", err=True)
+            sys.exit(2)
+        with unit_of_work(session, Actor(None, "system (command line)"), "account unlocked from the command line"):
+            unlock(session, user)
+        click.echo(f"Account {user.username} unlocked.")
+
     @app.cli.group("audit")
     def audit_group():
         """Audit trail."""

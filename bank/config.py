@@ -11,19 +11,57 @@ FIN_PATTERN = re.compile(r"^[A-NP-Z1-9][A-NP-Z0-9]{2}[0-9]{2}$")
 
 
 def _secret_key(instance: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    """SECRET_KEY from the environment, else one generated once and kept in instance/ (owner-only)."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+# ---- sessions and sign-in (issue 17) -------------------------------------------------------------
+MIN_SECRET_KEY_LENGTH = 32
+PLACEHOLDER_SECRET_KEYS = {"changeme", "change-me", "change_me", "secret", "secret-key", "dev", "development",
+                           "test", "testing", "please-change-me", "…", "..."}
+RELAXED_ENVIRONMENTS = ("development", "testing")
+
+
+def _sign_in_settings(env) -> dict:
+    """Server-side sessions, sign-in throttling, host checks and HTTPS (README: Configuration)."""
+    return {
+        "BANK_ENV": env.get("BANK_ENV", "production"),
+        "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
+        "LOGIN_LIMIT_PER_ADDRESS": int(env.get("LOGIN_LIMIT_PER_ADDRESS", "10")),
+        "LOGIN_LIMIT_PER_NAME": int(env.get("LOGIN_LIMIT_PER_NAME", "5")),
+        "ALLOWED_HOSTS": [h.strip() for h in env.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()],
+        "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+    }
+
+
+def check_sign_in_settings(config: dict) -> None:
+    """Refuse to start with settings that would weaken sign-in: a guessable SECRET_KEY (it signs the
+    session cookie and CSRF tokens) outside development or testing, and lifetimes that make no sense."""
+    if config["BANK_ENV"] not in (*RELAXED_ENVIRONMENTS, "production"):
+        raise ValueError("BANK_ENV must be production, development or testing")
+    key = str(config["SECRET_KEY"])
+    if config["BANK_ENV"] == "production" and not config.get("TESTING") and (
+            len(key) < MIN_SECRET_KEY_LENGTH or key.strip().lower() in PLACEHOLDER_SECRET_KEYS):
+        raise ValueError(f"SECRET_KEY is too short or a placeholder: give at least {MIN_SECRET_KEY_LENGTH} random "
+                         "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), or unset "
+                         "it to have one generated into instance/secret_key")
+    if config["SESSION_ABSOLUTE_HOURS"] < 1:
+        raise ValueError("SESSION_ABSOLUTE_HOURS must be at least 1")
+    if not config["ALLOWED_HOSTS"]:
+        raise ValueError("ALLOWED_HOSTS must name at least one host (e.g. bank.example.org)")
 
 
 def load_config(instance: Path, overrides: dict | None = None) -> dict:
     """Build the Flask config dict; `overrides` (tests) win over the environment."""
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     env = os.environ
     config = {
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'bank.sqlite3'}",
@@ -39,6 +77,7 @@ def load_config(instance: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 25,
+        **_sign_in_settings(env),
     }
     config.update(overrides or {})
     if not config["SECRET_KEY"]:
@@ -50,4 +89,5 @@ def load_config(instance: Path, overrides: dict | None = None) -> dict:
         )
     if config["SESSION_IDLE_MINUTES"] < 1:
         raise ValueError("SESSION_IDLE_MINUTES must be at least 1")
+    check_sign_in_settings(config)
     return config

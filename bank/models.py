@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.clock import utcnow
-from bank.db import Base, Versioned
+from bank.db import Base, Versioned, one_of
 from bank.permissions import ROLES
 
 
@@ -32,6 +32,7 @@ class User(Audited, Versioned, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]  # a temporary lock after repeated wrong passwords (bank.users)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -49,7 +50,8 @@ class User(Audited, Versioned, Base):
 
     @property
     def is_locked(self) -> bool:
-        return self.locked_at is not None
+        """Held after repeated wrong passwords, until `locked_until` (or an administrator unlocks it)."""
+        return self.locked_until is not None and self.locked_until > utcnow()
 
 
 class AuditEntry(Base):
@@ -151,3 +153,56 @@ class ApiToken(Audited, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in browser session, kept in the database so that every worker shares it and signing out
+    really ends it: the cookie holds only a random id, stored here as its SHA-256 (bank.signin)."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_ended", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the absolute lifetime, whatever the activity
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+SIGN_IN_OUTCOMES = ("success", "unknown_user", "wrong_password", "locked", "deactivated", "throttled")
+
+
+class SignInAttempt(Base):
+    """Every sign-in attempt, unknown user names included: what throttling counts (per address and per
+    name, shared by all workers) and what administrators review."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        CheckConstraint(one_of("outcome", SIGN_IN_OUTCOMES), name="outcome"),
+        Index("ix_sign_in_attempts_address_at", "address", "at"),
+        Index("ix_sign_in_attempts_username_at", "username", "at"),
+        Index("ix_sign_in_attempts_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(64))  # as typed (trimmed, lower-case)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    address: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+
+
+class PasswordHistory(Base):
+    """The hashes of a user's passwords, newest last: the last few cannot be chosen again."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[datetime]

@@ -1,6 +1,9 @@
-"""User accounts: creation, login with lockout (21 CFR 11.300(d)), password change, roles, deactivation.
+"""User accounts: creation, sign-in with a temporary lockout (21 CFR 11.300(d)), password change with
+history, roles, deactivation.
 
-Users are never deleted, only deactivated.
+Users are never deleted, only deactivated. A wrong password (at sign-in or at a signature) counts
+towards a lock that ends by itself, longer each time (LOCK_FIRST, doubled up to LOCK_LONGEST), so
+anonymous attempts can hold an account back for a while but never lock its owner out for good.
 """
 
 from __future__ import annotations
@@ -8,17 +11,25 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
-from bank.models import User
-from bank.passwords import hash_password, policy_problems, verify_password
+from bank.models import ApiToken, PasswordHistory, User
+from bank.passwords import hash_password, policy_problems, verify_against_nothing, verify_password
 from bank.permissions import ROLES, permissions_for
+from bank.signin import end_sessions_of, record_attempt
 from bank.uow import Actor
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+LOCK_FIRST = timedelta(minutes=1)
+LOCK_LONGEST = timedelta(hours=1)
+PASSWORD_HISTORY = 5  # the last passwords (the current one included) that cannot be chosen again
+# The one answer to every refused sign-in, whatever the reason: it tells nobody which names exist.
+SIGN_IN_REFUSED = ("Unknown user name or wrong password. After repeated failures an account waits a few "
+                   "minutes before it accepts a sign-in.")
 
 
 class UserError(ValueError):
@@ -54,7 +65,20 @@ def create_user(session: Session, username: str, full_name: str, roles: list[str
     user.role_list = roles
     session.add(user)
     session.flush()
+    _remember_password(session, user)
     return user
+
+
+def _remember_password(session: Session, user: User) -> None:
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, set_at=utcnow()))
+    session.flush()
+
+
+def _used_before(session: Session, user: User, password: str) -> bool:
+    """True when `password` is the current one or among the last PASSWORD_HISTORY ones."""
+    hashes = list(session.scalars(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
+                                  .order_by(PasswordHistory.id.desc()).limit(PASSWORD_HISTORY)))
+    return any(verify_password(h, password) for h in {user.password_hash, *hashes})
 
 
 def generate_password() -> str:
@@ -64,41 +88,71 @@ def generate_password() -> str:
 @dataclass(frozen=True)
 class LoginOutcome:
     user: User | None
-    message: str | None  # why the login was refused
+    message: str | None  # why the login was refused (the same words whatever the reason)
+    outcome: str = "success"  # as recorded in sign_in_attempts
 
 
-def authenticate(session: Session, username: str, password: str, max_failed: int) -> LoginOutcome:
-    """Check a login. Counts failures; the account locks after `max_failed` consecutive ones, and a
-    locked account is refused even with the right password until an admin unlocks it.
-    Caller wraps this in a unit of work so the counter change is audited and committed."""
-    generic = "Unknown user name or wrong password."
-    user = session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+def authenticate(session: Session, username: str, password: str, max_failed: int, address: str = "") -> LoginOutcome:
+    """Check a sign-in and record the attempt. An unknown name, a wrong password, a locked or a
+    deactivated account all get the same answer after the same work (a password verification, against
+    a dummy hash for an unknown name). A wrong password counts towards the temporary lock; attempts on a
+    locked account do not prolong it. Caller wraps this in a unit of work (audited, committed)."""
+    name = (username or "").strip().lower()[:64]
+    password = password or ""
+    user = session.scalar(select(User).where(User.username == name))
     if user is None:
-        return LoginOutcome(None, generic)
-    if user.is_locked:
-        return LoginOutcome(None, "This account is locked after repeated failed logins. Ask an administrator to unlock it.")
-    if not user.is_active:
-        return LoginOutcome(None, "This account is deactivated.")
-    if not verify_password(user.password_hash, password or ""):
-        left = count_failed_password(user, max_failed)
-        if left == 0:
-            return LoginOutcome(None, "Wrong password. The account is now locked; ask an administrator to unlock it.")
-        return LoginOutcome(None, f"{generic} {left} attempt(s) left before the account locks.")
+        verify_against_nothing(password)
+        outcome = "unknown_user"
+    else:
+        right = verify_password(user.password_hash, password)
+        if not user.is_active:
+            outcome = "deactivated"
+        elif user.is_locked:
+            outcome = "locked"
+        elif not right:
+            count_failed_password(user, max_failed)
+            outcome = "wrong_password"
+        else:
+            outcome = "success"
+    record_attempt(session, name, address, outcome, user.id if user is not None else None)
+    if outcome != "success":
+        return LoginOutcome(None, SIGN_IN_REFUSED, outcome)
     user.failed_logins = 0
+    user.locked_at = user.locked_until = None
     user.last_login_at = utcnow()
     return LoginOutcome(user, None)
 
 
+def lock_duration(failed: int, max_failed: int) -> timedelta:
+    """How long an account waits after its `failed`-th consecutive wrong password: LOCK_FIRST at
+    `max_failed`, twice as long at each failure after a lock has run out, at most LOCK_LONGEST."""
+    doublings = min(max(0, failed - max_failed), 16)
+    return min(LOCK_LONGEST, LOCK_FIRST * 2**doublings)
+
+
 def count_failed_password(user: User, max_failed: int) -> int:
-    """One more consecutive wrong password for `user`, at a login or a signature alike: the account
-    locks at `max_failed`. Returns the attempts left (0: locked now)."""
+    """One more consecutive wrong password for `user`, at a login or a signature alike: from
+    `max_failed` on, the account is locked for lock_duration(). Returns the attempts left (0: locked now)."""
     user.failed_logins += 1
     if user.failed_logins >= max_failed:
         user.locked_at = utcnow()
+        user.locked_until = user.locked_at + lock_duration(user.failed_logins, max_failed)
     return max(0, max_failed - user.failed_logins)
 
 
-def change_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
+def revoke_tokens_of(session: Session, user: User) -> int:
+    """Revoke every API token of `user` (each revocation audited); returns how many."""
+    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(tokens)
+
+
+def change_password(session: Session, user: User, current: str, new: str, confirm: str,
+                    keep_session_id: int | None = None) -> None:
+    """The user's own change: every other session of theirs ends (`keep_session_id`: the one in use)."""
     errors = {}
     if not verify_password(user.password_hash, current or ""):
         errors["current_password"] = "the current password is wrong"
@@ -107,25 +161,31 @@ def change_password(session: Session, user: User, current: str, new: str, confir
     problems = policy_problems(new or "", user.username)
     if problems:
         errors["new_password"] = "; ".join(problems)
-    elif current and new == current:
-        errors["new_password"] = "choose a password different from the current one"
+    elif _used_before(session, user, new):
+        errors["new_password"] = (f"choose a password different from your last {PASSWORD_HISTORY} passwords")
     if errors:
         raise UserError(errors)
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_at = utcnow()
     session.flush()
+    _remember_password(session, user)
+    end_sessions_of(session, user.id, "password changed", keep_id=keep_session_id)
 
 
 def reset_password(session: Session, user: User) -> str:
-    """Admin reset: a one-time password the user must change at next login."""
+    """Admin reset: a one-time password the user must change at next login. Whoever held the old
+    password may have taken sessions or tokens with it: every session ends and every API token is revoked."""
     temporary = generate_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.password_changed_at = utcnow()
     user.failed_logins = 0
-    user.locked_at = None
+    user.locked_at = user.locked_until = None
     session.flush()
+    _remember_password(session, user)
+    end_sessions_of(session, user.id, "password reset by an administrator")
+    revoke_tokens_of(session, user)
     return temporary
 
 
@@ -143,14 +203,24 @@ def update_account(session: Session, user: User, full_name: str, roles: list[str
     user.full_name = full_name.strip()
     user.role_list = roles
     user.unblinded = unblinded
+    deactivated = user.is_active and not is_active
     user.is_active = is_active
     session.flush()
+    if deactivated:
+        end_sessions_of(session, user.id, "account deactivated")
+        revoke_tokens_of(session, user)
 
 
 def unlock(session: Session, user: User) -> None:
-    user.locked_at = None
+    user.locked_at = user.locked_until = None
     user.failed_logins = 0
     session.flush()
+
+
+def recently_locked(session: Session, hours: int = 24) -> list[User]:
+    """Accounts locked by wrong passwords in the last `hours`: the administrators' alert list."""
+    return list(session.scalars(select(User).where(User.locked_at > utcnow() - timedelta(hours=hours))
+                                .order_by(User.locked_at.desc())))
 
 
 def bootstrap_admin(session: Session, password: str | None) -> tuple[User, str] | None:

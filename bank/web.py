@@ -52,6 +52,16 @@ def work(reason: str | None = None):
     return unit_of_work(db(), g.actor, reason)
 
 
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for a LIKE/ILIKE search that takes `%`, `_` and the escape character literally: use it
+    with `escape=LIKE_ESCAPE`, e.g. `column.ilike(like_pattern(q), escape=LIKE_ESCAPE)`."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
 def get_or_404(model, ident):
     try:
         ident = int(ident)

@@ -19,6 +19,9 @@ from bank.users import actor_for, create_user
 
 PASSWORD = "Correct-horse-42"
 
+# Tests create apps with short throwaway SECRET_KEYs; outside development/testing the app refuses them.
+os.environ.setdefault("BANK_ENV", "testing")
+
 # Cheap argon2 parameters for every test (tests/unit/test_passwords.py checks the production cost).
 use_cheap_hashing()
 

@@ -1,10 +1,13 @@
 """Sign-in, lockout, forced password change, CSRF and user administration (issue 2 checks)."""
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from bank.models import AuditEntry, User
+from bank.clock import utcnow
+from bank.models import AuditEntry, User, UserSession
+from bank.uow import Actor, unit_of_work
 from tests.conftest import PASSWORD, WebClient
 
 
@@ -28,24 +31,36 @@ def test_post_without_csrf_token_is_refused(web, make_user):
     assert b"Traceback" not in resp.data
 
 
-def test_five_failed_logins_lock_the_account_even_for_the_right_password(app, make_user, session):
-    user = make_user("clinical")
-    web = WebClient(app.test_client())
+def _client_from(app, address: str) -> WebClient:
+    """A browser at its own address, so that its failures are throttled apart from other tests'."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    web = WebClient(client)
     web.get("/login")
+    return web
+
+
+def test_five_failed_logins_lock_the_account_even_for_the_right_password(app, make_user, session, monkeypatch):
+    # Issue 17: the lock is temporary and its answer is the one every refused sign-in gets (nothing tells
+    # a guesser that the name exists or is locked); the per-name throttle is raised to show the lock alone.
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_NAME", 100)
+    user = make_user("clinical")
+    web = _client_from(app, "192.0.2.11")
     for attempt in range(5):
         resp = web.post("/login", {"username": user.username, "password": f"wrong-{attempt}-xx"})
         assert resp.status_code == 401
-    assert b"now locked" in resp.data
+    assert b"Unknown user name or wrong password" in resp.data
     resp = web.post("/login", {"username": user.username, "password": PASSWORD})
-    assert resp.status_code == 401 and b"locked" in resp.data
+    assert resp.status_code == 401 and b"Unknown user name or wrong password" in resp.data
     session.expire_all()
-    assert session.get(User, user.id).locked_at is not None
+    locked = session.get(User, user.id)
+    assert locked.locked_at is not None and locked.is_locked
 
 
-def test_admin_unlocks_a_locked_account(app, make_user, login_as, session):
+def test_admin_unlocks_a_locked_account(app, make_user, login_as, session, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_NAME", 100)  # the unlock, not the throttle's minute
     user = make_user("clinical")
-    web = WebClient(app.test_client())
-    web.get("/login")
+    web = _client_from(app, "192.0.2.12")
     for attempt in range(5):
         web.post("/login", {"username": user.username, "password": f"wrong-{attempt}-xx"})
     admin = login_as("admin")
@@ -79,7 +94,7 @@ def test_first_admin_must_change_password_then_creates_a_technician(app, fresh_d
     web.get("/account/password")
     resp = web.post("/account/password", {"current_password": password, "new_password": "short",
                                           "confirm": "short"})
-    assert resp.status_code == 200 and b"at least 10 characters" in resp.data
+    assert resp.status_code == 200 and b"at least 12 characters" in resp.data
     resp = web.post("/account/password", {"current_password": password, "new_password": "Lab-Keeper-2026!",
                                           "confirm": "Lab-Keeper-2026!"})
     assert resp.status_code == 302
@@ -151,7 +166,8 @@ def test_deactivated_user_is_signed_out_and_cannot_sign_in(app, login_as, make_u
     assert clinical.get("/").status_code == 302
     clinical.get("/login")
     resp = clinical.post("/login", {"username": user.username, "password": PASSWORD})
-    assert b"deactivated" in resp.data
+    # Issue 17: a deactivated account gets the answer every refused sign-in gets.
+    assert resp.status_code == 401 and b"Unknown user name or wrong password" in resp.data
 
 
 def test_stale_edit_gets_409(login_as, make_user, session):
@@ -163,12 +179,16 @@ def test_stale_edit_gets_409(login_as, make_user, session):
     assert resp.status_code == 409
 
 
-def test_idle_session_times_out(app, login_as):
+def test_idle_session_times_out(app, login_as, session):
+    # Issue 17: the last activity is kept on the server-side session row, no longer in the cookie.
     client = login_as("qa")
-    with client.client.session_transaction() as sess:
-        sess["seen"] = "2000-01-01T00:00:00+00:00"
+    row = session.scalars(select(UserSession).where(UserSession.user_id == client.user.id)).one()
+    with unit_of_work(session, Actor(None, "test: a quarter of an hour passes")):
+        row.last_seen_at = utcnow() - timedelta(minutes=16)
     resp = client.get("/")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    session.refresh(row)
+    assert row.ended_at is not None and row.end_reason == "idle time-out"
 
 
 def test_audit_viewer_filters_by_record_and_exports_csv(login_as, make_user):
