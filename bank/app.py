@@ -14,7 +14,8 @@ from bank import audit  # noqa: F401  (registers the audit listeners)
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
 from bank.models import User
-from bank.permissions import ROLE_LABELS
+from bank.permissions import ROLE_LABELS, hidden_by_blinding
+from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.users import actor_for
 from bank.web import PUBLIC, can, db
 
@@ -47,13 +48,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 def wire_domains() -> None:
     """Connect every cross-domain receiver to its signal (bank.signals). Called by the app factory (so
     the web and `flask` commands run wired) and by the tests; connecting twice is harmless."""
-    from bank.signals import donor_lookback_started, late_result_found
-    from doses.services import hold_for_donor_lookback, hold_for_late_result
+    from bank.signals import donor_lookback_started, formulation_requested, late_result_found
+    from doses.services import hold_for_donor_lookback, hold_for_late_result, placebo_formulation_problems
     from lots.services import hold_for_lookback
 
     donor_lookback_started.connect(_receiver(hold_for_lookback, "donor"), weak=False)
     donor_lookback_started.connect(_receiver(hold_for_donor_lookback, "donor"), weak=False)
     late_result_found.connect(_receiver(hold_for_late_result, "lot"), weak=False)
+    formulation_requested.connect(_formulation_receiver(placebo_formulation_problems), weak=False)
 
 
 _RECEIVERS: dict = {}
@@ -64,6 +66,12 @@ def _receiver(fn, key: str):
     function so that wiring again connects nothing new."""
     if fn not in _RECEIVERS:
         _RECEIVERS[fn] = lambda session, **kw: fn(session, kw[key])
+    return _RECEIVERS[fn]
+
+
+def _formulation_receiver(fn):
+    if fn not in _RECEIVERS:
+        _RECEIVERS[fn] = lambda session, **kw: fn(session, kw["lot"], kw["volume_ml"], kw["container_type"])
     return _RECEIVERS[fn]
 
 
@@ -137,6 +145,8 @@ def _register_security(app: Flask) -> None:
         if g.user.must_change_password and not request.path.startswith("/api/") and request.endpoint not in ("auth.change_password_view", "auth.logout"):
             return redirect(url_for("auth.change_password_view"))
         if permission not in g.actor.permissions:
+            if hidden_by_blinding(permission, g.user.role_list, g.actor.permissions):
+                abort(403, MASKED_RECORD_MESSAGE)  # neutral: the same words whichever record and arm
             abort(403)
         return None
 
