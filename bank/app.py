@@ -189,7 +189,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e):
-        return render(e.code or 500, e.description if e.code in (400, 409, 413) else None)
+        masked = e.code == 403 and e.description == MASKED_RECORD_MESSAGE
+        return render(e.code or 500, e.description if e.code in (400, 409, 413) or masked else None)
 
     @app.errorhandler(Exception)
     def unexpected(e):
