@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bank.models import AuditEntry
 from bank.refusals import MASKED_RULE
+from doses import services
 from doses.models import Allocation, Patient
 from tests import factories_doses as fd
 from tests.conftest import PASSWORD, WebClient
@@ -268,6 +269,9 @@ def test_blinded_user_cannot_tell_active_from_placebo_unblinded_user_can(app, st
     fresh(session)
     allocations = {pid: session.get(Allocation, aid) for pid, aid in ids.items()}
     containers = [c.identifier for a in allocations.values() for c in a.containers]
+    # What a blinded user reads: the protocol's product code with each container's own division (issue 16).
+    containers += [services.container_text(a.patient.protocol_version.protocol(), c, frozenset())
+                   for a in allocations.values() for c in a.containers]
     assert {a.containers[0].lot.product_type.key for a in allocations.values()} == {"BM-MSC-AUTO", "PLACEBO-MEDIA"}
     subjects = [active.subject_id, placebo.subject_id]
 
