@@ -17,7 +17,8 @@ from werkzeug.sansio.utils import host_is_trusted
 from bank import audit  # noqa: F401  (registers the audit listeners)
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
-from bank.permissions import ROLE_LABELS
+from bank.permissions import ROLE_LABELS, hidden_by_blinding
+from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.signin import end_session, find_session, needs_touch, touch
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for
@@ -66,13 +67,14 @@ def _private_sqlite_file(url: str) -> None:
 def wire_domains() -> None:
     """Connect every cross-domain receiver to its signal (bank.signals). Called by the app factory (so
     the web and `flask` commands run wired) and by the tests; connecting twice is harmless."""
-    from bank.signals import donor_lookback_started, late_result_found
-    from doses.services import hold_for_donor_lookback, hold_for_late_result
+    from bank.signals import donor_lookback_started, formulation_requested, late_result_found
+    from doses.services import hold_for_donor_lookback, hold_for_late_result, placebo_formulation_problems
     from lots.services import hold_for_lookback
 
     donor_lookback_started.connect(_receiver(hold_for_lookback, "donor"), weak=False)
     donor_lookback_started.connect(_receiver(hold_for_donor_lookback, "donor"), weak=False)
     late_result_found.connect(_receiver(hold_for_late_result, "lot"), weak=False)
+    formulation_requested.connect(_formulation_receiver(placebo_formulation_problems), weak=False)
 
 
 _RECEIVERS: dict = {}
@@ -83,6 +85,12 @@ def _receiver(fn, key: str):
     function so that wiring again connects nothing new."""
     if fn not in _RECEIVERS:
         _RECEIVERS[fn] = lambda session, **kw: fn(session, kw[key])
+    return _RECEIVERS[fn]
+
+
+def _formulation_receiver(fn):
+    if fn not in _RECEIVERS:
+        _RECEIVERS[fn] = lambda session, **kw: fn(session, kw["lot"], kw["volume_ml"], kw["container_type"])
     return _RECEIVERS[fn]
 
 
@@ -158,6 +166,8 @@ def _register_security(app: Flask) -> None:
             if request.endpoint not in ("auth.change_password_view", "auth.logout"):
                 return redirect(url_for("auth.change_password_view"))
         if permission not in g.actor.permissions:
+            if hidden_by_blinding(permission, g.user.role_list, g.actor.permissions):
+                abort(403, MASKED_RECORD_MESSAGE)  # neutral: the same words whichever record and arm
             abort(403)
         return None
 
@@ -229,7 +239,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e):
-        return render(e.code or 500, e.description if e.code in (400, 409, 413) else None)
+        masked = e.code == 403 and e.description == MASKED_RECORD_MESSAGE
+        return render(e.code or 500, e.description if e.code in (400, 409, 413) or masked else None)
 
     @app.errorhandler(Exception)
     def unexpected(e):

@@ -7,7 +7,8 @@ ROLE_LABELS = {"admin": "Administrator", "technician": "Technician", "qa": "Qual
 
 # Pseudo-permission for pages every signed-in user may open (home, own password, scan box).
 AUTHENTICATED = "authenticated"
-# Granted separately from roles: sees the treatment behind blinded doses (every view is logged).
+# Sees the treatment behind blinded doses (every view is logged). Granted to a person separately
+# (an unblinded pharmacist), and held by the manufacturing roles, who fill the placebo themselves.
 UNBLINDED = "unblinded"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -32,8 +33,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Lot and storage pages name the product behind a container (placebo media or MSC), so a blinded
 # clinical user must not open them: clinical staff get them only with the unblinded permission.
-# Manufacturing staff (technicians, QA) make the placebo lots and are unblinded by their work.
 UNBLINDED_CLINICAL = frozenset({"lot.view", "storage.view"})
+
+# Manufacturing staff (technicians, QA) formulate, store, test and release the placebo lots: they know the
+# arm of every container by their work, so their roles carry the unblinded permission (and every view they
+# have of a blinded treatment is logged like anyone's).
+UNBLINDED_ROLES = frozenset({"technician", "qa"})
+
+# Blinding follows the permission, not the role (DOMAIN.md §5): whatever their roles, a person without
+# the unblinded permission never holds what would link a blinded dose's container to its product — lots,
+# containers, storage positions, genealogy and certificates (lot, storage, release and donor pages) and
+# the audit trail (its rows name the containers' real product codes). Such an address answers the neutral
+# "masked for blinded users" page (bank.app).
+BLINDED_HIDDEN = frozenset({"lot.view", "storage.view", "release.view", "donor.view", "audit.view"})
 
 # Steps only the system takes, on someone's behalf (bank.uow.acting_with): no role holds them, so no
 # person can take them by hand (a seed specification or criteria set made effective without approval).
@@ -44,12 +56,23 @@ ALL_PERMISSIONS = (frozenset().union(*ROLE_PERMISSIONS.values())
 
 
 def permissions_for(roles: list[str] | tuple[str, ...], unblinded: bool = False) -> frozenset[str]:
-    """Every permission held through `roles`, plus the separately granted unblinded permission."""
+    """Every permission held through `roles`, plus the separately granted unblinded permission; without
+    the unblinded permission (granted or held through a manufacturing role) no BLINDED_HIDDEN one."""
     perms = {AUTHENTICATED, "api.token"}
     for role in roles:
         perms |= ROLE_PERMISSIONS.get(role, frozenset())
-    if unblinded:
+    if unblinded or UNBLINDED_ROLES & set(roles):
         perms.add(UNBLINDED)
         if "clinical" in roles:
             perms |= UNBLINDED_CLINICAL
+    else:
+        perms -= BLINDED_HIDDEN
     return frozenset(perms)
+
+
+def hidden_by_blinding(permission: str, roles, permissions) -> bool:
+    """True when `permission` is missing only because the person is blinded: their roles (or the
+    unblinded permission) would grant it. The refusal then says the record is masked, nothing more."""
+    if UNBLINDED in permissions or permission not in BLINDED_HIDDEN | UNBLINDED_CLINICAL:
+        return False
+    return permission in permissions_for(list(roles), unblinded=True)

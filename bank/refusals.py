@@ -15,6 +15,9 @@ FORM = "form"  # key of an input error about the whole form rather than one fiel
 MASKED_RULE = "blinding.masked"
 MASKED_MESSAGE = ("This dose cannot be used for this request; the reason is withheld because it could reveal "
                   "the treatment. Ask an unblinded pharmacist.")
+# What a user without the unblinded permission reads at the address of a lot, container, storage
+# position, certificate or audit row: the same words whatever the record (bank.app).
+MASKED_RECORD_MESSAGE = "This record is masked for blinded users."
 
 
 @dataclass(frozen=True)

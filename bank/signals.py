@@ -14,3 +14,8 @@ donor_lookback_started = _events.signal("donor-lookback-started")
 # sender: the session; lot=Lot. Receivers hold what the lot supplied and return the affected patients,
 # one readable line each (blinker collects the return values).
 late_result_found = _events.signal("late-result-found")
+
+# sender: the session; lot=Lot, volume_ml=float, container_type=str. Asked before containers are filled;
+# receivers return a list of bank.refusals.Problem (a placebo that would not match the active product of
+# a blinded protocol), and the formulation is refused with every one of them.
+formulation_requested = _events.signal("formulation-requested")

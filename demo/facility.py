@@ -156,6 +156,8 @@ class Facility:
     def placebo(self, n: int, box_index: int, row: int):
         with self.work(self.staff.tech, "demo: placebo lot"):
             lot = lots.create_placebo_lot(self.s, fin=self.fin, product_type_id=self.products["PLACEBO-MEDIA"].id)
-        self.freeze(lot, n, 0, 100.0, box_index, row)
+        # Filled exactly like the MSC bags of the blinded trials it serves (50 mL bag, same storage and shelf
+        # life): a placebo of another fill is refused at formulation (issue 16, matched presentation).
+        self.freeze(lot, n, 0, 50.0, box_index, row)
         self.test_and_decide(lot, {"ENDOTOXIN": ("0.05", "EU/mL", None)})
         return lot

@@ -33,7 +33,7 @@ def allocation_json(a: Allocation) -> dict:
     return {"id": a.id, "patient_id": a.patient_id, "subject_id": a.patient.subject_id, "dose_number": a.dose_number,
             "planned_at": a.planned_at.isoformat(), "status": a.status, "treatment": text.treatment,
             "product": text.product, "cells": text.cells,
-            "containers": [c.identifier for c in a.containers],
+            "containers": list(text.containers),
             "administered_at": a.administered_at.isoformat() if a.administered_at else None}
 
 

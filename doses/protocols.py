@@ -97,6 +97,37 @@ class Criterion:
         return self.measure is not None
 
 
+CONTAINER_TYPES = ("bag", "vial")
+
+
+@dataclass(frozen=True)
+class BlindedProduct:
+    """The one product identity and presentation a blinded protocol shows for both arms (DOMAIN.md §5,
+    "Blinding, what must match"): the ISBT 128 product description code and the product name printed and
+    shown for active and placebo alike, and the fill every container of either arm must have."""
+
+    isbt_code: str  # trial-specific local product description code, e.g. S9001
+    name: str  # e.g. "MESEMS investigational product (MSC or placebo)"
+    volume_ml: Decimal
+    container_type: str
+
+    def __post_init__(self) -> None:
+        if not (len(self.isbt_code) == 5 and self.isbt_code[0] == "S" and self.isbt_code[1:].isalnum()):
+            raise ValueError("a blinded product code is S + 4 characters (ISBT 128 product description code)")
+        if not self.name.strip() or self.volume_ml <= 0 or self.container_type not in CONTAINER_TYPES:
+            raise ValueError("a blinded product has a name, a volume > 0 and a container type (bag or vial)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"isbt_code": self.isbt_code, "name": self.name, "volume_ml": _dec_str(self.volume_ml),
+                "container_type": self.container_type}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> BlindedProduct | None:
+        if d is None:
+            return None
+        return cls(d["isbt_code"], d["name"], Decimal(d["volume_ml"]), d["container_type"])
+
+
 @dataclass(frozen=True)
 class Protocol:
     """One version of a trial protocol. Invariants are checked on construction (see __post_init__)."""
@@ -120,6 +151,7 @@ class Protocol:
     weight_max_age_days: int = 7
     schedule_anchor: ScheduleAnchor = ScheduleAnchor.FIRST_DOSE
     assumptions: tuple[str, ...] = ()
+    blinded_product: BlindedProduct | None = None  # one visible identity for both arms (blinded only)
 
     @property
     def number_of_doses(self) -> int:
@@ -136,6 +168,8 @@ class Protocol:
             raise ValueError(f"{self.code}: windows are >= 0 days")
         if self.blinded != (self.placebo_product_key is not None):
             raise ValueError(f"{self.code}: a blinded protocol names a placebo product, an open one none")
+        if self.blinded != (self.blinded_product is not None):
+            raise ValueError(f"{self.code}: a blinded protocol has one visible product identity, an open one none")
         if not self.sequences:
             raise ValueError(f"{self.code}: at least one treatment sequence")
         allowed = {ACTIVE_TOKEN, PLACEBO_TOKEN} if self.blinded else {ACTIVE_TOKEN}
@@ -187,6 +221,7 @@ class Protocol:
             "weight_max_age_days": self.weight_max_age_days,
             "schedule_anchor": self.schedule_anchor.value,
             "assumptions": list(self.assumptions),
+            "blinded_product": self.blinded_product.to_dict() if self.blinded_product else None,
         }
 
     @classmethod
@@ -223,6 +258,7 @@ class Protocol:
             weight_max_age_days=d.get("weight_max_age_days", 7),
             schedule_anchor=ScheduleAnchor(d.get("schedule_anchor", ScheduleAnchor.FIRST_DOSE)),
             assumptions=tuple(d.get("assumptions", ())),
+            blinded_product=BlindedProduct.from_dict(d.get("blinded_product")),
         )
 
 
@@ -292,7 +328,11 @@ MESEMS = Protocol(
         "Week-24 window ±14 days; dose 1 has no window (it anchors the schedule).",
         "Infusion duration 1 hour for the endotoxin limit.",
         "Body weight used for dosing must be at most 7 days old.",
+        "Blinded product code S9001 is a local trial-specific code; every MESEMS bag (MSC or placebo) is "
+        "filled to 50 mL.",
     ),
+    blinded_product=BlindedProduct("S9001", "MESEMS investigational product (MSC or placebo)", Decimal("50"),
+                                   "bag"),
 )
 
 MAESTRO_4MS = Protocol(
@@ -378,7 +418,11 @@ MSC_AT_SSC = Protocol(
         "Two infusions, day 0 and day 91 ±7; the single-infusion arm receives placebo at dose 2 so that "
         "every subject has two masked administrations (dose 2 is therefore not optional).",
         "Infusion duration 1 hour; body weight at most 7 days old.",
+        "Blinded product code S9002 is a local trial-specific code; every bag (MSC or placebo) is filled to "
+        "50 mL.",
     ),
+    blinded_product=BlindedProduct("S9002", "MSC-AT-SSc investigational product (MSC or placebo)",
+                                   Decimal("50"), "bag"),
 )
 
 PROTOCOLS: Mapping[str, Protocol] = MappingProxyType({p.code: p for p in (MESEMS, MAESTRO_4MS, MSC_AT_SSC)})

@@ -3,16 +3,17 @@ label of each container of an allocated dose, built as bank.labels.LabelData and
 or bank.zpl (Zebra printers). What may be labelled is decided by doses.rules.labels.
 
 Blinded protocols: the active and the placebo label of a visit are identical apart from the container's
-own data (DIN, product code with its division, expiry). The product reads the protocol's neutral text,
-the cells line reads the protocol's nominal dose (placebo bags hold 0 cells, so the real count would
-unblind), the storage text and the statements are the protocol's, not the bag's."""
+own data (DIN, division, check character, expiry). The product code is the protocol's trial code with
+the container's division, the product name the protocol's (doses.protocols.BlindedProduct), the cells line
+the protocol's nominal dose (placebo bags hold 0 cells, so the real count would unblind), the storage
+text and the statements the protocol's; a bag whose volume, container type, storage or expiry rule
+differs from the protocol's matched presentation is refused, never printed (doses.rules.blinding)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
@@ -21,18 +22,10 @@ from bank.refusals import Problem, Refused
 from bank.zpl import render_labels_zpl
 from doses.models import Allocation
 from doses.protocols import Origin, Route
-from doses.rules import (
-    MAX_COPIES,
-    LabelFacts,
-    blinded_storage_differs,
-    blinded_treatment_label,
-    empty_dose,
-    label_problems,
-    nominal_dose_text,
-)
+from doses.rules import MAX_COPIES, LabelFacts, empty_dose, label_problems, nominal_dose_text
 from doses.rules import validate_print as rules_validate_print
-from doses.services import allocation_arm, allocations_of_containers
-from lots.models import Container, ProductType
+from doses.services import allocations_of_containers, latest_product, presentation_check, visible_code
+from lots.models import Container
 from release.services import lot_is_released
 
 __all__ = ["AUTOLOGOUS", "EU_TRIAL", "MAX_COPIES", "US_CAUTION", "container_label", "dose_label", "dose_labels",
@@ -46,13 +39,6 @@ ROUTES = {Route.IV: "For intravenous use", Route.IT: "For intrathecal use"}
 
 def _mega(value: float) -> str:
     return f"{value / 1e6:g}"
-
-
-def _latest_product(session: Session, key: str | None) -> ProductType | None:
-    if key is None:
-        return None
-    return session.scalar(select(ProductType).where(ProductType.key == key).order_by(ProductType.version.desc())
-                          .limit(1))
 
 
 def label_facts(session: Session, allocation: Allocation | None, container: Container) -> LabelFacts:
@@ -75,20 +61,21 @@ def dose_label(session: Session, allocation: Allocation | None, container: Conta
     product = container.lot.product_type
     storage = product.storage_temperature
     if protocol.blinded:
-        # The neutral name and the protocol's dose are the same words for both arms (doses.rules).
-        name = blinded_treatment_label(protocol, allocation_arm(allocation), allocation.dose_number, False)
+        # One product identity and one presentation for both arms: the protocol's code and name, its
+        # nominal dose, and a bag that matches the active product's (else refused, never printed).
+        mismatch = presentation_check(session, protocol, container)
+        if mismatch:
+            raise Refused(problems=mismatch)
+        name = protocol.blinded_product.name
         cells = nominal_dose_text(protocol)
-        other = _latest_product(session, protocol.placebo_product_key if not product.is_placebo
-                                else protocol.product_key)
-        if other is not None and other.storage_temperature != storage:
-            raise Refused(problems=[blinded_storage_differs(protocol.product_key, protocol.placebo_product_key)])
+        storage = latest_product(session, protocol.product_key).storage_temperature
     else:
         name = product.name
         cells = f"{_mega(container.cells)} × 10⁶ viable cells"
     autologous = protocol.origin is Origin.AUTOLOGOUS or (not protocol.blinded and container.lot.autologous_only)
     statements = (US_CAUTION, EU_TRIAL, *((AUTOLOGOUS,) if autologous else ()))
     return LabelData(
-        din=container.lot.din, product_code=container.product_code, product_name=name, cells_text=cells,
+        din=container.lot.din, product_code=visible_code(protocol, container), product_name=name, cells_text=cells,
         volume_text=f"{container.volume_ml:g} mL", expiry_local=container.expires_at.astimezone(zone),
         storage_text=f"Store at {storage}", trial_code=protocol.code,
         subject_id=allocation.patient.subject_id, dose_number=allocation.dose_number, facility_name=facility_name,

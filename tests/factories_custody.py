@@ -22,7 +22,7 @@ def frozen_minute() -> datetime:
     return (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
 
 
-def placebo_lot(session, staff, *, n=1, volume_ml=5.0, frozen_at=None):
+def placebo_lot(session, staff, *, n=1, volume_ml=50.0, frozen_at=None):
     """fd.placebo_lot with a chosen freezing time (blinded pairs share one)."""
     placebo = lf.product(session, "PLACEBO-MEDIA")
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):

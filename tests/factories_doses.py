@@ -52,7 +52,7 @@ def _grown(session, staff, donor, key, tissue_amount):
     return lot
 
 
-def cell_lot(session, staff, *, key="AT-MSC-ALLO", donor=None, n=3, cells=5.0e7, volume_ml=5.0,
+def cell_lot(session, staff, *, key="AT-MSC-ALLO", donor=None, n=3, cells=5.0e7, volume_ml=50.0,
              endotoxin="0.12", frozen_at=None, release=True, conditional=False):
     """A lot of `key` formulated into n containers of `cells` viable cells, stored, and (by default)
     released with every seed test passing and the given endotoxin result in EU/mL."""
@@ -76,7 +76,7 @@ def cell_lot(session, staff, *, key="AT-MSC-ALLO", donor=None, n=3, cells=5.0e7,
     return lot
 
 
-def placebo_lot(session, staff, *, n=3, volume_ml=5.0, endotoxin="0.05"):
+def placebo_lot(session, staff, *, n=3, volume_ml=50.0, endotoxin="0.05"):
     """Suspension media for blinded trials: no donor, 0 cells, released on its safety tests."""
     placebo = lf.product(session, "PLACEBO-MEDIA")
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):

@@ -9,6 +9,7 @@ from bank.api import ApiInputError, api_route, form_from_json
 from bank.clock import utcnow
 from bank.labels import LABEL_SIZES
 from bank.web import db, get_or_404, work
+from doses import services as dose_services
 from doses.custody import reports, services
 from doses.custody.blueprint import facility, facility_zone, log_labels_printed
 from doses.custody.forms import CustodyEventForm, event_details
@@ -36,7 +37,9 @@ def _signature(sig) -> dict:
 def event_json(e: CustodyEvent) -> dict:
     return {"id": e.id, "allocation_id": e.allocation_id, "sequence": e.sequence, "event": e.event,
             "label": KINDS[e.event].label, "occurred_at": e.occurred_at.isoformat(),
-            "recorded_at": e.recorded_at.isoformat(), "place": e.place, "container": e.container.identifier,
+            "recorded_at": e.recorded_at.isoformat(), "place": e.place,
+            "container": dose_services.container_text(e.allocation.patient.protocol_version.protocol(), e.container,
+                                                      g.actor.permissions),
             "scanned_code": e.scanned_code, "shipper": e.shipper, "logger_id": e.logger_id,
             "temperature_min_c": e.temperature_min_c, "temperature_max_c": e.temperature_max_c,
             "excursion": e.excursion, "excursion_description": e.excursion_description,
@@ -71,7 +74,8 @@ def custody_events_record(allocation_id: int):
     return jsonify(event_json(row)), 201
 
 
-@api_route("/doses/<int:allocation_id>/labels.pdf", permission="label.print", produces="application/pdf",
+@api_route("/doses/<int:allocation_id>/labels.pdf", methods=("POST",), permission="label.print",
+           produces="application/pdf",
            query=LABEL_QUERY, summary="The dose's labels as PDF (one page per label); refused (409) unless "
                                       "every container is released and the dose allocated or issued")
 def dose_labels_pdf(allocation_id: int):

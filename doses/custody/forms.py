@@ -46,10 +46,7 @@ class CustodyEventForm(FlaskForm):
 
 
 class LabelPrintForm(FlaskForm):
-    """GET form (no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
+    """Print request: a POST with CSRF, since printing writes the print log (issue 17)."""
 
     size = SelectField("Label size", choices=[(s, s.replace("x", " × ") + " mm") for s in LABEL_SIZES],
                        default="100x100", validate_choice=False)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bank import pdf
+from bank.refusals import Refused
 from doses import services as dose_services
 from doses.custody.models import CustodyEvent
 from doses.custody.services import active_containers, custody_events, signatures_valid
@@ -31,10 +32,11 @@ def _signature(sig) -> dict:
     return {"printed_name": sig.printed_name, "meaning": sig.meaning, "signed_at": _when(sig.signed_at)}
 
 
-def _event(e: CustodyEvent) -> dict:
+def _event(e: CustodyEvent, protocol, permissions) -> dict:
     return {
         "sequence": e.sequence, "event": e.event, "label": KINDS[e.event].label, "occurred_at": _when(e.occurred_at),
-        "recorded_at": _when(e.recorded_at), "place": e.place, "container": e.container.identifier,
+        "recorded_at": _when(e.recorded_at), "place": e.place,
+        "container": dose_services.container_text(protocol, e.container, permissions),
         "scanned_code": e.scanned_code, "shipper": e.shipper, "logger_id": e.logger_id,
         "temperature_min_c": e.temperature_min_c, "temperature_max_c": e.temperature_max_c,
         "excursion": e.excursion, "excursion_description": e.excursion_description,
@@ -67,11 +69,20 @@ def report_content(session: Session, allocation: Allocation, masked: bool) -> di
     protocol = allocation.patient.protocol_version.protocol()
     permissions = frozenset() if masked else frozenset({"unblinded"})
     text = dose_services.dose_text(protocol, allocation, permissions)
-    containers = [{"identifier": c.identifier, "din": c.lot.din, "check_char": c.lot.check_char,
-                   "product_code": c.product_code, "volume_ml": c.volume_ml,
+    shown = active_containers(allocation) or allocation.containers
+    # A blinded dose whose bag differs from the protocol's matched presentation would be told apart on
+    # the report as on the label: refused, never printed (doses.rules.blinding).
+    mismatch = [p for c in shown for p in dose_services.presentation_check(session, protocol, c)]
+    if mismatch:
+        raise Refused(problems=mismatch)
+    hide = masked and protocol.blinded
+    containers = [{"identifier": dose_services.container_text(protocol, c, permissions), "din": c.lot.din,
+                   "check_char": c.lot.check_char,
+                   "product_code": dose_services.visible_code(protocol, c) if hide else c.product_code,
+                   "volume_ml": c.volume_ml,
                    "cells": MASKED if masked and protocol.blinded else c.cells,
                    "expires_at": _when(c.expires_at), "status": c.status}
-                  for c in (active_containers(allocation) or allocation.containers)]
+                  for c in shown]
     return {
         "masked": bool(masked and protocol.blinded),
         "dose": {"allocation": allocation.id, "subject_id": allocation.patient.subject_id,
@@ -81,7 +92,7 @@ def report_content(session: Session, allocation: Allocation, masked: bool) -> di
                  "treatment": text.treatment, "product": text.product},
         "genealogy": MASKED if masked and protocol.blinded else _genealogy(session, allocation),
         "containers": containers,
-        "events": [_event(e) for e in custody_events(session, allocation)],
+        "events": [_event(e, protocol, permissions) for e in custody_events(session, allocation)],
     }
 
 

@@ -101,8 +101,9 @@ def record(allocation_id: int):
 
 
 def _print_request():
-    """The label print form from the query string, with its problems by field (empty when valid)."""
-    form = LabelPrintForm(request.args)
+    """The posted label print form, with its problems by field (empty when valid); a missing or stale
+    CSRF token is refused before this runs (bank.app)."""
+    form = LabelPrintForm()
     errors = validate_print(form.size.data, form.copies.data)
     if form.output.data not in ("pdf", "zpl"):
         errors["output"] = "Output must be PDF or ZPL."
@@ -124,7 +125,7 @@ def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
     return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}.pdf"})
 
 
-@bp.route("/doses/<int:allocation_id>/labels")
+@bp.route("/doses/<int:allocation_id>/labels", methods=["POST"])
 @requires("label.print")
 def labels(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
@@ -138,10 +139,12 @@ def labels(allocation_id: int):
                            show_utc=bool(form.show_utc.data))
         return _send_labels(data, form, name, ("allocations", allocation.id))
     except Refused as e:  # nothing printed: every reason on the dose's page
-        return _page(allocation, print_form=form, problems=["Label refused: " + m for m in e.messages()], code=409)
+        shown = e.visible_to(g.actor.permissions)  # a blinded printer reads the neutral reason
+        return _page(allocation, print_form=form, problems=["Label refused: " + m for m in shown.messages()],
+                     code=e.status)
 
 
-@bp.route("/containers/<int:container_id>/labels")
+@bp.route("/containers/<int:container_id>/labels", methods=["POST"])
 @requires("label.print")
 def container_labels(container_id: int):
     """The label of one container (e.g. found with the scan box): refused unless released and allocated."""
@@ -155,7 +158,8 @@ def container_labels(container_id: int):
         return _send_labels(data, form, f"label-{container.lot.din}-{container.product_code}",
                             ("containers", container.id))
     except Refused as e:
-        return render_template("custody/refused.html", container=container, problems=e.messages()), e.status
+        return render_template("custody/refused.html", container=container,
+                               problems=e.visible_to(g.actor.permissions).messages()), e.status
 
 
 @bp.route("/doses/<int:allocation_id>/report.pdf")

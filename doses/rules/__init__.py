@@ -3,5 +3,6 @@ finds. `allocation`: requests, containers, dose range, endotoxin, FEFO, blinding
 schedule, checklist, subject ids, input validators; `labels`: what may be labelled and printed."""
 
 from doses.rules.allocation import *  # noqa: F403
+from doses.rules.blinding import *  # noqa: F403
 from doses.rules.labels import *  # noqa: F403
 from doses.rules.patients import *  # noqa: F403

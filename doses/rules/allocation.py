@@ -126,7 +126,7 @@ def blinded_treatment_label(protocol: Protocol, arm_or_sequence: str, dose_numbe
     if arm not in ("active", "placebo"):
         arm = arm_for_dose(arm_or_sequence, dose_number)
     if protocol.blinded and not unblinded:
-        return f"{protocol.code} investigational product (blinded)"
+        return protocol.blinded_product.name
     return "MSC" if arm == "active" else "Placebo"
 
 

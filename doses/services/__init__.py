@@ -26,12 +26,18 @@ from doses.services.blinding import (
     MASKED,
     DoseText,
     allocation_arm,
+    blinded_protocols_using,
+    container_text,
     dose_text,
     emergency_unblind,
+    latest_product,
     log_treatment_view,
     masked,
+    placebo_formulation_problems,
     planned_treatment,
+    presentation_check,
     sequence_text,
+    visible_code,
     visible_problems,
 )
 from doses.services.holds import (
@@ -72,7 +78,8 @@ AllocationRefused = Refused
 
 __all__ = [
     "FORM", "MASKED", "AllocationRefused", "DoseText", "active_protocols",
-    "add_protocol_version", "allocate_dose", "allocation_arm", "allocations_of", "allocations_of_containers",
+    "add_protocol_version", "allocate_dose", "blinded_protocols_using", "container_text", "latest_product",
+    "placebo_formulation_problems", "presentation_check", "visible_code", "allocation_arm", "allocations_of", "allocations_of_containers",
     "attest_eligibility", "attestation_content", "attestations_of", "build_request", "container_facts", "container_to",
     "current_weight", "deallocate", "dose_text", "emergency_unblind", "ensure_seed_protocols",
     "evaluate_checklist", "field_name", "hold_doses", "hold_for_donor_lookback", "hold_for_late_result",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.audit import record_event
@@ -16,11 +17,19 @@ from bank.permissions import UNBLINDED
 from bank.refusals import FORM, Problem, Refused, refuse_if
 from bank.refusals import masked as masked_problems
 from bank.uow import current_actor
-from doses.models import Allocation, Patient, Unblinding
+from doses.models import Allocation, Patient, ProtocolVersion, Unblinding
 from doses.protocols import Protocol
-from doses.rules import arm_for_dose, blinded_treatment_label
+from doses.rules import (
+    Presentation,
+    arm_for_dose,
+    blinded_treatment_label,
+    expected_presentation,
+    presentation_problems,
+    visible_product_code,
+)
 from doses.services.randomisation import sequence_of
 from doses.states import UNBLINDING_MEANING
+from lots.models import Container, Lot, ProductType
 
 MASKED = "masked"
 
@@ -37,6 +46,7 @@ class DoseText:
     treatment: str
     product: str
     cells: str
+    containers: tuple[str, ...] = ()
 
 
 def allocation_arm(allocation: Allocation) -> str:
@@ -44,15 +54,78 @@ def allocation_arm(allocation: Allocation) -> str:
     return "placebo" if any(c.lot.product_type.is_placebo for c in allocation.containers) else "active"
 
 
+def visible_code(protocol: Protocol, container: Container) -> str:
+    """The product code printed on and shown for a container: a blinded protocol's one trial code for
+    both arms (its own division kept), else the container's real code."""
+    if protocol.blinded:
+        return visible_product_code(protocol, container.division)
+    return container.product_code
+
+
+def container_text(protocol: Protocol, container: Container, permissions) -> str:
+    """A container's identifier (DIN + product code) as this user may read it: masked users of a
+    blinded protocol read the protocol's product code, so the code cannot tell the arm."""
+    if masked(protocol, permissions):
+        return f"{container.lot.din} {visible_code(protocol, container)}"
+    return container.identifier
+
+
 def dose_text(protocol: Protocol, allocation: Allocation, permissions) -> DoseText:
     hidden = masked(protocol, permissions)
     arm = allocation_arm(allocation)
     treatment = blinded_treatment_label(protocol, arm, allocation.dose_number, not hidden)
+    containers = tuple(container_text(protocol, c, permissions) for c in allocation.containers)
     if hidden:
-        return DoseText(treatment, treatment, MASKED)
+        return DoseText(treatment, protocol.blinded_product.name, MASKED, containers)
     products = sorted({c.lot.product_type.name for c in allocation.containers})
     cells = sum(c.cells for c in allocation.containers)
-    return DoseText(treatment, ", ".join(products), f"{cells / 1e6:g} × 10⁶ viable cells")
+    return DoseText(treatment, ", ".join(products), f"{cells / 1e6:g} × 10⁶ viable cells", containers)
+
+
+def latest_product(session: Session, key: str | None) -> ProductType | None:
+    if key is None:
+        return None
+    return session.scalar(select(ProductType).where(ProductType.key == key).order_by(ProductType.version.desc())
+                          .limit(1))
+
+
+def _presentation(product: ProductType, volume_ml: float, container_type: str) -> Presentation:
+    return Presentation(float(volume_ml), container_type, product.storage_temperature, product.shelf_life_days)
+
+
+def presentation_check(session: Session, protocol: Protocol, container: Container) -> list[Problem]:
+    """Problems of a container of a blinded protocol whose visible presentation differs from the
+    protocol's (doses.rules.blinding): its label or report would tell the arm, so it is never printed."""
+    if not protocol.blinded:
+        return []
+    active = latest_product(session, protocol.product_key)
+    expected = expected_presentation(protocol, _presentation(active, 0, ""))
+    actual = _presentation(container.lot.product_type, container.volume_ml, container.container_type)
+    return presentation_problems(protocol, expected, actual, f"Container {container.identifier}")
+
+
+def blinded_protocols_using(session: Session, product_key: str) -> list[Protocol]:
+    """The active blinded protocols whose placebo is this product."""
+    rows = session.scalars(select(ProtocolVersion).where(ProtocolVersion.status == "active"))
+    return [p for p in (r.protocol() for r in rows) if p.blinded and p.placebo_product_key == product_key]
+
+
+def placebo_formulation_problems(session: Session, lot: Lot, volume_ml, container_type) -> list[Problem]:
+    """Receiver of bank.signals.formulation_requested: placebo containers must be filled exactly like the
+    active product of every blinded protocol the placebo serves (volume, container type, storage and
+    expiry rule), or a blinded person could tell the arms apart."""
+    product = lot.product_type
+    if not product.is_placebo or volume_ml is None or container_type is None:
+        return []
+    out: list[Problem] = []
+    for protocol in blinded_protocols_using(session, product.key):
+        active = latest_product(session, protocol.product_key)
+        if active is None:
+            continue
+        expected = expected_presentation(protocol, _presentation(active, 0, ""))
+        out += presentation_problems(protocol, expected, _presentation(product, volume_ml, container_type),
+                                     f"Placebo lot {lot.din_display}")
+    return out
 
 
 def planned_treatment(session: Session, patient: Patient, dose_number: int, permissions) -> str:

@@ -159,7 +159,7 @@ def export():
         text = services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions)
         writer.writerow([a.id, a.patient.subject_id, a.patient.protocol_version.label, a.dose_number,
                          a.planned_at.isoformat(), a.status, text.treatment, text.product, text.cells,
-                         " | ".join(c.identifier for c in a.containers), a.allocated_at.isoformat()])
+                         " | ".join(text.containers), a.allocated_at.isoformat()])
     log_unblinded_view(list({a.patient.id: a.patient for a in items}.values()), "dose export (CSV)")
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=doses.csv"})

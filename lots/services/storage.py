@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.refusals import Refused
+from bank.signals import formulation_requested
 from bank.uow import current_actor
 from lots.models import Container, Lot, StorageBox, StorageEvent
 from lots.models.storage import CONTAINER_TYPES, MAX_BOX_SIDE
@@ -93,6 +95,11 @@ def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None
     elif frozen_at > utcnow():
         errors["frozen_at"] = "Cannot be in the future."
     refuse_if(errors)
+    # A placebo must be filled like the active product of the blinded protocols it serves (doses rules).
+    mismatch = [p for _, found in formulation_requested.send(session, lot=lot, volume_ml=volume_ml,
+                                                             container_type=container_type) for p in found or ()]
+    if mismatch:
+        raise Refused(problems=mismatch)
     materials = check_material_lots(session, material_lot_ids, frozen_at.date())
     expires_at = container_expiry(frozen_at, product.shelf_life_days)
     made = []

@@ -7,8 +7,9 @@ from flask import flash, g, redirect, render_template, url_for
 
 from bank.esign import SignatureError
 from bank.forms import ConfirmForm
+from bank.refusals import Refused
 from bank.status import TransitionRefused
-from bank.web import apply_errors, db, get_or_404, requires, work
+from bank.web import apply_errors, db, get_or_404, requires, show_refusal, work
 from lots import services
 from lots.forms import (
     CloseDeviationForm,
@@ -119,6 +120,8 @@ def formulate(lot_id: int):
                     material_lot_ids=form.material_lot_ids.data)
         except services.LotError as e:
             apply_errors(form, e.errors)
+        except Refused as e:  # a placebo that would not match a blinded protocol's active product
+            show_refusal(form, e)
         else:
             flash(f"{len(made)} containers formulated ({made[0].division}–{made[-1].division}). "
                   "Store them in a box next.", "success")

@@ -282,8 +282,9 @@ def test_placebo_dose_takes_a_placebo_container_and_masks_the_mismatch(session, 
     allocation = fd.allocate(session, staff.clinician, patient, 1, NOW, [fd.containers(session, placebo)[0].id])
     assert allocation.containers[0].lot_id == placebo.id
     masked = services.dose_text(protocol, allocation, actor_for(staff.clinician).permissions)
-    assert masked == services.DoseText("MESEMS investigational product (blinded)",
-                                       "MESEMS investigational product (blinded)", "masked")
+    assert masked == services.DoseText("MESEMS investigational product (MSC or placebo)",
+                                       "MESEMS investigational product (MSC or placebo)", "masked",
+                                       (f"{allocation.containers[0].lot.din} S90011A0",))
     assert services.dose_text(protocol, allocation, actor_for(staff.pharmacist).permissions).treatment == "Placebo"
 
 

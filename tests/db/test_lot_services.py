@@ -46,9 +46,9 @@ def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def formulate(session, tech, lot, n=20, cells=1.0e6, volume=2.0):
+def formulate(session, tech, lot, n=20, cells=1.0e6, volume=2.0, container_type="vial"):
     with unit_of_work(session, actor_for(tech)):
-        return services.formulate_containers(session, lot, n_containers=n, container_type="vial",
+        return services.formulate_containers(session, lot, n_containers=n, container_type=container_type,
                                              cells_per_container=cells, volume_ml=volume,
                                              cryoprotectant="10 % DMSO", frozen_at=utcnow() - timedelta(hours=1))
 
@@ -385,7 +385,8 @@ def test_placebo_lot_has_no_donor_and_containers_without_cells(session, tech):
     with unit_of_work(session, actor_for(tech)):
         lot = services.create_placebo_lot(session, fin=f.FIN, product_type_id=placebo.id)
     assert lot.donor_id is None and lot.tier == "dose" and not lot.quarantined
-    made = formulate(session, tech, lot, n=3, cells=0)
+    # Filled like the MSC bags of the blinded protocols the placebo serves (issue 16: matched presentation).
+    made = formulate(session, tech, lot, n=3, cells=0, volume=50.0, container_type="bag")
     assert all(c.cells == 0 and c.product_code.startswith("S00030") for c in made)
     with unit_of_work(session, actor_for(tech)):
         services.submit_for_qc(session, lot)

@@ -18,10 +18,12 @@ import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
 from bank import isbt128
 from bank.barcodes import QUIET_MODULES, code128_width, datamatrix_size
 from bank.labels import LEADING, Linear, Matrix, Text, label_elements, text_width
+from bank.models import AuditEntry
 from doses.reports import AUTOLOGOUS, EU_TRIAL, US_CAUTION, dose_labels
 from tests import factories_custody as fc
 from tests import factories_doses as fd
@@ -76,7 +78,8 @@ def expected_data(container) -> set[str]:
 
 def get_labels(web, allocation, **query):
     query = {"size": "100x100", "copies": "1", "output": "pdf", **query}
-    return web.client.get(f"/custody/doses/{allocation.id}/labels", query_string=query)
+    web.get(f"/custody/doses/{allocation.id}")  # the page with the print form and its CSRF token
+    return web.post(f"/custody/doses/{allocation.id}/labels", query)
 
 
 @pytest.mark.parametrize("size", ["100x100", "100x50"])
@@ -111,7 +114,7 @@ def test_label_text_reads_back_din_with_boxed_check_character_and_statements(app
     for statement in (US_CAUTION, EU_TRIAL):
         assert statement in text
     assert AUTOLOGOUS not in text  # allogeneic trial
-    assert "Allogeneic adipose-tissue MSC" in text and "5 mL" in text and "viable cells" in text
+    assert "Allogeneic adipose-tissue MSC" in text and "50 mL" in text and "viable cells" in text
     assert "Trial MAESTRO-4MS" in text and "Dose 1 of 3" in text and "For intrathecal use" in text
     assert allocation.patient.subject_id in text.replace("- ", "-")
     assert re.search(r"EXP \d\d [A-Z]{3} \d{4} \d\d:\d\d CES?T = \d\d [A-Z]{3} \d{4} \d\d:\d\d UTC", text)
@@ -140,10 +143,11 @@ def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_containe
     own = {"din", "product_code", "check_char", "subject_id"}  # the bag's identifiers and whose it is
     same = {f.name for f in dataclasses.fields(la)} - own
     assert {n: getattr(la, n) for n in same} == {n: getattr(lp, n) for n in same}
-    assert la.product_name == "MESEMS investigational product (blinded)"
+    assert la.product_name == "MESEMS investigational product (MSC or placebo)"
     assert la.cells_text == "1–2 × 10⁶ viable cells/kg (protocol dose)"  # never the placebo's 0 cells
     assert AUTOLOGOUS in la.statements  # the protocol's statement, on both arms
-    assert la.product_code[:5] == "S0001" and lp.product_code[:5] == "S0003"  # container identifiers
+    # One trial product code for both arms (issue 16): only the division is the container's own.
+    assert la.product_code[:6] == lp.product_code[:6] == "S90011"
 
     # The printed labels, as a blinded clinician prints them, read the same once identifiers are masked.
     web = client_for(app, staff.clinician)
@@ -154,7 +158,7 @@ def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_containe
         for token in sorted(identifiers(a)[:4], key=len, reverse=True):
             text = text.replace("".join(token.split()), "<ID>")
         texts.append(re.sub(r"<ID>00.", "<ID>00<CHECK>", text))
-    assert texts[0] == texts[1] and "placebo" not in texts[1].lower() and "<CHECK>" in texts[0]
+    assert texts[0] == texts[1] and "placebo" not in texts[1].replace("(MSCorplacebo)", "").lower() and "<CHECK>" in texts[0]
 
     # And pixel for pixel outside the identifier areas (DIN, product code, Data Matrix, subject line).
     dpi = 200
@@ -200,21 +204,21 @@ def test_mesems_labels_say_autologous_and_never_placebo(app, staff, session):
     web = client_for(app, staff.clinician)
     for allocation in (active, placebo):
         text = flat(pdf_text(get_labels(web, allocation, size="100x50").data)[0])
-        assert AUTOLOGOUS in text and EU_TRIAL in text and "blinded" in text
-        assert "placebo" not in text.lower() and "0 × 10" not in text
+        assert AUTOLOGOUS in text and EU_TRIAL in text and "MESEMS investigational product" in text
+        assert "placebo" not in text.replace("(MSC or placebo)", "").lower() and "0 × 10" not in text
 
 
 def test_label_refused_for_a_container_not_released_or_not_allocated(app, staff, session):
     web = client_for(app, staff.tech)
     free = fd.containers(session, fd.cell_lot(session, staff, n=1))[0]  # released, not allocated
-    resp = web.client.get(f"/custody/containers/{free.id}/labels")
+    resp = web.post(f"/custody/containers/{free.id}/labels", {"size": "100x100", "copies": "1", "output": "pdf"})
     assert resp.status_code == 409 and "is not allocated to a dose" in resp.get_data(as_text=True)
     unreleased = fd.containers(session, fd.cell_lot(session, staff, n=1, release=False))[0]
-    body = web.client.get(f"/custody/containers/{unreleased.id}/labels").get_data(as_text=True)
+    body = web.post(f"/custody/containers/{unreleased.id}/labels", {"copies": "1"}).get_data(as_text=True)
     assert "is not released" in body and "is not allocated" in body
     allocation = fc.open_dose(session, staff)
     container = allocation.containers[0]
-    resp = web.client.get(f"/custody/containers/{container.id}/labels", query_string={"size": "100x50"})
+    resp = web.post(f"/custody/containers/{container.id}/labels", {"size": "100x50", "copies": "1", "output": "pdf"})
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
 
 
@@ -231,7 +235,22 @@ def test_label_print_input_is_checked_and_zpl_comes_at_203_and_300_dpi(app, staf
         assert resp.status_code == 200 and zpl.startswith("^XA") and zpl.count("^XZ") == 2
         assert f"^PW{100 * dots}" in zpl and f"^LL{50 * dots}" in zpl and "^BXN," in zpl and "^BCN," in zpl
     assert get_labels(web, allocation, output="zpl", dpi="600").status_code == 422
-    assert client_for(app, staff.qa).client.get(f"/custody/doses/{allocation.id}/labels").status_code == 403
+    assert client_for(app, staff.qa).post(f"/custody/doses/{allocation.id}/labels", {"copies": "1"}).status_code == 403
+
+
+def test_printing_labels_is_a_post_with_csrf_and_a_get_writes_nothing(app, staff, session):
+    """Issue 17: printing writes the print log, so it is a POST with the form's CSRF token; a GET or a
+    post without the token prints nothing and logs nothing."""
+    allocation = fc.open_dose(session, staff)
+    web = client_for(app, staff.tech)
+    container = allocation.containers[0]
+    before = session.scalar(select(func.count()).select_from(AuditEntry))
+    assert web.client.get(f"/custody/doses/{allocation.id}/labels").status_code == 405
+    assert web.client.get(f"/custody/containers/{container.id}/labels").status_code == 405
+    assert web.post(f"/custody/doses/{allocation.id}/labels", {"copies": "1"}, csrf=False).status_code == 400
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == before
+    assert get_labels(web, allocation).status_code == 200
 
 
 def test_api_label_pdf(app, staff, session):
@@ -241,9 +260,9 @@ def test_api_label_pdf(app, staff, session):
     resp = web.post("/account/tokens/", {"name": "label printer"})
     token = re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
     api, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
-    resp = api.get(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"size": "100x50"})
+    resp = api.post(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"size": "100x50"})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert set(decoded(raster(resp.data, 300)[0])["Code128"]) == {
         w for w in expected_data(allocation.containers[0]) if not w.startswith("=+")}
-    resp = api.get(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"copies": "0"})
+    resp = api.post(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"copies": "0"})
     assert resp.status_code == 422 and "copies" in resp.json["errors"]

@@ -177,7 +177,7 @@ def test_second_container_in_a_taken_position_and_outside_the_box_are_refused(lo
 
 
 @pytest.mark.parametrize("role, url, allowed", [
-    ("clinical", "/lots/", False), ("admin", "/lots/", True), ("clinical", "/lots/harvest", False),
+    ("clinical", "/lots/", False), ("admin", "/lots/", False), ("clinical", "/lots/harvest", False),
     ("qa", "/lots/harvest", False), ("technician", "/lots/harvest", True), ("clinical", "/storage/boxes/new", False),
     ("qa", "/storage/boxes/new", False), ("technician", "/storage/", True), ("qa", "/materials/new", False),
     ("technician", "/materials/new", True), ("clinical", "/materials/", False),
