@@ -43,12 +43,12 @@ def _hold_containers(session: Session, lot: Lot, reason: str) -> None:
 def hold_lot(session: Session, lot: Lot, reason: str) -> None:
     """Put the lot and every one of its containers on hold; it returns to its present state when lifted."""
     refuse_if(problems=check_holdable(lot.status))
-    lot.held_from = lot.status  # written in the same flush as the status (CHECK held_from)
-    try:
-        change_status(session, lot, LOT_WORKFLOW, "on_hold", reason=reason)
-    except Exception:
-        lot.held_from = None
-        raise
+    held_from = lot.status
+
+    def remember(_signature) -> None:  # the CHECK 'held_from' ties it to the status: same flush
+        lot.held_from = held_from
+
+    change_status(session, lot, LOT_WORKFLOW, "on_hold", reason=reason, before_write=remember)
     _hold_containers(session, lot, reason)
 
 
@@ -58,15 +58,14 @@ def lift_hold(session: Session, lot: Lot, user: User, password: str, reason: str
     if lot.status != "on_hold":
         raise Refused.rule("lots.hold.not_held", f"Lot {lot.din} is not on hold.", f"status={lot.status}")
     under_lookback = lot.donor_id is not None and donor_use_facts(session, lot.donor_id).under_lookback
-    held_from = target = lot.held_from
+    target = lot.held_from
     content = {"lot": lot.din, "from": "on_hold", "to": target, "reason": (reason or "").strip()}
-    lot.held_from = None  # written in the same flush as the status (CHECK held_from)
-    try:
-        change_status(session, lot, LOT_WORKFLOW, target, password=password, content=content, signer=user,
-                      reason=reason, problems=check_hold_lift(under_lookback))
-    except Exception:
-        lot.held_from = held_from
-        raise
+
+    def clear_held_from(_signature) -> None:  # the CHECK 'held_from' ties it to the status: same flush
+        lot.held_from = None
+
+    change_status(session, lot, LOT_WORKFLOW, target, password=password, content=content, signer=user,
+                  reason=reason, problems=check_hold_lift(under_lookback), before_write=clear_held_from)
     for container in containers_of(session, lot):
         container.on_hold, container.hold_reason = False, None
     session.flush()
