@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
@@ -48,12 +49,11 @@ def add_material_lot(session: Session, material: Material, lot_number: str, expi
     if status not in MATERIAL_STATUSES:
         errors["status"] = "Choose approved, quarantined or rejected."
     refuse_if(errors)
-    lot = MaterialLot(material_id=material.id, lot_number=lot_number, expiry=expiry,
-                      status=MATERIAL_LOT_WORKFLOW.initial)
+    lot = MaterialLot(material_id=material.id, lot_number=lot_number, expiry=expiry, status=status)
     session.add(lot)
-    initial_status(session, lot, MATERIAL_LOT_WORKFLOW)
-    if status != MATERIAL_LOT_WORKFLOW.initial:  # received as approved (or rejected): a step of its own
-        change_status(session, lot, MATERIAL_LOT_WORKFLOW, status)
+    # A lot is registered in the status it is received in (quarantined unless its certificate was
+    # reviewed at receipt): its creation state in the status history, not a step of the workflow.
+    initial_status(session, lot, replace(MATERIAL_LOT_WORKFLOW, initial=status))
     return lot
 
 
