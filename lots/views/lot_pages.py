@@ -19,7 +19,7 @@ from lots.models.lots import TIERS
 from lots.services.deviations import closing_signature
 from lots.services.products import product_types_missing
 from lots.services.storage import storage_events
-from lots.states import LOT_STATUSES, LOT_WORKFLOW
+from lots.states import LOT_STATUSES, LOT_WORKFLOW, STORABLE
 
 
 def _ensure_products() -> None:
@@ -148,7 +148,8 @@ def donor_genealogy(donor_id: int):
 def container(container_id: int):
     item = get_or_404(Container, container_id)
     return render_template("lots/container.html", container=item, trace=services.trace_container(db(), item),
-                           events=storage_events(db(), item))
+                           events=storage_events(db(), item), history=status_history(db(), item),
+                           storable=STORABLE)
 
 
 @bp.route("/products")

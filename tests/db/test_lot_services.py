@@ -17,7 +17,7 @@ from bank.esign import SignatureError
 from bank.isbt128 import check_character, validate_din
 from bank.models import StatusChange
 from bank.refusals import Refused
-from bank.status import TransitionRefused
+from bank.status import TransitionRefused, status_history
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from donors import services as donor_services
@@ -406,3 +406,30 @@ def test_absurd_amounts_are_refused_not_stored(session, tech, tech2, qa):
     with pytest.raises(Refused) as refused:
         formulate(session, tech, lot, n=1_000_000, cells=1e-9)
     assert "divisions of one lot run out" in refused.value.errors["n_containers"]
+
+
+def test_container_material_lot_and_product_statuses_change_only_through_their_workflows(session, tech, tech2, qa):
+    lot = f.grown_lot(session, tech, tech2, qa=qa)
+    (c,) = formulate(session, tech, lot, n=1)
+    b = f.box(session, tech, rows=2, cols=2)
+    with unit_of_work(session, actor_for(tech)):
+        services.store_container(session, c, b, 1, 1)
+        services.store_container(session, c, b, 1, 2)  # a move keeps the status
+    with unit_of_work(session, actor_for(tech), "thawed for testing"):
+        services.remove_container(session, c, "thawed for testing")
+    history = [(h.from_status, h.to_status) for h in status_history(session, c)]
+    assert history == [(None, "formulated"), ("formulated", "stored"), ("stored", "removed")]
+
+    m = f.material_lot(session, tech, status="quarantined")
+    with pytest.raises(TransitionRefused, match="material.manage"), unit_of_work(session, actor_for(qa)):
+        services.set_material_lot_status(session, m, "approved")
+    with unit_of_work(session, actor_for(tech), "certificate reviewed"):
+        services.set_material_lot_status(session, m, "approved")
+    assert [(h.from_status, h.to_status) for h in status_history(session, m)] == [
+        (None, "quarantined"), ("quarantined", "approved")]
+
+    old = f.product(session, "AT-MSC-ALLO")
+    with unit_of_work(session, actor_for(qa), "new shelf life validated"):
+        new = services.add_product_version(session, "AT-MSC-ALLO", shelf_life_days=400)
+    assert (old.status, new.status, new.version) == ("retired", "active", old.version + 1)
+    assert [h.to_status for h in status_history(session, old)][-1] == "retired"
