@@ -3,6 +3,8 @@ workflow table, signed with the meaning the table states, recorded in the status
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,7 @@ class TransitionRefused(Refused):
 def change_status(session: Session, record, workflow: Workflow, target: str, *,
                   password: str | None = None, content=None, signer: User | None = None,
                   signature: Signature | None = None, reason: str | None = None,
-                  problems=(), signature_column: str | None = None) -> StatusChange:
+                  problems=(), before_write: Callable[[Signature | None], object] | None = None) -> StatusChange:
     """Take `record` (with `status` and `id`) through the transition to `target`.
 
     1. the table: the transition exists from the record's status, the actor holds its permission, a
@@ -33,9 +35,9 @@ def change_status(session: Session, record, workflow: Workflow, target: str, *,
     3. when the table asks for a signature: `signer` (default: the signed-in user) re-enters `password`
        and signs `content` with the table's meaning; a `signature` made beforehand must carry exactly
        that meaning, or the step is refused;
-    4. the status is set and a history row written (with the signature, if any); a record that keeps its
-       signature in a column of its own names it in `signature_column`, set in the same row write as the
-       status (so a CHECK tying the two holds).
+    4. the status is set and a history row written (with the signature, if any). `before_write(signature)`,
+       when given, runs just before: for columns a CHECK constraint ties to the status (e.g. the
+       closing signature of a deviation), written in the same flush.
     Nothing is signed while anything is refused. Raises TransitionRefused or SignatureError (both Refused).
     """
     actor = session.info.get("actor")
@@ -58,8 +60,8 @@ def change_status(session: Session, record, workflow: Workflow, target: str, *,
             raise ValueError(f"{workflow.name} -> {target}: a signed transition needs the content it signs")
         signer = signer or session.get(User, actor.id)
         signature = sign(session, signer, password or "", meaning, record.__tablename__, record.id, content)
-    if signature is not None and signature_column:
-        setattr(record, signature_column, signature.id)
+    if before_write is not None:
+        before_write(signature)
     return _record(session, record, record.status, target, reason, signature)
 
 

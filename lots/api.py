@@ -7,12 +7,12 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
-from bank.status import TransitionRefused
+from bank.clock import as_utc
 from bank.web import db, get_or_404, paginate, work
 from lots import services
+from lots.blueprint import fin
 from lots.forms import FormulationForm, HarvestForm, IsolationForm, PassageForm, PositionForm
 from lots.models import Container, Isolation, Lot, Passage, StorageBox
-from lots.views.blueprints import as_utc, fin
 
 LOT = {"type": "object", "properties": {"id": {"type": "integer"}, "din": {"type": "string"},
                                         "check_char": {"type": "string"}, "status": {"type": "string"},
@@ -33,15 +33,6 @@ def container_json(c: Container) -> dict:
             "expires_at": c.expires_at.isoformat() if c.expires_at else None,
             "position": None if c.box_id is None else {"box_id": c.box_id, "row": c.position_row,
                                                         "col": c.position_col}}
-
-
-def _refuse(e: Exception):
-    if isinstance(e, services.LotError):
-        raise ApiInputError(e.errors, 409 if set(e.errors) == {"form"} else 422)
-    raise ApiInputError({"form": "; ".join(e.problems)}, 409)
-
-
-REFUSALS = (services.LotError, TransitionRefused)
 
 
 @api_route("/lots", permission="lot.view", summary="List lots (search by DIN, filter by status)",
@@ -80,16 +71,13 @@ def lots_show(lot_id: int):
            summary="Record a tissue harvest: opens a lot with a new ISBT 128 DIN")
 def lots_harvest():
     form = form_from_json(HarvestForm)
-    try:
-        with work("harvest recorded (API)"):
-            lot = services.record_harvest(
-                db(), fin=fin(), donor_id=form.donor_id.data, product_type_id=form.product_type_id.data,
-                tissue=form.tissue.data, mass_g=form.mass_g.data, volume_ml=form.volume_ml.data,
-                collected_at=as_utc(form.collected_at.data), site=form.site.data or "",
-                operator=form.operator.data or "", tier=form.tier.data,
-                material_lot_ids=form.material_lot_ids.data)
-    except REFUSALS as e:
-        _refuse(e)
+    with work("harvest recorded (API)"):
+        lot = services.record_harvest(
+            db(), fin=fin(), donor_id=form.donor_id.data, product_type_id=form.product_type_id.data,
+            tissue=form.tissue.data, mass_g=form.mass_g.data, volume_ml=form.volume_ml.data,
+            collected_at=as_utc(form.collected_at.data), site=form.site.data or "",
+            operator=form.operator.data or "", tier=form.tier.data,
+            material_lot_ids=form.material_lot_ids.data)
     return jsonify(lot_json(lot)), 201
 
 
@@ -98,14 +86,11 @@ def lots_harvest():
 def lots_isolation(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = form_from_json(IsolationForm)
-    try:
-        with work("isolation recorded (API)"):
-            iso = services.record_isolation(db(), lot, cell_count=form.cell_count.data,
-                                            viability_pct=form.viability_pct.data, isolated_on=form.isolated_on.data,
-                                            operator=form.operator.data or "",
-                                            material_lot_ids=form.material_lot_ids.data)
-    except REFUSALS as e:
-        _refuse(e)
+    with work("isolation recorded (API)"):
+        iso = services.record_isolation(db(), lot, cell_count=form.cell_count.data,
+                                        viability_pct=form.viability_pct.data, isolated_on=form.isolated_on.data,
+                                        operator=form.operator.data or "",
+                                        material_lot_ids=form.material_lot_ids.data)
     return jsonify({"id": iso.id}), 201
 
 
@@ -114,25 +99,19 @@ def lots_isolation(lot_id: int):
 def lots_passage(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = form_from_json(PassageForm)
-    try:
-        with work("passage recorded (API)"):
-            p = services.record_passage(
-                db(), lot, seeded_cells=form.seeded_cells.data, harvested_cells=form.harvested_cells.data,
-                viability_pct=form.viability_pct.data, vessels=form.vessels.data, seeded_on=form.seeded_on.data,
-                harvested_on=form.harvested_on.data, operator=form.operator.data or "",
-                material_lot_ids=form.material_lot_ids.data)
-    except REFUSALS as e:
-        _refuse(e)
+    with work("passage recorded (API)"):
+        p = services.record_passage(
+            db(), lot, seeded_cells=form.seeded_cells.data, harvested_cells=form.harvested_cells.data,
+            viability_pct=form.viability_pct.data, vessels=form.vessels.data, seeded_on=form.seeded_on.data,
+            harvested_on=form.harvested_on.data, operator=form.operator.data or "",
+            material_lot_ids=form.material_lot_ids.data)
     return jsonify({"id": p.id, "number": p.number, "population_doublings": p.population_doublings}), 201
 
 
 def _verify(model, entry_id: int):
     entry = get_or_404(model, entry_id)
-    try:
-        with work("critical entry verified (API)"):
-            services.verify_entry(db(), entry)
-    except REFUSALS as e:
-        _refuse(e)
+    with work("critical entry verified (API)"):
+        services.verify_entry(db(), entry)
     return jsonify({"id": entry.id, "verified": True})
 
 
@@ -153,15 +132,12 @@ def passages_verify(entry_id: int):
 def lots_formulate(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = form_from_json(FormulationForm)
-    try:
-        with work("containers formulated (API)"):
-            made = services.formulate_containers(
-                db(), lot, n_containers=form.n_containers.data, container_type=form.container_type.data,
-                cells_per_container=form.cells_per_container.data, volume_ml=form.volume_ml.data,
-                cryoprotectant=form.cryoprotectant.data or "", frozen_at=as_utc(form.frozen_at.data),
-                material_lot_ids=form.material_lot_ids.data)
-    except REFUSALS as e:
-        _refuse(e)
+    with work("containers formulated (API)"):
+        made = services.formulate_containers(
+            db(), lot, n_containers=form.n_containers.data, container_type=form.container_type.data,
+            cells_per_container=form.cells_per_container.data, volume_ml=form.volume_ml.data,
+            cryoprotectant=form.cryoprotectant.data or "", frozen_at=as_utc(form.frozen_at.data),
+            material_lot_ids=form.material_lot_ids.data)
     return jsonify({"items": [container_json(c) for c in made]}), 201
 
 
@@ -196,11 +172,8 @@ def containers_store(container_id: int):
     box = db().get(StorageBox, form.box_id.data) if isinstance(form.box_id.data, int) else None
     if box is None:
         raise ApiInputError({"box_id": "no such storage box"})
-    try:
-        with work(form.reason.data or "container stored (API)"):
-            services.store_container(db(), item, box, form.row.data, form.col.data, form.reason.data)
-    except REFUSALS as e:
-        _refuse(e)
+    with work(form.reason.data or "container stored (API)"):
+        services.store_container(db(), item, box, form.row.data, form.col.data, form.reason.data)
     return jsonify(container_json(item))
 
 

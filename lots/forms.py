@@ -19,11 +19,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from bank.forms import SignatureFields
+from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
 
 TISSUE_CHOICES = [("lipoaspirate", "Lipoaspirate"), ("bone_marrow_aspirate", "Bone-marrow aspirate")]
 TIER_CHOICES = [("master", "Master cell bank"), ("working", "Working cell bank"), ("dose", "Dose lot")]
 CONTAINER_CHOICES = [("bag", "Bag"), ("vial", "Vial")]
-MATERIAL_STATUS_CHOICES = [("quarantined", "Quarantined"), ("approved", "Approved"), ("rejected", "Rejected")]
+# The received status first (a new lot stays quarantined until its certificate is reviewed).
+MATERIAL_STATUS_CHOICES = [(s, s.capitalize()) for s in
+                           sorted(MATERIAL_STATUSES, key=lambda s: s != MATERIAL_LOT_WORKFLOW.initial)]
 DT = "%Y-%m-%dT%H:%M"
 
 

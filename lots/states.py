@@ -1,4 +1,6 @@
-"""Status workflows of lots and deviations (enforced by bank.status.change_status).
+"""Status sets and workflow tables of the lots domain: lots, deviations, containers, material lots and
+product-type versions (each status column's CHECK constraint is built from its workflow's states; every
+change goes through bank.status.change_status, 21 CFR 11.10(f)).
 
 Release and rejection (awaiting_qc → released | rejected) are defined here because they are states of
 a lot, but only the release module takes them, with its own checks (specifications, deviations).
@@ -34,6 +36,13 @@ LOT_WORKFLOW = Workflow(
     ),
     labels={"in_process": "in process", "awaiting_qc": "awaiting QC", "on_hold": "on hold"},
 )
+LOT_STATUSES = LOT_WORKFLOW.states
+# Bench entries (isolation, passages, formulation) are open only while the lot is in process; a
+# finished lot's entries can no longer be verified.
+BENCH_OPEN = "in_process"
+FINISHED = ("released", "rejected")
+# Nothing is derived from a lot in these states.
+NOT_DERIVABLE = ("rejected", "on_hold")
 
 DEVIATION_WORKFLOW = Workflow(
     name="Deviation",
@@ -42,3 +51,46 @@ DEVIATION_WORKFLOW = Workflow(
     transitions=(Transition("open", "closed", "deviation.close", signature_meaning=DEVIATION_CLOSED_MEANING,
                             label="Close"),),
 )
+DEVIATION_STATUSES = DEVIATION_WORKFLOW.states
+
+# formulated: filled, not yet in a position; stored: in a position; removed: out of storage.
+# The later states (allocated, shipped, administered, destroyed) are taken by the doses module; they are
+# listed here because the container's status column, and its CHECK constraint, belong to lots.
+CONTAINER_STATES = ("formulated", "stored", "removed", "allocated", "shipped", "administered", "destroyed")
+CONTAINER_WORKFLOW = Workflow(
+    name="Container",
+    states=CONTAINER_STATES,
+    initial="formulated",
+    transitions=(
+        Transition("formulated", "stored", "storage.manage", label="Store"),
+        Transition("removed", "stored", "storage.manage", label="Store again"),
+        Transition("stored", "removed", "storage.manage", reason_required=True, label="Remove from storage"),
+        # An allocated container leaves its position as a step of its dose's chain of custody (issue from
+        # storage, administration): that custody step is what authorises it.
+        Transition("allocated", "removed", "custody.record", reason_required=True,
+                   label="Remove from storage"),
+    ),
+)
+CONTAINER_STATUSES = CONTAINER_WORKFLOW.states
+STORABLE = ("formulated", "removed", "stored")  # a stored container may be moved to another position
+
+MATERIAL_LOT_WORKFLOW = Workflow(
+    name="Material lot",
+    states=("approved", "quarantined", "rejected"),
+    initial="quarantined",
+    transitions=tuple(Transition(source, target, "material.manage", label=target.capitalize())
+                      for source in ("approved", "quarantined", "rejected")
+                      for target in ("approved", "quarantined", "rejected") if source != target),
+)
+MATERIAL_STATUSES = MATERIAL_LOT_WORKFLOW.states
+MATERIAL_USABLE = "approved"
+
+# A new version of a product type retires the version before it (lots keep the version they were made
+# under). Product types are reference data kept by QA, like specifications.
+PRODUCT_TYPE_WORKFLOW = Workflow(
+    name="Product type",
+    states=("active", "retired"),
+    initial="active",
+    transitions=(Transition("active", "retired", "spec.manage", label="Retire"),),
+)
+PRODUCT_TYPE_STATUSES = PRODUCT_TYPE_WORKFLOW.states

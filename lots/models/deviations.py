@@ -8,14 +8,15 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.clock import utcnow
-from bank.db import Base, Versioned
+from bank.db import Base, Versioned, one_of
 from bank.models import Audited
+from lots.states import DEVIATION_WORKFLOW
 
 
 class Deviation(Audited, Versioned, Base):
     __tablename__ = "deviations"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint(one_of("status", DEVIATION_WORKFLOW.states), name="status"),
         # A closed deviation always names its closing signature and time.
         CheckConstraint("(status = 'closed') = (signature_id IS NOT NULL AND closed_at IS NOT NULL)",
                         name="closure"),

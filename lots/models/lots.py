@@ -13,11 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import donors.models  # noqa: F401  (the donors table must be known before lots refers to it)
 from bank.clock import utcnow
-from bank.db import Base, Versioned
+from bank.db import Base, Versioned, one_of
 from bank.models import Audited
 from lots.models.products import ProductType
+from lots.states import LOT_STATUSES, LOT_WORKFLOW
 
-LOT_STATUSES = ("in_process", "awaiting_qc", "released", "rejected", "on_hold")
+__all__ = ["LOT_STATUSES", "TIERS", "TISSUES", "TISSUE_LABELS", "Harvest", "Isolation", "Lot", "Passage"]
+
 TIERS = ("master", "working", "dose")
 TISSUES = ("lipoaspirate", "bone_marrow_aspirate")
 TISSUE_LABELS = {"lipoaspirate": "Lipoaspirate", "bone_marrow_aspirate": "Bone-marrow aspirate"}
@@ -26,8 +28,7 @@ TISSUE_LABELS = {"lipoaspirate": "Lipoaspirate", "bone_marrow_aspirate": "Bone-m
 class Lot(Audited, Versioned, Base):
     __tablename__ = "lots"
     __table_args__ = (
-        CheckConstraint("status IN ('in_process', 'awaiting_qc', 'released', 'rejected', 'on_hold')",
-                        name="status"),
+        CheckConstraint(one_of("status", LOT_WORKFLOW.states), name="status"),
         CheckConstraint("tier IN ('master', 'working', 'dose')", name="tier"),
         # A held lot remembers the state it returns to when the hold is lifted; no other lot does.
         CheckConstraint("(status = 'on_hold') = (held_from IS NOT NULL)", name="held_from"),

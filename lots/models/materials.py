@@ -8,10 +8,11 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank.clock import utcnow
-from bank.db import Base, Versioned
+from bank.db import Base, Versioned, one_of
 from bank.models import Audited
+from lots.states import MATERIAL_LOT_WORKFLOW
 
-MATERIAL_LOT_STATUSES = ("approved", "quarantined", "rejected")
+MATERIAL_LOT_STATUSES = MATERIAL_LOT_WORKFLOW.states
 STEPS = ("harvest", "isolation", "passage", "formulation")
 
 
@@ -30,7 +31,7 @@ class MaterialLot(Audited, Versioned, Base):
     __tablename__ = "material_lots"
     __table_args__ = (
         UniqueConstraint("material_id", "lot_number"),
-        CheckConstraint("status IN ('approved', 'quarantined', 'rejected')", name="status"),
+        CheckConstraint(one_of("status", MATERIAL_LOT_WORKFLOW.states), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

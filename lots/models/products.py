@@ -8,9 +8,10 @@ from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.clock import utcnow
-from bank.db import Base
+from bank.db import Base, one_of
 from bank.models import Audited
 from lots.rules import ProductLimits
+from lots.states import PRODUCT_TYPE_WORKFLOW
 
 SOURCES = ("adipose", "bone_marrow", "none")
 ORIGINS = ("autologous", "allogeneic", "placebo")
@@ -27,7 +28,7 @@ class ProductType(Audited, Base):
         UniqueConstraint("key", "version"),
         CheckConstraint("source IN ('adipose', 'bone_marrow', 'none')", name="source"),
         CheckConstraint("origin IN ('autologous', 'allogeneic', 'placebo')", name="origin"),
-        CheckConstraint("status IN ('active', 'retired')", name="status"),
+        CheckConstraint(one_of("status", PRODUCT_TYPE_WORKFLOW.states), name="status"),
         CheckConstraint("max_passage >= 0 AND max_cumulative_pd > 0 AND shelf_life_days > 0", name="limits"),
         # A placebo is suspension media: it has no tissue source, and only a placebo lacks one.
         CheckConstraint("(origin = 'placebo') = (source = 'none')", name="placebo_source"),

@@ -23,14 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank.clock import utcnow
-from bank.db import Base, Versioned
+from bank.db import Base, Versioned, one_of
 from bank.models import Audited
 from lots.models.lots import Lot
+from lots.states import CONTAINER_STATUSES, CONTAINER_WORKFLOW
+
+__all__ = ["CONTAINER_STATUSES", "CONTAINER_TYPES", "MAX_BOX_SIDE", "Container", "StorageBox", "StorageEvent"]
 
 CONTAINER_TYPES = ("bag", "vial")
-# formulated: filled, not yet in a position; stored: in a position; removed: out of storage.
-# Later steps (allocated, shipped, administered, destroyed) belong to the doses module.
-CONTAINER_STATUSES = ("formulated", "stored", "removed", "allocated", "shipped", "administered", "destroyed")
 MAX_BOX_SIDE = 26
 
 
@@ -62,8 +62,7 @@ class Container(Audited, Versioned, Base):
         UniqueConstraint("lot_id", "division"),
         UniqueConstraint("box_id", "position_row", "position_col"),  # one container per position
         CheckConstraint("container_type IN ('bag', 'vial')", name="container_type"),
-        CheckConstraint("status IN ('formulated', 'stored', 'removed', 'allocated', 'shipped', "
-                        "'administered', 'destroyed')", name="status"),
+        CheckConstraint(one_of("status", CONTAINER_WORKFLOW.states), name="status"),
         CheckConstraint("(box_id IS NULL AND position_row IS NULL AND position_col IS NULL) OR "
                         "(box_id IS NOT NULL AND position_row >= 1 AND position_col >= 1)", name="position"),
         CheckConstraint("status <> 'stored' OR box_id IS NOT NULL", name="stored_has_position"),

@@ -1,11 +1,10 @@
-"""Use cases of the lots domain. Services take the session, flush, and raise LotError (every problem,
-keyed by form field) or bank.status.TransitionRefused; callers wrap them in a unit of work.
-
-Importing this package registers the donor look-back listener that holds a donor's lots and containers.
+"""Use cases of the lots domain. Services take the session, flush, and raise bank.refusals.Refused (input
+errors by form field, rule Problems; TransitionRefused and SignatureError are Refused too); callers wrap
+them in a unit of work. `hold_for_lookback` is connected to the donor look-back signal by bank.app.wire_domains.
 """
 
+from bank.refusals import FORM
 from lots.services.deviations import close_deviation, deviations_of, open_deviations, record_deviation
-from lots.services.errors import FORM, LotError
 from lots.services.genealogy import donor_tree, lineage, lot_tree, trace_container
 from lots.services.harvest import create_placebo_lot, derive_lot, harvest_of, record_harvest
 from lots.services.materials import add_material, add_material_lot, material_uses, set_material_lot_status
@@ -41,7 +40,7 @@ from lots.services.workflow import (
 )
 
 __all__ = [
-    "FORM", "LotError", "active_product_types", "add_material", "add_material_lot", "add_product_version",
+    "FORM", "active_product_types", "add_material", "add_material_lot", "add_product_version",
     "close_deviation", "containers_of", "create_box", "create_placebo_lot", "cumulative_pd", "derive_lot",
     "deviations_of", "donor_tree", "formulate_containers", "harvest_of", "hold_for_lookback", "hold_lot",
     "isolation_of", "lift_hold", "lineage", "material_uses", "lift_quarantine", "lot_tree", "lots_of_donor", "occupancy",

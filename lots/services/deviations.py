@@ -6,13 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
-from bank.esign import sign, signature_valid
+from bank.esign import signature_valid
 from bank.models import Signature, User
-from bank.status import change_status
+from bank.refusals import Refused, refuse_if
+from bank.status import change_status, initial_status
 from bank.uow import current_actor
 from lots.models import Deviation, Lot
-from lots.services.errors import FORM, LotError, refuse_if
-from lots.states import DEVIATION_CLOSED_MEANING, DEVIATION_WORKFLOW
+from lots.states import DEVIATION_WORKFLOW
 
 
 def record_deviation(session: Session, lot: Lot, *, description: str, impact: str,
@@ -20,10 +20,11 @@ def record_deviation(session: Session, lot: Lot, *, description: str, impact: st
     errors = {k: "Required." for k, v in (("description", description), ("impact", impact)) if not (v or "").strip()}
     refuse_if(errors)
     deviation = Deviation(lot_id=lot.id, description=description.strip(), impact=impact.strip(),
-                          corrective_action=(corrective_action or "").strip(), status="open",
+                          corrective_action=(corrective_action or "").strip(), status=DEVIATION_WORKFLOW.initial,
                           recorded_by_id=current_actor(session).id)
     session.add(deviation)
     session.flush()
+    initial_status(session, deviation, DEVIATION_WORKFLOW)
     return deviation
 
 
@@ -35,22 +36,22 @@ def deviation_content(deviation: Deviation, lot: Lot) -> dict:
 
 def close_deviation(session: Session, deviation: Deviation, user: User, password: str,
                     corrective_action: str | None = None) -> Signature:
-    """Close with the QA signature 'Deviation closed'; the corrective action must be written first.
-    Raises LotError, bank.esign.SignatureError or bank.status.TransitionRefused."""
+    """Close with `user`'s signature (the meaning DEVIATION_WORKFLOW states); the corrective action must
+    be written first. Raises Refused (bank.status.TransitionRefused, bank.esign.SignatureError among them)."""
     if deviation.status != "open":
-        raise LotError({FORM: f"{deviation.number} is already closed."})
+        raise Refused.rule("lots.deviation.closed", f"{deviation.number} is already closed.")
     if corrective_action is not None and corrective_action.strip():
         deviation.corrective_action = corrective_action.strip()
     if not deviation.corrective_action:
-        raise LotError({"corrective_action": "Describe the corrective action before closing."})
-    if not current_actor(session).can("deviation.close"):
-        raise LotError({FORM: "Closing a deviation needs the permission 'deviation.close' (QA)."})
+        raise Refused({"corrective_action": "Describe the corrective action before closing."})
     lot = session.get(Lot, deviation.lot_id)
-    signature = sign(session, user, password, DEVIATION_CLOSED_MEANING, "deviations", deviation.id,
-                     deviation_content(deviation, lot))
-    deviation.signature_id, deviation.closed_at, deviation.closed_by_id = signature.id, utcnow(), user.id
-    change_status(session, deviation, DEVIATION_WORKFLOW, "closed", signature=signature)
-    return signature
+
+    def closing(signature: Signature) -> None:  # the CHECK 'closure' ties these to the status
+        deviation.signature_id, deviation.closed_at, deviation.closed_by_id = signature.id, utcnow(), user.id
+
+    change = change_status(session, deviation, DEVIATION_WORKFLOW, "closed", password=password, signer=user,
+                           content=deviation_content(deviation, lot), before_write=closing)
+    return session.get(Signature, change.signature_id)
 
 
 def deviations_of(session: Session, lot: Lot) -> list[Deviation]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bank.clock import utcnow
 from bank.identifiers import next_value
 from bank.isbt128 import check_character, make_din
+from bank.refusals import Problem, Refused, refuse_if
 from bank.status import initial_status
 from bank.uow import current_actor
 from donors.models import Donor
@@ -22,10 +23,9 @@ from donors.validation import DonorError
 from lots.models import Harvest, Lot, Passage, ProductType
 from lots.models.lots import TIERS, TISSUE_LABELS, TISSUES
 from lots.rules import check_harvest_allowed
-from lots.services.errors import FORM, LotError, refuse_if
 from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import cumulative_pd, unverified_entries
-from lots.states import LOT_WORKFLOW
+from lots.states import LOT_WORKFLOW, NOT_DERIVABLE
 
 TIER_DEPTH = {"master": 0, "working": 1, "dose": 2}
 CLOCK_SKEW = timedelta(minutes=5)
@@ -55,8 +55,7 @@ def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_
                    tissue: str | None, mass_g: float | None, volume_ml: float | None,
                    collected_at: datetime | None, site: str, operator: str, tier: str = "master",
                    material_lot_ids=()) -> Lot:
-    """Record a tissue harvest and open its lot (status in process), or raise LotError naming every
-    problem: ineligible donor or look-back refused (21 CFR 1271.65); a donor under determination gives
+    """Record a tissue harvest and open its lot (status in process), or refuse naming every problem: ineligible donor or look-back refused (21 CFR 1271.65); a donor under determination gives
     a quarantined lot (1271.60); an autologous donor gives an autologous-only lot."""
     errors: dict[str, str] = {}
     product, problem = _active_product(session, product_type_id, placebo=False)
@@ -81,19 +80,22 @@ def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_
     if tier not in TIERS:
         errors["tier"] = "Choose master, working or dose."
     donor = session.get(Donor, donor_id) if donor_id else None
-    decision = None
+    decision, problems = None, []
     if donor is None:
         errors["donor_id"] = "Choose a registered donor."
     else:
         facts = donor_use_facts(session, donor.id)
         decision = check_harvest_allowed(facts.status, facts.is_autologous, facts.under_lookback)
         if not decision.allowed:
-            errors["donor_id"] = f"Harvest refused for donor {facts.code}: " + " ".join(
-                p.message for p in decision.problems)
+            problems += [Problem(p.rule_id, f"Harvest refused for donor {facts.code}: {p.message}", p.evidence,
+                                 "donor_id") for p in decision.problems]
         elif product is not None and (product.origin == "autologous") != facts.is_autologous:
-            errors["product_type_id"] = (f"{product.key} is {product.origin}; donor {facts.code} is "
-                                         f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.")
-    refuse_if(errors)
+            problems.append(Problem(
+                "lots.harvest.origin_mismatch",
+                f"{product.key} is {product.origin}; donor {facts.code} is "
+                f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.",
+                f"product={product.origin}; autologous donor={facts.is_autologous}", "product_type_id"))
+    refuse_if(errors, problems)
     materials = check_material_lots(session, material_lot_ids, collected_at.date())
     # Products of a donor not yet signed eligible stay quarantined (1271.60); autologous use is the
     # exception (1271.90(a)(1)), handled by the rule.
@@ -107,8 +109,9 @@ def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_
     record_material_uses(session, lot, materials, "harvest", None, collected_at.date())
     try:
         set_harvest_date(session, donor, collected_at.date())
-    except DonorError as e:  # e.g. a harvest dated before the donor's birth: say it on the date field
-        raise LotError({"collected_at": " ".join(e.errors.values())}) from None
+    except (DonorError, Refused) as e:  # e.g. a harvest dated before the donor's birth: say it on the date field
+        messages = e.messages() if isinstance(e, Refused) else list(e.errors.values())
+        raise Refused({"collected_at": " ".join(messages)}) from None
     session.flush()
     return lot
 
@@ -130,13 +133,17 @@ def derive_lot(session: Session, parent: Lot, *, fin: str, tier: str | None) -> 
         errors["tier"] = "Choose working or dose."
     elif TIER_DEPTH[tier] <= TIER_DEPTH[parent.tier]:
         errors["tier"] = f"A lot derived from a {parent.tier} bank must be a later tier."
+    problems = []
     if parent.product_type.is_placebo:
-        errors[FORM] = "A placebo lot has no derived lots."
-    elif parent.status in ("rejected", "on_hold"):
-        errors[FORM] = f"Lot {parent.din} is {LOT_WORKFLOW.label(parent.status)}: nothing may be derived from it."
+        problems.append(Problem("lots.derive.placebo", "A placebo lot has no derived lots."))
+    elif parent.status in NOT_DERIVABLE:
+        problems.append(Problem("lots.derive.parent_status", f"Lot {parent.din} is "
+                                f"{LOT_WORKFLOW.label(parent.status)}: nothing may be derived from it.",
+                                f"status={parent.status}"))
     elif unverified := unverified_entries(session, parent):
-        errors[FORM] = "Verify the parent's entries first: " + "; ".join(unverified) + "."
-    refuse_if(errors)
+        problems.append(Problem("lots.derive.unverified", "Verify the parent's entries first: "
+                                + "; ".join(unverified) + ".", "; ".join(unverified)))
+    refuse_if(errors, problems)
     last = session.scalar(select(func.max(Passage.number)).where(Passage.lot_id == parent.id))
     return _open_lot(session, fin, parent.product_type, donor_id=parent.donor_id, tier=tier,
                      parent_lot_id=parent.id, quarantined=parent.quarantined,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.refusals import Problem, Refused, refuse_if
+from bank.status import change_status, initial_status
 from lots.models import Lot, Material, MaterialLot, MaterialUse
-from lots.models.materials import MATERIAL_LOT_STATUSES
 from lots.rules import MaterialLotFacts, check_material_lot
-from lots.services.errors import LotError, refuse_if
+from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
 
 
 def add_material(session: Session, name: str, supplier: str, catalogue_number: str = "",
@@ -44,20 +46,24 @@ def add_material_lot(session: Session, material: Material, lot_number: str, expi
         errors["lot_number"] = f"Lot {lot_number} of {material.name} is already registered."
     if expiry is None:
         errors["expiry"] = "Required: a material lot without an expiry date cannot be used."
-    if status not in MATERIAL_LOT_STATUSES:
+    if status not in MATERIAL_STATUSES:
         errors["status"] = "Choose approved, quarantined or rejected."
     refuse_if(errors)
     lot = MaterialLot(material_id=material.id, lot_number=lot_number, expiry=expiry, status=status)
     session.add(lot)
-    session.flush()
+    # A lot is registered in the status it is received in (quarantined unless its certificate was
+    # reviewed at receipt): its creation state in the status history, not a step of the workflow.
+    initial_status(session, lot, replace(MATERIAL_LOT_WORKFLOW, initial=status))
     return lot
 
 
 def set_material_lot_status(session: Session, lot: MaterialLot, status: str) -> None:
-    if status not in MATERIAL_LOT_STATUSES:
-        raise LotError({"status": "Choose approved, quarantined or rejected."})
-    lot.status = status
-    session.flush()
+    """Approve, quarantine or reject a material lot (MATERIAL_LOT_WORKFLOW); setting the status it already
+    has changes nothing."""
+    if status not in MATERIAL_STATUSES:
+        raise Refused({"status": "Choose approved, quarantined or rejected."})
+    if status != lot.status:
+        change_status(session, lot, MATERIAL_LOT_WORKFLOW, status)
 
 
 def facts(lot: MaterialLot) -> MaterialLotFacts:
@@ -66,17 +72,18 @@ def facts(lot: MaterialLot) -> MaterialLotFacts:
 
 def check_material_lots(session: Session, ids: Iterable[int], use_date: date,
                         field: str = "material_lot_ids") -> list[MaterialLot]:
-    """Load the material lots chosen for a step; raise LotError naming every one that may not be used."""
-    lots, messages = [], []
+    """Load the material lots chosen for a step; refuse naming every one that may not be used (on `field`)."""
+    lots, problems = [], []
     for ident in dict.fromkeys(int(i) for i in ids or ()):
         lot = session.get(MaterialLot, ident)
         if lot is None:
-            messages.append(f"Material lot #{ident} does not exist.")
+            problems.append(Problem("lots.material.unknown", f"Material lot #{ident} does not exist.",
+                                    f"id={ident}", field))
             continue
-        messages.extend(p.message for p in check_material_lot(facts(lot), use_date))
+        problems.extend(Problem(p.rule_id, p.message, p.evidence, field)
+                        for p in check_material_lot(facts(lot), use_date))
         lots.append(lot)
-    if messages:
-        raise LotError({field: " ".join(messages)})
+    refuse_if(problems=problems)
     return lots
 
 

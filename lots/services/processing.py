@@ -11,19 +11,21 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.clock import today as utc_today
 from bank.clock import utcnow
+from bank.refusals import FORM, Problem, Refused, refuse_if
 from bank.uow import current_actor
 from lots.models import Harvest, Isolation, Lot, Passage
 from lots.rules import (
+    check_bench_open,
     check_passage_allowed,
+    check_verification,
     cumulative_population_doublings,
     population_doublings,
     validate_isolation_entry,
     validate_passage_entry,
 )
-from lots.services.errors import FORM, LotError, refuse_if
 from lots.services.materials import check_material_lots, record_material_uses
-from lots.states import LOT_WORKFLOW
 
 # Rule parameter names → form field names.
 MAX_VESSELS = 1000  # input sanity bound (a 10-layer stack counts as one vessel)
@@ -31,8 +33,7 @@ PASSAGE_FIELDS = {"seeded": "seeded_cells", "harvested": "harvested_cells"}
 
 
 def require_in_process(lot: Lot) -> None:
-    if lot.status != "in_process":
-        raise LotError({FORM: f"Lot {lot.din} is {LOT_WORKFLOW.label(lot.status)}: bench entries are closed."})
+    refuse_if(problems=check_bench_open(lot.din, lot.status))
 
 
 def passages(session: Session, lot: Lot) -> list[Passage]:
@@ -66,11 +67,11 @@ def record_isolation(session: Session, lot: Lot, *, cell_count: float | None, vi
     require_in_process(lot)
     harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
     if harvest is None:
-        raise LotError({FORM: "Only a lot opened at harvest has an isolation step."})
+        raise Refused.rule("lots.isolation.no_harvest", "Only a lot opened at harvest has an isolation step.")
     if isolation_of(session, lot) is not None:
-        raise LotError({FORM: "The isolation of this lot is already recorded."})
+        raise Refused.rule("lots.isolation.recorded", "The isolation of this lot is already recorded.")
     errors = validate_isolation_entry(cell_count, viability_pct, harvest.collected_at.date(), isolated_on,
-                                      today or utcnow().date())
+                                      today or utc_today())
     if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
         errors[FORM] = f"Harvest date: {errors.pop('harvested_on')}"
     if not (operator or "").strip():
@@ -96,11 +97,11 @@ def record_passage(session: Session, lot: Lot, *, seeded_cells: float | None, ha
     must not let the culture run past its validated limit."""
     require_in_process(lot)
     if session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id)) and isolation_of(session, lot) is None:
-        raise LotError({FORM: "Record the isolation before the first passage."})
+        raise Refused.rule("lots.passage.no_isolation", "Record the isolation before the first passage.")
     if lot.product_type.is_placebo:
-        raise LotError({FORM: "A placebo lot has no culture passages."})
+        raise Refused.rule("lots.passage.placebo", "A placebo lot has no culture passages.")
     errors = {PASSAGE_FIELDS.get(k, k): v for k, v in validate_passage_entry(
-        seeded_cells, harvested_cells, viability_pct, seeded_on, harvested_on, today or utcnow().date()).items()}
+        seeded_cells, harvested_cells, viability_pct, seeded_on, harvested_on, today or utc_today()).items()}
     if vessels is None or not 1 <= vessels <= MAX_VESSELS:
         errors["vessels"] = f"Between 1 and {MAX_VESSELS} culture vessels."
     if not (operator or "").strip():
@@ -111,9 +112,9 @@ def record_passage(session: Session, lot: Lot, *, seeded_cells: float | None, ha
     pd = population_doublings(seeded_cells, harvested_cells)
     after = cumulative_population_doublings([p.population_doublings for p in earlier] + [pd], lot.starting_pd)
     problems = check_passage_allowed(lot.product_type.limits(), number, after)
-    if problems:
-        raise LotError({FORM: f"P{number} refused for {lot.product_type.key} v{lot.product_type.version}: "
-                              + " ".join(p.message for p in problems)})
+    product = f"{lot.product_type.key} v{lot.product_type.version}"
+    refuse_if(problems=[Problem(p.rule_id, f"P{number} refused for {product}: {p.message}", p.evidence)
+                        for p in problems])
     materials = check_material_lots(session, material_lot_ids, seeded_on)
     passage = Passage(lot_id=lot.id, number=number, seeded_cells=float(seeded_cells),
                       harvested_cells=float(harvested_cells), viability_pct=float(viability_pct), vessels=vessels,
@@ -128,13 +129,8 @@ def record_passage(session: Session, lot: Lot, *, seeded_cells: float | None, ha
 def verify_entry(session: Session, entry: Isolation | Passage) -> None:
     """Second-person verification of a critical entry: never by the person who entered it."""
     actor = current_actor(session)
-    if entry.verified:
-        raise LotError({FORM: "Already verified."})
-    if entry.entered_by_id == actor.id:
-        raise LotError({FORM: "You entered these values: a second person must verify them."})
     lot = session.get(Lot, entry.lot_id)
-    if lot.status in ("released", "rejected"):
-        raise LotError({FORM: f"Lot {lot.din} is {lot.status}."})
+    refuse_if(problems=check_verification(entry.entered_by_id, actor.id, entry.verified, lot.din, lot.status))
     entry.verified_by_id = actor.id
     entry.verified_at = utcnow()
     session.flush()

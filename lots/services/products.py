@@ -6,7 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bank.status import change_status, initial_status
 from lots.models import ProductType
+from lots.states import PRODUCT_TYPE_WORKFLOW
 
 # Starting values: clinical MSC use is typically P3–P6 (DOMAIN §3); the PD ceilings sit well under the
 # in-vitro capacity (BM 20–50 PD, adipose 44–80 PD). Shelf life and codes are local choices [check].
@@ -34,8 +36,9 @@ def seed_product_types(session: Session) -> list[ProductType]:
         exists = session.scalar(select(ProductType.id).where(ProductType.key == data["key"],
                                                              ProductType.version == data["version"]))
         if exists is None:
-            product = ProductType(**data, status="active")
+            product = ProductType(**data, status=PRODUCT_TYPE_WORKFLOW.initial)
             session.add(product)
+            initial_status(session, product, PRODUCT_TYPE_WORKFLOW)
             added.append(product)
     session.flush()
     return added
@@ -67,8 +70,9 @@ def add_product_version(session: Session, key: str, **changes) -> ProductType:
     data = {f: changes.get(f, getattr(current, f)) for f in fields}
     for old in session.scalars(select(ProductType).where(ProductType.key == key,
                                                          ProductType.status == "active")):
-        old.status = "retired"
-    product = ProductType(key=key, version=current.version + 1, status="active", **data)
+        change_status(session, old, PRODUCT_TYPE_WORKFLOW, "retired",
+                      reason=f"{key} v{current.version + 1} replaces v{old.version}")
+    product = ProductType(key=key, version=current.version + 1, status=PRODUCT_TYPE_WORKFLOW.initial, **data)
     session.add(product)
-    session.flush()
+    initial_status(session, product, PRODUCT_TYPE_WORKFLOW)
     return product

@@ -14,15 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
-from bank.refusals import Refused
+from bank.refusals import Problem, Refused, refuse_if
 from bank.signals import formulation_requested
-from bank.uow import current_actor
+from bank.status import change_status, initial_status
+from bank.uow import acting_with, current_actor
 from lots.models import Container, Lot, StorageBox, StorageEvent
 from lots.models.storage import CONTAINER_TYPES, MAX_BOX_SIDE
 from lots.rules import check_position, container_expiry, validate_formulation
-from lots.services.errors import FORM, LotError, refuse_if
 from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import passages, require_in_process
+from lots.states import CONTAINER_WORKFLOW, STORABLE
 
 _DIVISION_SECOND = "0abcdefghijklmnopqrstuvwxyz"  # ISBT 128 division: A0…Z0, then Aa…Za, …
 MAX_DIVISIONS = 26 * len(_DIVISION_SECOND)
@@ -45,7 +46,8 @@ def create_box(session: Session, *, site: str, tank: str, rack: str, name: str, 
     fields = {k: (v or "").strip() for k, v in fields.items()}
     if not errors and session.scalar(select(StorageBox.id).filter_by(**fields)):
         errors["name"] = "This box already exists at that place."
-    refuse_if(errors)
+    duplicate = errors.pop("name") if errors.get("name", "").startswith("This box") else None
+    refuse_if(errors, [Problem("lots.storage.box_exists", duplicate, field="name")] if duplicate else ())
     box = StorageBox(**fields, row_count=row_count, col_count=col_count)
     session.add(box)
     session.flush()
@@ -60,10 +62,11 @@ def available_cells(session: Session, lot: Lot) -> float:
     """Cells of the final verified passage not yet put into containers of this lot."""
     done = passages(session, lot)
     if not done:
-        raise LotError({FORM: "No passage recorded: nothing to formulate yet."})
+        raise Refused.rule("lots.formulation.no_passage", "No passage recorded: nothing to formulate yet.")
     last = done[-1]
     if not last.verified:
-        raise LotError({FORM: f"P{last.number} is not verified: its cells do not count yet."})
+        raise Refused.rule("lots.formulation.unverified", f"P{last.number} is not verified: its cells do not "
+                                                          "count yet.", f"P{last.number}")
     used = session.scalar(select(func.coalesce(func.sum(Container.cells), 0)).where(Container.lot_id == lot.id))
     return last.harvested_cells - float(used)
 
@@ -108,9 +111,11 @@ def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None
         made.append(Container(lot_id=lot.id, division=division, product_code=product.product_code(division),
                               container_type=container_type, cells=float(cells_per_container),
                               volume_ml=float(volume_ml), cryoprotectant=cryoprotectant.strip(),
-                              frozen_at=frozen_at, expires_at=expires_at, status="formulated"))
+                              frozen_at=frozen_at, expires_at=expires_at, status=CONTAINER_WORKFLOW.initial))
     session.add_all(made)
     session.flush()
+    for container in made:
+        initial_status(session, container, CONTAINER_WORKFLOW)
     record_material_uses(session, lot, materials, "formulation", None, frozen_at.date())
     return made
 
@@ -120,14 +125,19 @@ def occupancy(session: Session, box: StorageBox) -> dict[tuple[int, int], Contai
     return {(c.position_row, c.position_col): c for c in rows}
 
 
-def _position_errors(box: StorageBox, row: int | None, col: int | None, taken: dict) -> dict[str, str]:
+def _refuse_position(box: StorageBox, row: int | None, col: int | None, taken: dict) -> None:
+    """A missing or outside position is an input error (on the field that is wrong); an occupied one is a
+    rule refusal."""
     if row is None or col is None:
-        return {k: "Required." for k, v in (("row", row), ("col", col)) if v is None}
+        raise Refused({k: "Required." for k, v in (("row", row), ("col", col)) if v is None})
     problems = check_position(box.row_count, box.col_count, row, col, {k: c.identifier for k, c in taken.items()})
     if not problems:
-        return {}
-    field = "col" if 1 <= row <= box.row_count and problems[0].rule_id == "lots.storage.outside_box" else "row"
-    return {field: problems[0].message}
+        return
+    p = problems[0]
+    if p.rule_id == "lots.storage.occupied":
+        raise Refused(problems=[Problem(p.rule_id, p.message, p.evidence, "row")])
+    field = "col" if 1 <= row <= box.row_count and p.rule_id == "lots.storage.outside_box" else "row"
+    raise Refused({field: p.message})
 
 
 def _event(session: Session, container: Container, action: str, old: tuple, reason: str | None) -> None:
@@ -139,23 +149,29 @@ def _event(session: Session, container: Container, action: str, old: tuple, reas
 
 
 def _place(session: Session, container: Container, box: StorageBox, row: int, col: int) -> None:
+    """Put the container at (row, col); a container not yet stored takes the step to 'stored' (a move
+    within storage keeps its status)."""
     where = f"row {row}, column {col} of box {box.name}"
     try:
         with session.begin_nested():  # a concurrent request may have taken the position meanwhile
             container.box_id, container.position_row, container.position_col = box.id, row, col
-            container.status = "stored"
-            session.flush()
+            if container.status == "stored":
+                session.flush()
+            else:
+                change_status(session, container, CONTAINER_WORKFLOW, "stored")
     except IntegrityError:
         session.refresh(container)
-        raise LotError({"row": f"Position {where} was just taken by another container."}) from None
+        raise Refused(problems=[Problem("lots.storage.occupied", f"Position {where} was just taken by another "
+                                        "container.", where, "row")]) from None
 
 
 def store_container(session: Session, container: Container, box: StorageBox, row: int | None, col: int | None,
                     reason: str | None = None) -> None:
     """Put a container into (or move it to) a free position of `box`; recorded as a storage event."""
-    if container.status not in ("formulated", "removed", "stored"):
-        raise LotError({FORM: f"Container {container.identifier} is {container.status}: it cannot be stored."})
-    refuse_if(_position_errors(box, row, col, occupancy(session, box)))
+    if container.status not in STORABLE:
+        raise Refused.rule("lots.storage.not_storable", f"Container {container.identifier} is {container.status}: "
+                                                        "it cannot be stored.", f"status={container.status}")
+    _refuse_position(box, row, col, occupancy(session, box))
     old = (container.box_id, container.position_row, container.position_col)
     _place(session, container, box, row, col)
     _event(session, container, "moved" if old[0] is not None else "stored", old, reason)
@@ -167,15 +183,16 @@ def store_lot_containers(session: Session, lot: Lot, box: StorageBox, row: int |
     from (row, col). Refused as a whole when the box has too few free positions from there."""
     waiting = [c for c in containers_of(session, lot) if c.status == "formulated"]
     if not waiting:
-        raise LotError({FORM: "Every container of this lot is already stored."})
+        raise Refused.rule("lots.storage.nothing_to_store", "Every container of this lot is already stored.")
     taken = occupancy(session, box)
-    errors = _position_errors(box, row, col, {})
-    refuse_if(errors)
+    _refuse_position(box, row, col, {})
     free = [(r, c) for r in range(1, box.row_count + 1) for c in range(1, box.col_count + 1)
             if (r, c) >= (row, col) and (r, c) not in taken]
     if len(free) < len(waiting):
-        raise LotError({"row": f"Box {box.name} has {len(free)} free positions from row {row}, column {col}; "
-                               f"{len(waiting)} containers wait to be stored."})
+        raise Refused(problems=[Problem(
+            "lots.storage.box_full", f"Box {box.name} has {len(free)} free positions from row {row}, column {col}; "
+                                     f"{len(waiting)} containers wait to be stored.",
+            f"free={len(free)}; waiting={len(waiting)}", "row")])
     for container, (r, c) in zip(waiting, free, strict=False):
         _place(session, container, box, r, c)
         _event(session, container, "stored", (None, None, None), None)
@@ -184,15 +201,22 @@ def store_lot_containers(session: Session, lot: Lot, box: StorageBox, row: int |
 
 
 def remove_container(session: Session, container: Container, reason: str) -> None:
-    """Take a container out of storage (thaw, shipment, destruction follow elsewhere); reason required."""
+    """Take a container out of storage (thaw, shipment, destruction follow elsewhere); reason required.
+
+    An allocated container leaves its position as a step of its dose's chain of custody (doses calls
+    this for an issue from storage or an administration): that custody step holds the permission, so
+    the container's step is taken on its behalf (bank.uow.acting_with)."""
     if container.box_id is None:
-        raise LotError({FORM: f"Container {container.identifier} is not in storage."})
+        raise Refused.rule("lots.storage.not_stored", f"Container {container.identifier} is not in storage.")
     if not (reason or "").strip():
-        raise LotError({"reason": "Say why the container leaves storage."})
+        raise Refused({"reason": "Say why the container leaves storage."})
     old = (container.box_id, container.position_row, container.position_col)
     container.box_id = container.position_row = container.position_col = None
-    container.status = "removed"
-    session.flush()
+    if container.status == "allocated":
+        with acting_with(session, CONTAINER_WORKFLOW.find("allocated", "removed").permission):
+            change_status(session, container, CONTAINER_WORKFLOW, "removed", reason=reason.strip())
+    else:
+        change_status(session, container, CONTAINER_WORKFLOW, "removed", reason=reason.strip())
     _event(session, container, "removed", old, reason.strip())
     session.flush()
 

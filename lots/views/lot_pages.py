@@ -6,19 +6,20 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
-from bank.models import StatusChange
-from bank.web import apply_errors, can, db, get_or_404, paginate, requires, work
+from bank.status import status_history
+from bank.web import attempt, can, db, get_or_404, paginate, requires, work
 from donors.models import Donor
 from lots import services
+from lots.blueprint import bp, fin, offer_materials
 from lots.forms import DeriveLotForm, HarvestForm, PlaceboLotForm, ReasonForm
 from lots.models import Container, Lot, ProductType
-from lots.models.lots import LOT_STATUSES, TIERS
+from lots.models.lots import TIERS
 from lots.services.deviations import closing_signature
 from lots.services.products import product_types_missing
 from lots.services.storage import storage_events
-from lots.states import LOT_WORKFLOW
-from lots.views.blueprints import as_utc, bp, fin, offer_materials
+from lots.states import LOT_STATUSES, LOT_WORKFLOW, STORABLE
 
 
 def _ensure_products() -> None:
@@ -61,21 +62,16 @@ def harvest():
     form.product_type_id.choices = [(0, "— choose —")] + [
         (p.id, p.label) for p in services.active_product_types(db(), placebo=False)]
     offer_materials(form)
-    if form.validate_on_submit():
-        try:
-            with work("harvest recorded"):
-                lot = services.record_harvest(
-                    db(), fin=fin(), donor_id=form.donor_id.data, product_type_id=form.product_type_id.data,
-                    tissue=form.tissue.data, mass_g=form.mass_g.data, volume_ml=form.volume_ml.data,
-                    collected_at=as_utc(form.collected_at.data), site=form.site.data or "",
-                    operator=form.operator.data or "", tier=form.tier.data,
-                    material_lot_ids=form.material_lot_ids.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            note = " It is quarantined until the donor's eligibility is signed." if lot.quarantined else ""
-            flash(f"Harvest recorded: lot {lot.din} {lot.check_char} opened.{note}", "success")
-            return redirect(url_for("lots.show", lot_id=lot.id))
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.record_harvest(
+            db(), fin=fin(), donor_id=form.donor_id.data, product_type_id=form.product_type_id.data,
+            tissue=form.tissue.data, mass_g=form.mass_g.data, volume_ml=form.volume_ml.data,
+            collected_at=as_utc(form.collected_at.data), site=form.site.data or "",
+            operator=form.operator.data or "", tier=form.tier.data,
+            material_lot_ids=form.material_lot_ids.data), "harvest recorded")).ok:
+        lot = done.value
+        note = " It is quarantined until the donor's eligibility is signed." if lot.quarantined else ""
+        flash(f"Harvest recorded: lot {lot.din} {lot.check_char} opened.{note}", "success")
+        return redirect(url_for("lots.show", lot_id=lot.id))
     return render_template("lots/form.html", form=form, title="Record a harvest",
                            intro="Opens a lot with a new ISBT 128 DIN.")
 
@@ -86,15 +82,11 @@ def new_placebo():
     _ensure_products()
     form = PlaceboLotForm()
     form.product_type_id.choices = [(p.id, p.label) for p in services.active_product_types(db(), placebo=True)]
-    if form.validate_on_submit():
-        try:
-            with work("placebo lot opened"):
-                lot = services.create_placebo_lot(db(), fin=fin(), product_type_id=form.product_type_id.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"Placebo lot {lot.din} {lot.check_char} opened.", "success")
-            return redirect(url_for("lots.show", lot_id=lot.id))
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.create_placebo_lot(
+            db(), fin=fin(), product_type_id=form.product_type_id.data), "placebo lot opened")).ok:
+        lot = done.value
+        flash(f"Placebo lot {lot.din} {lot.check_char} opened.", "success")
+        return redirect(url_for("lots.show", lot_id=lot.id))
     return render_template("lots/form.html", form=form, title="New placebo lot",
                            intro="Suspension media for blinded trials: no donor, no culture; formulate it "
                                  "into containers like a dose lot.")
@@ -105,15 +97,11 @@ def new_placebo():
 def derive(lot_id: int):
     parent = get_or_404(Lot, lot_id)
     form = DeriveLotForm()
-    if form.validate_on_submit():
-        try:
-            with work(f"lot derived from {parent.din}"):
-                lot = services.derive_lot(db(), parent, fin=fin(), tier=form.tier.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"{lot.tier.title()} lot {lot.din} {lot.check_char} opened from {parent.din}.", "success")
-            return redirect(url_for("lots.show", lot_id=lot.id))
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.derive_lot(
+            db(), parent, fin=fin(), tier=form.tier.data), f"lot derived from {parent.din}")).ok:
+        lot = done.value
+        flash(f"{lot.tier.title()} lot {lot.din} {lot.check_char} opened from {parent.din}.", "success")
+        return redirect(url_for("lots.show", lot_id=lot.id))
     return render_template("lots/form.html", form=form, lot=parent, title=f"Derive a lot from {parent.din}",
                            intro="The new lot carries the donor, product, quarantine and cumulative PD of its parent.")
 
@@ -123,9 +111,7 @@ def derive(lot_id: int):
 def show(lot_id: int):
     session = db()
     lot = get_or_404(Lot, lot_id)
-    history = session.scalars(select(StatusChange).where(StatusChange.entity == "lots",
-                                                         StatusChange.entity_id == str(lot.id))
-                              .order_by(StatusChange.id)).all()
+    history = status_history(session, lot)
     deviations = [(d, closing_signature(session, d)) for d in services.deviations_of(session, lot)]
     actions = [t for t in LOT_WORKFLOW.targets_from(lot.status)
                if can(t.permission) and t.permission != "lot.release"]
@@ -162,7 +148,8 @@ def donor_genealogy(donor_id: int):
 def container(container_id: int):
     item = get_or_404(Container, container_id)
     return render_template("lots/container.html", container=item, trace=services.trace_container(db(), item),
-                           events=storage_events(db(), item))
+                           events=storage_events(db(), item), history=status_history(db(), item),
+                           storable=STORABLE)
 
 
 @bp.route("/products")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from bank.web import attempt, db, get_or_404, paginate, requires
 from lots import services
+from lots.blueprint import materials_bp
 from lots.forms import MaterialForm, MaterialLotForm, MaterialLotStatusForm
 from lots.models import Material, MaterialLot
-from lots.models.materials import MATERIAL_LOT_STATUSES
-from lots.views.blueprints import materials_bp
+from lots.states import MATERIAL_STATUSES
 
 
 @materials_bp.route("/")
@@ -21,27 +21,22 @@ def index():
     stmt = select(MaterialLot).join(Material).order_by(Material.name, MaterialLot.expiry)
     if q:
         stmt = stmt.where(or_(Material.name.ilike(f"%{q}%"), MaterialLot.lot_number.ilike(f"%{q}%")))
-    if status in MATERIAL_LOT_STATUSES:
+    if status in MATERIAL_STATUSES:
         stmt = stmt.where(MaterialLot.status == status)
     materials = db().scalars(select(Material).order_by(Material.name)).all()
     return render_template("lots/materials/index.html", page=paginate(stmt), q=q, status=status,
-                           statuses=MATERIAL_LOT_STATUSES, materials=materials, status_form=MaterialLotStatusForm())
+                           statuses=MATERIAL_STATUSES, materials=materials, status_form=MaterialLotStatusForm())
 
 
 @materials_bp.route("/new", methods=["GET", "POST"])
 @requires("material.manage")
 def new_material():
     form = MaterialForm()
-    if form.validate_on_submit():
-        try:
-            with work("material added to the catalogue"):
-                m = services.add_material(db(), form.name.data, form.supplier.data, form.catalogue_number.data,
-                                          form.animal_origin.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"{m.name} added to the catalogue.", "success")
-            return redirect(url_for("materials.new_lot", material_id=m.id))
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.add_material(
+            db(), form.name.data, form.supplier.data, form.catalogue_number.data, form.animal_origin.data),
+            "material added to the catalogue")).ok:
+        flash(f"{done.value.name} added to the catalogue.", "success")
+        return redirect(url_for("materials.new_lot", material_id=done.value.id))
     return render_template("lots/form.html", form=form, title="New material")
 
 
@@ -50,16 +45,10 @@ def new_material():
 def new_lot(material_id: int):
     material = get_or_404(Material, material_id)
     form = MaterialLotForm()
-    if form.validate_on_submit():
-        try:
-            with work("material lot received"):
-                lot = services.add_material_lot(db(), material, form.lot_number.data, form.expiry.data,
-                                                form.status.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"{lot.label} registered as {lot.status}.", "success")
-            return redirect(url_for("materials.index"))
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.add_material_lot(
+            db(), material, form.lot_number.data, form.expiry.data, form.status.data), "material lot received")).ok:
+        flash(f"{done.value.label} registered as {done.value.status}.", "success")
+        return redirect(url_for("materials.index"))
     return render_template("lots/form.html", form=form, title=f"New lot of {material.name}")
 
 
@@ -69,13 +58,11 @@ def set_status(lot_id: int):
     lot = get_or_404(MaterialLot, lot_id)
     form = MaterialLotStatusForm()
     if form.validate_on_submit():
-        try:
-            with work(form.reason.data):
-                services.set_material_lot_status(db(), lot, form.status.data)
-        except services.LotError as e:
-            flash(" ".join(e.errors.values()), "danger")
-        else:
+        done = attempt(form, lambda: services.set_material_lot_status(db(), lot, form.status.data), form.reason.data)
+        if done.ok:
             flash(f"{lot.label} is now {lot.status}.", "success")
+        else:
+            flash(" ".join([*done.problems, *(m for f in form for m in f.errors)]), "danger")
     else:
         flash("Give a reason for the status change.", "danger")
     return redirect(url_for("materials.index"))

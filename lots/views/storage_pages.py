@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bank.web import apply_errors, db, get_or_404, paginate, requires, work
+from bank.web import attempt, db, get_or_404, paginate, requires
 from lots import services
+from lots.blueprint import storage_bp
 from lots.forms import BoxForm, PositionForm, ReasonForm
 from lots.models import Container, Lot, StorageBox
 from lots.rules import box_grid
-from lots.views.blueprints import storage_bp
 
 
 def _offer_boxes(form: PositionForm) -> None:
@@ -47,17 +47,11 @@ def index():
 @requires("storage.manage")
 def new_box():
     form = BoxForm()
-    if form.validate_on_submit():
-        try:
-            with work("storage box created"):
-                box = services.create_box(db(), site=form.site.data, tank=form.tank.data, rack=form.rack.data,
-                                          name=form.name.data, row_count=form.row_count.data,
-                                          col_count=form.col_count.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"Box {box.location} created.", "success")
-            return redirect(url_for("storage.box", box_id=box.id))
+    if form.validate_on_submit() and (done := attempt(form, lambda: services.create_box(
+            db(), site=form.site.data, tank=form.tank.data, rack=form.rack.data, name=form.name.data,
+            row_count=form.row_count.data, col_count=form.col_count.data), "storage box created")).ok:
+        flash(f"Box {done.value.location} created.", "success")
+        return redirect(url_for("storage.box", box_id=done.value.id))
     return render_template("lots/form.html", form=form, title="New storage box")
 
 
@@ -77,15 +71,11 @@ def store_lot(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = PositionForm()
     _offer_boxes(form)
-    if form.validate_on_submit() and (target := _box(form)) is not None:
-        try:
-            with work("containers stored"):
-                n = services.store_lot_containers(db(), lot, target, form.row.data, form.col.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"{n} containers of lot {lot.din} stored in box {target.name}.", "success")
-            return redirect(url_for("storage.box", box_id=target.id))
+    if form.validate_on_submit() and (target := _box(form)) is not None and (done := attempt(
+            form, lambda: services.store_lot_containers(db(), lot, target, form.row.data, form.col.data),
+            "containers stored")).ok:
+        flash(f"{done.value} containers of lot {lot.din} stored in box {target.name}.", "success")
+        return redirect(url_for("storage.box", box_id=target.id))
     return render_template("lots/form.html", form=form, lot=lot, title=f"Store the containers of lot {lot.din}",
                            intro="Fills the free positions of the box row by row, from the position given.")
 
@@ -96,15 +86,11 @@ def store_container(container_id: int):
     item = get_or_404(Container, container_id)
     form = PositionForm()
     _offer_boxes(form)
-    if form.validate_on_submit() and (target := _box(form)) is not None:
-        try:
-            with work(form.reason.data or "container stored"):
-                services.store_container(db(), item, target, form.row.data, form.col.data, form.reason.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"Container {item.identifier} is at {item.position_label}.", "success")
-            return redirect(url_for("lots.container", container_id=item.id))
+    if form.validate_on_submit() and (target := _box(form)) is not None and attempt(
+            form, lambda: services.store_container(db(), item, target, form.row.data, form.col.data, form.reason.data),
+            form.reason.data or "container stored").ok:
+        flash(f"Container {item.identifier} is at {item.position_label}.", "success")
+        return redirect(url_for("lots.container", container_id=item.id))
     return render_template("lots/form.html", form=form, title=f"Store or move container {item.identifier}")
 
 
@@ -113,13 +99,8 @@ def store_container(container_id: int):
 def remove_container(container_id: int):
     item = get_or_404(Container, container_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            with work(form.reason.data):
-                services.remove_container(db(), item, form.reason.data)
-        except services.LotError as e:
-            apply_errors(form, e.errors)
-        else:
-            flash(f"Container {item.identifier} taken out of storage.", "warning")
-            return redirect(url_for("lots.container", container_id=item.id))
+    if form.validate_on_submit() and attempt(form, lambda: services.remove_container(db(), item, form.reason.data),
+                                             form.reason.data).ok:
+        flash(f"Container {item.identifier} taken out of storage.", "warning")
+        return redirect(url_for("lots.container", container_id=item.id))
     return render_template("lots/form.html", form=form, title=f"Take container {item.identifier} out of storage")

@@ -123,7 +123,7 @@ def approve_specification(session: Session, row: SpecificationVersion, user: Use
     draft cannot approve it (four eyes). Raises TransitionRefused naming every reason, or
     bank.esign.SignatureError on a wrong password."""
     change = change_status(session, row, SPEC_WORKFLOW, "approved", password=password, signer=user,
-                           content=approval_content(row), signature_column="signature_id",
+                           content=approval_content(row), before_write=lambda sig: setattr(row, "signature_id", sig.id),
                            problems=approval_problems((row.created_by_id, row.edited_by_id), user.id, row.change_note))
     return session.get(Signature, change.signature_id)
 

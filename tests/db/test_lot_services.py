@@ -16,13 +16,13 @@ from bank.db import make_session_factory
 from bank.esign import SignatureError
 from bank.isbt128 import check_character, validate_din
 from bank.models import StatusChange
-from bank.status import TransitionRefused
+from bank.refusals import Refused
+from bank.status import TransitionRefused, status_history
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from donors import services as donor_services
 from lots import services
 from lots.models import Container, Lot, Passage, ProductType
-from lots.services import LotError
 from tests import lot_factories as f
 from tests.conftest import PASSWORD
 
@@ -40,6 +40,11 @@ def tech2(make_user):
 @pytest.fixture
 def qa(make_user):
     return make_user("qa")
+
+
+def said(refused: Refused, field: str) -> str:
+    """Everything a refusal says about one form field: its input error and the rule problems placed there."""
+    return " ".join([refused.errors.get(field, ""), *(p.message for p in refused.problems if p.field == field)])
 
 
 def count(session, model) -> int:
@@ -90,9 +95,9 @@ def test_din_is_unique_in_the_database(session, tech, qa):
 def test_harvest_refused_for_an_ineligible_donor_and_nothing_is_written(session, tech, qa):
     d = f.signed_donor(session, tech, qa, "ineligible", weight_kg=45.0)
     before = count(session, Lot)
-    with pytest.raises(LotError) as refused:
+    with pytest.raises(Refused) as refused:
         f.harvest(session, tech, d)
-    assert "determined ineligible" in refused.value.errors["donor_id"]
+    assert "determined ineligible" in said(refused.value, "donor_id") and refused.value.status == 409
     assert count(session, Lot) == before
 
 
@@ -100,7 +105,7 @@ def test_harvest_refused_for_a_donor_under_lookback(session, tech, qa):
     d = f.signed_donor(session, tech, qa)
     with unit_of_work(session, actor_for(qa)):
         donor_services.start_lookback(session, d, "late HEV positive")
-    with pytest.raises(LotError, match="look-back"):
+    with pytest.raises(Refused, match="look-back"):
         f.harvest(session, tech, d)
 
 
@@ -108,7 +113,7 @@ def test_donor_under_determination_gives_a_quarantined_lot(session, tech, qa):
     d = f.donor(session, tech)
     lot = f.harvest(session, tech, d)
     assert lot.quarantined
-    with pytest.raises(LotError, match="stays quarantined"):
+    with pytest.raises(Refused, match="stays quarantined"):
         with unit_of_work(session, actor_for(qa)):
             services.lift_quarantine(session, lot)
 
@@ -117,14 +122,14 @@ def test_autologous_donor_gives_an_autologous_only_bm_lot_and_no_allogeneic_prod
     d = f.donor(session, tech, autologous=True)
     lot = f.harvest(session, tech, d, key="BM-MSC-AUTO", mass_g=None, volume_ml=60.0)
     assert lot.autologous_only and not lot.quarantined
-    with pytest.raises(LotError) as refused:
+    with pytest.raises(Refused) as refused:
         f.harvest(session, tech, d, key="AT-MSC-ALLO")
-    assert "allogeneic" in refused.value.errors["product_type_id"]
+    assert "allogeneic" in said(refused.value, "product_type_id")
 
 
 def test_harvest_of_impossible_input_names_every_field(session, tech, qa):
     d = f.signed_donor(session, tech, qa)
-    with pytest.raises(LotError) as refused:
+    with pytest.raises(Refused) as refused:
         f.harvest(session, tech, d, tissue="bone_marrow_aspirate", mass_g=-3.0, site=" ",
                   collected_at=utcnow() + timedelta(days=2))
     assert set(refused.value.errors) >= {"tissue", "mass_g", "site", "collected_at"}
@@ -151,7 +156,7 @@ def test_passage_beyond_the_maximum_passage_is_refused(session, tech, tech2, qa)
     for _ in range(7):  # P0…P6, 1 PD each: AT-MSC-ALLO v1 allows up to P6
         f.passage(session, tech, tech2, lot, 1.0e6, 2.0e6)
     before = count(session, Passage)
-    with pytest.raises(LotError, match="P7 is beyond the validated maximum P6"):
+    with pytest.raises(Refused, match="P7 is beyond the validated maximum P6"):
         f.passage(session, tech, tech2, lot, 1.0e6, 2.0e6)
     assert count(session, Passage) == before
 
@@ -162,7 +167,7 @@ def test_passage_beyond_the_maximum_cumulative_pd_is_refused_even_if_earlier_one
     f.isolate(session, tech, tech2, lot)
     f.passage(session, tech, None, lot, 1.0e6, 2.0 ** 14 * 1.0e6)  # 14 PD, unverified
     f.passage(session, tech, tech2, lot, 1.0e6, 2.0 ** 14 * 1.0e6)  # 28 PD
-    with pytest.raises(LotError, match=r"Cumulative population doublings 31.00 exceed the validated maximum 30"):
+    with pytest.raises(Refused, match=r"Cumulative population doublings 31.00 exceed the validated maximum 30"):
         f.passage(session, tech, tech2, lot, 1.0e6, 8.0e6)
 
 
@@ -176,7 +181,7 @@ def test_impossible_passage_is_refused_next_to_the_field_and_changes_nothing(
     lot = f.harvest(session, tech, f.signed_donor(session, tech, qa))
     f.isolate(session, tech, tech2, lot)
     before = count(session, Passage)
-    with pytest.raises(LotError) as refused:
+    with pytest.raises(Refused) as refused:
         f.passage(session, tech, None, lot, seeded, harvested, viability=viability)
     assert message in refused.value.errors[field]
     assert count(session, Passage) == before
@@ -185,15 +190,15 @@ def test_impossible_passage_is_refused_next_to_the_field_and_changes_nothing(
 def test_unverified_critical_entry_blocks_qc_formulation_and_self_verification(session, tech, tech2, qa):
     lot = f.grown_lot(session, tech, tech2, qa=qa)
     p = f.passage(session, tech, None, lot, 1.0e6, 4.0e6)
-    with pytest.raises(LotError, match="P2 is not verified"):
+    with pytest.raises(Refused, match="P2 is not verified"):
         formulate(session, tech, lot)
-    with pytest.raises(LotError, match="a second person must verify"):
+    with pytest.raises(Refused, match="a second person must verify"):
         with unit_of_work(session, actor_for(tech)):
             services.verify_entry(session, p)
     with pytest.raises(TransitionRefused) as refused:
         with unit_of_work(session, actor_for(tech)):
             services.submit_for_qc(session, lot)
-    assert any("P2 not verified" in problem for problem in refused.value.problems)
+    assert any("P2 not verified" in problem.message for problem in refused.value.problems)
     assert lot.status == "in_process"
 
 
@@ -202,9 +207,9 @@ def test_expired_or_rejected_material_lot_is_refused(session, tech, tech2, qa):
     f.isolate(session, tech, tech2, lot)
     expired = f.material_lot(session, tech, expiry=f.HARVEST_DAY - timedelta(days=1))
     rejected = f.material_lot(session, tech, status="rejected")
-    with pytest.raises(LotError) as refused:
+    with pytest.raises(Refused) as refused:
         f.passage(session, tech, None, lot, 1.0e6, 2.0e6, materials=[expired.id, rejected.id])
-    message = refused.value.errors["material_lot_ids"]
+    message = said(refused.value, "material_lot_ids")
     assert f"expired on {expired.expiry}" in message and "is rejected, not approved" in message
     good = f.material_lot(session, tech, animal=True)
     f.passage(session, tech, None, lot, 1.0e6, 2.0e6, materials=[good.id])
@@ -217,7 +222,7 @@ def test_twenty_containers_formulated_and_stored_in_a_box_grid(session, tech, te
     assert [c.division for c in made][:3] == ["A0", "B0", "C0"] and made[-1].division == "T0"
     assert made[0].product_code == "S0002VA0" and made[0].identifier == f"{lot.din} S0002VA0"
     assert made[0].expires_at == made[0].frozen_at + timedelta(days=365)
-    with pytest.raises(LotError, match="more than the"):  # 3.2e7 harvested, 2e7 used
+    with pytest.raises(Refused, match="more than the"):  # 3.2e7 harvested, 2e7 used
         formulate(session, tech, lot, n=20)
     b = f.box(session, tech, rows=5, cols=5)
     with unit_of_work(session, actor_for(tech)):
@@ -233,10 +238,10 @@ def test_two_containers_in_one_position_are_refused_by_the_service_and_the_datab
     b = f.box(session, tech, rows=3, cols=3)
     with unit_of_work(session, actor_for(tech)):
         services.store_container(session, first, b, 2, 2)
-    with pytest.raises(LotError, match="already holds"):
+    with pytest.raises(Refused, match="already holds"):
         with unit_of_work(session, actor_for(tech)):
             services.store_container(session, second, b, 2, 2)
-    with pytest.raises(LotError, match="outside the 3 × 3 box") as refused:
+    with pytest.raises(Refused, match="outside the 3 × 3 box") as refused:
         with unit_of_work(session, actor_for(tech)):
             services.store_container(session, second, b, 2, 4)
     assert "col" in refused.value.errors
@@ -265,8 +270,8 @@ def test_two_concurrent_requests_for_one_position_store_exactly_one_container(en
             with unit_of_work(s, actor_for(tech)):
                 services.store_container(s, container, target, 1, 1)
             outcomes.append("stored")
-        except LotError as e:
-            outcomes.append(" ".join(e.errors.values()))
+        except Refused as e:
+            outcomes.append(" ".join(e.messages()))
         finally:
             s.close()
 
@@ -342,7 +347,7 @@ def test_deviation_is_open_on_the_lot_until_qa_closes_it_with_a_signature(sessio
                                         impact="Possible pH shift in P1")
     assert services.open_deviations(session, lot) == [
         f"{dev.number} open since {dev.recorded_at:%Y-%m-%d}: Incubator CO2 alarm 2 h"]
-    with pytest.raises(LotError, match="deviation.close"):
+    with pytest.raises(Refused, match="deviation.close"):
         with unit_of_work(session, actor_for(tech)):
             services.close_deviation(session, dev, tech, PASSWORD, "alarm threshold corrected")
     with unit_of_work(session, actor_for(qa)):
@@ -375,7 +380,7 @@ def test_genealogy_both_ways_and_derived_lot_carries_pd_and_passage_numbering(se
     (root,) = services.donor_tree(session, d.id)
     assert root.lot.id == master.id and root.children[0].lot.id == working.id
     assert root.children[0].containers == [c]
-    with pytest.raises(LotError, match="later tier"):
+    with pytest.raises(Refused, match="later tier"):
         with unit_of_work(session, actor_for(tech)):
             services.derive_lot(session, working, fin=f.FIN, tier="working")
 
@@ -395,10 +400,37 @@ def test_placebo_lot_has_no_donor_and_containers_without_cells(session, tech):
 
 def test_absurd_amounts_are_refused_not_stored(session, tech, tech2, qa):
     d = f.signed_donor(session, tech, qa)
-    with pytest.raises(LotError) as refused:
+    with pytest.raises(Refused) as refused:
         f.harvest(session, tech, d, mass_g=float("inf"), volume_ml=float("nan"))
     assert {"mass_g", "volume_ml"} <= set(refused.value.errors)
     lot = f.grown_lot(session, tech, tech2, d=d)
-    with pytest.raises(LotError) as refused:
+    with pytest.raises(Refused) as refused:
         formulate(session, tech, lot, n=1_000_000, cells=1e-9)
     assert "divisions of one lot run out" in refused.value.errors["n_containers"]
+
+
+def test_container_material_lot_and_product_statuses_change_only_through_their_workflows(session, tech, tech2, qa):
+    lot = f.grown_lot(session, tech, tech2, qa=qa)
+    (c,) = formulate(session, tech, lot, n=1)
+    b = f.box(session, tech, rows=2, cols=2)
+    with unit_of_work(session, actor_for(tech)):
+        services.store_container(session, c, b, 1, 1)
+        services.store_container(session, c, b, 1, 2)  # a move keeps the status
+    with unit_of_work(session, actor_for(tech), "thawed for testing"):
+        services.remove_container(session, c, "thawed for testing")
+    history = [(h.from_status, h.to_status) for h in status_history(session, c)]
+    assert history == [(None, "formulated"), ("formulated", "stored"), ("stored", "removed")]
+
+    m = f.material_lot(session, tech, status="quarantined")
+    with pytest.raises(TransitionRefused, match="material.manage"), unit_of_work(session, actor_for(qa)):
+        services.set_material_lot_status(session, m, "approved")
+    with unit_of_work(session, actor_for(tech), "certificate reviewed"):
+        services.set_material_lot_status(session, m, "approved")
+    assert [(h.from_status, h.to_status) for h in status_history(session, m)] == [
+        (None, "quarantined"), ("quarantined", "approved")]
+
+    old = f.product(session, "AT-MSC-ALLO")
+    with unit_of_work(session, actor_for(qa), "new shelf life validated"):
+        new = services.add_product_version(session, "AT-MSC-ALLO", shelf_life_days=400)
+    assert (old.status, new.status, new.version) == ("retired", "active", old.version + 1)
+    assert [h.to_status for h in status_history(session, old)][-1] == "retired"

@@ -1,8 +1,6 @@
-"""The lots domain's blueprints and the helpers its views share."""
+"""The lots domain's blueprints and the helpers its views and API share."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from flask import Blueprint, current_app
 
@@ -18,18 +16,8 @@ def fin() -> str:
     return current_app.config["FACILITY_FIN"]
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """Form date-times are entered in UTC (the label says so): attach the zone."""
-    return value.replace(tzinfo=UTC) if value is not None else None
-
-
 def offer_materials(form) -> None:
     form.material_lot_ids.choices = [
         (m.id, f"{m.label} — {m.status}{' · animal origin' if m.material.animal_origin else ''}")
         for m in usable_material_lots(db())
     ]
-
-
-def problems_of(error) -> list[str]:
-    """Messages of a TransitionRefused or LotError, for a flash."""
-    return list(getattr(error, "problems", None) or getattr(error, "errors", {}).values())
