@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Flask, abort, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 from wtforms import fields as wf
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -173,7 +174,10 @@ def field_schema(f) -> dict:
 def form_schema(form_class, prepare=None, extra_properties: dict | None = None) -> dict:
     form = form_class(formdata=None, meta={"csrf": False})
     if prepare is not None:
-        prepare(form)
+        try:
+            prepare(form)
+        except HTTPException:
+            pass  # the reference data behind the choices is not there yet: the field is described without them
     props, required = {}, []
     for name, f in form._fields.items():
         if isinstance(f, (wf.SubmitField, wf.HiddenField)) and name == "csrf_token":

@@ -100,8 +100,8 @@ def dose_custody_report_pdf(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     protocol = allocation.patient.protocol_version.protocol()
     hidden = masked(protocol, g.actor.permissions)
-    if protocol.blinded and not hidden:
+    body = reports.report_pdf(db(), allocation, facility(), hidden, printed_at=utcnow())
+    if protocol.blinded and not hidden:  # logged once the report exists: a refused one showed nothing
         with work("unblinded view: custody report (API)"):
             log_treatment_view(db(), [allocation.patient], f"custody report of dose #{allocation.id} (API)")
-    body = reports.report_pdf(db(), allocation, facility(), hidden, printed_at=utcnow())
     return Response(body, mimetype="application/pdf")

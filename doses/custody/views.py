@@ -168,8 +168,8 @@ def report_pdf(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     protocol = allocation.patient.protocol_version.protocol()
     masked = is_masked(protocol)
-    log_unblinded_view([allocation.patient], f"custody report of dose #{allocation.id}")
     body = reports.report_pdf(db(), allocation, facility(), masked, printed_at=utcnow())
+    log_unblinded_view([allocation.patient], f"custody report of dose #{allocation.id}")  # once shown
     name = f"custody-{allocation.patient.subject_id}-dose{allocation.dose_number}.pdf"
     return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
 

@@ -434,3 +434,7 @@ def test_container_material_lot_and_product_statuses_change_only_through_their_w
         new = services.add_product_version(session, "AT-MSC-ALLO", shelf_life_days=400)
     assert (old.status, new.status, new.version) == ("retired", "active", old.version + 1)
     assert [h.to_status for h in status_history(session, old)][-1] == "retired"
+    # The database is shared by the whole run: put the seed shelf life back, or every later placebo of
+    # a blinded protocol would no longer match its active product (doses.rules.blinding).
+    with unit_of_work(session, actor_for(qa), "back to the seed shelf life"):
+        services.add_product_version(session, "AT-MSC-ALLO", shelf_life_days=old.shelf_life_days)
