@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from bank import audit  # noqa: F401  (registers the audit listeners)
+from bank.anchors import install_site
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
 from bank.models import User
@@ -26,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"),
                 static_folder="static")
     app.config.update(load_config(Path(app.instance_path), overrides))
+    install_site(app.config)  # the audit key and checkpoints (bank.anchors)
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["bank.engine"] = engine

@@ -46,6 +46,17 @@ def _new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
     return url, drop
 
 
+TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_key():
+    """The audit chain's key for sessions made outside an app (an app installs its own: bank.anchors)."""
+    from bank import auditkey
+
+    return auditkey.install(TEST_AUDIT_KEY)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def wired_domains():
     """Cross-domain receivers connected, as the app factory and the CLI do (bank.app.wire_domains)."""
