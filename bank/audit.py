@@ -313,7 +313,8 @@ def verify_chain(session: Session, batch: int = 5000, accept_legacy: bool = Fals
         if not rows:
             return _check_tip(tip, checked, last_id or None, prev, chain_id)
         for entry in rows:
-            def broken(kind: str, problem: str, entry=entry) -> ChainReport:
+            def broken(kind: str, problem: str, entry=entry, checked=checked, last_id=last_id,
+                       prev=prev) -> ChainReport:
                 return ChainReport(checked, entry.id, problem, kind, last_id or None, prev, chain_id)
 
             if entry.key_id is None and accept_legacy:
