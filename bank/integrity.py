@@ -119,10 +119,18 @@ def completeness(session: Session, limit: int = 50) -> list[Finding]:
     return findings
 
 
+def _snapshot(session: Session) -> None:
+    # One snapshot for a whole check of a live database: the tip, the trail and the records as of one
+    # moment (PostgreSQL's default gives each statement its own; SQLite's WAL reader keeps its first).
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def verify_all(session: Session, anchor_dir: Path | None) -> Verdict:
     """Everything `audit verify` checks, each break named: chain, checkpoint, completeness."""
     findings: list[Finding] = []
     notes: list[str] = []
+    _snapshot(session)
     report = verify_chain(session)
     session.rollback()
     if not report.ok:
@@ -139,6 +147,7 @@ def verify_all(session: Session, anchor_dir: Path | None) -> Verdict:
         for kind, message in anchors.check_against(engine, path, checkpoint):
             findings.append(Finding(kind, f"checkpoint {path.name}", message))
         notes.append(f"checked against checkpoint {path.name} ({checkpoint['rows']} rows, {checkpoint['at']})")
+    _snapshot(session)
     findings.extend(completeness(session))
     session.rollback()
     return Verdict(report.checked, findings, notes)

@@ -4,15 +4,17 @@ outside the database; backups restore to a verified trail."""
 
 import hashlib
 import json
+import os
 import threading
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
 from bank.audit import legacy_row_hash
-from bank.db import make_engine, make_session_factory
+from bank.db import make_engine
 from bank.models import User
 from bank.uow import Actor, unit_of_work
 from bank.users import create_user
@@ -28,7 +30,8 @@ def site(fresh_database, owner_url, tmp_path):
 
     url = fresh_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s", "AUDIT_KEY": KEY, "AUDIT_ANCHOR_EVERY": 0,
-                      "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors")})
+                      "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors"),
+                      "MIGRATION_DATABASE_URL": owner_url(url) if owner_url(url) != url else None})
     runner = app.test_cli_runner()
     session = app.extensions["bank.sessions"]()
     for i in range(3):
@@ -275,3 +278,22 @@ def test_backup_of_a_live_database_restores_to_a_verified_trail_with_every_commi
     assert runner.invoke(args=["audit", "anchor"]).exit_code == 0
     result = runner.invoke(args=["restore", "--force", str(tmp_path / "copy.bak")])
     assert result.exit_code == 1 and "[lost-rows]" in result.output
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_APP_URL"),
+                    reason="PostgreSQL with the application connected as its restricted role (.ci/run)")
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE audit_entries DISABLE TRIGGER USER",
+    "ALTER TABLE users DISABLE TRIGGER ALL",
+    "UPDATE audit_chain_tip SET entry_id = entry_id",
+    "DELETE FROM audit_entries",
+    "UPDATE audit_entries SET reason = 'edited'",
+    "DELETE FROM users",
+])
+def test_the_application_role_cannot_switch_triggers_off_nor_touch_the_trail(engine, make_user, statement):
+    make_user("qa")  # the application's role writes records and their trail
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT current_user")).scalar() == make_url(os.environ["TEST_DATABASE_APP_URL"]).username
+        with pytest.raises(DatabaseError, match="permission denied|must be owner"):
+            conn.execute(text(statement))
+        conn.rollback()
