@@ -33,8 +33,10 @@ def roles_sql(owner: str, app: str, database: str, schema: str = "public") -> li
 
 def grant_app(conn: Connection, app: str) -> list[str]:
     """Run by the owner after every migration: rows of every table to read and write, none to delete;
-    the append-only tables (audit trail, status history, signatures, events) to read and insert only;
-    the chain's tip and the migration version to read only (the tip moves through the owner's functions)."""
+    the audit trail to read and insert only, its tip and the migration version to read only (the tip
+    moves through the owner's functions). The other append-only tables (status history, signatures,
+    storage and custody events) keep UPDATE and DELETE so that their triggers, which this role cannot
+    switch off, answer with the reason ("… is append-only") rather than a bare permission error."""
     app = _ident(app)
     schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     append_only = conn.execute(text(
@@ -45,7 +47,8 @@ def grant_app(conn: Connection, app: str) -> list[str]:
         f'GRANT USAGE ON SCHEMA "{schema}" TO {app}',
         f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {app}',
         f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO {app}',
-        *(f'REVOKE UPDATE ON "{schema}".{table} FROM {app}' for table in sorted(append_only)),
+        *(f'GRANT DELETE ON "{schema}".{table} TO {app}' for table in sorted(append_only) if table != "audit_entries"),
+        f'REVOKE UPDATE ON "{schema}".audit_entries FROM {app}',
         f'REVOKE INSERT, UPDATE ON "{schema}".audit_chain_tip, "{schema}".alembic_version FROM {app}',
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {app}',
         f'REVOKE ALL ON FUNCTION "{schema}".bank_lock_chain_tip() FROM PUBLIC',
