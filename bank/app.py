@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
 from bank import audit  # noqa: F401  (registers the audit listeners)
+from bank.anchors import install_site
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
 from bank.permissions import ROLE_LABELS, hidden_by_blinding
@@ -32,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"),
                 static_folder="static")
     app.config.update(load_config(Path(app.instance_path), overrides))
+    install_site(app.config)  # the audit key and checkpoints (bank.anchors)
     # The cookie lives as long as a session may; the database decides when it ends (bank.signin).
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
     _private_sqlite_file(app.config["DATABASE_URL"])

@@ -1,17 +1,21 @@
-"""Audit trail (21 CFR 11.10(e), EU GMP Annex 11 §9): automatic, append-only, hash-chained.
+"""Audit trail (21 CFR 11.10(e), EU GMP Annex 11 §9): automatic, append-only, chained by a keyed hash.
 
 A flush listener writes one row per inserted, changed or voided audited record in the same
-transaction; database triggers refuse UPDATE and DELETE; `verify_chain` finds the first broken link.
+transaction; database triggers refuse UPDATE and DELETE; each row's hash is an HMAC under the audit key
+(bank.auditkey), which the database does not hold; `verify_chain` finds and names the first broken link.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from bank import auditkey
+from bank.auditkey import AuditKey
 from bank.clock import utcnow
 from bank.digest import canonical, plain
 from bank.models import AuditChainTip, Audited, AuditEntry
@@ -21,12 +25,25 @@ GENESIS = "0" * 64
 _SKIP_FIELDS = {"version"}
 
 
-def row_hash(prev_hash: str, row: dict) -> str:
-    payload = canonical(
-        [row["at"], row["actor_id"], row["actor_name"], row["action"], row["entity"], row["entity_id"],
-         row["changes"], row["reason"]]
-    )
-    return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
+def _payload(row: dict) -> str:
+    return canonical([row["at"], row["actor_id"], row["actor_name"], row["action"], row["entity"],
+                      row["entity_id"], row["changes"], row["reason"]])
+
+
+def legacy_row_hash(prev_hash: str, row: dict) -> str:
+    """The unkeyed SHA-256 of rows written before migration 0010 (anyone could recompute it): read only
+    to verify such a chain before it is re-keyed (bank.rekey)."""
+    return hashlib.sha256(f"{prev_hash}|{_payload(row)}".encode()).hexdigest()
+
+
+def row_hash(key: AuditKey, prev_hash: str, row: dict) -> str:
+    """HMAC-SHA256 under the audit key of the previous row's hash, the key's id and the row's content."""
+    return key.mac(f"{prev_hash}|{key.id}|{_payload(row)}")
+
+
+def genesis(key: AuditKey, chain_id: str) -> str:
+    """What the first row links to: bound to this database's chain id, so a chain cannot be moved."""
+    return key.mac(f"genesis|{chain_id}")
 
 
 def _entity_id(obj) -> str:
@@ -60,7 +77,7 @@ def _changes(obj, inserted: bool) -> dict:
 
 
 _COLUMNS = ("at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes", "reason", "prev_hash",
-            "row_hash")
+            "row_hash", "key_id")
 _BATCH = 90  # rows per INSERT: 900 parameters, within every SQLite build's limit
 
 
@@ -69,8 +86,12 @@ def _driver_sql(dialect) -> tuple:
     stored time is exactly what SQLAlchemy would store. The chain is written through the DBAPI cursor:
     it runs on every write, and SQLAlchemy's statement machinery cost more than the statements."""
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    lock = " FOR UPDATE" if dialect.name == "postgresql" else ""  # SQLite: the write lock is held already
-    tip = f"SELECT row_hash FROM {AuditChainTip.__tablename__} WHERE id = 1{lock}"
+    if dialect.name == "postgresql":
+        # The application's role may only read the tip: a function owned by the schema's owner locks it
+        # (SELECT … FOR UPDATE needs UPDATE rights), and the insert trigger moves it (bank.triggers).
+        tip = "SELECT entry_id, row_hash, chain_id FROM bank_lock_chain_tip()"
+    else:  # SQLite: the write lock is held already
+        tip = f"SELECT entry_id, row_hash, chain_id FROM {AuditChainTip.__tablename__} WHERE id = 1"
     values = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
     insert_sql = f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(_COLUMNS)}) VALUES {values}"
     return tip, insert_sql, values, AuditEntry.__table__.c.at.type.bind_processor(dialect)
@@ -101,6 +122,7 @@ def _write_pending(session: Session) -> None:
     if dialect.name not in _SQL:
         _SQL[dialect.name] = _driver_sql(dialect)
     tip_sql, insert_sql, values, bind_at = _SQL[dialect.name]
+    key = auditkey.current()
     cursor = conn.connection.cursor()
     try:
         # Lock the tip row and read it (PostgreSQL hands a waiting transaction the tip as the one before
@@ -109,14 +131,16 @@ def _write_pending(session: Session) -> None:
         found = cursor.fetchone()
         if found is None:
             raise RuntimeError("audit_chain_tip has no row: the database is not migrated (flask init)")
-        prev = found[0]
+        entry_id, prev, chain_id = found
+        if entry_id is None:
+            prev = genesis(key, chain_id)
         params = []
         for row in rows:
             changes = canonical(row["changes"])
             at = row["at"]
-            digest = row_hash(prev, {**row, "changes": changes, "at": at.isoformat()})
+            digest = row_hash(key, prev, {**row, "changes": changes, "at": at.isoformat()})
             params.append((bind_at(at) if bind_at else at, row["actor_id"], row["actor_name"], row["action"],
-                           row["entity"], row["entity_id"], changes, row["reason"], prev, digest))
+                           row["entity"], row["entity_id"], changes, row["reason"], prev, digest, key.id))
             prev = digest
         for i in range(0, len(params), _BATCH):
             chunk = params[i:i + _BATCH]
@@ -124,6 +148,33 @@ def _write_pending(session: Session) -> None:
             cursor.execute(sql, [v for p in chunk for v in p])
     finally:
         cursor.close()
+    _count_towards_checkpoint(session, len(rows))
+
+
+# Checkpoints every AUDIT_ANCHOR_EVERY rows this process appended (bank.anchors writes them after the
+# commit, outside the database; configured by bank.anchors.configure, off until then).
+_ANCHOR_DUE = "bank.audit.anchor_due"
+_appended = {"rows": 0}
+_appended_lock = threading.Lock()
+anchoring: dict = {"every": 0, "write": None}
+
+
+def _count_towards_checkpoint(session: Session, n: int) -> None:
+    if not anchoring["every"]:
+        return
+    with _appended_lock:
+        _appended["rows"] += n
+        if _appended["rows"] < anchoring["every"]:
+            return
+        _appended["rows"] = 0
+    session.info[_ANCHOR_DUE] = session.get_bind()
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_after_commit(session: Session) -> None:
+    engine = session.info.pop(_ANCHOR_DUE, None)
+    if engine is not None and anchoring["write"] is not None:
+        anchoring["write"](engine)
 
 
 @event.listens_for(Session, "before_commit")
@@ -213,27 +264,46 @@ def _write_audit_rows(session: Session, _ctx) -> None:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The chain's verdict: rows verified, the first broken row (None when intact), what kind of break
+    (`kind`: link, content, key, legacy, tip) and in what words."""
+
     checked: int
     first_broken_id: int | None
     problem: str | None
+    kind: str | None = None
+    last_id: int | None = None
+    last_hash: str | None = None
+    chain_id: str | None = None
+    extra: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.first_broken_id is None
 
 
-def _check_tip(session: Session, checked: int, last_id: int | None, last_hash: str) -> ChainReport:
+def entry_data(entry: AuditEntry) -> dict:
+    return {"at": entry.at.isoformat(), "actor_id": entry.actor_id, "actor_name": entry.actor_name,
+            "action": entry.action, "entity": entry.entity, "entity_id": entry.entity_id,
+            "changes": entry.changes, "reason": entry.reason}
+
+
+def _check_tip(tip: AuditChainTip | None, checked: int, last_id: int | None, last_hash: str,
+               chain_id: str | None) -> ChainReport:
+    if tip is None or tip.entry_id != last_id or (last_id is not None and tip.row_hash != last_hash):
+        named = "no tip row" if tip is None else f"the tip names row {tip.entry_id}"
+        return ChainReport(checked, last_id or 0, f"the chain's recorded tip does not name its last row ({named}, "
+                           f"the trail ends at row {last_id or 'none'}): rows were removed from the end, or the "
+                           "tip was altered", "tip", last_id, last_hash, chain_id)
+    return ChainReport(checked, None, None, None, last_id, last_hash, chain_id)
+
+
+def verify_chain(session: Session, batch: int = 5000, accept_legacy: bool = False) -> ChainReport:
+    """Recompute every row's keyed hash in id order; report the first row whose link, content or key is
+    wrong, or a chain whose last row is not the tip recorded as it was written (rows cut from the end).
+    `accept_legacy` (re-keying only): unkeyed rows of before migration 0010 are checked by their SHA-256."""
     tip = session.get(AuditChainTip, 1)
-    if tip is None or tip.entry_id != last_id or tip.row_hash != last_hash:
-        return ChainReport(checked, last_id or 0, "the chain's recorded tip does not name its last row: rows were "
-                           "removed from the end, or the tip was altered")
-    return ChainReport(checked, None, None)
-
-
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute every row's hash in id order; report the first row whose content or link is wrong, or
-    a chain whose last row is not the tip recorded as it was written (rows cut from the end)."""
-    prev = GENESIS
+    chain_id = tip.chain_id if tip is not None else ""
+    prev = None
     checked = 0
     last_id = 0
     while True:
@@ -241,17 +311,37 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).scalars().all()
         if not rows:
-            return _check_tip(session, checked, last_id or None, prev)
+            return _check_tip(tip, checked, last_id or None, prev, chain_id)
         for entry in rows:
-            if entry.prev_hash != prev:
-                return ChainReport(checked, entry.id, "link to the previous row does not match")
-            data = {
-                "at": entry.at.isoformat(), "actor_id": entry.actor_id, "actor_name": entry.actor_name,
-                "action": entry.action, "entity": entry.entity, "entity_id": entry.entity_id,
-                "changes": entry.changes, "reason": entry.reason,
-            }
-            if row_hash(prev, data) != entry.row_hash:
-                return ChainReport(checked, entry.id, "content differs from what was recorded")
+            def broken(kind: str, problem: str, entry=entry, checked=checked, last_id=last_id,
+                       prev=prev) -> ChainReport:
+                return ChainReport(checked, entry.id, problem, kind, last_id or None, prev, chain_id)
+
+            if entry.key_id is None and accept_legacy:
+                expected_prev = prev if prev is not None else GENESIS
+                if entry.prev_hash != expected_prev:
+                    return broken("link", "link to the previous row does not match")
+                if legacy_row_hash(expected_prev, entry_data(entry)) != entry.row_hash:
+                    return broken("content", "content differs from what was recorded")
+                prev = entry.row_hash
+                checked += 1
+                last_id = entry.id
+                continue
+            if entry.key_id is None:
+                return broken("legacy", "row is unkeyed (written before migration 0010, or inserted by SQL "
+                              "with the public hash function): `flask db upgrade` re-keys a verified chain")
+            key = auditkey.by_id(entry.key_id)
+            if key is None:
+                return broken("key", f"row is keyed with key {entry.key_id}, which is not the configured audit "
+                              "key: a row forged outside the application, or the wrong AUDIT_KEY")
+            expected_prev = prev if prev is not None else genesis(key, chain_id)
+            if entry.prev_hash != expected_prev:
+                return broken("link", "link to the previous row does not match: a row before it was removed or "
+                              "inserted" if prev is not None else "the first row does not start this database's "
+                              "chain: rows before it were removed, or the chain was moved from another database")
+            if row_hash(key, expected_prev, entry_data(entry)) != entry.row_hash:
+                return broken("content", "content differs from what was recorded (edited, or hashed without the "
+                              "audit key)")
             prev = entry.row_hash
             checked += 1
             last_id = entry.id

@@ -1,15 +1,19 @@
-"""Command line: `flask --app wsgi <command>` — init (migrate + first admin), db upgrade, users, audit."""
+"""Command line: `flask --app wsgi <command>` — init (migrate + first admin), db upgrade and roles, users,
+audit (verify, anchor, rekey), backup and restore."""
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
 
-from bank.audit import verify_chain
-from bank.migrate import upgrade
+from bank import anchors, auditkey
+from bank.integrity import verify_all
+from bank.migrate import upgrade_site
+from bank.refusals import Refused
 from bank.uow import Actor, unit_of_work
 from bank.users import UserError, bootstrap_admin, create_user, generate_password
 
@@ -30,7 +34,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("init")
     def init_command():
         """Apply migrations; on an empty database create the first admin and print its password once."""
-        upgrade(current_app.config["DATABASE_URL"])
+        _upgrade()
         session = _session()
         try:
             with unit_of_work(session, Actor(None, "system (first start)")):
@@ -58,9 +62,39 @@ def register_cli(app: Flask) -> None:
 
     @db_group.command("upgrade")
     def db_upgrade():
-        """Apply every Alembic migration."""
-        upgrade(current_app.config["DATABASE_URL"])
+        """Apply every Alembic migration (as MIGRATION_DATABASE_URL's role when set), grant the application's
+        role its rows, re-key an audit chain written before keys."""
+        _upgrade()
         click.echo("Database schema is at the latest migration.")
+
+    @db_group.command("roles")
+    @click.option("--owner", required=True, help="Role that owns the schema and runs migrations.")
+    @click.option("--app", "app_role", required=True, help="Role the application connects as.")
+    @click.option("--database", required=True, help="Database name.")
+    @click.option("--schema", default="public", show_default=True)
+    @click.option("--execute", "superuser_url", default=None,
+                  help="Run the statements on this URL (a superuser's) instead of printing them.")
+    def db_roles(owner, app_role, database, schema, superuser_url):
+        """PostgreSQL: the owner and application roles (prints the SQL, or runs it with --execute)."""
+        from sqlalchemy import text
+
+        from bank.db import make_engine
+        from bank.roles import roles_sql
+
+        statements = roles_sql(owner, app_role, database, schema)
+        if superuser_url is None:
+            for statement in statements:
+                click.echo(statement + ";")
+            click.echo(f"-- then: ALTER ROLE {owner} PASSWORD '…'; ALTER ROLE {app_role} PASSWORD '…';")
+            return
+        engine = make_engine(superuser_url)
+        try:
+            with engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+        click.echo(f"Roles {owner} (owner) and {app_role} (application) ready on {database}.")
 
     @app.cli.group("users")
     def users_group():
@@ -109,14 +143,110 @@ def register_cli(app: Flask) -> None:
 
     @audit_group.command("verify")
     def audit_verify():
-        """Recompute the hash chain; exit 1 and name the first broken row if any."""
-        session = _session()
-        report = verify_chain(session)
-        session.rollback()
-        if report.ok:
-            click.echo(f"Audit trail intact: {report.checked} rows verified.")
-        else:
-            click.echo(f"Audit trail BROKEN at row {report.first_broken_id}: {report.problem} "
-                       f"({report.checked} rows before it verified).", err=True)
-            sys.exit(1)
+        """Check the keyed chain, the last checkpoint and that every audited record matches its trail;
+        exit 1 naming every break found."""
+        sys.exit(_verify())
 
+    @audit_group.command("anchor")
+    @click.option("--acknowledge", default=None,
+                  help="The trail disagrees with the last checkpoint (a restore lost rows): record why in the "
+                       "trail and checkpoint the chain as it now is.")
+    def audit_anchor(acknowledge):
+        """Write a signed checkpoint of the chain to AUDIT_ANCHOR_DIR (and AUDIT_ANCHOR_URL)."""
+        from bank.audit import record_event
+
+        engine = current_app.extensions["bank.engine"]
+        state = anchors.state_of(engine)
+        latest = anchors.latest_checkpoint(anchors.anchor_dir(), state["chain_id"])
+        disagreement = anchors.check_against(engine, *latest) if latest else []
+        if disagreement and not acknowledge:
+            for kind, message in disagreement:
+                click.echo(f"[{kind}] {message}", err=True)
+            click.echo("No checkpoint written: the trail disagrees with the last one (--acknowledge REASON "
+                       "records the loss in the trail first).", err=True)
+            sys.exit(1)
+        if disagreement:
+            session = _session()
+            with unit_of_work(session, Actor(None, "system (command line)"), acknowledge):
+                record_event(session, "update", "audit_chain", state["chain_id"],
+                             {"checkpoint_disagreement": [None, [m for _k, m in disagreement]]})
+        path, checkpoint = anchors.write_checkpoint(engine)
+        click.echo(f"Checkpoint written: {path} ({checkpoint['rows']} rows, last row {checkpoint['last_id']}).")
+
+    @audit_group.command("rekey")
+    @click.option("--new-key-file", type=click.Path(exists=True, dir_okay=False), required=True,
+                  help="File holding the new audit key (at least 32 characters).")
+    def audit_rekey(new_key_file):
+        """Rotate the audit key: verify the chain with the current key, re-key every row with the new one,
+        record it in the trail and write a checkpoint. Stop the application first; then set AUDIT_KEY."""
+        from bank.db import make_engine
+        from bank.rekey import rekey
+
+        new = auditkey.key_from_text(Path(new_key_file).read_text())
+        old = auditkey.current()
+        engine = make_engine(current_app.config["MIGRATION_DATABASE_URL"] or current_app.config["DATABASE_URL"])
+        try:
+            count = rekey(engine, new, "system (key rotation)", f"audit key rotated: {old.id} → {new.id}")
+        except Refused as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        finally:
+            engine.dispose()
+        path, _ = anchors.write_checkpoint(current_app.extensions["bank.engine"])
+        auditkey.forget(old)
+        click.echo(f"{count} rows re-keyed under key {new.id}; checkpoint {path}. Set AUDIT_KEY to the new key "
+                   "(instance/audit_key on the embedded setup) before starting the application.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup_command(path):
+        """Checkpoint the audit chain, copy the live database to PATH (SQLite: online backup; PostgreSQL:
+        pg_dump custom format), then verify the copy's trail."""
+        from bank.backup import backup
+
+        config = current_app.config
+        path_, checkpoint = anchors.write_checkpoint(current_app.extensions["bank.engine"])
+        backup(config["MIGRATION_DATABASE_URL"] or config["DATABASE_URL"], Path(path))
+        click.echo(f"Backup written: {path} (checkpoint {path_.name}: {checkpoint['rows']} audit rows).")
+        sys.exit(_verify())
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--force", is_flag=True, help="Overwrite a database that holds records (application stopped).")
+    def restore_command(path, force):
+        """Replace the database with the backup at PATH, then verify its audit trail (against the newest
+        checkpoint: rows committed after the backup and lost are named)."""
+        from bank.backup import restore
+
+        config = current_app.config
+        current_app.extensions["bank.engine"].dispose()
+        try:
+            restore(config["MIGRATION_DATABASE_URL"] or config["DATABASE_URL"], Path(path), force=force)
+        except FileExistsError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+        _upgrade()  # the application's role's rights (PostgreSQL), a copy older than the code migrated
+        current_app.extensions["bank.engine"].dispose()
+        click.echo(f"Restored from {path}.")
+        sys.exit(_verify())
+
+
+def _upgrade() -> None:
+
+    for line in upgrade_site(current_app.config["DATABASE_URL"], current_app.config["MIGRATION_DATABASE_URL"])[1:]:
+        click.echo(line.capitalize() + ".")
+
+
+def _verify() -> int:
+    session = _session()
+    verdict = verify_all(session, anchors.anchor_dir())
+    session.rollback()
+    for note in verdict.notes:
+        click.echo(f"note: {note}")
+    if verdict.ok:
+        click.echo(f"Audit trail intact: {verdict.checked} rows verified; every audited record matches its trail.")
+        return 0
+    click.echo(f"Audit trail BROKEN: {len(verdict.findings)} problem(s).", err=True)
+    for finding in verdict.findings:
+        click.echo(f"  {finding}", err=True)
+    return 1

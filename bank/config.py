@@ -7,6 +7,8 @@ import re
 import secrets
 from pathlib import Path
 
+from bank.auditkey import load_audit_key
+
 FIN_PATTERN = re.compile(r"^[A-NP-Z1-9][A-NP-Z0-9]{2}[0-9]{2}$")
 
 
@@ -78,10 +80,20 @@ def load_config(instance: Path, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 25,
         **_sign_in_settings(env),
+        # The role that owns the schema and runs migrations (PostgreSQL); DATABASE_URL is the application's.
+        "MIGRATION_DATABASE_URL": env.get("MIGRATION_DATABASE_URL") or None,
+        "AUDIT_KEY": None,
+        "AUDIT_ANCHOR_DIR": env.get("AUDIT_ANCHOR_DIR") or str(instance / "anchors"),
+        "AUDIT_ANCHOR_URL": env.get("AUDIT_ANCHOR_URL") or None,
+        "AUDIT_ANCHOR_EVERY": int(env.get("AUDIT_ANCHOR_EVERY", "1000")),
     }
     config.update(overrides or {})
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _secret_key(instance)
+    if not config["AUDIT_KEY"]:
+        config["AUDIT_KEY"] = load_audit_key(instance, config["SECRET_KEY"])
+    elif config["AUDIT_KEY"].strip() == config["SECRET_KEY"].strip():
+        raise ValueError("AUDIT_KEY must differ from SECRET_KEY")
     if not FIN_PATTERN.match(config["FACILITY_FIN"]):
         raise ValueError(
             f"FACILITY_FIN {config['FACILITY_FIN']!r} is not an ISBT 128 facility identification number "

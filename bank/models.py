@@ -76,14 +76,16 @@ class AuditEntry(Base):
     changes: Mapped[str] = mapped_column(Text)  # canonical JSON {field: [old, new]}
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 under the audit key (bank.auditkey)
+    key_id: Mapped[str | None] = mapped_column(String(16))  # which key; None: unkeyed, before 0010
 
 
 class AuditChainTip(Base):
     """The last row of the audit chain, kept by a database trigger on every insert into audit_entries.
     A transaction that appends locks this single row (SELECT … FOR UPDATE on PostgreSQL), which both
     queues the appenders and hands each the tip the one before it committed. `audit verify` checks that
-    it names the chain's last row, so rows cut from the end of the chain do not go unnoticed."""
+    it names the chain's last row, so rows cut from the end of the chain do not go unnoticed. Triggers keep
+it consistent with the trail (no direct update, delete, or move backwards)."""
 
     __tablename__ = "audit_chain_tip"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -91,6 +93,7 @@ class AuditChainTip(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     entry_id: Mapped[int | None]
     row_hash: Mapped[str] = mapped_column(String(64))
+    chain_id: Mapped[str] = mapped_column(String(32))  # this database's chain, named in its checkpoints
 
 
 class StatusChange(Base):

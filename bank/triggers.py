@@ -40,12 +40,14 @@ def drop_append_only(table: str) -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
 
 
-def create_chain_tip_trigger() -> None:
+def create_chain_tip_trigger(function_made: bool = False) -> None:
     """audit_chain_tip follows every insert into audit_entries (the service's appends, bulk loads alike).
     PostgreSQL: once per statement, from the rows it inserted (a multi-row insert or COPY updates the
-    tip once). SQLite has no statement triggers: once per row."""
+    tip once); `function_made`: the owner's function (create_chain_tip_guard) is there, keep it. SQLite
+    has no statement triggers: once per row."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("""
+        if not function_made:
+            op.execute("""
 CREATE OR REPLACE FUNCTION bank_follow_chain_tip() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE audit_chain_tip SET entry_id = last.id, row_hash = last.row_hash
@@ -67,3 +69,75 @@ def drop_chain_tip_trigger() -> None:
         op.execute("DROP FUNCTION IF EXISTS bank_follow_chain_tip()")
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_entries_chain_tip")
+
+
+# Migration 0010: the application's database role reads the tip but may not write it. A function owned
+# by the schema's owner (SECURITY DEFINER) locks it for an appender, and the insert trigger's function,
+# also the owner's, moves it; a guard refuses any other change (an UPDATE not made by that trigger, a
+# tip moved backwards or to another chain, a DELETE or TRUNCATE). On SQLite (one file, no roles) the
+# guard refuses a tip that does not name the trail's last row.
+PG_FOLLOW_DEFINER = """
+CREATE OR REPLACE FUNCTION bank_follow_chain_tip() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+  UPDATE audit_chain_tip SET entry_id = last.id, row_hash = last.row_hash
+    FROM (SELECT id, row_hash FROM new_entries ORDER BY id DESC LIMIT 1) AS last
+   WHERE audit_chain_tip.id = 1;
+  RETURN NULL;
+END $$;
+"""
+PG_LOCK_TIP = """
+CREATE OR REPLACE FUNCTION bank_lock_chain_tip()
+RETURNS TABLE (entry_id integer, row_hash varchar, chain_id varchar) LANGUAGE sql
+SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT t.entry_id, t.row_hash, t.chain_id FROM audit_chain_tip AS t WHERE t.id = 1 FOR UPDATE
+$$;
+"""
+PG_GUARD_TIP = """
+CREATE OR REPLACE FUNCTION bank_guard_chain_tip() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'UPDATE' THEN
+    RAISE EXCEPTION 'audit_chain_tip follows the audit trail: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF pg_trigger_depth() < 2 THEN
+    RAISE EXCEPTION 'audit_chain_tip moves only with the audit trail: UPDATE refused' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NEW.chain_id IS DISTINCT FROM OLD.chain_id
+     OR (OLD.entry_id IS NOT NULL AND (NEW.entry_id IS NULL OR NEW.entry_id <= OLD.entry_id)) THEN
+    RAISE EXCEPTION 'audit_chain_tip never moves backwards nor to another chain: UPDATE refused'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+"""
+
+
+def create_chain_tip_guard() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(PG_FUNCTION)
+        op.execute(PG_FOLLOW_DEFINER)
+        op.execute(PG_LOCK_TIP)
+        op.execute(PG_GUARD_TIP)
+        op.execute("CREATE TRIGGER audit_chain_tip_guard BEFORE UPDATE OR DELETE ON audit_chain_tip "
+                   "FOR EACH ROW EXECUTE FUNCTION bank_guard_chain_tip()")
+        op.execute("CREATE TRIGGER audit_chain_tip_no_truncate BEFORE TRUNCATE ON audit_chain_tip "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION bank_refuse_change()")
+    else:
+        op.execute("CREATE TRIGGER audit_chain_tip_no_delete BEFORE DELETE ON audit_chain_tip "
+                   "BEGIN SELECT RAISE(ABORT, 'audit_chain_tip follows the audit trail: DELETE refused'); END")
+        op.execute("CREATE TRIGGER audit_chain_tip_guard BEFORE UPDATE ON audit_chain_tip "
+                   "WHEN NEW.id IS NOT OLD.id OR NEW.chain_id IS NOT OLD.chain_id "
+                   "OR NEW.entry_id IS NOT (SELECT max(id) FROM audit_entries) "
+                   "OR NEW.row_hash IS NOT (SELECT row_hash FROM audit_entries WHERE id = NEW.entry_id) "
+                   "BEGIN SELECT RAISE(ABORT, 'audit_chain_tip moves only with the audit trail: UPDATE refused'); END")
+
+
+def drop_chain_tip_guard() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_chain_tip_guard ON audit_chain_tip")
+        op.execute("DROP TRIGGER IF EXISTS audit_chain_tip_no_truncate ON audit_chain_tip")
+        op.execute("DROP FUNCTION IF EXISTS bank_guard_chain_tip()")
+        op.execute("DROP FUNCTION IF EXISTS bank_lock_chain_tip()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_chain_tip_no_delete")
+        op.execute("DROP TRIGGER IF EXISTS audit_chain_tip_guard")

@@ -26,8 +26,13 @@ os.environ.setdefault("BANK_ENV", "testing")
 use_cheap_hashing()
 
 
+OWNER_URLS: dict[str, str] = {}  # the application's URL of a test database → its owner's (PostgreSQL)
+
+
 def _new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
-    """An empty database: a new SQLite file, or a new schema on the PostgreSQL test server."""
+    """An empty database: a new SQLite file, or a new schema on the PostgreSQL test server. With
+    TEST_DATABASE_APP_URL (.ci/run) the schema is made and migrated by TEST_DATABASE_URL's role, its
+    owner, and the URL handed back is the application's restricted role's (bank.roles)."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         path = tmp_path_factory.mktemp("db") / "bank.sqlite3"
@@ -40,6 +45,14 @@ def _new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in base else "?"
     url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    app_base = os.environ.get("TEST_DATABASE_APP_URL")
+    if app_base:
+        from bank.migrate import upgrade_site
+
+        owner_url = url
+        url = f"{app_base}{'&' if '?' in app_base else '?'}options=-csearch_path%3D{schema}"
+        upgrade_site(url, owner_url)
+        OWNER_URLS[url] = owner_url
 
     def drop():
         with admin.begin() as conn:
@@ -47,6 +60,23 @@ def _new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
         admin.dispose()
 
     return url, drop
+
+
+@pytest.fixture
+def owner_url() -> Callable[[str], str]:
+    """The URL of the role that owns a test database (the same URL unless the tests run as the app role)."""
+    return lambda url: OWNER_URLS.get(url, url)
+
+
+TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_key():
+    """The audit chain's key for sessions made outside an app (an app installs its own: bank.anchors)."""
+    from bank import auditkey
+
+    return auditkey.install(TEST_AUDIT_KEY)
 
 
 @pytest.fixture(scope="session", autouse=True)
