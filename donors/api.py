@@ -8,7 +8,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
-from bank.web import can, db, get_or_404, paginate, work
+from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, work
 from donors import forms, services
 from donors.blueprint import active_criteria
 from donors.models import Donor
@@ -35,7 +35,7 @@ def donor_json(d: Donor) -> dict:
             "harvest_date": d.harvest_date.isoformat() if d.harvest_date else None}
 
 
-class AnswerForm(forms.FlaskForm):
+class AnswerForm(forms.BankForm):
     question_id = forms.SelectField("Question id (from the active criteria set)", choices=[])
     answer = forms.SelectField("Answer", choices=[("yes", "yes"), ("no", "no")])
     event_date = forms.DateField("Date of the most recent episode (dated questions)",
@@ -68,7 +68,7 @@ def donors_list():
     stmt = select(Donor).order_by(Donor.id.desc())
     q = request.args.get("q", "").strip()[:40]
     if q:
-        stmt = stmt.where(Donor.code.ilike(f"%{q}%"))
+        stmt = stmt.where(Donor.code.ilike(like_pattern(q), escape=LIKE_ESCAPE))
     if request.args.get("status") in DONOR_STATUSES:
         stmt = stmt.where(Donor.status == request.args["status"])
     return jsonify(page_json(paginate(stmt), donor_json))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from bank.forms import SignatureFields
+from bank.forms import BankForm, SignatureFields
 from donors.rules import RESULTS, CriteriaSet
 
 SEX_CHOICES = [("", "—"), ("F", "F (female)"), ("M", "M (male)")]
@@ -23,7 +22,7 @@ ANSWER_CHOICES = [("", "not answered"), ("no", "No"), ("yes", "Yes")]
 REQUIRED = DataRequired(message="required")
 
 
-class RegisterDonorForm(FlaskForm):
+class RegisterDonorForm(BankForm):
     sex = SelectField("Sex", choices=SEX_CHOICES, validators=[REQUIRED])
     birth_date = DateField("Date of birth", validators=[REQUIRED])
     weight_kg = FloatField("Weight at donation (kg)", validators=[Optional()])
@@ -42,18 +41,18 @@ class EditDonorForm(RegisterDonorForm):
     reason = StringField("Reason for the change", validators=[REQUIRED, Length(max=500)])
 
 
-class HarvestDateForm(FlaskForm):
+class HarvestDateForm(BankForm):
     harvest_date = DateField("Date of tissue collection (harvest)", validators=[REQUIRED])
 
 
-class MedicationForm(FlaskForm):
+class MedicationForm(BankForm):
     kind = SelectField("Kind", choices=[])
     name = StringField("Medication (name, dose)", validators=[REQUIRED, Length(max=120)])
     start_date = DateField("Start", validators=[REQUIRED])
     stop_date = DateField("Stop (empty if ongoing)", validators=[Optional()])
 
 
-class SerologyForm(FlaskForm):
+class SerologyForm(BankForm):
     marker = SelectField("Marker", choices=[])
     method = StringField("Method (e.g. CMIA, NAT)", validators=[REQUIRED, Length(max=60)])
     kit = StringField("Kit", validators=[REQUIRED, Length(max=120)])
@@ -63,16 +62,16 @@ class SerologyForm(FlaskForm):
     result = SelectField("Result", choices=[("", "—")] + [(r, r) for r in RESULTS], validators=[REQUIRED])
 
 
-class VoidForm(FlaskForm):
+class VoidForm(BankForm):
     reason = StringField("Reason for voiding (entered in error, wrong donor, ...)",
                          validators=[REQUIRED, Length(max=500)])
 
 
-class LookbackForm(FlaskForm):
+class LookbackForm(BankForm):
     reason = StringField("Reason for the look-back", validators=[REQUIRED, Length(max=500)])
 
 
-class SignDeterminationForm(SignatureFields, FlaskForm):
+class SignDeterminationForm(SignatureFields, BankForm):
     decision = SelectField("Decision", choices=[("eligible", "Eligible"), ("ineligible", "Ineligible"),
                                                 ("incomplete", "Incomplete (quarantine continues)")])
     comment = TextAreaField("Comment (required for an ineligible decision no rule supports)",
@@ -81,11 +80,11 @@ class SignDeterminationForm(SignatureFields, FlaskForm):
                            validators=[DataRequired(message="tick to confirm before signing")])
 
 
-class SignForm(SignatureFields, FlaskForm):
+class SignForm(SignatureFields, BankForm):
     confirm = BooleanField("I confirm this signature", validators=[DataRequired(message="tick to confirm")])
 
 
-class RetireForm(FlaskForm):
+class RetireForm(BankForm):
     reason = StringField("Reason", validators=[REQUIRED, Length(max=500)])
 
 
@@ -93,11 +92,11 @@ def slug(question_id: str) -> str:
     return question_id.lower().replace("-", "_")
 
 
-def questionnaire_form(criteria: CriteriaSet, data: dict) -> FlaskForm:
+def questionnaire_form(criteria: CriteriaSet, data: dict) -> BankForm:
     """One form with, per question: yes / no / not answered, the date when the question asks it,
     and a detail; field names a_<q>, d_<q>, t_<q>."""
 
-    class QuestionnaireForm(FlaskForm):
+    class QuestionnaireForm(BankForm):
         pass
 
     for q in criteria.questions:
@@ -110,10 +109,10 @@ def questionnaire_form(criteria: CriteriaSet, data: dict) -> FlaskForm:
     return QuestionnaireForm(data=data)  # the request's form data when submitted, else `data`
 
 
-def draft_form(thresholds, days_before: int, days_after: int) -> FlaskForm:
+def draft_form(thresholds, days_before: int, days_after: int) -> BankForm:
     """Thresholds of the source version, one number field each (name = "RULE-ID.param" slugged)."""
 
-    class DraftForm(FlaskForm):
+    class DraftForm(BankForm):
         note = StringField("What changes in this version, and why", validators=[REQUIRED, Length(max=500)])
         window_before = IntegerField("Serology sample: days before harvest", default=days_before,
                                      validators=[InputRequired()])

@@ -7,7 +7,7 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 
 from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
-from bank.web import db, get_or_404, paginate, work
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
 from doses import services
 from doses.blueprint import ensure_protocols, local_datetime
 from doses.forms import AllocateForm, PatientForm, WeightForm
@@ -58,7 +58,7 @@ def patients_list():
     stmt = select(Patient).order_by(Patient.id.desc())
     q = request.args.get("q", "").strip().upper()[:40]
     if q:
-        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+        stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
     return jsonify(page_json(paginate(stmt), patient_json))
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import time
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from bank.forms import SignatureFields
+from bank.forms import BankForm, SignatureFields
 from doses.protocols import CriterionKind, Protocol
 
 
@@ -22,7 +21,7 @@ def int_or_none(value):
         return None
 
 
-class PatientForm(FlaskForm):
+class PatientForm(BankForm):
     protocol_version_id = SelectField("Protocol", coerce=int_or_none, validate_choice=False)
     subject_id = StringField("Subject id (trial-site-number, no names)", validators=[DataRequired(), Length(max=40)])
     site = SelectField("Site", choices=[], validate_choice=False)
@@ -34,15 +33,15 @@ class PatientForm(FlaskForm):
     weight_measured_on = DateField("Weighed on", validators=[Optional()])
 
 
-class WeightForm(FlaskForm):
+class WeightForm(BankForm):
     weight_kg = StringField("Weight (kg)", validators=[DataRequired(message="Required."), Length(max=20)])
     measured_on = DateField("Weighed on", validators=[InputRequired(message="Required (YYYY-MM-DD).")])
 
 
-def checklist_form(protocol: Protocol, field_name) -> type[FlaskForm]:
+def checklist_form(protocol: Protocol, field_name) -> type[BankForm]:
     """A form class with one yes/no question per attested item of the protocol's checklist."""
 
-    class ChecklistForm(SignatureFields, FlaskForm):
+    class ChecklistForm(SignatureFields, BankForm):
         evaluation_date = DateField("Screening visit date", validators=[InputRequired(message="Required.")])
         edss = StringField("EDSS", validators=[Optional(), Length(max=8)])
         diagnosis_date = DateField("Date of diagnosis", validators=[Optional()])
@@ -57,26 +56,26 @@ def checklist_form(protocol: Protocol, field_name) -> type[FlaskForm]:
     return ChecklistForm
 
 
-class RandomisationForm(FlaskForm):
+class RandomisationForm(BankForm):
     file = FileField("Randomisation list (CSV: subject_id,sequence)", validators=[FileRequired("Choose the file.")])
 
 
-class AllocateForm(FlaskForm):
+class AllocateForm(BankForm):
     dose_number = IntegerField("Dose number", validators=[InputRequired(message="Required (a whole number).")])
     planned_date = DateField("Planned administration date", validators=[InputRequired(message="Required.")])
     planned_time = TimeField("Planned time (facility time)", default=time(9, 0), validators=[Optional()])
     container_ids = HiddenField()
 
 
-class DeallocateForm(FlaskForm):
+class DeallocateForm(BankForm):
     reason = StringField("Reason for de-allocation", validators=[DataRequired(message="Say why."), Length(max=500)])
 
 
-class UnblindForm(SignatureFields, FlaskForm):
+class UnblindForm(SignatureFields, BankForm):
     reason = StringField("Emergency: why the treatment must be known",
                          validators=[DataRequired(message="Say why."), Length(max=500)])
 
 
-class LiftHoldForm(SignatureFields, FlaskForm):
+class LiftHoldForm(SignatureFields, BankForm):
     reason = StringField("Reason (investigation closed)", validators=[DataRequired(message="Say why."), Length(max=500)])
 

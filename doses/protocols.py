@@ -258,8 +258,20 @@ class Protocol:
             weight_max_age_days=d.get("weight_max_age_days", 7),
             schedule_anchor=ScheduleAnchor(d.get("schedule_anchor", ScheduleAnchor.FIRST_DOSE)),
             assumptions=tuple(d.get("assumptions", ())),
-            blinded_product=BlindedProduct.from_dict(d.get("blinded_product")),
+            blinded_product=BlindedProduct.from_dict(d.get("blinded_product")) or _seed_identity(d),
         )
+
+
+def _seed_identity(d: Mapping[str, Any]) -> BlindedProduct | None:
+    """A blinded seed protocol version stored before protocols named their blinded product identity
+    (issue 16) reads with the identity its seed definition gives that same code and version: the stored
+    text stays as it was recorded (no edit outside the audit trail), and no other protocol is guessed."""
+    if not d.get("blinded"):
+        return None
+    for seed in PROTOCOLS.values():
+        if (seed.code, seed.version) == (d.get("code"), d.get("version")):
+            return seed.blinded_product
+    return None
 
 
 def _dec_str(value: Decimal | None) -> str | None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
 from bank.clock import as_utc
-from bank.web import db, get_or_404, paginate, work
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
 from lots import services
 from lots.blueprint import fin
 from lots.forms import FormulationForm, HarvestForm, IsolationForm, PassageForm, PositionForm
@@ -41,7 +41,7 @@ def lots_list():
     stmt = select(Lot).order_by(Lot.id.desc())
     q = request.args.get("q", "").strip().upper()[:20]
     if q:
-        stmt = stmt.where(Lot.din.like(f"%{q}%"))
+        stmt = stmt.where(Lot.din.like(like_pattern(q), escape=LIKE_ESCAPE))
     if request.args.get("status"):
         stmt = stmt.where(Lot.status == request.args["status"][:20])
     return jsonify(page_json(paginate(stmt), lot_json))

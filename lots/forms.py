@@ -3,7 +3,6 @@ checked by the services (lots.rules), whose messages are put next to these field
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from bank.forms import SignatureFields
+from bank.forms import BankForm, SignatureFields
 from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
 
 TISSUE_CHOICES = [("lipoaspirate", "Lipoaspirate"), ("bone_marrow_aspirate", "Bone-marrow aspirate")]
@@ -43,7 +42,7 @@ def _materials():
                                validators=[Optional()])
 
 
-class HarvestForm(FlaskForm):
+class HarvestForm(BankForm):
     donor_id = SelectField("Donor", coerce=int, choices=[], validate_choice=False)
     product_type_id = SelectField("Product", coerce=int, choices=[], validate_choice=False)
     tissue = SelectField("Tissue", choices=TISSUE_CHOICES, validate_choice=False)
@@ -56,15 +55,15 @@ class HarvestForm(FlaskForm):
     material_lot_ids = _materials()
 
 
-class PlaceboLotForm(FlaskForm):
+class PlaceboLotForm(BankForm):
     product_type_id = SelectField("Placebo product", coerce=int, choices=[], validate_choice=False)
 
 
-class DeriveLotForm(FlaskForm):
+class DeriveLotForm(BankForm):
     tier = SelectField("Tier of the new lot", choices=TIER_CHOICES[1:], validate_choice=False)
 
 
-class IsolationForm(FlaskForm):
+class IsolationForm(BankForm):
     cell_count = _number("Viable cells isolated")
     viability_pct = _number("Viability (%)")
     isolated_on = DateField("Isolated on", validators=[Optional()])
@@ -72,7 +71,7 @@ class IsolationForm(FlaskForm):
     material_lot_ids = _materials()
 
 
-class PassageForm(FlaskForm):
+class PassageForm(BankForm):
     seeded_cells = _number("Viable cells seeded")
     harvested_cells = _number("Viable cells harvested")
     viability_pct = _number("Viability (%)")
@@ -83,7 +82,7 @@ class PassageForm(FlaskForm):
     material_lot_ids = _materials()
 
 
-class FormulationForm(FlaskForm):
+class FormulationForm(BankForm):
     n_containers = IntegerField("Number of containers", validators=[Optional()])
     container_type = SelectField("Container", choices=CONTAINER_CHOICES, validate_choice=False)
     cells_per_container = _number("Viable cells per container")
@@ -93,14 +92,14 @@ class FormulationForm(FlaskForm):
     material_lot_ids = _materials()
 
 
-class PositionForm(FlaskForm):
+class PositionForm(BankForm):
     box_id = SelectField("Box", coerce=int, choices=[], validate_choice=False)
     row = IntegerField("Row", validators=[Optional()])
     col = IntegerField("Column", validators=[Optional()])
     reason = _text("Reason (for a move)", 500)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(BankForm):
     reason = StringField("Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)])
 
 
@@ -108,20 +107,20 @@ class LiftHoldForm(SignatureFields, ReasonForm):
     pass
 
 
-class DeviationForm(FlaskForm):
+class DeviationForm(BankForm):
     description = TextAreaField("What happened", validators=[Optional(), Length(max=4000)])
     impact = TextAreaField("Impact on the product", validators=[Optional(), Length(max=4000)])
     corrective_action = TextAreaField("Corrective action", validators=[Optional(), Length(max=4000)])
 
 
-class CloseDeviationForm(FlaskForm):
+class CloseDeviationForm(BankForm):
     corrective_action = TextAreaField("Corrective action", validators=[Optional(), Length(max=4000)])
     signature_password = PasswordField("Your password (electronic signature)",
                                        validators=[DataRequired(message="re-enter your password to sign"),
                                                    Length(max=256)])
 
 
-class BoxForm(FlaskForm):
+class BoxForm(BankForm):
     site = _text("Site", 80)
     tank = _text("Tank", 40)
     rack = _text("Rack", 40)
@@ -130,19 +129,19 @@ class BoxForm(FlaskForm):
     col_count = IntegerField("Columns", validators=[Optional()])
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(BankForm):
     name = _text("Material")
     supplier = _text("Supplier")
     catalogue_number = _text("Catalogue number", 60)
     animal_origin = BooleanField("Animal origin (TSE risk)")
 
 
-class MaterialLotForm(FlaskForm):
+class MaterialLotForm(BankForm):
     lot_number = _text("Lot number", 60)
     expiry = DateField("Expiry", validators=[Optional()])
     status = SelectField("Status", choices=MATERIAL_STATUS_CHOICES, validate_choice=False)
 
 
-class MaterialLotStatusForm(FlaskForm):
+class MaterialLotStatusForm(BankForm):
     status = SelectField("Status", choices=MATERIAL_STATUS_CHOICES, validate_choice=False)
     reason = StringField("Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)])

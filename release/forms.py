@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from bank.forms import SignatureFields
+from bank.forms import BankForm, SignatureFields
 
 
-class ResultForm(FlaskForm):
+class ResultForm(BankForm):
     """One result; a marker panel's values come as `marker-<name>` inputs beside this form's fields, and
     their error (the service's `markers` input error) is shown from `markers`."""
 
@@ -28,25 +27,25 @@ class ResultForm(FlaskForm):
     markers = HiddenField()  # never typed: the panel's inputs are `marker-<name>`
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(BankForm):
     """Second-person verification of one result (a bare POST with CSRF)."""
 
 
-class ReleaseForm(SignatureFields, FlaskForm):
+class ReleaseForm(SignatureFields, BankForm):
     conditional = BooleanField("Conditional release: accept interim results the specification allows "
                                "(sterility 'no growth to date'); the final result is still required")
     confirm = BooleanField("I have reviewed every result of this lot and release it for clinical use",
                            validators=[DataRequired(message="Tick the box to confirm.")])
 
 
-class RejectForm(SignatureFields, FlaskForm):
+class RejectForm(SignatureFields, BankForm):
     reason = StringField("Reason for rejection", validators=[DataRequired(message="Give the reason."),
                                                              Length(max=500)])
     confirm = BooleanField("I reject this lot: it will never be used",
                            validators=[DataRequired(message="Tick the box to confirm.")])
 
 
-class SpecDraftForm(FlaskForm):
+class SpecDraftForm(BankForm):
     """The draft's limits are `<code>__min`, `<code>__max`, `<code>__r<n>`, `<code>__conditional` inputs
     beside these fields (one per test, listed by release.services.editable_fields)."""
 
@@ -54,21 +53,21 @@ class SpecDraftForm(FlaskForm):
     change_note = TextAreaField("What changed and why", validators=[Length(max=2000)])
 
 
-class ApproveSpecForm(SignatureFields, FlaskForm):
+class ApproveSpecForm(SignatureFields, BankForm):
     confirm = BooleanField("I approve this specification version",
                            validators=[DataRequired(message="Tick the box to confirm.")])
 
 
-class ConfirmStepForm(FlaskForm):
+class ConfirmStepForm(BankForm):
     """A bare POST with CSRF (new draft, make effective, load the seed)."""
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(BankForm):
     note = TextAreaField("What was done (clinician informed, doses held, investigation)",
                          validators=[DataRequired(message="Say what was done."), Length(max=2000)])
 
 
-class DigestCheckForm(FlaskForm):
+class DigestCheckForm(BankForm):
     class Meta:
         csrf = False  # a read-only lookup, safe as GET
 

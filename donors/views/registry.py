@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bank.web import attempt, can, db, get_or_404, paginate, requires
+from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires
 from donors import forms, services
 from donors.blueprint import bp
 from donors.models import Donor
@@ -25,7 +25,7 @@ def index():
     if q:
         # Codes are upper case (DN-2024-0001): LIKE on the upper-cased query finds the same donors as ILIKE
         # at half the cost on PostgreSQL (ILIKE folds case on every row it scans).
-        stmt = stmt.where(Donor.code.like(f"%{q.upper()}%"))
+        stmt = stmt.where(Donor.code.like(like_pattern(q.upper()), escape=LIKE_ESCAPE))
     if status in DONOR_STATUSES:
         stmt = stmt.where(Donor.status == status)
     elif status == "lookback":

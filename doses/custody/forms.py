@@ -3,10 +3,10 @@ the signatures, so the screens and the API share one rule."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, FloatField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from bank.forms import BankForm
 from bank.labels import LABEL_SIZES
 from doses.custody.states import EVENTS, KINDS
 from doses.rules import MAX_COPIES
@@ -20,7 +20,7 @@ def _text(label: str, length: int = 200, required: bool = False, **kw):
     return StringField(label, validators=[first, Length(max=length)], **kw)
 
 
-class CustodyEventForm(FlaskForm):
+class CustodyEventForm(BankForm):
     scanned_code = _text("Scan the dose label (DIN bar code or Data Matrix) or type the DIN with its check "
                          "character", 120, required=True)
     event = SelectField("Event", choices=EVENT_CHOICES, validate_choice=False,
@@ -45,7 +45,7 @@ class CustodyEventForm(FlaskForm):
                                                                        "password to sign."), Length(max=256)])
 
 
-class LabelPrintForm(FlaskForm):
+class LabelPrintForm(BankForm):
     """Print request: a POST with CSRF, since printing writes the print log (issue 17)."""
 
     size = SelectField("Label size", choices=[(s, s.replace("x", " × ") + " mm") for s in LABEL_SIZES],
@@ -59,7 +59,7 @@ class LabelPrintForm(FlaskForm):
                       validate_choice=False)
 
 
-class DigestCheckForm(FlaskForm):
+class DigestCheckForm(BankForm):
     digest = _text("Content SHA-256 printed in the report's footer", 100, required=True)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, select
 
 from bank.clock import utcnow
 from bank.refusals import Refused
-from bank.web import apply_errors, attempt, db, get_or_404, paginate, requires
+from bank.web import LIKE_ESCAPE, apply_errors, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services as dose_services
 from doses.blueprint import is_masked, log_unblinded_view
 from doses.custody import reports, services
@@ -40,7 +40,7 @@ def index():
     stmt = (select(Allocation).join(Patient, Allocation.patient_id == Patient.id)
             .where(Allocation.status.in_(active)).order_by(Allocation.planned_at, Allocation.id))
     if q:
-        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+        stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
     page = paginate(stmt)
     ids = [a.id for a in page.items]
     last = {}

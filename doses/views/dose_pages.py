@@ -12,7 +12,17 @@ from sqlalchemy import select
 
 from bank.refusals import Problem, Refused
 from bank.status import status_history
-from bank.web import attempt, db, get_or_404, paginate, requires, show_refusal, work
+from bank.web import (
+    LIKE_ESCAPE,
+    attempt,
+    db,
+    get_or_404,
+    like_pattern,
+    paginate,
+    requires,
+    show_refusal,
+    work,
+)
 from doses import services
 from doses.blueprint import bp, is_masked, local_datetime, log_unblinded_view
 from doses.forms import AllocateForm, DeallocateForm, LiftHoldForm
@@ -122,7 +132,7 @@ def _doses_query():
     stmt = (select(Allocation).join(Patient, Allocation.patient_id == Patient.id)
             .join(ProtocolVersion, Patient.protocol_version_id == ProtocolVersion.id).order_by(Allocation.id.desc()))
     if q:
-        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+        stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
     if status in ALLOCATION_STATES:
         stmt = stmt.where(Allocation.status == status)
     if protocol:

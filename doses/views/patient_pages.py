@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bank.esign import signature_valid
 from bank.models import Signature
 from bank.status import status_history
-from bank.web import attempt, db, get_or_404, paginate, requires
+from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services
 from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view
 from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form
@@ -27,7 +27,7 @@ def patients():
     status = request.args.get("status", "")
     stmt = select(Patient).join(ProtocolVersion).order_by(Patient.id.desc())
     if q:
-        stmt = stmt.where(Patient.subject_id.like(f"%{q}%"))
+        stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
     if protocol:
         stmt = stmt.where(ProtocolVersion.code == protocol)
     if status in PATIENT_STATES:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from bank.web import attempt, db, get_or_404, paginate, requires
+from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services
 from doses.blueprint import bp, ensure_protocols
 from doses.forms import RandomisationForm
@@ -20,7 +20,7 @@ def protocols():
     q = request.args.get("q", "").strip()[:40]
     stmt = select(ProtocolVersion).order_by(ProtocolVersion.code, ProtocolVersion.id)
     if q:
-        stmt = stmt.where(or_(ProtocolVersion.code.ilike(f"%{q}%"), ProtocolVersion.definition.ilike(f"%{q}%")))
+        stmt = stmt.where(or_(ProtocolVersion.code.ilike(like_pattern(q), escape=LIKE_ESCAPE), ProtocolVersion.definition.ilike(like_pattern(q), escape=LIKE_ESCAPE)))
     page = paginate(stmt)
     return render_template("doses/protocols.html", page=page, q=q)
 

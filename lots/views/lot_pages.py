@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
 from bank.status import status_history
-from bank.web import attempt, can, db, get_or_404, paginate, requires, work
+from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
 from donors.models import Donor
 from lots import services
 from lots.blueprint import bp, fin, offer_materials
@@ -36,7 +36,7 @@ def index():
     status, tier, product = (request.args.get(k, "") for k in ("status", "tier", "product"))
     stmt = select(Lot).order_by(Lot.id.desc())
     if q:
-        stmt = stmt.where(Lot.din.like(f"%{''.join(q.split())}%"))
+        stmt = stmt.where(Lot.din.like(like_pattern(''.join(q.split())), escape=LIKE_ESCAPE))
     if status in LOT_STATUSES:
         stmt = stmt.where(Lot.status == status)
     if tier in TIERS:

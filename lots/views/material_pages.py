@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from bank.web import attempt, db, get_or_404, paginate, requires
+from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
 from lots.blueprint import materials_bp
 from lots.forms import MaterialForm, MaterialLotForm, MaterialLotStatusForm
@@ -20,7 +20,7 @@ def index():
     status = request.args.get("status", "")
     stmt = select(MaterialLot).join(Material).order_by(Material.name, MaterialLot.expiry)
     if q:
-        stmt = stmt.where(or_(Material.name.ilike(f"%{q}%"), MaterialLot.lot_number.ilike(f"%{q}%")))
+        stmt = stmt.where(or_(Material.name.ilike(like_pattern(q), escape=LIKE_ESCAPE), MaterialLot.lot_number.ilike(like_pattern(q), escape=LIKE_ESCAPE)))
     if status in MATERIAL_STATUSES:
         stmt = stmt.where(MaterialLot.status == status)
     materials = db().scalars(select(Material).order_by(Material.name)).all()

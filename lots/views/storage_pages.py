@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bank.web import attempt, db, get_or_404, paginate, requires
+from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
 from lots.blueprint import storage_bp
 from lots.forms import BoxForm, PositionForm, ReasonForm
@@ -36,7 +36,7 @@ def index():
     if site:
         stmt = stmt.where(StorageBox.site == site)
     if q:
-        stmt = stmt.where(StorageBox.name.ilike(f"%{q}%") | StorageBox.tank.ilike(f"%{q}%"))
+        stmt = stmt.where(StorageBox.name.ilike(like_pattern(q), escape=LIKE_ESCAPE) | StorageBox.tank.ilike(like_pattern(q), escape=LIKE_ESCAPE))
     page = paginate(stmt)
     counts = dict(db().execute(select(used.c.box_id, used.c.used)).all())
     sites = sorted(set(db().scalars(select(StorageBox.site))))

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 
 from bank.models import User
 from bank.status import status_history
-from bank.web import attempt, can, db, get_or_404, paginate, requires, work
+from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
 from lots.models import Lot, ProductType
 from lots.states import LOT_WORKFLOW
 from release import services
@@ -30,7 +30,7 @@ def index():
     product = request.args.get("product", "")[:40]
     stmt = select(Lot).order_by(Lot.id.desc())
     if q:
-        stmt = stmt.where(Lot.din.like(f"%{q}%"))
+        stmt = stmt.where(Lot.din.like(like_pattern(q), escape=LIKE_ESCAPE))
     if status in LOT_WORKFLOW.states:
         stmt = stmt.where(Lot.status == status)
     if product:

@@ -536,3 +536,15 @@ def test_seed_protocol_facts(code, product, route, origin, blinded, doses, seque
 def test_protocol_invariants(change):
     with pytest.raises(ValueError):
         dataclasses.replace(MESEMS, **change)
+
+
+def test_a_blinded_seed_version_stored_before_blinded_identities_reads_with_its_seeds_identity():
+    """Issue 16: MESEMS v1 rows stored before protocols named one product for both arms still load, with
+    the identity of that same seed version; a blinded protocol that is not a seed gets none and is refused."""
+    from doses.protocols import MESEMS, Protocol
+
+    stored = MESEMS.to_dict()
+    stored.pop("blinded_product")
+    assert Protocol.from_dict(stored).blinded_product == MESEMS.blinded_product
+    with pytest.raises(ValueError):
+        Protocol.from_dict({**stored, "code": "OTHER-TRIAL"})

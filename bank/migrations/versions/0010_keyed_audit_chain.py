@@ -21,7 +21,7 @@ from bank.triggers import (
     drop_chain_tip_trigger,
 )
 
-revision = '0010'
+revision = '0010_keyed_audit_chain'
 down_revision = '0009_doses_on_their_way'
 branch_labels = None
 depends_on = None

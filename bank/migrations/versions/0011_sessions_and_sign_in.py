@@ -12,8 +12,8 @@ from alembic import op
 
 import bank.db
 
-revision = '0011'
-down_revision = '0009_doses_on_their_way'
+revision = '0011_sessions_and_sign_in'
+down_revision = '0010_keyed_audit_chain'
 branch_labels = None
 depends_on = None
 
