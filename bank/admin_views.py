@@ -32,8 +32,9 @@ def users():
     stmt = select(User).order_by(User.username)
     if q:
         like = like_pattern(q.lower())
-        stmt = stmt.where(or_(User.username.ilike(like, escape=LIKE_ESCAPE),
-                              User.full_name.ilike(like, escape=LIKE_ESCAPE)))
+        stmt = stmt.where(
+            or_(User.username.ilike(like, escape=LIKE_ESCAPE), User.full_name.ilike(like, escape=LIKE_ESCAPE))
+        )
     return render_template("admin/users.html", page=paginate(stmt), q=q, locked=recently_locked(db()))
 
 
@@ -45,8 +46,14 @@ def new_user():
         password = generate_password()
         try:
             with work("user created"):
-                user = create_user(db(), form.username.data, form.full_name.data, form.roles.data, password,
-                                   unblinded=form.unblinded.data)
+                user = create_user(
+                    db(),
+                    form.username.data,
+                    form.full_name.data,
+                    form.roles.data,
+                    password,
+                    unblinded=form.unblinded.data,
+                )
         except UserError as e:
             apply_errors(form, e.errors)
         else:
@@ -64,19 +71,34 @@ def edit_user(user_id: int):
         form.version.data = str(user.version)
     if form.validate_on_submit():
         if form.version.data != str(user.version):
-            abort(409, description="This account was changed by someone else since you opened it. "
-                                   "Reload the page to see the current values.")
+            abort(
+                409,
+                description="This account was changed by someone else since you opened it. "
+                "Reload the page to see the current values.",
+            )
         try:
             with work(form.reason.data):
-                update_account(db(), user, form.full_name.data, form.roles.data, form.unblinded.data,
-                               form.is_active.data, g.user.id)
+                update_account(
+                    db(),
+                    user,
+                    form.full_name.data,
+                    form.roles.data,
+                    form.unblinded.data,
+                    form.is_active.data,
+                    g.user.id,
+                )
         except UserError as e:
             apply_errors(form, e.errors)
         else:
             flash(f"Account {user.username} updated.", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, action_form=ConfirmForm(),
-                           open_sessions=open_sessions_of(db(), user.id, _idle()))
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        action_form=ConfirmForm(),
+        open_sessions=open_sessions_of(db(), user.id, _idle()),
+    )
 
 
 def _idle() -> timedelta:

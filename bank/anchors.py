@@ -46,13 +46,18 @@ def state_of(engine: Engine) -> dict:
     """The chain as committed: its id, its last row and that row's hash, and the rows up to it."""
     with engine.connect() as conn:
         chain_id, last_id, tip_hash = conn.execute(
-            text("SELECT chain_id, entry_id, row_hash FROM audit_chain_tip WHERE id = 1")).one()
-        rows = conn.execute(text("SELECT count(*) FROM audit_entries WHERE id <= :i"), {"i": last_id or 0}).scalar_one()
+            text("SELECT chain_id, entry_id, row_hash FROM audit_chain_tip WHERE id = 1")
+        ).one()
+        rows = conn.execute(
+            text("SELECT count(*) FROM audit_entries WHERE id <= :i"), {"i": last_id or 0}
+        ).scalar_one()
         conn.rollback()
     return {"chain_id": chain_id, "rows": rows, "last_id": last_id, "tip_hash": tip_hash if last_id else None}
 
 
-def write_checkpoint(engine: Engine, directory: Path | None = None, url: str | None = None) -> tuple[Path, dict]:
+def write_checkpoint(
+    engine: Engine, directory: Path | None = None, url: str | None = None
+) -> tuple[Path, dict]:
     """Sign the chain's state with the current audit key, write it under `directory`/<chain id>/ (mode
     0640, never overwritten) and POST it to `url` when one is configured."""
     directory = directory or _SITE["dir"]
@@ -76,8 +81,9 @@ def write_checkpoint(engine: Engine, directory: Path | None = None, url: str | N
 
 
 def post_checkpoint(url: str, checkpoint: dict, timeout: float = 10) -> None:
-    request = urllib.request.Request(url, data=json.dumps(checkpoint).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(checkpoint).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — the site's own URL
         if response.status >= 300:
             raise OSError(f"{url} answered {response.status}")
@@ -107,35 +113,60 @@ def check_against(engine: Engine, path: Path, checkpoint: dict) -> list[tuple[st
     fields = {k: v for k, v in checkpoint.items() if k != "signature"}
     try:
         if _signed(fields) != checkpoint.get("signature"):
-            return [("checkpoint-forged", f"checkpoint {path.name} does not carry a valid signature: altered")]
+            return [
+                ("checkpoint-forged", f"checkpoint {path.name} does not carry a valid signature: altered")
+            ]
     except LookupError:
-        return [("checkpoint-key", f"checkpoint {path.name} is signed with key {fields.get('key_id')}, which is "
-                 "not the configured audit key")]
+        return [
+            (
+                "checkpoint-key",
+                f"checkpoint {path.name} is signed with key {fields.get('key_id')}, which is "
+                "not the configured audit key",
+            )
+        ]
     now = state_of(engine)
     last_id, at = fields["last_id"], fields["at"]
     if not last_id:
         return []
     with engine.connect() as conn:
-        found = conn.execute(text("SELECT row_hash FROM audit_entries WHERE id = :i"), {"i": last_id}).scalar()
+        found = conn.execute(
+            text("SELECT row_hash FROM audit_entries WHERE id = :i"), {"i": last_id}
+        ).scalar()
         conn.rollback()
     problems = []
     if found is None:
-        problems.append(("lost-rows", f"the checkpoint of {at} counted {fields['rows']} rows up to row {last_id}; "
-                         f"the trail now ends at row {now['last_id'] or 'none'} with {now['rows']} rows: committed "
-                         "rows were removed (cut from the end, wiped, or a restored copy that lost them)"))
+        problems.append(
+            (
+                "lost-rows",
+                f"the checkpoint of {at} counted {fields['rows']} rows up to row {last_id}; "
+                f"the trail now ends at row {now['last_id'] or 'none'} with {now['rows']} rows: committed "
+                "rows were removed (cut from the end, wiped, or a restored copy that lost them)",
+            )
+        )
     elif found != fields["tip_hash"]:
-        problems.append(("rewritten", f"row {last_id} is not the row the checkpoint of {at} signed: the trail up "
-                         "to it was rewritten"))
+        problems.append(
+            (
+                "rewritten",
+                f"row {last_id} is not the row the checkpoint of {at} signed: the trail up "
+                "to it was rewritten",
+            )
+        )
     elif (count := _count_upto(engine, last_id)) != fields["rows"]:
-        problems.append(("lost-rows" if count < fields["rows"] else "added-rows",
-                         f"the checkpoint of {at} counted {fields['rows']} rows up to row {last_id}; there are "
-                         f"{count}: rows were removed from or slipped into the trail"))
+        problems.append(
+            (
+                "lost-rows" if count < fields["rows"] else "added-rows",
+                f"the checkpoint of {at} counted {fields['rows']} rows up to row {last_id}; there are "
+                f"{count}: rows were removed from or slipped into the trail",
+            )
+        )
     return problems
 
 
 def _count_upto(engine: Engine, last_id: int) -> int:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM audit_entries WHERE id <= :i"), {"i": last_id}).scalar_one()
+        return conn.execute(
+            text("SELECT count(*) FROM audit_entries WHERE id <= :i"), {"i": last_id}
+        ).scalar_one()
 
 
 def install_site(config: dict) -> None:

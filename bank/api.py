@@ -49,7 +49,7 @@ def user_for_token(session, header: str | None) -> User | None:
     (bank.users), and a user who must change their password is refused with 403 (bank.app)."""
     if not header or not header.startswith("Bearer "):
         return None
-    token = header[len("Bearer "):].strip()
+    token = header[len("Bearer ") :].strip()
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
@@ -62,6 +62,7 @@ def user_for_token(session, header: str | None) -> User | None:
 
 
 # ---- input: the UI's forms, fed from JSON --------------------------------------------------------
+
 
 class ApiInputError(Refused):
     """Input the API cannot read at all (400) or fields that fail their form's validation (422)."""
@@ -114,6 +115,7 @@ def form_from_json(form_class, prepare=None, extra: tuple[str, ...] = ()):
 
 # ---- OpenAPI -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Operation:
     path: str
@@ -141,8 +143,11 @@ def field_schema(f) -> dict:
     elif isinstance(f, (wf.DecimalField, wf.FloatField)):
         schema = {"type": "number"}
     elif isinstance(f, wf.DateTimeLocalField) or isinstance(f, wf.DateTimeField):
-        schema = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
-                  "description": "UTC date and time, YYYY-MM-DDTHH:MM"}
+        schema = {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
+            "description": "UTC date and time, YYYY-MM-DDTHH:MM",
+        }
     elif isinstance(f, wf.DateField):
         schema = {"type": "string", "format": "date"}
     elif isinstance(f, wf.SelectMultipleField):
@@ -194,45 +199,86 @@ def form_schema(form_class, prepare=None, extra_properties: dict | None = None) 
 
 def openapi_document(app: Flask) -> dict:
     paths: dict = {}
-    problem = {"type": "object", "properties": {"rule_id": {"type": "string"}, "message": {"type": "string"},
-                                                "evidence": {"type": "string"},
-                                                "field": {"type": ["string", "null"]}}}
-    error = {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": ["string", "null"]},
-                                              "errors": {"type": "object", "additionalProperties": {"type": "string"}},
-                                              "problems": {"type": "array", "items": problem}}}
+    problem = {
+        "type": "object",
+        "properties": {
+            "rule_id": {"type": "string"},
+            "message": {"type": "string"},
+            "evidence": {"type": "string"},
+            "field": {"type": ["string", "null"]},
+        },
+    }
+    error = {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": ["string", "null"]},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+            "problems": {"type": "array", "items": problem},
+        },
+    }
     for op in OPERATIONS:
         item = {
             "operationId": op.endpoint.replace(".", "_"),
             "summary": op.summary,
             "description": f"Permission: `{op.permission}`.",
             "security": [{"bearer": []}],
-            "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-                           for p in op.path_params]
+            "parameters": [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                for p in op.path_params
+            ]
             + [{"name": k, "in": "query", "required": False, "schema": v} for k, v in op.query.items()],
             "responses": {
-                "200": {"description": "OK", "content": {op.produces: {"schema": op.response}
-                                                         if op.produces == "application/json" else {"schema": {"type": "string", "format": "binary"}}}},
-                "400": {"description": "Malformed request", "content": {"application/json": {"schema": error}}},
-                "401": {"description": "Missing or invalid token", "content": {"application/json": {"schema": error}}},
-                "403": {"description": "Permission missing", "content": {"application/json": {"schema": error}}},
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        op.produces: {"schema": op.response}
+                        if op.produces == "application/json"
+                        else {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "400": {
+                    "description": "Malformed request",
+                    "content": {"application/json": {"schema": error}},
+                },
+                "401": {
+                    "description": "Missing or invalid token",
+                    "content": {"application/json": {"schema": error}},
+                },
+                "403": {
+                    "description": "Permission missing",
+                    "content": {"application/json": {"schema": error}},
+                },
                 "404": {"description": "No such record", "content": {"application/json": {"schema": error}}},
-                "409": {"description": "Refused by a rule or changed by someone else",
-                        "content": {"application/json": {"schema": error}}},
-                "422": {"description": "Invalid fields (one message per field)",
-                        "content": {"application/json": {"schema": error}}},
+                "409": {
+                    "description": "Refused by a rule or changed by someone else",
+                    "content": {"application/json": {"schema": error}},
+                },
+                "422": {
+                    "description": "Invalid fields (one message per field)",
+                    "content": {"application/json": {"schema": error}},
+                },
             },
         }
         if op.form is not None:
-            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": form_schema(op.form, op.prepare, op.extra_properties)}}}
+            item["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": form_schema(op.form, op.prepare, op.extra_properties)}
+                },
+            }
         openapi_path = op.path
         for p in op.path_params:
             openapi_path = openapi_path.replace(f"<int:{p}>", "{" + p + "}")
         paths.setdefault("/api/v1" + openapi_path, {})[op.method.lower()] = item
     return {
         "openapi": "3.1.0",
-        "info": {"title": "MSC bank API", "version": "1",
-                 "description": "Donors, lots, release, doses, labels and custody. Authenticate with a personal "
-                                "token: `Authorization: Bearer msc_…` (create it under *API tokens*)."},
+        "info": {
+            "title": "MSC bank API",
+            "version": "1",
+            "description": "Donors, lots, release, doses, labels and custody. Authenticate with a personal "
+            "token: `Authorization: Bearer msc_…` (create it under *API tokens*).",
+        },
         # Never the request's Host header (anyone can send one): the configured address, else relative.
         "servers": [{"url": app.config.get("PUBLIC_URL") or "/"}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -243,9 +289,19 @@ def openapi_document(app: Flask) -> dict:
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def api_route(path: str, *, methods=("GET",), permission: str, summary: str, form=None, response=None,
-              produces: str = "application/json", query: dict | None = None, prepare=None,
-              extra_properties: dict | None = None):
+def api_route(
+    path: str,
+    *,
+    methods=("GET",),
+    permission: str,
+    summary: str,
+    form=None,
+    response=None,
+    produces: str = "application/json",
+    query: dict | None = None,
+    prepare=None,
+    extra_properties: dict | None = None,
+):
     """Register an API endpoint on the shared blueprint, with its permission and OpenAPI description."""
 
     def decorate(view):
@@ -253,9 +309,22 @@ def api_route(path: str, *, methods=("GET",), permission: str, summary: str, for
         endpoint = view.__name__
         params = tuple(part[5:-1] for part in path.split("/") if part.startswith("<int:"))
         for method in methods:
-            OPERATIONS.append(Operation(path, method, f"api.{endpoint}", summary, permission, form,
-                                        response or {"type": "object"}, produces, params, query or {},
-                                        prepare, extra_properties or {}))
+            OPERATIONS.append(
+                Operation(
+                    path,
+                    method,
+                    f"api.{endpoint}",
+                    summary,
+                    permission,
+                    form,
+                    response or {"type": "object"},
+                    produces,
+                    params,
+                    query or {},
+                    prepare,
+                    extra_properties or {},
+                )
+            )
         bp.add_url_rule(path, endpoint, view, methods=list(methods))
         return view
 
@@ -268,8 +337,12 @@ def _refused(e: Refused):
     refusals with every problem listed (problems that would reveal a blinded arm masked)."""
     actor = g.get("actor")
     e = e.visible_to(actor.permissions if actor is not None else frozenset())
-    body = {"error": "invalid input" if e.status in (400, 422) else "refused", "message": str(e),
-            "errors": e.errors, "problems": [p.as_dict() for p in e.problems]}
+    body = {
+        "error": "invalid input" if e.status in (400, 422) else "refused",
+        "message": str(e),
+        "errors": e.errors,
+        "problems": [p.as_dict() for p in e.problems],
+    }
     return jsonify(body), e.status
 
 
@@ -278,8 +351,13 @@ PAGE_QUERY = {"page": {"type": "integer", "minimum": 1}}
 
 def page_json(page, serialise) -> dict:
     """A page of a list (bank.web.paginate) as JSON: items plus paging figures."""
-    return {"items": [serialise(x) for x in page.items], "page": page.page, "pages": page.pages,
-            "total": page.total, "total_capped": page.total_capped}  # lists count up to bank.web.COUNT_CAP
+    return {
+        "items": [serialise(x) for x in page.items],
+        "page": page.page,
+        "pages": page.pages,
+        "total": page.total,
+        "total_capped": page.total_capped,
+    }  # lists count up to bank.web.COUNT_CAP
 
 
 def api_user() -> User:

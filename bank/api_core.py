@@ -9,15 +9,32 @@ from bank.permissions import AUTHENTICATED
 from bank.web import public
 
 
-@api_route("/me", permission=AUTHENTICATED, summary="The user the token belongs to, with roles and permissions",
-           response={"type": "object", "properties": {"username": {"type": "string"}, "full_name": {"type": "string"},
-                                                      "roles": {"type": "array", "items": {"type": "string"}}}})
+@api_route(
+    "/me",
+    permission=AUTHENTICATED,
+    summary="The user the token belongs to, with roles and permissions",
+    response={
+        "type": "object",
+        "properties": {
+            "username": {"type": "string"},
+            "full_name": {"type": "string"},
+            "roles": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+)
 def me():
     from flask import g
 
     user = api_user()
-    return jsonify({"username": user.username, "full_name": user.full_name, "roles": user.role_list,
-                    "unblinded": user.unblinded, "permissions": sorted(g.actor.permissions)})
+    return jsonify(
+        {
+            "username": user.username,
+            "full_name": user.full_name,
+            "roles": user.role_list,
+            "unblinded": user.unblinded,
+            "permissions": sorted(g.actor.permissions),
+        }
+    )
 
 
 @bp.route("/openapi.json")

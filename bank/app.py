@@ -30,8 +30,12 @@ csrf = CSRFProtect()
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"),
-                static_folder="static")
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
     app.config.update(load_config(Path(app.instance_path), overrides))
     install_site(app.config)  # the audit key and checkpoints (bank.anchors)
     # The cookie lives as long as a session may; the database decides when it ends (bank.signin).
@@ -60,7 +64,7 @@ def _private_sqlite_file(url: str) -> None:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url == prefix or ":memory:" in url:
         return
-    path = Path(url[len(prefix):].split("?", 1)[0])
+    path = Path(url[len(prefix) :].split("?", 1)[0])
     if path.parent.is_dir():
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         path.chmod(0o600)
@@ -152,7 +156,9 @@ def _register_security(app: Flask) -> None:
             ended = _resume_session(idle)
             if ended and permission != PUBLIC:
                 flash(f"Your session has ended ({ended}). Sign in again.", "warning")
-                return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+                return redirect(
+                    url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+                )
         if permission == PUBLIC:
             return None
         if permission is None:
@@ -160,11 +166,16 @@ def _register_security(app: Flask) -> None:
         if g.user is None:
             if api:
                 abort(401)
-            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+            return redirect(
+                url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+            )
         if g.user.must_change_password:
             if api:
-                return {"error": "Not allowed", "message": "This account must change its password before it uses "
-                        "the API: sign in to the application and choose a new password."}, 403
+                return {
+                    "error": "Not allowed",
+                    "message": "This account must change its password before it uses "
+                    "the API: sign in to the application and choose a new password.",
+                }, 403
             if request.endpoint not in ("auth.change_password_view", "auth.logout"):
                 return redirect(url_for("auth.change_password_view"))
         if permission not in g.actor.permissions:
@@ -178,7 +189,10 @@ def _register_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+        )
         if app.config["SESSION_COOKIE_SECURE"]:
             # Served over HTTPS only: browsers must never come back over plain HTTP (a year, RFC 6797).
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -213,15 +227,23 @@ def _resume_session(idle: timedelta) -> str | None:
 
 
 def _register_errors(app: Flask) -> None:
-    titles = {400: "Bad request", 401: "Sign in required", 403: "Not allowed", 404: "Not found",
-              405: "Method not allowed", 409: "Changed by someone else", 413: "Too large",
-              500: "Something went wrong"}
+    titles = {
+        400: "Bad request",
+        401: "Sign in required",
+        403: "Not allowed",
+        404: "Not found",
+        405: "Method not allowed",
+        409: "Changed by someone else",
+        413: "Too large",
+        500: "Something went wrong",
+    }
 
     def render(code: int, message: str | None):
         if request.path.startswith("/api/"):
             return {"error": titles.get(code, "Error"), "message": message}, code
-        return render_template("errors/error.html", code=code, title=titles.get(code, "Error"),
-                               message=message), code
+        return render_template(
+            "errors/error.html", code=code, title=titles.get(code, "Error"), message=message
+        ), code
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -231,13 +253,19 @@ def _register_errors(app: Flask) -> None:
     def data_error(e):
         # A form not yet on bank.forms.BankForm let a NUL byte through to PostgreSQL: nothing was saved.
         app.logger.warning("database refused the data on %s %s: %s", request.method, request.path, e.orig)
-        return render(400, "The form holds a character that cannot be recorded (a control character). "
-                           "Remove it and try again; nothing was saved.")
+        return render(
+            400,
+            "The form holds a character that cannot be recorded (a control character). "
+            "Remove it and try again; nothing was saved.",
+        )
 
     @app.errorhandler(StaleDataError)
     def stale(e):
-        return render(409, "This record was changed by someone else since you opened it. Reload to see the "
-                           "current values; nothing of yours was saved.")
+        return render(
+            409,
+            "This record was changed by someone else since you opened it. Reload to see the "
+            "current values; nothing of yours was saved.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(e):
@@ -254,8 +282,13 @@ def _register_templates(app: Flask) -> None:
     @app.context_processor
     def globals_():
         nav = [(label, endpoint) for label, endpoint, perm in app.extensions["bank.nav"] if can(perm)]
-        return {"nav": nav, "can": can, "facility_name": app.config["FACILITY_NAME"],
-                "facility_fin": app.config["FACILITY_FIN"], "role_labels": ROLE_LABELS}
+        return {
+            "nav": nav,
+            "can": can,
+            "facility_name": app.config["FACILITY_NAME"],
+            "facility_fin": app.config["FACILITY_FIN"],
+            "role_labels": ROLE_LABELS,
+        }
 
     @app.template_filter("cells")
     def cells(value):

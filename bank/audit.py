@@ -26,8 +26,18 @@ _SKIP_FIELDS = {"version"}
 
 
 def _payload(row: dict) -> str:
-    return canonical([row["at"], row["actor_id"], row["actor_name"], row["action"], row["entity"],
-                      row["entity_id"], row["changes"], row["reason"]])
+    return canonical(
+        [
+            row["at"],
+            row["actor_id"],
+            row["actor_name"],
+            row["action"],
+            row["entity"],
+            row["entity_id"],
+            row["changes"],
+            row["reason"],
+        ]
+    )
 
 
 def legacy_row_hash(prev_hash: str, row: dict) -> str:
@@ -76,8 +86,19 @@ def _changes(obj, inserted: bool) -> dict:
     return changes
 
 
-_COLUMNS = ("at", "actor_id", "actor_name", "action", "entity", "entity_id", "changes", "reason", "prev_hash",
-            "row_hash", "key_id")
+_COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "entity",
+    "entity_id",
+    "changes",
+    "reason",
+    "prev_hash",
+    "row_hash",
+    "key_id",
+)
 _BATCH = 90  # rows per INSERT: 900 parameters, within every SQLite build's limit
 
 
@@ -139,11 +160,24 @@ def _write_pending(session: Session) -> None:
             changes = canonical(row["changes"])
             at = row["at"]
             digest = row_hash(key, prev, {**row, "changes": changes, "at": at.isoformat()})
-            params.append((bind_at(at) if bind_at else at, row["actor_id"], row["actor_name"], row["action"],
-                           row["entity"], row["entity_id"], changes, row["reason"], prev, digest, key.id))
+            params.append(
+                (
+                    bind_at(at) if bind_at else at,
+                    row["actor_id"],
+                    row["actor_name"],
+                    row["action"],
+                    row["entity"],
+                    row["entity_id"],
+                    changes,
+                    row["reason"],
+                    prev,
+                    digest,
+                    key.id,
+                )
+            )
             prev = digest
         for i in range(0, len(params), _BATCH):
-            chunk = params[i:i + _BATCH]
+            chunk = params[i : i + _BATCH]
             sql = insert_sql if len(chunk) == 1 else insert_sql + (", " + values) * (len(chunk) - 1)
             cursor.execute(sql, [v for p in chunk for v in p])
     finally:
@@ -197,7 +231,7 @@ def _drop_rolled_back(session: Session, transaction) -> None:
     # (The transaction itself rolling back is _forget_transaction's: it ends, and its rows with it.)
     marks = session.info.get(_MARKS, {})
     if transaction in marks:
-        del session.info.get(_PENDING, [])[marks.pop(transaction):]
+        del session.info.get(_PENDING, [])[marks.pop(transaction) :]
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -209,8 +243,9 @@ def _forget_transaction(session: Session, transaction) -> None:
         session.info.pop(_MARKS, None)
 
 
-def event_row(session: Session, action: str, entity: str, entity_id: str, changes: dict,
-              reason: str | None = None) -> dict:
+def event_row(
+    session: Session, action: str, entity: str, entity_id: str, changes: dict, reason: str | None = None
+) -> dict:
     actor = session.info.get("actor")
     if actor is None:
         raise NoActorError(f"{action} on {entity} {entity_id} without an actor")
@@ -226,8 +261,9 @@ def event_row(session: Session, action: str, entity: str, entity_id: str, change
     }
 
 
-def record_event(session: Session, action: str, entity: str, entity_id, changes: dict,
-                 reason: str | None = None) -> None:
+def record_event(
+    session: Session, action: str, entity: str, entity_id, changes: dict, reason: str | None = None
+) -> None:
     """Log an event that is not a row change (a signature, an unblinding view)."""
     append_entries(session, [event_row(session, action, entity, str(entity_id), changes, reason)])
 
@@ -282,18 +318,34 @@ class ChainReport:
 
 
 def entry_data(entry: AuditEntry) -> dict:
-    return {"at": entry.at.isoformat(), "actor_id": entry.actor_id, "actor_name": entry.actor_name,
-            "action": entry.action, "entity": entry.entity, "entity_id": entry.entity_id,
-            "changes": entry.changes, "reason": entry.reason}
+    return {
+        "at": entry.at.isoformat(),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "changes": entry.changes,
+        "reason": entry.reason,
+    }
 
 
-def _check_tip(tip: AuditChainTip | None, checked: int, last_id: int | None, last_hash: str,
-               chain_id: str | None) -> ChainReport:
+def _check_tip(
+    tip: AuditChainTip | None, checked: int, last_id: int | None, last_hash: str, chain_id: str | None
+) -> ChainReport:
     if tip is None or tip.entry_id != last_id or (last_id is not None and tip.row_hash != last_hash):
         named = "no tip row" if tip is None else f"the tip names row {tip.entry_id}"
-        return ChainReport(checked, last_id or 0, f"the chain's recorded tip does not name its last row ({named}, "
-                           f"the trail ends at row {last_id or 'none'}): rows were removed from the end, or the "
-                           "tip was altered", "tip", last_id, last_hash, chain_id)
+        return ChainReport(
+            checked,
+            last_id or 0,
+            f"the chain's recorded tip does not name its last row ({named}, "
+            f"the trail ends at row {last_id or 'none'}): rows were removed from the end, or the "
+            "tip was altered",
+            "tip",
+            last_id,
+            last_hash,
+            chain_id,
+        )
     return ChainReport(checked, None, None, None, last_id, last_hash, chain_id)
 
 
@@ -307,14 +359,20 @@ def verify_chain(session: Session, batch: int = 5000, accept_legacy: bool = Fals
     checked = 0
     last_id = 0
     while True:
-        rows = session.execute(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return _check_tip(tip, checked, last_id or None, prev, chain_id)
         for entry in rows:
-            def broken(kind: str, problem: str, entry=entry, checked=checked, last_id=last_id,
-                       prev=prev) -> ChainReport:
+
+            def broken(
+                kind: str, problem: str, entry=entry, checked=checked, last_id=last_id, prev=prev
+            ) -> ChainReport:
                 return ChainReport(checked, entry.id, problem, kind, last_id or None, prev, chain_id)
 
             if entry.key_id is None and accept_legacy:
@@ -328,20 +386,32 @@ def verify_chain(session: Session, batch: int = 5000, accept_legacy: bool = Fals
                 last_id = entry.id
                 continue
             if entry.key_id is None:
-                return broken("legacy", "row is unkeyed (written before migration 0010, or inserted by SQL "
-                              "with the public hash function): `flask db upgrade` re-keys a verified chain")
+                return broken(
+                    "legacy",
+                    "row is unkeyed (written before migration 0010, or inserted by SQL "
+                    "with the public hash function): `flask db upgrade` re-keys a verified chain",
+                )
             key = auditkey.by_id(entry.key_id)
             if key is None:
-                return broken("key", f"row is keyed with key {entry.key_id}, which is not the configured audit "
-                              "key: a row forged outside the application, or the wrong AUDIT_KEY")
+                return broken(
+                    "key",
+                    f"row is keyed with key {entry.key_id}, which is not the configured audit "
+                    "key: a row forged outside the application, or the wrong AUDIT_KEY",
+                )
             expected_prev = prev if prev is not None else genesis(key, chain_id)
             if entry.prev_hash != expected_prev:
-                return broken("link", "link to the previous row does not match: a row before it was removed or "
-                              "inserted" if prev is not None else "the first row does not start this database's "
-                              "chain: rows before it were removed, or the chain was moved from another database")
+                return broken(
+                    "link",
+                    "link to the previous row does not match: a row before it was removed or inserted"
+                    if prev is not None
+                    else "the first row does not start this database's "
+                    "chain: rows before it were removed, or the chain was moved from another database",
+                )
             if row_hash(key, expected_prev, entry_data(entry)) != entry.row_hash:
-                return broken("content", "content differs from what was recorded (edited, or hashed without the "
-                              "audit key)")
+                return broken(
+                    "content",
+                    "content differs from what was recorded (edited, or hashed without the audit key)",
+                )
             prev = entry.row_hash
             checked += 1
             last_id = entry.id

@@ -31,14 +31,17 @@ def _filtered(form: AuditFilterForm):
     if form.date_from.data:
         stmt = stmt.where(AuditEntry.at >= datetime.combine(form.date_from.data, time.min, UTC))
     if form.date_to.data:
-        stmt = stmt.where(AuditEntry.at < datetime.combine(form.date_to.data + timedelta(days=1), time.min, UTC))
+        stmt = stmt.where(
+            AuditEntry.at < datetime.combine(form.date_to.data + timedelta(days=1), time.min, UTC)
+        )
     return stmt
 
 
 def _form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
     form.user.choices = [("", "Anyone")] + [
-        (str(u.id), f"{u.full_name} ({u.username})") for u in db().scalars(select(User).order_by(User.username))
+        (str(u.id), f"{u.full_name} ({u.username})")
+        for u in db().scalars(select(User).order_by(User.username))
     ]
     form.validate()
     return form
@@ -59,12 +62,41 @@ def export_csv():
     form = _form()
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["id", "at_utc", "actor", "action", "record", "record_id", "field", "old", "new", "reason",
-                     "row_hash"])
+    writer.writerow(
+        [
+            "id",
+            "at_utc",
+            "actor",
+            "action",
+            "record",
+            "record_id",
+            "field",
+            "old",
+            "new",
+            "reason",
+            "row_hash",
+        ]
+    )
     for e in db().scalars(_filtered(form).limit(100_000)):
         changes = json.loads(e.changes) or {"": [None, None]}
         for field, (old, new) in changes.items():
-            writer.writerow([e.id, e.at.isoformat(), e.actor_name, e.action, e.entity, e.entity_id, field,
-                             "" if old is None else old, "" if new is None else new, e.reason or "", e.row_hash])
-    return Response(buf.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit-trail.csv"})
+            writer.writerow(
+                [
+                    e.id,
+                    e.at.isoformat(),
+                    e.actor_name,
+                    e.action,
+                    e.entity,
+                    e.entity_id,
+                    field,
+                    "" if old is None else old,
+                    "" if new is None else new,
+                    e.reason or "",
+                    e.row_hash,
+                ]
+            )
+    return Response(
+        buf.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit-trail.csv"},
+    )

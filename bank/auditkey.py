@@ -30,8 +30,10 @@ class AuditKey:
 def key_from_text(text: str) -> AuditKey:
     text = text.strip()
     if len(text) < 32:
-        raise ValueError("an audit key must be at least 32 characters (e.g. `python -c \"import secrets; "
-                         "print(secrets.token_hex(32))\"`)")
+        raise ValueError(
+            'an audit key must be at least 32 characters (e.g. `python -c "import secrets; '
+            'print(secrets.token_hex(32))"`)'
+        )
     return AuditKey(text.encode())
 
 
@@ -46,8 +48,10 @@ def load_audit_key(instance: Path, secret_key: str | None = None) -> str:
                 f.write(secrets.token_hex(32))
         text = path.read_text().strip()
     if secret_key is not None and text.strip() == secret_key.strip():
-        raise ValueError("AUDIT_KEY must differ from SECRET_KEY: the session key is held by every worker "
-                         "and signs cookies; the audit key guards the trail")
+        raise ValueError(
+            "AUDIT_KEY must differ from SECRET_KEY: the session key is held by every worker "
+            "and signs cookies; the audit key guards the trail"
+        )
     key_from_text(text)  # refuses a short key now, not at the first write
     return text
 
@@ -66,8 +70,10 @@ def install(text: str) -> AuditKey:
 
 def current() -> AuditKey:
     if not _CURRENT:
-        raise RuntimeError("no audit key installed (bank.auditkey.install): the audit chain cannot be "
-                           "written or verified without it")
+        raise RuntimeError(
+            "no audit key installed (bank.auditkey.install): the audit chain cannot be "
+            "written or verified without it"
+        )
     return _CURRENT[0]
 
 

@@ -40,8 +40,13 @@ def safe_next(target: str | None) -> str:
     """Where to go after signing in: only a path of this site — one leading "/" (not "//", which a browser
     reads as another host), no backslash and no control character or space (a browser drops a tab or a
     line break, so "/\\t/evil.example" would become "//evil.example")."""
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    ):
         return target
     return url_for("home.index")
 
@@ -63,7 +68,9 @@ def login():
         address = client_address()
         attempt = Actor(None, f"sign-in attempt as '{name}'")
         config = current_app.config
-        wait = retry_after(db(), name, address, Limits(config["LOGIN_LIMIT_PER_ADDRESS"], config["LOGIN_LIMIT_PER_NAME"]))
+        wait = retry_after(
+            db(), name, address, Limits(config["LOGIN_LIMIT_PER_ADDRESS"], config["LOGIN_LIMIT_PER_NAME"])
+        )
         if wait:
             with unit_of_work(db(), attempt):
                 record_attempt(db(), name, address, "throttled")
@@ -72,11 +79,17 @@ def login():
             response.headers["Retry-After"] = str(wait)
             return response
         with unit_of_work(db(), attempt):
-            outcome = authenticate(db(), form.username.data, form.password.data, config["MAX_FAILED_LOGINS"],
-                                   address)
+            outcome = authenticate(
+                db(), form.username.data, form.password.data, config["MAX_FAILED_LOGINS"], address
+            )
             if outcome.user is not None:
-                sid = start_session(db(), outcome.user, address, request.user_agent.string,
-                                    timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
+                sid = start_session(
+                    db(),
+                    outcome.user,
+                    address,
+                    request.user_agent.string,
+                    timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+                )
         if outcome.user is None:
             form.password.errors = [outcome.message]
             return render_template("auth/login.html", form=form), 401
@@ -109,8 +122,14 @@ def change_password_view():
     if form.validate_on_submit():
         try:
             with work("password change"):
-                change_password(db(), g.user, form.current_password.data, form.new_password.data,
-                                form.confirm.data, keep_session_id=g.sign_in_session.id)
+                change_password(
+                    db(),
+                    g.user,
+                    form.current_password.data,
+                    form.new_password.data,
+                    form.confirm.data,
+                    keep_session_id=g.sign_in_session.id,
+                )
         except UserError as e:
             apply_errors(form, e.errors)
         else:
@@ -123,7 +142,9 @@ def change_password_view():
 @requires(AUTHENTICATED_VIEW)
 def sessions():
     rows = open_sessions_of(db(), g.user.id, idle_limit())
-    return render_template("auth/sessions.html", rows=rows, current_id=g.sign_in_session.id, form=ConfirmForm())
+    return render_template(
+        "auth/sessions.html", rows=rows, current_id=g.sign_in_session.id, form=ConfirmForm()
+    )
 
 
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])

@@ -37,7 +37,9 @@ def _libpq(url: str) -> tuple[str, str]:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise FileNotFoundError(f"{name} is not installed (Debian: postgresql-client of the server's version)")
+        raise FileNotFoundError(
+            f"{name} is not installed (Debian: postgresql-client of the server's version)"
+        )
     return found
 
 
@@ -57,8 +59,20 @@ def backup(url: str, destination: Path) -> Path:
             source.close()
         return destination
     dsn, schema = _libpq(url)
-    subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--schema={schema}",
-                    f"--file={destination}", f"--dbname={dsn}"], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            _tool("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--schema={schema}",
+            f"--file={destination}",
+            f"--dbname={dsn}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return destination
 
 
@@ -78,8 +92,10 @@ def restore(url: str, source: Path, force: bool = False) -> None:
     engine = make_engine(url)
     try:
         if holds_data(engine) and not force:
-            raise FileExistsError("the database holds records: restoring would overwrite them (--force, with the "
-                                  "application stopped)")
+            raise FileExistsError(
+                "the database holds records: restoring would overwrite them (--force, with the "
+                "application stopped)"
+            )
     finally:
         engine.dispose()
     if url.startswith("sqlite"):
@@ -92,8 +108,9 @@ def restore(url: str, source: Path, force: bool = False) -> None:
             backup_db.close()
         return
     dsn, schema = _libpq(url)
-    listing = subprocess.run([_tool("pg_restore"), "--list", str(source)], check=True, capture_output=True,
-                             text=True).stdout
+    listing = subprocess.run(
+        [_tool("pg_restore"), "--list", str(source)], check=True, capture_output=True, text=True
+    ).stdout
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
@@ -103,5 +120,16 @@ def restore(url: str, source: Path, force: bool = False) -> None:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     finally:
         engine.dispose()
-    subprocess.run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={dsn}",
-                    str(source)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            _tool("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            f"--dbname={dsn}",
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )

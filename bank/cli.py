@@ -72,8 +72,12 @@ def register_cli(app: Flask) -> None:
     @click.option("--app", "app_role", required=True, help="Role the application connects as.")
     @click.option("--database", required=True, help="Database name.")
     @click.option("--schema", default="public", show_default=True)
-    @click.option("--execute", "superuser_url", default=None,
-                  help="Run the statements on this URL (a superuser's) instead of printing them.")
+    @click.option(
+        "--execute",
+        "superuser_url",
+        default=None,
+        help="Run the statements on this URL (a superuser's) instead of printing them.",
+    )
     def db_roles(owner, app_role, database, schema, superuser_url):
         """PostgreSQL: the owner and application roles (prints the SQL, or runs it with --execute)."""
         from sqlalchemy import text
@@ -103,8 +107,13 @@ def register_cli(app: Flask) -> None:
     @users_group.command("create")
     @click.argument("username")
     @click.option("--name", "full_name", required=True, help="Printed name (shown on signatures).")
-    @click.option("--role", "roles", multiple=True, required=True,
-                  type=click.Choice(["admin", "technician", "qa", "clinical"]))
+    @click.option(
+        "--role",
+        "roles",
+        multiple=True,
+        required=True,
+        type=click.Choice(["admin", "technician", "qa", "clinical"]),
+    )
     @click.option("--unblinded", is_flag=True, help="May see the treatment behind blinded doses.")
     def create_user_command(username, full_name, roles, unblinded):
         """Create a user; a one-time password is printed."""
@@ -133,7 +142,9 @@ def register_cli(app: Flask) -> None:
         if user is None:
             click.echo(f"error: no user named {username!r}", err=True)
             sys.exit(2)
-        with unit_of_work(session, Actor(None, "system (command line)"), "account unlocked from the command line"):
+        with unit_of_work(
+            session, Actor(None, "system (command line)"), "account unlocked from the command line"
+        ):
             unlock(session, user)
         click.echo(f"Account {user.username} unlocked.")
 
@@ -148,9 +159,12 @@ def register_cli(app: Flask) -> None:
         sys.exit(_verify())
 
     @audit_group.command("anchor")
-    @click.option("--acknowledge", default=None,
-                  help="The trail disagrees with the last checkpoint (a restore lost rows): record why in the "
-                       "trail and checkpoint the chain as it now is.")
+    @click.option(
+        "--acknowledge",
+        default=None,
+        help="The trail disagrees with the last checkpoint (a restore lost rows): record why in the "
+        "trail and checkpoint the chain as it now is.",
+    )
     def audit_anchor(acknowledge):
         """Write a signed checkpoint of the chain to AUDIT_ANCHOR_DIR (and AUDIT_ANCHOR_URL)."""
         from bank.audit import record_event
@@ -162,20 +176,34 @@ def register_cli(app: Flask) -> None:
         if disagreement and not acknowledge:
             for kind, message in disagreement:
                 click.echo(f"[{kind}] {message}", err=True)
-            click.echo("No checkpoint written: the trail disagrees with the last one (--acknowledge REASON "
-                       "records the loss in the trail first).", err=True)
+            click.echo(
+                "No checkpoint written: the trail disagrees with the last one (--acknowledge REASON "
+                "records the loss in the trail first).",
+                err=True,
+            )
             sys.exit(1)
         if disagreement:
             session = _session()
             with unit_of_work(session, Actor(None, "system (command line)"), acknowledge):
-                record_event(session, "update", "audit_chain", state["chain_id"],
-                             {"checkpoint_disagreement": [None, [m for _k, m in disagreement]]})
+                record_event(
+                    session,
+                    "update",
+                    "audit_chain",
+                    state["chain_id"],
+                    {"checkpoint_disagreement": [None, [m for _k, m in disagreement]]},
+                )
         path, checkpoint = anchors.write_checkpoint(engine)
-        click.echo(f"Checkpoint written: {path} ({checkpoint['rows']} rows, last row {checkpoint['last_id']}).")
+        click.echo(
+            f"Checkpoint written: {path} ({checkpoint['rows']} rows, last row {checkpoint['last_id']})."
+        )
 
     @audit_group.command("rekey")
-    @click.option("--new-key-file", type=click.Path(exists=True, dir_okay=False), required=True,
-                  help="File holding the new audit key (at least 32 characters).")
+    @click.option(
+        "--new-key-file",
+        type=click.Path(exists=True, dir_okay=False),
+        required=True,
+        help="File holding the new audit key (at least 32 characters).",
+    )
     def audit_rekey(new_key_file):
         """Rotate the audit key: verify the chain with the current key, re-key every row with the new one,
         record it in the trail and write a checkpoint. Stop the application first; then set AUDIT_KEY."""
@@ -184,7 +212,9 @@ def register_cli(app: Flask) -> None:
 
         new = auditkey.key_from_text(Path(new_key_file).read_text())
         old = auditkey.current()
-        engine = make_engine(current_app.config["MIGRATION_DATABASE_URL"] or current_app.config["DATABASE_URL"])
+        engine = make_engine(
+            current_app.config["MIGRATION_DATABASE_URL"] or current_app.config["DATABASE_URL"]
+        )
         try:
             count = rekey(engine, new, "system (key rotation)", f"audit key rotated: {old.id} → {new.id}")
         except Refused as e:
@@ -194,8 +224,10 @@ def register_cli(app: Flask) -> None:
             engine.dispose()
         path, _ = anchors.write_checkpoint(current_app.extensions["bank.engine"])
         auditkey.forget(old)
-        click.echo(f"{count} rows re-keyed under key {new.id}; checkpoint {path}. Set AUDIT_KEY to the new key "
-                   "(instance/audit_key on the embedded setup) before starting the application.")
+        click.echo(
+            f"{count} rows re-keyed under key {new.id}; checkpoint {path}. Set AUDIT_KEY to the new key "
+            "(instance/audit_key on the embedded setup) before starting the application."
+        )
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))
@@ -212,7 +244,9 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("restore")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--force", is_flag=True, help="Overwrite a database that holds records (application stopped).")
+    @click.option(
+        "--force", is_flag=True, help="Overwrite a database that holds records (application stopped)."
+    )
     def restore_command(path, force):
         """Replace the database with the backup at PATH, then verify its audit trail (against the newest
         checkpoint: rows committed after the backup and lost are named)."""
@@ -233,7 +267,9 @@ def register_cli(app: Flask) -> None:
 
 def _upgrade() -> None:
 
-    for line in upgrade_site(current_app.config["DATABASE_URL"], current_app.config["MIGRATION_DATABASE_URL"])[1:]:
+    for line in upgrade_site(
+        current_app.config["DATABASE_URL"], current_app.config["MIGRATION_DATABASE_URL"]
+    )[1:]:
         click.echo(line.capitalize() + ".")
 
 
@@ -244,7 +280,9 @@ def _verify() -> int:
     for note in verdict.notes:
         click.echo(f"note: {note}")
     if verdict.ok:
-        click.echo(f"Audit trail intact: {verdict.checked} rows verified; every audited record matches its trail.")
+        click.echo(
+            f"Audit trail intact: {verdict.checked} rows verified; every audited record matches its trail."
+        )
         return 0
     click.echo(f"Audit trail BROKEN: {len(verdict.findings)} problem(s).", err=True)
     for finding in verdict.findings:

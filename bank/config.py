@@ -26,8 +26,20 @@ def _secret_key(instance: Path) -> str:
 
 # ---- sessions and sign-in (issue 17) -------------------------------------------------------------
 MIN_SECRET_KEY_LENGTH = 32
-PLACEHOLDER_SECRET_KEYS = {"changeme", "change-me", "change_me", "secret", "secret-key", "dev", "development",
-                           "test", "testing", "please-change-me", "…", "..."}
+PLACEHOLDER_SECRET_KEYS = {
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "secret-key",
+    "dev",
+    "development",
+    "test",
+    "testing",
+    "please-change-me",
+    "…",
+    "...",
+}
 RELAXED_ENVIRONMENTS = ("development", "testing")
 
 
@@ -38,7 +50,9 @@ def _sign_in_settings(env) -> dict:
         "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
         "LOGIN_LIMIT_PER_ADDRESS": int(env.get("LOGIN_LIMIT_PER_ADDRESS", "10")),
         "LOGIN_LIMIT_PER_NAME": int(env.get("LOGIN_LIMIT_PER_NAME", "5")),
-        "ALLOWED_HOSTS": [h.strip() for h in env.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()],
+        "ALLOWED_HOSTS": [
+            h.strip() for h in env.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()
+        ],
         "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
     }
@@ -50,11 +64,16 @@ def check_sign_in_settings(config: dict) -> None:
     if config["BANK_ENV"] not in (*RELAXED_ENVIRONMENTS, "production"):
         raise ValueError("BANK_ENV must be production, development or testing")
     key = str(config["SECRET_KEY"])
-    if config["BANK_ENV"] == "production" and not config.get("TESTING") and (
-            len(key) < MIN_SECRET_KEY_LENGTH or key.strip().lower() in PLACEHOLDER_SECRET_KEYS):
-        raise ValueError(f"SECRET_KEY is too short or a placeholder: give at least {MIN_SECRET_KEY_LENGTH} random "
-                         "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), or unset "
-                         "it to have one generated into instance/secret_key")
+    if (
+        config["BANK_ENV"] == "production"
+        and not config.get("TESTING")
+        and (len(key) < MIN_SECRET_KEY_LENGTH or key.strip().lower() in PLACEHOLDER_SECRET_KEYS)
+    ):
+        raise ValueError(
+            f"SECRET_KEY is too short or a placeholder: give at least {MIN_SECRET_KEY_LENGTH} random "
+            "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), or unset "
+            "it to have one generated into instance/secret_key"
+        )
     if config["SESSION_ABSOLUTE_HOURS"] < 1:
         raise ValueError("SESSION_ABSOLUTE_HOURS must be at least 1")
     if not config["ALLOWED_HOSTS"]:

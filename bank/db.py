@@ -87,7 +87,10 @@ def _analyze(dbapi_conn) -> None:
 
 
 def _has_statistics(dbapi_conn) -> bool:
-    if dbapi_conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()[0] == 0:
+    if (
+        dbapi_conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()[0]
+        == 0
+    ):
         return False
     return dbapi_conn.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0] > 0
 
@@ -114,7 +117,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "checkin")
         def _sqlite_statistics(dbapi_conn, record):
-            if dbapi_conn is not None and time.monotonic() - record.info.get("analyzed_at", 0) >= SQLITE_ANALYZE_EVERY_S:
+            if (
+                dbapi_conn is not None
+                and time.monotonic() - record.info.get("analyzed_at", 0) >= SQLITE_ANALYZE_EVERY_S
+            ):
                 record.info["analyzed_at"] = time.monotonic()
                 _analyze(dbapi_conn)
 
@@ -130,8 +136,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 def make_session_factory(engine: Engine, max_failed_logins: int = 5) -> sessionmaker[Session]:
     """Sessions on `engine`. `max_failed_logins` rides in session.info for the services that count wrong
     passwords outside the login page (e-signatures: bank.esign)."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True,
-                        info={"max_failed_logins": max_failed_logins})
+    return sessionmaker(
+        bind=engine, expire_on_commit=False, autoflush=True, info={"max_failed_logins": max_failed_logins}
+    )
 
 
 @lru_cache(maxsize=256)

@@ -35,8 +35,9 @@ def _encode(value: Any) -> Any:
 def canonical(data: Any) -> str:
     """Sorted keys, no spaces, UTF-8 text; dates ISO 8601 (aware ones in UTC), Decimal and UUID as
     strings, enums by value, sets sorted, dataclasses as dicts; anything else is refused (TypeError)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_encode,
-                      allow_nan=False)
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_encode, allow_nan=False
+    )
 
 
 def content_digest(data: Any) -> str:

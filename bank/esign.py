@@ -25,8 +25,15 @@ class SignatureError(Refused):
         super().__init__({"signature_password": message})
 
 
-def _binding(sig_user_id: int, printed_name: str, meaning: str, signed_at_iso: str, entity: str,
-             entity_id: str, digest: str) -> str:
+def _binding(
+    sig_user_id: int,
+    printed_name: str,
+    meaning: str,
+    signed_at_iso: str,
+    entity: str,
+    entity_id: str,
+    digest: str,
+) -> str:
     return hashlib.sha256(
         canonical([sig_user_id, printed_name, meaning, signed_at_iso, entity, entity_id, digest]).encode()
     ).hexdigest()
@@ -47,33 +54,61 @@ def _check_password(session: Session, user: User, password: str) -> None:
 
         keep_whatever_happens(session, count_failure)
         left = max(0, max_failed - user.failed_logins - 1)
-        raise SignatureError("password incorrect: the signature was not applied; " + (
-            f"{left} attempt(s) left before the account locks" if left else
-            "the account is now locked (ask an administrator to unlock it)"))
+        raise SignatureError(
+            "password incorrect: the signature was not applied; "
+            + (
+                f"{left} attempt(s) left before the account locks"
+                if left
+                else "the account is now locked (ask an administrator to unlock it)"
+            )
+        )
     if user.failed_logins:
         user.failed_logins = 0
 
 
-def _apply(session: Session, user: User, meaning: str, entity: str, entity_id, content,
-           audit_note: dict | None = None) -> Signature:
+def _apply(
+    session: Session,
+    user: User,
+    meaning: str,
+    entity: str,
+    entity_id,
+    content,
+    audit_note: dict | None = None,
+) -> Signature:
     digest = content_digest(content)
     signed_at = utcnow()
     sig = Signature(
-        user_id=user.id, printed_name=user.full_name, meaning=meaning, signed_at=signed_at,
-        entity=entity, entity_id=str(entity_id), content_digest=digest,
-        binding_digest=_binding(user.id, user.full_name, meaning, signed_at.isoformat(), entity,
-                                str(entity_id), digest),
+        user_id=user.id,
+        printed_name=user.full_name,
+        meaning=meaning,
+        signed_at=signed_at,
+        entity=entity,
+        entity_id=str(entity_id),
+        content_digest=digest,
+        binding_digest=_binding(
+            user.id, user.full_name, meaning, signed_at.isoformat(), entity, str(entity_id), digest
+        ),
     )
     session.add(sig)
     session.flush()
-    record_event(session, "sign", entity, entity_id,
-                 {"signature": [None, sig.id], "meaning": [None, meaning], "content_digest": [None, digest],
-                  **(audit_note or {})})
+    record_event(
+        session,
+        "sign",
+        entity,
+        entity_id,
+        {
+            "signature": [None, sig.id],
+            "meaning": [None, meaning],
+            "content_digest": [None, digest],
+            **(audit_note or {}),
+        },
+    )
     return sig
 
 
-def sign(session: Session, user: User, password: str, meaning: str, entity: str, entity_id,
-         content) -> Signature:
+def sign(
+    session: Session, user: User, password: str, meaning: str, entity: str, entity_id, content
+) -> Signature:
     """Sign `content` of record (entity, entity_id) as `user`, re-checking the password."""
     _check_password(session, user, password)
     actor = session.info.get("actor")
@@ -82,8 +117,9 @@ def sign(session: Session, user: User, password: str, meaning: str, entity: str,
     return _apply(session, user, meaning, entity, entity_id, content)
 
 
-def countersign(session: Session, user: User, password: str, meaning: str, entity: str, entity_id,
-                content) -> Signature:
+def countersign(
+    session: Session, user: User, password: str, meaning: str, entity: str, entity_id, content
+) -> Signature:
     """A second person signs at the signed-in person's workstation (a hand-off: one hands over, the
     other receives). `user` proves who they are with their own password; they must not be the
     signed-in person (two people, two signatures). The audit row names both."""
@@ -93,21 +129,36 @@ def countersign(session: Session, user: User, password: str, meaning: str, entit
     if actor.id == user.id:
         raise SignatureError("the second signature must be another person's, not your own")
     _check_password(session, user, password)
-    return _apply(session, user, meaning, entity, entity_id, content,
-                  {"countersigned_at_session_of": [None, actor.name]})
+    return _apply(
+        session,
+        user,
+        meaning,
+        entity,
+        entity_id,
+        content,
+        {"countersigned_at_session_of": [None, actor.name]},
+    )
 
 
 def signature_valid(sig: Signature, content) -> bool:
     """True when the signature still matches the record's current content and its own fields."""
     digest = content_digest(content)
     return digest == sig.content_digest and sig.binding_digest == _binding(
-        sig.user_id, sig.printed_name, sig.meaning, sig.signed_at.isoformat(), sig.entity, sig.entity_id,
+        sig.user_id,
+        sig.printed_name,
+        sig.meaning,
+        sig.signed_at.isoformat(),
+        sig.entity,
+        sig.entity_id,
         sig.content_digest,
     )
 
 
 def signatures_for(session: Session, entity: str, entity_id) -> list[Signature]:
-    return list(session.scalars(
-        select(Signature).where(Signature.entity == entity, Signature.entity_id == str(entity_id))
-        .order_by(Signature.signed_at)
-    ))
+    return list(
+        session.scalars(
+            select(Signature)
+            .where(Signature.entity == entity, Signature.entity_id == str(entity_id))
+            .order_by(Signature.signed_at)
+        )
+    )

@@ -52,9 +52,10 @@ class ChangePasswordForm(BankForm):
 class SignatureFields:
     """Mixin for forms that apply an electronic signature: the signer re-enters the password."""
 
-    signature_password = PasswordField("Your password (electronic signature)",
-                                       validators=[DataRequired(message="re-enter your password to sign"),
-                                                   Length(max=256)])
+    signature_password = PasswordField(
+        "Your password (electronic signature)",
+        validators=[DataRequired(message="re-enter your password to sign"), Length(max=256)],
+    )
 
 
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ROLES]
@@ -103,5 +104,9 @@ class SignInAttemptFilterForm(BankForm):
 
     username = StringField("User name", validators=[Optional(), Length(max=64)])
     address = StringField("Address", validators=[Optional(), Length(max=64)])
-    show = SelectField("Show", choices=[("failures", "Failures"), ("all", "All attempts")], default="failures",
-                       validators=[Optional()])
+    show = SelectField(
+        "Show",
+        choices=[("failures", "Failures"), ("all", "All attempts")],
+        default="failures",
+        validators=[Optional()],
+    )

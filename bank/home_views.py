@@ -20,7 +20,11 @@ def index():
 @requires(AUTHENTICATED_VIEW)
 def scan():
     code = request.args.get("code", "").strip()
-    back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("home.index")
+    back = (
+        request.referrer
+        if request.referrer and request.referrer.startswith(request.host_url)
+        else url_for("home.index")
+    )
     if not code:
         flash("Scan or type a bar code first.", "warning")
         return redirect(back)

@@ -78,9 +78,11 @@ def completeness(session: Session, limit: int = 50) -> list[Finding]:
         excluded = set(getattr(mapper.class_, "__audit_exclude__", ())) | _SKIP_FIELDS
         attrs = [(a.key, a.columns[0]) for a in mapper.column_attrs]
         rebuilt: dict[str, dict] = {}
-        trail = session.execute(select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.changes)
-                                .where(AuditEntry.entity == table, AuditEntry.action.in_(("insert", "update", "void")))
-                                .order_by(AuditEntry.id))
+        trail = session.execute(
+            select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.changes)
+            .where(AuditEntry.entity == table, AuditEntry.action.in_(("insert", "update", "void")))
+            .order_by(AuditEntry.id)
+        )
         for entity_id, action, changes in trail:
             if action == "insert":
                 rebuilt[entity_id] = {}
@@ -93,26 +95,43 @@ def completeness(session: Session, limit: int = 50) -> list[Finding]:
         seen = set()
         for row in session.execute(select(*[col for _k, col in attrs])).mappings():
             values = {k: row[col] for k, col in attrs}
-            entity_id = "/".join(str(values[mapper.get_property_by_column(c).key]) for c in mapper.primary_key)
+            entity_id = "/".join(
+                str(values[mapper.get_property_by_column(c).key]) for c in mapper.primary_key
+            )
             seen.add(entity_id)
             record = rebuilt.get(entity_id)
             if record is None:
-                findings.append(Finding("unaudited-insert", f"{table} {entity_id}",
-                                        "the record has no insert in the audit trail: added behind the application's back"))
+                findings.append(
+                    Finding(
+                        "unaudited-insert",
+                        f"{table} {entity_id}",
+                        "the record has no insert in the audit trail: added behind the application's back",
+                    )
+                )
                 continue
             for key, value in values.items():
                 if key in excluded or key in pk:
                     continue
                 if not _same(value, record.get(key)):
-                    findings.append(Finding("unaudited-change", f"{table} {entity_id} {key}",
-                                            f"is {plain(value)!r} in the table, the trail last recorded "
-                                            f"{record.get(key)!r}: changed behind the application's back"))
+                    findings.append(
+                        Finding(
+                            "unaudited-change",
+                            f"{table} {entity_id} {key}",
+                            f"is {plain(value)!r} in the table, the trail last recorded "
+                            f"{record.get(key)!r}: changed behind the application's back",
+                        )
+                    )
             if len(findings) >= limit:
                 return findings
         for entity_id in sorted(set(rebuilt) - seen):
-            findings.append(Finding("unaudited-delete", f"{table} {entity_id}",
-                                    "the trail records this record's insert, the table no longer holds it: "
-                                    "deleted behind the application's back"))
+            findings.append(
+                Finding(
+                    "unaudited-delete",
+                    f"{table} {entity_id}",
+                    "the trail records this record's insert, the table no longer holds it: "
+                    "deleted behind the application's back",
+                )
+            )
         session.expunge_all()
         if len(findings) >= limit:
             return findings[:limit]
@@ -135,18 +154,25 @@ def verify_all(session: Session, anchor_dir: Path | None) -> Verdict:
     session.rollback()
     if not report.ok:
         where = f"audit row {report.first_broken_id}"
-        findings.append(Finding(report.kind or "chain", where,
-                                f"{report.problem} ({report.checked} rows before it verified)"))
+        findings.append(
+            Finding(
+                report.kind or "chain", where, f"{report.problem} ({report.checked} rows before it verified)"
+            )
+        )
     engine = session.get_bind()
     chain_id = report.chain_id
     latest = anchors.latest_checkpoint(anchor_dir, chain_id) if chain_id else None
     if latest is None:
-        notes.append(f"no checkpoint of this chain ({chain_id}) in {anchor_dir}: `flask audit anchor` writes one")
+        notes.append(
+            f"no checkpoint of this chain ({chain_id}) in {anchor_dir}: `flask audit anchor` writes one"
+        )
     else:
         path, checkpoint = latest
         for kind, message in anchors.check_against(engine, path, checkpoint):
             findings.append(Finding(kind, f"checkpoint {path.name}", message))
-        notes.append(f"checked against checkpoint {path.name} ({checkpoint['rows']} rows, {checkpoint['at']})")
+        notes.append(
+            f"checked against checkpoint {path.name} ({checkpoint['rows']} rows, {checkpoint['at']})"
+        )
     _snapshot(session)
     findings.extend(completeness(session))
     session.rollback()

@@ -65,7 +65,9 @@ def validate_fin(fin: str) -> str:
     for pos, (char, allowed) in enumerate(zip(fin, allowed_sets, strict=True), start=1):
         if char not in allowed:
             rule = {1: "A–N, P–Z or 1–9", 2: "A–N, P–Z or 0–9", 3: "A–N, P–Z or 0–9"}.get(pos, "a digit")
-            raise Isbt128Error(f"facility identification number {fin!r}: character {pos} {char!r} must be {rule}")
+            raise Isbt128Error(
+                f"facility identification number {fin!r}: character {pos} {char!r} must be {rule}"
+            )
     return fin
 
 
@@ -127,8 +129,9 @@ def validate_din_with_check(text: str) -> str:
     if typed != expected:
         # Do not say which character would be right: the check character exists so that a person
         # re-reads the label (or scans it) instead of correcting the typed DIN from a hint.
-        raise Isbt128Error(f"check character {typed} does not match this DIN: re-read the label or scan "
-                           "the bar code")
+        raise Isbt128Error(
+            f"check character {typed} does not match this DIN: re-read the label or scan the bar code"
+        )
     return din
 
 
@@ -144,9 +147,13 @@ def make_product_code(description_code: str, donation_type: str, division: str =
 
 def validate_product_code(code: str) -> str:
     if not isinstance(code, str) or len(code) != 8:
-        raise Isbt128Error(f"a product code has 8 characters (description 5, donation type 1, division 2): {code!r}")
+        raise Isbt128Error(
+            f"a product code has 8 characters (description 5, donation type 1, division 2): {code!r}"
+        )
     if not re.fullmatch(r"[A-Z][A-Z0-9]{4}", code[:5]):
-        raise Isbt128Error(f"product description code {code[:5]!r} must be a capital letter and 4 of A–Z, 0–9")
+        raise Isbt128Error(
+            f"product description code {code[:5]!r} must be a capital letter and 4 of A–Z, 0–9"
+        )
     if not _PRODUCT.fullmatch(code):
         raise Isbt128Error(
             f"product code {code!r}: type of donation {code[5]!r} must be a letter or digit and division "
@@ -222,7 +229,9 @@ def _decode_date(content: str, what: str) -> datetime:
 def _take(text: str, pos: int, di: str, length: int, name: str) -> str:
     content = text[pos + len(di) : pos + len(di) + length]
     if len(content) < length:
-        raise Isbt128Error(f"{name} {text[pos:]!r} is too short: needs {length} characters after {di!r}, got {len(content)}")
+        raise Isbt128Error(
+            f"{name} {text[pos:]!r} is too short: needs {length} characters after {di!r}, got {len(content)}"
+        )
     return content
 
 
@@ -245,7 +254,7 @@ def _parse_one(text: str, pos: int) -> tuple[ScanResult, int]:
             f"unknown data identifier {di!r} at position {pos + 1}: this system reads the DIN (=α), "
             "product code (=<), expiry (&> or =>) and compound message (=+)"
         )
-    raise Isbt128Error(f"not an ISBT 128 data structure at position {pos + 1}: {text[pos:pos + 8]!r}")
+    raise Isbt128Error(f"not an ISBT 128 data structure at position {pos + 1}: {text[pos : pos + 8]!r}")
 
 
 def parse_concatenated(text: str) -> list[ScanResult]:
@@ -269,7 +278,9 @@ def parse_concatenated(text: str) -> list[ScanResult]:
         raise Isbt128Error("the message carries no data structure")
     if announced is not None and announced != len(results):
         follow = "follows" if len(results) == 1 else "follow"
-        raise Isbt128Error(f"compound message announces {announced} data structures but {len(results)} {follow}")
+        raise Isbt128Error(
+            f"compound message announces {announced} data structures but {len(results)} {follow}"
+        )
     return results
 
 

@@ -55,7 +55,9 @@ class LabelData:
     def __post_init__(self) -> None:
         expected = isbt128.check_character(self.din)
         if self.check_char and self.check_char != expected:
-            raise ValueError(f"check character {self.check_char} does not belong to DIN {self.din}: expected {expected}")
+            raise ValueError(
+                f"check character {self.check_char} does not belong to DIN {self.din}: expected {expected}"
+            )
         object.__setattr__(self, "check_char", expected)
         isbt128.validate_flags(self.flags)
         isbt128.validate_product_code(self.product_code)
@@ -163,14 +165,26 @@ def _wrap(text: str, size: float, bold: bool, width: float) -> list[str]:
     return lines or [""]
 
 
-def _block(x: float, y: float, w: float, h: float, lines: Sequence[Line], sizes: tuple[float, float],
-           what: str, wrap: bool = True) -> list[Text]:
+def _block(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    lines: Sequence[Line],
+    sizes: tuple[float, float],
+    what: str,
+    wrap: bool = True,
+) -> list[Text]:
     """Set ``lines`` in the box at the largest size in ``sizes`` (max, min) that fits, wrapping them
     unless ``wrap`` is false; refuse rather than overlap or print illegibly small text."""
     size, smallest = sizes
     while size >= smallest - 1e-6:
-        wrapped = [(part, bold, size * scale) for text, bold, scale in lines if text
-                   for part in (_wrap(text, size * scale, bold, w * mm) if wrap else [text])]
+        wrapped = [
+            (part, bold, size * scale)
+            for text, bold, scale in lines
+            if text
+            for part in (_wrap(text, size * scale, bold, w * mm) if wrap else [text])
+        ]
         fits = all(text_width(t, s, b) <= w * mm for t, b, s in wrapped)
         if fits and sum(s * LEADING for _, _, s in wrapped) <= h * mm:
             out, top = [], y
@@ -203,11 +217,21 @@ def _din(label: LabelData, x: float, y: float, w: float, size: float) -> list[El
     cap = 0.73 * size / mm  # Vera cap height: centre the capital in its box
     return [
         Text(x, y, size, main, bold=True),
-        Text(flags_x, y + (size * LEADING / mm - text_width(label.flags, flag_size) / mm) / 2, flag_size,
-             label.flags, rotated=True),
+        Text(
+            flags_x,
+            y + (size * LEADING / mm - text_width(label.flags, flag_size) / mm) / 2,
+            flag_size,
+            label.flags,
+            rotated=True,
+        ),
         Frame(box_x, box_y, side, side, 0.3),
-        Text(box_x + (side - char_w) / 2, box_y + (side + cap) / 2 - _ASCENT * size / mm, size,
-             label.check_char, bold=True),
+        Text(
+            box_x + (side - char_w) / 2,
+            box_y + (side + cap) / 2 - _ASCENT * size / mm,
+            size,
+            label.check_char,
+            bold=True,
+        ),
     ]
 
 
@@ -225,13 +249,22 @@ def _texts(label: LabelData) -> dict[str, list[Line]]:
     if label.expiry_utc_shown:
         expiry.append((f"= {isbt128.format_label_date(local.astimezone(UTC))} UTC", False, 0.9))
     nbsp = "\u00a0"
-    dose = f"Dose{nbsp}{label.dose_number}" + (f"{nbsp}of{nbsp}{label.dose_count}" if label.dose_count else "")
+    dose = f"Dose{nbsp}{label.dose_number}" + (
+        f"{nbsp}of{nbsp}{label.dose_count}" if label.dose_count else ""
+    )
     return {
         "expiry": expiry,
-        "trial": [(f"Trial {label.trial_code}", True, 1.0), (f"Subject {label.subject_id}", True, 1.0),
-                  (dose, True, 1.0)],
-        "product": [(label.product_name, True, 1.15), (f"{label.cells_text} · {label.volume_text}", False, 1.0),
-                    (label.storage_text, True, 1.0), *((t, False, 1.0) for t in label.extra_lines)],
+        "trial": [
+            (f"Trial {label.trial_code}", True, 1.0),
+            (f"Subject {label.subject_id}", True, 1.0),
+            (dose, True, 1.0),
+        ],
+        "product": [
+            (label.product_name, True, 1.15),
+            (f"{label.cells_text} · {label.volume_text}", False, 1.0),
+            (label.storage_text, True, 1.0),
+            *((t, False, 1.0) for t in label.extra_lines),
+        ],
         "statements": [(s, True, 1.0) for s in label.statements],
         "facility": [(label.facility_name, True, 1.0)],
     }
@@ -246,14 +279,17 @@ def _layout_100x100(label: LabelData) -> list[Element]:
     return [
         *_block(4, 3, 92, 5.5, t["facility"], (9, 6), "facility name"),
         Frame(4, 9.2, 92, 0, 0.25),
-        din, *_din(label, din_x, 25, 44, 13),
+        din,
+        *_din(label, din_x, 25, 44, 13),
         Matrix(81, 11, dm_module, label.matrix_data),
         *_block(52, 11.5, 27, 20, t["trial"], (10, 6), "trial, subject and dose"),
         Frame(4, 33, 92, 0, 0.25),
         *_block(4, 34.5, 92, 25, t["product"], (10.5, 6.5), "product description"),
         Frame(4, 60.5, 92, 0, 0.25),
-        product, *_block(product_x, 75.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), "product code"),
-        expiry, *_block(expiry_x, 75.5, 42, 8.5, t["expiry"], (9, 6), "expiry", wrap=False),
+        product,
+        *_block(product_x, 75.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), "product code"),
+        expiry,
+        *_block(expiry_x, 75.5, 42, 8.5, t["expiry"], (9, 6), "expiry", wrap=False),
         Frame(4, 85, 92, 0, 0.25),
         *_block(4, 86, 92, 12, t["statements"], (8, 5.5), "statements"),
     ]
@@ -269,11 +305,14 @@ def _layout_100x50(label: LabelData) -> list[Element]:
     trial = " · ".join(text.replace(" ", "\u00a0") for text, _, _ in t["trial"])  # items never split
     info = [*t["product"][:3], (trial, True, 1.0)]
     return [
-        din, *_din(label, din_x, 11, 41, 10.5),
-        product, *_block(product_x, 11, 17, 4.8, [(label.product_code, True, 1.0)], (10, 7), "product code"),
+        din,
+        *_din(label, din_x, 11, 41, 10.5),
+        product,
+        *_block(product_x, 11, 17, 4.8, [(label.product_code, True, 1.0)], (10, 7), "product code"),
         *_block(product_x + 18, 11, 25, 5, t["facility"], (6.5, 4.5), "facility name"),
         Frame(2, 16.8, 96, 0, 0.25),
-        expiry, *_block(expiry_x, 26.5, 35, 8, t["expiry"], (7.5, 5), "expiry", wrap=False),
+        expiry,
+        *_block(expiry_x, 26.5, 35, 8, t["expiry"], (7.5, 5), "expiry", wrap=False),
         *_block(40.5, 18, 44, 19, info, (7.5, 5), "product description"),
         Matrix(86, 19, dm_module, label.matrix_data),
         Frame(2, 37.2, 96, 0, 0.25),
@@ -320,15 +359,29 @@ def _draw(canvas: Canvas, element: Element, height: float) -> None:
             _draw_text(canvas, 0, 0, element.text, element.size, element.bold)
             canvas.restoreState()
         else:
-            _draw_text(canvas, element.x * mm, top(element.y) - _ASCENT * element.size, element.text,
-                       element.size, element.bold)
+            _draw_text(
+                canvas,
+                element.x * mm,
+                top(element.y) - _ASCENT * element.size,
+                element.text,
+                element.size,
+                element.bold,
+            )
     elif isinstance(element, Linear):
         quiet = QUIET_MODULES * element.module * mm
-        draw_code128(canvas, element.data, element.x * mm - quiet, top(element.y + element.height),
-                     module=element.module * mm, height=element.height * mm)
+        draw_code128(
+            canvas,
+            element.data,
+            element.x * mm - quiet,
+            top(element.y + element.height),
+            module=element.module * mm,
+            height=element.height * mm,
+        )
     elif isinstance(element, Matrix):
         side = datamatrix_size(element.data) * element.module
-        draw_datamatrix(canvas, element.data, element.x * mm, top(element.y + side), module=element.module * mm)
+        draw_datamatrix(
+            canvas, element.data, element.x * mm, top(element.y + side), module=element.module * mm
+        )
     else:
         canvas.setLineWidth(element.line * mm)
         if element.h == 0:
@@ -337,7 +390,9 @@ def _draw(canvas: Canvas, element: Element, height: float) -> None:
             canvas.rect(element.x * mm, top(element.y + element.h), element.w * mm, element.h * mm)
 
 
-def render_labels_pdf(labels: Sequence[LabelData], size: str = "100x100", deterministic: bool = False) -> bytes:
+def render_labels_pdf(
+    labels: Sequence[LabelData], size: str = "100x100", deterministic: bool = False
+) -> bytes:
     """One page per label, page size = label size. ``deterministic=True`` gives identical bytes for
     identical labels (fixed creation date and document id)."""
     if not labels:

@@ -45,8 +45,12 @@ def upgrade_site(database_url: str, migration_url: str | None = None) -> list[st
                 grant_app(conn, app_role)
             done.append(f"role {app_role} granted rows, not the schema")
         if legacy_rows(engine):
-            count = rekey(engine, auditkey.current(), "system (migration)",
-                          "migration 0010: the audit chain, verified, re-keyed under the site's audit key")
+            count = rekey(
+                engine,
+                auditkey.current(),
+                "system (migration)",
+                "migration 0010: the audit chain, verified, re-keyed under the site's audit key",
+            )
             done.append(f"audit chain verified and re-keyed: {count} rows")
     finally:
         engine.dispose()

@@ -82,10 +82,10 @@ class AuditEntry(Base):
 
 class AuditChainTip(Base):
     """The last row of the audit chain, kept by a database trigger on every insert into audit_entries.
-    A transaction that appends locks this single row (SELECT … FOR UPDATE on PostgreSQL), which both
-    queues the appenders and hands each the tip the one before it committed. `audit verify` checks that
-    it names the chain's last row, so rows cut from the end of the chain do not go unnoticed. Triggers keep
-it consistent with the trail (no direct update, delete, or move backwards)."""
+        A transaction that appends locks this single row (SELECT … FOR UPDATE on PostgreSQL), which both
+        queues the appenders and hands each the tip the one before it committed. `audit verify` checks that
+        it names the chain's last row, so rows cut from the end of the chain do not go unnoticed. Triggers keep
+    it consistent with the trail (no direct update, delete, or move backwards)."""
 
     __tablename__ = "audit_chain_tip"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

@@ -27,6 +27,8 @@ def use_cheap_hashing() -> None:
 
 def hashing_is_cheap() -> bool:
     return _hasher is CHEAP_HASHER
+
+
 MIN_LENGTH = 12
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 # What people add to a common word to pass a rule: `Password1!` is `password` with a suffix.

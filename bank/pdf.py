@@ -123,9 +123,12 @@ def _styles() -> dict[str, ParagraphStyle]:
     register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=11.5)
     return {
-        "title": ParagraphStyle("title", parent=body, fontName=FONT_BOLD, fontSize=16, leading=20, spaceAfter=6),
-        "heading": ParagraphStyle("heading", parent=body, fontName=FONT_BOLD, fontSize=11, leading=14,
-                                  spaceBefore=8, spaceAfter=4),
+        "title": ParagraphStyle(
+            "title", parent=body, fontName=FONT_BOLD, fontSize=16, leading=20, spaceAfter=6
+        ),
+        "heading": ParagraphStyle(
+            "heading", parent=body, fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4
+        ),
         "body": body,
         "cell": ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5),
         "head": ParagraphStyle("head", parent=body, fontName=FONT_BOLD, fontSize=8.5, leading=10.5),
@@ -138,7 +141,9 @@ SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]+")
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     # Vera has no ⁴–⁹ glyphs: superscript runs (10⁸ cells) are set as real superscripts instead.
-    markup = SUPERSCRIPT_RUN.sub(lambda m: f"<super>{m.group().translate(SUPERSCRIPTS)}</super>", escape(str(text)))
+    markup = SUPERSCRIPT_RUN.sub(
+        lambda m: f"<super>{m.group().translate(SUPERSCRIPTS)}</super>", escape(str(text))
+    )
     return Paragraph(markup.replace("\n", "<br/>"), style)
 
 
@@ -158,17 +163,27 @@ def _din(value: DinText, st: dict[str, ParagraphStyle]) -> Table:
     din = f"{value.din[:5]} {value.din[5:7]} {value.din[7:]}"
     style = ParagraphStyle("din", parent=st["head"], fontSize=10, leading=12)
     table = Table([[_p(din, style), _p(value.check_char, style)]], colWidths=[42 * mm, 6 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([("BOX", (1, 0), (1, 0), 0.8, colors.black), ("ALIGN", (1, 0), (1, 0), "CENTER"),
-                               ("LEFTPADDING", (0, 0), (0, 0), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (1, 0), (1, 0), 0.8, colors.black),
+                ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                ("LEFTPADDING", (0, 0), (0, 0), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     return table
 
 
 def _section(section: Section, st: dict[str, ParagraphStyle]) -> list[Any]:
     head = _p(section.heading, st["heading"])
     if isinstance(section, KeyValueSection):
-        rows = [[_p(k, st["head"]), _din(v, st) if isinstance(v, DinText) else _p(v, st["cell"])]
-                for k, v in section.items]
+        rows = [
+            [_p(k, st["head"]), _din(v, st) if isinstance(v, DinText) else _p(v, st["cell"])]
+            for k, v in section.items
+        ]
         table = Table(rows, colWidths=[0.32 * _WIDTH, 0.68 * _WIDTH])
         table.setStyle(_grid(header=False))
         table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), _SHADE)]))
@@ -193,8 +208,10 @@ def _signatures(signatures: Sequence[Signature], st: dict[str, ParagraphStyle]) 
     if not signatures:
         return [KeepTogether([head, _p("No electronic signature recorded.", st["body"])])]
     data = [[_p(c, st["head"]) for c in ("Printed name", "Meaning", "Date and time (UTC)")]]
-    data += [[_p(s.printed_name, st["cell"]), _p(s.meaning, st["cell"]), _p(format_utc(s.signed_at), st["cell"])]
-             for s in signatures]
+    data += [
+        [_p(s.printed_name, st["cell"]), _p(s.meaning, st["cell"]), _p(format_utc(s.signed_at), st["cell"])]
+        for s in signatures
+    ]
     table = Table(data, colWidths=[0.4 * _WIDTH, 0.3 * _WIDTH, 0.3 * _WIDTH])
     table.setStyle(_grid(header=True))
     return [KeepTogether([head, table])]
@@ -239,7 +256,9 @@ def build_document(doc: Document, *, deterministic: bool = False) -> bytes:
         canvas.setFont(FONT_BOLD, 9)
         canvas.drawString(_MARGIN, A4[1] - 12 * mm, doc.facility)
         canvas.setFont(FONT, 9)
-        canvas.drawRightString(A4[0] - _MARGIN, A4[1] - 12 * mm, " · ".join(filter(None, [doc.title, doc.reference])))
+        canvas.drawRightString(
+            A4[0] - _MARGIN, A4[1] - 12 * mm, " · ".join(filter(None, [doc.title, doc.reference]))
+        )
         canvas.setStrokeColor(_GRID)
         canvas.setLineWidth(0.5)
         canvas.line(_MARGIN, A4[1] - 14 * mm, A4[0] - _MARGIN, A4[1] - 14 * mm)
@@ -256,8 +275,16 @@ def build_document(doc: Document, *, deterministic: bool = False) -> bytes:
 
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=20 * mm, bottomMargin=20 * mm,
-        title=doc.title, author=doc.facility, subject=f"content SHA-256 {digest}", creator="msc-bank",
+        buffer,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=doc.title,
+        author=doc.facility,
+        subject=f"content SHA-256 {digest}",
+        creator="msc-bank",
         invariant=1 if deterministic else 0,
     )
     canvasmaker = _canvas_class(f"Content SHA-256: {digest}", printed)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 ROLES = ("admin", "technician", "qa", "clinical")
-ROLE_LABELS = {"admin": "Administrator", "technician": "Technician", "qa": "Quality assurance", "clinical": "Clinical / pharmacy"}
+ROLE_LABELS = {
+    "admin": "Administrator",
+    "technician": "Technician",
+    "qa": "Quality assurance",
+    "clinical": "Clinical / pharmacy",
+}
 
 # Pseudo-permission for pages every signed-in user may open (home, own password, scan box).
 AUTHENTICATED = "authenticated"
@@ -12,23 +17,75 @@ AUTHENTICATED = "authenticated"
 UNBLINDED = "unblinded"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"user.manage", "audit.view", "donor.view", "lot.view", "storage.view", "release.view",
-                        "patient.view", "dose.view", "protocol.view"}),
-    "technician": frozenset({
-        "donor.view", "donor.edit", "donor.identify", "lot.view", "lot.edit", "lot.verify", "material.manage",
-        "storage.view", "storage.manage", "deviation.record", "release.view", "result.enter", "result.verify", "dose.view",
-        "label.print", "custody.record",
-    }),
-    "qa": frozenset({
-        "donor.view", "donor.edit", "donor.identify", "donor.determine", "criteria.manage", "lot.view",
-        "lot.verify", "lot.hold", "storage.view", "deviation.record", "deviation.close", "release.view", "spec.manage", "result.enter",
-        "result.verify", "lot.release", "audit.view", "protocol.view", "protocol.manage", "patient.view",
-        "dose.view",
-    }),
-    "clinical": frozenset({
-        "protocol.view", "patient.view", "patient.enroll", "dose.view", "dose.allocate", "label.print",
-        "custody.record",
-    }),
+    "admin": frozenset(
+        {
+            "user.manage",
+            "audit.view",
+            "donor.view",
+            "lot.view",
+            "storage.view",
+            "release.view",
+            "patient.view",
+            "dose.view",
+            "protocol.view",
+        }
+    ),
+    "technician": frozenset(
+        {
+            "donor.view",
+            "donor.edit",
+            "donor.identify",
+            "lot.view",
+            "lot.edit",
+            "lot.verify",
+            "material.manage",
+            "storage.view",
+            "storage.manage",
+            "deviation.record",
+            "release.view",
+            "result.enter",
+            "result.verify",
+            "dose.view",
+            "label.print",
+            "custody.record",
+        }
+    ),
+    "qa": frozenset(
+        {
+            "donor.view",
+            "donor.edit",
+            "donor.identify",
+            "donor.determine",
+            "criteria.manage",
+            "lot.view",
+            "lot.verify",
+            "lot.hold",
+            "storage.view",
+            "deviation.record",
+            "deviation.close",
+            "release.view",
+            "spec.manage",
+            "result.enter",
+            "result.verify",
+            "lot.release",
+            "audit.view",
+            "protocol.view",
+            "protocol.manage",
+            "patient.view",
+            "dose.view",
+        }
+    ),
+    "clinical": frozenset(
+        {
+            "protocol.view",
+            "patient.view",
+            "patient.enroll",
+            "dose.view",
+            "dose.allocate",
+            "label.print",
+            "custody.record",
+        }
+    ),
 }
 
 # Lot and storage pages name the product behind a container (placebo media or MSC), so a blinded
@@ -51,8 +108,11 @@ BLINDED_HIDDEN = frozenset({"lot.view", "storage.view", "release.view", "donor.v
 # person can take them by hand (a seed specification or criteria set made effective without approval).
 SYSTEM_PERMISSIONS = frozenset({"spec.seed", "criteria.seed"})
 
-ALL_PERMISSIONS = (frozenset().union(*ROLE_PERMISSIONS.values())
-                   | {AUTHENTICATED, UNBLINDED, "api.token"} | SYSTEM_PERMISSIONS)
+ALL_PERMISSIONS = (
+    frozenset().union(*ROLE_PERMISSIONS.values())
+    | {AUTHENTICATED, UNBLINDED, "api.token"}
+    | SYSTEM_PERMISSIONS
+)
 
 
 def permissions_for(roles: list[str] | tuple[str, ...], unblinded: bool = False) -> frozenset[str]:

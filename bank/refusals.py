@@ -13,8 +13,10 @@ FORM = "form"  # key of an input error about the whole form rather than one fiel
 
 # What a user without the unblinded permission reads in place of a problem that would reveal the arm.
 MASKED_RULE = "blinding.masked"
-MASKED_MESSAGE = ("This dose cannot be used for this request; the reason is withheld because it could reveal "
-                  "the treatment. Ask an unblinded pharmacist.")
+MASKED_MESSAGE = (
+    "This dose cannot be used for this request; the reason is withheld because it could reveal "
+    "the treatment. Ask an unblinded pharmacist."
+)
 # What a user without the unblinded permission reads at the address of a lot, container, storage
 # position, certificate or audit row: the same words whatever the record (bank.app).
 MASKED_RECORD_MESSAGE = "This record is masked for blinded users."
@@ -36,7 +38,12 @@ class Problem:
         return self.message
 
     def as_dict(self) -> dict:
-        return {"rule_id": self.rule_id, "message": self.message, "evidence": self.evidence, "field": self.field}
+        return {
+            "rule_id": self.rule_id,
+            "message": self.message,
+            "evidence": self.evidence,
+            "field": self.field,
+        }
 
 
 def masked(problems: Iterable[Problem], permissions: frozenset[str] | set[str]) -> list[Problem]:
@@ -93,5 +100,8 @@ def refuse_if(errors: Mapping[str, str] | None = None, problems: Iterable[Proble
 def control_character_errors(fields: Mapping[str, str | None]) -> dict[str, str]:
     """Input errors for text holding control characters: PostgreSQL cannot store a NUL byte at all, and
     the others are never typed by people. Tab, line feed and carriage return are text."""
-    return {name: "Contains a control character that cannot be recorded." for name, value in fields.items()
-            if isinstance(value, str) and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value)}
+    return {
+        name: "Contains a control character that cannot be recorded."
+        for name, value in fields.items()
+        if isinstance(value, str) and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value)
+    }

@@ -29,8 +29,12 @@ def _triggers_off(conn) -> list[str]:
         for table in _TABLES:
             conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         return []
-    made = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-                             "('audit_entries', 'audit_chain_tip')")).all()
+    made = conn.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+            "('audit_entries', 'audit_chain_tip')"
+        )
+    ).all()
     for name, _sql in made:
         conn.execute(text(f'DROP TRIGGER "{name}"'))
     return [sql for _name, sql in made]
@@ -53,9 +57,16 @@ def rekey(owner_engine: Engine, new: AuditKey, actor_name: str, reason: str) -> 
         report = verify_chain(session, accept_legacy=True)
         session.rollback()
         if not report.ok:
-            raise Refused(problems=[Problem("audit.rekey_unverified", f"the audit chain does not verify at row "
-                                   f"{report.first_broken_id}: {report.problem}; it is not re-keyed",
-                                   f"row {report.first_broken_id}: {report.kind}")])
+            raise Refused(
+                problems=[
+                    Problem(
+                        "audit.rekey_unverified",
+                        f"the audit chain does not verify at row "
+                        f"{report.first_broken_id}: {report.problem}; it is not re-keyed",
+                        f"row {report.first_broken_id}: {report.kind}",
+                    )
+                ]
+            )
         old_ids = sorted({k for (k,) in session.query(AuditEntry.key_id).distinct()}, key=str)
         session.rollback()
         auditkey.install(new.secret.decode())
@@ -66,23 +77,41 @@ def rekey(owner_engine: Engine, new: AuditKey, actor_name: str, reason: str) -> 
             prev = genesis(new, chain_id)
             count, last_id, batch = 0, 0, []
             while True:
-                rows = session.query(AuditEntry).filter(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(5000).all()
+                rows = (
+                    session.query(AuditEntry)
+                    .filter(AuditEntry.id > last_id)
+                    .order_by(AuditEntry.id)
+                    .limit(5000)
+                    .all()
+                )
                 if not rows:
                     break
                 for entry in rows:
                     digest = row_hash(new, prev, entry_data(entry))
                     batch.append({"i": entry.id, "p": prev, "h": digest, "k": new.id})
                     prev, last_id = digest, entry.id
-                conn.execute(text("UPDATE audit_entries SET prev_hash = :p, row_hash = :h, key_id = :k WHERE id = :i"),
-                             batch)
+                conn.execute(
+                    text("UPDATE audit_entries SET prev_hash = :p, row_hash = :h, key_id = :k WHERE id = :i"),
+                    batch,
+                )
                 count += len(batch)
                 batch = []
                 session.expunge_all()
-            conn.execute(text("UPDATE audit_chain_tip SET entry_id = :e, row_hash = :h WHERE id = 1"),
-                         {"e": last_id or None, "h": prev})
+            conn.execute(
+                text("UPDATE audit_chain_tip SET entry_id = :e, row_hash = :h WHERE id = 1"),
+                {"e": last_id or None, "h": prev},
+            )
             _triggers_on(conn, made)
-            record_event(session, "update", "audit_chain", chain_id,
-                         {"key_id": [",".join(str(k) for k in old_ids) or None, new.id], "rows_rekeyed": [None, count]})
+            record_event(
+                session,
+                "update",
+                "audit_chain",
+                chain_id,
+                {
+                    "key_id": [",".join(str(k) for k in old_ids) or None, new.id],
+                    "rows_rekeyed": [None, count],
+                },
+            )
         return count
     finally:
         session.close()

@@ -18,8 +18,10 @@ def roles_sql(owner: str, app: str, database: str, schema: str = "public") -> li
     """Statements a superuser runs once: the two login roles (without passwords: set them with
     `ALTER ROLE … PASSWORD` or `\\password`), the owner's right to create in the schema, the app's to use it."""
     owner, app, database, schema = map(_ident, (owner, app, database, schema))
-    create = "DO $$ BEGIN CREATE ROLE {0} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; " \
-             "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    create = (
+        "DO $$ BEGIN CREATE ROLE {0} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
     return [
         create.format(owner),
         create.format(app),
@@ -39,15 +41,26 @@ def grant_app(conn: Connection, app: str) -> list[str]:
     switch off, answer with the reason ("… is append-only") rather than a bare permission error."""
     app = _ident(app)
     schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    append_only = conn.execute(text(
-        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND t.tgname LIKE '%\\_append\\_only'"),
-        {"s": schema}).scalars().all()
+    append_only = (
+        conn.execute(
+            text(
+                "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND t.tgname LIKE '%\\_append\\_only'"
+            ),
+            {"s": schema},
+        )
+        .scalars()
+        .all()
+    )
     statements = [
         f'GRANT USAGE ON SCHEMA "{schema}" TO {app}',
         f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {app}',
         f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO {app}',
-        *(f'GRANT DELETE ON "{schema}".{table} TO {app}' for table in sorted(append_only) if table != "audit_entries"),
+        *(
+            f'GRANT DELETE ON "{schema}".{table} TO {app}'
+            for table in sorted(append_only)
+            if table != "audit_entries"
+        ),
         f'REVOKE UPDATE ON "{schema}".audit_entries FROM {app}',
         f'REVOKE INSERT, UPDATE ON "{schema}".audit_chain_tip, "{schema}".alembic_version FROM {app}',
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {app}',

@@ -34,9 +34,17 @@ def start_session(session: Session, user: User, address: str, user_agent: str, l
     """A new session for `user`; returns the random id for the cookie (only its hash is stored)."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(UserSession(user_id=user.id, token_hash=hash_session_id(raw), created_at=now, last_seen_at=now,
-                            expires_at=now + lifetime, address=(address or "")[:64],
-                            user_agent=(user_agent or "")[:200]))
+    session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=hash_session_id(raw),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            address=(address or "")[:64],
+            user_agent=(user_agent or "")[:200],
+        )
+    )
     session.flush()
     return raw
 
@@ -52,8 +60,11 @@ def find_session(session: Session, raw: str | None, idle: timedelta) -> Found:
     """The session behind a cookie's id and its user, or why it is no longer valid (one query)."""
     if not raw or len(raw) > 100:
         return Found(None, None, "unknown")
-    found = session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
-                            .where(UserSession.token_hash == hash_session_id(raw))).first()
+    found = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == hash_session_id(raw))
+    ).first()
     if found is None:
         return Found(None, None, "unknown")
     row, user = found
@@ -87,8 +98,12 @@ def end_session(row: UserSession, reason: str) -> None:
 
 def end_sessions_of(session: Session, user_id: int, reason: str, keep_id: int | None = None) -> int:
     """End every open session of a user (but `keep_id`); returns how many were ended."""
-    stmt = (update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-            .values(ended_at=utcnow(), end_reason=reason[:60]).execution_options(synchronize_session="fetch"))
+    stmt = (
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason[:60])
+        .execution_options(synchronize_session="fetch")
+    )
     if keep_id is not None:
         stmt = stmt.where(UserSession.id != keep_id)
     return session.execute(stmt).rowcount or 0
@@ -97,18 +112,40 @@ def end_sessions_of(session: Session, user_id: int, reason: str, keep_id: int | 
 def open_sessions_of(session: Session, user_id: int, idle: timedelta) -> list[UserSession]:
     """The sessions of a user that still let someone in: not ended, not idle, not past their lifetime."""
     now = utcnow()
-    return list(session.scalars(
-        select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None),
-                                  UserSession.expires_at > now, UserSession.last_seen_at > now - idle)
-        .order_by(UserSession.last_seen_at.desc())))
+    return list(
+        session.scalars(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user_id,
+                UserSession.ended_at.is_(None),
+                UserSession.expires_at > now,
+                UserSession.last_seen_at > now - idle,
+            )
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )
 
 
 # ---- attempts and throttling ---------------------------------------------------------------------
 
-def record_attempt(session: Session, username: str, address: str, outcome: str, user_id: int | None = None,
-                   at: datetime | None = None) -> None:
-    session.add(SignInAttempt(at=at or utcnow(), username=(username or "")[:64], user_id=user_id,
-                              address=(address or "")[:64], outcome=outcome))
+
+def record_attempt(
+    session: Session,
+    username: str,
+    address: str,
+    outcome: str,
+    user_id: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        SignInAttempt(
+            at=at or utcnow(),
+            username=(username or "")[:64],
+            user_id=user_id,
+            address=(address or "")[:64],
+            outcome=outcome,
+        )
+    )
     session.flush()
 
 
@@ -125,14 +162,24 @@ def retry_after(session: Session, username: str, address: str, limits: Limits) -
     now = utcnow()
     since = now - limits.window
     waits = []
-    for column, value, limit in ((SignInAttempt.address, address, limits.per_address),
-                                 (SignInAttempt.username, username, limits.per_name)):
+    for column, value, limit in (
+        (SignInAttempt.address, address, limits.per_address),
+        (SignInAttempt.username, username, limits.per_name),
+    ):
         if limit < 1:
             continue
-        recent = list(session.scalars(
-            select(SignInAttempt.at).where(column == (value or "")[:64], SignInAttempt.at > since,
-                                           SignInAttempt.outcome.in_(FAILURES))
-            .order_by(SignInAttempt.at.desc()).limit(limit)))
+        recent = list(
+            session.scalars(
+                select(SignInAttempt.at)
+                .where(
+                    column == (value or "")[:64],
+                    SignInAttempt.at > since,
+                    SignInAttempt.outcome.in_(FAILURES),
+                )
+                .order_by(SignInAttempt.at.desc())
+                .limit(limit)
+            )
+        )
         if len(recent) >= limit:
             # Allowed again when the oldest of the last `limit` failures leaves the window.
             waits.append(math.ceil((recent[-1] + limits.window - now).total_seconds()))
@@ -140,5 +187,11 @@ def retry_after(session: Session, username: str, address: str, limits: Limits) -
 
 
 def failures_since(session: Session, since: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(SignInAttempt)
-                          .where(SignInAttempt.at > since, SignInAttempt.outcome.in_(FAILURES))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(SignInAttempt.at > since, SignInAttempt.outcome.in_(FAILURES))
+        )
+        or 0
+    )

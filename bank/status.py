@@ -19,14 +19,25 @@ class TransitionRefused(Refused):
     """The workflow table or the domain's rules refuse the step: every problem named, nothing changed."""
 
     def __init__(self, problems):
-        super().__init__(problems=[p if isinstance(p, Problem) else Problem("domain.refused", str(p))
-                                   for p in problems])
+        super().__init__(
+            problems=[p if isinstance(p, Problem) else Problem("domain.refused", str(p)) for p in problems]
+        )
 
 
-def change_status(session: Session, record, workflow: Workflow, target: str, *,
-                  password: str | None = None, content=None, signer: User | None = None,
-                  signature: Signature | None = None, reason: str | None = None,
-                  problems=(), before_write: Callable[[Signature | None], object] | None = None) -> StatusChange:
+def change_status(
+    session: Session,
+    record,
+    workflow: Workflow,
+    target: str,
+    *,
+    password: str | None = None,
+    content=None,
+    signer: User | None = None,
+    signature: Signature | None = None,
+    reason: str | None = None,
+    problems=(),
+    before_write: Callable[[Signature | None], object] | None = None,
+) -> StatusChange:
     """Take `record` (with `status` and `id`) through the transition to `target`.
 
     1. the table: the transition exists from the record's status, the actor holds its permission, a
@@ -42,17 +53,24 @@ def change_status(session: Session, record, workflow: Workflow, target: str, *,
     """
     actor = session.info.get("actor")
     if actor is None:
-        raise TransitionRefused([Problem("workflow.no_actor", "Status changes happen inside a unit of work.")])
+        raise TransitionRefused(
+            [Problem("workflow.no_actor", "Status changes happen inside a unit of work.")]
+        )
     reason = (reason or session.info.get("reason") or "").strip() or None
     signing = signature is not None or password is not None
     check = check_transition(workflow, record.status, target, actor.permissions, signing, reason)
-    found = list(check.problems) + [p if isinstance(p, Problem) else Problem("domain.refused", str(p))
-                                    for p in problems]
+    found = list(check.problems) + [
+        p if isinstance(p, Problem) else Problem("domain.refused", str(p)) for p in problems
+    ]
     meaning = check.transition.signature_meaning if check.transition else None
     if signature is not None and meaning is not None and signature.meaning != meaning:
-        found.append(Problem("workflow.signature_meaning",
-                             f"The signature means '{signature.meaning}' but this step needs '{meaning}'.",
-                             signature.meaning))
+        found.append(
+            Problem(
+                "workflow.signature_meaning",
+                f"The signature means '{signature.meaning}' but this step needs '{meaning}'.",
+                signature.meaning,
+            )
+        )
     if found:
         raise TransitionRefused(found)
     if meaning is not None and signature is None:
@@ -70,14 +88,21 @@ def initial_status(session: Session, record, workflow: Workflow) -> StatusChange
     return _record(session, record, None, workflow.initial, session.info.get("reason"), None)
 
 
-def _record(session: Session, record, source: str | None, target: str, reason: str | None,
-            signature: Signature | None) -> StatusChange:
+def _record(
+    session: Session, record, source: str | None, target: str, reason: str | None, signature: Signature | None
+) -> StatusChange:
     actor = session.info["actor"]
     record.status = target
     session.flush()
     change = StatusChange(
-        entity=record.__tablename__, entity_id=str(record.id), from_status=source, to_status=target,
-        at=utcnow(), actor_id=actor.id, actor_name=actor.name, reason=reason,
+        entity=record.__tablename__,
+        entity_id=str(record.id),
+        from_status=source,
+        to_status=target,
+        at=utcnow(),
+        actor_id=actor.id,
+        actor_name=actor.name,
+        reason=reason,
         signature_id=signature.id if signature else None,
     )
     session.add(change)
@@ -87,13 +112,18 @@ def _record(session: Session, record, source: str | None, target: str, reason: s
 
 def status_history(session: Session, record) -> list[StatusChange]:
     """The record's status changes, oldest first."""
-    return list(session.scalars(
-        select(StatusChange).where(StatusChange.entity == record.__tablename__,
-                                   StatusChange.entity_id == str(record.id))
-        .order_by(StatusChange.at, StatusChange.id)))
+    return list(
+        session.scalars(
+            select(StatusChange)
+            .where(StatusChange.entity == record.__tablename__, StatusChange.entity_id == str(record.id))
+            .order_by(StatusChange.at, StatusChange.id)
+        )
+    )
 
 
-def possible_steps(record, workflow: Workflow, permissions: frozenset[str]) -> list[tuple[str, list[Problem]]]:
+def possible_steps(
+    record, workflow: Workflow, permissions: frozenset[str]
+) -> list[tuple[str, list[Problem]]]:
     """Each transition out of the record's current status with what would stop this user taking it now
     (empty: possible), for a record page to offer or disable its actions. Signatures and reasons are
     asked for on the form, so they do not count here."""

@@ -25,7 +25,9 @@ def index():
             apply_errors(form, {"name": str(e)})
         else:
             return render_template("tokens/created.html", row=row, token=token)
-    tokens = db().scalars(select(ApiToken).where(ApiToken.user_id == g.user.id).order_by(ApiToken.id.desc())).all()
+    tokens = (
+        db().scalars(select(ApiToken).where(ApiToken.user_id == g.user.id).order_by(ApiToken.id.desc())).all()
+    )
     return render_template("tokens/index.html", form=form, tokens=tokens, revoke_form=ConfirmForm())
 
 

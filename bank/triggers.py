@@ -20,14 +20,20 @@ def create_append_only(table: str) -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute(PG_FUNCTION)
-        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                   "FOR EACH ROW EXECUTE FUNCTION bank_refuse_change()")
-        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION bank_refuse_change()")
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION bank_refuse_change()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION bank_refuse_change()"
+        )
     else:
         for verb in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                       f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb} refused'); END")
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb} refused'); END"
+            )
 
 
 def drop_append_only(table: str) -> None:
@@ -56,11 +62,15 @@ BEGIN
   RETURN NULL;
 END $$;
 """)
-        op.execute("CREATE TRIGGER audit_entries_chain_tip AFTER INSERT ON audit_entries "
-                   "REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION bank_follow_chain_tip()")
+        op.execute(
+            "CREATE TRIGGER audit_entries_chain_tip AFTER INSERT ON audit_entries "
+            "REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION bank_follow_chain_tip()"
+        )
     else:
-        op.execute("CREATE TRIGGER audit_entries_chain_tip AFTER INSERT ON audit_entries BEGIN "
-                   "UPDATE audit_chain_tip SET entry_id = NEW.id, row_hash = NEW.row_hash WHERE id = 1; END")
+        op.execute(
+            "CREATE TRIGGER audit_entries_chain_tip AFTER INSERT ON audit_entries BEGIN "
+            "UPDATE audit_chain_tip SET entry_id = NEW.id, row_hash = NEW.row_hash WHERE id = 1; END"
+        )
 
 
 def drop_chain_tip_trigger() -> None:
@@ -118,18 +128,26 @@ def create_chain_tip_guard() -> None:
         op.execute(PG_FOLLOW_DEFINER)
         op.execute(PG_LOCK_TIP)
         op.execute(PG_GUARD_TIP)
-        op.execute("CREATE TRIGGER audit_chain_tip_guard BEFORE UPDATE OR DELETE ON audit_chain_tip "
-                   "FOR EACH ROW EXECUTE FUNCTION bank_guard_chain_tip()")
-        op.execute("CREATE TRIGGER audit_chain_tip_no_truncate BEFORE TRUNCATE ON audit_chain_tip "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION bank_refuse_change()")
+        op.execute(
+            "CREATE TRIGGER audit_chain_tip_guard BEFORE UPDATE OR DELETE ON audit_chain_tip "
+            "FOR EACH ROW EXECUTE FUNCTION bank_guard_chain_tip()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_chain_tip_no_truncate BEFORE TRUNCATE ON audit_chain_tip "
+            "FOR EACH STATEMENT EXECUTE FUNCTION bank_refuse_change()"
+        )
     else:
-        op.execute("CREATE TRIGGER audit_chain_tip_no_delete BEFORE DELETE ON audit_chain_tip "
-                   "BEGIN SELECT RAISE(ABORT, 'audit_chain_tip follows the audit trail: DELETE refused'); END")
-        op.execute("CREATE TRIGGER audit_chain_tip_guard BEFORE UPDATE ON audit_chain_tip "
-                   "WHEN NEW.id IS NOT OLD.id OR NEW.chain_id IS NOT OLD.chain_id "
-                   "OR NEW.entry_id IS NOT (SELECT max(id) FROM audit_entries) "
-                   "OR NEW.row_hash IS NOT (SELECT row_hash FROM audit_entries WHERE id = NEW.entry_id) "
-                   "BEGIN SELECT RAISE(ABORT, 'audit_chain_tip moves only with the audit trail: UPDATE refused'); END")
+        op.execute(
+            "CREATE TRIGGER audit_chain_tip_no_delete BEFORE DELETE ON audit_chain_tip "
+            "BEGIN SELECT RAISE(ABORT, 'audit_chain_tip follows the audit trail: DELETE refused'); END"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_chain_tip_guard BEFORE UPDATE ON audit_chain_tip "
+            "WHEN NEW.id IS NOT OLD.id OR NEW.chain_id IS NOT OLD.chain_id "
+            "OR NEW.entry_id IS NOT (SELECT max(id) FROM audit_entries) "
+            "OR NEW.row_hash IS NOT (SELECT row_hash FROM audit_entries WHERE id = NEW.entry_id) "
+            "BEGIN SELECT RAISE(ABORT, 'audit_chain_tip moves only with the audit trail: UPDATE refused'); END"
+        )
 
 
 def drop_chain_tip_guard() -> None:

@@ -28,8 +28,10 @@ LOCK_FIRST = timedelta(minutes=1)
 LOCK_LONGEST = timedelta(hours=1)
 PASSWORD_HISTORY = 5  # the last passwords (the current one included) that cannot be chosen again
 # The one answer to every refused sign-in, whatever the reason: it tells nobody which names exist.
-SIGN_IN_REFUSED = ("Unknown user name or wrong password. After repeated failures an account waits a few "
-                   "minutes before it accepts a sign-in.")
+SIGN_IN_REFUSED = (
+    "Unknown user name or wrong password. After repeated failures an account waits a few "
+    "minutes before it accepts a sign-in."
+)
 
 
 class UserError(ValueError):
@@ -39,11 +41,20 @@ class UserError(ValueError):
 
 
 def actor_for(user: User) -> Actor:
-    return Actor(user.id, f"{user.full_name} ({user.username})", permissions_for(user.role_list, user.unblinded))
+    return Actor(
+        user.id, f"{user.full_name} ({user.username})", permissions_for(user.role_list, user.unblinded)
+    )
 
 
-def create_user(session: Session, username: str, full_name: str, roles: list[str], password: str,
-                unblinded: bool = False, must_change_password: bool = True) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    full_name: str,
+    roles: list[str],
+    password: str,
+    unblinded: bool = False,
+    must_change_password: bool = True,
+) -> User:
     username = (username or "").strip().lower()
     errors = {}
     if not USERNAME.match(username):
@@ -59,9 +70,14 @@ def create_user(session: Session, username: str, full_name: str, roles: list[str
         errors["password"] = "; ".join(problems)
     if errors:
         raise UserError(errors)
-    user = User(username=username, full_name=full_name.strip(), unblinded=unblinded,
-                password_hash=hash_password(password), must_change_password=must_change_password,
-                password_changed_at=utcnow())
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        unblinded=unblinded,
+        password_hash=hash_password(password),
+        must_change_password=must_change_password,
+        password_changed_at=utcnow(),
+    )
     user.role_list = roles
     session.add(user)
     session.flush()
@@ -76,8 +92,14 @@ def _remember_password(session: Session, user: User) -> None:
 
 def _used_before(session: Session, user: User, password: str) -> bool:
     """True when `password` is the current one or among the last PASSWORD_HISTORY ones."""
-    hashes = list(session.scalars(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
-                                  .order_by(PasswordHistory.id.desc()).limit(PASSWORD_HISTORY)))
+    hashes = list(
+        session.scalars(
+            select(PasswordHistory.password_hash)
+            .where(PasswordHistory.user_id == user.id)
+            .order_by(PasswordHistory.id.desc())
+            .limit(PASSWORD_HISTORY)
+        )
+    )
     return any(verify_password(h, password) for h in {user.password_hash, *hashes})
 
 
@@ -92,7 +114,9 @@ class LoginOutcome:
     outcome: str = "success"  # as recorded in sign_in_attempts
 
 
-def authenticate(session: Session, username: str, password: str, max_failed: int, address: str = "") -> LoginOutcome:
+def authenticate(
+    session: Session, username: str, password: str, max_failed: int, address: str = ""
+) -> LoginOutcome:
     """Check a sign-in and record the attempt. An unknown name, a wrong password, a locked or a
     deactivated account all get the same answer after the same work (a password verification, against
     a dummy hash for an unknown name). A wrong password counts towards the temporary lock; attempts on a
@@ -142,7 +166,9 @@ def count_failed_password(user: User, max_failed: int) -> int:
 
 def revoke_tokens_of(session: Session, user: User) -> int:
     """Revoke every API token of `user` (each revocation audited); returns how many."""
-    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
+    tokens = list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    )
     now = utcnow()
     for token in tokens:
         token.revoked_at = now
@@ -150,8 +176,9 @@ def revoke_tokens_of(session: Session, user: User) -> int:
     return len(tokens)
 
 
-def change_password(session: Session, user: User, current: str, new: str, confirm: str,
-                    keep_session_id: int | None = None) -> None:
+def change_password(
+    session: Session, user: User, current: str, new: str, confirm: str, keep_session_id: int | None = None
+) -> None:
     """The user's own change: every other session of theirs ends (`keep_session_id`: the one in use)."""
     errors = {}
     if not verify_password(user.password_hash, current or ""):
@@ -162,7 +189,7 @@ def change_password(session: Session, user: User, current: str, new: str, confir
     if problems:
         errors["new_password"] = "; ".join(problems)
     elif _used_before(session, user, new):
-        errors["new_password"] = (f"choose a password different from your last {PASSWORD_HISTORY} passwords")
+        errors["new_password"] = f"choose a password different from your last {PASSWORD_HISTORY} passwords"
     if errors:
         raise UserError(errors)
     user.password_hash = hash_password(new)
@@ -189,8 +216,15 @@ def reset_password(session: Session, user: User) -> str:
     return temporary
 
 
-def update_account(session: Session, user: User, full_name: str, roles: list[str], unblinded: bool,
-                   is_active: bool, acting_user_id: int) -> None:
+def update_account(
+    session: Session,
+    user: User,
+    full_name: str,
+    roles: list[str],
+    unblinded: bool,
+    is_active: bool,
+    acting_user_id: int,
+) -> None:
     errors = {}
     if not (full_name or "").strip():
         errors["full_name"] = "the printed name is required"
@@ -219,8 +253,13 @@ def unlock(session: Session, user: User) -> None:
 
 def recently_locked(session: Session, hours: int = 24) -> list[User]:
     """Accounts locked by wrong passwords in the last `hours`: the administrators' alert list."""
-    return list(session.scalars(select(User).where(User.locked_at > utcnow() - timedelta(hours=hours))
-                                .order_by(User.locked_at.desc())))
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.locked_at > utcnow() - timedelta(hours=hours))
+            .order_by(User.locked_at.desc())
+        )
+    )
 
 
 def bootstrap_admin(session: Session, password: str | None) -> tuple[User, str] | None:

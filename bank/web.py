@@ -58,7 +58,11 @@ LIKE_ESCAPE = "\\"
 def like_pattern(text: str) -> str:
     """`%text%` for a LIKE/ILIKE search that takes `%`, `_` and the escape character literally: use it
     with `escape=LIKE_ESCAPE`, e.g. `column.ilike(like_pattern(q), escape=LIKE_ESCAPE)`."""
-    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
     return f"%{escaped}%"
 
 
@@ -131,16 +135,22 @@ def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
     after, before = (_int_arg("after"), _int_arg("before")) if keyset is not None else (None, None)
     if keyset is not None and not (after or before) and page > MAX_OFFSET_PAGE:
         # An OFFSET that deep reads every row before it, and lists by key grow for decades.
-        abort(400, f"Page {page} cannot be opened directly: go page by page with Next and Previous (they keep "
-                   f"your place however long the list grows), or narrow the list with the search and filters. "
-                   f"Pages 1 to {MAX_OFFSET_PAGE} open directly.")
+        abort(
+            400,
+            f"Page {page} cannot be opened directly: go page by page with Next and Previous (they keep "
+            f"your place however long the list grows), or narrow the list with the search and filters. "
+            f"Pages 1 to {MAX_OFFSET_PAGE} open directly.",
+        )
     session = db()
     if after:
         rows = list(session.scalars(stmt.where(keyset < after).limit(per_page + 1)))
         items, more = rows[:per_page], len(rows) > per_page
     elif before:
-        rows = list(session.scalars(stmt.where(keyset > before).order_by(None).order_by(keyset.asc())
-                                    .limit(per_page + 1)))
+        rows = list(
+            session.scalars(
+                stmt.where(keyset > before).order_by(None).order_by(keyset.asc()).limit(per_page + 1)
+            )
+        )
         items, more = list(reversed(rows[:per_page])), True
         if len(rows) <= per_page:
             page = 1  # reached the newest rows: this is the first page whatever ?page= said
@@ -150,8 +160,9 @@ def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
     if page == 1 and not (after or before or more):
         total = len(items)  # the whole list is on this page (most searches): no count to run
     else:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1)
-                                                                .subquery()))
+        total = session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery())
+        )
     capped = (total or 0) > COUNT_CAP
     result = Page(items, page, per_page, min(total or 0, COUNT_CAP), capped, more, keyset is not None)
     if keyset is not None and items:
@@ -212,4 +223,3 @@ def apply_errors(form, errors: dict[str, str]) -> None:
             field.errors = list(field.errors) + [message]
         else:
             form.form_errors.append(message)
-

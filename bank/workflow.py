@@ -59,26 +59,47 @@ class TransitionCheck:
         return not self.problems
 
 
-def check_transition(workflow: Workflow, source: str, target: str, permissions: frozenset[str],
-                     has_signature: bool, reason: str | None) -> TransitionCheck:
+def check_transition(
+    workflow: Workflow,
+    source: str,
+    target: str,
+    permissions: frozenset[str],
+    has_signature: bool,
+    reason: str | None,
+) -> TransitionCheck:
     """Every reason the transition source → target cannot be taken now (empty when it can)."""
     t = workflow.find(source, target)
     if t is None:
         allowed = ", ".join(workflow.label(x.target) for x in workflow.targets_from(source)) or "none"
-        return TransitionCheck(None, (Problem(
-            "workflow.not_allowed",
-            f"A {workflow.name} cannot go from '{workflow.label(source)}' to '{workflow.label(target)}' "
-            f"(possible from here: {allowed}).", f"{source} -> {target}"),))
+        return TransitionCheck(
+            None,
+            (
+                Problem(
+                    "workflow.not_allowed",
+                    f"A {workflow.name} cannot go from '{workflow.label(source)}' to '{workflow.label(target)}' "
+                    f"(possible from here: {allowed}).",
+                    f"{source} -> {target}",
+                ),
+            ),
+        )
     problems = []
     if t.permission not in permissions:
-        problems.append(Problem("workflow.permission",
-                                f"You do not hold the permission '{t.permission}' needed for this step.",
-                                t.permission))
+        problems.append(
+            Problem(
+                "workflow.permission",
+                f"You do not hold the permission '{t.permission}' needed for this step.",
+                t.permission,
+            )
+        )
     if t.signature_meaning and not has_signature:
-        problems.append(Problem("workflow.signature",
-                                f"An electronic signature ('{t.signature_meaning}') is required.",
-                                t.signature_meaning, "signature_password"))
+        problems.append(
+            Problem(
+                "workflow.signature",
+                f"An electronic signature ('{t.signature_meaning}') is required.",
+                t.signature_meaning,
+                "signature_password",
+            )
+        )
     if t.reason_required and not (reason or "").strip():
         problems.append(Problem("workflow.reason", "A reason is required for this step.", "", "reason"))
     return TransitionCheck(t, tuple(problems))
-

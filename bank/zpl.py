@@ -68,21 +68,27 @@ def _text(el: Text, dpm: int) -> str:
     # ZPL places the top of the character cell; the kit's y is the top of a line box LEADING × size high.
     y = el.y + (LEADING - 1) * el.size * 25.4 / 72 / 2
     rotation = "R" if el.rotated else "N"
-    return f"^FO{_dots(el.x, dpm)},{_dots(y, dpm)}^A0{rotation},{height},{height}^FH_^FD{field_text(el.text)}^FS"
+    return (
+        f"^FO{_dots(el.x, dpm)},{_dots(y, dpm)}^A0{rotation},{height},{height}^FH_^FD{field_text(el.text)}^FS"
+    )
 
 
 def _linear(el: Linear, dpm: int) -> str:
     module = max(1, _dots(el.module, dpm))
     height = _dots(el.height, dpm)
-    return (f"^FO{_dots(el.x, dpm)},{_dots(el.y, dpm)}^BY{module},3,{height}"
-            f"^BCN,{height},N,N,N,N^FH_^FD{field_text(code128_field(el.data))}^FS")
+    return (
+        f"^FO{_dots(el.x, dpm)},{_dots(el.y, dpm)}^BY{module},3,{height}"
+        f"^BCN,{height},N,N,N,N^FH_^FD{field_text(code128_field(el.data))}^FS"
+    )
 
 
 def _matrix(el: Matrix, dpm: int) -> str:
     side = datamatrix_size(el.data)  # the same symbol size as the PDF (square ECC 200)
     module = max(1, _dots(el.module, dpm))
-    return (f"^FO{_dots(el.x, dpm)},{_dots(el.y, dpm)}^BXN,{module},200,{side},{side},6,~,1"
-            f"^FH_^FD{field_text(el.data)}^FS")
+    return (
+        f"^FO{_dots(el.x, dpm)},{_dots(el.y, dpm)}^BXN,{module},200,{side},{side},6,~,1"
+        f"^FH_^FD{field_text(el.data)}^FS"
+    )
 
 
 def _frame(el: Frame, dpm: int) -> str:
@@ -100,8 +106,14 @@ def label_zpl(label: LabelData, size: str = "100x100", dpi: int = 203) -> str:
         raise ValueError(f"unknown label size {size!r}; choose one of {', '.join(LABEL_SIZES)}")
     dpm = DOTS_PER_MM[dpi]
     width, length = LABEL_MM[size]
-    lines = ["^XA", "^CI27", f"^PW{_dots(width, dpm)}", f"^LL{_dots(length, dpm)}", "^LH0,0",
-             f"^FX{field_text(f'{label.din} {label.product_code} dose label {size} mm {dpi} dpi')}^FS"]
+    lines = [
+        "^XA",
+        "^CI27",
+        f"^PW{_dots(width, dpm)}",
+        f"^LL{_dots(length, dpm)}",
+        "^LH0,0",
+        f"^FX{field_text(f'{label.din} {label.product_code} dose label {size} mm {dpi} dpi')}^FS",
+    ]
     for el in label_elements(label, size):
         if isinstance(el, Text):
             lines.append(_text(el, dpm))

@@ -97,8 +97,12 @@ def _allocate_all(engine, actor, patient_ids: list[int], when, processes: bool) 
         gc.unfreeze()
     else:
         seconds = _in_threads(client, shares)
-    return {"allocated": len(done), "per_second": len(done) / seconds, "retries": len(refused),
-            "errors": errors}
+    return {
+        "allocated": len(done),
+        "per_second": len(done) / seconds,
+        "retries": len(refused),
+        "errors": errors,
+    }
 
 
 def _in_threads(client, shares: list[list[int]]) -> float:
@@ -145,17 +149,30 @@ def _allocate_over_api(port: int, token: str, patient_ids: list[int], planned_on
                     break
 
     seconds = _in_threads(client, [patient_ids[i::CLIENTS] for i in range(CLIENTS)])
-    return {"allocated": len(done), "per_second": len(done) / seconds, "retries": len(refused),
-            "errors": errors}
+    return {
+        "allocated": len(done),
+        "per_second": len(done) / seconds,
+        "retries": len(refused),
+        "errors": errors,
+    }
 
 
 def _doubled(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM (SELECT container_id FROM allocation_containers WHERE released_at IS NULL "
-            "GROUP BY container_id HAVING count(*) > 1) d")).scalar() + conn.execute(text(
-            "SELECT count(*) FROM (SELECT patient_id, dose_number FROM allocations WHERE status <> 'deallocated' "
-            "GROUP BY patient_id, dose_number HAVING count(*) > 1) d")).scalar()
+        return (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT container_id FROM allocation_containers WHERE released_at IS NULL "
+                    "GROUP BY container_id HAVING count(*) > 1) d"
+                )
+            ).scalar()
+            + conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT patient_id, dose_number FROM allocations WHERE status <> 'deallocated' "
+                    "GROUP BY patient_id, dose_number HAVING count(*) > 1) d"
+                )
+            ).scalar()
+        )
 
 
 def _deallocate_all(engine, actor) -> None:
@@ -172,8 +189,10 @@ def _deallocate_all(engine, actor) -> None:
 # gunicorn settings the API rounds are served with on this 2-core machine: one sync worker per core (the
 # README's deployment), and twice as many. The work is CPU-bound: more workers than cores only make
 # them preempt each other, also while one holds a row lock the others wait for.
-API_SERVERS = {"8 API clients, gunicorn 2 sync workers": ("--workers", "2"),
-               "8 API clients, gunicorn 4 sync workers": ("--workers", "4")}
+API_SERVERS = {
+    "8 API clients, gunicorn 2 sync workers": ("--workers", "2"),
+    "8 API clients, gunicorn 4 sync workers": ("--workers", "4"),
+}
 
 
 @contextmanager
@@ -192,8 +211,10 @@ def _api_server(url: str, engine, clinician, patient_ids: list[int], options: tu
     with server("wsgi:app", url, options) as (port, _worker):
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         for pid in patient_ids[:40]:  # reads, and a refused allocation (no dose 99): nothing changes
-            for method, path, body in (("GET", f"/api/v1/patients/{pid}", None),
-                                       ("POST", f"/api/v1/patients/{pid}/allocations", '{"dose_number": 99}')):
+            for method, path, body in (
+                ("GET", f"/api/v1/patients/{pid}", None),
+                ("POST", f"/api/v1/patients/{pid}/allocations", '{"dose_number": 99}'),
+            ):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 conn.request(method, path, body=body, headers=headers)
                 conn.getresponse().read()
@@ -214,14 +235,23 @@ def measure(url: str, allocations: int = 96, rounds: int = 3, modes: tuple[str, 
 
     def make_user(*roles, unblinded=False):
         with unit_of_work(session, SYSTEM, "benchmark staff"):
-            return create_user(session, unique("u"), "Bench " + " ".join(roles), list(roles), PASSWORD,
-                               unblinded=unblinded, must_change_password=False)
+            return create_user(
+                session,
+                unique("u"),
+                "Bench " + " ".join(roles),
+                list(roles),
+                PASSWORD,
+                unblinded=unblinded,
+                must_change_password=False,
+            )
 
     staff = fd.Staff(make_user)
     per_lot = 12  # 12 × 5 × 10⁷ cells: what one grown lot yields
     for _ in range(-(-allocations // per_lot)):
         fd.cell_lot(session, staff, n=per_lot)
-    patient_ids = [fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(allocations)]
+    patient_ids = [
+        fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(allocations)
+    ]
     session.close()
     actor = actor_for(staff.clinician)
     when = fd.planned(fd.TODAY)
@@ -230,8 +260,9 @@ def measure(url: str, allocations: int = 96, rounds: int = 3, modes: tuple[str, 
         runs, doubled = [], 0
         with ExitStack() as stack:
             if mode in API_SERVERS:
-                port, token = stack.enter_context(_api_server(url, engine, staff.clinician, patient_ids,
-                                                              API_SERVERS[mode]))
+                port, token = stack.enter_context(
+                    _api_server(url, engine, staff.clinician, patient_ids, API_SERVERS[mode])
+                )
             # A server's first round is not counted: its workers prepare their statements then.
             for _ in range(rounds + (mode in API_SERVERS)):
                 if mode in API_SERVERS:
@@ -242,8 +273,13 @@ def measure(url: str, allocations: int = 96, rounds: int = 3, modes: tuple[str, 
                 _deallocate_all(engine, actor)
             runs = runs[-rounds:]
         rates = [r["per_second"] for r in runs]
-        out[mode] = {"rates": rates, "median": statistics.median(rates),
-                     "allocated": [r["allocated"] for r in runs], "retries": sum(r["retries"] for r in runs),
-                     "errors": [e for r in runs for e in r["errors"]][:3], "held_twice": doubled}
+        out[mode] = {
+            "rates": rates,
+            "median": statistics.median(rates),
+            "allocated": [r["allocated"] for r in runs],
+            "retries": sum(r["retries"] for r in runs),
+            "errors": [e for r in runs for e in r["errors"]][:3],
+            "held_twice": doubled,
+        }
     engine.dispose()
     return out

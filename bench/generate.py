@@ -45,8 +45,19 @@ BENCH_USER, BENCH_PASSWORD = "bench", "Load-test-2026-pw"
 FIN = "G1234"
 YEARS = 10
 # Insertion order respects the foreign keys: a flush writes every buffer in this order.
-TABLES = ("donors", "donor_serology", "storage_boxes", "lots", "harvests", "isolations", "passages",
-          "containers", "storage_events", "status_changes", "audit_entries")
+TABLES = (
+    "donors",
+    "donor_serology",
+    "storage_boxes",
+    "lots",
+    "harvests",
+    "isolations",
+    "passages",
+    "containers",
+    "storage_events",
+    "status_changes",
+    "audit_entries",
+)
 MARKERS = ("HIV_1_2_AB", "HBSAG", "ANTI_HBC", "HCV_AB", "SYPHILIS", "CMV_IGM")
 BOX_SIDE = 9  # 9 × 9 cryo boxes
 FLUSH_ROWS = 40_000
@@ -81,10 +92,12 @@ class Writer:
         self.columns = {name: [c.name for c in t.columns] for name, t in self.tables.items()}
         self.buffers: dict[str, list[dict]] = {name: [] for name in tables}
         with engine.connect() as conn:
-            self.next_ids = {name: (conn.scalar(select(func.max(t.c.id))) or 0) + 1
-                             for name, t in self.tables.items()}
-            self.prev_hash = conn.scalar(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)) \
-                or GENESIS
+            self.next_ids = {
+                name: (conn.scalar(select(func.max(t.c.id))) or 0) + 1 for name, t in self.tables.items()
+            }
+            self.prev_hash = (
+                conn.scalar(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+            )
         self.pending = 0
         self.written = dict.fromkeys(tables, 0)
 
@@ -102,10 +115,26 @@ class Writer:
         self.pending += 1
         return full
 
-    def audit(self, at: datetime, actor: tuple[int, str], action: str, entity: str, entity_id, changes: dict,
-              reason: str | None) -> None:
-        row = {"at": at.isoformat(), "actor_id": actor[0], "actor_name": actor[1], "action": action,
-               "entity": entity, "entity_id": str(entity_id), "changes": canonical(changes), "reason": reason}
+    def audit(
+        self,
+        at: datetime,
+        actor: tuple[int, str],
+        action: str,
+        entity: str,
+        entity_id,
+        changes: dict,
+        reason: str | None,
+    ) -> None:
+        row = {
+            "at": at.isoformat(),
+            "actor_id": actor[0],
+            "actor_name": actor[1],
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "changes": canonical(changes),
+            "reason": reason,
+        }
         row["prev_hash"] = self.prev_hash
         row["row_hash"] = self.prev_hash = row_hash(self.prev_hash, row)
         row["at"] = at
@@ -119,8 +148,10 @@ class Writer:
                     continue
                 if self.pg:
                     cols = self.columns[name]
-                    with conn.connection.cursor() as cur, \
-                            cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
+                    with (
+                        conn.connection.cursor() as cur,
+                        cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy,
+                    ):
                         for r in rows:
                             copy.write_row([r[c] for c in cols])
                 else:
@@ -172,9 +203,19 @@ class Facility:
     def status(self, when, actor, entity, values, target, reason):
         source = values["status"]
         self.w.audit(when, actor, "update", entity, values["id"], {"status": [source, target]}, reason)
-        self.w.row("status_changes", {"entity": entity, "entity_id": str(values["id"]), "from_status": source,
-                                      "to_status": target, "at": when, "actor_id": actor[0],
-                                      "actor_name": actor[1], "reason": reason})
+        self.w.row(
+            "status_changes",
+            {
+                "entity": entity,
+                "entity_id": str(values["id"]),
+                "from_status": source,
+                "to_status": target,
+                "at": when,
+                "actor_id": actor[0],
+                "actor_name": actor[1],
+                "reason": reason,
+            },
+        )
         values["status"] = target
 
     def donor(self, i: int, when: datetime) -> dict | None:
@@ -183,12 +224,22 @@ class Facility:
         self.donor_counters[year] = number = self.donor_counters.get(year, 0) + 1
         autologous = rng.random() < 0.3
         ineligible = not autologous and i % 20 == 19
-        row = {"id": w.new_id("donors"), "code": f"DN-{year}-{number:04d}", "sex": rng.choice("FM"),
-               "birth_date": (when - timedelta(days=rng.randint(20 * 365, 65 * 365))).date(),
-               "weight_kg": round(rng.uniform(50, 110), 1), "height_cm": round(rng.uniform(150, 195), 1),
-               "consent_version": "ICF v3", "consent_date": when.date(), "consent_recorded_by_id": None,
-               "is_autologous": autologous, "status": "pending", "under_lookback": False, "created_at": when,
-               "version": 1}
+        row = {
+            "id": w.new_id("donors"),
+            "code": f"DN-{year}-{number:04d}",
+            "sex": rng.choice("FM"),
+            "birth_date": (when - timedelta(days=rng.randint(20 * 365, 65 * 365))).date(),
+            "weight_kg": round(rng.uniform(50, 110), 1),
+            "height_cm": round(rng.uniform(150, 195), 1),
+            "consent_version": "ICF v3",
+            "consent_date": when.date(),
+            "consent_recorded_by_id": None,
+            "is_autologous": autologous,
+            "status": "pending",
+            "under_lookback": False,
+            "created_at": when,
+            "version": 1,
+        }
         tech = self.tech()
         row["consent_recorded_by_id"] = tech[0]
         final = dict(row)
@@ -204,51 +255,119 @@ class Facility:
         def register():
             w.row("donors", final)
             w.audit(when, tech, "insert", "donors", row["id"], inserted(row), "donor registered")
-            w.row("status_changes", {"entity": "donors", "entity_id": str(row["id"]), "from_status": None,
-                                     "to_status": "pending", "at": when, "actor_id": tech[0],
-                                     "actor_name": tech[1], "reason": "donor registered"})
+            w.row(
+                "status_changes",
+                {
+                    "entity": "donors",
+                    "entity_id": str(row["id"]),
+                    "from_status": None,
+                    "to_status": "pending",
+                    "at": when,
+                    "actor_id": tech[0],
+                    "actor_name": tech[1],
+                    "reason": "donor registered",
+                },
+            )
+
         self.at(when, register)
         for k, marker in enumerate(MARKERS):
             sample = when + timedelta(hours=1 + k)
-            sero = {"id": w.new_id("donor_serology"), "donor_id": row["id"], "marker": marker, "method": "CMIA",
-                    "kit": "Architect", "kit_lot": f"K{rng.randint(1000, 9999)}", "sample_date": sample.date(),
-                    "test_date": (sample + timedelta(days=1)).date(),
-                    "result": "positive" if ineligible and k == 0 else "negative",
-                    "recorded_at": sample + timedelta(days=1), "recorded_by_id": tech[0]}
-            self.at(sero["recorded_at"], lambda sero=sero: (
-                w.row("donor_serology", sero),
-                w.audit(sero["recorded_at"], tech, "insert", "donor_serology", sero["id"], inserted(sero), None)))
+            sero = {
+                "id": w.new_id("donor_serology"),
+                "donor_id": row["id"],
+                "marker": marker,
+                "method": "CMIA",
+                "kit": "Architect",
+                "kit_lot": f"K{rng.randint(1000, 9999)}",
+                "sample_date": sample.date(),
+                "test_date": (sample + timedelta(days=1)).date(),
+                "result": "positive" if ineligible and k == 0 else "negative",
+                "recorded_at": sample + timedelta(days=1),
+                "recorded_by_id": tech[0],
+            }
+            self.at(
+                sero["recorded_at"],
+                lambda sero=sero: (
+                    w.row("donor_serology", sero),
+                    w.audit(
+                        sero["recorded_at"],
+                        tech,
+                        "insert",
+                        "donor_serology",
+                        sero["id"],
+                        inserted(sero),
+                        None,
+                    ),
+                ),
+            )
         if not autologous:
             qa = rng.choice(self.users["qa"])
             decided = when + timedelta(days=3)
-            self.at(decided, lambda: self.status(decided, qa, "donors", dict(row), final["status"],
-                                                 "eligibility determination"))
+            self.at(
+                decided,
+                lambda: self.status(
+                    decided, qa, "donors", dict(row), final["status"], "eligibility determination"
+                ),
+            )
         if ineligible:
             return None
-        self.at(harvest_at, lambda: w.audit(harvest_at, tech, "update", "donors", row["id"],
-                                            {"harvest_date": [None, harvest_at.date().isoformat()]},
-                                            "harvest recorded"))
+        self.at(
+            harvest_at,
+            lambda: w.audit(
+                harvest_at,
+                tech,
+                "update",
+                "donors",
+                row["id"],
+                {"harvest_date": [None, harvest_at.date().isoformat()]},
+                "harvest recorded",
+            ),
+        )
         return final
 
-    def lot(self, when, product, donor, tier, parent=None, starting_pd=0.0, first_passage=0, reason="") -> dict:
+    def lot(
+        self, when, product, donor, tier, parent=None, starting_pd=0.0, first_passage=0, reason=""
+    ) -> dict:
         w = self.w
         year = when.year
         self.din_counters[year] = seq = self.din_counters.get(year, 0) + 1
         din = make_din(FIN, year, seq)
-        row = {"id": w.new_id("lots"), "din": din, "check_char": check_character(din),
-               "product_type_id": product["id"], "donor_id": donor["id"] if donor else None,
-               "parent_lot_id": parent["id"] if parent else None, "tier": tier, "status": "in_process",
-               "quarantined": False, "autologous_only": bool(donor and donor["is_autologous"]),
-               "starting_pd": starting_pd, "first_passage": first_passage, "created_at": when, "version": 1}
+        row = {
+            "id": w.new_id("lots"),
+            "din": din,
+            "check_char": check_character(din),
+            "product_type_id": product["id"],
+            "donor_id": donor["id"] if donor else None,
+            "parent_lot_id": parent["id"] if parent else None,
+            "tier": tier,
+            "status": "in_process",
+            "quarantined": False,
+            "autologous_only": bool(donor and donor["is_autologous"]),
+            "starting_pd": starting_pd,
+            "first_passage": first_passage,
+            "created_at": when,
+            "version": 1,
+        }
         tech = self.tech()
         opened = dict(row)
 
         def open_lot():
             w.row("lots", row)  # final state; `row` is updated below before this runs
             w.audit(when, tech, "insert", "lots", row["id"], inserted(opened), reason)
-            w.row("status_changes", {"entity": "lots", "entity_id": str(row["id"]), "from_status": None,
-                                     "to_status": "in_process", "at": when, "actor_id": tech[0],
-                                     "actor_name": tech[1], "reason": reason})
+            w.row(
+                "status_changes",
+                {
+                    "entity": "lots",
+                    "entity_id": str(row["id"]),
+                    "from_status": None,
+                    "to_status": "in_process",
+                    "at": when,
+                    "actor_id": tech[0],
+                    "actor_name": tech[1],
+                    "reason": reason,
+                },
+            )
+
         self.at(when, open_lot)
         return row
 
@@ -263,19 +382,42 @@ class Facility:
             pd = math.log2(harvested / seeded)
             pd_sum += pd
             verifier = self.other(tech)
-            row = {"id": w.new_id("passages"), "lot_id": lot["id"], "number": number, "seeded_cells": seeded,
-                   "harvested_cells": harvested, "viability_pct": round(rng.uniform(88, 98), 1),
-                   "vessels": rng.randint(2, 10), "seeded_on": when.date(), "harvested_on": done.date(),
-                   "operator": tech[1], "population_doublings": pd, "entered_by_id": tech[0],
-                   "entered_at": done}
+            row = {
+                "id": w.new_id("passages"),
+                "lot_id": lot["id"],
+                "number": number,
+                "seeded_cells": seeded,
+                "harvested_cells": harvested,
+                "viability_pct": round(rng.uniform(88, 98), 1),
+                "vessels": rng.randint(2, 10),
+                "seeded_on": when.date(),
+                "harvested_on": done.date(),
+                "operator": tech[1],
+                "population_doublings": pd,
+                "entered_by_id": tech[0],
+                "entered_at": done,
+            }
             verified_at = done + timedelta(hours=2)
             final = dict(row, verified_by_id=verifier[0], verified_at=verified_at)
-            self.at(done, lambda row=row, final=final, done=done: (
-                w.row("passages", final),
-                w.audit(done, tech, "insert", "passages", row["id"], inserted(row), None)))
-            self.at(verified_at, lambda row=row, verifier=verifier, verified_at=verified_at: w.audit(
-                verified_at, verifier, "update", "passages", row["id"],
-                {"verified_at": [None, verified_at.isoformat()], "verified_by_id": [None, verifier[0]]}, None))
+            self.at(
+                done,
+                lambda row=row, final=final, done=done: (
+                    w.row("passages", final),
+                    w.audit(done, tech, "insert", "passages", row["id"], inserted(row), None),
+                ),
+            )
+            self.at(
+                verified_at,
+                lambda row=row, verifier=verifier, verified_at=verified_at: w.audit(
+                    verified_at,
+                    verifier,
+                    "update",
+                    "passages",
+                    row["id"],
+                    {"verified_at": [None, verified_at.isoformat()], "verified_by_id": [None, verifier[0]]},
+                    None,
+                ),
+            )
             cells = harvested
             when = done
         return when, pd_sum
@@ -288,14 +430,32 @@ class Facility:
         donor (every container that will use it is frozen later than that)."""
         if self.slot >= BOX_SIDE * BOX_SIDE:
             n = self.w.next_ids["storage_boxes"] - 1
-            box = {"id": self.w.new_id("storage_boxes"), "site": "Cryostore A", "tank": f"T{n // 400 + 1:02d}",
-                   "rack": f"R{n // 20 % 20 + 1:02d}", "name": f"B{n % 20 + 1:02d}", "row_count": BOX_SIDE,
-                   "col_count": BOX_SIDE, "created_at": self.now - timedelta(days=1)}
+            box = {
+                "id": self.w.new_id("storage_boxes"),
+                "site": "Cryostore A",
+                "tank": f"T{n // 400 + 1:02d}",
+                "rack": f"R{n // 20 % 20 + 1:02d}",
+                "name": f"B{n % 20 + 1:02d}",
+                "row_count": BOX_SIDE,
+                "col_count": BOX_SIDE,
+                "created_at": self.now - timedelta(days=1),
+            }
             actor = self.tech()
-            self.at(box["created_at"], lambda box=box: (
-                self.w.row("storage_boxes", box),
-                self.w.audit(box["created_at"], actor, "insert", "storage_boxes", box["id"], inserted(box),
-                             "storage box created")))
+            self.at(
+                box["created_at"],
+                lambda box=box: (
+                    self.w.row("storage_boxes", box),
+                    self.w.audit(
+                        box["created_at"],
+                        actor,
+                        "insert",
+                        "storage_boxes",
+                        box["id"],
+                        inserted(box),
+                        "storage box created",
+                    ),
+                ),
+            )
             self.box, self.slot = box, 0
         row, col = divmod(self.slot, BOX_SIDE)
         self.slot += 1
@@ -307,11 +467,21 @@ class Facility:
         expires = frozen + timedelta(days=product["shelf_life_days"])
         for index in range(n):
             division = division_code(index)
-            row = {"id": w.new_id("containers"), "lot_id": lot["id"], "division": division,
-                   "product_code": f"{product['isbt_code']}{product['donation_type']}{division}",
-                   "container_type": kind, "cells": cells, "volume_ml": volume, "cryoprotectant": "10 % DMSO",
-                   "frozen_at": frozen, "expires_at": expires, "status": "formulated", "on_hold": False,
-                   "version": 1}
+            row = {
+                "id": w.new_id("containers"),
+                "lot_id": lot["id"],
+                "division": division,
+                "product_code": f"{product['isbt_code']}{product['donation_type']}{division}",
+                "container_type": kind,
+                "cells": cells,
+                "volume_ml": volume,
+                "cryoprotectant": "10 % DMSO",
+                "frozen_at": frozen,
+                "expires_at": expires,
+                "status": "formulated",
+                "on_hold": False,
+                "version": 1,
+            }
             final = dict(row)
             box_id, r, c = self.position()
             stored_at = frozen + timedelta(hours=1, seconds=index)
@@ -321,27 +491,75 @@ class Facility:
                 if removed_at > self.end:
                     removed_at = None
             final.update(version=3, status="removed") if removed_at else final.update(
-                version=2, status="stored", box_id=box_id, position_row=r, position_col=c)
+                version=2, status="stored", box_id=box_id, position_row=r, position_col=c
+            )
 
             def formulate(row=row, final=final):
                 w.row("containers", final)
-                w.audit(frozen, tech, "insert", "containers", row["id"], inserted(row), "containers formulated")
+                w.audit(
+                    frozen, tech, "insert", "containers", row["id"], inserted(row), "containers formulated"
+                )
 
             def store(row=row, box_id=box_id, r=r, c=c, stored_at=stored_at):
-                w.audit(stored_at, tech, "update", "containers", row["id"],
-                        {"box_id": [None, box_id], "position_col": [None, c], "position_row": [None, r],
-                         "status": ["formulated", "stored"]}, "containers stored")
-                w.row("storage_events", {"container_id": row["id"], "action": "stored", "box_id": box_id,
-                                         "position_row": r, "position_col": c, "at": stored_at,
-                                         "actor_id": tech[0], "actor_name": tech[1], "reason": None})
+                w.audit(
+                    stored_at,
+                    tech,
+                    "update",
+                    "containers",
+                    row["id"],
+                    {
+                        "box_id": [None, box_id],
+                        "position_col": [None, c],
+                        "position_row": [None, r],
+                        "status": ["formulated", "stored"],
+                    },
+                    "containers stored",
+                )
+                w.row(
+                    "storage_events",
+                    {
+                        "container_id": row["id"],
+                        "action": "stored",
+                        "box_id": box_id,
+                        "position_row": r,
+                        "position_col": c,
+                        "at": stored_at,
+                        "actor_id": tech[0],
+                        "actor_name": tech[1],
+                        "reason": None,
+                    },
+                )
 
             def remove(row=row, box_id=box_id, r=r, c=c, removed_at=removed_at):
-                w.audit(removed_at, tech, "update", "containers", row["id"],
-                        {"box_id": [box_id, None], "position_col": [c, None], "position_row": [r, None],
-                         "status": ["stored", "removed"]}, "thawed for administration")
-                w.row("storage_events", {"container_id": row["id"], "action": "removed", "from_box_id": box_id,
-                                         "from_row": r, "from_col": c, "at": removed_at, "actor_id": tech[0],
-                                         "actor_name": tech[1], "reason": "thawed for administration"})
+                w.audit(
+                    removed_at,
+                    tech,
+                    "update",
+                    "containers",
+                    row["id"],
+                    {
+                        "box_id": [box_id, None],
+                        "position_col": [c, None],
+                        "position_row": [r, None],
+                        "status": ["stored", "removed"],
+                    },
+                    "thawed for administration",
+                )
+                w.row(
+                    "storage_events",
+                    {
+                        "container_id": row["id"],
+                        "action": "removed",
+                        "from_box_id": box_id,
+                        "from_row": r,
+                        "from_col": c,
+                        "at": removed_at,
+                        "actor_id": tech[0],
+                        "actor_name": tech[1],
+                        "reason": "thawed for administration",
+                    },
+                )
+
             self.at(frozen, formulate)
             self.at(stored_at, store)
             if removed_at:
@@ -355,7 +573,9 @@ class Facility:
         lot["status"] = final_status
         lot["version"] = 3 if final_status == "released" else 2
         state = {"id": lot["id"], "status": "in_process"}
-        self.at(submitted, lambda: self.status(submitted, tech, "lots", state, "awaiting_qc", "submitted to QC"))
+        self.at(
+            submitted, lambda: self.status(submitted, tech, "lots", state, "awaiting_qc", "submitted to QC")
+        )
         if final_status == "released":
             self.at(released, lambda: self.status(released, qa, "lots", state, "released", "QA release"))
 
@@ -366,40 +586,92 @@ class Facility:
         harvested = when + timedelta(days=7)
         master = self.lot(harvested, product, donor, "master", reason="harvest recorded")
         tech = self.tech()
-        harvest = {"id": w.new_id("harvests"), "lot_id": master["id"], "donor_id": donor["id"],
-                   "tissue": "bone_marrow_aspirate" if donor["is_autologous"] else "lipoaspirate",
-                   "mass_g": None if donor["is_autologous"] else round(rng.uniform(50, 300), 1),
-                   "volume_ml": round(rng.uniform(20, 80), 1) if donor["is_autologous"] else None,
-                   "collected_at": harvested, "site": "Theatre 2", "operator": "Dr Surgeon",
-                   "recorded_by_id": tech[0]}
-        self.at(harvested + timedelta(seconds=1), lambda: (
-            w.row("harvests", harvest),
-            w.audit(harvested + timedelta(seconds=1), tech, "insert", "harvests", harvest["id"],
-                    inserted(harvest), "harvest recorded")))
+        harvest = {
+            "id": w.new_id("harvests"),
+            "lot_id": master["id"],
+            "donor_id": donor["id"],
+            "tissue": "bone_marrow_aspirate" if donor["is_autologous"] else "lipoaspirate",
+            "mass_g": None if donor["is_autologous"] else round(rng.uniform(50, 300), 1),
+            "volume_ml": round(rng.uniform(20, 80), 1) if donor["is_autologous"] else None,
+            "collected_at": harvested,
+            "site": "Theatre 2",
+            "operator": "Dr Surgeon",
+            "recorded_by_id": tech[0],
+        }
+        self.at(
+            harvested + timedelta(seconds=1),
+            lambda: (
+                w.row("harvests", harvest),
+                w.audit(
+                    harvested + timedelta(seconds=1),
+                    tech,
+                    "insert",
+                    "harvests",
+                    harvest["id"],
+                    inserted(harvest),
+                    "harvest recorded",
+                ),
+            ),
+        )
         isolated = harvested + timedelta(days=1)
         verifier = self.other(tech)
-        iso = {"id": w.new_id("isolations"), "lot_id": master["id"], "cell_count": round(rng.uniform(1e6, 5e7), -3),
-               "viability_pct": round(rng.uniform(80, 98), 1), "isolated_on": isolated.date(),
-               "operator": tech[1], "entered_by_id": tech[0], "entered_at": isolated}
+        iso = {
+            "id": w.new_id("isolations"),
+            "lot_id": master["id"],
+            "cell_count": round(rng.uniform(1e6, 5e7), -3),
+            "viability_pct": round(rng.uniform(80, 98), 1),
+            "isolated_on": isolated.date(),
+            "operator": tech[1],
+            "entered_by_id": tech[0],
+            "entered_at": isolated,
+        }
         iso_verified = isolated + timedelta(hours=3)
-        self.at(isolated, lambda: (
-            w.row("isolations", dict(iso, verified_by_id=verifier[0], verified_at=iso_verified)),
-            w.audit(isolated, tech, "insert", "isolations", iso["id"], inserted(iso), None)))
-        self.at(iso_verified, lambda: w.audit(iso_verified, verifier, "update", "isolations", iso["id"],
-                                              {"verified_at": [None, iso_verified.isoformat()],
-                                               "verified_by_id": [None, verifier[0]]}, None))
+        self.at(
+            isolated,
+            lambda: (
+                w.row("isolations", dict(iso, verified_by_id=verifier[0], verified_at=iso_verified)),
+                w.audit(isolated, tech, "insert", "isolations", iso["id"], inserted(iso), None),
+            ),
+        )
+        self.at(
+            iso_verified,
+            lambda: w.audit(
+                iso_verified,
+                verifier,
+                "update",
+                "isolations",
+                iso["id"],
+                {"verified_at": [None, iso_verified.isoformat()], "verified_by_id": [None, verifier[0]]},
+                None,
+            ),
+        )
         end, pd_master = self.steps(master, isolated + timedelta(days=1), (0, 1), tech)
         self.containers(master, product, 10, end + timedelta(hours=6), "vial", 5e6, 1.0)
         self.release(master, end + timedelta(days=2))
-        working = self.lot(end + timedelta(days=3), product, donor, "working", parent=master,
-                           starting_pd=pd_master, first_passage=2, reason=f"lot derived from {master['din']}")
+        working = self.lot(
+            end + timedelta(days=3),
+            product,
+            donor,
+            "working",
+            parent=master,
+            starting_pd=pd_master,
+            first_passage=2,
+            reason=f"lot derived from {master['din']}",
+        )
         end, pd_working = self.steps(working, end + timedelta(days=3, hours=1), (2, 3), tech)
         self.containers(working, product, 10, end + timedelta(hours=6), "vial", 5e6, 1.0)
         self.release(working, end + timedelta(days=2))
         for _ in range(2):
-            dose = self.lot(end + timedelta(days=3), product, donor, "dose", parent=working,
-                            starting_pd=pd_master + pd_working, first_passage=4,
-                            reason=f"lot derived from {working['din']}")
+            dose = self.lot(
+                end + timedelta(days=3),
+                product,
+                donor,
+                "dose",
+                parent=working,
+                starting_pd=pd_master + pd_working,
+                first_passage=4,
+                reason=f"lot derived from {working['din']}",
+            )
             dose_end, _pd = self.steps(dose, end + timedelta(days=3, hours=1), (4,), tech)
             self.containers(dose, product, 20, dose_end + timedelta(hours=6), "bag", 1e8, 50.0)
             self.release(dose, dose_end + timedelta(days=2))
@@ -436,20 +708,32 @@ def setup_core(url: str) -> tuple[dict, dict]:
     session = make_session_factory(engine)()
     users: dict[str, list[tuple[int, str]]] = {"technician": [], "qa": []}
     with unit_of_work(session, SYSTEM, "benchmark dataset"):
-        bench = create_user(session, BENCH_USER, "Benchmark User", ["admin", "technician", "qa", "clinical"],
-                            BENCH_PASSWORD, must_change_password=False)
-        people = [("technician", f"tech{n}", f"Technician {n}") for n in range(1, 7)] + \
-                 [("qa", f"qa{n}", f"QA Officer {n}") for n in range(1, 4)]
+        bench = create_user(
+            session,
+            BENCH_USER,
+            "Benchmark User",
+            ["admin", "technician", "qa", "clinical"],
+            BENCH_PASSWORD,
+            must_change_password=False,
+        )
+        people = [("technician", f"tech{n}", f"Technician {n}") for n in range(1, 7)] + [
+            ("qa", f"qa{n}", f"QA Officer {n}") for n in range(1, 4)
+        ]
         for role, username, name in people:
-            user = create_user(session, username, name, [role], BENCH_PASSWORD + username[-1],
-                               must_change_password=False)
+            user = create_user(
+                session, username, name, [role], BENCH_PASSWORD + username[-1], must_change_password=False
+            )
             users[role].append((user.id, f"{user.full_name} ({user.username})"))
         seed_product_types(session)
         ensure_seed_protocols(session)
     products = {}
     for p in session.scalars(select(ProductType)):
-        products[p.key] = {"id": p.id, "isbt_code": p.isbt_code, "donation_type": p.donation_type,
-                           "shelf_life_days": p.shelf_life_days}
+        products[p.key] = {
+            "id": p.id,
+            "isbt_code": p.isbt_code,
+            "donation_type": p.donation_type,
+            "shelf_life_days": p.shelf_life_days,
+        }
     session.close()
     engine.dispose()
     assert bench is not None
@@ -459,13 +743,18 @@ def setup_core(url: str) -> tuple[dict, dict]:
 def finish(engine, facility: Facility) -> None:
     """Counters continue after the generated numbers; sequences after the explicit ids; fresh statistics."""
     with engine.begin() as conn:
-        counters = [("din", str(y), v) for y, v in facility.din_counters.items()] + \
-                   [("donor_code", str(y), v) for y, v in facility.donor_counters.items()]
+        counters = [("din", str(y), v) for y, v in facility.din_counters.items()] + [
+            ("donor_code", str(y), v) for y, v in facility.donor_counters.items()
+        ]
         conn.execute(insert(IdentifierCounter), [{"name": n, "scope": s, "value": v} for n, s, v in counters])
         if engine.dialect.name == "postgresql":
             for name in TABLES:
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                  f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
+                    )
+                )
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")

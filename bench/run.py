@@ -54,8 +54,10 @@ def exists(url: str) -> bool:
     try:
         engine = make_engine(url)
         with engine.connect() as conn:
-            ok = sa_inspect(conn).has_table("containers") and conn.exec_driver_sql(
-                "SELECT count(*) FROM users WHERE username = 'bench'").scalar() == 1
+            ok = (
+                sa_inspect(conn).has_table("containers")
+                and conn.exec_driver_sql("SELECT count(*) FROM users WHERE username = 'bench'").scalar() == 1
+            )
         engine.dispose()
         return ok
     except Exception:
@@ -76,8 +78,19 @@ def server(app: str, database_url: str | None = None, options: tuple[str, ...] =
     env = dict(os.environ, SECRET_KEY=SECRET, SESSION_IDLE_MINUTES="600")
     if database_url:
         env["DATABASE_URL"] = database_url
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), *options, "--bind", f"127.0.0.1:{port}",
-                             "--log-level", "warning", app], cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            *options,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(200):
             try:
@@ -120,9 +133,14 @@ class Client:
     def login(self) -> None:
         _, page = self.request("GET", "/login")
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-            rb'name="csrf_token"[^>]*value="([^"]+)"', page)
-        body = urlencode({"csrf_token": token.group(1).decode(), "username": BENCH_USER, "password": BENCH_PASSWORD})
-        status, _ = self.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
+            rb'name="csrf_token"[^>]*value="([^"]+)"', page
+        )
+        body = urlencode(
+            {"csrf_token": token.group(1).decode(), "username": BENCH_USER, "password": BENCH_PASSWORD}
+        )
+        status, _ = self.request(
+            "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         if status != 302:
             raise SystemExit(f"login failed: HTTP {status}")
 
@@ -156,26 +174,47 @@ def samples(url: str) -> dict:
     engine = make_engine(url)
     with Session(engine) as s:
         n_donors = s.scalar(select(func.count()).select_from(Donor))
-        donor = s.scalar(select(Donor).where(Donor.harvest_date.is_not(None)).order_by(Donor.id)
-                         .offset(n_donors // 2).limit(1))
+        donor = s.scalar(
+            select(Donor)
+            .where(Donor.harvest_date.is_not(None))
+            .order_by(Donor.id)
+            .offset(n_donors // 2)
+            .limit(1)
+        )
         master = s.scalar(select(Lot).where(Lot.donor_id == donor.id, Lot.tier == "master"))
         dose = s.scalar(select(Lot).where(Lot.donor_id == donor.id, Lot.tier == "dose"))
-        box_id = s.scalar(select(Container.box_id).where(Container.lot_id == dose.id, Container.box_id.is_not(None))
-                          .limit(1)) or s.scalar(select(func.min(Container.box_id)))
+        box_id = s.scalar(
+            select(Container.box_id)
+            .where(Container.lot_id == dose.id, Container.box_id.is_not(None))
+            .limit(1)
+        ) or s.scalar(select(func.min(Container.box_id)))
         n_lots = s.scalar(select(func.count()).select_from(Lot))
         middle_lot_id = s.scalar(select(Lot.id).order_by(Lot.id.desc()).offset(n_lots // 2).limit(1))
         user_id = s.scalar(select(User.id).where(User.username == BENCH_USER))
         n_audit = s.scalar(select(func.max(AuditEntry.id)))
         n_patients = s.scalar(select(func.count()).select_from(Patient))
         patient = s.scalar(select(Patient).order_by(Patient.id).offset(n_patients // 2).limit(1))
-        given = s.scalar(select(Allocation.id).where(Allocation.patient_id == patient.id,
-                                                     Allocation.status == "administered").order_by(Allocation.id)
-                         .limit(1))
-        out = {"patient_id": patient.id, "subject_id": patient.subject_id, "allocation_id": given,
-               "donor_id": donor.id, "donor_code": donor.code, "master_id": master.id, "dose_id": dose.id,
-               "dose_din": dose.din, "box_id": box_id, "n_lots": n_lots, "user_id": user_id,
-               "n_audit": n_audit,
-               "middle_lot_id": middle_lot_id}
+        given = s.scalar(
+            select(Allocation.id)
+            .where(Allocation.patient_id == patient.id, Allocation.status == "administered")
+            .order_by(Allocation.id)
+            .limit(1)
+        )
+        out = {
+            "patient_id": patient.id,
+            "subject_id": patient.subject_id,
+            "allocation_id": given,
+            "donor_id": donor.id,
+            "donor_code": donor.code,
+            "master_id": master.id,
+            "dose_id": dose.id,
+            "dose_din": dose.din,
+            "box_id": box_id,
+            "n_lots": n_lots,
+            "user_id": user_id,
+            "n_audit": n_audit,
+            "middle_lot_id": middle_lot_id,
+        }
     engine.dispose()
     return out
 
@@ -214,10 +253,18 @@ def pages(s: dict) -> list[tuple[str, str, bool]]:
         ("lot detail", f"/lots/{s['dose_id']}", False),
         ("genealogy (lot)", f"/lots/{s['master_id']}/genealogy", False),
         ("genealogy (donor)", f"/lots/donors/{s['donor_id']}", False),
-        ("audit viewer, one record", "/audit/?" + urlencode({"entity": "lots", "entity_id": s["dose_id"]}), False),
+        (
+            "audit viewer, one record",
+            "/audit/?" + urlencode({"entity": "lots", "entity_id": s["dose_id"]}),
+            False,
+        ),
         ("audit viewer, unfiltered", "/audit/", False),
         (f"audit viewer, page {MAX_OFFSET_PAGE} (number)", f"/audit/?page={MAX_OFFSET_PAGE}", False),
-        ("audit viewer, middle page (key)", f"/audit/?after={s['n_audit'] // 2}&page={s['n_audit'] // 50 // 2}", False),
+        (
+            "audit viewer, middle page (key)",
+            f"/audit/?after={s['n_audit'] // 2}&page={s['n_audit'] // 50 // 2}",
+            False,
+        ),
         ("patient list", "/doses/patients", False),
         ("patient search (subject id)", "/doses/patients?" + urlencode({"q": s["subject_id"]}), False),
         ("dose list", "/doses/doses", False),
@@ -267,15 +314,31 @@ def label_data(url: str, count: int):
     zone = ZoneInfo("Europe/Paris")
     labels = []
     with Session(engine) as s:
-        rows = s.scalars(select(Container).join(Lot).where(Lot.tier == "dose", Container.cells > 0)
-                         .order_by(Container.id).limit(count)).all()
+        rows = s.scalars(
+            select(Container)
+            .join(Lot)
+            .where(Lot.tier == "dose", Container.cells > 0)
+            .order_by(Container.id)
+            .limit(count)
+        ).all()
         for i, c in enumerate(rows):
-            labels.append(LabelData(
-                din=c.lot.din, product_code=c.product_code, product_name=c.lot.product_type.name,
-                cells_text=f"{c.cells / 1e8:.1f} × 10⁸ viable cells", volume_text=f"{c.volume_ml:g} mL",
-                expiry_local=c.expires_at.astimezone(zone), storage_text=c.lot.product_type.storage_temperature,
-                trial_code="MAESTRO-4MS", subject_id=f"S-{i % 400 + 1:04d}", dose_number=i % 4 + 1, dose_count=4,
-                facility_name="Cell Therapy Unit", statements=("For autologous use only",) if i % 3 == 0 else ()))
+            labels.append(
+                LabelData(
+                    din=c.lot.din,
+                    product_code=c.product_code,
+                    product_name=c.lot.product_type.name,
+                    cells_text=f"{c.cells / 1e8:.1f} × 10⁸ viable cells",
+                    volume_text=f"{c.volume_ml:g} mL",
+                    expiry_local=c.expires_at.astimezone(zone),
+                    storage_text=c.lot.product_type.storage_temperature,
+                    trial_code="MAESTRO-4MS",
+                    subject_id=f"S-{i % 400 + 1:04d}",
+                    dose_number=i % 4 + 1,
+                    dose_count=4,
+                    facility_name="Cell Therapy Unit",
+                    statements=("For autologous use only",) if i % 3 == 0 else (),
+                )
+            )
     engine.dispose()
     return labels
 
@@ -299,9 +362,12 @@ def render_bare(labels) -> bytes:
     canvas = Canvas(buf, pagesize=(100 * mm, 100 * mm))
     for label in labels:
         for k, data in enumerate((label.din_data, label.product_data, label.expiry_data)):
-            Code128(data, barWidth=0.33 * mm, barHeight=10 * mm, humanReadable=0).drawOn(canvas, 5 * mm,
-                                                                                          (85 - 14 * k) * mm)
-        symbol = zxingcpp.create_barcode(label.matrix_data, zxingcpp.BarcodeFormat.DataMatrix, force_square=True)
+            Code128(data, barWidth=0.33 * mm, barHeight=10 * mm, humanReadable=0).drawOn(
+                canvas, 5 * mm, (85 - 14 * k) * mm
+            )
+        symbol = zxingcpp.create_barcode(
+            label.matrix_data, zxingcpp.BarcodeFormat.DataMatrix, force_square=True
+        )
         dark = np.asarray(symbol.to_image(scale=1, add_quiet_zones=False)) < 128
         path = canvas.beginPath()
         side = len(dark)
@@ -310,8 +376,16 @@ def render_bare(labels) -> bytes:
                 if dark[r][c]:
                     path.rect(65 * mm + c * 0.5 * mm, (40 - r * 0.5) * mm, 0.5 * mm, 0.5 * mm)
         canvas.drawPath(path, stroke=0, fill=1)
-        for k, line in enumerate((label.din, label.product_name, label.cells_text, label.volume_text,
-                                  label.storage_text, f"{label.trial_code} {label.subject_id}")):
+        for k, line in enumerate(
+            (
+                label.din,
+                label.product_name,
+                label.cells_text,
+                label.volume_text,
+                label.storage_text,
+                f"{label.trial_code} {label.subject_id}",
+            )
+        ):
             canvas.drawString(5 * mm, (35 - 5 * k) * mm, line)
         canvas.showPage()
     canvas.save()
@@ -334,9 +408,11 @@ def label_memory_mb(url: str, count: int = 1000) -> float:
     """Peak RSS of a fresh process that loads 1,000 labels' data and renders them into one PDF. VmHWM,
     not getrusage: Linux carries ru_maxrss over fork and exec, so a child of a big benchmark process
     would report its parent's peak."""
-    code = (f"import os; from bench.run import label_data, render_ours, peak_rss_kb; "
-            f"labels = label_data({url!r}, {count}); pdf = render_ours(labels); "
-            "print(peak_rss_kb(os.getpid()))")
+    code = (
+        f"import os; from bench.run import label_data, render_ours, peak_rss_kb; "
+        f"labels = label_data({url!r}, {count}); pdf = render_ours(labels); "
+        "print(peak_rss_kb(os.getpid()))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return int(out.stdout.split()[-1]) / 1024
 
@@ -355,8 +431,12 @@ def shelf_read_ms(url: str, n: int = 100) -> list[float]:
 
     engine = make_engine(url)
     session = make_session_factory(engine)()
-    patient = session.scalar(select(Patient).join(RandomisationEntry, RandomisationEntry.subject_id == Patient.subject_id)
-                             .order_by(Patient.id.desc()).limit(1))
+    patient = session.scalar(
+        select(Patient)
+        .join(RandomisationEntry, RandomisationEntry.subject_id == Patient.subject_id)
+        .order_by(Patient.id.desc())
+        .limit(1)
+    )
     planned = session.scalar(select(func.max(Allocation.planned_at)))  # the generated facility's "today"
     request, _problems = build_request(session, patient, 1, planned)
     times = []
@@ -391,9 +471,16 @@ def audit_overhead(url: str, n: int = 200) -> tuple[float, float]:
 
     def one_write():
         with unit_of_work(session, actor, "benchmark write"):
-            donor_services.register_donor(session, sex="F", birth_date=date(1980, 1, 1), weight_kg=60.0,
-                                          height_cm=165.0, consent_version="ICF v3", consent_date=date.today(),
-                                          is_autologous=True)
+            donor_services.register_donor(
+                session,
+                sex="F",
+                birth_date=date(1980, 1, 1),
+                weight_kg=60.0,
+                height_cm=165.0,
+                consent_version="ICF v3",
+                consent_date=date.today(),
+                is_autologous=True,
+            )
 
     def block(count: int) -> float:
         t = time.perf_counter()
@@ -426,15 +513,21 @@ def main(argv=None) -> None:
     parser.add_argument("--generate", action="store_true", help="regenerate the datasets first")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page (after 3 warm-ups)")
-    parser.add_argument("--allocations", type=int, default=96, help="doses allocated in each allocation round")
-    parser.add_argument("--rounds", type=int, default=3, help="allocation rounds per client mode (median shown)")
+    parser.add_argument(
+        "--allocations", type=int, default=96, help="doses allocated in each allocation round"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="allocation rounds per client mode (median shown)"
+    )
     args = parser.parse_args(argv)
     SQLITE_DIR.mkdir(parents=True, exist_ok=True)
 
     bare = measure_bare(args.requests * 2)
     bare_p50, bare_p95 = pct(bare, 50), pct(bare, 95)
-    print(f"bare Flask constant (gunicorn, 1 sync worker, new connection per request): "
-          f"p50 {bare_p50:.2f} ms, p95 {bare_p95:.2f} ms\n")
+    print(
+        f"bare Flask constant (gunicorn, 1 sync worker, new connection per request): "
+        f"p50 {bare_p50:.2f} ms, p95 {bare_p95:.2f} ms\n"
+    )
 
     for backend in args.backends.split(","):
         figures = {}
@@ -448,45 +541,63 @@ def main(argv=None) -> None:
                 upgrade(url)  # a dataset made before the latest migrations gets their tables (no rows)
             figures[name] = measure_pages(url, args.requests)
         full_url = db_url(backend, "full")
-        print(f"== {backend}: page and API latency (ms; {args.requests} requests each; ratio = p50 / bare p50; "
-              f"growth = p95 full / p95 tenth)")
+        print(
+            f"== {backend}: page and API latency (ms; {args.requests} requests each; ratio = p50 / bare p50; "
+            f"growth = p95 full / p95 tenth)"
+        )
         print(f"{'page':34} {'p50':>7} {'p95':>7} {'ratio':>6} | {'p50/10':>7} {'p95/10':>7} | {'growth':>6}")
         for page in figures["full"][0]:
             full, tenth = figures["full"][0][page], figures["tenth"][0][page]
-            print(f"{page:34} {pct(full, 50):7.1f} {pct(full, 95):7.1f} {pct(full, 50) / bare_p50:6.1f} | "
-                  f"{pct(tenth, 50):7.1f} {pct(tenth, 95):7.1f} | {pct(full, 95) / pct(tenth, 95):6.2f}")
-        print(f"peak RSS of the worker after serving these pages: full {figures['full'][1] / 1024:.0f} MB, "
-              f"tenth {figures['tenth'][1] / 1024:.0f} MB (target < 250 MB)")
+            print(
+                f"{page:34} {pct(full, 50):7.1f} {pct(full, 95):7.1f} {pct(full, 50) / bare_p50:6.1f} | "
+                f"{pct(tenth, 50):7.1f} {pct(tenth, 95):7.1f} | {pct(full, 95) / pct(tenth, 95):6.2f}"
+            )
+        print(
+            f"peak RSS of the worker after serving these pages: full {figures['full'][1] / 1024:.0f} MB, "
+            f"tenth {figures['tenth'][1] / 1024:.0f} MB (target < 250 MB)"
+        )
         with_audit, without = audit_overhead(full_url)
-        print(f"audit trail on a write (register a donor): {with_audit:.2f} ms with, {without:.2f} ms without "
-              f"→ +{(with_audit / without - 1) * 100:.0f} % (target ≤ 30 %)")
+        print(
+            f"audit trail on a write (register a donor): {with_audit:.2f} ms with, {without:.2f} ms without "
+            f"→ +{(with_audit / without - 1) * 100:.0f} % (target ≤ 30 %)"
+        )
 
         shelf = {name: shelf_read_ms(db_url(backend, name)) for name, _scale in SCALES}
-        print(f"allocation's shelf read (first free bag, locked): p50 {pct(shelf['full'], 50):.2f} ms, "
-              f"p95 {pct(shelf['full'], 95):.2f} ms; a tenth: p95 {pct(shelf['tenth'], 95):.2f} ms → growth "
-              f"{pct(shelf['full'], 95) / pct(shelf['tenth'], 95):.2f}")
+        print(
+            f"allocation's shelf read (first free bag, locked): p50 {pct(shelf['full'], 50):.2f} ms, "
+            f"p95 {pct(shelf['full'], 95):.2f} ms; a tenth: p95 {pct(shelf['tenth'], 95):.2f} ms → growth "
+            f"{pct(shelf['full'], 95) / pct(shelf['tenth'], 95):.2f}"
+        )
 
         from bench.allocation import measure as allocation
 
         alloc = allocation(db_url(backend, "alloc"), args.allocations, args.rounds)
         for mode, a in alloc.items():
-            how = {"processes": "the service in 8 processes (as 8 app workers)",
-                   "threads": "the service in 8 threads of one process"}.get(mode, mode)
-            print(f"allocation, {args.allocations} doses by {how} (FEFO, retry when refused), {args.rounds} rounds: "
-                  f"median {a['median']:.1f}/s (rounds {', '.join(f'{r:.1f}' for r in a['rates'])}), allocated "
-                  f"{'/'.join(map(str, a['allocated']))}, {a['retries']} refusals retried, errors "
-                  f"{a['errors'] or 'none'}, containers or doses held twice: {a['held_twice']} "
-                  f"(target ≥ 50/s, none held twice)")
+            how = {
+                "processes": "the service in 8 processes (as 8 app workers)",
+                "threads": "the service in 8 threads of one process",
+            }.get(mode, mode)
+            print(
+                f"allocation, {args.allocations} doses by {how} (FEFO, retry when refused), {args.rounds} rounds: "
+                f"median {a['median']:.1f}/s (rounds {', '.join(f'{r:.1f}' for r in a['rates'])}), allocated "
+                f"{'/'.join(map(str, a['allocated']))}, {a['retries']} refusals retried, errors "
+                f"{a['errors'] or 'none'}, containers or doses held twice: {a['held_twice']} "
+                f"(target ≥ 50/s, none held twice)"
+            )
         print()
 
     url = db_url(args.backends.split(",")[0], "full")
     labels = label_data(url, 200)
     ours, ref = label_rates(labels)
-    print(f"label PDF (200 labels, 100 × 100 mm): ours {ours:.0f} labels/s, bare reportlab {ref:.0f} labels/s "
-          f"→ ours takes {ref / ours:.2f}× the reference's time (target ≤ 1.5×, ≥ 200 labels/s)")
+    print(
+        f"label PDF (200 labels, 100 × 100 mm): ours {ours:.0f} labels/s, bare reportlab {ref:.0f} labels/s "
+        f"→ ours takes {ref / ours:.2f}× the reference's time (target ≤ 1.5×, ≥ 200 labels/s)"
+    )
     print(f"1,000-label PDF: peak RSS {label_memory_mb(url):.0f} MB (target < 300 MB)")
-    print(f"(benchmark process peak RSS {peak_rss_kb(os.getpid()) / 1024:.0f} MB; "
-          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+    print(
+        f"(benchmark process peak RSS {peak_rss_kb(os.getpid()) / 1024:.0f} MB; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 if __name__ == "__main__":

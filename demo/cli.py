@@ -24,14 +24,24 @@ def register(app: Flask) -> None:
         session = current_app.extensions["bank.sessions"]()
         try:
             if session.scalar(select(func.count()).select_from(Donor)):
-                click.echo("error: the database already holds donors; the demo fills an empty facility only.",
-                           err=True)
+                click.echo(
+                    "error: the database already holds donors; the demo fills an empty facility only.",
+                    err=True,
+                )
                 sys.exit(2)
             password = password or generate_password()
             staff = create_staff(session, password)
             config = current_app.config
-            summary = build(Facility(session, staff, config["FACILITY_FIN"], password, config["FACILITY_TIMEZONE"],
-                                     config["FACILITY_NAME"]))
+            summary = build(
+                Facility(
+                    session,
+                    staff,
+                    config["FACILITY_FIN"],
+                    password,
+                    config["FACILITY_TIMEZONE"],
+                    config["FACILITY_NAME"],
+                )
+            )
         finally:
             session.close()
         click.echo(f"Demo facility ready: {summary}.")

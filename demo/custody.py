@@ -16,8 +16,13 @@ def print_labels(f, allocation, zone: str, facility_name: str) -> bytes:
     with f.work(f.staff.pharmacist, "demo: labels printed"):
         data = dose_labels(f.s, allocation, facility_name=facility_name, zone=ZoneInfo(zone), show_utc=True)
         pdf = labels_pdf(data, "100x100", 1)
-        record_event(f.s, "view", "allocations", allocation.id,
-                     {"labels printed": [None, f"{len(data)} × 1 100x100 pdf"]})
+        record_event(
+            f.s,
+            "view",
+            "allocations",
+            allocation.id,
+            {"labels printed": [None, f"{len(data)} × 1 100x100 pdf"]},
+        )
     return pdf
 
 
@@ -31,9 +36,19 @@ def carry(f, allocation, steps, start: datetime) -> None:
     """Record each (event, giver, receiver, place, extra fields) hand-off, one hour apart."""
     for i, (event, giver, receiver, place, extra) in enumerate(steps):
         with f.work(giver, f"demo: custody {event}"):
-            record_custody_event(f.s, allocation, _scan(allocation), event, user=giver, password=f.password,
-                                 receiver_username=receiver.username, receiver_password=f.password, place=place,
-                                 occurred_at=start + timedelta(hours=i), **extra)
+            record_custody_event(
+                f.s,
+                allocation,
+                _scan(allocation),
+                event,
+                user=giver,
+                password=f.password,
+                receiver_username=receiver.username,
+                receiver_password=f.password,
+                place=place,
+                occurred_at=start + timedelta(hours=i),
+                **extra,
+            )
 
 
 def custody_stories(f, allocations: dict, zone: str, facility_name: str) -> None:
@@ -42,26 +57,76 @@ def custody_stories(f, allocations: dict, zone: str, facility_name: str) -> None
         print_labels(f, allocation, zone, facility_name)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=8)
     maestro = allocations["MAESTRO-4MS"]
-    logger = {"shipper": "CryoTrans", "logger_id": "LOG-4471", "temperature_min_c": -185.0,
-              "temperature_max_c": -168.0}
-    carry(f, maestro, [
-        ("issued_from_storage", staff.tech, staff.pharmacist, "Cell Therapy Unit, tank LN2-Tank 1", {}),
-        ("packed", staff.pharmacist, staff.tech, "Cell Therapy Unit, dispatch", {"shipper": "CryoTrans",
-                                                                                  "logger_id": "LOG-4471"}),
-        ("shipped", staff.tech, staff.clinician, "Cell Therapy Unit to Rennes University Hospital", logger),
-        ("received_at_site", staff.tech, staff.clinician, "Rennes University Hospital, pharmacy",
-         {**logger, "condition_on_receipt": "dry shipper intact, seal unbroken"}),
-        ("thawed", staff.clinician, staff.pharmacist, "Rennes University Hospital, pharmacy", {}),
-        ("administered", staff.pharmacist, staff.clinician, "Rennes University Hospital, neurology day unit",
-         {"subject_id_checked": maestro.patient.subject_id}),
-    ], start)
+    logger = {
+        "shipper": "CryoTrans",
+        "logger_id": "LOG-4471",
+        "temperature_min_c": -185.0,
+        "temperature_max_c": -168.0,
+    }
+    carry(
+        f,
+        maestro,
+        [
+            ("issued_from_storage", staff.tech, staff.pharmacist, "Cell Therapy Unit, tank LN2-Tank 1", {}),
+            (
+                "packed",
+                staff.pharmacist,
+                staff.tech,
+                "Cell Therapy Unit, dispatch",
+                {"shipper": "CryoTrans", "logger_id": "LOG-4471"},
+            ),
+            (
+                "shipped",
+                staff.tech,
+                staff.clinician,
+                "Cell Therapy Unit to Rennes University Hospital",
+                logger,
+            ),
+            (
+                "received_at_site",
+                staff.tech,
+                staff.clinician,
+                "Rennes University Hospital, pharmacy",
+                {**logger, "condition_on_receipt": "dry shipper intact, seal unbroken"},
+            ),
+            ("thawed", staff.clinician, staff.pharmacist, "Rennes University Hospital, pharmacy", {}),
+            (
+                "administered",
+                staff.pharmacist,
+                staff.clinician,
+                "Rennes University Hospital, neurology day unit",
+                {"subject_id_checked": maestro.patient.subject_id},
+            ),
+        ],
+        start,
+    )
     ssc = allocations["MSC-AT-SSc"]
-    carry(f, ssc, [
-        ("issued_from_storage", staff.tech, staff.pharmacist, "Cell Therapy Unit, tank LN2-Tank 1", {}),
-        ("packed", staff.pharmacist, staff.tech, "Cell Therapy Unit, dispatch", {"shipper": "CryoTrans",
-                                                                                  "logger_id": "LOG-4502"}),
-        ("shipped", staff.tech, staff.clinician, "Cell Therapy Unit to Saint-Louis Hospital",
-         {"shipper": "CryoTrans", "logger_id": "LOG-4502", "temperature_min_c": -181.0,
-          "temperature_max_c": -118.0, "excursion": True,
-          "excursion_description": "Logger above −150 °C for 40 minutes during the transfer at the airport"}),
-    ], start)
+    carry(
+        f,
+        ssc,
+        [
+            ("issued_from_storage", staff.tech, staff.pharmacist, "Cell Therapy Unit, tank LN2-Tank 1", {}),
+            (
+                "packed",
+                staff.pharmacist,
+                staff.tech,
+                "Cell Therapy Unit, dispatch",
+                {"shipper": "CryoTrans", "logger_id": "LOG-4502"},
+            ),
+            (
+                "shipped",
+                staff.tech,
+                staff.clinician,
+                "Cell Therapy Unit to Saint-Louis Hospital",
+                {
+                    "shipper": "CryoTrans",
+                    "logger_id": "LOG-4502",
+                    "temperature_min_c": -181.0,
+                    "temperature_max_c": -118.0,
+                    "excursion": True,
+                    "excursion_description": "Logger above −150 °C for 40 minutes during the transfer at the airport",
+                },
+            ),
+        ],
+        start,
+    )

@@ -30,9 +30,12 @@ class Staff:
 
 def create_staff(session, password: str) -> Staff:
     with unit_of_work(session, Actor(None, "system (demo facility)"), "demo staff"):
-        users = [create_user(session, username, name, roles, password, unblinded=unblinded,
-                             must_change_password=False)
-                 for username, name, roles, unblinded in STAFF]
+        users = [
+            create_user(
+                session, username, name, roles, password, unblinded=unblinded, must_change_password=False
+            )
+            for username, name, roles, unblinded in STAFF
+        ]
     return Staff(*users)
 
 

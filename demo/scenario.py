@@ -25,8 +25,9 @@ def build(f: Facility) -> dict:
     f.sign(second_donor, "eligible")
     hiv = f.donor(harvest_day=day, positive=("HIV",), born=date(1990, 9, 9))
     f.sign(hiv, "ineligible")
-    several = f.donor(harvest_day=day, weight=47.5, steroid_days=6, answers_yes={"Q-STEROID": None},
-                      born=date(1972, 2, 2))
+    several = f.donor(
+        harvest_day=day, weight=47.5, steroid_days=6, answers_yes={"Q-STEROID": None}, born=date(1972, 2, 2)
+    )
     f.sign(several, "ineligible")
     incomplete = f.donor(harvest_day=day, skip_markers=("HEV", "CMV_IGM"), born=date(1995, 4, 4))
     f.sign(incomplete, "incomplete")  # QA signs that the file is incomplete: quarantine continues
@@ -34,16 +35,19 @@ def build(f: Facility) -> dict:
     f.sign(lookback_donor, "eligible")
 
     # Autologous bone-marrow donors: MESEMS patients give their own marrow.
-    auto = [f.donor(harvest_day=day, autologous=True, born=date(1986, 3, 3 + i), sex="FM"[i % 2], weight=70.0)
-            for i in range(2)]
+    auto = [
+        f.donor(harvest_day=day, autologous=True, born=date(1986, 3, 3 + i), sex="FM"[i % 2], weight=70.0)
+        for i in range(2)
+    ]
 
     # Lots at each stage.
     in_process = f.harvest(bank_donor, "AT-MSC-ALLO", day, tier="working")
     with f.work(f.staff.tech, "demo: isolation"):
         from lots import services as lots
 
-        lots.record_isolation(f.s, in_process, cell_count=1.8e7, viability_pct=91.0, isolated_on=day,
-                              operator="B. Laurent")
+        lots.record_isolation(
+            f.s, in_process, cell_count=1.8e7, viability_pct=91.0, isolated_on=day, operator="B. Laurent"
+        )
     ssc_lot = f.harvest(bank_donor, "AT-MSC-ALLO", day)
     f.grow(ssc_lot, day)
     f.freeze(ssc_lot, 6, 6.5e7, 50.0, 0, 1)
@@ -60,8 +64,13 @@ def build(f: Facility) -> dict:
     rejected = f.harvest(second_donor, "AT-MSC-ALLO", day - timedelta(days=3))
     f.grow(rejected, day - timedelta(days=3))
     f.freeze(rejected, 2, 5.0e7, 5.0, 1, 5)
-    f.test_and_decide(rejected, {"STERILITY": ("growth detected", "", None)}, decision="reject",
-                      reason="Sterility: Staphylococcus epidermidis in the aerobic bottle", cells=5.0e7)
+    f.test_and_decide(
+        rejected,
+        {"STERILITY": ("growth detected", "", None)},
+        decision="reject",
+        reason="Sterility: Staphylococcus epidermidis in the aerobic bottle",
+        cells=5.0e7,
+    )
     lookback_lot = f.harvest(lookback_donor, "AT-MSC-ALLO", day - timedelta(days=5))
     f.grow(lookback_lot, day - timedelta(days=5))
     f.freeze(lookback_lot, 3, 5.0e7, 5.0, 1, 6)
@@ -69,9 +78,13 @@ def build(f: Facility) -> dict:
     with f.work(f.staff.qa, "demo: late positive HEV result reported by the reference laboratory"):
         donor_services.start_lookback(f.s, lookback_donor, "HEV RNA positive on the retained sample")
     with f.work(f.staff.tech, "demo: deviation"):
-        lots.record_deviation(f.s, in_process, description="Incubator door alarm for 6 minutes during P0",
-                              impact="Temperature stayed at 36.1 °C; no impact expected",
-                              corrective_action="Door seal replaced")
+        lots.record_deviation(
+            f.s,
+            in_process,
+            description="Incubator door alarm for 6 minutes during P0",
+            impact="Temperature stayed at 36.1 °C; no impact expected",
+            corrective_action="Door seal replaced",
+        )
     auto_lots = []
     for i, d in enumerate(auto):
         lot = f.harvest(d, "BM-MSC-AUTO", day)
@@ -99,16 +112,22 @@ def summary(session) -> dict:
     def by_status(model):
         return dict(session.execute(select(model.status, func.count()).group_by(model.status)).all())
 
-    return {"donors": by_status(Donor), "lots": by_status(Lot),
-            "containers": session.scalar(select(func.count()).select_from(Container)),
-            "patients": session.scalar(select(func.count()).select_from(Patient)),
-            "allocations": by_status(Allocation),
-            "custody events": session.scalar(select(func.count()).select_from(CustodyEvent))}
+    return {
+        "donors": by_status(Donor),
+        "lots": by_status(Lot),
+        "containers": session.scalar(select(func.count()).select_from(Container)),
+        "patients": session.scalar(select(func.count()).select_from(Patient)),
+        "allocations": by_status(Allocation),
+        "custody events": session.scalar(select(func.count()).select_from(CustodyEvent)),
+    }
 
 
 def _yes(code: str) -> dict[str, str]:
-    return {c.id: "yes" if c.kind is CriterionKind.INCLUSION else "no"
-            for c in get_protocol(code).checklist if not c.computed}
+    return {
+        c.id: "yes" if c.kind is CriterionKind.INCLUSION else "no"
+        for c in get_protocol(code).checklist
+        if not c.computed
+    }
 
 
 def enrol_patients(f: Facility, auto_donors) -> dict:
@@ -117,25 +136,48 @@ def enrol_patients(f: Facility, auto_donors) -> dict:
     with f.work(clin, "demo: protocols"):
         doses.ensure_seed_protocols(f.s)
     rows = {r.code: r for r in doses.active_protocols(f.s)}
-    plans = [("MESEMS", f"MESEMS-01-{i + 1:03d}", auto_donors[i], 70.0, seq)
-             for i, seq in enumerate(("MSC-PLACEBO", "PLACEBO-MSC"))]
-    plans += [("MAESTRO-4MS", "MAESTRO-4MS-01-001", None, 72.0, None),
-              ("MSC-AT-SSc", "MSC-AT-SSC-01-001", None, 65.0, "MSC-PLACEBO")]
+    plans = [
+        ("MESEMS", f"MESEMS-01-{i + 1:03d}", auto_donors[i], 70.0, seq)
+        for i, seq in enumerate(("MSC-PLACEBO", "PLACEBO-MSC"))
+    ]
+    plans += [
+        ("MAESTRO-4MS", "MAESTRO-4MS-01-001", None, 72.0, None),
+        ("MSC-AT-SSc", "MSC-AT-SSC-01-001", None, 65.0, "MSC-PLACEBO"),
+    ]
     allocations = {}
     for code, subject, donor, weight, sequence in plans:
         row = rows[code]
         with f.work(clin, "demo: patient registered"):
-            p = doses.register_patient(f.s, protocol_version_id=row.id, subject_id=subject,
-                                       site=row.protocol().sites[0], sex="F", date_of_birth=date(1980, 5, 1),
-                                       first_dose_on=f.today, donor_code=donor.code if donor else None,
-                                       weight_kg=weight, weight_measured_on=f.today)
+            p = doses.register_patient(
+                f.s,
+                protocol_version_id=row.id,
+                subject_id=subject,
+                site=row.protocol().sites[0],
+                sex="F",
+                date_of_birth=date(1980, 5, 1),
+                first_dose_on=f.today,
+                donor_code=donor.code if donor else None,
+                weight_kg=weight,
+                weight_measured_on=f.today,
+            )
         with f.work(clin, "demo: eligibility attested"):
-            doses.attest_eligibility(f.s, p, clin, f.password, evaluation_date=f.today, edss="4.0",
-                                     diagnosis_date=f.today - timedelta(days=5 * 365), answers=_yes(code))
+            doses.attest_eligibility(
+                f.s,
+                p,
+                clin,
+                f.password,
+                evaluation_date=f.today,
+                edss="4.0",
+                diagnosis_date=f.today - timedelta(days=5 * 365),
+                answers=_yes(code),
+            )
         if sequence:
             with f.work(pharm, "demo: randomisation list"):
-                doses.import_randomisation(f.s, row, f"{subject}.csv",
-                                           f"subject_id,sequence\n{p.subject_id},{sequence}\n".encode())
+                doses.import_randomisation(
+                    f.s, row, f"{subject}.csv", f"subject_id,sequence\n{p.subject_id},{sequence}\n".encode()
+                )
         with f.work(pharm, "demo: dose 1 allocated"):
-            allocations[code] = doses.allocate_dose(f.s, p, 1, datetime.combine(f.today, time(10), tzinfo=UTC))
+            allocations[code] = doses.allocate_dose(
+                f.s, p, 1, datetime.combine(f.today, time(10), tzinfo=UTC)
+            )
     return allocations

@@ -19,6 +19,10 @@ def active_criteria() -> CriteriaSetVersion:
     if row is None:
         title, message = "No active donor criteria set", NO_ACTIVE_CRITERIA.message
         if request.path.startswith("/api/"):
-            abort(make_response(jsonify(error=title, message=message, rule_id=NO_ACTIVE_CRITERIA.rule_id), 409))
-        abort(make_response(render_template("errors/error.html", code=409, title=title, message=message), 409))
+            abort(
+                make_response(jsonify(error=title, message=message, rule_id=NO_ACTIVE_CRITERIA.rule_id), 409)
+            )
+        abort(
+            make_response(render_template("errors/error.html", code=409, title=title, message=message), 409)
+        )
     return row

@@ -30,14 +30,17 @@ class RegisterDonorForm(BankForm):
     consent_version = StringField("Consent form version", validators=[REQUIRED, Length(max=40)])
     consent_date = DateField("Consent date", validators=[REQUIRED])
     is_autologous = BooleanField("Autologous donor (the patient gives their own tissue)")
-    full_name = StringField("Name (identifying; shown only to roles that need it)",
-                            validators=[Optional(), Length(max=160)])
+    full_name = StringField(
+        "Name (identifying; shown only to roles that need it)", validators=[Optional(), Length(max=160)]
+    )
 
 
 class EditDonorForm(RegisterDonorForm):
     version = HiddenField()
-    hbc_risk_assessment = TextAreaField("Documented risk assessment (anti-HBc positive, HBsAg negative)",
-                                        validators=[Optional(), Length(max=2000)])
+    hbc_risk_assessment = TextAreaField(
+        "Documented risk assessment (anti-HBc positive, HBsAg negative)",
+        validators=[Optional(), Length(max=2000)],
+    )
     reason = StringField("Reason for the change", validators=[REQUIRED, Length(max=500)])
 
 
@@ -63,8 +66,9 @@ class SerologyForm(BankForm):
 
 
 class VoidForm(BankForm):
-    reason = StringField("Reason for voiding (entered in error, wrong donor, ...)",
-                         validators=[REQUIRED, Length(max=500)])
+    reason = StringField(
+        "Reason for voiding (entered in error, wrong donor, ...)", validators=[REQUIRED, Length(max=500)]
+    )
 
 
 class LookbackForm(BankForm):
@@ -72,12 +76,22 @@ class LookbackForm(BankForm):
 
 
 class SignDeterminationForm(SignatureFields, BankForm):
-    decision = SelectField("Decision", choices=[("eligible", "Eligible"), ("ineligible", "Ineligible"),
-                                                ("incomplete", "Incomplete (quarantine continues)")])
-    comment = TextAreaField("Comment (required for an ineligible decision no rule supports)",
-                            validators=[Optional(), Length(max=2000)])
-    confirm = BooleanField("I have reviewed the evidence; this signature cannot be undone",
-                           validators=[DataRequired(message="tick to confirm before signing")])
+    decision = SelectField(
+        "Decision",
+        choices=[
+            ("eligible", "Eligible"),
+            ("ineligible", "Ineligible"),
+            ("incomplete", "Incomplete (quarantine continues)"),
+        ],
+    )
+    comment = TextAreaField(
+        "Comment (required for an ineligible decision no rule supports)",
+        validators=[Optional(), Length(max=2000)],
+    )
+    confirm = BooleanField(
+        "I have reviewed the evidence; this signature cannot be undone",
+        validators=[DataRequired(message="tick to confirm before signing")],
+    )
 
 
 class SignForm(SignatureFields, BankForm):
@@ -103,8 +117,11 @@ def questionnaire_form(criteria: CriteriaSet, data: dict) -> BankForm:
         s = slug(q.question_id)
         setattr(QuestionnaireForm, f"a_{s}", SelectField(q.text, choices=ANSWER_CHOICES, default=""))
         if q.asks_date:
-            setattr(QuestionnaireForm, f"d_{s}", DateField("Date of the most recent episode",
-                                                            validators=[Optional()]))
+            setattr(
+                QuestionnaireForm,
+                f"d_{s}",
+                DateField("Date of the most recent episode", validators=[Optional()]),
+            )
         setattr(QuestionnaireForm, f"t_{s}", StringField("Detail", validators=[Optional(), Length(max=300)]))
     return QuestionnaireForm(data=data)  # the request's form data when submitted, else `data`
 
@@ -114,14 +131,23 @@ def draft_form(thresholds, days_before: int, days_after: int) -> BankForm:
 
     class DraftForm(BankForm):
         note = StringField("What changes in this version, and why", validators=[REQUIRED, Length(max=500)])
-        window_before = IntegerField("Serology sample: days before harvest", default=days_before,
-                                     validators=[InputRequired()])
-        window_after = IntegerField("Serology sample: days after harvest", default=days_after,
-                                    validators=[InputRequired()])
+        window_before = IntegerField(
+            "Serology sample: days before harvest", default=days_before, validators=[InputRequired()]
+        )
+        window_after = IntegerField(
+            "Serology sample: days after harvest", default=days_after, validators=[InputRequired()]
+        )
 
     for key, criterion, param, value in thresholds:
-        setattr(DraftForm, threshold_field(key), FloatField(f"{criterion.rule_id} — {criterion.text}: {param}",
-                                                            default=value, validators=[InputRequired()]))
+        setattr(
+            DraftForm,
+            threshold_field(key),
+            FloatField(
+                f"{criterion.rule_id} — {criterion.text}: {param}",
+                default=value,
+                validators=[InputRequired()],
+            ),
+        )
     return DraftForm()
 
 

@@ -42,8 +42,9 @@ class Donor(Audited, Versioned, Base):
         CheckConstraint("NOT (under_lookback AND status = 'eligible')", name="lookback"),
         # The donor search finds any part of a code (LIKE '%…%'): a trigram index keeps it from reading
         # every donor on PostgreSQL (SQLite scans; it serves small sites).
-        Index("ix_donors_code_trgm", "code", postgresql_using="gin",
-              postgresql_ops={"code": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_donors_code_trgm", "code", postgresql_using="gin", postgresql_ops={"code": "gin_trgm_ops"}
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,8 +152,13 @@ class CriteriaSetVersion(Audited, Versioned, Base):
         CheckConstraint(one_of("status", CRITERIA_WORKFLOW.states), name="status"),
         UniqueConstraint("name", "number"),
         # Exactly one version is applied to new determinations.
-        Index("uq_criteria_sets_one_active", "status", unique=True,
-              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+        Index(
+            "uq_criteria_sets_one_active",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,8 +32,10 @@ from donors.rules.criteria import (
 from donors.states import ACTIVE, CRITERIA_WORKFLOW, SEED_PERMISSION
 
 NO_ACTIVE_CRITERIA = Problem(
-    "DON-CRITERIA-ACTIVE", "No donor criteria set is active: QA activates one, or an administrator runs "
-    "`flask --app wsgi donor-criteria-seed` (also done by `flask --app wsgi init`).")
+    "DON-CRITERIA-ACTIVE",
+    "No donor criteria set is active: QA activates one, or an administrator runs "
+    "`flask --app wsgi donor-criteria-seed` (also done by `flask --app wsgi init`).",
+)
 
 
 def parse(row: CriteriaSetVersion) -> CriteriaSet:
@@ -61,16 +63,25 @@ def ensure_seed_criteria(session: Session) -> CriteriaSetVersion:
     if session.scalar(select(func.count()).select_from(CriteriaSetVersion)):
         raise Refused(problems=[NO_ACTIVE_CRITERIA])
     seed = SSC_ADIPOSE_DONOR_V1
-    row = CriteriaSetVersion(name=seed.name, number=seed.version, status=CRITERIA_WORKFLOW.initial,
-                             content=json.dumps(criteria_set_to_dict(seed), sort_keys=True),
-                             note="Seed list of the SSc allogeneic MSC(AT) programme (DOMAIN.md §2)")
+    row = CriteriaSetVersion(
+        name=seed.name,
+        number=seed.version,
+        status=CRITERIA_WORKFLOW.initial,
+        content=json.dumps(criteria_set_to_dict(seed), sort_keys=True),
+        note="Seed list of the SSc allogeneic MSC(AT) programme (DOMAIN.md §2)",
+    )
     session.add(row)
     session.flush()
     initial_status(session, row, CRITERIA_WORKFLOW)
     # The seed is active from the start: it is the protocol's own reviewed exclusion list.
     with acting_with(session, SEED_PERMISSION):
-        change_status(session, row, CRITERIA_WORKFLOW, ACTIVE,
-                      reason="seed criteria set of the protocol, active from first use")
+        change_status(
+            session,
+            row,
+            CRITERIA_WORKFLOW,
+            ACTIVE,
+            reason="seed criteria set of the protocol, active from first use",
+        )
     return row
 
 

@@ -54,7 +54,9 @@ CRITERIA_WORKFLOW = Workflow(
         Transition(ACTIVE, RETIRED, "criteria.manage", reason_required=True, label="Retire"),
         Transition(DRAFT, RETIRED, "criteria.manage", reason_required=True, label="Abandon draft"),
         # The seed list is the protocol's own reviewed exclusion list: active from the start.
-        Transition(DRAFT, ACTIVE, SEED_PERMISSION, reason_required=True, label="Activate the protocol's seed"),
+        Transition(
+            DRAFT, ACTIVE, SEED_PERMISSION, reason_required=True, label="Activate the protocol's seed"
+        ),
     ),
 )
 

@@ -30,30 +30,55 @@ def _patient_choices(form) -> None:
 def allocation_json(a: Allocation) -> dict:
     protocol = a.patient.protocol_version.protocol()
     text = services.dose_text(protocol, a, g.actor.permissions)
-    return {"id": a.id, "patient_id": a.patient_id, "subject_id": a.patient.subject_id, "dose_number": a.dose_number,
-            "planned_at": a.planned_at.isoformat(), "status": a.status, "treatment": text.treatment,
-            "product": text.product, "cells": text.cells,
-            "containers": list(text.containers),
-            "administered_at": a.administered_at.isoformat() if a.administered_at else None}
+    return {
+        "id": a.id,
+        "patient_id": a.patient_id,
+        "subject_id": a.patient.subject_id,
+        "dose_number": a.dose_number,
+        "planned_at": a.planned_at.isoformat(),
+        "status": a.status,
+        "treatment": text.treatment,
+        "product": text.product,
+        "cells": text.cells,
+        "containers": list(text.containers),
+        "administered_at": a.administered_at.isoformat() if a.administered_at else None,
+    }
 
 
 def patient_json(p: Patient, detail: bool = False) -> dict:
-    data = {"id": p.id, "subject_id": p.subject_id, "protocol": p.protocol_version.code, "site": p.site,
-            "sex": p.sex, "date_of_birth": p.date_of_birth.isoformat(), "status": p.status}
+    data = {
+        "id": p.id,
+        "subject_id": p.subject_id,
+        "protocol": p.protocol_version.code,
+        "site": p.site,
+        "sex": p.sex,
+        "date_of_birth": p.date_of_birth.isoformat(),
+        "status": p.status,
+    }
     if detail:
         session = db()
         protocol = p.protocol_version.protocol()
-        data["schedule"] = [{"dose_number": s.number, "due": s.due.isoformat(),
-                             "window_start": s.window_start.isoformat(), "window_end": s.window_end.isoformat()}
-                            for s in services.patient_schedule(session, p)]
+        data["schedule"] = [
+            {
+                "dose_number": s.number,
+                "due": s.due.isoformat(),
+                "window_start": s.window_start.isoformat(),
+                "window_end": s.window_end.isoformat(),
+            }
+            for s in services.patient_schedule(session, p)
+        ]
         data["allocations"] = [allocation_json(a) for a in services.allocations_of(session, p)]
         if protocol.blinded and not masked(protocol, g.actor.permissions):
             data["sequence"] = services.sequence_of(session, p)
     return data
 
 
-@api_route("/patients", permission="patient.view", summary="List trial subjects (search by subject id)",
-           query={**PAGE_QUERY, "q": {"type": "string", "maxLength": 40}})
+@api_route(
+    "/patients",
+    permission="patient.view",
+    summary="List trial subjects (search by subject id)",
+    query={**PAGE_QUERY, "q": {"type": "string", "maxLength": 40}},
+)
 def patients_list():
     stmt = select(Patient).order_by(Patient.id.desc())
     q = request.args.get("q", "").strip().upper()[:40]
@@ -62,27 +87,48 @@ def patients_list():
     return jsonify(page_json(paginate(stmt), patient_json))
 
 
-@api_route("/patients", methods=("POST",), permission="patient.enroll", form=PatientForm, prepare=_patient_choices,
-           summary="Register a trial subject (no names); enrolment follows the signed checklist on screen")
+@api_route(
+    "/patients",
+    methods=("POST",),
+    permission="patient.enroll",
+    form=PatientForm,
+    prepare=_patient_choices,
+    summary="Register a trial subject (no names); enrolment follows the signed checklist on screen",
+)
 def patients_register():
     form = form_from_json(PatientForm, _patient_choices)
     with work("patient registered (API)"):
         patient = services.register_patient(
-            db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
-            site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
-            first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
-            weight_kg=(form.weight_kg.data or "").strip() or None, weight_measured_on=form.weight_measured_on.data)
+            db(),
+            protocol_version_id=form.protocol_version_id.data,
+            subject_id=form.subject_id.data,
+            site=form.site.data,
+            sex=form.sex.data,
+            date_of_birth=form.date_of_birth.data,
+            first_dose_on=form.first_dose_on.data,
+            donor_code=form.donor_code.data,
+            weight_kg=(form.weight_kg.data or "").strip() or None,
+            weight_measured_on=form.weight_measured_on.data,
+        )
     return jsonify(patient_json(patient, detail=True)), 201
 
 
-@api_route("/patients/<int:patient_id>", permission="patient.view",
-           summary="One subject with the dose schedule and allocations")
+@api_route(
+    "/patients/<int:patient_id>",
+    permission="patient.view",
+    summary="One subject with the dose schedule and allocations",
+)
 def patients_show(patient_id: int):
     return jsonify(patient_json(get_or_404(Patient, patient_id), detail=True))
 
 
-@api_route("/patients/<int:patient_id>/weights", methods=("POST",), permission="patient.enroll", form=WeightForm,
-           summary="Record a weight measurement (the dose and endotoxin limit use the current weight)")
+@api_route(
+    "/patients/<int:patient_id>/weights",
+    methods=("POST",),
+    permission="patient.enroll",
+    form=WeightForm,
+    summary="Record a weight measurement (the dose and endotoxin limit use the current weight)",
+)
 def patients_weight(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = form_from_json(WeightForm)
@@ -91,9 +137,13 @@ def patients_weight(patient_id: int):
     return jsonify(patient_json(patient, detail=True)), 201
 
 
-@api_route("/patients/<int:patient_id>/allocations", methods=("POST",), permission="dose.allocate",
-           form=ApiAllocateForm, summary="Allocate containers (first expiry first out) to a scheduled dose; "
-                                         "every refusal is named")
+@api_route(
+    "/patients/<int:patient_id>/allocations",
+    methods=("POST",),
+    permission="dose.allocate",
+    form=ApiAllocateForm,
+    summary="Allocate containers (first expiry first out) to a scheduled dose; every refusal is named",
+)
 def patients_allocate(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = form_from_json(ApiAllocateForm)

@@ -14,6 +14,7 @@ from doses.protocols import Protocol
 
 bp = Blueprint("doses", __name__, url_prefix="/doses")
 
+
 def facility_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("FACILITY_TIMEZONE") or "UTC")
 

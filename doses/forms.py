@@ -23,12 +23,18 @@ def int_or_none(value):
 
 class PatientForm(BankForm):
     protocol_version_id = SelectField("Protocol", coerce=int_or_none, validate_choice=False)
-    subject_id = StringField("Subject id (trial-site-number, no names)", validators=[DataRequired(), Length(max=40)])
+    subject_id = StringField(
+        "Subject id (trial-site-number, no names)", validators=[DataRequired(), Length(max=40)]
+    )
     site = SelectField("Site", choices=[], validate_choice=False)
     sex = SelectField("Sex", choices=[("F", "F"), ("M", "M")], validate_choice=False)
     date_of_birth = DateField("Date of birth", validators=[InputRequired(message="Required (YYYY-MM-DD).")])
-    first_dose_on = DateField("Planned date of dose 1", validators=[InputRequired(message="Required (YYYY-MM-DD).")])
-    donor_code = StringField("Own donor record (autologous protocols: DN-…)", validators=[Optional(), Length(max=20)])
+    first_dose_on = DateField(
+        "Planned date of dose 1", validators=[InputRequired(message="Required (YYYY-MM-DD).")]
+    )
+    donor_code = StringField(
+        "Own donor record (autologous protocols: DN-…)", validators=[Optional(), Length(max=20)]
+    )
     weight_kg = StringField("Weight (kg)", validators=[Optional(), Length(max=20)])
     weight_measured_on = DateField("Weighed on", validators=[Optional()])
 
@@ -49,33 +55,49 @@ def checklist_form(protocol: Protocol, field_name) -> type[BankForm]:
     for c in protocol.checklist:
         if c.computed:
             continue
-        label = ("Met?" if c.kind is CriterionKind.INCLUSION else "Applies?")
-        setattr(ChecklistForm, field_name(c.id),
-                RadioField(f"{c.id} — {c.text} — {label}", choices=[("yes", "yes"), ("no", "no")],
-                           validators=[Optional()], validate_choice=False))
+        label = "Met?" if c.kind is CriterionKind.INCLUSION else "Applies?"
+        setattr(
+            ChecklistForm,
+            field_name(c.id),
+            RadioField(
+                f"{c.id} — {c.text} — {label}",
+                choices=[("yes", "yes"), ("no", "no")],
+                validators=[Optional()],
+                validate_choice=False,
+            ),
+        )
     return ChecklistForm
 
 
 class RandomisationForm(BankForm):
-    file = FileField("Randomisation list (CSV: subject_id,sequence)", validators=[FileRequired("Choose the file.")])
+    file = FileField(
+        "Randomisation list (CSV: subject_id,sequence)", validators=[FileRequired("Choose the file.")]
+    )
 
 
 class AllocateForm(BankForm):
-    dose_number = IntegerField("Dose number", validators=[InputRequired(message="Required (a whole number).")])
+    dose_number = IntegerField(
+        "Dose number", validators=[InputRequired(message="Required (a whole number).")]
+    )
     planned_date = DateField("Planned administration date", validators=[InputRequired(message="Required.")])
     planned_time = TimeField("Planned time (facility time)", default=time(9, 0), validators=[Optional()])
     container_ids = HiddenField()
 
 
 class DeallocateForm(BankForm):
-    reason = StringField("Reason for de-allocation", validators=[DataRequired(message="Say why."), Length(max=500)])
+    reason = StringField(
+        "Reason for de-allocation", validators=[DataRequired(message="Say why."), Length(max=500)]
+    )
 
 
 class UnblindForm(SignatureFields, BankForm):
-    reason = StringField("Emergency: why the treatment must be known",
-                         validators=[DataRequired(message="Say why."), Length(max=500)])
+    reason = StringField(
+        "Emergency: why the treatment must be known",
+        validators=[DataRequired(message="Say why."), Length(max=500)],
+    )
 
 
 class LiftHoldForm(SignatureFields, BankForm):
-    reason = StringField("Reason (investigation closed)", validators=[DataRequired(message="Say why."), Length(max=500)])
-
+    reason = StringField(
+        "Reason (investigation closed)", validators=[DataRequired(message="Say why."), Length(max=500)]
+    )

@@ -67,8 +67,12 @@ class Patient(Audited, Versioned, Base):
         CheckConstraint("sex IN ('F', 'M')", name="sex"),
         CheckConstraint("first_dose_on >= date_of_birth", name="first_dose"),
         # Patient and dose searches find any part of a subject id (LIKE '%…%'): trigram index on PostgreSQL.
-        Index("ix_patients_subject_id_trgm", "subject_id", postgresql_using="gin",
-              postgresql_ops={"subject_id": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_patients_subject_id_trgm",
+            "subject_id",
+            postgresql_using="gin",
+            postgresql_ops={"subject_id": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,15 +170,28 @@ class Allocation(Audited, Versioned, Base):
         CheckConstraint(one_of("status", ALLOCATION_STATES), name="status"),
         CheckConstraint("dose_number >= 1", name="dose_number"),
         CheckConstraint("(status = 'on_hold') = (held_from IS NOT NULL)", name="held_from"),
-        CheckConstraint("(status = 'deallocated') = (deallocated_at IS NOT NULL AND deallocation_reason "
-                        "IS NOT NULL)", name="deallocated"),
+        CheckConstraint(
+            "(status = 'deallocated') = (deallocated_at IS NOT NULL AND deallocation_reason IS NOT NULL)",
+            name="deallocated",
+        ),
         CheckConstraint("status <> 'administered' OR administered_at IS NOT NULL", name="administered"),
-        Index("uq_allocations_one_per_dose", "patient_id", "dose_number", unique=True,
-              sqlite_where=text("status <> 'deallocated'"), postgresql_where=text("status <> 'deallocated'")),
+        Index(
+            "uq_allocations_one_per_dose",
+            "patient_id",
+            "dose_number",
+            unique=True,
+            sqlite_where=text("status <> 'deallocated'"),
+            postgresql_where=text("status <> 'deallocated'"),
+        ),
         # "Doses on their way" lists the few active doses among ten years of given ones.
         Index("ix_allocations_status", "status"),
-        Index("ix_allocations_on_their_way", "planned_at", "id", sqlite_where=text(ON_THEIR_WAY_SQL),
-              postgresql_where=text(ON_THEIR_WAY_SQL)),
+        Index(
+            "ix_allocations_on_their_way",
+            "planned_at",
+            "id",
+            sqlite_where=text(ON_THEIR_WAY_SQL),
+            postgresql_where=text(ON_THEIR_WAY_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,8 +214,9 @@ class Allocation(Audited, Versioned, Base):
     deallocation_reason: Mapped[str | None] = mapped_column(Text)
 
     patient: Mapped[Patient] = relationship(lazy="joined")
-    lines: Mapped[list[AllocatedContainer]] = relationship(back_populates="allocation", lazy="selectin",
-                                                           order_by="AllocatedContainer.id")
+    lines: Mapped[list[AllocatedContainer]] = relationship(
+        back_populates="allocation", lazy="selectin", order_by="AllocatedContainer.id"
+    )
 
     @property
     def containers(self) -> list[Container]:
@@ -213,8 +231,13 @@ class AllocatedContainer(Audited, Base):
     __tablename__ = "allocation_containers"
     __table_args__ = (
         UniqueConstraint("allocation_id", "container_id"),
-        Index("uq_allocation_containers_active", "container_id", unique=True,
-              sqlite_where=text("released_at IS NULL"), postgresql_where=text("released_at IS NULL")),
+        Index(
+            "uq_allocation_containers_active",
+            "container_id",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -118,8 +118,12 @@ class BlindedProduct:
             raise ValueError("a blinded product has a name, a volume > 0 and a container type (bag or vial)")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"isbt_code": self.isbt_code, "name": self.name, "volume_ml": _dec_str(self.volume_ml),
-                "container_type": self.container_type}
+        return {
+            "isbt_code": self.isbt_code,
+            "name": self.name,
+            "volume_ml": _dec_str(self.volume_ml),
+            "container_type": self.container_type,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> BlindedProduct | None:
@@ -169,7 +173,9 @@ class Protocol:
         if self.blinded != (self.placebo_product_key is not None):
             raise ValueError(f"{self.code}: a blinded protocol names a placebo product, an open one none")
         if self.blinded != (self.blinded_product is not None):
-            raise ValueError(f"{self.code}: a blinded protocol has one visible product identity, an open one none")
+            raise ValueError(
+                f"{self.code}: a blinded protocol has one visible product identity, an open one none"
+            )
         if not self.sequences:
             raise ValueError(f"{self.code}: at least one treatment sequence")
         allowed = {ACTIVE_TOKEN, PLACEBO_TOKEN} if self.blinded else {ACTIVE_TOKEN}
@@ -202,8 +208,12 @@ class Protocol:
                 "max_cells": _dec_str(self.dose_rule.max_cells),
             },
             "schedule": [
-                {"number": s.number, "offset_days": s.offset_days, "window_days": s.window_days,
-                 "optional": s.optional}
+                {
+                    "number": s.number,
+                    "offset_days": s.offset_days,
+                    "window_days": s.window_days,
+                    "optional": s.optional,
+                }
                 for s in self.schedule
             ],
             "infusion_hours": _dec_str(self.infusion_hours),
@@ -213,9 +223,14 @@ class Protocol:
             "sequences": list(self.sequences),
             "sites": list(self.sites),
             "checklist": [
-                {"id": c.id, "kind": c.kind.value, "text": c.text,
-                 "measure": c.measure.value if c.measure else None,
-                 "minimum": _dec_str(c.minimum), "maximum": _dec_str(c.maximum)}
+                {
+                    "id": c.id,
+                    "kind": c.kind.value,
+                    "text": c.text,
+                    "measure": c.measure.value if c.measure else None,
+                    "minimum": _dec_str(c.minimum),
+                    "maximum": _dec_str(c.maximum),
+                }
                 for c in self.checklist
             ],
             "weight_max_age_days": self.weight_max_age_days,
@@ -249,9 +264,12 @@ class Protocol:
             sites=tuple(d["sites"]),
             checklist=tuple(
                 Criterion(
-                    c["id"], CriterionKind(c["kind"]), c["text"],
+                    c["id"],
+                    CriterionKind(c["kind"]),
+                    c["text"],
                     Measure(c["measure"]) if c.get("measure") else None,
-                    _dec_or_none(c.get("minimum")), _dec_or_none(c.get("maximum")),
+                    _dec_or_none(c.get("minimum")),
+                    _dec_or_none(c.get("maximum")),
                 )
                 for c in d["checklist"]
             ),
@@ -282,10 +300,17 @@ def _dec_or_none(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _inc(id_: str, text: str, measure: Measure | None = None, lo: str | None = None,
-         hi: str | None = None) -> Criterion:
-    return Criterion(id_, CriterionKind.INCLUSION, text, measure,
-                     None if lo is None else Decimal(lo), None if hi is None else Decimal(hi))
+def _inc(
+    id_: str, text: str, measure: Measure | None = None, lo: str | None = None, hi: str | None = None
+) -> Criterion:
+    return Criterion(
+        id_,
+        CriterionKind.INCLUSION,
+        text,
+        measure,
+        None if lo is None else Decimal(lo),
+        None if hi is None else Decimal(hi),
+    )
 
 
 def _exc(id_: str, text: str) -> Criterion:
@@ -312,26 +337,44 @@ MESEMS = Protocol(
     sites=("Purpan Hospital, Toulouse University Hospital",),
     checklist=(
         _inc("MESEMS-I01", "Age 18 to 50 years", Measure.AGE_YEARS, "18", "50"),
-        _inc("MESEMS-I02", "Disease duration 2 to 10 years (included)", Measure.DISEASE_DURATION_YEARS,
-             "2", "10"),
+        _inc(
+            "MESEMS-I02",
+            "Disease duration 2 to 10 years (included)",
+            Measure.DISEASE_DURATION_YEARS,
+            "2",
+            "10",
+        ),
         _inc("MESEMS-I03", "EDSS 3.0 to 6.5", Measure.EDSS, "3.0", "6.5"),
-        _inc("MESEMS-I04", "Diagnosis of MS: RRMS or SPMS not responding to at least one year of approved "
-             "therapy, or PPMS with EDSS progression and ≥1 GEL in the last 12 months, as the protocol "
-             "defines for each type"),
+        _inc(
+            "MESEMS-I04",
+            "Diagnosis of MS: RRMS or SPMS not responding to at least one year of approved "
+            "therapy, or PPMS with EDSS progression and ≥1 GEL in the last 12 months, as the protocol "
+            "defines for each type",
+        ),
         _inc("MESEMS-I05", "Positive cerebrospinal fluid (oligoclonal banding)"),
         _inc("MESEMS-I06", "Women of childbearing age: effective contraception"),
-        _exc("MESEMS-E01", "Less than 3 months since any immunosuppressive therapy, including "
-             "natalizumab and fingolimod"),
+        _exc(
+            "MESEMS-E01",
+            "Less than 3 months since any immunosuppressive therapy, including natalizumab and fingolimod",
+        ),
         _exc("MESEMS-E02", "1 month or less since last interferon-beta or glatiramer acetate"),
         _exc("MESEMS-E03", "Corticosteroid treatment within the last 30 days"),
         _exc("MESEMS-E04", "Relapse within the last 60 days"),
-        _exc("MESEMS-E05", "Active or chronic infection, including HIV-1/2, HTLV-I/II, syphilis, chronic "
-             "hepatitis B or C"),
-        _exc("MESEMS-E06", "History of malignancy other than basal cell carcinoma of the skin or carcinoma "
-             "in situ in remission for more than one year"),
+        _exc(
+            "MESEMS-E05",
+            "Active or chronic infection, including HIV-1/2, HTLV-I/II, syphilis, chronic hepatitis B or C",
+        ),
+        _exc(
+            "MESEMS-E06",
+            "History of malignancy other than basal cell carcinoma of the skin or carcinoma "
+            "in situ in remission for more than one year",
+        ),
         _exc("MESEMS-E07", "Severely limited life expectancy from another co-morbid illness"),
-        _exc("MESEMS-E08", "Myelodysplasia, previous haematological disease, or clinically relevant "
-             "white blood cell count abnormalities"),
+        _exc(
+            "MESEMS-E08",
+            "Myelodysplasia, previous haematological disease, or clinically relevant "
+            "white blood cell count abnormalities",
+        ),
         _exc("MESEMS-E09", "Pregnancy or risk of pregnancy (unwilling to practise contraception)"),
         _exc("MESEMS-E10", "eGFR below 60 mL/min/1.73 m², known renal failure, or unable to undergo MRI"),
         _exc("MESEMS-E11", "Unable to give written informed consent"),
@@ -343,8 +386,9 @@ MESEMS = Protocol(
         "Blinded product code S9001 is a local trial-specific code; every MESEMS bag (MSC or placebo) is "
         "filled to 50 mL.",
     ),
-    blinded_product=BlindedProduct("S9001", "MESEMS investigational product (MSC or placebo)", Decimal("50"),
-                                   "bag"),
+    blinded_product=BlindedProduct(
+        "S9001", "MESEMS investigational product (MSC or placebo)", Decimal("50"), "bag"
+    ),
 )
 
 MAESTRO_4MS = Protocol(
@@ -367,22 +411,34 @@ MAESTRO_4MS = Protocol(
         _inc("MAESTRO-I01", "Primary progressive MS according to the McDonald 2017 criteria"),
         _inc("MAESTRO-I02", "Age between 18 and 55 years", Measure.AGE_YEARS, "18", "55"),
         _inc("MAESTRO-I03", "EDSS 3 to 6 at inclusion", Measure.EDSS, "3", "6"),
-        _inc("MAESTRO-I04", "Documented disability progression independent of relapse activity in the "
-             "2 years before the screening visit"),
+        _inc(
+            "MAESTRO-I04",
+            "Documented disability progression independent of relapse activity in the "
+            "2 years before the screening visit",
+        ),
         _inc("MAESTRO-I05", "Positive CSF with oligoclonal bands"),
-        _inc("MAESTRO-I06", "Women of childbearing potential: effective contraception per the CTFG "
-             "recommendations (version 1.1)"),
+        _inc(
+            "MAESTRO-I06",
+            "Women of childbearing potential: effective contraception per the CTFG "
+            "recommendations (version 1.1)",
+        ),
         _inc("MAESTRO-I07", "Free, informed and written consent signed"),
         _inc("MAESTRO-I08", "Affiliated to a social security scheme"),
         _exc("MAESTRO-E01", "Inflammatory activity during the past year (relapses or new T2 MRI lesions)"),
         _exc("MAESTRO-E02", "Disease-modifying drugs during the past year"),
         _exc("MAESTRO-E03", "High-dose corticosteroids during the 30 days before inclusion"),
-        _exc("MAESTRO-E04", "Contraindication to lumbar puncture or intrathecal injection: intracranial "
-             "hypertension, puncture-site infection, platelets < 50 G/L, anticoagulant or fibrinolytic "
-             "treatment"),
+        _exc(
+            "MAESTRO-E04",
+            "Contraindication to lumbar puncture or intrathecal injection: intracranial "
+            "hypertension, puncture-site infection, platelets < 50 G/L, anticoagulant or fibrinolytic "
+            "treatment",
+        ),
         _exc("MAESTRO-E05", "Participation in another therapeutic trial in the last 6 months"),
-        _exc("MAESTRO-E06", "Adult under legal protection, deprived of liberty, pregnant or breastfeeding, "
-             "minor, or unable to express consent"),
+        _exc(
+            "MAESTRO-E06",
+            "Adult under legal protection, deprived of liberty, pregnant or breastfeeding, "
+            "minor, or unable to express consent",
+        ),
     ),
     assumptions=(
         "Dose per injection not public: fixed 50 × 10⁶ cells, accepted 45–55 × 10⁶ (placeholder).",
@@ -411,8 +467,10 @@ MSC_AT_SSC = Protocol(
     checklist=(
         _inc("SSC-I01", "Adult (18 years or older)", Measure.AGE_YEARS, "18", None),
         _inc("SSC-I02", "Systemic sclerosis fulfilling the 2013 ACR/EULAR classification criteria"),
-        _inc("SSC-I03", "Severe systemic sclerosis as defined by the protocol (skin and/or visceral "
-             "involvement)"),
+        _inc(
+            "SSC-I03",
+            "Severe systemic sclerosis as defined by the protocol (skin and/or visceral involvement)",
+        ),
         _inc("SSC-I04", "Women of childbearing potential: effective contraception"),
         _inc("SSC-I05", "Free, informed and written consent signed"),
         _inc("SSC-I06", "Affiliated to a social security scheme"),
@@ -433,8 +491,9 @@ MSC_AT_SSC = Protocol(
         "Blinded product code S9002 is a local trial-specific code; every bag (MSC or placebo) is filled to "
         "50 mL.",
     ),
-    blinded_product=BlindedProduct("S9002", "MSC-AT-SSc investigational product (MSC or placebo)",
-                                   Decimal("50"), "bag"),
+    blinded_product=BlindedProduct(
+        "S9002", "MSC-AT-SSc investigational product (MSC or placebo)", Decimal("50"), "bag"
+    ),
 )
 
 PROTOCOLS: Mapping[str, Protocol] = MappingProxyType({p.code: p for p in (MESEMS, MAESTRO_4MS, MSC_AT_SSC)})

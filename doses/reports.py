@@ -28,8 +28,19 @@ from doses.services import allocations_of_containers, latest_product, presentati
 from lots.models import Container
 from release.services import lot_is_released
 
-__all__ = ["AUTOLOGOUS", "EU_TRIAL", "MAX_COPIES", "US_CAUTION", "container_label", "dose_label", "dose_labels",
-           "labels_pdf", "labels_zpl", "repeat", "validate_print"]
+__all__ = [
+    "AUTOLOGOUS",
+    "EU_TRIAL",
+    "MAX_COPIES",
+    "US_CAUTION",
+    "container_label",
+    "dose_label",
+    "dose_labels",
+    "labels_pdf",
+    "labels_zpl",
+    "repeat",
+    "validate_print",
+]
 
 US_CAUTION = "Caution: New Drug—Limited by Federal (or United States) law to investigational use."
 EU_TRIAL = "For clinical trial use only"
@@ -44,15 +55,27 @@ def _mega(value: float) -> str:
 def label_facts(session: Session, allocation: Allocation | None, container: Container) -> LabelFacts:
     line = next((x for x in allocation.lines if x.container_id == container.id), None) if allocation else None
     return LabelFacts(
-        container=container.identifier, dose_status=allocation.status if allocation else None,
+        container=container.identifier,
+        dose_status=allocation.status if allocation else None,
         on_this_dose=line is not None and line.released_at is None,
-        lot_released=lot_is_released(session, container.lot), lot_din=container.lot.din_display,
-        lot_status=container.lot.status, on_hold=container.on_hold, hold_reason=container.hold_reason,
-        expires_at=container.expires_at)
+        lot_released=lot_is_released(session, container.lot),
+        lot_din=container.lot.din_display,
+        lot_status=container.lot.status,
+        on_hold=container.on_hold,
+        hold_reason=container.hold_reason,
+        expires_at=container.expires_at,
+    )
 
 
-def dose_label(session: Session, allocation: Allocation | None, container: Container, *, facility_name: str,
-               zone: tzinfo, show_utc: bool = False) -> LabelData:
+def dose_label(
+    session: Session,
+    allocation: Allocation | None,
+    container: Container,
+    *,
+    facility_name: str,
+    zone: tzinfo,
+    show_utc: bool = False,
+) -> LabelData:
     """The label of one container of an allocated dose, or Refused naming every reason."""
     problems = label_problems(label_facts(session, allocation, container), utcnow())
     if problems:
@@ -72,19 +95,32 @@ def dose_label(session: Session, allocation: Allocation | None, container: Conta
     else:
         name = product.name
         cells = f"{_mega(container.cells)} × 10⁶ viable cells"
-    autologous = protocol.origin is Origin.AUTOLOGOUS or (not protocol.blinded and container.lot.autologous_only)
+    autologous = protocol.origin is Origin.AUTOLOGOUS or (
+        not protocol.blinded and container.lot.autologous_only
+    )
     statements = (US_CAUTION, EU_TRIAL, *((AUTOLOGOUS,) if autologous else ()))
     return LabelData(
-        din=container.lot.din, product_code=visible_code(protocol, container), product_name=name, cells_text=cells,
-        volume_text=f"{container.volume_ml:g} mL", expiry_local=container.expires_at.astimezone(zone),
-        storage_text=f"Store at {storage}", trial_code=protocol.code,
-        subject_id=allocation.patient.subject_id, dose_number=allocation.dose_number, facility_name=facility_name,
-        statements=statements, expiry_utc_shown=show_utc, dose_count=protocol.number_of_doses,
-        extra_lines=(ROUTES.get(protocol.route, ""),) if protocol.route in ROUTES else ())
+        din=container.lot.din,
+        product_code=visible_code(protocol, container),
+        product_name=name,
+        cells_text=cells,
+        volume_text=f"{container.volume_ml:g} mL",
+        expiry_local=container.expires_at.astimezone(zone),
+        storage_text=f"Store at {storage}",
+        trial_code=protocol.code,
+        subject_id=allocation.patient.subject_id,
+        dose_number=allocation.dose_number,
+        facility_name=facility_name,
+        statements=statements,
+        expiry_utc_shown=show_utc,
+        dose_count=protocol.number_of_doses,
+        extra_lines=(ROUTES.get(protocol.route, ""),) if protocol.route in ROUTES else (),
+    )
 
 
-def dose_labels(session: Session, allocation: Allocation, *, facility_name: str, zone: tzinfo,
-                show_utc: bool = False) -> list[LabelData]:
+def dose_labels(
+    session: Session, allocation: Allocation, *, facility_name: str, zone: tzinfo, show_utc: bool = False
+) -> list[LabelData]:
     """One label per container the dose holds; refused (every reason of every container) if any fails."""
     containers = [line.container for line in allocation.lines if line.released_at is None]
     if not containers:
@@ -92,8 +128,9 @@ def dose_labels(session: Session, allocation: Allocation, *, facility_name: str,
     problems, labels = [], []
     for c in containers:
         try:
-            labels.append(dose_label(session, allocation, c, facility_name=facility_name, zone=zone,
-                                     show_utc=show_utc))
+            labels.append(
+                dose_label(session, allocation, c, facility_name=facility_name, zone=zone, show_utc=show_utc)
+            )
         except Refused as e:
             problems += [p for p in e.problems if p not in problems]
     if problems:
@@ -101,12 +138,19 @@ def dose_labels(session: Session, allocation: Allocation, *, facility_name: str,
     return labels
 
 
-def container_label(session: Session, container: Container, *, facility_name: str, zone: tzinfo,
-                    show_utc: bool = False) -> LabelData:
+def container_label(
+    session: Session, container: Container, *, facility_name: str, zone: tzinfo, show_utc: bool = False
+) -> LabelData:
     """The label of a scanned or chosen container: refused unless it is released and allocated."""
     held = allocations_of_containers(session, [container.id])
-    return dose_label(session, held[0] if held else None, container, facility_name=facility_name, zone=zone,
-                      show_utc=show_utc)
+    return dose_label(
+        session,
+        held[0] if held else None,
+        container,
+        facility_name=facility_name,
+        zone=zone,
+        show_utc=show_utc,
+    )
 
 
 def validate_print(size: str | None, copies) -> dict[str, str]:
@@ -119,8 +163,9 @@ def repeat(labels: Sequence[LabelData], copies: int) -> list[LabelData]:
     return [label for label in labels for _ in range(copies)]
 
 
-def labels_pdf(labels: Sequence[LabelData], size: str = "100x100", copies: int = 1,
-               deterministic: bool = False) -> bytes:
+def labels_pdf(
+    labels: Sequence[LabelData], size: str = "100x100", copies: int = 1, deterministic: bool = False
+) -> bytes:
     """The labels drawn as PDF; refused (label.overflow) when a text does not fit its area."""
     try:
         return render_labels_pdf(repeat(labels, copies), size, deterministic=deterministic)

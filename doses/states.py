@@ -26,14 +26,27 @@ PATIENT_WORKFLOW = Workflow(
     states=PATIENT_STATES,
     initial="screening",
     transitions=(
-        Transition("screening", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING, label="Enrol"),
-        Transition("screening", "not_eligible", "patient.enroll", signature_meaning=ATTESTED_MEANING,
-                   label="Not eligible"),
+        Transition(
+            "screening", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING, label="Enrol"
+        ),
+        Transition(
+            "screening",
+            "not_eligible",
+            "patient.enroll",
+            signature_meaning=ATTESTED_MEANING,
+            label="Not eligible",
+        ),
         # A screen failure may be screened again (new visit, new signed checklist).
-        Transition("not_eligible", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING,
-                   label="Enrol"),
-        Transition("not_eligible", "not_eligible", "patient.enroll", signature_meaning=ATTESTED_MEANING,
-                   label="Not eligible"),
+        Transition(
+            "not_eligible", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING, label="Enrol"
+        ),
+        Transition(
+            "not_eligible",
+            "not_eligible",
+            "patient.enroll",
+            signature_meaning=ATTESTED_MEANING,
+            label="Not eligible",
+        ),
     ),
     labels={"not_eligible": "not eligible"},
 )
@@ -55,9 +68,21 @@ ALLOCATION_WORKFLOW = Workflow(
     transitions=(
         Transition("allocated", "issued", "custody.record", label="Issue"),
         *(Transition(s, "administered", "custody.record", label="Record administration") for s in HOLDABLE),
-        *(Transition(s, "on_hold", "dose.allocate", reason_required=True, label="Put on hold") for s in HOLDABLE),
-        *(Transition("on_hold", s, "lot.hold", signature_meaning=HOLD_LIFTED_MEANING, reason_required=True,
-                     label="Lift hold") for s in HOLDABLE),
+        *(
+            Transition(s, "on_hold", "dose.allocate", reason_required=True, label="Put on hold")
+            for s in HOLDABLE
+        ),
+        *(
+            Transition(
+                "on_hold",
+                s,
+                "lot.hold",
+                signature_meaning=HOLD_LIFTED_MEANING,
+                reason_required=True,
+                label="Lift hold",
+            )
+            for s in HOLDABLE
+        ),
         Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label="Deallocate"),
         Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label="Deallocate"),
     ),

@@ -24,8 +24,9 @@ TISSUE_CHOICES = [("lipoaspirate", "Lipoaspirate"), ("bone_marrow_aspirate", "Bo
 TIER_CHOICES = [("master", "Master cell bank"), ("working", "Working cell bank"), ("dose", "Dose lot")]
 CONTAINER_CHOICES = [("bag", "Bag"), ("vial", "Vial")]
 # The received status first (a new lot stays quarantined until its certificate is reviewed).
-MATERIAL_STATUS_CHOICES = [(s, s.capitalize()) for s in
-                           sorted(MATERIAL_STATUSES, key=lambda s: s != MATERIAL_LOT_WORKFLOW.initial)]
+MATERIAL_STATUS_CHOICES = [
+    (s, s.capitalize()) for s in sorted(MATERIAL_STATUSES, key=lambda s: s != MATERIAL_LOT_WORKFLOW.initial)
+]
 DT = "%Y-%m-%dT%H:%M"
 
 
@@ -38,8 +39,9 @@ def _number(label: str):
 
 
 def _materials():
-    return SelectMultipleField("Material lots used", coerce=int, choices=[], validate_choice=False,
-                               validators=[Optional()])
+    return SelectMultipleField(
+        "Material lots used", coerce=int, choices=[], validate_choice=False, validators=[Optional()]
+    )
 
 
 class HarvestForm(BankForm):
@@ -100,7 +102,9 @@ class PositionForm(BankForm):
 
 
 class ReasonForm(BankForm):
-    reason = StringField("Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)])
+    reason = StringField(
+        "Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)]
+    )
 
 
 class LiftHoldForm(SignatureFields, ReasonForm):
@@ -115,9 +119,10 @@ class DeviationForm(BankForm):
 
 class CloseDeviationForm(BankForm):
     corrective_action = TextAreaField("Corrective action", validators=[Optional(), Length(max=4000)])
-    signature_password = PasswordField("Your password (electronic signature)",
-                                       validators=[DataRequired(message="re-enter your password to sign"),
-                                                   Length(max=256)])
+    signature_password = PasswordField(
+        "Your password (electronic signature)",
+        validators=[DataRequired(message="re-enter your password to sign"), Length(max=256)],
+    )
 
 
 class BoxForm(BankForm):
@@ -144,4 +149,6 @@ class MaterialLotForm(BankForm):
 
 class MaterialLotStatusForm(BankForm):
     status = SelectField("Status", choices=MATERIAL_STATUS_CHOICES, validate_choice=False)
-    reason = StringField("Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)])
+    reason = StringField(
+        "Reason", validators=[DataRequired(message="A reason is required."), Length(max=500)]
+    )

@@ -352,31 +352,52 @@ def check_bench_open(din: str, status: str) -> list[Problem]:
     """Bench entries (isolation, passages, formulation) are recorded only while the lot is in process."""
     if status == BENCH_OPEN:
         return []
-    return [Problem("lots.bench.closed", f"Lot {din} is {LOT_WORKFLOW.label(status)}: bench entries are closed.",
-                    f"status={status}")]
+    return [
+        Problem(
+            "lots.bench.closed",
+            f"Lot {din} is {LOT_WORKFLOW.label(status)}: bench entries are closed.",
+            f"status={status}",
+        )
+    ]
 
 
-def check_verification(entered_by_id: int | None, verifier_id: int | None, already_verified: bool, din: str,
-                       lot_status: str) -> list[Problem]:
+def check_verification(
+    entered_by_id: int | None, verifier_id: int | None, already_verified: bool, din: str, lot_status: str
+) -> list[Problem]:
     """Second-person verification of a critical entry: once, never by the person who entered it, and not
     after the lot is released or rejected."""
     if already_verified:
         return [Problem("lots.verify.already", "Already verified.")]
     problems = []
     if entered_by_id == verifier_id:
-        problems.append(Problem("lots.verify.four_eyes", "You entered these values: a second person must verify "
-                                                         "them.", f"user={verifier_id}"))
+        problems.append(
+            Problem(
+                "lots.verify.four_eyes",
+                "You entered these values: a second person must verify them.",
+                f"user={verifier_id}",
+            )
+        )
     if lot_status in FINISHED:
-        problems.append(Problem("lots.verify.lot_finished", f"Lot {din} is {lot_status}.", f"status={lot_status}"))
+        problems.append(
+            Problem("lots.verify.lot_finished", f"Lot {din} is {lot_status}.", f"status={lot_status}")
+        )
     return problems
 
 
-def check_ready_for_qc(unverified: Iterable[str], is_harvest_lot: bool, has_isolation: bool, is_placebo: bool,
-                       n_passages: int, n_containers: int) -> list[Problem]:
+def check_ready_for_qc(
+    unverified: Iterable[str],
+    is_harvest_lot: bool,
+    has_isolation: bool,
+    is_placebo: bool,
+    n_passages: int,
+    n_containers: int,
+) -> list[Problem]:
     """Why a lot cannot go to QC yet (empty when it can): every critical entry verified, the isolation of a
     harvest lot recorded, a culture passage (except for a placebo) and a formulated container."""
-    problems = [Problem("lots.qc.unverified", f"Entry waiting for second-person verification: {w}.", w)
-                for w in unverified]
+    problems = [
+        Problem("lots.qc.unverified", f"Entry waiting for second-person verification: {w}.", w)
+        for w in unverified
+    ]
     if is_harvest_lot and not has_isolation:
         problems.append(Problem("lots.qc.no_isolation", "The isolation is not recorded."))
     if not is_placebo and not n_passages:
@@ -389,25 +410,41 @@ def check_ready_for_qc(unverified: Iterable[str], is_harvest_lot: bool, has_isol
 def check_hold_lift(under_lookback: bool) -> list[Problem]:
     """A hold stays while the lot's donor is under look-back."""
     if under_lookback:
-        return [Problem("lots.hold.lookback", "The donor is under look-back: the hold stays until the look-back "
-                                              "is closed.", "look-back")]
+        return [
+            Problem(
+                "lots.hold.lookback",
+                "The donor is under look-back: the hold stays until the look-back is closed.",
+                "look-back",
+            )
+        ]
     return []
 
 
 def check_holdable(status: str) -> list[Problem]:
     if status in HOLDABLE:
         return []
-    return [Problem("lots.hold.not_holdable", f"A lot {LOT_WORKFLOW.label(status)} cannot be put on hold.",
-                    f"status={status}")]
+    return [
+        Problem(
+            "lots.hold.not_holdable",
+            f"A lot {LOT_WORKFLOW.label(status)} cannot be put on hold.",
+            f"status={status}",
+        )
+    ]
 
 
-def check_quarantine_lift(din: str, quarantined: bool, donor_code: str, donor_status: str,
-                          eligible_signed: bool) -> list[Problem]:
+def check_quarantine_lift(
+    din: str, quarantined: bool, donor_code: str, donor_status: str, eligible_signed: bool
+) -> list[Problem]:
     """The donor-eligibility quarantine (21 CFR 1271.60) ends once the donor's eligibility is signed."""
     if not quarantined:
         return [Problem("lots.quarantine.not_quarantined", f"Lot {din} is not quarantined.")]
     if not eligible_signed:
-        return [Problem("lots.quarantine.eligibility_unsigned",
-                        f"Donor {donor_code} is {donor_status}: eligibility is not signed yet, the lot stays "
-                        "quarantined (21 CFR 1271.60).", f"donor_status={donor_status}")]
+        return [
+            Problem(
+                "lots.quarantine.eligibility_unsigned",
+                f"Donor {donor_code} is {donor_status}: eligibility is not signed yet, the lot stays "
+                "quarantined (21 CFR 1271.60).",
+                f"donor_status={donor_status}",
+            )
+        ]
     return []

@@ -26,13 +26,29 @@ LOT_WORKFLOW = Workflow(
     transitions=(
         Transition("in_process", "awaiting_qc", "lot.edit", label="Submit for QC"),
         Transition("awaiting_qc", "in_process", "lot.edit", reason_required=True, label="Back to processing"),
-        Transition("awaiting_qc", "released", "lot.release", signature_meaning=RELEASE_MEANING,
-                   label="Release"),
-        Transition("awaiting_qc", "rejected", "lot.release", signature_meaning=REJECT_MEANING,
-                   reason_required=True, label="Reject"),
+        Transition(
+            "awaiting_qc", "released", "lot.release", signature_meaning=RELEASE_MEANING, label="Release"
+        ),
+        Transition(
+            "awaiting_qc",
+            "rejected",
+            "lot.release",
+            signature_meaning=REJECT_MEANING,
+            reason_required=True,
+            label="Reject",
+        ),
         *(Transition(s, "on_hold", "lot.hold", reason_required=True, label="Put on hold") for s in HOLDABLE),
-        *(Transition("on_hold", s, "lot.hold", signature_meaning=HOLD_LIFTED_MEANING, reason_required=True,
-                     label="Lift hold") for s in HOLDABLE),
+        *(
+            Transition(
+                "on_hold",
+                s,
+                "lot.hold",
+                signature_meaning=HOLD_LIFTED_MEANING,
+                reason_required=True,
+                label="Lift hold",
+            )
+            for s in HOLDABLE
+        ),
     ),
     labels={"in_process": "in process", "awaiting_qc": "awaiting QC", "on_hold": "on hold"},
 )
@@ -48,8 +64,11 @@ DEVIATION_WORKFLOW = Workflow(
     name="Deviation",
     states=("open", "closed"),
     initial="open",
-    transitions=(Transition("open", "closed", "deviation.close", signature_meaning=DEVIATION_CLOSED_MEANING,
-                            label="Close"),),
+    transitions=(
+        Transition(
+            "open", "closed", "deviation.close", signature_meaning=DEVIATION_CLOSED_MEANING, label="Close"
+        ),
+    ),
 )
 DEVIATION_STATUSES = DEVIATION_WORKFLOW.states
 
@@ -67,8 +86,9 @@ CONTAINER_WORKFLOW = Workflow(
         Transition("stored", "removed", "storage.manage", reason_required=True, label="Remove from storage"),
         # An allocated container leaves its position as a step of its dose's chain of custody (issue from
         # storage, administration): that custody step is what authorises it.
-        Transition("allocated", "removed", "custody.record", reason_required=True,
-                   label="Remove from storage"),
+        Transition(
+            "allocated", "removed", "custody.record", reason_required=True, label="Remove from storage"
+        ),
     ),
 )
 CONTAINER_STATUSES = CONTAINER_WORKFLOW.states
@@ -78,9 +98,12 @@ MATERIAL_LOT_WORKFLOW = Workflow(
     name="Material lot",
     states=("approved", "quarantined", "rejected"),
     initial="quarantined",
-    transitions=tuple(Transition(source, target, "material.manage", label=target.capitalize())
-                      for source in ("approved", "quarantined", "rejected")
-                      for target in ("approved", "quarantined", "rejected") if source != target),
+    transitions=tuple(
+        Transition(source, target, "material.manage", label=target.capitalize())
+        for source in ("approved", "quarantined", "rejected")
+        for target in ("approved", "quarantined", "rejected")
+        if source != target
+    ),
 )
 MATERIAL_STATUSES = MATERIAL_LOT_WORKFLOW.states
 MATERIAL_USABLE = "approved"

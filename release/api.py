@@ -22,37 +22,76 @@ class ApiResultForm(ResultForm):
 
 
 def result_json(r: TestResult) -> dict:
-    return {"id": r.id, "lot_id": r.lot_id, "test_code": r.test_code, "value": r.value, "unit": r.unit,
-            "verdict": r.verdict, "verdict_message": r.verdict_message, "conditional": r.conditional,
-            "performed_on": r.performed_on.isoformat(), "entered_by_id": r.entered_by_id,
-            "verified": r.verified_by_id is not None, "retest_of_id": r.retest_of_id}
+    return {
+        "id": r.id,
+        "lot_id": r.lot_id,
+        "test_code": r.test_code,
+        "value": r.value,
+        "unit": r.unit,
+        "verdict": r.verdict,
+        "verdict_message": r.verdict_message,
+        "conditional": r.conditional,
+        "performed_on": r.performed_on.isoformat(),
+        "entered_by_id": r.entered_by_id,
+        "verified": r.verified_by_id is not None,
+        "retest_of_id": r.retest_of_id,
+    }
 
 
-MARKERS = {"markers": {"type": "object", "additionalProperties": {"type": ["string", "number"]},
-                       "description": "Marker panel values in % (e.g. {\"CD73\": 98.1}); panel tests only"}}
+MARKERS = {
+    "markers": {
+        "type": "object",
+        "additionalProperties": {"type": ["string", "number"]},
+        "description": 'Marker panel values in % (e.g. {"CD73": 98.1}); panel tests only',
+    }
+}
 
 
-@api_route("/lots/<int:lot_id>/results", methods=("POST",), permission="result.enter", form=ApiResultForm,
-           extra_properties=MARKERS, summary="Enter one QC result; its verdict is computed from the specification")
+@api_route(
+    "/lots/<int:lot_id>/results",
+    methods=("POST",),
+    permission="result.enter",
+    form=ApiResultForm,
+    extra_properties=MARKERS,
+    summary="Enter one QC result; its verdict is computed from the specification",
+)
 def release_enter_result(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     markers = json_body().get("markers")
-    if markers is not None and (not isinstance(markers, dict) or len(markers) > 40 or not all(
-            isinstance(k, str) and len(k) <= 20 and isinstance(v, (str, int, float)) and not isinstance(v, bool)
-            for k, v in markers.items())):
+    if markers is not None and (
+        not isinstance(markers, dict)
+        or len(markers) > 40
+        or not all(
+            isinstance(k, str)
+            and len(k) <= 20
+            and isinstance(v, (str, int, float))
+            and not isinstance(v, bool)
+            for k, v in markers.items()
+        )
+    ):
         raise ApiInputError({"markers": "an object of at most 40 marker names with numeric values"})
     form = form_from_json(ApiResultForm, extra=("markers",))
     with work(form.retest_reason.data or "result entered (API)"):
         result = services.enter_result(
-            db(), lot, test_code=form.test_code.data, method=form.method.data or "",
-            instrument=form.instrument.data or "", performed_on=form.performed_on.data,
-            value=form.value.data or "", unit=form.unit.data or "",
-            markers={k: str(v) for k, v in (markers or {}).items()} or None)
+            db(),
+            lot,
+            test_code=form.test_code.data,
+            method=form.method.data or "",
+            instrument=form.instrument.data or "",
+            performed_on=form.performed_on.data,
+            value=form.value.data or "",
+            unit=form.unit.data or "",
+            markers={k: str(v) for k, v in (markers or {}).items()} or None,
+        )
     return jsonify(result_json(result)), 201
 
 
-@api_route("/results/<int:result_id>/verify", methods=("POST",), permission="result.verify",
-           summary="Second-person verification of a result (never by the person who entered it)")
+@api_route(
+    "/results/<int:result_id>/verify",
+    methods=("POST",),
+    permission="result.verify",
+    summary="Second-person verification of a result (never by the person who entered it)",
+)
 def release_verify_result(result_id: int):
     result = get_or_404(TestResult, result_id)
     with work("result verified (API)"):
@@ -60,21 +99,34 @@ def release_verify_result(result_id: int):
     return jsonify(result_json(result))
 
 
-@api_route("/lots/<int:lot_id>/release", permission="release.view",
-           summary="Release status of a lot: results with verdicts and every reason it cannot be released now")
+@api_route(
+    "/lots/<int:lot_id>/release",
+    permission="release.view",
+    summary="Release status of a lot: results with verdicts and every reason it cannot be released now",
+)
 def release_status(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     session = db()
     spec = services.lot_specification(session, lot)
     decision = services.decision_signature(session, lot)
-    return jsonify({
-        "lot_id": lot.id, "din": lot.din, "status": lot.status,
-        "specification": f"{spec.product_key} v{spec.version}" if spec else None,
-        "results": [result_json(r) for r in services.results_of(session, lot)],
-        "blockers": [{"rule_id": p.rule_id, "message": p.message, "evidence": p.evidence}
-                     for p in services.release_problems(session, lot, g.user.id, False)],
-        "decision": None if decision is None else {"meaning": decision[0].meaning,
-                                                   "signed_by": decision[0].printed_name,
-                                                   "signed_at": decision[0].signed_at.isoformat(),
-                                                   "valid": decision[1]},
-    })
+    return jsonify(
+        {
+            "lot_id": lot.id,
+            "din": lot.din,
+            "status": lot.status,
+            "specification": f"{spec.product_key} v{spec.version}" if spec else None,
+            "results": [result_json(r) for r in services.results_of(session, lot)],
+            "blockers": [
+                {"rule_id": p.rule_id, "message": p.message, "evidence": p.evidence}
+                for p in services.release_problems(session, lot, g.user.id, False)
+            ],
+            "decision": None
+            if decision is None
+            else {
+                "meaning": decision[0].meaning,
+                "signed_by": decision[0].printed_name,
+                "signed_at": decision[0].signed_at.isoformat(),
+                "valid": decision[1],
+            },
+        }
+    )

@@ -14,8 +14,12 @@ class ResultForm(BankForm):
     """One result; a marker panel's values come as `marker-<name>` inputs beside this form's fields, and
     their error (the service's `markers` input error) is shown from `markers`."""
 
-    test_code = SelectField("Test", choices=[], validate_choice=False,  # the service names a foreign code
-                            validators=[DataRequired(message="Choose the test.")])
+    test_code = SelectField(
+        "Test",
+        choices=[],
+        validate_choice=False,  # the service names a foreign code
+        validators=[DataRequired(message="Choose the test.")],
+    )
     method = StringField("Method", validators=[Length(max=200)])
     instrument = StringField("Instrument", validators=[Optional(), Length(max=120)])
     performed_on = DateField("Date performed", validators=[InputRequired(message="Give the date performed.")])
@@ -32,17 +36,24 @@ class VerifyForm(BankForm):
 
 
 class ReleaseForm(SignatureFields, BankForm):
-    conditional = BooleanField("Conditional release: accept interim results the specification allows "
-                               "(sterility 'no growth to date'); the final result is still required")
-    confirm = BooleanField("I have reviewed every result of this lot and release it for clinical use",
-                           validators=[DataRequired(message="Tick the box to confirm.")])
+    conditional = BooleanField(
+        "Conditional release: accept interim results the specification allows "
+        "(sterility 'no growth to date'); the final result is still required"
+    )
+    confirm = BooleanField(
+        "I have reviewed every result of this lot and release it for clinical use",
+        validators=[DataRequired(message="Tick the box to confirm.")],
+    )
 
 
 class RejectForm(SignatureFields, BankForm):
-    reason = StringField("Reason for rejection", validators=[DataRequired(message="Give the reason."),
-                                                             Length(max=500)])
-    confirm = BooleanField("I reject this lot: it will never be used",
-                           validators=[DataRequired(message="Tick the box to confirm.")])
+    reason = StringField(
+        "Reason for rejection", validators=[DataRequired(message="Give the reason."), Length(max=500)]
+    )
+    confirm = BooleanField(
+        "I reject this lot: it will never be used",
+        validators=[DataRequired(message="Tick the box to confirm.")],
+    )
 
 
 class SpecDraftForm(BankForm):
@@ -54,8 +65,9 @@ class SpecDraftForm(BankForm):
 
 
 class ApproveSpecForm(SignatureFields, BankForm):
-    confirm = BooleanField("I approve this specification version",
-                           validators=[DataRequired(message="Tick the box to confirm.")])
+    confirm = BooleanField(
+        "I approve this specification version", validators=[DataRequired(message="Tick the box to confirm.")]
+    )
 
 
 class ConfirmStepForm(BankForm):
@@ -63,8 +75,10 @@ class ConfirmStepForm(BankForm):
 
 
 class AcknowledgeForm(BankForm):
-    note = TextAreaField("What was done (clinician informed, doses held, investigation)",
-                         validators=[DataRequired(message="Say what was done."), Length(max=2000)])
+    note = TextAreaField(
+        "What was done (clinician informed, doses held, investigation)",
+        validators=[DataRequired(message="Say what was done."), Length(max=2000)],
+    )
 
 
 class DigestCheckForm(BankForm):
@@ -72,5 +86,6 @@ class DigestCheckForm(BankForm):
         csrf = False  # a read-only lookup, safe as GET
 
     din = StringField("DIN (13 characters, as printed)", validators=[DataRequired(), Length(max=40)])
-    digest = StringField("Content SHA-256 printed on the certificate",
-                         validators=[DataRequired(), Length(max=100)])
+    digest = StringField(
+        "Content SHA-256 printed on the certificate", validators=[DataRequired(), Length(max=100)]
+    )

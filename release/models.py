@@ -32,8 +32,13 @@ class SpecificationVersion(Audited, Versioned, Base):
         CheckConstraint("status = 'draft' OR signature_id IS NOT NULL OR seeded", name="approved_signed"),
         Index("uq_release_specifications_key_version", "product_key", "spec_version", unique=True),
         # The database itself keeps a single effective version per product, even under concurrent approvals.
-        Index("uq_release_specifications_one_effective", "product_key", unique=True,
-              sqlite_where=text("status = 'effective'"), postgresql_where=text("status = 'effective'")),
+        Index(
+            "uq_release_specifications_one_effective",
+            "product_key",
+            unique=True,
+            sqlite_where=text("status = 'effective'"),
+            postgresql_where=text("status = 'effective'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,12 +39,23 @@ def _name(session: Session, user_id: int | None) -> str | None:
 
 
 def _line(session: Session, test: SpecTest | None, r: TestResult) -> dict:
-    return {"result_id": r.id, "test": r.test_code, "name": test.name if test else r.test_code,
-            "specification": acceptance_text(test) if test else "not in the specification",
-            "result": result_text(r), "verdict": r.verdict, "interim": r.conditional, "method": r.method,
-            "instrument": r.instrument, "performed_on": r.performed_on.isoformat(),
-            "analyst": _name(session, r.entered_by_id), "verifier": _name(session, r.verified_by_id),
-            "retest_of": r.retest_of_id, "retest_reason": r.retest_reason, "superseded_by": r.superseded_by_id}
+    return {
+        "result_id": r.id,
+        "test": r.test_code,
+        "name": test.name if test else r.test_code,
+        "specification": acceptance_text(test) if test else "not in the specification",
+        "result": result_text(r),
+        "verdict": r.verdict,
+        "interim": r.conditional,
+        "method": r.method,
+        "instrument": r.instrument,
+        "performed_on": r.performed_on.isoformat(),
+        "analyst": _name(session, r.entered_by_id),
+        "verifier": _name(session, r.verified_by_id),
+        "retest_of": r.retest_of_id,
+        "retest_reason": r.retest_reason,
+        "superseded_by": r.superseded_by_id,
+    }
 
 
 def coa_content(session: Session, lot: Lot) -> dict:
@@ -56,26 +67,47 @@ def coa_content(session: Session, lot: Lot) -> dict:
     lines = []
     for test in spec.tests if spec else ():
         r = current.get(test.code)
-        lines.append(_line(session, test, r) if r else {
-            "test": test.code, "name": test.name, "specification": acceptance_text(test), "result": None,
-            "verdict": "missing"})
+        lines.append(
+            _line(session, test, r)
+            if r
+            else {
+                "test": test.code,
+                "name": test.name,
+                "specification": acceptance_text(test),
+                "result": None,
+                "verdict": "missing",
+            }
+        )
     record = release_record(session, lot)
     signed = decision_signature(session, lot)
     decision = None
     if record is not None and record.decision and signed:
         sig, valid = signed
-        decision = {"decision": record.decision, "conditional": record.conditional, "reason": record.reason,
-                    "signed_by": sig.printed_name, "meaning": sig.meaning, "signed_at": sig.signed_at,
-                    "signature_valid": valid}
+        decision = {
+            "decision": record.decision,
+            "conditional": record.conditional,
+            "reason": record.reason,
+            "signed_by": sig.printed_name,
+            "meaning": sig.meaning,
+            "signed_at": sig.signed_at,
+            "signature_valid": valid,
+        }
     return {
         "document": "Certificate of analysis",
-        "lot": {"din": lot.din, "check_char": lot.check_char, "product": lot.product_type.key,
-                "product_version": lot.product_type.version, "product_name": lot.product_type.name,
-                "tier": lot.tier, "status": lot.status},
+        "lot": {
+            "din": lot.din,
+            "check_char": lot.check_char,
+            "product": lot.product_type.key,
+            "product_version": lot.product_type.version,
+            "product_name": lot.product_type.name,
+            "tier": lot.tier,
+            "status": lot.status,
+        },
         "specification": spec_row.label if spec_row else None,
         "results": lines,
-        "superseded": [_line(session, spec.get_test(r.test_code) if spec else None, r)
-                       for r in results if r.superseded],
+        "superseded": [
+            _line(session, spec.get_test(r.test_code) if spec else None, r) for r in results if r.superseded
+        ],
         "decision": decision,
     }
 
@@ -89,7 +121,9 @@ def digest_matches(session: Session, lot: Lot, digest: str) -> bool:
     return coa_digest(session, lot) == (digest or "").strip().lower()
 
 
-def coa_document(session: Session, lot: Lot, facility: str, printed_at: datetime | None = None) -> pdf.Document:
+def coa_document(
+    session: Session, lot: Lot, facility: str, printed_at: datetime | None = None
+) -> pdf.Document:
     content = coa_content(session, lot)
     decision = content["decision"]
     verdict_words = {"pass": "PASS", "fail": "FAIL (out of specification)", "missing": "NO RESULT"}
@@ -99,8 +133,14 @@ def coa_document(session: Session, lot: Lot, facility: str, printed_at: datetime
         if line.get("interim"):
             verdict += " (interim)"
         test = line["name"] + (f"\n{line['method']}, {line['performed_on']}" if line.get("method") else "")
-        return [test, line["specification"], line["result"] or "—", verdict, line.get("analyst") or "—",
-                line.get("verifier") or "not verified"]
+        return [
+            test,
+            line["specification"],
+            line["result"] or "—",
+            verdict,
+            line.get("analyst") or "—",
+            line.get("verifier") or "not verified",
+        ]
 
     status = decision["decision"] if decision else f"not decided ({lot.status.replace('_', ' ')})"
     if decision and not decision["signature_valid"]:
@@ -108,27 +148,48 @@ def coa_document(session: Session, lot: Lot, facility: str, printed_at: datetime
     if decision and decision["conditional"]:
         status += " — conditional release on an interim result; the final result follows"
     sections = [
-        pdf.KeyValueSection("Lot", [
-            ("DIN", pdf.DinText(lot.din, lot.check_char)),
-            ("Product", f"{lot.product_type.key} v{lot.product_type.version} — {lot.product_type.name}"),
-            ("Specification", content["specification"] or "none"),
-            ("Decision", status),
-        ]),
-        pdf.TableSection("Results", ["Test", "Specification", "Result", "Verdict", "Analyst", "Verifier"],
-                         [row(line) for line in content["results"]], widths=[2.2, 2.2, 1.8, 1.2, 1.3, 1.3]),
+        pdf.KeyValueSection(
+            "Lot",
+            [
+                ("DIN", pdf.DinText(lot.din, lot.check_char)),
+                ("Product", f"{lot.product_type.key} v{lot.product_type.version} — {lot.product_type.name}"),
+                ("Specification", content["specification"] or "none"),
+                ("Decision", status),
+            ],
+        ),
+        pdf.TableSection(
+            "Results",
+            ["Test", "Specification", "Result", "Verdict", "Analyst", "Verifier"],
+            [row(line) for line in content["results"]],
+            widths=[2.2, 2.2, 1.8, 1.2, 1.3, 1.3],
+        ),
     ]
     if content["superseded"]:
-        sections.append(pdf.TableSection(
-            "Superseded results (kept; replaced by a retest)", ["Result", "Test", "Value", "Verdict", "Replaced by"],
-            [[f"#{s['result_id']}", s["name"], s["result"], s["verdict"], f"#{s['superseded_by']}"]
-             for s in content["superseded"]]))
+        sections.append(
+            pdf.TableSection(
+                "Superseded results (kept; replaced by a retest)",
+                ["Result", "Test", "Value", "Verdict", "Replaced by"],
+                [
+                    [f"#{s['result_id']}", s["name"], s["result"], s["verdict"], f"#{s['superseded_by']}"]
+                    for s in content["superseded"]
+                ],
+            )
+        )
     signatures = []
     if decision:
         signatures.append(pdf.Signature(decision["signed_by"], decision["meaning"], decision["signed_at"]))
-    return pdf.Document(title="Certificate of analysis", facility=facility, sections=sections, content=content,
-                        signatures=signatures, reference=f"DIN {lot.din} {lot.check_char}", printed_at=printed_at)
+    return pdf.Document(
+        title="Certificate of analysis",
+        facility=facility,
+        sections=sections,
+        content=content,
+        signatures=signatures,
+        reference=f"DIN {lot.din} {lot.check_char}",
+        printed_at=printed_at,
+    )
 
 
-def coa_pdf(session: Session, lot: Lot, facility: str, printed_at: datetime | None = None,
-            deterministic: bool = False) -> bytes:
+def coa_pdf(
+    session: Session, lot: Lot, facility: str, printed_at: datetime | None = None, deterministic: bool = False
+) -> bytes:
     return pdf.build_document(coa_document(session, lot, facility, printed_at), deterministic=deterministic)

@@ -16,7 +16,9 @@ SPEC_WORKFLOW = Workflow(
     states=("draft", "approved", "effective", "superseded"),
     initial="draft",
     transitions=(
-        Transition("draft", "approved", "spec.manage", signature_meaning="Specification approved", label="Approve"),
+        Transition(
+            "draft", "approved", "spec.manage", signature_meaning="Specification approved", label="Approve"
+        ),
         Transition("approved", "effective", "spec.manage", label="Make effective"),
         # Taken by the service for the version an approved one replaces.
         Transition("effective", "superseded", "spec.manage", label="Superseded"),

@@ -138,8 +138,15 @@ def make_user(session) -> Callable[..., object]:
     def make(*roles: str, unblinded: bool = False, name: str | None = None):
         username = unique("u")
         with unit_of_work(session, Actor(None, "test setup")):
-            user = create_user(session, username, name or f"Test {' '.join(roles).title()} {username[-4:]}",
-                               list(roles), PASSWORD, unblinded=unblinded, must_change_password=False)
+            user = create_user(
+                session,
+                username,
+                name or f"Test {' '.join(roles).title()} {username[-4:]}",
+                list(roles),
+                PASSWORD,
+                unblinded=unblinded,
+                must_change_password=False,
+            )
         return user
 
     return make
@@ -153,8 +160,15 @@ def as_actor(user) -> Actor:
 def app(database_url, tmp_path_factory):
     from bank.app import create_app
 
-    application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "TESTING": False,
-                              "FACILITY_FIN": "G1234", "FACILITY_NAME": "Test Cell Therapy Unit"})
+    application = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "TESTING": False,
+            "FACILITY_FIN": "G1234",
+            "FACILITY_NAME": "Test Cell Therapy Unit",
+        }
+    )
     yield application
     application.extensions["bank.engine"].dispose()
 

@@ -27,9 +27,16 @@ def placebo_lot(session, staff, *, n=1, volume_ml=50.0, frozen_at=None):
     placebo = lf.product(session, "PLACEBO-MEDIA")
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):
         lot = lot_services.create_placebo_lot(session, fin=lf.FIN, product_type_id=placebo.id)
-        lot_services.formulate_containers(session, lot, n_containers=n, container_type="bag", cells_per_container=0,
-                                          volume_ml=volume_ml, cryoprotectant="10 % DMSO",
-                                          frozen_at=frozen_at or frozen_minute())
+        lot_services.formulate_containers(
+            session,
+            lot,
+            n_containers=n,
+            container_type="bag",
+            cells_per_container=0,
+            volume_ml=volume_ml,
+            cryoprotectant="10 % DMSO",
+            frozen_at=frozen_at or frozen_minute(),
+        )
     fd._store(session, staff.tech, lot)
     fd._release(session, staff, lot, {"ENDOTOXIN": ("0.05", "EU/mL", None)})
     return lot
@@ -54,7 +61,9 @@ def blinded_pair(session, staff):
     fd.randomise(session, staff.pharmacist, patients[0], "MSC-PLACEBO")
     fd.randomise(session, staff.pharmacist, patients[1], "PLACEBO-MSC")
     active = fd.allocate(session, staff.clinician, patients[0], 1, NOW, [fd.containers(session, lot)[0].id])
-    dummy = fd.allocate(session, staff.clinician, patients[1], 1, NOW, [fd.containers(session, placebo)[0].id])
+    dummy = fd.allocate(
+        session, staff.clinician, patients[1], 1, NOW, [fd.containers(session, placebo)[0].id]
+    )
     return active, dummy
 
 
@@ -77,5 +86,13 @@ def record(session, giver, receiver, allocation, event, *, scan=None, **details)
     container = allocation.containers[0]
     with unit_of_work(session, actor_for(giver), f"custody: {event}"):
         return custody.record_custody_event(
-            session, allocation, scan or din_scan(container), event, user=giver, password=PASSWORD,
-            receiver_username=receiver.username, receiver_password=PASSWORD, **details)
+            session,
+            allocation,
+            scan or din_scan(container),
+            event,
+            user=giver,
+            password=PASSWORD,
+            receiver_username=receiver.username,
+            receiver_password=PASSWORD,
+            **details,
+        )

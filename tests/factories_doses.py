@@ -47,29 +47,52 @@ def _release(session, staff, lot, overrides, conditional=False):
 def _grown(session, staff, donor, key, tissue_amount):
     lot = lf.harvest(session, staff.tech, donor, key=key, **tissue_amount)
     lf.isolate(session, staff.tech, staff.qa, lot)
-    lf.passage(session, staff.tech, staff.qa, lot, 1.0e6, 1.6e7)   # P0: 4 PD
-    lf.passage(session, staff.tech, staff.qa, lot, 1.0e7, 6.4e8)   # P1: 6 PD, 640 × 10⁶ cells
+    lf.passage(session, staff.tech, staff.qa, lot, 1.0e6, 1.6e7)  # P0: 4 PD
+    lf.passage(session, staff.tech, staff.qa, lot, 1.0e7, 6.4e8)  # P1: 6 PD, 640 × 10⁶ cells
     return lot
 
 
-def cell_lot(session, staff, *, key="AT-MSC-ALLO", donor=None, n=3, cells=5.0e7, volume_ml=50.0,
-             endotoxin="0.12", frozen_at=None, release=True, conditional=False):
+def cell_lot(
+    session,
+    staff,
+    *,
+    key="AT-MSC-ALLO",
+    donor=None,
+    n=3,
+    cells=5.0e7,
+    volume_ml=50.0,
+    endotoxin="0.12",
+    frozen_at=None,
+    release=True,
+    conditional=False,
+):
     """A lot of `key` formulated into n containers of `cells` viable cells, stored, and (by default)
     released with every seed test passing and the given endotoxin result in EU/mL."""
     if donor is None:
-        donor = (lf.screened_donor(session, staff.tech, autologous=True) if key == "BM-MSC-AUTO"
-                 else lf.signed_donor(session, staff.tech, staff.qa))
+        donor = (
+            lf.screened_donor(session, staff.tech, autologous=True)
+            if key == "BM-MSC-AUTO"
+            else lf.signed_donor(session, staff.tech, staff.qa)
+        )
     amount = {"mass_g": None, "volume_ml": 30.0} if key == "BM-MSC-AUTO" else {}
     lot = _grown(session, staff, donor, key, amount)
     with unit_of_work(session, actor_for(staff.tech), "formulation"):
-        lot_services.formulate_containers(session, lot, n_containers=n, container_type="bag",
-                                          cells_per_container=cells, volume_ml=volume_ml,
-                                          cryoprotectant="10 % DMSO",
-                                          frozen_at=frozen_at or datetime.now(UTC) - timedelta(hours=1))
+        lot_services.formulate_containers(
+            session,
+            lot,
+            n_containers=n,
+            container_type="bag",
+            cells_per_container=cells,
+            volume_ml=volume_ml,
+            cryoprotectant="10 % DMSO",
+            frozen_at=frozen_at or datetime.now(UTC) - timedelta(hours=1),
+        )
     _store(session, staff.tech, lot)
     if release:
-        overrides = {"ENDOTOXIN": (endotoxin, "EU/mL", None),
-                     "CELLS-PER-CONTAINER": (f"{cells / 1e6:g}", CELLS_UNIT, None)}
+        overrides = {
+            "ENDOTOXIN": (endotoxin, "EU/mL", None),
+            "CELLS-PER-CONTAINER": (f"{cells / 1e6:g}", CELLS_UNIT, None),
+        }
         if conditional:
             overrides["STERILITY"] = ("no growth to date", "", None)
         _release(session, staff, lot, overrides, conditional)
@@ -81,9 +104,16 @@ def placebo_lot(session, staff, *, n=3, volume_ml=50.0, endotoxin="0.05"):
     placebo = lf.product(session, "PLACEBO-MEDIA")
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):
         lot = lot_services.create_placebo_lot(session, fin=lf.FIN, product_type_id=placebo.id)
-        lot_services.formulate_containers(session, lot, n_containers=n, container_type="bag", cells_per_container=0,
-                                          volume_ml=volume_ml, cryoprotectant="10 % DMSO",
-                                          frozen_at=datetime.now(UTC) - timedelta(hours=1))
+        lot_services.formulate_containers(
+            session,
+            lot,
+            n_containers=n,
+            container_type="bag",
+            cells_per_container=0,
+            volume_ml=volume_ml,
+            cryoprotectant="10 % DMSO",
+            frozen_at=datetime.now(UTC) - timedelta(hours=1),
+        )
     _store(session, staff.tech, lot)
     _release(session, staff, lot, {"ENDOTOXIN": (endotoxin, "EU/mL", None)})
     return lot
@@ -105,26 +135,53 @@ def subject_id(code: str) -> str:
 
 def yes_answers(code: str) -> dict[str, str]:
     """Every attested inclusion item met, every exclusion item absent."""
-    return {c.id: "yes" if c.kind is CriterionKind.INCLUSION else "no"
-            for c in get_protocol(code).checklist if not c.computed}
+    return {
+        c.id: "yes" if c.kind is CriterionKind.INCLUSION else "no"
+        for c in get_protocol(code).checklist
+        if not c.computed
+    }
 
 
-def registered_patient(session, user, code: str, *, donor=None, dob=date(1980, 5, 1), weight=70.0,
-                       weighed_on=None, first_dose_on=None, sex="F"):
+def registered_patient(
+    session,
+    user,
+    code: str,
+    *,
+    donor=None,
+    dob=date(1980, 5, 1),
+    weight=70.0,
+    weighed_on=None,
+    first_dose_on=None,
+    sex="F",
+):
     row = protocol_row(session, code)
     with unit_of_work(session, actor_for(user), "patient registered"):
         return services.register_patient(
-            session, protocol_version_id=row.id, subject_id=subject_id(code), site=row.protocol().sites[0], sex=sex,
-            date_of_birth=dob, first_dose_on=first_dose_on or TODAY, donor_code=donor.code if donor else None,
-            weight_kg=weight, weight_measured_on=weighed_on or TODAY)
+            session,
+            protocol_version_id=row.id,
+            subject_id=subject_id(code),
+            site=row.protocol().sites[0],
+            sex=sex,
+            date_of_birth=dob,
+            first_dose_on=first_dose_on or TODAY,
+            donor_code=donor.code if donor else None,
+            weight_kg=weight,
+            weight_measured_on=weighed_on or TODAY,
+        )
 
 
 def attest(session, user, patient, answers=None, edss="4.0", diagnosis=None, evaluation=None):
     with unit_of_work(session, actor_for(user), "eligibility"):
         return services.attest_eligibility(
-            session, patient, user, PASSWORD, evaluation_date=evaluation or TODAY, edss=edss,
-            diagnosis_date=diagnosis or TODAY - timedelta(days=5 * 365), answers=answers or yes_answers(
-                patient.protocol_version.code))
+            session,
+            patient,
+            user,
+            PASSWORD,
+            evaluation_date=evaluation or TODAY,
+            edss=edss,
+            diagnosis_date=diagnosis or TODAY - timedelta(days=5 * 365),
+            answers=answers or yes_answers(patient.protocol_version.code),
+        )
 
 
 def enrolled_patient(session, user, code: str, **kw):

@@ -24,24 +24,46 @@ def qc_lot(session, tech, verifier, qa=None, donor=None, containers: int = 2):
     """An allogeneic adipose lot of a signed-eligible donor, grown, formulated and submitted for QC."""
     lot = lf.grown_lot(session, tech, verifier, d=donor, qa=qa)
     with unit_of_work(session, actor_for(tech), "formulation"):
-        lot_services.formulate_containers(session, lot, n_containers=containers, container_type="bag",
-                                          cells_per_container=1.0e7, volume_ml=5.0, cryoprotectant="10 % DMSO",
-                                          frozen_at=datetime.now(UTC) - timedelta(hours=1))
+        lot_services.formulate_containers(
+            session,
+            lot,
+            n_containers=containers,
+            container_type="bag",
+            cells_per_container=1.0e7,
+            volume_ml=5.0,
+            cryoprotectant="10 % DMSO",
+            frozen_at=datetime.now(UTC) - timedelta(hours=1),
+        )
     with unit_of_work(session, actor_for(tech), "submitted for QC"):
         lot_services.submit_for_qc(session, lot)
     return lot
 
 
-def enter(session, analyst, lot, code: str, value: str | None = None, unit: str | None = None,
-          markers: dict | None = None, **kw):
+def enter(
+    session,
+    analyst,
+    lot,
+    code: str,
+    value: str | None = None,
+    unit: str | None = None,
+    markers: dict | None = None,
+    **kw,
+):
     """Enter one result as `analyst`; value, unit and markers default to the passing ones."""
     default = PASSING[code]
     with unit_of_work(session, actor_for(analyst), "result entered"):
         return services.enter_result(
-            session, lot, test_code=code, method=kw.pop("method", "validated method"),
-            instrument=kw.pop("instrument", "BacT/ALERT 3D"), performed_on=kw.pop("performed_on", PERFORMED_ON),
-            value=default[0] if value is None else value, unit=default[1] if unit is None else unit,
-            markers=default[2] if markers is None else markers, **kw)
+            session,
+            lot,
+            test_code=code,
+            method=kw.pop("method", "validated method"),
+            instrument=kw.pop("instrument", "BacT/ALERT 3D"),
+            performed_on=kw.pop("performed_on", PERFORMED_ON),
+            value=default[0] if value is None else value,
+            unit=default[1] if unit is None else unit,
+            markers=default[2] if markers is None else markers,
+            **kw,
+        )
 
 
 def verify(session, verifier, result) -> None:

@@ -37,9 +37,16 @@ def donor(session, tech, *, autologous: bool = False, weight_kg: float = 68.0):
     with unit_of_work(session, _system(), "seed criteria set"):
         ensure_seed_criteria(session)
     with unit_of_work(session, actor_for(tech), "donor registered"):
-        return donor_services.register_donor(session, sex="F", birth_date=date(1985, 3, 2),
-                                             consent_version="ICF v2.1", consent_date=HARVEST_DAY,
-                                             weight_kg=weight_kg, height_cm=165.0, is_autologous=autologous)
+        return donor_services.register_donor(
+            session,
+            sex="F",
+            birth_date=date(1985, 3, 2),
+            consent_version="ICF v2.1",
+            consent_date=HARVEST_DAY,
+            weight_kg=weight_kg,
+            height_cm=165.0,
+            is_autologous=autologous,
+        )
 
 
 def screened_donor(session, tech, **kw):
@@ -49,8 +56,17 @@ def screened_donor(session, tech, **kw):
         donor_services.set_harvest_date(session, d, HARVEST_DAY)
         record_answers(session, d, {q.question_id: (False, None, "") for q in CS.questions})
         for marker in CS.required_markers:
-            record_serology(session, d, marker=marker, method="CMIA", kit="Architect", kit_lot="K1",
-                            sample_date=HARVEST_DAY, test_date=HARVEST_DAY + timedelta(days=1), result="negative")
+            record_serology(
+                session,
+                d,
+                marker=marker,
+                method="CMIA",
+                kit="Architect",
+                kit_lot="K1",
+                sample_date=HARVEST_DAY,
+                test_date=HARVEST_DAY + timedelta(days=1),
+                result="negative",
+            )
     return d
 
 
@@ -61,16 +77,30 @@ def signed_donor(session, tech, qa, decision: str = "eligible", comment: str = "
     return d
 
 
-def material_lot(session, tech, *, expiry: date | None = None, status: str = "approved", animal: bool = False):
+def material_lot(
+    session, tech, *, expiry: date | None = None, status: str = "approved", animal: bool = False
+):
     with unit_of_work(session, actor_for(tech)):
         m = services.add_material(session, unique("Collagenase NB6 "), "Nordmark", "N0002779", animal)
-        return services.add_material_lot(session, m, unique("L"), expiry or TODAY + timedelta(days=200), status)
+        return services.add_material_lot(
+            session, m, unique("L"), expiry or TODAY + timedelta(days=200), status
+        )
 
 
 def harvest(session, tech, d, key: str = "AT-MSC-ALLO", **kw):
     p = product(session, key)
-    fields = dict(fin=FIN, donor_id=d.id, product_type_id=p.id, tissue=p.tissue, mass_g=52.0, volume_ml=None,
-                  collected_at=COLLECTED_AT, site="Clinique Pasteur, Toulouse", operator="Dr Martin", tier="master")
+    fields = dict(
+        fin=FIN,
+        donor_id=d.id,
+        product_type_id=p.id,
+        tissue=p.tissue,
+        mass_g=52.0,
+        volume_ml=None,
+        collected_at=COLLECTED_AT,
+        site="Clinique Pasteur, Toulouse",
+        operator="Dr Martin",
+        tier="master",
+    )
     fields.update(kw)
     with unit_of_work(session, actor_for(tech), "harvest recorded"):
         return services.record_harvest(session, **fields)
@@ -78,8 +108,14 @@ def harvest(session, tech, d, key: str = "AT-MSC-ALLO", **kw):
 
 def isolate(session, tech, verifier, lot, cells: float = 2.0e7, viability: float = 92.0):
     with unit_of_work(session, actor_for(tech)):
-        entry = services.record_isolation(session, lot, cell_count=cells, viability_pct=viability,
-                                          isolated_on=HARVEST_DAY, operator="A. Tech")
+        entry = services.record_isolation(
+            session,
+            lot,
+            cell_count=cells,
+            viability_pct=viability,
+            isolated_on=HARVEST_DAY,
+            operator="A. Tech",
+        )
     if verifier is not None:
         with unit_of_work(session, actor_for(verifier)):
             services.verify_entry(session, entry)
@@ -88,10 +124,18 @@ def isolate(session, tech, verifier, lot, cells: float = 2.0e7, viability: float
 
 def passage(session, tech, verifier, lot, seeded: float, harvested: float, **kw):
     with unit_of_work(session, actor_for(tech)):
-        p = services.record_passage(session, lot, seeded_cells=seeded, harvested_cells=harvested,
-                                    viability_pct=kw.get("viability", 95.0), vessels=kw.get("vessels", 4),
-                                    seeded_on=HARVEST_DAY + timedelta(days=1), harvested_on=HARVEST_DAY + timedelta(days=7),
-                                    operator="A. Tech", material_lot_ids=kw.get("materials", ()))
+        p = services.record_passage(
+            session,
+            lot,
+            seeded_cells=seeded,
+            harvested_cells=harvested,
+            viability_pct=kw.get("viability", 95.0),
+            vessels=kw.get("vessels", 4),
+            seeded_on=HARVEST_DAY + timedelta(days=1),
+            harvested_on=HARVEST_DAY + timedelta(days=7),
+            operator="A. Tech",
+            material_lot_ids=kw.get("materials", ()),
+        )
     if verifier is not None:
         with unit_of_work(session, actor_for(verifier)):
             services.verify_entry(session, p)
@@ -100,8 +144,15 @@ def passage(session, tech, verifier, lot, seeded: float, harvested: float, **kw)
 
 def box(session, tech, rows: int = 9, cols: int = 9):
     with unit_of_work(session, actor_for(tech)):
-        return services.create_box(session, site="Toulouse CTU", tank=unique("T"), rack="R1", name="B1",
-                                   row_count=rows, col_count=cols)
+        return services.create_box(
+            session,
+            site="Toulouse CTU",
+            tank=unique("T"),
+            rack="R1",
+            name="B1",
+            row_count=rows,
+            col_count=cols,
+        )
 
 
 def grown_lot(session, tech, verifier, d=None, qa=None):
@@ -109,6 +160,6 @@ def grown_lot(session, tech, verifier, d=None, qa=None):
     d = d or signed_donor(session, tech, qa or verifier)
     lot = harvest(session, tech, d)
     isolate(session, tech, verifier, lot)
-    passage(session, tech, verifier, lot, 1.0e6, 1.6e7)   # 4 PD
-    passage(session, tech, verifier, lot, 2.0e6, 3.2e7)   # 4 PD
+    passage(session, tech, verifier, lot, 1.0e6, 1.6e7)  # 4 PD
+    passage(session, tech, verifier, lot, 2.0e6, 3.2e7)  # 4 PD
     return lot

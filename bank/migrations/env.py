@@ -11,9 +11,13 @@ config = context.config
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
-                          include_object=include_object_on(connection.dialect.name))
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+            include_object=include_object_on(connection.dialect.name),
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -267,8 +267,13 @@ def editable_thresholds(cs: CriteriaSet) -> list[tuple[str, Criterion, str, floa
     return [(f"{c.rule_id}.{k}", c, k, v) for c in cs.criteria for k, v in c.params if k in EDITABLE_PARAMS]
 
 
-def threshold_errors(cs: CriteriaSet, thresholds: dict[str, float | None], before: int | None,
-                     after: int | None, note: str | None) -> dict[str, str]:
+def threshold_errors(
+    cs: CriteriaSet,
+    thresholds: dict[str, float | None],
+    before: int | None,
+    after: int | None,
+    note: str | None,
+) -> dict[str, str]:
     """Input errors of a new version drafted from `cs`: keys "RULE-ID.param", window_before,
     window_after, note."""
     errors = {}
@@ -289,11 +294,17 @@ def threshold_errors(cs: CriteriaSet, thresholds: dict[str, float | None], befor
     return errors
 
 
-def with_thresholds(cs: CriteriaSet, number: int, thresholds: dict[str, float], before: int,
-                    after: int) -> CriteriaSet:
+def with_thresholds(
+    cs: CriteriaSet, number: int, thresholds: dict[str, float], before: int, after: int
+) -> CriteriaSet:
     """Version `number` of `cs` with the new thresholds and window; ValueError if inconsistent."""
-    return replace(cs, version=number, criteria=tuple(_with_params(c, thresholds) for c in cs.criteria),
-                   sample_days_before=before, sample_days_after=after)
+    return replace(
+        cs,
+        version=number,
+        criteria=tuple(_with_params(c, thresholds) for c in cs.criteria),
+        sample_days_before=before,
+        sample_days_after=after,
+    )
 
 
 def _with_params(c: Criterion, thresholds: dict[str, float]) -> Criterion:

@@ -231,7 +231,9 @@ def _serology(
                 why = f"{m.name} {status} ({_describe(result)}); confirmation needed"
                 missing.append(missing_item(confirm.name, c.rule_id, why))
         elif status == INDETERMINATE and m.excludes_if_positive:
-            missing.append(missing_item(m.name, c.rule_id, f"indeterminate, repeat test ({_describe(result)})"))
+            missing.append(
+                missing_item(m.name, c.rule_id, f"indeterminate, repeat test ({_describe(result)})")
+            )
         elif status == POSITIVE and m.excludes_if_positive:
             evidence = f"{m.name} positive ({_describe(result)})"
             if m.cleared_if_negative:
@@ -275,27 +277,45 @@ def requires_lookback(previous_outcome: str, new: Determination) -> bool:
 # --- the signed determination -------------------------------------------------------------------
 
 
-def decision_problems(*, is_autologous: bool, under_lookback: bool, outcome: str, decision: str,
-                      comment: str) -> list[Problem]:
+def decision_problems(
+    *, is_autologous: bool, under_lookback: bool, outcome: str, decision: str, comment: str
+) -> list[Problem]:
     """Every reason QA cannot sign `decision` for a donor the rules find `outcome` (21 CFR 1271.50)."""
     problems = []
     if is_autologous:
-        problems.append(Problem("DON-DET-AUTOLOGOUS", "autologous donor: no eligibility determination is "
-                                "required (21 CFR 1271.90)"))
+        problems.append(
+            Problem(
+                "DON-DET-AUTOLOGOUS",
+                "autologous donor: no eligibility determination is required (21 CFR 1271.90)",
+            )
+        )
     if decision not in (ELIGIBLE, INELIGIBLE, INCOMPLETE):
         problems.append(Problem("DON-DET-DECISION", f"unknown decision {decision!r}", decision))
     elif decision == ELIGIBLE and outcome != ELIGIBLE:
-        problems.append(Problem("DON-DET-NOT-ELIGIBLE",
-                                f"the rules find the donor {outcome}: it cannot be signed eligible", outcome))
+        problems.append(
+            Problem(
+                "DON-DET-NOT-ELIGIBLE",
+                f"the rules find the donor {outcome}: it cannot be signed eligible",
+                outcome,
+            )
+        )
     elif decision == INCOMPLETE and outcome != INCOMPLETE:
-        problems.append(Problem("DON-DET-NOT-INCOMPLETE", f"the rules find the donor {outcome}, not incomplete",
-                                outcome))
+        problems.append(
+            Problem("DON-DET-NOT-INCOMPLETE", f"the rules find the donor {outcome}, not incomplete", outcome)
+        )
     elif decision == INELIGIBLE and outcome != INELIGIBLE and not comment:
-        problems.append(Problem("DON-DET-INELIGIBLE-REASON",
-                                "no rule excludes this donor: write the reason for an ineligible decision",
-                                outcome, "comment"))
+        problems.append(
+            Problem(
+                "DON-DET-INELIGIBLE-REASON",
+                "no rule excludes this donor: write the reason for an ineligible decision",
+                outcome,
+                "comment",
+            )
+        )
     if decision == ELIGIBLE and under_lookback:
-        problems.append(Problem("DON-DET-LOOKBACK", "the donor is under look-back and cannot be signed eligible"))
+        problems.append(
+            Problem("DON-DET-LOOKBACK", "the donor is under look-back and cannot be signed eligible")
+        )
     return problems
 
 
@@ -313,10 +333,14 @@ def stored_missing(missing: Iterable[Problem]) -> list[dict]:
 
 def reasons_from_stored(rows: Iterable[Mapping]) -> list[Problem]:
     """The reasons of a stored determination as Problems."""
-    return [reason(r["rule_id"], r.get("criterion", r.get("message", "")), r.get("evidence", "")) for r in rows]
+    return [
+        reason(r["rule_id"], r.get("criterion", r.get("message", "")), r.get("evidence", "")) for r in rows
+    ]
 
 
 def missing_from_stored(rows: Iterable[Mapping]) -> list[Problem]:
     """The missing items of a stored determination as Problems."""
-    return [missing_item(m.get("item", m.get("message", "")), m["rule_id"], m.get("why", m.get("evidence", "")))
-            for m in rows]
+    return [
+        missing_item(m.get("item", m.get("message", "")), m["rule_id"], m.get("why", m.get("evidence", "")))
+        for m in rows
+    ]

@@ -29,9 +29,17 @@ def text_error(value: str | None, label: str, max_len: int, required: bool = Tru
     return None
 
 
-def donor_errors(today: date, sex: str | None, birth_date: date | None, weight_kg: float | None,
-                 height_cm: float | None, consent_version: str | None, consent_date: date | None,
-                 full_name: str | None = None, hbc_risk_assessment: str | None = None) -> dict[str, str]:
+def donor_errors(
+    today: date,
+    sex: str | None,
+    birth_date: date | None,
+    weight_kg: float | None,
+    height_cm: float | None,
+    consent_version: str | None,
+    consent_date: date | None,
+    full_name: str | None = None,
+    hbc_risk_assessment: str | None = None,
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if sex not in SEXES:
         errors["sex"] = "choose F or M"
@@ -58,7 +66,6 @@ def donor_errors(today: date, sex: str | None, birth_date: date | None, weight_k
     if message := text_error(hbc_risk_assessment, "risk assessment", 2000, required=False):
         errors["hbc_risk_assessment"] = message
     return errors
-
 
 
 # --- validation of impossible input (field -> message, for forms and services) ------------------

@@ -17,21 +17,37 @@ from donors.rules import criteria_set_to_dict, threshold_errors, with_thresholds
 from donors.states import ACTIVE, CRITERIA_WORKFLOW, DRAFT, RETIRED, REVIEWED
 
 
-def draft_new_version(session: Session, source: CriteriaSetVersion, thresholds: dict[str, float],
-                      window_before: int, window_after: int, note: str, author: User) -> CriteriaSetVersion:
+def draft_new_version(
+    session: Session,
+    source: CriteriaSetVersion,
+    thresholds: dict[str, float],
+    window_before: int,
+    window_after: int,
+    note: str,
+    author: User,
+) -> CriteriaSetVersion:
     """A draft copying `source` with new thresholds. `thresholds` maps "RULE-ID.param" -> value; input
     errors are keyed the same way (and window_before, window_after, note)."""
     base = parse(source)
     refuse_if(threshold_errors(base, thresholds, window_before, window_after, note))
-    number = (session.scalar(select(func.max(CriteriaSetVersion.number))
-                             .where(CriteriaSetVersion.name == source.name)) or 0) + 1
+    number = (
+        session.scalar(
+            select(func.max(CriteriaSetVersion.number)).where(CriteriaSetVersion.name == source.name)
+        )
+        or 0
+    ) + 1
     try:
         new = with_thresholds(base, number, thresholds, window_before, window_after)
     except ValueError as e:
         refuse_if({FORM: str(e)})
-    row = CriteriaSetVersion(name=source.name, number=number, status=CRITERIA_WORKFLOW.initial,
-                             note=note.strip(), content=json.dumps(criteria_set_to_dict(new), sort_keys=True),
-                             created_by_id=author.id)
+    row = CriteriaSetVersion(
+        name=source.name,
+        number=number,
+        status=CRITERIA_WORKFLOW.initial,
+        note=note.strip(),
+        content=json.dumps(criteria_set_to_dict(new), sort_keys=True),
+        created_by_id=author.id,
+    )
     session.add(row)
     session.flush()
     initial_status(session, row, CRITERIA_WORKFLOW)
@@ -40,23 +56,50 @@ def draft_new_version(session: Session, source: CriteriaSetVersion, thresholds: 
 
 def review_version(session: Session, row: CriteriaSetVersion, user: User, password: str) -> None:
     """QA review of a draft, signed; the reviewer is not its author (four eyes)."""
-    problems = [Problem("DON-CRITERIA-FOUR-EYES", "the author of a draft cannot review it", row.label)
-                ] if row.created_by_id == user.id else []
-    change_status(session, row, CRITERIA_WORKFLOW, REVIEWED, password=password, signer=user,
-                  content=content_for_signature(row), problems=problems)
+    problems = (
+        [Problem("DON-CRITERIA-FOUR-EYES", "the author of a draft cannot review it", row.label)]
+        if row.created_by_id == user.id
+        else []
+    )
+    change_status(
+        session,
+        row,
+        CRITERIA_WORKFLOW,
+        REVIEWED,
+        password=password,
+        signer=user,
+        content=content_for_signature(row),
+        problems=problems,
+    )
 
 
 def activate_version(session: Session, row: CriteriaSetVersion, user: User, password: str) -> None:
     """Activate a reviewed version with a signature; the version active until now is retired."""
     # The seed's own step (draft -> active) is not QA's: only a reviewed version is activated here.
-    problems = [] if row.status == REVIEWED else [Problem(
-        "DON-CRITERIA-REVIEWED", f"only a reviewed version can be activated (this one is {row.status})",
-        row.status)]
+    problems = (
+        []
+        if row.status == REVIEWED
+        else [
+            Problem(
+                "DON-CRITERIA-REVIEWED",
+                f"only a reviewed version can be activated (this one is {row.status})",
+                row.status,
+            )
+        ]
+    )
     current = active_version(session)
     if current is not None and not problems:
         change_status(session, current, CRITERIA_WORKFLOW, RETIRED, reason=f"replaced by {row.label}")
-    change_status(session, row, CRITERIA_WORKFLOW, ACTIVE, password=password, signer=user,
-                  content=content_for_signature(row), problems=problems)
+    change_status(
+        session,
+        row,
+        CRITERIA_WORKFLOW,
+        ACTIVE,
+        password=password,
+        signer=user,
+        content=content_for_signature(row),
+        problems=problems,
+    )
 
 
 def retire_draft(session: Session, row: CriteriaSetVersion, reason: str) -> None:

@@ -43,11 +43,16 @@ def donor_facts(session: Session, donor: Donor, evaluation_date: date | None = N
         evaluation_date=evaluation_date or today(),
         harvest_date=donor.harvest_date,
         weight_kg=donor.weight_kg,
-        answers={a.question_id: Answer(a.answer, a.event_date, a.detail) for a in active_answers(session, donor)},
-        medications=tuple(Medication(m.kind, m.name, m.start_date, m.stop_date)
-                          for m in active_medications(session, donor)),
-        serology=tuple(SerologyResult(r.marker, r.result, r.sample_date, r.test_date, r.method, r.kit_lot)
-                       for r in active_serology(session, donor)),
+        answers={
+            a.question_id: Answer(a.answer, a.event_date, a.detail) for a in active_answers(session, donor)
+        },
+        medications=tuple(
+            Medication(m.kind, m.name, m.start_date, m.stop_date) for m in active_medications(session, donor)
+        ),
+        serology=tuple(
+            SerologyResult(r.marker, r.result, r.sample_date, r.test_date, r.method, r.kit_lot)
+            for r in active_serology(session, donor)
+        ),
         risk_assessment_documented=bool(donor.hbc_risk_assessment),
     )
 
@@ -58,13 +63,21 @@ def evaluate(session: Session, donor: Donor, criteria_row: CriteriaSetVersion | 
     return evaluate_donor(donor_facts(session, donor), parse(row))
 
 
-def write_determination(session: Session, donor: Donor, row: CriteriaSetVersion, det: Determination,
-                        decision: str, comment: str) -> DeterminationRecord:
-    record = DeterminationRecord(donor_id=donor.id, criteria_set_id=row.id, criteria_label=row.label,
-                                 outcome=det.outcome, decision=decision,
-                                 reasons=json.dumps(stored_reasons(det.reasons)),
-                                 missing=json.dumps(stored_missing(det.missing)),
-                                 comment=comment, harvest_date=donor.harvest_date, evaluation_date=today())
+def write_determination(
+    session: Session, donor: Donor, row: CriteriaSetVersion, det: Determination, decision: str, comment: str
+) -> DeterminationRecord:
+    record = DeterminationRecord(
+        donor_id=donor.id,
+        criteria_set_id=row.id,
+        criteria_label=row.label,
+        outcome=det.outcome,
+        decision=decision,
+        reasons=json.dumps(stored_reasons(det.reasons)),
+        missing=json.dumps(stored_missing(det.missing)),
+        comment=comment,
+        harvest_date=donor.harvest_date,
+        evaluation_date=today(),
+    )
     session.add(record)
     session.flush()
     return record
@@ -73,8 +86,9 @@ def write_determination(session: Session, donor: Donor, row: CriteriaSetVersion,
 # --- the signed determination -----------------------------------------------------------------------
 
 
-def sign_determination(session: Session, donor: Donor, user: User, password: str, decision: str,
-                       comment: str = "") -> DeterminationRecord:
+def sign_determination(
+    session: Session, donor: Donor, user: User, password: str, decision: str, comment: str = ""
+) -> DeterminationRecord:
     """Record the determination and take the donor to `decision`, signed by `user` with the meaning the
     workflow states ("Donor eligibility determination"). Refused naming every problem (the rules', the
     workflow's) or on a wrong password; the caller's unit of work then writes nothing."""
@@ -83,15 +97,29 @@ def sign_determination(session: Session, donor: Donor, user: User, password: str
         refuse_if({"comment": "comment: at most 2000 characters"})
     row = active_criteria(session)
     det = evaluate(session, donor, row)
-    problems = decision_problems(is_autologous=donor.is_autologous, under_lookback=donor.under_lookback,
-                                 outcome=det.outcome, decision=decision, comment=comment)
+    problems = decision_problems(
+        is_autologous=donor.is_autologous,
+        under_lookback=donor.under_lookback,
+        outcome=det.outcome,
+        decision=decision,
+        comment=comment,
+    )
     reason = comment or f"signed {decision} under {row.label}"
     if problems:  # named together with the workflow's own; nothing is recorded
-        change_status(session, donor, DONOR_WORKFLOW, decision, password=password, reason=reason,
-                      problems=problems)
+        change_status(
+            session, donor, DONOR_WORKFLOW, decision, password=password, reason=reason, problems=problems
+        )
     record = write_determination(session, donor, row, det, decision, comment)
-    change = change_status(session, donor, DONOR_WORKFLOW, decision, password=password, signer=user,
-                           content=determination_content(donor, record), reason=reason)
+    change = change_status(
+        session,
+        donor,
+        DONOR_WORKFLOW,
+        decision,
+        password=password,
+        signer=user,
+        content=determination_content(donor, record),
+        reason=reason,
+    )
     record.signature_id = change.signature_id
     session.flush()
     return record
@@ -100,11 +128,18 @@ def sign_determination(session: Session, donor: Donor, user: User, password: str
 def determination_content(donor: Donor, record: DeterminationRecord) -> dict:
     """Exactly what the signature covers (the signature id itself excluded): the stored JSON as stored."""
     return {
-        "donor": donor.code, "donor_id": donor.id, "determination_id": record.id,
-        "criteria_set": record.criteria_label, "criteria_set_id": record.criteria_set_id,
-        "outcome": record.outcome, "decision": record.decision, "comment": record.comment,
-        "reasons": json.loads(record.reasons), "missing": json.loads(record.missing),
-        "harvest_date": record.harvest_date, "evaluation_date": record.evaluation_date,
+        "donor": donor.code,
+        "donor_id": donor.id,
+        "determination_id": record.id,
+        "criteria_set": record.criteria_label,
+        "criteria_set_id": record.criteria_set_id,
+        "outcome": record.outcome,
+        "decision": record.decision,
+        "comment": record.comment,
+        "reasons": json.loads(record.reasons),
+        "missing": json.loads(record.missing),
+        "harvest_date": record.harvest_date,
+        "evaluation_date": record.evaluation_date,
     }
 
 
@@ -135,8 +170,16 @@ def start_lookback(session: Session, donor: Donor, reason: str) -> None:
     if message := text_error(reason, "reason", 500):
         refuse_if({"reason": message})
     if donor.under_lookback:
-        refuse_if(problems=[Problem("DON-LOOKBACK-STARTED", f"donor {donor.code} is already under look-back",
-                                    donor.lookback_reason or "", "reason")])
+        refuse_if(
+            problems=[
+                Problem(
+                    "DON-LOOKBACK-STARTED",
+                    f"donor {donor.code} is already under look-back",
+                    donor.lookback_reason or "",
+                    "reason",
+                )
+            ]
+        )
     if donor.status == ELIGIBLE:
         change_status(session, donor, DONOR_WORKFLOW, INELIGIBLE, reason=f"Look-back: {reason.strip()}")
     donor.under_lookback = True
@@ -155,7 +198,8 @@ def reevaluate_after_new_evidence(session: Session, donor: Donor) -> Determinati
     if not requires_lookback(ELIGIBLE, det):
         return None
     causes = "; ".join(f"{r.rule_id}: {r.evidence}" for r in det.reasons)
-    record = write_determination(session, donor, row, det, INELIGIBLE,
-                                 "automatic re-evaluation after new evidence; look-back started")
+    record = write_determination(
+        session, donor, row, det, INELIGIBLE, "automatic re-evaluation after new evidence; look-back started"
+    )
     start_lookback(session, donor, f"new evidence after the eligible determination ({causes})")
     return record

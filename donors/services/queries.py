@@ -9,8 +9,13 @@ from donors.models import DeterminationRecord, Donor, MedicationCourse, Screenin
 
 
 def active_answers(session: Session, donor: Donor) -> list[ScreeningAnswer]:
-    return list(session.scalars(select(ScreeningAnswer).where(
-        ScreeningAnswer.donor_id == donor.id, ScreeningAnswer.voided_at.is_(None)).order_by(ScreeningAnswer.id)))
+    return list(
+        session.scalars(
+            select(ScreeningAnswer)
+            .where(ScreeningAnswer.donor_id == donor.id, ScreeningAnswer.voided_at.is_(None))
+            .order_by(ScreeningAnswer.id)
+        )
+    )
 
 
 def active_medications(session: Session, donor: Donor) -> list[MedicationCourse]:
@@ -23,17 +28,31 @@ def active_serology(session: Session, donor: Donor) -> list[SerologyTest]:
 
 def medications(session: Session, donor: Donor) -> list[MedicationCourse]:
     """Every course, voided ones included (the page shows them struck through)."""
-    return list(session.scalars(select(MedicationCourse).where(MedicationCourse.donor_id == donor.id)
-                                .order_by(MedicationCourse.start_date, MedicationCourse.id)))
+    return list(
+        session.scalars(
+            select(MedicationCourse)
+            .where(MedicationCourse.donor_id == donor.id)
+            .order_by(MedicationCourse.start_date, MedicationCourse.id)
+        )
+    )
 
 
 def serology(session: Session, donor: Donor) -> list[SerologyTest]:
     """Every result, voided ones included."""
-    return list(session.scalars(select(SerologyTest).where(SerologyTest.donor_id == donor.id)
-                                .order_by(SerologyTest.sample_date, SerologyTest.marker, SerologyTest.id)))
+    return list(
+        session.scalars(
+            select(SerologyTest)
+            .where(SerologyTest.donor_id == donor.id)
+            .order_by(SerologyTest.sample_date, SerologyTest.marker, SerologyTest.id)
+        )
+    )
 
 
 def determinations(session: Session, donor: Donor) -> list[DeterminationRecord]:
-    return list(session.scalars(select(DeterminationRecord).where(DeterminationRecord.donor_id == donor.id)
-                                .order_by(DeterminationRecord.id.desc())))
-
+    return list(
+        session.scalars(
+            select(DeterminationRecord)
+            .where(DeterminationRecord.donor_id == donor.id)
+            .order_by(DeterminationRecord.id.desc())
+        )
+    )

@@ -31,18 +31,37 @@ class DonorUse:
     code: str
 
 
-def register_donor(session: Session, *, sex: str, birth_date: date, consent_version: str, consent_date: date,
-                   weight_kg: float | None = None, height_cm: float | None = None, is_autologous: bool = False,
-                   full_name: str | None = None) -> Donor:
+def register_donor(
+    session: Session,
+    *,
+    sex: str,
+    birth_date: date,
+    consent_version: str,
+    consent_date: date,
+    weight_kg: float | None = None,
+    height_cm: float | None = None,
+    is_autologous: bool = False,
+    full_name: str | None = None,
+) -> Donor:
     """A new donor with a pseudonymous code DN-<year>-<nnnn>, status pending."""
-    refuse_if(donor_errors(today(), sex, birth_date, weight_kg, height_cm, consent_version, consent_date,
-                           full_name))
+    refuse_if(
+        donor_errors(today(), sex, birth_date, weight_kg, height_cm, consent_version, consent_date, full_name)
+    )
     year = today().year
     number = next_value(session, "donor_code", str(year))
-    donor = Donor(code=f"DN-{year}-{number:04d}", sex=sex, birth_date=birth_date, weight_kg=weight_kg,
-                  height_cm=height_cm, consent_version=consent_version.strip(), consent_date=consent_date,
-                  consent_recorded_by_id=session.info["actor"].id, is_autologous=is_autologous,
-                  status=DONOR_WORKFLOW.initial, under_lookback=False)
+    donor = Donor(
+        code=f"DN-{year}-{number:04d}",
+        sex=sex,
+        birth_date=birth_date,
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        consent_version=consent_version.strip(),
+        consent_date=consent_date,
+        consent_recorded_by_id=session.info["actor"].id,
+        is_autologous=is_autologous,
+        status=DONOR_WORKFLOW.initial,
+        under_lookback=False,
+    )
     session.add(donor)
     session.flush()
     initial_status(session, donor, DONOR_WORKFLOW)
@@ -52,14 +71,33 @@ def register_donor(session: Session, *, sex: str, birth_date: date, consent_vers
     return donor
 
 
-def update_donor(session: Session, donor: Donor, expected_version: int, *, sex: str, birth_date: date,
-                 weight_kg: float | None, height_cm: float | None, consent_version: str, consent_date: date,
-                 is_autologous: bool, hbc_risk_assessment: str | None = None) -> Donor:
+def update_donor(
+    session: Session,
+    donor: Donor,
+    expected_version: int,
+    *,
+    sex: str,
+    birth_date: date,
+    weight_kg: float | None,
+    height_cm: float | None,
+    consent_version: str,
+    consent_date: date,
+    is_autologous: bool,
+    hbc_risk_assessment: str | None = None,
+) -> Donor:
     """Edit the registry data; a stale `expected_version` raises StaleDataError (shown as 409)."""
     if expected_version != donor.version:
         raise StaleDataError(f"donor {donor.code} changed since version {expected_version}")
-    errors = donor_errors(today(), sex, birth_date, weight_kg, height_cm, consent_version, consent_date,
-                          hbc_risk_assessment=hbc_risk_assessment)
+    errors = donor_errors(
+        today(),
+        sex,
+        birth_date,
+        weight_kg,
+        height_cm,
+        consent_version,
+        consent_date,
+        hbc_risk_assessment=hbc_risk_assessment,
+    )
     if is_autologous != donor.is_autologous and donor.status != PENDING:
         errors["is_autologous"] = "cannot change once a determination has been signed"
     refuse_if(errors)
@@ -106,9 +144,12 @@ def set_harvest_date(session: Session, donor: Donor, harvest_date: date) -> None
 
 
 def latest_signed(session: Session, donor: Donor) -> DeterminationRecord | None:
-    return session.scalar(select(DeterminationRecord).where(
-        DeterminationRecord.donor_id == donor.id, DeterminationRecord.signature_id.is_not(None))
-        .order_by(DeterminationRecord.id.desc()).limit(1))
+    return session.scalar(
+        select(DeterminationRecord)
+        .where(DeterminationRecord.donor_id == donor.id, DeterminationRecord.signature_id.is_not(None))
+        .order_by(DeterminationRecord.id.desc())
+        .limit(1)
+    )
 
 
 def donor_use_facts(session: Session, donor_id: int) -> DonorUse:
@@ -118,6 +159,11 @@ def donor_use_facts(session: Session, donor_id: int) -> DonorUse:
     if donor is None:
         raise LookupError(f"no donor {donor_id}")
     signed = latest_signed(session, donor)
-    eligible_signed = (donor.status == ELIGIBLE and not donor.under_lookback and signed is not None
-                       and signed.decision == ELIGIBLE and signed.harvest_date == donor.harvest_date)
+    eligible_signed = (
+        donor.status == ELIGIBLE
+        and not donor.under_lookback
+        and signed is not None
+        and signed.decision == ELIGIBLE
+        and signed.harvest_date == donor.harvest_date
+    )
     return DonorUse(donor.status, donor.is_autologous, donor.under_lookback, eligible_signed, donor.code)

@@ -53,8 +53,16 @@ def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInpu
                 _void(old, "answer cleared in the questionnaire")
                 changed += 1
         elif old is None:
-            session.add(ScreeningAnswer(donor_id=donor.id, question_id=qid, answer=value, event_date=event_date,
-                                        detail=detail, recorded_by_id=session.info["actor"].id))
+            session.add(
+                ScreeningAnswer(
+                    donor_id=donor.id,
+                    question_id=qid,
+                    answer=value,
+                    event_date=event_date,
+                    detail=detail,
+                    recorded_by_id=session.info["actor"].id,
+                )
+            )
             changed += 1
         elif (old.answer, old.event_date, old.detail) != (value, event_date, detail):
             old.answer, old.event_date, old.detail = value, event_date, detail
@@ -65,13 +73,20 @@ def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInpu
     return changed
 
 
-def record_answer(session: Session, donor: Donor, question_id: str, value: bool | None,
-                  event_date: date | None = None, detail: str = "") -> int:
+def record_answer(
+    session: Session,
+    donor: Donor,
+    question_id: str,
+    value: bool | None,
+    event_date: date | None = None,
+    detail: str = "",
+) -> int:
     return record_answers(session, donor, {question_id: (value, event_date, detail)})
 
 
-def record_medication(session: Session, donor: Donor, kind: str, name: str, start_date: date,
-                      stop_date: date | None) -> MedicationCourse:
+def record_medication(
+    session: Session, donor: Donor, kind: str, name: str, start_date: date, stop_date: date | None
+) -> MedicationCourse:
     """A course of treatment (stop None = ongoing). Errors keyed kind, name, start_date, stop_date."""
     criteria = parse(active_criteria(session))
     med = Medication(kind, (name or "").strip(), start_date, stop_date)
@@ -82,30 +97,57 @@ def record_medication(session: Session, donor: Donor, kind: str, name: str, star
     if "start_date" not in errors and start_date < donor.birth_date:
         errors["start_date"] = "start is before the donor's date of birth"
     refuse_if(errors)
-    course = MedicationCourse(donor_id=donor.id, kind=kind, name=med.name, start_date=start_date,
-                              stop_date=stop_date, recorded_by_id=session.info["actor"].id)
+    course = MedicationCourse(
+        donor_id=donor.id,
+        kind=kind,
+        name=med.name,
+        start_date=start_date,
+        stop_date=stop_date,
+        recorded_by_id=session.info["actor"].id,
+    )
     session.add(course)
     session.flush()
     reevaluate_after_new_evidence(session, donor)
     return course
 
 
-def record_serology(session: Session, donor: Donor, *, marker: str, method: str, kit: str, kit_lot: str,
-                    sample_date: date, test_date: date, result: str) -> SerologyTest:
+def record_serology(
+    session: Session,
+    donor: Donor,
+    *,
+    marker: str,
+    method: str,
+    kit: str,
+    kit_lot: str,
+    sample_date: date,
+    test_date: date,
+    result: str,
+) -> SerologyTest:
     """One infectious-marker result. A sample outside the harvest window is kept but does not count."""
     criteria = parse(active_criteria(session))
     candidate = SerologyResult(marker, result, sample_date, test_date, (method or "").strip(), kit_lot)
     errors = serology_errors(candidate, today(), criteria)
-    for field, value, label, size in (("method", method, "method", 60), ("kit", kit, "kit", 120),
-                                      ("kit_lot", kit_lot, "kit lot", 60)):
+    for field, value, label, size in (
+        ("method", method, "method", 60),
+        ("kit", kit, "kit", 120),
+        ("kit_lot", kit_lot, "kit lot", 60),
+    ):
         if message := text_error(value, label, size):
             errors[field] = message
     if "sample_date" not in errors and sample_date < donor.birth_date:
         errors["sample_date"] = "sample date is before the donor's date of birth"
     refuse_if(errors)
-    test = SerologyTest(donor_id=donor.id, marker=marker, method=method.strip(), kit=kit.strip(),
-                        kit_lot=kit_lot.strip(), sample_date=sample_date, test_date=test_date, result=result,
-                        recorded_by_id=session.info["actor"].id)
+    test = SerologyTest(
+        donor_id=donor.id,
+        marker=marker,
+        method=method.strip(),
+        kit=kit.strip(),
+        kit_lot=kit_lot.strip(),
+        sample_date=sample_date,
+        test_date=test_date,
+        result=result,
+        recorded_by_id=session.info["actor"].id,
+    )
     session.add(test)
     session.flush()
     reevaluate_after_new_evidence(session, donor)
@@ -117,7 +159,9 @@ def _void(entry, reason: str) -> None:
     entry.void_reason = reason
 
 
-def void_entry(session: Session, entry: ScreeningAnswer | MedicationCourse | SerologyTest, reason: str) -> None:
+def void_entry(
+    session: Session, entry: ScreeningAnswer | MedicationCourse | SerologyTest, reason: str
+) -> None:
     """Void an entry made in error (records are never deleted); the reason is required."""
     errors = {}
     if message := text_error(reason, "reason", 500):

@@ -20,8 +20,13 @@ from donors.rules import editable_thresholds
 @bp.route("/criteria")
 @requires("donor.view")
 def criteria_index():
-    versions = db().scalars(select(CriteriaSetVersion).order_by(CriteriaSetVersion.name,
-                                                                CriteriaSetVersion.number.desc())).all()
+    versions = (
+        db()
+        .scalars(
+            select(CriteriaSetVersion).order_by(CriteriaSetVersion.name, CriteriaSetVersion.number.desc())
+        )
+        .all()
+    )
     return render_template("donors/criteria_index.html", versions=versions)
 
 
@@ -31,9 +36,15 @@ def criteria_show(version_id: int):
     row = get_or_404(CriteriaSetVersion, version_id)
     content = services.content_for_signature(row)
     sigs = [(s, signature_valid(s, content)) for s in signatures_for(db(), row.__tablename__, row.id)]
-    return render_template("donors/criteria_show.html", row=row, cs=parse(row), signatures=sigs,
-                           history=status_history(db(), row), sign_form=forms.SignForm(),
-                           retire_form=forms.RetireForm())
+    return render_template(
+        "donors/criteria_show.html",
+        row=row,
+        cs=parse(row),
+        signatures=sigs,
+        history=status_history(db(), row),
+        sign_form=forms.SignForm(),
+        retire_form=forms.RetireForm(),
+    )
 
 
 @bp.route("/criteria/<int:version_id>/draft", methods=["GET", "POST"])
@@ -47,8 +58,9 @@ def criteria_draft(version_id: int):
     def draft():
         values = {key: form[forms.threshold_field(key)].data for key, *_ in thresholds}
         try:
-            return services.draft_new_version(db(), source, values, form.window_before.data,
-                                              form.window_after.data, form.note.data, g.user)
+            return services.draft_new_version(
+                db(), source, values, form.window_before.data, form.window_after.data, form.note.data, g.user
+            )
         except Refused as e:  # thresholds are refused by key "RULE-ID.param": show them on their fields
             errors = {forms.threshold_field(k) if "." in k else k: v for k, v in e.errors.items()}
             raise Refused(errors, e.problems) from None
@@ -58,9 +70,14 @@ def criteria_draft(version_id: int):
         if done.ok:
             flash(f"Draft {done.value.label} created; another QA person reviews it.", "success")
             return redirect(url_for("donors.criteria_show", version_id=done.value.id))
-    return render_template("donors/form.html", form=form, title=f"New version from {source.label}",
-                           donor=None, submit="Create draft",
-                           intro="Thresholds only; the list of criteria and markers stays that of the source.")
+    return render_template(
+        "donors/form.html",
+        form=form,
+        title=f"New version from {source.label}",
+        donor=None,
+        submit="Create draft",
+        intro="Thresholds only; the list of criteria and markers stays that of the source.",
+    )
 
 
 @bp.route("/criteria/<int:version_id>/<step>", methods=["POST"])
@@ -75,8 +92,10 @@ def criteria_step(version_id: int, step: str):
         "activate": lambda: services.activate_version(db(), row, g.user, form.signature_password.data),
         "retire": lambda: services.retire_draft(db(), row, form.reason.data),
     }
-    if form.validate_on_submit() and attempt(form, actions[step],
-                                             form.reason.data if step == "retire" else None).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(form, actions[step], form.reason.data if step == "retire" else None).ok
+    ):
         flash(f"{row.label}: {row.status}.", "success")
         return redirect(url_for("donors.criteria_show", version_id=row.id))
     messages = [e for f in form for e in f.errors] + list(form.form_errors)

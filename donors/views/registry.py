@@ -13,7 +13,9 @@ from donors.states import DONOR_STATUSES
 
 
 def form_page(form, title: str, donor: Donor | None = None, submit: str = "Save", intro: str = ""):
-    return render_template("donors/form.html", form=form, title=title, donor=donor, submit=submit, intro=intro)
+    return render_template(
+        "donors/form.html", form=form, title=title, donor=donor, submit=submit, intro=intro
+    )
 
 
 @bp.route("/")
@@ -30,8 +32,9 @@ def index():
         stmt = stmt.where(Donor.status == status)
     elif status == "lookback":
         stmt = stmt.where(Donor.under_lookback.is_(True))
-    return render_template("donors/index.html", page=paginate(stmt, keyset=Donor.id), q=q, status=status,
-                           statuses=DONOR_STATUSES)
+    return render_template(
+        "donors/index.html", page=paginate(stmt, keyset=Donor.id), q=q, status=status, statuses=DONOR_STATUSES
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -41,11 +44,21 @@ def register():
     if not can("donor.identify"):
         del form.full_name
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.register_donor(
-            db(), sex=form.sex.data, birth_date=form.birth_date.data, weight_kg=form.weight_kg.data,
-            height_cm=form.height_cm.data, consent_version=form.consent_version.data,
-            consent_date=form.consent_date.data, is_autologous=form.is_autologous.data,
-            full_name=form.full_name.data if "full_name" in form else None), "donor registered")
+        done = attempt(
+            form,
+            lambda: services.register_donor(
+                db(),
+                sex=form.sex.data,
+                birth_date=form.birth_date.data,
+                weight_kg=form.weight_kg.data,
+                height_cm=form.height_cm.data,
+                consent_version=form.consent_version.data,
+                consent_date=form.consent_date.data,
+                is_autologous=form.is_autologous.data,
+                full_name=form.full_name.data if "full_name" in form else None,
+            ),
+            "donor registered",
+        )
         if done.ok:
             flash(f"Donor {done.value.code} registered.", "success")
             return redirect(url_for("donors.show", donor_id=done.value.id))
@@ -66,10 +79,18 @@ def edit(donor_id: int):
 
     def update():
         services.update_donor(
-            db(), donor, version, sex=form.sex.data, birth_date=form.birth_date.data,
-            weight_kg=form.weight_kg.data, height_cm=form.height_cm.data,
-            consent_version=form.consent_version.data, consent_date=form.consent_date.data,
-            is_autologous=form.is_autologous.data, hbc_risk_assessment=form.hbc_risk_assessment.data)
+            db(),
+            donor,
+            version,
+            sex=form.sex.data,
+            birth_date=form.birth_date.data,
+            weight_kg=form.weight_kg.data,
+            height_cm=form.height_cm.data,
+            consent_version=form.consent_version.data,
+            consent_date=form.consent_date.data,
+            is_autologous=form.is_autologous.data,
+            hbc_risk_assessment=form.hbc_risk_assessment.data,
+        )
         new_name = (form.full_name.data or "").strip() if "full_name" in form else ""
         if new_name and new_name != (identity.full_name if identity else ""):
             services.set_identity(db(), donor, new_name)
@@ -90,9 +111,14 @@ def edit(donor_id: int):
 def harvest(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.HarvestDateForm(data={"harvest_date": donor.harvest_date})
-    if form.validate_on_submit() and attempt(
-            form, lambda: services.set_harvest_date(db(), donor, form.harvest_date.data),
-            "harvest date recorded").ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.set_harvest_date(db(), donor, form.harvest_date.data),
+            "harvest date recorded",
+        ).ok
+    ):
         return redirect(url_for("donors.show", donor_id=donor.id))
     intro = "Normally set when the harvest is recorded on the lot; the serology window counts from it."
     return form_page(form, f"Harvest date of {donor.code}", donor, intro=intro)
@@ -103,10 +129,14 @@ def harvest(donor_id: int):
 def lookback(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.LookbackForm()
-    if form.validate_on_submit() and attempt(
-            form, lambda: services.start_lookback(db(), donor, form.reason.data), form.reason.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(form, lambda: services.start_lookback(db(), donor, form.reason.data), form.reason.data).ok
+    ):
         flash(f"Donor {donor.code} is under look-back: everything derived from it is held.", "warning")
         return redirect(url_for("donors.show", donor_id=donor.id))
-    intro = ("Every lot and container derived from this donor will be held; an eligible donor becomes "
-             "ineligible. This cannot be undone here.")
+    intro = (
+        "Every lot and container derived from this donor will be held; an eligible donor becomes "
+        "ineligible. This cannot be undone here."
+    )
     return form_page(form, f"Start a look-back on {donor.code}", donor, submit="Start look-back", intro=intro)

@@ -32,13 +32,20 @@ def show(donor_id: int):
     window = sample_window(donor.harvest_date, criteria) if donor.harvest_date else None
     records = services.determinations(session, donor)
     return render_template(
-        "donors/show.html", donor=donor, criteria=criteria, criteria_row=row, det=det,
+        "donors/show.html",
+        donor=donor,
+        criteria=criteria,
+        criteria_row=row,
+        det=det,
         identity=services.identity_of(session, donor) if can("donor.identify") else None,
-        answers=answers, medications=services.medications(session, donor),
-        serology=services.serology(session, donor), window=window,
+        answers=answers,
+        medications=services.medications(session, donor),
+        serology=services.serology(session, donor),
+        window=window,
         marker_names={m.marker: m.name for m in criteria.markers},
         findings=autologous_serology_summary(facts.serology, criteria) if donor.is_autologous else (),
-        records=records, signatures=services.signatures_with_validity(session, donor, records),
+        records=records,
+        signatures=services.signatures_with_validity(session, donor, records),
         history=status_history(session, donor),
         use=services.donor_use_facts(session, donor.id),
     )
@@ -64,8 +71,11 @@ def questionnaire(donor_id: int):
             choice = form[f"a_{s}"].data
             event_date = form[f"d_{s}"].data if q.asks_date else None
             answers[q.question_id] = ({"yes": True, "no": False}.get(choice), event_date, form[f"t_{s}"].data)
-        done = attempt(form, lambda: _on_fields(services.record_answers, db(), donor, answers),
-                       "screening questionnaire recorded")
+        done = attempt(
+            form,
+            lambda: _on_fields(services.record_answers, db(), donor, answers),
+            "screening questionnaire recorded",
+        )
         if done.ok:
             flash(f"Questionnaire saved ({done.value} answer(s) changed).", "success")
             return redirect(url_for("donors.show", donor_id=donor.id) + "#questionnaire")
@@ -96,9 +106,16 @@ def add_medication(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.MedicationForm()
     form.kind.choices = [(k, k) for k in parse(active_criteria()).medication_kinds]
-    if form.validate_on_submit() and attempt(form, lambda: services.record_medication(
-            db(), donor, form.kind.data, form.name.data, form.start_date.data, form.stop_date.data),
-            "medication recorded").ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.record_medication(
+                db(), donor, form.kind.data, form.name.data, form.start_date.data, form.stop_date.data
+            ),
+            "medication recorded",
+        ).ok
+    ):
         return redirect(url_for("donors.show", donor_id=donor.id) + "#medications")
     return form_page(form, f"Medication course for {donor.code}", donor, submit="Record course")
 
@@ -109,10 +126,24 @@ def add_serology(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.SerologyForm()
     form.marker.choices = [("", "—")] + [(m.marker, m.name) for m in parse(active_criteria()).markers]
-    if form.validate_on_submit() and attempt(form, lambda: services.record_serology(
-            db(), donor, marker=form.marker.data, method=form.method.data, kit=form.kit.data,
-            kit_lot=form.kit_lot.data, sample_date=form.sample_date.data, test_date=form.test_date.data,
-            result=form.result.data), "serology result recorded").ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.record_serology(
+                db(),
+                donor,
+                marker=form.marker.data,
+                method=form.method.data,
+                kit=form.kit.data,
+                kit_lot=form.kit_lot.data,
+                sample_date=form.sample_date.data,
+                test_date=form.test_date.data,
+                result=form.result.data,
+            ),
+            "serology result recorded",
+        ).ok
+    ):
         return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
     return form_page(form, f"Serology result for {donor.code}", donor, submit="Record result")
 
@@ -127,8 +158,10 @@ def void(donor_id: int, kind: str, entry_id: int):
     if entry.donor_id != donor.id:
         abort(404)
     form = forms.VoidForm()
-    if form.validate_on_submit() and attempt(
-            form, lambda: services.void_entry(db(), entry, form.reason.data), form.reason.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(form, lambda: services.void_entry(db(), entry, form.reason.data), form.reason.data).ok
+    ):
         flash(f"The {kind} entry was voided.", "success")
         return redirect(url_for("donors.show", donor_id=donor.id))
     return form_page(form, f"Void a {kind} entry of {donor.code}", donor, submit="Void entry")
@@ -140,10 +173,18 @@ def sign(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     row = active_criteria()
     form = forms.SignDeterminationForm()
-    if form.validate_on_submit() and attempt(form, lambda: services.sign_determination(
-            db(), donor, g.user, form.signature_password.data, form.decision.data, form.comment.data),
-            form.comment.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.sign_determination(
+                db(), donor, g.user, form.signature_password.data, form.decision.data, form.comment.data
+            ),
+            form.comment.data,
+        ).ok
+    ):
         flash(f"Determination signed: donor {donor.code} is {donor.status}.", "success")
         return redirect(url_for("donors.show", donor_id=donor.id))
-    return render_template("donors/sign.html", form=form, donor=donor, criteria=row,
-                           det=services.evaluate(db(), donor, row))
+    return render_template(
+        "donors/sign.html", form=form, donor=donor, criteria=row, det=services.evaluate(db(), donor, row)
+    )

@@ -19,65 +19,113 @@ from doses.models import Allocation
 from doses.reports import MAX_COPIES, dose_labels, labels_pdf, validate_print
 from doses.services import log_treatment_view, masked
 
-EVENT = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "sequence": {"type": "integer"}, "event": {"type": "string"},
-    "occurred_at": {"type": "string"}, "place": {"type": "string"}, "container": {"type": "string"},
-    "handed_over_by": {"type": "object"}, "received_by": {"type": "object"}, "excursion": {"type": "boolean"},
-    "signatures_valid": {"type": "boolean"}}}
-LABEL_QUERY = {"size": {"type": "string", "enum": list(LABEL_SIZES)},
-               "copies": {"type": "integer", "minimum": 1, "maximum": MAX_COPIES},
-               "show_utc": {"type": "boolean"}}
+EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "sequence": {"type": "integer"},
+        "event": {"type": "string"},
+        "occurred_at": {"type": "string"},
+        "place": {"type": "string"},
+        "container": {"type": "string"},
+        "handed_over_by": {"type": "object"},
+        "received_by": {"type": "object"},
+        "excursion": {"type": "boolean"},
+        "signatures_valid": {"type": "boolean"},
+    },
+}
+LABEL_QUERY = {
+    "size": {"type": "string", "enum": list(LABEL_SIZES)},
+    "copies": {"type": "integer", "minimum": 1, "maximum": MAX_COPIES},
+    "show_utc": {"type": "boolean"},
+}
 
 
 def _signature(sig) -> dict:
-    return {"printed_name": sig.printed_name, "meaning": sig.meaning, "signed_at": sig.signed_at.isoformat(),
-            "content_digest": sig.content_digest}
+    return {
+        "printed_name": sig.printed_name,
+        "meaning": sig.meaning,
+        "signed_at": sig.signed_at.isoformat(),
+        "content_digest": sig.content_digest,
+    }
 
 
 def event_json(e: CustodyEvent) -> dict:
-    return {"id": e.id, "allocation_id": e.allocation_id, "sequence": e.sequence, "event": e.event,
-            "label": KINDS[e.event].label, "occurred_at": e.occurred_at.isoformat(),
-            "recorded_at": e.recorded_at.isoformat(), "place": e.place,
-            "container": dose_services.container_text(e.allocation.patient.protocol_version.protocol(), e.container,
-                                                      g.actor.permissions),
-            "scanned_code": e.scanned_code, "shipper": e.shipper, "logger_id": e.logger_id,
-            "temperature_min_c": e.temperature_min_c, "temperature_max_c": e.temperature_max_c,
-            "excursion": e.excursion, "excursion_description": e.excursion_description,
-            "condition_on_receipt": e.condition_on_receipt, "subject_id_checked": e.subject_id_checked,
-            "notes": e.notes, "handed_over_by": {"username": e.handed_over_by.username,
-                                                 **_signature(e.handover_signature)},
-            "received_by": {"username": e.received_by.username, **_signature(e.receipt_signature)},
-            "signatures_valid": services.signatures_valid(e)}
+    return {
+        "id": e.id,
+        "allocation_id": e.allocation_id,
+        "sequence": e.sequence,
+        "event": e.event,
+        "label": KINDS[e.event].label,
+        "occurred_at": e.occurred_at.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(),
+        "place": e.place,
+        "container": dose_services.container_text(
+            e.allocation.patient.protocol_version.protocol(), e.container, g.actor.permissions
+        ),
+        "scanned_code": e.scanned_code,
+        "shipper": e.shipper,
+        "logger_id": e.logger_id,
+        "temperature_min_c": e.temperature_min_c,
+        "temperature_max_c": e.temperature_max_c,
+        "excursion": e.excursion,
+        "excursion_description": e.excursion_description,
+        "condition_on_receipt": e.condition_on_receipt,
+        "subject_id_checked": e.subject_id_checked,
+        "notes": e.notes,
+        "handed_over_by": {"username": e.handed_over_by.username, **_signature(e.handover_signature)},
+        "received_by": {"username": e.received_by.username, **_signature(e.receipt_signature)},
+        "signatures_valid": services.signatures_valid(e),
+    }
 
 
-@api_route("/doses/<int:allocation_id>/custody-events", permission="dose.view",
-           summary="The custody events of a dose, in order, with both signatures of each and the next permitted")
+@api_route(
+    "/doses/<int:allocation_id>/custody-events",
+    permission="dose.view",
+    summary="The custody events of a dose, in order, with both signatures of each and the next permitted",
+)
 def custody_events_list(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     session = db()
-    return jsonify({"allocation_id": allocation.id, "status": allocation.status,
-                    "custody_state": services.custody_state(session, allocation),
-                    "next_permitted": services.permitted_events(session, allocation),
-                    "events": [event_json(e) for e in services.custody_events(session, allocation)]})
+    return jsonify(
+        {
+            "allocation_id": allocation.id,
+            "status": allocation.status,
+            "custody_state": services.custody_state(session, allocation),
+            "next_permitted": services.permitted_events(session, allocation),
+            "events": [event_json(e) for e in services.custody_events(session, allocation)],
+        }
+    )
 
 
-@api_route("/doses/<int:allocation_id>/custody-events", methods=("POST",), permission="custody.record",
-           form=CustodyEventForm, response=EVENT,
-           summary="Record the next custody event: scanned label, the token owner hands over and signs "
-                   "(signature_password), the receiving person countersigns (receiver_username, receiver_password)")
+@api_route(
+    "/doses/<int:allocation_id>/custody-events",
+    methods=("POST",),
+    permission="custody.record",
+    form=CustodyEventForm,
+    response=EVENT,
+    summary="Record the next custody event: scanned label, the token owner hands over and signs "
+    "(signature_password), the receiving person countersigns (receiver_username, receiver_password)",
+)
 def custody_events_record(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = form_from_json(CustodyEventForm)
     with work("custody event recorded (API)"):
-        row = services.record_custody_event(db(), allocation, form.scanned_code.data, form.event.data, user=g.user,
-                                            **event_details(form))
+        row = services.record_custody_event(
+            db(), allocation, form.scanned_code.data, form.event.data, user=g.user, **event_details(form)
+        )
     return jsonify(event_json(row)), 201
 
 
-@api_route("/doses/<int:allocation_id>/labels.pdf", methods=("POST",), permission="label.print",
-           produces="application/pdf",
-           query=LABEL_QUERY, summary="The dose's labels as PDF (one page per label); refused (409) unless "
-                                      "every container is released and the dose allocated or issued")
+@api_route(
+    "/doses/<int:allocation_id>/labels.pdf",
+    methods=("POST",),
+    permission="label.print",
+    produces="application/pdf",
+    query=LABEL_QUERY,
+    summary="The dose's labels as PDF (one page per label); refused (409) unless "
+    "every container is released and the dose allocated or issued",
+)
 def dose_labels_pdf(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     size, copies = request.args.get("size", "100x100"), request.args.get("copies", "1")
@@ -87,15 +135,22 @@ def dose_labels_pdf(allocation_id: int):
         errors["show_utc"] = "show_utc must be true or false."
     if errors:
         raise ApiInputError(errors)
-    data = dose_labels(db(), allocation, facility_name=facility(), zone=facility_zone(),
-                       show_utc=show_utc in ("true", "1"))
+    data = dose_labels(
+        db(), allocation, facility_name=facility(), zone=facility_zone(), show_utc=show_utc in ("true", "1")
+    )
     body = labels_pdf(data, size, int(copies))
-    log_labels_printed("allocations", allocation.id, f"{len(data)} × {int(copies)} {size} pdf", "labels printed (API)")
+    log_labels_printed(
+        "allocations", allocation.id, f"{len(data)} × {int(copies)} {size} pdf", "labels printed (API)"
+    )
     return Response(body, mimetype="application/pdf")
 
 
-@api_route("/doses/<int:allocation_id>/custody-report.pdf", permission="dose.view", produces="application/pdf",
-           summary="The custody report PDF of a dose (genealogy masked for users blinded to the protocol)")
+@api_route(
+    "/doses/<int:allocation_id>/custody-report.pdf",
+    permission="dose.view",
+    produces="application/pdf",
+    summary="The custody report PDF of a dose (genealogy masked for users blinded to the protocol)",
+)
 def dose_custody_report_pdf(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     protocol = allocation.patient.protocol_version.protocol()

@@ -21,10 +21,17 @@ def _text(label: str, length: int = 200, required: bool = False, **kw):
 
 
 class CustodyEventForm(BankForm):
-    scanned_code = _text("Scan the dose label (DIN bar code or Data Matrix) or type the DIN with its check "
-                         "character", 120, required=True)
-    event = SelectField("Event", choices=EVENT_CHOICES, validate_choice=False,
-                        validators=[DataRequired(message="Choose the event.")])
+    scanned_code = _text(
+        "Scan the dose label (DIN bar code or Data Matrix) or type the DIN with its check character",
+        120,
+        required=True,
+    )
+    event = SelectField(
+        "Event",
+        choices=EVENT_CHOICES,
+        validate_choice=False,
+        validators=[DataRequired(message="Choose the event.")],
+    )
     occurred_at = DateTimeLocalField("When (UTC; empty = now)", format=DT, validators=[Optional()])
     place = _text("Where (room, site)", required=True)
     shipper = _text("Shipper (courier)", 120)
@@ -36,27 +43,45 @@ class CustodyEventForm(BankForm):
     condition_on_receipt = _text("Condition on receipt")
     subject_id_checked = _text("Patient wristband (subject id; required to administer)", 40)
     notes = _text("Notes", 1000)
-    signature_password = PasswordField("Your password (handing over: electronic signature)",
-                                       validators=[DataRequired(message="Re-enter your password to sign."),
-                                                   Length(max=256)])
+    signature_password = PasswordField(
+        "Your password (handing over: electronic signature)",
+        validators=[DataRequired(message="Re-enter your password to sign."), Length(max=256)],
+    )
     receiver_username = _text("Receiving person: user name", 64, required=True)
-    receiver_password = PasswordField("Receiving person: password (their electronic signature)",
-                                      validators=[DataRequired(message="The receiving person enters their "
-                                                                       "password to sign."), Length(max=256)])
+    receiver_password = PasswordField(
+        "Receiving person: password (their electronic signature)",
+        validators=[
+            DataRequired(message="The receiving person enters their password to sign."),
+            Length(max=256),
+        ],
+    )
 
 
 class LabelPrintForm(BankForm):
     """Print request: a POST with CSRF, since printing writes the print log (issue 17)."""
 
-    size = SelectField("Label size", choices=[(s, s.replace("x", " × ") + " mm") for s in LABEL_SIZES],
-                       default="100x100", validate_choice=False)
-    copies = StringField("Copies of each label", default="1", validators=[Length(max=4)],
-                         description=f"1 to {MAX_COPIES}")
+    size = SelectField(
+        "Label size",
+        choices=[(s, s.replace("x", " × ") + " mm") for s in LABEL_SIZES],
+        default="100x100",
+        validate_choice=False,
+    )
+    copies = StringField(
+        "Copies of each label", default="1", validators=[Length(max=4)], description=f"1 to {MAX_COPIES}"
+    )
     show_utc = BooleanField("Print UTC beneath the local expiry (shipping across time zones)")
-    output = SelectField("Output", choices=[("pdf", "PDF"), ("zpl", "ZPL (Zebra printer)")], default="pdf",
-                         validate_choice=False)
-    dpi = SelectField("Printer resolution (ZPL)", choices=[("203", "203 dpi"), ("300", "300 dpi")], default="203",
-                      validate_choice=False)
+    output = SelectField(
+        "Output",
+        choices=[("pdf", "PDF"), ("zpl", "ZPL (Zebra printer)")],
+        default="pdf",
+        validate_choice=False,
+    )
+    dpi = SelectField(
+        "Printer resolution (ZPL)",
+        choices=[("203", "203 dpi"), ("300", "300 dpi")],
+        default="203",
+        validate_choice=False,
+    )
 
 
 class DigestCheckForm(BankForm):
@@ -67,11 +92,18 @@ def event_details(form: CustodyEventForm) -> dict:
     """The keyword arguments of services.record_custody_event that the form carries: the screen and the
     API pass the same ones."""
     return dict(
-        password=form.signature_password.data, receiver_username=form.receiver_username.data,
-        receiver_password=form.receiver_password.data, place=form.place.data,
+        password=form.signature_password.data,
+        receiver_username=form.receiver_username.data,
+        receiver_password=form.receiver_password.data,
+        place=form.place.data,
         occurred_at=form.occurred_at.data,
-        shipper=form.shipper.data, logger_id=form.logger_id.data,
-        temperature_min_c=form.temperature_min_c.data, temperature_max_c=form.temperature_max_c.data,
-        excursion=form.excursion.data, excursion_description=form.excursion_description.data,
-        condition_on_receipt=form.condition_on_receipt.data, subject_id_checked=form.subject_id_checked.data,
-        notes=form.notes.data)
+        shipper=form.shipper.data,
+        logger_id=form.logger_id.data,
+        temperature_min_c=form.temperature_min_c.data,
+        temperature_max_c=form.temperature_max_c.data,
+        excursion=form.excursion.data,
+        excursion_description=form.excursion_description.data,
+        condition_on_receipt=form.condition_on_receipt.data,
+        subject_id_checked=form.subject_id_checked.data,
+        notes=form.notes.data,
+    )

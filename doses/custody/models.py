@@ -29,8 +29,11 @@ class CustodyEvent(Audited, Base):
         CheckConstraint("sequence >= 1", name="sequence"),
         CheckConstraint("handed_over_by_id <> received_by_id", name="two_people"),
         CheckConstraint("NOT excursion OR excursion_description IS NOT NULL", name="excursion"),
-        CheckConstraint("temperature_min_c IS NULL OR temperature_max_c IS NULL "
-                        "OR temperature_min_c <= temperature_max_c", name="temperatures"),
+        CheckConstraint(
+            "temperature_min_c IS NULL OR temperature_max_c IS NULL "
+            "OR temperature_min_c <= temperature_max_c",
+            name="temperatures",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

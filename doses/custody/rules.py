@@ -19,23 +19,47 @@ def event_problems(last_event: str | None, event: str, allocation_status: str) -
     """Every reason `event` cannot be recorded now for a dose whose last custody event is `last_event`
     and whose allocation is in `allocation_status` (empty list: it can). All concern the 'event' field."""
     if event not in KINDS:
-        return [Problem("custody.unknown_event", f"unknown custody event {event!r}; one of: {', '.join(EVENTS)}",
-                        f"event={event}", "event")]
+        return [
+            Problem(
+                "custody.unknown_event",
+                f"unknown custody event {event!r}; one of: {', '.join(EVENTS)}",
+                f"event={event}",
+                "event",
+            )
+        ]
     problems = []
     state = last_event or IN_STORAGE
     allowed = next_events(last_event)
     if event not in allowed:
         names = ", ".join(KINDS[e].label.lower() for e in allowed) or "nothing: the chain is closed"
-        problems.append(Problem("custody.order", f"'{KINDS[event].label}' cannot follow "
-                                f"'{CUSTODY_WORKFLOW.label(state)}'; next permitted: {names}",
-                                f"{state} -> {event}", "event"))
+        problems.append(
+            Problem(
+                "custody.order",
+                f"'{KINDS[event].label}' cannot follow "
+                f"'{CUSTODY_WORKFLOW.label(state)}'; next permitted: {names}",
+                f"{state} -> {event}",
+                "event",
+            )
+        )
     if allocation_status in ("deallocated", "administered") and state not in FINAL:
-        problems.append(Problem("custody.dose_closed", f"the dose is {allocation_status}: no custody event can "
-                                "be recorded", f"status={allocation_status}", "event"))
+        problems.append(
+            Problem(
+                "custody.dose_closed",
+                f"the dose is {allocation_status}: no custody event can be recorded",
+                f"status={allocation_status}",
+                "event",
+            )
+        )
     elif allocation_status == "on_hold" and KINDS[event].forward:
-        problems.append(Problem("custody.dose_on_hold", "the dose is on hold: it cannot move towards the patient "
-                                "until QA lifts the hold (it may be returned or destroyed)",
-                                f"status={allocation_status}", "event"))
+        problems.append(
+            Problem(
+                "custody.dose_on_hold",
+                "the dose is on hold: it cannot move towards the patient "
+                "until QA lifts the hold (it may be returned or destroyed)",
+                f"status={allocation_status}",
+                "event",
+            )
+        )
     return problems
 
 
@@ -58,8 +82,10 @@ def time_errors(occurred_at: datetime, now: datetime, previous_at: datetime | No
     if occurred_at > now + CLOCK_SKEW:
         return {"occurred_at": "The time of the hand-off cannot be in the future."}
     if previous_at is not None and occurred_at < previous_at:
-        return {"occurred_at": f"The hand-off cannot be before the previous event "
-                               f"({previous_at:%Y-%m-%d %H:%M} UTC)."}
+        return {
+            "occurred_at": f"The hand-off cannot be before the previous event "
+            f"({previous_at:%Y-%m-%d %H:%M} UTC)."
+        }
     return {}
 
 
@@ -90,37 +116,55 @@ def hand_off_errors(h: HandOff, subject_id: str) -> dict[str, str]:
     if h.event in ("shipped", "received_at_site") and h.logger_id is None:
         errors["logger_id"] = "Give the temperature logger's id (shipments travel with a logger)."
     if h.event in ("received_at_site", "returned") and h.condition_on_receipt is None:
-        errors["condition_on_receipt"] = "Describe the condition on receipt (package, seal, bag, dry ice/LN2)."
+        errors["condition_on_receipt"] = (
+            "Describe the condition on receipt (package, seal, bag, dry ice/LN2)."
+        )
     errors.update(validate_temperatures(h.temperature_min_c, h.temperature_max_c))
     if h.excursion and h.excursion_description is None:
         errors["excursion_description"] = "Describe the excursion (how high, how long, what was done)."
     if h.event == "administered" and h.subject_id_checked is None:
-        errors["subject_id_checked"] = "Scan or type the patient's subject id (wristband) before administration."
+        errors["subject_id_checked"] = (
+            "Scan or type the patient's subject id (wristband) before administration."
+        )
     if h.subject_id_checked is not None and h.subject_id_checked.upper() != subject_id.upper():
-        errors["subject_id_checked"] = (f"Patient mismatch: the wristband reads {h.subject_id_checked} but this "
-                                        f"dose is for {subject_id}. Do not administer.")
+        errors["subject_id_checked"] = (
+            f"Patient mismatch: the wristband reads {h.subject_id_checked} but this "
+            f"dose is for {subject_id}. Do not administer."
+        )
     return errors
 
 
-def container_problems(event: str, identifier: str, usable: bool, expires_at: datetime,
-                       occurred_at: datetime) -> list[Problem]:
+def container_problems(
+    event: str, identifier: str, usable: bool, expires_at: datetime, occurred_at: datetime
+) -> list[Problem]:
     """A dose moving towards the patient needs a container that is not held, of a released lot, unexpired."""
     kind = KINDS.get(event)
     if kind is None or not kind.forward:
         return []
     if not usable:
-        return [Problem("custody.container_held", f"Container {identifier} is held or its lot is not released.",
-                        f"container={identifier}")]
+        return [
+            Problem(
+                "custody.container_held",
+                f"Container {identifier} is held or its lot is not released.",
+                f"container={identifier}",
+            )
+        ]
     if expires_at < occurred_at:
-        return [Problem("custody.container_expired", f"Container {identifier} expired on "
-                        f"{expires_at:%Y-%m-%d %H:%M} UTC.", f"container={identifier}")]
+        return [
+            Problem(
+                "custody.container_expired",
+                f"Container {identifier} expired on {expires_at:%Y-%m-%d %H:%M} UTC.",
+                f"container={identifier}",
+            )
+        ]
     return []
 
 
 # --- the scan --------------------------------------------------------------------------------------
 
-EMPTY_SCAN = ("Scan the dose's label (DIN bar code or Data Matrix), or type the DIN with its boxed check "
-              "character.")
+EMPTY_SCAN = (
+    "Scan the dose's label (DIN bar code or Data Matrix), or type the DIN with its boxed check character."
+)
 
 
 def not_a_din(kind: str) -> str:
@@ -141,27 +185,40 @@ class DoseRef:
         return f"subject {self.subject_id} dose {self.dose_number}"
 
 
-def scan_mismatch(dose: DoseRef, printed: str, product_code: str | None, expected: list[str],
-                  holder: tuple[str, DoseRef] | None) -> str:
+def scan_mismatch(
+    dose: DoseRef,
+    printed: str,
+    product_code: str | None,
+    expected: list[str],
+    holder: tuple[str, DoseRef] | None,
+) -> str:
     """Why a scanned code that is none of this dose's containers is refused: another patient's bag (do not
     hand it over), another dose of this patient, or no container of this dose at all. `holder` is the
     scanned container's identifier and the active dose that holds it, if any."""
     if holder is not None:
         identifier, other = holder
         if other.patient != dose.patient:
-            return (f"Patient mismatch: {identifier} belongs to {other.name}, another patient; this is "
-                    f"{dose.name}. Do not hand it over. Nothing was recorded.")
-        return (f"Wrong dose: {identifier} is dose {other.dose_number} of this patient; this is dose "
-                f"{dose.dose_number}. Nothing was recorded.")
+            return (
+                f"Patient mismatch: {identifier} belongs to {other.name}, another patient; this is "
+                f"{dose.name}. Do not hand it over. Nothing was recorded."
+            )
+        return (
+            f"Wrong dose: {identifier} is dose {other.dose_number} of this patient; this is dose "
+            f"{dose.dose_number}. Nothing was recorded."
+        )
     code = f" {product_code}" if product_code else ""
-    return (f"Wrong container: {printed}{code} is not a container of this dose ({dose.name}; expected "
-            f"{', '.join(expected) or 'none'}). Nothing was recorded.")
+    return (
+        f"Wrong container: {printed}{code} is not a container of this dose ({dose.name}; expected "
+        f"{', '.join(expected) or 'none'}). Nothing was recorded."
+    )
 
 
 def shared_din(printed: str) -> str:
     """A DIN names a lot, whose bags may belong to several doses: the Data Matrix says which bag."""
-    return (f"{printed} is shared by bags of several doses: scan the Data Matrix (it carries the product code "
-            "and division) to say which bag this is.")
+    return (
+        f"{printed} is shared by bags of several doses: scan the Data Matrix (it carries the product code "
+        "and division) to say which bag this is."
+    )
 
 
 # --- logger readings --------------------------------------------------------------------------------
@@ -198,8 +255,9 @@ def excursion_found(event: str, maximum_c: float | None, limit_c: float | None) 
     return f"logger maximum {maximum_c:g} °C is above the storage limit {limit_c:g} °C"
 
 
-def hold_reason(event: str, excursion: bool, excursion_description: str | None, allocation_status: str,
-                holdable) -> str | None:
+def hold_reason(
+    event: str, excursion: bool, excursion_description: str | None, allocation_status: str, holdable
+) -> str | None:
     """Why the dose goes on hold after this event (None: it does not): an excursion, or a dose returned or
     destroyed while allocated or issued — it must never reach the patient, and holding it lets the pharmacy
     deallocate it and allocate a replacement (an issued dose cannot be deallocated directly)."""

@@ -51,13 +51,22 @@ from release.services import lot_is_released
 
 
 def custody_events(session: Session, allocation: Allocation) -> list[CustodyEvent]:
-    return list(session.scalars(select(CustodyEvent).where(CustodyEvent.allocation_id == allocation.id)
-                                .order_by(CustodyEvent.sequence)))
+    return list(
+        session.scalars(
+            select(CustodyEvent)
+            .where(CustodyEvent.allocation_id == allocation.id)
+            .order_by(CustodyEvent.sequence)
+        )
+    )
 
 
 def last_event(session: Session, allocation: Allocation) -> CustodyEvent | None:
-    return session.scalar(select(CustodyEvent).where(CustodyEvent.allocation_id == allocation.id)
-                          .order_by(CustodyEvent.sequence.desc()).limit(1))
+    return session.scalar(
+        select(CustodyEvent)
+        .where(CustodyEvent.allocation_id == allocation.id)
+        .order_by(CustodyEvent.sequence.desc())
+        .limit(1)
+    )
 
 
 def custody_state(session: Session, allocation: Allocation) -> str:
@@ -77,28 +86,71 @@ def active_containers(allocation: Allocation) -> list[Container]:
     return [line.container for line in allocation.lines if line.released_at is None]
 
 
-def event_content(*, allocation_id: int, sequence: int, event: str, container: str, occurred_at: datetime,
-                  place: str, shipper, logger_id, temperature_min_c, temperature_max_c, excursion: bool,
-                  excursion_description, condition_on_receipt, scanned_code: str, subject_id_checked, notes,
-                  handed_over_by: str, received_by: str) -> dict:
+def event_content(
+    *,
+    allocation_id: int,
+    sequence: int,
+    event: str,
+    container: str,
+    occurred_at: datetime,
+    place: str,
+    shipper,
+    logger_id,
+    temperature_min_c,
+    temperature_max_c,
+    excursion: bool,
+    excursion_description,
+    condition_on_receipt,
+    scanned_code: str,
+    subject_id_checked,
+    notes,
+    handed_over_by: str,
+    received_by: str,
+) -> dict:
     """What both signatures of an event are bound to (rebuilt from the row to check them later)."""
-    return {"allocation": allocation_id, "sequence": sequence, "event": event, "container": container,
-            "occurred_at": occurred_at.isoformat(), "place": place, "shipper": shipper, "logger_id": logger_id,
-            "temperature_min_c": temperature_min_c, "temperature_max_c": temperature_max_c,
-            "excursion": excursion, "excursion_description": excursion_description,
-            "condition_on_receipt": condition_on_receipt, "scanned_code": scanned_code,
-            "subject_id_checked": subject_id_checked, "notes": notes, "handed_over_by": handed_over_by,
-            "received_by": received_by}
+    return {
+        "allocation": allocation_id,
+        "sequence": sequence,
+        "event": event,
+        "container": container,
+        "occurred_at": occurred_at.isoformat(),
+        "place": place,
+        "shipper": shipper,
+        "logger_id": logger_id,
+        "temperature_min_c": temperature_min_c,
+        "temperature_max_c": temperature_max_c,
+        "excursion": excursion,
+        "excursion_description": excursion_description,
+        "condition_on_receipt": condition_on_receipt,
+        "scanned_code": scanned_code,
+        "subject_id_checked": subject_id_checked,
+        "notes": notes,
+        "handed_over_by": handed_over_by,
+        "received_by": received_by,
+    }
 
 
 def row_content(e: CustodyEvent) -> dict:
     return event_content(
-        allocation_id=e.allocation_id, sequence=e.sequence, event=e.event, container=e.container.identifier,
-        occurred_at=e.occurred_at, place=e.place, shipper=e.shipper, logger_id=e.logger_id,
-        temperature_min_c=e.temperature_min_c, temperature_max_c=e.temperature_max_c, excursion=e.excursion,
-        excursion_description=e.excursion_description, condition_on_receipt=e.condition_on_receipt,
-        scanned_code=e.scanned_code, subject_id_checked=e.subject_id_checked, notes=e.notes,
-        handed_over_by=e.handed_over_by.username, received_by=e.received_by.username)
+        allocation_id=e.allocation_id,
+        sequence=e.sequence,
+        event=e.event,
+        container=e.container.identifier,
+        occurred_at=e.occurred_at,
+        place=e.place,
+        shipper=e.shipper,
+        logger_id=e.logger_id,
+        temperature_min_c=e.temperature_min_c,
+        temperature_max_c=e.temperature_max_c,
+        excursion=e.excursion,
+        excursion_description=e.excursion_description,
+        condition_on_receipt=e.condition_on_receipt,
+        scanned_code=e.scanned_code,
+        subject_id_checked=e.subject_id_checked,
+        notes=e.notes,
+        handed_over_by=e.handed_over_by.username,
+        received_by=e.received_by.username,
+    )
 
 
 def signatures_valid(e: CustodyEvent) -> bool:
@@ -116,11 +168,17 @@ def _dose(allocation: Allocation) -> DoseRef:
 
 def _holders(session: Session, din: str, product_code: str | None) -> list[tuple[Container, Allocation]]:
     """Containers with this DIN (and product code) and the active dose that holds each, if any."""
-    stmt = (select(Container, Allocation).join(Lot, Container.lot_id == Lot.id)
-            .outerjoin(AllocatedContainer, (AllocatedContainer.container_id == Container.id)
-                       & AllocatedContainer.released_at.is_(None))
-            .outerjoin(Allocation, Allocation.id == AllocatedContainer.allocation_id)
-            .where(Lot.din == din).order_by(Container.id))
+    stmt = (
+        select(Container, Allocation)
+        .join(Lot, Container.lot_id == Lot.id)
+        .outerjoin(
+            AllocatedContainer,
+            (AllocatedContainer.container_id == Container.id) & AllocatedContainer.released_at.is_(None),
+        )
+        .outerjoin(Allocation, Allocation.id == AllocatedContainer.allocation_id)
+        .where(Lot.din == din)
+        .order_by(Container.id)
+    )
     if product_code:
         stmt = stmt.where(Container.product_code == product_code)
     return [(c, a) for c, a in session.execute(stmt)]
@@ -139,14 +197,29 @@ def match_scan(session: Session, allocation: Allocation, scanned_code: str) -> C
     if scan.din is None:
         raise Refused({"scanned_code": not_a_din(scan.kind)})
     mine = active_containers(allocation)
-    matches = [c for c in mine if c.lot.din == scan.din
-               and (scan.product_code is None or c.product_code == scan.product_code)]
+    matches = [
+        c
+        for c in mine
+        if c.lot.din == scan.din and (scan.product_code is None or c.product_code == scan.product_code)
+    ]
     printed = isbt128.format_din(scan.din, flags=None)
     if not matches:
-        others = [(c.identifier, _dose(a)) for c, a in _holders(session, scan.din, scan.product_code)
-                  if a is not None]
-        raise Refused({"scanned_code": scan_mismatch(_dose(allocation), printed, scan.product_code,
-                                                     [c.identifier for c in mine], others[0] if others else None)})
+        others = [
+            (c.identifier, _dose(a))
+            for c, a in _holders(session, scan.din, scan.product_code)
+            if a is not None
+        ]
+        raise Refused(
+            {
+                "scanned_code": scan_mismatch(
+                    _dose(allocation),
+                    printed,
+                    scan.product_code,
+                    [c.identifier for c in mine],
+                    others[0] if others else None,
+                )
+            }
+        )
     if scan.product_code is None:
         # A DIN alone is accepted only when no other active dose holds a bag of that lot.
         if any(a is not None and a.id != allocation.id for _, a in _holders(session, scan.din, None)):
@@ -171,21 +244,41 @@ def _receiver(session: Session, username: str | None, user: User) -> User:
     if receiver is None or not receiver.is_active or receiver.is_locked:
         raise Refused({"receiver_username": f"No active account '{name}' can sign for receipt."})
     if RECORD_PERMISSION not in actor_for(receiver).permissions:
-        raise Refused({"receiver_username": f"{receiver.full_name} does not hold the permission to take "
-                                            "custody of doses (custody.record)."})
+        raise Refused(
+            {
+                "receiver_username": f"{receiver.full_name} does not hold the permission to take "
+                "custody of doses (custody.record)."
+            }
+        )
     if receiver.id == user.id:
-        raise Refused({"receiver_username": "The person receiving must be someone else: two people, two "
-                                            "signatures."})
+        raise Refused(
+            {"receiver_username": "The person receiving must be someone else: two people, two signatures."}
+        )
     return receiver
 
 
-def record_custody_event(session: Session, allocation: Allocation, scanned_code: str, event: str, *,
-                         user: User, password: str, receiver_username: str, receiver_password: str,
-                         place: str, occurred_at: datetime | None = None, shipper: str | None = None,
-                         logger_id: str | None = None, temperature_min_c: float | None = None,
-                         temperature_max_c: float | None = None, excursion: bool = False,
-                         excursion_description: str | None = None, condition_on_receipt: str | None = None,
-                         subject_id_checked: str | None = None, notes: str | None = None) -> CustodyEvent:
+def record_custody_event(
+    session: Session,
+    allocation: Allocation,
+    scanned_code: str,
+    event: str,
+    *,
+    user: User,
+    password: str,
+    receiver_username: str,
+    receiver_password: str,
+    place: str,
+    occurred_at: datetime | None = None,
+    shipper: str | None = None,
+    logger_id: str | None = None,
+    temperature_min_c: float | None = None,
+    temperature_max_c: float | None = None,
+    excursion: bool = False,
+    excursion_description: str | None = None,
+    condition_on_receipt: str | None = None,
+    subject_id_checked: str | None = None,
+    notes: str | None = None,
+) -> CustodyEvent:
     """Record the next custody event of `allocation`, handed over by `user` (the signed-in person, who
     signs with `password`) and received by `receiver_username` (who countersigns with their own
     password), each signature with the meaning doses.custody.states.KINDS states. Raises Refused (input
@@ -212,17 +305,38 @@ def record_custody_event(session: Session, allocation: Allocation, scanned_code:
     occurred_at = as_utc(occurred_at) or now
     errors.update(time_errors(occurred_at, now, last.occurred_at if last else None))
     # PostgreSQL text cannot hold NUL; other control characters have no place in a record either.
-    errors.update({name: "Contains a control character: type or scan the text again." for name in
-                   control_character_errors({
-                       "scanned_code": scanned_code, "place": place, "shipper": shipper, "logger_id": logger_id,
-                       "excursion_description": excursion_description, "condition_on_receipt": condition_on_receipt,
-                       "subject_id_checked": subject_id_checked, "notes": notes,
-                       "receiver_username": receiver_username})})
+    errors.update(
+        {
+            name: "Contains a control character: type or scan the text again."
+            for name in control_character_errors(
+                {
+                    "scanned_code": scanned_code,
+                    "place": place,
+                    "shipper": shipper,
+                    "logger_id": logger_id,
+                    "excursion_description": excursion_description,
+                    "condition_on_receipt": condition_on_receipt,
+                    "subject_id_checked": subject_id_checked,
+                    "notes": notes,
+                    "receiver_username": receiver_username,
+                }
+            )
+        }
+    )
     if "scanned_code" in errors or "receiver_username" in errors:
         raise Refused(errors, problems)
-    hand_off = HandOff(event, _clean(place), _clean(shipper), _clean(logger_id), temperature_min_c, temperature_max_c,
-                       bool(excursion), _clean(excursion_description), _clean(condition_on_receipt),
-                       _clean(subject_id_checked))
+    hand_off = HandOff(
+        event,
+        _clean(place),
+        _clean(shipper),
+        _clean(logger_id),
+        temperature_min_c,
+        temperature_max_c,
+        bool(excursion),
+        _clean(excursion_description),
+        _clean(condition_on_receipt),
+        _clean(subject_id_checked),
+    )
     errors.update(hand_off_errors(hand_off, allocation.patient.subject_id))
     if container is not None:
         usable = not container.on_hold and lot_is_released(session, container.lot)
@@ -231,36 +345,70 @@ def record_custody_event(session: Session, allocation: Allocation, scanned_code:
     receiver = _receiver(session, receiver_username, user)
 
     excursion, excursion_description = hand_off.excursion, hand_off.excursion_description
-    auto = excursion_found(event, temperature_max_c, storage_limit_c(container.lot.product_type.storage_temperature))
+    auto = excursion_found(
+        event, temperature_max_c, storage_limit_c(container.lot.product_type.storage_temperature)
+    )
     if auto and not excursion:
         excursion, excursion_description = True, f"Detected: {auto}"
     sequence = (last.sequence + 1) if last else 1
-    fields = dict(place=hand_off.place, shipper=hand_off.shipper, logger_id=hand_off.logger_id,
-                  temperature_min_c=temperature_min_c, temperature_max_c=temperature_max_c, excursion=excursion,
-                  excursion_description=excursion_description, condition_on_receipt=hand_off.condition_on_receipt,
-                  scanned_code=scanned_code.strip(), subject_id_checked=hand_off.subject_id_checked,
-                  notes=_clean(notes))
-    content = event_content(allocation_id=allocation.id, sequence=sequence, event=event,
-                            container=container.identifier, occurred_at=occurred_at,
-                            handed_over_by=user.username, received_by=receiver.username, **fields)
+    fields = dict(
+        place=hand_off.place,
+        shipper=hand_off.shipper,
+        logger_id=hand_off.logger_id,
+        temperature_min_c=temperature_min_c,
+        temperature_max_c=temperature_max_c,
+        excursion=excursion,
+        excursion_description=excursion_description,
+        condition_on_receipt=hand_off.condition_on_receipt,
+        scanned_code=scanned_code.strip(),
+        subject_id_checked=hand_off.subject_id_checked,
+        notes=_clean(notes),
+    )
+    content = event_content(
+        allocation_id=allocation.id,
+        sequence=sequence,
+        event=event,
+        container=container.identifier,
+        occurred_at=occurred_at,
+        handed_over_by=user.username,
+        received_by=receiver.username,
+        **fields,
+    )
     kind = KINDS[event]
     handover = sign(session, user, password, kind.handover_meaning, "allocations", allocation.id, content)
     try:
-        receipt = countersign(session, receiver, receiver_password, kind.receipt_meaning, "allocations",
-                              allocation.id, content)
+        receipt = countersign(
+            session, receiver, receiver_password, kind.receipt_meaning, "allocations", allocation.id, content
+        )
     except SignatureError as e:
         raise Refused({"receiver_password": f"{receiver.full_name}: {e}"}) from None
-    row = CustodyEvent(allocation_id=allocation.id, container_id=container.id, sequence=sequence, event=event,
-                       occurred_at=occurred_at, recorded_at=now, handed_over_by_id=user.id,
-                       handover_signature_id=handover.id, received_by_id=receiver.id,
-                       receipt_signature_id=receipt.id, **fields)
+    row = CustodyEvent(
+        allocation_id=allocation.id,
+        container_id=container.id,
+        sequence=sequence,
+        event=event,
+        occurred_at=occurred_at,
+        recorded_at=now,
+        handed_over_by_id=user.id,
+        handover_signature_id=handover.id,
+        received_by_id=receiver.id,
+        receipt_signature_id=receipt.id,
+        **fields,
+    )
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
-        raise Refused(problems=[Problem("custody.recorded_meanwhile", "Another custody event of this dose was "
-                                        "recorded a moment ago: reload the page and scan again.",
-                                        f"sequence={sequence}")]) from None
+        raise Refused(
+            problems=[
+                Problem(
+                    "custody.recorded_meanwhile",
+                    "Another custody event of this dose was "
+                    "recorded a moment ago: reload the page and scan again.",
+                    f"sequence={sequence}",
+                )
+            ]
+        ) from None
     _apply_event(session, allocation, row)
     ids = [c.id for c in active_containers(allocation)]
     if why := hold_reason(event, excursion, excursion_description, allocation.status, HOLDABLE):
@@ -274,7 +422,9 @@ def _apply_event(session: Session, allocation: Allocation, row: CustodyEvent) ->
     containers = active_containers(allocation)
     label = f"{allocation.patient.subject_id} dose {allocation.dose_number}"
     if row.event == "issued_from_storage":
-        change_status(session, allocation, ALLOCATION_WORKFLOW, "issued", reason=f"issued from storage: {label}")
+        change_status(
+            session, allocation, ALLOCATION_WORKFLOW, "issued", reason=f"issued from storage: {label}"
+        )
         for c in containers:
             if c.box_id is not None:  # out of the tank: the storage grid shows the position free
                 remove_container(session, c, f"issued from storage: {label}")

@@ -13,8 +13,17 @@ from bank.workflow import Transition, Workflow
 
 IN_STORAGE = "in_storage"  # no custody event yet: the dose is allocated and still in the facility's tank
 
-EVENTS = ("issued_from_storage", "packed", "shipped", "received_at_site", "stored_at_site", "thawed",
-          "administered", "returned", "destroyed")
+EVENTS = (
+    "issued_from_storage",
+    "packed",
+    "shipped",
+    "received_at_site",
+    "stored_at_site",
+    "thawed",
+    "administered",
+    "returned",
+    "destroyed",
+)
 FINAL = ("administered", "destroyed")
 
 
@@ -28,13 +37,16 @@ class EventKind:
 
 
 KINDS: dict[str, EventKind] = {
-    "issued_from_storage": EventKind("Issued from storage", "Issued from storage", "Received from storage",
-                                     True, True),
+    "issued_from_storage": EventKind(
+        "Issued from storage", "Issued from storage", "Received from storage", True, True
+    ),
     "packed": EventKind("Packed", "Packed for shipment", "Packing checked", True, True),
     # The courier is named in 'shipper'; the second signature is the facility's dispatch check.
     "shipped": EventKind("Shipped", "Handed to shipper", "Dispatch witnessed", True, True),
     "received_at_site": EventKind("Received at site", "Handed over at site", "Received at site", True, True),
-    "stored_at_site": EventKind("Stored at site", "Placed in site storage", "Site storage checked", True, True),
+    "stored_at_site": EventKind(
+        "Stored at site", "Placed in site storage", "Site storage checked", True, True
+    ),
     "thawed": EventKind("Thawed", "Thawed", "Thaw witnessed", False, True),
     "administered": EventKind("Administered", "Handed over for administration", "Administered", False, True),
     "returned": EventKind("Returned", "Returned to the facility", "Return received", True, False),
@@ -61,9 +73,15 @@ CUSTODY_WORKFLOW = Workflow(
     name="Chain of custody",
     states=(IN_STORAGE, *EVENTS),
     initial=IN_STORAGE,
-    transitions=tuple(Transition(source, target, "custody.record", label=KINDS[target].label)
-                      for source, targets in _NEXT.items() for target in targets),
-    labels={IN_STORAGE: "in storage (no custody event yet)", **{e: k.label.lower() for e, k in KINDS.items()}},
+    transitions=tuple(
+        Transition(source, target, "custody.record", label=KINDS[target].label)
+        for source, targets in _NEXT.items()
+        for target in targets
+    ),
+    labels={
+        IN_STORAGE: "in storage (no custody event yet)",
+        **{e: k.label.lower() for e, k in KINDS.items()},
+    },
 )
 
 

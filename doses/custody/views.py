@@ -37,24 +37,47 @@ def index():
     q = "".join(ch for ch in request.args.get("q", "") if ch.isprintable() and not ch.isspace()).upper()[:40]
     # The states as literals, so SQLite sees the condition of the partial index (migration 0009).
     active = bindparam("on_their_way", ACTIVE_STATES, expanding=True, literal_execute=True)
-    stmt = (select(Allocation).join(Patient, Allocation.patient_id == Patient.id)
-            .where(Allocation.status.in_(active)).order_by(Allocation.planned_at, Allocation.id))
+    stmt = (
+        select(Allocation)
+        .join(Patient, Allocation.patient_id == Patient.id)
+        .where(Allocation.status.in_(active))
+        .order_by(Allocation.planned_at, Allocation.id)
+    )
     if q:
         stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
     page = paginate(stmt)
     ids = [a.id for a in page.items]
     last = {}
     if ids:  # one query for the page, not one per dose
-        newest = (select(CustodyEvent.allocation_id, func.max(CustodyEvent.sequence).label("seq"))
-                  .where(CustodyEvent.allocation_id.in_(ids)).group_by(CustodyEvent.allocation_id).subquery())
-        rows = db().scalars(select(CustodyEvent).join(newest, (CustodyEvent.allocation_id == newest.c.allocation_id)
-                                                      & (CustodyEvent.sequence == newest.c.seq)))
+        newest = (
+            select(CustodyEvent.allocation_id, func.max(CustodyEvent.sequence).label("seq"))
+            .where(CustodyEvent.allocation_id.in_(ids))
+            .group_by(CustodyEvent.allocation_id)
+            .subquery()
+        )
+        rows = db().scalars(
+            select(CustodyEvent).join(
+                newest,
+                (CustodyEvent.allocation_id == newest.c.allocation_id)
+                & (CustodyEvent.sequence == newest.c.seq),
+            )
+        )
         last = {e.allocation_id: e for e in rows}
-    return render_template("custody/index.html", page=page, q=q, last=last, kinds=KINDS, workflow=ALLOCATION_WORKFLOW)
+    return render_template(
+        "custody/index.html", page=page, q=q, last=last, kinds=KINDS, workflow=ALLOCATION_WORKFLOW
+    )
 
 
-def _page(allocation: Allocation, *, event_form=None, print_form=None, check_form=None, problems=None,
-          digest_result=None, code=200):
+def _page(
+    allocation: Allocation,
+    *,
+    event_form=None,
+    print_form=None,
+    check_form=None,
+    problems=None,
+    digest_result=None,
+    code=200,
+):
     session = db()
     protocol = allocation.patient.protocol_version.protocol()
     events = services.custody_events(session, allocation)
@@ -63,13 +86,25 @@ def _page(allocation: Allocation, *, event_form=None, print_form=None, check_for
     event_form.event.choices = [(e, KINDS[e].label) for e in permitted] or [("", "no further event")]
     log_unblinded_view([allocation.patient], f"custody of dose #{allocation.id}")
     return render_template(
-        "custody/dose.html", a=allocation, patient=allocation.patient, p=protocol,
-        text=dose_services.dose_text(protocol, allocation, g.actor.permissions), masked=is_masked(protocol),
-        containers=services.active_containers(allocation) or allocation.containers, events=events,
-        valid={e.id: services.signatures_valid(e) for e in events}, kinds=KINDS, permitted=permitted,
-        state=services.custody_state(session, allocation), workflow=ALLOCATION_WORKFLOW,
-        event_form=event_form, print_form=print_form or LabelPrintForm(formdata=None),
-        check_form=check_form or DigestCheckForm(), problems=problems or [], digest_result=digest_result), code
+        "custody/dose.html",
+        a=allocation,
+        patient=allocation.patient,
+        p=protocol,
+        text=dose_services.dose_text(protocol, allocation, g.actor.permissions),
+        masked=is_masked(protocol),
+        containers=services.active_containers(allocation) or allocation.containers,
+        events=events,
+        valid={e.id: services.signatures_valid(e) for e in events},
+        kinds=KINDS,
+        permitted=permitted,
+        state=services.custody_state(session, allocation),
+        workflow=ALLOCATION_WORKFLOW,
+        event_form=event_form,
+        print_form=print_form or LabelPrintForm(formdata=None),
+        check_form=check_form or DigestCheckForm(),
+        problems=problems or [],
+        digest_result=digest_result,
+    ), code
 
 
 @bp.route("/doses/<int:allocation_id>")
@@ -86,9 +121,13 @@ def record(allocation_id: int):
     if not form.validate_on_submit():
         return _page(allocation, event_form=form, code=422)
     event = form.event.data
-    done = attempt(form, lambda: services.record_custody_event(db(), allocation, form.scanned_code.data, event,
-                                                              user=g.user, **event_details(form)),
-                   f"custody: {KINDS[event].label.lower() if event in KINDS else 'unknown event'}")
+    done = attempt(
+        form,
+        lambda: services.record_custody_event(
+            db(), allocation, form.scanned_code.data, event, user=g.user, **event_details(form)
+        ),
+        f"custody: {KINDS[event].label.lower() if event in KINDS else 'unknown event'}",
+    )
     if not done.ok:  # the form is shown again with every reason, whatever kind (422 as for invalid fields)
         return _page(db().get(Allocation, allocation_id), event_form=form, code=422)
     row = done.value
@@ -115,14 +154,25 @@ def _print_request():
 def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
     copies = int(form.copies.data)
     zpl = form.output.data == "zpl"
-    body = labels_zpl(labels, form.size.data, copies, int(form.dpi.data)) if zpl else \
-        labels_pdf(labels, form.size.data, copies)
-    log_labels_printed(*record, f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
-                       + (f" {form.dpi.data} dpi" if zpl else ""))
+    body = (
+        labels_zpl(labels, form.size.data, copies, int(form.dpi.data))
+        if zpl
+        else labels_pdf(labels, form.size.data, copies)
+    )
+    log_labels_printed(
+        *record,
+        f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
+        + (f" {form.dpi.data} dpi" if zpl else ""),
+    )
     if zpl:
-        return Response(body, mimetype="application/zpl",
-                        headers={"Content-Disposition": f"attachment; filename={name}-{form.dpi.data}dpi.zpl"})
-    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}.pdf"})
+        return Response(
+            body,
+            mimetype="application/zpl",
+            headers={"Content-Disposition": f"attachment; filename={name}-{form.dpi.data}dpi.zpl"},
+        )
+    return Response(
+        body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}.pdf"}
+    )
 
 
 @bp.route("/doses/<int:allocation_id>/labels", methods=["POST"])
@@ -135,13 +185,22 @@ def labels(allocation_id: int):
         return _page(allocation, print_form=form, code=422)
     name = f"labels-{allocation.patient.subject_id}-dose{allocation.dose_number}"
     try:
-        data = dose_labels(db(), allocation, facility_name=facility(), zone=facility_zone(),
-                           show_utc=bool(form.show_utc.data))
+        data = dose_labels(
+            db(),
+            allocation,
+            facility_name=facility(),
+            zone=facility_zone(),
+            show_utc=bool(form.show_utc.data),
+        )
         return _send_labels(data, form, name, ("allocations", allocation.id))
     except Refused as e:  # nothing printed: every reason on the dose's page
         shown = e.visible_to(g.actor.permissions)  # a blinded printer reads the neutral reason
-        return _page(allocation, print_form=form, problems=["Label refused: " + m for m in shown.messages()],
-                     code=e.status)
+        return _page(
+            allocation,
+            print_form=form,
+            problems=["Label refused: " + m for m in shown.messages()],
+            code=e.status,
+        )
 
 
 @bp.route("/containers/<int:container_id>/labels", methods=["POST"])
@@ -153,13 +212,22 @@ def container_labels(container_id: int):
     try:
         if errors:
             raise Refused({k: f"{k}: {v}" for k, v in errors.items()})
-        data = [container_label(db(), container, facility_name=facility(), zone=facility_zone(),
-                                show_utc=bool(form.show_utc.data))]
-        return _send_labels(data, form, f"label-{container.lot.din}-{container.product_code}",
-                            ("containers", container.id))
+        data = [
+            container_label(
+                db(),
+                container,
+                facility_name=facility(),
+                zone=facility_zone(),
+                show_utc=bool(form.show_utc.data),
+            )
+        ]
+        return _send_labels(
+            data, form, f"label-{container.lot.din}-{container.product_code}", ("containers", container.id)
+        )
     except Refused as e:
-        return render_template("custody/refused.html", container=container,
-                               problems=e.visible_to(g.actor.permissions).messages()), e.status
+        return render_template(
+            "custody/refused.html", container=container, problems=e.visible_to(g.actor.permissions).messages()
+        ), e.status
 
 
 @bp.route("/doses/<int:allocation_id>/report.pdf")
@@ -171,7 +239,9 @@ def report_pdf(allocation_id: int):
     body = reports.report_pdf(db(), allocation, facility(), masked, printed_at=utcnow())
     log_unblinded_view([allocation.patient], f"custody report of dose #{allocation.id}")  # once shown
     name = f"custody-{allocation.patient.subject_id}-dose{allocation.dose_number}.pdf"
-    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
+    return Response(
+        body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"}
+    )
 
 
 @bp.route("/doses/<int:allocation_id>/report/check", methods=["POST"])

@@ -65,7 +65,6 @@ class AllocationRequest:
     administered: Mapping[int, date] = field(default_factory=dict)
 
 
-
 @dataclass(frozen=True)
 class Selection:
     """Proposed containers (FEFO order) and every problem blocking allocation; allocate only when
@@ -74,7 +73,6 @@ class Selection:
     containers: tuple[ContainerFacts, ...]
     problems: tuple[Problem, ...]
     rejected: Mapping[str, tuple[Problem, ...]] = field(default_factory=dict)
-
 
 
 def endotoxin_limit_eu(k_eu_per_kg_h: Number, weight_kg: Number, infusion_hours: Number) -> Decimal:
@@ -116,8 +114,9 @@ def arm_for_dose(sequence: str, dose_number: int) -> Arm:
     return "active" if token == ACTIVE_TOKEN else "placebo"
 
 
-def blinded_treatment_label(protocol: Protocol, arm_or_sequence: str, dose_number: int,
-                            unblinded: bool) -> str:
+def blinded_treatment_label(
+    protocol: Protocol, arm_or_sequence: str, dose_number: int, unblinded: bool
+) -> str:
     """What a user may read about the treatment of a dose: in a blinded protocol a masked user gets the
     same neutral text whatever the arm; unblinded users (and everyone in open trials) get MSC or Placebo.
     `arm_or_sequence` is 'active', 'placebo' or a sequence code. Invalid input raises ValueError
@@ -136,8 +135,14 @@ def _subject_arm(request: AllocationRequest) -> tuple[Arm | None, list[Problem]]
     if seq is None and len(p.sequences) == 1:
         seq = p.sequences[0]
     if seq not in p.sequences:
-        return None, [Problem("subject.sequence", "The subject has no valid treatment sequence.",
-                              f"subject={request.subject_id}; sequence={seq}", reveals_treatment=p.blinded)]
+        return None, [
+            Problem(
+                "subject.sequence",
+                "The subject has no valid treatment sequence.",
+                f"subject={request.subject_id}; sequence={seq}",
+                reveals_treatment=p.blinded,
+            )
+        ]
     if not 1 <= request.dose_number <= p.number_of_doses:
         return None, []  # reported as dose.beyond_protocol
     return arm_for_dose(seq, request.dose_number), []
@@ -153,26 +158,54 @@ def check_request(request: AllocationRequest) -> list[Problem]:
         out.append(Problem("weight.invalid", errors["weight_kg"], f"weight_kg={request.weight_kg}"))
     age = (planned - request.weight_measured_on).days
     if age > p.weight_max_age_days:
-        out.append(Problem("weight.stale", f"Weight is {age} days old (limit {p.weight_max_age_days}).",
-                           f"measured_on={request.weight_measured_on}; planned={planned}"))
+        out.append(
+            Problem(
+                "weight.stale",
+                f"Weight is {age} days old (limit {p.weight_max_age_days}).",
+                f"measured_on={request.weight_measured_on}; planned={planned}",
+            )
+        )
     if errors := validate_dose_number(p, n):
-        out.append(Problem("dose.beyond_protocol", errors["dose_number"],
-                           f"dose={n}; doses={p.number_of_doses}", "dose_number"))
+        out.append(
+            Problem(
+                "dose.beyond_protocol",
+                errors["dose_number"],
+                f"dose={n}; doses={p.number_of_doses}",
+                "dose_number",
+            )
+        )
         return out
     given = request.administered
     if n in given:
-        out.append(Problem("dose.already_administered", f"Dose {n} was already administered.",
-                           f"administered_on={given[n]}", "dose_number"))
+        out.append(
+            Problem(
+                "dose.already_administered",
+                f"Dose {n} was already administered.",
+                f"administered_on={given[n]}",
+                "dose_number",
+            )
+        )
     missing = [s.number for s in p.schedule[: n - 1] if not s.optional and s.number not in given]
     if missing:
-        out.append(Problem("schedule.previous_missing", f"Earlier doses not administered: {missing}.",
-                           f"dose={n}; administered={sorted(given)}", "dose_number"))
+        out.append(
+            Problem(
+                "schedule.previous_missing",
+                f"Earlier doses not administered: {missing}.",
+                f"dose={n}; administered={sorted(given)}",
+                "dose_number",
+            )
+        )
     elif n > 1 and 1 in given:
         s = schedule(p, given[1], given)[n - 1]
         if not s.window_start <= planned <= s.window_end:
-            out.append(Problem("schedule.outside_window", f"Dose {n} planned on {planned}, outside its "
-                               f"window {s.window_start} to {s.window_end}.",
-                               f"due={s.due}; planned={planned}", "planned_date"))
+            out.append(
+                Problem(
+                    "schedule.outside_window",
+                    f"Dose {n} planned on {planned}, outside its window {s.window_start} to {s.window_end}.",
+                    f"due={s.due}; planned={planned}",
+                    "planned_date",
+                )
+            )
     return out
 
 
@@ -183,32 +216,64 @@ def _container_problems(request: AllocationRequest, c: ContainerFacts, arm: Arm 
     if not c.lot_released:
         out.append(Problem("lot.not_released", "The container's lot is not released.", cid))
     if request.planned_at > c.expires_at:
-        out.append(Problem("container.expired", "The container expires before the planned administration.",
-                           f"{cid}; expires_at={c.expires_at.isoformat()}; "
-                           f"planned_at={request.planned_at.isoformat()}"))
+        out.append(
+            Problem(
+                "container.expired",
+                "The container expires before the planned administration.",
+                f"{cid}; expires_at={c.expires_at.isoformat()}; planned_at={request.planned_at.isoformat()}",
+            )
+        )
     if c.allocated_to is not None:
-        out.append(Problem("container.allocated", "The container is already allocated.",
-                           f"{cid}; allocated_to={c.allocated_to}"))
+        out.append(
+            Problem(
+                "container.allocated",
+                "The container is already allocated.",
+                f"{cid}; allocated_to={c.allocated_to}",
+            )
+        )
     if c.on_hold:
         out.append(Problem("container.on_hold", "The container is on hold.", cid))
     if arm is not None:
         expected = p.product_key if arm == "active" else p.placebo_product_key
         if c.product_key != expected:
-            out.append(Problem("product.mismatch", "The container's product is not the one this dose needs.",
-                               f"{cid}; product={c.product_key}; expected={expected}", reveals_treatment=p.blinded))
+            out.append(
+                Problem(
+                    "product.mismatch",
+                    "The container's product is not the one this dose needs.",
+                    f"{cid}; product={c.product_key}; expected={expected}",
+                    reveals_treatment=p.blinded,
+                )
+            )
     if c.product_key != p.placebo_product_key:  # a cell product: its donor matters
         if c.autologous or p.origin is Origin.AUTOLOGOUS:
             if request.patient_donor_id is None or c.donor_id != request.patient_donor_id:
-                out.append(Problem("donor.not_patient", "Autologous cells go only to their donor-patient.",
-                                   f"{cid}; donor={c.donor_id}; patient_donor={request.patient_donor_id}",
-                                   reveals_treatment=p.blinded))
+                out.append(
+                    Problem(
+                        "donor.not_patient",
+                        "Autologous cells go only to their donor-patient.",
+                        f"{cid}; donor={c.donor_id}; patient_donor={request.patient_donor_id}",
+                        reveals_treatment=p.blinded,
+                    )
+                )
         else:
             if not c.donor_eligible:
-                out.append(Problem("donor.not_eligible", "The donor has no signed eligible determination.",
-                                   f"{cid}; donor={c.donor_id}", reveals_treatment=p.blinded))
+                out.append(
+                    Problem(
+                        "donor.not_eligible",
+                        "The donor has no signed eligible determination.",
+                        f"{cid}; donor={c.donor_id}",
+                        reveals_treatment=p.blinded,
+                    )
+                )
             if c.donor_look_back:
-                out.append(Problem("donor.look_back", "The donor is under look-back.",
-                                   f"{cid}; donor={c.donor_id}", reveals_treatment=p.blinded))
+                out.append(
+                    Problem(
+                        "donor.look_back",
+                        "The donor is under look-back.",
+                        f"{cid}; donor={c.donor_id}",
+                        reveals_treatment=p.blinded,
+                    )
+                )
     if c.endotoxin_eu_per_ml is None:
         out.append(Problem("endotoxin.no_result", "No endotoxin result for the container's lot.", cid))
     return out
@@ -219,8 +284,9 @@ def check_container(request: AllocationRequest, container: ContainerFacts) -> li
     return _container_problems(request, container, _subject_arm(request)[0])
 
 
-def _set_problems(request: AllocationRequest, containers: Sequence[ContainerFacts],
-                  arm: Arm | None) -> list[Problem]:
+def _set_problems(
+    request: AllocationRequest, containers: Sequence[ContainerFacts], arm: Arm | None
+) -> list[Problem]:
     p = request.protocol
     if validate_weight(request.weight_kg):
         return []  # already reported as weight.invalid; no limit can be computed
@@ -230,16 +296,40 @@ def _set_problems(request: AllocationRequest, containers: Sequence[ContainerFact
         total = sum((_dec(c.total_cells) for c in containers), Decimal(0))
         ev = f"cells={total:f}; min={t.min_cells:f}; max={t.max_cells:f}; weight_kg={request.weight_kg}"
         if total < t.min_cells:
-            out.append(Problem("dose.below_min", "Total cells are below the protocol dose.", ev, reveals_treatment=p.blinded))
+            out.append(
+                Problem(
+                    "dose.below_min",
+                    "Total cells are below the protocol dose.",
+                    ev,
+                    reveals_treatment=p.blinded,
+                )
+            )
         elif total > t.max_cells:
-            out.append(Problem("dose.above_max", "Total cells are above the protocol dose.", ev, reveals_treatment=p.blinded))
+            out.append(
+                Problem(
+                    "dose.above_max",
+                    "Total cells are above the protocol dose.",
+                    ev,
+                    reveals_treatment=p.blinded,
+                )
+            )
     limit = endotoxin_limit_eu(p.endotoxin_k_eu_per_kg_h, request.weight_kg, p.infusion_hours)
-    eu = sum((dose_endotoxin_eu(c.endotoxin_eu_per_ml, c.volume_ml) for c in containers
-              if c.endotoxin_eu_per_ml is not None), Decimal(0))
+    eu = sum(
+        (
+            dose_endotoxin_eu(c.endotoxin_eu_per_ml, c.volume_ml)
+            for c in containers
+            if c.endotoxin_eu_per_ml is not None
+        ),
+        Decimal(0),
+    )
     if eu > limit:
-        out.append(Problem("endotoxin.over_limit", f"Endotoxin {eu:f} EU exceeds the limit {limit:f} EU.",
-                           f"eu={eu:f}; limit={limit:f}; route={p.route.value}; "
-                           f"weight_kg={request.weight_kg}"))
+        out.append(
+            Problem(
+                "endotoxin.over_limit",
+                f"Endotoxin {eu:f} EU exceeds the limit {limit:f} EU.",
+                f"eu={eu:f}; limit={limit:f}; route={p.route.value}; weight_kg={request.weight_kg}",
+            )
+        )
     return out
 
 
@@ -265,8 +355,9 @@ def check_allocation(request: AllocationRequest, container: ContainerFacts) -> l
     return check_dose_set(request, [container])
 
 
-def _fewest_fefo(items: Sequence[ContainerFacts], lo: Decimal, hi: Decimal, eu_limit: Decimal,
-                 max_k: int, budget: int) -> list[ContainerFacts] | None | Literal["budget"]:
+def _fewest_fefo(
+    items: Sequence[ContainerFacts], lo: Decimal, hi: Decimal, eu_limit: Decimal, max_k: int, budget: int
+) -> list[ContainerFacts] | None | Literal["budget"]:
     """First k-subset (k ascending, lexicographic in FEFO order) within [lo, hi] cells and eu_limit."""
     cells = [_dec(c.total_cells) for c in items]
     eus = [dose_endotoxin_eu(c.endotoxin_eu_per_ml or 0, c.volume_ml) for c in items]
@@ -301,8 +392,13 @@ def _fewest_fefo(items: Sequence[ContainerFacts], lo: Decimal, hi: Decimal, eu_l
     return None
 
 
-def choose_containers(request: AllocationRequest, candidates: Iterable[ContainerFacts], *,
-                      max_containers: int = 6, search_budget: int = 200_000) -> Selection:
+def choose_containers(
+    request: AllocationRequest,
+    candidates: Iterable[ContainerFacts],
+    *,
+    max_containers: int = 6,
+    search_budget: int = 200_000,
+) -> Selection:
     """Propose containers for a dose, first-expiry-first-out among eligible candidates.
 
     Algorithm: drop candidates with any container problem (kept in `rejected`); sort the rest by
@@ -334,13 +430,24 @@ def choose_containers(request: AllocationRequest, candidates: Iterable[Container
         lo, hi, max_k = Decimal(0), Decimal("Infinity"), 1
     chosen = _fewest_fefo(eligible, lo, hi, eu_limit, max_k, search_budget)
     if chosen == "budget":
-        problems.append(Problem("selection.search_limit", "Too many combinations to search; choose by hand.",
-                                f"eligible={len(eligible)}; budget={search_budget}"))
+        problems.append(
+            Problem(
+                "selection.search_limit",
+                "Too many combinations to search; choose by hand.",
+                f"eligible={len(eligible)}; budget={search_budget}",
+            )
+        )
         return Selection((), tuple(problems), rejected)
     if chosen is None:
-        problems.append(Problem("selection.none_fit", "No eligible containers meet the dose and limits.",
-                                f"eligible={len(eligible)}; min={lo:f}; max={hi}; eu_limit={eu_limit:f}; "
-                                f"max_containers={max_k}", reveals_treatment=p.blinded))
+        problems.append(
+            Problem(
+                "selection.none_fit",
+                "No eligible containers meet the dose and limits.",
+                f"eligible={len(eligible)}; min={lo:f}; max={hi}; eu_limit={eu_limit:f}; "
+                f"max_containers={max_k}",
+                reveals_treatment=p.blinded,
+            )
+        )
         return Selection((), tuple(problems), rejected)
     return Selection(tuple(chosen), tuple(problems + _set_problems(request, chosen, arm)), rejected)
 
@@ -348,23 +455,37 @@ def choose_containers(request: AllocationRequest, candidates: Iterable[Container
 # --- facts of the stored records: the patient, earlier doses, the shelf ---------------------------
 
 
-def patient_problems(subject_id: str, patient_status: str, dose_number: int,
-                     held: tuple[int, str] | None) -> list[Problem]:
+def patient_problems(
+    subject_id: str, patient_status: str, dose_number: int, held: tuple[int, str] | None
+) -> list[Problem]:
     """A dose is allocated to an enrolled patient only, and once: `held` is (allocation id, status) of
     an allocation of this dose number that is not deallocated, if any."""
     out = []
     if patient_status != "enrolled":
-        out.append(Problem("patient.not_enrolled", f"{subject_id} is not enrolled (signed eligibility "
-                           "checklist needed).", f"status={patient_status}"))
+        out.append(
+            Problem(
+                "patient.not_enrolled",
+                f"{subject_id} is not enrolled (signed eligibility checklist needed).",
+                f"status={patient_status}",
+            )
+        )
     if held is not None:
-        out.append(Problem("dose.already_allocated", f"Dose {dose_number} is already allocated.",
-                           f"allocation={held[0]}; status={held[1]}"))
+        out.append(
+            Problem(
+                "dose.already_allocated",
+                f"Dose {dose_number} is already allocated.",
+                f"allocation={held[0]}; status={held[1]}",
+            )
+        )
     return out
 
 
 def weight_missing(subject_id: str, planned: date) -> Problem:
-    return Problem("weight.missing", "No weight recorded on or before the planned date.",
-                   f"subject={subject_id}; planned={planned}")
+    return Problem(
+        "weight.missing",
+        "No weight recorded on or before the planned date.",
+        f"subject={subject_id}; planned={planned}",
+    )
 
 
 def storage_problems(identifier: str, status: str, holder: str | None) -> list[Problem]:
@@ -372,18 +493,29 @@ def storage_problems(identifier: str, status: str, holder: str | None) -> list[P
     any other state than stored (formulated, removed, shipped, given, destroyed) is off the shelf."""
     if status == "stored" or (status == "allocated" and holder is not None):
         return []
-    return [Problem("container.not_in_storage", f"The container is {status}, not in storage.",
-                    f"container={identifier}; status={status}")]
+    return [
+        Problem(
+            "container.not_in_storage",
+            f"The container is {status}, not in storage.",
+            f"container={identifier}; status={status}",
+        )
+    ]
 
 
 def nothing_free(skipped: int) -> Problem:
-    return Problem("container.allocated", "Every suitable container is being allocated by other requests "
-                   "right now; try again.", f"skipped={skipped}")
+    return Problem(
+        "container.allocated",
+        "Every suitable container is being allocated by other requests right now; try again.",
+        f"skipped={skipped}",
+    )
 
 
 def taken_meanwhile(names: str) -> Problem:
-    return Problem("container.allocated", "A container or this dose was allocated by another request a "
-                   "moment ago.", "containers=" + names)
+    return Problem(
+        "container.allocated",
+        "A container or this dose was allocated by another request a moment ago.",
+        "containers=" + names,
+    )
 
 
 def administration_errors(administered_at: datetime | None, now: datetime, skew: timedelta) -> dict[str, str]:
@@ -400,5 +532,12 @@ def lift_hold_problems(status: str, containers: Sequence[tuple[str, bool]]) -> l
     (identifier, usable) where usable means not held and its lot released."""
     if status != "on_hold":
         return [Problem("hold.not_held", "This dose is not on hold.", f"status={status}")]
-    return [Problem("hold.container_held", f"Container {name} is still held or its lot is not released.",
-                    f"container={name}") for name, usable in containers if not usable]
+    return [
+        Problem(
+            "hold.container_held",
+            f"Container {name} is still held or its lot is not released.",
+            f"container={name}",
+        )
+        for name, usable in containers
+        if not usable
+    ]

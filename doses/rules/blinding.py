@@ -23,19 +23,26 @@ class Presentation:
     shelf_life_days: int
 
 
-LABELS = {"volume_ml": "volume (mL)", "container_type": "container type",
-          "storage_temperature": "storage temperature", "shelf_life_days": "shelf life (expiry rule, days)"}
+LABELS = {
+    "volume_ml": "volume (mL)",
+    "container_type": "container type",
+    "storage_temperature": "storage temperature",
+    "shelf_life_days": "shelf life (expiry rule, days)",
+}
 
 
 def expected_presentation(protocol: Protocol, active: Presentation) -> Presentation:
     """The presentation every container of the blinded protocol must have: the protocol's fill (volume,
     container type) and the active product's storage and expiry rule."""
     bp = protocol.blinded_product
-    return Presentation(float(bp.volume_ml), bp.container_type, active.storage_temperature, active.shelf_life_days)
+    return Presentation(
+        float(bp.volume_ml), bp.container_type, active.storage_temperature, active.shelf_life_days
+    )
 
 
-def presentation_problems(protocol: Protocol, expected: Presentation, actual: Presentation,
-                          what: str) -> list[Problem]:
+def presentation_problems(
+    protocol: Protocol, expected: Presentation, actual: Presentation, what: str
+) -> list[Problem]:
     """Every visible attribute of `what` (a container, a formulation) that differs from the protocol's
     matched presentation: a blinded person could tell the arm from it. Marked as revealing the
     treatment, so a blinded reader gets the neutral refusal instead of the comparison."""
@@ -43,15 +50,19 @@ def presentation_problems(protocol: Protocol, expected: Presentation, actual: Pr
     for f in fields(Presentation):
         want, got = getattr(expected, f.name), getattr(actual, f.name)
         if want != got:
-            out.append(Problem(
-                "blinding.presentation_differs",
-                f"{what} would not match the other arm of blinded protocol {protocol.code}: its "
-                f"{LABELS[f.name]} is {got:g} where every container must have {want:g}." if isinstance(got, float)
-                else f"{what} would not match the other arm of blinded protocol {protocol.code}: its "
-                     f"{LABELS[f.name]} is {got} where every container must have {want}.",
-                f"protocol={protocol.code}; {f.name}: expected={want}; actual={got}",
-                field=f.name if f.name in ("volume_ml", "container_type") else None,
-                reveals_treatment=True))
+            out.append(
+                Problem(
+                    "blinding.presentation_differs",
+                    f"{what} would not match the other arm of blinded protocol {protocol.code}: its "
+                    f"{LABELS[f.name]} is {got:g} where every container must have {want:g}."
+                    if isinstance(got, float)
+                    else f"{what} would not match the other arm of blinded protocol {protocol.code}: its "
+                    f"{LABELS[f.name]} is {got} where every container must have {want}.",
+                    f"protocol={protocol.code}; {f.name}: expected={want}; actual={got}",
+                    field=f.name if f.name in ("volume_ml", "container_type") else None,
+                    reveals_treatment=True,
+                )
+            )
     return out
 
 

@@ -34,36 +34,69 @@ def label_problems(f: LabelFacts, now: datetime) -> list[Problem]:
     out = []
     c = f"container={f.container}"
     if f.dose_status is None:
-        out.append(Problem("label.not_allocated", f"Container {f.container} is not allocated to a dose: labels "
-                           "are printed for allocated doses only.", c))
+        out.append(
+            Problem(
+                "label.not_allocated",
+                f"Container {f.container} is not allocated to a dose: labels "
+                "are printed for allocated doses only.",
+                c,
+            )
+        )
     else:
         if not f.on_this_dose:
-            out.append(Problem("label.other_dose", f"Container {f.container} is not allocated to this dose.", c))
+            out.append(
+                Problem("label.other_dose", f"Container {f.container} is not allocated to this dose.", c)
+            )
         if f.dose_status not in PRINTABLE:
-            out.append(Problem("label.dose_status", f"The dose is {f.dose_status.replace('_', ' ')}: labels are "
-                               "printed for allocated or issued doses only.", f"status={f.dose_status}"))
+            out.append(
+                Problem(
+                    "label.dose_status",
+                    f"The dose is {f.dose_status.replace('_', ' ')}: labels are "
+                    "printed for allocated or issued doses only.",
+                    f"status={f.dose_status}",
+                )
+            )
     if not f.lot_released:
-        out.append(Problem("label.not_released", f"Container {f.container} is not released (lot {f.lot_din} is "
-                           f"{f.lot_status.replace('_', ' ')}, or held, or has a late-result alert).", c))
+        out.append(
+            Problem(
+                "label.not_released",
+                f"Container {f.container} is not released (lot {f.lot_din} is "
+                f"{f.lot_status.replace('_', ' ')}, or held, or has a late-result alert).",
+                c,
+            )
+        )
     if f.on_hold:
-        out.append(Problem("label.on_hold", f"Container {f.container} is on hold: "
-                           f"{f.hold_reason or 'see the lot'}.", c))
+        out.append(
+            Problem(
+                "label.on_hold", f"Container {f.container} is on hold: {f.hold_reason or 'see the lot'}.", c
+            )
+        )
     if f.expires_at <= now:
-        out.append(Problem("label.expired", f"Container {f.container} expired on "
-                           f"{f.expires_at:%Y-%m-%d %H:%M} UTC.", c))
+        out.append(
+            Problem(
+                "label.expired", f"Container {f.container} expired on {f.expires_at:%Y-%m-%d %H:%M} UTC.", c
+            )
+        )
     return out
 
 
 def empty_dose(subject_id: str, dose_number: int) -> Problem:
-    return Problem("label.no_container", f"The dose ({subject_id} dose {dose_number}) holds no container: labels "
-                   "are printed for allocated doses only.", f"subject={subject_id}; dose={dose_number}")
+    return Problem(
+        "label.no_container",
+        f"The dose ({subject_id} dose {dose_number}) holds no container: labels "
+        "are printed for allocated doses only.",
+        f"subject={subject_id}; dose={dose_number}",
+    )
 
 
 def blinded_storage_differs(active_key: str, placebo_key: str) -> Problem:
     """Printing either storage text would tell the arm (or store the bag wrongly): stop and say why."""
-    return Problem("label.storage_differs", f"Blinded labels need one storage condition for active and placebo, "
-                   f"but {active_key} and {placebo_key} differ: make them match in a new product version.",
-                   f"products={active_key},{placebo_key}")
+    return Problem(
+        "label.storage_differs",
+        f"Blinded labels need one storage condition for active and placebo, "
+        f"but {active_key} and {placebo_key} differ: make them match in a new product version.",
+        f"products={active_key},{placebo_key}",
+    )
 
 
 def _mega(value: float) -> str:
@@ -74,8 +107,11 @@ def nominal_dose_text(protocol: Protocol) -> str:
     """The protocol's dose, the same words for both arms: '1–2 × 10⁶ viable cells/kg (protocol dose)'."""
     rule = protocol.dose_rule
     unit = "viable cells/kg" if rule.basis is DoseBasis.PER_KG else "viable cells"
-    span = _mega(float(rule.min_cells)) if rule.min_cells == rule.max_cells else \
-        f"{_mega(float(rule.min_cells))}–{_mega(float(rule.max_cells))}"
+    span = (
+        _mega(float(rule.min_cells))
+        if rule.min_cells == rule.max_cells
+        else f"{_mega(float(rule.min_cells))}–{_mega(float(rule.max_cells))}"
+    )
     return f"{span} × 10⁶ {unit} (protocol dose)"
 
 

@@ -47,9 +47,9 @@ def _dec(value: Number | float) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-
-def schedule(protocol: Protocol, first_dose_date: date,
-             administered: Mapping[int, date]) -> list[ScheduledDose]:
+def schedule(
+    protocol: Protocol, first_dose_date: date, administered: Mapping[int, date]
+) -> list[ScheduledDose]:
     """Due date and window of every dose. Dose 1 is due on `first_dose_date`. Later doses are anchored on
     the ACTUAL date of dose 1 when given (so a late first dose moves the whole schedule, and later
     deviations do not accumulate); with ScheduleAnchor.PREVIOUS_DOSE the interval is counted from the
@@ -66,8 +66,9 @@ def schedule(protocol: Protocol, first_dose_date: date,
         else:
             due = anchor + timedelta(days=step.offset_days)
         w = timedelta(days=step.window_days)
-        out.append(ScheduledDose(step.number, due, due - w, due + w, step.optional,
-                                 administered.get(step.number)))
+        out.append(
+            ScheduledDose(step.number, due, due - w, due + w, step.optional, administered.get(step.number))
+        )
     return out
 
 
@@ -78,8 +79,9 @@ def age_years(dob: date, on: date) -> int:
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
 
-def _measure(m: Measure, dob: date | None, on: date, edss: Number | None,
-             diagnosis: date | None) -> tuple[Decimal | None, str]:
+def _measure(
+    m: Measure, dob: date | None, on: date, edss: Number | None, diagnosis: date | None
+) -> tuple[Decimal | None, str]:
     if m is Measure.EDSS:
         if edss is None:
             return None, "EDSS not recorded"
@@ -95,8 +97,13 @@ def _measure(m: Measure, dob: date | None, on: date, edss: Number | None,
     return Decimal(age_years(start, on)), label
 
 
-def checklist_computed(protocol: Protocol, dob: date | None, evaluation_date: date, edss: Number | None,
-                       diagnosis_date: date | None) -> list[ChecklistItem]:
+def checklist_computed(
+    protocol: Protocol,
+    dob: date | None,
+    evaluation_date: date,
+    edss: Number | None,
+    diagnosis_date: date | None,
+) -> list[ChecklistItem]:
     """The protocol's computed checklist items evaluated on `evaluation_date`. Ages and disease
     duration are completed years, so "18 to 50" holds from the 18th birthday to the day before the 51st,
     and duration "2 to 10 years (included)" likewise. Bounds inclusive; attested items are not returned."""
@@ -155,8 +162,9 @@ def validate_edss(edss: Number | float | None) -> dict[str, str]:
     return {}
 
 
-def date_errors(field: str, value: date | None, dob: date | None, today: date,
-                required: bool = True) -> dict[str, str]:
+def date_errors(
+    field: str, value: date | None, dob: date | None, today: date, required: bool = True
+) -> dict[str, str]:
     """Refuses a missing date (when required), a date after `today` or before the date of birth."""
     if value is None:
         return {field: "Required."} if required else {}
@@ -182,13 +190,20 @@ def normalise_subject_id(value: str | None) -> str:
 
 def subject_id_error(protocol: Protocol, subject_id: str) -> str | None:
     prefix = protocol.code.upper() + "-"
-    if not subject_id.startswith(prefix) or not SUBJECT_TAIL.match(subject_id[len(prefix):]):
+    if not subject_id.startswith(prefix) or not SUBJECT_TAIL.match(subject_id[len(prefix) :]):
         return f"Subject id is {protocol.code.upper()}-<site>-<number>, e.g. {prefix}TLS-001 (no names)."
     return None
 
 
-def registration_errors(protocol: Protocol | None, *, site: str | None, sex: str | None,
-                        date_of_birth: date | None, first_dose_on: date | None, today: date) -> dict[str, str]:
+def registration_errors(
+    protocol: Protocol | None,
+    *,
+    site: str | None,
+    sex: str | None,
+    date_of_birth: date | None,
+    first_dose_on: date | None,
+    today: date,
+) -> dict[str, str]:
     """Input errors of a subject's registration that need no stored record (field -> message)."""
     errors: dict[str, str] = {}
     if protocol is not None and site not in protocol.sites:
@@ -225,9 +240,16 @@ class ChecklistOutcome:
     reasons: list[str]
 
 
-def checklist_input_errors(protocol: Protocol, *, dob: date, evaluation_date: date | None, edss: str | None,
-                           diagnosis_date: date | None, answers: Mapping[str, str | None],
-                           today: date) -> tuple[dict[str, str], dict[str, str]]:
+def checklist_input_errors(
+    protocol: Protocol,
+    *,
+    dob: date,
+    evaluation_date: date | None,
+    edss: str | None,
+    diagnosis_date: date | None,
+    answers: Mapping[str, str | None],
+    today: date,
+) -> tuple[dict[str, str], dict[str, str]]:
     """Input errors of a checklist (field -> message) and the clean attested answers {item id: yes|no}:
     dates, an EDSS where the protocol has an EDSS range, a yes or no for every attested item."""
     measures = {c.measure for c in protocol.checklist if c.computed}
@@ -250,13 +272,22 @@ def checklist_input_errors(protocol: Protocol, *, dob: date, evaluation_date: da
     return errors, clean
 
 
-def evaluate_checklist(protocol: Protocol, dob: date, evaluation_date: date, edss, diagnosis_date: date | None,
-                       answers: Mapping[str, str]) -> ChecklistOutcome:
+def evaluate_checklist(
+    protocol: Protocol,
+    dob: date,
+    evaluation_date: date,
+    edss,
+    diagnosis_date: date | None,
+    answers: Mapping[str, str],
+) -> ChecklistOutcome:
     """Eligible when every computed item is met, every attested inclusion item is 'yes' and every
     exclusion item is 'no'; `reasons` names each item that is not."""
     computed = checklist_computed(protocol, dob, evaluation_date, edss, diagnosis_date)
-    reasons = [f"{c.id}: {c.text} — {'not met' if c.met is False else 'cannot be computed'} ({c.evidence})"
-               for c in computed if c.met is not True]
+    reasons = [
+        f"{c.id}: {c.text} — {'not met' if c.met is False else 'cannot be computed'} ({c.evidence})"
+        for c in computed
+        if c.met is not True
+    ]
     for c in protocol.checklist:
         if c.computed:
             continue

@@ -50,16 +50,23 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def allocations_of(session: Session, patient: Patient) -> list[Allocation]:
-    return list(session.scalars(select(Allocation).where(Allocation.patient_id == patient.id)
-                                .order_by(Allocation.dose_number, Allocation.id)))
+    return list(
+        session.scalars(
+            select(Allocation)
+            .where(Allocation.patient_id == patient.id)
+            .order_by(Allocation.dose_number, Allocation.id)
+        )
+    )
 
 
 def holder_of(session: Session, container: Container) -> str | None:
     """Subject id of the dose that holds the container now (None when free)."""
-    return session.scalar(select(Patient.subject_id).join(Allocation, Allocation.patient_id == Patient.id)
-                          .join(AllocatedContainer, AllocatedContainer.allocation_id == Allocation.id)
-                          .where(AllocatedContainer.container_id == container.id,
-                                 AllocatedContainer.released_at.is_(None)))
+    return session.scalar(
+        select(Patient.subject_id)
+        .join(Allocation, Allocation.patient_id == Patient.id)
+        .join(AllocatedContainer, AllocatedContainer.allocation_id == Allocation.id)
+        .where(AllocatedContainer.container_id == container.id, AllocatedContainer.released_at.is_(None))
+    )
 
 
 def _lot_facts(session: Session, lot: Lot) -> tuple:
@@ -68,8 +75,9 @@ def _lot_facts(session: Session, lot: Lot) -> tuple:
     return lot_is_released(session, lot, record), lot_endotoxin_eu_per_ml(session, lot, record), use
 
 
-def container_facts(session: Session, container: Container, lots: dict | None = None,
-                    known_free: bool = False) -> ContainerFacts:
+def container_facts(
+    session: Session, container: Container, lots: dict | None = None, known_free: bool = False
+) -> ContainerFacts:
     """What the lot, release and donor records say about one container, for the pure rules. `lots`
     memoises the lot-level facts (release, endotoxin, donor) over the containers of one proposal: the
     bags of a lot share them, and reading them is most of the cost of judging a container."""
@@ -80,18 +88,25 @@ def container_facts(session: Session, container: Container, lots: dict | None = 
         lots[lot.id] = _lot_facts(session, lot)
     released, endotoxin, use = lots[lot.id]
     return ContainerFacts(
-        container_id=container.identifier, product_key=lot.product_type.key,
-        lot_released=released, expires_at=container.expires_at,
-        total_cells=Decimal(str(container.cells)), volume_ml=Decimal(str(container.volume_ml)),
+        container_id=container.identifier,
+        product_key=lot.product_type.key,
+        lot_released=released,
+        expires_at=container.expires_at,
+        total_cells=Decimal(str(container.cells)),
+        volume_ml=Decimal(str(container.volume_ml)),
         endotoxin_eu_per_ml=endotoxin,
         donor_id=str(lot.donor_id) if lot.donor_id is not None else None,
         autologous=lot.autologous_only or lot.product_type.origin == "autologous",
-        donor_eligible=bool(use and use.eligible_signed), donor_look_back=bool(use and use.under_lookback),
-        allocated_to=None if known_free else holder_of(session, container), on_hold=container.on_hold)
+        donor_eligible=bool(use and use.eligible_signed),
+        donor_look_back=bool(use and use.under_lookback),
+        allocated_to=None if known_free else holder_of(session, container),
+        on_hold=container.on_hold,
+    )
 
 
-def build_request(session: Session, patient: Patient, dose_number, planned_at: datetime | None
-                  ) -> tuple[AllocationRequest | None, list[Problem]]:
+def build_request(
+    session: Session, patient: Patient, dose_number, planned_at: datetime | None
+) -> tuple[AllocationRequest | None, list[Problem]]:
     """The allocation request of this patient's dose, or the problems that prevent making one.
     Raises Refused for impossible input (dose number beyond the protocol, no planned time)."""
     protocol = patient.protocol_version.protocol()
@@ -102,28 +117,47 @@ def build_request(session: Session, patient: Patient, dose_number, planned_at: d
         raise ValueError("planned_at must be timezone-aware")
     refuse_if(errors)
     # Plain rows, not Allocation objects: those load their patient, protocol and containers too.
-    earlier = session.execute(select(Allocation.id, Allocation.dose_number, Allocation.status,
-                                     Allocation.administered_at).where(Allocation.patient_id == patient.id)).all()
-    held = next(((a.id, a.status) for a in earlier if a.dose_number == dose_number and a.status != "deallocated"),
-                None)
+    earlier = session.execute(
+        select(Allocation.id, Allocation.dose_number, Allocation.status, Allocation.administered_at).where(
+            Allocation.patient_id == patient.id
+        )
+    ).all()
+    held = next(
+        ((a.id, a.status) for a in earlier if a.dose_number == dose_number and a.status != "deallocated"),
+        None,
+    )
     problems = patient_problems(patient.subject_id, patient.status, dose_number, held)
     weight = current_weight(session, patient, planned_at.date())
     if weight is None:
         return None, [*problems, weight_missing(patient.subject_id, planned_at.date())]
-    administered = {a.dose_number: a.administered_at.astimezone(planned_at.tzinfo).date()
-                    for a in earlier if a.status == "administered"}
+    administered = {
+        a.dose_number: a.administered_at.astimezone(planned_at.tzinfo).date()
+        for a in earlier
+        if a.status == "administered"
+    }
     request = AllocationRequest(
-        protocol=protocol, subject_id=patient.subject_id, dose_number=dose_number, planned_at=planned_at,
-        weight_kg=Decimal(str(weight.weight_kg)), weight_measured_on=weight.measured_on,
+        protocol=protocol,
+        subject_id=patient.subject_id,
+        dose_number=dose_number,
+        planned_at=planned_at,
+        weight_kg=Decimal(str(weight.weight_kg)),
+        weight_measured_on=weight.measured_on,
         sequence=sequence_of(session, patient),
         patient_donor_id=str(patient.donor_id) if patient.donor_id is not None else None,
-        administered=administered)
+        administered=administered,
+    )
     return request, problems
 
 
-def _candidates(session: Session, patient: Patient, protocol: Protocol, request: AllocationRequest,
-                exclude: frozenset[int] = frozenset(), limit: int | None = None, lock: bool = False
-                ) -> list[Container]:
+def _candidates(
+    session: Session,
+    patient: Patient,
+    protocol: Protocol,
+    request: AllocationRequest,
+    exclude: frozenset[int] = frozenset(),
+    limit: int | None = None,
+    lock: bool = False,
+) -> list[Container]:
     """Containers worth judging, first-expiring first: the product this dose needs, on the shelf, not
     held, unexpired, free. The rules judge each again; this only keeps the list short. Ties in expiry
     are ordered by DIN then product code, as the rules order them (doses.rules.choose_containers), so
@@ -135,17 +169,30 @@ def _candidates(session: Session, patient: Patient, protocol: Protocol, request:
     key = protocol.product_key if arm == "active" else protocol.placebo_product_key
     # NOT EXISTS, not NOT IN: a probe of the active-line index per container read, where NOT IN hashed
     # every active allocation line of ten years (155 ms a proposal at full data, 0.7 ms this way).
-    taken = select(AllocatedContainer.id).where(AllocatedContainer.container_id == Container.id,
-                                                AllocatedContainer.released_at.is_(None)).exists()
+    taken = (
+        select(AllocatedContainer.id)
+        .where(AllocatedContainer.container_id == Container.id, AllocatedContainer.released_at.is_(None))
+        .exists()
+    )
     # Joined eager loads, which SQLAlchemy applies outside the LIMIT: loading the lot and its product
     # type through the filter's own joins (contains_eager) made SQLite sort the wide rows of every
     # candidate (2 to 10 ms at full data), and joining the donor as well cost PostgreSQL more planning
     # than the one read of the donor it saved.
-    stmt = (select(Container).join(Lot, Container.lot_id == Lot.id).join(ProductType, Lot.product_type_id == ProductType.id)
-            .where(ProductType.key == key, Container.status == "stored", Container.on_hold.is_(False),
-                   Lot.status == "released", Container.expires_at >= request.planned_at, ~taken)
-            .order_by(Container.expires_at, Lot.din, Container.product_code, Container.id)
-            .options(joinedload(Container.lot).joinedload(Lot.product_type)))
+    stmt = (
+        select(Container)
+        .join(Lot, Container.lot_id == Lot.id)
+        .join(ProductType, Lot.product_type_id == ProductType.id)
+        .where(
+            ProductType.key == key,
+            Container.status == "stored",
+            Container.on_hold.is_(False),
+            Lot.status == "released",
+            Container.expires_at >= request.planned_at,
+            ~taken,
+        )
+        .order_by(Container.expires_at, Lot.din, Container.product_code, Container.id)
+        .options(joinedload(Container.lot).joinedload(Lot.product_type))
+    )
     if arm == "active" and protocol.origin is Origin.AUTOLOGOUS:
         stmt = stmt.where(Lot.donor_id == patient.donor_id)
     if exclude:
@@ -164,8 +211,9 @@ def _candidates(session: Session, patient: Patient, protocol: Protocol, request:
 FIRST_LOOK = 12  # candidates judged before the rest, in expiry order
 
 
-def _choose(session: Session, patient: Patient, request: AllocationRequest, exclude: frozenset[int],
-            lots: dict) -> tuple[Selection, dict[str, Container]]:
+def _choose(
+    session: Session, patient: Patient, request: AllocationRequest, exclude: frozenset[int], lots: dict
+) -> tuple[Selection, dict[str, Container]]:
     """choose_containers over the candidates, judging the first-expiring ones before the rest: a dose
     that one container fills is decided by the start of the FEFO list (the fewest containers win, then
     the earliest expiry, and the list is in the rules' order), so the first candidate, then the first
@@ -186,20 +234,32 @@ def _choose(session: Session, patient: Patient, request: AllocationRequest, excl
     return selection, containers
 
 
-def propose(session: Session, patient: Patient, dose_number, planned_at: datetime | None,
-            exclude: frozenset[int] = frozenset(), lots: dict | None = None,
-            ) -> tuple[Selection, dict[str, Container]]:
+def propose(
+    session: Session,
+    patient: Patient,
+    dose_number,
+    planned_at: datetime | None,
+    exclude: frozenset[int] = frozenset(),
+    lots: dict | None = None,
+) -> tuple[Selection, dict[str, Container]]:
     """The FEFO proposal for a dose (doses.rules.choose_containers) and the containers by identifier;
     containers in `exclude` (taken by a concurrent request) are left out. `lots` memoises lot facts."""
     request, problems = build_request(session, patient, dose_number, planned_at)
     if request is None:
         return Selection((), tuple(problems)), {}
     selection, containers = _choose(session, patient, request, exclude, {} if lots is None else lots)
-    return Selection(selection.containers, tuple(problems) + selection.problems, selection.rejected), containers
+    return Selection(
+        selection.containers, tuple(problems) + selection.problems, selection.rejected
+    ), containers
 
 
-def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: datetime | None,
-                  container_ids: list[int] | None = None) -> Allocation:
+def allocate_dose(
+    session: Session,
+    patient: Patient,
+    dose_number,
+    planned_at: datetime | None,
+    container_ids: list[int] | None = None,
+) -> Allocation:
     """Allocate containers to the patient's dose `dose_number`, administered at `planned_at`. Without
     `container_ids` the FEFO proposal is taken. Raises Refused: input errors by field (422), or every rule
     problem (409, e.g. lot.not_released, container.expired, container.allocated, donor.not_patient,
@@ -216,9 +276,17 @@ def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: d
             raise Refused({"containers": "Choose at least one container."})
         # Lock the rows first (in id order, so two requests never wait on each other crosswise), then read
         # them fresh: whoever got the lock first has committed or rolled back by now.
-        session.execute(select(Container.id).where(Container.id.in_(ids)).order_by(Container.id).with_for_update())
-        containers = list(session.scalars(select(Container).where(Container.id.in_(ids)).order_by(Container.id)
-                                          .execution_options(populate_existing=True)))
+        session.execute(
+            select(Container.id).where(Container.id.in_(ids)).order_by(Container.id).with_for_update()
+        )
+        containers = list(
+            session.scalars(
+                select(Container)
+                .where(Container.id.in_(ids))
+                .order_by(Container.id)
+                .execution_options(populate_existing=True)
+            )
+        )
         if len(containers) != len(ids):
             raise Refused({"containers": "Unknown container."})
         request, problems = build_request(session, patient, dose_number, planned_at)
@@ -234,8 +302,9 @@ def allocate_dose(session: Session, patient: Patient, dose_number, planned_at: d
 MAX_PROPOSALS = 20
 
 
-def _first_free(session: Session, patient: Patient, dose_number, planned_at: datetime | None
-                ) -> tuple[AllocationRequest, list[Container], dict]:
+def _first_free(
+    session: Session, patient: Patient, dose_number, planned_at: datetime | None
+) -> tuple[AllocationRequest, list[Container], dict]:
     """The request, the containers of the FEFO proposal (locked for this transaction and read fresh) and
     the lot facts read on the way. On PostgreSQL a container another request is allocating right now
     (row locked) or has just allocated is skipped and the next one in expiry order proposed, so
@@ -259,32 +328,49 @@ def _first_free(session: Session, patient: Patient, dose_number, planned_at: dat
         if selection.problems or not selection.containers:
             raise Refused(problems=selection.problems or [Problem("selection.empty", "No container chosen.")])
         ids = sorted(by_identifier[f.container_id].id for f in selection.containers)
-        lock = select(Container).where(Container.id.in_(ids)).order_by(Container.id).execution_options(
-            populate_existing=True)
+        lock = (
+            select(Container)
+            .where(Container.id.in_(ids))
+            .order_by(Container.id)
+            .execution_options(populate_existing=True)
+        )
         if session.get_bind().dialect.name == "postgresql":
             lock = lock.with_for_update(skip_locked=True, of=Container)
         # SQLite: the unit of work's IMMEDIATE transaction already excludes every other writer.
         containers = list(session.scalars(lock))
-        taken = set(session.scalars(select(AllocatedContainer.container_id).where(
-            AllocatedContainer.container_id.in_(ids), AllocatedContainer.released_at.is_(None))))
+        taken = set(
+            session.scalars(
+                select(AllocatedContainer.container_id).where(
+                    AllocatedContainer.container_id.in_(ids), AllocatedContainer.released_at.is_(None)
+                )
+            )
+        )
         if len(containers) == len(ids) and not taken:
             return request, containers, lots
         busy |= (set(ids) - {c.id for c in containers}) | taken
     raise Refused(problems=[nothing_free(len(busy))])
 
 
-def _write(session: Session, patient: Patient, request: AllocationRequest, containers: list[Container]) -> Allocation:
+def _write(
+    session: Session, patient: Patient, request: AllocationRequest, containers: list[Container]
+) -> Allocation:
     protocol = request.protocol
     target = target_dose(protocol.dose_rule, request.weight_kg)
     limit = endotoxin_limit_eu(protocol.endotoxin_k_eu_per_kg_h, request.weight_kg, protocol.infusion_hours)
     actor = current_actor(session)
     allocation = Allocation(
-        patient_id=patient.id, protocol_version_id=patient.protocol_version_id,
-        dose_number=request.dose_number, planned_at=request.planned_at, weight_kg=float(request.weight_kg),
-        weight_measured_on=request.weight_measured_on, target_min_cells=float(target.min_cells),
-        target_max_cells=float(target.max_cells), endotoxin_limit_eu=float(limit),
+        patient_id=patient.id,
+        protocol_version_id=patient.protocol_version_id,
+        dose_number=request.dose_number,
+        planned_at=request.planned_at,
+        weight_kg=float(request.weight_kg),
+        weight_measured_on=request.weight_measured_on,
+        target_min_cells=float(target.min_cells),
+        target_max_cells=float(target.max_cells),
+        endotoxin_limit_eu=float(limit),
         allocated_by_id=actor.id if actor else None,
-        lines=[AllocatedContainer(container=c) for c in containers])
+        lines=[AllocatedContainer(container=c) for c in containers],
+    )
     for c in containers:
         container_to(c, "allocated")
     session.add(allocation)
@@ -322,8 +408,11 @@ def record_administration(session: Session, allocation: Allocation, administered
     change_status(session, allocation, ALLOCATION_WORKFLOW, "administered")
     for line in allocation.lines:
         if line.container.box_id is not None:  # out of the tank: the storage grid must show it free
-            remove_container(session, line.container, f"administered: {allocation.patient.subject_id} "
-                                                      f"dose {allocation.dose_number}")
+            remove_container(
+                session,
+                line.container,
+                f"administered: {allocation.patient.subject_id} dose {allocation.dose_number}",
+            )
         container_to(line.container, "administered")
     session.flush()
 

@@ -85,12 +85,15 @@ def dose_text(protocol: Protocol, allocation: Allocation, permissions) -> DoseTe
 def latest_product(session: Session, key: str | None) -> ProductType | None:
     if key is None:
         return None
-    return session.scalar(select(ProductType).where(ProductType.key == key).order_by(ProductType.version.desc())
-                          .limit(1))
+    return session.scalar(
+        select(ProductType).where(ProductType.key == key).order_by(ProductType.version.desc()).limit(1)
+    )
 
 
 def _presentation(product: ProductType, volume_ml: float, container_type: str) -> Presentation:
-    return Presentation(float(volume_ml), container_type, product.storage_temperature, product.shelf_life_days)
+    return Presentation(
+        float(volume_ml), container_type, product.storage_temperature, product.shelf_life_days
+    )
 
 
 def presentation_check(session: Session, protocol: Protocol, container: Container) -> list[Problem]:
@@ -123,8 +126,12 @@ def placebo_formulation_problems(session: Session, lot: Lot, volume_ml, containe
         if active is None:
             continue
         expected = expected_presentation(protocol, _presentation(active, 0, ""))
-        out += presentation_problems(protocol, expected, _presentation(product, volume_ml, container_type),
-                                     f"Placebo lot {lot.din_display}")
+        out += presentation_problems(
+            protocol,
+            expected,
+            _presentation(product, volume_ml, container_type),
+            f"Placebo lot {lot.din_display}",
+        )
     return out
 
 
@@ -149,31 +156,58 @@ def visible_problems(problems, protocol: Protocol, permissions) -> list[Problem]
 def log_treatment_view(session: Session, patients: list[Patient], where: str) -> None:
     """Audit that an unblinded user was shown the treatment of these subjects (one event each)."""
     for patient in patients:
-        record_event(session, "view", "patients", patient.id, {"treatment": [None, "[shown]"]},
-                     reason=f"unblinded view: {where}")
+        record_event(
+            session,
+            "view",
+            "patients",
+            patient.id,
+            {"treatment": [None, "[shown]"]},
+            reason=f"unblinded view: {where}",
+        )
 
 
-def emergency_unblind(session: Session, patient: Patient, user: User, password: str, reason: str | None) -> str:
+def emergency_unblind(
+    session: Session, patient: Patient, user: User, password: str, reason: str | None
+) -> str:
     """Reveal the sequence of one subject in an emergency: reason and e-signature ('Emergency
     unblinding') required, recorded as an Unblinding and an audit 'view' event. Returns the sequence."""
     protocol = patient.protocol_version.protocol()
     if not protocol.blinded:
         raise Refused({FORM: f"{protocol.code} is open-label: there is nothing to unblind."})
-    refuse_if({"reason": "Say why the treatment must be known (emergency)."} if not (reason or "").strip() else {})
+    refuse_if(
+        {"reason": "Say why the treatment must be known (emergency)."} if not (reason or "").strip() else {}
+    )
     sequence = sequence_of(session, patient)
     if sequence is None:
         raise Refused({FORM: f"{patient.subject_id} has no randomised sequence yet."})
-    signature = sign(session, user, password, UNBLINDING_MEANING, "patients", patient.id,
-                     {"subject_id": patient.subject_id, "reason": reason.strip()})
-    session.add(Unblinding(patient_id=patient.id, user_id=user.id, reason=reason.strip(), signature_id=signature.id))
+    signature = sign(
+        session,
+        user,
+        password,
+        UNBLINDING_MEANING,
+        "patients",
+        patient.id,
+        {"subject_id": patient.subject_id, "reason": reason.strip()},
+    )
+    session.add(
+        Unblinding(patient_id=patient.id, user_id=user.id, reason=reason.strip(), signature_id=signature.id)
+    )
     session.flush()
     actor = current_actor(session)
-    record_event(session, "view", "patients", patient.id, {"treatment": [None, f"[shown to {actor.name}]"]},
-                 reason=f"emergency unblinding: {reason.strip()}")
+    record_event(
+        session,
+        "view",
+        "patients",
+        patient.id,
+        {"treatment": [None, f"[shown to {actor.name}]"]},
+        reason=f"emergency unblinding: {reason.strip()}",
+    )
     return sequence
 
 
 def sequence_text(protocol: Protocol, sequence: str) -> list[tuple[int, str]]:
     """(dose number, 'MSC' | 'Placebo') for each dose of an unblinded sequence."""
-    return [(n, "MSC" if arm_for_dose(sequence, n) == "active" else "Placebo")
-            for n in range(1, protocol.number_of_doses + 1)]
+    return [
+        (n, "MSC" if arm_for_dose(sequence, n) == "active" else "Placebo")
+        for n in range(1, protocol.number_of_doses + 1)
+    ]

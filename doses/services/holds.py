@@ -22,10 +22,17 @@ def allocations_of_containers(session: Session, container_ids: list[int]) -> lis
     """Every allocation not deallocated that holds (or held, when given) one of these containers."""
     if not container_ids:
         return []
-    return list(session.scalars(
-        select(Allocation).join(AllocatedContainer, AllocatedContainer.allocation_id == Allocation.id)
-        .where(AllocatedContainer.container_id.in_(container_ids), AllocatedContainer.released_at.is_(None))
-        .distinct().order_by(Allocation.id)))
+    return list(
+        session.scalars(
+            select(Allocation)
+            .join(AllocatedContainer, AllocatedContainer.allocation_id == Allocation.id)
+            .where(
+                AllocatedContainer.container_id.in_(container_ids), AllocatedContainer.released_at.is_(None)
+            )
+            .distinct()
+            .order_by(Allocation.id)
+        )
+    )
 
 
 def hold_doses(session: Session, container_ids: list[int], reason: str) -> list[str]:
@@ -41,8 +48,10 @@ def hold_doses(session: Session, container_ids: list[int], reason: str) -> list[
                 change_status(session, allocation, ALLOCATION_WORKFLOW, "on_hold", reason=reason)
                 lines.append(f"{subject}: dose put on hold (was {allocation.held_from})")
             elif allocation.status == "administered":
-                lines.append(f"{subject}: ALREADY ADMINISTERED on {allocation.administered_at:%Y-%m-%d} — "
-                             "inform the investigator")
+                lines.append(
+                    f"{subject}: ALREADY ADMINISTERED on {allocation.administered_at:%Y-%m-%d} — "
+                    "inform the investigator"
+                )
             else:
                 lines.append(f"{subject}: already on hold")
     session.flush()
@@ -61,16 +70,29 @@ def hold_for_donor_lookback(session: Session, donor) -> None:
     hold_doses(session, ids, f"Donor look-back: donor {donor.code}")
 
 
-def lift_dose_hold(session: Session, allocation: Allocation, user: User, password: str, reason: str | None) -> None:
+def lift_dose_hold(
+    session: Session, allocation: Allocation, user: User, password: str, reason: str | None
+) -> None:
     """QA returns a held dose to where it was (signed with the meaning ALLOCATION_WORKFLOW states); refused
     while any of its containers is on hold or its lot is not released."""
-    problems = lift_hold_problems(allocation.status, [(c.identifier, not c.on_hold and lot_is_released(session, c.lot))
-                                                      for c in allocation.containers])
+    problems = lift_hold_problems(
+        allocation.status,
+        [(c.identifier, not c.on_hold and lot_is_released(session, c.lot)) for c in allocation.containers],
+    )
     target = allocation.held_from or "allocated"
     content = {"allocation": allocation.id, "from": "on_hold", "to": target, "reason": (reason or "").strip()}
     allocation.held_from, allocation.hold_reason = None, None
-    change_status(session, allocation, ALLOCATION_WORKFLOW, target, password=password, content=content, signer=user,
-                  reason=reason, problems=problems)
+    change_status(
+        session,
+        allocation,
+        ALLOCATION_WORKFLOW,
+        target,
+        password=password,
+        content=content,
+        signer=user,
+        reason=reason,
+        problems=problems,
+    )
     session.flush()
 
 

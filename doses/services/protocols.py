@@ -18,8 +18,11 @@ def ensure_seed_protocols(session: Session) -> list[ProtocolVersion]:
     """Store every seed protocol whose (code, version) is missing; return the rows added. Idempotent."""
     added = []
     for protocol in PROTOCOLS.values():
-        exists = session.scalar(select(ProtocolVersion.id).where(ProtocolVersion.code == protocol.code,
-                                                                 ProtocolVersion.version == protocol.version))
+        exists = session.scalar(
+            select(ProtocolVersion.id).where(
+                ProtocolVersion.code == protocol.code, ProtocolVersion.version == protocol.version
+            )
+        )
         if exists is None:
             added.append(_store(session, protocol, seeded=True))
     session.flush()
@@ -34,31 +37,53 @@ def seeds_missing(session: Session) -> bool:
 def add_protocol_version(session: Session, protocol: Protocol) -> ProtocolVersion:
     """Store a new version of a protocol (validated by the Protocol dataclass itself) and retire the
     previous active one; patients already enrolled keep the version they were enrolled under."""
-    if session.scalar(select(ProtocolVersion.id).where(ProtocolVersion.code == protocol.code,
-                                                       ProtocolVersion.version == protocol.version)):
+    if session.scalar(
+        select(ProtocolVersion.id).where(
+            ProtocolVersion.code == protocol.code, ProtocolVersion.version == protocol.version
+        )
+    ):
         raise Refused({FORM: f"{protocol.code} version {protocol.version} already exists."})
-    for old in session.scalars(select(ProtocolVersion).where(ProtocolVersion.code == protocol.code,
-                                                             ProtocolVersion.status == "active")):
-        change_status(session, old, PROTOCOL_VERSION_WORKFLOW, "retired",
-                      reason=f"superseded by version {protocol.version}")
+    for old in session.scalars(
+        select(ProtocolVersion).where(
+            ProtocolVersion.code == protocol.code, ProtocolVersion.status == "active"
+        )
+    ):
+        change_status(
+            session,
+            old,
+            PROTOCOL_VERSION_WORKFLOW,
+            "retired",
+            reason=f"superseded by version {protocol.version}",
+        )
     row = _store(session, protocol, seeded=False)
     session.flush()
     return row
 
 
 def _store(session: Session, protocol: Protocol, seeded: bool) -> ProtocolVersion:
-    row = ProtocolVersion(code=protocol.code, version=protocol.version, definition=canonical(protocol.to_dict()),
-                          status=PROTOCOL_VERSION_WORKFLOW.initial, seeded=seeded)
+    row = ProtocolVersion(
+        code=protocol.code,
+        version=protocol.version,
+        definition=canonical(protocol.to_dict()),
+        status=PROTOCOL_VERSION_WORKFLOW.initial,
+        seeded=seeded,
+    )
     session.add(row)
     initial_status(session, row, PROTOCOL_VERSION_WORKFLOW)
     return row
 
 
 def active_protocols(session: Session) -> list[ProtocolVersion]:
-    return list(session.scalars(select(ProtocolVersion).where(ProtocolVersion.status == "active")
-                                .order_by(ProtocolVersion.code)))
+    return list(
+        session.scalars(
+            select(ProtocolVersion).where(ProtocolVersion.status == "active").order_by(ProtocolVersion.code)
+        )
+    )
 
 
 def protocol_versions(session: Session, code: str) -> list[ProtocolVersion]:
-    return list(session.scalars(select(ProtocolVersion).where(ProtocolVersion.code == code)
-                                .order_by(ProtocolVersion.id)))
+    return list(
+        session.scalars(
+            select(ProtocolVersion).where(ProtocolVersion.code == code).order_by(ProtocolVersion.id)
+        )
+    )

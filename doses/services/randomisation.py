@@ -20,16 +20,21 @@ MAX_ROWS = 10_000
 MAX_LISTED = 10  # line errors listed on the page; the count says how many more
 
 
-def import_randomisation(session: Session, protocol_row: ProtocolVersion, filename: str,
-                         data: bytes) -> RandomisationImport:
+def import_randomisation(
+    session: Session, protocol_row: ProtocolVersion, filename: str, data: bytes
+) -> RandomisationImport:
     """Import the list for the protocol of `protocol_row`. Refused as a whole (Refused on 'file') when
     the protocol is open-label, the file is not a CSV with the header subject_id,sequence, or any line has
     a malformed subject id, a sequence the protocol does not define, a duplicate, or a subject that
     already has a sequence."""
     protocol = protocol_row.protocol()
     if not protocol.blinded:
-        raise Refused({"file": f"{protocol.code} is open-label: every subject follows "
-                                 f"{protocol.sequences[0]}; there is no randomisation list."})
+        raise Refused(
+            {
+                "file": f"{protocol.code} is open-label: every subject follows "
+                f"{protocol.sequences[0]}; there is no randomisation list."
+            }
+        )
     if len(data) > MAX_BYTES:
         raise Refused({"file": f"The file is larger than {MAX_BYTES // 1000} kB."})
     try:
@@ -45,8 +50,11 @@ def import_randomisation(session: Session, protocol_row: ProtocolVersion, filena
         raise Refused({"file": "The list has no subject."})
     if len(body) > MAX_ROWS:
         raise Refused({"file": f"More than {MAX_ROWS} lines."})
-    known = set(session.scalars(select(RandomisationEntry.subject_id)
-                                .where(RandomisationEntry.protocol_code == protocol.code)))
+    known = set(
+        session.scalars(
+            select(RandomisationEntry.subject_id).where(RandomisationEntry.protocol_code == protocol.code)
+        )
+    )
     problems: list[str] = []
     seen: set[str] = set()
     parsed: list[tuple[str, str]] = []
@@ -58,7 +66,9 @@ def import_randomisation(session: Session, protocol_row: ProtocolVersion, filena
         if error := subject_id_error(protocol, subject):
             problems.append(f"line {number}: {error}")
         if sequence not in protocol.sequences:
-            problems.append(f"line {number}: sequence {sequence!r} is not one of {', '.join(protocol.sequences)}")
+            problems.append(
+                f"line {number}: sequence {sequence!r} is not one of {', '.join(protocol.sequences)}"
+            )
         if subject in seen:
             problems.append(f"line {number}: {subject} appears twice")
         elif subject in known:
@@ -70,13 +80,19 @@ def import_randomisation(session: Session, protocol_row: ProtocolVersion, filena
         listed = "; ".join(problems[:MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
         raise Refused({"file": f"Nothing imported — {len(problems)} problem(s): {listed}."})
     actor = current_actor(session)
-    record = RandomisationImport(protocol_code=protocol.code, filename=(filename or "list.csv")[:200],
-                                 sha256=hashlib.sha256(data).hexdigest(), rows=len(parsed),
-                                 imported_by_id=actor.id if actor else None)
+    record = RandomisationImport(
+        protocol_code=protocol.code,
+        filename=(filename or "list.csv")[:200],
+        sha256=hashlib.sha256(data).hexdigest(),
+        rows=len(parsed),
+        imported_by_id=actor.id if actor else None,
+    )
     session.add(record)
     session.flush()
-    session.add_all(RandomisationEntry(import_id=record.id, protocol_code=protocol.code, subject_id=s, sequence=q)
-                    for s, q in parsed)
+    session.add_all(
+        RandomisationEntry(import_id=record.id, protocol_code=protocol.code, subject_id=s, sequence=q)
+        for s, q in parsed
+    )
     session.flush()
     return record
 
@@ -90,8 +106,12 @@ def sequence_of(session: Session, patient: Patient) -> str | None:
     protocol = patient.protocol_version.protocol()
     if len(protocol.sequences) == 1 and not protocol.blinded:
         return protocol.sequences[0]
-    return session.scalar(select(RandomisationEntry.sequence).where(
-        RandomisationEntry.protocol_code == protocol.code, RandomisationEntry.subject_id == patient.subject_id))
+    return session.scalar(
+        select(RandomisationEntry.sequence).where(
+            RandomisationEntry.protocol_code == protocol.code,
+            RandomisationEntry.subject_id == patient.subject_id,
+        )
+    )
 
 
 def is_randomised(session: Session, patient: Patient) -> bool:
@@ -99,5 +119,10 @@ def is_randomised(session: Session, patient: Patient) -> bool:
 
 
 def imports_of(session: Session, protocol_code: str) -> list[RandomisationImport]:
-    return list(session.scalars(select(RandomisationImport).where(RandomisationImport.protocol_code == protocol_code)
-                                .order_by(RandomisationImport.id.desc())))
+    return list(
+        session.scalars(
+            select(RandomisationImport)
+            .where(RandomisationImport.protocol_code == protocol_code)
+            .order_by(RandomisationImport.id.desc())
+        )
+    )

@@ -19,8 +19,11 @@ def shown_container(protocol_or_record, container) -> str:
 def shown_code(protocol_or_record, container) -> str:
     """A container's product code as the signed-in user may read it."""
     protocol = _protocol(protocol_or_record)
-    return services.visible_code(protocol, container) if services.masked(protocol, g.actor.permissions) \
+    return (
+        services.visible_code(protocol, container)
+        if services.masked(protocol, g.actor.permissions)
         else container.product_code
+    )
 
 
 def _protocol(record) -> Protocol:

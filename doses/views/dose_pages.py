@@ -55,7 +55,9 @@ def allocate(patient_id: int):
             if request.form.get("action") == "allocate":
                 ids = [int(i) for i in (form.container_ids.data or "").split(",") if i.strip().isdigit()]
                 with work(f"dose {form.dose_number.data} allocated to {patient.subject_id}"):
-                    allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, ids or None)
+                    allocation = services.allocate_dose(
+                        db(), patient, form.dose_number.data, planned_at, ids or None
+                    )
                 flash(f"Dose {allocation.dose_number} allocated.", "success")
                 return redirect(url_for("doses.allocation", allocation_id=allocation.id))
             # A proposal writes nothing: its problems are read, not raised (only impossible input is).
@@ -68,8 +70,15 @@ def allocate(patient_id: int):
             problems, code = _listed(form, e), e.status
     elif request.method == "POST":
         code = 422
-    return render_template("doses/allocate.html", patient=patient, p=protocol, form=form, proposal=proposal,
-                           problems=problems, masked=is_masked(protocol)), code
+    return render_template(
+        "doses/allocate.html",
+        patient=patient,
+        p=protocol,
+        form=form,
+        proposal=proposal,
+        problems=problems,
+        masked=is_masked(protocol),
+    ), code
 
 
 def _date_arg(value):
@@ -88,11 +97,17 @@ def _allocation_page(allocation: Allocation, forms=None, code=200):
     forms = forms or {}
     log_unblinded_view([allocation.patient], f"dose #{allocation.id}")
     return render_template(
-        "doses/allocation.html", a=allocation, patient=allocation.patient, p=protocol,
-        text=services.dose_text(protocol, allocation, g.actor.permissions), masked=is_masked(protocol),
-        history=history, workflow=ALLOCATION_WORKFLOW,
+        "doses/allocation.html",
+        a=allocation,
+        patient=allocation.patient,
+        p=protocol,
+        text=services.dose_text(protocol, allocation, g.actor.permissions),
+        masked=is_masked(protocol),
+        history=history,
+        workflow=ALLOCATION_WORKFLOW,
         deallocate_form=forms.get("deallocate") or DeallocateForm(),
-        lift_form=forms.get("lift") or LiftHoldForm()), code
+        lift_form=forms.get("lift") or LiftHoldForm(),
+    ), code
 
 
 @bp.route("/allocations/<int:allocation_id>")
@@ -106,8 +121,12 @@ def allocation(allocation_id: int):
 def deallocate(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = DeallocateForm()
-    if form.validate_on_submit() and attempt(form, lambda: services.deallocate(db(), allocation, form.reason.data),
-                                             form.reason.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form, lambda: services.deallocate(db(), allocation, form.reason.data), form.reason.data
+        ).ok
+    ):
         flash("Dose deallocated; its containers are free again.", "success")
         return redirect(url_for("doses.allocation", allocation_id=allocation.id))
     return _allocation_page(allocation, {"deallocate": form}, 422)
@@ -118,8 +137,16 @@ def deallocate(allocation_id: int):
 def lift_hold(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = LiftHoldForm()
-    if form.validate_on_submit() and attempt(form, lambda: services.lift_dose_hold(
-            db(), allocation, g.user, form.signature_password.data, form.reason.data), form.reason.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.lift_dose_hold(
+                db(), allocation, g.user, form.signature_password.data, form.reason.data
+            ),
+            form.reason.data,
+        ).ok
+    ):
         flash("Hold lifted.", "success")
         return redirect(url_for("doses.allocation", allocation_id=allocation.id))
     return _allocation_page(allocation, {"lift": form}, 422)
@@ -129,8 +156,12 @@ def _doses_query():
     q = "".join(request.args.get("q", "").split()).upper()[:40]
     status = request.args.get("status", "")
     protocol = request.args.get("protocol", "")[:40]
-    stmt = (select(Allocation).join(Patient, Allocation.patient_id == Patient.id)
-            .join(ProtocolVersion, Patient.protocol_version_id == ProtocolVersion.id).order_by(Allocation.id.desc()))
+    stmt = (
+        select(Allocation)
+        .join(Patient, Allocation.patient_id == Patient.id)
+        .join(ProtocolVersion, Patient.protocol_version_id == ProtocolVersion.id)
+        .order_by(Allocation.id.desc())
+    )
     if q:
         stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
     if status in ALLOCATION_STATES:
@@ -145,11 +176,23 @@ def _doses_query():
 def doses():
     stmt, q, status, protocol = _doses_query()
     page = paginate(stmt, keyset=Allocation.id)
-    rows = [(a, services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions)) for a in page.items]
+    rows = [
+        (a, services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions))
+        for a in page.items
+    ]
     log_unblinded_view(list({a.patient.id: a.patient for a in page.items}.values()), "dose list")
     codes = sorted({r.code for r in services.active_protocols(db())})
-    return render_template("doses/doses.html", page=page, rows=rows, q=q, status=status, protocol=protocol,
-                           codes=codes, statuses=ALLOCATION_STATES, workflow=ALLOCATION_WORKFLOW)
+    return render_template(
+        "doses/doses.html",
+        page=page,
+        rows=rows,
+        q=q,
+        status=status,
+        protocol=protocol,
+        codes=codes,
+        statuses=ALLOCATION_STATES,
+        workflow=ALLOCATION_WORKFLOW,
+    )
 
 
 EXPORT_LIMIT = 5000
@@ -163,13 +206,39 @@ def export():
     items = list(db().scalars(stmt.limit(EXPORT_LIMIT)))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["allocation", "subject_id", "protocol", "dose_number", "planned_at_utc", "status", "treatment",
-                     "product", "cells", "containers", "allocated_at_utc"])
+    writer.writerow(
+        [
+            "allocation",
+            "subject_id",
+            "protocol",
+            "dose_number",
+            "planned_at_utc",
+            "status",
+            "treatment",
+            "product",
+            "cells",
+            "containers",
+            "allocated_at_utc",
+        ]
+    )
     for a in items:
         text = services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions)
-        writer.writerow([a.id, a.patient.subject_id, a.patient.protocol_version.label, a.dose_number,
-                         a.planned_at.isoformat(), a.status, text.treatment, text.product, text.cells,
-                         " | ".join(text.containers), a.allocated_at.isoformat()])
+        writer.writerow(
+            [
+                a.id,
+                a.patient.subject_id,
+                a.patient.protocol_version.label,
+                a.dose_number,
+                a.planned_at.isoformat(),
+                a.status,
+                text.treatment,
+                text.product,
+                text.cells,
+                " | ".join(text.containers),
+                a.allocated_at.isoformat(),
+            ]
+        )
     log_unblinded_view(list({a.patient.id: a.patient for a in items}.values()), "dose export (CSV)")
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=doses.csv"})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=doses.csv"}
+    )

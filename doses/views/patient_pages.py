@@ -34,8 +34,16 @@ def patients():
         stmt = stmt.where(Patient.status == status)
     page = paginate(stmt, keyset=Patient.id)
     codes = sorted({r.code for r in services.active_protocols(db())})
-    return render_template("doses/patients.html", page=page, q=q, protocol=protocol, status=status, codes=codes,
-                           statuses=PATIENT_STATES, workflow=PATIENT_WORKFLOW)
+    return render_template(
+        "doses/patients.html",
+        page=page,
+        q=q,
+        protocol=protocol,
+        status=status,
+        codes=codes,
+        statuses=PATIENT_STATES,
+        workflow=PATIENT_WORKFLOW,
+    )
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])
@@ -46,15 +54,32 @@ def new_patient():
     form = PatientForm()
     form.protocol_version_id.choices = [(r.id, f"{r.code} v{r.version}") for r in rows]
     form.site.choices = sorted({(s, s) for r in rows for s in r.protocol().sites})
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.register_patient(
-            db(), protocol_version_id=form.protocol_version_id.data, subject_id=form.subject_id.data,
-            site=form.site.data, sex=form.sex.data, date_of_birth=form.date_of_birth.data,
-            first_dose_on=form.first_dose_on.data, donor_code=form.donor_code.data,
-            weight_kg=(form.weight_kg.data or "").strip() or None, weight_measured_on=form.weight_measured_on.data),
-            "patient registered")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.register_patient(
+                    db(),
+                    protocol_version_id=form.protocol_version_id.data,
+                    subject_id=form.subject_id.data,
+                    site=form.site.data,
+                    sex=form.sex.data,
+                    date_of_birth=form.date_of_birth.data,
+                    first_dose_on=form.first_dose_on.data,
+                    donor_code=form.donor_code.data,
+                    weight_kg=(form.weight_kg.data or "").strip() or None,
+                    weight_measured_on=form.weight_measured_on.data,
+                ),
+                "patient registered",
+            )
+        ).ok
+    ):
         flash(f"Subject {done.value.subject_id} registered; next: the enrolment checklist.", "success")
         return redirect(url_for("doses.patient", patient_id=done.value.id))
-    return render_template("doses/patient_new.html", form=form), 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "doses/patient_new.html", form=form
+    ), 422 if form.errors or form.form_errors else 200
 
 
 def _patient_page(patient: Patient, weight_form=None, code=200):
@@ -69,16 +94,30 @@ def _patient_page(patient: Patient, weight_form=None, code=200):
     texts = {a.id: services.dose_text(protocol, a, g.actor.permissions) for a in allocations}
     sequence = None if masked else services.sequence_of(session, patient)
     history = status_history(session, patient)
-    attestations = [(r, session.get(Signature, r.signature_id)) for r in services.attestations_of(session, patient)]
+    attestations = [
+        (r, session.get(Signature, r.signature_id)) for r in services.attestations_of(session, patient)
+    ]
     valid = {r.id: signature_valid(sig, services.attestation_content(patient, r)) for r, sig in attestations}
     log_unblinded_view([patient], f"patient {patient.subject_id}")
     return render_template(
-        "doses/patient.html", patient=patient, p=protocol, masked=masked, schedule=services.patient_schedule(session, patient),
-        by_dose=by_dose, allocations=allocations, texts=texts, sequence=sequence,
-        randomised=services.is_randomised(session, patient), weights=services.weights_of(session, patient),
-        weight_form=weight_form or WeightForm(), history=history, attestations=attestations, valid=valid,
+        "doses/patient.html",
+        patient=patient,
+        p=protocol,
+        masked=masked,
+        schedule=services.patient_schedule(session, patient),
+        by_dose=by_dose,
+        allocations=allocations,
+        texts=texts,
+        sequence=sequence,
+        randomised=services.is_randomised(session, patient),
+        weights=services.weights_of(session, patient),
+        weight_form=weight_form or WeightForm(),
+        history=history,
+        attestations=attestations,
+        valid=valid,
         workflow=PATIENT_WORKFLOW,
-        unblindings=session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id)).all()), code
+        unblindings=session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id)).all(),
+    ), code
 
 
 @bp.route("/patients/<int:patient_id>")
@@ -92,8 +131,14 @@ def patient(patient_id: int):
 def add_weight(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = WeightForm()
-    if form.validate_on_submit() and attempt(form, lambda: services.record_weight(
-            db(), patient, form.weight_kg.data.strip(), form.measured_on.data), "weight recorded").ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.record_weight(db(), patient, form.weight_kg.data.strip(), form.measured_on.data),
+            "weight recorded",
+        ).ok
+    ):
         flash("Weight recorded.", "success")
         return redirect(url_for("doses.patient", patient_id=patient.id))
     return _patient_page(patient, weight_form=form, code=422)
@@ -109,23 +154,44 @@ def checklist(patient_id: int):
         flash(f"{patient.subject_id} is already enrolled.", "info")
         return redirect(url_for("doses.patient", patient_id=patient.id))
     if form.validate_on_submit():
-        answers = {c.id: getattr(form, services.field_name(c.id)).data for c in protocol.checklist if not c.computed}
-        done = attempt(form, lambda: services.attest_eligibility(
-            db(), patient, g.user, form.signature_password.data, evaluation_date=form.evaluation_date.data,
-            edss=form.edss.data, diagnosis_date=form.diagnosis_date.data, answers=answers),
-            "eligibility checklist attested")
+        answers = {
+            c.id: getattr(form, services.field_name(c.id)).data for c in protocol.checklist if not c.computed
+        }
+        done = attempt(
+            form,
+            lambda: services.attest_eligibility(
+                db(),
+                patient,
+                g.user,
+                form.signature_password.data,
+                evaluation_date=form.evaluation_date.data,
+                edss=form.edss.data,
+                diagnosis_date=form.diagnosis_date.data,
+                answers=answers,
+            ),
+            "eligibility checklist attested",
+        )
         if done.ok:
             eligible = done.value.outcome == "eligible"
-            flash("Checklist signed: " + ("enrolled." if eligible else "not eligible (reasons in the history)."),
-                  "success" if eligible else "warning")
+            flash(
+                "Checklist signed: "
+                + ("enrolled." if eligible else "not eligible (reasons in the history)."),
+                "success" if eligible else "warning",
+            )
             return redirect(url_for("doses.patient", patient_id=patient.id))
     computed = []
     if form.evaluation_date.data:
-        computed = checklist_computed(protocol, patient.date_of_birth, form.evaluation_date.data,
-                                      form.edss.data or None, form.diagnosis_date.data)
+        computed = checklist_computed(
+            protocol,
+            patient.date_of_birth,
+            form.evaluation_date.data,
+            form.edss.data or None,
+            form.diagnosis_date.data,
+        )
     items = [(c, getattr(form, services.field_name(c.id), None)) for c in protocol.checklist]
-    return render_template("doses/checklist.html", patient=patient, p=protocol, form=form, items=items,
-                           computed=computed), 422 if request.method == "POST" else 200
+    return render_template(
+        "doses/checklist.html", patient=patient, p=protocol, form=form, items=items, computed=computed
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/patients/<int:patient_id>/unblind", methods=["GET", "POST"])
@@ -138,8 +204,20 @@ def unblind(patient_id: int):
         abort(404)
     form = UnblindForm()
     revealed = None
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.emergency_unblind(
-            db(), patient, g.user, form.signature_password.data, form.reason.data), "emergency unblinding")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.emergency_unblind(
+                    db(), patient, g.user, form.signature_password.data, form.reason.data
+                ),
+                "emergency unblinding",
+            )
+        ).ok
+    ):
         revealed = services.sequence_text(protocol, done.value)
     code = 422 if request.method == "POST" and revealed is None else 200
-    return render_template("doses/unblind.html", patient=patient, p=protocol, form=form, revealed=revealed), code
+    return render_template(
+        "doses/unblind.html", patient=patient, p=protocol, form=form, revealed=revealed
+    ), code

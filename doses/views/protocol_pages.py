@@ -20,7 +20,12 @@ def protocols():
     q = request.args.get("q", "").strip()[:40]
     stmt = select(ProtocolVersion).order_by(ProtocolVersion.code, ProtocolVersion.id)
     if q:
-        stmt = stmt.where(or_(ProtocolVersion.code.ilike(like_pattern(q), escape=LIKE_ESCAPE), ProtocolVersion.definition.ilike(like_pattern(q), escape=LIKE_ESCAPE)))
+        stmt = stmt.where(
+            or_(
+                ProtocolVersion.code.ilike(like_pattern(q), escape=LIKE_ESCAPE),
+                ProtocolVersion.definition.ilike(like_pattern(q), escape=LIKE_ESCAPE),
+            )
+        )
     page = paginate(stmt)
     return render_template("doses/protocols.html", page=page, q=q)
 
@@ -29,8 +34,9 @@ def protocols():
 @requires("protocol.view")
 def protocol(protocol_id: int):
     row = get_or_404(ProtocolVersion, protocol_id)
-    return render_template("doses/protocol.html", row=row, p=row.protocol(),
-                           versions=services.protocol_versions(db(), row.code))
+    return render_template(
+        "doses/protocol.html", row=row, p=row.protocol(), versions=services.protocol_versions(db(), row.code)
+    )
 
 
 @bp.route("/protocols/<int:protocol_id>/randomisation", methods=["GET", "POST"])
@@ -42,10 +48,18 @@ def randomisation(protocol_id: int):
     if form.validate_on_submit():
         file = form.file.data
         data = file.read(services.randomisation_max_bytes() + 1)
-        done = attempt(form, lambda: services.import_randomisation(db(), row, file.filename or "list.csv", data),
-                       f"randomisation list imported for {row.code}")
+        done = attempt(
+            form,
+            lambda: services.import_randomisation(db(), row, file.filename or "list.csv", data),
+            f"randomisation list imported for {row.code}",
+        )
         if done.ok:
             flash(f"{done.value.rows} subject(s) imported from {done.value.filename}.", "success")
             return redirect(url_for("doses.randomisation", protocol_id=row.id))
-    return render_template("doses/randomisation.html", row=row, p=row.protocol(), form=form,
-                           imports=services.imports_of(db(), row.code)), 200 if not (form.errors or form.form_errors) else 422
+    return render_template(
+        "doses/randomisation.html",
+        row=row,
+        p=row.protocol(),
+        form=form,
+        imports=services.imports_of(db(), row.code),
+    ), 200 if not (form.errors or form.form_errors) else 422

@@ -10,6 +10,16 @@ from lots.models.products import ProductType
 from lots.models.storage import Container, StorageBox, StorageEvent
 
 __all__ = [
-    "Container", "Deviation", "Harvest", "Isolation", "Lot", "Material", "MaterialLot", "MaterialUse",
-    "Passage", "ProductType", "StorageBox", "StorageEvent",
+    "Container",
+    "Deviation",
+    "Harvest",
+    "Isolation",
+    "Lot",
+    "Material",
+    "MaterialLot",
+    "MaterialUse",
+    "Passage",
+    "ProductType",
+    "StorageBox",
+    "StorageEvent",
 ]

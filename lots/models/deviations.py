@@ -18,8 +18,9 @@ class Deviation(Audited, Versioned, Base):
     __table_args__ = (
         CheckConstraint(one_of("status", DEVIATION_WORKFLOW.states), name="status"),
         # A closed deviation always names its closing signature and time.
-        CheckConstraint("(status = 'closed') = (signature_id IS NOT NULL AND closed_at IS NOT NULL)",
-                        name="closure"),
+        CheckConstraint(
+            "(status = 'closed') = (signature_id IS NOT NULL AND closed_at IS NOT NULL)", name="closure"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

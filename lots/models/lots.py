@@ -34,8 +34,9 @@ class Lot(Audited, Versioned, Base):
         CheckConstraint("(status = 'on_hold') = (held_from IS NOT NULL)", name="held_from"),
         CheckConstraint("length(din) = 13 AND length(check_char) = 1", name="din"),
         # The lot search finds any part of a DIN (LIKE '%…%'): trigram index on PostgreSQL.
-        Index("ix_lots_din_trgm", "din", postgresql_using="gin",
-              postgresql_ops={"din": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_lots_din_trgm", "din", postgresql_using="gin", postgresql_ops={"din": "gin_trgm_ops"}
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,8 +68,9 @@ class Harvest(Audited, Base):
     __tablename__ = "harvests"
     __table_args__ = (
         CheckConstraint("tissue IN ('lipoaspirate', 'bone_marrow_aspirate')", name="tissue"),
-        CheckConstraint("(mass_g IS NOT NULL AND mass_g > 0) OR (volume_ml IS NOT NULL AND volume_ml > 0)",
-                        name="amount"),
+        CheckConstraint(
+            "(mass_g IS NOT NULL AND mass_g > 0) OR (volume_ml IS NOT NULL AND volume_ml > 0)", name="amount"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,8 +38,9 @@ class StorageBox(Audited, Base):
     __tablename__ = "storage_boxes"
     __table_args__ = (
         UniqueConstraint("site", "tank", "rack", "name"),
-        CheckConstraint(f"row_count BETWEEN 1 AND {MAX_BOX_SIDE} AND col_count BETWEEN 1 AND {MAX_BOX_SIDE}",
-                        name="size"),
+        CheckConstraint(
+            f"row_count BETWEEN 1 AND {MAX_BOX_SIDE} AND col_count BETWEEN 1 AND {MAX_BOX_SIDE}", name="size"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,12 +64,19 @@ class Container(Audited, Versioned, Base):
         UniqueConstraint("box_id", "position_row", "position_col"),  # one container per position
         CheckConstraint("container_type IN ('bag', 'vial')", name="container_type"),
         CheckConstraint(one_of("status", CONTAINER_WORKFLOW.states), name="status"),
-        CheckConstraint("(box_id IS NULL AND position_row IS NULL AND position_col IS NULL) OR "
-                        "(box_id IS NOT NULL AND position_row >= 1 AND position_col >= 1)", name="position"),
+        CheckConstraint(
+            "(box_id IS NULL AND position_row IS NULL AND position_col IS NULL) OR "
+            "(box_id IS NOT NULL AND position_row >= 1 AND position_col >= 1)",
+            name="position",
+        ),
         CheckConstraint("status <> 'stored' OR box_id IS NOT NULL", name="stored_has_position"),
         # The shelf in expiry order: every allocation reads it first-expiring first (doses FEFO).
-        Index("ix_containers_shelf_expiry", "expires_at", sqlite_where=text("status = 'stored'"),
-              postgresql_where=text("status = 'stored'")),
+        Index(
+            "ix_containers_shelf_expiry",
+            "expires_at",
+            sqlite_where=text("status = 'stored'"),
+            postgresql_where=text("status = 'stored'"),
+        ),
         CheckConstraint("cells >= 0 AND volume_ml > 0", name="amounts"),
     )
 

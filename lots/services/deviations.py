@@ -15,13 +15,21 @@ from lots.models import Deviation, Lot
 from lots.states import DEVIATION_WORKFLOW
 
 
-def record_deviation(session: Session, lot: Lot, *, description: str, impact: str,
-                     corrective_action: str = "") -> Deviation:
-    errors = {k: "Required." for k, v in (("description", description), ("impact", impact)) if not (v or "").strip()}
+def record_deviation(
+    session: Session, lot: Lot, *, description: str, impact: str, corrective_action: str = ""
+) -> Deviation:
+    errors = {
+        k: "Required." for k, v in (("description", description), ("impact", impact)) if not (v or "").strip()
+    }
     refuse_if(errors)
-    deviation = Deviation(lot_id=lot.id, description=description.strip(), impact=impact.strip(),
-                          corrective_action=(corrective_action or "").strip(), status=DEVIATION_WORKFLOW.initial,
-                          recorded_by_id=current_actor(session).id)
+    deviation = Deviation(
+        lot_id=lot.id,
+        description=description.strip(),
+        impact=impact.strip(),
+        corrective_action=(corrective_action or "").strip(),
+        status=DEVIATION_WORKFLOW.initial,
+        recorded_by_id=current_actor(session).id,
+    )
     session.add(deviation)
     session.flush()
     initial_status(session, deviation, DEVIATION_WORKFLOW)
@@ -30,12 +38,18 @@ def record_deviation(session: Session, lot: Lot, *, description: str, impact: st
 
 def deviation_content(deviation: Deviation, lot: Lot) -> dict:
     """Exactly what a closing signature is bound to."""
-    return {"deviation": deviation.id, "lot": lot.din, "description": deviation.description,
-            "impact": deviation.impact, "corrective_action": deviation.corrective_action}
+    return {
+        "deviation": deviation.id,
+        "lot": lot.din,
+        "description": deviation.description,
+        "impact": deviation.impact,
+        "corrective_action": deviation.corrective_action,
+    }
 
 
-def close_deviation(session: Session, deviation: Deviation, user: User, password: str,
-                    corrective_action: str | None = None) -> Signature:
+def close_deviation(
+    session: Session, deviation: Deviation, user: User, password: str, corrective_action: str | None = None
+) -> Signature:
     """Close with `user`'s signature (the meaning DEVIATION_WORKFLOW states); the corrective action must
     be written first. Raises Refused (bank.status.TransitionRefused, bank.esign.SignatureError among them)."""
     if deviation.status != "open":
@@ -49,8 +63,16 @@ def close_deviation(session: Session, deviation: Deviation, user: User, password
     def closing(signature: Signature) -> None:  # the CHECK 'closure' ties these to the status
         deviation.signature_id, deviation.closed_at, deviation.closed_by_id = signature.id, utcnow(), user.id
 
-    change = change_status(session, deviation, DEVIATION_WORKFLOW, "closed", password=password, signer=user,
-                           content=deviation_content(deviation, lot), before_write=closing)
+    change = change_status(
+        session,
+        deviation,
+        DEVIATION_WORKFLOW,
+        "closed",
+        password=password,
+        signer=user,
+        content=deviation_content(deviation, lot),
+        before_write=closing,
+    )
     return session.get(Signature, change.signature_id)
 
 
@@ -60,8 +82,11 @@ def deviations_of(session: Session, lot: Lot) -> list[Deviation]:
 
 def open_deviations(session: Session, lot: Lot) -> list[str]:
     """One sentence per deviation of `lot` still open (release is blocked while this is non-empty)."""
-    return [f"{d.number} open since {d.recorded_at:%Y-%m-%d}: {d.description}"
-            for d in deviations_of(session, lot) if d.status == "open"]
+    return [
+        f"{d.number} open since {d.recorded_at:%Y-%m-%d}: {d.description}"
+        for d in deviations_of(session, lot)
+        if d.status == "open"
+    ]
 
 
 def closing_signature(session: Session, deviation: Deviation) -> tuple[Signature, bool] | None:

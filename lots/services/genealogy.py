@@ -30,8 +30,9 @@ def lot_tree(session: Session, lot: Lot) -> LotNode:
 
 def donor_tree(session: Session, donor_id: int) -> list[LotNode]:
     """Forward genealogy of a donor: the lots opened at their harvests, with everything derived."""
-    roots = session.scalars(select(Lot).where(Lot.donor_id == donor_id, Lot.parent_lot_id.is_(None))
-                            .order_by(Lot.id))
+    roots = session.scalars(
+        select(Lot).where(Lot.donor_id == donor_id, Lot.parent_lot_id.is_(None)).order_by(Lot.id)
+    )
     return [lot_tree(session, lot) for lot in roots]
 
 
@@ -64,7 +65,10 @@ def trace_container(session: Session, container: Container) -> Trace:
     chain = []
     for lot in lineage(session, container.lot):
         harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
-        chain.append(LotStep(lot, harvest, isolation_of(session, lot), passages(session, lot),
-                             material_uses(session, lot)))
+        chain.append(
+            LotStep(
+                lot, harvest, isolation_of(session, lot), passages(session, lot), material_uses(session, lot)
+            )
+        )
     donor_id = container.lot.donor_id
     return Trace(container, chain, session.get(Donor, donor_id) if donor_id else None)

@@ -41,20 +41,36 @@ def _open_lot(session: Session, fin: str, product: ProductType, **fields) -> Lot
     return lot
 
 
-def _active_product(session: Session, product_type_id, placebo: bool) -> tuple[ProductType | None, str | None]:
+def _active_product(
+    session: Session, product_type_id, placebo: bool
+) -> tuple[ProductType | None, str | None]:
     product = session.get(ProductType, product_type_id) if product_type_id else None
     if product is None or product.status != "active":
         return None, "Choose a current product type."
     if product.is_placebo != placebo:
-        return None, ("A placebo is made with 'New placebo lot', not from a harvest." if product.is_placebo
-                      else "Choose a placebo product type.")
+        return None, (
+            "A placebo is made with 'New placebo lot', not from a harvest."
+            if product.is_placebo
+            else "Choose a placebo product type."
+        )
     return product, None
 
 
-def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_type_id: int | None,
-                   tissue: str | None, mass_g: float | None, volume_ml: float | None,
-                   collected_at: datetime | None, site: str, operator: str, tier: str = "master",
-                   material_lot_ids=()) -> Lot:
+def record_harvest(
+    session: Session,
+    *,
+    fin: str,
+    donor_id: int | None,
+    product_type_id: int | None,
+    tissue: str | None,
+    mass_g: float | None,
+    volume_ml: float | None,
+    collected_at: datetime | None,
+    site: str,
+    operator: str,
+    tier: str = "master",
+    material_lot_ids=(),
+) -> Lot:
     """Record a tissue harvest and open its lot (status in process), or refuse naming every problem: ineligible donor or look-back refused (21 CFR 1271.65); a donor under determination gives
     a quarantined lot (1271.60); an autologous donor gives an autologous-only lot."""
     errors: dict[str, str] = {}
@@ -87,29 +103,57 @@ def record_harvest(session: Session, *, fin: str, donor_id: int | None, product_
         facts = donor_use_facts(session, donor.id)
         decision = check_harvest_allowed(facts.status, facts.is_autologous, facts.under_lookback)
         if not decision.allowed:
-            problems += [Problem(p.rule_id, f"Harvest refused for donor {facts.code}: {p.message}", p.evidence,
-                                 "donor_id") for p in decision.problems]
+            problems += [
+                Problem(
+                    p.rule_id, f"Harvest refused for donor {facts.code}: {p.message}", p.evidence, "donor_id"
+                )
+                for p in decision.problems
+            ]
         elif product is not None and (product.origin == "autologous") != facts.is_autologous:
-            problems.append(Problem(
-                "lots.harvest.origin_mismatch",
-                f"{product.key} is {product.origin}; donor {facts.code} is "
-                f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.",
-                f"product={product.origin}; autologous donor={facts.is_autologous}", "product_type_id"))
+            problems.append(
+                Problem(
+                    "lots.harvest.origin_mismatch",
+                    f"{product.key} is {product.origin}; donor {facts.code} is "
+                    f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.",
+                    f"product={product.origin}; autologous donor={facts.is_autologous}",
+                    "product_type_id",
+                )
+            )
     refuse_if(errors, problems)
     materials = check_material_lots(session, material_lot_ids, collected_at.date())
     # Products of a donor not yet signed eligible stay quarantined (1271.60); autologous use is the
     # exception (1271.90(a)(1)), handled by the rule.
     quarantined = decision.quarantined or (not facts.is_autologous and not facts.eligible_signed)
-    lot = _open_lot(session, fin, product, donor_id=donor.id, tier=tier, quarantined=quarantined,
-                    autologous_only=decision.autologous_only)
+    lot = _open_lot(
+        session,
+        fin,
+        product,
+        donor_id=donor.id,
+        tier=tier,
+        quarantined=quarantined,
+        autologous_only=decision.autologous_only,
+    )
     actor = current_actor(session)
-    session.add(Harvest(lot_id=lot.id, donor_id=donor.id, tissue=tissue, mass_g=mass_g, volume_ml=volume_ml,
-                        collected_at=collected_at, site=site.strip(), operator=operator.strip(),
-                        recorded_by_id=actor.id if actor else None))
+    session.add(
+        Harvest(
+            lot_id=lot.id,
+            donor_id=donor.id,
+            tissue=tissue,
+            mass_g=mass_g,
+            volume_ml=volume_ml,
+            collected_at=collected_at,
+            site=site.strip(),
+            operator=operator.strip(),
+            recorded_by_id=actor.id if actor else None,
+        )
+    )
     record_material_uses(session, lot, materials, "harvest", None, collected_at.date())
     try:
         set_harvest_date(session, donor, collected_at.date())
-    except (DonorError, Refused) as e:  # e.g. a harvest dated before the donor's birth: say it on the date field
+    except (
+        DonorError,
+        Refused,
+    ) as e:  # e.g. a harvest dated before the donor's birth: say it on the date field
         messages = e.messages() if isinstance(e, Refused) else list(e.errors.values())
         raise Refused({"collected_at": " ".join(messages)}) from None
     session.flush()
@@ -121,7 +165,9 @@ def create_placebo_lot(session: Session, *, fin: str, product_type_id: int | Non
     tier 'dose', never quarantined; it goes straight to formulation (no isolation, no passages)."""
     product, problem = _active_product(session, product_type_id, placebo=True)
     refuse_if({"product_type_id": problem} if problem else {})
-    return _open_lot(session, fin, product, donor_id=None, tier="dose", quarantined=False, autologous_only=False)
+    return _open_lot(
+        session, fin, product, donor_id=None, tier="dose", quarantined=False, autologous_only=False
+    )
 
 
 def derive_lot(session: Session, parent: Lot, *, fin: str, tier: str | None) -> Lot:
@@ -137,18 +183,35 @@ def derive_lot(session: Session, parent: Lot, *, fin: str, tier: str | None) -> 
     if parent.product_type.is_placebo:
         problems.append(Problem("lots.derive.placebo", "A placebo lot has no derived lots."))
     elif parent.status in NOT_DERIVABLE:
-        problems.append(Problem("lots.derive.parent_status", f"Lot {parent.din} is "
-                                f"{LOT_WORKFLOW.label(parent.status)}: nothing may be derived from it.",
-                                f"status={parent.status}"))
+        problems.append(
+            Problem(
+                "lots.derive.parent_status",
+                f"Lot {parent.din} is {LOT_WORKFLOW.label(parent.status)}: nothing may be derived from it.",
+                f"status={parent.status}",
+            )
+        )
     elif unverified := unverified_entries(session, parent):
-        problems.append(Problem("lots.derive.unverified", "Verify the parent's entries first: "
-                                + "; ".join(unverified) + ".", "; ".join(unverified)))
+        problems.append(
+            Problem(
+                "lots.derive.unverified",
+                "Verify the parent's entries first: " + "; ".join(unverified) + ".",
+                "; ".join(unverified),
+            )
+        )
     refuse_if(errors, problems)
     last = session.scalar(select(func.max(Passage.number)).where(Passage.lot_id == parent.id))
-    return _open_lot(session, fin, parent.product_type, donor_id=parent.donor_id, tier=tier,
-                     parent_lot_id=parent.id, quarantined=parent.quarantined,
-                     autologous_only=parent.autologous_only, starting_pd=cumulative_pd(session, parent),
-                     first_passage=parent.first_passage if last is None else last + 1)
+    return _open_lot(
+        session,
+        fin,
+        parent.product_type,
+        donor_id=parent.donor_id,
+        tier=tier,
+        parent_lot_id=parent.id,
+        quarantined=parent.quarantined,
+        autologous_only=parent.autologous_only,
+        starting_pd=cumulative_pd(session, parent),
+        first_passage=parent.first_passage if last is None else last + 1,
+    )
 
 
 def harvest_of(session: Session, lot: Lot) -> Harvest | None:

@@ -16,8 +16,9 @@ from lots.rules import MaterialLotFacts, check_material_lot
 from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
 
 
-def add_material(session: Session, name: str, supplier: str, catalogue_number: str = "",
-                 animal_origin: bool = False) -> Material:
+def add_material(
+    session: Session, name: str, supplier: str, catalogue_number: str = "", animal_origin: bool = False
+) -> Material:
     name, supplier = (name or "").strip(), (supplier or "").strip()
     errors = {}
     if not name:
@@ -27,22 +28,30 @@ def add_material(session: Session, name: str, supplier: str, catalogue_number: s
     if not supplier:
         errors["supplier"] = "Required."
     refuse_if(errors)
-    material = Material(name=name, supplier=supplier, catalogue_number=(catalogue_number or "").strip(),
-                        animal_origin=bool(animal_origin))
+    material = Material(
+        name=name,
+        supplier=supplier,
+        catalogue_number=(catalogue_number or "").strip(),
+        animal_origin=bool(animal_origin),
+    )
     session.add(material)
     session.flush()
     return material
 
 
-def add_material_lot(session: Session, material: Material, lot_number: str, expiry: date | None,
-                     status: str = "quarantined") -> MaterialLot:
+def add_material_lot(
+    session: Session, material: Material, lot_number: str, expiry: date | None, status: str = "quarantined"
+) -> MaterialLot:
     """Register a received lot; it stays quarantined until approved (unless received as approved)."""
     lot_number = (lot_number or "").strip()
     errors = {}
     if not lot_number:
         errors["lot_number"] = "Required."
-    elif session.scalar(select(MaterialLot.id).where(MaterialLot.material_id == material.id,
-                                                     MaterialLot.lot_number == lot_number)):
+    elif session.scalar(
+        select(MaterialLot.id).where(
+            MaterialLot.material_id == material.id, MaterialLot.lot_number == lot_number
+        )
+    ):
         errors["lot_number"] = f"Lot {lot_number} of {material.name} is already registered."
     if expiry is None:
         errors["expiry"] = "Required: a material lot without an expiry date cannot be used."
@@ -67,40 +76,67 @@ def set_material_lot_status(session: Session, lot: MaterialLot, status: str) -> 
 
 
 def facts(lot: MaterialLot) -> MaterialLotFacts:
-    return MaterialLotFacts(lot.material.name, lot.lot_number, lot.expiry, lot.status, lot.material.animal_origin)
+    return MaterialLotFacts(
+        lot.material.name, lot.lot_number, lot.expiry, lot.status, lot.material.animal_origin
+    )
 
 
-def check_material_lots(session: Session, ids: Iterable[int], use_date: date,
-                        field: str = "material_lot_ids") -> list[MaterialLot]:
+def check_material_lots(
+    session: Session, ids: Iterable[int], use_date: date, field: str = "material_lot_ids"
+) -> list[MaterialLot]:
     """Load the material lots chosen for a step; refuse naming every one that may not be used (on `field`)."""
     lots, problems = [], []
     for ident in dict.fromkeys(int(i) for i in ids or ()):
         lot = session.get(MaterialLot, ident)
         if lot is None:
-            problems.append(Problem("lots.material.unknown", f"Material lot #{ident} does not exist.",
-                                    f"id={ident}", field))
+            problems.append(
+                Problem(
+                    "lots.material.unknown", f"Material lot #{ident} does not exist.", f"id={ident}", field
+                )
+            )
             continue
-        problems.extend(Problem(p.rule_id, p.message, p.evidence, field)
-                        for p in check_material_lot(facts(lot), use_date))
+        problems.extend(
+            Problem(p.rule_id, p.message, p.evidence, field) for p in check_material_lot(facts(lot), use_date)
+        )
         lots.append(lot)
     refuse_if(problems=problems)
     return lots
 
 
-def record_material_uses(session: Session, lot: Lot, material_lots: list[MaterialLot], step: str,
-                         step_id: int | None, used_on: date) -> None:
+def record_material_uses(
+    session: Session,
+    lot: Lot,
+    material_lots: list[MaterialLot],
+    step: str,
+    step_id: int | None,
+    used_on: date,
+) -> None:
     for material_lot in material_lots:
-        session.add(MaterialUse(lot_id=lot.id, material_lot_id=material_lot.id, step=step, step_id=step_id,
-                                used_on=used_on))
+        session.add(
+            MaterialUse(
+                lot_id=lot.id, material_lot_id=material_lot.id, step=step, step_id=step_id, used_on=used_on
+            )
+        )
     session.flush()
 
 
 def material_uses(session: Session, lot: Lot) -> list[MaterialUse]:
-    return list(session.scalars(select(MaterialUse).where(MaterialUse.lot_id == lot.id)
-                                .order_by(MaterialUse.used_on, MaterialUse.id)))
+    return list(
+        session.scalars(
+            select(MaterialUse)
+            .where(MaterialUse.lot_id == lot.id)
+            .order_by(MaterialUse.used_on, MaterialUse.id)
+        )
+    )
 
 
 def usable_material_lots(session: Session) -> list[MaterialLot]:
     """Material lots offered on bench forms: not rejected (the check at use names expired ones)."""
-    return list(session.scalars(select(MaterialLot).join(Material).where(MaterialLot.status != "rejected")
-                                .order_by(Material.name, MaterialLot.expiry)))
+    return list(
+        session.scalars(
+            select(MaterialLot)
+            .join(Material)
+            .where(MaterialLot.status != "rejected")
+            .order_by(Material.name, MaterialLot.expiry)
+        )
+    )

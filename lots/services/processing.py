@@ -46,8 +46,9 @@ def isolation_of(session: Session, lot: Lot) -> Isolation | None:
 
 def cumulative_pd(session: Session, lot: Lot) -> float:
     """Cumulative PD of the lot: the PD carried from its parent plus its *verified* passages."""
-    return cumulative_population_doublings([p.population_doublings for p in passages(session, lot) if p.verified],
-                                           lot.starting_pd)
+    return cumulative_population_doublings(
+        [p.population_doublings for p in passages(session, lot) if p.verified], lot.starting_pd
+    )
 
 
 def unverified_entries(session: Session, lot: Lot) -> list[str]:
@@ -60,9 +61,17 @@ def unverified_entries(session: Session, lot: Lot) -> list[str]:
     return waiting
 
 
-def record_isolation(session: Session, lot: Lot, *, cell_count: float | None, viability_pct: float | None,
-                     isolated_on: date | None, operator: str, material_lot_ids=(),
-                     today: date | None = None) -> Isolation:
+def record_isolation(
+    session: Session,
+    lot: Lot,
+    *,
+    cell_count: float | None,
+    viability_pct: float | None,
+    isolated_on: date | None,
+    operator: str,
+    material_lot_ids=(),
+    today: date | None = None,
+) -> Isolation:
     """Record the isolation of a harvest lot (unverified until a second person verifies it)."""
     require_in_process(lot)
     harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
@@ -70,8 +79,9 @@ def record_isolation(session: Session, lot: Lot, *, cell_count: float | None, vi
         raise Refused.rule("lots.isolation.no_harvest", "Only a lot opened at harvest has an isolation step.")
     if isolation_of(session, lot) is not None:
         raise Refused.rule("lots.isolation.recorded", "The isolation of this lot is already recorded.")
-    errors = validate_isolation_entry(cell_count, viability_pct, harvest.collected_at.date(), isolated_on,
-                                      today or utc_today())
+    errors = validate_isolation_entry(
+        cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
+    )
     if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
         errors[FORM] = f"Harvest date: {errors.pop('harvested_on')}"
     if not (operator or "").strip():
@@ -79,29 +89,52 @@ def record_isolation(session: Session, lot: Lot, *, cell_count: float | None, vi
     refuse_if(errors)
     materials = check_material_lots(session, material_lot_ids, isolated_on)
     actor = current_actor(session)
-    isolation = Isolation(lot_id=lot.id, cell_count=float(cell_count), viability_pct=float(viability_pct),
-                          isolated_on=isolated_on, operator=operator.strip(), entered_by_id=actor.id)
+    isolation = Isolation(
+        lot_id=lot.id,
+        cell_count=float(cell_count),
+        viability_pct=float(viability_pct),
+        isolated_on=isolated_on,
+        operator=operator.strip(),
+        entered_by_id=actor.id,
+    )
     session.add(isolation)
     session.flush()
     record_material_uses(session, lot, materials, "isolation", isolation.id, isolated_on)
     return isolation
 
 
-def record_passage(session: Session, lot: Lot, *, seeded_cells: float | None, harvested_cells: float | None,
-                   viability_pct: float | None, vessels: int | None, seeded_on: date | None,
-                   harvested_on: date | None, operator: str, material_lot_ids=(),
-                   today: date | None = None) -> Passage:
+def record_passage(
+    session: Session,
+    lot: Lot,
+    *,
+    seeded_cells: float | None,
+    harvested_cells: float | None,
+    viability_pct: float | None,
+    vessels: int | None,
+    seeded_on: date | None,
+    harvested_on: date | None,
+    operator: str,
+    material_lot_ids=(),
+    today: date | None = None,
+) -> Passage:
     """Record the next passage Pn; refused beyond the product's maximum passage or cumulative PD.
 
     The limit check counts every recorded passage, verified or not: an entry waiting for verification
     must not let the culture run past its validated limit."""
     require_in_process(lot)
-    if session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id)) and isolation_of(session, lot) is None:
+    if (
+        session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id))
+        and isolation_of(session, lot) is None
+    ):
         raise Refused.rule("lots.passage.no_isolation", "Record the isolation before the first passage.")
     if lot.product_type.is_placebo:
         raise Refused.rule("lots.passage.placebo", "A placebo lot has no culture passages.")
-    errors = {PASSAGE_FIELDS.get(k, k): v for k, v in validate_passage_entry(
-        seeded_cells, harvested_cells, viability_pct, seeded_on, harvested_on, today or utc_today()).items()}
+    errors = {
+        PASSAGE_FIELDS.get(k, k): v
+        for k, v in validate_passage_entry(
+            seeded_cells, harvested_cells, viability_pct, seeded_on, harvested_on, today or utc_today()
+        ).items()
+    }
     if vessels is None or not 1 <= vessels <= MAX_VESSELS:
         errors["vessels"] = f"Between 1 and {MAX_VESSELS} culture vessels."
     if not (operator or "").strip():
@@ -113,13 +146,25 @@ def record_passage(session: Session, lot: Lot, *, seeded_cells: float | None, ha
     after = cumulative_population_doublings([p.population_doublings for p in earlier] + [pd], lot.starting_pd)
     problems = check_passage_allowed(lot.product_type.limits(), number, after)
     product = f"{lot.product_type.key} v{lot.product_type.version}"
-    refuse_if(problems=[Problem(p.rule_id, f"P{number} refused for {product}: {p.message}", p.evidence)
-                        for p in problems])
+    refuse_if(
+        problems=[
+            Problem(p.rule_id, f"P{number} refused for {product}: {p.message}", p.evidence) for p in problems
+        ]
+    )
     materials = check_material_lots(session, material_lot_ids, seeded_on)
-    passage = Passage(lot_id=lot.id, number=number, seeded_cells=float(seeded_cells),
-                      harvested_cells=float(harvested_cells), viability_pct=float(viability_pct), vessels=vessels,
-                      seeded_on=seeded_on, harvested_on=harvested_on, operator=operator.strip(),
-                      population_doublings=pd, entered_by_id=current_actor(session).id)
+    passage = Passage(
+        lot_id=lot.id,
+        number=number,
+        seeded_cells=float(seeded_cells),
+        harvested_cells=float(harvested_cells),
+        viability_pct=float(viability_pct),
+        vessels=vessels,
+        seeded_on=seeded_on,
+        harvested_on=harvested_on,
+        operator=operator.strip(),
+        population_doublings=pd,
+        entered_by_id=current_actor(session).id,
+    )
     session.add(passage)
     session.flush()
     record_material_uses(session, lot, materials, "passage", passage.id, seeded_on)

@@ -13,19 +13,46 @@ from lots.states import PRODUCT_TYPE_WORKFLOW
 # Starting values: clinical MSC use is typically P3–P6 (DOMAIN §3); the PD ceilings sit well under the
 # in-vitro capacity (BM 20–50 PD, adipose 44–80 PD). Shelf life and codes are local choices [check].
 SEED_PRODUCTS = (
-    dict(key="BM-MSC-AUTO", version=1, name="Autologous bone-marrow MSC", trials="MESEMS",
-         source="bone_marrow", origin="autologous", max_passage=4, max_cumulative_pd=25.0,
-         shelf_life_days=365, storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
-         isbt_code="S0001"),
-    dict(key="AT-MSC-ALLO", version=1, name="Allogeneic adipose-tissue MSC", trials="MAESTRO-4MS, SSc",
-         source="adipose", origin="allogeneic", max_passage=6, max_cumulative_pd=30.0,
-         shelf_life_days=365, storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
-         isbt_code="S0002"),
+    dict(
+        key="BM-MSC-AUTO",
+        version=1,
+        name="Autologous bone-marrow MSC",
+        trials="MESEMS",
+        source="bone_marrow",
+        origin="autologous",
+        max_passage=4,
+        max_cumulative_pd=25.0,
+        shelf_life_days=365,
+        storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
+        isbt_code="S0001",
+    ),
+    dict(
+        key="AT-MSC-ALLO",
+        version=1,
+        name="Allogeneic adipose-tissue MSC",
+        trials="MAESTRO-4MS, SSc",
+        source="adipose",
+        origin="allogeneic",
+        max_passage=6,
+        max_cumulative_pd=30.0,
+        shelf_life_days=365,
+        storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
+        isbt_code="S0002",
+    ),
     # Placebo for blinded trials: suspension media filled like a dose, never from a donor.
-    dict(key="PLACEBO-MEDIA", version=1, name="Placebo (suspension media)", trials="MESEMS, SSc",
-         source="none", origin="placebo", max_passage=0, max_cumulative_pd=1.0,
-         shelf_life_days=365, storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
-         isbt_code="S0003"),
+    dict(
+        key="PLACEBO-MEDIA",
+        version=1,
+        name="Placebo (suspension media)",
+        trials="MESEMS, SSc",
+        source="none",
+        origin="placebo",
+        max_passage=0,
+        max_cumulative_pd=1.0,
+        shelf_life_days=365,
+        storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
+        isbt_code="S0003",
+    ),
 )
 
 
@@ -33,8 +60,11 @@ def seed_product_types(session: Session) -> list[ProductType]:
     """Add every seed product type whose (key, version) is missing; return the ones added. Idempotent."""
     added = []
     for data in SEED_PRODUCTS:
-        exists = session.scalar(select(ProductType.id).where(ProductType.key == data["key"],
-                                                             ProductType.version == data["version"]))
+        exists = session.scalar(
+            select(ProductType.id).where(
+                ProductType.key == data["key"], ProductType.version == data["version"]
+            )
+        )
         if exists is None:
             product = ProductType(**data, status=PRODUCT_TYPE_WORKFLOW.initial)
             session.add(product)
@@ -61,17 +91,33 @@ def active_product_types(session: Session, placebo: bool | None = None) -> list[
 def add_product_version(session: Session, key: str, **changes) -> ProductType:
     """A new version of product `key` with `changes`; the previous active version is retired.
     Lots keep pointing at the version they were made under."""
-    current = session.scalar(select(ProductType).where(ProductType.key == key)
-                             .order_by(ProductType.version.desc()).limit(1))
+    current = session.scalar(
+        select(ProductType).where(ProductType.key == key).order_by(ProductType.version.desc()).limit(1)
+    )
     if current is None:
         raise ValueError(f"no product type {key}")
-    fields = ("name", "trials", "source", "origin", "max_passage", "max_cumulative_pd", "shelf_life_days",
-              "storage_temperature", "isbt_code")
+    fields = (
+        "name",
+        "trials",
+        "source",
+        "origin",
+        "max_passage",
+        "max_cumulative_pd",
+        "shelf_life_days",
+        "storage_temperature",
+        "isbt_code",
+    )
     data = {f: changes.get(f, getattr(current, f)) for f in fields}
-    for old in session.scalars(select(ProductType).where(ProductType.key == key,
-                                                         ProductType.status == "active")):
-        change_status(session, old, PRODUCT_TYPE_WORKFLOW, "retired",
-                      reason=f"{key} v{current.version + 1} replaces v{old.version}")
+    for old in session.scalars(
+        select(ProductType).where(ProductType.key == key, ProductType.status == "active")
+    ):
+        change_status(
+            session,
+            old,
+            PRODUCT_TYPE_WORKFLOW,
+            "retired",
+            reason=f"{key} v{current.version + 1} replaces v{old.version}",
+        )
     product = ProductType(key=key, version=current.version + 1, status=PRODUCT_TYPE_WORKFLOW.initial, **data)
     session.add(product)
     initial_status(session, product, PRODUCT_TYPE_WORKFLOW)

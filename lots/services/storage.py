@@ -36,8 +36,16 @@ def division_code(index: int) -> str:
     return chr(ord("A") + index % 26) + _DIVISION_SECOND[index // 26]
 
 
-def create_box(session: Session, *, site: str, tank: str, rack: str, name: str, row_count: int | None,
-               col_count: int | None) -> StorageBox:
+def create_box(
+    session: Session,
+    *,
+    site: str,
+    tank: str,
+    rack: str,
+    name: str,
+    row_count: int | None,
+    col_count: int | None,
+) -> StorageBox:
     fields = {"site": site, "tank": tank, "rack": rack, "name": name}
     errors = {k: "Required." for k, v in fields.items() if not (v or "").strip()}
     for key, value in (("row_count", row_count), ("col_count", col_count)):
@@ -65,15 +73,29 @@ def available_cells(session: Session, lot: Lot) -> float:
         raise Refused.rule("lots.formulation.no_passage", "No passage recorded: nothing to formulate yet.")
     last = done[-1]
     if not last.verified:
-        raise Refused.rule("lots.formulation.unverified", f"P{last.number} is not verified: its cells do not "
-                                                          "count yet.", f"P{last.number}")
-    used = session.scalar(select(func.coalesce(func.sum(Container.cells), 0)).where(Container.lot_id == lot.id))
+        raise Refused.rule(
+            "lots.formulation.unverified",
+            f"P{last.number} is not verified: its cells do not count yet.",
+            f"P{last.number}",
+        )
+    used = session.scalar(
+        select(func.coalesce(func.sum(Container.cells), 0)).where(Container.lot_id == lot.id)
+    )
     return last.harvested_cells - float(used)
 
 
-def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None, container_type: str | None,
-                         cells_per_container: float | None, volume_ml: float | None, cryoprotectant: str,
-                         frozen_at: datetime | None, material_lot_ids=()) -> list[Container]:
+def formulate_containers(
+    session: Session,
+    lot: Lot,
+    *,
+    n_containers: int | None,
+    container_type: str | None,
+    cells_per_container: float | None,
+    volume_ml: float | None,
+    cryoprotectant: str,
+    frozen_at: datetime | None,
+    material_lot_ids=(),
+) -> list[Container]:
     """Fill N containers (bags or vials) from the final passage; each gets the next ISBT 128 division.
     A placebo lot is suspension media: its containers hold no cells."""
     require_in_process(lot)
@@ -84,11 +106,15 @@ def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None
             errors["cells_per_container"] = "A placebo holds no cells: leave 0."
         cells_per_container = 0.0
     else:
-        errors = validate_formulation(n_containers, cells_per_container, volume_ml, available_cells(session, lot))
+        errors = validate_formulation(
+            n_containers, cells_per_container, volume_ml, available_cells(session, lot)
+        )
     start = session.scalar(select(func.count()).select_from(Container).where(Container.lot_id == lot.id))
     room = MAX_DIVISIONS - start
     if "n_containers" not in errors and n_containers > room:
-        errors["n_containers"] = f"At most {room} more containers: ISBT 128 divisions of one lot run out at {MAX_DIVISIONS}."
+        errors["n_containers"] = (
+            f"At most {room} more containers: ISBT 128 divisions of one lot run out at {MAX_DIVISIONS}."
+        )
     if container_type not in CONTAINER_TYPES:
         errors["container_type"] = "Choose bag or vial."
     if not (cryoprotectant or "").strip():
@@ -99,8 +125,13 @@ def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None
         errors["frozen_at"] = "Cannot be in the future."
     refuse_if(errors)
     # A placebo must be filled like the active product of the blinded protocols it serves (doses rules).
-    mismatch = [p for _, found in formulation_requested.send(session, lot=lot, volume_ml=volume_ml,
-                                                             container_type=container_type) for p in found or ()]
+    mismatch = [
+        p
+        for _, found in formulation_requested.send(
+            session, lot=lot, volume_ml=volume_ml, container_type=container_type
+        )
+        for p in found or ()
+    ]
     if mismatch:
         raise Refused(problems=mismatch)
     materials = check_material_lots(session, material_lot_ids, frozen_at.date())
@@ -108,10 +139,20 @@ def formulate_containers(session: Session, lot: Lot, *, n_containers: int | None
     made = []
     for index in range(start, start + n_containers):
         division = division_code(index)
-        made.append(Container(lot_id=lot.id, division=division, product_code=product.product_code(division),
-                              container_type=container_type, cells=float(cells_per_container),
-                              volume_ml=float(volume_ml), cryoprotectant=cryoprotectant.strip(),
-                              frozen_at=frozen_at, expires_at=expires_at, status=CONTAINER_WORKFLOW.initial))
+        made.append(
+            Container(
+                lot_id=lot.id,
+                division=division,
+                product_code=product.product_code(division),
+                container_type=container_type,
+                cells=float(cells_per_container),
+                volume_ml=float(volume_ml),
+                cryoprotectant=cryoprotectant.strip(),
+                frozen_at=frozen_at,
+                expires_at=expires_at,
+                status=CONTAINER_WORKFLOW.initial,
+            )
+        )
     session.add_all(made)
     session.flush()
     for container in made:
@@ -130,7 +171,9 @@ def _refuse_position(box: StorageBox, row: int | None, col: int | None, taken: d
     rule refusal."""
     if row is None or col is None:
         raise Refused({k: "Required." for k, v in (("row", row), ("col", col)) if v is None})
-    problems = check_position(box.row_count, box.col_count, row, col, {k: c.identifier for k, c in taken.items()})
+    problems = check_position(
+        box.row_count, box.col_count, row, col, {k: c.identifier for k, c in taken.items()}
+    )
     if not problems:
         return
     p = problems[0]
@@ -142,10 +185,22 @@ def _refuse_position(box: StorageBox, row: int | None, col: int | None, taken: d
 
 def _event(session: Session, container: Container, action: str, old: tuple, reason: str | None) -> None:
     actor = current_actor(session)
-    session.add(StorageEvent(container_id=container.id, action=action, box_id=container.box_id,
-                             position_row=container.position_row, position_col=container.position_col,
-                             from_box_id=old[0], from_row=old[1], from_col=old[2], at=utcnow(),
-                             actor_id=actor.id, actor_name=actor.name, reason=reason))
+    session.add(
+        StorageEvent(
+            container_id=container.id,
+            action=action,
+            box_id=container.box_id,
+            position_row=container.position_row,
+            position_col=container.position_col,
+            from_box_id=old[0],
+            from_row=old[1],
+            from_col=old[2],
+            at=utcnow(),
+            actor_id=actor.id,
+            actor_name=actor.name,
+            reason=reason,
+        )
+    )
 
 
 def _place(session: Session, container: Container, box: StorageBox, row: int, col: int) -> None:
@@ -161,16 +216,33 @@ def _place(session: Session, container: Container, box: StorageBox, row: int, co
                 change_status(session, container, CONTAINER_WORKFLOW, "stored")
     except IntegrityError:
         session.refresh(container)
-        raise Refused(problems=[Problem("lots.storage.occupied", f"Position {where} was just taken by another "
-                                        "container.", where, "row")]) from None
+        raise Refused(
+            problems=[
+                Problem(
+                    "lots.storage.occupied",
+                    f"Position {where} was just taken by another container.",
+                    where,
+                    "row",
+                )
+            ]
+        ) from None
 
 
-def store_container(session: Session, container: Container, box: StorageBox, row: int | None, col: int | None,
-                    reason: str | None = None) -> None:
+def store_container(
+    session: Session,
+    container: Container,
+    box: StorageBox,
+    row: int | None,
+    col: int | None,
+    reason: str | None = None,
+) -> None:
     """Put a container into (or move it to) a free position of `box`; recorded as a storage event."""
     if container.status not in STORABLE:
-        raise Refused.rule("lots.storage.not_storable", f"Container {container.identifier} is {container.status}: "
-                                                        "it cannot be stored.", f"status={container.status}")
+        raise Refused.rule(
+            "lots.storage.not_storable",
+            f"Container {container.identifier} is {container.status}: it cannot be stored.",
+            f"status={container.status}",
+        )
     _refuse_position(box, row, col, occupancy(session, box))
     old = (container.box_id, container.position_row, container.position_col)
     _place(session, container, box, row, col)
@@ -178,7 +250,9 @@ def store_container(session: Session, container: Container, box: StorageBox, row
     session.flush()
 
 
-def store_lot_containers(session: Session, lot: Lot, box: StorageBox, row: int | None, col: int | None) -> int:
+def store_lot_containers(
+    session: Session, lot: Lot, box: StorageBox, row: int | None, col: int | None
+) -> int:
     """Store every container of `lot` not yet in storage into the free positions of `box`, row by row
     from (row, col). Refused as a whole when the box has too few free positions from there."""
     waiting = [c for c in containers_of(session, lot) if c.status == "formulated"]
@@ -186,13 +260,24 @@ def store_lot_containers(session: Session, lot: Lot, box: StorageBox, row: int |
         raise Refused.rule("lots.storage.nothing_to_store", "Every container of this lot is already stored.")
     taken = occupancy(session, box)
     _refuse_position(box, row, col, {})
-    free = [(r, c) for r in range(1, box.row_count + 1) for c in range(1, box.col_count + 1)
-            if (r, c) >= (row, col) and (r, c) not in taken]
+    free = [
+        (r, c)
+        for r in range(1, box.row_count + 1)
+        for c in range(1, box.col_count + 1)
+        if (r, c) >= (row, col) and (r, c) not in taken
+    ]
     if len(free) < len(waiting):
-        raise Refused(problems=[Problem(
-            "lots.storage.box_full", f"Box {box.name} has {len(free)} free positions from row {row}, column {col}; "
-                                     f"{len(waiting)} containers wait to be stored.",
-            f"free={len(free)}; waiting={len(waiting)}", "row")])
+        raise Refused(
+            problems=[
+                Problem(
+                    "lots.storage.box_full",
+                    f"Box {box.name} has {len(free)} free positions from row {row}, column {col}; "
+                    f"{len(waiting)} containers wait to be stored.",
+                    f"free={len(free)}; waiting={len(waiting)}",
+                    "row",
+                )
+            ]
+        )
     for container, (r, c) in zip(waiting, free, strict=False):
         _place(session, container, box, r, c)
         _event(session, container, "stored", (None, None, None), None)
@@ -222,5 +307,8 @@ def remove_container(session: Session, container: Container, reason: str) -> Non
 
 
 def storage_events(session: Session, container: Container) -> list[StorageEvent]:
-    return list(session.scalars(select(StorageEvent).where(StorageEvent.container_id == container.id)
-                                .order_by(StorageEvent.id)))
+    return list(
+        session.scalars(
+            select(StorageEvent).where(StorageEvent.container_id == container.id).order_by(StorageEvent.id)
+        )
+    )

@@ -24,10 +24,14 @@ from lots.states import HOLDABLE, LOT_WORKFLOW
 def qc_problems(session: Session, lot: Lot) -> list[Problem]:
     """Why the lot cannot go to QC yet (empty when it can)."""
     is_harvest_lot = session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id)) is not None
-    return check_ready_for_qc(unverified_entries(session, lot), is_harvest_lot,
-                              is_harvest_lot and isolation_of(session, lot) is not None,
-                              lot.product_type.is_placebo, len(passages(session, lot)),
-                              len(containers_of(session, lot)))
+    return check_ready_for_qc(
+        unverified_entries(session, lot),
+        is_harvest_lot,
+        is_harvest_lot and isolation_of(session, lot) is not None,
+        lot.product_type.is_placebo,
+        len(passages(session, lot)),
+        len(containers_of(session, lot)),
+    )
 
 
 def submit_for_qc(session: Session, lot: Lot) -> None:
@@ -64,8 +68,18 @@ def lift_hold(session: Session, lot: Lot, user: User, password: str, reason: str
     def clear_held_from(_signature) -> None:  # the CHECK 'held_from' ties it to the status: same flush
         lot.held_from = None
 
-    change_status(session, lot, LOT_WORKFLOW, target, password=password, content=content, signer=user,
-                  reason=reason, problems=check_hold_lift(under_lookback), before_write=clear_held_from)
+    change_status(
+        session,
+        lot,
+        LOT_WORKFLOW,
+        target,
+        password=password,
+        content=content,
+        signer=user,
+        reason=reason,
+        problems=check_hold_lift(under_lookback),
+        before_write=clear_held_from,
+    )
     for container in containers_of(session, lot):
         container.on_hold, container.hold_reason = False, None
     session.flush()
@@ -75,7 +89,9 @@ def lift_quarantine(session: Session, lot: Lot) -> None:
     """End the donor-eligibility quarantine once the donor's eligibility is determined and signed."""
     if lot.quarantined:
         facts = donor_use_facts(session, lot.donor_id)
-        refuse_if(problems=check_quarantine_lift(lot.din, True, facts.code, facts.status, facts.eligible_signed))
+        refuse_if(
+            problems=check_quarantine_lift(lot.din, True, facts.code, facts.status, facts.eligible_signed)
+        )
     else:
         refuse_if(problems=check_quarantine_lift(lot.din, False, "", "", False))
     lot.quarantined = False

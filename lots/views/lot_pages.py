@@ -36,7 +36,7 @@ def index():
     status, tier, product = (request.args.get(k, "") for k in ("status", "tier", "product"))
     stmt = select(Lot).order_by(Lot.id.desc())
     if q:
-        stmt = stmt.where(Lot.din.like(like_pattern(''.join(q.split())), escape=LIKE_ESCAPE))
+        stmt = stmt.where(Lot.din.like(like_pattern("".join(q.split())), escape=LIKE_ESCAPE))
     if status in LOT_STATUSES:
         stmt = stmt.where(Lot.status == status)
     if tier in TIERS:
@@ -45,9 +45,18 @@ def index():
         stmt = stmt.join(ProductType).where(ProductType.key == product)
     keys = sorted(set(db().scalars(select(ProductType.key))))
     # Keyset pages (bank.web.paginate): Next reads after the last id shown, not OFFSET over 20,000 lots.
-    return render_template("lots/index.html", page=paginate(stmt, keyset=Lot.id), q=q, status=status, tier=tier,
-                           product=product, statuses=LOT_STATUSES, tiers=TIERS, product_keys=keys,
-                           workflow=LOT_WORKFLOW)
+    return render_template(
+        "lots/index.html",
+        page=paginate(stmt, keyset=Lot.id),
+        q=q,
+        status=status,
+        tier=tier,
+        product=product,
+        statuses=LOT_STATUSES,
+        tiers=TIERS,
+        product_keys=keys,
+        workflow=LOT_WORKFLOW,
+    )
 
 
 @bp.route("/harvest", methods=["GET", "POST"])
@@ -56,24 +65,47 @@ def harvest():
     _ensure_products()
     form = HarvestForm()
     form.donor_id.choices = [(0, "— choose —")] + [
-        (d.id, f"{d.code} · {d.status}{' · autologous' if d.is_autologous else ''}"
-               f"{' · LOOK-BACK' if d.under_lookback else ''}")
-        for d in db().scalars(select(Donor).order_by(Donor.code))]
+        (
+            d.id,
+            f"{d.code} · {d.status}{' · autologous' if d.is_autologous else ''}"
+            f"{' · LOOK-BACK' if d.under_lookback else ''}",
+        )
+        for d in db().scalars(select(Donor).order_by(Donor.code))
+    ]
     form.product_type_id.choices = [(0, "— choose —")] + [
-        (p.id, p.label) for p in services.active_product_types(db(), placebo=False)]
+        (p.id, p.label) for p in services.active_product_types(db(), placebo=False)
+    ]
     offer_materials(form)
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.record_harvest(
-            db(), fin=fin(), donor_id=form.donor_id.data, product_type_id=form.product_type_id.data,
-            tissue=form.tissue.data, mass_g=form.mass_g.data, volume_ml=form.volume_ml.data,
-            collected_at=as_utc(form.collected_at.data), site=form.site.data or "",
-            operator=form.operator.data or "", tier=form.tier.data,
-            material_lot_ids=form.material_lot_ids.data), "harvest recorded")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.record_harvest(
+                    db(),
+                    fin=fin(),
+                    donor_id=form.donor_id.data,
+                    product_type_id=form.product_type_id.data,
+                    tissue=form.tissue.data,
+                    mass_g=form.mass_g.data,
+                    volume_ml=form.volume_ml.data,
+                    collected_at=as_utc(form.collected_at.data),
+                    site=form.site.data or "",
+                    operator=form.operator.data or "",
+                    tier=form.tier.data,
+                    material_lot_ids=form.material_lot_ids.data,
+                ),
+                "harvest recorded",
+            )
+        ).ok
+    ):
         lot = done.value
         note = " It is quarantined until the donor's eligibility is signed." if lot.quarantined else ""
         flash(f"Harvest recorded: lot {lot.din} {lot.check_char} opened.{note}", "success")
         return redirect(url_for("lots.show", lot_id=lot.id))
-    return render_template("lots/form.html", form=form, title="Record a harvest",
-                           intro="Opens a lot with a new ISBT 128 DIN.")
+    return render_template(
+        "lots/form.html", form=form, title="Record a harvest", intro="Opens a lot with a new ISBT 128 DIN."
+    )
 
 
 @bp.route("/placebo", methods=["GET", "POST"])
@@ -81,15 +113,31 @@ def harvest():
 def new_placebo():
     _ensure_products()
     form = PlaceboLotForm()
-    form.product_type_id.choices = [(p.id, p.label) for p in services.active_product_types(db(), placebo=True)]
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.create_placebo_lot(
-            db(), fin=fin(), product_type_id=form.product_type_id.data), "placebo lot opened")).ok:
+    form.product_type_id.choices = [
+        (p.id, p.label) for p in services.active_product_types(db(), placebo=True)
+    ]
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.create_placebo_lot(
+                    db(), fin=fin(), product_type_id=form.product_type_id.data
+                ),
+                "placebo lot opened",
+            )
+        ).ok
+    ):
         lot = done.value
         flash(f"Placebo lot {lot.din} {lot.check_char} opened.", "success")
         return redirect(url_for("lots.show", lot_id=lot.id))
-    return render_template("lots/form.html", form=form, title="New placebo lot",
-                           intro="Suspension media for blinded trials: no donor, no culture; formulate it "
-                                 "into containers like a dose lot.")
+    return render_template(
+        "lots/form.html",
+        form=form,
+        title="New placebo lot",
+        intro="Suspension media for blinded trials: no donor, no culture; formulate it "
+        "into containers like a dose lot.",
+    )
 
 
 @bp.route("/<int:lot_id>/derive", methods=["GET", "POST"])
@@ -97,13 +145,26 @@ def new_placebo():
 def derive(lot_id: int):
     parent = get_or_404(Lot, lot_id)
     form = DeriveLotForm()
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.derive_lot(
-            db(), parent, fin=fin(), tier=form.tier.data), f"lot derived from {parent.din}")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.derive_lot(db(), parent, fin=fin(), tier=form.tier.data),
+                f"lot derived from {parent.din}",
+            )
+        ).ok
+    ):
         lot = done.value
         flash(f"{lot.tier.title()} lot {lot.din} {lot.check_char} opened from {parent.din}.", "success")
         return redirect(url_for("lots.show", lot_id=lot.id))
-    return render_template("lots/form.html", form=form, lot=parent, title=f"Derive a lot from {parent.din}",
-                           intro="The new lot carries the donor, product, quarantine and cumulative PD of its parent.")
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=parent,
+        title=f"Derive a lot from {parent.din}",
+        intro="The new lot carries the donor, product, quarantine and cumulative PD of its parent.",
+    )
 
 
 @bp.route("/<int:lot_id>")
@@ -113,43 +174,68 @@ def show(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     history = status_history(session, lot)
     deviations = [(d, closing_signature(session, d)) for d in services.deviations_of(session, lot)]
-    actions = [t for t in LOT_WORKFLOW.targets_from(lot.status)
-               if can(t.permission) and t.permission != "lot.release"]
+    actions = [
+        t
+        for t in LOT_WORKFLOW.targets_from(lot.status)
+        if can(t.permission) and t.permission != "lot.release"
+    ]
     return render_template(
-        "lots/show.html", lot=lot, workflow=LOT_WORKFLOW, history=history, actions=actions,
-        harvest=services.harvest_of(session, lot), isolation=services.isolation_of(session, lot),
-        lines=services.passage_lines(session, lot), cumulative=services.cumulative_pd(session, lot),
-        unverified=services.unverified_entries(session, lot), qc_problems=services.qc_problems(session, lot),
-        containers=services.containers_of(session, lot), deviations=deviations,
-        open_deviations=services.open_deviations(session, lot), materials=services.material_uses(session, lot),
+        "lots/show.html",
+        lot=lot,
+        workflow=LOT_WORKFLOW,
+        history=history,
+        actions=actions,
+        harvest=services.harvest_of(session, lot),
+        isolation=services.isolation_of(session, lot),
+        lines=services.passage_lines(session, lot),
+        cumulative=services.cumulative_pd(session, lot),
+        unverified=services.unverified_entries(session, lot),
+        qc_problems=services.qc_problems(session, lot),
+        containers=services.containers_of(session, lot),
+        deviations=deviations,
+        open_deviations=services.open_deviations(session, lot),
+        materials=services.material_uses(session, lot),
         signatures=[(s, None) for s in signatures_for(session, "lots", lot.id)],
         donor=session.get(Donor, lot.donor_id) if lot.donor_id else None,
         children=session.scalars(select(Lot).where(Lot.parent_lot_id == lot.id)).all(),
-        reason_form=ReasonForm(), signature_valid=signature_valid)
+        reason_form=ReasonForm(),
+        signature_valid=signature_valid,
+    )
 
 
 @bp.route("/<int:lot_id>/genealogy")
 @requires("lot.view")
 def genealogy(lot_id: int):
     lot = get_or_404(Lot, lot_id)
-    return render_template("lots/genealogy.html", lot=lot, ancestors=services.lineage(db(), lot)[1:],
-                           tree=services.lot_tree(db(), lot))
+    return render_template(
+        "lots/genealogy.html",
+        lot=lot,
+        ancestors=services.lineage(db(), lot)[1:],
+        tree=services.lot_tree(db(), lot),
+    )
 
 
 @bp.route("/donors/<int:donor_id>")
 @requires("lot.view")
 def donor_genealogy(donor_id: int):
     donor = get_or_404(Donor, donor_id)
-    return render_template("lots/donor_genealogy.html", donor=donor, trees=services.donor_tree(db(), donor.id))
+    return render_template(
+        "lots/donor_genealogy.html", donor=donor, trees=services.donor_tree(db(), donor.id)
+    )
 
 
 @bp.route("/containers/<int:container_id>")
 @requires("lot.view")
 def container(container_id: int):
     item = get_or_404(Container, container_id)
-    return render_template("lots/container.html", container=item, trace=services.trace_container(db(), item),
-                           events=storage_events(db(), item), history=status_history(db(), item),
-                           storable=STORABLE)
+    return render_template(
+        "lots/container.html",
+        container=item,
+        trace=services.trace_container(db(), item),
+        events=storage_events(db(), item),
+        history=status_history(db(), item),
+        storable=STORABLE,
+    )
 
 
 @bp.route("/products")
@@ -167,10 +253,9 @@ def resolve_scan(session, scan):
     if lot is None:
         return None
     if scan.product_code:
-        found = session.scalar(select(Container).where(Container.lot_id == lot.id,
-                                                       Container.product_code == scan.product_code))
+        found = session.scalar(
+            select(Container).where(Container.lot_id == lot.id, Container.product_code == scan.product_code)
+        )
         if found is not None:
             return url_for("lots.container", container_id=found.id)
     return url_for("lots.show", lot_id=lot.id)
-
-

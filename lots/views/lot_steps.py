@@ -43,10 +43,22 @@ def isolation(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = IsolationForm()
     offer_materials(form)
-    if form.validate_on_submit() and attempt(form, lambda: services.record_isolation(
-            db(), lot, cell_count=form.cell_count.data, viability_pct=form.viability_pct.data,
-            isolated_on=form.isolated_on.data, operator=form.operator.data or "",
-            material_lot_ids=form.material_lot_ids.data), "isolation recorded").ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.record_isolation(
+                db(),
+                lot,
+                cell_count=form.cell_count.data,
+                viability_pct=form.viability_pct.data,
+                isolated_on=form.isolated_on.data,
+                operator=form.operator.data or "",
+                material_lot_ids=form.material_lot_ids.data,
+            ),
+            "isolation recorded",
+        ).ok
+    ):
         flash("Isolation recorded. A second person must verify the count and viability.", "success")
         return _back(lot)
     return render_template("lots/form.html", form=form, lot=lot, title=f"Isolation · lot {lot.din}")
@@ -58,24 +70,49 @@ def new_passage(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = PassageForm()
     offer_materials(form)
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.record_passage(
-            db(), lot, seeded_cells=form.seeded_cells.data, harvested_cells=form.harvested_cells.data,
-            viability_pct=form.viability_pct.data, vessels=form.vessels.data, seeded_on=form.seeded_on.data,
-            harvested_on=form.harvested_on.data, operator=form.operator.data or "",
-            material_lot_ids=form.material_lot_ids.data), "passage recorded")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.record_passage(
+                    db(),
+                    lot,
+                    seeded_cells=form.seeded_cells.data,
+                    harvested_cells=form.harvested_cells.data,
+                    viability_pct=form.viability_pct.data,
+                    vessels=form.vessels.data,
+                    seeded_on=form.seeded_on.data,
+                    harvested_on=form.harvested_on.data,
+                    operator=form.operator.data or "",
+                    material_lot_ids=form.material_lot_ids.data,
+                ),
+                "passage recorded",
+            )
+        ).ok
+    ):
         p = done.value
-        flash(f"P{p.number} recorded (PD {p.population_doublings:.2f}). It counts once a second person "
-              "verifies it.", "success")
+        flash(
+            f"P{p.number} recorded (PD {p.population_doublings:.2f}). It counts once a second person "
+            "verifies it.",
+            "success",
+        )
         return _back(lot)
     limits = lot.product_type
-    return render_template("lots/form.html", form=form, lot=lot, title=f"Passage · lot {lot.din}",
-                           intro=f"Limits of {limits.key} v{limits.version}: up to P{limits.max_passage}, "
-                                 f"cumulative PD ≤ {limits.max_cumulative_pd:g}.")
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=lot,
+        title=f"Passage · lot {lot.din}",
+        intro=f"Limits of {limits.key} v{limits.version}: up to P{limits.max_passage}, "
+        f"cumulative PD ≤ {limits.max_cumulative_pd:g}.",
+    )
 
 
 def _verify(entry, lot: Lot, what: str):
-    if _confirmed(lambda: services.verify_entry(db(), entry), f"{what} verified",
-                  f"{what.capitalize()} not verified:"):
+    if _confirmed(
+        lambda: services.verify_entry(db(), entry), f"{what} verified", f"{what.capitalize()} not verified:"
+    ):
         flash(f"{what.capitalize()} verified.", "success")
     return _back(lot)
 
@@ -100,14 +137,32 @@ def formulate(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = FormulationForm()
     offer_materials(form)
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.formulate_containers(
-            db(), lot, n_containers=form.n_containers.data, container_type=form.container_type.data,
-            cells_per_container=form.cells_per_container.data, volume_ml=form.volume_ml.data,
-            cryoprotectant=form.cryoprotectant.data or "", frozen_at=as_utc(form.frozen_at.data),
-            material_lot_ids=form.material_lot_ids.data), "formulation and cryopreservation")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.formulate_containers(
+                    db(),
+                    lot,
+                    n_containers=form.n_containers.data,
+                    container_type=form.container_type.data,
+                    cells_per_container=form.cells_per_container.data,
+                    volume_ml=form.volume_ml.data,
+                    cryoprotectant=form.cryoprotectant.data or "",
+                    frozen_at=as_utc(form.frozen_at.data),
+                    material_lot_ids=form.material_lot_ids.data,
+                ),
+                "formulation and cryopreservation",
+            )
+        ).ok
+    ):
         made = done.value
-        flash(f"{len(made)} containers formulated ({made[0].division}–{made[-1].division}). "
-              "Store them in a box next.", "success")
+        flash(
+            f"{len(made)} containers formulated ({made[0].division}–{made[-1].division}). "
+            "Store them in a box next.",
+            "success",
+        )
         return _back(lot)
     return render_template("lots/form.html", form=form, lot=lot, title=f"Formulation · lot {lot.din}")
 
@@ -126,8 +181,10 @@ def submit(lot_id: int):
 def hold(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = ReasonForm()
-    if form.validate_on_submit() and attempt(form, lambda: services.hold_lot(db(), lot, form.reason.data),
-                                             form.reason.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(form, lambda: services.hold_lot(db(), lot, form.reason.data), form.reason.data).ok
+    ):
         flash(f"Lot {lot.din} and its containers are on hold.", "warning")
         return _back(lot)
     return render_template("lots/form.html", form=form, lot=lot, title=f"Put lot {lot.din} on hold")
@@ -138,20 +195,34 @@ def hold(lot_id: int):
 def lift_hold(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = LiftHoldForm()
-    if form.validate_on_submit() and attempt(form, lambda: services.lift_hold(
-            db(), lot, g.user, form.signature_password.data, form.reason.data), form.reason.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.lift_hold(db(), lot, g.user, form.signature_password.data, form.reason.data),
+            form.reason.data,
+        ).ok
+    ):
         flash(f"Hold lifted: lot {lot.din} is {lot.status.replace('_', ' ')} again.", "success")
         return _back(lot)
-    return render_template("lots/form.html", form=form, lot=lot, title=f"Lift the hold on lot {lot.din}",
-                           intro="Signing means: Hold lifted.")
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=lot,
+        title=f"Lift the hold on lot {lot.din}",
+        intro="Signing means: Hold lifted.",
+    )
 
 
 @bp.route("/<int:lot_id>/lift-quarantine", methods=["POST"])
 @requires("lot.hold")
 def lift_quarantine(lot_id: int):
     lot = get_or_404(Lot, lot_id)
-    if _confirmed(lambda: services.lift_quarantine(db(), lot), "donor eligibility signed: quarantine lifted",
-                  "Quarantine kept:"):
+    if _confirmed(
+        lambda: services.lift_quarantine(db(), lot),
+        "donor eligibility signed: quarantine lifted",
+        "Quarantine kept:",
+    ):
         flash(f"Quarantine of lot {lot.din} lifted.", "success")
     return _back(lot)
 
@@ -161,11 +232,26 @@ def lift_quarantine(lot_id: int):
 def new_deviation(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = DeviationForm()
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.record_deviation(
-            db(), lot, description=form.description.data or "", impact=form.impact.data or "",
-            corrective_action=form.corrective_action.data or ""), "deviation recorded")).ok:
-        flash(f"{done.value.number} recorded against lot {lot.din}. It blocks release until QA closes it.",
-              "warning")
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.record_deviation(
+                    db(),
+                    lot,
+                    description=form.description.data or "",
+                    impact=form.impact.data or "",
+                    corrective_action=form.corrective_action.data or "",
+                ),
+                "deviation recorded",
+            )
+        ).ok
+    ):
+        flash(
+            f"{done.value.number} recorded against lot {lot.din}. It blocks release until QA closes it.",
+            "warning",
+        )
         return _back(lot)
     return render_template("lots/form.html", form=form, lot=lot, title=f"Deviation · lot {lot.din}")
 
@@ -176,9 +262,16 @@ def close_deviation(deviation_id: int):
     deviation = get_or_404(Deviation, deviation_id)
     lot = db().get(Lot, deviation.lot_id)
     form = CloseDeviationForm(data={"corrective_action": deviation.corrective_action})
-    if form.validate_on_submit() and attempt(form, lambda: services.close_deviation(
-            db(), deviation, g.user, form.signature_password.data, form.corrective_action.data),
-            f"{deviation.number} closed").ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.close_deviation(
+                db(), deviation, g.user, form.signature_password.data, form.corrective_action.data
+            ),
+            f"{deviation.number} closed",
+        ).ok
+    ):
         flash(f"{deviation.number} closed with your signature.", "success")
         return _back(lot)
     return render_template("lots/close_deviation.html", form=form, lot=lot, deviation=deviation)

@@ -20,21 +20,46 @@ def index():
     status = request.args.get("status", "")
     stmt = select(MaterialLot).join(Material).order_by(Material.name, MaterialLot.expiry)
     if q:
-        stmt = stmt.where(or_(Material.name.ilike(like_pattern(q), escape=LIKE_ESCAPE), MaterialLot.lot_number.ilike(like_pattern(q), escape=LIKE_ESCAPE)))
+        stmt = stmt.where(
+            or_(
+                Material.name.ilike(like_pattern(q), escape=LIKE_ESCAPE),
+                MaterialLot.lot_number.ilike(like_pattern(q), escape=LIKE_ESCAPE),
+            )
+        )
     if status in MATERIAL_STATUSES:
         stmt = stmt.where(MaterialLot.status == status)
     materials = db().scalars(select(Material).order_by(Material.name)).all()
-    return render_template("lots/materials/index.html", page=paginate(stmt), q=q, status=status,
-                           statuses=MATERIAL_STATUSES, materials=materials, status_form=MaterialLotStatusForm())
+    return render_template(
+        "lots/materials/index.html",
+        page=paginate(stmt),
+        q=q,
+        status=status,
+        statuses=MATERIAL_STATUSES,
+        materials=materials,
+        status_form=MaterialLotStatusForm(),
+    )
 
 
 @materials_bp.route("/new", methods=["GET", "POST"])
 @requires("material.manage")
 def new_material():
     form = MaterialForm()
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.add_material(
-            db(), form.name.data, form.supplier.data, form.catalogue_number.data, form.animal_origin.data),
-            "material added to the catalogue")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.add_material(
+                    db(),
+                    form.name.data,
+                    form.supplier.data,
+                    form.catalogue_number.data,
+                    form.animal_origin.data,
+                ),
+                "material added to the catalogue",
+            )
+        ).ok
+    ):
         flash(f"{done.value.name} added to the catalogue.", "success")
         return redirect(url_for("materials.new_lot", material_id=done.value.id))
     return render_template("lots/form.html", form=form, title="New material")
@@ -45,8 +70,18 @@ def new_material():
 def new_lot(material_id: int):
     material = get_or_404(Material, material_id)
     form = MaterialLotForm()
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.add_material_lot(
-            db(), material, form.lot_number.data, form.expiry.data, form.status.data), "material lot received")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.add_material_lot(
+                    db(), material, form.lot_number.data, form.expiry.data, form.status.data
+                ),
+                "material lot received",
+            )
+        ).ok
+    ):
         flash(f"{done.value.label} registered as {done.value.status}.", "success")
         return redirect(url_for("materials.index"))
     return render_template("lots/form.html", form=form, title=f"New lot of {material.name}")
@@ -58,7 +93,9 @@ def set_status(lot_id: int):
     lot = get_or_404(MaterialLot, lot_id)
     form = MaterialLotStatusForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.set_material_lot_status(db(), lot, form.status.data), form.reason.data)
+        done = attempt(
+            form, lambda: services.set_material_lot_status(db(), lot, form.status.data), form.reason.data
+        )
         if done.ok:
             flash(f"{lot.label} is now {lot.status}.", "success")
         else:

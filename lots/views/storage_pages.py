@@ -14,8 +14,12 @@ from lots.rules import box_grid
 
 
 def _offer_boxes(form: PositionForm) -> None:
-    form.box_id.choices = [(b.id, b.location) for b in db().scalars(
-        select(StorageBox).order_by(StorageBox.site, StorageBox.tank, StorageBox.rack, StorageBox.name))]
+    form.box_id.choices = [
+        (b.id, b.location)
+        for b in db().scalars(
+            select(StorageBox).order_by(StorageBox.site, StorageBox.tank, StorageBox.rack, StorageBox.name)
+        )
+    ]
 
 
 def _box(form: PositionForm) -> StorageBox | None:
@@ -30,13 +34,20 @@ def _box(form: PositionForm) -> StorageBox | None:
 def index():
     site = request.args.get("site", "").strip()[:80]
     q = request.args.get("q", "").strip()[:40]
-    used = (select(Container.box_id, func.count().label("used")).where(Container.box_id.is_not(None))
-            .group_by(Container.box_id).subquery())
+    used = (
+        select(Container.box_id, func.count().label("used"))
+        .where(Container.box_id.is_not(None))
+        .group_by(Container.box_id)
+        .subquery()
+    )
     stmt = select(StorageBox).order_by(StorageBox.site, StorageBox.tank, StorageBox.rack, StorageBox.name)
     if site:
         stmt = stmt.where(StorageBox.site == site)
     if q:
-        stmt = stmt.where(StorageBox.name.ilike(like_pattern(q), escape=LIKE_ESCAPE) | StorageBox.tank.ilike(like_pattern(q), escape=LIKE_ESCAPE))
+        stmt = stmt.where(
+            StorageBox.name.ilike(like_pattern(q), escape=LIKE_ESCAPE)
+            | StorageBox.tank.ilike(like_pattern(q), escape=LIKE_ESCAPE)
+        )
     page = paginate(stmt)
     counts = dict(db().execute(select(used.c.box_id, used.c.used)).all())
     sites = sorted(set(db().scalars(select(StorageBox.site))))
@@ -47,9 +58,24 @@ def index():
 @requires("storage.manage")
 def new_box():
     form = BoxForm()
-    if form.validate_on_submit() and (done := attempt(form, lambda: services.create_box(
-            db(), site=form.site.data, tank=form.tank.data, rack=form.rack.data, name=form.name.data,
-            row_count=form.row_count.data, col_count=form.col_count.data), "storage box created")).ok:
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.create_box(
+                    db(),
+                    site=form.site.data,
+                    tank=form.tank.data,
+                    rack=form.rack.data,
+                    name=form.name.data,
+                    row_count=form.row_count.data,
+                    col_count=form.col_count.data,
+                ),
+                "storage box created",
+            )
+        ).ok
+    ):
         flash(f"Box {done.value.location} created.", "success")
         return redirect(url_for("storage.box", box_id=done.value.id))
     return render_template("lots/form.html", form=form, title="New storage box")
@@ -61,8 +87,13 @@ def box(box_id: int):
     item = get_or_404(StorageBox, box_id)
     taken = services.occupancy(db(), item)
     grid = box_grid(item.row_count, item.col_count, taken)
-    return render_template("lots/storage/box.html", box=item, grid=grid, used=len(taken),
-                           free=item.row_count * item.col_count - len(taken))
+    return render_template(
+        "lots/storage/box.html",
+        box=item,
+        grid=grid,
+        used=len(taken),
+        free=item.row_count * item.col_count - len(taken),
+    )
 
 
 @storage_bp.route("/lots/<int:lot_id>/store", methods=["GET", "POST"])
@@ -71,13 +102,26 @@ def store_lot(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = PositionForm()
     _offer_boxes(form)
-    if form.validate_on_submit() and (target := _box(form)) is not None and (done := attempt(
-            form, lambda: services.store_lot_containers(db(), lot, target, form.row.data, form.col.data),
-            "containers stored")).ok:
+    if (
+        form.validate_on_submit()
+        and (target := _box(form)) is not None
+        and (
+            done := attempt(
+                form,
+                lambda: services.store_lot_containers(db(), lot, target, form.row.data, form.col.data),
+                "containers stored",
+            )
+        ).ok
+    ):
         flash(f"{done.value} containers of lot {lot.din} stored in box {target.name}.", "success")
         return redirect(url_for("storage.box", box_id=target.id))
-    return render_template("lots/form.html", form=form, lot=lot, title=f"Store the containers of lot {lot.din}",
-                           intro="Fills the free positions of the box row by row, from the position given.")
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=lot,
+        title=f"Store the containers of lot {lot.din}",
+        intro="Fills the free positions of the box row by row, from the position given.",
+    )
 
 
 @storage_bp.route("/containers/<int:container_id>/store", methods=["GET", "POST"])
@@ -86,9 +130,17 @@ def store_container(container_id: int):
     item = get_or_404(Container, container_id)
     form = PositionForm()
     _offer_boxes(form)
-    if form.validate_on_submit() and (target := _box(form)) is not None and attempt(
-            form, lambda: services.store_container(db(), item, target, form.row.data, form.col.data, form.reason.data),
-            form.reason.data or "container stored").ok:
+    if (
+        form.validate_on_submit()
+        and (target := _box(form)) is not None
+        and attempt(
+            form,
+            lambda: services.store_container(
+                db(), item, target, form.row.data, form.col.data, form.reason.data
+            ),
+            form.reason.data or "container stored",
+        ).ok
+    ):
         flash(f"Container {item.identifier} is at {item.position_label}.", "success")
         return redirect(url_for("lots.container", container_id=item.id))
     return render_template("lots/form.html", form=form, title=f"Store or move container {item.identifier}")
@@ -99,8 +151,14 @@ def store_container(container_id: int):
 def remove_container(container_id: int):
     item = get_or_404(Container, container_id)
     form = ReasonForm()
-    if form.validate_on_submit() and attempt(form, lambda: services.remove_container(db(), item, form.reason.data),
-                                             form.reason.data).ok:
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form, lambda: services.remove_container(db(), item, form.reason.data), form.reason.data
+        ).ok
+    ):
         flash(f"Container {item.identifier} taken out of storage.", "warning")
         return redirect(url_for("lots.container", container_id=item.id))
-    return render_template("lots/form.html", form=form, title=f"Take container {item.identifier} out of storage")
+    return render_template(
+        "lots/form.html", form=form, title=f"Take container {item.identifier} out of storage"
+    )

@@ -144,13 +144,17 @@ def release_blockers(
             if who == signer_id:
                 involved.setdefault(role, []).append(r.test_code)
     if involved:
-        parts = [f"{role} {', '.join(dict.fromkeys(involved[role]))}"
-                 for role in ("entered", "performed", "verified") if role in involved]
-        msg = (f"You {' and '.join(parts)}: a result's analyst or verifier cannot release the lot "
-               "(four eyes); another QA person must sign.")
+        parts = [
+            f"{role} {', '.join(dict.fromkeys(involved[role]))}"
+            for role in ("entered", "performed", "verified")
+            if role in involved
+        ]
+        msg = (
+            f"You {' and '.join(parts)}: a result's analyst or verifier cannot release the lot "
+            "(four eyes); another QA person must sign."
+        )
         add(Problem("release.four_eyes", msg, "; ".join(parts)))
     return problems
-
 
 
 def lot_status_problems(lot: LotFacts) -> list[Problem]:
@@ -158,21 +162,40 @@ def lot_status_problems(lot: LotFacts) -> list[Problem]:
     enforces it when the release is signed)."""
     if lot.status == "awaiting_qc":
         return []
-    return [Problem("release.lot_status", f"Lot is {lot.status_label}, not awaiting QC.", f"status={lot.status}")]
+    return [
+        Problem("release.lot_status", f"Lot is {lot.status_label}, not awaiting QC.", f"status={lot.status}")
+    ]
 
 
-def release_problems(lot: LotFacts, spec: Specification | None, results: Sequence[ResultFacts],
-                     open_deviations: Sequence[str], donor: DonorReleaseFacts, signer_id: int,
-                     allow_conditional: bool) -> list[Problem]:
+def release_problems(
+    lot: LotFacts,
+    spec: Specification | None,
+    results: Sequence[ResultFacts],
+    open_deviations: Sequence[str],
+    donor: DonorReleaseFacts,
+    signer_id: int,
+    allow_conditional: bool,
+) -> list[Problem]:
     """Every reason besides its status that `signer_id` may not release the lot: quarantine, no specification
     in force, and every release blocker."""
     problems = []
     if lot.quarantined:
-        problems.append(Problem("release.quarantined", "Lot is quarantined until its donor is signed eligible "
-                                "and the quarantine is lifted (21 CFR 1271.60).", "quarantined"))
+        problems.append(
+            Problem(
+                "release.quarantined",
+                "Lot is quarantined until its donor is signed eligible "
+                "and the quarantine is lifted (21 CFR 1271.60).",
+                "quarantined",
+            )
+        )
     if spec is None:
-        problems.append(Problem("release.no_specification", f"No effective specification for {lot.product_key}.",
-                                lot.product_key))
+        problems.append(
+            Problem(
+                "release.no_specification",
+                f"No effective specification for {lot.product_key}.",
+                lot.product_key,
+            )
+        )
         return problems
     return problems + release_blockers(spec, results, open_deviations, donor, signer_id, allow_conditional)
 
@@ -183,28 +206,55 @@ def release_problems(lot: LotFacts, spec: Specification | None, results: Sequenc
 def results_closed(lot: LotFacts, released_conditionally: bool, replaces_interim: bool) -> list[Problem]:
     """A rejected lot takes no result; a released one only the final reading of the test it was released on
     conditionally (an interim sterility result), and nothing else."""
-    if lot.status == "rejected" or (lot.status == "released" and not (released_conditionally and replaces_interim)):
-        return [Problem("release.results_closed", f"Lot {lot.din} is {lot.status}: its results are closed.",
-                        f"status={lot.status}")]
+    if lot.status == "rejected" or (
+        lot.status == "released" and not (released_conditionally and replaces_interim)
+    ):
+        return [
+            Problem(
+                "release.results_closed",
+                f"Lot {lot.din} is {lot.status}: its results are closed.",
+                f"status={lot.status}",
+            )
+        ]
     return []
 
 
-def entry_problems(test: SpecTest, existing: ResultFacts | None, retest_of: ResultFacts | None) -> list[Problem]:
+def entry_problems(
+    test: SpecTest, existing: ResultFacts | None, retest_of: ResultFacts | None
+) -> list[Problem]:
     """A test has one current result: another replaces it only as a retest of the current one (the original
     is kept), except an interim result, which the next reading supersedes."""
     problems = []
     if retest_of is not None and retest_of.superseded:
-        problems.append(Problem("release.retest_superseded", f"Result #{retest_of.result_ref} was already "
-                                "superseded: retest the current result.", f"result={retest_of.result_ref}"))
+        problems.append(
+            Problem(
+                "release.retest_superseded",
+                f"Result #{retest_of.result_ref} was already superseded: retest the current result.",
+                f"result={retest_of.result_ref}",
+            )
+        )
     if existing is not None and retest_of is None and not existing.is_conditional:
-        problems.append(Problem("release.result_exists", f"{test.name} already has result #{existing.result_ref}; "
-                                "to replace it, retest it with a reason (the original is kept).",
-                                f"result={existing.result_ref}", "test_code"))
+        problems.append(
+            Problem(
+                "release.result_exists",
+                f"{test.name} already has result #{existing.result_ref}; "
+                "to replace it, retest it with a reason (the original is kept).",
+                f"result={existing.result_ref}",
+                "test_code",
+            )
+        )
     return problems
 
 
-def entry_errors(method: str, instrument: str, performed_on: date | None, today: date,
-                 harvested_on: date | None, retest_of: ResultFacts | None, retest_reason: str | None) -> dict[str, str]:
+def entry_errors(
+    method: str,
+    instrument: str,
+    performed_on: date | None,
+    today: date,
+    harvested_on: date | None,
+    retest_of: ResultFacts | None,
+    retest_reason: str | None,
+) -> dict[str, str]:
     """Input errors by field of a result's record (what, how, when, why a retest)."""
     errors = {}
     if retest_of is not None and not (retest_reason or "").strip() and not retest_of.is_conditional:
@@ -227,16 +277,33 @@ def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) 
     """Second-person verification: of a current, unverified result, never by the person who entered it."""
     ref, problems = result.result_ref, []
     if result.verified:
-        problems.append(Problem("release.already_verified", f"Result #{ref} is already verified.", f"result={ref}"))
+        problems.append(
+            Problem("release.already_verified", f"Result #{ref} is already verified.", f"result={ref}")
+        )
     if result.superseded:
-        problems.append(Problem("release.verify_superseded", f"Result #{ref} was superseded by a retest: verify "
-                                "the current one.", f"result={ref}"))
+        problems.append(
+            Problem(
+                "release.verify_superseded",
+                f"Result #{ref} was superseded by a retest: verify the current one.",
+                f"result={ref}",
+            )
+        )
     if result.entered_by == verifier_id:
-        problems.append(Problem("release.self_verification", f"You entered result #{ref}: a second person must "
-                                "verify it.", f"entered_by={verifier_id}"))
+        problems.append(
+            Problem(
+                "release.self_verification",
+                f"You entered result #{ref}: a second person must verify it.",
+                f"entered_by={verifier_id}",
+            )
+        )
     if lot.status == "rejected":
-        problems.append(Problem("release.results_closed", f"Lot {lot.din} is rejected: its results are closed.",
-                                f"status={lot.status}"))
+        problems.append(
+            Problem(
+                "release.results_closed",
+                f"Lot {lot.din} is rejected: its results are closed.",
+                f"status={lot.status}",
+            )
+        )
     return problems
 
 
@@ -248,18 +315,31 @@ def draft_problems(product_key: str, statuses: Sequence[str]) -> list[Problem]:
     if not statuses:
         return [Problem("release.spec_none", f"No specification of {product_key} to copy.", product_key)]
     if any(s in ("draft", "approved") for s in statuses):
-        return [Problem("release.spec_in_preparation", f"{product_key} already has a version in preparation: "
-                        "finish it first.", product_key)]
+        return [
+            Problem(
+                "release.spec_in_preparation",
+                f"{product_key} already has a version in preparation: finish it first.",
+                product_key,
+            )
+        ]
     return []
 
 
 def edit_problems(label: str, status: str, expected_version: int | None, version: int) -> list[Problem]:
     """Only a draft is edited, and only from what the editor last saw (a stale edit is refused)."""
     if status != "draft":
-        return [Problem("release.spec_not_draft", f"{label} is {status}: only a draft can be edited.", status)]
+        return [
+            Problem("release.spec_not_draft", f"{label} is {status}: only a draft can be edited.", status)
+        ]
     if expected_version is not None and expected_version != version:
-        return [Problem("release.spec_stale", "This draft was changed by someone else since you opened it; reload.",
-                        f"version {expected_version} != {version}", FORM)]
+        return [
+            Problem(
+                "release.spec_stale",
+                "This draft was changed by someone else since you opened it; reload.",
+                f"version {expected_version} != {version}",
+                FORM,
+            )
+        ]
     return []
 
 
@@ -267,11 +347,21 @@ def approval_problems(author_ids: Sequence[int | None], signer_id: int, change_n
     """A second QA person approves (four eyes) a draft that says what changed."""
     problems = []
     if signer_id in author_ids:
-        problems.append(Problem("release.spec_four_eyes", "You drafted or edited this version: a second QA person "
-                                "must approve it.", f"signer={signer_id}"))
+        problems.append(
+            Problem(
+                "release.spec_four_eyes",
+                "You drafted or edited this version: a second QA person must approve it.",
+                f"signer={signer_id}",
+            )
+        )
     if not (change_note or "").strip():
-        problems.append(Problem("release.spec_no_change_note", "Edit the draft and say what changed before "
-                                "approval.", "change_note"))
+        problems.append(
+            Problem(
+                "release.spec_no_change_note",
+                "Edit the draft and say what changed before approval.",
+                "change_note",
+            )
+        )
     return problems
 
 

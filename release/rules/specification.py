@@ -134,7 +134,6 @@ def spec_test_from_dict(data: Mapping[str, Any]) -> SpecTest:
     raise ValueError(f"unknown test kind {kind!r}")
 
 
-
 # --- how a test's acceptance criterion reads on screens and on the certificate --------------------
 
 
@@ -151,8 +150,9 @@ def acceptance_text(test: SpecTest) -> str:
         if test.conditional:
             text += f" (conditional release on: {', '.join(test.conditional)})"
         return text
-    return "; ".join(f"{' or '.join(r.markers)} {'≥' if r.op == '>=' else '≤'} {r.threshold_pct:g} %"
-                     for r in test.rules)
+    return "; ".join(
+        f"{' or '.join(r.markers)} {'≥' if r.op == '>=' else '≤'} {r.threshold_pct:g} %" for r in test.rules
+    )
 
 
 # --- editing a draft's limits ---------------------------------------------------------------------
@@ -164,19 +164,30 @@ def editable_fields(spec: Specification) -> list[tuple[SpecTest, list[tuple[str,
     out = []
     for t in spec.tests:
         if isinstance(t, NumericTest):
-            fields = [(f"{t.code}__min", f"Minimum ({t.unit})", _num(t.min)),
-                      (f"{t.code}__max", f"Maximum ({t.unit})", _num(t.max))]
+            fields = [
+                (f"{t.code}__min", f"Minimum ({t.unit})", _num(t.min)),
+                (f"{t.code}__max", f"Maximum ({t.unit})", _num(t.max)),
+            ]
         elif isinstance(t, MarkerPanelTest):
-            fields = [(f"{t.code}__r{i}", f"{' or '.join(r.markers)} {r.op} (%)", _num(r.threshold_pct))
-                      for i, r in enumerate(t.rules)]
+            fields = [
+                (f"{t.code}__r{i}", f"{' or '.join(r.markers)} {r.op} (%)", _num(r.threshold_pct))
+                for i, r in enumerate(t.rules)
+            ]
         else:
-            fields = [(f"{t.code}__conditional", "Interim results accepted for conditional release "
-                       "(comma-separated; empty: none)", ", ".join(t.conditional))]
+            fields = [
+                (
+                    f"{t.code}__conditional",
+                    "Interim results accepted for conditional release (comma-separated; empty: none)",
+                    ", ".join(t.conditional),
+                )
+            ]
         out.append((t, fields))
     return out
 
 
-def edited_specification(spec: Specification, edits: Mapping[str, str]) -> tuple[Specification, dict[str, str]]:
+def edited_specification(
+    spec: Specification, edits: Mapping[str, str]
+) -> tuple[Specification, dict[str, str]]:
     """`spec` with the limits typed in `edits` (names as editable_fields gives them), and the input errors
     by field name (empty: every limit is possible)."""
     errors: dict[str, str] = {}

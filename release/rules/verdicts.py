@@ -26,7 +26,6 @@ class Verdict:
     conditional: bool = False
 
 
-
 def _decimal(value: object) -> Decimal | None:
     """Exact decimal of what was typed (95.0 stays 95.0, not 94.99999…); None if not a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
@@ -145,8 +144,11 @@ def _numeric_entry(test: NumericTest, value: str, unit: str) -> tuple[str, dict[
     errors: dict[str, str] = {}
     number = _decimal(value or "")
     if number is None:
-        errors["value"] = f"{test.name} needs a number." if not (value or "").strip() else \
-            f"{value.strip()!r} is not a number."
+        errors["value"] = (
+            f"{test.name} needs a number."
+            if not (value or "").strip()
+            else f"{value.strip()!r} is not a number."
+        )
     elif test.unit == PERCENT and not 0 <= number <= 100:
         errors["value"] = f"{number} % is not a possible percentage (0–100)."
     if unit != test.unit:
@@ -168,14 +170,17 @@ def _panel_entry(markers: Mapping[str, str] | None, unit: str) -> tuple[dict[str
     if unit not in ("", PERCENT):
         errors["unit"] = f"A marker panel is reported in % positive cells; {unit!r} does not match."
     measured = {m: v.strip() for m, v in (markers or {}).items() if (v or "").strip()}
-    impossible = [f"{m} = {v!r}" for m, v in measured.items() if (n := _decimal(v)) is None or not 0 <= n <= 100]
+    impossible = [
+        f"{m} = {v!r}" for m, v in measured.items() if (n := _decimal(v)) is None or not 0 <= n <= 100
+    ]
     if impossible:
         errors["markers"] = "Not a possible percentage (0–100): " + "; ".join(impossible) + "."
     return ({} if errors else {m: str(_decimal(v)) for m, v in measured.items()}), errors
 
 
-def judge_entry(test: SpecTest, value: str, unit: str, markers: Mapping[str, str] | None
-                ) -> tuple[Verdict | None, str, dict[str, str]]:
+def judge_entry(
+    test: SpecTest, value: str, unit: str, markers: Mapping[str, str] | None
+) -> tuple[Verdict | None, str, dict[str, str]]:
     """A result as typed on the form: its verdict and the text to store, or (None, "", the input errors by
     field) when it cannot be a result of `test` (a missing marker of the panel included)."""
     if isinstance(test, NumericTest):

@@ -29,15 +29,23 @@ def _container_line(container) -> str:
     return f"{container.identifier} — {container.status}{hold} — {container.position_label}"
 
 
-def raise_late_result_alert(session: Session, lot: Lot, result: TestResult, verdict: Verdict) -> LateResultAlert | None:
+def raise_late_result_alert(
+    session: Session, lot: Lot, result: TestResult, verdict: Verdict
+) -> LateResultAlert | None:
     """Record the alert when `verdict` (a reading entered after the conditional release) is not a pass."""
     if late_sterility_alert(verdict, released_conditionally=True) is None:
         return None  # a passing reading (final or interim) needs no alert
     patients = [line for _, lines in late_result_found.send(session, lot=lot) for line in (lines or [])]
     alert = late_sterility_alert(verdict, released_conditionally=True, patients=patients, lot_ref=lot.din)
-    row = LateResultAlert(lot_id=lot.id, result_id=result.id, rule_id=alert.rule_id, message=alert.message,
-                          containers=json.dumps([_container_line(c) for c in containers_of(session, lot)]),
-                          patients=json.dumps(list(alert.patients)), notify=", ".join(alert.notify))
+    row = LateResultAlert(
+        lot_id=lot.id,
+        result_id=result.id,
+        rule_id=alert.rule_id,
+        message=alert.message,
+        containers=json.dumps([_container_line(c) for c in containers_of(session, lot)]),
+        patients=json.dumps(list(alert.patients)),
+        notify=", ".join(alert.notify),
+    )
     session.add(row)
     session.flush()
     initial_status(session, row, ALERT_WORKFLOW)
@@ -45,8 +53,13 @@ def raise_late_result_alert(session: Session, lot: Lot, result: TestResult, verd
 
 
 def alerts_of(session: Session, lot: Lot) -> list[LateResultAlert]:
-    return list(session.scalars(select(LateResultAlert).where(LateResultAlert.lot_id == lot.id)
-                                .order_by(LateResultAlert.id.desc())))
+    return list(
+        session.scalars(
+            select(LateResultAlert)
+            .where(LateResultAlert.lot_id == lot.id)
+            .order_by(LateResultAlert.id.desc())
+        )
+    )
 
 
 def alerts_query(status: str | None = None):
@@ -63,5 +76,9 @@ def acknowledge_alert(session: Session, alert: LateResultAlert, note: str) -> No
     refuse_if(errors)
     note = note.strip()[:2000]
     # Set with the status, in one row write: a CHECK ties the acknowledgement time to the status.
-    alert.acknowledged_at, alert.acknowledged_by_id, alert.acknowledgement = utcnow(), current_actor(session).id, note
+    alert.acknowledged_at, alert.acknowledged_by_id, alert.acknowledgement = (
+        utcnow(),
+        current_actor(session).id,
+        note,
+    )
     change_status(session, alert, ALERT_WORKFLOW, "acknowledged", reason=note)

@@ -52,45 +52,81 @@ def _rule_problems(session: Session, lot: Lot, signer_id: int, conditional: bool
     spec_row = lot_specification(session, lot)
     if spec_row is None:
         return release_rule_problems(lot_facts(lot), None, (), (), _NO_DONOR, signer_id, conditional)
-    return release_rule_problems(lot_facts(lot), spec_row.spec(), result_facts(results_of(session, lot)),
-                                 open_deviations(session, lot), donor_release_facts(session, lot), signer_id,
-                                 conditional)
+    return release_rule_problems(
+        lot_facts(lot),
+        spec_row.spec(),
+        result_facts(results_of(session, lot)),
+        open_deviations(session, lot),
+        donor_release_facts(session, lot),
+        signer_id,
+        conditional,
+    )
 
 
 _NO_DONOR = DonorReleaseFacts(eligible_signed=True, under_lookback=False, is_autologous=False)
 
 
-def decision_content(lot: Lot, record: LotRelease, decision: str, conditional: bool, reason: str | None,
-                     results: list[TestResult]) -> dict:
+def decision_content(
+    lot: Lot,
+    record: LotRelease,
+    decision: str,
+    conditional: bool,
+    reason: str | None,
+    results: list[TestResult],
+) -> dict:
     """Exactly what a release or rejection signature is bound to: the lot, the specification version (and
     the digest of its text), the decision and every result it was taken on."""
     spec = record.specification
     return {
-        "lot": lot.din, "check_char": lot.check_char,
+        "lot": lot.din,
+        "check_char": lot.check_char,
         "product": f"{lot.product_type.key} v{lot.product_type.version}",
         "specification": spec.label if spec else None,
         "specification_sha256": hashlib.sha256(spec.content.encode()).hexdigest() if spec else None,
-        "decision": decision, "conditional": conditional, "reason": reason,
-        "results": [[r.id, r.test_code, r.value, r.unit, r.verdict, r.conditional, r.entered_by_id,
-                     r.verified_by_id] for r in results],
+        "decision": decision,
+        "conditional": conditional,
+        "reason": reason,
+        "results": [
+            [r.id, r.test_code, r.value, r.unit, r.verdict, r.conditional, r.entered_by_id, r.verified_by_id]
+            for r in results
+        ],
     }
 
 
 def _signed_results(session: Session, record: LotRelease) -> list[TestResult]:
     ids = json.loads(record.signed_results or "[]")
-    found = {r.id: r for r in session.scalars(select(TestResult).where(TestResult.id.in_(ids)))} if ids else {}
+    found = (
+        {r.id: r for r in session.scalars(select(TestResult).where(TestResult.id.in_(ids)))} if ids else {}
+    )
     return [found[i] for i in ids if i in found]
 
 
-def _decide(session: Session, lot: Lot, user: User, password: str, decision: str, conditional: bool,
-            reason: str | None, problems: list[Problem]) -> Signature:
+def _decide(
+    session: Session,
+    lot: Lot,
+    user: User,
+    password: str,
+    decision: str,
+    conditional: bool,
+    reason: str | None,
+    problems: list[Problem],
+) -> Signature:
     """The lot's signed step to `decision`, bound to the release record and every current result; then the
     release record keeps the decision and its signature."""
     record = open_release_record(session, lot)
     current = [r for r in results_of(session, lot) if not r.superseded]
     content = decision_content(lot, record, decision, conditional, reason, current)
-    change = change_status(session, lot, LOT_WORKFLOW, decision, password=password, content=content, signer=user,
-                           reason=reason, problems=problems)
+    change = change_status(
+        session,
+        lot,
+        LOT_WORKFLOW,
+        decision,
+        password=password,
+        content=content,
+        signer=user,
+        reason=reason,
+        problems=problems,
+    )
     record.decision, record.conditional, record.reason = decision, conditional, reason
     record.signed_results = json.dumps([r.id for r in current])
     record.decided_at, record.decided_by_id, record.signature_id = utcnow(), user.id, change.signature_id
@@ -98,7 +134,9 @@ def _decide(session: Session, lot: Lot, user: User, password: str, decision: str
     return session.get(Signature, change.signature_id)
 
 
-def release_lot(session: Session, lot: Lot, user: User, password: str, conditional: bool = False) -> Signature:
+def release_lot(
+    session: Session, lot: Lot, user: User, password: str, conditional: bool = False
+) -> Signature:
     """Release for clinical use, signed by `user` (the signed-in QA person) with the meaning of the lot
     workflow's release step; refused (TransitionRefused) naming every problem — nothing is signed then —
     or bank.esign.SignatureError on a wrong password. A conditional release is recorded only when an
@@ -128,8 +166,9 @@ def decision_signature(session: Session, lot: Lot, record=_READ) -> tuple[Signat
     if record is None or record.signature_id is None:
         return None
     sig = session.get(Signature, record.signature_id)
-    content = decision_content(lot, record, record.decision, record.conditional, record.reason,
-                               _signed_results(session, record))
+    content = decision_content(
+        lot, record, record.decision, record.conditional, record.reason, _signed_results(session, record)
+    )
     return sig, signature_valid(sig, content)
 
 
@@ -151,9 +190,15 @@ def lot_is_released(session: Session, lot: Lot, record=_READ) -> bool:
 def lot_endotoxin_eu_per_ml(session: Session, lot: Lot, record=_READ) -> Decimal | None:
     """The lot's endotoxin in EU/mL from its current, verified result of the specification's EU/mL test;
     None when there is none yet (the doses rules then refuse allocation)."""
-    spec_row = lot_specification(session, lot) if record is _READ else (
-        record.specification if record is not None and record.specification is not None
-        else lot_specification(session, lot))
+    spec_row = (
+        lot_specification(session, lot)
+        if record is _READ
+        else (
+            record.specification
+            if record is not None and record.specification is not None
+            else lot_specification(session, lot)
+        )
+    )
     if spec_row is None:
         return None
     for test in spec_row.spec().tests:

@@ -72,12 +72,19 @@ def open_release_record(session: Session, lot: Lot) -> LotRelease:
 
 
 def results_of(session: Session, lot: Lot) -> list[TestResult]:
-    return list(session.scalars(select(TestResult).where(TestResult.lot_id == lot.id).order_by(TestResult.id)))
+    return list(
+        session.scalars(select(TestResult).where(TestResult.lot_id == lot.id).order_by(TestResult.id))
+    )
 
 
 def current_result(session: Session, lot: Lot, test_code: str) -> TestResult | None:
-    return session.scalar(select(TestResult).where(TestResult.lot_id == lot.id, TestResult.test_code == test_code,
-                                                   TestResult.superseded_by_id.is_(None)))
+    return session.scalar(
+        select(TestResult).where(
+            TestResult.lot_id == lot.id,
+            TestResult.test_code == test_code,
+            TestResult.superseded_by_id.is_(None),
+        )
+    )
 
 
 def result_facts(results: list[TestResult]) -> list[ResultFacts]:
@@ -85,12 +92,22 @@ def result_facts(results: list[TestResult]) -> list[ResultFacts]:
 
 
 def _facts(r: TestResult) -> ResultFacts:
-    return ResultFacts(r.test_code, r.verdict, r.verified, r.entered_by_id, r.verified_by_id,
-                       is_conditional=r.conditional, superseded=r.superseded, result_ref=str(r.id))
+    return ResultFacts(
+        r.test_code,
+        r.verdict,
+        r.verified,
+        r.entered_by_id,
+        r.verified_by_id,
+        is_conditional=r.conditional,
+        superseded=r.superseded,
+        result_ref=str(r.id),
+    )
 
 
 def lot_facts(lot: Lot) -> LotFacts:
-    return LotFacts(lot.din, lot.status, LOT_WORKFLOW.label(lot.status), lot.quarantined, lot.product_type.key)
+    return LotFacts(
+        lot.din, lot.status, LOT_WORKFLOW.label(lot.status), lot.quarantined, lot.product_type.key
+    )
 
 
 def _attachment(session: Session, upload: Upload | None, errors: dict[str, str]) -> ResultAttachment | None:
@@ -102,33 +119,62 @@ def _attachment(session: Session, upload: Upload | None, errors: dict[str, str])
         errors["attachment"] = f"The file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB."
     if "attachment" in errors:
         return None
-    return ResultAttachment(filename=(secure_filename(upload.filename) or "attachment")[:200],
-                            content_type=(upload.content_type or "application/octet-stream")[:100],
-                            size=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(),
-                            data=upload.data, uploaded_by_id=current_actor(session).id)
+    return ResultAttachment(
+        filename=(secure_filename(upload.filename) or "attachment")[:200],
+        content_type=(upload.content_type or "application/octet-stream")[:100],
+        size=len(upload.data),
+        sha256=hashlib.sha256(upload.data).hexdigest(),
+        data=upload.data,
+        uploaded_by_id=current_actor(session).id,
+    )
 
 
 # --- entering and verifying -------------------------------------------------------------------
 
 
-def enter_result(session: Session, lot: Lot, *, test_code: str, method: str, instrument: str,
-                 performed_on: date | None, value: str = "", unit: str = "", markers: dict[str, str] | None = None,
-                 attachment: Upload | None = None, retest_of_id: int | None = None,
-                 retest_reason: str | None = None, today: date | None = None) -> TestResult:
+def enter_result(
+    session: Session,
+    lot: Lot,
+    *,
+    test_code: str,
+    method: str,
+    instrument: str,
+    performed_on: date | None,
+    value: str = "",
+    unit: str = "",
+    markers: dict[str, str] | None = None,
+    attachment: Upload | None = None,
+    retest_of_id: int | None = None,
+    retest_reason: str | None = None,
+    today: date | None = None,
+) -> TestResult:
     """Record a result of a specification test with its verdict, or raise Refused: impossible input by field
     (422), or the rule that forbids a result now (409: the lot's results are closed, the test already has
     a current result, ...); nothing is written then. A test that already has a current result takes a
     retest (`retest_of_id` and a reason), except an interim result, which the next reading supersedes."""
-    refuse_if(control_character_errors({
-        "method": method, "instrument": instrument, "value": value, "unit": unit, "retest_reason": retest_reason,
-        "test_code": test_code, "markers": " ".join((markers or {}).values())}))
+    refuse_if(
+        control_character_errors(
+            {
+                "method": method,
+                "instrument": instrument,
+                "value": value,
+                "unit": unit,
+                "retest_reason": retest_reason,
+                "test_code": test_code,
+                "markers": " ".join((markers or {}).values()),
+            }
+        )
+    )
     spec_row = lot_specification(session, lot)
     if spec_row is None:
         ensure_seed_specifications(session)
         spec_row = lot_specification(session, lot)
     if spec_row is None:
-        raise Refused.rule("release.no_specification", f"No effective specification for {lot.product_type.key}: "
-                           "QA must approve one.", lot.product_type.key)
+        raise Refused.rule(
+            "release.no_specification",
+            f"No effective specification for {lot.product_type.key}: QA must approve one.",
+            lot.product_type.key,
+        )
     original = session.get(TestResult, retest_of_id) if retest_of_id else None
     if retest_of_id and (original is None or original.lot_id != lot.id):
         raise Refused({FORM: "The result to retest is not a result of this lot."})
@@ -136,15 +182,27 @@ def enter_result(session: Session, lot: Lot, *, test_code: str, method: str, ins
         test_code = original.test_code  # a retest is of the same test, whatever the form says
     test = spec_row.spec().get_test(test_code or "")
     if test is None:
-        raise Refused({"test_code": f"{(test_code or '').strip()!r} is not a test of specification {spec_row.label}."})
+        raise Refused(
+            {"test_code": f"{(test_code or '').strip()!r} is not a test of specification {spec_row.label}."}
+        )
     existing = current_result(session, lot, test.code)
     record = release_record(session, lot)
-    refuse_if(problems=results_closed(lot_facts(lot), bool(record and record.conditional),
-                                      existing is not None and existing.conditional))
+    refuse_if(
+        problems=results_closed(
+            lot_facts(lot), bool(record and record.conditional), existing is not None and existing.conditional
+        )
+    )
     harvest = harvest_of(session, lot)
     retest_facts = _facts(original) if original is not None else None
-    errors = entry_errors(method, instrument, performed_on, today or today_(),
-                          harvest.collected_at.date() if harvest else None, retest_facts, retest_reason)
+    errors = entry_errors(
+        method,
+        instrument,
+        performed_on,
+        today or today_(),
+        harvest.collected_at.date() if harvest else None,
+        retest_facts,
+        retest_reason,
+    )
     problems: list[Problem] = entry_problems(test, _facts(existing) if existing else None, retest_facts)
     verdict, stored, typed = judge_entry(test, value, (unit or "").strip(), markers)
     errors.update(typed)
@@ -156,15 +214,29 @@ def enter_result(session: Session, lot: Lot, *, test_code: str, method: str, ins
         session.flush()
     replaced = original or existing
     if replaced is not None and replaced.conditional and not (retest_reason or "").strip():
-        retest_reason = "Final reading after an interim result" if not verdict.conditional else "Later interim reading"
-    result = TestResult(lot_id=lot.id, release_id=record.id, test_code=test.code, test_kind=test.kind,
-                        method=method.strip(), instrument=(instrument or "").strip(), performed_on=performed_on,
-                        value=stored, unit=(unit or "").strip() if isinstance(test, NumericTest) else
-                        (PERCENT if isinstance(test, MarkerPanelTest) else ""),
-                        verdict=verdict.status, verdict_message=verdict.message, conditional=verdict.conditional,
-                        entered_by_id=current_actor(session).id, attachment_id=file.id if file else None,
-                        retest_of_id=replaced.id if replaced else None,
-                        retest_reason=retest_reason.strip() if replaced else None)
+        retest_reason = (
+            "Final reading after an interim result" if not verdict.conditional else "Later interim reading"
+        )
+    result = TestResult(
+        lot_id=lot.id,
+        release_id=record.id,
+        test_code=test.code,
+        test_kind=test.kind,
+        method=method.strip(),
+        instrument=(instrument or "").strip(),
+        performed_on=performed_on,
+        value=stored,
+        unit=(unit or "").strip()
+        if isinstance(test, NumericTest)
+        else (PERCENT if isinstance(test, MarkerPanelTest) else ""),
+        verdict=verdict.status,
+        verdict_message=verdict.message,
+        conditional=verdict.conditional,
+        entered_by_id=current_actor(session).id,
+        attachment_id=file.id if file else None,
+        retest_of_id=replaced.id if replaced else None,
+        retest_reason=retest_reason.strip() if replaced else None,
+    )
     session.add(result)
     session.flush()
     if replaced is not None:

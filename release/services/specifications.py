@@ -45,32 +45,51 @@ def ensure_seed_specifications(session: Session) -> list[SpecificationVersion]:
         if session.scalar(select(SpecificationVersion.id).where(SpecificationVersion.product_key == key)):
             continue
         actor = current_actor(session)
-        row = SpecificationVersion(product_key=key, spec_version=spec.version, content=_store(spec),
-                                   change_note=spec.note, seeded=True, effective_at=utcnow(),
-                                   created_by_id=actor.id if actor else None)
+        row = SpecificationVersion(
+            product_key=key,
+            spec_version=spec.version,
+            content=_store(spec),
+            change_note=spec.note,
+            seeded=True,
+            effective_at=utcnow(),
+            created_by_id=actor.id if actor else None,
+        )
         session.add(row)
         session.flush()
         initial_status(session, row, SPEC_WORKFLOW)
         with acting_with(session, SEED_PERMISSION):
-            change_status(session, row, SPEC_WORKFLOW, "effective", reason="Seed specification (release/reference.py)")
+            change_status(
+                session, row, SPEC_WORKFLOW, "effective", reason="Seed specification (release/reference.py)"
+            )
         added.append(row)
     session.flush()
     return added
 
 
 def effective_specification(session: Session, product_key: str) -> SpecificationVersion | None:
-    return session.scalar(select(SpecificationVersion).where(SpecificationVersion.product_key == product_key,
-                                                             SpecificationVersion.status == "effective"))
+    return session.scalar(
+        select(SpecificationVersion).where(
+            SpecificationVersion.product_key == product_key, SpecificationVersion.status == "effective"
+        )
+    )
 
 
 def versions_of(session: Session, product_key: str) -> list[SpecificationVersion]:
-    return list(session.scalars(select(SpecificationVersion).where(SpecificationVersion.product_key == product_key)
-                                .order_by(SpecificationVersion.id.desc())))
+    return list(
+        session.scalars(
+            select(SpecificationVersion)
+            .where(SpecificationVersion.product_key == product_key)
+            .order_by(SpecificationVersion.id.desc())
+        )
+    )
 
 
 def product_keys(session: Session) -> list[str]:
-    return list(session.scalars(select(SpecificationVersion.product_key).distinct()
-                                .order_by(SpecificationVersion.product_key)))
+    return list(
+        session.scalars(
+            select(SpecificationVersion.product_key).distinct().order_by(SpecificationVersion.product_key)
+        )
+    )
 
 
 def draft_new_version(session: Session, product_key: str) -> SpecificationVersion:
@@ -81,8 +100,15 @@ def draft_new_version(session: Session, product_key: str) -> SpecificationVersio
     number = session.scalar(select(func.count()).where(SpecificationVersion.product_key == product_key)) + 1
     spec = replace(source.spec(), version=str(number))
     actor = current_actor(session)
-    row = SpecificationVersion(product_key=product_key, spec_version=spec.version, content=_store(spec),
-                               change_note="", based_on_id=source.id, created_by_id=actor.id, edited_by_id=actor.id)
+    row = SpecificationVersion(
+        product_key=product_key,
+        spec_version=spec.version,
+        content=_store(spec),
+        change_note="",
+        based_on_id=source.id,
+        created_by_id=actor.id,
+        edited_by_id=actor.id,
+    )
     session.add(row)
     session.flush()
     initial_status(session, row, SPEC_WORKFLOW)
@@ -92,8 +118,13 @@ def draft_new_version(session: Session, product_key: str) -> SpecificationVersio
 # --- editing a draft's limits ---------------------------------------------------------------------
 
 
-def update_draft(session: Session, row: SpecificationVersion, expected_version: int | None,
-                 edits: dict[str, str], change_note: str) -> SpecificationVersion:
+def update_draft(
+    session: Session,
+    row: SpecificationVersion,
+    expected_version: int | None,
+    edits: dict[str, str],
+    change_note: str,
+) -> SpecificationVersion:
     """Apply edited limits to a draft, or raise Refused (input errors keyed by field; a version not a draft or
     changed since it was opened: a rule); nothing changes then."""
     refuse_if(problems=edit_problems(row.label, row.status, expected_version, row.version))
@@ -114,17 +145,32 @@ def update_draft(session: Session, row: SpecificationVersion, expected_version: 
 
 def approval_content(row: SpecificationVersion) -> dict:
     """Exactly what the approval signature is bound to."""
-    return {"specification": row.id, "product_key": row.product_key, "version": row.spec_version,
-            "content": json.loads(row.content), "change_note": row.change_note}
+    return {
+        "specification": row.id,
+        "product_key": row.product_key,
+        "version": row.spec_version,
+        "content": json.loads(row.content),
+        "change_note": row.change_note,
+    }
 
 
-def approve_specification(session: Session, row: SpecificationVersion, user: User, password: str) -> Signature:
+def approve_specification(
+    session: Session, row: SpecificationVersion, user: User, password: str
+) -> Signature:
     """QA approval of a draft, signed with the meaning the specification workflow states; the author of the
     draft cannot approve it (four eyes). Raises TransitionRefused naming every reason, or
     bank.esign.SignatureError on a wrong password."""
-    change = change_status(session, row, SPEC_WORKFLOW, "approved", password=password, signer=user,
-                           content=approval_content(row), before_write=lambda sig: setattr(row, "signature_id", sig.id),
-                           problems=approval_problems((row.created_by_id, row.edited_by_id), user.id, row.change_note))
+    change = change_status(
+        session,
+        row,
+        SPEC_WORKFLOW,
+        "approved",
+        password=password,
+        signer=user,
+        content=approval_content(row),
+        before_write=lambda sig: setattr(row, "signature_id", sig.id),
+        problems=approval_problems((row.created_by_id, row.edited_by_id), user.id, row.change_note),
+    )
     return session.get(Signature, change.signature_id)
 
 

@@ -27,8 +27,11 @@ def acknowledge_alert(alert_id: int):
     alert = get_or_404(LateResultAlert, alert_id)
     form = AcknowledgeForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.acknowledge_alert(db(), alert, form.note.data),
-                       "late result alert acknowledged")
+        done = attempt(
+            form,
+            lambda: services.acknowledge_alert(db(), alert, form.note.data),
+            "late result alert acknowledged",
+        )
         if done.ok:
             flash("Alert acknowledged.", "success")
         else:

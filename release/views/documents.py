@@ -21,8 +21,11 @@ from release.reports import coa_pdf, digest_matches
 def coa(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     body = coa_pdf(db(), lot, current_app.config["FACILITY_NAME"], printed_at=utcnow())
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="CoA-{lot.din}.pdf"'})
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="CoA-{lot.din}.pdf"'},
+    )
 
 
 @bp.route("/certificates/check")
@@ -32,7 +35,9 @@ def check_digest():
     form = DigestCheckForm(request.args)
     outcome = None
     if request.args and form.validate():
-        din = re.sub(r"[^A-Z0-9]", "", form.din.data.upper())[:13]  # spaces as printed, check character dropped
+        din = re.sub(r"[^A-Z0-9]", "", form.din.data.upper())[
+            :13
+        ]  # spaces as printed, check character dropped
         lot = db().scalar(select(Lot).where(Lot.din == din))
         if lot is None:
             apply_errors(form, {"din": f"No lot with DIN {din}."})
@@ -46,5 +51,11 @@ def check_digest():
 def attachment(attachment_id: int):
     item = get_or_404(ResultAttachment, attachment_id)
     # Always a download as octet-stream: an uploaded HTML or SVG file must never render in the app's origin.
-    return Response(item.data, mimetype="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="{item.filename}"', "X-Content-SHA256": item.sha256})
+    return Response(
+        item.data,
+        mimetype="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{item.filename}"',
+            "X-Content-SHA256": item.sha256,
+        },
+    )

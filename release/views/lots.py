@@ -39,20 +39,54 @@ def index():
     ids = [lot.id for lot in page.items]
     # Two grouped queries for the whole page, not two per lot.
     current = TestResult.superseded_by_id.is_(None)
-    rows = db().execute(select(
-        TestResult.lot_id, func.count(),
-        func.sum(case((TestResult.verified_at.is_not(None), 1), else_=0)),
-        func.sum(case((TestResult.verdict == "fail", 1), else_=0)),
-    ).where(TestResult.lot_id.in_(ids), current).group_by(TestResult.lot_id)).all() if ids else []
-    alerts = dict(db().execute(select(LateResultAlert.lot_id, func.count()).where(
-        LateResultAlert.lot_id.in_(ids), LateResultAlert.status == "open").group_by(LateResultAlert.lot_id)).all()
-    ) if ids else {}
+    rows = (
+        db()
+        .execute(
+            select(
+                TestResult.lot_id,
+                func.count(),
+                func.sum(case((TestResult.verified_at.is_not(None), 1), else_=0)),
+                func.sum(case((TestResult.verdict == "fail", 1), else_=0)),
+            )
+            .where(TestResult.lot_id.in_(ids), current)
+            .group_by(TestResult.lot_id)
+        )
+        .all()
+        if ids
+        else []
+    )
+    alerts = (
+        dict(
+            db()
+            .execute(
+                select(LateResultAlert.lot_id, func.count())
+                .where(LateResultAlert.lot_id.in_(ids), LateResultAlert.status == "open")
+                .group_by(LateResultAlert.lot_id)
+            )
+            .all()
+        )
+        if ids
+        else {}
+    )
     counts = {i: (0, 0, 0, alerts.get(i, 0)) for i in ids}
-    counts.update({lot_id: (n, verified or 0, failed or 0, alerts.get(lot_id, 0))
-                   for lot_id, n, verified, failed in rows})
+    counts.update(
+        {
+            lot_id: (n, verified or 0, failed or 0, alerts.get(lot_id, 0))
+            for lot_id, n, verified, failed in rows
+        }
+    )
     keys = sorted(set(db().scalars(select(ProductType.key))))
-    return render_template("release/index.html", page=page, q=q, status=status, product=product, counts=counts,
-                           statuses=LOT_WORKFLOW.states, product_keys=keys, workflow=LOT_WORKFLOW)
+    return render_template(
+        "release/index.html",
+        page=page,
+        q=q,
+        status=status,
+        product=product,
+        counts=counts,
+        statuses=LOT_WORKFLOW.states,
+        product_keys=keys,
+        workflow=LOT_WORKFLOW,
+    )
 
 
 def _own_ids(form, prefix: str):
@@ -78,15 +112,29 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
     history = status_history(session, lot)
     record = services.release_record(session, lot)
     return render_template(
-        "release/lot.html", lot=lot, spec_row=spec_row, spec=spec, results=results, current=current,
-        record=record, blockers=blockers, needs_conditional=needs_conditional, refused=refused, workflow=LOT_WORKFLOW,
+        "release/lot.html",
+        lot=lot,
+        spec_row=spec_row,
+        spec=spec,
+        results=results,
+        current=current,
+        record=record,
+        blockers=blockers,
+        needs_conditional=needs_conditional,
+        refused=refused,
+        workflow=LOT_WORKFLOW,
         history=history,
-        decision=services.decision_signature(session, lot), alerts=services.alerts_of(session, lot),
+        decision=services.decision_signature(session, lot),
+        alerts=services.alerts_of(session, lot),
         release_form=_own_ids(release_form or ReleaseForm(formdata=None), "release"),
         reject_form=_own_ids(reject_form or RejectForm(formdata=None), "reject"),
-        verify_form=VerifyForm(), acceptance_text=services.acceptance_text, result_text=result_text,
-        users=_names(results), digest=coa_digest(session, lot) if record and record.decision else None,
-        released=services.lot_is_released(session, lot))
+        verify_form=VerifyForm(),
+        acceptance_text=services.acceptance_text,
+        result_text=result_text,
+        users=_names(results),
+        digest=coa_digest(session, lot) if record and record.decision else None,
+        released=services.lot_is_released(session, lot),
+    )
 
 
 def _names(results: list[TestResult]) -> dict[int, str]:
@@ -140,26 +188,53 @@ def enter_result(lot_id: int):
         upload = None
         if form.attachment.data and form.attachment.data.filename:
             file = form.attachment.data
-            upload = services.Upload(file.filename, file.mimetype or "", file.read(services.MAX_ATTACHMENT_BYTES + 1))
-        done = attempt(form, lambda: services.enter_result(
-            session, lot, test_code=form.test_code.data, method=form.method.data or "",
-            instrument=form.instrument.data or "", performed_on=form.performed_on.data,
-            value=form.value.data or "", unit=form.unit.data or "", markers=markers, attachment=upload,
-            retest_of_id=retest.id if retest else None, retest_reason=form.retest_reason.data),
-            form.retest_reason.data if retest else "result entered")
+            upload = services.Upload(
+                file.filename, file.mimetype or "", file.read(services.MAX_ATTACHMENT_BYTES + 1)
+            )
+        done = attempt(
+            form,
+            lambda: services.enter_result(
+                session,
+                lot,
+                test_code=form.test_code.data,
+                method=form.method.data or "",
+                instrument=form.instrument.data or "",
+                performed_on=form.performed_on.data,
+                value=form.value.data or "",
+                unit=form.unit.data or "",
+                markers=markers,
+                attachment=upload,
+                retest_of_id=retest.id if retest else None,
+                retest_reason=form.retest_reason.data,
+            ),
+            form.retest_reason.data if retest else "result entered",
+        )
         if done.ok:
             result = done.value
             kind = "danger" if result.verdict == "fail" else "success"
-            flash(f"Result #{result.id} recorded: {result.verdict_message}"
-                  f"{' OUT OF SPECIFICATION.' if result.verdict == 'fail' else ''} It needs a second person's "
-                  "verification.", kind)
+            flash(
+                f"Result #{result.id} recorded: {result.verdict_message}"
+                f"{' OUT OF SPECIFICATION.' if result.verdict == 'fail' else ''} It needs a second person's "
+                "verification.",
+                kind,
+            )
             return redirect(url_for("release.lot", lot_id=lot.id))
     suggestions = []
     if isinstance(test, QualitativeTest):
         suggestions = [test.expected, *test.accepted, *test.conditional]
-    return render_template("release/result_form.html", lot=lot, form=form, spec_row=spec_row, test=test,
-                           markers=markers, marker_error=" ".join(form.markers.errors), suggestions=suggestions,
-                           retest=retest, acceptance_text=services.acceptance_text, result_text=result_text)
+    return render_template(
+        "release/result_form.html",
+        lot=lot,
+        form=form,
+        spec_row=spec_row,
+        test=test,
+        markers=markers,
+        marker_error=" ".join(form.markers.errors),
+        suggestions=suggestions,
+        retest=retest,
+        acceptance_text=services.acceptance_text,
+        result_text=result_text,
+    )
 
 
 @bp.route("/results/<int:result_id>/verify", methods=["POST"])
@@ -182,8 +257,13 @@ def release(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = ReleaseForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.release_lot(db(), lot, g.user, form.signature_password.data,
-                                                          form.conditional.data), "lot released")
+        done = attempt(
+            form,
+            lambda: services.release_lot(
+                db(), lot, g.user, form.signature_password.data, form.conditional.data
+            ),
+            "lot released",
+        )
         if done.ok:
             flash(f"Lot {lot.din} released for clinical use.", "success")
             return redirect(url_for("release.lot", lot_id=lot.id))
@@ -197,8 +277,11 @@ def reject(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = RejectForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.reject_lot(db(), lot, g.user, form.signature_password.data,
-                                                         form.reason.data), form.reason.data)
+        done = attempt(
+            form,
+            lambda: services.reject_lot(db(), lot, g.user, form.signature_password.data, form.reason.data),
+            form.reason.data,
+        )
         if done.ok:
             flash(f"Lot {lot.din} rejected.", "warning")
             return redirect(url_for("release.lot", lot_id=lot.id))

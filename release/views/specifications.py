@@ -29,17 +29,27 @@ def seed_specs():
     if ConfirmStepForm().validate_on_submit():
         with work("seed release specifications"):
             added = services.ensure_seed_specifications(db())
-        flash(f"{len(added)} seed specification(s) stored." if added else "Seed specifications already stored.",
-              "success")
+        flash(
+            f"{len(added)} seed specification(s) stored." if added else "Seed specifications already stored.",
+            "success",
+        )
     return redirect(url_for("release.specs"))
 
 
 def _spec_page(row: SpecificationVersion, approve_form=None, refused=None):
     history = status_history(db(), row)
-    return render_template("release/spec.html", row=row, spec=row.spec(), history=history,
-                           approval=services.approval_signature(db(), row), form=ConfirmStepForm(),
-                           approve_form=approve_form or ApproveSpecForm(), refused=refused, workflow=SPEC_WORKFLOW,
-                           acceptance_text=services.acceptance_text)
+    return render_template(
+        "release/spec.html",
+        row=row,
+        spec=row.spec(),
+        history=history,
+        approval=services.approval_signature(db(), row),
+        form=ConfirmStepForm(),
+        approve_form=approve_form or ApproveSpecForm(),
+        refused=refused,
+        workflow=SPEC_WORKFLOW,
+        acceptance_text=services.acceptance_text,
+    )
 
 
 @bp.route("/specifications/<int:spec_id>")
@@ -54,8 +64,11 @@ def new_draft(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
     form = ConfirmStepForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.draft_new_version(db(), row.product_key),
-                       "new specification version drafted")
+        done = attempt(
+            form,
+            lambda: services.draft_new_version(db(), row.product_key),
+            "new specification version drafted",
+        )
         if done.ok:
             return redirect(url_for("release.edit_spec", spec_id=done.value.id))
         flash(" ".join(done.problems), "danger")
@@ -80,8 +93,9 @@ def edit_spec(spec_id: int):
         values = {name: request.form.get(name, "")[:200] for name in values}
         try:
             with work(form.change_note.data or "specification draft edited"):
-                services.update_draft(db(), row, request.form.get("version", type=int), values,
-                                      form.change_note.data or "")
+                services.update_draft(
+                    db(), row, request.form.get("version", type=int), values, form.change_note.data or ""
+                )
         except Refused as e:
             # The limits are inputs of their own beside the form's fields: their errors show next to them.
             errors = {k: v for k, v in e.errors.items() if k in values}
@@ -89,8 +103,9 @@ def edit_spec(spec_id: int):
         else:
             flash(f"Draft {row.label} saved. A second QA person approves it.", "success")
             return redirect(url_for("release.spec", spec_id=row.id))
-    return render_template("release/spec_edit.html", row=row, form=form, fields=fields, values=values,
-                           errors=errors)
+    return render_template(
+        "release/spec_edit.html", row=row, form=form, fields=fields, values=values, errors=errors
+    )
 
 
 @bp.route("/specifications/<int:spec_id>/approve", methods=["POST"])
@@ -99,8 +114,11 @@ def approve_spec(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
     form = ApproveSpecForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.approve_specification(db(), row, g.user, form.signature_password.data),
-                       "specification approved")
+        done = attempt(
+            form,
+            lambda: services.approve_specification(db(), row, g.user, form.signature_password.data),
+            "specification approved",
+        )
         if done.ok:
             flash(f"{row.label} approved. Make it effective when the site is ready.", "success")
             return redirect(url_for("release.spec", spec_id=row.id))

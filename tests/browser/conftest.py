@@ -13,8 +13,16 @@ from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +71,10 @@ class Shots:
 
     def __call__(self, page, step: str):
         self.n += 1
-        page.screenshot(path=str(self.dir / f"{self.n:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"),
-                        full_page=True)
+        page.screenshot(
+            path=str(self.dir / f"{self.n:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"),
+            full_page=True,
+        )
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ def test_admin_first_sign_in_and_creates_a_technician(new_page, shots):
     assert "/login" in page.url
     shots(page, "login page")
     sign_in(page, "admin", "wrong-password-1")
-    assert page.locator(".invalid-feedback").first.inner_text().startswith("Unknown user name or wrong password")
+    assert (
+        page.locator(".invalid-feedback").first.inner_text().startswith("Unknown user name or wrong password")
+    )
     sign_in(page, "admin", "First-start-2026")
     assert page.url.endswith("/account/password")
     shots(page, "forced password change")

@@ -41,9 +41,15 @@ QC_DAY = TODAY - DAY
 
 STEP_TIMEOUT_MS = 15_000  # fail fast on a missing element instead of Playwright's 30 s
 CELLS_PER_BAG = "5e7"  # MAESTRO-4MS: 45–55 × 10⁶ viable cells per intrathecal dose
-QC_METHODS = {"IDENTITY-IFATS2013": "flow cytometry", "STERILITY": "Ph. Eur. 2.6.27 (BacT/ALERT)",
-              "MYCOPLASMA": "Ph. Eur. 2.6.7 (NAT)", "ENDOTOXIN": "Ph. Eur. 2.6.14 (kinetic chromogenic LAL)",
-              "VIABILITY": "7-AAD flow cytometry", "KARYOTYPE": "G-banding", "POTENCY": "IDO activity"}
+QC_METHODS = {
+    "IDENTITY-IFATS2013": "flow cytometry",
+    "STERILITY": "Ph. Eur. 2.6.27 (BacT/ALERT)",
+    "MYCOPLASMA": "Ph. Eur. 2.6.7 (NAT)",
+    "ENDOTOXIN": "Ph. Eur. 2.6.14 (kinetic chromogenic LAL)",
+    "VIABILITY": "7-AAD flow cytometry",
+    "KARYOTYPE": "G-banding",
+    "POTENCY": "IDO activity",
+}
 
 
 @pytest.fixture(scope="module")
@@ -237,8 +243,9 @@ def screen_donor(page, shots) -> tuple[str, str]:
     rows = page.get_by_test_id("serology-table").locator("tbody tr")
     assert rows.count() == len(SSC_ADIPOSE_DONOR_V1.required_markers)
     outcome = page.get_by_test_id("determination-panel").get_by_test_id("outcome")
-    assert outcome.locator("[data-status]").get_attribute("data-status") == "eligible", \
-        page.get_by_test_id("determination-panel").inner_text()
+    assert outcome.locator("[data-status]").get_attribute("data-status") == "eligible", page.get_by_test_id(
+        "determination-panel"
+    ).inner_text()
     shots(page, "donor screened rules find eligible")
     return donor_url, donor_code
 
@@ -347,8 +354,9 @@ def make_lot(tech, verifier, donor_code: str, shots) -> tuple[str, str]:
 
     page.goto(lot_url)
     submit(page, page.locator("main button", has_text="Submit for QC"))
-    assert page.locator("main h1 [data-status]").first.get_attribute("data-status") == "awaiting_qc", \
+    assert page.locator("main h1 [data-status]").first.get_attribute("data-status") == "awaiting_qc", (
         field_errors(page)
+    )
     assert page.locator("tr[data-container]").count() == 4
     shots(page, "lot submitted for QC")
     return lot_url, din
@@ -541,25 +549,57 @@ def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str,
     wrong_check = din_typed[:-1] + ("0" if din_typed[-1] != "0" else "1")
     cryostore = tech.page
     cryostore.goto(dose_url)
-    record_event(cryostore, "issued_from_storage", wrong_check, "Cell Therapy Unit, cryostore tank LN2-03",
-                 nurse, tech, logger_id="TL-0457", temperature_min_c="-190", temperature_max_c="-178")
+    record_event(
+        cryostore,
+        "issued_from_storage",
+        wrong_check,
+        "Cell Therapy Unit, cryostore tank LN2-03",
+        nurse,
+        tech,
+        logger_id="TL-0457",
+        temperature_min_c="-190",
+        temperature_max_c="-178",
+    )
     error = cryostore.locator("[data-field=scanned_code]").inner_text()
     assert "check character" in error, error
-    assert cryostore.get_by_test_id("custody-events").locator("tr[data-event]").count() == 0  # nothing recorded
+    assert (
+        cryostore.get_by_test_id("custody-events").locator("tr[data-event]").count() == 0
+    )  # nothing recorded
     shots(cryostore, "mistyped DIN check character refused")
-    record_event(cryostore, "issued_from_storage", din_typed, "Cell Therapy Unit, cryostore tank LN2-03",
-                 nurse, tech, logger_id="TL-0457", temperature_min_c="-190", temperature_max_c="-178")
-    assert "Issued from storage recorded and signed by both people." in flash(cryostore), field_errors(cryostore)
+    record_event(
+        cryostore,
+        "issued_from_storage",
+        din_typed,
+        "Cell Therapy Unit, cryostore tank LN2-03",
+        nurse,
+        tech,
+        logger_id="TL-0457",
+        temperature_min_c="-190",
+        temperature_max_c="-178",
+    )
+    assert "Issued from storage recorded and signed by both people." in flash(cryostore), field_errors(
+        cryostore
+    )
 
     page.goto(dose_url)
     record_event(page, "thawed", din_typed, "Clinical pharmacy, thaw station 2", doctor, nurse)
     assert "Thawed recorded" in flash(page), field_errors(page)
-    record_event(page, "administered", din_typed, "Neurology day unit, room 4", doctor, nurse,
-                 subject_id_checked=subject)
+    record_event(
+        page,
+        "administered",
+        din_typed,
+        "Neurology day unit, room 4",
+        doctor,
+        nurse,
+        subject_id_checked=subject,
+    )
     assert "Administered recorded" in flash(page), field_errors(page)
     events = page.get_by_test_id("custody-events").locator("tr[data-event]")
-    assert [events.nth(i).get_attribute("data-event") for i in range(events.count())] == \
-        ["issued_from_storage", "thawed", "administered"]
+    assert [events.nth(i).get_attribute("data-event") for i in range(events.count())] == [
+        "issued_from_storage",
+        "thawed",
+        "administered",
+    ]
     signatures = page.get_by_test_id("custody-events").get_by_test_id("signature")
     assert signatures.count() == 6
     text = page.get_by_test_id("custody-events").inner_text()

@@ -27,15 +27,25 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
     engine = make_engine(url, **({"pool_size": THREADS + 5} if url.startswith("postgresql") else {}))
     session = make_session_factory(engine)()
     try:
+
         def make_user(*roles, unblinded=False):
             with unit_of_work(session, fd.lf._system()):
-                return create_user(session, unique("u"), "Concurrency " + " ".join(roles), list(roles), PASSWORD,
-                                   unblinded=unblinded, must_change_password=False)
+                return create_user(
+                    session,
+                    unique("u"),
+                    "Concurrency " + " ".join(roles),
+                    list(roles),
+                    PASSWORD,
+                    unblinded=unblinded,
+                    must_change_password=False,
+                )
 
         staff = fd.Staff(make_user)
         lot = fd.cell_lot(session, staff, n=1)
         container_id = fd.containers(session, lot)[0].id
-        patient_ids = [fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(THREADS)]
+        patient_ids = [
+            fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(THREADS)
+        ]
         actor = actor_for(staff.clinician)
         when = fd.planned(fd.TODAY)
         barrier = threading.Barrier(THREADS)
@@ -67,11 +77,15 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
             t.join(timeout=180)
         assert len(outcomes) == THREADS
         assert outcomes.count("allocated") == 1, sorted(set(outcomes))
-        assert all(o.startswith("refused:") and "container.allocated" in o for o in outcomes if o != "allocated"), \
-            sorted(set(outcomes))
+        assert all(
+            o.startswith("refused:") and "container.allocated" in o for o in outcomes if o != "allocated"
+        ), sorted(set(outcomes))
         session.expire_all()
-        active = session.scalar(select(func.count()).select_from(AllocatedContainer).where(
-            AllocatedContainer.container_id == container_id, AllocatedContainer.released_at.is_(None)))
+        active = session.scalar(
+            select(func.count())
+            .select_from(AllocatedContainer)
+            .where(AllocatedContainer.container_id == container_id, AllocatedContainer.released_at.is_(None))
+        )
         assert active == 1
         assert session.scalar(select(func.count()).select_from(Allocation)) == 1
     finally:
@@ -86,10 +100,18 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
     engine = make_engine(url)
     session = make_session_factory(engine)()
     try:
+
         def make_user(*roles, unblinded=False):
             with unit_of_work(session, fd.lf._system()):
-                return create_user(session, unique("u"), "Concurrency " + " ".join(roles), list(roles), PASSWORD,
-                                   unblinded=unblinded, must_change_password=False)
+                return create_user(
+                    session,
+                    unique("u"),
+                    "Concurrency " + " ".join(roles),
+                    list(roles),
+                    PASSWORD,
+                    unblinded=unblinded,
+                    must_change_password=False,
+                )
 
         staff = fd.Staff(make_user)
         lot = fd.cell_lot(session, staff, n=n)
@@ -122,8 +144,10 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
             t.join(timeout=120)
         assert len(outcomes) == n and outcomes.count("allocated") == 1, outcomes
         refused = [o for o in outcomes if o != "allocated"]
-        assert all(o.startswith("refused:") and ("dose.already_allocated" in o or "container.allocated" in o)
-                   for o in refused), outcomes
+        assert all(
+            o.startswith("refused:") and ("dose.already_allocated" in o or "container.allocated" in o)
+            for o in refused
+        ), outcomes
     finally:
         session.close()
         engine.dispose()
@@ -137,14 +161,24 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
     engine = make_engine(url, **({"pool_size": clients + 4} if url.startswith("postgresql") else {}))
     session = make_session_factory(engine)()
     try:
+
         def make_user(*roles, unblinded=False):
             with unit_of_work(session, fd.lf._system()):
-                return create_user(session, unique("u"), "Concurrency " + " ".join(roles), list(roles), PASSWORD,
-                                   unblinded=unblinded, must_change_password=False)
+                return create_user(
+                    session,
+                    unique("u"),
+                    "Concurrency " + " ".join(roles),
+                    list(roles),
+                    PASSWORD,
+                    unblinded=unblinded,
+                    must_change_password=False,
+                )
 
         staff = fd.Staff(make_user)
         fd.cell_lot(session, staff, n=clients + 2)
-        patient_ids = [fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(clients)]
+        patient_ids = [
+            fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(clients)
+        ]
         actor = actor_for(staff.clinician)
         barrier = threading.Barrier(clients)
         outcomes: list[str] = []
@@ -178,8 +212,9 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
             t.join(timeout=180)
         assert outcomes == ["allocated"] * clients, outcomes
         session.expire_all()
-        held = session.scalars(select(AllocatedContainer.container_id).where(
-            AllocatedContainer.released_at.is_(None))).all()
+        held = session.scalars(
+            select(AllocatedContainer.container_id).where(AllocatedContainer.released_at.is_(None))
+        ).all()
         assert len(held) == clients and len(set(held)) == clients
     finally:
         session.close()

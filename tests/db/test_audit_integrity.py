@@ -29,9 +29,16 @@ def site(fresh_database, owner_url, tmp_path):
     from bank.app import create_app
 
     url = fresh_database()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s", "AUDIT_KEY": KEY, "AUDIT_ANCHOR_EVERY": 0,
-                      "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors"),
-                      "MIGRATION_DATABASE_URL": owner_url(url) if owner_url(url) != url else None})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "s",
+            "AUDIT_KEY": KEY,
+            "AUDIT_ANCHOR_EVERY": 0,
+            "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors"),
+            "MIGRATION_DATABASE_URL": owner_url(url) if owner_url(url) != url else None,
+        }
+    )
     runner = app.test_cli_runner()
     session = app.extensions["bank.sessions"]()
     for i in range(3):
@@ -59,8 +66,12 @@ def _triggers(conn, on: bool):
         for table in ("audit_entries", "audit_chain_tip"):
             conn.execute(text(f"ALTER TABLE {table} {'ENABLE' if on else 'DISABLE'} TRIGGER USER"))
     elif not on:
-        for name, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-                                           "tbl_name IN ('audit_entries', 'audit_chain_tip')")).all():
+        for name, sql in conn.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                "tbl_name IN ('audit_entries', 'audit_chain_tip')"
+            )
+        ).all():
             conn.execute(text(f'DROP TRIGGER "{name}"'))
             _DROPPED.append(sql)
     else:
@@ -82,7 +93,9 @@ def test_rows_cut_from_the_end_with_the_tip_moved_back_are_named(site):
         _triggers(conn, False)
         conn.execute(text("DELETE FROM audit_entries WHERE id >= :i"), {"i": last - 1})
         prev = conn.execute(text("SELECT id, row_hash FROM audit_entries ORDER BY id DESC LIMIT 1")).one()
-        conn.execute(text("UPDATE audit_chain_tip SET entry_id = :e, row_hash = :h"), {"e": prev[0], "h": prev[1]})
+        conn.execute(
+            text("UPDATE audit_chain_tip SET entry_id = :e, row_hash = :h"), {"e": prev[0], "h": prev[1]}
+        )
         _triggers(conn, True)
     code, output = _verify(runner)
     assert code == 1
@@ -108,14 +121,32 @@ def test_a_row_hashed_with_the_public_function_and_attributed_to_qa_is_named(sit
         qa_id, qa_name = conn.execute(text("SELECT id, full_name FROM users WHERE roles = 'qa'")).one()
         tip = conn.execute(text("SELECT row_hash FROM audit_chain_tip")).scalar()
         at = datetime.now(UTC)
-        row = {"at": at.isoformat(), "actor_id": qa_id, "actor_name": qa_name, "action": "sign", "entity": "lots",
-               "entity_id": "1", "changes": "{}", "reason": "released"}
+        row = {
+            "at": at.isoformat(),
+            "actor_id": qa_id,
+            "actor_name": qa_name,
+            "action": "sign",
+            "entity": "lots",
+            "entity_id": "1",
+            "changes": "{}",
+            "reason": "released",
+        }
         key_id = "0" * 16 if keyed else None
-        conn.execute(text("INSERT INTO audit_entries (at, actor_id, actor_name, action, entity, entity_id, "
-                          "changes, reason, prev_hash, row_hash, key_id) VALUES (:at, :a, :n, 'sign', 'lots', "
-                          "'1', '{}', 'released', :p, :h, :k)"),
-                     {"at": at.replace(tzinfo=None) if conn.dialect.name == "sqlite" else at, "a": qa_id,
-                      "n": qa_name, "p": tip, "h": legacy_row_hash(tip, row), "k": key_id})
+        conn.execute(
+            text(
+                "INSERT INTO audit_entries (at, actor_id, actor_name, action, entity, entity_id, "
+                "changes, reason, prev_hash, row_hash, key_id) VALUES (:at, :a, :n, 'sign', 'lots', "
+                "'1', '{}', 'released', :p, :h, :k)"
+            ),
+            {
+                "at": at.replace(tzinfo=None) if conn.dialect.name == "sqlite" else at,
+                "a": qa_id,
+                "n": qa_name,
+                "p": tip,
+                "h": legacy_row_hash(tip, row),
+                "k": key_id,
+            },
+        )
         forged = conn.execute(text("SELECT max(id) FROM audit_entries")).scalar()
     code, output = _verify(runner)
     assert code == 1
@@ -132,8 +163,10 @@ def test_a_row_edited_and_every_later_one_rehashed_is_named(site):
         prev = rows[0][2]
         for entry_id, _p, _h in rows[1:]:  # the public SHA-256 is all an insider without the key has
             digest = hashlib.sha256(f"{prev}|{entry_id}".encode()).hexdigest()
-            conn.execute(text("UPDATE audit_entries SET prev_hash = :p, row_hash = :h WHERE id = :i"),
-                         {"p": prev, "h": digest, "i": entry_id})
+            conn.execute(
+                text("UPDATE audit_entries SET prev_hash = :p, row_hash = :h WHERE id = :i"),
+                {"p": prev, "h": digest, "i": entry_id},
+            )
             prev = digest
         conn.execute(text("UPDATE audit_chain_tip SET row_hash = :h"), {"h": prev})
         _triggers(conn, True)
@@ -143,12 +176,18 @@ def test_a_row_edited_and_every_later_one_rehashed_is_named(site):
     assert "[rewritten]" in output
 
 
-@pytest.mark.parametrize("statement, kind", [
-    ("UPDATE users SET roles = 'admin' WHERE roles = 'technician'", "[unaudited-change] users"),
-    ("INSERT INTO users (username, full_name, roles, unblinded, password_hash, must_change_password, is_active, "
-     "failed_logins, created_at, version) VALUES ('ghost', 'Ghost', 'qa', false, 'x', false, true, 0, "
-     "'2026-01-01 00:00:00', 1)", "[unaudited-insert] users"),
-])
+@pytest.mark.parametrize(
+    "statement, kind",
+    [
+        ("UPDATE users SET roles = 'admin' WHERE roles = 'technician'", "[unaudited-change] users"),
+        (
+            "INSERT INTO users (username, full_name, roles, unblinded, password_hash, must_change_password, is_active, "
+            "failed_logins, created_at, version) VALUES ('ghost', 'Ghost', 'qa', false, 'x', false, true, 0, "
+            "'2026-01-01 00:00:00', 1)",
+            "[unaudited-insert] users",
+        ),
+    ],
+)
 def test_records_changed_by_sql_without_an_audit_row_are_named(site, statement, kind):
     _app, runner, owner = site
     with owner.begin() as conn:
@@ -174,16 +213,26 @@ def test_the_tip_cannot_be_moved_by_sql(site):
 def test_an_unkeyed_chain_is_verified_and_rekeyed_by_db_upgrade_and_the_rekeying_is_recorded(site):
     app, runner, owner = site
     with owner.begin() as conn:  # the trail as a database of before migration 0010 holds it
-        rows = conn.execute(text("SELECT id, at, actor_id, actor_name, action, entity, entity_id, changes, reason "
-                                 "FROM audit_entries ORDER BY id")).mappings().all()
+        rows = (
+            conn.execute(
+                text(
+                    "SELECT id, at, actor_id, actor_name, action, entity, entity_id, changes, reason "
+                    "FROM audit_entries ORDER BY id"
+                )
+            )
+            .mappings()
+            .all()
+        )
         _triggers(conn, False)
         prev = "0" * 64
         for r in rows:
             at = r["at"] if isinstance(r["at"], datetime) else datetime.fromisoformat(str(r["at"]))
             data = {**r, "at": (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()}
             digest = legacy_row_hash(prev, data)
-            conn.execute(text("UPDATE audit_entries SET prev_hash = :p, row_hash = :h, key_id = NULL WHERE id = :i"),
-                         {"p": prev, "h": digest, "i": r["id"]})
+            conn.execute(
+                text("UPDATE audit_entries SET prev_hash = :p, row_hash = :h, key_id = NULL WHERE id = :i"),
+                {"p": prev, "h": digest, "i": r["id"]},
+            )
             prev = digest
         conn.execute(text("UPDATE audit_chain_tip SET row_hash = :h"), {"h": prev})
         _triggers(conn, True)
@@ -195,7 +244,9 @@ def test_an_unkeyed_chain_is_verified_and_rekeyed_by_db_upgrade_and_the_rekeying
     code, output = _verify(runner)
     assert code == 0, output
     with owner.connect() as conn:
-        event = conn.execute(text("SELECT changes, reason FROM audit_entries WHERE entity = 'audit_chain'")).one()
+        event = conn.execute(
+            text("SELECT changes, reason FROM audit_entries WHERE entity = 'audit_chain'")
+        ).one()
     assert json.loads(event[0])["rows_rekeyed"] == [None, len(rows)] and "0010" in event[1]
 
 
@@ -220,8 +271,11 @@ def test_checkpoints_are_signed_and_posted_to_the_site_url(site, tmp_path):
     thread = threading.Thread(target=server.handle_request)
     thread.start()
     try:
-        path, checkpoint = anchors.write_checkpoint(app.extensions["bank.engine"], tmp_path / "elsewhere",
-                                                    f"http://127.0.0.1:{server.server_port}/anchors")
+        path, checkpoint = anchors.write_checkpoint(
+            app.extensions["bank.engine"],
+            tmp_path / "elsewhere",
+            f"http://127.0.0.1:{server.server_port}/anchors",
+        )
     finally:
         thread.join(timeout=10)
         server.server_close()
@@ -280,20 +334,28 @@ def test_backup_of_a_live_database_restores_to_a_verified_trail_with_every_commi
     assert result.exit_code == 1 and "[lost-rows]" in result.output
 
 
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_APP_URL"),
-                    reason="PostgreSQL with the application connected as its restricted role (.ci/run)")
-@pytest.mark.parametrize("statement", [
-    "ALTER TABLE audit_entries DISABLE TRIGGER USER",
-    "ALTER TABLE users DISABLE TRIGGER ALL",
-    "UPDATE audit_chain_tip SET entry_id = entry_id",
-    "DELETE FROM audit_entries",
-    "UPDATE audit_entries SET reason = 'edited'",
-    "DELETE FROM users",
-])
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_APP_URL"),
+    reason="PostgreSQL with the application connected as its restricted role (.ci/run)",
+)
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ALTER TABLE audit_entries DISABLE TRIGGER USER",
+        "ALTER TABLE users DISABLE TRIGGER ALL",
+        "UPDATE audit_chain_tip SET entry_id = entry_id",
+        "DELETE FROM audit_entries",
+        "UPDATE audit_entries SET reason = 'edited'",
+        "DELETE FROM users",
+    ],
+)
 def test_the_application_role_cannot_switch_triggers_off_nor_touch_the_trail(engine, make_user, statement):
     make_user("qa")  # the application's role writes records and their trail
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT current_user")).scalar() == make_url(os.environ["TEST_DATABASE_APP_URL"]).username
+        assert (
+            conn.execute(text("SELECT current_user")).scalar()
+            == make_url(os.environ["TEST_DATABASE_APP_URL"]).username
+        )
         with pytest.raises(DatabaseError, match="permission denied|must be owner"):
             conn.execute(text(statement))
         conn.rollback()

@@ -15,9 +15,11 @@ from tests.conftest import PASSWORD, unique
 
 
 def _entries(session, entity, entity_id):
-    return session.scalars(select(AuditEntry).where(AuditEntry.entity == entity,
-                                                    AuditEntry.entity_id == str(entity_id))
-                           .order_by(AuditEntry.id)).all()
+    return session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+        .order_by(AuditEntry.id)
+    ).all()
 
 
 def test_insert_and_change_write_audit_rows_with_actor_old_new_and_reason(session, make_user):
@@ -73,8 +75,9 @@ def test_rows_of_a_transaction_never_committed_do_not_reach_the_next_one(session
     with unit_of_work(session, actor, "hire"):
         hired = create_user(session, unique("h"), "Hired One", ["technician"], PASSWORD)
     assert session.scalar(select(User).where(User.username == abandoned_name)) is None
-    hired_rows = session.scalars(select(AuditEntry).where(AuditEntry.reason == "hire",
-                                                          AuditEntry.entity == "users")).all()
+    hired_rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.reason == "hire", AuditEntry.entity == "users")
+    ).all()
     assert {r.entity_id for r in hired_rows} >= {str(hired.id)}
     assert not any("Abandoned One" in (r.changes or "") for r in hired_rows)
     assert verify_chain(session).ok
@@ -97,10 +100,13 @@ def test_audited_records_are_never_deleted(session, make_user):
     assert session.get(User, user.id) is not None
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_entries SET reason = 'edited'",
-    "DELETE FROM audit_entries",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entries SET reason = 'edited'",
+        "DELETE FROM audit_entries",
+    ],
+)
 def test_direct_update_or_delete_on_audit_table_fails(engine, make_user, statement):
     make_user("qa")  # at least one row exists
     with engine.connect() as conn:
@@ -151,8 +157,15 @@ def test_audit_verify_cli_exit_code(fresh_database, owner_url, tmp_path):
     from bank.app import create_app
 
     url = fresh_database()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "AUDIT_KEY": "cli-test-audit-key-" + "c" * 32,
-                      "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors"), "AUDIT_ANCHOR_EVERY": 0})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "x",
+            "AUDIT_KEY": "cli-test-audit-key-" + "c" * 32,
+            "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors"),
+            "AUDIT_ANCHOR_EVERY": 0,
+        }
+    )
     runner = app.test_cli_runner()
     result = runner.invoke(args=["init"])
     assert "One-time password" in result.output
@@ -214,8 +227,9 @@ def test_concurrent_writers_append_one_unbroken_chain(fresh_database):
             barrier.wait(timeout=60)
             for i in range(each):
                 with unit_of_work(s, Actor(None, f"writer {n}"), f"write {i}"):
-                    create_user(s, unique("w"), f"Writer {n}.{i}", ["clinical"], PASSWORD,
-                                must_change_password=False)
+                    create_user(
+                        s, unique("w"), f"Writer {n}.{i}", ["clinical"], PASSWORD, must_change_password=False
+                    )
         except Exception as e:  # noqa: BLE001 — reported below
             failures.append(f"{type(e).__name__}: {e}")
         finally:

@@ -59,8 +59,14 @@ def seeded(session) -> None:
 
 def new_donor(session, user, **kw) -> Donor:
     seeded(session)
-    fields = dict(sex="F", birth_date=date(1985, 3, 2), consent_version="ICF v2.1", consent_date=HARVEST,
-                  weight_kg=68.0, height_cm=165.0)
+    fields = dict(
+        sex="F",
+        birth_date=date(1985, 3, 2),
+        consent_version="ICF v2.1",
+        consent_date=HARVEST,
+        weight_kg=68.0,
+        height_cm=165.0,
+    )
     fields.update(kw)
     with unit_of_work(session, actor_for(user), "donor registered"):
         return services.register_donor(session, **fields)
@@ -73,8 +79,17 @@ def screened(session, user, **kw) -> Donor:
         services.set_harvest_date(session, donor, HARVEST)
         record_answers(session, donor, {q.question_id: (False, None, "") for q in CS.questions})
         for marker in CS.required_markers:
-            record_serology(session, donor, marker=marker, method="CMIA", kit="Architect", kit_lot="K1",
-                            sample_date=HARVEST, test_date=HARVEST + timedelta(days=1), result="negative")
+            record_serology(
+                session,
+                donor,
+                marker=marker,
+                method="CMIA",
+                kit="Architect",
+                kit_lot="K1",
+                sample_date=HARVEST,
+                test_date=HARVEST + timedelta(days=1),
+                result="negative",
+            )
     return donor
 
 
@@ -87,19 +102,29 @@ def test_register_donor_issues_code_and_writes_audit_and_history(session, tech):
     donor = new_donor(session, tech, full_name="Jeanne Martin")
     assert donor.code.startswith(f"DN-{TODAY.year}-") and len(donor.code) == 12
     assert donor.status == "pending" and donor.bmi == 25.0
-    audit = session.scalars(select(AuditEntry).where(AuditEntry.entity == "donors",
-                                                     AuditEntry.entity_id == str(donor.id))).all()
+    audit = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "donors", AuditEntry.entity_id == str(donor.id))
+    ).all()
     assert audit and audit[0].action == "insert" and audit[0].reason == "donor registered"
     name_rows = session.scalars(select(AuditEntry).where(AuditEntry.entity == "donor_identities")).all()
     assert all("Jeanne" not in row.changes for row in name_rows)
     assert services.identity_of(session, donor).full_name == "Jeanne Martin"
-    history = session.scalars(select(StatusChange).where(StatusChange.entity == "donors",
-                                                         StatusChange.entity_id == str(donor.id))).all()
+    history = session.scalars(
+        select(StatusChange).where(StatusChange.entity == "donors", StatusChange.entity_id == str(donor.id))
+    ).all()
     assert [h.to_status for h in history] == ["pending"]
 
 
-@pytest.mark.parametrize("field, value", [("weight_kg", 0.0), ("weight_kg", 900.0), ("height_cm", 400.0),
-                                          ("birth_date", TODAY + timedelta(days=1)), ("sex", "X")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("weight_kg", 0.0),
+        ("weight_kg", 900.0),
+        ("height_cm", 400.0),
+        ("birth_date", TODAY + timedelta(days=1)),
+        ("sex", "X"),
+    ],
+)
 def test_impossible_registry_input_is_refused(session, tech, field, value):
     before = session.scalar(select(Donor.id).order_by(Donor.id.desc()).limit(1))
     with pytest.raises(Refused) as exc:
@@ -114,10 +139,16 @@ def test_screened_donor_is_eligible_and_qa_signature_records_the_criteria_versio
     assert not services.donor_use_facts(session, donor.id).eligible_signed
     record = sign(session, qa, donor, "eligible")
     assert donor.status == "eligible"
-    assert record.criteria_label == "SSc adipose donor v1" and record.criteria_set_id == active_version(session).id
+    assert (
+        record.criteria_label == "SSc adipose donor v1"
+        and record.criteria_set_id == active_version(session).id
+    )
     sig = session.get(Signature, record.signature_id)
     # The signature sits on the donor whose status it changes; what it signs names the determination.
-    assert sig.meaning == "Donor eligibility determination" and (sig.entity, sig.entity_id) == ("donors", str(donor.id))
+    assert sig.meaning == "Donor eligibility determination" and (sig.entity, sig.entity_id) == (
+        "donors",
+        str(donor.id),
+    )
     assert services.signatures_with_validity(session, donor, [record]) == [(record, sig, True)]
     use = services.donor_use_facts(session, donor.id)
     assert use == services.DonorUse("eligible", False, False, True, donor.code)
@@ -158,17 +189,30 @@ def test_late_positive_starts_lookback_and_calls_listeners(session, tech, qa):
 
     donor = screened(session, tech)
     sign(session, qa, donor, "eligible")
-    with donor_lookback_started.connected_to(receiver), \
-            unit_of_work(session, actor_for(tech), "late result from the reference lab"):
-        record_serology(session, donor, marker="HEV", method="NAT", kit="cobas HEV", kit_lot="N7",
-                        sample_date=HARVEST + timedelta(days=2), test_date=TODAY, result="positive")
+    with (
+        donor_lookback_started.connected_to(receiver),
+        unit_of_work(session, actor_for(tech), "late result from the reference lab"),
+    ):
+        record_serology(
+            session,
+            donor,
+            marker="HEV",
+            method="NAT",
+            kit="cobas HEV",
+            kit_lot="N7",
+            sample_date=HARVEST + timedelta(days=2),
+            test_date=TODAY,
+            result="positive",
+        )
     assert (donor.code, True, "ineligible") in calls
     assert donor.status == "ineligible" and donor.under_lookback
     use = services.donor_use_facts(session, donor.id)
     assert use.under_lookback and not use.eligible_signed
-    last = session.scalars(select(StatusChange).where(StatusChange.entity == "donors",
-                                                      StatusChange.entity_id == str(donor.id))
-                           .order_by(StatusChange.id.desc())).first()
+    last = session.scalars(
+        select(StatusChange)
+        .where(StatusChange.entity == "donors", StatusChange.entity_id == str(donor.id))
+        .order_by(StatusChange.id.desc())
+    ).first()
     assert last.to_status == "ineligible" and "Look-back" in last.reason and "DON-SER-HEV" in last.reason
 
 
@@ -176,8 +220,17 @@ def test_incomplete_after_eligible_does_not_start_lookback(session, tech, qa):
     donor = screened(session, tech)
     sign(session, qa, donor, "eligible")
     with unit_of_work(session, actor_for(tech)):
-        record_serology(session, donor, marker="CMV_IGM", method="CLIA", kit="Liaison", kit_lot="C2",
-                        sample_date=HARVEST, test_date=TODAY, result="indeterminate")
+        record_serology(
+            session,
+            donor,
+            marker="CMV_IGM",
+            method="CLIA",
+            kit="Liaison",
+            kit_lot="C2",
+            sample_date=HARVEST,
+            test_date=TODAY,
+            result="indeterminate",
+        )
     assert donor.status == "eligible" and not donor.under_lookback
 
 
@@ -191,25 +244,43 @@ def test_void_needs_a_reason_and_removes_the_entry_from_the_evaluation(session, 
         void_entry(session, answer, "  ")
     with unit_of_work(session, actor_for(tech)):
         void_entry(session, answer, "entered for the wrong donor")
-    assert services.evaluate(session, donor).missing[0].message.startswith("Do you have, or have you ever had")
-    row = session.scalars(select(AuditEntry).where(AuditEntry.entity == "donor_answers")
-                          .order_by(AuditEntry.id.desc())).first()
+    assert (
+        services.evaluate(session, donor).missing[0].message.startswith("Do you have, or have you ever had")
+    )
+    row = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "donor_answers").order_by(AuditEntry.id.desc())
+    ).first()
     assert row.action == "void"
 
 
 def test_medication_stop_before_start_is_refused(session, tech):
     donor = new_donor(session, tech)
     with pytest.raises(Refused) as exc, unit_of_work(session, actor_for(tech)):
-        record_medication(session, donor, "corticosteroid", "prednisolone", TODAY - timedelta(days=3),
-                          TODAY - timedelta(days=5))
+        record_medication(
+            session,
+            donor,
+            "corticosteroid",
+            "prednisolone",
+            TODAY - timedelta(days=3),
+            TODAY - timedelta(days=5),
+        )
     assert "stop_date" in exc.value.errors
 
 
 def test_autologous_donor_needs_no_determination(session, tech, qa):
     donor = new_donor(session, tech, is_autologous=True)
     with unit_of_work(session, actor_for(tech)):
-        record_serology(session, donor, marker="HCV", method="CMIA", kit="Architect", kit_lot="K1",
-                        sample_date=TODAY, test_date=TODAY, result="positive")
+        record_serology(
+            session,
+            donor,
+            marker="HCV",
+            method="CMIA",
+            kit="Architect",
+            kit_lot="K1",
+            sample_date=TODAY,
+            test_date=TODAY,
+            result="positive",
+        )
     with pytest.raises(TransitionRefused, match="autologous"):
         sign(session, qa, donor, "ineligible", "positive HCV")
     use = services.donor_use_facts(session, donor.id)
@@ -229,14 +300,17 @@ def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_databas
     engine = make_engine(fresh_database())
     session = make_session_factory(engine)()
     with unit_of_work(session, Actor(None, "test setup")):
-        tech, qa, other_qa = (create_user(session, unique("u"), f"User {role}", [role], PASSWORD,
-                                          must_change_password=False) for role in ("technician", "qa", "qa"))
+        tech, qa, other_qa = (
+            create_user(session, unique("u"), f"User {role}", [role], PASSWORD, must_change_password=False)
+            for role in ("technician", "qa", "qa")
+        )
     donor = screened(session, tech, weight_kg=52.0)
     with unit_of_work(session, actor_for(qa)):
         seed = ensure_seed_criteria(session)
     with unit_of_work(session, actor_for(qa)):
-        draft = draft_new_version(session, seed, {"DON-WEIGHT.min_weight_kg": 55}, 0, 7,
-                                  "minimum weight raised to 55 kg", qa)
+        draft = draft_new_version(
+            session, seed, {"DON-WEIGHT.min_weight_kg": 55}, 0, 7, "minimum weight raised to 55 kg", qa
+        )
     assert draft.status == "draft" and parse(draft).criterion("DON-WEIGHT").param("min_weight_kg") == 55
     with pytest.raises(TransitionRefused), unit_of_work(session, actor_for(qa)):
         review_version(session, draft, qa, PASSWORD)
@@ -255,7 +329,8 @@ def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_databas
 
 @pytest.mark.parametrize("started_by", ["qa by hand", "a technician's late positive"])
 def test_lookback_from_a_bare_service_call_holds_every_lot_container_and_dose_of_the_donor(
-        session, make_user, started_by):
+    session, make_user, started_by
+):
     # Outside any request (no app, no Flask context): the look-back reaches lots and doses only through
     # the receivers bank.app.wire_domains connected (tests/conftest.py wires them, as the CLI does).
     from flask import has_app_context
@@ -268,16 +343,26 @@ def test_lookback_from_a_bare_service_call_holds_every_lot_container_and_dose_of
     released = fd.cell_lot(session, staff, donor=donor, n=2)
     in_process = fd.lf.harvest(session, staff.tech, donor)  # a second lot of the same donor, still in process
     patient = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS")
-    allocation = fd.allocate(session, staff.clinician, patient, 1, fd.planned(fd.TODAY),
-                             [fd.containers(session, released)[0].id])
+    allocation = fd.allocate(
+        session, staff.clinician, patient, 1, fd.planned(fd.TODAY), [fd.containers(session, released)[0].id]
+    )
     assert allocation.status == "allocated" and not has_app_context()
     if started_by == "qa by hand":
         with unit_of_work(session, actor_for(staff.qa), "look-back"):
             services.start_lookback(session, donor, "recipient reported a transmitted infection")
     else:
         with unit_of_work(session, actor_for(staff.tech), "late result from the reference lab"):
-            record_serology(session, donor, marker="HIV", method="NAT", kit="cobas HIV", kit_lot="N8",
-                            sample_date=fd.lf.HARVEST_DAY, test_date=TODAY, result="positive")
+            record_serology(
+                session,
+                donor,
+                marker="HIV",
+                method="NAT",
+                kit="cobas HIV",
+                kit_lot="N8",
+                sample_date=fd.lf.HARVEST_DAY,
+                test_date=TODAY,
+                result="positive",
+            )
     assert donor.under_lookback and donor.status == "ineligible"
     lots = lot_services.lots_of_donor(session, donor.id)
     assert {lot.id for lot in lots} >= {released.id, in_process.id}

@@ -14,8 +14,12 @@ from bank.users import actor_for
 from bank.workflow import Transition, Workflow
 from tests.conftest import PASSWORD
 
-WF = Workflow("demo", ("draft", "approved"), "draft",
-              (Transition("draft", "approved", "spec.manage", signature_meaning="Approved"),))
+WF = Workflow(
+    "demo",
+    ("draft", "approved"),
+    "draft",
+    (Transition("draft", "approved", "spec.manage", signature_meaning="Approved"),),
+)
 
 
 def test_signature_needs_the_password_again_and_binds_to_content(session, make_user):
@@ -28,10 +32,13 @@ def test_signature_needs_the_password_again_and_binds_to_content(session, make_u
         sig = sign(session, qa, PASSWORD, "Approved", "demo", 1, content)
     assert sig.printed_name == qa.full_name and sig.meaning == "Approved"
     assert signature_valid(sig, content)
-    assert not signature_valid(sig, {**content, "verdict": "fail"}), "a signature cannot move to other content"
+    assert not signature_valid(sig, {**content, "verdict": "fail"}), (
+        "a signature cannot move to other content"
+    )
     assert sig in signatures_for(session, "demo", 1)
-    logged = session.scalars(select(AuditEntry).where(AuditEntry.action == "sign",
-                                                      AuditEntry.entity_id == "1")).all()
+    logged = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "sign", AuditEntry.entity_id == "1")
+    ).all()
     assert logged, "signing is itself in the audit trail"
 
 
@@ -62,10 +69,16 @@ def test_wrong_signature_passwords_lock_the_account_like_failed_logins(session, 
     with pytest.raises(SignatureError, match="cannot sign"):
         with unit_of_work(session, actor_for(qa)):
             sign(session, qa, PASSWORD, "Approved", "demo", 6, {})
-    counted = session.scalars(select(AuditEntry).where(AuditEntry.entity == "users",
-                                                       AuditEntry.entity_id == str(qa.id), AuditEntry.action == "update",
-                                                       AuditEntry.changes.contains("failed_logins"))
-                             .order_by(AuditEntry.id)).all()
+    counted = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == "users",
+            AuditEntry.entity_id == str(qa.id),
+            AuditEntry.action == "update",
+            AuditEntry.changes.contains("failed_logins"),
+        )
+        .order_by(AuditEntry.id)
+    ).all()
     assert len(counted) == 10 and counted[0].actor_id == qa.id
     assert counted[0].reason == "release G1234 26 000001", "the failure is logged with the work it was for"
 
@@ -101,8 +114,9 @@ def test_status_change_checks_workflow_and_writes_history(session, make_user):
         sig = sign(session, qa, PASSWORD, "Approved", "demo", 77, {"x": 1})
         change_status(session, record, WF, "approved", signature=sig)
     assert record.status == "approved"
-    history = session.scalars(select(StatusChange).where(StatusChange.entity == "demo",
-                                                         StatusChange.entity_id == "77")).all()
+    history = session.scalars(
+        select(StatusChange).where(StatusChange.entity == "demo", StatusChange.entity_id == "77")
+    ).all()
     assert [(h.from_status, h.to_status, h.signature_id) for h in history] == [("draft", "approved", sig.id)]
 
 

@@ -44,7 +44,9 @@ def qa(make_user):
 
 def said(refused: Refused, field: str) -> str:
     """Everything a refusal says about one form field: its input error and the rule problems placed there."""
-    return " ".join([refused.errors.get(field, ""), *(p.message for p in refused.problems if p.field == field)])
+    return " ".join(
+        [refused.errors.get(field, ""), *(p.message for p in refused.problems if p.field == field)]
+    )
 
 
 def count(session, model) -> int:
@@ -53,9 +55,16 @@ def count(session, model) -> int:
 
 def formulate(session, tech, lot, n=20, cells=1.0e6, volume=2.0, container_type="vial"):
     with unit_of_work(session, actor_for(tech)):
-        return services.formulate_containers(session, lot, n_containers=n, container_type=container_type,
-                                             cells_per_container=cells, volume_ml=volume,
-                                             cryoprotectant="10 % DMSO", frozen_at=utcnow() - timedelta(hours=1))
+        return services.formulate_containers(
+            session,
+            lot,
+            n_containers=n,
+            container_type=container_type,
+            cells_per_container=cells,
+            volume_ml=volume,
+            cryoprotectant="10 % DMSO",
+            frozen_at=utcnow() - timedelta(hours=1),
+        )
 
 
 def test_seed_is_idempotent_and_products_carry_their_limits(session):
@@ -75,8 +84,9 @@ def test_harvest_of_signed_eligible_donor_opens_a_lot_with_a_din_and_check_chara
     assert validate_din(lot.din) == lot.din and lot.din.startswith("G1234")
     assert lot.check_char == check_character(lot.din)
     assert lot.status == "in_process" and not lot.quarantined and not lot.autologous_only
-    history = session.scalars(select(StatusChange).where(StatusChange.entity == "lots",
-                                                         StatusChange.entity_id == str(lot.id))).all()
+    history = session.scalars(
+        select(StatusChange).where(StatusChange.entity == "lots", StatusChange.entity_id == str(lot.id))
+    ).all()
     assert [(h.from_status, h.to_status) for h in history] == [(None, "in_process")]
     assert services.harvest_of(session, lot).mass_g == 52.0
     other = f.harvest(session, tech, d)
@@ -87,8 +97,16 @@ def test_din_is_unique_in_the_database(session, tech, qa):
     lot = f.harvest(session, tech, f.signed_donor(session, tech, qa))
     with pytest.raises(IntegrityError):
         with unit_of_work(session, actor_for(tech)):
-            session.add(Lot(din=lot.din, check_char=lot.check_char, product_type_id=lot.product_type_id,
-                            donor_id=lot.donor_id, tier="master", status="in_process"))
+            session.add(
+                Lot(
+                    din=lot.din,
+                    check_char=lot.check_char,
+                    product_type_id=lot.product_type_id,
+                    donor_id=lot.donor_id,
+                    tier="master",
+                    status="in_process",
+                )
+            )
             session.flush()
 
 
@@ -130,8 +148,15 @@ def test_autologous_donor_gives_an_autologous_only_bm_lot_and_no_allogeneic_prod
 def test_harvest_of_impossible_input_names_every_field(session, tech, qa):
     d = f.signed_donor(session, tech, qa)
     with pytest.raises(Refused) as refused:
-        f.harvest(session, tech, d, tissue="bone_marrow_aspirate", mass_g=-3.0, site=" ",
-                  collected_at=utcnow() + timedelta(days=2))
+        f.harvest(
+            session,
+            tech,
+            d,
+            tissue="bone_marrow_aspirate",
+            mass_g=-3.0,
+            site=" ",
+            collected_at=utcnow() + timedelta(days=2),
+        )
     assert set(refused.value.errors) >= {"tissue", "mass_g", "site", "collected_at"}
 
 
@@ -162,22 +187,29 @@ def test_passage_beyond_the_maximum_passage_is_refused(session, tech, tech2, qa)
 
 
 def test_passage_beyond_the_maximum_cumulative_pd_is_refused_even_if_earlier_ones_are_unverified(
-        session, tech, tech2, qa):
+    session, tech, tech2, qa
+):
     lot = f.harvest(session, tech, f.signed_donor(session, tech, qa))
     f.isolate(session, tech, tech2, lot)
-    f.passage(session, tech, None, lot, 1.0e6, 2.0 ** 14 * 1.0e6)  # 14 PD, unverified
-    f.passage(session, tech, tech2, lot, 1.0e6, 2.0 ** 14 * 1.0e6)  # 28 PD
-    with pytest.raises(Refused, match=r"Cumulative population doublings 31.00 exceed the validated maximum 30"):
+    f.passage(session, tech, None, lot, 1.0e6, 2.0**14 * 1.0e6)  # 14 PD, unverified
+    f.passage(session, tech, tech2, lot, 1.0e6, 2.0**14 * 1.0e6)  # 28 PD
+    with pytest.raises(
+        Refused, match=r"Cumulative population doublings 31.00 exceed the validated maximum 30"
+    ):
         f.passage(session, tech, tech2, lot, 1.0e6, 8.0e6)
 
 
-@pytest.mark.parametrize("seeded, harvested, viability, field, message", [
-    (-1.0e6, 2.0e6, 90.0, "seeded_cells", "cannot be negative"),
-    (0.0, 2.0e6, 90.0, "harvested_cells", "seeded with none"),
-    (1.0e6, 2.0e6, 101.0, "viability_pct", "between 0 and 100"),
-])
+@pytest.mark.parametrize(
+    "seeded, harvested, viability, field, message",
+    [
+        (-1.0e6, 2.0e6, 90.0, "seeded_cells", "cannot be negative"),
+        (0.0, 2.0e6, 90.0, "harvested_cells", "seeded with none"),
+        (1.0e6, 2.0e6, 101.0, "viability_pct", "between 0 and 100"),
+    ],
+)
 def test_impossible_passage_is_refused_next_to_the_field_and_changes_nothing(
-        session, tech, tech2, qa, seeded, harvested, viability, field, message):
+    session, tech, tech2, qa, seeded, harvested, viability, field, message
+):
     lot = f.harvest(session, tech, f.signed_donor(session, tech, qa))
     f.isolate(session, tech, tech2, lot)
     before = count(session, Passage)
@@ -253,7 +285,9 @@ def test_two_containers_in_one_position_are_refused_by_the_service_and_the_datab
     assert second.box_id is None and second.status == "formulated"
 
 
-def test_two_concurrent_requests_for_one_position_store_exactly_one_container(engine, session, tech, tech2, qa):
+def test_two_concurrent_requests_for_one_position_store_exactly_one_container(
+    engine, session, tech, tech2, qa
+):
     lot = f.grown_lot(session, tech, tech2, qa=qa)
     ids = [c.id for c in formulate(session, tech, lot, n=2)]
     box_id = f.box(session, tech, rows=2, cols=2).id
@@ -343,10 +377,12 @@ def test_hold_and_lift_with_signature_return_the_lot_to_where_it_was(session, te
 def test_deviation_is_open_on_the_lot_until_qa_closes_it_with_a_signature(session, tech, tech2, qa):
     lot = f.grown_lot(session, tech, tech2, qa=qa)
     with unit_of_work(session, actor_for(tech)):
-        dev = services.record_deviation(session, lot, description="Incubator CO2 alarm 2 h",
-                                        impact="Possible pH shift in P1")
+        dev = services.record_deviation(
+            session, lot, description="Incubator CO2 alarm 2 h", impact="Possible pH shift in P1"
+        )
     assert services.open_deviations(session, lot) == [
-        f"{dev.number} open since {dev.recorded_at:%Y-%m-%d}: Incubator CO2 alarm 2 h"]
+        f"{dev.number} open since {dev.recorded_at:%Y-%m-%d}: Incubator CO2 alarm 2 h"
+    ]
     with pytest.raises(Refused, match="deviation.close"):
         with unit_of_work(session, actor_for(tech)):
             services.close_deviation(session, dev, tech, PASSWORD, "alarm threshold corrected")
@@ -409,7 +445,9 @@ def test_absurd_amounts_are_refused_not_stored(session, tech, tech2, qa):
     assert "divisions of one lot run out" in refused.value.errors["n_containers"]
 
 
-def test_container_material_lot_and_product_statuses_change_only_through_their_workflows(session, tech, tech2, qa):
+def test_container_material_lot_and_product_statuses_change_only_through_their_workflows(
+    session, tech, tech2, qa
+):
     lot = f.grown_lot(session, tech, tech2, qa=qa)
     (c,) = formulate(session, tech, lot, n=1)
     b = f.box(session, tech, rows=2, cols=2)
@@ -427,7 +465,9 @@ def test_container_material_lot_and_product_statuses_change_only_through_their_w
     with unit_of_work(session, actor_for(tech), "certificate reviewed"):
         services.set_material_lot_status(session, m, "approved")
     assert [(h.from_status, h.to_status) for h in status_history(session, m)] == [
-        (None, "quarantined"), ("quarantined", "approved")]
+        (None, "quarantined"),
+        ("quarantined", "approved"),
+    ]
 
     old = f.product(session, "AT-MSC-ALLO")
     with unit_of_work(session, actor_for(qa), "new shelf life validated"):

@@ -82,8 +82,10 @@ def own_db(fresh_database):
     engine = make_engine(fresh_database())
     session = make_session_factory(engine)()
     with unit_of_work(session, Actor(None, "test setup")):
-        users = [create_user(session, unique("u"), f"Own {role} {i}", [role], PASSWORD, must_change_password=False)
-                 for i, role in enumerate(("technician", "qa", "qa"))]
+        users = [
+            create_user(session, unique("u"), f"Own {role} {i}", [role], PASSWORD, must_change_password=False)
+            for i, role in enumerate(("technician", "qa", "qa"))
+        ]
     yield session, users
     session.close()
     engine.dispose()
@@ -96,9 +98,15 @@ def test_new_version_is_drafted_edited_approved_by_a_second_qa_and_supersedes(ow
     old = services.effective_specification(session, "AT-MSC-ALLO")
     with unit_of_work(session, actor_for(qa)):
         draft = services.draft_new_version(session, "AT-MSC-ALLO")
-        edits = {name: current for _, fields in services.editable_fields(draft.spec()) for name, _, current in fields}
+        edits = {
+            name: current
+            for _, fields in services.editable_fields(draft.spec())
+            for name, _, current in fields
+        }
         edits.update({"VIABILITY__min": "80", "IDENTITY-IFATS2013__r0": "90"})
-        services.update_draft(session, draft, draft.version, edits, "Viability floor 80 %, CD90 ≥ 90 % (validation)")
+        services.update_draft(
+            session, draft, draft.version, edits, "Viability floor 80 %, CD90 ≥ 90 % (validation)"
+        )
     with pytest.raises(Refused, match="second QA"), unit_of_work(session, actor_for(qa)):
         services.approve_specification(session, draft, qa, PASSWORD)
     with unit_of_work(session, actor_for(qa2)):
@@ -106,7 +114,10 @@ def test_new_version_is_drafted_edited_approved_by_a_second_qa_and_supersedes(ow
         services.make_effective(session, draft)
     assert (draft.status, old.status) == ("effective", "superseded")
     spec = draft.spec()
-    assert spec.get_test("VIABILITY").min == 80.0 and spec.get_test("IDENTITY-IFATS2013").rules[0].threshold_pct == 90
+    assert (
+        spec.get_test("VIABILITY").min == 80.0
+        and spec.get_test("IDENTITY-IFATS2013").rules[0].threshold_pct == 90
+    )
     assert services.approval_signature(session, draft)[1] is True
     # The lot under test keeps the version on its release record; a new lot takes the new one.
     assert services.lot_specification(session, lot).id == old.id
@@ -118,7 +129,12 @@ def test_draft_edit_refuses_impossible_limits_and_changes_nothing(own_db):
         services.ensure_seed_specifications(session)
         draft = services.draft_new_version(session, "BM-MSC-AUTO")
     content = draft.content
-    edits = {"VIABILITY__min": "120", "ENDOTOXIN__max": "abc", "POTENCY__min": "30", "IDENTITY-ISCT2006__r3": "-1"}
+    edits = {
+        "VIABILITY__min": "120",
+        "ENDOTOXIN__max": "abc",
+        "POTENCY__min": "30",
+        "IDENTITY-ISCT2006__r3": "-1",
+    }
     with pytest.raises(Refused) as e, unit_of_work(session, actor_for(qa)):
         services.update_draft(session, draft, draft.version, edits, "")
     assert {"VIABILITY__min", "ENDOTOXIN__max", "IDENTITY-ISCT2006__r3", "change_note"} <= set(e.value.errors)
@@ -131,21 +147,49 @@ def test_draft_edit_refuses_impossible_limits_and_changes_nothing(own_db):
 CASES = [
     pytest.param({}, "pass", set(), id="all-passing"),
     pytest.param({"VIABILITY": ("70.0", "%", None)}, "pass", set(), id="viability-at-70-floor"),
-    pytest.param({"VIABILITY": ("69.9", "%", None)}, "fail", {"release.out_of_specification"}, id="viability-69.9"),
+    pytest.param(
+        {"VIABILITY": ("69.9", "%", None)}, "fail", {"release.out_of_specification"}, id="viability-69.9"
+    ),
     pytest.param({"ENDOTOXIN": ("0.5", "EU/mL", None)}, "pass", set(), id="endotoxin-at-limit"),
-    pytest.param({"ENDOTOXIN": ("0.51", "EU/mL", None)}, "fail", {"release.out_of_specification"}, id="endotoxin-over"),
-    pytest.param({"IDENTITY-IFATS2013": ("", "%", {**fr.PASSING["IDENTITY-IFATS2013"][2], "CD31": "2.1"})}, "fail",
-                 {"release.out_of_specification"}, id="cd31-2.1-over-negative-limit"),
-    pytest.param({"IDENTITY-IFATS2013": ("", "%", {**fr.PASSING["IDENTITY-IFATS2013"][2], "CD44": "80.0"})}, "pass",
-                 set(), id="cd44-at-80"),
-    pytest.param({"STERILITY": ("growth of S. epidermidis", "", None)}, "fail", {"release.out_of_specification"},
-                 id="sterility-positive"),
-    pytest.param({"STERILITY": ("no growth to date", "", None)}, "incomplete", {"release.conditional_not_allowed"},
-                 id="sterility-interim-without-conditional"),
-    pytest.param({"MYCOPLASMA": ("detected", "", None)}, "fail", {"release.out_of_specification"}, id="mycoplasma"),
-    pytest.param({"CELLS-PER-CONTAINER": ("9.9", fr.CELLS_UNIT, None)}, "fail", {"release.out_of_specification"},
-                 id="cells-under-range"),
-    pytest.param({"POTENCY": ("19.9", "%", None)}, "fail", {"release.out_of_specification"}, id="potency-19.9"),
+    pytest.param(
+        {"ENDOTOXIN": ("0.51", "EU/mL", None)}, "fail", {"release.out_of_specification"}, id="endotoxin-over"
+    ),
+    pytest.param(
+        {"IDENTITY-IFATS2013": ("", "%", {**fr.PASSING["IDENTITY-IFATS2013"][2], "CD31": "2.1"})},
+        "fail",
+        {"release.out_of_specification"},
+        id="cd31-2.1-over-negative-limit",
+    ),
+    pytest.param(
+        {"IDENTITY-IFATS2013": ("", "%", {**fr.PASSING["IDENTITY-IFATS2013"][2], "CD44": "80.0"})},
+        "pass",
+        set(),
+        id="cd44-at-80",
+    ),
+    pytest.param(
+        {"STERILITY": ("growth of S. epidermidis", "", None)},
+        "fail",
+        {"release.out_of_specification"},
+        id="sterility-positive",
+    ),
+    pytest.param(
+        {"STERILITY": ("no growth to date", "", None)},
+        "incomplete",
+        {"release.conditional_not_allowed"},
+        id="sterility-interim-without-conditional",
+    ),
+    pytest.param(
+        {"MYCOPLASMA": ("detected", "", None)}, "fail", {"release.out_of_specification"}, id="mycoplasma"
+    ),
+    pytest.param(
+        {"CELLS-PER-CONTAINER": ("9.9", fr.CELLS_UNIT, None)},
+        "fail",
+        {"release.out_of_specification"},
+        id="cells-under-range",
+    ),
+    pytest.param(
+        {"POTENCY": ("19.9", "%", None)}, "fail", {"release.out_of_specification"}, id="potency-19.9"
+    ),
 ]
 
 
@@ -168,27 +212,42 @@ def test_bm_msc_either_or_markers(session, tech, qa, qa2):
     assert r.verdict == "pass"
     del markers["CD11b"]
     with pytest.raises(Refused) as e:
-        fr.enter(session, tech, lot, "IDENTITY-ISCT2006", markers=markers, retest_of_id=r.id, retest_reason="x")
+        fr.enter(
+            session, tech, lot, "IDENTITY-ISCT2006", markers=markers, retest_of_id=r.id, retest_reason="x"
+        )
     assert "CD14 or CD11b" in e.value.errors["markers"]
 
 
 # --- impossible input -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "value", "unit", "field"), [
-    ("VIABILITY", "100.1", "%", "value"),
-    ("VIABILITY", "85", "fraction", "unit"),
-    ("ENDOTOXIN", "0.2", "EU/kg", "unit"),
-    ("VIABILITY", "eighty", "%", "value"),
-    ("STERILITY", "no growth", "%", "unit"),
-    ("NOT-A-TEST", "1", "%", "test_code"),
-    ("IDENTITY-ISCT2006", "", "%", "test_code"),  # a BM-MSC test on an adipose lot's specification
-])
-def test_impossible_result_is_refused_by_field_and_changes_nothing(session, tech, lot, code, value, unit, field):
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "field"),
+    [
+        ("VIABILITY", "100.1", "%", "value"),
+        ("VIABILITY", "85", "fraction", "unit"),
+        ("ENDOTOXIN", "0.2", "EU/kg", "unit"),
+        ("VIABILITY", "eighty", "%", "value"),
+        ("STERILITY", "no growth", "%", "unit"),
+        ("NOT-A-TEST", "1", "%", "test_code"),
+        ("IDENTITY-ISCT2006", "", "%", "test_code"),  # a BM-MSC test on an adipose lot's specification
+    ],
+)
+def test_impossible_result_is_refused_by_field_and_changes_nothing(
+    session, tech, lot, code, value, unit, field
+):
     before = count(session, TestResult)
     with pytest.raises(Refused) as e, unit_of_work(session, actor_for(tech)):
-        services.enter_result(session, lot, test_code=code, method="m", instrument="", performed_on=fr.PERFORMED_ON,
-                              value=value, unit=unit)
+        services.enter_result(
+            session,
+            lot,
+            test_code=code,
+            method="m",
+            instrument="",
+            performed_on=fr.PERFORMED_ON,
+            value=value,
+            unit=unit,
+        )
     assert field in e.value.errors
     assert count(session, TestResult) == before
 
@@ -202,7 +261,9 @@ def test_panel_percentage_over_100_is_refused(session, tech, lot):
 
 def test_attachment_is_kept_with_its_digest_and_size_limited(session, tech, lot):
     data = b"time,EU/mL\n0,0.12\n"
-    r = fr.enter(session, tech, lot, "ENDOTOXIN", attachment=services.Upload("kinetic LAL.csv", "text/csv", data))
+    r = fr.enter(
+        session, tech, lot, "ENDOTOXIN", attachment=services.Upload("kinetic LAL.csv", "text/csv", data)
+    )
     att = session.get(ResultAttachment, r.attachment_id)
     assert (att.data, att.sha256, att.filename) == (data, hashlib.sha256(data).hexdigest(), "kinetic_LAL.csv")
     big = services.Upload("big.bin", "application/octet-stream", b"x" * (services.MAX_ATTACHMENT_BYTES + 1))
@@ -221,8 +282,13 @@ def test_result_cannot_be_verified_by_the_person_who_entered_it(session, tech, q
     with pytest.raises(Refused, match="second person"):
         fr.verify(session, tech, r)
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.execute(text("UPDATE release_results SET verified_by_id = entered_by_id, verified_at = entered_at "
-                             "WHERE id = :i"), {"i": r.id})
+        session.execute(
+            text(
+                "UPDATE release_results SET verified_by_id = entered_by_id, verified_at = entered_at "
+                "WHERE id = :i"
+            ),
+            {"i": r.id},
+        )
     fr.verify(session, qa, r)
     assert r.verified and r.verified_by_id == qa.id
 
@@ -238,8 +304,15 @@ def test_retest_keeps_the_original_and_needs_a_reason(session, tech, qa, qa2, lo
     with pytest.raises(Refused) as e:
         fr.enter(session, tech, lot, "VIABILITY", "88", retest_of_id=original.id, retest_reason="")
     assert "retest_reason" in e.value.errors
-    retest = fr.enter(session, tech, lot, "VIABILITY", "88", retest_of_id=original.id,
-                      retest_reason="OOS-2026-014: counting chamber error confirmed")
+    retest = fr.enter(
+        session,
+        tech,
+        lot,
+        "VIABILITY",
+        "88",
+        retest_of_id=original.id,
+        retest_reason="OOS-2026-014: counting chamber error confirmed",
+    )
     session.refresh(original)
     assert original.superseded_by_id == retest.id and retest.retest_of_id == original.id
     assert rule_ids(session, lot, qa2) == {"release.unverified"}
@@ -258,16 +331,37 @@ def test_release_refused_naming_every_reason_then_released_by_a_second_qa(sessio
     with pytest.raises(TransitionRefused) as e, unit_of_work(session, actor_for(qa)):
         services.release_lot(session, lot, qa, PASSWORD)
     text_ = " | ".join(p.message for p in e.value.problems)
-    for expected in ("Potency", "out of specification", "Karyotype result is not verified", "Deviation DEV-",
-                     "You entered KARYOTYPE and verified", "VIABILITY", "(four eyes)"):
+    for expected in (
+        "Potency",
+        "out of specification",
+        "Karyotype result is not verified",
+        "Deviation DEV-",
+        "You entered KARYOTYPE and verified",
+        "VIABILITY",
+        "(four eyes)",
+    ):
         assert expected in text_, expected
     assert lot.status == "awaiting_qc"
-    assert rule_ids(session, lot, qa2) == {"release.out_of_specification", "release.unverified",
-                                           "release.deviation_open"}
+    assert rule_ids(session, lot, qa2) == {
+        "release.out_of_specification",
+        "release.unverified",
+        "release.deviation_open",
+    }
     # Put things right: retest potency, verify karyotype, close the deviation.
     pot = services.current_result(session, lot, "POTENCY")
-    fr.verify(session, tech, fr.enter(session, qa, lot, "POTENCY", "31", retest_of_id=pot.id,
-                                      retest_reason="OOS investigation: PBMC donor failure"))
+    fr.verify(
+        session,
+        tech,
+        fr.enter(
+            session,
+            qa,
+            lot,
+            "POTENCY",
+            "31",
+            retest_of_id=pot.id,
+            retest_reason="OOS investigation: PBMC donor failure",
+        ),
+    )
     fr.verify(session, tech, unverified)
     deviation = lot_services.deviations_of(session, lot)[0]
     with unit_of_work(session, actor_for(qa)):
@@ -310,7 +404,9 @@ def test_rejection_needs_a_reason_and_a_signature(session, tech, qa, qa2, lot):
 # --- conditional release and the late result ---------------------------------------------------------
 
 
-def test_conditional_release_then_late_positive_alerts_with_containers_and_patients(session, tech, qa, qa2, lot):
+def test_conditional_release_then_late_positive_alerts_with_containers_and_patients(
+    session, tech, qa, qa2, lot
+):
     seen = []
 
     def doses_listener(s, lot):
@@ -347,8 +443,14 @@ def test_conditional_release_then_final_no_growth_raises_no_alert(session, tech,
 def test_released_lot_takes_no_more_results(session, tech, qa, qa2):
     lot = fr.released_lot(session, tech, qa, qa, qa2)
     with pytest.raises(Refused, match="released"):
-        fr.enter(session, tech, lot, "VIABILITY", retest_of_id=services.current_result(session, lot, "VIABILITY").id,
-                 retest_reason="late recount")
+        fr.enter(
+            session,
+            tech,
+            lot,
+            "VIABILITY",
+            retest_of_id=services.current_result(session, lot, "VIABILITY").id,
+            retest_reason="late recount",
+        )
 
 
 # --- what the doses module reads ------------------------------------------------------------------------
@@ -415,6 +517,8 @@ def test_late_result_alert_is_acknowledged_through_its_workflow_once(session, te
         services.acknowledge_alert(session, alert, "Clinician informed; doses held")
     assert alert.status == "acknowledged" and alert.acknowledgement == "Clinician informed; doses held"
     assert [(c.from_status, c.to_status, c.reason) for c in status_history(session, alert)] == [
-        (None, "open", "result entered"), ("open", "acknowledged", "Clinician informed; doses held")]
+        (None, "open", "result entered"),
+        ("open", "acknowledged", "Clinician informed; doses held"),
+    ]
     with pytest.raises(TransitionRefused), unit_of_work(session, actor_for(qa2)):
         services.acknowledge_alert(session, alert, "again")

@@ -31,20 +31,41 @@ def test_register_donor_record_serology_and_read_outcome_from_the_document_alone
     register = api.schema("api_donors_register")
     assert {"sex", "birth_date", "consent_version", "consent_date"} <= set(register["required"])
     harvest = date.today() - timedelta(days=3)
-    resp = api.call("api_donors_register", {"sex": "F", "birth_date": "1985-04-02", "weight_kg": 64,
-                                            "height_cm": 168, "consent_version": "SSc-v2",
-                                            "consent_date": (harvest - timedelta(days=10)).isoformat()})
+    resp = api.call(
+        "api_donors_register",
+        {
+            "sex": "F",
+            "birth_date": "1985-04-02",
+            "weight_kg": 64,
+            "height_cm": 168,
+            "consent_version": "SSc-v2",
+            "consent_date": (harvest - timedelta(days=10)).isoformat(),
+        },
+    )
     assert resp.status_code == 201, resp.json
     donor_id = resp.json["id"]
     assert resp.json["code"].startswith("DN-") and resp.json["status"] == "pending"
-    assert api.call("api_donors_harvest_date", {"harvest_date": harvest.isoformat()},
-                    donor_id=donor_id).status_code == 200
+    assert (
+        api.call(
+            "api_donors_harvest_date", {"harvest_date": harvest.isoformat()}, donor_id=donor_id
+        ).status_code
+        == 200
+    )
     markers = api.schema("api_donors_serology")["properties"]["marker"]["enum"]
     assert "HIV" in markers
-    resp = api.call("api_donors_serology", {"marker": "HIV", "method": "CMIA", "kit": "Alinity HIV Ag/Ab",
-                                            "kit_lot": "K123", "sample_date": harvest.isoformat(),
-                                            "test_date": harvest.isoformat(), "result": "positive"},
-                    donor_id=donor_id)
+    resp = api.call(
+        "api_donors_serology",
+        {
+            "marker": "HIV",
+            "method": "CMIA",
+            "kit": "Alinity HIV Ag/Ab",
+            "kit_lot": "K123",
+            "sample_date": harvest.isoformat(),
+            "test_date": harvest.isoformat(),
+            "result": "positive",
+        },
+        donor_id=donor_id,
+    )
     assert resp.status_code == 201, resp.json
     outcome = api.call("api_donors_eligibility", donor_id=donor_id).json
     assert outcome["outcome"] == "ineligible"
@@ -56,14 +77,39 @@ def test_bad_api_input_gets_field_errors_and_writes_nothing(app, login_as, sessi
     api = OpenApiClient(app.test_client(), token_for(login_as("technician")))
     before = session.scalar(select(func.max(AuditEntry.id)))
     cases = [
-        ({"sex": "X", "birth_date": "1985-02-30", "consent_version": "", "consent_date": "soon"},
-         {"sex", "birth_date", "consent_version", "consent_date"}),
-        ({"sex": "F", "birth_date": "2999-01-01", "consent_version": "v1", "consent_date": "2020-01-01",
-          "weight_kg": 900}, {"birth_date", "weight_kg"}),
-        ({"sex": "F", "birth_date": "1980-01-01", "consent_version": "v1", "consent_date": "2020-01-01",
-          "shoe_size": 42}, {"shoe_size"}),
-        ({"sex": {"nested": 1}, "birth_date": "1980-01-01", "consent_version": "v1",
-          "consent_date": "2020-01-01"}, {"sex"}),
+        (
+            {"sex": "X", "birth_date": "1985-02-30", "consent_version": "", "consent_date": "soon"},
+            {"sex", "birth_date", "consent_version", "consent_date"},
+        ),
+        (
+            {
+                "sex": "F",
+                "birth_date": "2999-01-01",
+                "consent_version": "v1",
+                "consent_date": "2020-01-01",
+                "weight_kg": 900,
+            },
+            {"birth_date", "weight_kg"},
+        ),
+        (
+            {
+                "sex": "F",
+                "birth_date": "1980-01-01",
+                "consent_version": "v1",
+                "consent_date": "2020-01-01",
+                "shoe_size": 42,
+            },
+            {"shoe_size"},
+        ),
+        (
+            {
+                "sex": {"nested": 1},
+                "birth_date": "1980-01-01",
+                "consent_version": "v1",
+                "consent_date": "2020-01-01",
+            },
+            {"sex"},
+        ),
     ]
     for body, fields in cases:
         resp = api.call("api_donors_register", body)
@@ -77,6 +123,8 @@ def test_bad_api_input_gets_field_errors_and_writes_nothing(app, login_as, sessi
 
 def test_api_uses_the_same_permissions_as_the_screens(app, login_as):
     api = OpenApiClient(app.test_client(), token_for(login_as("clinical")))
-    resp = api.call("api_donors_register", {"sex": "F", "birth_date": "1980-01-01", "consent_version": "v1",
-                                            "consent_date": "2020-01-01"})
+    resp = api.call(
+        "api_donors_register",
+        {"sex": "F", "birth_date": "1980-01-01", "consent_version": "v1", "consent_date": "2020-01-01"},
+    )
     assert resp.status_code == 403 and resp.is_json

@@ -12,11 +12,30 @@ from bank.models import AuditEntry
 from tests.http.api_client import OpenApiClient
 
 JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-10**12, max_value=10**12),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=300),
-    st.sampled_from(["", " ", "0", "-1", "1e309", "NaN", "2026-02-30", "9999-12-31", "0000-00-00", "'; DROP TABLE users; --",
-                     "\u0000", "<script>", "x" * 5000]),
-    st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=300),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "1e309",
+            "NaN",
+            "2026-02-30",
+            "9999-12-31",
+            "0000-00-00",
+            "'; DROP TABLE users; --",
+            "\u0000",
+            "<script>",
+            "x" * 5000,
+        ]
+    ),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 
 
@@ -42,8 +61,11 @@ def value_for(schema: dict):
 def body_for(schema: dict):
     props = schema.get("properties", {})
     return st.fixed_dictionaries({}, optional={name: value_for(s) for name, s in props.items()}).flatmap(
-        lambda body: st.one_of(st.just(body), st.dictionaries(st.text(max_size=8), JUNK, max_size=2)
-                               .map(lambda extra: {**body, **extra})))
+        lambda body: st.one_of(
+            st.just(body),
+            st.dictionaries(st.text(max_size=8), JUNK, max_size=2).map(lambda extra: {**body, **extra}),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +84,14 @@ def fuzz_client(app):
         seed_product_types(session)
         ensure_seed_specifications(session)
         ensure_seed_protocols(session)
-        user = create_user(session, "fuzz.user", "Fuzz User", ["technician", "qa", "clinical"],
-                           "Fuzz-password-2026", must_change_password=False)
+        user = create_user(
+            session,
+            "fuzz.user",
+            "Fuzz User",
+            ["technician", "qa", "clinical"],
+            "Fuzz-password-2026",
+            must_change_password=False,
+        )
     session.close()
     from tests.conftest import WebClient
 
@@ -92,15 +120,23 @@ def test_fuzz_covers_every_documented_operation(app, fuzz_client):
 def test_no_5xx_and_no_partial_write_for_any_generated_input(fuzz_client, engine, data):
     op_id = data.draw(st.sampled_from(sorted(fuzz_client.ops)), label="operation")
     method, path, op = fuzz_client.ops[op_id]
-    params = {p["name"]: data.draw(st.one_of(st.integers(min_value=1, max_value=5),
-                                             st.integers(min_value=10**6, max_value=10**9)), label=p["name"])
-              for p in op.get("parameters", []) if p["in"] == "path"}
+    params = {
+        p["name"]: data.draw(
+            st.one_of(st.integers(min_value=1, max_value=5), st.integers(min_value=10**6, max_value=10**9)),
+            label=p["name"],
+        )
+        for p in op.get("parameters", [])
+        if p["in"] == "path"
+    }
     body = None
     if "requestBody" in op:
         body = data.draw(body_for(op["requestBody"]["content"]["application/json"]["schema"]), label="body")
     elif method == "GET":
-        body = {p["name"]: str(data.draw(value_for(p["schema"]))) for p in op.get("parameters", [])
-                if p["in"] == "query"}
+        body = {
+            p["name"]: str(data.draw(value_for(p["schema"])))
+            for p in op.get("parameters", [])
+            if p["in"] == "query"
+        }
     with engine.connect() as conn:
         before = conn.execute(select(func.max(AuditEntry.id))).scalar()
     resp = fuzz_client.call(op_id, body, **params)

@@ -28,24 +28,62 @@ def test_results_entered_and_verified_by_two_people_and_blockers_named(app, sess
     lot = fr.qc_lot(session, staff.tech, staff.qa, staff.qa)
     analyst, verifier = api_for(app, staff.tech), api_for(app, staff.qa)
     performed = (fd.TODAY - timedelta(days=1)).isoformat()
-    viability = analyst.call("api_release_enter_result", {"test_code": "VIABILITY", "method": "7-AAD flow",
-                                                          "performed_on": performed, "value": "91.5", "unit": "%"},
-                             lot_id=lot.id)
+    viability = analyst.call(
+        "api_release_enter_result",
+        {
+            "test_code": "VIABILITY",
+            "method": "7-AAD flow",
+            "performed_on": performed,
+            "value": "91.5",
+            "unit": "%",
+        },
+        lot_id=lot.id,
+    )
     assert viability.status_code == 201 and viability.json["verdict"] == "pass"
-    panel = analyst.call("api_release_enter_result",
-                         {"test_code": "IDENTITY-IFATS2013", "method": "flow cytometry", "performed_on": performed,
-                          "unit": "%", "markers": {"CD90": 97, "CD73": 95.5, "CD105": 70.0, "CD44": 99,
-                                                   "CD45": 0.7, "CD31": 0.5, "CD235a": 0.1}}, lot_id=lot.id)
+    panel = analyst.call(
+        "api_release_enter_result",
+        {
+            "test_code": "IDENTITY-IFATS2013",
+            "method": "flow cytometry",
+            "performed_on": performed,
+            "unit": "%",
+            "markers": {
+                "CD90": 97,
+                "CD73": 95.5,
+                "CD105": 70.0,
+                "CD44": 99,
+                "CD45": 0.7,
+                "CD31": 0.5,
+                "CD235a": 0.1,
+            },
+        },
+        lot_id=lot.id,
+    )
     assert panel.status_code == 201 and panel.json["verdict"] == "fail"  # CD105 70 % < 80 %
-    over = analyst.call("api_release_enter_result", {"test_code": "POTENCY", "method": "PBMC", "performed_on": performed,
-                                                     "value": "120", "unit": "%"}, lot_id=lot.id)
+    over = analyst.call(
+        "api_release_enter_result",
+        {"test_code": "POTENCY", "method": "PBMC", "performed_on": performed, "value": "120", "unit": "%"},
+        lot_id=lot.id,
+    )
     assert over.status_code == 422 and over.json["errors"]
-    again = analyst.call("api_release_enter_result", {"test_code": "VIABILITY", "method": "7-AAD flow",
-                                                      "performed_on": performed, "value": "92", "unit": "%"},
-                         lot_id=lot.id)
-    assert again.status_code == 409 and [p["rule_id"] for p in again.json["problems"]] == ["release.result_exists"]
+    again = analyst.call(
+        "api_release_enter_result",
+        {
+            "test_code": "VIABILITY",
+            "method": "7-AAD flow",
+            "performed_on": performed,
+            "value": "92",
+            "unit": "%",
+        },
+        lot_id=lot.id,
+    )
+    assert again.status_code == 409 and [p["rule_id"] for p in again.json["problems"]] == [
+        "release.result_exists"
+    ]
     own = analyst.call("api_release_verify_result", result_id=viability.json["id"])
-    assert own.status_code == 409 and [p["rule_id"] for p in own.json["problems"]] == ["release.self_verification"]
+    assert own.status_code == 409 and [p["rule_id"] for p in own.json["problems"]] == [
+        "release.self_verification"
+    ]
     assert verifier.call("api_release_verify_result", result_id=viability.json["id"]).json["verified"] is True
     status = api_for(app, staff.qa2).call("api_release_status", lot_id=lot.id).json
     rules = {b["rule_id"] for b in status["blockers"]}
@@ -61,8 +99,10 @@ def test_blinded_allocation_reads_the_same_for_both_arms_through_the_api(app, se
         patient = fd.enrolled_patient(session, staff.clinician, "MSC-AT-SSc", weight=65.0)
         fd.randomise(session, staff.pharmacist, patient, sequence)
         resp = api_for(app, staff.pharmacist).call(
-            "api_patients_allocate", {"dose_number": 1, "planned_date": fd.TODAY.isoformat(), "planned_time": "10:00"},
-            patient_id=patient.id)
+            "api_patients_allocate",
+            {"dose_number": 1, "planned_date": fd.TODAY.isoformat(), "planned_time": "10:00"},
+            patient_id=patient.id,
+        )
         assert resp.status_code == 201, resp.json
         allocations.append(resp.json["id"])
     assert active_lot
@@ -81,9 +121,17 @@ def test_patient_registration_through_the_api_refuses_impossible_input(app, sess
     protocol_ids = schema["properties"]["protocol_version_id"]
     assert protocol_ids["type"] in ("string", "integer")
     row = fd.protocol_row(session, "MAESTRO-4MS")
-    resp = api.call("api_patients_register", {"protocol_version_id": row.id, "subject_id": fd.subject_id("MAESTRO-4MS"),
-                                              "site": row.protocol().sites[0], "sex": "F",
-                                              "date_of_birth": "2999-01-01", "first_dose_on": fd.TODAY.isoformat(),
-                                              "weight_kg": "0"})
+    resp = api.call(
+        "api_patients_register",
+        {
+            "protocol_version_id": row.id,
+            "subject_id": fd.subject_id("MAESTRO-4MS"),
+            "site": row.protocol().sites[0],
+            "sex": "F",
+            "date_of_birth": "2999-01-01",
+            "first_dose_on": fd.TODAY.isoformat(),
+            "weight_kg": "0",
+        },
+    )
     assert resp.status_code == 422
     assert {"date_of_birth", "weight_kg"} <= set(resp.json["errors"])

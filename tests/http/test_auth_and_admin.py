@@ -40,7 +40,9 @@ def _client_from(app, address: str) -> WebClient:
     return web
 
 
-def test_five_failed_logins_lock_the_account_even_for_the_right_password(app, make_user, session, monkeypatch):
+def test_five_failed_logins_lock_the_account_even_for_the_right_password(
+    app, make_user, session, monkeypatch
+):
     # Issue 17: the lock is temporary and its answer is the one every refused sign-in gets (nothing tells
     # a guesser that the name exists or is locked); the per-name throttle is raised to show the lock alone.
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_NAME", 100)
@@ -92,15 +94,19 @@ def test_first_admin_must_change_password_then_creates_a_technician(app, fresh_d
     # Every other page sends the admin back to the password change until it is done.
     assert web.get("/admin/users").headers["Location"].endswith("/account/password")
     web.get("/account/password")
-    resp = web.post("/account/password", {"current_password": password, "new_password": "short",
-                                          "confirm": "short"})
+    resp = web.post(
+        "/account/password", {"current_password": password, "new_password": "short", "confirm": "short"}
+    )
     assert resp.status_code == 200 and b"at least 12 characters" in resp.data
-    resp = web.post("/account/password", {"current_password": password, "new_password": "Lab-Keeper-2026!",
-                                          "confirm": "Lab-Keeper-2026!"})
+    resp = web.post(
+        "/account/password",
+        {"current_password": password, "new_password": "Lab-Keeper-2026!", "confirm": "Lab-Keeper-2026!"},
+    )
     assert resp.status_code == 302
     web.get("/admin/users/new")
-    resp = web.post("/admin/users/new", {"username": "tech.jane", "full_name": "Jane Tech",
-                                         "roles": ["technician"]})
+    resp = web.post(
+        "/admin/users/new", {"username": "tech.jane", "full_name": "Jane Tech", "roles": ["technician"]}
+    )
     assert resp.status_code == 200
     one_time = re.search(rb'data-testid="one-time-password">([^<]+)<', resp.data).group(1).decode()
     tech = WebClient(application.test_client())
@@ -160,8 +166,15 @@ def test_deactivated_user_is_signed_out_and_cannot_sign_in(app, login_as, make_u
     admin.get(f"/admin/users/{uid}")
     session.expire_all()
     user = session.get(User, uid)
-    resp = admin.post(f"/admin/users/{uid}", {"full_name": user.full_name, "roles": ["clinical"],
-                                              "version": str(user.version), "reason": "left the unit"})
+    resp = admin.post(
+        f"/admin/users/{uid}",
+        {
+            "full_name": user.full_name,
+            "roles": ["clinical"],
+            "version": str(user.version),
+            "reason": "left the unit",
+        },
+    )
     assert resp.status_code == 302
     assert clinical.get("/").status_code == 302
     clinical.get("/login")
@@ -174,8 +187,10 @@ def test_stale_edit_gets_409(login_as, make_user, session):
     target = make_user("technician")
     admin = login_as("admin")
     admin.get(f"/admin/users/{target.id}")
-    resp = admin.post(f"/admin/users/{target.id}", {"full_name": "New", "roles": ["technician"],
-                                                    "is_active": "y", "version": "0", "reason": "r"})
+    resp = admin.post(
+        f"/admin/users/{target.id}",
+        {"full_name": "New", "roles": ["technician"], "is_active": "y", "version": "0", "reason": "r"},
+    )
     assert resp.status_code == 409
 
 

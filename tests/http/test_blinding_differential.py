@@ -51,8 +51,12 @@ def _pair(session, staff, code: str):
     patients = [fd.enrolled_patient(session, staff.clinician, code, weight=70.0) for _ in range(2)]
     fd.randomise(session, staff.pharmacist, patients[0], "MSC-MSC")
     fd.randomise(session, staff.pharmacist, patients[1], "PLACEBO-PLACEBO")
-    active = fd.allocate(session, staff.clinician, patients[0], 1, fc.NOW, [fd.containers(session, lot)[0].id])
-    dummy = fd.allocate(session, staff.clinician, patients[1], 1, fc.NOW, [fd.containers(session, placebo)[0].id])
+    active = fd.allocate(
+        session, staff.clinician, patients[0], 1, fc.NOW, [fd.containers(session, lot)[0].id]
+    )
+    dummy = fd.allocate(
+        session, staff.clinician, patients[1], 1, fc.NOW, [fd.containers(session, placebo)[0].id]
+    )
     return active, dummy
 
 
@@ -67,25 +71,42 @@ def arms(request, session, staff):
 
 def _box_of(container) -> int:
     """The box the container was stored in (it has left it once issued)."""
-    return object_session(container).scalar(select(StorageEvent.box_id).where(
-        StorageEvent.container_id == container.id, StorageEvent.box_id.is_not(None)).limit(1))
+    return object_session(container).scalar(
+        select(StorageEvent.box_id)
+        .where(StorageEvent.container_id == container.id, StorageEvent.box_id.is_not(None))
+        .limit(1)
+    )
 
 
 def _ids(allocation) -> dict[str, int]:
     c = allocation.containers[0]
-    return {"patient_id": allocation.patient_id, "allocation_id": allocation.id, "container_id": c.id,
-            "lot_id": c.lot_id, "box_id": _box_of(c), "protocol_id": allocation.patient.protocol_version_id,
-            "donor_id": c.lot.donor_id or 0}
+    return {
+        "patient_id": allocation.patient_id,
+        "allocation_id": allocation.id,
+        "container_id": c.id,
+        "lot_id": c.lot_id,
+        "box_id": _box_of(c),
+        "protocol_id": allocation.patient.protocol_version_id,
+        "donor_id": c.lot.donor_id or 0,
+    }
 
 
 def _identifiers(allocation) -> list[str]:
     c = allocation.containers[0]
     din = c.lot.din
-    return [allocation.patient.subject_id, c.lot.din_display, f"{din[:5]} {din[5:7]} {din[7:]}", din,
-            c.identifier, c.product_code, isbt128.encode_din(din, "00"),
-            f"{din[0]}>5{din[1:]}",  # ZPL Code 128: the DIN digits in subset C
-            allocation.patient.subject_id.split("-", 1)[1],  # a label line may break after a hyphen
-            "-".join(allocation.patient.subject_id.split("-")[-2:]), allocation.patient.subject_id.split("-")[-2]]
+    return [
+        allocation.patient.subject_id,
+        c.lot.din_display,
+        f"{din[:5]} {din[5:7]} {din[7:]}",
+        din,
+        c.identifier,
+        c.product_code,
+        isbt128.encode_din(din, "00"),
+        f"{din[0]}>5{din[1:]}",  # ZPL Code 128: the DIN digits in subset C
+        allocation.patient.subject_id.split("-", 1)[1],  # a label line may break after a hyphen
+        "-".join(allocation.patient.subject_id.split("-")[-2:]),
+        allocation.patient.subject_id.split("-")[-2],
+    ]
 
 
 def normalise(body: str, allocation) -> str:
@@ -96,12 +117,16 @@ def normalise(body: str, allocation) -> str:
     wrapped = r"-\s*".join(map(re.escape, allocation.patient.subject_id.split("-")))
     body = re.sub(wrapped, "<ID>", body)
     body = re.sub(r'name="csrf_token"[^>]*>', "", body)
-    body = re.sub(r"<ID>(\s*0\s*0)?\s*(<span[^>]*>)?[\[]?[0-9A-Z*][\]]?(?=[\s<\]]|$)", "<ID><C>", body)  # check character
+    body = re.sub(
+        r"<ID>(\s*0\s*0)?\s*(<span[^>]*>)?[\[]?[0-9A-Z*][\]]?(?=[\s<\]]|$)", "<ID><C>", body
+    )  # check character
     body = re.sub(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(\+00:00| UTC)?", "<T>", body)
     body = re.sub(r"\b\d{1,2} [A-Z]{3} \d{4}( \d{2}:\d{2})?", "<T>", body)  # label expiry
     body = re.sub(r"\b\d{2}:\d{2}(:\d{2})?\b", "<T>", body)
     body = re.sub(r"(?<=[/#=])\d+|(\"\w*id\"\s*:\s*)\d+", lambda m: (m.group(1) or "") + "<N>", body)
-    body = re.sub(r"\^FO\d+,(\d+[^\n]*\^FD)[0-9A-Z*]\^FS", r"^FO<X>,\1<C>^FS", body)  # ZPL: check character, centred  # ZPL: the boxed check character alone
+    body = re.sub(
+        r"\^FO\d+,(\d+[^\n]*\^FD)[0-9A-Z*]\^FS", r"^FO<X>,\1<C>^FS", body
+    )  # ZPL: check character, centred  # ZPL: the boxed check character alone
     body = re.sub(r"(?m)^\d+,", "<N>,", body)  # a CSV row starts with its record's id
     body = re.sub(r"digest [0-9a-f]+|SHA-256: [0-9a-f]{64}|[0-9a-f]{64}", "<H>", body)
     return re.sub(r"=<ID>\S*|&>\S+", "<BAR>", body)
@@ -127,8 +152,13 @@ def _compare(what: str, responses, arms) -> None:
     assert ra.status_code == rp.status_code, (what, ra.status_code, rp.status_code)
     left, right = normalise(_text(ra), a), normalise(_text(rp), p)
     if left != right:
-        diff = "\n".join(list(difflib.unified_diff(left.splitlines(), right.splitlines(), "active", "placebo",
-                                                    lineterm="", n=0))[:12])
+        diff = "\n".join(
+            list(
+                difflib.unified_diff(
+                    left.splitlines(), right.splitlines(), "active", "placebo", lineterm="", n=0
+                )
+            )[:12]
+        )
         pytest.fail(f"{what}: the arms differ for a blinded user\n{diff}")
 
 
@@ -175,7 +205,9 @@ def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms
             url = path
             for name in names:
                 url = url.replace("{" + name + "}", str(_ids(a)[name]))
-            responses.append(api.get(url, headers=headers, query_string={} if names else {"q": a.patient.subject_id}))
+            responses.append(
+                api.get(url, headers=headers, query_string={} if names else {"q": a.patient.subject_id})
+            )
         _compare(f"API {path}", responses, arms)
         operations += 1
     assert operations > 5
@@ -184,8 +216,12 @@ def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms
         responses = []
         for a in arms:
             web.get(f"/custody/doses/{a.id}")
-            responses.append(web.post(f"/custody/doses/{a.id}/labels",
-                                      {"size": "100x100", "copies": "1", "output": output, "dpi": "203"}))
+            responses.append(
+                web.post(
+                    f"/custody/doses/{a.id}/labels",
+                    {"size": "100x100", "copies": "1", "output": output, "dpi": "203"},
+                )
+            )
         _compare(f"labels ({output})", responses, arms)
     _compare("custody report", [web.client.get(f"/custody/doses/{a.id}/report.pdf") for a in arms], arms)
 
@@ -194,23 +230,33 @@ def test_the_walk_fails_on_a_difference_it_was_not_told_about(arms):
     """The normalisation keeps what tells the arm: a volume or product code that differs is still seen."""
     active, placebo = arms
     assert normalise("bag 50 mL S00011A0", active) != normalise("bag 100 mL S00031A0", placebo)
-    shown = [normalise(f"{a.patient.subject_id} {a.containers[0].lot.din_display} at 2026-01-01 10:00", a)
-             for a in arms]
+    shown = [
+        normalise(f"{a.patient.subject_id} {a.containers[0].lot.din_display} at 2026-01-01 10:00", a)
+        for a in arms
+    ]
     assert shown[0] == shown[1]
 
 
 @pytest.mark.parametrize("role", BLINDED_ROLES)
-def test_lot_container_and_storage_of_a_blinded_dose_answer_masked_by_scan_and_address(app, make_user, arms,
-                                                                                         role):
+def test_lot_container_and_storage_of_a_blinded_dose_answer_masked_by_scan_and_address(
+    app, make_user, arms, role
+):
     web = client_for(app, make_user(role))
     for allocation in arms:
         c = allocation.containers[0]
         scanned = web.client.get("/scan", query_string={"code": fc.din_scan(c)}, follow_redirects=True)
-        pages = [scanned, web.client.get(f"/lots/{c.lot_id}"), web.client.get(f"/storage/boxes/{_box_of(c)}"),
-                 web.client.get("/lots/", query_string={"q": c.lot.din})]
+        pages = [
+            scanned,
+            web.client.get(f"/lots/{c.lot_id}"),
+            web.client.get(f"/storage/boxes/{_box_of(c)}"),
+            web.client.get("/lots/", query_string={"q": c.lot.din}),
+        ]
         for resp in pages:
             body = resp.get_data(as_text=True)
-            assert resp.status_code == 403 and MASKED_RECORD_MESSAGE in body, (resp.request.path, resp.status_code)
+            assert resp.status_code == 403 and MASKED_RECORD_MESSAGE in body, (
+                resp.request.path,
+                resp.status_code,
+            )
             assert "Placebo" not in body and "suspension media" not in body
 
 
@@ -226,8 +272,16 @@ def test_placebo_of_another_volume_than_the_active_product_is_refused_at_formula
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):
         lot = lot_services.create_placebo_lot(session, fin=lf.FIN, product_type_id=placebo.id)
     with pytest.raises(Refused) as refused, unit_of_work(session, actor_for(staff.tech), "formulation"):
-        lot_services.formulate_containers(session, lot, n_containers=2, container_type="bag", cells_per_container=0,
-                                          volume_ml=100.0, cryoprotectant="10 % DMSO", frozen_at=fc.frozen_minute())
+        lot_services.formulate_containers(
+            session,
+            lot,
+            n_containers=2,
+            container_type="bag",
+            cells_per_container=0,
+            volume_ml=100.0,
+            cryoprotectant="10 % DMSO",
+            frozen_at=fc.frozen_minute(),
+        )
     problems = refused.value.problems
     assert {p.rule_id for p in problems} == {"blinding.presentation_differs"}
     assert {p.field for p in problems} == {"volume_ml"}

@@ -45,14 +45,22 @@ def page(resp) -> str:
 
 def counts(session):
     fresh(session)
-    return (session.scalar(select(func.count()).select_from(CustodyEvent)),
-            session.scalar(select(func.count()).select_from(Signature)))
+    return (
+        session.scalar(select(func.count()).select_from(CustodyEvent)),
+        session.scalar(select(func.count()).select_from(Signature)),
+    )
 
 
 def post_event(web, allocation, event, scan, receiver, **extra):
     web.get(f"/custody/doses/{allocation.id}")
-    data = {"scanned_code": scan, "event": event, "place": "Cell therapy unit, issue room",
-            "signature_password": PASSWORD, "receiver_username": receiver.username, "receiver_password": PASSWORD}
+    data = {
+        "scanned_code": scan,
+        "event": event,
+        "place": "Cell therapy unit, issue room",
+        "signature_password": PASSWORD,
+        "receiver_username": receiver.username,
+        "receiver_password": PASSWORD,
+    }
     data.update(extra)
     return web.post(f"/custody/doses/{allocation.id}/events", data)
 
@@ -85,8 +93,10 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
     web = client_for(app, staff.tech)
     resp = web.get(f"/custody/doses/{allocation.id}")
     assert resp.status_code == 200
-    assert re.search(r'<input[^>]*autofocus[^>]*name="scanned_code"|<input[^>]*name="scanned_code"[^>]*autofocus',
-                     page(resp))
+    assert re.search(
+        r'<input[^>]*autofocus[^>]*name="scanned_code"|<input[^>]*name="scanned_code"[^>]*autofocus',
+        page(resp),
+    )
 
     assert post_event(web, allocation, "issued_from_storage", din_scan, staff.clinician).status_code == 302
     fresh(session)
@@ -94,9 +104,11 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
 
     refusals = [
         (stranger_scan := container_scans(stranger)[1], "Patient mismatch"),
-        (f"{container.lot.din[:5]} {container.lot.din[5:7]} {container.lot.din[7:]} "
-         f"{wrong_check(container.lot.din)}", f"check character {wrong_check(container.lot.din)} does not "
-                                              "match this DIN"),
+        (
+            f"{container.lot.din[:5]} {container.lot.din[5:7]} {container.lot.din[7:]} "
+            f"{wrong_check(container.lot.din)}",
+            f"check character {wrong_check(container.lot.din)} does not match this DIN",
+        ),
         ("HELLO-123", "Not a valid ISBT 128 code"),
         ("=G1234", "Not a valid ISBT 128 code"),  # a DIN bar code cut short
         ("=<S0002VA0", "This is the product code bar code"),
@@ -111,7 +123,9 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
 
     before = counts(session)
     resp = post_event(web, allocation, "received_at_site", matrix_scan, staff.clinician)  # skips packing
-    assert resp.status_code == 422 and "cannot follow" in page(resp) and "next permitted: packed" in page(resp)
+    assert (
+        resp.status_code == 422 and "cannot follow" in page(resp) and "next permitted: packed" in page(resp)
+    )
     resp = post_event(web, allocation, "packed", matrix_scan, staff.clinician, receiver_password="wrong")
     assert resp.status_code == 422 and "password incorrect" in page(resp)
     resp = post_event(web, allocation, "packed", matrix_scan, staff.tech)  # one person cannot be both
@@ -120,30 +134,71 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
 
     steps = [
         ("packed", matrix_scan, {}),
-        ("shipped", din_scan, {"shipper": "World Courier", "logger_id": "LOG-7781", "temperature_min_c": "-190",
-                               "temperature_max_c": "-176"}),
-        ("received_at_site", f"{container.lot.din_display} {container.lot.check_char}",  # typed from the label
-         {"logger_id": "LOG-7781", "temperature_min_c": "-188", "temperature_max_c": "-170",
-          "condition_on_receipt": "Dry shipper intact, seal 0042 unbroken"}),
+        (
+            "shipped",
+            din_scan,
+            {
+                "shipper": "World Courier",
+                "logger_id": "LOG-7781",
+                "temperature_min_c": "-190",
+                "temperature_max_c": "-176",
+            },
+        ),
+        (
+            "received_at_site",
+            f"{container.lot.din_display} {container.lot.check_char}",  # typed from the label
+            {
+                "logger_id": "LOG-7781",
+                "temperature_min_c": "-188",
+                "temperature_max_c": "-170",
+                "condition_on_receipt": "Dry shipper intact, seal 0042 unbroken",
+            },
+        ),
         ("stored_at_site", matrix_scan, {}),
         ("thawed", matrix_scan, {}),
     ]
     for event, scan, extra in steps:
         resp = post_event(web, allocation, event, scan, staff.clinician, **extra)
         assert resp.status_code == 302, (event, page(resp)[:3000])
-    resp = post_event(web, allocation, "administered", matrix_scan, staff.clinician,
-                      subject_id_checked=other.patient.subject_id)
+    resp = post_event(
+        web,
+        allocation,
+        "administered",
+        matrix_scan,
+        staff.clinician,
+        subject_id_checked=other.patient.subject_id,
+    )
     assert resp.status_code == 422 and "Patient mismatch: the wristband reads" in page(resp)
-    resp = post_event(web, allocation, "administered", matrix_scan, staff.clinician,
-                      subject_id_checked=allocation.patient.subject_id)
+    resp = post_event(
+        web,
+        allocation,
+        "administered",
+        matrix_scan,
+        staff.clinician,
+        subject_id_checked=allocation.patient.subject_id,
+    )
     assert resp.status_code == 302
     fresh(session)
     assert allocation.status == "administered" and container.status == "administered"
-    events = list(session.scalars(select(CustodyEvent).where(CustodyEvent.allocation_id == allocation.id)
-                                  .order_by(CustodyEvent.sequence)))
-    assert [e.event for e in events] == ["issued_from_storage", "packed", "shipped", "received_at_site",
-                                         "stored_at_site", "thawed", "administered"]
-    assert all(e.handed_over_by_id == staff.tech.id and e.received_by_id == staff.clinician.id for e in events)
+    events = list(
+        session.scalars(
+            select(CustodyEvent)
+            .where(CustodyEvent.allocation_id == allocation.id)
+            .order_by(CustodyEvent.sequence)
+        )
+    )
+    assert [e.event for e in events] == [
+        "issued_from_storage",
+        "packed",
+        "shipped",
+        "received_at_site",
+        "stored_at_site",
+        "thawed",
+        "administered",
+    ]
+    assert all(
+        e.handed_over_by_id == staff.tech.id and e.received_by_id == staff.clinician.id for e in events
+    )
     assert events[2].shipper == "World Courier" and events[3].condition_on_receipt.startswith("Dry shipper")
     resp = web.get(f"/custody/doses/{allocation.id}")
     assert 'data-testid="chain-closed"' in page(resp) and page(resp).count('data-testid="signature"') == 14
@@ -175,8 +230,9 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
 def container_scans(container) -> tuple[str, str]:
     """What a scanner types from the DIN bar code and from the Data Matrix of the container's label."""
     din = isbt128.encode_din(container.lot.din)
-    matrix = isbt128.encode_compound([din, isbt128.encode_product(container.product_code),
-                                      isbt128.encode_expiry(container.expires_at)])
+    matrix = isbt128.encode_compound(
+        [din, isbt128.encode_product(container.product_code), isbt128.encode_expiry(container.expires_at)]
+    )
     return din, matrix
 
 
@@ -192,19 +248,46 @@ def test_a_temperature_excursion_puts_the_dose_on_hold(app, staff, session):
     for event in ("issued_from_storage", "packed"):
         assert post_event(web, allocation, event, scan, staff.clinician).status_code == 302
     before = counts(session)
-    resp = post_event(web, allocation, "shipped", scan, staff.clinician, shipper="World Courier",
-                      logger_id="LOG-1", excursion="y")  # ticked without saying what happened
+    resp = post_event(
+        web,
+        allocation,
+        "shipped",
+        scan,
+        staff.clinician,
+        shipper="World Courier",
+        logger_id="LOG-1",
+        excursion="y",
+    )  # ticked without saying what happened
     assert resp.status_code == 422 and "Describe the excursion" in page(resp) and counts(session) == before
-    resp = post_event(web, allocation, "shipped", scan, staff.clinician, shipper="World Courier", logger_id="LOG-1",
-                      temperature_min_c="-185", temperature_max_c="-121")  # above the ≤ −150 °C storage limit
+    resp = post_event(
+        web,
+        allocation,
+        "shipped",
+        scan,
+        staff.clinician,
+        shipper="World Courier",
+        logger_id="LOG-1",
+        temperature_min_c="-185",
+        temperature_max_c="-121",
+    )  # above the ≤ −150 °C storage limit
     assert resp.status_code == 302
     fresh(session)
-    shipped = session.scalar(select(CustodyEvent).where(CustodyEvent.allocation_id == allocation.id,
-                                                        CustodyEvent.event == "shipped"))
+    shipped = session.scalar(
+        select(CustodyEvent).where(
+            CustodyEvent.allocation_id == allocation.id, CustodyEvent.event == "shipped"
+        )
+    )
     assert shipped.excursion and "-121 °C is above the storage limit -150 °C" in shipped.excursion_description
     assert allocation.status == "on_hold" and "Temperature excursion" in allocation.hold_reason
-    resp = post_event(web, allocation, "received_at_site", scan, staff.clinician, logger_id="LOG-1",
-                      condition_on_receipt="intact")
+    resp = post_event(
+        web,
+        allocation,
+        "received_at_site",
+        scan,
+        staff.clinician,
+        logger_id="LOG-1",
+        condition_on_receipt="intact",
+    )
     assert resp.status_code == 422 and "on hold" in page(resp)
     resp = web.get(f"/custody/doses/{allocation.id}")
     assert 'data-testid="on-hold"' in page(resp)
@@ -226,8 +309,12 @@ def test_a_dins_shared_by_two_doses_needs_the_data_matrix(app, staff, session):
     assert resp.status_code == 422 and "scan the Data Matrix" in page(resp)
     resp = post_event(web, doses[0], "issued_from_storage", container_scans(second)[1], staff.clinician)
     assert resp.status_code == 422 and "Patient mismatch" in page(resp)
-    assert post_event(web, doses[0], "issued_from_storage", container_scans(first)[1],
-                      staff.clinician).status_code == 302
+    assert (
+        post_event(
+            web, doses[0], "issued_from_storage", container_scans(first)[1], staff.clinician
+        ).status_code
+        == 302
+    )
 
 
 def test_custody_needs_the_permission_and_events_are_append_only(app, staff, session, make_user):
@@ -235,20 +322,34 @@ def test_custody_needs_the_permission_and_events_are_append_only(app, staff, ses
     qa = make_user("qa")
     web = client_for(app, qa)  # QA may read doses but not take custody
     assert web.get(f"/custody/doses/{allocation.id}").status_code == 200
-    assert post_event(web, allocation, "issued_from_storage", container_scans(allocation.containers[0])[0],
-                      staff.clinician).status_code == 403
+    assert (
+        post_event(
+            web,
+            allocation,
+            "issued_from_storage",
+            container_scans(allocation.containers[0])[0],
+            staff.clinician,
+        ).status_code
+        == 403
+    )
     event = fc.record(session, staff.tech, staff.clinician, allocation, "issued_from_storage")
     from sqlalchemy import text as sql
 
-    for statement in ("UPDATE custody_events SET place = 'elsewhere' WHERE id = :id",
-                      "DELETE FROM custody_events WHERE id = :id"):
+    for statement in (
+        "UPDATE custody_events SET place = 'elsewhere' WHERE id = :id",
+        "DELETE FROM custody_events WHERE id = :id",
+    ):
         with pytest.raises(Exception, match="append-only"):
             session.execute(sql(statement), {"id": event.id})
         session.rollback()
     fresh(session)
-    audit = session.scalars(select(AuditEntry).where(AuditEntry.entity == "allocations",
-                                                     AuditEntry.entity_id == str(allocation.id),
-                                                     AuditEntry.action == "sign")).all()
+    audit = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.entity == "allocations",
+            AuditEntry.entity_id == str(allocation.id),
+            AuditEntry.action == "sign",
+        )
+    ).all()
     assert any("countersigned_at_session_of" in (a.changes or "") for a in audit)
 
 
@@ -260,9 +361,14 @@ def test_api_records_and_lists_custody_events(app, staff, session):
     token = re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    body = {"scanned_code": "=G1234", "event": "issued_from_storage", "place": "Issue room",
-            "signature_password": PASSWORD, "receiver_username": staff.clinician.username,
-            "receiver_password": PASSWORD}
+    body = {
+        "scanned_code": "=G1234",
+        "event": "issued_from_storage",
+        "place": "Issue room",
+        "signature_password": PASSWORD,
+        "receiver_username": staff.clinician.username,
+        "receiver_password": PASSWORD,
+    }
     resp = api.post(f"/api/v1/doses/{allocation.id}/custody-events", json=body, headers=headers)
     assert resp.status_code == 422 and "Not a valid ISBT 128 code" in resp.json["errors"]["scanned_code"]
     body["scanned_code"] = container_scans(allocation.containers[0])[1]
@@ -286,7 +392,10 @@ def test_blinded_users_get_a_masked_report_that_never_says_placebo(app, staff, s
         fc.record(session, staff.tech, staff.clinician, allocation, "issued_from_storage")
         resp = web.client.get(f"/custody/doses/{allocation.id}/report.pdf")
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages)
-        assert "placebo" not in " ".join(text.split()).replace("(MSC or placebo)", "").lower() and "masked (blinded trial)" in text
+        assert (
+            "placebo" not in " ".join(text.split()).replace("(MSC or placebo)", "").lower()
+            and "masked (blinded trial)" in text
+        )
         assert "MESEMS investigational product (MSC or placebo)" in text
         digest = re.search(r"Content SHA-256: ([0-9a-f]{64})", text).group(1)
         web.get(f"/custody/doses/{allocation.id}")
@@ -294,12 +403,20 @@ def test_blinded_users_get_a_masked_report_that_never_says_placebo(app, staff, s
         assert "<strong>matches</strong>" in page(resp) and "(blinded print)" in page(resp)
         texts[allocation.id] = text
     pharmacist = client_for(app, staff.pharmacist)  # unblinded: the genealogy, and the view is logged
-    text = PdfReader(io.BytesIO(pharmacist.client.get(f"/custody/doses/{placebo.id}/report.pdf").data)).pages[0]
+    text = PdfReader(io.BytesIO(pharmacist.client.get(f"/custody/doses/{placebo.id}/report.pdf").data)).pages[
+        0
+    ]
     assert "none (placebo: suspension media)" in " ".join(text.extract_text().split())
     fresh(session)
-    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "view", AuditEntry.entity == "patients",
-        AuditEntry.entity_id == str(placebo.patient_id)))
+    assert session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.action == "view",
+            AuditEntry.entity == "patients",
+            AuditEntry.entity_id == str(placebo.patient_id),
+        )
+    )
 
 
 def test_control_characters_are_refused_on_their_field_without_a_database_error(app, staff, session):
@@ -307,10 +424,15 @@ def test_control_characters_are_refused_on_their_field_without_a_database_error(
     web = client_for(app, staff.tech)
     scan = container_scans(allocation.containers[0])[1]
     before = counts(session)
-    for field, value in (("place", "Room\x002"), ("receiver_username", "nurse\x00"), ("scanned_code", "\x00")):
+    for field, value in (
+        ("place", "Room\x002"),
+        ("receiver_username", "nurse\x00"),
+        ("scanned_code", "\x00"),
+    ):
         extra = {field: value}
-        resp = post_event(web, allocation, "issued_from_storage", extra.pop("scanned_code", scan),
-                          staff.clinician, **extra)
+        resp = post_event(
+            web, allocation, "issued_from_storage", extra.pop("scanned_code", scan), staff.clinician, **extra
+        )
         assert resp.status_code == 422 and "control character" in page(resp), field
     assert counts(session) == before
     assert web.get("/custody/?q=%00x").status_code == 400  # refused plainly (bank.app), never a 500

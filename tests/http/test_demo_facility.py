@@ -51,8 +51,9 @@ def test_demo_holds_every_stage_the_issue_asks_for(demo_app):
         assert lots.get(status), f"no lot {status}"
     assert session.scalar(select(func.count()).select_from(Donor).where(Donor.under_lookback.is_(True)))
     assert session.scalar(select(func.count()).select_from(Patient)) >= 3
-    allocations = dict(session.execute(select(Allocation.status, func.count())
-                                       .group_by(Allocation.status)).all())
+    allocations = dict(
+        session.execute(select(Allocation.status, func.count()).group_by(Allocation.status)).all()
+    )
     assert allocations.get("administered") and allocations.get("on_hold") and allocations.get("allocated")
     from doses.custody.models import CustodyEvent
 
@@ -77,8 +78,14 @@ def test_every_navigation_page_and_its_first_records_render_for_each_role(demo_a
     if username == "admin":
         web.login("admin", "Demo-start-2026")
         web.get("/account/password")
-        web.post("/account/password", {"current_password": "Demo-start-2026", "new_password": "Keeper-2027-demo",
-                                       "confirm": "Keeper-2027-demo"})
+        web.post(
+            "/account/password",
+            {
+                "current_password": "Demo-start-2026",
+                "new_password": "Keeper-2027-demo",
+                "confirm": "Keeper-2027-demo",
+            },
+        )
         # the admin password may already be changed by an earlier parametrised run of this module
         if web.get("/").status_code != 200:
             web.login("admin", "Keeper-2027-demo")
@@ -93,7 +100,8 @@ def test_every_navigation_page_and_its_first_records_render_for_each_role(demo_a
         assert page.status_code == 200, (username, link, page.status_code)
         # open the first few records each list links to (lists of donors, lots, patients …)
         prefix = link.rstrip("/")
-        for href in sorted(set(re.findall(rf'href="({re.escape(prefix)}/\d+[^"#?]*)"',
-                                          page.get_data(as_text=True))))[:3]:
+        for href in sorted(
+            set(re.findall(rf'href="({re.escape(prefix)}/\d+[^"#?]*)"', page.get_data(as_text=True)))
+        )[:3]:
             detail = web.get(href)
             assert detail.status_code == 200, (username, href, detail.status_code)

@@ -7,12 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from sqlalchemy import func, select
 
 from bank.uow import Actor, unit_of_work
 from donors.forms import slug
 from donors.models import Donor, MedicationCourse, SerologyTest
+from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from donors.reference import ensure_seed_criteria
 from donors.services import today
 from tests.conftest import PASSWORD
@@ -30,8 +30,14 @@ DAY = timedelta(days=1)
 
 
 def register(web, **over) -> int:
-    data = {"sex": "F", "birth_date": "1988-05-17", "weight_kg": "70", "height_cm": "168",
-            "consent_version": "ICF-SSc v3", "consent_date": str(HARVEST - 10 * DAY)}
+    data = {
+        "sex": "F",
+        "birth_date": "1988-05-17",
+        "weight_kg": "70",
+        "height_cm": "168",
+        "consent_version": "ICF-SSc v3",
+        "consent_date": str(HARVEST - 10 * DAY),
+    }
     data.update(over)
     resp = web.post("/donors/new", data)
     assert resp.status_code == 302, resp.get_data(as_text=True)
@@ -56,8 +62,15 @@ def questionnaire(web, donor_id, yes: dict[str, tuple[str, str]] | None = None):
 
 def serology(web, donor_id, marker_id, result="negative", day=0, expect=302, **over):
     sample = HARVEST + day * DAY
-    data = {"marker": marker_id, "method": "CMIA", "kit": "Architect", "kit_lot": "L2026-17",
-            "sample_date": str(sample), "test_date": str(sample + DAY), "result": result}
+    data = {
+        "marker": marker_id,
+        "method": "CMIA",
+        "kit": "Architect",
+        "kit_lot": "L2026-17",
+        "sample_date": str(sample),
+        "test_date": str(sample + DAY),
+        "result": result,
+    }
     data.update(over)
     web.get(f"/donors/{donor_id}/serology/new")
     resp = web.post(f"/donors/{donor_id}/serology/new", data)
@@ -67,8 +80,10 @@ def serology(web, donor_id, marker_id, result="negative", day=0, expect=302, **o
 
 def medication(web, donor_id, kind, name, start, stop, expect=302):
     web.get(f"/donors/{donor_id}/medications/new")
-    resp = web.post(f"/donors/{donor_id}/medications/new",
-                    {"kind": kind, "name": name, "start_date": str(start), "stop_date": str(stop or "")})
+    resp = web.post(
+        f"/donors/{donor_id}/medications/new",
+        {"kind": kind, "name": name, "start_date": str(start), "stop_date": str(stop or "")},
+    )
     assert resp.status_code == expect, resp.get_data(as_text=True)[-3000:]
     return resp
 
@@ -110,18 +125,47 @@ CASES = {
     "healthy donor": ({}, {}, {}, [], "eligible", []),
     "weight exactly 50 kg": ({"weight_kg": "50"}, {}, {}, [], "eligible", []),
     "weight 49.5 kg": ({"weight_kg": "49.5"}, {}, {}, [], "ineligible", ["DON-WEIGHT"]),
-    "steroids 6 days a month before": ({}, {"Q-STEROID": ("", "prednisone for sciatica")}, {},
-                                       [("corticosteroid", "prednisone 20 mg", 40, 35)], "ineligible",
-                                       ["DON-MED-STEROID"]),
-    "steroids 5 days a month before": ({}, {"Q-STEROID": ("", "")}, {},
-                                       [("corticosteroid", "prednisone 20 mg", 40, 36)], "eligible", []),
-    "hypertension 200 days ago": ({}, {"Q-HYPERTENSION": (str(HARVEST - 200 * DAY), "")}, {}, [], "ineligible",
-                                  ["DON-HX-HYPERTENSION"]),
-    "hypertension 400 days ago": ({}, {"Q-HYPERTENSION": (str(HARVEST - 400 * DAY), "")}, {}, [], "eligible", []),
+    "steroids 6 days a month before": (
+        {},
+        {"Q-STEROID": ("", "prednisone for sciatica")},
+        {},
+        [("corticosteroid", "prednisone 20 mg", 40, 35)],
+        "ineligible",
+        ["DON-MED-STEROID"],
+    ),
+    "steroids 5 days a month before": (
+        {},
+        {"Q-STEROID": ("", "")},
+        {},
+        [("corticosteroid", "prednisone 20 mg", 40, 36)],
+        "eligible",
+        [],
+    ),
+    "hypertension 200 days ago": (
+        {},
+        {"Q-HYPERTENSION": (str(HARVEST - 200 * DAY), "")},
+        {},
+        [],
+        "ineligible",
+        ["DON-HX-HYPERTENSION"],
+    ),
+    "hypertension 400 days ago": (
+        {},
+        {"Q-HYPERTENSION": (str(HARVEST - 400 * DAY), "")},
+        {},
+        [],
+        "eligible",
+        [],
+    ),
     "EBV IgM positive": ({}, {}, {"EBV_IGM": ("positive", 2)}, [], "ineligible", ["DON-SER-EBV"]),
-    "several exclusions": ({"sex": "F"}, {"Q-PREGNANCY": ("", "12 weeks"), "Q-LITHIUM": ("", "")},
-                           {"HBSAG": ("positive", 1)}, [("lithium", "lithium carbonate", 300, None)],
-                           "ineligible", ["DON-SER-HBSAG", "DON-MED-LITHIUM", "DON-STATUS-PREGNANCY"]),
+    "several exclusions": (
+        {"sex": "F"},
+        {"Q-PREGNANCY": ("", "12 weeks"), "Q-LITHIUM": ("", "")},
+        {"HBSAG": ("positive", 1)},
+        [("lithium", "lithium carbonate", 300, None)],
+        "ineligible",
+        ["DON-SER-HBSAG", "DON-MED-LITHIUM", "DON-STATUS-PREGNANCY"],
+    ),
     "HIV sampled on day 8": ({}, {}, {"HIV": ("negative", 8)}, [], "incomplete", []),
 }
 
@@ -146,10 +190,20 @@ def test_anti_hbc_cleared_by_a_documented_risk_assessment(tech):
     assert panel(tech, donor_id)[:2] == ("ineligible", ["DON-SER-ANTI-HBC"])
     html = tech.get(f"/donors/{donor_id}/edit").get_data(as_text=True)
     version = re.search(r'name="version"[^>]*value="(\d+)"', html).group(1)
-    resp = tech.post(f"/donors/{donor_id}/edit", {
-        "version": version, "sex": "F", "birth_date": "1988-05-17", "weight_kg": "70", "height_cm": "168",
-        "consent_version": "ICF-SSc v3", "consent_date": str(HARVEST - 10 * DAY),
-        "hbc_risk_assessment": "Hepatologist: resolved infection, HBV DNA undetectable", "reason": "risk assessment"})
+    resp = tech.post(
+        f"/donors/{donor_id}/edit",
+        {
+            "version": version,
+            "sex": "F",
+            "birth_date": "1988-05-17",
+            "weight_kg": "70",
+            "height_cm": "168",
+            "consent_version": "ICF-SSc v3",
+            "consent_date": str(HARVEST - 10 * DAY),
+            "hbc_risk_assessment": "Hepatologist: resolved infection, HBV DNA undetectable",
+            "reason": "risk assessment",
+        },
+    )
     assert resp.status_code == 302
     assert panel(tech, donor_id)[0] == "eligible"
 
@@ -158,14 +212,22 @@ def test_technician_screens_qa_signs_and_a_late_positive_starts_lookback(tech, q
     donor_id = register(tech, full_name="Claire Dupont")
     screen(tech, donor_id)
     assert tech.get(f"/donors/{donor_id}/determination").status_code == 403
-    assert tech.post(f"/donors/{donor_id}/determination", {"decision": "eligible", "confirm": "y",
-                                                          "signature_password": PASSWORD}).status_code == 403
+    assert (
+        tech.post(
+            f"/donors/{donor_id}/determination",
+            {"decision": "eligible", "confirm": "y", "signature_password": PASSWORD},
+        ).status_code
+        == 403
+    )
     qa.get(f"/donors/{donor_id}/determination")
-    unconfirmed = qa.post(f"/donors/{donor_id}/determination", {"decision": "eligible",
-                                                              "signature_password": PASSWORD})
+    unconfirmed = qa.post(
+        f"/donors/{donor_id}/determination", {"decision": "eligible", "signature_password": PASSWORD}
+    )
     assert unconfirmed.status_code == 200 and "tick to confirm" in unconfirmed.get_data(as_text=True)
-    resp = qa.post(f"/donors/{donor_id}/determination", {"decision": "eligible", "confirm": "y",
-                                                       "signature_password": PASSWORD})
+    resp = qa.post(
+        f"/donors/{donor_id}/determination",
+        {"decision": "eligible", "confirm": "y", "signature_password": PASSWORD},
+    )
     assert resp.status_code == 302
     html = qa.get(f"/donors/{donor_id}").get_data(as_text=True)
     assert 'data-status="eligible"' in html and "Donor eligibility determination" in html
@@ -179,8 +241,10 @@ def test_technician_screens_qa_signs_and_a_late_positive_starts_lookback(tech, q
 def test_qa_cannot_sign_an_incomplete_donor_eligible(tech, qa):
     donor_id = register(tech)
     qa.get(f"/donors/{donor_id}/determination")
-    resp = qa.post(f"/donors/{donor_id}/determination", {"decision": "eligible", "confirm": "y",
-                                                       "signature_password": PASSWORD})
+    resp = qa.post(
+        f"/donors/{donor_id}/determination",
+        {"decision": "eligible", "confirm": "y", "signature_password": PASSWORD},
+    )
     assert resp.status_code == 200 and "cannot be signed eligible" in resp.get_data(as_text=True)
     assert 'data-status="pending"' in qa.get(f"/donors/{donor_id}").get_data(as_text=True)
 
@@ -190,15 +254,27 @@ def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("weight_kg", "0", "above 0 kg"), ("weight_kg", "900", "not plausible"), ("weight_kg", "heavy", "float"),
-    ("sex", "X", "Not a valid choice"), ("birth_date", str(today() + DAY), "in the future"),
-    ("consent_version", "v" * 500, "40 characters"), ("height_cm", "nan", "between"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("weight_kg", "0", "above 0 kg"),
+        ("weight_kg", "900", "not plausible"),
+        ("weight_kg", "heavy", "float"),
+        ("sex", "X", "Not a valid choice"),
+        ("birth_date", str(today() + DAY), "in the future"),
+        ("consent_version", "v" * 500, "40 characters"),
+        ("height_cm", "nan", "between"),
+    ],
+)
 def test_impossible_registry_input_is_refused_next_to_the_field(tech, session, field, value, message):
     before = _count(session, Donor)
-    data = {"sex": "F", "birth_date": "1990-01-01", "consent_version": "v1", "consent_date": str(HARVEST),
-            field: value}
+    data = {
+        "sex": "F",
+        "birth_date": "1990-01-01",
+        "consent_version": "v1",
+        "consent_date": str(HARVEST),
+        field: value,
+    }
     tech.get("/donors/new")
     resp = tech.post("/donors/new", data)
     html = resp.get_data(as_text=True)
@@ -207,11 +283,16 @@ def test_impossible_registry_input_is_refused_next_to_the_field(tech, session, f
     assert _count(session, Donor) == before
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("sample_date", str(today() + DAY), "in the future"), ("marker", "ZIKA", "Not a valid choice"),
-    ("result", "maybe", "Not a valid choice"), ("kit", "k" * 5000, "120 characters"),
-    ("test_date", str(HARVEST - 5 * DAY), "before sample date"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("sample_date", str(today() + DAY), "in the future"),
+        ("marker", "ZIKA", "Not a valid choice"),
+        ("result", "maybe", "Not a valid choice"),
+        ("kit", "k" * 5000, "120 characters"),
+        ("test_date", str(HARVEST - 5 * DAY), "before sample date"),
+    ],
+)
 def test_impossible_serology_is_refused_and_changes_nothing(tech, session, field, value, message):
     donor_id = register(tech)
     before = _count(session, SerologyTest)
@@ -231,8 +312,10 @@ def test_medication_stop_before_start_is_refused(tech, session):
 def test_questionnaire_date_in_the_future_is_refused(tech):
     donor_id = register(tech)
     tech.get(f"/donors/{donor_id}/questionnaire")
-    resp = tech.post(f"/donors/{donor_id}/questionnaire",
-                     {"a_q_hypertension": "yes", "d_q_hypertension": str(today() + 5 * DAY)})
+    resp = tech.post(
+        f"/donors/{donor_id}/questionnaire",
+        {"a_q_hypertension": "yes", "d_q_hypertension": str(today() + 5 * DAY)},
+    )
     assert resp.status_code == 200
     assert re.search(r'data-field="d_q_hypertension">[^<]*in the future', resp.get_data(as_text=True))
     assert "not answered" in tech.get(f"/donors/{donor_id}").get_data(as_text=True)
@@ -244,21 +327,40 @@ def test_every_donor_page_renders_for_each_role(login_as, tech, role):
     serology(tech, donor_id, "HIV")
     tech.get(f"/donors/{donor_id}/questionnaire")
     web = login_as(role)
-    criteria_id = re.search(r"/donors/criteria/(\d+)", web.get("/donors/criteria").get_data(as_text=True)
-                            or "/donors/criteria/1")
-    pages = ["/donors/", "/donors/?q=DN&status=pending&page=2", "/donors/?status=nonsense&page=x",
-             "/donors/new", f"/donors/{donor_id}", f"/donors/{donor_id}/edit", f"/donors/{donor_id}/harvest",
-             f"/donors/{donor_id}/questionnaire", f"/donors/{donor_id}/serology/new",
-             f"/donors/{donor_id}/medications/new", f"/donors/{donor_id}/determination",
-             f"/donors/{donor_id}/lookback", "/donors/criteria"]
+    criteria_id = re.search(
+        r"/donors/criteria/(\d+)", web.get("/donors/criteria").get_data(as_text=True) or "/donors/criteria/1"
+    )
+    pages = [
+        "/donors/",
+        "/donors/?q=DN&status=pending&page=2",
+        "/donors/?status=nonsense&page=x",
+        "/donors/new",
+        f"/donors/{donor_id}",
+        f"/donors/{donor_id}/edit",
+        f"/donors/{donor_id}/harvest",
+        f"/donors/{donor_id}/questionnaire",
+        f"/donors/{donor_id}/serology/new",
+        f"/donors/{donor_id}/medications/new",
+        f"/donors/{donor_id}/determination",
+        f"/donors/{donor_id}/lookback",
+        "/donors/criteria",
+    ]
     if criteria_id:
         cid = criteria_id.group(1)
-        pages += [f"/donors/criteria/{cid}", f"/donors/criteria/{cid}/draft", f"/donors/criteria/{cid}/reevaluate"]
+        pages += [
+            f"/donors/criteria/{cid}",
+            f"/donors/criteria/{cid}/draft",
+            f"/donors/criteria/{cid}/reevaluate",
+        ]
     for url in pages:
         status = web.get(url).status_code
         assert status in (200, 403), (url, status)
-        if role in ("technician", "qa") and "criteria/" not in url and "determination" not in url \
-                and "lookback" not in url:
+        if (
+            role in ("technician", "qa")
+            and "criteria/" not in url
+            and "determination" not in url
+            and "lookback" not in url
+        ):
             assert status == 200, (role, url)
     assert web.get("/donors/999999").status_code in (403, 404)
 
@@ -274,14 +376,18 @@ def test_qa_drafts_reviews_and_activates_a_new_criteria_version(fresh_database):
     url = fresh_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": False})
     # `flask init` stores and activates the seed criteria set (no page does).
-    assert "Active donor criteria set: SSc adipose donor v1" in app.test_cli_runner().invoke(args=["init"]).output
+    assert (
+        "Active donor criteria set: SSc adipose donor v1"
+        in app.test_cli_runner().invoke(args=["init"]).output
+    )
     engine = make_engine(url)
     session = make_session_factory(engine)()
     names = {}
     with unit_of_work(session, Actor(None, "test setup")):
         for key, role in (("tech", "technician"), ("qa1", "qa"), ("qa2", "qa")):
-            names[key] = create_user(session, unique("u"), f"User {key}", [role], PASSWORD,
-                                     must_change_password=False).username
+            names[key] = create_user(
+                session, unique("u"), f"User {key}", [role], PASSWORD, must_change_password=False
+            ).username
     clients = {}
     for key, username in names.items():
         clients[key] = WebClient(app.test_client())
@@ -289,12 +395,19 @@ def test_qa_drafts_reviews_and_activates_a_new_criteria_version(fresh_database):
     tech, qa1, qa2 = clients["tech"], clients["qa1"], clients["qa2"]
     donor_id = register(tech, weight_kg="52")
     screen(tech, donor_id)
-    seed_id = re.search(r"/donors/criteria/(\d+)", qa1.get("/donors/criteria").get_data(as_text=True)).group(1)
+    seed_id = re.search(r"/donors/criteria/(\d+)", qa1.get("/donors/criteria").get_data(as_text=True)).group(
+        1
+    )
     qa1.get(f"/donors/criteria/{seed_id}/draft")
     field = "p_don_weight__min_weight_kg"
-    draft = {"window_before": "0", "window_after": "7", "note": "minimum weight raised to 55 kg",
-             "p_don_med_steroid__lookback_days": "90", "p_don_med_steroid__max_days": "5",
-             "p_don_hx_hypertension__lookback_days": "365"}
+    draft = {
+        "window_before": "0",
+        "window_after": "7",
+        "note": "minimum weight raised to 55 kg",
+        "p_don_med_steroid__lookback_days": "90",
+        "p_don_med_steroid__max_days": "5",
+        "p_don_hx_hypertension__lookback_days": "365",
+    }
     refused = qa1.post(f"/donors/criteria/{seed_id}/draft", {**draft, field: "0"})
     assert refused.status_code == 200
     assert re.search(f'data-field="{field}">must be between', refused.get_data(as_text=True))
@@ -306,8 +419,12 @@ def test_qa_drafts_reviews_and_activates_a_new_criteria_version(fresh_database):
     qa1.post(f"/donors/criteria/{draft_id}/review", {"signature_password": PASSWORD, "confirm": "y"})
     assert 'data-status="draft"' in qa1.get(draft_url).get_data(as_text=True)  # the author cannot review
     qa2.get(draft_url)
-    assert qa2.post(f"/donors/criteria/{draft_id}/review", {"signature_password": PASSWORD,
-                                                            "confirm": "y"}).status_code == 302
+    assert (
+        qa2.post(
+            f"/donors/criteria/{draft_id}/review", {"signature_password": PASSWORD, "confirm": "y"}
+        ).status_code
+        == 302
+    )
     qa2.get(draft_url)
     qa2.post(f"/donors/criteria/{draft_id}/activate", {"signature_password": PASSWORD, "confirm": "y"})
     html = qa2.get(draft_url).get_data(as_text=True)
@@ -333,8 +450,9 @@ def test_pages_never_seed_the_criteria_set_the_seed_command_does(fresh_database)
     engine = make_engine(url)
     session = make_session_factory(engine)()
     with unit_of_work(session, Actor(None, "test setup")):
-        username = create_user(session, unique("u"), "User tech", ["technician"], PASSWORD,
-                               must_change_password=False).username
+        username = create_user(
+            session, unique("u"), "User tech", ["technician"], PASSWORD, must_change_password=False
+        ).username
     tech = WebClient(app.test_client())
     tech.login(username)
     donor_id = register(tech)

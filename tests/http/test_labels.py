@@ -49,7 +49,9 @@ def raster(pdf: bytes, dpi: int) -> list[Image.Image]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "labels.pdf"
         path.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True
+        )
         return [Image.open(p).convert("L") for p in sorted(Path(folder).glob("page*.png"))]
 
 
@@ -120,9 +122,12 @@ def test_label_text_reads_back_din_with_boxed_check_character_and_statements(app
     assert re.search(r"EXP \d\d [A-Z]{3} \d{4} \d\d:\d\d CES?T = \d\d [A-Z]{3} \d{4} \d\d:\d\d UTC", text)
     assert "Store at ≤ −150 °C" in text
     # The box around the check character is drawn as a square next to it.
-    elements = label_elements(dose_labels(session, allocation, facility_name=FACILITY,
-                                          zone=ZoneInfo("Europe/Paris"))[0], "100x100")
-    char = next(i for i, e in enumerate(elements) if isinstance(e, Text) and e.text == container.lot.check_char)
+    elements = label_elements(
+        dose_labels(session, allocation, facility_name=FACILITY, zone=ZoneInfo("Europe/Paris"))[0], "100x100"
+    )
+    char = next(
+        i for i, e in enumerate(elements) if isinstance(e, Text) and e.text == container.lot.check_char
+    )
     box = elements[char - 1]
     assert box.w == box.h > 0 and box.x < char_x(elements[char]) < box.x + box.w
 
@@ -136,7 +141,9 @@ def identifiers(allocation) -> list[str]:
     return [c.lot.din, c.lot.din_display, c.product_code, allocation.patient.subject_id, c.lot.check_char]
 
 
-def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_container_identifiers(app, staff, session):
+def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_container_identifiers(
+    app, staff, session
+):
     active, placebo = fc.blinded_pair(session, staff)
     zone = ZoneInfo("Europe/Paris")
     la, lp = (dose_labels(session, a, facility_name=FACILITY, zone=zone)[0] for a in (active, placebo))
@@ -158,7 +165,11 @@ def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_containe
         for token in sorted(identifiers(a)[:4], key=len, reverse=True):
             text = text.replace("".join(token.split()), "<ID>")
         texts.append(re.sub(r"<ID>00.", "<ID>00<CHECK>", text))
-    assert texts[0] == texts[1] and "placebo" not in texts[1].replace("(MSCorplacebo)", "").lower() and "<CHECK>" in texts[0]
+    assert (
+        texts[0] == texts[1]
+        and "placebo" not in texts[1].replace("(MSCorplacebo)", "").lower()
+        and "<CHECK>" in texts[0]
+    )
 
     # And pixel for pixel outside the identifier areas (DIN, product code, Data Matrix, subject line).
     dpi = 200
@@ -173,8 +184,10 @@ def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_containe
         for element in (x, y):
             left, top, width, height = bbox(element)
             px = dpi / 25.4
-            mask[max(0, int((top - 1) * px)):int((top + height + 1) * px),
-                 max(0, int((left - 1) * px)):int((left + width + 1) * px)] = True
+            mask[
+                max(0, int((top - 1) * px)) : int((top + height + 1) * px),
+                max(0, int((left - 1) * px)) : int((left + width + 1) * px),
+            ] = True
     assert mask.mean() < 0.5  # most of the label is compared
     outside = images[0][~mask].astype(int) - images[1][~mask].astype(int)
     assert np.abs(outside).max() == 0
@@ -191,7 +204,12 @@ def bbox(element) -> tuple[float, float, float, float]:
     """Left, top, width, height in millimetres."""
     if isinstance(element, Linear):
         quiet = QUIET_MODULES * element.module
-        return element.x - quiet, element.y, code128_width(element.data, element.module * MM) / MM, element.height
+        return (
+            element.x - quiet,
+            element.y,
+            code128_width(element.data, element.module * MM) / MM,
+            element.height,
+        )
     if isinstance(element, Matrix):
         side = datamatrix_size(element.data) * element.module
         return element.x, element.y, side, side
@@ -211,14 +229,18 @@ def test_mesems_labels_say_autologous_and_never_placebo(app, staff, session):
 def test_label_refused_for_a_container_not_released_or_not_allocated(app, staff, session):
     web = client_for(app, staff.tech)
     free = fd.containers(session, fd.cell_lot(session, staff, n=1))[0]  # released, not allocated
-    resp = web.post(f"/custody/containers/{free.id}/labels", {"size": "100x100", "copies": "1", "output": "pdf"})
+    resp = web.post(
+        f"/custody/containers/{free.id}/labels", {"size": "100x100", "copies": "1", "output": "pdf"}
+    )
     assert resp.status_code == 409 and "is not allocated to a dose" in resp.get_data(as_text=True)
     unreleased = fd.containers(session, fd.cell_lot(session, staff, n=1, release=False))[0]
     body = web.post(f"/custody/containers/{unreleased.id}/labels", {"copies": "1"}).get_data(as_text=True)
     assert "is not released" in body and "is not allocated" in body
     allocation = fc.open_dose(session, staff)
     container = allocation.containers[0]
-    resp = web.post(f"/custody/containers/{container.id}/labels", {"size": "100x50", "copies": "1", "output": "pdf"})
+    resp = web.post(
+        f"/custody/containers/{container.id}/labels", {"size": "100x50", "copies": "1", "output": "pdf"}
+    )
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
 
 
@@ -227,7 +249,9 @@ def test_label_print_input_is_checked_and_zpl_comes_at_203_and_300_dpi(app, staf
     web = client_for(app, staff.tech)
     resp = get_labels(web, allocation, copies="abc", size="9x9")
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "Copies must be a whole number" in body and "Label size must be" in body
+    assert (
+        resp.status_code == 422 and "Copies must be a whole number" in body and "Label size must be" in body
+    )
     assert get_labels(web, allocation, copies="21").status_code == 422
     for dpi, dots in (("203", 8), ("300", 12)):
         resp = get_labels(web, allocation, output="zpl", dpi=dpi, size="100x50", copies="2")
@@ -235,7 +259,10 @@ def test_label_print_input_is_checked_and_zpl_comes_at_203_and_300_dpi(app, staf
         assert resp.status_code == 200 and zpl.startswith("^XA") and zpl.count("^XZ") == 2
         assert f"^PW{100 * dots}" in zpl and f"^LL{50 * dots}" in zpl and "^BXN," in zpl and "^BCN," in zpl
     assert get_labels(web, allocation, output="zpl", dpi="600").status_code == 422
-    assert client_for(app, staff.qa).post(f"/custody/doses/{allocation.id}/labels", {"copies": "1"}).status_code == 403
+    assert (
+        client_for(app, staff.qa).post(f"/custody/doses/{allocation.id}/labels", {"copies": "1"}).status_code
+        == 403
+    )
 
 
 def test_printing_labels_is_a_post_with_csrf_and_a_get_writes_nothing(app, staff, session):
@@ -260,9 +287,14 @@ def test_api_label_pdf(app, staff, session):
     resp = web.post("/account/tokens/", {"name": "label printer"})
     token = re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
     api, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
-    resp = api.post(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"size": "100x50"})
+    resp = api.post(
+        f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"size": "100x50"}
+    )
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert set(decoded(raster(resp.data, 300)[0])["Code128"]) == {
-        w for w in expected_data(allocation.containers[0]) if not w.startswith("=+")}
-    resp = api.post(f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"copies": "0"})
+        w for w in expected_data(allocation.containers[0]) if not w.startswith("=+")
+    }
+    resp = api.post(
+        f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"copies": "0"}
+    )
     assert resp.status_code == 422 and "copies" in resp.json["errors"]

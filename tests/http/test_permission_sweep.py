@@ -19,8 +19,11 @@ def test_every_endpoint_declares_a_known_permission(app):
 
 
 def test_only_login_and_logout_are_public(app):
-    public = {r.endpoint for r in app.url_map.iter_rules()
-              if getattr(app.view_functions[r.endpoint], "permission", None) == PUBLIC}
+    public = {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if getattr(app.view_functions[r.endpoint], "permission", None) == PUBLIC
+    }
     assert public <= {"auth.login", "auth.logout", "api.openapi"}
 
 
@@ -32,8 +35,10 @@ def test_every_get_page_redirects_anonymous_users_to_login(app):
         if getattr(app.view_functions[rule.endpoint], "permission", None) == PUBLIC:
             continue
         url = rule.rule.replace("<int:", "<").replace("<", "").replace(">", "")
-        url = "/".join("1" if part and part.isidentifier() and part in rule.arguments else part
-                       for part in url.split("/"))
+        url = "/".join(
+            "1" if part and part.isidentifier() and part in rule.arguments else part
+            for part in url.split("/")
+        )
         resp = client.get(url)
         expected = 401 if url.startswith("/api/") else 302
         assert resp.status_code == expected, (rule.rule, resp.status_code)

@@ -43,24 +43,43 @@ def counting(engine):
 
 def add_containers(session, tech, lot, box, n: int) -> None:
     with unit_of_work(session, actor_for(tech)):
-        services.formulate_containers(session, lot, n_containers=n, container_type="vial", cells_per_container=1e5,
-                                      volume_ml=1.0, cryoprotectant="10 % DMSO",
-                                      frozen_at=utcnow() - timedelta(hours=1))
+        services.formulate_containers(
+            session,
+            lot,
+            n_containers=n,
+            container_type="vial",
+            cells_per_container=1e5,
+            volume_ml=1.0,
+            cryoprotectant="10 % DMSO",
+            frozen_at=utcnow() - timedelta(hours=1),
+        )
     used = len(services.occupancy(session, box))  # fill the box row by row after what is there
     with unit_of_work(session, actor_for(tech)):
         services.store_lot_containers(session, lot, box, used // box.col_count + 1, used % box.col_count + 1)
 
 
-def test_main_pages_run_a_bounded_number_of_statements_whatever_the_rows(app, login_as, make_user, db_session):
+def test_main_pages_run_a_bounded_number_of_statements_whatever_the_rows(
+    app, login_as, make_user, db_session
+):
     tech, verifier, qa = make_user("technician"), make_user("technician"), make_user("qa")
     lot = f.grown_lot(db_session, tech, verifier, qa=qa)
     box = f.box(db_session, tech, 9, 9)
     add_containers(db_session, tech, lot, box, 3)
     container = db_session.scalar(select(Container).where(Container.lot_id == lot.id).limit(1))
     client = login_as("technician", "qa")
-    pages = ["/donors/", "/lots/", f"/lots/{lot.id}", f"/lots/{lot.id}/genealogy", f"/lots/donors/{lot.donor_id}",
-             "/storage/", f"/storage/boxes/{box.id}", f"/lots/containers/{container.id}",
-             f"/audit/?entity=lots&entity_id={lot.id}", "/audit/", f"/lots/?q={lot.din[-6:]}"]
+    pages = [
+        "/donors/",
+        "/lots/",
+        f"/lots/{lot.id}",
+        f"/lots/{lot.id}/genealogy",
+        f"/lots/donors/{lot.donor_id}",
+        "/storage/",
+        f"/storage/boxes/{box.id}",
+        f"/lots/containers/{container.id}",
+        f"/audit/?entity=lots&entity_id={lot.id}",
+        "/audit/",
+        f"/lots/?q={lot.din[-6:]}",
+    ]
 
     def measure() -> dict[str, int]:
         counts = {}

@@ -52,8 +52,15 @@ def result_count(session) -> int:
 def post_result(client, lot, code, value="", unit="", markers=None, **extra):
     page = client.get(f"/release/lots/{lot.id}/results/new?test={code}")
     assert page.status_code == 200
-    data = {"test_code": code, "method": "validated method", "instrument": "", "performed_on": DAY,
-            "value": value, "unit": unit, **extra}
+    data = {
+        "test_code": code,
+        "method": "validated method",
+        "instrument": "",
+        "performed_on": DAY,
+        "value": value,
+        "unit": unit,
+        **extra,
+    }
     data.update({f"marker-{m}": v for m, v in (markers or {}).items()})
     return client.post(f"/release/lots/{lot.id}/results/new", data, content_type="multipart/form-data")
 
@@ -94,15 +101,28 @@ def release(client, lot, password=None, conditional=False, confirm=True):
 # --- lot cases entered through the forms ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("overrides", "verdict_shown", "releasable"), [
-    pytest.param({}, None, True, id="all-pass"),
-    pytest.param({"VIABILITY": ("94.9", "%", None)}, None, True, id="viability-94.9-passes-70-floor"),
-    pytest.param({"ENDOTOXIN": ("0.6", "EU/mL", None)}, "OUT OF SPECIFICATION", False, id="endotoxin-0.6"),
-    pytest.param({"IDENTITY-IFATS2013": ("", "%", {**fr.PASSING["IDENTITY-IFATS2013"][2], "CD73": "79.9"})},
-                 "OUT OF SPECIFICATION", False, id="cd73-79.9"),
-    pytest.param({"TRILINEAGE": ("chondro negative", "", None)}, "OUT OF SPECIFICATION", False, id="trilineage"),
-])
-def test_lot_case_entered_and_verified_as_users_do(session, lot, tech, qa, qa2, overrides, verdict_shown, releasable):
+@pytest.mark.parametrize(
+    ("overrides", "verdict_shown", "releasable"),
+    [
+        pytest.param({}, None, True, id="all-pass"),
+        pytest.param({"VIABILITY": ("94.9", "%", None)}, None, True, id="viability-94.9-passes-70-floor"),
+        pytest.param(
+            {"ENDOTOXIN": ("0.6", "EU/mL", None)}, "OUT OF SPECIFICATION", False, id="endotoxin-0.6"
+        ),
+        pytest.param(
+            {"IDENTITY-IFATS2013": ("", "%", {**fr.PASSING["IDENTITY-IFATS2013"][2], "CD73": "79.9"})},
+            "OUT OF SPECIFICATION",
+            False,
+            id="cd73-79.9",
+        ),
+        pytest.param(
+            {"TRILINEAGE": ("chondro negative", "", None)}, "OUT OF SPECIFICATION", False, id="trilineage"
+        ),
+    ],
+)
+def test_lot_case_entered_and_verified_as_users_do(
+    session, lot, tech, qa, qa2, overrides, verdict_shown, releasable
+):
     enter_all(tech, lot, overrides)
     verify_all(qa, session, lot)
     page = qa2.get(f"/release/lots/{lot.id}").get_data(as_text=True)
@@ -118,13 +138,16 @@ def test_lot_case_entered_and_verified_as_users_do(session, lot, tech, qa, qa2, 
 # --- impossible input: refused next to the field, nothing written -----------------------------------
 
 
-@pytest.mark.parametrize(("code", "value", "unit", "field", "words"), [
-    ("VIABILITY", "101", "%", "value", "not a possible percentage"),
-    ("VIABILITY", "85", "cells/mL", "unit", "does not match"),
-    ("ENDOTOXIN", "0.2", "EU/kg", "unit", "does not match"),
-    ("KARYOTYPE", "normal", "%", "unit", "no unit"),
-    ("IDENTITY-ISCT2006", "", "%", "test_code", "not a test of specification AT-MSC-ALLO"),
-])
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "field", "words"),
+    [
+        ("VIABILITY", "101", "%", "value", "not a possible percentage"),
+        ("VIABILITY", "85", "cells/mL", "unit", "does not match"),
+        ("ENDOTOXIN", "0.2", "EU/kg", "unit", "does not match"),
+        ("KARYOTYPE", "normal", "%", "unit", "no unit"),
+        ("IDENTITY-ISCT2006", "", "%", "test_code", "not a test of specification AT-MSC-ALLO"),
+    ],
+)
 def test_impossible_input_is_refused_next_to_its_field(session, lot, tech, code, value, unit, field, words):
     before = result_count(session)
     resp = post_result(tech, lot, code, value, unit)
@@ -143,7 +166,9 @@ def test_panel_marker_over_100_percent_is_refused_in_the_panel(session, lot, tec
 
 def test_raw_data_is_uploaded_and_downloaded_unchanged(session, lot, tech, qa):
     data = b"well,EU/mL\nA1,0.11\n"
-    resp = post_result(tech, lot, "ENDOTOXIN", "0.11", "EU/mL", attachment=(io.BytesIO(data), "LAL run 12.csv"))
+    resp = post_result(
+        tech, lot, "ENDOTOXIN", "0.11", "EU/mL", attachment=(io.BytesIO(data), "LAL run 12.csv")
+    )
     assert resp.status_code == 302
     reload(session)
     result = services.current_result(session, lot, "ENDOTOXIN")
@@ -180,8 +205,11 @@ def test_release_refused_with_every_reason_on_screen_then_a_second_qa_releases(s
     resp = release(qa, lot)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and 'data-testid="refused"' in html
-    for words in ("Mycoplasma (Ph. Eur. 2.6.7) has no result", "Potency: inhibition of stimulated PBMC proliferation "
-                  "is out of specification", "You entered IDENTITY-IFATS2013, ADHERENCE, VIABILITY"):
+    for words in (
+        "Mycoplasma (Ph. Eur. 2.6.7) has no result",
+        "Potency: inhibition of stimulated PBMC proliferation is out of specification",
+        "You entered IDENTITY-IFATS2013, ADHERENCE, VIABILITY",
+    ):
         assert words in html, words
     if lot_page.status_code == 200:
         assert "Deviation DEV-" in html
@@ -196,8 +224,9 @@ def test_analyst_cannot_release_own_lot_a_second_qa_can(session, lot, qa, qa2, t
     html = release(qa, lot).get_data(as_text=True)
     assert "(four eyes)" in html and "You entered" in html
     # A wrong password signs nothing.
-    assert "password incorrect" in field_error(release(qa2, lot, "nope").get_data(as_text=True),
-                                               "signature_password")
+    assert "password incorrect" in field_error(
+        release(qa2, lot, "nope").get_data(as_text=True), "signature_password"
+    )
     assert release(qa2, lot).status_code == 302
     page = qa2.get(f"/release/lots/{lot.id}").get_data(as_text=True)
     assert "Released for clinical use" in page and qa2.user.full_name in page
@@ -205,11 +234,15 @@ def test_analyst_cannot_release_own_lot_a_second_qa_can(session, lot, qa, qa2, t
 
 def test_rejection_with_reason_and_signature(session, lot, qa):
     qa.get(f"/release/lots/{lot.id}")
-    resp = qa.post(f"/release/lots/{lot.id}/reject", {"reason": "", "signature_password": "Correct-horse-42",
-                                                      "confirm": "y"})
+    resp = qa.post(
+        f"/release/lots/{lot.id}/reject",
+        {"reason": "", "signature_password": "Correct-horse-42", "confirm": "y"},
+    )
     assert "Give the reason" in field_error(resp.get_data(as_text=True), "reason")
-    resp = qa.post(f"/release/lots/{lot.id}/reject", {"reason": "Mycoplasma detected",
-                                                      "signature_password": "Correct-horse-42", "confirm": "y"})
+    resp = qa.post(
+        f"/release/lots/{lot.id}/reject",
+        {"reason": "Mycoplasma detected", "signature_password": "Correct-horse-42", "confirm": "y"},
+    )
     assert resp.status_code == 302
     reload(session)
     assert session.get(type(lot), lot.id).status == "rejected"
@@ -217,7 +250,10 @@ def test_rejection_with_reason_and_signature(session, lot, qa):
 
 def test_technician_cannot_release(lot, tech):
     tech.get(f"/release/lots/{lot.id}")
-    assert tech.post(f"/release/lots/{lot.id}/release", {"signature_password": "x", "confirm": "y"}).status_code == 403
+    assert (
+        tech.post(f"/release/lots/{lot.id}/release", {"signature_password": "x", "confirm": "y"}).status_code
+        == 403
+    )
 
 
 # --- certificate of analysis ------------------------------------------------------------------------
@@ -284,18 +320,33 @@ def test_specification_drafted_edited_and_approved_by_a_second_qa(session, qa, q
     draft_id = int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
     page = qa.get(f"/release/specifications/{draft_id}/edit")
     assert 'name="ENDOTOXIN__max"' in page.get_data(as_text=True)
-    resp = qa.post(f"/release/specifications/{draft_id}/edit", {"ENDOTOXIN__max": "lots", "change_note": "x",
-                                                                 "STERILITY__conditional": "no growth to date"})
+    resp = qa.post(
+        f"/release/specifications/{draft_id}/edit",
+        {"ENDOTOXIN__max": "lots", "change_note": "x", "STERILITY__conditional": "no growth to date"},
+    )
     assert "not a number" in field_error(resp.get_data(as_text=True), "ENDOTOXIN__max")
-    resp = qa.post(f"/release/specifications/{draft_id}/edit", {
-        "ENDOTOXIN__max": "0.25", "change_note": "Intrathecal placebo: tighter limit", "STERILITY__conditional": ""})
+    resp = qa.post(
+        f"/release/specifications/{draft_id}/edit",
+        {
+            "ENDOTOXIN__max": "0.25",
+            "change_note": "Intrathecal placebo: tighter limit",
+            "STERILITY__conditional": "",
+        },
+    )
     assert resp.status_code == 302
-    resp = qa.post(f"/release/specifications/{draft_id}/approve", {"signature_password": "Correct-horse-42",
-                                                                   "confirm": "y"})
+    resp = qa.post(
+        f"/release/specifications/{draft_id}/approve",
+        {"signature_password": "Correct-horse-42", "confirm": "y"},
+    )
     assert "second QA person" in resp.get_data(as_text=True)
     qa2.get(f"/release/specifications/{draft_id}")
-    assert qa2.post(f"/release/specifications/{draft_id}/approve", {
-        "signature_password": "Correct-horse-42", "confirm": "y"}).status_code == 302
+    assert (
+        qa2.post(
+            f"/release/specifications/{draft_id}/approve",
+            {"signature_password": "Correct-horse-42", "confirm": "y"},
+        ).status_code
+        == 302
+    )
     assert qa2.post(f"/release/specifications/{draft_id}/effective").status_code == 302
     reload(session)
     row = session.get(SpecificationVersion, draft_id)
@@ -346,8 +397,15 @@ def test_control_characters_are_refused_by_field_never_a_server_error(session, l
     assert "control character" in field_error(html, "method")
     assert result_count(session) == before
     assert qa.get("/release/?q=%00G1234").status_code == 400  # refused plainly (bank.app), never a 500
-    assert qa.get("/release/certificates/check", query_string={"din": "\x00", "digest": "\x00"}).status_code == 400
+    assert (
+        qa.get("/release/certificates/check", query_string={"din": "\x00", "digest": "\x00"}).status_code
+        == 400
+    )
     qa.get(f"/release/lots/{lot.id}")
-    resp = qa.post(f"/release/lots/{lot.id}/reject", {"reason": "bad\x00", "signature_password": "Correct-horse-42",
-                                                      "confirm": "y"})
-    assert resp.status_code == 200 and "control character" in field_error(resp.get_data(as_text=True), "reason")
+    resp = qa.post(
+        f"/release/lots/{lot.id}/reject",
+        {"reason": "bad\x00", "signature_password": "Correct-horse-42", "confirm": "y"},
+    )
+    assert resp.status_code == 200 and "control character" in field_error(
+        resp.get_data(as_text=True), "reason"
+    )

@@ -59,17 +59,27 @@ def test_every_refusal_reads_the_same_and_costs_one_password_check(app, make_use
     monkeypatch.setattr("bank.users.verify_password", bank.passwords.verify_password)
     web = _from(app, _address())
     bodies = []
-    for name, password in (("nobody-" + uuid.uuid4().hex[:8], PASSWORD), (active.username, "Wrong-password-1"),
-                           (gone.username, PASSWORD), (locked.username, PASSWORD)):
+    for name, password in (
+        ("nobody-" + uuid.uuid4().hex[:8], PASSWORD),
+        (active.username, "Wrong-password-1"),
+        (gone.username, PASSWORD),
+        (locked.username, PASSWORD),
+    ):
         before = len(checks)
         resp = web.post("/login", {"username": name, "password": password})
         assert resp.status_code == 401
         assert len(checks) - before == 1, f"one password verification for {name}"
-        feedback = resp.get_data(as_text=True).split('class="invalid-feedback d-block" data-field="password">')[1]
+        feedback = resp.get_data(as_text=True).split(
+            'class="invalid-feedback d-block" data-field="password">'
+        )[1]
         bodies.append(feedback.split("<")[0])
     assert len(set(bodies)) == 1 and bodies[0].startswith("Unknown user name or wrong password")
     assert [a.outcome for a in _attempts(session, address=web.client.environ_base["REMOTE_ADDR"])] == [
-        "unknown_user", "wrong_password", "deactivated", "locked"]
+        "unknown_user",
+        "wrong_password",
+        "deactivated",
+        "locked",
+    ]
 
 
 def test_the_lock_ends_by_itself_and_grows_after_each_new_failure(app, make_user, session, monkeypatch):
@@ -121,26 +131,36 @@ def test_failures_past_the_limit_per_name_are_throttled_with_retry_after(app, ma
     unknown = "nobody-" + uuid.uuid4().hex[:8]
     for n in range(5):
         _from(app, _address()).post("/login", {"username": unknown, "password": f"wrong-{n}-password"})
-    assert _from(app, _address()).post("/login", {"username": unknown, "password": "x"}).status_code == 429, \
+    assert _from(app, _address()).post("/login", {"username": unknown, "password": "x"}).status_code == 429, (
         "an unknown name is throttled alike: the 429 tells nothing about the name"
+    )
 
 
 def test_failures_past_the_limit_per_address_are_throttled(app, make_user):
     user = make_user("qa")
     web = _from(app, _address())
     for n in range(10):
-        resp = web.post("/login", {"username": f"guess{n}-{uuid.uuid4().hex[:6]}", "password": "Guessing-123"})
+        resp = web.post(
+            "/login", {"username": f"guess{n}-{uuid.uuid4().hex[:6]}", "password": "Guessing-123"}
+        )
         assert resp.status_code == 401
     resp = web.post("/login", {"username": user.username, "password": PASSWORD})
     assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
-    assert _from(app, _address()).post("/login", {"username": user.username, "password": PASSWORD}).status_code == 302
+    assert (
+        _from(app, _address()).post("/login", {"username": user.username, "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_flask_users_unlock_lifts_the_lock(app, make_user, session):
     user = make_user("technician")
     with unit_of_work(session, Actor(None, "test setup")):
         locked = session.get(User, user.id)
-        locked.failed_logins, locked.locked_at, locked.locked_until = 7, utcnow(), utcnow() + timedelta(hours=1)
+        locked.failed_logins, locked.locked_at, locked.locked_until = (
+            7,
+            utcnow(),
+            utcnow() + timedelta(hours=1),
+        )
     out = app.test_cli_runner().invoke(args=["users", "unlock", user.username])
     assert out.exit_code == 0 and "unlocked" in out.output
     session.expire_all()
@@ -149,8 +169,17 @@ def test_flask_users_unlock_lifts_the_lock(app, make_user, session):
     assert app.test_cli_runner().invoke(args=["users", "unlock", "no-such-user"]).exit_code == 2
 
 
-@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "https://evil.example",
-                                    "/%0d%0a/evil.example", "%2F%2Fevil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/%0d%0a/evil.example",
+        "%2F%2Fevil.example",
+    ],
+)
 def test_sign_in_never_redirects_to_another_site(app, make_user, target):
     user = make_user("qa")
     web = _from(app, _address())
@@ -160,15 +189,18 @@ def test_sign_in_never_redirects_to_another_site(app, make_user, target):
 
 def test_sign_in_returns_to_a_page_of_this_site(app, make_user):
     user = make_user("qa")
-    resp = _from(app, _address()).post("/login?next=/audit/%3Fentity%3Dusers",
-                                       {"username": user.username, "password": PASSWORD})
+    resp = _from(app, _address()).post(
+        "/login?next=/audit/%3Fentity%3Dusers", {"username": user.username, "password": PASSWORD}
+    )
     assert resp.headers["Location"] == "/audit/?entity=users"
 
 
 def test_a_nul_byte_in_a_form_field_is_a_field_error(login_as):
     admin = login_as("admin")
     admin.get("/admin/users/new")
-    resp = admin.post("/admin/users/new", {"username": "ok.name", "full_name": "Jane\x00Tech", "roles": ["qa"]})
+    resp = admin.post(
+        "/admin/users/new", {"username": "ok.name", "full_name": "Jane\x00Tech", "roles": ["qa"]}
+    )
     assert resp.status_code == 200 and b"control character" in resp.data
     resp = _from(admin.client.application, _address()).post("/login", {"username": "a\x00b", "password": "x"})
     assert resp.status_code == 200 and b"control character" in resp.data

@@ -25,7 +25,9 @@ def _replay(app, cookie: str):
 
 def _rows(session, user_id):
     session.expire_all()
-    return session.scalars(select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.id)).all()
+    return session.scalars(
+        select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.id)
+    ).all()
 
 
 def test_the_cookie_holds_a_random_id_stored_only_hashed(login_as, session):
@@ -64,8 +66,10 @@ def test_changing_ones_password_ends_the_other_sessions_but_not_this_one(app, ma
     laptop.login(user.username)
     bench.login(user.username)
     laptop.get("/account/password")
-    resp = laptop.post("/account/password", {"current_password": PASSWORD, "new_password": "Marrow-stroma-88",
-                                             "confirm": "Marrow-stroma-88"})
+    resp = laptop.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "Marrow-stroma-88", "confirm": "Marrow-stroma-88"},
+    )
     assert resp.status_code == 302
     assert laptop.get("/").status_code == 200
     assert bench.get("/").status_code == 302
@@ -79,16 +83,30 @@ def test_the_last_five_passwords_cannot_be_chosen_again(app, make_user):
     passwords = [PASSWORD, "Marrow-stroma-81", "Marrow-stroma-82", "Marrow-stroma-83", "Marrow-stroma-84"]
     for current, new in zip(passwords, passwords[1:], strict=False):
         web.get("/account/password")
-        assert web.post("/account/password", {"current_password": current, "new_password": new,
-                                              "confirm": new}).status_code == 302
+        assert (
+            web.post(
+                "/account/password", {"current_password": current, "new_password": new, "confirm": new}
+            ).status_code
+            == 302
+        )
     for old in passwords:
         web.get("/account/password")
-        resp = web.post("/account/password", {"current_password": passwords[-1], "new_password": old,
-                                              "confirm": old})
+        resp = web.post(
+            "/account/password", {"current_password": passwords[-1], "new_password": old, "confirm": old}
+        )
         assert resp.status_code == 200 and b"last 5 passwords" in resp.data, old
     web.get("/account/password")
-    assert web.post("/account/password", {"current_password": passwords[-1], "new_password": "Marrow-stroma-85",
-                                          "confirm": "Marrow-stroma-85"}).status_code == 302
+    assert (
+        web.post(
+            "/account/password",
+            {
+                "current_password": passwords[-1],
+                "new_password": "Marrow-stroma-85",
+                "confirm": "Marrow-stroma-85",
+            },
+        ).status_code
+        == 302
+    )
 
 
 def _token(client) -> str:
@@ -119,10 +137,19 @@ def test_deactivation_revokes_tokens(app, login_as, session):
     admin.get(f"/admin/users/{tech.user.id}")
     user = session.get(User, tech.user.id)
     session.refresh(user)
-    resp = admin.post(f"/admin/users/{tech.user.id}", {"full_name": user.full_name, "roles": ["technician"],
-                                                      "version": str(user.version), "reason": "left"})
+    resp = admin.post(
+        f"/admin/users/{tech.user.id}",
+        {
+            "full_name": user.full_name,
+            "roles": ["technician"],
+            "version": str(user.version),
+            "reason": "left",
+        },
+    )
     assert resp.status_code == 302
-    assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )
 
 
 def test_a_user_who_must_change_the_password_cannot_use_the_api(app, login_as, session):

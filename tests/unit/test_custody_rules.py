@@ -10,7 +10,15 @@ from doses.custody.rules import (
 )
 from doses.custody.states import EVENTS, FINAL, IN_STORAGE, KINDS, next_events
 
-CHAIN = ["issued_from_storage", "packed", "shipped", "received_at_site", "stored_at_site", "thawed", "administered"]
+CHAIN = [
+    "issued_from_storage",
+    "packed",
+    "shipped",
+    "received_at_site",
+    "stored_at_site",
+    "thawed",
+    "administered",
+]
 
 
 def test_the_whole_chain_from_the_freezer_to_the_patient_is_permitted_in_order():
@@ -20,20 +28,27 @@ def test_the_whole_chain_from_the_freezer_to_the_patient_is_permitted_in_order()
         last = event
 
 
-@pytest.mark.parametrize("last, event", [
-    (None, "packed"),  # the first event is the issue from storage
-    (None, "administered"),
-    ("issued_from_storage", "shipped"),  # not packed yet
-    ("packed", "received_at_site"),  # not shipped yet
-    ("shipped", "thawed"),  # not received yet
-    ("thawed", "stored_at_site"),  # a thawed product is never frozen again
-    ("thawed", "returned"),
-    ("received_at_site", "issued_from_storage"),  # no going back
-    ("returned", "issued_from_storage"),  # a returned dose is destroyed, not re-issued
-])
+@pytest.mark.parametrize(
+    "last, event",
+    [
+        (None, "packed"),  # the first event is the issue from storage
+        (None, "administered"),
+        ("issued_from_storage", "shipped"),  # not packed yet
+        ("packed", "received_at_site"),  # not shipped yet
+        ("shipped", "thawed"),  # not received yet
+        ("thawed", "stored_at_site"),  # a thawed product is never frozen again
+        ("thawed", "returned"),
+        ("received_at_site", "issued_from_storage"),  # no going back
+        ("returned", "issued_from_storage"),  # a returned dose is destroyed, not re-issued
+    ],
+)
 def test_an_event_that_is_not_the_next_permitted_is_refused_and_names_the_next(last, event):
     problems = event_problems(last, event, "issued")
-    assert len(problems) == 1 and "cannot follow" in problems[0].message and "next permitted" in problems[0].message
+    assert (
+        len(problems) == 1
+        and "cannot follow" in problems[0].message
+        and "next permitted" in problems[0].message
+    )
     assert problems[0].rule_id == "custody.order" and problems[0].field == "event"
 
 
@@ -57,19 +72,28 @@ def test_a_deallocated_dose_takes_no_custody_event():
 
 def test_unknown_event_is_refused():
     assert [p.message for p in event_problems(None, "teleported", "allocated")] == [
-        f"unknown custody event 'teleported'; one of: {', '.join(EVENTS)}"]
+        f"unknown custody event 'teleported'; one of: {', '.join(EVENTS)}"
+    ]
 
 
 def test_first_state_is_in_storage_and_every_event_has_two_signature_meanings():
     assert next_events(None) == next_events(IN_STORAGE) == ("issued_from_storage",)
     for kind in KINDS.values():
-        assert kind.handover_meaning and kind.receipt_meaning and kind.handover_meaning != kind.receipt_meaning
+        assert (
+            kind.handover_meaning and kind.receipt_meaning and kind.handover_meaning != kind.receipt_meaning
+        )
 
 
-@pytest.mark.parametrize("lo, hi, field", [
-    (-250, -150, "temperature_min_c"), (-150, 80, "temperature_max_c"), (-100, -150, "temperature_max_c"),
-    (float("nan"), None, "temperature_min_c"), (None, float("inf"), "temperature_max_c"),
-])
+@pytest.mark.parametrize(
+    "lo, hi, field",
+    [
+        (-250, -150, "temperature_min_c"),
+        (-150, 80, "temperature_max_c"),
+        (-100, -150, "temperature_max_c"),
+        (float("nan"), None, "temperature_min_c"),
+        (None, float("inf"), "temperature_max_c"),
+    ],
+)
 def test_impossible_logger_readings_are_refused_on_their_field(lo, hi, field):
     assert field in validate_temperatures(lo, hi)
 
@@ -78,16 +102,24 @@ def test_plausible_logger_readings_pass():
     assert validate_temperatures(-190.5, -160) == {} and validate_temperatures(None, None) == {}
 
 
-@pytest.mark.parametrize("text, limit", [
-    ("≤ −150 °C (liquid nitrogen vapour phase)", -150.0), ("<= -80 °C", -80.0), ("below -135°C", -135.0),
-    ("2–8 °C", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "text, limit",
+    [
+        ("≤ −150 °C (liquid nitrogen vapour phase)", -150.0),
+        ("<= -80 °C", -80.0),
+        ("below -135°C", -135.0),
+        ("2–8 °C", None),
+        ("", None),
+    ],
+)
 def test_storage_limit_read_from_the_products_storage_text(text, limit):
     assert storage_limit_c(text) == limit
 
 
 def test_an_excursion_is_found_only_while_the_dose_is_frozen():
-    assert excursion_found("shipped", -120, -150) == "logger maximum -120 °C is above the storage limit -150 °C"
+    assert (
+        excursion_found("shipped", -120, -150) == "logger maximum -120 °C is above the storage limit -150 °C"
+    )
     assert excursion_found("shipped", -160, -150) is None
     assert excursion_found("thawed", 20, -150) is None  # thawing warms the bag by design
     assert excursion_found("shipped", None, -150) is None and excursion_found("shipped", -100, None) is None

@@ -501,25 +501,36 @@ def test_requires_lookback(previous, new, expected):
 def test_a_determinations_stored_reasons_read_back_as_problems_old_rows_included():
     det = evaluate_donor(replace(eligible_facts(), weight_kg=49.5, harvest_date=None), CS)
     # The layout of the first records (and of the signed content): kept, so old and new rows read alike.
-    old_row = [{"rule_id": "DON-WEIGHT", "criterion": CS.criterion("DON-WEIGHT").text,
-                "evidence": "weight 49.5 kg < 50 kg"}]
+    old_row = [
+        {
+            "rule_id": "DON-WEIGHT",
+            "criterion": CS.criterion("DON-WEIGHT").text,
+            "evidence": "weight 49.5 kg < 50 kg",
+        }
+    ]
     assert stored_reasons(det.reasons) == old_row
     assert reasons_from_stored(json.loads(json.dumps(old_row))) == list(det.reasons)
     assert missing_from_stored(stored_missing(det.missing)) == list(det.missing)
-    assert stored_missing(det.missing)[0] == {"item": "harvest date", "rule_id": HARVEST_RULE_ID,
-                                              "why": det.missing[0].evidence}
+    assert stored_missing(det.missing)[0] == {
+        "item": "harvest date",
+        "rule_id": HARVEST_RULE_ID,
+        "why": det.missing[0].evidence,
+    }
 
 
-@pytest.mark.parametrize(("kw", "rule_ids"), [
-    (dict(outcome=ELIGIBLE, decision=ELIGIBLE), []),
-    (dict(outcome=INCOMPLETE, decision=ELIGIBLE), ["DON-DET-NOT-ELIGIBLE"]),
-    (dict(outcome=INELIGIBLE, decision=INCOMPLETE), ["DON-DET-NOT-INCOMPLETE"]),
-    (dict(outcome=ELIGIBLE, decision=INELIGIBLE), ["DON-DET-INELIGIBLE-REASON"]),
-    (dict(outcome=ELIGIBLE, decision=INELIGIBLE, comment="sponsor's request"), []),
-    (dict(outcome=ELIGIBLE, decision=ELIGIBLE, under_lookback=True), ["DON-DET-LOOKBACK"]),
-    (dict(outcome=ELIGIBLE, decision="pending"), ["DON-DET-DECISION"]),
-    (dict(outcome=INELIGIBLE, decision=INELIGIBLE, is_autologous=True), ["DON-DET-AUTOLOGOUS"]),
-])
+@pytest.mark.parametrize(
+    ("kw", "rule_ids"),
+    [
+        (dict(outcome=ELIGIBLE, decision=ELIGIBLE), []),
+        (dict(outcome=INCOMPLETE, decision=ELIGIBLE), ["DON-DET-NOT-ELIGIBLE"]),
+        (dict(outcome=INELIGIBLE, decision=INCOMPLETE), ["DON-DET-NOT-INCOMPLETE"]),
+        (dict(outcome=ELIGIBLE, decision=INELIGIBLE), ["DON-DET-INELIGIBLE-REASON"]),
+        (dict(outcome=ELIGIBLE, decision=INELIGIBLE, comment="sponsor's request"), []),
+        (dict(outcome=ELIGIBLE, decision=ELIGIBLE, under_lookback=True), ["DON-DET-LOOKBACK"]),
+        (dict(outcome=ELIGIBLE, decision="pending"), ["DON-DET-DECISION"]),
+        (dict(outcome=INELIGIBLE, decision=INELIGIBLE, is_autologous=True), ["DON-DET-AUTOLOGOUS"]),
+    ],
+)
 def test_decision_problems_name_every_reason_a_determination_cannot_be_signed(kw, rule_ids):
     args = dict(is_autologous=False, under_lookback=False, comment="") | kw
     assert [p.rule_id for p in decision_problems(**args)] == rule_ids

@@ -21,15 +21,20 @@ def mod37_2_as_written(din: str) -> str:
     return ALPHABET[(38 - s) % 37]
 
 
-@pytest.mark.parametrize("din,check", [("G123417654321", "A"), ("A999818123456", "N"), ("W000009123456", "G")],
-                         ids=["st001-G1234", "st001-A9998", "st001-W0000"])
+@pytest.mark.parametrize(
+    "din,check",
+    [("G123417654321", "A"), ("A999818123456", "N"), ("W000009123456", "G")],
+    ids=["st001-G1234", "st001-A9998", "st001-W0000"],
+)
 def test_check_characters_of_the_standards_worked_examples(din, check):
     assert isbt128.check_character(din) == check
 
 
-fins = st.tuples(st.sampled_from("ABCDEFGHIJKLMNPQRSTUVWXYZ123456789"),
-                 st.text("ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789", min_size=2, max_size=2),
-                 st.integers(0, 99)).map(lambda t: f"{t[0]}{t[1]}{t[2]:02d}")
+fins = st.tuples(
+    st.sampled_from("ABCDEFGHIJKLMNPQRSTUVWXYZ123456789"),
+    st.text("ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789", min_size=2, max_size=2),
+    st.integers(0, 99),
+).map(lambda t: f"{t[0]}{t[1]}{t[2]:02d}")
 
 
 @given(fin=fins, year=st.integers(0, 99), seq=st.integers(1, 999_999))
@@ -56,25 +61,33 @@ def test_expiry_structure_encodes_julian_day_and_defaults_to_2359():
 
 def test_data_matrix_message_carries_din_product_and_expiry():
     din = "G123426000042"
-    message = isbt128.encode_compound([isbt128.encode_din(din), isbt128.encode_product("S0002V00"),
-                                       isbt128.encode_expiry(date(2027, 1, 15))])
+    message = isbt128.encode_compound(
+        [
+            isbt128.encode_din(din),
+            isbt128.encode_product("S0002V00"),
+            isbt128.encode_expiry(date(2027, 1, 15)),
+        ]
+    )
     parts = isbt128.parse_concatenated(message)
     assert [p.kind for p in parts] == ["din", "product", "expiry"]
     merged = isbt128.parse_scan(message)
     assert merged.din == din and merged.product_code == "S0002V00"
 
 
-@pytest.mark.parametrize("text,says", [
-    ("", "nothing was scanned"),
-    ("G123426000042B", "does not match this DIN"),       # wrong check character
-    ("G12342600004", "14 characters, got 12"),          # too short
-    ("O123426000042A", "facility"),                       # letter O is never a FIN's first character
-    ("=G12342600", "too short"),                          # DIN bar code cut short
-    ("=%ABC", "unknown data identifier"),
-    ("&>0263672359", "Julian day 367"),                   # 2026 has 365 days
-    ("&>0260322460", "hour 24"),
-    ("HELLO-123", ""),
-])
+@pytest.mark.parametrize(
+    "text,says",
+    [
+        ("", "nothing was scanned"),
+        ("G123426000042B", "does not match this DIN"),  # wrong check character
+        ("G12342600004", "14 characters, got 12"),  # too short
+        ("O123426000042A", "facility"),  # letter O is never a FIN's first character
+        ("=G12342600", "too short"),  # DIN bar code cut short
+        ("=%ABC", "unknown data identifier"),
+        ("&>0263672359", "Julian day 367"),  # 2026 has 365 days
+        ("&>0260322460", "hour 24"),
+        ("HELLO-123", ""),
+    ],
+)
 def test_invalid_scans_are_refused_saying_what_is_wrong(text, says):
     with pytest.raises(Isbt128Error) as e:
         isbt128.parse_scan(text)

@@ -55,8 +55,14 @@ LABEL = LabelData(
     statements=(US, EU, AUTO),
     expiry_utc_shown=True,
 )
-OTHER = dataclasses.replace(LABEL, din="A999818123456", check_char="", product_code="S4321V00",
-                            statements=(US, EU), expiry_utc_shown=False)
+OTHER = dataclasses.replace(
+    LABEL,
+    din="A999818123456",
+    check_char="",
+    product_code="S4321V00",
+    statements=(US, EU),
+    expiry_utc_shown=False,
+)
 
 
 def raster(pdf: bytes, dpi: int) -> list[Image.Image]:
@@ -65,7 +71,9 @@ def raster(pdf: bytes, dpi: int) -> list[Image.Image]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "labels.pdf"
         path.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True
+        )
         return [Image.open(p).convert("L") for p in sorted(Path(folder).glob("page*.png"))]
 
 
@@ -110,7 +118,9 @@ def test_text_reads_back_with_din_statements_and_expiry_zone(labels_pdf):
     assert AUTO not in second and "UTC" not in second.replace("CEST", "")
 
 
-def _check_char_positions(pdf: bytes) -> tuple[list[tuple[float, float]], list[tuple[float, float, float, float]]]:
+def _check_char_positions(
+    pdf: bytes,
+) -> tuple[list[tuple[float, float]], list[tuple[float, float, float, float]]]:
     """Where a lone 'A' is drawn, and every rectangle the page strokes or fills."""
     page = PdfReader(io.BytesIO(pdf)).pages[0]
     chars: list[tuple[float, float]] = []
@@ -130,8 +140,11 @@ def test_check_character_is_printed_alone_inside_a_box(size):
     chars, rects = _check_char_positions(render_labels_pdf([LABEL], size, deterministic=True))
     assert len(chars) == 1, "the check character is a text of its own"
     x, y = chars[0]
-    boxes = [(rx, ry, w, h) for rx, ry, w, h in rects
-             if rx < x < rx + w and ry < y < ry + h and 3 < w < 8 * 2.84 and abs(w - h) < 0.01]
+    boxes = [
+        (rx, ry, w, h)
+        for rx, ry, w, h in rects
+        if rx < x < rx + w and ry < y < ry + h and 3 < w < 8 * 2.84 and abs(w - h) < 0.01
+    ]
     assert boxes, "a square frame surrounds the check character"
 
 
@@ -165,9 +178,15 @@ def test_datamatrix_symbol_is_square_and_deterministic():
 
 # --- Documents ---------------------------------------------------------------------------------
 
-ROWS = [(f"T{i}", "Sterility (Ph. Eur. 2.6.27), membrane filtration, 14 days", "No growth", "Pass")
-        for i in range(70)]
-CONTENT = {"lot": "L-2026-014", "results": [list(r) for r in ROWS], "released": datetime(2026, 5, 4, 10, tzinfo=UTC)}
+ROWS = [
+    (f"T{i}", "Sterility (Ph. Eur. 2.6.27), membrane filtration, 14 days", "No growth", "Pass")
+    for i in range(70)
+]
+CONTENT = {
+    "lot": "L-2026-014",
+    "results": [list(r) for r in ROWS],
+    "released": datetime(2026, 5, 4, 10, tzinfo=UTC),
+}
 
 
 def long_document() -> Document:
@@ -179,7 +198,9 @@ def long_document() -> Document:
             KeyValueSection("Lot", [("Lot", "L-2026-014"), ("Cells", "1.0 × 10⁸ per dose")]),
             TableSection("Results", ["Test", "Method", "Result", "Verdict"], ROWS, widths=[1, 4, 2, 1]),
         ],
-        signatures=[Signature("Jane Doe", "Released", datetime(2026, 5, 4, 12, 0, tzinfo=ZoneInfo("Europe/Paris")))],
+        signatures=[
+            Signature("Jane Doe", "Released", datetime(2026, 5, 4, 12, 0, tzinfo=ZoneInfo("Europe/Paris")))
+        ],
         content=CONTENT,
         printed_at=datetime(2026, 5, 5, 8, 0, tzinfo=UTC),
     )
@@ -200,7 +221,11 @@ def test_long_table_pages_are_numbered_n_of_m_with_the_content_digest_in_every_f
 
 
 def test_content_digest_is_canonical_and_can_be_recomputed():
-    one = {"b": [1, Decimal("2.50")], "a": date(2026, 5, 4), "t": datetime(2026, 5, 4, 12, tzinfo=ZoneInfo("Europe/Paris"))}
+    one = {
+        "b": [1, Decimal("2.50")],
+        "a": date(2026, 5, 4),
+        "t": datetime(2026, 5, 4, 12, tzinfo=ZoneInfo("Europe/Paris")),
+    }
     two = {"t": datetime(2026, 5, 4, 10, tzinfo=UTC), "a": date(2026, 5, 4), "b": [1, Decimal("2.50")]}
     assert canonical(one).encode() == b'{"a":"2026-05-04","b":[1,"2.50"],"t":"2026-05-04T10:00:00+00:00"}'
     assert content_digest(one) == content_digest(two)

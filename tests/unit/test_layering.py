@@ -67,8 +67,7 @@ IMPORTS = {name: _imports(name, path) for name, path in MODULES.items()}
 
 def _pure_modules() -> list[str]:
     tails = ("rules", "states")
-    return sorted(n for n in MODULES if n in PURE_KERNEL or any(
-        part in tails for part in n.split(".")[1:]))
+    return sorted(n for n in MODULES if n in PURE_KERNEL or any(part in tails for part in n.split(".")[1:]))
 
 
 @pytest.mark.parametrize("module", _pure_modules())
@@ -146,16 +145,23 @@ def _workflows() -> list[tuple[str, Workflow]]:
     for name in MODULES:
         if name.split(".")[-1] == "states" or name == "bank.workflow":
             module = importlib.import_module(name)
-            found += [(f"{name}.{attr}", value) for attr, value in vars(module).items()
-                      if isinstance(value, Workflow)]
+            found += [
+                (f"{name}.{attr}", value)
+                for attr, value in vars(module).items()
+                if isinstance(value, Workflow)
+            ]
     return found
 
 
 def test_every_workflow_step_names_a_known_permission():
     workflows = _workflows()
     assert len(workflows) >= 8, [n for n, _ in workflows]
-    unknown = [f"{name}: {t.source}->{t.target} needs {t.permission!r}" for name, wf in workflows
-               for t in wf.transitions if t.permission not in ALL_PERMISSIONS]
+    unknown = [
+        f"{name}: {t.source}->{t.target} needs {t.permission!r}"
+        for name, wf in workflows
+        for t in wf.transitions
+        if t.permission not in ALL_PERMISSIONS
+    ]
     assert not unknown, unknown
 
 

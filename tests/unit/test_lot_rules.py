@@ -385,8 +385,13 @@ def test_container_expiry_refuses_non_positive_shelf_life(days):
 
 # --- lot steps and workflow tables ----------------------------------------------------------
 
-WORKFLOWS = [states.LOT_WORKFLOW, states.DEVIATION_WORKFLOW, states.CONTAINER_WORKFLOW,
-             states.MATERIAL_LOT_WORKFLOW, states.PRODUCT_TYPE_WORKFLOW]
+WORKFLOWS = [
+    states.LOT_WORKFLOW,
+    states.DEVIATION_WORKFLOW,
+    states.CONTAINER_WORKFLOW,
+    states.MATERIAL_LOT_WORKFLOW,
+    states.PRODUCT_TYPE_WORKFLOW,
+]
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
@@ -398,18 +403,33 @@ def test_every_lots_transition_needs_a_permission_a_role_holds(workflow):
 
 def test_status_sets_are_the_workflows_states_and_keep_their_stored_words():
     assert states.LOT_STATUSES == ("in_process", "awaiting_qc", "released", "rejected", "on_hold")
-    assert states.CONTAINER_STATUSES == ("formulated", "stored", "removed", "allocated", "shipped",
-                                         "administered", "destroyed")
+    assert states.CONTAINER_STATUSES == (
+        "formulated",
+        "stored",
+        "removed",
+        "allocated",
+        "shipped",
+        "administered",
+        "destroyed",
+    )
     assert states.MATERIAL_STATUSES == ("approved", "quarantined", "rejected")
     assert states.PRODUCT_TYPE_STATUSES == ("active", "retired")
     assert states.DEVIATION_STATUSES == ("open", "closed")
 
 
 def test_only_deviation_closing_release_rejection_and_hold_lifting_are_signed():
-    signed = {(w.name, t.source, t.target): t.signature_meaning for w in WORKFLOWS for t in w.transitions
-              if t.signature_meaning}
-    assert set(signed.values()) == {states.RELEASE_MEANING, states.REJECT_MEANING, states.HOLD_LIFTED_MEANING,
-                                    states.DEVIATION_CLOSED_MEANING}
+    signed = {
+        (w.name, t.source, t.target): t.signature_meaning
+        for w in WORKFLOWS
+        for t in w.transitions
+        if t.signature_meaning
+    }
+    assert set(signed.values()) == {
+        states.RELEASE_MEANING,
+        states.REJECT_MEANING,
+        states.HOLD_LIFTED_MEANING,
+        states.DEVIATION_CLOSED_MEANING,
+    }
     assert all(name in ("Lot", "Deviation") for name, _, _ in signed)
 
 
@@ -417,8 +437,10 @@ def test_rules_and_states_are_pure():
     import subprocess
     import sys
 
-    code = ("import sys, lots.rules, lots.states; "
-            "print(sorted(m for m in ('flask', 'sqlalchemy') if m in sys.modules))")
+    code = (
+        "import sys, lots.rules, lots.states; "
+        "print(sorted(m for m in ('flask', 'sqlalchemy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -426,16 +448,22 @@ def test_rules_and_states_are_pure():
 def test_lot_ready_for_qc_names_every_missing_step():
     assert check_ready_for_qc([], True, True, False, 2, 4) == []
     problems = check_ready_for_qc(["P2 not verified"], True, False, False, 0, 0)
-    assert rule_ids(problems) == ["lots.qc.unverified", "lots.qc.no_isolation", "lots.qc.no_passage",
-                                  "lots.qc.no_container"]
+    assert rule_ids(problems) == [
+        "lots.qc.unverified",
+        "lots.qc.no_isolation",
+        "lots.qc.no_passage",
+        "lots.qc.no_container",
+    ]
     assert "P2 not verified" in problems[0].message
     assert rule_ids(check_ready_for_qc([], False, False, True, 0, 3)) == []  # a placebo: no culture
 
 
 def test_verification_is_by_a_second_person_once_and_before_the_lot_is_finished():
     assert check_verification(1, 2, False, "DIN", "in_process") == []
-    assert rule_ids(check_verification(1, 1, False, "DIN", "released")) == ["lots.verify.four_eyes",
-                                                                            "lots.verify.lot_finished"]
+    assert rule_ids(check_verification(1, 1, False, "DIN", "released")) == [
+        "lots.verify.four_eyes",
+        "lots.verify.lot_finished",
+    ]
     assert rule_ids(check_verification(1, 2, True, "DIN", "in_process")) == ["lots.verify.already"]
 
 
@@ -445,9 +473,14 @@ def test_bench_entries_only_while_in_process(status, closed):
 
 
 def test_holds_quarantine_and_lookback():
-    assert check_holdable("released") == [] and rule_ids(check_holdable("rejected")) == ["lots.hold.not_holdable"]
+    assert check_holdable("released") == [] and rule_ids(check_holdable("rejected")) == [
+        "lots.hold.not_holdable"
+    ]
     assert rule_ids(check_hold_lift(True)) == ["lots.hold.lookback"] and check_hold_lift(False) == []
     assert check_quarantine_lift("DIN", True, "D-1", "eligible", True) == []
     problems = check_quarantine_lift("DIN", True, "D-1", "pending", False)
-    assert rule_ids(problems) == ["lots.quarantine.eligibility_unsigned"] and "stays quarantined" in problems[0].message
+    assert (
+        rule_ids(problems) == ["lots.quarantine.eligibility_unsigned"]
+        and "stays quarantined" in problems[0].message
+    )
     assert rule_ids(check_quarantine_lift("DIN", False, "", "", False)) == ["lots.quarantine.not_quarantined"]

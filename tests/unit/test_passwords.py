@@ -14,14 +14,26 @@ from bank.users import LOCK_FIRST, LOCK_LONGEST, lock_duration
 from bank.web import like_pattern
 
 
-@pytest.mark.parametrize("password", ["password12", "Password1!", "Password1234!", "QWERTY123456789",
-                                      "iloveyou!!!!2024", "Sunshine_2026", "LETMEIN########"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "password12",
+        "Password1!",
+        "Password1234!",
+        "QWERTY123456789",
+        "iloveyou!!!!2024",
+        "Sunshine_2026",
+        "LETMEIN########",
+    ],
+)
 def test_common_passwords_are_refused_whatever_the_case_and_suffix(password):
     assert is_common(password)
     assert policy_problems(password), password
 
 
-@pytest.mark.parametrize("password", ["Correct-horse-42", "Lab-Keeper-2026!", "Bench-work-2026", "tG7#kq9!Lw2x"])
+@pytest.mark.parametrize(
+    "password", ["Correct-horse-42", "Lab-Keeper-2026!", "Bench-work-2026", "tG7#kq9!Lw2x"]
+)
 def test_uncommon_passwords_of_twelve_characters_pass(password):
     assert policy_problems(password, "jane") == []
 

@@ -319,12 +319,8 @@ def blockers(results=ALL_OK, deviations=(), donor=ELIGIBLE, signer=QA, allow_con
             "pass",
             id="sec2-lookback-holds-even-autologous",
         ),
-        pytest.param(
-            {"signer": ANALYST}, ["release.four_eyes"], "pass", id="sec4-signer-entered-results"
-        ),
-        pytest.param(
-            {"signer": REVIEWER}, ["release.four_eyes"], "pass", id="sec4-signer-verified-results"
-        ),
+        pytest.param({"signer": ANALYST}, ["release.four_eyes"], "pass", id="sec4-signer-entered-results"),
+        pytest.param({"signer": REVIEWER}, ["release.four_eyes"], "pass", id="sec4-signer-verified-results"),
         pytest.param(
             {"results": [ok("VIABILITY", performed_by=QA), ok("STERILITY")]},
             ["release.four_eyes"],
@@ -443,8 +439,13 @@ def test_late_sterility_alert(final, conditional_release, patients, alert, notif
 
 # --- the lot's release, results entered and verified, specification versions (decisions in rules) ------
 
-LOT = LotFacts(din="G123426000001", status="awaiting_qc", status_label="awaiting QC", quarantined=False,
-               product_key="TEST")
+LOT = LotFacts(
+    din="G123426000001",
+    status="awaiting_qc",
+    status_label="awaiting QC",
+    quarantined=False,
+    product_key="TEST",
+)
 
 
 def test_lot_status_blocks_release_only_outside_awaiting_qc():
@@ -453,24 +454,34 @@ def test_lot_status_blocks_release_only_outside_awaiting_qc():
     assert [p.rule_id for p in lot_status_problems(held)] == ["release.lot_status"]
 
 
-@pytest.mark.parametrize(("lot", "spec", "expected"), [
-    pytest.param(LOT, SPEC, [], id="releasable"),
-    pytest.param(replace(LOT, quarantined=True), SPEC, ["release.quarantined"], id="quarantined-1271.60"),
-    pytest.param(replace(LOT, quarantined=True), None, ["release.quarantined", "release.no_specification"],
-                 id="quarantined-and-no-specification"),
-])
+@pytest.mark.parametrize(
+    ("lot", "spec", "expected"),
+    [
+        pytest.param(LOT, SPEC, [], id="releasable"),
+        pytest.param(replace(LOT, quarantined=True), SPEC, ["release.quarantined"], id="quarantined-1271.60"),
+        pytest.param(
+            replace(LOT, quarantined=True),
+            None,
+            ["release.quarantined", "release.no_specification"],
+            id="quarantined-and-no-specification",
+        ),
+    ],
+)
 def test_release_problems_beyond_the_status(lot, spec, expected):
     found = release_problems(lot, spec, ALL_OK, (), ELIGIBLE, QA, False)
     assert [p.rule_id for p in found] == expected
 
 
-@pytest.mark.parametrize(("status", "conditional", "replaces_interim", "closed"), [
-    ("awaiting_qc", False, False, False),
-    ("rejected", False, False, True),
-    ("released", False, False, True),
-    ("released", True, False, True),
-    ("released", True, True, False),  # the final reading after a conditional release
-])
+@pytest.mark.parametrize(
+    ("status", "conditional", "replaces_interim", "closed"),
+    [
+        ("awaiting_qc", False, False, False),
+        ("rejected", False, False, True),
+        ("released", False, False, True),
+        ("released", True, False, True),
+        ("released", True, True, False),  # the final reading after a conditional release
+    ],
+)
 def test_results_close_with_the_decision(status, conditional, replaces_interim, closed):
     assert bool(results_closed(replace(LOT, status=status), conditional, replaces_interim)) is closed
 
@@ -487,16 +498,24 @@ def test_a_test_takes_a_second_result_only_as_a_retest_of_the_current_one():
 def test_verification_names_every_reason():
     mine = ok("VIABILITY", verified=True, entered_by=REVIEWER, superseded=True, result_ref="9")
     found = verification_problems(mine, REVIEWER, replace(LOT, status="rejected"))
-    assert {p.rule_id for p in found} == {"release.already_verified", "release.verify_superseded",
-                                         "release.self_verification", "release.results_closed"}
+    assert {p.rule_id for p in found} == {
+        "release.already_verified",
+        "release.verify_superseded",
+        "release.self_verification",
+        "release.results_closed",
+    }
     assert verification_problems(ok("VIABILITY", verified=False, verified_by=None), REVIEWER, LOT) == []
 
 
 def test_specification_versions_four_eyes_and_one_in_preparation():
     assert [p.rule_id for p in approval_problems((ANALYST, ANALYST), ANALYST, "")] == [
-        "release.spec_four_eyes", "release.spec_no_change_note"]
+        "release.spec_four_eyes",
+        "release.spec_no_change_note",
+    ]
     assert approval_problems((ANALYST, REVIEWER), QA, "tighter endotoxin") == []
-    assert [p.rule_id for p in draft_problems("TEST", ["effective", "draft"])] == ["release.spec_in_preparation"]
+    assert [p.rule_id for p in draft_problems("TEST", ["effective", "draft"])] == [
+        "release.spec_in_preparation"
+    ]
     assert [p.rule_id for p in draft_problems("TEST", [])] == ["release.spec_none"]
     assert draft_problems("TEST", ["effective", "superseded"]) == []
     assert [p.rule_id for p in edit_problems("TEST v2", "approved", None, 1)] == ["release.spec_not_draft"]
@@ -508,12 +527,15 @@ def test_edited_limits_are_refused_by_field_and_leave_the_rest():
     edits = {name: current for _, fields in editable_fields(spec) for name, _, current in fields}
     edited, errors = edited_specification(spec, {**edits, "ENDOTOXIN__max": "0.25"})
     assert errors == {} and edited.get_test("ENDOTOXIN").max == 0.25
-    _, errors = edited_specification(spec, {**edits, "ENDOTOXIN__max": "lots", "STERILITY__conditional": "no growth"})
+    _, errors = edited_specification(
+        spec, {**edits, "ENDOTOXIN__max": "lots", "STERILITY__conditional": "no growth"}
+    )
     assert set(errors) == {"ENDOTOXIN__max", "STERILITY__conditional"}
 
 
-@pytest.mark.parametrize(("value", "unit", "field"), [
-    ("101", "%", "value"), ("85", "cells/mL", "unit"), ("eighty", "%", "value")])
+@pytest.mark.parametrize(
+    ("value", "unit", "field"), [("101", "%", "value"), ("85", "cells/mL", "unit"), ("eighty", "%", "value")]
+)
 def test_a_typed_result_that_cannot_be_one_is_an_input_error(value, unit, field):
     verdict, stored, errors = judge_entry(VIABILITY, value, unit, None)
     assert verdict is None and field in errors

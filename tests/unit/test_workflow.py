@@ -11,7 +11,9 @@ WF = Workflow(
     transitions=(
         Transition("in_process", "awaiting_qc", "lot.edit"),
         Transition("awaiting_qc", "released", "lot.release", signature_meaning="Released for clinical use"),
-        Transition("awaiting_qc", "rejected", "lot.release", signature_meaning="Rejected", reason_required=True),
+        Transition(
+            "awaiting_qc", "rejected", "lot.release", signature_meaning="Rejected", reason_required=True
+        ),
     ),
 )
 
@@ -24,8 +26,14 @@ WF = Workflow(
         ("awaiting_qc", "released", {"lot.edit"}, True, None, ["permission 'lot.release'"]),
         ("awaiting_qc", "released", {"lot.release"}, False, None, ["electronic signature"]),
         ("awaiting_qc", "rejected", {"lot.release"}, True, "  ", ["reason is required"]),
-        ("awaiting_qc", "rejected", set(), False, None,
-         ["permission 'lot.release'", "electronic signature", "reason is required"]),
+        (
+            "awaiting_qc",
+            "rejected",
+            set(),
+            False,
+            None,
+            ["permission 'lot.release'", "electronic signature", "reason is required"],
+        ),
     ],
     ids=["allowed", "skip-a-step", "wrong-permission", "unsigned", "blank-reason", "every-problem-at-once"],
 )

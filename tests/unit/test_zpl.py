@@ -13,13 +13,23 @@ from bank.labels import LabelData
 from bank.zpl import code128_field, field_text, label_zpl, render_labels_zpl
 
 LABEL = LabelData(
-    din="G123426000042", product_code="S0002VA0", product_name="Allogeneic adipose-tissue MSC",
-    cells_text="50 × 10⁶ viable cells", volume_text="5 mL",
+    din="G123426000042",
+    product_code="S0002VA0",
+    product_name="Allogeneic adipose-tissue MSC",
+    cells_text="50 × 10⁶ viable cells",
+    volume_text="5 mL",
     expiry_local=datetime(2027, 4, 12, 23, 59, tzinfo=ZoneInfo("Europe/Paris")),
-    storage_text="Store at ≤ −150 °C", trial_code="MAESTRO-4MS", subject_id="MAESTRO-4MS-001-017", dose_number=2,
-    facility_name="Cell Therapy Unit", statements=("Caution: New Drug—Limited by Federal (or United States) law "
-                                                   "to investigational use.", "For clinical trial use only"),
-    dose_count=3)
+    storage_text="Store at ≤ −150 °C",
+    trial_code="MAESTRO-4MS",
+    subject_id="MAESTRO-4MS-001-017",
+    dose_number=2,
+    facility_name="Cell Therapy Unit",
+    statements=(
+        "Caution: New Drug—Limited by Federal (or United States) law to investigational use.",
+        "For clinical trial use only",
+    ),
+    dose_count=3,
+)
 
 
 def interpret_code128(field: str) -> str:
@@ -28,7 +38,7 @@ def interpret_code128(field: str) -> str:
     out, subset, i = [], None, 0
     switch = {">:": "B", ">;": "C", ">9": "A", ">5": "C", ">6": "B", ">7": "A"}
     while i < len(field):
-        pair = field[i:i + 2]
+        pair = field[i : i + 2]
         if pair in switch and (subset is not None or pair in (">:", ">;", ">9")):
             subset, i = switch[pair], i + 2
         elif pair == "><":
@@ -50,8 +60,19 @@ def unescape(text: str) -> str:
     return re.sub(r"_([0-9A-F]{2})", lambda m: bytes([int(m.group(1), 16)]).decode("cp1252"), text)
 
 
-@pytest.mark.parametrize("data", [LABEL.din_data, LABEL.product_data, LABEL.expiry_data, "=<S00011A0",
-                                  "&>0271021234", "1234", "=W00000912345600", "A>1>2"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        LABEL.din_data,
+        LABEL.product_data,
+        LABEL.expiry_data,
+        "=<S00011A0",
+        "&>0271021234",
+        "1234",
+        "=W00000912345600",
+        "A>1>2",
+    ],
+)
 def test_code128_field_spells_the_data_exactly(data):
     assert interpret_code128(code128_field(data)) == data
 
@@ -69,7 +90,8 @@ def test_label_format_structure(dpi, dots, size):
     assert f"^PW{100 * dots}" in zpl and f"^LL{int(size[4:]) * dots}" in zpl
     fields = re.findall(r"\^BCN,\d+,N,N,N,N\^FH_\^FD([^^]+)\^FS", zpl)
     assert sorted(interpret_code128(unescape(f)) for f in fields) == sorted(
-        [LABEL.din_data, LABEL.product_data, LABEL.expiry_data])
+        [LABEL.din_data, LABEL.product_data, LABEL.expiry_data]
+    )
     assert LABEL.expiry_data == "&>0271022359"  # c=0 (2000s), 12 APR 2027 = day 102, time as printed
     matrix = re.findall(r"\^BXN,\d+,200,(\d+),(\d+),6,~,1\^FH_\^FD([^^]+)\^FS", zpl)
     assert len(matrix) == 1 and unescape(matrix[0][2]) == LABEL.matrix_data

@@ -11,13 +11,16 @@ Create Date: 2026-11-22 08:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008_scale_indexes'
-down_revision = '0007_audit_chain_tip'
+revision = "0008_scale_indexes"
+down_revision = "0007_audit_chain_tip"
 branch_labels = None
 depends_on = None
 
-INDEXES = (("ix_donors_code_trgm", "donors", "code"), ("ix_lots_din_trgm", "lots", "din"),
-           ("ix_patients_subject_id_trgm", "patients", "subject_id"))
+INDEXES = (
+    ("ix_donors_code_trgm", "donors", "code"),
+    ("ix_lots_din_trgm", "lots", "din"),
+    ("ix_patients_subject_id_trgm", "patients", "subject_id"),
+)
 
 
 def _trigram_schema() -> str:
@@ -32,11 +35,16 @@ def _trigram_schema() -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('containers', schema=None) as batch_op:
-        batch_op.create_index('ix_containers_shelf_expiry', ['expires_at'], unique=False,
-                              sqlite_where=sa.text("status = 'stored'"), postgresql_where=sa.text("status = 'stored'"))
-    with op.batch_alter_table('allocations', schema=None) as batch_op:
-        batch_op.create_index('ix_allocations_status', ['status'], unique=False)
+    with op.batch_alter_table("containers", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_containers_shelf_expiry",
+            ["expires_at"],
+            unique=False,
+            sqlite_where=sa.text("status = 'stored'"),
+            postgresql_where=sa.text("status = 'stored'"),
+        )
+    with op.batch_alter_table("allocations", schema=None) as batch_op:
+        batch_op.create_index("ix_allocations_status", ["status"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     opclass = f"{_trigram_schema()}.gin_trgm_ops"
@@ -48,7 +56,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name, table, _column in INDEXES:
             op.drop_index(name, table_name=table)
-    with op.batch_alter_table('allocations', schema=None) as batch_op:
-        batch_op.drop_index('ix_allocations_status')
-    with op.batch_alter_table('containers', schema=None) as batch_op:
-        batch_op.drop_index('ix_containers_shelf_expiry')
+    with op.batch_alter_table("allocations", schema=None) as batch_op:
+        batch_op.drop_index("ix_allocations_status")
+    with op.batch_alter_table("containers", schema=None) as batch_op:
+        batch_op.drop_index("ix_containers_shelf_expiry")

@@ -11,8 +11,8 @@ Create Date: 2026-12-01 20:55:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009_doses_on_their_way'
-down_revision = '0008_scale_indexes'
+revision = "0009_doses_on_their_way"
+down_revision = "0008_scale_indexes"
 branch_labels = None
 depends_on = None
 
@@ -20,11 +20,16 @@ ACTIVE = sa.text("status IN ('allocated', 'issued', 'on_hold')")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('allocations', schema=None) as batch_op:
-        batch_op.create_index('ix_allocations_on_their_way', ['planned_at', 'id'], unique=False,
-                              sqlite_where=ACTIVE, postgresql_where=ACTIVE)
+    with op.batch_alter_table("allocations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_allocations_on_their_way",
+            ["planned_at", "id"],
+            unique=False,
+            sqlite_where=ACTIVE,
+            postgresql_where=ACTIVE,
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('allocations', schema=None) as batch_op:
-        batch_op.drop_index('ix_allocations_on_their_way')
+    with op.batch_alter_table("allocations", schema=None) as batch_op:
+        batch_op.drop_index("ix_allocations_on_their_way")
