@@ -225,8 +225,8 @@ def _api_server(url: str, engine, clinician, patient_ids: list[int], options: tu
 def measure(url: str, allocations: int = 96, rounds: int = 3, modes: tuple[str, ...] | None = None) -> dict:
     """Per client mode ("processes", "threads", and the API_SERVERS): the rates of each round, their median, retries, errors,
     and the containers or doses found held twice after any round (must be 0)."""
-    from tests import factories_doses as fd
-    from tests.conftest import PASSWORD, unique
+    from tests.factories import doses as fd
+    from tests.support import PASSWORD, unique
 
     recreate_database(url)
     upgrade(url)

@@ -9,8 +9,8 @@ from bank.uow import unit_of_work
 from demo.people import Staff, as_
 from donors import services as donor_services
 from donors.reference import SSC_ADIPOSE_DONOR_V1 as CRITERIA
-from donors.reference import ensure_seed_criteria
 from donors.services import record_answers, record_medication, record_serology, sign_determination
+from donors.services.criteria import ensure_seed_criteria
 from lots import services as lots
 from release import services as release
 from release.specs import CELLS_UNIT

@@ -12,8 +12,8 @@ from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, w
 from donors import forms, services
 from donors.blueprint import active_criteria
 from donors.models import Donor
-from donors.reference import parse
 from donors.rules import stored_missing, stored_reasons
+from donors.services.criteria import parse
 from donors.states import DECISIONS, DONOR_STATUSES
 
 DONOR = {

@@ -7,7 +7,8 @@ from flask import Blueprint, abort, jsonify, make_response, render_template, req
 
 from bank.web import db
 from donors.models import CriteriaSetVersion
-from donors.reference import NO_ACTIVE_CRITERIA, active_version
+from donors.reference import NO_ACTIVE_CRITERIA
+from donors.services.criteria import active_version
 
 bp = Blueprint("donors", __name__, url_prefix="/donors")
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bank.refusals import Refused
 from bank.uow import Actor, unit_of_work
-from donors.reference import ensure_seed_criteria
+from donors.services.criteria import ensure_seed_criteria
 
 SEED_ACTOR = Actor(None, "system (donor criteria seed)")
 

@@ -4,15 +4,7 @@ stored versions (exactly one active) and their seeding — done only by `flask i
 
 from __future__ import annotations
 
-import json
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from bank.refusals import Problem, Refused
-from bank.status import change_status, initial_status
-from bank.uow import acting_with
-from donors.models import CriteriaSetVersion
+from bank.refusals import Problem
 from donors.rules.criteria import (
     CLINICAL_CURRENT,
     EXAM_FINDING,
@@ -26,63 +18,13 @@ from donors.rules.criteria import (
     ParamValue,
     Question,
     SerologyMarker,
-    criteria_set_from_dict,
-    criteria_set_to_dict,
 )
-from donors.states import ACTIVE, CRITERIA_WORKFLOW, SEED_PERMISSION
 
 NO_ACTIVE_CRITERIA = Problem(
     "DON-CRITERIA-ACTIVE",
     "No donor criteria set is active: QA activates one, or an administrator runs "
     "`flask --app wsgi donor-criteria-seed` (also done by `flask --app wsgi init`).",
 )
-
-
-def parse(row: CriteriaSetVersion) -> CriteriaSet:
-    return criteria_set_from_dict(json.loads(row.content))
-
-
-def active_version(session: Session) -> CriteriaSetVersion | None:
-    return session.scalar(select(CriteriaSetVersion).where(CriteriaSetVersion.status == ACTIVE))
-
-
-def active_criteria(session: Session) -> CriteriaSetVersion:
-    """The active version; Refused (409) when none is."""
-    row = active_version(session)
-    if row is None:
-        raise Refused(problems=[NO_ACTIVE_CRITERIA])
-    return row
-
-
-def ensure_seed_criteria(session: Session) -> CriteriaSetVersion:
-    """The active version; on a database without any version, store the seed "SSc adipose donor v1" and
-    activate it (idempotent; inside a unit of work). Refused when versions exist but none is active."""
-    row = active_version(session)
-    if row is not None:
-        return row
-    if session.scalar(select(func.count()).select_from(CriteriaSetVersion)):
-        raise Refused(problems=[NO_ACTIVE_CRITERIA])
-    seed = SSC_ADIPOSE_DONOR_V1
-    row = CriteriaSetVersion(
-        name=seed.name,
-        number=seed.version,
-        status=CRITERIA_WORKFLOW.initial,
-        content=json.dumps(criteria_set_to_dict(seed), sort_keys=True),
-        note="Seed list of the SSc allogeneic MSC(AT) programme (DOMAIN.md §2)",
-    )
-    session.add(row)
-    session.flush()
-    initial_status(session, row, CRITERIA_WORKFLOW)
-    # The seed is active from the start: it is the protocol's own reviewed exclusion list.
-    with acting_with(session, SEED_PERMISSION):
-        change_status(
-            session,
-            row,
-            CRITERIA_WORKFLOW,
-            ACTIVE,
-            reason="seed criteria set of the protocol, active from first use",
-        )
-    return row
 
 
 # --- seed set: SSc adipose donor v1 (NCT05947682 bank; DOMAIN.md §2) ----------------------------

@@ -4,11 +4,14 @@ set versions. Services take the session and flush; the caller's unit of work com
 imports them."""
 
 from bank.clock import today
-from donors.reference import active_criteria, active_version, ensure_seed_criteria, parse
 from donors.services.criteria import (
     activate_version,
+    active_criteria,
+    active_version,
     content_for_signature,
     draft_new_version,
+    ensure_seed_criteria,
+    parse,
     retire_draft,
     review_version,
 )

@@ -17,7 +17,6 @@ from bank.refusals import Problem, refuse_if
 from bank.signals import donor_lookback_started
 from bank.status import change_status
 from donors.models import CriteriaSetVersion, DeterminationRecord, Donor
-from donors.reference import active_criteria, parse
 from donors.rules import (
     Answer,
     Determination,
@@ -31,6 +30,7 @@ from donors.rules import (
     stored_reasons,
     text_error,
 )
+from donors.services.criteria import active_criteria, parse
 from donors.services.queries import active_answers, active_medications, active_serology
 from donors.states import DONOR_WORKFLOW, ELIGIBLE, INELIGIBLE
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from bank.clock import today, utcnow
 from bank.refusals import refuse_if
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
-from donors.reference import active_criteria, parse
 from donors.rules import Medication, SerologyResult, medication_errors, serology_errors, text_error
+from donors.services.criteria import active_criteria, parse
 from donors.services.determination import reevaluate_after_new_evidence
 from donors.services.queries import active_answers
 

@@ -13,8 +13,8 @@ from bank.web import attempt, db, get_or_404, requires
 from donors import forms, services
 from donors.blueprint import bp
 from donors.models import CriteriaSetVersion
-from donors.reference import parse
 from donors.rules import editable_thresholds
+from donors.services.criteria import parse
 
 
 @bp.route("/criteria")

@@ -12,8 +12,8 @@ from bank.web import attempt, can, db, get_or_404, requires
 from donors import forms, services
 from donors.blueprint import active_criteria, bp
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
-from donors.reference import parse
 from donors.rules import autologous_serology_summary, sample_window
+from donors.services.criteria import parse
 from donors.views.registry import form_page
 
 VOIDABLE = {"answer": ScreeningAnswer, "medication": MedicationCourse, "serology": SerologyTest}

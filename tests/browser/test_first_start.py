@@ -3,7 +3,7 @@ it, then creates a technician, who signs in with a one-time password and must ch
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.support import sign_in
 
 pytestmark = pytest.mark.browser
 

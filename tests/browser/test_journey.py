@@ -26,8 +26,8 @@ from werkzeug.serving import make_server
 
 from donors.reference import SSC_ADIPOSE_DONOR_V1
 from donors.services import today
-from tests.browser.conftest import sign_in
-from tests.factories_release import PASSING
+from tests.factories.release import PASSING
+from tests.support import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,8 @@ from bank.uow import unit_of_work
 from bank.users import actor_for, create_user
 from doses import services
 from doses.models import AllocatedContainer, Allocation, Patient
-from tests import factories_doses as fd
-from tests.conftest import PASSWORD, unique
+from tests.factories import doses as fd
+from tests.support import PASSWORD, unique
 
 THREADS = 50
 

@@ -18,7 +18,7 @@ from bank.db import make_engine
 from bank.models import User
 from bank.uow import Actor, unit_of_work
 from bank.users import create_user
-from tests.conftest import PASSWORD, unique
+from tests.support import PASSWORD, unique
 
 KEY = "integrity-test-audit-key-" + "i" * 32
 

@@ -11,7 +11,7 @@ from bank.db import make_engine, make_session_factory
 from bank.models import AuditEntry, User
 from bank.uow import Actor, NoActorError, unit_of_work
 from bank.users import create_user
-from tests.conftest import PASSWORD, unique
+from tests.support import PASSWORD, unique
 
 
 def _entries(session, entity, entity_id):

@@ -6,8 +6,8 @@ import pytest
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from doses import services
-from tests import factories_custody as fc
-from tests import factories_doses as fd
+from tests.factories import custody as fc
+from tests.factories import doses as fd
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from donors.services import (
     sign_determination,
     void_entry,
 )
-from tests.conftest import PASSWORD, unique
+from tests.support import PASSWORD, unique
 
 TODAY = services.today()
 HARVEST = TODAY - timedelta(days=10)
@@ -336,7 +336,7 @@ def test_lookback_from_a_bare_service_call_holds_every_lot_container_and_dose_of
     from flask import has_app_context
 
     from lots import services as lot_services
-    from tests import factories_doses as fd
+    from tests.factories import doses as fd
 
     staff = fd.Staff(make_user)
     donor = fd.lf.signed_donor(session, staff.tech, staff.qa)

@@ -23,9 +23,9 @@ from doses.protocols import PROTOCOLS, Protocol
 from doses.states import ATTESTED_MEANING
 from release import services as release_services
 from release.models import LateResultAlert
-from tests import factories_doses as fd
-from tests import factories_release as fr
-from tests.conftest import PASSWORD, unique
+from tests.factories import doses as fd
+from tests.factories import release as fr
+from tests.support import PASSWORD, unique
 
 TODAY = fd.TODAY
 NOW = fd.planned(TODAY)

@@ -12,7 +12,7 @@ from bank.status import TransitionRefused, change_status
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from bank.workflow import Transition, Workflow
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 WF = Workflow(
     "demo",

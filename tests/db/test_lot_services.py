@@ -23,8 +23,8 @@ from bank.users import actor_for
 from donors import services as donor_services
 from lots import services
 from lots.models import Container, Lot, Passage, ProductType
-from tests import lot_factories as f
-from tests.conftest import PASSWORD
+from tests.factories import lots as f
+from tests.support import PASSWORD
 
 
 @pytest.fixture

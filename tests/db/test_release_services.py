@@ -25,9 +25,9 @@ from release import services
 from release.models import LateResultAlert, ResultAttachment, SpecificationVersion, TestResult
 from release.reports import coa_digest, digest_matches
 from release.rules import lot_verdict
-from tests import factories_release as fr
-from tests import lot_factories as lf
-from tests.conftest import PASSWORD, unique
+from tests.factories import lots as lf
+from tests.factories import release as fr
+from tests.support import PASSWORD, unique
 
 
 @pytest.fixture

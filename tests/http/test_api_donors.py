@@ -1,7 +1,6 @@
 """Issue 8: an independent client driven only by the OpenAPI document registers a donor, records
 serology and reads the eligibility outcome; bad input gets JSON field errors and writes nothing."""
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,8 +8,8 @@ from sqlalchemy import func, select
 
 from bank.models import AuditEntry
 from bank.uow import Actor, unit_of_work
-from donors.reference import ensure_seed_criteria
-from tests.http.api_client import OpenApiClient
+from donors.services.criteria import ensure_seed_criteria
+from tests.support import OpenApiClient, token_for
 
 
 @pytest.fixture(autouse=True)
@@ -18,12 +17,6 @@ def criteria_seeded(session):
     """The seed criteria set active, as `flask init` leaves a new database (pages never seed it)."""
     with unit_of_work(session, Actor(None, "test setup"), "seed criteria set"):
         ensure_seed_criteria(session)
-
-
-def token_for(client) -> str:
-    client.get("/account/tokens/")
-    resp = client.post("/account/tokens/", {"name": "site system"})
-    return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
 
 
 def test_register_donor_record_serology_and_read_outcome_from_the_document_alone(app, login_as):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bank.models import AuditEntry
-from tests.http.api_client import OpenApiClient
+from tests.support import OpenApiClient
 
 JUNK = st.one_of(
     st.none(),
@@ -72,7 +72,7 @@ def body_for(schema: dict):
 def fuzz_client(app):
     from bank.uow import Actor, unit_of_work
     from bank.users import create_user
-    from donors.reference import ensure_seed_criteria
+    from donors.services.criteria import ensure_seed_criteria
     from doses.services import ensure_seed_protocols
     from lots.services import seed_product_types
     from release.services import ensure_seed_specifications
@@ -93,7 +93,7 @@ def fuzz_client(app):
             must_change_password=False,
         )
     session.close()
-    from tests.conftest import WebClient
+    from tests.support import WebClient
 
     web = WebClient(app.test_client())
     web.login(user.username, "Fuzz-password-2026")

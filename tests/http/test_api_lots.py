@@ -1,9 +1,8 @@
 """Issue 8: lots through the JSON API as an instrument or a site system would use it — harvest, steps
 with second-person verification, formulation, storage, box grid, genealogy; refusals are JSON."""
 
-from tests import lot_factories as f
-from tests.http.api_client import OpenApiClient
-from tests.http.test_api_donors import token_for
+from tests.factories import lots as f
+from tests.support import OpenApiClient, token_for
 
 
 def test_from_eligible_donor_to_stored_containers_through_the_api(app, login_as, session, make_user):

@@ -5,14 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests import factories_doses as fd
-from tests import factories_release as fr
-from tests.http.api_client import OpenApiClient
-from tests.http.test_api_donors import token_for
+from tests.factories import doses as fd
+from tests.factories import release as fr
+from tests.support import OpenApiClient, token_for
 
 
 def api_for(app, user) -> OpenApiClient:
-    from tests.conftest import WebClient
+    from tests.support import WebClient
 
     web = WebClient(app.test_client())
     web.login(user.username)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bank.clock import utcnow
 from bank.models import AuditEntry, User, UserSession
 from bank.uow import Actor, unit_of_work
-from tests.conftest import PASSWORD, WebClient
+from tests.support import PASSWORD, WebClient
 
 
 def test_anonymous_request_is_sent_to_login(web):

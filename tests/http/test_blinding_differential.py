@@ -22,10 +22,10 @@ from bank.uow import unit_of_work
 from bank.users import actor_for
 from lots import services as lot_services
 from lots.models import StorageEvent
-from tests import factories_custody as fc
-from tests import factories_doses as fd
-from tests import lot_factories as lf
-from tests.conftest import WebClient
+from tests.factories import custody as fc
+from tests.factories import doses as fd
+from tests.factories import lots as lf
+from tests.support import WebClient
 
 BLINDED_ROLES = ("clinical", "admin")  # every role that can see doses and does not hold 'unblinded'
 

@@ -18,9 +18,9 @@ from doses.custody import reports
 from doses.custody.models import CustodyEvent
 from doses.models import Allocation
 from lots.services.genealogy import trace_container
-from tests import factories_custody as fc
-from tests import factories_doses as fd
-from tests.conftest import PASSWORD, WebClient
+from tests.factories import custody as fc
+from tests.factories import doses as fd
+from tests.support import PASSWORD, WebClient
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import WebClient
+from tests.support import WebClient
 
 PASSWORD = "Demo-pass-2026"
 
@@ -18,9 +18,9 @@ def demo_app(tmp_path_factory):
     from bank.app import create_app
     from bank.migrate import upgrade
     from demo.cli import register as register_demo
-    from tests.conftest import _new_database
+    from tests.support import new_database
 
-    url, drop = _new_database(tmp_path_factory)
+    url, drop = new_database(tmp_path_factory)
     upgrade(url)
     os.environ["BANK_ADMIN_PASSWORD"] = "Demo-start-2026"
     try:

@@ -13,9 +13,9 @@ from bank.uow import Actor, unit_of_work
 from donors.forms import slug
 from donors.models import Donor, MedicationCourse, SerologyTest
 from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
-from donors.reference import ensure_seed_criteria
 from donors.services import today
-from tests.conftest import PASSWORD
+from donors.services.criteria import ensure_seed_criteria
+from tests.support import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -371,7 +371,7 @@ def test_qa_drafts_reviews_and_activates_a_new_criteria_version(fresh_database):
     from bank.db import make_engine, make_session_factory
     from bank.uow import Actor, unit_of_work
     from bank.users import create_user
-    from tests.conftest import WebClient, unique
+    from tests.support import WebClient, unique
 
     url = fresh_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": False})
@@ -443,7 +443,7 @@ def test_pages_never_seed_the_criteria_set_the_seed_command_does(fresh_database)
     from bank.uow import Actor, unit_of_work
     from bank.users import create_user
     from donors.models import CriteriaSetVersion
-    from tests.conftest import WebClient, unique
+    from tests.support import WebClient, unique
 
     url = fresh_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": False})

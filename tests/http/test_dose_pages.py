@@ -16,8 +16,8 @@ from bank.models import AuditEntry
 from bank.refusals import MASKED_RULE
 from doses import services
 from doses.models import Allocation, Patient
-from tests import factories_doses as fd
-from tests.conftest import PASSWORD, WebClient
+from tests.factories import doses as fd
+from tests.support import PASSWORD, WebClient
 
 TODAY = fd.TODAY
 

@@ -25,9 +25,9 @@ from bank.barcodes import QUIET_MODULES, code128_width, datamatrix_size
 from bank.labels import LEADING, Linear, Matrix, Text, label_elements, text_width
 from bank.models import AuditEntry
 from doses.reports import AUTOLOGOUS, EU_TRIAL, US_CAUTION, dose_labels
-from tests import factories_custody as fc
-from tests import factories_doses as fd
-from tests.conftest import WebClient
+from tests.factories import custody as fc
+from tests.factories import doses as fd
+from tests.support import WebClient
 
 MM = 72 / 25.4
 FACILITY = "Test Cell Therapy Unit"  # tests/conftest.py app config

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bank.db import make_session_factory
 from lots.models import Container, Lot, Passage, StorageBox
-from tests import lot_factories as f
+from tests.factories import lots as f
 
 DAY = f.HARVEST_DAY
 
@@ -280,7 +280,7 @@ def test_hold_is_qa_only_and_deviation_close_needs_the_qa_signature(login_as, ma
         as_text=True
     )
     assert "password incorrect" in html
-    from tests.conftest import PASSWORD
+    from tests.support import PASSWORD
 
     assert (
         qa.post(url, {"corrective_action": "sensor replaced", "signature_password": PASSWORD}).status_code

@@ -15,7 +15,7 @@ from bank.uow import unit_of_work
 from bank.users import actor_for
 from lots import services
 from lots.models import Container
-from tests import lot_factories as f
+from tests.factories import lots as f
 
 BOUND = 30  # statements per page, whatever the data: session user, permissions, the page's own queries
 

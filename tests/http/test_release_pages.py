@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from release import services
 from release.models import LateResultAlert, SpecificationVersion, TestResult
 from release.reports import coa_digest
-from tests import factories_release as fr
+from tests.factories import release as fr
 
 DAY = fr.PERFORMED_ON.isoformat()
 

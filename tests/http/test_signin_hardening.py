@@ -14,7 +14,7 @@ import bank.passwords
 from bank.clock import utcnow
 from bank.models import SignInAttempt, User
 from bank.uow import Actor, unit_of_work
-from tests.conftest import PASSWORD, WebClient
+from tests.support import PASSWORD, WebClient
 
 
 def _from(app, address: str) -> WebClient:

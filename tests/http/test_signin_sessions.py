@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bank.clock import utcnow
 from bank.models import ApiToken, User, UserSession
 from bank.uow import Actor, unit_of_work
-from tests.conftest import PASSWORD, WebClient
+from tests.support import PASSWORD, WebClient
 
 
 def _cookie(web: WebClient) -> str:

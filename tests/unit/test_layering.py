@@ -170,3 +170,33 @@ def test_the_layering_check_sees_the_whole_tree():
     packages = {m.name for m in pkgutil.iter_modules([str(ROOT)]) if m.name in DOMAINS}
     assert packages == set(DOMAINS)
     assert len(MODULES) > 60 and any(n.endswith(".rules") for n in MODULES)
+
+
+def test_the_unit_layer_imports_no_database_or_web_code():
+    """The unit layer runs on pure code: importing its conftest and every unit test module (in a fresh
+    interpreter) loads neither SQLAlchemy nor Flask (database fixtures live in tests/fixtures.py)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, importlib, pathlib; sys.path.insert(0, '.'); import tests.conftest\n"
+        "for p in sorted(pathlib.Path('tests/unit').glob('test_*.py')):\n"
+        "    importlib.import_module('tests.unit.' + p.stem)\n"
+        "print(sorted(m for m in ('sqlalchemy', 'flask', 'alembic', 'psycopg') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_production_password_hashing_keeps_argon2_defaults_while_tests_hash_cheaply():
+    from argon2 import PasswordHasher
+
+    from bank import passwords
+
+    default = PasswordHasher()
+    assert passwords.hashing_is_cheap()  # tests/conftest.py
+    assert (passwords.PRODUCTION_HASHER.time_cost, passwords.PRODUCTION_HASHER.memory_cost) == (
+        default.time_cost,
+        default.memory_cost,
+    )
+    assert passwords.CHEAP_HASHER.memory_cost < default.memory_cost

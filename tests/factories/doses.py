@@ -13,9 +13,9 @@ from doses.models import ProtocolVersion
 from doses.protocols import CriterionKind, get_protocol
 from lots import services as lot_services
 from release.specs import CELLS_UNIT
-from tests import factories_release as fr
-from tests import lot_factories as lf
-from tests.conftest import PASSWORD
+from tests.factories import lots as lf
+from tests.factories import release as fr
+from tests.support import PASSWORD
 
 TODAY = lf.TODAY
 

@@ -11,8 +11,8 @@ from demo.facility import PASSING as DEMO_PASSING
 from lots import services as lot_services
 from release import services
 from release.reference import CELLS_UNIT  # noqa: F401  (tests read it from here)
-from tests import lot_factories as lf
-from tests.conftest import PASSWORD
+from tests.factories import lots as lf
+from tests.support import PASSWORD
 
 PERFORMED_ON = lf.TODAY - timedelta(days=1)
 

@@ -10,9 +10,9 @@ from bank.uow import unit_of_work
 from bank.users import actor_for
 from doses.custody import services as custody
 from lots import services as lot_services
-from tests import factories_doses as fd
-from tests import lot_factories as lf
-from tests.conftest import PASSWORD
+from tests.factories import doses as fd
+from tests.factories import lots as lf
+from tests.support import PASSWORD
 
 NOW = fd.planned(fd.TODAY)
 

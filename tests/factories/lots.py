@@ -8,11 +8,11 @@ from bank.uow import unit_of_work
 from bank.users import actor_for
 from donors import services as donor_services
 from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
-from donors.reference import ensure_seed_criteria
 from donors.services import record_answers, record_serology, sign_determination
+from donors.services.criteria import ensure_seed_criteria
 from lots import services
 from lots.models import ProductType
-from tests.conftest import PASSWORD, unique
+from tests.support import PASSWORD, unique
 
 FIN = "G1234"
 TODAY = donor_services.today()

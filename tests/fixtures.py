@@ -1,0 +1,137 @@
+"""The database-backed fixtures of the db, http and browser layers (their conftests load them; the unit
+layer never does, so it imports no database code): a migrated database (SQLite file by default,
+PostgreSQL when TEST_DATABASE_URL is set), sessions, an app, users in each role, signed-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from bank.db import make_engine, make_session_factory
+from bank.migrate import upgrade
+from bank.uow import Actor, unit_of_work
+from bank.users import create_user
+from tests.support import OWNER_URLS, PASSWORD, WebClient, new_database, unique
+
+
+@pytest.fixture
+def owner_url() -> Callable[[str], str]:
+    """The URL of the role that owns a test database (the same URL unless the tests run as the app role)."""
+    return lambda url: OWNER_URLS.get(url, url)
+
+
+TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_key():
+    """The audit chain's key for sessions made outside an app (an app installs its own: bank.anchors)."""
+    from bank import auditkey
+
+    return auditkey.install(TEST_AUDIT_KEY)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wired_domains():
+    """Cross-domain receivers connected, as the app factory and the CLI do (bank.app.wire_domains)."""
+    from bank.app import wire_domains
+
+    wire_domains()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    url, drop = new_database(tmp_path_factory)
+    upgrade(url)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def fresh_database(tmp_path_factory) -> Iterator[Callable[[bool], str]]:
+    """Factory for an isolated database (migrated unless told otherwise), dropped after the test."""
+    drops = []
+
+    def make(migrated: bool = True) -> str:
+        url, drop = new_database(tmp_path_factory)
+        drops.append(drop)
+        if migrated:
+            upgrade(url)
+        return url
+
+    yield make
+    for drop in drops:
+        drop()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    s = make_session_factory(engine)()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def make_user(session) -> Callable[..., object]:
+    """Create an active user with the given roles (password PASSWORD, no forced change)."""
+
+    def make(*roles: str, unblinded: bool = False, name: str | None = None):
+        username = unique("u")
+        with unit_of_work(session, Actor(None, "test setup")):
+            user = create_user(
+                session,
+                username,
+                name or f"Test {' '.join(roles).title()} {username[-4:]}",
+                list(roles),
+                PASSWORD,
+                unblinded=unblinded,
+                must_change_password=False,
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from bank.app import create_app
+
+    application = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "TESTING": False,
+            "FACILITY_FIN": "G1234",
+            "FACILITY_NAME": "Test Cell Therapy Unit",
+        }
+    )
+    yield application
+    application.extensions["bank.engine"].dispose()
+
+
+@pytest.fixture
+def web(app) -> WebClient:
+    return WebClient(app.test_client())
+
+
+@pytest.fixture
+def login_as(app, make_user) -> Callable[..., WebClient]:
+    """A signed-in client for a new user with the given roles."""
+
+    def make(*roles: str, unblinded: bool = False):
+        user = make_user(*roles, unblinded=unblinded)
+        client = WebClient(app.test_client())
+        client.login(user.username)
+        client.user = user
+        return client
+
+    return make

@@ -1,0 +1,3 @@
+"""The http layer's fixtures: the shared database-backed ones."""
+
+from tests.fixtures import *  # noqa: F403

@@ -1,0 +1,124 @@
+"""Helpers every test layer shares (one module: no test imports another test module or a conftest):
+the test password, unique names, a new database per test run, a browser-like web client, an API client
+that knows only the OpenAPI document, and signing in from a Playwright page."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable
+
+PASSWORD = "Correct-horse-42"
+
+OWNER_URLS: dict[str, str] = {}  # the application's URL of a test database → its owner's (PostgreSQL)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
+    """An empty database: a new SQLite file, or a new schema on the PostgreSQL test server. With
+    TEST_DATABASE_APP_URL (.ci/run) the schema is made and migrated by TEST_DATABASE_URL's role, its
+    owner, and the URL handed back is the application's restricted role's (bank.roles)."""
+    from sqlalchemy import text
+
+    from bank.db import make_engine
+
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        path = tmp_path_factory.mktemp("db") / "bank.sqlite3"
+        return f"sqlite:///{path}", lambda: None
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        # Once per server, in public: made inside a test schema, the extension would go with that schema.
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    app_base = os.environ.get("TEST_DATABASE_APP_URL")
+    if app_base:
+        from bank.migrate import upgrade_site
+
+        owner_url = url
+        url = f"{app_base}{'&' if '?' in app_base else '?'}options=-csearch_path%3D{schema}"
+        upgrade_site(url, owner_url)
+        OWNER_URLS[url] = owner_url
+
+    def drop():
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    return url, drop
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class WebClient:
+    """A Flask test client that behaves like a browser: it keeps the CSRF token of the last page."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def get(self, url, **kw):
+        resp = self.client.get(url, **kw)
+        m = CSRF_RE.search(resp.get_data(as_text=True))
+        if m:
+            self.token = m.group(1)
+        return resp
+
+    def post(self, url, data=None, csrf=True, **kw):
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            if self.token is None:
+                self.get("/login")
+            data["csrf_token"] = self.token
+        return self.client.post(url, data=data, **kw)
+
+    def login(self, username, password=PASSWORD):
+        self.get("/login")
+        resp = self.post("/login", {"username": username, "password": password})
+        self.get("/")
+        return resp
+
+
+def token_for(client: WebClient) -> str:
+    """A new personal API token of the user signed in on `client`, made through the tokens page."""
+    client.get("/account/tokens/")
+    resp = client.post("/account/tokens/", {"name": "site system"})
+    return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
+
+
+class OpenApiClient:
+    def __init__(self, http, token: str):
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.doc = http.get("/api/v1/openapi.json").json
+        self.ops = {}
+        for path, methods in self.doc["paths"].items():
+            for method, op in methods.items():
+                self.ops[op["operationId"]] = (method.upper(), path, op)
+
+    def schema(self, operation_id: str) -> dict:
+        return self.ops[operation_id][2]["requestBody"]["content"]["application/json"]["schema"]
+
+    def call(self, operation_id: str, body: dict | None = None, **path_params):
+        method, path, _ = self.ops[operation_id]
+        for name, value in path_params.items():
+            path = path.replace("{" + name + "}", str(value))
+        if method == "GET":
+            return self.http.get(path, headers=self.headers, query_string=body or {})
+        return self.http.open(path, method=method, headers=self.headers, json=body)
+
+
+def sign_in(page, username: str, password: str):
+    """Sign in on a Playwright page through the real form."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
