@@ -7,6 +7,10 @@ inserts on SQLite) with the same columns, states and constraints the real servic
 
 The database is recreated: a SQLite file, or a PostgreSQL database whose name starts with "bench"
 (anything else is refused, so the tests' and the production databases can never be wiped by mistake).
+The audit rows are keyed with the benchmark's audit key (AUDIT_KEY when set, else BENCH_AUDIT_KEY) and a
+checkpoint of the chain is written under AUDIT_ANCHOR_DIR (else /tmp/bench/anchors); check a dataset with
+
+    AUDIT_KEY=<that key> AUDIT_ANCHOR_DIR=<that folder> DATABASE_URL=URL flask --app wsgi audit verify
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import heapq
 import itertools
 import math
+import os
 import random
 import sys
 import time
@@ -27,12 +32,13 @@ from sqlalchemy.engine import make_url
 import bank.models  # noqa: F401  (registers the core tables)
 import donors.models  # noqa: F401
 import lots.models  # noqa: F401
-from bank.audit import GENESIS, row_hash
+from bank import anchors, auditkey
+from bank.audit import genesis, row_hash
 from bank.db import Base, make_engine, make_session_factory
 from bank.digest import canonical, plain
 from bank.isbt128 import check_character, make_din
 from bank.migrate import upgrade
-from bank.models import AuditEntry, IdentifierCounter
+from bank.models import AuditChainTip, AuditEntry, IdentifierCounter
 from bank.uow import SYSTEM, unit_of_work
 from bank.users import create_user
 from bench.generate_doses import generate_doses
@@ -42,6 +48,11 @@ from lots.services.products import seed_product_types
 from lots.services.storage import division_code
 
 BENCH_USER, BENCH_PASSWORD = "bench", "Load-test-2026-pw"
+# The benchmark's own keys (never a site's): the audit key keys the generated chain and must be the one
+# the served app and `audit verify` are given; SECRET_KEY signs the benchmark server's cookies.
+BENCH_AUDIT_KEY = "benchmark-audit-key-not-for-production-0123456789"
+BENCH_SECRET_KEY = "benchmark-secret-key-not-for-production"
+BENCH_ANCHOR_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/bench")) / "anchors"
 FIN = "G1234"
 YEARS = 10
 # Insertion order respects the foreign keys: a flush writes every buffer in this order.
@@ -87,6 +98,7 @@ class Writer:
 
     def __init__(self, engine, tables=TABLES):
         self.engine = engine
+        self.key = auditkey.current()
         self.pg = engine.dialect.name == "postgresql"
         self.tables = {name: Base.metadata.tables[name] for name in tables}
         self.columns = {name: [c.name for c in t.columns] for name, t in self.tables.items()}
@@ -95,9 +107,10 @@ class Writer:
             self.next_ids = {
                 name: (conn.scalar(select(func.max(t.c.id))) or 0) + 1 for name, t in self.tables.items()
             }
-            self.prev_hash = (
-                conn.scalar(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
-            )
+            chain_id = conn.scalar(select(AuditChainTip.chain_id).where(AuditChainTip.id == 1))
+            self.prev_hash = conn.scalar(
+                select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
+            ) or genesis(self.key, chain_id)
         self.pending = 0
         self.written = dict.fromkeys(tables, 0)
 
@@ -136,7 +149,8 @@ class Writer:
             "reason": reason,
         }
         row["prev_hash"] = self.prev_hash
-        row["row_hash"] = self.prev_hash = row_hash(self.prev_hash, row)
+        row["row_hash"] = self.prev_hash = row_hash(self.key, self.prev_hash, row)
+        row["key_id"] = self.key.id
         row["at"] = at
         self.row("audit_entries", row)
 
@@ -763,8 +777,36 @@ def finish(engine, facility: Facility) -> None:
             conn.exec_driver_sql("ANALYZE")
 
 
+def bench_audit_key() -> str:
+    return os.environ.get("AUDIT_KEY") or BENCH_AUDIT_KEY
+
+
+def bench_anchor_dir() -> Path:
+    return Path(os.environ.get("AUDIT_ANCHOR_DIR") or BENCH_ANCHOR_DIR)
+
+
+def install_bench_keys() -> None:
+    """What the app factory does for its process (bank.anchors.install_site), for the benchmark's
+    processes that write through the services without an app: the audit key, and where checkpoints go
+    (written on command only: the generator writes one at the end)."""
+    auditkey.install(bench_audit_key())
+    anchors.configure(bench_anchor_dir())
+
+
+def bench_server_env() -> dict:
+    """The settings the benchmark's app server is started with: the same audit key and checkpoint folder
+    as the generator's, and the benchmark's own session key (BANK_ENV production: 32+ characters)."""
+    return {
+        "SECRET_KEY": BENCH_SECRET_KEY,
+        "AUDIT_KEY": bench_audit_key(),
+        "AUDIT_ANCHOR_DIR": str(bench_anchor_dir()),
+        "BANK_ENV": "production",
+    }
+
+
 def generate(url: str, scale: float, seed: int = 9) -> dict:
     started = time.perf_counter()
+    install_bench_keys()
     recreate_database(url)
     upgrade(url)
     users, products = setup_core(url)
@@ -775,6 +817,8 @@ def generate(url: str, scale: float, seed: int = 9) -> dict:
     written = dict(writer.written)
     written.update(generate_doses(engine, facility, seed, scale))
     finish(engine, facility)
+    # A signed checkpoint of the generated chain, as `flask audit anchor` writes (audit verify checks it).
+    anchors.write_checkpoint(engine, bench_anchor_dir())
     engine.dispose()
     return {"seconds": round(time.perf_counter() - started, 1), **written}
 
