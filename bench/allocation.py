@@ -24,7 +24,7 @@ from bank.db import make_engine, make_session_factory
 from bank.migrate import upgrade
 from bank.uow import SYSTEM, unit_of_work
 from bank.users import actor_for, create_user
-from bench.generate import recreate_database
+from bench.generate import install_bench_keys, recreate_database
 
 CLIENTS = 8
 
@@ -228,6 +228,7 @@ def measure(url: str, allocations: int = 96, rounds: int = 3, modes: tuple[str, 
     from tests.factories import doses as fd
     from tests.support import PASSWORD, unique
 
+    install_bench_keys()  # the factories and the service write without an app: the audit key is ours
     recreate_database(url)
     upgrade(url)
     engine = make_engine(url, **({"pool_size": CLIENTS + 4} if url.startswith("postgresql") else {}))

@@ -3,10 +3,10 @@ gunicorn worker with a signed-in session, at the full ten-year dataset and at a 
 and PostgreSQL; label PDF throughput and memory; the audit trail's share of a write; references
 measured in the same run (a bare Flask endpoint, a bare reportlab label with the same bar codes).
 
-    python -m bench.run [--generate] [--backends sqlite,postgresql] [--requests 40]
+    python -m bench.run [--generate] [--backends sqlite,postgresql] [--requests 40] [--scales tenth=0.1,full=1.0]
 
-Datasets: /tmp/bench/{full,tenth}.sqlite3 and PostgreSQL databases bench_full, bench_tenth
-(made by bench.generate when missing or with --generate).
+Datasets: /tmp/bench/{NAME}.sqlite3 and PostgreSQL databases bench_{NAME}, one per scale of --scales
+(made by bench.generate when missing or with --generate); growth compares the last scale with the first.
 """
 
 from __future__ import annotations
@@ -31,13 +31,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bank.migrate import upgrade
-from bench.generate import BENCH_PASSWORD, BENCH_USER, generate
+from bench.generate import BENCH_PASSWORD, BENCH_USER, bench_server_env, generate, install_bench_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/bench"))
 PG_BASE = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-SCALES = (("tenth", 0.1), ("full", 1.0))
-SECRET = "benchmark-secret-key-not-for-production"
+SCALES = "tenth=0.1,full=1.0"
 
 
 def db_url(backend: str, name: str) -> str:
@@ -75,12 +74,12 @@ def server(app: str, database_url: str | None = None, options: tuple[str, ...] =
     """gunicorn, by default one sync worker (the unit whose memory the target names); yields (port,
     pid of the first worker)."""
     port = free_port()
-    env = dict(os.environ, SECRET_KEY=SECRET, SESSION_IDLE_MINUTES="600")
+    env = dict(os.environ, **bench_server_env(), SESSION_IDLE_MINUTES="600")
     if database_url:
         env["DATABASE_URL"] = database_url
     proc = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(Path(sys.executable).parent / "gunicorn"),  # the interpreter's own environment
             *options,
             "--bind",
             f"127.0.0.1:{port}",
@@ -508,11 +507,100 @@ def audit_overhead(url: str, n: int = 200) -> tuple[float, float]:
 # --- the run --------------------------------------------------------------------------------------
 
 
+def parse_scales(text: str) -> list[tuple[str, float]]:
+    """ "tenth=0.1,full=1.0" → [("tenth", 0.1), ("full", 1.0)]: dataset names and generator scales."""
+    scales = []
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name.strip()) or not value:
+            raise argparse.ArgumentTypeError(f"{part!r}: give NAME=SCALE, e.g. tenth=0.1")
+        scales.append((name.strip(), float(value)))
+    if len(scales) < 2:
+        raise argparse.ArgumentTypeError("give two scales or more (growth compares the last with the first)")
+    return scales
+
+
+def dataset(backend: str, name: str, scale: float, regenerate: bool) -> str:
+    url = db_url(backend, name)
+    if regenerate or not exists(url):
+        t = time.perf_counter()
+        print(f"[{backend}] generating {name} dataset (scale {scale}) …", flush=True)
+        print(f"[{backend}]   {generate(url, scale)} ({time.perf_counter() - t:.0f} s)", flush=True)
+    else:
+        upgrade(url)  # a dataset made before the latest migrations gets their tables (no rows)
+    return url
+
+
+def print_pages(backend: str, figures: dict, small: str, large: str, requests: int, bare_p50: float) -> None:
+    print(
+        f"== {backend}: page and API latency (ms; {requests} requests each; ratio = p50 / bare p50; "
+        f"growth = p95 {large} / p95 {small})"
+    )
+    print(f"{'page':34} {'p50':>7} {'p95':>7} {'ratio':>6} | {'p50 sm':>7} {'p95 sm':>7} | {'growth':>6}")
+    for page in figures[large][0]:
+        big, little = figures[large][0][page], figures[small][0][page]
+        print(
+            f"{page:34} {pct(big, 50):7.1f} {pct(big, 95):7.1f} {pct(big, 50) / bare_p50:6.1f} | "
+            f"{pct(little, 50):7.1f} {pct(little, 95):7.1f} | {pct(big, 95) / pct(little, 95):6.2f}"
+        )
+    print(
+        f"peak RSS of the worker after serving these pages: {large} {figures[large][1] / 1024:.0f} MB, "
+        f"{small} {figures[small][1] / 1024:.0f} MB (target < 250 MB)"
+    )
+
+
+def print_allocation(backend: str, allocations: int, rounds: int) -> None:
+    from bench.allocation import measure as allocation
+
+    alloc = allocation(db_url(backend, "alloc"), allocations, rounds)
+    for mode, a in alloc.items():
+        how = {
+            "processes": "the service in 8 processes (as 8 app workers)",
+            "threads": "the service in 8 threads of one process",
+        }.get(mode, mode)
+        print(
+            f"allocation, {allocations} doses by {how} (FEFO, retry when refused), {rounds} rounds: "
+            f"median {a['median']:.1f}/s (rounds {', '.join(f'{r:.1f}' for r in a['rates'])}), allocated "
+            f"{'/'.join(map(str, a['allocated']))}, {a['retries']} refusals retried, errors "
+            f"{a['errors'] or 'none'}, containers or doses held twice: {a['held_twice']} "
+            f"(target ≥ 50/s, none held twice)"
+        )
+
+
+def run_backend(backend: str, args, bare_p50: float) -> None:
+    scales = args.scales
+    (small, _), (large, _) = scales[0], scales[-1]
+    figures = {
+        name: measure_pages(dataset(backend, name, scale, args.generate), args.requests)
+        for name, scale in scales
+    }
+    print_pages(backend, figures, small, large, args.requests, bare_p50)
+    with_audit, without = audit_overhead(db_url(backend, large))
+    print(
+        f"audit trail on a write (register a donor): {with_audit:.2f} ms with, {without:.2f} ms without "
+        f"→ +{(with_audit / without - 1) * 100:.0f} % (target ≤ 30 %)"
+    )
+    shelf = {name: shelf_read_ms(db_url(backend, name)) for name in (small, large)}
+    print(
+        f"allocation's shelf read (first free bag, locked): p50 {pct(shelf[large], 50):.2f} ms, "
+        f"p95 {pct(shelf[large], 95):.2f} ms; {small}: p95 {pct(shelf[small], 95):.2f} ms → growth "
+        f"{pct(shelf[large], 95) / pct(shelf[small], 95):.2f}"
+    )
+    print_allocation(backend, args.allocations, args.rounds)
+    print()
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generate", action="store_true", help="regenerate the datasets first")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page (after 3 warm-ups)")
+    parser.add_argument(
+        "--scales",
+        type=parse_scales,
+        default=SCALES,
+        help=f"datasets NAME=SCALE, smallest first (default {SCALES}; e.g. tiny=0.005,small=0.02 for a quick run)",
+    )
     parser.add_argument(
         "--allocations", type=int, default=96, help="doses allocated in each allocation round"
     )
@@ -521,6 +609,7 @@ def main(argv=None) -> None:
     )
     args = parser.parse_args(argv)
     SQLITE_DIR.mkdir(parents=True, exist_ok=True)
+    install_bench_keys()  # the services below write without an app: the audit key the datasets carry
 
     bare = measure_bare(args.requests * 2)
     bare_p50, bare_p95 = pct(bare, 50), pct(bare, 95)
@@ -528,70 +617,15 @@ def main(argv=None) -> None:
         f"bare Flask constant (gunicorn, 1 sync worker, new connection per request): "
         f"p50 {bare_p50:.2f} ms, p95 {bare_p95:.2f} ms\n"
     )
-
     for backend in args.backends.split(","):
-        figures = {}
-        for name, scale in SCALES:
-            url = db_url(backend, name)
-            if args.generate or not exists(url):
-                t = time.perf_counter()
-                print(f"[{backend}] generating {name} dataset …", flush=True)
-                print(f"[{backend}]   {generate(url, scale)} ({time.perf_counter() - t:.0f} s)", flush=True)
-            else:
-                upgrade(url)  # a dataset made before the latest migrations gets their tables (no rows)
-            figures[name] = measure_pages(url, args.requests)
-        full_url = db_url(backend, "full")
-        print(
-            f"== {backend}: page and API latency (ms; {args.requests} requests each; ratio = p50 / bare p50; "
-            f"growth = p95 full / p95 tenth)"
-        )
-        print(f"{'page':34} {'p50':>7} {'p95':>7} {'ratio':>6} | {'p50/10':>7} {'p95/10':>7} | {'growth':>6}")
-        for page in figures["full"][0]:
-            full, tenth = figures["full"][0][page], figures["tenth"][0][page]
-            print(
-                f"{page:34} {pct(full, 50):7.1f} {pct(full, 95):7.1f} {pct(full, 50) / bare_p50:6.1f} | "
-                f"{pct(tenth, 50):7.1f} {pct(tenth, 95):7.1f} | {pct(full, 95) / pct(tenth, 95):6.2f}"
-            )
-        print(
-            f"peak RSS of the worker after serving these pages: full {figures['full'][1] / 1024:.0f} MB, "
-            f"tenth {figures['tenth'][1] / 1024:.0f} MB (target < 250 MB)"
-        )
-        with_audit, without = audit_overhead(full_url)
-        print(
-            f"audit trail on a write (register a donor): {with_audit:.2f} ms with, {without:.2f} ms without "
-            f"→ +{(with_audit / without - 1) * 100:.0f} % (target ≤ 30 %)"
-        )
+        run_backend(backend, args, bare_p50)
 
-        shelf = {name: shelf_read_ms(db_url(backend, name)) for name, _scale in SCALES}
-        print(
-            f"allocation's shelf read (first free bag, locked): p50 {pct(shelf['full'], 50):.2f} ms, "
-            f"p95 {pct(shelf['full'], 95):.2f} ms; a tenth: p95 {pct(shelf['tenth'], 95):.2f} ms → growth "
-            f"{pct(shelf['full'], 95) / pct(shelf['tenth'], 95):.2f}"
-        )
-
-        from bench.allocation import measure as allocation
-
-        alloc = allocation(db_url(backend, "alloc"), args.allocations, args.rounds)
-        for mode, a in alloc.items():
-            how = {
-                "processes": "the service in 8 processes (as 8 app workers)",
-                "threads": "the service in 8 threads of one process",
-            }.get(mode, mode)
-            print(
-                f"allocation, {args.allocations} doses by {how} (FEFO, retry when refused), {args.rounds} rounds: "
-                f"median {a['median']:.1f}/s (rounds {', '.join(f'{r:.1f}' for r in a['rates'])}), allocated "
-                f"{'/'.join(map(str, a['allocated']))}, {a['retries']} refusals retried, errors "
-                f"{a['errors'] or 'none'}, containers or doses held twice: {a['held_twice']} "
-                f"(target ≥ 50/s, none held twice)"
-            )
-        print()
-
-    url = db_url(args.backends.split(",")[0], "full")
+    url = db_url(args.backends.split(",")[0], args.scales[-1][0])
     labels = label_data(url, 200)
     ours, ref = label_rates(labels)
     print(
-        f"label PDF (200 labels, 100 × 100 mm): ours {ours:.0f} labels/s, bare reportlab {ref:.0f} labels/s "
-        f"→ ours takes {ref / ours:.2f}× the reference's time (target ≤ 1.5×, ≥ 200 labels/s)"
+        f"label PDF ({len(labels)} labels, 100 × 100 mm): ours {ours:.0f} labels/s, bare reportlab {ref:.0f} "
+        f"labels/s → ours takes {ref / ours:.2f}× the reference's time (target ≤ 1.5×, ≥ 200 labels/s)"
     )
     print(f"1,000-label PDF: peak RSS {label_memory_mb(url):.0f} MB (target < 300 MB)")
     print(
