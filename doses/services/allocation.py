@@ -20,7 +20,6 @@ from bank.status import change_status, initial_status
 from bank.uow import acting_with, current_actor
 from donors.services import donor_use_facts
 from doses.models import AllocatedContainer, Allocation, Patient
-from doses.protocols import Origin, Protocol
 from doses.rules import (
     AllocationRequest,
     ContainerFacts,
@@ -39,6 +38,7 @@ from doses.rules import (
     validate_dose_number,
     weight_missing,
 )
+from doses.rules.protocol import Origin, Protocol
 from doses.services.patients import current_weight
 from doses.services.randomisation import sequence_of
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
