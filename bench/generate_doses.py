@@ -26,8 +26,8 @@ from bank.models import User
 from doses.custody.services import event_content
 from doses.custody.states import KINDS
 from doses.models import ProtocolVersion
-from doses.protocols import Protocol
 from doses.rules import arm_for_dose, endotoxin_limit_eu, target_dose
+from doses.rules.protocol import Protocol
 from doses.services.patients import evaluate_checklist
 from doses.states import ATTESTED_MEANING
 from lots.models import Container

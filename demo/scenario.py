@@ -8,7 +8,8 @@ from demo.custody import custody_stories
 from demo.facility import Facility
 from donors import services as donor_services
 from doses import services as doses
-from doses.protocols import CriterionKind, get_protocol
+from doses.reference import get_protocol
+from doses.rules.protocol import CriterionKind
 
 
 def build(f: Facility) -> dict:

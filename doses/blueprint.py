@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g
 
 from bank.web import db, work
 from doses import services
-from doses.protocols import Protocol
+from doses.rules.protocol import Protocol
 
 bp = Blueprint("doses", __name__, url_prefix="/doses")
 

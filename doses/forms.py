@@ -11,7 +11,7 @@ from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectFiel
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from bank.forms import BankForm, SignatureFields
-from doses.protocols import CriterionKind, Protocol
+from doses.rules.protocol import CriterionKind, Protocol
 
 
 def int_or_none(value):

@@ -25,15 +25,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (containers and donors must be known before doses refers to them)
 from bank.clock import utcnow
-from bank.db import Base, Versioned, from_stored_json, one_of
+from bank.db import Base, Versioned, one_of
 from bank.models import Audited
-from doses.protocols import Protocol
+from doses.reference import stored_protocol
+from doses.rules.protocol import Protocol
 from doses.states import ALLOCATION_STATES, ON_THEIR_WAY_SQL, PATIENT_STATES, PROTOCOL_VERSION_STATES
 from lots.models import Container
 
 
 class ProtocolVersion(Audited, Base):
-    """One version of a trial protocol, stored as the JSON of doses.protocols.Protocol.to_dict."""
+    """One version of a trial protocol, stored as the JSON of doses.rules.protocol.Protocol.to_dict."""
 
     __tablename__ = "protocol_versions"
     __table_args__ = (
@@ -50,7 +51,9 @@ class ProtocolVersion(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def protocol(self) -> Protocol:
-        return from_stored_json(Protocol, self.definition)
+        # doses.reference is pure data: a blinded seed version stored before issue 16 reads with its seed's
+        # product identity.
+        return stored_protocol(self.definition)
 
     @property
     def label(self) -> str:

@@ -4,7 +4,7 @@ or bank.zpl (Zebra printers). What may be labelled is decided by doses.rules.lab
 
 Blinded protocols: the active and the placebo label of a visit are identical apart from the container's
 own data (DIN, division, check character, expiry). The product code is the protocol's trial code with
-the container's division, the product name the protocol's (doses.protocols.BlindedProduct), the cells line
+the container's division, the product name the protocol's (doses.rules.protocol.BlindedProduct), the cells line
 the protocol's nominal dose (placebo bags hold 0 cells, so the real count would unblind), the storage
 text and the statements the protocol's; a bag whose volume, container type, storage or expiry rule
 differs from the protocol's matched presentation is refused, never printed (doses.rules.blinding)."""
@@ -21,9 +21,9 @@ from bank.labels import LABEL_SIZES, LabelData, LabelOverflowError, render_label
 from bank.refusals import Problem, Refused
 from bank.zpl import render_labels_zpl
 from doses.models import Allocation
-from doses.protocols import Origin, Route
 from doses.rules import MAX_COPIES, LabelFacts, empty_dose, label_problems, nominal_dose_text
 from doses.rules import validate_print as rules_validate_print
+from doses.rules.protocol import Origin, Route
 from doses.services import allocations_of_containers, latest_product, presentation_check, visible_code
 from lots.models import Container
 from release.services import lot_is_released

@@ -73,8 +73,10 @@ DEVIATION_WORKFLOW = Workflow(
 DEVIATION_STATUSES = DEVIATION_WORKFLOW.states
 
 # formulated: filled, not yet in a position; stored: in a position; removed: out of storage.
-# The later states (allocated, shipped, administered, destroyed) are taken by the doses module; they are
-# listed here because the container's status column, and its CHECK constraint, belong to lots.
+# The later states (allocated, shipped, administered, destroyed) are taken by the doses module (allocation,
+# deallocation, chain of custody); their steps are listed here because the container's status column, and
+# its CHECK constraint, belong to lots. Each (source, target) pair carries one permission: where another
+# act needs the same step, its service takes it on that act's behalf (bank.uow.acting_with) and says why.
 CONTAINER_STATES = ("formulated", "stored", "removed", "allocated", "shipped", "administered", "destroyed")
 CONTAINER_WORKFLOW = Workflow(
     name="Container",
@@ -84,10 +86,26 @@ CONTAINER_WORKFLOW = Workflow(
         Transition("formulated", "stored", "storage.manage", label="Store"),
         Transition("removed", "stored", "storage.manage", label="Store again"),
         Transition("stored", "removed", "storage.manage", reason_required=True, label="Remove from storage"),
+        # Set aside for a dose (only a stored container of a released lot is chosen), and back on the shelf
+        # when the dose is deallocated (with the deallocation's reason).
+        Transition("stored", "allocated", "dose.allocate", label="Allocate"),
+        Transition("allocated", "stored", "dose.allocate", reason_required=True, label="Deallocate"),
         # An allocated container leaves its position as a step of its dose's chain of custody (issue from
         # storage, administration): that custody step is what authorises it.
         Transition(
             "allocated", "removed", "custody.record", reason_required=True, label="Remove from storage"
+        ),
+        # The chain of custody (doses.custody) moves an issued container on: shipped, returned to the
+        # facility (out of storage still), given to the patient or destroyed.
+        Transition("removed", "shipped", "custody.record", reason_required=True, label="Ship"),
+        Transition("shipped", "removed", "custody.record", reason_required=True, label="Return"),
+        *(
+            Transition(s, "administered", "custody.record", reason_required=True, label="Administer")
+            for s in ("removed", "shipped")
+        ),
+        *(
+            Transition(s, "destroyed", "custody.record", reason_required=True, label="Destroy")
+            for s in ("removed", "shipped")
         ),
     ),
 )

@@ -45,6 +45,7 @@ from doses.models import AllocatedContainer, Allocation
 from doses.states import ALLOCATION_WORKFLOW, HOLDABLE
 from lots.models import Container, Lot
 from lots.services import remove_container
+from lots.states import CONTAINER_WORKFLOW
 from release.services import lot_is_released
 
 # --- Reading the chain ---------------------------------------------------------------------------
@@ -431,10 +432,12 @@ def _apply_event(session: Session, allocation: Allocation, row: CustodyEvent) ->
     elif row.event == "administered":
         dose_services.record_administration(session, allocation, row.occurred_at)
     elif row.event in CONTAINER_AFTER:
+        target = CONTAINER_AFTER[row.event]
         for c in containers:
-            dose_services.container_to(c, CONTAINER_AFTER[row.event])
+            if c.status != target:  # a dose returned before it was shipped is out of storage already
+                change_status(session, c, CONTAINER_WORKFLOW, target, reason=f"{row.event}: {label}")
     session.flush()
 
 
-# Where the dose's containers are after these events (the container status belongs to lots).
+# Where the dose's containers are after these events (their steps: lots.states.CONTAINER_WORKFLOW).
 CONTAINER_AFTER = {"shipped": "shipped", "returned": "removed", "destroyed": "destroyed"}

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Literal
 
 from bank.refusals import Problem
-from doses.protocols import ACTIVE_TOKEN, PLACEBO_TOKEN, DoseBasis, DoseRule, Origin, Protocol
 from doses.rules.patients import Number, _dec, schedule, validate_dose_number, validate_weight
+from doses.rules.protocol import ACTIVE_TOKEN, PLACEBO_TOKEN, DoseBasis, DoseRule, Origin, Protocol
 
 Arm = Literal["active", "placebo"]
 

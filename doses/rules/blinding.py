@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from bank.refusals import Problem
-from doses.protocols import Origin, Protocol
+from doses.rules.protocol import Origin, Protocol
 
 # ISBT 128 type of donation shown for both arms: the protocol's, never the placebo's own '0'.
 DONATION_CHARACTER = {Origin.AUTOLOGOUS: "1", Origin.ALLOGENEIC: "V"}

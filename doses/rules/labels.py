@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bank.refusals import Problem
-from doses.protocols import DoseBasis, Protocol
+from doses.rules.protocol import DoseBasis, Protocol
 
 PRINTABLE = ("allocated", "issued")  # a held, administered or deallocated dose gets no new label
 MAX_COPIES = 20

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from doses.protocols import CriterionKind, Measure, Protocol, ScheduleAnchor
+from doses.rules.protocol import CriterionKind, Measure, Protocol, ScheduleAnchor
 
 Number = Decimal | int | str
 

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session, joinedload
 from bank.clock import utcnow
 from bank.refusals import Refused, refuse_if
 from bank.status import change_status, initial_status
-from bank.uow import current_actor
+from bank.uow import acting_with, current_actor
 from donors.services import donor_use_facts
 from doses.models import AllocatedContainer, Allocation, Patient
-from doses.protocols import Origin, Protocol
 from doses.rules import (
     AllocationRequest,
     ContainerFacts,
@@ -39,11 +38,13 @@ from doses.rules import (
     validate_dose_number,
     weight_missing,
 )
+from doses.rules.protocol import Origin, Protocol
 from doses.services.patients import current_weight
 from doses.services.randomisation import sequence_of
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
 from lots.models import Container, Lot, ProductType
 from lots.services import remove_container
+from lots.states import CONTAINER_WORKFLOW
 from release.services import lot_endotoxin_eu_per_ml, lot_is_released, release_record
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -371,8 +372,6 @@ def _write(
         allocated_by_id=actor.id if actor else None,
         lines=[AllocatedContainer(container=c) for c in containers],
     )
-    for c in containers:
-        container_to(c, "allocated")
     session.add(allocation)
     names = ", ".join(c.identifier for c in containers)  # read now: a failed flush leaves nothing loadable
     try:
@@ -381,6 +380,9 @@ def _write(
         initial_status(session, allocation, ALLOCATION_WORKFLOW)
     except IntegrityError:
         raise Refused(problems=[taken_meanwhile(names)]) from None
+    why = f"allocated to {patient.subject_id} dose {request.dose_number}"
+    for c in containers:
+        change_status(session, c, CONTAINER_WORKFLOW, "allocated", reason=why)
     return allocation
 
 
@@ -395,9 +397,22 @@ def deallocate(session: Session, allocation: Allocation, reason: str | None) -> 
     for line in allocation.lines:
         if line.released_at is None:
             line.released_at = now
-            if line.container.status != "destroyed":  # a destroyed bag stays destroyed when its dose is freed
-                container_to(line.container, "stored" if line.container.box_id is not None else "removed")
+            _free_container(session, line.container, why)
     session.flush()
+
+
+def _free_container(session: Session, container: Container, reason: str | None) -> None:
+    """Where a deallocated dose's container goes (CONTAINER_WORKFLOW): an allocated one, still in its
+    position (only a stored container is allocated, and leaving storage makes it 'removed'), back to
+    'stored'; a shipped one of a held dose to 'removed', out of storage; a removed one (issued, returned)
+    stays removed and a destroyed bag stays destroyed."""
+    if container.status == "allocated":
+        change_status(session, container, CONTAINER_WORKFLOW, "stored", reason=reason)
+    elif container.status == "shipped":
+        # shipped -> removed is the custody return's step (custody.record, the common case); freeing a
+        # held dose's shipped container is part of its deallocation, taken on the pharmacy's behalf.
+        with acting_with(session, CONTAINER_WORKFLOW.find("shipped", "removed").permission):
+            change_status(session, container, CONTAINER_WORKFLOW, "removed", reason=reason)
 
 
 def record_administration(session: Session, allocation: Allocation, administered_at: datetime | None) -> None:
@@ -406,21 +421,12 @@ def record_administration(session: Session, allocation: Allocation, administered
     refuse_if(administration_errors(administered_at, utcnow(), CLOCK_SKEW))
     allocation.administered_at = administered_at
     change_status(session, allocation, ALLOCATION_WORKFLOW, "administered")
+    why = f"administered: {allocation.patient.subject_id} dose {allocation.dose_number}"
     for line in allocation.lines:
         if line.container.box_id is not None:  # out of the tank: the storage grid must show it free
-            remove_container(
-                session,
-                line.container,
-                f"administered: {allocation.patient.subject_id} dose {allocation.dose_number}",
-            )
-        container_to(line.container, "administered")
+            remove_container(session, line.container, why)
+        change_status(session, line.container, CONTAINER_WORKFLOW, "administered", reason=why)
     session.flush()
-
-
-def container_to(container: Container, status: str) -> None:
-    """Where a dose's container is now: the container's status belongs to lots, which states no workflow
-    for it; doses sets it in this one place only."""
-    container.status = status
 
 
 def is_active(allocation: Allocation) -> bool:

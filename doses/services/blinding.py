@@ -18,7 +18,6 @@ from bank.refusals import FORM, Problem, Refused, refuse_if
 from bank.refusals import masked as masked_problems
 from bank.uow import current_actor
 from doses.models import Allocation, Patient, ProtocolVersion, Unblinding
-from doses.protocols import Protocol
 from doses.rules import (
     Presentation,
     arm_for_dose,
@@ -27,6 +26,7 @@ from doses.rules import (
     presentation_problems,
     visible_product_code,
 )
+from doses.rules.protocol import Protocol
 from doses.services.randomisation import sequence_of
 from doses.states import UNBLINDING_MEANING
 from lots.models import Container, Lot, ProductType

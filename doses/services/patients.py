@@ -16,7 +16,6 @@ from bank.refusals import refuse_if
 from bank.status import change_status, initial_status
 from donors.models import Donor
 from doses.models import Allocation, EligibilityAttestation, Patient, ProtocolVersion, WeightMeasurement
-from doses.protocols import Origin, Protocol
 from doses.rules import (
     ScheduledDose,
     checklist_input_errors,
@@ -28,6 +27,7 @@ from doses.rules import (
     subject_id_error,
     validate_weight,
 )
+from doses.rules.protocol import Origin, Protocol
 from doses.states import PATIENT_WORKFLOW
 
 

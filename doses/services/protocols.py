@@ -1,4 +1,4 @@
-"""Protocols as versioned data: the seed trials (doses.protocols) stored once as JSON, idempotently;
+"""Protocols as versioned data: the seed trials (doses.reference) stored once as JSON, idempotently;
 patients point at the exact version they are treated under."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from bank.digest import canonical
 from bank.refusals import FORM, Refused
 from bank.status import change_status, initial_status
 from doses.models import ProtocolVersion
-from doses.protocols import PROTOCOLS, Protocol
+from doses.reference import PROTOCOLS
+from doses.rules.protocol import Protocol
 from doses.states import PROTOCOL_VERSION_WORKFLOW
 
 

@@ -7,7 +7,7 @@ from flask import Flask, g
 
 from doses import cli, services
 from doses.blueprint import bp
-from doses.protocols import Protocol
+from doses.rules.protocol import Protocol
 from doses.views import dose_pages, patient_pages, protocol_pages  # noqa: F401  (routes)
 
 

@@ -19,7 +19,8 @@ from bank.users import actor_for, create_user
 from donors import services as donor_services
 from doses import services
 from doses.models import Allocation, Patient, ProtocolVersion, RandomisationEntry, WeightMeasurement
-from doses.protocols import PROTOCOLS, Protocol
+from doses.reference import PROTOCOLS
+from doses.rules.protocol import Protocol
 from doses.states import ATTESTED_MEANING
 from release import services as release_services
 from release.models import LateResultAlert

@@ -10,7 +10,8 @@ from bank.uow import unit_of_work
 from bank.users import actor_for
 from doses import services
 from doses.models import ProtocolVersion
-from doses.protocols import CriterionKind, get_protocol
+from doses.reference import get_protocol
+from doses.rules.protocol import CriterionKind
 from lots import services as lot_services
 from release.specs import CELLS_UNIT
 from tests.factories import lots as lf

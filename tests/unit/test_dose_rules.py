@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from doses.protocols import MAESTRO_4MS, MESEMS, MSC_AT_SSC, PROTOCOLS, Protocol, Route, ScheduleAnchor
+from doses.reference import MAESTRO_4MS, MESEMS, MSC_AT_SSC, PROTOCOLS
 from doses.rules import (
     AllocationRequest,
     ContainerFacts,
@@ -30,6 +30,7 @@ from doses.rules import (
     validate_edss,
     validate_weight,
 )
+from doses.rules.protocol import Protocol, Route, ScheduleAnchor
 
 D = Decimal
 M = D(1_000_000)
@@ -802,11 +803,16 @@ def test_protocol_invariants(change):
 
 def test_a_blinded_seed_version_stored_before_blinded_identities_reads_with_its_seeds_identity():
     """Issue 16: MESEMS v1 rows stored before protocols named one product for both arms still load, with
-    the identity of that same seed version; a blinded protocol that is not a seed gets none and is refused."""
-    from doses.protocols import MESEMS, Protocol
+    the identity of that same seed version (doses.reference.stored_protocol, which ProtocolVersion reads
+    with); a blinded protocol that is not that seed version gets none and is refused."""
+    from doses.reference import stored_protocol
 
     stored = MESEMS.to_dict()
     stored.pop("blinded_product")
-    assert Protocol.from_dict(stored).blinded_product == MESEMS.blinded_product
-    with pytest.raises(ValueError):
-        Protocol.from_dict({**stored, "code": "OTHER-TRIAL"})
+    assert stored_protocol(json.dumps(stored)).blinded_product == MESEMS.blinded_product
+    assert stored_protocol(json.dumps(stored)) == MESEMS
+    for other in ({"code": "OTHER-TRIAL"}, {"version": "2"}):
+        with pytest.raises(ValueError):
+            stored_protocol(json.dumps({**stored, **other}))
+    with pytest.raises(ValueError):  # the definition type alone guesses no identity
+        Protocol.from_dict(stored)

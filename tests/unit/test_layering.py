@@ -165,6 +165,85 @@ def test_every_workflow_step_names_a_known_permission():
     assert not unknown, unknown
 
 
+# The one function that sets a status (DESIGN.md: every status column goes through the workflow engine).
+STATUS_WRITER = "bank.status"
+
+
+def _status_writes(source: str, filename: str = "<source>") -> list[str]:
+    """Every place `source` sets a `status` attribute: an assignment (plain, augmented, annotated, or
+    unpacked) to `x.status`, `setattr(x, "status", …)`, or an update's `.values(status=…)`. A model
+    constructor's `status=` (the creation state, recorded by bank.status.initial_status) is not one."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+            targets = [node.target]
+        elif isinstance(node, ast.withitem):
+            targets = [node.optional_vars] if node.optional_vars else []
+        elif isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            setter = (
+                name == "setattr" and len(node.args) > 1 and getattr(node.args[1], "value", None) == "status"
+            )
+            values = name == "values" and any(k.arg == "status" for k in node.keywords)
+            if setter or values:
+                found.append(f"{filename}:{node.lineno}")
+            continue
+        else:
+            continue
+        found += [
+            f"{filename}:{t.lineno}"
+            for target in targets
+            for t in ast.walk(target)
+            if isinstance(t, ast.Attribute) and t.attr == "status" and isinstance(t.ctx, ast.Store)
+        ]
+    return found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "lot.status = 'released'",
+        "a.status, b.status = 'x', 'y'",
+        "container.status: str = 'stored'",
+        "for row.status in ('a',): pass",
+        "setattr(lot, 'status', 'released')",
+        "session.execute(update(Lot).values(status='released'))",
+    ],
+)
+def test_the_status_scan_sees_a_direct_write(source):
+    assert _status_writes(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Lot(din=din, status=LOT_WORKFLOW.initial)",
+        "if lot.status == 'released': pass",
+        "status = lot.status",
+        "select(Lot).where(Lot.status == status)",
+    ],
+)
+def test_the_status_scan_lets_reads_and_creation_states_pass(source):
+    assert not _status_writes(source)
+
+
+def test_no_status_is_written_outside_the_workflow_engine():
+    """Every status change goes through bank.status.change_status (its workflow table, permission,
+    reason, signature and history row): no other module of the domains or the kernel sets `.status`."""
+    writes = [
+        w
+        for name, path in MODULES.items()
+        if name != STATUS_WRITER
+        for w in _status_writes(path.read_text(), str(path.relative_to(ROOT)))
+    ]
+    assert not writes, writes
+    assert _status_writes(MODULES[STATUS_WRITER].read_text()), (
+        "the scan no longer sees bank.status's own write"
+    )
+
+
 def test_the_layering_check_sees_the_whole_tree():
     """Guard against a check that passes because it read nothing."""
     packages = {m.name for m in pkgutil.iter_modules([str(ROOT)]) if m.name in DOMAINS}
