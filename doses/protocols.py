@@ -162,6 +162,13 @@ class Protocol:
         return len(self.schedule)
 
     def __post_init__(self) -> None:
+        self._check_schedule()
+        self._check_arms()
+        if self.infusion_hours <= 0 or self.endotoxin_k_eu_per_kg_h <= 0 or self.weight_max_age_days < 0:
+            raise ValueError(f"{self.code}: infusion hours and K are > 0, weight age >= 0")
+        self._check_checklist()
+
+    def _check_schedule(self) -> None:
         numbers = [s.number for s in self.schedule]
         if numbers != list(range(1, len(numbers) + 1)) or not numbers:
             raise ValueError(f"{self.code}: doses must be numbered 1..n")
@@ -170,6 +177,9 @@ class Protocol:
             raise ValueError(f"{self.code}: dose 1 has offset 0 and offsets increase")
         if any(s.window_days < 0 for s in self.schedule):
             raise ValueError(f"{self.code}: windows are >= 0 days")
+
+    def _check_arms(self) -> None:
+        """Blinding (placebo and one visible identity) and the treatment sequences that go with it."""
         if self.blinded != (self.placebo_product_key is not None):
             raise ValueError(f"{self.code}: a blinded protocol names a placebo product, an open one none")
         if self.blinded != (self.blinded_product is not None):
@@ -183,8 +193,8 @@ class Protocol:
             tokens = seq.split("-")
             if len(tokens) != self.number_of_doses or not set(tokens) <= allowed:
                 raise ValueError(f"{self.code}: sequence {seq!r} needs one of {sorted(allowed)} per dose")
-        if self.infusion_hours <= 0 or self.endotoxin_k_eu_per_kg_h <= 0 or self.weight_max_age_days < 0:
-            raise ValueError(f"{self.code}: infusion hours and K are > 0, weight age >= 0")
+
+    def _check_checklist(self) -> None:
         ids = [c.id for c in self.checklist]
         if len(ids) != len(set(ids)):
             raise ValueError(f"{self.code}: checklist ids are unique")
