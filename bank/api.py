@@ -135,32 +135,42 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
-def field_schema(f) -> dict:
+def _choice_values(f) -> list[str]:
+    return [str(c[0]) for c in f.choices if str(c[0])]
+
+
+def _type_schema(f) -> dict:
+    """The JSON type of a form field (checked in this order: a DateField is also a DateTimeField)."""
     if isinstance(f, wf.BooleanField):
-        schema = {"type": "boolean"}
-    elif isinstance(f, wf.IntegerField):
-        schema = {"type": "integer"}
-    elif isinstance(f, (wf.DecimalField, wf.FloatField)):
-        schema = {"type": "number"}
-    elif isinstance(f, wf.DateTimeLocalField) or isinstance(f, wf.DateTimeField):
-        schema = {
+        return {"type": "boolean"}
+    if isinstance(f, wf.IntegerField):
+        return {"type": "integer"}
+    if isinstance(f, (wf.DecimalField, wf.FloatField)):
+        return {"type": "number"}
+    if isinstance(f, wf.DateTimeLocalField) or isinstance(f, wf.DateTimeField):
+        return {
             "type": "string",
             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
             "description": "UTC date and time, YYYY-MM-DDTHH:MM",
         }
-    elif isinstance(f, wf.DateField):
-        schema = {"type": "string", "format": "date"}
-    elif isinstance(f, wf.SelectMultipleField):
+    if isinstance(f, wf.DateField):
+        return {"type": "string", "format": "date"}
+    if isinstance(f, wf.SelectMultipleField):
         schema = {"type": "array", "items": {"type": "string"}}
         if f.choices:
-            schema["items"]["enum"] = [str(c[0]) for c in f.choices if str(c[0])]
-    elif isinstance(f, (wf.SelectField, wf.RadioField)):
+            schema["items"]["enum"] = _choice_values(f)
+        return schema
+    if isinstance(f, (wf.SelectField, wf.RadioField)):
         schema = {"type": "string"}
         if f.choices:
-            schema["enum"] = [str(c[0]) for c in f.choices if str(c[0])]
-    else:
-        schema = {"type": "string"}
-    for v in f.validators:
+            schema["enum"] = _choice_values(f)
+        return schema
+    return {"type": "string"}
+
+
+def _add_bounds(schema: dict, validators) -> None:
+    """Length and number bounds from the field's validators, where they fit the type."""
+    for v in validators:
         if isinstance(v, Length) and schema["type"] == "string":
             if v.max and v.max > 0:
                 schema["maxLength"] = v.max
@@ -171,6 +181,11 @@ def field_schema(f) -> dict:
                 schema["minimum"] = v.min
             if v.max is not None:
                 schema["maximum"] = v.max
+
+
+def field_schema(f) -> dict:
+    schema = _type_schema(f)
+    _add_bounds(schema, f.validators)
     if f.description:
         schema["description"] = str(f.description)
     return schema

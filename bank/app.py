@@ -132,79 +132,101 @@ def _register_security(app: Flask) -> None:
         g.user = None
         g.actor = None
         g.sign_in_session = None
-        if not host_is_trusted(request.host, allowed_hosts):
-            # Never build links, redirects or the OpenAPI document on a Host header nobody configured.
-            abort(400, description="This host name is not served here (ALLOWED_HOSTS).")
-        if any("\x00" in value for values in request.args.listvalues() for value in values):
-            # No record holds a NUL character (PostgreSQL text cannot): refuse the address plainly
-            # instead of letting a search reach the database.
-            abort(400, description="The address contains a NUL character; remove it and try again.")
+        _refuse_unserved_request(allowed_hosts)
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
         if request.endpoint == "static" or view is None:
             return None
         permission = getattr(view, "permission", None)
         api = request.path.startswith("/api/")
-        if api:
-            # The API authenticates by bearer token only, never by the browser's session cookie.
-            from bank.api import user_for_token
-
-            token_user = user_for_token(db(), request.headers.get("Authorization"))
-            if token_user is not None:
-                g.user = token_user
-                g.actor = actor_for(token_user)
-        elif "sid" in session:
-            ended = _resume_session(idle)
-            if ended and permission != PUBLIC:
-                flash(f"Your session has ended ({ended}). Sign in again.", "warning")
-                return redirect(
-                    url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-                )
+        signed_out = _sign_in(api, idle, permission)
+        if signed_out is not None:
+            return signed_out
         if permission == PUBLIC:
             return None
-        if permission is None:
-            abort(403)  # fail closed: an endpoint that forgot to declare a permission is refused
-        if g.user is None:
-            if api:
-                abort(401)
-            return redirect(
-                url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-            )
-        if g.user.must_change_password:
-            if api:
-                return {
-                    "error": "Not allowed",
-                    "message": "This account must change its password before it uses "
-                    "the API: sign in to the application and choose a new password.",
-                }, 403
-            if request.endpoint not in ("auth.change_password_view", "auth.logout"):
-                return redirect(url_for("auth.change_password_view"))
-        if permission not in g.actor.permissions:
-            if hidden_by_blinding(permission, g.user.role_list, g.actor.permissions):
-                abort(403, MASKED_RECORD_MESSAGE)  # neutral: the same words whichever record and arm
-            abort(403)
-        return None
+        return _check_permission(permission, api)
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
-        )
-        if app.config["SESSION_COOKIE_SECURE"]:
-            # Served over HTTPS only: browsers must never come back over plain HTTP (a year, RFC 6797).
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if g.get("user") is not None:
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        return _add_security_headers(response, https_only=app.config["SESSION_COOKIE_SECURE"])
 
     @app.teardown_appcontext
     def close_session(_exc):
         s = g.pop("db", None)
         if s is not None:
             s.close()
+
+
+def _refuse_unserved_request(allowed_hosts) -> None:
+    if not host_is_trusted(request.host, allowed_hosts):
+        # Never build links, redirects or the OpenAPI document on a Host header nobody configured.
+        abort(400, description="This host name is not served here (ALLOWED_HOSTS).")
+    if any("\x00" in value for values in request.args.listvalues() for value in values):
+        # No record holds a NUL character (PostgreSQL text cannot): refuse the address plainly
+        # instead of letting a search reach the database.
+        abort(400, description="The address contains a NUL character; remove it and try again.")
+
+
+def _to_sign_in():
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def _sign_in(api: bool, idle: timedelta, permission):
+    """Sets g.user and g.actor from the bearer token (API) or the session cookie (pages). Returns the
+    redirect to the sign-in page when the session has ended on a page that needs one, else None."""
+    if api:
+        # The API authenticates by bearer token only, never by the browser's session cookie.
+        from bank.api import user_for_token
+
+        token_user = user_for_token(db(), request.headers.get("Authorization"))
+        if token_user is not None:
+            g.user = token_user
+            g.actor = actor_for(token_user)
+    elif "sid" in session:
+        ended = _resume_session(idle)
+        if ended and permission != PUBLIC:
+            flash(f"Your session has ended ({ended}). Sign in again.", "warning")
+            return _to_sign_in()
+    return None
+
+
+def _check_permission(permission, api: bool):
+    """Refuses (or redirects) a request whose user may not reach a non-public endpoint; None lets it on."""
+    if permission is None:
+        abort(403)  # fail closed: an endpoint that forgot to declare a permission is refused
+    if g.user is None:
+        if api:
+            abort(401)
+        return _to_sign_in()
+    if g.user.must_change_password:
+        if api:
+            return {
+                "error": "Not allowed",
+                "message": "This account must change its password before it uses "
+                "the API: sign in to the application and choose a new password.",
+            }, 403
+        if request.endpoint not in ("auth.change_password_view", "auth.logout"):
+            return redirect(url_for("auth.change_password_view"))
+    if permission not in g.actor.permissions:
+        if hidden_by_blinding(permission, g.user.role_list, g.actor.permissions):
+            abort(403, MASKED_RECORD_MESSAGE)  # neutral: the same words whichever record and arm
+        abort(403)
+    return None
+
+
+def _add_security_headers(response, https_only: bool):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+    )
+    if https_only:
+        # Served over HTTPS only: browsers must never come back over plain HTTP (a year, RFC 6797).
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if g.get("user") is not None:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _resume_session(idle: timedelta) -> str | None:

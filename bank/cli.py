@@ -31,6 +31,14 @@ def register_cli(app: Flask) -> None:
         for session in g.pop("cli_sessions", []):
             session.close()
 
+    _register_init(app)
+    _register_db(app)
+    _register_users(app)
+    _register_audit(app)
+    _register_backup(app)
+
+
+def _register_init(app: Flask) -> None:
     @app.cli.command("init")
     def init_command():
         """Apply migrations; on an empty database create the first admin and print its password once."""
@@ -56,6 +64,8 @@ def register_cli(app: Flask) -> None:
         for seed in current_app.extensions.get("bank.init_seeds", ()):
             click.echo(seed(session))
 
+
+def _register_db(app: Flask) -> None:
     @app.cli.group("db")
     def db_group():
         """Database schema."""
@@ -100,6 +110,8 @@ def register_cli(app: Flask) -> None:
             engine.dispose()
         click.echo(f"Roles {owner} (owner) and {app_role} (application) ready on {database}.")
 
+
+def _register_users(app: Flask) -> None:
     @app.cli.group("users")
     def users_group():
         """User accounts."""
@@ -148,6 +160,8 @@ def register_cli(app: Flask) -> None:
             unlock(session, user)
         click.echo(f"Account {user.username} unlocked.")
 
+
+def _register_audit(app: Flask) -> None:
     @app.cli.group("audit")
     def audit_group():
         """Audit trail."""
@@ -229,6 +243,8 @@ def register_cli(app: Flask) -> None:
             "(instance/audit_key on the embedded setup) before starting the application."
         )
 
+
+def _register_backup(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))
     def backup_command(path):

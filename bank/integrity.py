@@ -69,6 +69,49 @@ def _same(current, recorded) -> bool:
     return False
 
 
+def _rebuilt_from_trail(session: Session, table: str) -> dict[str, dict]:
+    """Each record of the table as its insert and every later change in the trail leave it."""
+    rebuilt: dict[str, dict] = {}
+    trail = session.execute(
+        select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.changes)
+        .where(AuditEntry.entity == table, AuditEntry.action.in_(("insert", "update", "void")))
+        .order_by(AuditEntry.id)
+    )
+    for entity_id, action, changes in trail:
+        if action == "insert":
+            rebuilt[entity_id] = {}
+        record = rebuilt.get(entity_id)
+        if record is None:
+            continue  # a change without an insert: reported by the caller if the row exists
+        for key, (_old, new) in json.loads(changes).items():
+            record[key] = new
+    return rebuilt
+
+
+def _row_findings(
+    table: str, entity_id: str, values: dict, record: dict | None, skipped: set
+) -> list[Finding]:
+    """How one row as it is now differs from its record rebuilt from the trail."""
+    if record is None:
+        return [
+            Finding(
+                "unaudited-insert",
+                f"{table} {entity_id}",
+                "the record has no insert in the audit trail: added behind the application's back",
+            )
+        ]
+    return [
+        Finding(
+            "unaudited-change",
+            f"{table} {entity_id} {key}",
+            f"is {plain(value)!r} in the table, the trail last recorded "
+            f"{record.get(key)!r}: changed behind the application's back",
+        )
+        for key, value in values.items()
+        if key not in skipped and not _same(value, record.get(key))
+    ]
+
+
 def completeness(session: Session, limit: int = 50) -> list[Finding]:
     """Rebuild each audited record from its insert and every later change in the trail and compare it with
     the row as it is now. Fields the trail hides (password hashes) are checked for presence only."""
@@ -77,21 +120,8 @@ def completeness(session: Session, limit: int = 50) -> list[Finding]:
         table = mapper.class_.__tablename__
         excluded = set(getattr(mapper.class_, "__audit_exclude__", ())) | _SKIP_FIELDS
         attrs = [(a.key, a.columns[0]) for a in mapper.column_attrs]
-        rebuilt: dict[str, dict] = {}
-        trail = session.execute(
-            select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.changes)
-            .where(AuditEntry.entity == table, AuditEntry.action.in_(("insert", "update", "void")))
-            .order_by(AuditEntry.id)
-        )
-        for entity_id, action, changes in trail:
-            if action == "insert":
-                rebuilt[entity_id] = {}
-            record = rebuilt.get(entity_id)
-            if record is None:
-                continue  # a change without an insert: reported below if the row exists
-            for key, (_old, new) in json.loads(changes).items():
-                record[key] = new
-        pk = [c.key for c in mapper.primary_key]
+        rebuilt = _rebuilt_from_trail(session, table)
+        skipped = excluded | {c.key for c in mapper.primary_key}
         seen = set()
         for row in session.execute(select(*[col for _k, col in attrs])).mappings():
             values = {k: row[col] for k, col in attrs}
@@ -99,28 +129,7 @@ def completeness(session: Session, limit: int = 50) -> list[Finding]:
                 str(values[mapper.get_property_by_column(c).key]) for c in mapper.primary_key
             )
             seen.add(entity_id)
-            record = rebuilt.get(entity_id)
-            if record is None:
-                findings.append(
-                    Finding(
-                        "unaudited-insert",
-                        f"{table} {entity_id}",
-                        "the record has no insert in the audit trail: added behind the application's back",
-                    )
-                )
-                continue
-            for key, value in values.items():
-                if key in excluded or key in pk:
-                    continue
-                if not _same(value, record.get(key)):
-                    findings.append(
-                        Finding(
-                            "unaudited-change",
-                            f"{table} {entity_id} {key}",
-                            f"is {plain(value)!r} in the table, the trail last recorded "
-                            f"{record.get(key)!r}: changed behind the application's back",
-                        )
-                    )
+            findings.extend(_row_findings(table, entity_id, values, rebuilt.get(entity_id), skipped))
             if len(findings) >= limit:
                 return findings
         for entity_id in sorted(set(rebuilt) - seen):

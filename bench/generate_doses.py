@@ -555,7 +555,15 @@ class Doses:
     # --- the run ---------------------------------------------------------------------------------
 
     def run(self) -> None:
-        rng, start = self.rng, self.f.start
+        self.record_randomisation_imports()
+        offsets = {
+            code: [s.offset_days for s in pv_protocol(pv).schedule] for code, pv in self.protocols.items()
+        }
+        self.give_doses(self.first_dose_requests(offsets), offsets)
+        self.w.flush()
+        self.apply_container_updates()
+
+    def record_randomisation_imports(self) -> None:
         inv = self.actor(self.investigator)
         for code, pv in self.protocols.items():
             if pv_protocol(pv).blinded:
@@ -566,14 +574,18 @@ class Doses:
                         "filename": f"{code}-randomisation.csv",
                         "sha256": "0" * 64,
                         "rows": 0,
-                        "imported_at": start,
+                        "imported_at": self.f.start,
                         "imported_by_id": inv[0],
                     },
-                    start,
+                    self.f.start,
                     inv,
                 )
                 self.imports[code] = imp["id"]
-        requests = []  # (first dose time, patient number, protocol, own donor)
+
+    def first_dose_requests(self, offsets: dict[str, list[int]]) -> list[tuple]:
+        """(first dose time, patient number, protocol, own donor) for every patient planned, in time order:
+        one autologous patient a donor who gave for one, then allogeneic patients up to the target."""
+        rng = self.rng
         autologous = sorted(
             {
                 b["donor_id"]
@@ -582,9 +594,6 @@ class Doses:
             }
         )
         plans = [("MESEMS", d) for d in autologous]
-        offsets = {
-            code: [s.offset_days for s in pv_protocol(pv).schedule] for code, pv in self.protocols.items()
-        }
         scheduled = sum(len(offsets["MESEMS"]) for _ in plans)
         while scheduled < self.target:
             code = "MSC-AT-SSc" if rng.random() < 0.15 else "MAESTRO-4MS"
@@ -592,6 +601,7 @@ class Doses:
             scheduled += len(offsets[code])
         first_release = min(b["released_at"] for b in self.bags.values())
         span = (self.end + timedelta(days=2)) - (first_release + timedelta(days=30))
+        requests = []
         for n, (code, donor_id) in enumerate(plans):
             if donor_id is not None:
                 own = min(b["released_at"] for b in self.bags.values() if b["donor_id"] == donor_id)
@@ -600,6 +610,20 @@ class Doses:
                 t1 = first_release + timedelta(days=30) + span * rng.random()
             requests.append((t1, n, code, donor_id))
         requests.sort()
+        return requests
+
+    def top_up_patients(self, info: dict, queue: list) -> None:
+        """Doses skipped for want of an in-date bag leave the run short: patients enrolled in the last
+        months make up the difference (so the facility ends with doses on their way)."""
+        for _ in range(-(-(self.target - self.counts["allocations"]) // 3)):
+            n = len(info)
+            info[n] = ("MAESTRO-4MS", None)
+            t1 = self.end - timedelta(days=self.rng.randint(0, 240), hours=self.rng.randint(0, 12))
+            heapq.heappush(queue, (t1, n, 1))
+
+    def give_doses(self, requests: list[tuple], offsets: dict[str, list[int]]) -> None:
+        """Enrol each patient at their first dose and give the protocol's doses in time order until the
+        target number of allocations is reached."""
         patients, numbers, info = {}, {}, {n: (code, donor_id) for _, n, code, donor_id in requests}
         queue = [(t1, n, 1) for t1, n, _, _ in requests]
         heapq.heapify(queue)
@@ -609,20 +633,14 @@ class Doses:
                 top_ups += 1
                 if top_ups > 20:  # the shelf cannot serve more: stop short rather than loop
                     break
-                # Doses skipped for want of an in-date bag leave the run short: patients enrolled in the
-                # last months make up the difference (so the facility ends with doses on their way).
-                for _ in range(-(-(self.target - self.counts["allocations"]) // 3)):
-                    n = len(info)
-                    info[n] = ("MAESTRO-4MS", None)
-                    t1 = self.end - timedelta(days=rng.randint(0, 240), hours=rng.randint(0, 12))
-                    heapq.heappush(queue, (t1, n, 1))
+                self.top_up_patients(info, queue)
             t, n, number = heapq.heappop(queue)
             if n not in patients:
                 code, donor_id = info[n]
                 numbers[code] = numbers.get(code, 0) + 1
                 patients[n] = self.patient(code, numbers[code], t, donor_id)
             p = patients[n]
-            if rng.random() < 0.01:
+            if self.rng.random() < 0.01:
                 self.dose(p, number, t, deallocate=True)
             if not self.dose(p, number, t):
                 continue
@@ -633,8 +651,6 @@ class Doses:
                     heapq.heappush(queue, (nxt, n, number + 1))
             if self.w.pending >= 40_000:
                 self.w.flush()
-        self.w.flush()
-        self.apply_container_updates()
 
     def apply_container_updates(self) -> None:
         groups: dict[tuple, list[int]] = {}

@@ -80,9 +80,9 @@ def session(engine):
     s.close()
 
 
-@pytest.fixture
-def make_user(session) -> Callable[..., object]:
-    """Create an active user with the given roles (password PASSWORD, no forced change)."""
+def user_maker(session) -> Callable[..., object]:
+    """A function that creates an active user with the given roles (password PASSWORD, no forced change)
+    in `session`; the make_user fixture on the shared session, or on a test's own."""
 
     def make(*roles: str, unblinded: bool = False, name: str | None = None):
         username = unique("u")
@@ -99,6 +99,12 @@ def make_user(session) -> Callable[..., object]:
         return user
 
     return make
+
+
+@pytest.fixture
+def make_user(session) -> Callable[..., object]:
+    """Create an active user with the given roles (password PASSWORD, no forced change)."""
+    return user_maker(session)
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +141,11 @@ def login_as(app, make_user) -> Callable[..., WebClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def staff(make_user):
+    """One user of each role the dose and custody workflows need (tests.factories.doses.Staff)."""
+    from tests.factories.doses import Staff
+
+    return Staff(make_user)

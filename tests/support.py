@@ -87,6 +87,13 @@ class WebClient:
         return resp
 
 
+def client_for(app, user) -> WebClient:
+    """A browser-like client signed in as an existing user."""
+    c = WebClient(app.test_client())
+    c.login(user.username)
+    return c
+
+
 def token_for(client: WebClient) -> str:
     """A new personal API token of the user signed in on `client`, made through the tokens page."""
     client.get("/account/tokens/")

@@ -150,40 +150,63 @@ def _consistency_problems(cs: CriteriaSet) -> list[str]:
     for qid in set(question_ids) - set(asked):
         problems.append(f"question {qid} answers no criterion")
     for c in cs.criteria:
-        if c.evidence not in EVIDENCE_KINDS:
-            problems.append(f"{c.rule_id}: unknown evidence kind {c.evidence!r}")
-        if c.look_back not in LOOK_BACKS:
-            problems.append(f"{c.rule_id}: unknown look-back {c.look_back!r}")
-        if c.look_back == "days" and not isinstance(c.param("lookback_days"), int):
-            problems.append(f"{c.rule_id}: look-back in days needs an integer lookback_days")
-        if c.question_id and c.question_id not in question_ids:
-            problems.append(f"{c.rule_id}: unknown question {c.question_id}")
-        if asked.count(c.question_id) > 1:
-            problems.append(f"{c.rule_id}: question {c.question_id} answers several criteria")
-        needs = {
-            MEASUREMENT: ("min_weight_kg",),
-            SEROLOGY: ("markers",),
-            MEDICATION: ("medication_kind",),
-        }.get(c.evidence, ())
-        problems += [f"{c.rule_id}: missing parameter {p}" for p in needs if c.param(p) is None]
-        if c.evidence in (CLINICAL_CURRENT, HISTORY, EXAM_FINDING, STATUS, MEDICATION) and not c.question_id:
-            problems.append(f"{c.rule_id}: {c.evidence} criterion needs a question")
-        if c.evidence == MEDICATION and c.look_back == "days" and c.param("max_days") is None:
-            problems.append(f"{c.rule_id}: missing parameter max_days")
-        for m in c.param("markers", ()) if c.evidence == SEROLOGY else ():
-            if m not in marker_ids or cs.marker(m).rule_id != c.rule_id:
-                problems.append(f"{c.rule_id}: marker {m} not in the catalogue under this rule")
+        problems += _criterion_problems(cs, c, question_ids, asked)
     for m in cs.markers:
-        if m.rule_id not in rule_ids:
-            problems.append(f"marker {m.marker}: unknown rule {m.rule_id}")
-        elif m.marker not in cs.criterion(m.rule_id).param("markers", ()):
-            problems.append(f"marker {m.marker}: not listed in the markers of {m.rule_id}")
-        for ref in (m.confirmed_by, m.cleared_if_negative):
-            if ref is not None and ref not in marker_ids:
-                problems.append(f"marker {m.marker}: unknown marker {ref}")
+        problems += _marker_problems(cs, m, rule_ids)
     for m in cs.required_markers:
         if m not in marker_ids:
             problems.append(f"required marker {m} not in the catalogue")
+    return problems
+
+
+def _criterion_problems(
+    cs: CriteriaSet, c: Criterion, question_ids: list[str], asked: list[str]
+) -> list[str]:
+    """One criterion's own shape (evidence kind, look-back, parameters), then its links to the set."""
+    problems: list[str] = []
+    if c.evidence not in EVIDENCE_KINDS:
+        problems.append(f"{c.rule_id}: unknown evidence kind {c.evidence!r}")
+    if c.look_back not in LOOK_BACKS:
+        problems.append(f"{c.rule_id}: unknown look-back {c.look_back!r}")
+    if c.look_back == "days" and not isinstance(c.param("lookback_days"), int):
+        problems.append(f"{c.rule_id}: look-back in days needs an integer lookback_days")
+    if c.question_id and c.question_id not in question_ids:
+        problems.append(f"{c.rule_id}: unknown question {c.question_id}")
+    if asked.count(c.question_id) > 1:
+        problems.append(f"{c.rule_id}: question {c.question_id} answers several criteria")
+    return problems + _criterion_evidence_problems(cs, c)
+
+
+def _criterion_evidence_problems(cs: CriteriaSet, c: Criterion) -> list[str]:
+    """What a criterion's kind of evidence needs: its parameters, a question, its markers catalogued."""
+    needs = {
+        MEASUREMENT: ("min_weight_kg",),
+        SEROLOGY: ("markers",),
+        MEDICATION: ("medication_kind",),
+    }.get(c.evidence, ())
+    problems = [f"{c.rule_id}: missing parameter {p}" for p in needs if c.param(p) is None]
+    if c.evidence in (CLINICAL_CURRENT, HISTORY, EXAM_FINDING, STATUS, MEDICATION) and not c.question_id:
+        problems.append(f"{c.rule_id}: {c.evidence} criterion needs a question")
+    if c.evidence == MEDICATION and c.look_back == "days" and c.param("max_days") is None:
+        problems.append(f"{c.rule_id}: missing parameter max_days")
+    marker_ids = [m.marker for m in cs.markers]
+    for m in c.param("markers", ()) if c.evidence == SEROLOGY else ():
+        if m not in marker_ids or cs.marker(m).rule_id != c.rule_id:
+            problems.append(f"{c.rule_id}: marker {m} not in the catalogue under this rule")
+    return problems
+
+
+def _marker_problems(cs: CriteriaSet, m: SerologyMarker, rule_ids: list[str]) -> list[str]:
+    """A catalogue marker names a rule that lists it, and markers that exist."""
+    problems: list[str] = []
+    if m.rule_id not in rule_ids:
+        problems.append(f"marker {m.marker}: unknown rule {m.rule_id}")
+    elif m.marker not in cs.criterion(m.rule_id).param("markers", ()):
+        problems.append(f"marker {m.marker}: not listed in the markers of {m.rule_id}")
+    marker_ids = [x.marker for x in cs.markers]
+    for ref in (m.confirmed_by, m.cleared_if_negative):
+        if ref is not None and ref not in marker_ids:
+            problems.append(f"marker {m.marker}: unknown marker {ref}")
     return problems
 
 

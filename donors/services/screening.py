@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from bank.clock import today, utcnow
 from bank.refusals import refuse_if
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
-from donors.rules import Medication, SerologyResult, medication_errors, serology_errors, text_error
+from donors.rules import (
+    CriteriaSet,
+    Medication,
+    SerologyResult,
+    medication_errors,
+    serology_errors,
+    text_error,
+)
 from donors.services.criteria import active_criteria, parse
 from donors.services.determination import reevaluate_after_new_evidence
 from donors.services.queries import active_answers
@@ -25,7 +32,20 @@ AnswerInput = tuple[bool | None, date | None, str]
 def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInput]) -> int:
     """Record the questionnaire; returns how many answers changed. A question answered before and now
     left unanswered has its answer voided. Errors are keyed "answers.<question id>.<field>"."""
-    criteria = parse(active_criteria(session))
+    refuse_if(_answer_errors(parse(active_criteria(session)), donor, answers))
+    current = {a.question_id: a for a in active_answers(session, donor)}
+    changed = 0
+    for qid, (value, event_date, detail) in answers.items():
+        detail = (detail or "").strip()
+        event_date = event_date if value else None  # a date only qualifies a "yes"
+        changed += _store_answer(session, donor, current.get(qid), qid, value, event_date, detail)
+    session.flush()
+    if changed:
+        reevaluate_after_new_evidence(session, donor)
+    return changed
+
+
+def _answer_errors(criteria: CriteriaSet, donor: Donor, answers: dict[str, AnswerInput]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for qid, (value, event_date, detail) in answers.items():
         key = f"answers.{qid}"
@@ -41,36 +61,40 @@ def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInpu
                 errors[f"{key}.event_date"] = "date is before the donor's date of birth"
         if message := text_error(detail, "detail", 300, required=False):
             errors[f"{key}.detail"] = message
-    refuse_if(errors)
-    current = {a.question_id: a for a in active_answers(session, donor)}
-    changed = 0
-    for qid, (value, event_date, detail) in answers.items():
-        detail = (detail or "").strip()
-        event_date = event_date if value else None  # a date only qualifies a "yes"
-        old = current.get(qid)
-        if value is None:
-            if old is not None:
-                _void(old, "answer cleared in the questionnaire")
-                changed += 1
-        elif old is None:
-            session.add(
-                ScreeningAnswer(
-                    donor_id=donor.id,
-                    question_id=qid,
-                    answer=value,
-                    event_date=event_date,
-                    detail=detail,
-                    recorded_by_id=session.info["actor"].id,
-                )
+    return errors
+
+
+def _store_answer(
+    session: Session,
+    donor: Donor,
+    old: ScreeningAnswer | None,
+    qid: str,
+    value: bool | None,
+    event_date: date | None,
+    detail: str,
+) -> bool:
+    """Add, change or void one answer; True when it changed."""
+    if value is None:
+        if old is None:
+            return False
+        _void(old, "answer cleared in the questionnaire")
+        return True
+    if old is None:
+        session.add(
+            ScreeningAnswer(
+                donor_id=donor.id,
+                question_id=qid,
+                answer=value,
+                event_date=event_date,
+                detail=detail,
+                recorded_by_id=session.info["actor"].id,
             )
-            changed += 1
-        elif (old.answer, old.event_date, old.detail) != (value, event_date, detail):
-            old.answer, old.event_date, old.detail = value, event_date, detail
-            changed += 1
-    session.flush()
-    if changed:
-        reevaluate_after_new_evidence(session, donor)
-    return changed
+        )
+        return True
+    if (old.answer, old.event_date, old.detail) == (value, event_date, detail):
+        return False
+    old.answer, old.event_date, old.detail = value, event_date, detail
+    return True
 
 
 def record_answer(

@@ -245,37 +245,46 @@ def _container_problems(request: AllocationRequest, c: ContainerFacts, arm: Arm 
                 )
             )
     if c.product_key != p.placebo_product_key:  # a cell product: its donor matters
-        if c.autologous or p.origin is Origin.AUTOLOGOUS:
-            if request.patient_donor_id is None or c.donor_id != request.patient_donor_id:
-                out.append(
-                    Problem(
-                        "donor.not_patient",
-                        "Autologous cells go only to their donor-patient.",
-                        f"{cid}; donor={c.donor_id}; patient_donor={request.patient_donor_id}",
-                        reveals_treatment=p.blinded,
-                    )
-                )
-        else:
-            if not c.donor_eligible:
-                out.append(
-                    Problem(
-                        "donor.not_eligible",
-                        "The donor has no signed eligible determination.",
-                        f"{cid}; donor={c.donor_id}",
-                        reveals_treatment=p.blinded,
-                    )
-                )
-            if c.donor_look_back:
-                out.append(
-                    Problem(
-                        "donor.look_back",
-                        "The donor is under look-back.",
-                        f"{cid}; donor={c.donor_id}",
-                        reveals_treatment=p.blinded,
-                    )
-                )
+        out += _donor_problems(request, c, cid)
     if c.endotoxin_eu_per_ml is None:
         out.append(Problem("endotoxin.no_result", "No endotoxin result for the container's lot.", cid))
+    return out
+
+
+def _donor_problems(request: AllocationRequest, c: ContainerFacts, cid: str) -> list[Problem]:
+    """A cell product's donor: autologous cells go to their donor-patient, allogeneic ones come from an
+    eligible donor not under look-back."""
+    p = request.protocol
+    out: list[Problem] = []
+    if c.autologous or p.origin is Origin.AUTOLOGOUS:
+        if request.patient_donor_id is None or c.donor_id != request.patient_donor_id:
+            out.append(
+                Problem(
+                    "donor.not_patient",
+                    "Autologous cells go only to their donor-patient.",
+                    f"{cid}; donor={c.donor_id}; patient_donor={request.patient_donor_id}",
+                    reveals_treatment=p.blinded,
+                )
+            )
+    else:
+        if not c.donor_eligible:
+            out.append(
+                Problem(
+                    "donor.not_eligible",
+                    "The donor has no signed eligible determination.",
+                    f"{cid}; donor={c.donor_id}",
+                    reveals_treatment=p.blinded,
+                )
+            )
+        if c.donor_look_back:
+            out.append(
+                Problem(
+                    "donor.look_back",
+                    "The donor is under look-back.",
+                    f"{cid}; donor={c.donor_id}",
+                    reveals_treatment=p.blinded,
+                )
+            )
     return out
 
 

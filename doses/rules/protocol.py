@@ -166,12 +166,7 @@ class Protocol:
         self._check_arms()
         if self.infusion_hours <= 0 or self.endotoxin_k_eu_per_kg_h <= 0 or self.weight_max_age_days < 0:
             raise ValueError(f"{self.code}: infusion hours and K are > 0, weight age >= 0")
-        ids = [c.id for c in self.checklist]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"{self.code}: checklist ids are unique")
-        for c in self.checklist:
-            if c.computed and c.kind is not CriterionKind.INCLUSION:
-                raise ValueError(f"{self.code}: computed item {c.id} must be an inclusion item")
+        self._check_checklist()
 
     def _check_schedule(self) -> None:
         numbers = [s.number for s in self.schedule]
@@ -184,6 +179,7 @@ class Protocol:
             raise ValueError(f"{self.code}: windows are >= 0 days")
 
     def _check_arms(self) -> None:
+        """Blinding (placebo and one visible identity) and the treatment sequences that go with it."""
         if self.blinded != (self.placebo_product_key is not None):
             raise ValueError(f"{self.code}: a blinded protocol names a placebo product, an open one none")
         if self.blinded != (self.blinded_product is not None):
@@ -197,6 +193,14 @@ class Protocol:
             tokens = seq.split("-")
             if len(tokens) != self.number_of_doses or not set(tokens) <= allowed:
                 raise ValueError(f"{self.code}: sequence {seq!r} needs one of {sorted(allowed)} per dose")
+
+    def _check_checklist(self) -> None:
+        ids = [c.id for c in self.checklist]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"{self.code}: checklist ids are unique")
+        for c in self.checklist:
+            if c.computed and c.kind is not CriterionKind.INCLUSION:
+                raise ValueError(f"{self.code}: computed item {c.id} must be an inclusion item")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible dict (Decimals as strings, tuples as lists) for database storage."""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bank.refusals import Refused
 from bank.uow import current_actor
 from doses.models import Patient, ProtocolVersion, RandomisationEntry, RandomisationImport
+from doses.protocols import Protocol
 from doses.rules import normalise_subject_id, subject_id_error
 
 MAX_BYTES = 1_000_000
@@ -35,46 +36,13 @@ def import_randomisation(
                 f"{protocol.sequences[0]}; there is no randomisation list."
             }
         )
-    if len(data) > MAX_BYTES:
-        raise Refused({"file": f"The file is larger than {MAX_BYTES // 1000} kB."})
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Refused({"file": "The file is not UTF-8 text (export the list as CSV)."}) from None
-    rows = list(csv.reader(io.StringIO(content)))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows or [c.strip().lower() for c in rows[0]] != ["subject_id", "sequence"]:
-        raise Refused({"file": "The first line must be the header: subject_id,sequence"})
-    body = rows[1:]
-    if not body:
-        raise Refused({"file": "The list has no subject."})
-    if len(body) > MAX_ROWS:
-        raise Refused({"file": f"More than {MAX_ROWS} lines."})
+    body = _list_lines(data)
     known = set(
         session.scalars(
             select(RandomisationEntry.subject_id).where(RandomisationEntry.protocol_code == protocol.code)
         )
     )
-    problems: list[str] = []
-    seen: set[str] = set()
-    parsed: list[tuple[str, str]] = []
-    for number, row in enumerate(body, start=2):
-        if len(row) != 2:
-            problems.append(f"line {number}: two values expected (subject_id,sequence)")
-            continue
-        subject, sequence = normalise_subject_id(row[0]), row[1].strip().upper()
-        if error := subject_id_error(protocol, subject):
-            problems.append(f"line {number}: {error}")
-        if sequence not in protocol.sequences:
-            problems.append(
-                f"line {number}: sequence {sequence!r} is not one of {', '.join(protocol.sequences)}"
-            )
-        if subject in seen:
-            problems.append(f"line {number}: {subject} appears twice")
-        elif subject in known:
-            problems.append(f"line {number}: {subject} already has a sequence (lists are never overwritten)")
-        seen.add(subject)
-        parsed.append((subject, sequence))
+    parsed, problems = _parse_lines(protocol, body, known)
     if problems:
         more = len(problems) - MAX_LISTED
         listed = "; ".join(problems[:MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
@@ -95,6 +63,54 @@ def import_randomisation(
     )
     session.flush()
     return record
+
+
+def _list_lines(data: bytes) -> list[list[str]]:
+    """The list's lines after its header, blank lines left out; Refused on 'file' when the file is too
+    large, not UTF-8, without the header, empty or too long."""
+    if len(data) > MAX_BYTES:
+        raise Refused({"file": f"The file is larger than {MAX_BYTES // 1000} kB."})
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Refused({"file": "The file is not UTF-8 text (export the list as CSV)."}) from None
+    rows = list(csv.reader(io.StringIO(content)))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows or [c.strip().lower() for c in rows[0]] != ["subject_id", "sequence"]:
+        raise Refused({"file": "The first line must be the header: subject_id,sequence"})
+    body = rows[1:]
+    if not body:
+        raise Refused({"file": "The list has no subject."})
+    if len(body) > MAX_ROWS:
+        raise Refused({"file": f"More than {MAX_ROWS} lines."})
+    return body
+
+
+def _parse_lines(
+    protocol: Protocol, body: list[list[str]], known: set[str]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """(subject, sequence) of every line, and every line's problem (numbered as in the file)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    parsed: list[tuple[str, str]] = []
+    for number, row in enumerate(body, start=2):
+        if len(row) != 2:
+            problems.append(f"line {number}: two values expected (subject_id,sequence)")
+            continue
+        subject, sequence = normalise_subject_id(row[0]), row[1].strip().upper()
+        if error := subject_id_error(protocol, subject):
+            problems.append(f"line {number}: {error}")
+        if sequence not in protocol.sequences:
+            problems.append(
+                f"line {number}: sequence {sequence!r} is not one of {', '.join(protocol.sequences)}"
+            )
+        if subject in seen:
+            problems.append(f"line {number}: {subject} appears twice")
+        elif subject in known:
+            problems.append(f"line {number}: {subject} already has a sequence (lists are never overwritten)")
+        seen.add(subject)
+        parsed.append((subject, sequence))
+    return parsed, problems
 
 
 def randomisation_max_bytes() -> int:

@@ -18,11 +18,11 @@ from bank.refusals import Problem, Refused, refuse_if
 from bank.status import initial_status
 from bank.uow import current_actor
 from donors.models import Donor
-from donors.services import donor_use_facts, set_harvest_date
+from donors.services import DonorUse, donor_use_facts, set_harvest_date
 from donors.validation import DonorError
 from lots.models import Harvest, Lot, Passage, ProductType
 from lots.models.lots import TIERS, TISSUE_LABELS, TISSUES
-from lots.rules import check_harvest_allowed
+from lots.rules import HarvestDecision, check_harvest_allowed
 from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import cumulative_pd, unverified_entries
 from lots.states import LOT_WORKFLOW, NOT_DERIVABLE
@@ -56,6 +56,60 @@ def _active_product(
     return product, None
 
 
+def _harvest_field_errors(
+    product: ProductType | None,
+    tissue: str | None,
+    mass_g: float | None,
+    volume_ml: float | None,
+    collected_at: datetime | None,
+    site: str,
+    operator: str,
+    tier: str,
+) -> dict[str, str]:
+    """The harvest form's own errors (tissue, amounts, time, site, operator, tier), by field."""
+    errors: dict[str, str] = {}
+    if tissue not in TISSUES:
+        errors["tissue"] = "Choose lipoaspirate or bone-marrow aspirate."
+    elif product is not None and product.tissue != tissue:
+        errors["tissue"] = f"{product.key} is made from {TISSUE_LABELS[product.tissue].lower()}."
+    if mass_g is None and volume_ml is None:
+        errors["mass_g"] = "Give the mass (g) or the volume (mL) collected."
+    for field, value in (("mass_g", mass_g), ("volume_ml", volume_ml)):
+        if value is not None and not (0 < value < MAX_AMOUNT):
+            errors[field] = f"Must be greater than zero and below {MAX_AMOUNT:g}."
+    if collected_at is None:
+        errors["collected_at"] = "Required."
+    elif collected_at > utcnow() + CLOCK_SKEW:
+        errors["collected_at"] = "Cannot be in the future."
+    for field, value in (("site", site), ("operator", operator)):
+        if not (value or "").strip():
+            errors[field] = "Required."
+    if tier not in TIERS:
+        errors["tier"] = "Choose master, working or dose."
+    return errors
+
+
+def _donor_problems(facts: DonorUse, decision: HarvestDecision, product: ProductType | None) -> list[Problem]:
+    """Why this donor may not give this harvest: the donor rule's problems, or a product of the other
+    origin (autologous or allogeneic)."""
+    if not decision.allowed:
+        return [
+            Problem(p.rule_id, f"Harvest refused for donor {facts.code}: {p.message}", p.evidence, "donor_id")
+            for p in decision.problems
+        ]
+    if product is not None and (product.origin == "autologous") != facts.is_autologous:
+        return [
+            Problem(
+                "lots.harvest.origin_mismatch",
+                f"{product.key} is {product.origin}; donor {facts.code} is "
+                f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.",
+                f"product={product.origin}; autologous donor={facts.is_autologous}",
+                "product_type_id",
+            )
+        ]
+    return []
+
+
 def record_harvest(
     session: Session,
     *,
@@ -77,24 +131,9 @@ def record_harvest(
     product, problem = _active_product(session, product_type_id, placebo=False)
     if problem:
         errors["product_type_id"] = problem
-    if tissue not in TISSUES:
-        errors["tissue"] = "Choose lipoaspirate or bone-marrow aspirate."
-    elif product is not None and product.tissue != tissue:
-        errors["tissue"] = f"{product.key} is made from {TISSUE_LABELS[product.tissue].lower()}."
-    if mass_g is None and volume_ml is None:
-        errors["mass_g"] = "Give the mass (g) or the volume (mL) collected."
-    for field, value in (("mass_g", mass_g), ("volume_ml", volume_ml)):
-        if value is not None and not (0 < value < MAX_AMOUNT):
-            errors[field] = f"Must be greater than zero and below {MAX_AMOUNT:g}."
-    if collected_at is None:
-        errors["collected_at"] = "Required."
-    elif collected_at > utcnow() + CLOCK_SKEW:
-        errors["collected_at"] = "Cannot be in the future."
-    for field, value in (("site", site), ("operator", operator)):
-        if not (value or "").strip():
-            errors[field] = "Required."
-    if tier not in TIERS:
-        errors["tier"] = "Choose master, working or dose."
+    errors.update(
+        _harvest_field_errors(product, tissue, mass_g, volume_ml, collected_at, site, operator, tier)
+    )
     donor = session.get(Donor, donor_id) if donor_id else None
     decision, problems = None, []
     if donor is None:
@@ -102,23 +141,7 @@ def record_harvest(
     else:
         facts = donor_use_facts(session, donor.id)
         decision = check_harvest_allowed(facts.status, facts.is_autologous, facts.under_lookback)
-        if not decision.allowed:
-            problems += [
-                Problem(
-                    p.rule_id, f"Harvest refused for donor {facts.code}: {p.message}", p.evidence, "donor_id"
-                )
-                for p in decision.problems
-            ]
-        elif product is not None and (product.origin == "autologous") != facts.is_autologous:
-            problems.append(
-                Problem(
-                    "lots.harvest.origin_mismatch",
-                    f"{product.key} is {product.origin}; donor {facts.code} is "
-                    f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.",
-                    f"product={product.origin}; autologous donor={facts.is_autologous}",
-                    "product_type_id",
-                )
-            )
+        problems = _donor_problems(facts, decision, product)
     refuse_if(errors, problems)
     materials = check_material_lots(session, material_lot_ids, collected_at.date())
     # Products of a donor not yet signed eligible stay quarantined (1271.60); autologous use is the

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from bank.db import make_engine, make_session_factory
 from bank.refusals import Refused
 from bank.uow import unit_of_work
-from bank.users import actor_for, create_user
+from bank.users import actor_for
 from doses import services
 from doses.models import AllocatedContainer, Allocation, Patient
 from tests.factories import doses as fd
-from tests.support import PASSWORD, unique
+from tests.fixtures import user_maker
 
 THREADS = 50
 
@@ -27,20 +27,7 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
     engine = make_engine(url, **({"pool_size": THREADS + 5} if url.startswith("postgresql") else {}))
     session = make_session_factory(engine)()
     try:
-
-        def make_user(*roles, unblinded=False):
-            with unit_of_work(session, fd.lf._system()):
-                return create_user(
-                    session,
-                    unique("u"),
-                    "Concurrency " + " ".join(roles),
-                    list(roles),
-                    PASSWORD,
-                    unblinded=unblinded,
-                    must_change_password=False,
-                )
-
-        staff = fd.Staff(make_user)
+        staff = fd.Staff(user_maker(session))
         lot = fd.cell_lot(session, staff, n=1)
         container_id = fd.containers(session, lot)[0].id
         patient_ids = [
@@ -100,20 +87,7 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
     engine = make_engine(url)
     session = make_session_factory(engine)()
     try:
-
-        def make_user(*roles, unblinded=False):
-            with unit_of_work(session, fd.lf._system()):
-                return create_user(
-                    session,
-                    unique("u"),
-                    "Concurrency " + " ".join(roles),
-                    list(roles),
-                    PASSWORD,
-                    unblinded=unblinded,
-                    must_change_password=False,
-                )
-
-        staff = fd.Staff(make_user)
+        staff = fd.Staff(user_maker(session))
         lot = fd.cell_lot(session, staff, n=n)
         ids = [c.id for c in fd.containers(session, lot)]
         patient_id = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id
@@ -161,20 +135,7 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
     engine = make_engine(url, **({"pool_size": clients + 4} if url.startswith("postgresql") else {}))
     session = make_session_factory(engine)()
     try:
-
-        def make_user(*roles, unblinded=False):
-            with unit_of_work(session, fd.lf._system()):
-                return create_user(
-                    session,
-                    unique("u"),
-                    "Concurrency " + " ".join(roles),
-                    list(roles),
-                    PASSWORD,
-                    unblinded=unblinded,
-                    must_change_password=False,
-                )
-
-        staff = fd.Staff(make_user)
+        staff = fd.Staff(user_maker(session))
         fd.cell_lot(session, staff, n=clients + 2)
         patient_ids = [
             fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(clients)

@@ -41,16 +41,6 @@ TODAY = services.today()
 HARVEST = TODAY - timedelta(days=10)
 
 
-@pytest.fixture
-def tech(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
 def seeded(session) -> None:
     """The seed criteria set active, as `flask init` leaves a new database (pages never seed it)."""
     with unit_of_work(session, Actor(None, "test setup"), "seed criteria set"):

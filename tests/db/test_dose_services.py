@@ -33,11 +33,6 @@ NOW = fd.planned(TODAY)
 
 
 @pytest.fixture
-def staff(make_user):
-    return fd.Staff(make_user)
-
-
-@pytest.fixture
 def own(fresh_database):
     """(session, staff) on a database of its own, for tests where first-expiry-first-out must not see
     the containers other tests left in the shared database."""

@@ -27,21 +27,6 @@ from tests.factories import lots as f
 from tests.support import PASSWORD
 
 
-@pytest.fixture
-def tech(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def tech2(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
 def said(refused: Refused, field: str) -> str:
     """Everything a refusal says about one form field: its input error and the rule problems placed there."""
     return " ".join(

@@ -31,21 +31,6 @@ from tests.support import PASSWORD, unique
 
 
 @pytest.fixture
-def tech(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
-@pytest.fixture
-def qa2(make_user):
-    return make_user("qa")
-
-
-@pytest.fixture
 def lot(session, tech, qa):
     return fr.qc_lot(session, tech, qa, qa)
 

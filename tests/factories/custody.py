@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from doses.custody import services as custody
-from lots import services as lot_services
 from tests.factories import doses as fd
 from tests.factories import lots as lf
 from tests.support import PASSWORD
@@ -24,22 +23,7 @@ def frozen_minute() -> datetime:
 
 def placebo_lot(session, staff, *, n=1, volume_ml=50.0, frozen_at=None):
     """fd.placebo_lot with a chosen freezing time (blinded pairs share one)."""
-    placebo = lf.product(session, "PLACEBO-MEDIA")
-    with unit_of_work(session, actor_for(staff.tech), "placebo lot"):
-        lot = lot_services.create_placebo_lot(session, fin=lf.FIN, product_type_id=placebo.id)
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type="bag",
-            cells_per_container=0,
-            volume_ml=volume_ml,
-            cryoprotectant="10 % DMSO",
-            frozen_at=frozen_at or frozen_minute(),
-        )
-    fd._store(session, staff.tech, lot)
-    fd._release(session, staff, lot, {"ENDOTOXIN": ("0.05", "EU/mL", None)})
-    return lot
+    return fd.placebo_lot(session, staff, n=n, volume_ml=volume_ml, frozen_at=frozen_at or frozen_minute())
 
 
 def open_dose(session, staff, *, n=1):

@@ -100,8 +100,9 @@ def cell_lot(
     return lot
 
 
-def placebo_lot(session, staff, *, n=3, volume_ml=50.0, endotoxin="0.05"):
-    """Suspension media for blinded trials: no donor, 0 cells, released on its safety tests."""
+def placebo_lot(session, staff, *, n=3, volume_ml=50.0, endotoxin="0.05", frozen_at=None):
+    """Suspension media for blinded trials: no donor, 0 cells, released on its safety tests; frozen an
+    hour ago unless `frozen_at` says when."""
     placebo = lf.product(session, "PLACEBO-MEDIA")
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):
         lot = lot_services.create_placebo_lot(session, fin=lf.FIN, product_type_id=placebo.id)
@@ -113,7 +114,7 @@ def placebo_lot(session, staff, *, n=3, volume_ml=50.0, endotoxin="0.05"):
             cells_per_container=0,
             volume_ml=volume_ml,
             cryoprotectant="10 % DMSO",
-            frozen_at=datetime.now(UTC) - timedelta(hours=1),
+            frozen_at=frozen_at or datetime.now(UTC) - timedelta(hours=1),
         )
     _store(session, staff.tech, lot)
     _release(session, staff, lot, {"ENDOTOXIN": (endotoxin, "EU/mL", None)})

@@ -3,8 +3,6 @@ rules: four eyes on verification, every release blocker named, blinded doses mas
 
 from datetime import timedelta
 
-import pytest
-
 from tests.factories import doses as fd
 from tests.factories import release as fr
 from tests.support import OpenApiClient, token_for
@@ -16,11 +14,6 @@ def api_for(app, user) -> OpenApiClient:
     web = WebClient(app.test_client())
     web.login(user.username)
     return OpenApiClient(app.test_client(), token_for(web))
-
-
-@pytest.fixture
-def staff(make_user):
-    return fd.Staff(make_user)
 
 
 def test_results_entered_and_verified_by_two_people_and_blockers_named(app, session, staff):

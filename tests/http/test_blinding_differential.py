@@ -25,20 +25,9 @@ from lots.models import StorageEvent
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.factories import lots as lf
-from tests.support import WebClient
+from tests.support import WebClient, client_for
 
 BLINDED_ROLES = ("clinical", "admin")  # every role that can see doses and does not hold 'unblinded'
-
-
-@pytest.fixture
-def staff(make_user):
-    return fd.Staff(make_user)
-
-
-def client_for(app, user) -> WebClient:
-    c = WebClient(app.test_client())
-    c.login(user.username)
-    return c
 
 
 def _pair(session, staff, code: str):

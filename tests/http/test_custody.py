@@ -20,18 +20,7 @@ from doses.models import Allocation
 from lots.services.genealogy import trace_container
 from tests.factories import custody as fc
 from tests.factories import doses as fd
-from tests.support import PASSWORD, WebClient
-
-
-@pytest.fixture
-def staff(make_user):
-    return fd.Staff(make_user)
-
-
-def client_for(app, user) -> WebClient:
-    c = WebClient(app.test_client())
-    c.login(user.username)
-    return c
+from tests.support import PASSWORD, client_for
 
 
 def fresh(session) -> None:

@@ -109,16 +109,6 @@ def panel(web, donor_id) -> tuple[str, list[str], str]:
     return outcome, re.findall(r'data-rule="([\w-]+)"', reasons), section
 
 
-@pytest.fixture
-def tech(login_as):
-    return login_as("technician")
-
-
-@pytest.fixture
-def qa(login_as):
-    return login_as("qa")
-
-
 # Cases entered through the forms: (registry changes, yes answers, serology overrides, medications,
 # expected outcome, expected reason rule ids).
 CASES = {

@@ -17,20 +17,9 @@ from bank.refusals import MASKED_RULE
 from doses import services
 from doses.models import Allocation, Patient
 from tests.factories import doses as fd
-from tests.support import PASSWORD, WebClient
+from tests.support import PASSWORD, client_for
 
 TODAY = fd.TODAY
-
-
-@pytest.fixture
-def staff(make_user):
-    return fd.Staff(make_user)
-
-
-def client_for(app, user) -> WebClient:
-    c = WebClient(app.test_client())
-    c.login(user.username)
-    return c
 
 
 def text(resp) -> str:

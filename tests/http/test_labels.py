@@ -27,21 +27,10 @@ from bank.models import AuditEntry
 from doses.reports import AUTOLOGOUS, EU_TRIAL, US_CAUTION, dose_labels
 from tests.factories import custody as fc
 from tests.factories import doses as fd
-from tests.support import WebClient
+from tests.support import client_for
 
 MM = 72 / 25.4
 FACILITY = "Test Cell Therapy Unit"  # tests/conftest.py app config
-
-
-@pytest.fixture
-def staff(make_user):
-    return fd.Staff(make_user)
-
-
-def client_for(app, user) -> WebClient:
-    c = WebClient(app.test_client())
-    c.login(user.username)
-    return c
 
 
 def raster(pdf: bytes, dpi: int) -> list[Image.Image]:
