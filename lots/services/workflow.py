@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from bank.models import User
 from bank.refusals import Problem, Refused, refuse_if
-from bank.status import change_status
+from bank.status import change_status, possible_steps
 from bank.uow import acting_with
 from donors.services import donor_use_facts
 from lots.models import Container, Harvest, Lot
 from lots.rules import check_hold_lift, check_holdable, check_quarantine_lift, check_ready_for_qc
+from lots.rules.actions import LotAction, LotFacts, lot_actions
 from lots.services.processing import isolation_of, passages, unverified_entries
 from lots.services.storage import containers_of
 from lots.states import HOLDABLE, LOT_WORKFLOW
@@ -32,6 +33,41 @@ def qc_problems(session: Session, lot: Lot) -> list[Problem]:
         len(passages(session, lot)),
         len(containers_of(session, lot)),
     )
+
+
+def _cells_left(session: Session, lot: Lot, last) -> float | None:
+    if last is None or not last.verified:
+        return None
+    return last.harvested_cells - sum(c.cells for c in containers_of(session, lot))
+
+
+def actions_of(session: Session, lot: Lot, permissions: frozenset[str]) -> list[LotAction]:
+    """The lot page's actions with what stops each now (lots.rules.actions), from the same facts and rules
+    the services apply: the workflow table (bank.status.possible_steps), QC readiness, bench rules."""
+    chain = passages(session, lot)
+    last = chain[-1] if chain else None
+    is_harvest_lot = session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id)) is not None
+    under_lookback = lot.donor_id is not None and donor_use_facts(session, lot.donor_id).under_lookback
+    containers = containers_of(session, lot)
+    facts = LotFacts(
+        din=lot.din,
+        status=lot.status,
+        held_from=lot.held_from,
+        tier=lot.tier,
+        is_placebo=lot.product_type.is_placebo,
+        is_harvest_lot=is_harvest_lot,
+        has_isolation=isolation_of(session, lot) is not None,
+        next_passage=last.number + 1 if last else lot.first_passage,
+        max_passage=lot.product_type.max_passage,
+        last_passage_verified=None if last is None else last.verified,
+        cells_left=_cells_left(session, lot, last),
+        unverified=tuple(unverified_entries(session, lot)),
+        under_lookback=under_lookback,
+        formulated_containers=sum(1 for c in containers if c.status == "formulated"),
+    )
+    steps = dict(possible_steps(lot, LOT_WORKFLOW, permissions))
+    qc = qc_problems(session, lot) if "awaiting_qc" in steps else []
+    return lot_actions(facts, steps, qc)
 
 
 def submit_for_qc(session: Session, lot: Lot) -> None:
