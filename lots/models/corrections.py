@@ -30,7 +30,6 @@ class EntryCorrection(Audited, Versioned, Base):
         CheckConstraint("(action = 'correct') = (replacement_id IS NOT NULL)", name="replacement"),
         CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> requested_by_id", name="four_eyes"),
         CheckConstraint("(confirmed_by_id IS NULL) = (confirmed_at IS NULL)", name="confirmed"),
-        CheckConstraint("status = 'applied' OR NOT second_person OR confirmed_by_id IS NULL", name="pending"),
         CheckConstraint(
             "status = 'pending' OR NOT second_person OR confirmed_by_id IS NOT NULL", name="applied"
         ),

@@ -78,7 +78,9 @@ def confirm_soft_limits(findings: Findings, confirmed: bool, comment: str | None
     """Refuse hard limits; refuse soft ones until confirmed with a comment (every warning next to its field,
     the confirmation and comment asked for). Returns what to store: (rule ids confirmed, comment)."""
     refuse_if(problems=findings.refusals)
-    refuse_if(confirmation_errors(findings.warnings, confirmed, comment), findings.warnings)
+    unconfirmed = confirmation_errors(findings.warnings, confirmed, comment)
+    if unconfirmed:
+        raise Refused(unconfirmed, findings.warnings)
     if not findings.warnings:
         return "", None
     return " ".join(w.rule_id for w in findings.warnings), comment.strip()

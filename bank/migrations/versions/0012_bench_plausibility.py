@@ -96,10 +96,6 @@ def upgrade() -> None:
             "(confirmed_by_id IS NULL) = (confirmed_at IS NULL)", name=op.f("ck_entry_corrections_confirmed")
         ),
         sa.CheckConstraint(
-            "status = 'applied' OR NOT second_person OR confirmed_by_id IS NULL",
-            name=op.f("ck_entry_corrections_pending"),
-        ),
-        sa.CheckConstraint(
             "status = 'pending' OR NOT second_person OR confirmed_by_id IS NOT NULL",
             name=op.f("ck_entry_corrections_applied"),
         ),
