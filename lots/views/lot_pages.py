@@ -211,7 +211,6 @@ def show(lot_id: int):
         users=_names(session, corrections),
         cumulative=services.cumulative_pd(session, lot),
         unverified=services.unverified_entries(session, lot),
-        qc_problems=services.qc_problems(session, lot),
         containers=services.containers_of(session, lot),
         deviations=deviations,
         open_deviations=services.open_deviations(session, lot),

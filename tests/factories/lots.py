@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-
 from datetime import UTC, date, datetime, time, timedelta
 
 from bank.uow import unit_of_work
