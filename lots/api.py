@@ -105,6 +105,7 @@ def lots_show(lot_id: int):
             "population_doublings": p.population_doublings,
             "viability_pct": p.viability_pct,
             "verified": p.verified_by_id is not None,
+            "plausibility_comment": p.plausibility_comment,
         }
         for p in services.passages(session, lot)
     ]
@@ -124,21 +125,23 @@ def lots_show(lot_id: int):
 )
 def lots_harvest():
     form = form_from_json(HarvestForm)
+    fields = dict(
+        fin=fin(),
+        product_type_id=form.product_type_id.data,
+        tissue=form.tissue.data,
+        mass_g=form.mass_g.data,
+        volume_ml=form.volume_ml.data,
+        collected_at=as_utc(form.collected_at.data),
+        site=form.site.data or "",
+        operator=form.operator.data or "",
+        tier=form.tier.data,
+        material_lot_ids=form.material_lot_ids.data,
+    )
     with work("harvest recorded (API)"):
-        lot = services.record_harvest(
-            db(),
-            fin=fin(),
-            donor_id=form.donor_id.data,
-            product_type_id=form.product_type_id.data,
-            tissue=form.tissue.data,
-            mass_g=form.mass_g.data,
-            volume_ml=form.volume_ml.data,
-            collected_at=as_utc(form.collected_at.data),
-            site=form.site.data or "",
-            operator=form.operator.data or "",
-            tier=form.tier.data,
-            material_lot_ids=form.material_lot_ids.data,
-        )
+        if form.donor_code.data and form.donor_id.data is None:  # the donor by code, as on the screen
+            lot = services.record_harvest_for_code(db(), donor_code=form.donor_code.data, **fields)
+        else:
+            lot = services.record_harvest(db(), donor_id=form.donor_id.data, **fields)
     return jsonify(lot_json(lot)), 201
 
 
@@ -170,7 +173,8 @@ def lots_isolation(lot_id: int):
     methods=("POST",),
     permission="lot.edit",
     form=PassageForm,
-    summary="Record the next passage; refused beyond the product's passage or PD limit",
+    summary="Record the next passage; refused beyond the product's passage or PD limit or when implausible; "
+    "a negative PD or steep viability drop needs confirm_plausibility and plausibility_comment",
 )
 def lots_passage(lot_id: int):
     lot = get_or_404(Lot, lot_id)
@@ -187,8 +191,17 @@ def lots_passage(lot_id: int):
             harvested_on=form.harvested_on.data,
             operator=form.operator.data or "",
             material_lot_ids=form.material_lot_ids.data,
+            confirm_plausibility=form.confirm_plausibility.data,
+            plausibility_comment=form.plausibility_comment.data,
         )
-    return jsonify({"id": p.id, "number": p.number, "population_doublings": p.population_doublings}), 201
+    return jsonify(
+        {
+            "id": p.id,
+            "number": p.number,
+            "population_doublings": p.population_doublings,
+            "plausibility_comment": p.plausibility_comment,
+        }
+    ), 201
 
 
 def _verify(model, entry_id: int):

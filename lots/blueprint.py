@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, current_app
 
+from bank.clock import today
 from bank.web import db
-from lots.services.materials import usable_material_lots
+from lots.rules import material_usability
+from lots.services.materials import facts, usable_material_lots
+
+DEFAULT_EXPIRING_DAYS = 30
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
 storage_bp = Blueprint("storage", __name__, url_prefix="/storage")
@@ -16,8 +22,32 @@ def fin() -> str:
     return current_app.config["FACILITY_FIN"]
 
 
+def expiring_days() -> int:
+    """Days before its expiry a material lot is shown as expiring soon: MATERIAL_EXPIRING_DAYS (app config,
+    else the environment), 30 by default."""
+    value = current_app.config.get("MATERIAL_EXPIRING_DAYS", os.environ.get("MATERIAL_EXPIRING_DAYS"))
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_EXPIRING_DAYS
+    return days if 0 <= days <= 3650 else DEFAULT_EXPIRING_DAYS
+
+
+def material_standing(lot) -> tuple[str, str]:
+    """(usability, reason) of a material lot today (lots.rules.material_usability)."""
+    return material_usability(facts(lot), today(), expiring_days())
+
+
 def offer_materials(form) -> None:
-    form.material_lot_ids.choices = [
-        (m.id, f"{m.label} — {m.status}{' · animal origin' if m.material.animal_origin else ''}")
-        for m in usable_material_lots(db())
-    ]
+    """Material lot choices with what stands in their way today: expired, quarantined or rejected lots are
+    shown disabled with the reason (the service refuses them too); expiring ones say when."""
+    choices = []
+    for m in usable_material_lots(db(), include_rejected=True):
+        state, reason = material_standing(m)
+        tse = " · animal origin" if m.material.animal_origin else ""
+        usable = state in ("usable", "expiring_soon")
+        label = f"{m.material.name} lot {m.lot_number} — {reason}{tse}"
+        if not usable:
+            label = f"{label} (not usable)"
+        choices.append((m.id, label, {} if usable else {"disabled": "disabled", "data-reason": reason}))
+    form.material_lot_ids.choices = choices

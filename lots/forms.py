@@ -16,6 +16,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from bank.forms import BankForm, SignatureFields
 from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
@@ -45,7 +46,13 @@ def _materials():
 
 
 class HarvestForm(BankForm):
-    donor_id = SelectField("Donor", coerce=int, choices=[], validate_choice=False)
+    # Typed or scanned (screens); the API may give donor_id instead. Resolved and checked by the service.
+    donor_code = StringField(
+        "Donor code",
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off", "list": "donor-options", "data-picker": "donor"},
+    )
+    donor_id = IntegerField("Donor id (API)", validators=[Optional()], widget=HiddenInput())
     product_type_id = SelectField("Product", coerce=int, choices=[], validate_choice=False)
     tissue = SelectField("Tissue", choices=TISSUE_CHOICES, validate_choice=False)
     mass_g = _number("Mass (g)")
@@ -82,6 +89,30 @@ class PassageForm(BankForm):
     harvested_on = DateField("Harvested on", validators=[Optional()])
     operator = _text("Operator")
     material_lot_ids = _materials()
+    # Asked for (and shown) once a value is outside a soft plausibility limit (lots.rules.plausibility).
+    confirm_plausibility = BooleanField("I confirm the flagged values are right")
+    plausibility_comment = TextAreaField(
+        "Why the flagged values are right", validators=[Optional(), Length(max=2000)]
+    )
+
+
+SOFT_FIELDS = ("confirm_plausibility", "plausibility_comment")
+
+
+class CorrectPassageForm(PassageForm):
+    material_lot_ids = None  # the materials used stay those of the original entry
+    reason = StringField(
+        "Reason for the correction",
+        validators=[DataRequired(message="A reason is required."), Length(max=500)],
+    )
+
+
+class CorrectIsolationForm(IsolationForm):
+    material_lot_ids = None
+    reason = StringField(
+        "Reason for the correction",
+        validators=[DataRequired(message="A reason is required."), Length(max=500)],
+    )
 
 
 class FormulationForm(BankForm):

@@ -3,6 +3,7 @@
 Importing this package registers every lots table with the shared metadata (Alembic, drift test).
 """
 
+from lots.models.corrections import EntryCorrection
 from lots.models.deviations import Deviation
 from lots.models.lots import Harvest, Isolation, Lot, Passage
 from lots.models.materials import Material, MaterialLot, MaterialUse
@@ -12,6 +13,7 @@ from lots.models.storage import Container, StorageBox, StorageEvent
 __all__ = [
     "Container",
     "Deviation",
+    "EntryCorrection",
     "Harvest",
     "Isolation",
     "Lot",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import donors.models  # noqa: F401  (the donors table must be known before lots refers to it)
@@ -50,6 +50,9 @@ class Lot(Audited, Versioned, Base):
     held_from: Mapped[str | None] = mapped_column(String(20))
     quarantined: Mapped[bool] = mapped_column(Boolean, default=False)
     autologous_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when an entry under a QA signature (release, rejection) was corrected: reviewed again by QA.
+    rereview_since: Mapped[datetime | None]
+    rereview_reason: Mapped[str | None] = mapped_column(Text)
     starting_pd: Mapped[float] = mapped_column(Float, default=0.0)  # cumulative PD carried from the parent
     first_passage: Mapped[int] = mapped_column(Integer, default=0)  # a derived lot continues the numbering
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -86,12 +89,17 @@ class Harvest(Audited, Base):
 
 
 class _Verified:
-    """Columns shared by critical entries: who entered them, who verified them and when."""
+    """Columns shared by critical entries: who entered them, who verified them and when; whether the entry
+    is in force (a corrected or voided entry stays, struck through: lots.models.EntryCorrection says who,
+    when and why); the comment that confirmed values outside a soft plausibility limit."""
 
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     verified_at: Mapped[datetime | None]
+    in_force: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    plausibility_rules: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    plausibility_comment: Mapped[str | None] = mapped_column(Text)
 
     @property
     def verified(self) -> bool:
@@ -104,12 +112,20 @@ class Isolation(_Verified, Audited, Base):
     __tablename__ = "isolations"
     __table_args__ = (
         CheckConstraint("cell_count > 0 AND viability_pct >= 0 AND viability_pct <= 100", name="values"),
+        # One isolation in force per lot; corrected ones stay on record beside it.
+        Index(
+            "uq_isolations_lot_in_force",
+            "lot_id",
+            unique=True,
+            sqlite_where=text("in_force"),
+            postgresql_where=text("in_force"),
+        ),
         CheckConstraint("verified_by_id IS NULL OR verified_by_id <> entered_by_id", name="four_eyes"),
         CheckConstraint("(verified_by_id IS NULL) = (verified_at IS NULL)", name="verified"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), unique=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
     cell_count: Mapped[float] = mapped_column(Float)
     viability_pct: Mapped[float] = mapped_column(Float)
     isolated_on: Mapped[date]
@@ -121,7 +137,15 @@ class Passage(_Verified, Audited, Base):
 
     __tablename__ = "passages"
     __table_args__ = (
-        UniqueConstraint("lot_id", "number"),
+        # Passage numbers are unique among the entries in force (recomputed when one is voided).
+        Index(
+            "uq_passages_lot_number_in_force",
+            "lot_id",
+            "number",
+            unique=True,
+            sqlite_where=text("in_force"),
+            postgresql_where=text("in_force"),
+        ),
         CheckConstraint("number >= 0 AND vessels >= 1", name="number"),
         CheckConstraint("seeded_cells > 0 AND harvested_cells > 0", name="counts"),
         CheckConstraint("viability_pct >= 0 AND viability_pct <= 100", name="viability"),

@@ -11,6 +11,7 @@ from bank.clock import utcnow
 from bank.db import Base, one_of
 from bank.models import Audited
 from lots.rules import ProductLimits
+from lots.rules.plausibility import PlausibilityLimits
 from lots.states import PRODUCT_TYPE_WORKFLOW
 
 SOURCES = ("adipose", "bone_marrow", "none")
@@ -30,6 +31,10 @@ class ProductType(Audited, Base):
         CheckConstraint("origin IN ('autologous', 'allogeneic', 'placebo')", name="origin"),
         CheckConstraint(one_of("status", PRODUCT_TYPE_WORKFLOW.states), name="status"),
         CheckConstraint("max_passage >= 0 AND max_cumulative_pd > 0 AND shelf_life_days > 0", name="limits"),
+        CheckConstraint(
+            "max_fold_per_day > 1 AND viability_drop_pct >= 0 AND viability_drop_pct <= 100",
+            name="plausibility",
+        ),
         # A placebo is suspension media: it has no tissue source, and only a placebo lacks one.
         CheckConstraint("(origin = 'placebo') = (source = 'none')", name="placebo_source"),
     )
@@ -44,6 +49,10 @@ class ProductType(Audited, Base):
     max_passage: Mapped[int] = mapped_column(Integer)
     max_cumulative_pd: Mapped[float] = mapped_column(Float)
     shelf_life_days: Mapped[int] = mapped_column(Integer)
+    # Plausibility of bench entries (lots.rules.plausibility): the largest fold increase of viable cells a
+    # day of culture, and the viability drop (points) that needs a confirmation with a comment.
+    max_fold_per_day: Mapped[float] = mapped_column(Float, server_default="8")
+    viability_drop_pct: Mapped[float] = mapped_column(Float, server_default="20")
     storage_temperature: Mapped[str] = mapped_column(String(80))
     isbt_code: Mapped[str] = mapped_column(String(5))  # product description code, e.g. S0001 (local)
     status: Mapped[str] = mapped_column(String(10), default="active")
@@ -63,6 +72,9 @@ class ProductType(Audited, Base):
 
     def limits(self) -> ProductLimits:
         return ProductLimits(self.max_passage, self.max_cumulative_pd)
+
+    def plausibility(self) -> PlausibilityLimits:
+        return PlausibilityLimits(self.max_fold_per_day, self.viability_drop_pct)
 
     def product_code(self, division: str) -> str:
         """ISBT 128 product code (8 characters): description code + type of donation + division."""

@@ -6,6 +6,7 @@ counter never reissues a number and the DIN column is unique, so a DIN is unique
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from bank.isbt128 import check_character, make_din
 from bank.refusals import Problem, Refused, refuse_if
 from bank.status import initial_status
 from bank.uow import current_actor
+from bank.web import LIKE_ESCAPE, like_pattern
 from donors.models import Donor
 from donors.services import DonorUse, donor_use_facts, set_harvest_date
 from donors.validation import DonorError
@@ -239,3 +241,60 @@ def derive_lot(session: Session, parent: Lot, *, fin: str, tier: str | None) -> 
 
 def harvest_of(session: Session, lot: Lot) -> Harvest | None:
     return session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
+
+
+# --- the donor picker: typed or scanned codes, only donors a harvest may be recorded for ---------------
+
+PICKER_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class DonorChoice:
+    id: int
+    code: str
+    status: str
+    usable: bool
+    note: str  # why not (refused), or what follows (quarantine, autologous use only)
+
+
+def _choice(donor: Donor) -> DonorChoice:
+    decision = check_harvest_allowed(donor.status, donor.is_autologous, donor.under_lookback)
+    if not decision.allowed:
+        note = " ".join(p.message for p in decision.problems)
+    elif decision.autologous_only:
+        note = "autologous: for autologous use only"
+    elif decision.quarantined:
+        note = "eligibility not signed yet: the lot will be quarantined"
+    else:
+        note = "eligible"
+    return DonorChoice(donor.id, donor.code, donor.status, decision.allowed, note)
+
+
+def harvest_donor_choices(session: Session, q: str, limit: int = PICKER_LIMIT) -> list[DonorChoice]:
+    """Donors whose code contains `q` (a scanned code matches itself), usable first, each with whether a
+    harvest may be recorded for it and why not. Ineligible and look-back donors are returned disabled."""
+    q = "".join((q or "").split()).upper()[:20]
+    if not q:
+        return []
+    found = session.scalars(
+        select(Donor)
+        .where(Donor.code.like(like_pattern(q), escape=LIKE_ESCAPE))
+        .order_by(Donor.code != q, Donor.code)
+        .limit(limit)
+    )
+    return sorted((_choice(d) for d in found), key=lambda c: (c.code != q, not c.usable, c.code))
+
+
+def record_harvest_for_code(session: Session, *, donor_code: str | None, **fields) -> Lot:
+    """record_harvest for the donor typed or scanned on the screen: every refusal about the donor is said
+    next to the donor code."""
+    code = "".join((donor_code or "").split()).upper()
+    donor = session.scalar(select(Donor).where(Donor.code == code)) if code else None
+    if donor is None:
+        raise Refused({"donor_code": f"No registered donor has the code {code}." if code else "Required."})
+    try:
+        return record_harvest(session, donor_id=donor.id, **fields)
+    except Refused as refused:
+        errors = {("donor_code" if k == "donor_id" else k): v for k, v in refused.errors.items()}
+        problems = [replace(p, field="donor_code") if p.field == "donor_id" else p for p in refused.problems]
+        raise Refused(errors, problems) from None

@@ -130,13 +130,10 @@ def material_uses(session: Session, lot: Lot) -> list[MaterialUse]:
     )
 
 
-def usable_material_lots(session: Session) -> list[MaterialLot]:
-    """Material lots offered on bench forms: not rejected (the check at use names expired ones)."""
-    return list(
-        session.scalars(
-            select(MaterialLot)
-            .join(Material)
-            .where(MaterialLot.status != "rejected")
-            .order_by(Material.name, MaterialLot.expiry)
-        )
-    )
+def usable_material_lots(session: Session, include_rejected: bool = False) -> list[MaterialLot]:
+    """Material lots listed on bench forms (the check at use refuses expired, quarantined and rejected ones;
+    the forms show those disabled with the reason)."""
+    stmt = select(MaterialLot).join(Material).order_by(Material.name, MaterialLot.expiry)
+    if not include_rejected:
+        stmt = stmt.where(MaterialLot.status != "rejected")
+    return list(session.scalars(stmt))

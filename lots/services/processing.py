@@ -25,6 +25,7 @@ from lots.rules import (
     validate_isolation_entry,
     validate_passage_entry,
 )
+from lots.rules.plausibility import Findings, Neighbour, check_passage_plausibility, confirmation_errors
 from lots.services.materials import check_material_lots, record_material_uses
 
 # Rule parameter names → form field names.
@@ -37,11 +38,52 @@ def require_in_process(lot: Lot) -> None:
 
 
 def passages(session: Session, lot: Lot) -> list[Passage]:
-    return list(session.scalars(select(Passage).where(Passage.lot_id == lot.id).order_by(Passage.number)))
+    """The lot's passages in force (corrected and voided ones stay on record: passage_history)."""
+    return list(
+        session.scalars(
+            select(Passage).where(Passage.lot_id == lot.id, Passage.in_force).order_by(Passage.number)
+        )
+    )
+
+
+def passage_history(session: Session, lot: Lot) -> list[Passage]:
+    """Every passage entry of the lot, in force or not (corrected, voided, a correction pending)."""
+    return list(
+        session.scalars(select(Passage).where(Passage.lot_id == lot.id).order_by(Passage.number, Passage.id))
+    )
 
 
 def isolation_of(session: Session, lot: Lot) -> Isolation | None:
-    return session.scalar(select(Isolation).where(Isolation.lot_id == lot.id))
+    """The lot's isolation in force."""
+    return session.scalar(select(Isolation).where(Isolation.lot_id == lot.id, Isolation.in_force))
+
+
+def isolation_history(session: Session, lot: Lot) -> list[Isolation]:
+    return list(session.scalars(select(Isolation).where(Isolation.lot_id == lot.id).order_by(Isolation.id)))
+
+
+def isolation_neighbour(isolation: Isolation) -> Neighbour:
+    return Neighbour("the isolation", isolation.isolated_on, isolation.cell_count, isolation.viability_pct)
+
+
+def harvested_neighbour(p: Passage) -> Neighbour:
+    return Neighbour(f"P{p.number}", p.harvested_on, p.harvested_cells, p.viability_pct)
+
+
+def seeded_neighbour(p: Passage) -> Neighbour:
+    return Neighbour(f"P{p.number}", p.seeded_on, p.seeded_cells)
+
+
+def confirm_soft_limits(findings: Findings, confirmed: bool, comment: str | None) -> tuple[str, str | None]:
+    """Refuse hard limits; refuse soft ones until confirmed with a comment (every warning next to its field,
+    the confirmation and comment asked for). Returns what to store: (rule ids confirmed, comment)."""
+    refuse_if(problems=findings.refusals)
+    unconfirmed = confirmation_errors(findings.warnings, confirmed, comment)
+    if unconfirmed:
+        raise Refused(unconfirmed, findings.warnings)
+    if not findings.warnings:
+        return "", None
+    return " ".join(w.rule_id for w in findings.warnings), comment.strip()
 
 
 def cumulative_pd(session: Session, lot: Lot) -> float:
@@ -116,11 +158,15 @@ def record_passage(
     operator: str,
     material_lot_ids=(),
     today: date | None = None,
+    confirm_plausibility: bool = False,
+    plausibility_comment: str | None = None,
 ) -> Passage:
     """Record the next passage Pn; refused beyond the product's maximum passage or cumulative PD.
 
     The limit check counts every recorded passage, verified or not: an entry waiting for verification
-    must not let the culture run past its validated limit."""
+    must not let the culture run past its validated limit. Implausible values are refused (dates out of
+    order, growth beyond the product's fold-a-day ceiling); a negative PD or a steep viability drop is
+    refused until `confirm_plausibility` with a `plausibility_comment`, which is stored with the entry."""
     require_in_process(lot)
     if (
         session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id))
@@ -146,11 +192,24 @@ def record_passage(
     after = cumulative_population_doublings([p.population_doublings for p in earlier] + [pd], lot.starting_pd)
     problems = check_passage_allowed(lot.product_type.limits(), number, after)
     product = f"{lot.product_type.key} v{lot.product_type.version}"
+    isolation = isolation_of(session, lot)
+    before = harvested_neighbour(earlier[-1]) if earlier else isolation and isolation_neighbour(isolation)
+    findings = check_passage_plausibility(
+        lot.product_type.plausibility(),
+        seeded=float(seeded_cells),
+        harvested=float(harvested_cells),
+        viability_pct=float(viability_pct),
+        seeded_on=seeded_on,
+        harvested_on=harvested_on,
+        before=before or None,
+    )
     refuse_if(
         problems=[
             Problem(p.rule_id, f"P{number} refused for {product}: {p.message}", p.evidence) for p in problems
         ]
+        + list(findings.refusals)
     )
+    confirmed_rules, comment = confirm_soft_limits(findings, confirm_plausibility, plausibility_comment)
     materials = check_material_lots(session, material_lot_ids, seeded_on)
     passage = Passage(
         lot_id=lot.id,
@@ -164,6 +223,8 @@ def record_passage(
         operator=operator.strip(),
         population_doublings=pd,
         entered_by_id=current_actor(session).id,
+        plausibility_rules=confirmed_rules,
+        plausibility_comment=comment,
     )
     session.add(passage)
     session.flush()
@@ -175,6 +236,11 @@ def verify_entry(session: Session, entry: Isolation | Passage) -> None:
     """Second-person verification of a critical entry: never by the person who entered it."""
     actor = current_actor(session)
     lot = session.get(Lot, entry.lot_id)
+    if not entry.in_force:
+        raise Refused.rule(
+            "lots.verify.not_in_force",
+            "This entry is not in force (corrected, voided, or a correction waiting for confirmation).",
+        )
     refuse_if(problems=check_verification(entry.entered_by_id, actor.id, entry.verified, lot.din, lot.status))
     entry.verified_by_id = actor.id
     entry.verified_at = utcnow()

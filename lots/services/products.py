@@ -8,52 +8,8 @@ from sqlalchemy.orm import Session
 
 from bank.status import change_status, initial_status
 from lots.models import ProductType
+from lots.reference import SEED_PRODUCTS
 from lots.states import PRODUCT_TYPE_WORKFLOW
-
-# Starting values: clinical MSC use is typically P3–P6 (DOMAIN §3); the PD ceilings sit well under the
-# in-vitro capacity (BM 20–50 PD, adipose 44–80 PD). Shelf life and codes are local choices [check].
-SEED_PRODUCTS = (
-    dict(
-        key="BM-MSC-AUTO",
-        version=1,
-        name="Autologous bone-marrow MSC",
-        trials="MESEMS",
-        source="bone_marrow",
-        origin="autologous",
-        max_passage=4,
-        max_cumulative_pd=25.0,
-        shelf_life_days=365,
-        storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
-        isbt_code="S0001",
-    ),
-    dict(
-        key="AT-MSC-ALLO",
-        version=1,
-        name="Allogeneic adipose-tissue MSC",
-        trials="MAESTRO-4MS, SSc",
-        source="adipose",
-        origin="allogeneic",
-        max_passage=6,
-        max_cumulative_pd=30.0,
-        shelf_life_days=365,
-        storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
-        isbt_code="S0002",
-    ),
-    # Placebo for blinded trials: suspension media filled like a dose, never from a donor.
-    dict(
-        key="PLACEBO-MEDIA",
-        version=1,
-        name="Placebo (suspension media)",
-        trials="MESEMS, SSc",
-        source="none",
-        origin="placebo",
-        max_passage=0,
-        max_cumulative_pd=1.0,
-        shelf_life_days=365,
-        storage_temperature="≤ −150 °C (liquid nitrogen vapour phase)",
-        isbt_code="S0003",
-    ),
-)
 
 
 def seed_product_types(session: Session) -> list[ProductType]:
@@ -106,6 +62,8 @@ def add_product_version(session: Session, key: str, **changes) -> ProductType:
         "shelf_life_days",
         "storage_temperature",
         "isbt_code",
+        "max_fold_per_day",
+        "viability_drop_pct",
     )
     data = {f: changes.get(f, getattr(current, f)) for f in fields}
     for old in session.scalars(

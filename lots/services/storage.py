@@ -21,6 +21,7 @@ from bank.uow import acting_with, current_actor
 from lots.models import Container, Lot, StorageBox, StorageEvent
 from lots.models.storage import CONTAINER_TYPES, MAX_BOX_SIDE
 from lots.rules import check_position, container_expiry, validate_formulation
+from lots.rules.plausibility import Neighbour, check_freezing_date
 from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import passages, require_in_process
 from lots.states import CONTAINER_WORKFLOW, STORABLE
@@ -124,6 +125,9 @@ def formulate_containers(
     elif frozen_at > utcnow():
         errors["frozen_at"] = "Cannot be in the future."
     refuse_if(errors)
+    done = passages(session, lot)
+    last = Neighbour(f"P{done[-1].number}", done[-1].harvested_on) if done else None
+    refuse_if(problems=check_freezing_date(frozen_at.date(), last))
     # A placebo must be filled like the active product of the blinded protocols it serves (doses rules).
     mismatch = [
         p

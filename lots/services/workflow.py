@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from bank.models import User
 from bank.refusals import Problem, Refused, refuse_if
-from bank.status import change_status
+from bank.status import change_status, possible_steps
 from bank.uow import acting_with
 from donors.services import donor_use_facts
 from lots.models import Container, Harvest, Lot
 from lots.rules import check_hold_lift, check_holdable, check_quarantine_lift, check_ready_for_qc
+from lots.rules.actions import LotAction, LotFacts, lot_actions
 from lots.services.processing import isolation_of, passages, unverified_entries
 from lots.services.storage import containers_of
 from lots.states import HOLDABLE, LOT_WORKFLOW
@@ -32,6 +33,54 @@ def qc_problems(session: Session, lot: Lot) -> list[Problem]:
         len(passages(session, lot)),
         len(containers_of(session, lot)),
     )
+
+
+def actions_of(session: Session, lot: Lot, permissions: frozenset[str]) -> list[LotAction]:
+    """The lot page's actions with what stops each now (lots.rules.actions), from the same facts and rules
+    the services apply: the workflow table (bank.status.possible_steps), QC readiness (check_ready_for_qc,
+    as qc_problems), bench rules. Each fact is read once."""
+    chain = passages(session, lot)
+    last = chain[-1] if chain else None
+    isolation = isolation_of(session, lot)
+    is_harvest_lot = session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id)) is not None
+    # Only lifting a hold asks about the donor's look-back.
+    under_lookback = (
+        lot.status == "on_hold"
+        and lot.donor_id is not None
+        and donor_use_facts(session, lot.donor_id).under_lookback
+    )
+    containers = containers_of(session, lot)
+    unverified = (["isolation not verified"] if isolation is not None and not isolation.verified else []) + [
+        f"P{p.number} not verified" for p in chain if not p.verified
+    ]
+    facts = LotFacts(
+        din=lot.din,
+        status=lot.status,
+        held_from=lot.held_from,
+        tier=lot.tier,
+        is_placebo=lot.product_type.is_placebo,
+        is_harvest_lot=is_harvest_lot,
+        has_isolation=isolation is not None,
+        next_passage=last.number + 1 if last else lot.first_passage,
+        max_passage=lot.product_type.max_passage,
+        last_passage_verified=None if last is None else last.verified,
+        cells_left=None
+        if last is None or not last.verified
+        else last.harvested_cells - sum(c.cells for c in containers),
+        unverified=tuple(unverified),
+        under_lookback=under_lookback,
+        formulated_containers=sum(1 for c in containers if c.status == "formulated"),
+    )
+    steps = dict(possible_steps(lot, LOT_WORKFLOW, permissions))
+    qc = check_ready_for_qc(
+        unverified,
+        is_harvest_lot,
+        is_harvest_lot and isolation is not None,
+        lot.product_type.is_placebo,
+        len(chain),
+        len(containers),
+    )
+    return lot_actions(facts, steps, qc if "awaiting_qc" in steps else [])
 
 
 def submit_for_qc(session: Session, lot: Lot) -> None:

@@ -9,7 +9,7 @@ from lots import (
     cli,
 )
 from lots.blueprint import bp, materials_bp, storage_bp
-from lots.views import lot_pages, lot_steps, material_pages, storage_pages  # noqa: F401  (routes)
+from lots.views import corrections, lot_pages, lot_steps, material_pages, storage_pages  # noqa: F401  (routes)
 
 
 def init_app(app: Flask) -> None:

@@ -3,11 +3,14 @@ genealogy both ways, containers and product types."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
+from bank.models import User
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
 from donors.models import Donor
@@ -64,14 +67,6 @@ def index():
 def harvest():
     _ensure_products()
     form = HarvestForm()
-    form.donor_id.choices = [(0, "— choose —")] + [
-        (
-            d.id,
-            f"{d.code} · {d.status}{' · autologous' if d.is_autologous else ''}"
-            f"{' · LOOK-BACK' if d.under_lookback else ''}",
-        )
-        for d in db().scalars(select(Donor).order_by(Donor.code))
-    ]
     form.product_type_id.choices = [(0, "— choose —")] + [
         (p.id, p.label) for p in services.active_product_types(db(), placebo=False)
     ]
@@ -81,10 +76,10 @@ def harvest():
         and (
             done := attempt(
                 form,
-                lambda: services.record_harvest(
+                lambda: services.record_harvest_for_code(
                     db(),
+                    donor_code=form.donor_code.data,
                     fin=fin(),
-                    donor_id=form.donor_id.data,
                     product_type_id=form.product_type_id.data,
                     tissue=form.tissue.data,
                     mass_g=form.mass_g.data,
@@ -103,8 +98,29 @@ def harvest():
         note = " It is quarantined until the donor's eligibility is signed." if lot.quarantined else ""
         flash(f"Harvest recorded: lot {lot.din} {lot.check_char} opened.{note}", "success")
         return redirect(url_for("lots.show", lot_id=lot.id))
+    typed = services.harvest_donor_choices(db(), form.donor_code.data or "", 1)
     return render_template(
-        "lots/form.html", form=form, title="Record a harvest", intro="Opens a lot with a new ISBT 128 DIN."
+        "lots/harvest.html",
+        form=form,
+        typed=typed[0] if typed and typed[0].code == (form.donor_code.data or "").strip().upper() else None,
+        title="Record a harvest",
+        intro="Opens a lot with a new ISBT 128 DIN. Type or scan the donor code.",
+    )
+
+
+@bp.route("/harvest/donors")
+@requires("lot.edit")
+def harvest_donors():
+    """The donor picker: JSON list of donors whose code contains ?q=, each with whether a harvest may be
+    recorded for it and why not (ineligible and look-back donors come back disabled)."""
+    choices = services.harvest_donor_choices(db(), request.args.get("q", ""))
+    return jsonify(
+        {
+            "items": [
+                {"id": c.id, "code": c.code, "status": c.status, "usable": c.usable, "note": c.note}
+                for c in choices
+            ]
+        }
     )
 
 
@@ -175,10 +191,9 @@ def show(lot_id: int):
     history = status_history(session, lot)
     deviations = [(d, closing_signature(session, d)) for d in services.deviations_of(session, lot)]
     actions = [
-        t
-        for t in LOT_WORKFLOW.targets_from(lot.status)
-        if can(t.permission) and t.permission != "lot.release"
+        a for a in services.actions_of(session, lot, g.actor.permissions) if can(ACTION_PERMISSION[a.key])
     ]
+    corrections = services.corrections_of(session, lot)
     return render_template(
         "lots/show.html",
         lot=lot,
@@ -187,10 +202,15 @@ def show(lot_id: int):
         actions=actions,
         harvest=services.harvest_of(session, lot),
         isolation=services.isolation_of(session, lot),
+        isolations=services.isolation_history(session, lot),
         lines=services.passage_lines(session, lot),
+        history_passages=services.passage_history(session, lot),
+        corrections=corrections,
+        correction_of={(c.kind, c.original_id): c for c in corrections},
+        replaced_by={(c.kind, c.replacement_id): c for c in corrections if c.replacement_id},
+        users=_names(session, corrections),
         cumulative=services.cumulative_pd(session, lot),
         unverified=services.unverified_entries(session, lot),
-        qc_problems=services.qc_problems(session, lot),
         containers=services.containers_of(session, lot),
         deviations=deviations,
         open_deviations=services.open_deviations(session, lot),
@@ -201,6 +221,25 @@ def show(lot_id: int):
         reason_form=ReasonForm(),
         signature_valid=signature_valid,
     )
+
+
+# Who may take each action of the lot page: an action is listed only for people allowed to take it.
+ACTION_PERMISSION = {
+    "isolation": "lot.edit",
+    "passage": "lot.edit",
+    "formulate": "lot.edit",
+    "submit": "lot.edit",
+    "hold": "lot.hold",
+    "lift_hold": "lot.hold",
+    "derive": "lot.edit",
+}
+
+
+def _names(session, corrections) -> dict[int, str]:
+    ids = {i for c in corrections for i in (c.requested_by_id, c.confirmed_by_id) if i}
+    if not ids:
+        return {}
+    return {u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 @bp.route("/<int:lot_id>/genealogy")
@@ -259,3 +298,14 @@ def resolve_scan(session, scan):
         if found is not None:
             return url_for("lots.container", container_id=found.id)
     return url_for("lots.show", lot_id=lot.id)
+
+
+_ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+@bp.route("/harvest/donor-picker.js")
+@requires("lot.edit")
+def donor_picker_js():
+    """The harvest form's donor picker script (served here: the security policy allows scripts from this
+    site only, never inline)."""
+    return Response((_ASSETS / "donor_picker.js").read_text(), mimetype="text/javascript")

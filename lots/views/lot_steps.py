@@ -11,6 +11,7 @@ from bank.web import attempt, db, get_or_404, requires
 from lots import services
 from lots.blueprint import bp, offer_materials
 from lots.forms import (
+    SOFT_FIELDS,
     CloseDeviationForm,
     DeviationForm,
     FormulationForm,
@@ -86,6 +87,8 @@ def new_passage(lot_id: int):
                     harvested_on=form.harvested_on.data,
                     operator=form.operator.data or "",
                     material_lot_ids=form.material_lot_ids.data,
+                    confirm_plausibility=form.confirm_plausibility.data,
+                    plausibility_comment=form.plausibility_comment.data,
                 ),
                 "passage recorded",
             )
@@ -104,8 +107,10 @@ def new_passage(lot_id: int):
         form=form,
         lot=lot,
         title=f"Passage · lot {lot.din}",
+        soft_fields=SOFT_FIELDS,
         intro=f"Limits of {limits.key} v{limits.version}: up to P{limits.max_passage}, "
-        f"cumulative PD ≤ {limits.max_cumulative_pd:g}.",
+        f"cumulative PD ≤ {limits.max_cumulative_pd:g}; growth up to {limits.max_fold_per_day:g}-fold a day; "
+        f"a viability drop over {limits.viability_drop_pct:g} points or a negative PD is confirmed with a comment.",
     )
 
 

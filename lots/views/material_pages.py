@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from datetime import timedelta
 
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import and_, or_, select
+
+from bank.clock import today
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
-from lots.blueprint import materials_bp
+from lots.blueprint import expiring_days, material_standing, materials_bp
 from lots.forms import MaterialForm, MaterialLotForm, MaterialLotStatusForm
 from lots.models import Material, MaterialLot
+from lots.rules import MATERIAL_USABILITY
 from lots.states import MATERIAL_STATUSES
+
+
+def _usability_clause(usability: str):
+    """The SQL twin of lots.rules.material_usability (expiry first, then status, then how soon)."""
+    now = today()
+    soon = now + timedelta(days=expiring_days())
+    live = MaterialLot.expiry >= now
+    return {
+        "expired": MaterialLot.expiry < now,
+        "rejected": and_(live, MaterialLot.status == "rejected"),
+        "quarantined": and_(live, MaterialLot.status.notin_(("approved", "rejected"))),
+        "expiring_soon": and_(live, MaterialLot.status == "approved", MaterialLot.expiry <= soon),
+        "usable": and_(MaterialLot.status == "approved", MaterialLot.expiry > soon),
+    }[usability]
 
 
 @materials_bp.route("/")
@@ -28,12 +46,20 @@ def index():
         )
     if status in MATERIAL_STATUSES:
         stmt = stmt.where(MaterialLot.status == status)
+    usability = request.args.get("usability", "")
+    if usability in MATERIAL_USABILITY:
+        stmt = stmt.where(_usability_clause(usability))
     materials = db().scalars(select(Material).order_by(Material.name)).all()
+    page = paginate(stmt)
     return render_template(
         "lots/materials/index.html",
-        page=paginate(stmt),
+        page=page,
+        standing={m.id: material_standing(m) for m in page.items},
         q=q,
         status=status,
+        usability=usability,
+        usabilities=MATERIAL_USABILITY,
+        expiring_days=expiring_days(),
         statuses=MATERIAL_STATUSES,
         materials=materials,
         status_form=MaterialLotStatusForm(),

@@ -242,7 +242,8 @@ def test_open_label_protocol_has_no_randomisation_list(session, staff):
 def test_allocation_takes_first_expiry_first_and_holds_the_container(own):
     session, staff = own
     later = fd.cell_lot(session, staff, n=1)
-    sooner = fd.cell_lot(session, staff, n=1, frozen_at=datetime.now(UTC) - timedelta(days=30))
+    # Frozen after its last passage's harvest (lots refuses an earlier freezing date since issue 18).
+    sooner = fd.cell_lot(session, staff, n=1, frozen_at=datetime.now(UTC) - timedelta(days=5))
     patient = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS")
     allocation = fd.allocate(session, staff.clinician, patient, 1, NOW)
     assert [c.lot_id for c in allocation.containers] == [sooner.id]
@@ -257,7 +258,12 @@ def test_allocation_takes_first_expiry_first_and_holds_the_container(own):
 
 def test_allocation_refusals_name_their_reasons(session, staff):
     unreleased = fd.cell_lot(session, staff, n=1, release=False)
-    expired = fd.cell_lot(session, staff, n=1, frozen_at=datetime.now(UTC) - timedelta(days=400))
+    expired = fd.cell_lot(session, staff, n=1)
+    # A lot frozen 400 days ago would need passages harvested before it, and the test donors are harvested
+    # 10 days ago (lots refuses freezing before the last harvest since issue 18): age the container instead.
+    with unit_of_work(session, actor_for(staff.tech), "test: a container past its expiry"):
+        for container in fd.containers(session, expired):
+            container.expires_at = datetime.now(UTC) - timedelta(days=35)
     good = fd.cell_lot(session, staff, n=1)
     patient = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS")
     screening = fd.registered_patient(session, staff.clinician, "MAESTRO-4MS")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 
 from bank.uow import unit_of_work
@@ -122,7 +123,19 @@ def isolate(session, tech, verifier, lot, cells: float = 2.0e7, viability: float
     return entry
 
 
+def next_passage_dates(session, lot, seeded: float, harvested: float) -> tuple[date, date]:
+    """Dates in the order the work is done: seeded the day the step before ended (the harvest day for a
+    lot without one), harvested after the fewest days the product finds the growth plausible in."""
+    done = services.passages(session, lot)
+    isolation = services.isolation_of(session, lot)
+    start = done[-1].harvested_on if done else isolation.isolated_on if isolation else HARVEST_DAY
+    fold = max(harvested / seeded, 1.0) if seeded > 0 and harvested > 0 else 1.0
+    days = max(1, math.ceil(math.log(fold) / math.log(lot.product_type.max_fold_per_day) - 1e-9))
+    return start, max(start, min(start + timedelta(days=days), TODAY))  # never in the future
+
+
 def passage(session, tech, verifier, lot, seeded: float, harvested: float, **kw):
+    seeded_on, harvested_on = next_passage_dates(session, lot, seeded, harvested)
     with unit_of_work(session, actor_for(tech)):
         p = services.record_passage(
             session,
@@ -131,10 +144,12 @@ def passage(session, tech, verifier, lot, seeded: float, harvested: float, **kw)
             harvested_cells=harvested,
             viability_pct=kw.get("viability", 95.0),
             vessels=kw.get("vessels", 4),
-            seeded_on=HARVEST_DAY + timedelta(days=1),
-            harvested_on=HARVEST_DAY + timedelta(days=7),
+            seeded_on=kw.get("seeded_on", seeded_on),
+            harvested_on=kw.get("harvested_on", harvested_on),
             operator="A. Tech",
             material_lot_ids=kw.get("materials", ()),
+            confirm_plausibility=kw.get("confirm", False),
+            plausibility_comment=kw.get("comment"),
         )
     if verifier is not None:
         with unit_of_work(session, actor_for(verifier)):

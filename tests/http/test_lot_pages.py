@@ -29,9 +29,11 @@ def field_error(html: str, field: str) -> str:
 
 
 def harvest_data(session, donor_id, **kw):
+    from donors.models import Donor
+
     p = f.product(session, "AT-MSC-ALLO")
     data = {
-        "donor_id": donor_id,
+        "donor_code": fresh(session).get(Donor, donor_id).code if donor_id else "",
         "product_type_id": p.id,
         "tissue": "lipoaspirate",
         "mass_g": "48.5",
@@ -44,14 +46,16 @@ def harvest_data(session, donor_id, **kw):
     return data
 
 
-def passage_data(seeded, harvested, viability="95", **kw):
+def passage_data(seeded, harvested, viability="95", start=4, days=5, **kw):
+    """A passage seeded `start` days after the harvest (the grown lot's P1 is harvested on day 4) and
+    harvested `days` later."""
     return {
         "seeded_cells": seeded,
         "harvested_cells": harvested,
         "viability_pct": viability,
         "vessels": "4",
-        "seeded_on": (DAY + timedelta(days=1)).isoformat(),
-        "harvested_on": (DAY + timedelta(days=6)).isoformat(),
+        "seeded_on": (DAY + timedelta(days=start)).isoformat(),
+        "harvested_on": (DAY + timedelta(days=start + days)).isoformat(),
         "operator": "A. Tech",
         **kw,
     }
@@ -99,8 +103,11 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
         f"/lots/{lot.id}/isolation",
         {"cell_count": "1.8e7", "viability_pct": "91", "isolated_on": DAY.isoformat(), "operator": "A. Tech"},
     )
-    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", "1.6e7"))
-    tech.post(f"/lots/{lot.id}/passages/new", passage_data("2e6", "3.2e7", material_lot_ids=[mlot.id]))
+    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", "1.6e7", start=1, days=3))
+    tech.post(
+        f"/lots/{lot.id}/passages/new",
+        passage_data("2e6", "3.2e7", start=4, days=3, material_lot_ids=[mlot.id]),
+    )
     page = tech2.get(f"/lots/{lot.id}").get_data(as_text=True)
     for url in re.findall(r'action="(/lots/(?:isolations|passages)/\d+/verify)"', page):
         assert tech2.post(url).status_code == 302
@@ -127,7 +134,7 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
             "cells_per_container": "1.5e6",
             "volume_ml": "1.8",
             "cryoprotectant": "10 % DMSO",
-            "frozen_at": f"{(DAY + timedelta(days=7)).isoformat()}T14:00",
+            "frozen_at": f"{(DAY + timedelta(days=8)).isoformat()}T14:00",
         },
     )
     assert resp.status_code == 302
@@ -153,7 +160,7 @@ def test_ineligible_donor_harvest_is_refused_next_to_the_donor_field(login_as, m
     tech.get("/lots/harvest")
     resp = tech.post("/lots/harvest", harvest_data(db_session, donor.id))
     assert resp.status_code == 200
-    assert "determined ineligible" in field_error(resp.get_data(as_text=True), "donor_id")
+    assert "determined ineligible" in field_error(resp.get_data(as_text=True), "donor_code")
     assert fresh(db_session).scalar(select(func.count()).select_from(Lot)) == before
 
 
@@ -218,7 +225,7 @@ def test_second_container_in_a_taken_position_and_outside_the_box_are_refused(
             "cells_per_container": "1e7",
             "volume_ml": "20",
             "cryoprotectant": "5 % DMSO",
-            "frozen_at": f"{DAY.isoformat()}T12:00",
+            "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",
         },
     )
     first, second = fresh(db_session).scalars(select(Container).where(Container.lot_id == lot.id)).all()
@@ -301,7 +308,7 @@ def test_scan_box_opens_the_lot_and_the_container(login_as, make_user, db_sessio
             "cells_per_container": "1e6",
             "volume_ml": "1",
             "cryoprotectant": "10 % DMSO",
-            "frozen_at": f"{DAY.isoformat()}T12:00",
+            "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",
         },
     )
     resp = tech.get(f"/scan?code={lot.din}{lot.check_char}")

@@ -232,6 +232,27 @@ def check_material_lot(lot: MaterialLotFacts, use_date: date) -> list[Problem]:
     return problems
 
 
+MATERIAL_USABILITY = ("usable", "expiring_soon", "expired", "quarantined", "rejected")
+
+
+def material_usability(lot: MaterialLotFacts, today: date, soon_days: int) -> tuple[str, str]:
+    """How a material lot stands for use today, with the reason to show: 'expired' (or no expiry),
+    'rejected', 'quarantined' (not usable; the same facts check_material_lot refuses), 'expiring_soon'
+    (usable, expires within `soon_days` days) or 'usable'."""
+    if lot.expiry is None:
+        return "expired", "no expiry date recorded"
+    if today > lot.expiry:
+        return "expired", f"expired on {lot.expiry}"
+    if lot.status != MATERIAL_USABLE:
+        return (
+            "rejected" if lot.status == "rejected" else "quarantined"
+        ), f"{lot.status}, not approved for use"
+    left = (lot.expiry - today).days
+    if left <= soon_days:
+        return "expiring_soon", f"expires in {left} day(s), on {lot.expiry}"
+    return "usable", f"expires on {lot.expiry}"
+
+
 # --- harvest permission by donor status -----------------------------------------------------
 
 

@@ -1,0 +1,347 @@
+"""Corrections and voids of isolation and passage entries that keep the original (21 CFR 11.10(e)).
+
+Before verification the author corrects or voids an entry at once (a corrected entry is verified like any
+new one); after verification the change waits for a second person's confirmation. When it applies, the
+original leaves force (shown struck through with who, when, why), passage numbers and the PD carried to
+derived lots are recomputed from the entries in force, and a lot already released or rejected is flagged
+for QA's re-review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bank.clock import today as utc_today
+from bank.clock import utcnow
+from bank.refusals import FORM, Problem, Refused, refuse_if
+from bank.uow import current_actor
+from lots.models import Container, EntryCorrection, Harvest, Isolation, Lot, Passage
+from lots.rules import (
+    check_passage_allowed,
+    cumulative_population_doublings,
+    population_doublings,
+    validate_isolation_entry,
+    validate_passage_entry,
+)
+from lots.rules.corrections import (
+    EntryFacts,
+    check_correction_confirmation,
+    check_correction_request,
+    needs_second_person,
+    signed_on_top,
+)
+from lots.rules.plausibility import Findings, check_isolation_plausibility, check_passage_plausibility
+from lots.services.processing import (
+    MAX_VESSELS,
+    PASSAGE_FIELDS,
+    confirm_soft_limits,
+    cumulative_pd,
+    harvested_neighbour,
+    isolation_neighbour,
+    isolation_of,
+    passages,
+    seeded_neighbour,
+)
+
+Entry = Isolation | Passage
+
+
+def _kind(entry: Entry) -> str:
+    return "isolation" if isinstance(entry, Isolation) else "passage"
+
+
+def _label(entry: Entry) -> str:
+    return "isolation" if isinstance(entry, Isolation) else f"P{entry.number}"
+
+
+def pending_correction(session: Session, entry: Entry) -> EntryCorrection | None:
+    return session.scalar(
+        select(EntryCorrection).where(
+            EntryCorrection.kind == _kind(entry),
+            EntryCorrection.original_id == entry.id,
+            EntryCorrection.status == "pending",
+        )
+    )
+
+
+def _start(session: Session, entry: Entry, reason: str | None) -> tuple[Lot, bool]:
+    """Check who may change `entry` now; return its lot and whether a second person must confirm."""
+    actor = current_actor(session)
+    facts = EntryFacts(
+        _label(entry),
+        entry.entered_by_id,
+        entry.verified,
+        entry.in_force,
+        pending_correction(session, entry) is not None,
+    )
+    problems = check_correction_request(facts, actor.id)
+    refuse_if({"reason": "Say why the entry is changed."} if not (reason or "").strip() else {}, problems)
+    return session.get(Lot, entry.lot_id), needs_second_person(facts)
+
+
+def _record(session, lot, entry, replacement, reason: str, second: bool) -> EntryCorrection:
+    correction = EntryCorrection(
+        lot_id=lot.id,
+        kind=_kind(entry),
+        original_id=entry.id,
+        replacement_id=replacement.id if replacement is not None else None,
+        action="correct" if replacement is not None else "void",
+        label=_label(entry),
+        reason=reason.strip(),
+        status="pending",
+        second_person=second,
+        requested_by_id=current_actor(session).id,
+    )
+    session.add(correction)
+    session.flush()
+    if not second:
+        _apply(session, correction, lot)
+    return correction
+
+
+# --- passages -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassageValues:
+    seeded_cells: float | None
+    harvested_cells: float | None
+    viability_pct: float | None
+    vessels: int | None
+    seeded_on: date | None
+    harvested_on: date | None
+    operator: str
+
+
+def _first_frozen_on(session: Session, lot: Lot) -> date | None:
+    frozen = session.scalar(select(func.min(Container.frozen_at)).where(Container.lot_id == lot.id))
+    return frozen.date() if frozen is not None else None
+
+
+def _check_passage_values(
+    session, lot, original: Passage, v: PassageValues, today: date
+) -> tuple[list[Problem], Findings]:
+    """The same checks as a new passage, against the entries in force on both sides of `original`."""
+    errors = {
+        PASSAGE_FIELDS.get(k, k): m
+        for k, m in validate_passage_entry(
+            v.seeded_cells, v.harvested_cells, v.viability_pct, v.seeded_on, v.harvested_on, today
+        ).items()
+    }
+    if v.vessels is None or not 1 <= v.vessels <= MAX_VESSELS:
+        errors["vessels"] = f"Between 1 and {MAX_VESSELS} culture vessels."
+    if not (v.operator or "").strip():
+        errors["operator"] = "Required."
+    refuse_if(errors)
+    chain = passages(session, lot)
+    i = next(n for n, p in enumerate(chain) if p.id == original.id)
+    isolation = isolation_of(session, lot)
+    before = harvested_neighbour(chain[i - 1]) if i else (isolation and isolation_neighbour(isolation))
+    after = seeded_neighbour(chain[i + 1]) if i + 1 < len(chain) else None
+    findings = check_passage_plausibility(
+        lot.product_type.plausibility(),
+        seeded=float(v.seeded_cells),
+        harvested=float(v.harvested_cells),
+        viability_pct=float(v.viability_pct),
+        seeded_on=v.seeded_on,
+        harvested_on=v.harvested_on,
+        before=before or None,
+        after=after,
+        frozen_on=_first_frozen_on(session, lot) if after is None else None,
+    )
+    corrected = population_doublings(v.seeded_cells, v.harvested_cells)
+    pds = [corrected if p.id == original.id else p.population_doublings for p in chain]
+    limits = check_passage_allowed(
+        lot.product_type.limits(), chain[-1].number, cumulative_population_doublings(pds, lot.starting_pd)
+    )
+    return [*findings.refusals, *limits], findings
+
+
+def correct_passage(
+    session: Session,
+    passage: Passage,
+    *,
+    reason: str | None,
+    seeded_cells: float | None,
+    harvested_cells: float | None,
+    viability_pct: float | None,
+    vessels: int | None,
+    seeded_on: date | None,
+    harvested_on: date | None,
+    operator: str,
+    confirm_plausibility: bool = False,
+    plausibility_comment: str | None = None,
+    today: date | None = None,
+) -> EntryCorrection:
+    """Correct a passage entry with `reason`: a new entry with the corrected values replaces it (the
+    original stays on record). Checked like a new passage, against its neighbours in force."""
+    lot, second = _start(session, passage, reason)
+    v = PassageValues(
+        seeded_cells, harvested_cells, viability_pct, vessels, seeded_on, harvested_on, operator
+    )
+    hard, findings = _check_passage_values(session, lot, passage, v, today or utc_today())
+    refuse_if(problems=hard)
+    rules, comment = confirm_soft_limits(findings, confirm_plausibility, plausibility_comment)
+    replacement = Passage(
+        lot_id=lot.id,
+        number=passage.number,
+        seeded_cells=float(v.seeded_cells),
+        harvested_cells=float(v.harvested_cells),
+        viability_pct=float(v.viability_pct),
+        vessels=v.vessels,
+        seeded_on=v.seeded_on,
+        harvested_on=v.harvested_on,
+        operator=v.operator.strip(),
+        population_doublings=population_doublings(v.seeded_cells, v.harvested_cells),
+        entered_by_id=current_actor(session).id,
+        in_force=False,
+        plausibility_rules=rules,
+        plausibility_comment=comment,
+    )
+    session.add(replacement)
+    session.flush()
+    return _record(session, lot, passage, replacement, reason, second)
+
+
+def void_entry(session: Session, entry: Entry, *, reason: str | None) -> EntryCorrection:
+    """Void an isolation or passage entered in error, with `reason` (the entry stays on record, struck
+    through; later passages are renumbered). Refused for an isolation with passages in force and for the
+    last passage once containers were filled from it: correct those instead."""
+    lot, second = _start(session, entry, reason)
+    chain = passages(session, lot)
+    if isinstance(entry, Isolation) and chain:
+        raise Refused.rule(
+            "lots.correction.isolation_has_passages",
+            "Passages were grown from this isolation: correct its values instead of voiding it.",
+        )
+    if isinstance(entry, Passage) and chain and chain[-1].id == entry.id and _first_frozen_on(session, lot):
+        raise Refused.rule(
+            "lots.correction.containers_made",
+            f"Containers were filled from {_label(entry)}: correct its values instead of voiding it.",
+        )
+    return _record(session, lot, entry, None, reason, second)
+
+
+# --- isolation ------------------------------------------------------------------------------------
+
+
+def correct_isolation(
+    session: Session,
+    isolation: Isolation,
+    *,
+    reason: str | None,
+    cell_count: float | None,
+    viability_pct: float | None,
+    isolated_on: date | None,
+    operator: str,
+    today: date | None = None,
+) -> EntryCorrection:
+    """Correct an isolation entry with `reason` (checked against the harvest and the first passage)."""
+    lot, second = _start(session, isolation, reason)
+    harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
+    errors = validate_isolation_entry(
+        cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
+    )
+    if "harvested_on" in errors:
+        errors[FORM] = f"Harvest date: {errors.pop('harvested_on')}"
+    if not (operator or "").strip():
+        errors["operator"] = "Required."
+    refuse_if(errors)
+    chain = passages(session, lot)
+    first = seeded_neighbour(chain[0]) if chain else None
+    refuse_if(problems=check_isolation_plausibility(isolated_on, float(cell_count), first).refusals)
+    replacement = Isolation(
+        lot_id=lot.id,
+        cell_count=float(cell_count),
+        viability_pct=float(viability_pct),
+        isolated_on=isolated_on,
+        operator=operator.strip(),
+        entered_by_id=current_actor(session).id,
+        in_force=False,
+    )
+    session.add(replacement)
+    session.flush()
+    return _record(session, lot, isolation, replacement, reason, second)
+
+
+# --- confirmation and application -----------------------------------------------------------------
+
+
+def confirm_correction(session: Session, correction: EntryCorrection) -> None:
+    """A second person confirms the correction of a verified entry (never who asked for it); the
+    corrected values count as verified by them, and the correction applies."""
+    actor = current_actor(session)
+    refuse_if(
+        problems=check_correction_confirmation(
+            correction.requested_by_id, actor.id, correction.status == "pending"
+        )
+    )
+    correction.confirmed_by_id, correction.confirmed_at = actor.id, utcnow()
+    replacement = _entry(session, correction.kind, correction.replacement_id)
+    if replacement is not None:
+        replacement.verified_by_id, replacement.verified_at = actor.id, correction.confirmed_at
+    _apply(session, correction, session.get(Lot, correction.lot_id))
+
+
+def _entry(session: Session, kind: str, ident: int | None) -> Entry | None:
+    if ident is None:
+        return None
+    return session.get(Isolation if kind == "isolation" else Passage, ident)
+
+
+def _apply(session: Session, correction: EntryCorrection, lot: Lot) -> None:
+    original = _entry(session, correction.kind, correction.original_id)
+    original.in_force = False
+    session.flush()  # out of force before the replacement takes its number (unique among entries in force)
+    replacement = _entry(session, correction.kind, correction.replacement_id)
+    if replacement is not None:
+        if isinstance(replacement, Passage):
+            replacement.number = original.number  # renumbered meanwhile by another correction
+        replacement.in_force = True
+    correction.status, correction.applied_at = "applied", utcnow()
+    session.flush()
+    recompute(
+        session, lot, f"{correction.label} {'corrected' if replacement else 'voided'}: {correction.reason}"
+    )
+    correction.rereview = lot.rereview_since is not None and signed_on_top(lot.status, lot.held_from)
+    session.flush()
+
+
+def recompute(session: Session, lot: Lot, why: str) -> None:
+    """Renumber the passages in force from the lot's first number, flag a lot under a QA signature for
+    re-review, and carry the cumulative PD and the numbering on to every derived lot."""
+    for n, p in enumerate(passages(session, lot)):
+        if p.number != lot.first_passage + n:
+            p.number = lot.first_passage + n
+            session.flush()  # one at a time, downwards: numbers stay unique among entries in force
+    if signed_on_top(lot.status, lot.held_from):
+        lot.rereview_since, lot.rereview_reason = utcnow(), why
+    session.flush()
+    chain = passages(session, lot)
+    for child in session.scalars(select(Lot).where(Lot.parent_lot_id == lot.id).order_by(Lot.id)):
+        child.starting_pd = cumulative_pd(session, lot)
+        child.first_passage = chain[-1].number + 1 if chain else lot.first_passage
+        session.flush()
+        recompute(session, child, f"parent lot {lot.din}: {why}")
+
+
+def corrections_of(session: Session, lot: Lot) -> list[EntryCorrection]:
+    return list(
+        session.scalars(
+            select(EntryCorrection).where(EntryCorrection.lot_id == lot.id).order_by(EntryCorrection.id)
+        )
+    )
+
+
+def close_rereview(session: Session, lot: Lot, reason: str | None) -> None:
+    """QA records that the corrected entries under its signature were reviewed again (reason kept in the
+    audit trail with the change)."""
+    if lot.rereview_since is None:
+        raise Refused.rule("lots.rereview.none", f"Lot {lot.din} has no correction waiting for re-review.")
+    refuse_if({"reason": "Say what the re-review found."} if not (reason or "").strip() else {})
+    lot.rereview_since, lot.rereview_reason = None, None
+    session.flush()

@@ -1,0 +1,176 @@
+"""Corrections of bench entries that keep the original: correct or void an isolation or a passage with a
+reason, a second person's confirmation when the entry was verified, and QA's re-review of a lot corrected
+under its signature."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from bank.forms import ConfirmForm
+from bank.web import attempt, db, get_or_404, requires
+from lots import services
+from lots.blueprint import bp
+from lots.forms import SOFT_FIELDS, CorrectIsolationForm, CorrectPassageForm, ReasonForm
+from lots.models import EntryCorrection, Isolation, Lot, Passage
+
+
+def _back(lot_id: int):
+    return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+def _done(correction: EntryCorrection) -> None:
+    if correction.status == "pending":
+        flash(
+            f"Correction of {correction.label} recorded: it applies once a second person confirms it.",
+            "warning",
+        )
+    else:
+        flash(f"{correction.label} {'corrected' if correction.action == 'correct' else 'voided'}.", "success")
+
+
+@bp.route("/passages/<int:entry_id>/correct", methods=["GET", "POST"])
+@requires("lot.edit")
+def correct_passage(entry_id: int):
+    entry = get_or_404(Passage, entry_id)
+    lot = db().get(Lot, entry.lot_id)
+    form = CorrectPassageForm(obj=entry)
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.correct_passage(
+                    db(),
+                    entry,
+                    reason=form.reason.data,
+                    seeded_cells=form.seeded_cells.data,
+                    harvested_cells=form.harvested_cells.data,
+                    viability_pct=form.viability_pct.data,
+                    vessels=form.vessels.data,
+                    seeded_on=form.seeded_on.data,
+                    harvested_on=form.harvested_on.data,
+                    operator=form.operator.data or "",
+                    confirm_plausibility=form.confirm_plausibility.data,
+                    plausibility_comment=form.plausibility_comment.data,
+                ),
+                f"P{entry.number} corrected: {form.reason.data}",
+            )
+        ).ok
+    ):
+        _done(done.value)
+        return _back(lot.id)
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=lot,
+        soft_fields=SOFT_FIELDS,
+        title=f"Correct P{entry.number} · lot {lot.din}",
+        intro="The original entry stays on record, struck through, with your reason. A verified entry "
+        "changes once a second person confirms the correction.",
+    )
+
+
+@bp.route("/isolations/<int:entry_id>/correct", methods=["GET", "POST"])
+@requires("lot.edit")
+def correct_isolation(entry_id: int):
+    entry = get_or_404(Isolation, entry_id)
+    lot = db().get(Lot, entry.lot_id)
+    form = CorrectIsolationForm(obj=entry)
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.correct_isolation(
+                    db(),
+                    entry,
+                    reason=form.reason.data,
+                    cell_count=form.cell_count.data,
+                    viability_pct=form.viability_pct.data,
+                    isolated_on=form.isolated_on.data,
+                    operator=form.operator.data or "",
+                ),
+                f"isolation corrected: {form.reason.data}",
+            )
+        ).ok
+    ):
+        _done(done.value)
+        return _back(lot.id)
+    return render_template(
+        "lots/form.html", form=form, lot=lot, title=f"Correct the isolation · lot {lot.din}"
+    )
+
+
+def _void(entry, label: str):
+    lot = db().get(Lot, entry.lot_id)
+    form = ReasonForm()
+    if (
+        form.validate_on_submit()
+        and (
+            done := attempt(
+                form,
+                lambda: services.void_entry(db(), entry, reason=form.reason.data),
+                f"{label} voided: {form.reason.data}",
+            )
+        ).ok
+    ):
+        _done(done.value)
+        return _back(lot.id)
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=lot,
+        title=f"Void {label} · lot {lot.din}",
+        intro="Voided entries stay on record, struck through, with your reason; later passages are renumbered.",
+    )
+
+
+@bp.route("/passages/<int:entry_id>/void", methods=["GET", "POST"])
+@requires("lot.edit")
+def void_passage(entry_id: int):
+    entry = get_or_404(Passage, entry_id)
+    return _void(entry, f"P{entry.number}")
+
+
+@bp.route("/isolations/<int:entry_id>/void", methods=["GET", "POST"])
+@requires("lot.edit")
+def void_isolation(entry_id: int):
+    return _void(get_or_404(Isolation, entry_id), "the isolation")
+
+
+@bp.route("/corrections/<int:correction_id>/confirm", methods=["POST"])
+@requires("lot.verify")
+def confirm_correction(correction_id: int):
+    correction = get_or_404(EntryCorrection, correction_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        done = attempt(
+            form,
+            lambda: services.confirm_correction(db(), correction),
+            f"correction of {correction.label} confirmed",
+        )
+        if done.ok:
+            flash(f"Correction of {correction.label} confirmed and applied.", "success")
+        else:
+            flash("Correction not confirmed: " + " ".join(done.problems), "danger")
+    return _back(correction.lot_id)
+
+
+@bp.route("/<int:lot_id>/rereview", methods=["GET", "POST"])
+@requires("lot.release")
+def close_rereview(lot_id: int):
+    lot = get_or_404(Lot, lot_id)
+    form = ReasonForm()
+    if (
+        form.validate_on_submit()
+        and attempt(form, lambda: services.close_rereview(db(), lot, form.reason.data), form.reason.data).ok
+    ):
+        flash(f"Re-review of lot {lot.din} recorded.", "success")
+        return _back(lot.id)
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=lot,
+        title=f"Re-review of lot {lot.din}",
+        intro=f"Corrected under QA's signature: {lot.rereview_reason or ''}",
+    )
