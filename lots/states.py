@@ -135,3 +135,14 @@ PRODUCT_TYPE_WORKFLOW = Workflow(
     transitions=(Transition("active", "retired", "spec.manage", label="Retire"),),
 )
 PRODUCT_TYPE_STATUSES = PRODUCT_TYPE_WORKFLOW.states
+
+# A correction or void of a bench entry (isolation, passage): applied at once by its author before the
+# entry is verified, and after verification only once a second person confirms it. Technicians (who
+# enter and correct) and QA (who confirm) both hold lot.verify; the endpoints check lot.edit for asking.
+CORRECTION_WORKFLOW = Workflow(
+    name="Entry correction",
+    states=("pending", "applied"),
+    initial="pending",
+    transitions=(Transition("pending", "applied", "lot.verify", label="Apply"),),
+)
+CORRECTION_STATES = CORRECTION_WORKFLOW.states

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from bank.refusals import Refused
 from bank.uow import current_actor
 from doses.models import Patient, ProtocolVersion, RandomisationEntry, RandomisationImport
-from doses.rules.protocol import Protocol
 from doses.rules import normalise_subject_id, subject_id_error
+from doses.rules.protocol import Protocol
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 10_000

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
 from bank.models import Audited
+from lots.states import CORRECTION_STATES
 
 ENTRY_KINDS = ("isolation", "passage")
 CORRECTION_ACTIONS = ("correct", "void")
-CORRECTION_STATES = ("pending", "applied")
 
 
 class EntryCorrection(Audited, Versioned, Base):

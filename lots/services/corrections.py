@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bank.clock import today as utc_today
 from bank.clock import utcnow
 from bank.refusals import FORM, Problem, Refused, refuse_if
+from bank.status import change_status, initial_status
 from bank.uow import current_actor
 from lots.models import Container, EntryCorrection, Harvest, Isolation, Lot, Passage
 from lots.rules import (
@@ -46,6 +47,7 @@ from lots.services.processing import (
     passages,
     seeded_neighbour,
 )
+from lots.states import CORRECTION_WORKFLOW
 
 Entry = Isolation | Passage
 
@@ -92,12 +94,12 @@ def _record(session, lot, entry, replacement, reason: str, second: bool) -> Entr
         action="correct" if replacement is not None else "void",
         label=_label(entry),
         reason=reason.strip(),
-        status="pending",
+        status=CORRECTION_WORKFLOW.initial,
         second_person=second,
         requested_by_id=current_actor(session).id,
     )
     session.add(correction)
-    session.flush()
+    initial_status(session, correction, CORRECTION_WORKFLOW)
     if not second:
         _apply(session, correction, lot)
     return correction
@@ -302,8 +304,8 @@ def _apply(session: Session, correction: EntryCorrection, lot: Lot) -> None:
         if isinstance(replacement, Passage):
             replacement.number = original.number  # renumbered meanwhile by another correction
         replacement.in_force = True
-    correction.status, correction.applied_at = "applied", utcnow()
-    session.flush()
+    correction.applied_at = utcnow()
+    change_status(session, correction, CORRECTION_WORKFLOW, "applied", reason=correction.reason)
     recompute(
         session, lot, f"{correction.label} {'corrected' if replacement else 'voided'}: {correction.reason}"
     )
