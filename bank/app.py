@@ -114,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (donors.views, lots.views, release.views, doses.views, doses.custody.views):
         module.init_app(app)
+    from bank.verification import views as verification_views
+
+    verification_views.init_app(app)  # the page of the entries the domains registered as verifiable
     api.init_app(app)  # last: domain views have added their API routes to the shared blueprint
     app.extensions["bank.nav"].append(("Audit trail", "audit.index", "audit.view"))
     app.extensions["bank.nav"].append(("Users", "admin.users", "user.manage"))

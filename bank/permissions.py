@@ -104,13 +104,19 @@ UNBLINDED_ROLES = frozenset({"technician", "qa"})
 # "masked for blinded users" page (bank.app).
 BLINDED_HIDDEN = frozenset({"lot.view", "storage.view", "release.view", "donor.view", "audit.view"})
 
+# Second-person verification of entries (bank.verification): whoever holds any of these permissions
+# holds ENTRY_VERIFY, the permission of the "Entries to verify" page; each kind of entry still needs
+# its own permission (an isolation lot.verify, a test result result.verify).
+VERIFY_PERMISSIONS = frozenset({"lot.verify", "result.verify"})
+ENTRY_VERIFY = "entry.verify"
+
 # Steps only the system takes, on someone's behalf (bank.uow.acting_with): no role holds them, so no
 # person can take them by hand (a seed specification or criteria set made effective without approval).
 SYSTEM_PERMISSIONS = frozenset({"spec.seed", "criteria.seed"})
 
 ALL_PERMISSIONS = (
     frozenset().union(*ROLE_PERMISSIONS.values())
-    | {AUTHENTICATED, UNBLINDED, "api.token"}
+    | {AUTHENTICATED, UNBLINDED, ENTRY_VERIFY, "api.token"}
     | SYSTEM_PERMISSIONS
 )
 
@@ -127,6 +133,8 @@ def permissions_for(roles: list[str] | tuple[str, ...], unblinded: bool = False)
             perms |= UNBLINDED_CLINICAL
     else:
         perms -= BLINDED_HIDDEN
+    if perms & VERIFY_PERMISSIONS:
+        perms.add(ENTRY_VERIFY)
     return frozenset(perms)
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from bank.verification.services import register_kind
 from release.blueprint import bp
+from release.services.verifiable import VERIFIABLE_KINDS
 from release.views import alerts, documents, lots, specifications  # noqa: F401  (routes)
 
 
@@ -18,3 +20,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.extensions["bank.nav"].append(("Release", "release.index", "release.view"))
     app.cli.add_command(release_group)
+    for kind in VERIFIABLE_KINDS:  # test results on the "Entries to verify" page
+        register_kind(app, kind)

@@ -149,7 +149,7 @@ def test_full_journey_from_first_start_to_an_administered_dose(new_page, shots):
     lina, omar, ines, marc, sara, yann = STAFF
     donor_url, donor_code = screen_donor(lina.page, shots)
     sign_eligibility(ines, donor_url, donor_code, shots)
-    _, din = make_lot(lina.page, omar.page, donor_code, shots)
+    _, din = make_lot(lina.page, omar, donor_code, shots)
     qc_and_release(lina, ines, marc, din, shots)
     subject = allocate_dose(sara, din, shots)
     label_and_custody(lina, sara, yann, subject, din, shots)
@@ -269,7 +269,7 @@ def sign_eligibility(qa: Person, donor_url: str, donor_code: str, shots):
     shots(page, "donor signed eligible")
 
 
-def make_lot(tech, verifier, donor_code: str, shots) -> tuple[str, str]:
+def make_lot(tech, checker, donor_code: str, shots) -> tuple[str, str]:
     """Step 4: harvest (opens the lot with its DIN), isolation, two passages verified by a second
     technician, a storage box, formulation into four bags, storage, submission for QC."""
     page = tech
@@ -308,17 +308,29 @@ def make_lot(tech, verifier, donor_code: str, shots) -> tuple[str, str]:
         page.fill("input[name=operator]", "L. Moreau")
         submit(page, "main button[type=submit]")
         assert page.url == lot_url, field_errors(page)
-    # The person who entered them sees no Verify button on their own entries.
-    assert page.locator("main button", has_text="Verify").count() == 0
+    # The person who entered them sees no Verify link on their own entries.
+    assert page.locator("main a", has_text="Verify").count() == 0
     assert "not verified" in page.locator("tr[data-entry=P1]").inner_text()
     shots(page, "passages entered waiting for a second person")
 
+    # The second technician reviews the three entries side by side and verifies them with one signature.
+    verifier = checker.page
     verifier.goto(lot_url)
-    verify = verifier.locator("main button", has_text="Verify")
-    assert verify.count() == 3  # isolation, P0, P1
-    while verify.count():
-        submit(verifier, verify.first)
+    assert verifier.locator("main a", has_text="Verify").count() == 3  # isolation, P0, P1
+    nav(verifier, "Entries to verify")
+    verifier.fill("input[name=subject]", din)
+    submit(verifier, "form.filter button")
+    assert verifier.get_by_test_id("entries-to-verify").locator("tbody tr").count() == 3
+    follow(verifier, "Review all 3 on this page and sign")
+    assert verifier.get_by_test_id("entries-to-sign").locator(".card").count() == 3
+    verifier.locator("input[name=confirm]").check()
+    verifier.locator("input[name=signature_password]").fill(checker.password)
+    shots(verifier, "second technician reviews three entries before signing")
+    submit(verifier, "main form button[type=submit]")
+    assert "3 entries verified" in flash(verifier), field_errors(verifier)
+    verifier.goto(lot_url)
     assert verifier.get_by_test_id("cumulative-pd").inner_text() == "10.00"
+    assert verifier.locator("main").get_by_test_id("verification").count() == 3
     shots(verifier, "second technician verified isolation and passages")
 
     nav(page, "Storage")
@@ -414,9 +426,12 @@ def qc_and_release(analyst: Person, qa: Person, qa2: Person, din: str, shots):
     verifier.goto(page.url)
     buttons = verifier.locator("[data-testid^=verify-]")
     assert buttons.count() == len(codes)
-    while buttons.count():
+    while buttons.count():  # each Verify… opens the confirmation: the entry shown, the password asked
         submit(verifier, buttons.first)
-        assert "verified" in flash(verifier)
+        verifier.locator("input[name=confirm]").check()
+        verifier.locator("input[name=signature_password]").fill(qa.password)
+        submit(verifier, "main form button[type=submit]")
+        assert "1 entry verified" in flash(verifier), field_errors(verifier)
     assert "(four eyes)" in verifier.get_by_test_id("blockers").inner_text()
     form = verifier.get_by_test_id("release-form")
     form.locator("input[name=signature_password]").fill(qa.password)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bank.db import make_session_factory
 from lots.models import Container, Lot, Passage, StorageBox
 from tests.factories import lots as f
+from tests.support import PASSWORD
 
 DAY = f.HARVEST_DAY
 
@@ -108,9 +109,14 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
         f"/lots/{lot.id}/passages/new",
         passage_data("2e6", "3.2e7", start=4, days=3, material_lot_ids=[mlot.id]),
     )
-    page = tech2.get(f"/lots/{lot.id}").get_data(as_text=True)
-    for url in re.findall(r'action="(/lots/(?:isolations|passages)/\d+/verify)"', page):
-        assert tech2.post(url).status_code == 302
+    # (verified on the confirmation page with one signature: the lot page's Verify links lead there)
+    listing = tech2.get(f"/verify/?subject={lot.din}").get_data(as_text=True)
+    keys = re.findall(r'<tr data-entry="([a-z]+:\d+)"', listing)
+    confirm = tech2.get("/verify/confirm", query_string={"entries": keys}).get_data(as_text=True)
+    chosen = re.findall(r'name="entries" value="([^"]+)"', confirm)
+    assert len(chosen) == 3
+    signed = {"entries": chosen, "confirm": "y", "signature_password": PASSWORD}
+    assert tech2.post("/verify/confirm", signed).status_code == 302
     page = tech.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert 'data-testid="cumulative-pd">8.00<' in page and "not verified" not in page
     # box, formulation of 20 vials, storage from row 1 column 1

@@ -1,0 +1,32 @@
+"""The verification of an entry as a workflow table: awaiting verification → verified, taken by a person
+holding the kind's verify permission, signed with the meaning stated here (pure)."""
+
+from __future__ import annotations
+
+from bank.permissions import VERIFY_PERMISSIONS
+from bank.workflow import Transition, Workflow
+
+VERIFIED_MEANING = "Verified"
+
+ENTRY_VERIFICATION = Workflow(
+    name="Entry verification",
+    states=("awaiting_verification", "verified"),
+    initial="awaiting_verification",
+    transitions=tuple(
+        Transition(
+            "awaiting_verification",
+            "verified",
+            permission,
+            signature_meaning=VERIFIED_MEANING,
+            label="Verify",
+        )
+        for permission in sorted(VERIFY_PERMISSIONS)
+    ),
+    labels={"awaiting_verification": "awaiting verification"},
+)
+
+
+def verification_step(permission: str) -> Transition | None:
+    """The step a person holding `permission` takes to verify an entry (None: that permission verifies
+    nothing)."""
+    return next((t for t in ENTRY_VERIFICATION.transitions if t.permission == permission), None)

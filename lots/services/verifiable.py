@@ -1,0 +1,126 @@
+"""The lots domain's verifiable entries (bank.verification): isolations and passages, listed with their
+values in one query per kind and verified by `verify_entry`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from bank.models import User
+from bank.verification.services import Entry, EntryQuery, VerifiableKind
+from bank.web import LIKE_ESCAPE, like_pattern
+from lots.models import Isolation, Lot, Passage
+from lots.services.processing import verify_entry
+from lots.states import FINISHED
+
+
+def _cells(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _select(model, query: EntryQuery):
+    entered_by = aliased(User)
+    stmt = (
+        select(model, Lot.id, Lot.din, entered_by.full_name)
+        .join(Lot, Lot.id == model.lot_id)
+        .outerjoin(entered_by, entered_by.id == model.entered_by_id)
+        .order_by(model.entered_at, model.id)
+    )
+    if query.ids is not None:
+        return stmt.where(model.id.in_(query.ids))
+    stmt = stmt.where(model.verified_at.is_(None), Lot.status.not_in(FINISHED))
+    if query.excluding_user_id is not None:
+        stmt = stmt.where(model.entered_by_id != query.excluding_user_id)
+    if query.subject:
+        stmt = stmt.where(Lot.din.like(like_pattern("".join(query.subject.split())), escape=LIKE_ESCAPE))
+    return stmt.limit(query.limit) if query.limit else stmt
+
+
+def _entry(kind: str, e, lot_id: int, din: str, name: str | None, title: str, values, content) -> Entry:
+    return Entry(
+        kind=kind,
+        entry_id=e.id,
+        title=title,
+        subject=f"{din[:5]} {din[5:7]} {din[7:]}",
+        values=tuple(values),
+        content=content,
+        entered_by_id=e.entered_by_id,
+        entered_by=name or "",
+        entered_at=e.entered_at,
+        verified_by_id=e.verified_by_id,
+        verified_at=e.verified_at,
+        link_endpoint="lots.show",
+        link_args=(("lot_id", lot_id),),
+    )
+
+
+def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
+    return [
+        _entry(
+            "isolation",
+            iso,
+            lot_id,
+            din,
+            name,
+            "Isolation",
+            [
+                ("Viable cells", _cells(iso.cell_count)),
+                ("Viability", f"{iso.viability_pct:g} %"),
+                ("Isolated on", iso.isolated_on.isoformat()),
+                ("Operator", iso.operator),
+            ],
+            {
+                "cell_count": iso.cell_count,
+                "viability_pct": iso.viability_pct,
+                "isolated_on": iso.isolated_on,
+                "operator": iso.operator,
+            },
+        )
+        for iso, lot_id, din, name in session.execute(_select(Isolation, query))
+    ]
+
+
+def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
+    return [
+        _entry(
+            "passage",
+            p,
+            lot_id,
+            din,
+            name,
+            f"Passage P{p.number}",
+            [
+                ("Seeded cells", _cells(p.seeded_cells)),
+                ("Harvested cells", _cells(p.harvested_cells)),
+                ("Viability", f"{p.viability_pct:g} %"),
+                ("Vessels", str(p.vessels)),
+                ("Dates", f"{p.seeded_on.isoformat()} → {p.harvested_on.isoformat()}"),
+                ("PD", f"{p.population_doublings:.2f}"),
+                ("Operator", p.operator),
+            ],
+            {
+                "number": p.number,
+                "seeded_cells": p.seeded_cells,
+                "harvested_cells": p.harvested_cells,
+                "viability_pct": p.viability_pct,
+                "vessels": p.vessels,
+                "seeded_on": p.seeded_on,
+                "harvested_on": p.harvested_on,
+                "operator": p.operator,
+            },
+        )
+        for p, lot_id, din, name in session.execute(_select(Passage, query))
+    ]
+
+
+def _verify(model):
+    def verify(session: Session, entry_id: int) -> None:
+        verify_entry(session, session.get(model, entry_id))
+
+    return verify
+
+
+VERIFIABLE_KINDS = (
+    VerifiableKind("isolation", "Isolation", "lot.verify", isolation_entries, _verify(Isolation)),
+    VerifiableKind("passage", "Passage", "lot.verify", passage_entries, _verify(Passage)),
+)
