@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask
 
 from release.blueprint import bp
-from release.views import alerts, documents, lots, specifications  # noqa: F401  (routes)
+from release.views import alerts, documents, entries, lots, specifications  # noqa: F401  (routes)
 
 
 def init_app(app: Flask) -> None:
