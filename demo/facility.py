@@ -259,6 +259,7 @@ class Facility:
                     method="validated method",
                     instrument="QC laboratory",
                     performed_on=self.today - timedelta(days=2),
+                    confirm_out_of_specification=True,  # the demo's failing lot is meant
                     value=value,
                     unit=unit,
                     markers=markers,

@@ -8,6 +8,7 @@ from wtforms import (
     FloatField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,7 +19,7 @@ from bank.forms import BankForm, SignatureFields
 from donors.rules import RESULTS, CriteriaSet
 
 SEX_CHOICES = [("", "—"), ("F", "F (female)"), ("M", "M (male)")]
-ANSWER_CHOICES = [("", "not answered"), ("no", "No"), ("yes", "Yes")]
+ANSWER_CHOICES = [("yes", "yes"), ("no", "no"), ("unknown", "unknown")]
 REQUIRED = DataRequired(message="required")
 
 
@@ -107,15 +108,28 @@ def slug(question_id: str) -> str:
 
 
 def questionnaire_form(criteria: CriteriaSet, data: dict) -> BankForm:
-    """One form with, per question: yes / no / not answered, the date when the question asks it,
-    and a detail; field names a_<q>, d_<q>, t_<q>."""
+    """One form with, per question: yes / no / unknown (radio buttons, none preselected), the date when
+    the question asks it, and a detail; field names a_<q>, d_<q>, t_<q>; and the reason for changes."""
 
     class QuestionnaireForm(BankForm):
         pass
 
+    QuestionnaireForm.reason = StringField(
+        "Reason for changing recorded answers (the originals stay on record)",
+        validators=[Optional(), Length(max=500)],
+    )
     for q in criteria.questions:
         s = slug(q.question_id)
-        setattr(QuestionnaireForm, f"a_{s}", SelectField(q.text, choices=ANSWER_CHOICES, default=""))
+        # Every item answered explicitly: nothing preselected; a missing answer is flagged on its row.
+        setattr(
+            QuestionnaireForm,
+            f"a_{s}",
+            RadioField(
+                q.text,
+                choices=ANSWER_CHOICES,
+                validators=[InputRequired(message="answer yes, no or unknown")],
+            ),
+        )
         if q.asks_date:
             setattr(
                 QuestionnaireForm,
@@ -153,3 +167,36 @@ def draft_form(thresholds, days_before: int, days_after: int) -> BankForm:
 
 def threshold_field(key: str) -> str:
     return "p_" + key.lower().replace("-", "_").replace(".", "__")
+
+
+class CorrectMedicationForm(MedicationForm):
+    reason = StringField("Why is it corrected?", validators=[REQUIRED, Length(max=500)])
+
+
+class CorrectSerologyForm(SerologyForm):
+    reason = StringField("Why is it corrected?", validators=[REQUIRED, Length(max=500)])
+
+
+class SerologyPanelForm(BankForm):
+    """The serology panel: per marker of the criteria set `<marker>__result`, `__method`, `__kit`,
+    `__kit_lot`, `__sample_date`, `__test_date` inputs beside this form (built by serology_panel_form)."""
+
+
+def serology_panel_form(criteria: CriteriaSet) -> BankForm:
+    class PanelForm(SerologyPanelForm):
+        pass
+
+    for m in criteria.markers:
+        key = m.marker
+        setattr(PanelForm, f"{key}__marker", HiddenField())  # error slot ("choose a marker")
+        setattr(
+            PanelForm,
+            f"{key}__result",
+            SelectField(m.name, choices=[("", "—")] + [(r, r) for r in RESULTS], default=""),
+        )
+        setattr(PanelForm, f"{key}__method", StringField("Method", validators=[Optional(), Length(max=60)]))
+        setattr(PanelForm, f"{key}__kit", StringField("Kit", validators=[Optional(), Length(max=120)]))
+        setattr(PanelForm, f"{key}__kit_lot", StringField("Kit lot", validators=[Optional(), Length(max=60)]))
+        setattr(PanelForm, f"{key}__sample_date", DateField("Sample drawn", validators=[Optional()]))
+        setattr(PanelForm, f"{key}__test_date", DateField("Tested", validators=[Optional()]))
+    return PanelForm()

@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
@@ -85,12 +85,18 @@ class DonorIdentity(Audited, Base):
 
 
 class _Entry:
-    """Columns every screening entry has: who entered it and when, and its void."""
+    """Columns every screening entry has: who entered it and when, its void (who, when, why), and the
+    entry it corrects (the original is voided with the reason and stays on record, struck through)."""
 
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     voided_at: Mapped[datetime | None]
     void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @declared_attr
+    def replaces_id(cls) -> Mapped[int | None]:  # noqa: N805 (SQLAlchemy's declared_attr takes the class)
+        return mapped_column(ForeignKey(f"{cls.__tablename__}.id"))
 
 
 class ScreeningAnswer(_Entry, Audited, Base):

@@ -35,6 +35,9 @@ def result_json(r: TestResult) -> dict:
         "entered_by_id": r.entered_by_id,
         "verified": r.verified_by_id is not None,
         "retest_of_id": r.retest_of_id,
+        "corrects": r.corrects,
+        "voided": r.voided,
+        "void_reason": r.void_reason,
     }
 
 
@@ -82,6 +85,7 @@ def release_enter_result(lot_id: int):
             value=form.value.data or "",
             unit=form.unit.data or "",
             markers={k: str(v) for k, v in (markers or {}).items()} or None,
+            confirm_out_of_specification=bool(form.confirm_out_of_specification.data),
         )
     return jsonify(result_json(result)), 201
 

@@ -29,6 +29,41 @@ class ResultForm(BankForm):
     retest_of = HiddenField()
     retest_reason = StringField("Reason for the retest", validators=[Optional(), Length(max=500)])
     markers = HiddenField()  # never typed: the panel's inputs are `marker-<name>`
+    confirm_out_of_specification = BooleanField(
+        "I checked this value: record it as out of specification (it stays on the certificate of analysis)"
+    )
+
+
+class CorrectResultForm(ResultForm):
+    """A correction of a result typed wrongly: the same fields, and the reason (the original is kept)."""
+
+    test_code = None  # the test of the result corrected
+    retest_of = None
+    retest_reason = None
+    attachment = None
+    reason = StringField(
+        "Why is it corrected (what was typed wrongly)?",
+        validators=[DataRequired(message="Say why the result is corrected."), Length(max=500)],
+    )
+
+
+class VoidResultForm(BankForm):
+    reason = StringField(
+        "Why is it voided (entered in error, wrong lot, ...)?",
+        validators=[DataRequired(message="Say why the result is voided."), Length(max=500)],
+    )
+
+
+class PanelForm(BankForm):
+    """The lot's QC panel on one page: each test's inputs are `<code>__method`, `__instrument`,
+    `__value`, `__unit`, `__m_<marker>` beside these shared fields (rows left empty are not entered)."""
+
+    performed_on = DateField("Date performed (rows may give their own)", validators=[Optional()])
+    method = StringField("Method (rows may give their own)", validators=[Optional(), Length(max=200)])
+    instrument = StringField("Instrument (rows may give their own)", validators=[Optional(), Length(max=120)])
+    confirm_out_of_specification = BooleanField(
+        "I checked these values: record the out-of-specification rows as such"
+    )
 
 
 class VerifyForm(BankForm):
@@ -89,3 +124,29 @@ class DigestCheckForm(BankForm):
     digest = StringField(
         "Content SHA-256 printed on the certificate", validators=[DataRequired(), Length(max=100)]
     )
+
+
+ROW_FIELDS = ("method", "instrument", "value", "unit")
+ROW_ERROR_SLOTS = (
+    "markers",
+    "performed_on",
+    "test_code",
+    "attachment",
+    "retest_reason",
+    "confirm_out_of_specification",
+)
+
+
+def panel_form(codes: list[str]) -> PanelForm:
+    """PanelForm with, per test code, `<code>__method`, `__instrument`, `__value`, `__unit` inputs and
+    hidden slots for the errors of its markers and date (a marker's input is `<code>__m_<marker>`)."""
+
+    class RowsForm(PanelForm):
+        pass
+
+    for code in codes:
+        for name in ROW_FIELDS:
+            setattr(RowsForm, f"{code}__{name}", StringField(name, validators=[Optional(), Length(max=500)]))
+        for name in ROW_ERROR_SLOTS:
+            setattr(RowsForm, f"{code}__{name}", HiddenField())
+    return RowsForm()

@@ -17,6 +17,7 @@ import lots.models  # noqa: F401  (lots must be known before release refers to i
 from bank.clock import utcnow
 from bank.db import Base, Versioned, from_stored_json, one_of
 from bank.models import Audited, Signature
+from release.reference import with_seed_terms
 from release.rules import STORED_VERDICTS, Specification
 from release.states import ALERT_WORKFLOW, DECISIONS, SPEC_WORKFLOW
 
@@ -56,7 +57,8 @@ class SpecificationVersion(Audited, Versioned, Base):
     effective_at: Mapped[datetime | None]
 
     def spec(self) -> Specification:
-        return from_stored_json(Specification, self.content)
+        # A seed version stored before controlled result terms reads with its seed's terms (issue 18).
+        return with_seed_terms(from_stored_json(Specification, self.content))
 
     @property
     def label(self) -> str:
@@ -117,6 +119,11 @@ class TestResult(Audited, Versioned, Base):
         CheckConstraint("verified_by_id IS NULL OR verified_by_id <> entered_by_id", name="four_eyes"),
         CheckConstraint("(verified_by_id IS NULL) = (verified_at IS NULL)", name="verified"),
         CheckConstraint("retest_of_id IS NULL OR retest_reason IS NOT NULL", name="retest_reason"),
+        CheckConstraint("NOT corrects OR retest_of_id IS NOT NULL", name="corrects"),
+        CheckConstraint(
+            "(voided_at IS NULL) = (void_reason IS NULL) AND (voided_at IS NULL) = (voided_by_id IS NULL)",
+            name="voided",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +147,22 @@ class TestResult(Audited, Versioned, Base):
     retest_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("release_results.id"))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("release_attachments.id"))
+    # A correction (issue 18) replaces a result typed wrongly: the original is superseded and kept, with
+    # the reason in retest_reason; a retest is a new performance of the test. A void (entered in error,
+    # before verification) leaves the test without a result; the voided one stays on record.
+    corrects: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    voided_at: Mapped[datetime | None]
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+    @property
+    def current(self) -> bool:
+        """Counts for the verdict: neither superseded (retest, correction) nor voided."""
+        return self.superseded_by_id is None and self.voided_at is None
 
     @property
     def out_of_specification(self) -> bool:

@@ -7,7 +7,18 @@ not confirmed from a primary text and must be confirmed before use.
 
 from __future__ import annotations
 
-from release.rules import MarkerPanelTest, MarkerRule, NumericTest, QualitativeTest, Specification, SpecTest
+from dataclasses import replace
+from functools import lru_cache
+
+from release.rules import (
+    MarkerPanelTest,
+    MarkerRule,
+    NumericTest,
+    QualitativeTest,
+    ResultTerm,
+    Specification,
+    SpecTest,
+)
 
 SEED_VERSION = "1-seed"
 CELLS_UNIT = "x10^6 viable cells"
@@ -47,10 +58,48 @@ IFATS_2013_AT_PANEL = MarkerPanelTest(
 )
 
 
+# Controlled result terms of the qualitative tests (DOMAIN.md §4): what each allowed result means and the
+# synonyms this site accepts; anything else typed is refused at entry, never judged a failure.
+ADHERENCE_TERMS = (
+    ResultTerm("adherent", True, ("plastic adherent", "plastic-adherent"), meaning="adheres to plastic"),
+    ResultTerm("not adherent", False, ("non-adherent", "non adherent"), meaning="does not adhere"),
+)
+STERILITY_TERMS = (
+    ResultTerm("no growth", True, ("negative", "sterile", "no growth detected"), meaning="final: sterile"),
+    ResultTerm(
+        "no growth to date",
+        True,
+        ("negative to date",),
+        interim=True,
+        meaning="interim reading, incubation continues: conditional release only",
+    ),
+    ResultTerm("growth", False, ("positive", "growth detected"), meaning="contaminated"),
+)
+MYCOPLASMA_TERMS = (
+    ResultTerm("not detected", True, ("negative", "absent"), meaning="no mycoplasma"),
+    ResultTerm("detected", False, ("positive",), meaning="mycoplasma present"),
+)
+KARYOTYPE_TERMS = (
+    ResultTerm("normal", True, ("normal karyotype", "46,XX", "46,XY"), meaning="no clonal abnormality"),
+    ResultTerm("abnormal", False, ("abnormal karyotype",), meaning="clonal abnormality found"),
+)
+TRILINEAGE_TERMS = (
+    ResultTerm(
+        "osteo, adipo, chondro positive",
+        True,
+        ("trilineage positive", "all three lineages"),
+        meaning="differentiates into bone, fat and cartilage",
+    ),
+    ResultTerm("not demonstrated", False, ("incomplete",), meaning="a lineage is missing"),
+)
+
+
 def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[SpecTest, ...]:
     """Tests shared by both seed products (DOMAIN.md §4 table)."""
     return (
-        QualitativeTest("ADHERENCE", "Plastic adherence", expected="adherent", note="ISCT 2006."),
+        QualitativeTest(
+            "ADHERENCE", "Plastic adherence", expected="adherent", note="ISCT 2006.", terms=ADHERENCE_TERMS
+        ),
         NumericTest(
             "VIABILITY", "Viability", unit="%", min=70.0, note="Floor 70 %; many programmes use >= 80 %."
         ),
@@ -61,8 +110,11 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
             conditional=("no growth to date",),
             note="Conditional release on 'no growth to date' only for short-shelf-life products; "
             "a late positive must reach QA and the clinician.",
+            terms=STERILITY_TERMS,
         ),
-        QualitativeTest("MYCOPLASMA", "Mycoplasma (Ph. Eur. 2.6.7)", expected="not detected"),
+        QualitativeTest(
+            "MYCOPLASMA", "Mycoplasma (Ph. Eur. 2.6.7)", expected="not detected", terms=MYCOPLASMA_TERMS
+        ),
         NumericTest(
             "ENDOTOXIN",
             "Endotoxin (Ph. Eur. 2.6.14 / USP <85>)",
@@ -79,9 +131,14 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
             max=cells_max,
             note=f"[check] {cells_note}",
         ),
-        QualitativeTest("KARYOTYPE", "Karyotype", expected="normal", note="Bank level."),
         QualitativeTest(
-            "TRILINEAGE", "Trilineage differentiation", expected="osteo, adipo, chondro positive"
+            "KARYOTYPE", "Karyotype", expected="normal", note="Bank level.", terms=KARYOTYPE_TERMS
+        ),
+        QualitativeTest(
+            "TRILINEAGE",
+            "Trilineage differentiation",
+            expected="osteo, adipo, chondro positive",
+            terms=TRILINEAGE_TERMS,
         ),
         NumericTest(
             "POTENCY",
@@ -126,3 +183,26 @@ def seed_specifications() -> dict[str, Specification]:
         note="Seed specification, placebo suspension media (safety tests only) [check].",
     )
     return {spec.product_key: spec for spec in (bm, at, placebo)}
+
+
+@lru_cache(maxsize=128)  # read on every spec(); specifications are frozen, hence hashable
+def with_seed_terms(spec: Specification) -> Specification:
+    """A specification stored before controlled result terms existed reads with the terms its seed (same
+    product and version) gives each qualitative test of the same code and expected result: the stored text
+    stays as it was recorded (no edit outside the audit trail); a non-seed specification without terms
+    keeps today's behaviour (judged by its expected text)."""
+    seed = seed_specifications().get(spec.product_key)
+    if seed is None or seed.version != spec.version:
+        return spec
+    tests = []
+    for test in spec.tests:
+        source = seed.get_test(test.code)
+        if (
+            isinstance(test, QualitativeTest)
+            and not test.terms
+            and isinstance(source, QualitativeTest)
+            and source.expected == test.expected
+        ):
+            test = replace(test, terms=source.terms)
+        tests.append(test)
+    return replace(spec, tests=tuple(tests))

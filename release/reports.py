@@ -55,6 +55,9 @@ def _line(session: Session, test: SpecTest | None, r: TestResult) -> dict:
         "retest_of": r.retest_of_id,
         "retest_reason": r.retest_reason,
         "superseded_by": r.superseded_by_id,
+        # keys added only when present, so the digest of a certificate printed before issue 18 holds
+        **({"voided": f"voided {r.voided_at:%Y-%m-%d}: {r.void_reason}"} if r.voided else {}),
+        **({"corrects": True} if r.corrects else {}),
     }
 
 
@@ -63,7 +66,7 @@ def coa_content(session: Session, lot: Lot) -> dict:
     spec_row = lot_specification(session, lot)
     spec = spec_row.spec() if spec_row else None
     results = results_of(session, lot)
-    current = {r.test_code: r for r in results if not r.superseded}
+    current = {r.test_code: r for r in results if r.current}
     lines = []
     for test in spec.tests if spec else ():
         r = current.get(test.code)
@@ -106,7 +109,7 @@ def coa_content(session: Session, lot: Lot) -> dict:
         "specification": spec_row.label if spec_row else None,
         "results": lines,
         "superseded": [
-            _line(session, spec.get_test(r.test_code) if spec else None, r) for r in results if r.superseded
+            _line(session, spec.get_test(r.test_code) if spec else None, r) for r in results if not r.current
         ],
         "decision": decision,
     }
@@ -167,10 +170,16 @@ def coa_document(
     if content["superseded"]:
         sections.append(
             pdf.TableSection(
-                "Superseded results (kept; replaced by a retest)",
+                "Superseded and voided results (kept; replaced by a retest or a correction, or voided)",
                 ["Result", "Test", "Value", "Verdict", "Replaced by"],
                 [
-                    [f"#{s['result_id']}", s["name"], s["result"], s["verdict"], f"#{s['superseded_by']}"]
+                    [
+                        f"#{s['result_id']}",
+                        s["name"],
+                        s["result"],
+                        s["verdict"],
+                        s.get("voided") or f"#{s['superseded_by']}",
+                    ]
                     for s in content["superseded"]
                 ],
             )

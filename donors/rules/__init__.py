@@ -2,6 +2,7 @@
 input (`entries`), the facts a determination is made on (`facts`) and the eligibility rules with the
 signed determination's own problems (`eligibility`)."""
 
+from donors.rules.corrections import EntryChange, rereview_problems, window_error
 from donors.rules.criteria import (
     EDITABLE_PARAMS,
     CriteriaSet,
@@ -45,6 +46,9 @@ from donors.rules.facts import Answer, DonorFacts, Medication, SerologyResult
 from donors.states import ELIGIBLE, INCOMPLETE, INELIGIBLE
 
 __all__ = [
+    "EntryChange",
+    "rereview_problems",
+    "window_error",
     "EDITABLE_PARAMS",
     "ELIGIBLE",
     "HARVEST_RULE_ID",

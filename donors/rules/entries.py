@@ -104,7 +104,9 @@ def medication_errors(
 def serology_errors(result: SerologyResult, evaluation_date: date, criteria: CriteriaSet) -> dict[str, str]:
     """Field -> message for an impossible result: unknown marker or result, future dates, test < sample."""
     errors: dict[str, str] = {}
-    if result.marker not in {m.marker for m in criteria.markers}:
+    if not (result.marker or "").strip():
+        errors["marker"] = "choose a marker"
+    elif result.marker not in {m.marker for m in criteria.markers}:
         errors["marker"] = f"unknown marker {result.marker!r} in {criteria.label}"
     if result.result not in RESULTS:
         errors["result"] = f"result must be one of {', '.join(RESULTS)}"

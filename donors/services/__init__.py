@@ -21,6 +21,7 @@ from donors.services.determination import (
     evaluate,
     reevaluate_after_new_evidence,
     reevaluate_all,
+    rereview,
     sign_determination,
     signatures_with_validity,
     start_lookback,
@@ -45,15 +46,24 @@ from donors.services.registry import (
     update_donor,
 )
 from donors.services.screening import (
+    SerologyRow,
+    correct_medication,
+    correct_serology,
     record_answer,
     record_answers,
     record_medication,
     record_serology,
+    record_serology_panel,
     void_entry,
 )
 
 __all__ = [
     "DonorUse",
+    "SerologyRow",
+    "correct_medication",
+    "correct_serology",
+    "record_serology_panel",
+    "rereview",
     "activate_version",
     "active_answers",
     "active_criteria",

@@ -16,16 +16,25 @@ from bank.models import Signature, User
 from bank.refusals import Problem, refuse_if
 from bank.signals import donor_lookback_started
 from bank.status import change_status
-from donors.models import CriteriaSetVersion, DeterminationRecord, Donor
+from donors.models import (
+    CriteriaSetVersion,
+    DeterminationRecord,
+    Donor,
+    MedicationCourse,
+    ScreeningAnswer,
+    SerologyTest,
+)
 from donors.rules import (
     Answer,
     Determination,
     DonorFacts,
+    EntryChange,
     Medication,
     SerologyResult,
     decision_problems,
     evaluate_donor,
     requires_lookback,
+    rereview_problems,
     stored_missing,
     stored_reasons,
     text_error,
@@ -203,3 +212,24 @@ def reevaluate_after_new_evidence(session: Session, donor: Donor) -> Determinati
     )
     start_lookback(session, donor, f"new evidence after the eligible determination ({causes})")
     return record
+
+
+def rereview(session: Session, donor: Donor, record: DeterminationRecord) -> list[Problem]:
+    """A signed determination taken on screening entries corrected or voided since: one problem per entry
+    (donors.rules.rereview_problems), shown on the record for the responsible person's re-review."""
+    if record.signature_id is None:
+        return []
+    changes = []
+    for kind, model, label in (
+        ("answer", ScreeningAnswer, lambda e: e.question_id),
+        ("medication", MedicationCourse, lambda e: f"{e.kind} {e.name}"),
+        ("serology", SerologyTest, lambda e: f"{e.marker} {e.result}"),
+    ):
+        voided = session.scalars(
+            select(model).where(model.donor_id == donor.id, model.voided_at.is_not(None))
+        )
+        changes += [
+            EntryChange(f"{kind} #{e.id} ({label(e)})", e.recorded_at, e.voided_at, e.void_reason or "")
+            for e in voided
+        ]
+    return rereview_problems(record.evaluated_at, changes)

@@ -6,20 +6,21 @@ write re-evaluates a donor signed eligible, which may start a look-back (a late 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from bank.clock import today, utcnow
-from bank.refusals import refuse_if
+from bank.refusals import FORM, Refused, refuse_if
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
 from donors.rules import (
-    CriteriaSet,
     Medication,
     SerologyResult,
     medication_errors,
     serology_errors,
     text_error,
+    window_error,
 )
 from donors.services.criteria import active_criteria, parse
 from donors.services.determination import reevaluate_after_new_evidence
@@ -29,23 +30,7 @@ from donors.services.queries import active_answers
 AnswerInput = tuple[bool | None, date | None, str]
 
 
-def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInput]) -> int:
-    """Record the questionnaire; returns how many answers changed. A question answered before and now
-    left unanswered has its answer voided. Errors are keyed "answers.<question id>.<field>"."""
-    refuse_if(_answer_errors(parse(active_criteria(session)), donor, answers))
-    current = {a.question_id: a for a in active_answers(session, donor)}
-    changed = 0
-    for qid, (value, event_date, detail) in answers.items():
-        detail = (detail or "").strip()
-        event_date = event_date if value else None  # a date only qualifies a "yes"
-        changed += _store_answer(session, donor, current.get(qid), qid, value, event_date, detail)
-    session.flush()
-    if changed:
-        reevaluate_after_new_evidence(session, donor)
-    return changed
-
-
-def _answer_errors(criteria: CriteriaSet, donor: Donor, answers: dict[str, AnswerInput]) -> dict[str, str]:
+def _answer_errors(criteria, donor: Donor, answers: dict[str, AnswerInput]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for qid, (value, event_date, detail) in answers.items():
         key = f"answers.{qid}"
@@ -64,37 +49,48 @@ def _answer_errors(criteria: CriteriaSet, donor: Donor, answers: dict[str, Answe
     return errors
 
 
-def _store_answer(
-    session: Session,
-    donor: Donor,
-    old: ScreeningAnswer | None,
-    qid: str,
-    value: bool | None,
-    event_date: date | None,
-    detail: str,
-) -> bool:
-    """Add, change or void one answer; True when it changed."""
-    if value is None:
-        if old is None:
-            return False
-        _void(old, "answer cleared in the questionnaire")
-        return True
-    if old is None:
-        session.add(
-            ScreeningAnswer(
-                donor_id=donor.id,
-                question_id=qid,
-                answer=value,
-                event_date=event_date,
-                detail=detail,
-                recorded_by_id=session.info["actor"].id,
+def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInput], reason: str = "") -> int:
+    """Record the questionnaire; returns how many answers changed. An answer recorded before is never
+    edited: a changed or cleared one is voided with `reason` (or the unit of work's; required then, error
+    key "reason") and the new
+    answer names it (replaces_id), so the original stays visible. Errors are keyed
+    "answers.<question id>.<field>"."""
+    criteria = parse(active_criteria(session))
+    errors = _answer_errors(criteria, donor, answers)
+    current = {a.question_id: a for a in active_answers(session, donor)}
+    changes = {}
+    for qid, (value, event_date, detail) in answers.items():
+        new = (value, event_date if value else None, (detail or "").strip())  # a date only qualifies a "yes"
+        old = current.get(qid)
+        if (old is None and value is not None) or (
+            old is not None and (old.answer, old.event_date, old.detail) != new
+        ):
+            changes[qid] = new
+    reason = (reason or "").strip() or (session.info.get("reason") or "").strip()  # or the act's reason
+    if any(qid in current for qid in changes) and not reason:
+        errors["reason"] = "say why recorded answers change (the originals stay on record)"
+    refuse_if(errors)
+    actor = session.info["actor"]
+    for qid, (value, event_date, detail) in changes.items():
+        old = current.get(qid)
+        if old is not None:
+            _void(old, reason, actor.id)
+        if value is not None:
+            session.add(
+                ScreeningAnswer(
+                    donor_id=donor.id,
+                    question_id=qid,
+                    answer=value,
+                    event_date=event_date,
+                    detail=detail,
+                    recorded_by_id=actor.id,
+                    replaces_id=old.id if old is not None else None,
+                )
             )
-        )
-        return True
-    if (old.answer, old.event_date, old.detail) == (value, event_date, detail):
-        return False
-    old.answer, old.event_date, old.detail = value, event_date, detail
-    return True
+    session.flush()
+    if changes:
+        reevaluate_after_new_evidence(session, donor)
+    return len(changes)
 
 
 def record_answer(
@@ -104,8 +100,9 @@ def record_answer(
     value: bool | None,
     event_date: date | None = None,
     detail: str = "",
+    reason: str = "",
 ) -> int:
-    return record_answers(session, donor, {question_id: (value, event_date, detail)})
+    return record_answers(session, donor, {question_id: (value, event_date, detail)}, reason)
 
 
 def record_medication(
@@ -178,9 +175,8 @@ def record_serology(
     return test
 
 
-def _void(entry, reason: str) -> None:
-    entry.voided_at = utcnow()
-    entry.void_reason = reason
+def _void(entry, reason: str, actor_id: int | None) -> None:
+    entry.voided_at, entry.void_reason, entry.voided_by_id = utcnow(), reason, actor_id
 
 
 def void_entry(
@@ -193,6 +189,117 @@ def void_entry(
     elif entry.voided_at is not None:
         errors["reason"] = "this entry is already voided"
     refuse_if(errors)
-    _void(entry, reason.strip())
+    _void(entry, reason.strip(), session.info["actor"].id)
     session.flush()
     reevaluate_after_new_evidence(session, session.get(Donor, entry.donor_id))
+
+
+def correct_medication(
+    session: Session,
+    course: MedicationCourse,
+    reason: str,
+    kind: str,
+    name: str,
+    start_date: date,
+    stop_date: date | None,
+) -> MedicationCourse:
+    """Correct a course typed wrongly: the corrected course is recorded (same checks as a new one) and
+    names the original, which is voided with the reason and stays visible. Donor entries have no second-person
+    verification: whoever may edit the donor corrects, and the determination signed on the original is
+    flagged for re-review (determination.rereview)."""
+    _correction_errors(course, reason)
+    new = record_medication(session, session.get(Donor, course.donor_id), kind, name, start_date, stop_date)
+    new.replaces_id = course.id
+    _void(course, reason.strip(), session.info["actor"].id)
+    session.flush()
+    reevaluate_after_new_evidence(session, session.get(Donor, course.donor_id))
+    return new
+
+
+def correct_serology(session: Session, test: SerologyTest, reason: str, **fields) -> SerologyTest:
+    """Correct a serology result typed wrongly (fields as record_serology's); the original is voided with
+    the reason and named by the correction."""
+    _correction_errors(test, reason)
+    new = record_serology(session, session.get(Donor, test.donor_id), **fields)
+    new.replaces_id = test.id
+    _void(test, reason.strip(), session.info["actor"].id)
+    session.flush()
+    reevaluate_after_new_evidence(session, session.get(Donor, test.donor_id))
+    return new
+
+
+def _correction_errors(entry, reason: str) -> None:
+    errors = {}
+    if message := text_error(reason, "reason", 500):
+        errors["reason"] = message
+    elif entry.voided_at is not None:
+        errors["reason"] = "this entry is already voided or corrected: correct the current one"
+    refuse_if(errors)
+
+
+@dataclass(frozen=True)
+class SerologyRow:
+    """One marker's row of the serology panel as typed; a row without a result is not entered."""
+
+    marker: str
+    result: str = ""
+    method: str = ""
+    kit: str = ""
+    kit_lot: str = ""
+    sample_date: date | None = None
+    test_date: date | None = None
+
+
+def record_serology_panel(session: Session, donor: Donor, rows: list[SerologyRow]) -> list[SerologyTest]:
+    """The donor's serology panel on one form: rows without a result are skipped; an empty field of a row
+    takes the first filled row's (one sample, one method and kit for most panels); a sample outside the
+    window is refused here (it would not count; the single-result form still records it). Every row's errors
+    keyed "<marker>__<field>", nothing stored unless every filled row is valid (the caller's unit of work)."""
+    criteria = parse(active_criteria(session))
+    filled = [r for r in rows if (r.result or "").strip()]
+    if not filled:
+        raise Refused(
+            {FORM: "Give the result of at least one marker: rows without a result are not entered."}
+        )
+    first = filled[0]
+    errors: dict[str, str] = {}
+    entered = []
+    for row in filled:
+        key = row.marker or "row"
+        if not (row.marker or "").strip():
+            errors[f"{key}__marker"] = "choose a marker"
+            continue
+        row = replace(
+            row,
+            method=row.method or first.method,
+            kit=row.kit or first.kit,
+            kit_lot=row.kit_lot or first.kit_lot,
+            sample_date=row.sample_date or first.sample_date,
+            test_date=row.test_date or first.test_date,
+        )
+        if row.sample_date is None or row.test_date is None:
+            for name in ("sample_date", "test_date"):
+                if getattr(row, name) is None:
+                    errors[f"{key}__{name}"] = "give the date (or on the first row)"
+            continue
+        if message := window_error(row.sample_date, donor.harvest_date, criteria):
+            errors[f"{key}__sample_date"] = message
+            continue
+        try:
+            entered.append(
+                record_serology(
+                    session,
+                    donor,
+                    marker=row.marker,
+                    method=row.method,
+                    kit=row.kit,
+                    kit_lot=row.kit_lot,
+                    sample_date=row.sample_date,
+                    test_date=row.test_date,
+                    result=row.result,
+                )
+            )
+        except Refused as refused:
+            errors.update({f"{key}__{name}": message for name, message in refused.errors.items()})
+    refuse_if(errors)
+    return entered

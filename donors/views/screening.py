@@ -5,7 +5,9 @@ results, voids) and the determination QA signs."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, url_for
+from sqlalchemy import select
 
+from bank.models import User
 from bank.refusals import Refused
 from bank.status import status_history
 from bank.web import attempt, can, db, get_or_404, requires
@@ -31,6 +33,15 @@ def show(donor_id: int):
     answers = {a.question_id: a for a in services.active_answers(session, donor)}
     window = sample_window(donor.harvest_date, criteria) if donor.harvest_date else None
     records = services.determinations(session, donor)
+    rereview = {r.id: services.rereview(session, donor, r) for r in records if r.signature_id}
+    latest = next((r for r in records if r.signature_id), None)
+    # Offered only when a signature can change something: never signed, the rules now find otherwise,
+    # or the signed determination rests on entries corrected since.
+    can_sign = (
+        not donor.is_autologous
+        and not donor.under_lookback
+        and (latest is None or donor.status != det.outcome or bool(rereview.get(latest.id)))
+    )
     return render_template(
         "donors/show.html",
         donor=donor,
@@ -48,7 +59,32 @@ def show(donor_id: int):
         signatures=services.signatures_with_validity(session, donor, records),
         history=status_history(session, donor),
         use=services.donor_use_facts(session, donor.id),
+        rereview=rereview,
+        voided_answers=list(
+            db().scalars(
+                select(ScreeningAnswer)
+                .where(ScreeningAnswer.donor_id == donor.id, ScreeningAnswer.voided_at.is_not(None))
+                .order_by(ScreeningAnswer.id)
+            )
+        ),
+        can_sign=can_sign,
+        users=_names(session, donor),
     )
+
+
+def _names(session, donor: Donor) -> dict[int, str]:
+    """Who recorded and who voided each entry, by user id (for the struck-through originals)."""
+    ids = {
+        i
+        for e in (
+            *services.serology(session, donor),
+            *services.medications(session, donor),
+            *session.scalars(select(ScreeningAnswer).where(ScreeningAnswer.donor_id == donor.id)),
+        )
+        for i in (e.recorded_by_id, e.voided_by_id)
+        if i
+    }
+    return {u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 @bp.route("/<int:donor_id>/questionnaire", methods=["GET", "POST"])
@@ -61,7 +97,7 @@ def questionnaire(donor_id: int):
     for q in criteria.questions:
         s, a = forms.slug(q.question_id), current.get(q.question_id)
         if a is not None:
-            data[f"a_{s}"] = "yes" if a.answer else "no"
+            data[f"a_{s}"] = "yes" if a.answer else "no"  # recorded answers show as recorded
             data[f"d_{s}"], data[f"t_{s}"] = a.event_date, a.detail
     form = forms.questionnaire_form(criteria, data=data)
     if form.validate_on_submit():
@@ -73,7 +109,7 @@ def questionnaire(donor_id: int):
             answers[q.question_id] = ({"yes": True, "no": False}.get(choice), event_date, form[f"t_{s}"].data)
         done = attempt(
             form,
-            lambda: _on_fields(services.record_answers, db(), donor, answers),
+            lambda: _on_fields(services.record_answers, db(), donor, answers, form.reason.data or ""),
             "screening questionnaire recorded",
         )
         if done.ok:
@@ -188,3 +224,84 @@ def sign(donor_id: int):
     return render_template(
         "donors/sign.html", form=form, donor=donor, criteria=row, det=services.evaluate(db(), donor, row)
     )
+
+
+@bp.route("/<int:donor_id>/serology/panel", methods=["GET", "POST"])
+@requires("donor.edit")
+def serology_panel(donor_id: int):
+    """The criteria set's markers as rows on one form; the sample window is shown and checked as the date
+    is typed (bounds in the page) and again by the service on submit."""
+    donor = get_or_404(Donor, donor_id)
+    criteria = parse(active_criteria())
+    form = forms.serology_panel_form(criteria)
+    if form.validate_on_submit():
+        rows = [
+            services.SerologyRow(
+                marker=m.marker,
+                result=form[f"{m.marker}__result"].data or "",
+                method=(form[f"{m.marker}__method"].data or "").strip(),
+                kit=(form[f"{m.marker}__kit"].data or "").strip(),
+                kit_lot=(form[f"{m.marker}__kit_lot"].data or "").strip(),
+                sample_date=form[f"{m.marker}__sample_date"].data,
+                test_date=form[f"{m.marker}__test_date"].data,
+            )
+            for m in criteria.markers
+        ]
+        done = attempt(
+            form, lambda: services.record_serology_panel(db(), donor, rows), "serology panel recorded"
+        )
+        if done.ok:
+            flash(f"{len(done.value)} serology result(s) recorded.", "success")
+            return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
+    window = sample_window(donor.harvest_date, criteria) if donor.harvest_date else None
+    return render_template(
+        "donors/serology_panel.html", form=form, donor=donor, criteria=criteria, window=window
+    )
+
+
+CORRECTABLE = {"medication": MedicationCourse, "serology": SerologyTest}
+
+
+@bp.route("/<int:donor_id>/correct/<kind>/<int:entry_id>", methods=["GET", "POST"])
+@requires("donor.edit")
+def correct(donor_id: int, kind: str, entry_id: int):
+    """Correct a medication course or a serology result: the original stays, struck through, with the
+    reason; the determination signed on it is flagged for re-review."""
+    donor = get_or_404(Donor, donor_id)
+    if kind not in CORRECTABLE:
+        abort(404)
+    entry = get_or_404(CORRECTABLE[kind], entry_id)
+    if entry.donor_id != donor.id:
+        abort(404)
+    criteria = parse(active_criteria())
+    if kind == "medication":
+        form = forms.CorrectMedicationForm(obj=entry)
+        form.kind.choices = [(k, k) for k in criteria.medication_kinds]
+        action = lambda: services.correct_medication(  # noqa: E731
+            db(),
+            entry,
+            form.reason.data,
+            form.kind.data,
+            form.name.data,
+            form.start_date.data,
+            form.stop_date.data,
+        )
+    else:
+        form = forms.CorrectSerologyForm(obj=entry)
+        form.marker.choices = [("", "—")] + [(m.marker, m.name) for m in criteria.markers]
+        action = lambda: services.correct_serology(  # noqa: E731
+            db(),
+            entry,
+            form.reason.data,
+            marker=form.marker.data,
+            method=form.method.data,
+            kit=form.kit.data,
+            kit_lot=form.kit_lot.data,
+            sample_date=form.sample_date.data,
+            test_date=form.test_date.data,
+            result=form.result.data,
+        )
+    if form.validate_on_submit() and attempt(form, action, form.reason.data).ok:
+        flash(f"The {kind} entry was corrected; the original stays on record.", "success")
+        return redirect(url_for("donors.show", donor_id=donor.id) + f"#{kind}s")
+    return form_page(form, f"Correct a {kind} entry of {donor.code}", donor, submit="Record the correction")

@@ -44,6 +44,7 @@ class ResultFacts:
     superseded: bool = False
     performed_by: int | None = None
     result_ref: str = ""
+    voided: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ class DonorReleaseFacts:
 
 
 def current_results(results: Sequence[ResultFacts]) -> list[ResultFacts]:
-    """Results that count for the verdict: all but the superseded ones (those are shown, not judged)."""
-    return [r for r in results if not r.superseded]
+    """Results that count for the verdict: all but the superseded and voided ones (shown, not judged)."""
+    return [r for r in results if not r.superseded and not r.voided]
 
 
 def _ref(result: ResultFacts) -> str:
@@ -203,11 +204,14 @@ def release_problems(
 # --- entering and verifying results ---------------------------------------------------------------
 
 
-def results_closed(lot: LotFacts, released_conditionally: bool, replaces_interim: bool) -> list[Problem]:
+def results_closed(
+    lot: LotFacts, released_conditionally: bool, replaces_interim: bool, corrects: bool = False
+) -> list[Problem]:
     """A rejected lot takes no result; a released one only the final reading of the test it was released on
-    conditionally (an interim sterility result), and nothing else."""
+    conditionally (an interim sterility result), or the correction of a result typed wrongly (the release
+    is then flagged for re-review), and nothing else."""
     if lot.status == "rejected" or (
-        lot.status == "released" and not (released_conditionally and replaces_interim)
+        lot.status == "released" and not (released_conditionally and replaces_interim) and not corrects
     ):
         return [
             Problem(
@@ -305,6 +309,47 @@ def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) 
             )
         )
     return problems
+
+
+def correction_problems(original: ResultFacts, actor_id: int, lot: LotFacts, void: bool) -> list[Problem]:
+    """A result typed wrongly is corrected (a new result supersedes it, the original kept) or, entered in
+    error, voided — both with a reason. Before verification only its author does it; after verification a
+    correction is still possible but counts only once a second person verifies it (as any result), and a
+    void is refused (a verified result is corrected or retested). Never a superseded or voided result, nor
+    on a rejected lot."""
+    ref, problems = original.result_ref, []
+    add = problems.append
+    if original.superseded or original.voided:
+        what = "voided" if original.voided else "superseded"
+        add(Problem("release.correct_not_current", f"Result #{ref} is {what}: correct the current one.", ref))
+    if not original.verified and original.entered_by != actor_id:
+        msg = f"Result #{ref} is not verified yet: only the analyst who entered it corrects or voids it."
+        add(Problem("release.correct_not_author", msg, f"entered_by={original.entered_by}"))
+    if void and original.verified:
+        msg = f"Result #{ref} is verified: correct it (a second person verifies the correction) or retest it."
+        add(Problem("release.void_verified", msg, f"result={ref}"))
+    if lot.status == "rejected":
+        add(
+            Problem(
+                "release.results_closed", f"Lot {lot.din} is rejected: its results are closed.", lot.status
+            )
+        )
+    return problems
+
+
+def rereview_problems(signed_at_refs: Sequence[str], changed: Sequence[tuple[str, str]]) -> list[Problem]:
+    """A release or rejection signed on results later corrected or voided is flagged for QA re-review:
+    one problem per changed result it was signed on (`changed`: (result ref, what happened))."""
+    signed = set(signed_at_refs)
+    return [
+        Problem(
+            "release.rereview",
+            f"Signed on result #{ref}, since {what}: QA must re-review this decision.",
+            ref,
+        )
+        for ref, what in changed
+        if ref in signed
+    ]
 
 
 # --- specification versions -----------------------------------------------------------------------

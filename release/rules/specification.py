@@ -28,9 +28,25 @@ class NumericTest:
 
 
 @dataclass(frozen=True)
+class ResultTerm:
+    """One allowed result of a qualitative test (a controlled term): whether it conforms to the
+    specification, whether it is an interim reading (sterility "no growth to date"), and the synonyms
+    the site accepts for it ("negative" = "no growth"). What it means is said in `meaning`."""
+
+    term: str
+    conforming: bool
+    synonyms: tuple[str, ...] = ()
+    interim: bool = False
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
 class QualitativeTest:
-    """A text result: passes when it equals `expected` or one of `accepted` (case and spacing ignored);
-    a value in `conditional` is an interim pass usable only for a conditional release."""
+    """A text result. With `terms` (controlled results), only a term or one of its synonyms is a result:
+    the term says whether it conforms; anything else is refused at entry, never judged a failure. Without
+    terms (a specification stored before terms existed, not a seed), it passes when it equals `expected`
+    or one of `accepted` (case and spacing ignored). A value in `conditional` is an interim pass usable
+    only for a conditional release."""
 
     code: str
     name: str
@@ -39,7 +55,33 @@ class QualitativeTest:
     conditional: tuple[str, ...] = ()
     required: bool = True
     note: str = ""
+    terms: tuple[ResultTerm, ...] = ()
     kind: ClassVar[str] = "qualitative"
+
+    def term_of(self, value: str | None) -> ResultTerm | None:
+        """The controlled term `value` names (the term itself or a synonym, case and spacing ignored)."""
+        typed = normalise(value or "")
+        return next((t for t in self.terms if typed in {normalise(x) for x in (t.term, *t.synonyms)}), None)
+
+    def allowed_text(self) -> str:
+        """The allowed terms as a person reads them: each with its synonyms and what it means."""
+        parts = []
+        for t in self.terms:
+            same = f" (also: {', '.join(t.synonyms)})" if t.synonyms else ""
+            what = (
+                "interim, conforming"
+                if t.interim
+                else "conforming"
+                if t.conforming
+                else "out of specification"
+            )
+            parts.append(f"'{t.term}'{same} — {what}")
+        return "; ".join(parts)
+
+
+def normalise(text: str) -> str:
+    """Case and spacing ignored: how a typed qualitative value is compared."""
+    return " ".join(text.split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -109,6 +151,7 @@ def spec_test_to_dict(test: SpecTest) -> dict[str, Any]:
     data = {"kind": test.kind, **vars(test)}
     if isinstance(test, QualitativeTest):
         data["accepted"], data["conditional"] = list(test.accepted), list(test.conditional)
+        data["terms"] = [{**vars(t), "synonyms": list(t.synonyms)} for t in test.terms]
     elif isinstance(test, MarkerPanelTest):
         data["rules"] = [
             {"markers": list(r.markers), "op": r.op, "threshold_pct": r.threshold_pct} for r in test.rules
@@ -125,6 +168,10 @@ def spec_test_from_dict(data: Mapping[str, Any]) -> SpecTest:
     if kind == "qualitative":
         fields["accepted"] = tuple(fields.get("accepted", ()))
         fields["conditional"] = tuple(fields.get("conditional", ()))
+        # A version stored before controlled terms has none (release.reference.with_seed_terms).
+        fields["terms"] = tuple(
+            ResultTerm(**{**t, "synonyms": tuple(t.get("synonyms", ()))}) for t in fields.get("terms", ())
+        )
         return QualitativeTest(**fields)
     if kind == "panel":
         fields["rules"] = tuple(
@@ -146,7 +193,8 @@ def acceptance_text(test: SpecTest) -> str:
             parts.append(f"{'≤' if test.max_inclusive else '<'} {test.max:g}")
         return f"{' and '.join(parts)} {test.unit}"
     if isinstance(test, QualitativeTest):
-        text = " or ".join((test.expected, *test.accepted))
+        final = [t.term for t in test.terms if t.conforming and not t.interim]
+        text = " or ".join(final or (test.expected, *test.accepted))
         if test.conditional:
             text += f" (conditional release on: {', '.join(test.conditional)})"
         return text
@@ -237,4 +285,14 @@ def _edited_test(t: SpecTest, edits: Mapping[str, str], errors: dict[str, str]) 
     values = tuple(v.strip() for v in (raw or "").split(",") if v.strip())
     if any(v.casefold() == t.expected.casefold() for v in values):
         errors[f"{t.code}__conditional"] = f"'{t.expected}' is the final result, not an interim one."
+    elif t.terms:
+        interim = [x.term for x in t.terms if x.interim]
+        wrong = [v for v in values if (term := t.term_of(v)) is None or not term.interim]
+        if wrong:
+            errors[f"{t.code}__conditional"] = (
+                f"Not an interim result of {t.name}: {', '.join(wrong)}. "
+                f"Interim terms: {', '.join(interim) or 'none'}."
+            )
+        else:
+            values = tuple(t.term_of(v).term for v in values)
     return replace(t, conditional=values)

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from release.rules.specification import PERCENT, MarkerPanelTest, NumericTest, QualitativeTest, SpecTest
+from release.rules.specification import (
+    PERCENT,
+    MarkerPanelTest,
+    NumericTest,
+    QualitativeTest,
+    SpecTest,
+    normalise,
+)
 
 VerdictStatus = Literal["pass", "fail", "invalid"]
 STORED_VERDICTS = ("pass", "fail")  # an 'invalid' verdict is refused at entry, never stored
@@ -68,15 +75,36 @@ def verdict_numeric(test: NumericTest, value: float | Decimal | str | None, unit
     return Verdict("pass", f"{shown} within specification.")
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
+_norm = normalise
+
+
+def _verdict_term(test: QualitativeTest, value: str) -> Verdict:
+    term = test.term_of(value)
+    if term is None:
+        allowed = test.allowed_text()
+        return Verdict("invalid", f"{test.name}: {value.strip()!r} is not an allowed result ({allowed}).")
+    typed = value.strip()
+    shown = term.term if _norm(typed) == _norm(term.term) else f"{typed} (= {term.term})"
+    if not term.conforming:
+        return Verdict("fail", f"{test.name}: {shown}; out of specification ({acceptance(test)}).")
+    if term.interim:
+        return Verdict("pass", f"{test.name}: {shown} (interim; final result pending).", True)
+    return Verdict("pass", f"{test.name}: {shown}.")
+
+
+def acceptance(test: QualitativeTest) -> str:
+    return "expected " + " or ".join(t.term for t in test.terms if t.conforming and not t.interim)
 
 
 def verdict_qualitative(test: QualitativeTest, value: str | None) -> Verdict:
-    """Judge a text result: 'pass' if it is the expected or an accepted value, a conditional 'pass' if
-    it is one of the test's conditional values, 'invalid' if empty, otherwise 'fail'."""
+    """Judge a text result. With controlled terms (DOMAIN.md §4): a conforming term or synonym is a 'pass'
+    (an interim one a conditional 'pass'), a non-conforming term a 'fail', anything else 'invalid' (refused
+    at entry, never stored). Without terms: 'pass' if it is the expected or an accepted value, a conditional
+    'pass' if it is one of the test's conditional values, 'invalid' if empty, otherwise 'fail'."""
     if value is None or not value.strip():
         return Verdict("invalid", f"{test.name}: no result.")
+    if test.terms:
+        return _verdict_term(test, value)
     normalised = _norm(value)
     if normalised in {_norm(v) for v in (test.expected, *test.accepted)}:
         return Verdict("pass", f"{test.name}: {value.strip()}.")
@@ -162,6 +190,11 @@ def _qualitative_entry(test: QualitativeTest, value: str, unit: str) -> tuple[st
         errors["unit"] = f"{test.name} has no unit: leave it empty."
     if not (value or "").strip():
         errors["value"] = f"Give the result of {test.name} (expected: {test.expected})."
+    elif test.terms and test.term_of(value) is None:
+        errors["value"] = (
+            f"{' '.join(value.split())!r} is not an allowed result of {test.name}. "
+            f"Allowed: {test.allowed_text()}."
+        )
     return ("" if errors else " ".join(value.split())), errors
 
 
@@ -187,8 +220,10 @@ def judge_entry(
         stored, errors = _numeric_entry(test, value, unit)
         verdict = None if errors else evaluate(test, stored, unit)
     elif isinstance(test, QualitativeTest):
-        stored, errors = _qualitative_entry(test, value, unit)
-        verdict = None if errors else evaluate(test, stored)
+        typed, errors = _qualitative_entry(test, value, unit)
+        verdict = None if errors else evaluate(test, typed)
+        # A controlled result is stored as its term ("negative" is stored "no growth"; the verdict says both).
+        stored = test.term_of(typed).term if test.terms and not errors else typed
     else:
         values, errors = _panel_entry(markers, unit)
         verdict = None if errors else evaluate(test, values)

@@ -15,6 +15,7 @@ from release.services.alerts import (
 )
 from release.services.decisions import (
     decision_content,
+    decision_rereview,
     decision_signature,
     donor_release_facts,
     lot_endotoxin_eu_per_ml,
@@ -23,9 +24,12 @@ from release.services.decisions import (
     release_lot,
     release_problems,
 )
+from release.services.panel import PanelRow, enter_panel, panel_rows
 from release.services.results import (
+    CONFIRM_OOS,
     MAX_ATTACHMENT_BYTES,
     Upload,
+    correct_result,
     current_result,
     enter_result,
     lot_facts,
@@ -35,6 +39,7 @@ from release.services.results import (
     result_facts,
     results_of,
     verify_result,
+    void_result,
 )
 from release.services.specifications import (
     approval_signature,
@@ -58,7 +63,9 @@ __all__ = [
     "approval_signature",
     "approve_specification",
     "current_result",
+    "correct_result",
     "decision_content",
+    "decision_rereview",
     "decision_signature",
     "donor_release_facts",
     "draft_new_version",
@@ -83,5 +90,10 @@ __all__ = [
     "results_of",
     "update_draft",
     "verify_result",
+    "void_result",
+    "enter_panel",
+    "panel_rows",
+    "PanelRow",
+    "CONFIRM_OOS",
     "versions_of",
 ]

@@ -21,7 +21,7 @@ from lots.models import Lot
 from lots.services import open_deviations
 from lots.states import LOT_WORKFLOW
 from release.models import LateResultAlert, LotRelease, TestResult
-from release.rules import DonorReleaseFacts, NumericTest, lot_status_problems
+from release.rules import DonorReleaseFacts, NumericTest, lot_status_problems, rereview_problems
 from release.rules import release_problems as release_rule_problems
 from release.services.results import (
     current_result,
@@ -114,7 +114,7 @@ def _decide(
     """The lot's signed step to `decision`, bound to the release record and every current result; then the
     release record keeps the decision and its signature."""
     record = open_release_record(session, lot)
-    current = [r for r in results_of(session, lot) if not r.superseded]
+    current = [r for r in results_of(session, lot) if r.current]
     content = decision_content(lot, record, decision, conditional, reason, current)
     change = change_status(
         session,
@@ -142,7 +142,7 @@ def release_lot(
     or bank.esign.SignatureError on a wrong password. A conditional release is recorded only when an
     interim result is among those released on."""
     problems = _rule_problems(session, lot, user.id, conditional)  # the lot's status: the workflow table
-    current = [r for r in results_of(session, lot) if not r.superseded]
+    current = [r for r in results_of(session, lot) if r.current]
     conditional = conditional and any(r.conditional for r in current)
     return _decide(session, lot, user, password, "released", conditional, None, problems)
 
@@ -207,3 +207,22 @@ def lot_endotoxin_eu_per_ml(session: Session, lot: Lot, record=_READ) -> Decimal
             if result is not None and result.verified and result.unit == "EU/mL":
                 return Decimal(result.value)
     return None
+
+
+def decision_rereview(session: Session, lot: Lot, record=_READ) -> list[Problem]:
+    """A release or rejection signed on results corrected or voided since: one problem per such result,
+    shown on the lot's QC page and certificate for QA's re-review (the signature itself stays as signed)."""
+    if record is _READ:
+        record = release_record(session, lot)
+    if record is None or record.decided_at is None:
+        return []
+    results = results_of(session, lot)
+    by_id = {r.id: r for r in results}
+    changed = []
+    for r in _signed_results(session, record):
+        if r.voided_at is not None and r.voided_at > record.decided_at:
+            changed.append((str(r.id), f"voided on {r.voided_at:%Y-%m-%d %H:%M} UTC: {r.void_reason}"))
+        after = by_id.get(r.superseded_by_id)
+        if after is not None and after.corrects and after.entered_at > record.decided_at:
+            changed.append((str(r.id), f"corrected by result #{after.id}: {after.retest_reason}"))
+    return rereview_problems([str(i) for i in json.loads(record.signed_results or "[]")], changed)

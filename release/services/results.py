@@ -25,6 +25,7 @@ from release.rules import (
     MarkerPanelTest,
     NumericTest,
     ResultFacts,
+    correction_problems,
     entry_errors,
     entry_problems,
     judge_entry,
@@ -34,6 +35,7 @@ from release.rules import (
 from release.services.alerts import raise_late_result_alert
 from release.services.specifications import effective_specification, ensure_seed_specifications
 
+CONFIRM_OOS = "confirm_out_of_specification"  # the input that confirms an out-of-specification result
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # raw data print-outs and exports; larger files stay in the LIMS
 
 
@@ -83,6 +85,7 @@ def current_result(session: Session, lot: Lot, test_code: str) -> TestResult | N
             TestResult.lot_id == lot.id,
             TestResult.test_code == test_code,
             TestResult.superseded_by_id.is_(None),
+            TestResult.voided_at.is_(None),
         )
     )
 
@@ -101,6 +104,7 @@ def _facts(r: TestResult) -> ResultFacts:
         is_conditional=r.conditional,
         superseded=r.superseded,
         result_ref=str(r.id),
+        voided=r.voided,
     )
 
 
@@ -147,11 +151,15 @@ def enter_result(
     retest_of_id: int | None = None,
     retest_reason: str | None = None,
     today: date | None = None,
+    confirm_out_of_specification: bool = False,
+    corrects: bool = False,
 ) -> TestResult:
     """Record a result of a specification test with its verdict, or raise Refused: impossible input by field
     (422), or the rule that forbids a result now (409: the lot's results are closed, the test already has
     a current result, ...); nothing is written then. A test that already has a current result takes a
-    retest (`retest_of_id` and a reason), except an interim result, which the next reading supersedes."""
+    retest (`retest_of_id` and a reason), except an interim result, which the next reading supersedes.
+    An out-of-specification result is stored only with `confirm_out_of_specification` (else an input error
+    on that field says why); `corrects` marks a correction of `retest_of_id` (see correct_result)."""
     refuse_if(
         control_character_errors(
             {
@@ -188,8 +196,12 @@ def enter_result(
     existing = current_result(session, lot, test.code)
     record = release_record(session, lot)
     refuse_if(
+        # A correction of a typing error is possible after release (the release is flagged for re-review).
         problems=results_closed(
-            lot_facts(lot), bool(record and record.conditional), existing is not None and existing.conditional
+            lot_facts(lot),
+            bool(record and record.conditional),
+            existing is not None and existing.conditional,
+            corrects,
         )
     )
     harvest = harvest_of(session, lot)
@@ -206,6 +218,11 @@ def enter_result(
     problems: list[Problem] = entry_problems(test, _facts(existing) if existing else None, retest_facts)
     verdict, stored, typed = judge_entry(test, value, (unit or "").strip(), markers)
     errors.update(typed)
+    if verdict is not None and verdict.status == "fail" and not confirm_out_of_specification:
+        errors[CONFIRM_OOS] = (
+            f"{verdict.message} Storing it records an out-of-specification result on the certificate of "
+            "analysis: check the value and confirm."
+        )
     file = _attachment(session, attachment, errors)
     refuse_if(errors, problems)
     record = open_release_record(session, lot)
@@ -236,6 +253,7 @@ def enter_result(
         attachment_id=file.id if file else None,
         retest_of_id=replaced.id if replaced else None,
         retest_reason=retest_reason.strip() if replaced else None,
+        corrects=corrects,
     )
     session.add(result)
     session.flush()
@@ -255,4 +273,58 @@ def verify_result(session: Session, result: TestResult) -> None:
     refuse_if(problems=verification_problems(_facts(result), actor.id, lot_facts(lot)))
     result.verified_by_id = actor.id
     result.verified_at = utcnow()
+    session.flush()
+
+
+# --- corrections that keep the original (issue 18) -----------------------------------------------
+
+
+def correct_result(
+    session: Session,
+    result: TestResult,
+    *,
+    reason: str,
+    method: str,
+    instrument: str,
+    performed_on: date | None,
+    value: str = "",
+    unit: str = "",
+    markers: dict[str, str] | None = None,
+    confirm_out_of_specification: bool = False,
+) -> TestResult:
+    """Correct a result typed wrongly: a new result (judged again, verified by a second person like any
+    result) supersedes it, the original kept with the reason. Before verification only its author corrects
+    it (release.rules.correction_problems). A release signed on the original is flagged for re-review."""
+    lot = session.get(Lot, result.lot_id)
+    errors = {} if (reason or "").strip() else {"reason": "Say why the result is corrected."}
+    refuse_if(errors, correction_problems(_facts(result), current_actor(session).id, lot_facts(lot), False))
+    return enter_result(
+        session,
+        lot,
+        test_code=result.test_code,
+        method=method,
+        instrument=instrument,
+        performed_on=performed_on,
+        value=value,
+        unit=unit,
+        markers=markers,
+        retest_of_id=result.id,
+        retest_reason=f"Correction: {reason.strip()}",
+        confirm_out_of_specification=confirm_out_of_specification,
+        corrects=True,
+    )
+
+
+def void_result(session: Session, result: TestResult, reason: str) -> None:
+    """Void a result entered in error, before its verification, by its author: the test has no result
+    again; the voided one stays on record (who, when, why) and on the certificate."""
+    lot = session.get(Lot, result.lot_id)
+    actor = current_actor(session)
+    errors = control_character_errors({"reason": reason})
+    if not (reason or "").strip():
+        errors["reason"] = "Say why the result is voided."
+    elif len(reason.strip()) > 500:
+        errors["reason"] = "At most 500 characters."
+    refuse_if(errors, correction_problems(_facts(result), actor.id, lot_facts(lot), True))
+    result.voided_at, result.voided_by_id, result.void_reason = utcnow(), actor.id, reason.strip()
     session.flush()

@@ -38,7 +38,7 @@ def index():
     page = paginate(stmt)
     ids = [lot.id for lot in page.items]
     # Two grouped queries for the whole page, not two per lot.
-    current = TestResult.superseded_by_id.is_(None)
+    current = TestResult.superseded_by_id.is_(None) & TestResult.voided_at.is_(None)
     rows = (
         db()
         .execute(
@@ -103,7 +103,7 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
     spec_row = services.lot_specification(session, lot)
     spec = spec_row.spec() if spec_row else None
     results = services.results_of(session, lot)
-    current = {r.test_code: r for r in results if not r.superseded}
+    current = {r.test_code: r for r in results if r.current}
     blockers, needs_conditional = None, False
     if can("lot.release") and lot.status == "awaiting_qc":
         # Shown before signing: what blocks even a conditional release, and whether only one is possible.
@@ -134,11 +134,12 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
         users=_names(results),
         digest=coa_digest(session, lot) if record and record.decision else None,
         released=services.lot_is_released(session, lot),
+        rereview=services.decision_rereview(session, lot, record),
     )
 
 
 def _names(results: list[TestResult]) -> dict[int, str]:
-    ids = {i for r in results for i in (r.entered_by_id, r.verified_by_id) if i}
+    ids = {i for r in results for i in (r.entered_by_id, r.verified_by_id, r.voided_by_id) if i}
     return {u.id: u.full_name for u in db().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
@@ -206,6 +207,7 @@ def enter_result(lot_id: int):
                 attachment=upload,
                 retest_of_id=retest.id if retest else None,
                 retest_reason=form.retest_reason.data,
+                confirm_out_of_specification=form.confirm_out_of_specification.data,
             ),
             form.retest_reason.data if retest else "result entered",
         )
@@ -221,7 +223,7 @@ def enter_result(lot_id: int):
             return redirect(url_for("release.lot", lot_id=lot.id))
     suggestions = []
     if isinstance(test, QualitativeTest):
-        suggestions = [test.expected, *test.accepted, *test.conditional]
+        suggestions = [t.term for t in test.terms] or [test.expected, *test.accepted, *test.conditional]
     return render_template(
         "release/result_form.html",
         lot=lot,

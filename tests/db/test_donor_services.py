@@ -226,8 +226,8 @@ def test_incomplete_after_eligible_does_not_start_lookback(session, tech, qa):
 
 def test_void_needs_a_reason_and_removes_the_entry_from_the_evaluation(session, tech):
     donor = screened(session, tech)
-    with unit_of_work(session, actor_for(tech)):
-        record_answer(session, donor, "Q-CANCER", True, detail="basal cell carcinoma 2019")
+    with unit_of_work(session, actor_for(tech)):  # a recorded answer changes only with a reason (issue 18)
+        record_answer(session, donor, "Q-CANCER", True, detail="basal cell carcinoma 2019", reason="recall")
     assert services.evaluate(session, donor).outcome == "ineligible"
     answer = next(a for a in active_answers(session, donor) if a.question_id == "Q-CANCER")
     with pytest.raises(Refused), unit_of_work(session, actor_for(tech)):

@@ -49,8 +49,10 @@ def enter(
     markers: dict | None = None,
     **kw,
 ):
-    """Enter one result as `analyst`; value, unit and markers default to the passing ones."""
+    """Enter one result as `analyst`; value, unit and markers default to the passing ones; an
+    out-of-specification value is confirmed unless `confirm_out_of_specification=False` is given."""
     default = PASSING[code]
+    kw.setdefault("confirm_out_of_specification", True)
     with unit_of_work(session, actor_for(analyst), "result entered"):
         return services.enter_result(
             session,

@@ -32,24 +32,27 @@ def test_results_entered_and_verified_by_two_people_and_blockers_named(app, sess
         lot_id=lot.id,
     )
     assert viability.status_code == 201 and viability.json["verdict"] == "pass"
-    panel = analyst.call(
-        "api_release_enter_result",
-        {
-            "test_code": "IDENTITY-IFATS2013",
-            "method": "flow cytometry",
-            "performed_on": performed,
-            "unit": "%",
-            "markers": {
-                "CD90": 97,
-                "CD73": 95.5,
-                "CD105": 70.0,
-                "CD44": 99,
-                "CD45": 0.7,
-                "CD31": 0.5,
-                "CD235a": 0.1,
-            },
+    failing_panel = {
+        "test_code": "IDENTITY-IFATS2013",
+        "method": "flow cytometry",
+        "performed_on": performed,
+        "unit": "%",
+        "markers": {
+            "CD90": 97,
+            "CD73": 95.5,
+            "CD105": 70.0,
+            "CD44": 99,
+            "CD45": 0.7,
+            "CD31": 0.5,
+            "CD235a": 0.1,
         },
-        lot_id=lot.id,
+    }
+    # An out-of-specification result is stored only when confirmed (issue 18): first a 422 saying why.
+    unconfirmed = analyst.call("api_release_enter_result", failing_panel, lot_id=lot.id)
+    assert unconfirmed.status_code == 422
+    assert "CD105" in unconfirmed.json["errors"]["confirm_out_of_specification"]
+    panel = analyst.call(
+        "api_release_enter_result", {**failing_panel, "confirm_out_of_specification": True}, lot_id=lot.id
     )
     assert panel.status_code == 201 and panel.json["verdict"] == "fail"  # CD105 70 % < 80 %
     over = analyst.call(

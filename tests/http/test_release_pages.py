@@ -34,7 +34,19 @@ def result_count(session) -> int:
     return session.scalar(select(func.count()).select_from(TestResult))
 
 
-def post_result(client, lot, code, value="", unit="", markers=None, **extra):
+def post_result(client, lot, code, value="", unit="", markers=None, confirm_oos=True, **extra):
+    """Post one result as an analyst does; an out-of-specification one is warned about first (nothing
+    stored), then confirmed with the box the warning shows (the round trip of issue 18)."""
+    resp = _post_result(client, lot, code, value, unit, markers, **extra)
+    if confirm_oos and resp.status_code == 200 and 'data-testid="oos-warning"' in resp.get_data(as_text=True):
+        assert 'name="confirm_out_of_specification"' in resp.get_data(as_text=True)
+        resp = _post_result(
+            client, lot, code, value, unit, markers, confirm_out_of_specification="y", **extra
+        )
+    return resp
+
+
+def _post_result(client, lot, code, value="", unit="", markers=None, **extra):
     page = client.get(f"/release/lots/{lot.id}/results/new?test={code}")
     assert page.status_code == 200
     data = {
@@ -101,7 +113,7 @@ def release(client, lot, password=None, conditional=False, confirm=True):
             id="cd73-79.9",
         ),
         pytest.param(
-            {"TRILINEAGE": ("chondro negative", "", None)}, "OUT OF SPECIFICATION", False, id="trilineage"
+            {"TRILINEAGE": ("incomplete", "", None)}, "OUT OF SPECIFICATION", False, id="trilineage"
         ),
     ],
 )
@@ -198,7 +210,11 @@ def test_release_refused_with_every_reason_on_screen_then_a_second_qa_releases(s
         assert words in html, words
     if lot_page.status_code == 200:
         assert "Deviation DEV-" in html
-    assert "Tick the box to confirm." in release(qa2, lot, confirm=False).get_data(as_text=True)
+    # Release is not offered while the rules refuse it: the button is disabled and the reasons listed
+    # (it used to show the signing form, and a missing confirmation box was the first error).
+    page = qa2.get(f"/release/lots/{lot.id}").get_data(as_text=True)
+    assert 'data-testid="release-disabled"' in page and 'data-testid="blockers"' in page
+    assert "Tick the box to confirm." not in release(qa2, lot, confirm=False).get_data(as_text=True)
     reload(session)
     assert session.get(type(lot), lot.id).status == "awaiting_qc"
 
@@ -282,7 +298,7 @@ def test_late_positive_sterility_shows_on_the_alert_page_and_the_lot(session, lo
     assert release(qa2, lot, conditional=True).status_code == 302
     reload(session)
     interim = services.current_result(session, lot, "STERILITY")
-    resp = post_result(tech, lot, "STERILITY", "growth: Bacillus sp.", "", retest_of=str(interim.id))
+    resp = post_result(tech, lot, "STERILITY", "growth", "", retest_of=str(interim.id))
     assert resp.status_code == 302
     reload(session)
     assert session.scalar(select(func.count()).where(LateResultAlert.lot_id == lot.id)) == 1
