@@ -5,6 +5,7 @@ results, voids) and the determination QA signs."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, url_for
+from sqlalchemy import func, select
 
 from bank.refusals import Refused
 from bank.status import status_history
@@ -188,3 +189,11 @@ def sign(donor_id: int):
     return render_template(
         "donors/sign.html", form=form, donor=donor, criteria=row, det=services.evaluate(db(), donor, row)
     )
+
+
+def resolve_scan(session, scan):
+    """Scan box: a donor code (as printed on the donor's records, any case) opens the donor."""
+    if scan.isbt is not None or len(scan.text) > 20:
+        return None
+    donor_id = session.scalar(select(Donor.id).where(func.upper(Donor.code) == scan.text.upper()))
+    return url_for("donors.show", donor_id=donor_id) if donor_id else None

@@ -311,6 +311,8 @@ def _normalise(page: str, subjects, containers) -> str:
     for c in containers:
         page = page.replace(c, "CONTAINER")
     page = re.sub(r'name="csrf_token"[^>]*>', "", page)
+    # The DIN macro boxes each container's own check character (accepted to differ, like its DIN).
+    page = re.sub(r'(title="check character">)[0-9A-Z*]<', r"\1C<", page)
     page = re.sub(r"digest [0-9a-f]+", "digest", page)
     page = re.sub(r"tank \S+", "tank", page)
     return re.sub(r"\d+", "#", page)
