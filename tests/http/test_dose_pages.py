@@ -342,6 +342,12 @@ def test_blinded_user_cannot_tell_active_from_placebo_unblinded_user_can(app, st
         for a in allocations.values()
         for c in a.containers
     ]
+    # The DIN macro shows the code apart from the DIN: the masked code, with the container's own division.
+    containers += [
+        services.visible_code(a.patient.protocol_version.protocol(), c)
+        for a in allocations.values()
+        for c in a.containers
+    ]
     assert {a.containers[0].lot.product_type.key for a in allocations.values()} == {
         "BM-MSC-AUTO",
         "PLACEBO-MEDIA",
