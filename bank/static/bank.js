@@ -11,7 +11,7 @@
     var box = document.querySelector("[data-testid=idle-warning]");
     var left = box.querySelector("[data-idle-left]");
     var started = Date.now();
-    var warnAt = Math.max(idle - lead, Math.floor(idle / 2));
+    var warnAt = Math.max(idle - lead, 0);
 
     function tick() {
       var elapsed = (Date.now() - started) / 1000;
