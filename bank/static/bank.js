@@ -4,6 +4,12 @@
   "use strict";
   var body = document.body;
 
+  function csrfToken() {
+    // The page's token, as every form of the page carries it (the sign-out form in the top bar).
+    var input = document.querySelector("input[name=csrf_token]");
+    return input ? input.value : "";
+  }
+
   function idleWarning() {
     var idle = parseInt(body.dataset.idleSeconds || "0", 10);
     if (!idle) return;
@@ -35,7 +41,7 @@
       fetch(body.dataset.keepAlive, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "X-CSRFToken": body.dataset.csrf, "Accept": "application/json" }
+        headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
       }).then(function (r) {
         if (r.ok && r.headers.get("Content-Type").indexOf("json") >= 0) {
           started = Date.now();

@@ -101,7 +101,7 @@ def test_keep_alive_extends_the_session_and_needs_the_csrf_token(app, session, m
     browser.login(alice.username)
     page = browser.get("/").get_data(as_text=True)
     assert 'data-testid="idle-warning"' in page and 'data-idle-seconds="900"' in page
-    token = re.search(r'data-csrf="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert browser.client.post("/account/keep-alive").status_code == 400  # no token
     session.execute(
         update(UserSession)
