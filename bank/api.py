@@ -4,6 +4,7 @@ and an OpenAPI 3.1 document built from the very forms that validate the input.""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -135,6 +136,27 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
+_STRPTIME = {"%Y": ("YYYY", r"[0-9]{4}"), "%m": ("MM", r"[0-9]{2}"), "%d": ("DD", r"[0-9]{2}")}
+_STRPTIME |= {"%H": ("HH", r"[0-9]{2}"), "%M": ("MM", r"[0-9]{2}"), "%S": ("SS", r"[0-9]{2}")}
+
+
+def _literal(text: str) -> str:
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+
+
+def _time_schema(f) -> dict:
+    """A date field is `format: date`; a time or date-time field has the pattern of the formats its
+    form accepts (WTForms' `format` list), so the API accepts exactly what the document says."""
+    if isinstance(f, wf.DateField) and list(f.format) == ["%Y-%m-%d"]:
+        return {"type": "string", "format": "date", "description": "date, YYYY-MM-DD"}
+    parts = [re.split(r"(%[YmdHMS])", fmt) for fmt in f.format]
+    # Literal separators (-, :, T, space) are written as they are: ECMA-262 (JSON Schema) refuses "\-".
+    patterns = ["".join(_STRPTIME[p][1] if p in _STRPTIME else _literal(p) for p in fmt) for fmt in parts]
+    shown = " or ".join("".join(_STRPTIME[p][0] if p in _STRPTIME else p for p in fmt) for fmt in parts)
+    what = "time" if isinstance(f, wf.TimeField) else "UTC date and time"
+    return {"type": "string", "pattern": f"^({'|'.join(patterns)})$", "description": f"{what}, {shown}"}
+
+
 def _choice_values(f) -> list[str]:
     return [str(c[0]) for c in f.choices if str(c[0])]
 
@@ -147,14 +169,8 @@ def _type_schema(f) -> dict:
         return {"type": "integer"}
     if isinstance(f, (wf.DecimalField, wf.FloatField)):
         return {"type": "number"}
-    if isinstance(f, wf.DateTimeLocalField) or isinstance(f, wf.DateTimeField):
-        return {
-            "type": "string",
-            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
-            "description": "UTC date and time, YYYY-MM-DDTHH:MM",
-        }
-    if isinstance(f, wf.DateField):
-        return {"type": "string", "format": "date"}
+    if isinstance(f, (wf.DateField, wf.TimeField, wf.DateTimeField)):  # the first two are DateTimeFields
+        return _time_schema(f)
     if isinstance(f, wf.SelectMultipleField):
         schema = {"type": "array", "items": {"type": "string"}}
         if f.choices:

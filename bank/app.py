@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from datetime import UTC, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,6 +19,7 @@ from bank import audit  # noqa: F401  (registers the audit listeners)
 from bank.anchors import install_site
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
+from bank.keptforms import keep_form, kept_pages, take_kept_form
 from bank.permissions import ROLE_LABELS, hidden_by_blinding
 from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.signin import end_session, find_session, needs_touch, touch
@@ -148,6 +150,8 @@ def _register_security(app: Flask) -> None:
             return None
         return _check_permission(permission, api)
 
+    app.before_request(_restore_kept_form)
+
     @app.after_request
     def security_headers(response):
         return _add_security_headers(response, https_only=app.config["SESSION_COOKIE_SECURE"])
@@ -187,8 +191,7 @@ def _sign_in(api: bool, idle: timedelta, permission):
     elif "sid" in session:
         ended = _resume_session(idle)
         if ended and permission != PUBLIC:
-            flash(f"Your session has ended ({ended}). Sign in again.", "warning")
-            return _to_sign_in()
+            return _signed_out(ended, current_app.config["KEPT_FORM_HOURS"])
     return None
 
 
@@ -237,6 +240,7 @@ def _resume_session(idle: timedelta) -> str | None:
     (and forgets the cookie), or None when it goes on."""
     found = find_session(db(), session.get("sid"), idle)
     if found.ended_because is not None:
+        g.ended_user = found.user
         if found.row is not None and found.row.ended_at is None:
             with unit_of_work(db(), Actor(found.user.id, f"{found.user.full_name} ({found.user.username})")):
                 end_session(found.row, found.ended_because)
@@ -249,6 +253,44 @@ def _resume_session(idle: timedelta) -> str | None:
         with unit_of_work(db(), g.actor):
             touch(found.row)
     return None
+
+
+def _restore_kept_form():
+    """After signing in again: the form kept when the session ended is shown filled in on its page."""
+    if g.get("user") is None or request.method != "GET" or not session.get("kept_forms"):
+        return None
+    if request.path.startswith("/api/") or request.endpoint == "static":
+        return None
+    with unit_of_work(db(), g.actor):
+        g.kept_form = take_kept_form(db(), g.user.id, request.path)
+    g.kept_pages = kept_pages(db(), g.user.id)
+    if not g.kept_pages:
+        session.pop("kept_forms", None)
+    return None
+
+
+def _signed_out(ended: str, keep_hours: int):
+    """The session behind this request has ended: back to sign-in. A form it sent is kept for the same
+    user (bank.keptforms) and shown again on the page it came from once they have signed in."""
+    user = g.pop("ended_user", None)
+    if request.method == "GET":
+        flash(f"Your session has ended ({ended}). Sign in again.", "warning")
+        return redirect(url_for("auth.login", next=request.full_path))
+    referrer = urlsplit(request.referrer or "")
+    same_site = referrer.netloc == request.host
+    page = referrer.path if same_site and referrer.path else request.path
+    back = f"{page}?{referrer.query}" if same_site and referrer.query else page
+    if user is None or request.files:
+        flash(f"Your session has ended ({ended}) before the form was sent: nothing was recorded.", "warning")
+        return redirect(url_for("auth.login", next=back))
+    with unit_of_work(db(), Actor(user.id, f"{user.full_name} ({user.username})")):
+        keep_form(db(), user.id, page, request.path, request.form.items(multi=True), keep_hours)
+    flash(
+        f"Your session has ended ({ended}) before the form was sent: nothing was recorded, but what you "
+        "typed is kept (password fields excepted). Sign in again to check it and send it.",
+        "warning",
+    )
+    return redirect(url_for("auth.login", next=back))
 
 
 def _register_errors(app: Flask) -> None:

@@ -19,6 +19,7 @@ from flask import (
 )
 
 from bank.forms import ChangePasswordForm, ConfirmForm, LoginForm
+from bank.keptforms import kept_pages
 from bank.models import UserSession
 from bank.signin import (
     Limits,
@@ -28,6 +29,7 @@ from bank.signin import (
     record_attempt,
     retry_after,
     start_session,
+    touch,
 )
 from bank.uow import Actor, unit_of_work
 from bank.users import UserError, authenticate, change_password
@@ -96,10 +98,13 @@ def login():
         session.clear()
         session["sid"] = sid
         session.permanent = True
+        kept = kept_pages(db(), outcome.user.id)
+        if kept:
+            session["kept_forms"] = True  # bank.app shows them again on their pages
         if outcome.user.must_change_password:
             flash("Choose a new password before you continue.", "warning")
             return redirect(url_for("auth.change_password_view"))
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next") or (kept[-1] if kept else None)))
     return render_template("auth/login.html", form=form)
 
 
@@ -174,3 +179,13 @@ def end_other_sessions():
         ended = end_sessions_of(db(), g.user.id, "ended by the user", keep_id=g.sign_in_session.id)
     flash(f"{ended} other session(s) ended.", "success")
     return redirect(url_for("auth.sessions"))
+
+
+@bp.route("/account/keep-alive", methods=["POST"])
+@requires(AUTHENTICATED_VIEW)
+def keep_alive():
+    """'Stay signed in' (the idle warning in base.html): the session's idle time starts again now. The
+    request carries the page's CSRF token in the X-CSRFToken header."""
+    with unit_of_work(db(), g.actor):
+        touch(g.sign_in_session)
+    return {"idle_seconds": int(idle_limit().total_seconds())}

@@ -55,6 +55,9 @@ def _sign_in_settings(env) -> dict:
         ],
         "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        # The idle warning shows this long before the idle sign-out; a form sent after it is kept this long.
+        "SESSION_WARNING_SECONDS": int(env.get("SESSION_WARNING_SECONDS", "120")),
+        "KEPT_FORM_HOURS": int(env.get("KEPT_FORM_HOURS", "8")),
     }
 
 

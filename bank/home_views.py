@@ -1,13 +1,42 @@
-"""Home page and the scan box: a hand scanner types an ISBT 128 code plus Enter; we find the record."""
+"""Home page and the scan box: a hand scanner types a bar code plus Enter (or a person types an
+identifier); each domain's resolvers find the record. A scan that finds nothing, or only a record the
+user may not open, leaves the user on the page they were on with a message next to the scan box."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from bank import isbt128
+from bank.auth_views import safe_next
+from bank.permissions import hidden_by_blinding
+from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.web import AUTHENTICATED_VIEW, db, requires
 
 bp = Blueprint("home", __name__)
+
+MAX_SCAN = 200
+
+
+@dataclass(frozen=True)
+class ScanQuery:
+    """What the scan box received: `text` as typed (trimmed) and, when it is an ISBT 128 identifier,
+    `isbt` (bank.isbt128.parse_lookup: DIN, flags, product code). Resolvers
+    (`app.extensions["bank.scan_resolvers"]`, `resolver(session, query) -> url | None`) read either."""
+
+    text: str
+    isbt: isbt128.ScanResult | None = None
+
+    @property
+    def din(self) -> str | None:
+        return self.isbt.din if self.isbt else None
+
+    @property
+    def product_code(self) -> str | None:
+        return self.isbt.product_code if self.isbt else None
 
 
 @bp.route("/")
@@ -16,29 +45,48 @@ def index():
     return render_template("home.html")
 
 
+def _stay(back: str, message: str):
+    """Back to the page the scan was made on, the message shown next to the scan box (base.html)."""
+    flash(message, "scan")
+    return redirect(back)
+
+
+def _may_open(target: str) -> str:
+    """'yes', 'masked' (missing only because the user is blinded) or 'no' for a resolver's address."""
+    try:
+        endpoint, _ = current_app.url_map.bind("").match(urlsplit(target).path, method="GET")
+    except HTTPException:
+        return "no"
+    permission = getattr(current_app.view_functions[endpoint], "permission", None)
+    if permission in g.actor.permissions:
+        return "yes"
+    return "masked" if hidden_by_blinding(permission, g.user.role_list, g.actor.permissions) else "no"
+
+
 @bp.route("/scan")
 @requires(AUTHENTICATED_VIEW)
 def scan():
     code = request.args.get("code", "").strip()
-    back = (
-        request.referrer
-        if request.referrer and request.referrer.startswith(request.host_url)
-        else url_for("home.index")
-    )
+    back = safe_next(request.args.get("back") or urlsplit(request.referrer or "").path or None)
     if not code:
-        flash("Scan or type a bar code first.", "warning")
-        return redirect(back)
-    if len(code) > 200:
-        flash("That is not an ISBT 128 code: more than 200 characters were typed.", "danger")
-        return redirect(back)
+        return _stay(back, "Scan or type a code first.")
+    if len(code) > MAX_SCAN:
+        return _stay(back, f"Not a code this system prints: more than {MAX_SCAN} characters were typed.")
     try:
-        scanned = isbt128.parse_scan(code)
+        query = ScanQuery(code, isbt128.parse_lookup(code))
     except isbt128.Isbt128Error as e:
-        flash(f"Scan not recognised: {e}", "danger")
-        return redirect(back)
+        return _stay(back, f"Scan not recognised: {e}.")
+    seen = set()
     for resolver in current_app.extensions["bank.scan_resolvers"]:
-        target = resolver(db(), scanned)
-        if target:
+        target = resolver(db(), query)
+        if not target:
+            continue
+        verdict = _may_open(target)
+        if verdict == "yes":
             return redirect(target)
-    flash(f"No record carries the code {code}.", "warning")
-    return redirect(back)
+        seen.add(verdict)
+    if "masked" in seen:
+        return _stay(back, MASKED_RECORD_MESSAGE)  # the words of a direct address, nothing more
+    if seen:
+        return _stay(back, f"You may not open the record that carries {code}.")
+    return _stay(back, f"No record carries {code}: check the code, or scan the label again.")

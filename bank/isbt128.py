@@ -32,6 +32,7 @@ _DIGITS = re.compile(r"[0-9]+")
 _FLAGS = re.compile(r"[0-9A-HJ-NPR-Y]{2}")  # ST-001 §2.4.1: {0–9}, {A–H; J–N; P; R–Y}
 _PRODUCT = re.compile(r"[A-Z][A-Z0-9]{4}[A-Za-z0-9][A-Z0-9][a-z0-9]")  # αoooo t d s
 _AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")  # symbology identifier some scanners prepend
+_CHECK_SYMBOLS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"  # ISO/IEC 7064 values 0–36
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 ScanKind = Literal["din", "din_keyboard", "product", "expiry", "compound"]
@@ -84,9 +85,34 @@ def validate_din(din: str) -> str:
     return din
 
 
-def validate_flags(flags: str) -> str:
+def check_value(din13: str) -> int:
+    """The ISO/IEC 7064 MOD 37-2 check value (0–36) of a DIN: the boxed keyboard character is its symbol,
+    a type-3 flag pair its value plus 60 (ST-001 §2.4.1, DOMAIN.md §5 and §7)."""
+    return _CHECK_SYMBOLS.index(check_character(din13))
+
+
+def type3_flags(din13: str) -> str:
+    """Flag characters of type 3 for a DIN: its check value plus 60, two digits (``60``–``96``)."""
+    return f"{check_value(din13) + 60:02d}"
+
+
+def validate_flags(flags: str, din: str | None = None) -> str:
+    """Return the two flag characters after a DIN or raise (ST-001 §2.4.1). Characters: 0–9, A–H, J–N, P,
+    R–Y. Two digits are type 1 (``00``–``59``, process control) or type 3 (``60``–``96``: the DIN's MOD
+    37-2 check value plus 60, verified against ``din`` when it is given); ``97``–``99`` are not assigned.
+    A pair with a letter is type 2 (local use)."""
     if not isinstance(flags, str) or not _FLAGS.fullmatch(flags):
         raise Isbt128Error(f"flag characters {flags!r} must be two of 0–9, A–H, J–N, P, R–Y")
+    if flags.isdigit():
+        value = int(flags)
+        if value > 96:
+            raise Isbt128Error(f"flag characters {flags} are not assigned (type 1: 00–59, type 3: 60–96)")
+        if value >= 60 and din is not None and flags != type3_flags(din):
+            # Like the keyboard check character, never say which pair would be right: re-read or re-scan.
+            raise Isbt128Error(
+                f"flag characters {flags} (type 3) do not carry this DIN's check value: the DIN or the "
+                "flags were misread; scan the bar code again"
+            )
     return flags
 
 
@@ -113,7 +139,7 @@ def format_din(din: str, flags: str | None = "00") -> str:
     validate_din(din)
     parts = [din[:5], din[5:7], din[7:]]
     if flags is not None:
-        parts.append(validate_flags(flags))
+        parts.append(validate_flags(flags, din))
     return " ".join([*parts, check_character(din)])
 
 
@@ -179,7 +205,7 @@ def format_label_date(value: datetime) -> str:
 
 def encode_din(din: str, flags: str = "00") -> str:
     """DIN data structure 001: ``=`` + 13-character DIN + 2 flags, e.g. ``=G12341765432100``."""
-    return f"{DI_DIN}{validate_din(din)}{validate_flags(flags)}"
+    return f"{DI_DIN}{validate_din(din)}{validate_flags(flags, din)}"
 
 
 def encode_product(code: str) -> str:
@@ -247,7 +273,8 @@ def _parse_one(text: str, pos: int) -> tuple[ScanResult, int]:
         return ScanResult("expiry", text, expiry=expiry), pos + 2 + n
     if len(di) == 2 and di[0] == DI_DIN and di[1] in _FIN_FIRST:
         content = _take(text, pos, DI_DIN, 15, "DIN data structure")
-        din, flags = validate_din(content[:13]), validate_flags(content[13:])
+        din = validate_din(content[:13])
+        flags = validate_flags(content[13:], din)
         return ScanResult("din", text, din=din, flags=flags, check_char=check_character(din)), pos + 16
     if di[:1] in ("=", "&") and len(di) == 2:
         raise Isbt128Error(
@@ -296,8 +323,10 @@ def parse_scan(text: str) -> ScanResult:
         tokens = body.split()
         flags = None
         if [len(t) for t in tokens] == [5, 2, 6, 2, 1]:  # the printed form with flags
-            flags = validate_flags(tokens.pop(3).upper())
+            flags = tokens.pop(3).upper()
         din = validate_din_with_check("".join(tokens))
+        if flags is not None:
+            validate_flags(flags, din)
         return ScanResult("din_keyboard", raw, din=din, flags=flags, check_char=check_character(din))
     parts = parse_concatenated(body)
     if len(parts) == 1 and not body.startswith(DI_COMPOUND):
@@ -306,3 +335,39 @@ def parse_scan(text: str) -> ScanResult:
     for part in parts:
         merged.update({k: v for k, v in part.__dict__.items() if v is not None and k not in ("kind", "raw")})
     return ScanResult("compound", raw, **merged)  # type: ignore[arg-type]
+
+
+# A DIN as the scan box may receive it typed or scanned without data identifiers: the 13 characters,
+# then optionally the flags, the boxed check character and a product code (with its division), in that
+# order, spaces anywhere (``G1234 26 000001 00 A S0002VA0``, ``G123426000001 S0002VA0``).
+_TYPED_DIN = re.compile(
+    r"(?P<din>[A-NP-Z1-9][A-NP-Z0-9]{2}[0-9]{10})(?P<flags>[0-9A-HJ-NPR-Y]{2})?(?P<check>[0-9A-Z*])?"
+    r"(?P<product>[A-Z][A-Z0-9]{4}[A-Za-z0-9][A-Z0-9][a-z0-9])?"
+)
+
+
+def parse_lookup(text: str) -> ScanResult | None:
+    """What the scan box received, read leniently for finding a record (not for a custody check, which
+    uses parse_scan): a bar code with data identifiers (DIN, product code, Data Matrix message) exactly
+    as parse_scan reads it; otherwise a DIN typed with or without its flags and check character, and
+    optionally followed by a product code. Flags and a check character, when present, are verified
+    (ST-001 §2.4.1; DOMAIN.md §5). Returns None for text that is no ISBT 128 identifier (a donor code,
+    a subject id); raises Isbt128Error for an identifier that is one but is wrong."""
+    raw = text.strip()
+    body = _AIM_PREFIX.sub("", raw)
+    if body[:1] in ("=", "&"):
+        return parse_scan(raw)
+    compact = "".join(body.split())
+    found = _TYPED_DIN.fullmatch(compact) or _TYPED_DIN.fullmatch(compact.upper())
+    if found is None:
+        return None
+    din = validate_din(found["din"])
+    if found["check"] is not None:
+        validate_din_with_check(din + found["check"])
+    if found["flags"] is not None:
+        validate_flags(found["flags"], din)
+    product = validate_product_code(found["product"]) if found["product"] else None
+    kind: ScanKind = "compound" if product else "din_keyboard"
+    return ScanResult(
+        kind, raw, din=din, flags=found["flags"], check_char=check_character(din), product_code=product
+    )

@@ -177,6 +177,23 @@ class UserSession(Base):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
+class PendingForm(Base):
+    """A form sent after its sender's session had ended (idle time-out), kept for that same user to check
+    and send again once signed in (bank.keptforms). Password fields are never kept."""
+
+    __tablename__ = "pending_forms"
+    __table_args__ = (Index("ix_pending_forms_user_restored", "user_id", "restored_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    page: Mapped[str] = mapped_column(String(500))  # where the form was filled in: it is shown again there
+    action: Mapped[str] = mapped_column(String(500))  # where it was sent
+    fields: Mapped[str] = mapped_column(Text)  # JSON list of [name, value]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    restored_at: Mapped[datetime | None]
+
+
 SIGN_IN_OUTCOMES = ("success", "unknown_user", "wrong_password", "locked", "deactivated", "throttled")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 from sqlalchemy import select
+from wtforms import SelectMultipleField
+from wtforms.validators import Length, Optional
 
 from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
@@ -14,9 +16,26 @@ from doses.forms import AllocateForm, PatientForm, WeightForm
 from doses.models import Allocation, Patient
 from doses.services import masked
 
+MAX_CHOSEN = 20
+
 
 class ApiAllocateForm(AllocateForm):
-    container_ids = None  # the API always takes the first-expiry-first-out proposal
+    # Empty: the first-expiry-first-out proposal. Ids: those containers, checked by the rules the screen's
+    # choice is checked by (doses.services.allocate_dose).
+    container_ids = SelectMultipleField(
+        "Containers chosen (ids); leave out for the first-expiry-first-out proposal",
+        coerce=int,
+        validate_choice=False,
+        validators=[Optional(), Length(max=MAX_CHOSEN, message=f"At most {MAX_CHOSEN} containers.")],
+    )
+
+
+CONTAINER_IDS = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 1},
+    "maxItems": MAX_CHOSEN,
+    "description": "Containers chosen (ids); leave out for the first-expiry-first-out proposal",
+}
 
 
 def _patient_choices(form) -> None:
@@ -142,15 +161,18 @@ def patients_weight(patient_id: int):
     methods=("POST",),
     permission="dose.allocate",
     form=ApiAllocateForm,
-    summary="Allocate containers (first expiry first out) to a scheduled dose; every refusal is named",
+    extra_properties={"container_ids": CONTAINER_IDS},
+    summary="Allocate containers to a scheduled dose: the first-expiry-first-out proposal, or the containers "
+    "chosen in container_ids; a refusal names every reason with its rule id",
 )
 def patients_allocate(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = form_from_json(ApiAllocateForm)
     planned_at = local_datetime(form.planned_date.data, form.planned_time.data)
+    chosen = form.container_ids.data or None
     # A refusal answers 409 with every problem (rule id, message, evidence), masked for blinded tokens.
     with work(f"dose {form.dose_number.data} allocated to {patient.subject_id} (API)"):
-        allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, None)
+        allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, chosen)
     return jsonify(allocation_json(allocation)), 201
 
 

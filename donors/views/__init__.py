@@ -17,4 +17,5 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, the menu entry and the domain's commands (`flask init` seeds through them)."""
     app.register_blueprint(bp)
     app.extensions["bank.nav"].append(("Donors", "donors.index", "donor.view"))
+    app.extensions["bank.scan_resolvers"].append(screening.resolve_scan)
     cli.register(app)

@@ -5,7 +5,7 @@ results, voids) and the determination QA signs."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bank.models import User
 from bank.refusals import Refused
@@ -305,3 +305,11 @@ def correct(donor_id: int, kind: str, entry_id: int):
         flash(f"The {kind} entry was corrected; the original stays on record.", "success")
         return redirect(url_for("donors.show", donor_id=donor.id) + f"#{kind}s")
     return form_page(form, f"Correct a {kind} entry of {donor.code}", donor, submit="Record the correction")
+
+
+def resolve_scan(session, scan):
+    """Scan box: a donor code (as printed on the donor's records, any case) opens the donor."""
+    if scan.isbt is not None or len(scan.text) > 20:
+        return None
+    donor_id = session.scalar(select(Donor.id).where(func.upper(Donor.code) == scan.text.upper()))
+    return url_for("donors.show", donor_id=donor_id) if donor_id else None

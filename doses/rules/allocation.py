@@ -550,3 +550,23 @@ def lift_hold_problems(status: str, containers: Sequence[tuple[str, bool]]) -> l
         for name, usable in containers
         if not usable
     ]
+
+
+def reasons_none_fit(request: AllocationRequest, candidates: Sequence[ContainerFacts]) -> list[Problem]:
+    """Why no choice of containers fits ('selection.none_fit'): each candidate judged as the dose on its
+    own — its own problems (expired, held, no endotoxin result…) and the dose's (cells below or above
+    the protocol dose, endotoxin over the patient's limit) — with evidence naming the container, so a
+    refusal names every reason the screen and the API know, not only that nothing fits."""
+    general = set(check_request(request)) | set(_subject_arm(request)[1])
+    out: list[Problem] = []
+    for c in candidates:
+        for p in check_dose_set(request, [c]):
+            if p in general:
+                continue
+            named = p
+            if f"container={c.container_id}" not in p.evidence:
+                evidence = f"container={c.container_id}; {p.evidence}"
+                named = Problem(p.rule_id, p.message, evidence, p.field, p.reveals_treatment)
+            if named not in out:
+                out.append(named)
+    return out

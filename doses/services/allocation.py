@@ -7,6 +7,7 @@ IMMEDIATE, so writers queue) and a partial unique index refuses a second active 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -38,6 +39,7 @@ from doses.rules import (
     validate_dose_number,
     weight_missing,
 )
+from doses.rules.allocation import reasons_none_fit
 from doses.rules.protocol import Origin, Protocol
 from doses.services.patients import current_weight
 from doses.services.randomisation import sequence_of
@@ -232,6 +234,10 @@ def _choose(
         selection = choose_containers(request, facts)
         if len(selection.containers) == 1 or limit is None or len(batch) < limit:
             break
+    if any(p.rule_id == "selection.none_fit" for p in selection.problems):
+        # Name why: each of the first-expiring candidates judged as the dose on its own.
+        reasons = reasons_none_fit(request, sorted(facts, key=lambda f: f.expires_at)[:FIRST_LOOK])
+        selection = dataclasses.replace(selection, problems=selection.problems + tuple(reasons))
     return selection, containers
 
 

@@ -42,4 +42,5 @@ def init_app(app: Flask) -> None:
     app.extensions["bank.nav"].append(("Patients", "doses.patients", "patient.view"))
     app.extensions["bank.nav"].append(("Doses", "doses.doses", "dose.view"))
     app.extensions["bank.nav"].append(("Protocols", "doses.protocols", "protocol.view"))
+    app.extensions["bank.scan_resolvers"].append(dose_pages.resolve_scan)
     cli.register(app)

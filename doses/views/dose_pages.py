@@ -8,7 +8,7 @@ import csv
 import io
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bank.refusals import Problem, Refused
 from bank.status import status_history
@@ -26,8 +26,9 @@ from bank.web import (
 from doses import services
 from doses.blueprint import bp, is_masked, local_datetime, log_unblinded_view
 from doses.forms import AllocateForm, DeallocateForm, LiftHoldForm
-from doses.models import Allocation, Patient, ProtocolVersion
+from doses.models import AllocatedContainer, Allocation, Patient, ProtocolVersion
 from doses.states import ALLOCATION_STATES, ALLOCATION_WORKFLOW
+from lots.models import Container, Lot
 
 
 def _listed(form, refused: Refused) -> list[Problem]:
@@ -242,3 +243,28 @@ def export():
     return Response(
         out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=doses.csv"}
     )
+
+
+def resolve_scan(session, scan):
+    """Scan box: a subject id opens the patient; a container's DIN (with its product code or a blinded
+    label's trial code, matched by division) opens the dose that holds it — the page a blinded user may
+    read, where the lot and container pages are masked for them."""
+    if scan.isbt is None:
+        if len(scan.text) > 40:
+            return None
+        patient_id = session.scalar(
+            select(Patient.id).where(func.upper(Patient.subject_id) == scan.text.upper())
+        )
+        return url_for("doses.patient", patient_id=patient_id) if patient_id else None
+    if not scan.din:
+        return None
+    stmt = (
+        select(AllocatedContainer.allocation_id)
+        .join(Container, Container.id == AllocatedContainer.container_id)
+        .join(Lot, Lot.id == Container.lot_id)
+        .where(Lot.din == scan.din, AllocatedContainer.released_at.is_(None))
+    )
+    if scan.product_code:
+        stmt = stmt.where(Container.division == scan.product_code[6:])
+    held = set(session.scalars(stmt))
+    return url_for("doses.allocation", allocation_id=held.pop()) if len(held) == 1 else None

@@ -285,18 +285,21 @@ def products():
 
 
 def resolve_scan(session, scan):
-    """Scan box: a DIN opens its lot; a DIN with a product code opens that container."""
+    """Scan box: a DIN with a product code opens that container (matched by its division when the code
+    is a blinded label's trial code); a DIN alone opens the lot, or its container when it has only one."""
     if not scan.din:
         return None
     lot = session.scalar(select(Lot).where(Lot.din == scan.din))
     if lot is None:
         return None
+    containers = list(session.scalars(select(Container).where(Container.lot_id == lot.id)))
     if scan.product_code:
-        found = session.scalar(
-            select(Container).where(Container.lot_id == lot.id, Container.product_code == scan.product_code)
-        )
-        if found is not None:
-            return url_for("lots.container", container_id=found.id)
+        found = [c for c in containers if c.product_code == scan.product_code] or [
+            c for c in containers if c.division == scan.product_code[6:]
+        ]
+        return url_for("lots.container", container_id=found[0].id) if len(found) == 1 else None
+    if len(containers) == 1:
+        return url_for("lots.container", container_id=containers[0].id)
     return url_for("lots.show", lot_id=lot.id)
 
 

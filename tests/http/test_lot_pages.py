@@ -309,7 +309,7 @@ def test_scan_box_opens_the_lot_and_the_container(login_as, make_user, db_sessio
     tech.post(
         f"/lots/{lot.id}/formulate",
         {
-            "n_containers": "1",
+            "n_containers": "2",
             "container_type": "vial",
             "cells_per_container": "1e6",
             "volume_ml": "1",
@@ -320,7 +320,9 @@ def test_scan_box_opens_the_lot_and_the_container(login_as, make_user, db_sessio
     resp = tech.get(f"/scan?code={lot.din}{lot.check_char}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/lots/{lot.id}")
     resp = tech.get(f"/scan?code=%3D{lot.din}00%3D%3CS0002VA0".replace("%3D%3C", "=<").replace("%3D", "="))
-    container = fresh(db_session).scalar(select(Container).where(Container.lot_id == lot.id))
+    container = fresh(db_session).scalar(
+        select(Container).where(Container.lot_id == lot.id, Container.product_code == "S0002VA0")
+    )
     assert resp.headers["Location"].endswith(f"/lots/containers/{container.id}")
 
 

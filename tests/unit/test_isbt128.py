@@ -101,3 +101,82 @@ def test_wrong_check_character_message_does_not_reveal_the_right_one():
     message = str(e.value)
     assert "expected" not in message and " A" not in message  # the right character is A
     assert "re-read the label" in message
+
+
+# --- Flag characters (ST-001 §2.4.1; DOMAIN.md §5 and §7) -------------------------------------------
+# Type 3 flags carry the DIN's ISO/IEC 7064 MOD 37-2 check value plus 60 (the UK Red Book, Annex 2:
+# G123 498 654 321 has check value 17, bar-code flags 77 and the eye-readable check character H).
+
+
+@pytest.mark.parametrize(
+    "din,value,flags,check",
+    [("G123498654321", 17, "77", "H"), ("G123417654321", 10, "70", "A"), ("W000009123456", 16, "76", "G")],
+)
+def test_type3_flags_carry_the_check_value_plus_60(din, value, flags, check):
+    assert isbt128.check_value(din) == value
+    assert isbt128.type3_flags(din) == flags
+    assert isbt128.check_character(din) == check
+    assert isbt128.parse_scan(isbt128.encode_din(din, flags)).flags == flags
+
+
+@pytest.mark.parametrize("flags", ["71", "60", "96"])
+def test_a_wrong_type3_flag_is_refused_without_naming_the_right_one(flags):
+    din = "G123417654321"  # its type 3 flags are 70
+    with pytest.raises(Isbt128Error, match="do not carry this DIN's check value") as e:
+        isbt128.parse_scan(f"={din}{flags}")
+    assert "70" not in str(e.value)
+    with pytest.raises(Isbt128Error):
+        isbt128.encode_din(din, flags)
+    with pytest.raises(Isbt128Error):
+        isbt128.parse_scan(f"G1234 17 654321 {flags} A")  # the eye-readable form with flags
+
+
+@pytest.mark.parametrize("flags,ok", [("00", True), ("59", True), ("A1", True), ("97", False), ("99", False)])
+def test_type1_and_type2_flags_are_taken_and_unassigned_pairs_refused(flags, ok):
+    din = "G123417654321"
+    if ok:
+        assert isbt128.validate_flags(flags, din) == flags
+    else:
+        with pytest.raises(Isbt128Error, match="not assigned"):
+            isbt128.validate_flags(flags, din)
+
+
+# --- What the scan box reads (parse_lookup) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,din,flags,product",
+    [
+        ("G123417654321", "G123417654321", None, None),  # the DIN alone, as on a container record
+        ("G1234 17 654321 A", "G123417654321", None, None),  # typed with its boxed check character
+        ("g123417654321a", "G123417654321", None, None),  # any case
+        ("G1234 17 654321 70 A", "G123417654321", "70", None),  # the printed form with flags
+        ("G12341765432100", "G123417654321", "00", None),  # DIN + flags, no data identifier
+        ("G123417654321 S0002VA0", "G123417654321", None, "S0002VA0"),  # a container: DIN + product code
+        ("G1234 17 654321 A S0002VA0", "G123417654321", None, "S0002VA0"),
+        ("=G12341765432170", "G123417654321", "70", None),  # the DIN bar code
+        ("=+03000=G12341765432100=<S0002VA0&>0270152359", "G123417654321", "00", "S0002VA0"),  # Data Matrix
+    ],
+)
+def test_the_scan_box_reads_every_printed_form_of_a_din(text, din, flags, product):
+    found = isbt128.parse_lookup(text)
+    assert (found.din, found.flags, found.product_code) == (din, flags, product)
+
+
+@pytest.mark.parametrize("text", ["D-2026-0001", "MESEMS-01-003", "hello world", "G1234"])
+def test_text_that_is_no_isbt_identifier_is_left_to_the_other_lookups(text):
+    assert isbt128.parse_lookup(text) is None
+
+
+@pytest.mark.parametrize(
+    "text,says",
+    [
+        ("G123417654321B", "check character"),
+        ("G12341765432171", "type 3"),
+        ("G12341765432198", "not assigned"),
+        ("=G12341765432171", "type 3"),
+    ],
+)
+def test_the_scan_box_refuses_a_din_whose_check_or_flags_are_wrong(text, says):
+    with pytest.raises(Isbt128Error, match=says):
+        isbt128.parse_lookup(text)

@@ -13,7 +13,7 @@ from alembic import op
 import bank.db
 
 revision = "0013_controlled_results"
-down_revision = "0011_sessions_and_sign_in"
+down_revision = "0012_bench_plausibility"
 branch_labels = None
 depends_on = None
 

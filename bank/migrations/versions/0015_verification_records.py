@@ -13,7 +13,7 @@ import bank.db
 from bank.triggers import create_append_only, drop_append_only
 
 revision = "0015_verification_records"
-down_revision = "0011_sessions_and_sign_in"
+down_revision = "0014_pending_forms"
 branch_labels = None
 depends_on = None
 
