@@ -77,14 +77,22 @@ def recorder_problems(recorder_is_user: bool, permissions) -> dict[str, str]:
     return {}
 
 
-def time_errors(occurred_at: datetime, now: datetime, previous_at: datetime | None) -> dict[str, str]:
-    """A hand-off is not in the future (beyond the clocks' skew) nor before the previous event."""
+def time_errors(
+    occurred_at: datetime, now: datetime, previous_at: datetime | None, released_at: datetime | None = None
+) -> dict[str, str]:
+    """A hand-off is not in the future (beyond the clocks' skew), nor before the previous event, nor
+    before the release of the lot the dose comes from (DOMAIN.md §4-5: nothing leaves QA's hands unreleased)."""
     if occurred_at > now + CLOCK_SKEW:
         return {"occurred_at": "The time of the hand-off cannot be in the future."}
     if previous_at is not None and occurred_at < previous_at:
         return {
             "occurred_at": f"The hand-off cannot be before the previous event "
             f"({previous_at:%Y-%m-%d %H:%M} UTC)."
+        }
+    if released_at is not None and occurred_at < released_at:
+        return {
+            "occurred_at": f"The hand-off cannot be before the release of the dose's lot "
+            f"({released_at:%Y-%m-%d %H:%M} UTC)."
         }
     return {}
 

@@ -304,7 +304,14 @@ def record_custody_event(
         errors.update(e.errors)
     now = utcnow()
     occurred_at = as_utc(occurred_at) or now
-    errors.update(time_errors(occurred_at, now, last.occurred_at if last else None))
+    errors.update(
+        time_errors(
+            occurred_at,
+            now,
+            last.occurred_at if last else None,
+            dose_services.lots_released_at(session, allocation),
+        )
+    )
     # PostgreSQL text cannot hold NUL; other control characters have no place in a record either.
     errors.update(
         {

@@ -527,12 +527,19 @@ def taken_meanwhile(names: str) -> Problem:
     )
 
 
-def administration_errors(administered_at: datetime | None, now: datetime, skew: timedelta) -> dict[str, str]:
-    """The time of an administration is given and not in the future (beyond the clocks' skew)."""
+def administration_errors(
+    administered_at: datetime | None, now: datetime, skew: timedelta, released_at: datetime | None = None
+) -> dict[str, str]:
+    """The time of an administration is given, not in the future (beyond the clocks' skew), and not
+    before the release of the lot the dose comes from."""
     if administered_at is None:
         return {"administered_at": "Required."}
     if administered_at > now + skew:
         return {"administered_at": "Cannot be in the future."}
+    if released_at is not None and administered_at < released_at:
+        return {
+            "administered_at": f"Cannot be before the release of the dose's lot ({released_at:%Y-%m-%d %H:%M} UTC)."
+        }
     return {}
 
 

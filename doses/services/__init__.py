@@ -18,6 +18,7 @@ from doses.services.allocation import (
     container_facts,
     deallocate,
     holder_of,
+    lots_released_at,
     propose,
     record_administration,
 )
@@ -76,6 +77,7 @@ from doses.services.randomisation import (
 AllocationRefused = Refused
 
 __all__ = [
+    "lots_released_at",
     "FORM",
     "MASKED",
     "AllocationRefused",

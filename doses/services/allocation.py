@@ -421,10 +421,23 @@ def _free_container(session: Session, container: Container, reason: str | None) 
             change_status(session, container, CONTAINER_WORKFLOW, "removed", reason=reason)
 
 
+def lots_released_at(session: Session, allocation: Allocation) -> datetime | None:
+    """When the last of the dose's lots was released (its QA decision's signature time), None if any is not."""
+    times = []
+    for lot in {line.container.lot for line in allocation.lines}:
+        record = release_record(session, lot)
+        if record is None or record.decided_at is None:
+            return None
+        times.append(record.decided_at)
+    return max(times, default=None)
+
+
 def record_administration(session: Session, allocation: Allocation, administered_at: datetime | None) -> None:
     """The dose was given at `administered_at` (later doses are scheduled from dose 1's actual date).
     The chain of custody records the 'administered' event and calls this."""
-    refuse_if(administration_errors(administered_at, utcnow(), CLOCK_SKEW))
+    refuse_if(
+        administration_errors(administered_at, utcnow(), CLOCK_SKEW, lots_released_at(session, allocation))
+    )
     allocation.administered_at = administered_at
     change_status(session, allocation, ALLOCATION_WORKFLOW, "administered")
     why = f"administered: {allocation.patient.subject_id} dose {allocation.dose_number}"

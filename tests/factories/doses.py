@@ -13,6 +13,7 @@ from doses.models import ProtocolVersion
 from doses.reference import get_protocol
 from doses.rules.protocol import CriterionKind
 from lots import services as lot_services
+from release import services as release_services
 from release.specs import CELLS_UNIT
 from tests.factories import lots as lf
 from tests.factories import release as fr
@@ -38,11 +39,21 @@ def _store(session, tech, lot):
         lot_services.store_lot_containers(session, lot, box, 1, 1)
 
 
+# The dose scenarios run trial schedules over the past year (doses given 24 weeks ago and today); no
+# dose may be given before its lot's release, so the factories' lots count as released this long ago.
+RELEASED_DAYS_AGO = 400
+
+
 def _release(session, staff, lot, overrides, conditional=False):
     with unit_of_work(session, actor_for(staff.tech), "submitted for QC"):
         lot_services.submit_for_qc(session, lot)
     fr.complete_results(session, staff.tech, staff.qa, lot, overrides)
     fr.release(session, staff.qa2, lot, conditional=conditional)
+    record = release_services.release_record(session, lot)
+    with unit_of_work(
+        session, actor_for(staff.qa2), "test scenario: the lot was released before the schedule"
+    ):
+        record.decided_at = record.decided_at - timedelta(days=RELEASED_DAYS_AGO)
 
 
 def _grown(session, staff, donor, key, tissue_amount):

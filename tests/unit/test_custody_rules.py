@@ -123,3 +123,19 @@ def test_an_excursion_is_found_only_while_the_dose_is_frozen():
     assert excursion_found("shipped", -160, -150) is None
     assert excursion_found("thawed", 20, -150) is None  # thawing warms the bag by design
     assert excursion_found("shipped", None, -150) is None and excursion_found("shipped", -100, None) is None
+
+
+def test_a_hand_off_before_the_lots_release_is_refused_after_it_accepted():
+    """Issue 18: nothing is handed over before QA released the lot (DOMAIN.md §4–5)."""
+    from datetime import UTC, datetime, timedelta
+
+    from doses.custody.rules import time_errors
+
+    released = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    now = released + timedelta(days=30)
+    assert (
+        "release of the dose's lot"
+        in time_errors(released - timedelta(minutes=1), now, None, released)["occurred_at"]
+    )
+    assert time_errors(released, now, None, released) == {}
+    assert time_errors(released + timedelta(days=1), now, None, None) == {}

@@ -816,3 +816,16 @@ def test_a_blinded_seed_version_stored_before_blinded_identities_reads_with_its_
             stored_protocol(json.dumps({**stored, **other}))
     with pytest.raises(ValueError):  # the definition type alone guesses no identity
         Protocol.from_dict(stored)
+
+
+def test_an_administration_before_the_lots_release_is_refused():
+    """Issue 18: a dose administered 60 days before its lot was released is impossible."""
+    from datetime import UTC, datetime, timedelta
+
+    from doses.rules import administration_errors
+
+    released = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    now = released + timedelta(days=90)
+    skew = timedelta(minutes=5)
+    assert "administered_at" in administration_errors(released - timedelta(days=60), now, skew, released)
+    assert administration_errors(released + timedelta(hours=2), now, skew, released) == {}
