@@ -2,14 +2,18 @@
 context, on a fresh installation (its own live server and database, so it starts with the first start).
 
 The administrator changes the first-start password and creates the staff; each person changes the one-time
-password at first sign-in. A technician registers and screens a donor; QA signs the eligibility
-determination; a technician records the harvest, the isolation and two passages, which a second technician
-verifies, formulates the containers and stores them; the analyst enters every QC result of the lot's
-specification, a QA person verifies them and is then refused the release for the four-eyes reason, a second
-QA person releases with an e-signature; a clinical user registers a MAESTRO-4MS (open-label) patient, signs
-the enrolment checklist and allocates dose 1, prints its label (PDF); the dose goes from the cryostore to the
+password at first sign-in. A technician registers and screens a donor (every questionnaire answer chosen,
+nothing preselected; the serology panel on one form); QA signs the eligibility determination; a technician
+records the harvest for the typed donor code, the isolation and two passages in date order, which a second
+technician verifies on the signed confirmation page, formulates the containers and stores them; the analyst
+enters every QC result of the lot's specification on the QC panel (qualitative results as controlled terms), a
+QA person verifies them on the signed confirmation page and is then not offered the release (four eyes, the
+reason said), a second QA person releases with an e-signature; a clinical user registers a MAESTRO-4MS
+(open-label) patient, signs the enrolment checklist and allocates dose 1; its label is printed from the POST
+form of the custody page (PDF: text read back, bar codes decoded); the dose goes from the cryostore to the
 patient through custody hand-offs, each signed by two people, with the DIN typed with its check character (a
-mistyped one is refused); the custody report (PDF) is downloaded and its digest checked on screen.
+mistyped one is refused) and the label's Data Matrix scanned at the bedside; the custody report (PDF) is
+downloaded and its digest checked on screen.
 Screenshots of every step, the label and the report: test-artifacts/screenshots/<test name>/."""
 
 from __future__ import annotations
@@ -17,15 +21,20 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from bank import isbt128
 from donors.reference import SSC_ADIPOSE_DONOR_V1
 from donors.services import today
+from lots.states import RELEASE_MEANING
 from tests.factories.release import PASSING
 from tests.support import sign_in
 
@@ -33,6 +42,7 @@ pytestmark = pytest.mark.browser
 
 FIRST_PASSWORD = "First-start-2026"
 ADMIN_PASSWORD = "Keeper-of-cells-7"
+PASSWORD_CHANGED = "Your password is changed. Your other sessions are ended."
 
 TODAY = today()
 HARVEST = TODAY - timedelta(days=12)  # tissue collected, serology sampled the same day
@@ -137,7 +147,7 @@ def first_sign_in(page, person: Person, one_time: str):
     page.fill("input[name=new_password]", person.password)
     page.fill("input[name=confirm]", person.password)
     submit(page, "main button[type=submit]")
-    assert "Your password is changed." in flash(page)
+    assert PASSWORD_CHANGED in flash(page)
     assert person.full_name in page.get_by_test_id("current-user").inner_text()
 
 
@@ -169,7 +179,7 @@ def create_staff(new_page, shots):
     admin.fill("input[name=new_password]", ADMIN_PASSWORD)
     admin.fill("input[name=confirm]", ADMIN_PASSWORD)
     submit(admin, "main button[type=submit]")
-    assert "Your password is changed." in flash(admin)
+    assert PASSWORD_CHANGED in flash(admin)
     one_time = {}
     for person in STAFF:
         nav(admin, "Users")
@@ -196,8 +206,9 @@ def create_staff(new_page, shots):
 
 
 def screen_donor(page, shots) -> tuple[str, str]:
-    """Step 2: a technician registers a donor and records harvest date, questionnaire and every required
-    serology marker; the rules then find the donor eligible (QA has not signed yet)."""
+    """Step 2: a technician registers a donor and records harvest date, questionnaire (yes/no/unknown radio
+    buttons, nothing preselected) and every required serology marker on the panel form; the rules then find
+    the donor eligible (QA has not signed yet)."""
     nav(page, "Donors")
     follow(page, "Register a donor")
     page.select_option("select[name=sex]", "F")
@@ -219,27 +230,36 @@ def screen_donor(page, shots) -> tuple[str, str]:
     submit(page, "main button[type=submit]")
 
     follow(page, "Fill in / correct")
-    answers = page.locator("main select[name^=a_]")
-    assert answers.count() == len(SSC_ADIPOSE_DONOR_V1.questions)
-    for i in range(answers.count()):
-        answers.nth(i).select_option("no")
+    questions = page.get_by_test_id("questionnaire-table").locator("tbody tr[data-question]")
+    assert questions.count() == len(SSC_ADIPOSE_DONOR_V1.questions)
+    # Nothing is preselected: every question is answered explicitly, here "no" on each row.
+    assert page.locator("main input[type=radio][name^=a_]:checked").count() == 0
+    for i in range(questions.count()):
+        questions.nth(i).locator("input[type=radio][value=no]").check()
     shots(page, "screening questionnaire answered")
     submit(page, "main button[type=submit]")
-    assert "Questionnaire saved" in flash(page)
+    assert "Questionnaire saved" in flash(page), field_errors(page)
 
-    for marker in SSC_ADIPOSE_DONOR_V1.required_markers:
-        follow(page, "Record a result")
-        page.select_option("select[name=marker]", marker)
-        page.fill("input[name=method]", "NAT" if marker in ("HIV", "HCV", "HEV") else "CMIA")
-        page.fill("input[name=kit]", "Alinity s")
-        page.fill("input[name=kit_lot]", "L2026-031")
-        page.fill("input[name=sample_date]", HARVEST.isoformat())
-        page.fill("input[name=test_date]", (HARVEST + DAY).isoformat())
-        page.select_option("select[name=result]", "negative")
-        if marker == SSC_ADIPOSE_DONOR_V1.required_markers[0]:
-            shots(page, "serology result form")
-        submit(page, "main button[type=submit]")
-        assert page.url.startswith(donor_url), field_errors(page)
+    # Every required marker on the one serology panel form: a result and a method per row; an empty kit,
+    # kit lot or date takes the first filled row's, so the person types those once.
+    follow(page, "Enter the panel")
+    panel = page.get_by_test_id("serology-panel")
+    for i, marker in enumerate(SSC_ADIPOSE_DONOR_V1.required_markers):
+        row = panel.locator(f"tr[data-marker='{marker}']")
+        row.locator(f"select[name='{marker}__result']").select_option("negative")
+        method = "NAT" if marker in ("HIV", "HCV", "HEV") else "CMIA"
+        row.locator(f"input[name='{marker}__method']").fill(method)
+        if i == 0:
+            row.locator(f"input[name='{marker}__kit']").fill("Alinity s")
+            row.locator(f"input[name='{marker}__kit_lot']").fill("L2026-031")
+            row.locator(f"input[name='{marker}__sample_date']").fill(HARVEST.isoformat())
+            row.locator(f"input[name='{marker}__test_date']").fill((HARVEST + DAY).isoformat())
+    assert page.locator("[data-window-warning]:visible").count() == 0  # the sample is in the window
+    shots(page, "serology panel filled in")
+    submit(page, panel.locator("button[type=submit]"))
+    assert page.url.startswith(donor_url), field_errors(page)
+    n = len(SSC_ADIPOSE_DONOR_V1.required_markers)
+    assert f"{n} serology result(s) recorded." in flash(page)
     rows = page.get_by_test_id("serology-table").locator("tbody tr")
     assert rows.count() == len(SSC_ADIPOSE_DONOR_V1.required_markers)
     outcome = page.get_by_test_id("determination-panel").get_by_test_id("outcome")
@@ -275,7 +295,9 @@ def make_lot(tech, checker, donor_code: str, shots) -> tuple[str, str]:
     page = tech
     nav(page, "Lots")
     follow(page, "Record a harvest")
-    choose_option(page, "select[name=donor_id]", donor_code)
+    # The donor code is typed (or scanned) from the donor's file; the page says whether it may be harvested.
+    page.locator("input[name=donor_code]").type(donor_code)
+    page.get_by_test_id("donor-hint").filter(has_text=f"{donor_code}: eligible").wait_for()
     choose_option(page, "select[name=product_type_id]", "AT-MSC-ALLO")
     page.select_option("select[name=tissue]", "lipoaspirate")
     page.fill("input[name=mass_g]", "52.5")
@@ -381,8 +403,9 @@ def open_qc_page(page, din: str):
 
 
 def qc_and_release(analyst: Person, qa: Person, qa2: Person, din: str, shots):
-    """Step 5: every QC result of the specification entered by the analyst, verified by one QA person who
-    is then refused the release (four eyes), released by a second QA person with an e-signature."""
+    """Step 5: every QC result of the specification entered by the analyst on the QC panel, verified by one
+    QA person (signed confirmation page) who is then not offered the release (four eyes), released by a
+    second QA person with an e-signature."""
     # A fresh installation has no specification stored yet: QA stores the seed ones.
     open_qc_page(qa.page, din)
     shots(qa.page, "QC page before any specification is stored")
@@ -397,24 +420,33 @@ def qc_and_release(analyst: Person, qa: Person, qa2: Person, din: str, shots):
     rows = page.get_by_test_id("results").locator("tbody tr[data-test]")
     codes = [rows.nth(i).get_attribute("data-test") for i in range(rows.count())]
     assert codes, "the lot's specification lists no test"
+    # Every result on the QC panel: one row per test of the specification, the date typed once; the
+    # qualitative results are the specification's controlled terms ("no growth", "not detected", …).
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_test_id("panel-link").click()
+    panel = page.get_by_test_id("panel-form")
+    assert sorted(
+        panel.locator("tr[data-row]").evaluate_all("rows => rows.map(r => r.dataset.row)")
+    ) == sorted(codes)
+    panel.locator("input[name=performed_on]").fill(QC_DAY.isoformat())
+    panel.locator("input[name=method]").fill("validated method (SOP QC-general)")
     for code in codes:
-        with page.expect_navigation(wait_until="load"):
-            page.locator(f"tr[data-test='{code}']").get_by_role("link", name="Enter result").click()
+        row = panel.locator(f"tr[data-row='{code}']")
         value, unit, markers = PASSING[code]
         if code == "CELLS-PER-CONTAINER":
             value = f"{float(CELLS_PER_BAG) / 1e6:g}"
-        page.fill("input[name=method]", QC_METHODS.get(code, f"validated method (SOP QC-{code.lower()})"))
-        page.fill("input[name=performed_on]", QC_DAY.isoformat())
         if markers:
             for marker, pct in markers.items():
-                page.fill(f"input[name='marker-{marker}']", pct)
+                row.locator(f"input[name='{code}__m_{marker}']").fill(pct)
         else:
-            page.fill("input[name=value]", value)
-        page.fill("input[name=unit]", unit)
-        if code == "IDENTITY-IFATS2013":
-            shots(page, "analyst enters the identity panel")
-        submit(page, page.get_by_test_id("result-form").locator("button[type=submit]"))
-        assert "recorded" in flash(page), (code, field_errors(page))
+            row.locator(f"input[name='{code}__value']").fill(value)
+        if row.locator(f"input[name='{code}__unit']").count():
+            row.locator(f"input[name='{code}__unit']").fill(unit)
+        if code in QC_METHODS:
+            row.locator(f"input[name='{code}__method']").fill(QC_METHODS[code])
+    shots(page, "analyst enters the QC panel")
+    submit(page, panel.locator("button[type=submit]"))
+    assert f"{len(codes)} result(s) recorded" in flash(page), field_errors(page)
     verdicts = page.get_by_test_id("results").locator("[data-verdict]")
     assert verdicts.count() == len(codes)
     assert page.get_by_test_id("results").locator("[data-verdict=pass]").count() == len(codes)
@@ -432,15 +464,16 @@ def qc_and_release(analyst: Person, qa: Person, qa2: Person, din: str, shots):
         verifier.locator("input[name=signature_password]").fill(qa.password)
         submit(verifier, "main form button[type=submit]")
         assert "1 entry verified" in flash(verifier), field_errors(verifier)
-    assert "(four eyes)" in verifier.get_by_test_id("blockers").inner_text()
+    # Having verified the results, this QA person cannot release: the release is not offered (the button
+    # is disabled, no signature is asked) and the four-eyes reason is said.
+    blockers = verifier.get_by_test_id("blockers").inner_text()
+    assert "verified" in blockers and "(four eyes)" in blockers, blockers
     form = verifier.get_by_test_id("release-form")
-    form.locator("input[name=signature_password]").fill(qa.password)
-    form.locator("input[name=confirm]").check()
-    submit(verifier, form.locator("button"))
-    refused = verifier.get_by_test_id("refused").inner_text()
-    assert "Release refused" in refused and "verified" in refused and "(four eyes)" in refused, refused
+    assert form.get_by_test_id("release-disabled").is_visible()
+    assert form.get_by_role("button", name=f"Sign: {RELEASE_MEANING}").is_disabled()
+    assert form.locator("input[name=signature_password]").count() == 0
     assert verifier.locator("main h1 [data-status]").first.get_attribute("data-status") == "awaiting_qc"
-    shots(verifier, "QA who verified the results is refused the release four eyes")
+    shots(verifier, "QA who verified the results cannot release four eyes")
 
     releaser = qa2.page
     open_qc_page(releaser, din)
@@ -449,11 +482,11 @@ def qc_and_release(analyst: Person, qa: Person, qa2: Person, din: str, shots):
     form.locator("input[name=signature_password]").fill(qa2.password)
     form.locator("input[name=confirm]").check()
     shots(releaser, "second QA person signs the release")
-    submit(releaser, form.locator("button"))
+    submit(releaser, form.get_by_role("button", name=f"Sign: {RELEASE_MEANING}"))
     assert "released for clinical use" in flash(releaser), field_errors(releaser)
     assert releaser.get_by_test_id("usable").is_visible()
     signature = releaser.locator("main").get_by_test_id("signature").first.inner_text()
-    assert qa2.full_name in signature, signature
+    assert qa2.full_name in signature and RELEASE_MEANING in signature, signature
     shots(releaser, "lot released with e-signature")
 
 
@@ -522,6 +555,49 @@ def download(page, url: str, shots, name: str) -> bytes:
     return body
 
 
+def click_for_pdf(page, button, shots, name: str) -> bytes:
+    """Click a button whose form answers a PDF, keep the PDF with the screenshots, come back to the page,
+    and return the PDF's bytes. The browser's own request is passed through and its answer kept on the way
+    (Chromium's PDF viewer would otherwise stand in for the bytes), so the label is printed once."""
+    back, answers = page.url, []
+
+    def keep(route):
+        response = route.fetch()
+        answers.append((response.status, response.headers, response.body()))
+        route.fulfill(response=response)
+
+    page.route(lambda url: url.startswith(back.split("?")[0].rstrip("/") + "/labels"), keep)
+    try:
+        with page.expect_navigation(wait_until="commit"):
+            button.click()
+    finally:
+        page.unroute_all()
+    assert len(answers) == 1, answers
+    status, headers, body = answers[0]
+    assert status == 200 and headers["content-type"].startswith("application/pdf"), (status, body[:2000])
+    assert body.startswith(b"%PDF-"), body[:40]
+    (shots.dir / name).write_bytes(body)
+    page.goto(back)
+    return body
+
+
+def bar_codes(pdf: bytes, dpi: int = 300) -> dict[str, list[str]]:
+    """Format name → text of every bar code zxing-cpp decodes on the PDF's pages, rasterised as
+    `pdftoppm -r <dpi>` draws them."""
+    import zxingcpp
+    from PIL import Image
+
+    found: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "labels.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), f"{folder}/page"], check=True)
+        for png in sorted(Path(folder).glob("page*.png")):
+            for result in zxingcpp.read_barcodes(Image.open(png).convert("L")):
+                found.setdefault(result.format.name, []).append(result.text)
+    return found
+
+
 def pdf_text(body: bytes) -> str:
     from pypdf import PdfReader
 
@@ -542,9 +618,11 @@ def record_event(page, event: str, scanned: str, place: str, receiver: Person, s
 
 
 def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str, din: str, shots):
-    """Step 7: the dose label (PDF); the chain of custody from the cryostore to the patient, each hand-off
-    signed by the person handing over and the person receiving, the DIN typed with its check character
-    (a mistyped check character is refused on the way); the custody report (PDF) and its digest check."""
+    """Step 7: the dose label (PDF, printed from the custody page's POST form; text and bar codes read
+    back); the chain of custody from the cryostore to the patient, each hand-off signed by the person
+    handing over and the person receiving, the DIN typed with its check character (a mistyped check
+    character is refused on the way), the label's Data Matrix scanned at the bedside; the custody report
+    (PDF) and its digest check."""
     page = nurse.page
     nav(page, "Custody")
     with page.expect_navigation(wait_until="load"):
@@ -552,15 +630,26 @@ def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str,
     dose_url = page.url
     assert page.get_by_test_id("custody-state").inner_text().startswith("in storage")
     shots(page, "custody page of dose 1 before any event")
+    # Labels are printed from the form on the dose's custody page (a POST: printing is logged).
     form = page.get_by_test_id("label-form")
+    form.locator("select[name=size]").select_option("100x100")
+    form.locator("input[name=copies]").fill("1")
     form.locator("select[name=output]").select_option("pdf")
-    query = form.evaluate("f => new URLSearchParams(new FormData(f)).toString()")
-    label = download(page, form.get_attribute("action") + "?" + query, shots, "dose-label.pdf")
+    shots(page, "label print form")
+    label = click_for_pdf(page, form.get_by_role("button", name="Print labels"), shots, "dose-label.pdf")
     printed = pdf_text(label)
+    check_char = page.get_by_test_id("dose-facts").locator(".din-check").first.inner_text().strip()
     assert subject in printed.replace("\n", "") and din in printed.replace(" ", "").replace("\n", ""), printed
+    assert f" 00 {check_char}" in " ".join(printed.split()), printed  # the DIN's flags and boxed check
+    # The bar codes as a scanner reads them from the printed label (rasterised at 300 dpi).
+    codes = bar_codes(label)
+    assert isbt128.encode_din(din, "00") in codes.get("Code128", []), codes
+    assert len(codes.get("DataMatrix", [])) == 1, codes
+    scanned = codes["DataMatrix"][0]
+    assert isbt128.parse_scan(scanned).din == din, scanned
 
     # In the cryostore the technician types the DIN from the label, with its boxed check character.
-    din_typed = f"{din} {page.get_by_test_id('dose-facts').locator('.border').first.inner_text().strip()}"
+    din_typed = f"{din} {check_char}"
     wrong_check = din_typed[:-1] + ("0" if din_typed[-1] != "0" else "1")
     cryostore = tech.page
     cryostore.goto(dose_url)
@@ -599,10 +688,11 @@ def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str,
     page.goto(dose_url)
     record_event(page, "thawed", din_typed, "Clinical pharmacy, thaw station 2", doctor, nurse)
     assert "Thawed recorded" in flash(page), field_errors(page)
+    # At the bedside the label's Data Matrix is scanned.
     record_event(
         page,
         "administered",
-        din_typed,
+        scanned,
         "Neurology day unit, room 4",
         doctor,
         nurse,
@@ -617,9 +707,21 @@ def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str,
     ]
     signatures = page.get_by_test_id("custody-events").get_by_test_id("signature")
     assert signatures.count() == 6
-    text = page.get_by_test_id("custody-events").inner_text()
-    for person in (tech, nurse, doctor):
-        assert person.full_name in text
+    # Each hand-off's two signature manifestations: the meaning, then who signed it.
+    for i, (meaning, person) in enumerate(
+        [
+            ("Issued from storage", tech),
+            ("Received from storage", nurse),
+            ("Thawed", nurse),
+            ("Thaw witnessed", doctor),
+            ("Handed over for administration", nurse),
+            ("Administered", doctor),
+        ]
+    ):
+        shown = " ".join(signatures.nth(i).inner_text().split())
+        assert shown.startswith(f"{meaning} — signed by {person.full_name} on "), shown
+    # The bedside scan is kept as read: the label's Data Matrix message.
+    assert scanned in events.nth(2).inner_text(), events.nth(2).inner_text()
     assert page.get_by_test_id("chain-closed").is_visible()
     shots(page, "custody chain to administration")
 
