@@ -10,6 +10,7 @@ from bank.audit import record_event
 from bank.isbt128 import check_character
 from doses.custody.services import record_custody_event
 from doses.labels import dose_labels, labels_pdf
+from doses.services import lots_released_at
 
 
 def print_labels(f, allocation, zone: str, facility_name: str) -> bytes:
@@ -33,7 +34,14 @@ def _scan(allocation) -> str:
 
 
 def carry(f, allocation, steps, start: datetime) -> None:
-    """Record each (event, giver, receiver, place, extra fields) hand-off, one hour apart."""
+    """Record each (event, giver, receiver, place, extra fields) hand-off, one hour apart — or closer when
+    the lot was released more recently: no hand-off precedes the release (the demo releases its lots as
+    it builds the facility, so its custody stories happen in the minutes after)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    released = lots_released_at(f.s, allocation)
+    if released is not None and released > start:
+        start = released
+    gap = min(timedelta(hours=1), max(now - start, timedelta(0)) / (len(steps) + 1))
     for i, (event, giver, receiver, place, extra) in enumerate(steps):
         with f.work(giver, f"demo: custody {event}"):
             record_custody_event(
@@ -46,7 +54,7 @@ def carry(f, allocation, steps, start: datetime) -> None:
                 receiver_username=receiver.username,
                 receiver_password=f.password,
                 place=place,
-                occurred_at=start + timedelta(hours=i),
+                occurred_at=start + gap * (i + 1),
                 **extra,
             )
 

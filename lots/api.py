@@ -12,7 +12,7 @@ from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
 from lots import services
 from lots.blueprint import fin
 from lots.forms import FormulationForm, HarvestForm, IsolationForm, PassageForm, PositionForm
-from lots.models import Container, Isolation, Lot, Passage, StorageBox
+from lots.models import Container, Lot, StorageBox
 
 LOT = {
     "type": "object",
@@ -202,33 +202,6 @@ def lots_passage(lot_id: int):
             "plausibility_comment": p.plausibility_comment,
         }
     ), 201
-
-
-def _verify(model, entry_id: int):
-    entry = get_or_404(model, entry_id)
-    with work("critical entry verified (API)"):
-        services.verify_entry(db(), entry)
-    return jsonify({"id": entry.id, "verified": True})
-
-
-@api_route(
-    "/isolations/<int:entry_id>/verify",
-    methods=("POST",),
-    permission="lot.verify",
-    summary="Second-person verification of an isolation",
-)
-def isolations_verify(entry_id: int):
-    return _verify(Isolation, entry_id)
-
-
-@api_route(
-    "/passages/<int:entry_id>/verify",
-    methods=("POST",),
-    permission="lot.verify",
-    summary="Second-person verification of a passage",
-)
-def passages_verify(entry_id: int):
-    return _verify(Passage, entry_id)
 
 
 @api_route(

@@ -91,19 +91,6 @@ def release_enter_result(lot_id: int):
 
 
 @api_route(
-    "/results/<int:result_id>/verify",
-    methods=("POST",),
-    permission="result.verify",
-    summary="Second-person verification of a result (never by the person who entered it)",
-)
-def release_verify_result(result_id: int):
-    result = get_or_404(TestResult, result_id)
-    with work("result verified (API)"):
-        services.verify_result(db(), result)
-    return jsonify(result_json(result))
-
-
-@api_route(
     "/lots/<int:lot_id>/release",
     permission="release.view",
     summary="Release status of a lot: results with verdicts and every reason it cannot be released now",

@@ -66,10 +66,6 @@ class PanelForm(BankForm):
     )
 
 
-class VerifyForm(BankForm):
-    """Second-person verification of one result (a bare POST with CSRF)."""
-
-
 class ReleaseForm(SignatureFields, BankForm):
     conditional = BooleanField(
         "Conditional release: accept interim results the specification allows "

@@ -129,3 +129,19 @@ def sign_in(page, username: str, password: str):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
+
+
+def verify_signed(client: WebClient, keys: list[str], password: str = PASSWORD):
+    """Verify entries (`kind:id`) the way a person does: the confirmation page shows them, one
+    e-signature verifies them all (bank.verification)."""
+    confirm = client.get("/verify/confirm", query_string={"entries": keys}).get_data(as_text=True)
+    chosen = re.findall(r'name="entries" value="([^"]+)"', confirm)
+    return client.post("/verify/confirm", {"entries": chosen, "confirm": "y", "signature_password": password})
+
+
+def verify_by_api(api: OpenApiClient, key: str, password: str = PASSWORD):
+    """Verify one entry (`kind:id`) through the API: its digest from the list, then the signed act."""
+    listed = api.call("api_verification_entries").json
+    digests = [e["digest"] for e in listed["items"] if e["key"] == key] if "items" in listed else []
+    entry = f"{key}@{digests[0]}" if digests else f"{key}@{'0' * 64}"
+    return api.call("api_verification_verify", {"entries": [entry], "signature_password": password})

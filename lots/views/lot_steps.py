@@ -20,7 +20,7 @@ from lots.forms import (
     PassageForm,
     ReasonForm,
 )
-from lots.models import Deviation, Isolation, Lot, Passage
+from lots.models import Deviation, Lot
 
 
 def _back(lot: Lot):
@@ -112,28 +112,6 @@ def new_passage(lot_id: int):
         f"cumulative PD ≤ {limits.max_cumulative_pd:g}; growth up to {limits.max_fold_per_day:g}-fold a day; "
         f"a viability drop over {limits.viability_drop_pct:g} points or a negative PD is confirmed with a comment.",
     )
-
-
-def _verify(entry, lot: Lot, what: str):
-    if _confirmed(
-        lambda: services.verify_entry(db(), entry), f"{what} verified", f"{what.capitalize()} not verified:"
-    ):
-        flash(f"{what.capitalize()} verified.", "success")
-    return _back(lot)
-
-
-@bp.route("/isolations/<int:entry_id>/verify", methods=["POST"])
-@requires("lot.verify")
-def verify_isolation(entry_id: int):
-    entry = get_or_404(Isolation, entry_id)
-    return _verify(entry, db().get(Lot, entry.lot_id), "isolation")
-
-
-@bp.route("/passages/<int:entry_id>/verify", methods=["POST"])
-@requires("lot.verify")
-def verify_passage(entry_id: int):
-    entry = get_or_404(Passage, entry_id)
-    return _verify(entry, db().get(Lot, entry.lot_id), f"P{entry.number}")
 
 
 @bp.route("/<int:lot_id>/formulate", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from lots.models import Lot, ProductType
 from lots.states import LOT_WORKFLOW
 from release import services
 from release.blueprint import bp
-from release.forms import RejectForm, ReleaseForm, ResultForm, VerifyForm
+from release.forms import RejectForm, ReleaseForm, ResultForm
 from release.models import LateResultAlert, TestResult
 from release.reports import coa_digest, result_text
 from release.rules import MarkerPanelTest, NumericTest, QualitativeTest
@@ -128,7 +128,6 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
         alerts=services.alerts_of(session, lot),
         release_form=_own_ids(release_form or ReleaseForm(formdata=None), "release"),
         reject_form=_own_ids(reject_form or RejectForm(formdata=None), "reject"),
-        verify_form=VerifyForm(),
         acceptance_text=services.acceptance_text,
         result_text=result_text,
         users=_names(results),
@@ -237,20 +236,6 @@ def enter_result(lot_id: int):
         acceptance_text=services.acceptance_text,
         result_text=result_text,
     )
-
-
-@bp.route("/results/<int:result_id>/verify", methods=["POST"])
-@requires("result.verify")
-def verify_result(result_id: int):
-    result = get_or_404(TestResult, result_id)
-    form = VerifyForm()
-    if form.validate_on_submit():
-        done = attempt(form, lambda: services.verify_result(db(), result), "result verified")
-        if done.ok:
-            flash(f"Result #{result.id} verified.", "success")
-        else:
-            flash(" ".join(done.problems), "danger")
-    return redirect(url_for("release.lot", lot_id=result.lot_id))
 
 
 @bp.route("/lots/<int:lot_id>/release", methods=["POST"])
