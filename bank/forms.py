@@ -110,3 +110,17 @@ class SignInAttemptFilterForm(BankForm):
         default="failures",
         validators=[Optional()],
     )
+
+
+_TEXT_FIELDS = ("StringField", "TextAreaField")
+
+
+def entered(form, *exclude: str) -> dict:
+    """What the person entered, by field name, for a service whose parameters are named like the form's
+    fields (the screen and the API pass the same values the same way). Empty text is "", never None."""
+    skip = {"csrf_token", "submit", *exclude}
+    return {
+        name: ("" if f.data is None and f.type in _TEXT_FIELDS else f.data)
+        for name, f in form._fields.items()
+        if name not in skip
+    }

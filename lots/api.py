@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
 from bank.clock import as_utc
+from bank.forms import entered
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
 from lots import services
 from lots.blueprint import fin
@@ -156,15 +157,7 @@ def lots_isolation(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = form_from_json(IsolationForm)
     with work("isolation recorded (API)"):
-        iso = services.record_isolation(
-            db(),
-            lot,
-            cell_count=form.cell_count.data,
-            viability_pct=form.viability_pct.data,
-            isolated_on=form.isolated_on.data,
-            operator=form.operator.data or "",
-            material_lot_ids=form.material_lot_ids.data,
-        )
+        iso = services.record_isolation(db(), lot, **entered(form))
     return jsonify({"id": iso.id}), 201
 
 
@@ -180,20 +173,7 @@ def lots_passage(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = form_from_json(PassageForm)
     with work("passage recorded (API)"):
-        p = services.record_passage(
-            db(),
-            lot,
-            seeded_cells=form.seeded_cells.data,
-            harvested_cells=form.harvested_cells.data,
-            viability_pct=form.viability_pct.data,
-            vessels=form.vessels.data,
-            seeded_on=form.seeded_on.data,
-            harvested_on=form.harvested_on.data,
-            operator=form.operator.data or "",
-            material_lot_ids=form.material_lot_ids.data,
-            confirm_plausibility=form.confirm_plausibility.data,
-            plausibility_comment=form.plausibility_comment.data,
-        )
+        p = services.record_passage(db(), lot, **entered(form))
     return jsonify(
         {
             "id": p.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
-from bank.forms import ConfirmForm
+from bank.forms import ConfirmForm, entered
 from bank.web import attempt, db, get_or_404, requires
 from lots import services
 from lots.blueprint import bp
@@ -39,20 +39,7 @@ def correct_passage(entry_id: int):
         and (
             done := attempt(
                 form,
-                lambda: services.correct_passage(
-                    db(),
-                    entry,
-                    reason=form.reason.data,
-                    seeded_cells=form.seeded_cells.data,
-                    harvested_cells=form.harvested_cells.data,
-                    viability_pct=form.viability_pct.data,
-                    vessels=form.vessels.data,
-                    seeded_on=form.seeded_on.data,
-                    harvested_on=form.harvested_on.data,
-                    operator=form.operator.data or "",
-                    confirm_plausibility=form.confirm_plausibility.data,
-                    plausibility_comment=form.plausibility_comment.data,
-                ),
+                lambda: services.correct_passage(db(), entry, **entered(form)),
                 f"P{entry.number} corrected: {form.reason.data}",
             )
         ).ok
@@ -81,15 +68,7 @@ def correct_isolation(entry_id: int):
         and (
             done := attempt(
                 form,
-                lambda: services.correct_isolation(
-                    db(),
-                    entry,
-                    reason=form.reason.data,
-                    cell_count=form.cell_count.data,
-                    viability_pct=form.viability_pct.data,
-                    isolated_on=form.isolated_on.data,
-                    operator=form.operator.data or "",
-                ),
+                lambda: services.correct_isolation(db(), entry, **entered(form)),
                 f"isolation corrected: {form.reason.data}",
             )
         ).ok

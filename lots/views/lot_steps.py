@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, url_for
 
 from bank.clock import as_utc
-from bank.forms import ConfirmForm
+from bank.forms import ConfirmForm, entered
 from bank.web import attempt, db, get_or_404, requires
 from lots import services
 from lots.blueprint import bp, offer_materials
@@ -48,15 +48,7 @@ def isolation(lot_id: int):
         form.validate_on_submit()
         and attempt(
             form,
-            lambda: services.record_isolation(
-                db(),
-                lot,
-                cell_count=form.cell_count.data,
-                viability_pct=form.viability_pct.data,
-                isolated_on=form.isolated_on.data,
-                operator=form.operator.data or "",
-                material_lot_ids=form.material_lot_ids.data,
-            ),
+            lambda: services.record_isolation(db(), lot, **entered(form)),
             "isolation recorded",
         ).ok
     ):
@@ -76,20 +68,7 @@ def new_passage(lot_id: int):
         and (
             done := attempt(
                 form,
-                lambda: services.record_passage(
-                    db(),
-                    lot,
-                    seeded_cells=form.seeded_cells.data,
-                    harvested_cells=form.harvested_cells.data,
-                    viability_pct=form.viability_pct.data,
-                    vessels=form.vessels.data,
-                    seeded_on=form.seeded_on.data,
-                    harvested_on=form.harvested_on.data,
-                    operator=form.operator.data or "",
-                    material_lot_ids=form.material_lot_ids.data,
-                    confirm_plausibility=form.confirm_plausibility.data,
-                    plausibility_comment=form.plausibility_comment.data,
-                ),
+                lambda: services.record_passage(db(), lot, **entered(form)),
                 "passage recorded",
             )
         ).ok

@@ -48,3 +48,11 @@ def test_tabs_and_line_breaks_are_text(request_context):
 
 def test_like_pattern_takes_percent_underscore_and_backslash_literally():
     assert like_pattern("50%_a\\b") == "%50\\%\\_a\\\\b%"
+
+
+def test_entered_gives_each_field_by_name_with_empty_text_as_an_empty_string(request_context):
+    from bank.forms import entered
+
+    form = _NoteForm(formdata=MultiDict({"note": "thawed"}))
+    assert entered(form) == {"note": "thawed", "other": ""}
+    assert entered(form, "other") == {"note": "thawed"}
