@@ -22,7 +22,9 @@ def _time_fields(app) -> list[tuple[str, str, dict]]:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             for name, schema in body.get("properties", {}).items():
                 desc = schema.get("description", "")
-                if schema.get("format") == "date" or desc.startswith(("time,", "date and time with its offset")):
+                if schema.get("format") == "date" or desc.startswith(
+                    ("time,", "date and time with its offset")
+                ):
                     found.append((op["operationId"], name, schema))
     return found
 
