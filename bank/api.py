@@ -16,6 +16,7 @@ from wtforms import fields as wf
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from bank.clock import utcnow
+from bank.forms import API_TIME_PATTERN, LocalDateTimeField
 from bank.models import ApiToken, User
 from bank.refusals import Refused
 
@@ -106,7 +107,7 @@ def form_from_json(form_class, prepare=None, extra: tuple[str, ...] = ()):
                 data.add(key, str(v))
             else:
                 raise ApiInputError({key: "must be a string, number or boolean"})
-    form = form_class(formdata=data, meta={"csrf": False})
+    form = form_class(formdata=data, meta={"csrf": False, "naive_time": "refuse"})
     if prepare is not None:
         prepare(form)
     if not form.validate():
@@ -149,6 +150,13 @@ def _time_schema(f) -> dict:
     form accepts (WTForms' `format` list), so the API accepts exactly what the document says."""
     if isinstance(f, wf.DateField) and list(f.format) == ["%Y-%m-%d"]:
         return {"type": "string", "format": "date", "description": "date, YYYY-MM-DD"}
+    if isinstance(f, LocalDateTimeField):
+        return {
+            "type": "string",
+            "pattern": API_TIME_PATTERN,
+            "description": "date and time with its offset, YYYY-MM-DDTHH:MM[:SS] then Z or +HH:MM / -HH:MM "
+            "(ISO 8601); a time without an offset is refused (422)",
+        }
     parts = [re.split(r"(%[YmdHMS])", fmt) for fmt in f.format]
     # Literal separators (-, :, T, space) are written as they are: ECMA-262 (JSON Schema) refuses "\-".
     patterns = ["".join(_STRPTIME[p][1] if p in _STRPTIME else _literal(p) for p in fmt) for fmt in parts]

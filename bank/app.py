@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +17,7 @@ from werkzeug.sansio.utils import host_is_trusted
 
 from bank import audit  # noqa: F401  (registers the audit listeners)
 from bank.anchors import install_site
+from bank.clock import local_text, utc_text
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
 from bank.keptforms import keep_form, kept_pages, take_kept_form
@@ -25,7 +26,7 @@ from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.signin import end_session, find_session, needs_touch, touch
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for
-from bank.web import PUBLIC, can, db
+from bank.web import PUBLIC, can, db, facility_zone
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -371,6 +372,12 @@ def _register_templates(app: Flask) -> None:
         superscript = str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
         return f"{mantissa:.3g} × 10{superscript}"
 
+    @app.template_filter("local")
+    def local(value, seconds=False):
+        """A stored time as people read it: the facility's wall clock with its zone ("… 10:15 CET")."""
+        return local_text(value, facility_zone(), seconds)
+
     @app.template_filter("utc")
     def utc(value):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+        """Where a record must show UTC (said with its suffix)."""
+        return utc_text(value)

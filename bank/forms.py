@@ -3,10 +3,15 @@ the base every form uses so that a control character in any field is a field err
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
     PasswordField,
     SelectField,
@@ -15,8 +20,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from bank.clock import LocalTimeError, from_local, to_local
 from bank.permissions import ROLE_LABELS, ROLES
 from bank.refusals import control_character_errors
+from bank.web import facility_zone
 
 
 def no_control_characters(value):
@@ -36,6 +43,77 @@ class BankForm(FlaskForm):
             filters = unbound_field.kwargs.get("filters") or ()
             options["filters"] = (no_control_characters, *filters)
             return unbound_field.bind(form=form, **options)
+
+
+# A date and time as typed: wall clock of the facility, or with an offset ("Z", "+01:00").
+_WALL_CLOCK = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?"
+_OFFSET = r"(Z|[+-][0-9]{2}:[0-9]{2})"
+TYPED_TIME = re.compile(f"{_WALL_CLOCK}{_OFFSET}?")
+API_TIME_PATTERN = f"^{_WALL_CLOCK}{_OFFSET}$"  # the API requires the offset (OpenAPI `pattern`)
+FOLD_SUFFIX = "_fold"  # the form key of the "first / second" choice in the hour repeated in autumn
+
+
+def _fold_widget(field, **kwargs):
+    html = field.input_widget(field, **kwargs)
+    if not field.fold_choices:
+        return html
+    radios = []
+    for fold, text in field.fold_choices:
+        ident = f"{field.id}{FOLD_SUFFIX}_{fold}"
+        radios.append(
+            f'<div class="form-check form-check-inline"><input class="form-check-input" type="radio" '
+            f'name="{field.name}{FOLD_SUFFIX}" id="{ident}" value="{fold}">'
+            f'<label class="form-check-label" for="{ident}">{escape(text)}</label></div>'
+        )
+    return Markup(html + Markup('<div class="mt-1" data-fold-choice>' + "".join(radios) + "</div>"))
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A date and time people type on the facility's wall clock (a `{zone}` in the label names the
+    zone); `data` is aware UTC, converted by bank.clock.from_local. An offset typed after the time
+    ("2026-12-03T09:00+01:00", "Z") is taken as it is. A time in the hour repeated in autumn is refused
+    until the person picks which (a first / second choice shown only then); with the form meta
+    `naive_time = "refuse"` (the API) a time without an offset is refused."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
+        self.label.text = self.label.text.replace("{zone}", facility_zone().key)
+        self.input_widget, self.widget = self.widget, _fold_widget
+        self.fold_choices: list[tuple[int, str]] = []
+        self._fold: int | None = None
+
+    def process(self, formdata, data=None, extra_filters=None):
+        fold = formdata.get(self.name + FOLD_SUFFIX) if formdata is not None else None
+        self._fold = int(fold) if fold in ("0", "1") else None
+        super().process(formdata, data, extra_filters)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return to_local(self.data, facility_zone()).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = " ".join(valuelist).strip() if valuelist else ""
+        if not text:
+            return
+        try:
+            if not TYPED_TIME.fullmatch(text):
+                raise ValueError
+            typed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("Not a valid date and time: type YYYY-MM-DDTHH:MM.") from None
+        if typed.tzinfo is None and getattr(self.meta, "naive_time", "local") == "refuse":
+            raise ValueError(
+                "Give the time with its offset, e.g. 2026-12-03T09:00+01:00 or 2026-12-03T08:00Z."
+            )
+        try:
+            self.data = from_local(typed, facility_zone(), self._fold)
+        except LocalTimeError as e:
+            self.fold_choices = getattr(e, "choices", [])
+            raise ValueError(str(e)) from None
+        except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+            raise ValueError("Not a valid date and time: out of range.") from None
 
 
 class LoginForm(BankForm):

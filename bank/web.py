@@ -6,16 +6,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bank.clock import zone_of
 from bank.refusals import FORM, Refused
 from bank.uow import Actor, unit_of_work
 
 PUBLIC = "public"
 AUTHENTICATED_VIEW = "authenticated"
+
+
+def facility_zone() -> ZoneInfo:
+    """The zone people type and read times in (FACILITY_TIMEZONE); times are stored in UTC."""
+    return zone_of(current_app.config.get("FACILITY_TIMEZONE") or "UTC")
 
 
 def requires(permission: str):

@@ -4,25 +4,29 @@ user reads a protocol's doses masked, the seed protocols on first use, unblinded
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, g
 
-from bank.web import db, work
+from bank.clock import LocalTimeError, from_local
+from bank.refusals import Refused
+from bank.web import db, facility_zone, work
 from doses import services
 from doses.rules.protocol import Protocol
 
 bp = Blueprint("doses", __name__, url_prefix="/doses")
 
 
-def facility_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("FACILITY_TIMEZONE") or "UTC")
-
-
 def local_datetime(day: date | None, at: time | None) -> datetime | None:
+    """The planned time typed on the facility's wall clock, aware in the facility's zone (the rules read
+    its date as the site's day). A time the clocks skip or repeat is refused next to planned_time."""
     if day is None:
         return None
-    return datetime.combine(day, at or time(9, 0), tzinfo=facility_zone())
+    try:
+        return from_local(datetime.combine(day, at or time(9, 0)), facility_zone()).astimezone(
+            facility_zone()
+        )
+    except LocalTimeError as e:
+        raise Refused({"planned_time": f"{e} Plan the dose outside the hour the clocks change."}) from None
 
 
 def is_masked(protocol: Protocol) -> bool:

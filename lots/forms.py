@@ -6,7 +6,6 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     DateField,
-    DateTimeLocalField,
     FloatField,
     IntegerField,
     PasswordField,
@@ -18,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from bank.forms import BankForm, SignatureFields
+from bank.forms import BankForm, LocalDateTimeField, SignatureFields
 from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
 
 TISSUE_CHOICES = [("lipoaspirate", "Lipoaspirate"), ("bone_marrow_aspirate", "Bone-marrow aspirate")]
@@ -28,7 +27,6 @@ CONTAINER_CHOICES = [("bag", "Bag"), ("vial", "Vial")]
 MATERIAL_STATUS_CHOICES = [
     (s, s.capitalize()) for s in sorted(MATERIAL_STATUSES, key=lambda s: s != MATERIAL_LOT_WORKFLOW.initial)
 ]
-DT = "%Y-%m-%dT%H:%M"
 
 
 def _text(label: str, length: int = 120):
@@ -57,7 +55,7 @@ class HarvestForm(BankForm):
     tissue = SelectField("Tissue", choices=TISSUE_CHOICES, validate_choice=False)
     mass_g = _number("Mass (g)")
     volume_ml = _number("Volume (mL)")
-    collected_at = DateTimeLocalField("Collected at (UTC)", format=DT, validators=[Optional()])
+    collected_at = LocalDateTimeField("Collected at ({zone})", validators=[Optional()])
     site = _text("Collection site")
     operator = _text("Operator")
     tier = SelectField("Bank tier", choices=TIER_CHOICES, validate_choice=False)
@@ -121,7 +119,7 @@ class FormulationForm(BankForm):
     cells_per_container = _number("Viable cells per container")
     volume_ml = _number("Volume per container (mL)")
     cryoprotectant = _text("Cryoprotectant", 80)
-    frozen_at = DateTimeLocalField("Frozen at (UTC)", format=DT, validators=[Optional()])
+    frozen_at = LocalDateTimeField("Frozen at ({zone})", validators=[Optional()])
     material_lot_ids = _materials()
 
 

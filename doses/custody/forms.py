@@ -3,15 +3,14 @@ the signatures, so the screens and the API share one rule."""
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateTimeLocalField, FloatField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, FloatField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from bank.forms import BankForm
+from bank.forms import BankForm, LocalDateTimeField
 from bank.labels import LABEL_SIZES
 from doses.custody.states import EVENTS, KINDS
 from doses.rules import MAX_COPIES
 
-DT = "%Y-%m-%dT%H:%M"
 EVENT_CHOICES = [(e, KINDS[e].label) for e in EVENTS]
 
 
@@ -32,7 +31,7 @@ class CustodyEventForm(BankForm):
         validate_choice=False,
         validators=[DataRequired(message="Choose the event.")],
     )
-    occurred_at = DateTimeLocalField("When (UTC; empty = now)", format=DT, validators=[Optional()])
+    occurred_at = LocalDateTimeField("When ({zone}; empty = now)", validators=[Optional()])
     place = _text("Where (room, site)", required=True)
     shipper = _text("Shipper (courier)", 120)
     logger_id = _text("Temperature logger id", 80)

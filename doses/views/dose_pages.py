@@ -51,8 +51,8 @@ def allocate(patient_id: int):
         form.planned_date.data = _date_arg(request.args.get("date"))
     proposal, problems, code = [], [], 200
     if request.method == "POST" and form.validate():
-        planned_at = local_datetime(form.planned_date.data, form.planned_time.data)
         try:
+            planned_at = local_datetime(form.planned_date.data, form.planned_time.data)
             if request.form.get("action") == "allocate":
                 ids = [int(i) for i in (form.container_ids.data or "").split(",") if i.strip().isdigit()]
                 with work(f"dose {form.dose_number.data} allocated to {patient.subject_id}"):

@@ -22,7 +22,9 @@ def _time_fields(app) -> list[tuple[str, str, dict]]:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             for name, schema in body.get("properties", {}).items():
                 desc = schema.get("description", "")
-                if schema.get("format") == "date" or desc.startswith(("time,", "UTC date and time,")):
+                if schema.get("format") == "date" or desc.startswith(
+                    ("time,", "date and time with its offset")
+                ):
                     found.append((op["operationId"], name, schema))
     return found
 
@@ -32,7 +34,8 @@ def test_date_fields_are_documented_as_dates_and_times_with_their_real_pattern(a
     assert fields[("api_patients_allocate", "planned_date")]["format"] == "date"
     assert fields[("api_patients_allocate", "planned_time")]["pattern"] == "^([0-9]{2}:[0-9]{2})$"
     assert fields[("api_lots_harvest", "collected_at")]["pattern"] == (
-        "^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2})$"  # [0-9], not \d: Python's \d takes any digit
+        # [0-9], not \d: Python's \d takes any digit. The offset is required (issue 19).
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})$"
     )
     for (_, name), schema in fields.items():
         assert "format" in schema or "pattern" in schema, name
@@ -41,11 +44,13 @@ def test_date_fields_are_documented_as_dates_and_times_with_their_real_pattern(a
 
 def _valid(value: str) -> bool:
     """Calendar sense a pattern of digits cannot carry (month 13, 25 o'clock, 30 February)."""
-    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?", value):
+    pattern = r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:Z|[+-](\d{2}):(\d{2}))?)?"
+    if m := re.fullmatch(pattern, value):
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
         if not (1 <= y and 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]):
             return False
-        return m[4] is None or (int(m[4]) < 24 and int(m[5]) < 60)
+        hours_minutes = [(m[4], m[5]), (m[7] or "0", m[8] or "0")] if m[4] else []
+        return all(int(h) < 24 and int(mi) < 60 for h, mi in hours_minutes) and int(m[6] or 0) < 60
     m = re.fullmatch(r"(\d{2}):(\d{2})", value)
     return m is not None and int(m[1]) < 24 and int(m[2]) < 60
 
