@@ -266,7 +266,7 @@ def _texts(label: LabelData) -> dict[str, list[Line]]:
     )
     return {
         "expiry": expiry,
-        "trial": [(f"{words['trial']} {label.trial_code}", True, 1.0), (dose, True, 1.0)],
+        "trial": [(f"{words['trial']}{nbsp}{label.trial_code}", True, 1.0), (dose, True, 1.0)],
         # One line: the subject id is never split (the block refuses what does not fit).
         "subject": [(f"{words['subject']}{nbsp}{label.subject_id}", True, 1.0)],
         "product": [

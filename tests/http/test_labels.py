@@ -294,3 +294,76 @@ def test_api_label_pdf(app, staff, session):
         f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"copies": "0"}
     )
     assert resp.status_code == 422 and "copies" in resp.json["errors"]
+    # Issue 19: outer packaging (default on 100 × 100: every Annex VI particular) or immediate container.
+    url = f"/api/v1/doses/{allocation.id}/labels.pdf"
+    resp = api.post(url, headers=headers, query_string={"packaging": "inner"})
+    assert resp.status_code == 422 and "packaging" in resp.json["errors"]
+    outer = flat(pdf_text(api.post(url, headers=headers).data)[0])
+    inner = flat(pdf_text(api.post(url, headers=headers, query_string={"packaging": "immediate"}).data)[0])
+    assert "Promoteur : CHU de Rennes" in outer and "Promoteur" not in inner
+    assert "Pour essai clinique uniquement" in inner and "2024-500000-00-00" in inner
+
+
+def zpl_fields(zpl: str) -> list[str]:
+    """The text of every ^FH_ field, hex escapes decoded (code page 1252, as the printer reads it)."""
+    return [
+        re.sub(r"_([0-9A-F]{2})", lambda m: bytes([int(m.group(1), 16)]).decode("cp1252"), field)
+        for field in re.findall(r"\^FD(.*?)\^FS", zpl)
+    ]
+
+
+def test_french_mesems_labels_carry_annex_vi_particulars_the_same_on_both_arms_in_pdf_and_zpl(
+    app, staff, session
+):
+    """Issue 19 (Regulation (EU) No 536/2014, Annex VI): a MESEMS dose's outer packaging label (100 × 100)
+    and immediate container label (100 × 50) in French, as a blinded clinician prints them: the
+    particulars present, no US statement, the same on both arms once the container's identifiers are
+    masked, the bar codes decoding to the same ISBT 128 data, the subject id on one line."""
+    active, placebo = fc.blinded_pair(session, staff)
+    web = client_for(app, staff.clinician)
+    lab = MESEMS.labelling
+    outer = [lab.contact_phone, lab.contact_address, lab.sponsor, lab.site, lab.investigator, "Mode d'emploi"]
+    common = [
+        "Pour essai clinique uniquement",
+        "USAGE AUTOLOGUE UNIQUEMENT",
+        lab.product_name,
+        lab.contact_name,
+        lab.contact_phone,
+        lab.trial_reference,
+        "Suspension pour perfusion · voie intraveineuse",
+        "Conserver à ≤ −150 °C",
+        "Essai MESEMS",
+        "Dose 1 sur 2",
+    ]
+    masked: dict[str, list[str]] = {}
+    for allocation in (active, placebo):
+        subject, container = allocation.patient.subject_id, allocation.containers[0]
+        for size, packaging, particulars in (("100x100", "", outer), ("100x50", "immediate", [])):
+            resp = get_labels(web, allocation, size=size, packaging=packaging)
+            assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+            page = pdf_text(resp.data)[0]
+            text = flat(page)
+            for particular in (*common, *particulars):
+                assert particular in text, (size, particular)
+            assert US_CAUTION not in text and "Caution" not in text and "Federal" not in text
+            assert re.search(r"EXP \d\d (JANV|FÉVR|MARS|AVR|MAI|JUIN|JUIL|AOÛT|SEPT|OCT|NOV|DÉC) \d{4}", text)
+            assert any(subject in line for line in page.splitlines())  # one line, never split
+            codes = decoded(raster(resp.data, 300)[0])
+            data = dose_labels(session, allocation, facility_name=FACILITY, zone=ZoneInfo("Europe/Paris"))[0]
+            assert data.product_data == isbt128.encode_product(data.product_code)  # the trial code S9001
+            assert sorted(codes["Code128"]) == sorted((data.din_data, data.product_data, data.expiry_data))
+            assert codes["DataMatrix"] == [data.matrix_data] and isbt128.parse_scan(data.matrix_data).din == (
+                container.lot.din
+            )
+            zpl = get_labels(web, allocation, size=size, packaging=packaging, output="zpl")
+            fields = zpl_fields(zpl.get_data(as_text=True))
+            joined = flat(" ".join(fields))  # no-break spaces read as spaces
+            for particular in (*common, *particulars):
+                assert particular.replace("≤", "<=").replace("−", "-") in joined, (size, particular)
+            assert "Caution" not in joined and any(f"Sujet\u00a0{subject}" in f for f in fields)
+            ids = sorted([*identifiers(allocation)[:2], data.product_code, subject], key=len, reverse=True)
+            for token in ids:
+                text = text.replace(token, "<ID>")
+            masked.setdefault(size, []).append(re.sub(r"<ID> 00 .", "<ID> 00 <CHECK>", text))
+    for size, (a, p) in masked.items():
+        assert a == p and "<CHECK>" in a, size
