@@ -5,7 +5,6 @@ and drawn to PDF here; ``bank.zpl`` draws the same elements for Zebra printers."
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,18 @@ LABEL_SIZES: dict[str, tuple[float, float]] = {"100x100": (100 * mm, 100 * mm), 
 LEADING = 1.2  # line box height / font size
 _ASCENT = 0.93  # Vera's ascent: baseline sits this far (× size) below the top of a line box
 _SUPER_SCALE, _SUPER_RISE = 0.65, 0.38
+
+
+# The kit's own words by label language (the domain gives every other text already in that language).
+WORDS = {
+    "en": {"trial": "Trial", "subject": "Subject", "dose": "Dose", "of": "of"},
+    "fr": {"trial": "Essai", "subject": "Sujet", "dose": "Dose", "of": "sur"},
+}
+# Months written out (abbreviated) so a date never reads two ways: 03 DÉC 2027, not 03/12 or 12/03.
+MONTHS = {
+    "en": ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+    "fr": ("JANV", "FÉVR", "MARS", "AVR", "MAI", "JUIN", "JUIL", "AOÛT", "SEPT", "OCT", "NOV", "DÉC"),
+}
 
 
 class LabelOverflowError(ValueError):
@@ -51,8 +62,11 @@ class LabelData:
     expiry_utc_shown: bool = False  # print UTC beneath the local expiry (shipping across zones)
     dose_count: int | None = None  # prints "Dose 2 of 4"
     extra_lines: tuple[str, ...] = ()
+    language: str = "en"  # of the kit's words: trial, subject, dose, expiry month
 
     def __post_init__(self) -> None:
+        if self.language not in WORDS:
+            raise ValueError(f"label language must be one of {', '.join(WORDS)}, not {self.language!r}")
         expected = isbt128.check_character(self.din)
         if self.check_char and self.check_char != expected:
             raise ValueError(
@@ -145,23 +159,17 @@ def _unit_width(text: str, bold: bool) -> float:
     return total + stringWidth(text[pos:], font, 1.0)
 
 
-def _pieces(word: str, size: float, bold: bool, width: float) -> list[str]:
-    """A word too wide for its area (a long subject id: MESEMS-0042-S017) breaks after its hyphens."""
-    if text_width(word, size, bold) <= width or "-" not in word:
-        return [word]
-    return re.findall(r"[^-]*-|[^-]+$", word)
-
-
 def _wrap(text: str, size: float, bold: bool, width: float) -> list[str]:
-    # Split on plain spaces only: a no-break space (U+00A0) keeps "Dose 2 of 4" on one line.
+    # Split on plain spaces only: a no-break space (U+00A0) keeps "Dose 2 of 4" on one line. A word is
+    # never broken (a subject id MESEMS-0042-S017 stays whole): one too wide for its area makes the block
+    # try a smaller size, then refuse.
     lines: list[str] = []
     for word in filter(None, text.split(" ")):
-        for i, piece in enumerate(_pieces(word, size, bold, width)):
-            joined = f"{lines[-1]}{' ' if i == 0 else ''}{piece}" if lines else piece
-            if lines and text_width(joined, size, bold) <= width:
-                lines[-1] = joined
-            else:
-                lines.append(piece)
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width(joined, size, bold) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(word)
     return lines or [""]
 
 
@@ -243,22 +251,24 @@ def _zone(moment: datetime) -> str:
     return name
 
 
+def _date(moment: datetime, language: str) -> str:
+    """``03 DEC 2027 23:59`` with the month in the label language (ISBT 128 eye-readable order)."""
+    return f"{moment:%d} {MONTHS[language][moment.month - 1]} {moment:%Y %H:%M}"
+
+
 def _texts(label: LabelData) -> dict[str, list[Line]]:
-    local = label.expiry_local
-    expiry: list[Line] = [(f"EXP {isbt128.format_label_date(local)} {_zone(local)}", True, 1.0)]
+    local, words, nbsp = label.expiry_local, WORDS[label.language], "\u00a0"
+    expiry: list[Line] = [(f"EXP {_date(local, label.language)} {_zone(local)}", True, 1.0)]
     if label.expiry_utc_shown:
-        expiry.append((f"= {isbt128.format_label_date(local.astimezone(UTC))} UTC", False, 0.9))
-    nbsp = "\u00a0"
-    dose = f"Dose{nbsp}{label.dose_number}" + (
-        f"{nbsp}of{nbsp}{label.dose_count}" if label.dose_count else ""
+        expiry.append((f"= {_date(local.astimezone(UTC), label.language)} UTC", False, 0.9))
+    dose = f"{words['dose']}{nbsp}{label.dose_number}" + (
+        f"{nbsp}{words['of']}{nbsp}{label.dose_count}" if label.dose_count else ""
     )
     return {
         "expiry": expiry,
-        "trial": [
-            (f"Trial {label.trial_code}", True, 1.0),
-            (f"Subject {label.subject_id}", True, 1.0),
-            (dose, True, 1.0),
-        ],
+        "trial": [(f"{words['trial']}{nbsp}{label.trial_code}", True, 1.0), (dose, True, 1.0)],
+        # One line: the subject id is never split (the block refuses what does not fit).
+        "subject": [(f"{words['subject']}{nbsp}{label.subject_id}", True, 1.0)],
         "product": [
             (label.product_name, True, 1.15),
             (f"{label.cells_text} · {label.volume_text}", False, 1.0),
@@ -273,8 +283,8 @@ def _texts(label: LabelData) -> dict[str, list[Line]]:
 def _layout_100x100(label: LabelData) -> list[Element]:
     module, bars, t = 0.28, 13.0, _texts(label)
     din, din_x = _linear(label.din_data, 3, 11, 47, module, bars)
-    product, product_x = _linear(label.product_data, 3, 62, 47, module, bars)
-    expiry, expiry_x = _linear(label.expiry_data, 51.5, 62, 46, module, bars)
+    product, product_x = _linear(label.product_data, 3, 57, 47, module, bars)
+    expiry, expiry_x = _linear(label.expiry_data, 51.5, 57, 46, module, bars)
     dm_module = 15.0 / datamatrix_size(label.matrix_data)
     return [
         *_block(4, 3, 92, 5.5, t["facility"], (9, 6), "facility name"),
@@ -282,16 +292,17 @@ def _layout_100x100(label: LabelData) -> list[Element]:
         din,
         *_din(label, din_x, 25, 44, 13),
         Matrix(81, 11, dm_module, label.matrix_data),
-        *_block(52, 11.5, 27, 20, t["trial"], (10, 6), "trial, subject and dose"),
+        *_block(52, 11.5, 27, 14, t["trial"], (10, 6), "trial and dose"),
+        *_block(52, 26.5, 44, 6, t["subject"], (10, 5.5), "subject id (one line)", wrap=False),
         Frame(4, 33, 92, 0, 0.25),
-        *_block(4, 34.5, 92, 25, t["product"], (10.5, 6.5), "product description"),
-        Frame(4, 60.5, 92, 0, 0.25),
+        *_block(4, 34.5, 92, 20.5, t["product"], (10.5, 6), "product description"),
+        Frame(4, 55.5, 92, 0, 0.25),
         product,
-        *_block(product_x, 75.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), "product code"),
+        *_block(product_x, 70.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), "product code"),
         expiry,
-        *_block(expiry_x, 75.5, 42, 8.5, t["expiry"], (9, 6), "expiry", wrap=False),
-        Frame(4, 85, 92, 0, 0.25),
-        *_block(4, 86, 92, 12, t["statements"], (8, 5.5), "statements"),
+        *_block(expiry_x, 70.5, 42, 8.5, t["expiry"], (9, 6), "expiry", wrap=False),
+        Frame(4, 80, 92, 0, 0.25),
+        *_block(4, 81, 92, 17, t["statements"], (8, 5.5), "statements"),
     ]
 
 
@@ -302,7 +313,8 @@ def _layout_100x50(label: LabelData) -> list[Element]:
     expiry, expiry_x = _linear(label.expiry_data, 1.5, 18, 38, module, 7.5)
     dm_module = 12.0 / datamatrix_size(label.matrix_data)
     # Compact: extra lines are left out; the facility name goes beside the product code.
-    trial = " · ".join(text.replace(" ", "\u00a0") for text, _, _ in t["trial"])  # items never split
+    items = (t["trial"][0], t["subject"][0], t["trial"][1])
+    trial = " · ".join(text.replace(" ", "\u00a0") for text, _, _ in items)  # items never split
     info = [*t["product"][:3], (trial, True, 1.0)]
     return [
         din,

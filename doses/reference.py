@@ -20,9 +20,11 @@ from doses.rules.protocol import (
     DoseBasis,
     DoseRule,
     DoseStep,
+    Labelling,
     Measure,
     Origin,
     Protocol,
+    Region,
     Route,
 )
 
@@ -45,6 +47,14 @@ def _exc(id_: str, text: str) -> Criterion:
 
 
 _M = Decimal(1_000_000)  # 10⁶ cells
+
+# Annex VI particulars the public records do not give are placeholders for the site to set in a new
+# version (README, "Labels and chain of custody"): telephone numbers of zeros, EU CT numbers of zeros,
+# investigators "à désigner par le site".
+_PLACEHOLDERS = (
+    "Label particulars: the contact telephone, the EU CT number and the investigator are placeholders to be "
+    "set by the site (telephone and EU CT number of zeros); contact and address are plausible, to confirm."
+)
 
 MESEMS = Protocol(
     code="MESEMS",
@@ -112,9 +122,23 @@ MESEMS = Protocol(
         "Body weight used for dosing must be at most 7 days old.",
         "Blinded product code S9001 is a local trial-specific code; every MESEMS bag (MSC or placebo) is "
         "filled to 50 mL.",
+        _PLACEHOLDERS,
     ),
     blinded_product=BlindedProduct(
         "S9001", "MESEMS investigational product (MSC or placebo)", Decimal("50"), "bag"
+    ),
+    labelling=Labelling(
+        Region.EU,
+        ("fr",),
+        contact_name="Pharmacie à usage intérieur, CHU de Toulouse",
+        contact_address="Hôpital Purpan, place du Dr Baylac, 31059 Toulouse",
+        contact_phone="+33 (0)5 00 00 00 00",
+        trial_reference="2025-500000-00-00",
+        sponsor="CHU de Toulouse",
+        investigator="investigateur principal à désigner par le site",
+        site="Hôpital Purpan, CHU de Toulouse",
+        pharmaceutical_form="suspension pour perfusion",
+        product_name="CSM autologues de moelle osseuse ou placebo (milieu de suspension)",
     ),
 )
 
@@ -171,6 +195,20 @@ MAESTRO_4MS = Protocol(
         "Dose per injection not public: fixed 50 × 10⁶ cells, accepted 45–55 × 10⁶ (placeholder).",
         "Every 3 months = days 0, 91, 182, window ±7 days, counted from dose 1.",
         "Body weight used for the endotoxin limit must be at most 7 days old.",
+        _PLACEHOLDERS,
+    ),
+    labelling=Labelling(
+        Region.EU,
+        ("fr",),
+        contact_name="Pharmacie à usage intérieur, CHU de Rennes",
+        contact_address="Hôpital Pontchaillou, 2 rue Henri Le Guilloux, 35033 Rennes",
+        contact_phone="+33 (0)2 00 00 00 00",
+        trial_reference="2024-500000-00-00",
+        sponsor="CHU de Rennes",
+        investigator="investigateur principal à désigner par le site",
+        site="Hôpital Pontchaillou, CHU de Rennes",
+        pharmaceutical_form="suspension injectable",
+        product_name="CSM allogéniques de tissu adipeux",
     ),
 )
 
@@ -217,9 +255,23 @@ MSC_AT_SSC = Protocol(
         "Infusion duration 1 hour; body weight at most 7 days old.",
         "Blinded product code S9002 is a local trial-specific code; every bag (MSC or placebo) is filled to "
         "50 mL.",
+        _PLACEHOLDERS,
     ),
     blinded_product=BlindedProduct(
         "S9002", "MSC-AT-SSc investigational product (MSC or placebo)", Decimal("50"), "bag"
+    ),
+    labelling=Labelling(
+        Region.EU,
+        ("fr",),
+        contact_name="Pharmacie à usage intérieur, Hôpital Saint-Louis, AP-HP",
+        contact_address="1 avenue Claude Vellefaux, 75010 Paris",
+        contact_phone="+33 (0)1 00 00 00 00",
+        trial_reference="2024-500001-00-00",
+        sponsor="Assistance Publique – Hôpitaux de Paris",
+        investigator="investigateur principal à désigner par le site",
+        site="Hôpital Saint-Louis, AP-HP, Paris",
+        pharmaceutical_form="suspension pour perfusion",
+        product_name="CSM allogéniques de tissu adipeux ou placebo (milieu de suspension)",
     ),
 )
 
@@ -237,9 +289,15 @@ SEED_IDENTITIES: Mapping[tuple[str, str], BlindedProduct] = MappingProxyType(
 )
 
 
+# Seed versions by (code, version): their region and label particulars for rows stored before issue 19.
+SEED_LABELLING: Mapping[tuple[str, str], Labelling] = MappingProxyType(
+    {(p.code, p.version): p.labelling for p in PROTOCOLS.values() if p.labelling is not None}
+)
+
+
 @lru_cache(maxsize=256)
 def stored_protocol(definition: str) -> Protocol:
     """The protocol a stored version's JSON defines (a blinded seed version stored before issue 16 reads
-    with its seed's identity), remembered by the text itself, so never stale (Protocol is frozen, so every
+    with its seed's identity, a seed version stored before issue 19 with its seed's label particulars), remembered by the text itself, so never stale (Protocol is frozen, so every
     reader of that text may share it). The rules read a protocol several times a request."""
-    return Protocol.from_dict(json.loads(definition), SEED_IDENTITIES)
+    return Protocol.from_dict(json.loads(definition), SEED_IDENTITIES, SEED_LABELLING)

@@ -1,6 +1,7 @@
 """Dose labels (DOMAIN.md §5; ISBT 128 ST-001; 21 CFR 312.6; EU 536/2014 Annex VI): the content of the
 label of each container of an allocated dose, built as bank.labels.LabelData and drawn by the kit (PDF)
-or bank.zpl (Zebra printers). What may be labelled is decided by doses.rules.labels.
+or bank.zpl (Zebra printers). What may be labelled, and what the protocol's regulatory region makes a
+label say on the outer packaging or the immediate container, is decided by doses.rules.labels.
 
 Blinded protocols: the active and the placebo label of a visit are identical apart from the container's
 own data (DIN, division, check character, expiry). The product code is the protocol's trial code with
@@ -23,7 +24,15 @@ from bank.zpl import render_labels_zpl
 from doses.models import Allocation
 from doses.rules import MAX_COPIES, LabelFacts, empty_dose, label_problems, nominal_dose_text
 from doses.rules import validate_print as rules_validate_print
-from doses.rules.protocol import Origin, Route
+from doses.rules.labels import (
+    AUTOLOGOUS,
+    DEFAULT_PACKAGING,
+    EU_TRIAL,
+    US_CAUTION,
+    Packaging,
+    label_wording,
+)
+from doses.rules.protocol import Origin
 from doses.services import allocations_of_containers, latest_product, presentation_check, visible_code
 from lots.models import Container
 from release.services import lot_is_released
@@ -33,6 +42,8 @@ __all__ = [
     "EU_TRIAL",
     "MAX_COPIES",
     "US_CAUTION",
+    "Packaging",
+    "packaging_for",
     "container_label",
     "dose_label",
     "dose_labels",
@@ -42,10 +53,10 @@ __all__ = [
     "validate_print",
 ]
 
-US_CAUTION = "Caution: New Drug—Limited by Federal (or United States) law to investigational use."
-EU_TRIAL = "For clinical trial use only"
-AUTOLOGOUS = "FOR AUTOLOGOUS USE ONLY"
-ROUTES = {Route.IV: "For intravenous use", Route.IT: "For intrathecal use"}
+
+def packaging_for(size: str, packaging: str | None) -> Packaging:
+    """The packaging asked for, or the size's default (100 × 100 outer, 100 × 50 immediate container)."""
+    return Packaging(packaging) if packaging else DEFAULT_PACKAGING.get(size, Packaging.OUTER)
 
 
 def _mega(value: float) -> str:
@@ -75,8 +86,10 @@ def dose_label(
     facility_name: str,
     zone: tzinfo,
     show_utc: bool = False,
+    packaging: Packaging = Packaging.OUTER,
 ) -> LabelData:
-    """The label of one container of an allocated dose, or Refused naming every reason."""
+    """The label of one container of an allocated dose for its outer packaging or its immediate
+    container, or Refused naming every reason."""
     problems = label_problems(label_facts(session, allocation, container), utcnow())
     if problems:
         raise Refused(problems=problems)
@@ -98,28 +111,35 @@ def dose_label(
     autologous = protocol.origin is Origin.AUTOLOGOUS or (
         not protocol.blinded and container.lot.autologous_only
     )
-    statements = (US_CAUTION, EU_TRIAL, *((AUTOLOGOUS,) if autologous else ()))
+    wording = label_wording(protocol, packaging, autologous, storage)
     return LabelData(
         din=container.lot.din,
         product_code=visible_code(protocol, container),
-        product_name=name,
+        product_name=wording.product_name or name,
         cells_text=cells,
         volume_text=f"{container.volume_ml:g} mL",
         expiry_local=container.expires_at.astimezone(zone),
-        storage_text=f"Store at {storage}",
+        storage_text=wording.storage_text,
         trial_code=protocol.code,
         subject_id=allocation.patient.subject_id,
         dose_number=allocation.dose_number,
         facility_name=facility_name,
-        statements=statements,
+        statements=wording.statements,
         expiry_utc_shown=show_utc,
         dose_count=protocol.number_of_doses,
-        extra_lines=(ROUTES.get(protocol.route, ""),) if protocol.route in ROUTES else (),
+        extra_lines=wording.extra_lines,
+        language=wording.language,
     )
 
 
 def dose_labels(
-    session: Session, allocation: Allocation, *, facility_name: str, zone: tzinfo, show_utc: bool = False
+    session: Session,
+    allocation: Allocation,
+    *,
+    facility_name: str,
+    zone: tzinfo,
+    show_utc: bool = False,
+    packaging: Packaging = Packaging.OUTER,
 ) -> list[LabelData]:
     """One label per container the dose holds; refused (every reason of every container) if any fails."""
     containers = [line.container for line in allocation.lines if line.released_at is None]
@@ -129,7 +149,15 @@ def dose_labels(
     for c in containers:
         try:
             labels.append(
-                dose_label(session, allocation, c, facility_name=facility_name, zone=zone, show_utc=show_utc)
+                dose_label(
+                    session,
+                    allocation,
+                    c,
+                    facility_name=facility_name,
+                    zone=zone,
+                    show_utc=show_utc,
+                    packaging=packaging,
+                )
             )
         except Refused as e:
             problems += [p for p in e.problems if p not in problems]
@@ -139,7 +167,13 @@ def dose_labels(
 
 
 def container_label(
-    session: Session, container: Container, *, facility_name: str, zone: tzinfo, show_utc: bool = False
+    session: Session,
+    container: Container,
+    *,
+    facility_name: str,
+    zone: tzinfo,
+    show_utc: bool = False,
+    packaging: Packaging = Packaging.OUTER,
 ) -> LabelData:
     """The label of a scanned or chosen container: refused unless it is released and allocated."""
     held = allocations_of_containers(session, [container.id])
@@ -150,12 +184,14 @@ def container_label(
         facility_name=facility_name,
         zone=zone,
         show_utc=show_utc,
+        packaging=packaging,
     )
 
 
-def validate_print(size: str | None, copies) -> dict[str, str]:
-    """Field problems of a print request: a known size and 1–MAX_COPIES copies of each label."""
-    return rules_validate_print(size, copies, LABEL_SIZES)
+def validate_print(size: str | None, copies, packaging: str | None = None) -> dict[str, str]:
+    """Field problems of a print request: a known size, 1–MAX_COPIES copies of each label, and outer
+    or immediate packaging when given."""
+    return rules_validate_print(size, copies, LABEL_SIZES, packaging)
 
 
 def repeat(labels: Sequence[LabelData], copies: int) -> list[LabelData]:

@@ -16,7 +16,7 @@ from doses.custody.forms import CustodyEventForm, event_details
 from doses.custody.models import CustodyEvent
 from doses.custody.states import KINDS
 from doses.models import Allocation
-from doses.reports import MAX_COPIES, dose_labels, labels_pdf, validate_print
+from doses.reports import MAX_COPIES, dose_labels, labels_pdf, packaging_for, validate_print
 from doses.services import log_treatment_view, masked
 
 EVENT = {
@@ -38,6 +38,12 @@ LABEL_QUERY = {
     "size": {"type": "string", "enum": list(LABEL_SIZES)},
     "copies": {"type": "integer", "minimum": 1, "maximum": MAX_COPIES},
     "show_utc": {"type": "boolean"},
+    "packaging": {
+        "type": "string",
+        "enum": ["outer", "immediate"],
+        "description": "outer packaging (all Annex VI particulars) or immediate container (reduced set); "
+        "default: outer for 100x100, immediate for 100x50",
+    },
 }
 
 
@@ -129,18 +135,27 @@ def custody_events_record(allocation_id: int):
 def dose_labels_pdf(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     size, copies = request.args.get("size", "100x100"), request.args.get("copies", "1")
-    errors = validate_print(size, copies)
+    packaging = request.args.get("packaging")
+    errors = validate_print(size, copies, packaging)
     show_utc = request.args.get("show_utc", "false").lower()
     if show_utc not in ("true", "false", "1", "0", ""):
         errors["show_utc"] = "show_utc must be true or false."
     if errors:
         raise ApiInputError(errors)
     data = dose_labels(
-        db(), allocation, facility_name=facility(), zone=facility_zone(), show_utc=show_utc in ("true", "1")
+        db(),
+        allocation,
+        facility_name=facility(),
+        zone=facility_zone(),
+        show_utc=show_utc in ("true", "1"),
+        packaging=packaging_for(size, packaging),
     )
     body = labels_pdf(data, size, int(copies))
     log_labels_printed(
-        "allocations", allocation.id, f"{len(data)} × {int(copies)} {size} pdf", "labels printed (API)"
+        "allocations",
+        allocation.id,
+        f"{len(data)} × {int(copies)} {size} {packaging_for(size, packaging)} pdf",
+        "labels printed (API)",
     )
     return Response(body, mimetype="application/pdf")
 

@@ -65,6 +65,16 @@ class LabelPrintForm(BankForm):
         default="100x100",
         validate_choice=False,
     )
+    packaging = SelectField(
+        "Label for",
+        choices=[
+            ("", "The size's default (100 × 100 outer packaging, 100 × 50 immediate container)"),
+            ("outer", "Outer packaging (every Annex VI particular)"),
+            ("immediate", "Immediate container (the reduced Annex VI set)"),
+        ],
+        default="",
+        validate_choice=False,
+    )
     copies = StringField(
         "Copies of each label", default="1", validators=[Length(max=4)], description=f"1 to {MAX_COPIES}"
     )

@@ -18,7 +18,14 @@ from doses.custody.forms import CustodyEventForm, DigestCheckForm, LabelPrintFor
 from doses.custody.models import CustodyEvent
 from doses.custody.states import KINDS
 from doses.models import Allocation, Patient
-from doses.reports import container_label, dose_labels, labels_pdf, labels_zpl, validate_print
+from doses.reports import (
+    container_label,
+    dose_labels,
+    labels_pdf,
+    labels_zpl,
+    packaging_for,
+    validate_print,
+)
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
 from lots.models import Container
 
@@ -143,7 +150,7 @@ def _print_request():
     """The posted label print form, with its problems by field (empty when valid); a missing or stale
     CSRF token is refused before this runs (bank.app)."""
     form = LabelPrintForm()
-    errors = validate_print(form.size.data, form.copies.data)
+    errors = validate_print(form.size.data, form.copies.data, form.packaging.data)
     if form.output.data not in ("pdf", "zpl"):
         errors["output"] = "Output must be PDF or ZPL."
     if form.output.data == "zpl" and form.dpi.data not in ("203", "300"):
@@ -161,8 +168,8 @@ def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
     )
     log_labels_printed(
         *record,
-        f"{len(labels)} × {copies} {form.size.data} {form.output.data}"
-        + (f" {form.dpi.data} dpi" if zpl else ""),
+        f"{len(labels)} × {copies} {form.size.data} {packaging_for(form.size.data, form.packaging.data)}"
+        f" {form.output.data}" + (f" {form.dpi.data} dpi" if zpl else ""),
     )
     if zpl:
         return Response(
@@ -191,6 +198,7 @@ def labels(allocation_id: int):
             facility_name=facility(),
             zone=facility_zone(),
             show_utc=bool(form.show_utc.data),
+            packaging=packaging_for(form.size.data, form.packaging.data),
         )
         return _send_labels(data, form, name, ("allocations", allocation.id))
     except Refused as e:  # nothing printed: every reason on the dose's page
@@ -219,6 +227,7 @@ def container_labels(container_id: int):
                 facility_name=facility(),
                 zone=facility_zone(),
                 show_utc=bool(form.show_utc.data),
+                packaging=packaging_for(form.size.data, form.packaging.data),
             )
         ]
         return _send_labels(

@@ -1,5 +1,5 @@
 """What a trial protocol version is: dose rule, schedule, blinding, endotoxin K, enrolment checklist, the
-invariants every version must keep (checked on construction) and its JSON form for storage. Pure: no
+regulatory region and label particulars (EU 536/2014 Annex VI), the invariants every version must keep (checked on construction) and its JSON form for storage. Pure: no
 Flask, no SQLAlchemy. The seed protocols are doses.reference.
 """
 
@@ -132,6 +132,75 @@ class BlindedProduct:
         return cls(d["isbt_code"], d["name"], Decimal(d["volume_ml"]), d["container_type"])
 
 
+class Region(StrEnum):
+    EU = "EU"  # Regulation (EU) No 536/2014, Articles 66-67 and Annex VI
+    US = "US"  # FDA IND, 21 CFR 312.6
+
+
+LABEL_LANGUAGES = ("fr", "en")
+NO_LABELLING: Mapping[tuple[str, str], Labelling] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Labelling:
+    """Where a protocol version's labels are used and what they must state there. For the EU, the Annex VI
+    particulars not held elsewhere in the protocol: main contact for information and emergency unblinding
+    (name, address, telephone), trial reference (EU CT number), sponsor, investigator, site, pharmaceutical
+    form and the product name in the label language (for a blinded trial: the active together with the
+    placebo, printed on both arms). A US version needs none of them (21 CFR 312.6 statement)."""
+
+    region: Region
+    languages: tuple[str, ...]
+    contact_name: str = ""
+    contact_address: str = ""
+    contact_phone: str = ""
+    trial_reference: str = ""  # EU CT number, e.g. 2024-512345-12-00
+    sponsor: str = ""
+    investigator: str = ""
+    site: str = ""
+    pharmaceutical_form: str = ""  # in the label language, e.g. "suspension pour perfusion"
+    product_name: str = ""  # in the label language
+
+    _EU_FIELDS = (
+        "contact_name",
+        "contact_address",
+        "contact_phone",
+        "trial_reference",
+        "sponsor",
+        "investigator",
+        "site",
+        "pharmaceutical_form",
+        "product_name",
+    )
+
+    def __post_init__(self) -> None:
+        if len(self.languages) != 1 or self.languages[0] not in LABEL_LANGUAGES:
+            raise ValueError(
+                f"labels are printed in one language, one of {', '.join(LABEL_LANGUAGES)} (got {self.languages})"
+            )
+        if self.region is Region.EU:
+            missing = [f for f in self._EU_FIELDS if not getattr(self, f).strip()]
+            if missing:
+                raise ValueError(f"an EU label needs the Annex VI particulars: {', '.join(missing)} missing")
+
+    @property
+    def language(self) -> str:
+        return self.languages[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region.value,
+            "languages": list(self.languages),
+            **{f: getattr(self, f) for f in self._EU_FIELDS},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> Labelling | None:
+        if d is None:
+            return None
+        return cls(Region(d["region"]), tuple(d["languages"]), **{f: d.get(f, "") for f in cls._EU_FIELDS})
+
+
 @dataclass(frozen=True)
 class Protocol:
     """One version of a trial protocol. Invariants are checked on construction (see __post_init__)."""
@@ -156,6 +225,7 @@ class Protocol:
     schedule_anchor: ScheduleAnchor = ScheduleAnchor.FIRST_DOSE
     assumptions: tuple[str, ...] = ()
     blinded_product: BlindedProduct | None = None  # one visible identity for both arms (blinded only)
+    labelling: Labelling | None = None  # None: stored before issue 19, labels as before (US and EU lines)
 
     @property
     def number_of_doses(self) -> int:
@@ -186,6 +256,11 @@ class Protocol:
             raise ValueError(
                 f"{self.code}: a blinded protocol has one visible product identity, an open one none"
             )
+        if self.blinded and self.labelling and self.labelling.region is Region.EU:
+            if "placebo" not in self.labelling.product_name.lower():  # Annex VI: active with placebo, on both
+                raise ValueError(
+                    f"{self.code}: a blinded EU label names the active together with the placebo"
+                )
         if not self.sequences:
             raise ValueError(f"{self.code}: at least one treatment sequence")
         allowed = {ACTIVE_TOKEN, PLACEBO_TOKEN} if self.blinded else {ACTIVE_TOKEN}
@@ -247,17 +322,24 @@ class Protocol:
             "schedule_anchor": self.schedule_anchor.value,
             "assumptions": list(self.assumptions),
             "blinded_product": self.blinded_product.to_dict() if self.blinded_product else None,
+            "labelling": self.labelling.to_dict() if self.labelling else None,
         }
 
     @classmethod
     def from_dict(
-        cls, d: Mapping[str, Any], seed_identities: Mapping[tuple[str, str], BlindedProduct] = NO_IDENTITIES
+        cls,
+        d: Mapping[str, Any],
+        seed_identities: Mapping[tuple[str, str], BlindedProduct] = NO_IDENTITIES,
+        seed_labelling: Mapping[tuple[str, str], Labelling] = NO_LABELLING,
     ) -> Protocol:
         """Inverse of to_dict; raises KeyError/ValueError on a malformed record. A blinded version stored
         before protocols named their blinded product identity (issue 16) takes the identity
         `seed_identities` gives its (code, version) — its seed's (doses.reference.stored_protocol): the
-        stored text stays as it was recorded, and no other protocol's identity is guessed."""
+        stored text stays as it was recorded, and no other protocol's identity is guessed. Likewise a
+        version stored before protocols stated their region and label particulars (issue 19) takes its
+        seed's from `seed_labelling`; any other keeps none (labels as before)."""
         r = d["dose_rule"]
+        key = (d.get("code"), d.get("version"))
         return cls(
             code=d["code"],
             version=d["version"],
@@ -292,7 +374,8 @@ class Protocol:
             schedule_anchor=ScheduleAnchor(d.get("schedule_anchor", ScheduleAnchor.FIRST_DOSE)),
             assumptions=tuple(d.get("assumptions", ())),
             blinded_product=BlindedProduct.from_dict(d.get("blinded_product"))
-            or (seed_identities.get((d.get("code"), d.get("version"))) if d.get("blinded") else None),
+            or (seed_identities.get(key) if d.get("blinded") else None),
+            labelling=Labelling.from_dict(d.get("labelling")) or seed_labelling.get(key),
         )
 
 

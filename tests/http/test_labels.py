@@ -24,7 +24,8 @@ from bank import isbt128
 from bank.barcodes import QUIET_MODULES, code128_width, datamatrix_size
 from bank.labels import LEADING, Linear, Matrix, Text, label_elements, text_width
 from bank.models import AuditEntry
-from doses.reports import AUTOLOGOUS, EU_TRIAL, US_CAUTION, dose_labels
+from doses.reference import MESEMS
+from doses.reports import US_CAUTION, dose_labels
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.support import client_for
@@ -102,14 +103,16 @@ def test_label_text_reads_back_din_with_boxed_check_character_and_statements(app
     text = flat(pdf_text(get_labels(web, allocation, show_utc="y").data)[0])
     assert f"{container.lot.din_display} 00 {container.lot.check_char}" in text
     assert container.lot.check_char == isbt128.check_character(container.lot.din)
-    for statement in (US_CAUTION, EU_TRIAL):
-        assert statement in text
-    assert AUTOLOGOUS not in text  # allogeneic trial
-    assert "Allogeneic adipose-tissue MSC" in text and "50 mL" in text and "viable cells" in text
-    assert "Trial MAESTRO-4MS" in text and "Dose 1 of 3" in text and "For intrathecal use" in text
-    assert allocation.patient.subject_id in text.replace("- ", "-")
-    assert re.search(r"EXP \d\d [A-Z]{3} \d{4} \d\d:\d\d CES?T = \d\d [A-Z]{3} \d{4} \d\d:\d\d UTC", text)
-    assert "Store at ≤ −150 °C" in text
+    # MAESTRO-4MS is an EU trial (Rennes): French Annex VI particulars, never the US statement (issue 19).
+    assert "Pour essai clinique uniquement" in text and US_CAUTION not in text and "Caution" not in text
+    assert "AUTOLOGUE" not in text  # allogeneic trial
+    assert "CSM allogéniques de tissu adipeux" in text and "50 mL" in text and "viable cells" in text
+    assert "Essai MAESTRO-4MS" in text and "Dose 1 sur 3" in text and "voie intrathécale" in text
+    assert f"Sujet {allocation.patient.subject_id}" in text
+    assert re.search(
+        r"EXP \d\d [A-ZÉÛ]{3,4} \d{4} \d\d:\d\d CES?T = \d\d [A-ZÉÛ]{3,4} \d{4} \d\d:\d\d UTC", text
+    )
+    assert "Conserver à ≤ −150 °C" in text
     # The box around the check character is drawn as a square next to it.
     elements = label_elements(
         dose_labels(session, allocation, facility_name=FACILITY, zone=ZoneInfo("Europe/Paris"))[0], "100x100"
@@ -139,9 +142,10 @@ def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_containe
     own = {"din", "product_code", "check_char", "subject_id"}  # the bag's identifiers and whose it is
     same = {f.name for f in dataclasses.fields(la)} - own
     assert {n: getattr(la, n) for n in same} == {n: getattr(lp, n) for n in same}
-    assert la.product_name == "MESEMS investigational product (MSC or placebo)"
+    # EU (Annex VI): the active together with the placebo, in French, the same on both arms (issue 19).
+    assert la.product_name == MESEMS.labelling.product_name
     assert la.cells_text == "1–2 × 10⁶ viable cells/kg (protocol dose)"  # never the placebo's 0 cells
-    assert AUTOLOGOUS in la.statements  # the protocol's statement, on both arms
+    assert "Pour essai clinique uniquement · USAGE AUTOLOGUE UNIQUEMENT" in la.statements  # on both arms
     # One trial product code for both arms (issue 16): only the division is the container's own.
     assert la.product_code[:6] == lp.product_code[:6] == "S90011"
 
@@ -150,13 +154,13 @@ def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_containe
     pdfs = {a.id: get_labels(web, a).data for a in (active, placebo)}
     texts = []
     for a in (active, placebo):
-        text = "".join(pdf_text(pdfs[a.id])[0].split())  # no spaces: the subject id may wrap after a hyphen
+        text = "".join(pdf_text(pdfs[a.id])[0].split())  # no spaces: identifiers compared as one token
         for token in sorted(identifiers(a)[:4], key=len, reverse=True):
             text = text.replace("".join(token.split()), "<ID>")
         texts.append(re.sub(r"<ID>00.", "<ID>00<CHECK>", text))
     assert (
         texts[0] == texts[1]
-        and "placebo" not in texts[1].replace("(MSCorplacebo)", "").lower()
+        and "placebo" not in texts[1].replace("".join(la.product_name.split()), "").lower()
         and "<CHECK>" in texts[0]
     )
 
@@ -206,13 +210,16 @@ def bbox(element) -> tuple[float, float, float, float]:
     return (element.x, element.y, height, width) if element.rotated else (element.x, element.y, width, height)
 
 
-def test_mesems_labels_say_autologous_and_never_placebo(app, staff, session):
+def test_mesems_labels_say_autologous_and_name_the_placebo_only_with_the_active(app, staff, session):
+    """Issue 19: a MESEMS (EU, blinded) label names the active together with the placebo, as Annex VI asks,
+    on both arms; the placebo is never named alone and its 0 cells never printed."""
     active, placebo = fc.blinded_pair(session, staff)
     web = client_for(app, staff.clinician)
+    name = MESEMS.labelling.product_name
     for allocation in (active, placebo):
         text = flat(pdf_text(get_labels(web, allocation, size="100x50").data)[0])
-        assert AUTOLOGOUS in text and EU_TRIAL in text and "MESEMS investigational product" in text
-        assert "placebo" not in text.replace("(MSC or placebo)", "").lower() and "0 × 10" not in text
+        assert "USAGE AUTOLOGUE UNIQUEMENT" in text and "Pour essai clinique uniquement" in text
+        assert name in text and "placebo" not in text.replace(name, "").lower() and "0 × 10" not in text
 
 
 def test_label_refused_for_a_container_not_released_or_not_allocated(app, staff, session):
@@ -287,3 +294,76 @@ def test_api_label_pdf(app, staff, session):
         f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"copies": "0"}
     )
     assert resp.status_code == 422 and "copies" in resp.json["errors"]
+    # Issue 19: outer packaging (default on 100 × 100: every Annex VI particular) or immediate container.
+    url = f"/api/v1/doses/{allocation.id}/labels.pdf"
+    resp = api.post(url, headers=headers, query_string={"packaging": "inner"})
+    assert resp.status_code == 422 and "packaging" in resp.json["errors"]
+    outer = flat(pdf_text(api.post(url, headers=headers).data)[0])
+    inner = flat(pdf_text(api.post(url, headers=headers, query_string={"packaging": "immediate"}).data)[0])
+    assert "Promoteur : CHU de Rennes" in outer and "Promoteur" not in inner
+    assert "Pour essai clinique uniquement" in inner and "2024-500000-00-00" in inner
+
+
+def zpl_fields(zpl: str) -> list[str]:
+    """The text of every ^FH_ field, hex escapes decoded (code page 1252, as the printer reads it)."""
+    return [
+        re.sub(r"_([0-9A-F]{2})", lambda m: bytes([int(m.group(1), 16)]).decode("cp1252"), field)
+        for field in re.findall(r"\^FD(.*?)\^FS", zpl)
+    ]
+
+
+def test_french_mesems_labels_carry_annex_vi_particulars_the_same_on_both_arms_in_pdf_and_zpl(
+    app, staff, session
+):
+    """Issue 19 (Regulation (EU) No 536/2014, Annex VI): a MESEMS dose's outer packaging label (100 × 100)
+    and immediate container label (100 × 50) in French, as a blinded clinician prints them: the
+    particulars present, no US statement, the same on both arms once the container's identifiers are
+    masked, the bar codes decoding to the same ISBT 128 data, the subject id on one line."""
+    active, placebo = fc.blinded_pair(session, staff)
+    web = client_for(app, staff.clinician)
+    lab = MESEMS.labelling
+    outer = [lab.contact_phone, lab.contact_address, lab.sponsor, lab.site, lab.investigator, "Mode d'emploi"]
+    common = [
+        "Pour essai clinique uniquement",
+        "USAGE AUTOLOGUE UNIQUEMENT",
+        lab.product_name,
+        lab.contact_name,
+        lab.contact_phone,
+        lab.trial_reference,
+        "Suspension pour perfusion · voie intraveineuse",
+        "Conserver à ≤ −150 °C",
+        "Essai MESEMS",
+        "Dose 1 sur 2",
+    ]
+    masked: dict[str, list[str]] = {}
+    for allocation in (active, placebo):
+        subject, container = allocation.patient.subject_id, allocation.containers[0]
+        for size, packaging, particulars in (("100x100", "", outer), ("100x50", "immediate", [])):
+            resp = get_labels(web, allocation, size=size, packaging=packaging)
+            assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+            page = pdf_text(resp.data)[0]
+            text = flat(page)
+            for particular in (*common, *particulars):
+                assert particular in text, (size, particular)
+            assert US_CAUTION not in text and "Caution" not in text and "Federal" not in text
+            assert re.search(r"EXP \d\d (JANV|FÉVR|MARS|AVR|MAI|JUIN|JUIL|AOÛT|SEPT|OCT|NOV|DÉC) \d{4}", text)
+            assert any(subject in line for line in page.splitlines())  # one line, never split
+            codes = decoded(raster(resp.data, 300)[0])
+            data = dose_labels(session, allocation, facility_name=FACILITY, zone=ZoneInfo("Europe/Paris"))[0]
+            assert data.product_data == isbt128.encode_product(data.product_code)  # the trial code S9001
+            assert sorted(codes["Code128"]) == sorted((data.din_data, data.product_data, data.expiry_data))
+            assert codes["DataMatrix"] == [data.matrix_data] and isbt128.parse_scan(data.matrix_data).din == (
+                container.lot.din
+            )
+            zpl = get_labels(web, allocation, size=size, packaging=packaging, output="zpl")
+            fields = zpl_fields(zpl.get_data(as_text=True))
+            joined = flat(" ".join(fields))  # no-break spaces read as spaces
+            for particular in (*common, *particulars):
+                assert particular.replace("≤", "<=").replace("−", "-") in joined, (size, particular)
+            assert "Caution" not in joined and any(f"Sujet\u00a0{subject}" in f for f in fields)
+            ids = sorted([*identifiers(allocation)[:2], data.product_code, subject], key=len, reverse=True)
+            for token in ids:
+                text = text.replace(token, "<ID>")
+            masked.setdefault(size, []).append(re.sub(r"<ID> 00 .", "<ID> 00 <CHECK>", text))
+    for size, (a, p) in masked.items():
+        assert a == p and "<CHECK>" in a, size
