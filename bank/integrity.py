@@ -41,7 +41,7 @@ class Verdict:
         return not self.findings
 
 
-def _audited_mappers():
+def audited_mappers():
     for mapper in Base.registry.mappers:
         if issubclass(mapper.class_, Audited) and mapper.inherits is None:
             yield mapper
@@ -116,7 +116,7 @@ def completeness(session: Session, limit: int = 50) -> list[Finding]:
     """Rebuild each audited record from its insert and every later change in the trail and compare it with
     the row as it is now. Fields the trail hides (password hashes) are checked for presence only."""
     findings: list[Finding] = []
-    for mapper in _audited_mappers():
+    for mapper in audited_mappers():
         table = mapper.class_.__tablename__
         excluded = set(getattr(mapper.class_, "__audit_exclude__", ())) | _SKIP_FIELDS
         attrs = [(a.key, a.columns[0]) for a in mapper.column_attrs]

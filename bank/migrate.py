@@ -65,12 +65,13 @@ def _audited_columns(engine) -> dict[str, set[str]]:
     """The columns each audited table has now (tables not created yet are absent)."""
     from sqlalchemy import inspect
 
-    from bank.integrity import _audited_mappers
+    from bank.integrity import audited_mappers
 
-    existing = set(inspect(engine).get_table_names())
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
     return {
-        m.class_.__tablename__: {c["name"] for c in inspect(engine).get_columns(m.class_.__tablename__)}
-        for m in _audited_mappers()
+        m.class_.__tablename__: {c["name"] for c in inspector.get_columns(m.class_.__tablename__)}
+        for m in audited_mappers()
         if m.class_.__tablename__ in existing
     }
 
@@ -85,14 +86,14 @@ def _record_new_fields(engine, before: dict[str, set[str]]) -> int:
     from bank.audit import record_event
     from bank.db import make_session_factory
     from bank.digest import plain
-    from bank.integrity import _audited_mappers
+    from bank.integrity import audited_mappers
     from bank.uow import Actor, unit_of_work
 
     session = make_session_factory(engine)()
     count = 0
     try:
         with unit_of_work(session, Actor(None, "system (migration)"), "schema migration: new fields"):
-            for mapper in _audited_mappers():
+            for mapper in audited_mappers():
                 table = mapper.class_.__tablename__
                 added = [
                     (a.key, a.columns[0])

@@ -28,30 +28,36 @@ def _done(correction: EntryCorrection) -> None:
         flash(f"{correction.label} {'corrected' if correction.action == 'correct' else 'voided'}.", "success")
 
 
-@bp.route("/passages/<int:entry_id>/correct", methods=["GET", "POST"])
-@requires("lot.edit")
-def correct_passage(entry_id: int):
-    entry = get_or_404(Passage, entry_id)
+def _correct(entry, form, correct, what: str, title: str, **page):
+    """The correction form of one entry: the service gets what was entered, the page the same form again
+    with every refusal next to its field."""
     lot = db().get(Lot, entry.lot_id)
-    form = CorrectPassageForm(obj=entry)
     if (
         form.validate_on_submit()
         and (
             done := attempt(
                 form,
-                lambda: services.correct_passage(db(), entry, **entered(form)),
-                f"P{entry.number} corrected: {form.reason.data}",
+                lambda: correct(db(), entry, **entered(form)),
+                f"{what} corrected: {form.reason.data}",
             )
         ).ok
     ):
         _done(done.value)
         return _back(lot.id)
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=lot,
+    return render_template("lots/form.html", form=form, lot=lot, title=f"{title} · lot {lot.din}", **page)
+
+
+@bp.route("/passages/<int:entry_id>/correct", methods=["GET", "POST"])
+@requires("lot.edit")
+def correct_passage(entry_id: int):
+    entry = get_or_404(Passage, entry_id)
+    return _correct(
+        entry,
+        CorrectPassageForm(obj=entry),
+        services.correct_passage,
+        f"P{entry.number}",
+        f"Correct P{entry.number}",
         soft_fields=SOFT_FIELDS,
-        title=f"Correct P{entry.number} · lot {lot.din}",
         intro="The original entry stays on record, struck through, with your reason. A verified entry "
         "changes once a second person confirms the correction.",
     )
@@ -61,22 +67,12 @@ def correct_passage(entry_id: int):
 @requires("lot.edit")
 def correct_isolation(entry_id: int):
     entry = get_or_404(Isolation, entry_id)
-    lot = db().get(Lot, entry.lot_id)
-    form = CorrectIsolationForm(obj=entry)
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.correct_isolation(db(), entry, **entered(form)),
-                f"isolation corrected: {form.reason.data}",
-            )
-        ).ok
-    ):
-        _done(done.value)
-        return _back(lot.id)
-    return render_template(
-        "lots/form.html", form=form, lot=lot, title=f"Correct the isolation · lot {lot.din}"
+    return _correct(
+        entry,
+        CorrectIsolationForm(obj=entry),
+        services.correct_isolation,
+        "isolation",
+        "Correct the isolation",
     )
 
 
