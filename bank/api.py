@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from bank.clock import utcnow
 from bank.forms import API_TIME_PATTERN, LocalDateTimeField
+from bank.i18n import localize, t
 from bank.models import ApiToken, User
 from bank.refusals import Refused
 
@@ -370,6 +371,9 @@ def api_route(
     return decorate
 
 
+_REFUSED = t("Refused.")
+
+
 @bp.errorhandler(Refused)
 def _refused(e: Refused):
     """Every refusal of every endpoint, the same way: 422 for input errors by field, 409 for rule
@@ -378,8 +382,8 @@ def _refused(e: Refused):
     e = e.visible_to(actor.permissions if actor is not None else frozenset())
     body = {
         "error": "invalid input" if e.status in (400, 422) else "refused",
-        "message": str(e),
-        "errors": e.errors,
+        "message": "; ".join(e.messages()) or localize(_REFUSED),
+        "errors": {k: localize(v) for k, v in e.errors.items()},
         "problems": [p.as_dict() for p in e.problems],
     }
     return jsonify(body), e.status

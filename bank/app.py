@@ -15,18 +15,22 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
-from bank import audit  # noqa: F401  (registers the audit listeners)
+from bank import (
+    audit,  # noqa: F401  (registers the audit listeners)
+    languages,
+)
 from bank.anchors import install_site
-from bank.clock import local_text, utc_text
+from bank.clock import utc_text
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
+from bank.i18n import N_
 from bank.keptforms import keep_form, kept_pages, take_kept_form
 from bank.permissions import ROLE_LABELS, hidden_by_blinding
 from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.signin import end_session, find_session, needs_touch, touch
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for
-from bank.web import PUBLIC, can, db, facility_zone
+from bank.web import PUBLIC, can, db
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -50,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["bank.scan_resolvers"] = []
     app.extensions["bank.nav"] = []
     csrf.init_app(app)
+    languages.init_app(app)
     _register_blueprints(app)
     wire_domains()
     _register_security(app)
@@ -121,8 +126,8 @@ def _register_blueprints(app: Flask) -> None:
 
     verification_views.init_app(app)  # the page of the entries the domains registered as verifiable
     api.init_app(app)  # last: domain views have added their API routes to the shared blueprint
-    app.extensions["bank.nav"].append(("Audit trail", "audit.index", "audit.view"))
-    app.extensions["bank.nav"].append(("Users", "admin.users", "user.manage"))
+    app.extensions["bank.nav"].append((N_("Audit trail"), "audit.index", "audit.view"))
+    app.extensions["bank.nav"].append((N_("Users"), "admin.users", "user.manage"))
 
 
 def _register_security(app: Flask) -> None:
@@ -371,11 +376,6 @@ def _register_templates(app: Flask) -> None:
         mantissa = value / 10**exponent
         superscript = str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
         return f"{mantissa:.3g} × 10{superscript}"
-
-    @app.template_filter("local")
-    def local(value, seconds=False):
-        """A stored time as people read it: the facility's wall clock with its zone ("… 10:15 CET")."""
-        return local_text(value, facility_zone(), seconds)
 
     @app.template_filter("utc")
     def utc(value):

@@ -17,9 +17,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from bank.forms import ChangePasswordForm, ConfirmForm, LoginForm
 from bank.keptforms import kept_pages
+from bank.languages import LANGUAGES
 from bank.models import UserSession
 from bank.signin import (
     Limits,
@@ -115,8 +117,11 @@ def logout():
     if row is not None:
         with unit_of_work(db(), g.actor):
             end_session(row, "signed out")
+    chosen = session.get("language")
     session.clear()
-    flash("You are signed out.", "info")
+    if chosen:
+        session["language"] = chosen  # the sign-in page stays in the language of the one who left
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -189,3 +194,18 @@ def keep_alive():
     with unit_of_work(db(), g.actor):
         touch(g.sign_in_session)
     return {"idle_seconds": int(idle_limit().total_seconds())}
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def choose_language():
+    """The language switch of every page: kept on the account of a signed-in user (audited), in the
+    browser's session before signing in; then back to the page it was chosen on."""
+    chosen = request.form.get("language", "")
+    if chosen not in LANGUAGES:
+        abort(400, description=_("Choose French or English."))
+    if g.user is not None:
+        with work("language chosen"):
+            g.user.language = chosen
+    session["language"] = chosen
+    return redirect(safe_next(request.form.get("back")))

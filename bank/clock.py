@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from bank.i18n import t
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -58,20 +60,32 @@ def from_local(value: datetime, zone: ZoneInfo | str, fold: int | None = None) -
         return value.astimezone(UTC)
     tz = zone_of(zone)
     first, second = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
+    typed = f"{value:%Y-%m-%d %H:%M}"
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
         after = first.astimezone(UTC).astimezone(tz)
         raise NonexistentLocalTime(
-            f"{value:%Y-%m-%d %H:%M} does not exist in {tz.key}: the clocks skip that hour "
-            f"(changing to {_abbreviation(after)}). Type the time the clock showed."
+            t(
+                "%(time)s does not exist in %(zone)s: the clocks skip that hour (changing to %(abbr)s). "
+                "Type the time the clock showed.",
+                time=typed,
+                zone=tz.key,
+                abbr=_abbreviation(after),
+            )
         )
     if first.utcoffset() == second.utcoffset():
         return first.astimezone(UTC)
     if fold is None:
         a, b = _abbreviation(first), _abbreviation(second)
         raise AmbiguousLocalTime(
-            f"{value:%Y-%m-%d %H:%M} happens twice in {tz.key} (the clocks go back): "
-            f"say whether it is the first ({a}) or the second ({b}).",
-            [(0, f"first ({a})"), (1, f"second ({b})")],
+            t(
+                "%(time)s happens twice in %(zone)s (the clocks go back): say whether it is the first "
+                "(%(first)s) or the second (%(second)s).",
+                time=typed,
+                zone=tz.key,
+                first=a,
+                second=b,
+            ),
+            [(0, t("first (%(abbr)s)", abbr=a)), (1, t("second (%(abbr)s)", abbr=b))],
         )
     return (second if fold else first).astimezone(UTC)
 
@@ -81,12 +95,16 @@ def to_local(value: datetime, zone: ZoneInfo | str) -> datetime:
     return as_utc(value).astimezone(zone_of(zone))
 
 
-def local_text(value: datetime | None, zone: ZoneInfo | str, seconds: bool = False) -> str:
-    """A time as people read it in `zone`, with the zone's abbreviation: "2026-12-03 10:15 CET"."""
+def local_text(
+    value: datetime | None, zone: ZoneInfo | str, seconds: bool = False, day_first: bool = False
+) -> str:
+    """A time as people read it in `zone`, with the zone's abbreviation: "2026-12-03 10:15 CET", or with
+    `day_first` (French) "03/12/2026 10:15 CET"."""
     if value is None:
         return ""
     local = to_local(value, zone)
-    return f"{local:%Y-%m-%d %H:%M:%S}"[: 19 if seconds else 16] + f" {_abbreviation(local)}"
+    shown = f"{local:%d/%m/%Y %H:%M:%S}" if day_first else f"{local:%Y-%m-%d %H:%M:%S}"
+    return shown[: 19 if seconds else 16] + f" {_abbreviation(local)}"
 
 
 def utc_text(value: datetime | None, seconds: bool = True) -> str:

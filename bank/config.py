@@ -95,6 +95,8 @@ def load_config(instance: Path, overrides: dict | None = None) -> dict:
         "FACILITY_FIN": env.get("FACILITY_FIN", "G1234"),
         "FACILITY_NAME": env.get("FACILITY_NAME", "Cell Therapy Unit"),
         "FACILITY_TIMEZONE": env.get("FACILITY_TIMEZONE", "Europe/Paris"),
+        # The language of people who chose none (empty: their browser's); see bank.languages.
+        "FACILITY_LANGUAGE": env.get("FACILITY_LANGUAGE", "").strip().lower(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
@@ -121,6 +123,8 @@ def load_config(instance: Path, overrides: dict | None = None) -> dict:
             f"FACILITY_FIN {config['FACILITY_FIN']!r} is not an ISBT 128 facility identification number "
             "(5 characters: [A-NP-Z1-9][A-NP-Z0-9]{2}[0-9]{2})"
         )
+    if config["FACILITY_LANGUAGE"] not in ("", "fr", "en"):
+        raise ValueError("FACILITY_LANGUAGE must be fr, en or empty (the browser's language)")
     if config["SESSION_IDLE_MINUTES"] < 1:
         raise ValueError("SESSION_IDLE_MINUTES must be at least 1")
     check_sign_in_settings(config)

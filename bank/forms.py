@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 
+import wtforms
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
@@ -21,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from bank.clock import LocalTimeError, from_local, to_local
+from bank.languages import parse_number
 from bank.permissions import ROLE_LABELS, ROLES
 from bank.refusals import control_character_errors
 from bank.web import facility_zone
@@ -35,13 +38,47 @@ def no_control_characters(value):
     return value
 
 
+class ReadsLocalNumbers:
+    """A number field that reads what people type in their language: "81,5" in French (bank.languages)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = valuelist[0] if valuelist else ""
+        if text is None or not str(text).strip():
+            return
+        if isinstance(text, int | float | Decimal) and not isinstance(text, bool):
+            text = repr(text)  # a JSON number from the API
+        number = parse_number(str(text))
+        self.data = float(number) if isinstance(self, wtforms.FloatField) else number
+
+
+class LocalFloatField(ReadsLocalNumbers, wtforms.FloatField):
+    pass
+
+
+class LocalDecimalField(ReadsLocalNumbers, wtforms.DecimalField):
+    pass
+
+
+def _reading_local_numbers(field_class):
+    if issubclass(field_class, ReadsLocalNumbers):
+        return field_class
+    if issubclass(field_class, wtforms.DecimalField):
+        return LocalDecimalField
+    if issubclass(field_class, wtforms.FloatField):
+        return LocalFloatField
+    return field_class
+
+
 class BankForm(FlaskForm):
-    """The base of every form (bank and domains): each field refuses control characters."""
+    """The base of every form (bank and domains): each field refuses control characters, and every
+    decimal number field reads the reader's decimal mark ("81,5" in French)."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters") or ()
             options["filters"] = (no_control_characters, *filters)
+            unbound_field.field_class = _reading_local_numbers(unbound_field.field_class)
             return unbound_field.bind(form=form, **options)
 
 
@@ -111,7 +148,7 @@ class LocalDateTimeField(DateTimeLocalField):
             self.data = from_local(typed, facility_zone(), self._fold)
         except LocalTimeError as e:
             self.fold_choices = getattr(e, "choices", [])
-            raise ValueError(str(e)) from None
+            raise ValueError(e.args[0]) from None
         except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
             raise ValueError("Not a valid date and time: out of range.") from None
 

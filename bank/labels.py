@@ -281,54 +281,54 @@ def _texts(label: LabelData) -> dict[str, list[Line]]:
 
 
 def _layout_100x100(label: LabelData) -> list[Element]:
-    module, bars, t = 0.28, 13.0, _texts(label)
+    module, bars, texts = 0.28, 13.0, _texts(label)
     din, din_x = _linear(label.din_data, 3, 11, 47, module, bars)
     product, product_x = _linear(label.product_data, 3, 57, 47, module, bars)
     expiry, expiry_x = _linear(label.expiry_data, 51.5, 57, 46, module, bars)
     dm_module = 15.0 / datamatrix_size(label.matrix_data)
     return [
-        *_block(4, 3, 92, 5.5, t["facility"], (9, 6), "facility name"),
+        *_block(4, 3, 92, 5.5, texts["facility"], (9, 6), "facility name"),
         Frame(4, 9.2, 92, 0, 0.25),
         din,
         *_din(label, din_x, 25, 44, 13),
         Matrix(81, 11, dm_module, label.matrix_data),
-        *_block(52, 11.5, 27, 14, t["trial"], (10, 6), "trial and dose"),
-        *_block(52, 26.5, 44, 6, t["subject"], (10, 5.5), "subject id (one line)", wrap=False),
+        *_block(52, 11.5, 27, 14, texts["trial"], (10, 6), "trial and dose"),
+        *_block(52, 26.5, 44, 6, texts["subject"], (10, 5.5), "subject id (one line)", wrap=False),
         Frame(4, 33, 92, 0, 0.25),
-        *_block(4, 34.5, 92, 20.5, t["product"], (10.5, 6), "product description"),
+        *_block(4, 34.5, 92, 20.5, texts["product"], (10.5, 6), "product description"),
         Frame(4, 55.5, 92, 0, 0.25),
         product,
         *_block(product_x, 70.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), "product code"),
         expiry,
-        *_block(expiry_x, 70.5, 42, 8.5, t["expiry"], (9, 6), "expiry", wrap=False),
+        *_block(expiry_x, 70.5, 42, 8.5, texts["expiry"], (9, 6), "expiry", wrap=False),
         Frame(4, 80, 92, 0, 0.25),
-        *_block(4, 81, 92, 17, t["statements"], (8, 5.5), "statements"),
+        *_block(4, 81, 92, 17, texts["statements"], (8, 5.5), "statements"),
     ]
 
 
 def _layout_100x50(label: LabelData) -> list[Element]:
-    module, bars, t = 0.25, 8.0, _texts(label)
+    module, bars, texts = 0.25, 8.0, _texts(label)
     din, din_x = _linear(label.din_data, 1.5, 2.5, 44, module, bars)
     product, product_x = _linear(label.product_data, 47, 2.5, 44, module, bars)
     expiry, expiry_x = _linear(label.expiry_data, 1.5, 18, 38, module, 7.5)
     dm_module = 12.0 / datamatrix_size(label.matrix_data)
     # Compact: extra lines are left out; the facility name goes beside the product code.
-    items = (t["trial"][0], t["subject"][0], t["trial"][1])
+    items = (texts["trial"][0], texts["subject"][0], texts["trial"][1])
     trial = " · ".join(text.replace(" ", "\u00a0") for text, _, _ in items)  # items never split
-    info = [*t["product"][:3], (trial, True, 1.0)]
+    info = [*texts["product"][:3], (trial, True, 1.0)]
     return [
         din,
         *_din(label, din_x, 11, 41, 10.5),
         product,
         *_block(product_x, 11, 17, 4.8, [(label.product_code, True, 1.0)], (10, 7), "product code"),
-        *_block(product_x + 18, 11, 25, 5, t["facility"], (6.5, 4.5), "facility name"),
+        *_block(product_x + 18, 11, 25, 5, texts["facility"], (6.5, 4.5), "facility name"),
         Frame(2, 16.8, 96, 0, 0.25),
         expiry,
-        *_block(expiry_x, 26.5, 35, 8, t["expiry"], (7.5, 5), "expiry", wrap=False),
+        *_block(expiry_x, 26.5, 35, 8, texts["expiry"], (7.5, 5), "expiry", wrap=False),
         *_block(40.5, 18, 44, 19, info, (7.5, 5), "product description"),
         Matrix(86, 19, dm_module, label.matrix_data),
         Frame(2, 37.2, 96, 0, 0.25),
-        *_block(3, 37.8, 94, 11, t["statements"], (7, 5), "statements"),
+        *_block(3, 37.8, 94, 11, texts["statements"], (7, 5), "statements"),
     ]
 
 

@@ -36,6 +36,7 @@ class User(Audited, Versioned, Base):
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(5))  # "fr", "en"; None: the facility's or browser's
 
     @property
     def role_list(self) -> list[str]:

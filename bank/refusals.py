@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bank.i18n import localize, t
+
 FORM = "form"  # key of an input error about the whole form rather than one field
 
 # What a user without the unblinded permission reads in place of a problem that would reveal the arm.
 MASKED_RULE = "blinding.masked"
-MASKED_MESSAGE = (
+MASKED_MESSAGE = t(
     "This dose cannot be used for this request; the reason is withheld because it could reveal "
     "the treatment. Ask an unblinded pharmacist."
 )
 # What a user without the unblinded permission reads at the address of a lot, container, storage
 # position, certificate or audit row: the same words whatever the record (bank.app).
-MASKED_RECORD_MESSAGE = "This record is masked for blinded users."
+MASKED_RECORD_MESSAGE = t("This record is masked for blinded users.")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Problem:
     def as_dict(self) -> dict:
         return {
             "rule_id": self.rule_id,
-            "message": self.message,
+            "message": localize(self.message),
             "evidence": self.evidence,
             "field": self.field,
         }
@@ -87,7 +89,8 @@ class Refused(ValueError):
         return Refused(self.errors, shown)
 
     def messages(self) -> list[str]:
-        return [*self.errors.values(), *(p.message for p in self.problems)]
+        """Every message, in the reader's language."""
+        return [localize(m) for m in (*self.errors.values(), *(p.message for p in self.problems))]
 
 
 def refuse_if(errors: Mapping[str, str] | None = None, problems: Iterable[Problem] = ()) -> None:
@@ -101,7 +104,7 @@ def control_character_errors(fields: Mapping[str, str | None]) -> dict[str, str]
     """Input errors for text holding control characters: PostgreSQL cannot store a NUL byte at all, and
     the others are never typed by people. Tab, line feed and carriage return are text."""
     return {
-        name: "Contains a control character that cannot be recorded."
+        name: t("Contains a control character that cannot be recorded.")
         for name, value in fields.items()
         if isinstance(value, str) and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value)
     }

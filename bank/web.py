@@ -184,21 +184,19 @@ def show_refusal(form, error: Refused) -> list[str]:
     Problems that would reveal a blinded arm are masked for users without the unblinded permission."""
     actor = g.get("actor")
     error = error.visible_to(actor.permissions if actor is not None else frozenset())
-    general: list[str] = []
-    placed = dict(error.errors)
+    general: list = []
+    placed = {name: [message] for name, message in error.errors.items()}
     for p in error.problems:
-        if p.field and p.field in placed:
-            placed[p.field] += " " + p.message
-        elif p.field:
-            placed[p.field] = p.message
+        if p.field:
+            placed.setdefault(p.field, []).append(p.message)
         else:
             general.append(p.message)
-    for field_name, message in placed.items():
+    for field_name, messages in placed.items():
         target = getattr(form, field_name, None) if form is not None else None
         if target is not None and hasattr(target, "errors") and field_name != FORM:
-            target.errors = list(target.errors) + [message]
+            target.errors = list(target.errors) + messages
         else:
-            general.append(message)
+            general.extend(messages)
     if form is not None:
         form.form_errors.extend(m for m in general if m not in form.form_errors)
     return general

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 
 from bank.auth_views import safe_next
+from bank.i18n import N_
 from bank.permissions import ENTRY_VERIFY
 from bank.verification import services
 from bank.verification.forms import VerifyEntriesForm, VerifyFilterForm
@@ -117,7 +118,7 @@ def init_app(app: Flask) -> None:
 
     app.extensions.setdefault(services.REGISTRY, {})
     app.register_blueprint(bp)
-    app.extensions["bank.nav"].append(("Entries to verify", "verify.index", ENTRY_VERIFY))
+    app.extensions["bank.nav"].append((N_("Entries to verify"), "verify.index", ENTRY_VERIFY))
 
     @app.template_global()
     def entry_verifications(kind: str, ids) -> dict[int, services.Verification]:

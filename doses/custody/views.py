@@ -8,6 +8,7 @@ from flask import Flask, Response, flash, g, redirect, render_template, request,
 from sqlalchemy import bindparam, func, select
 
 from bank.clock import utcnow
+from bank.i18n import N_
 from bank.refusals import Refused
 from bank.web import LIKE_ESCAPE, apply_errors, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services as dose_services
@@ -34,7 +35,7 @@ def init_app(app: Flask) -> None:
     from doses.custody import api  # noqa: F401  (API routes join the shared blueprint before it registers)
 
     app.register_blueprint(bp)
-    app.extensions["bank.nav"].append(("Custody", "custody.index", "dose.view"))
+    app.extensions["bank.nav"].append((N_("Custody"), "custody.index", "dose.view"))
 
 
 @bp.route("/")

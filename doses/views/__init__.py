@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 
+from bank.i18n import N_
 from doses import cli, services
 from doses.blueprint import bp
 from doses.rules.protocol import Protocol
@@ -39,8 +40,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(shown_code, "shown_code")
     app.add_template_global(shown_container, "shown_container")
-    app.extensions["bank.nav"].append(("Patients", "doses.patients", "patient.view"))
-    app.extensions["bank.nav"].append(("Doses", "doses.doses", "dose.view"))
-    app.extensions["bank.nav"].append(("Protocols", "doses.protocols", "protocol.view"))
+    app.extensions["bank.nav"].append((N_("Patients"), "doses.patients", "patient.view"))
+    app.extensions["bank.nav"].append((N_("Doses"), "doses.doses", "dose.view"))
+    app.extensions["bank.nav"].append((N_("Protocols"), "doses.protocols", "protocol.view"))
     app.extensions["bank.scan_resolvers"].append(dose_pages.resolve_scan)
     cli.register(app)

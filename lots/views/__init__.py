@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from bank.i18n import N_
 from bank.verification.services import register_kind
 from lots import (
     api,  # noqa: F401  (JSON API routes)
@@ -17,9 +18,9 @@ from lots.views import corrections, lot_pages, lot_steps, material_pages, storag
 def init_app(app: Flask) -> None:
     for blueprint in (bp, storage_bp, materials_bp):
         app.register_blueprint(blueprint)
-    app.extensions["bank.nav"].append(("Lots", "lots.index", "lot.view"))
-    app.extensions["bank.nav"].append(("Storage", "storage.index", "storage.view"))
-    app.extensions["bank.nav"].append(("Materials", "materials.index", "lot.view"))
+    app.extensions["bank.nav"].append((N_("Lots"), "lots.index", "lot.view"))
+    app.extensions["bank.nav"].append((N_("Storage"), "storage.index", "storage.view"))
+    app.extensions["bank.nav"].append((N_("Materials"), "materials.index", "lot.view"))
     app.extensions["bank.scan_resolvers"].append(lot_pages.resolve_scan)
     for kind in VERIFIABLE_KINDS:  # isolations and passages on the "Entries to verify" page
         register_kind(app, kind)

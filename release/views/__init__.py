@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from bank.i18n import N_
 from bank.verification.services import register_kind
 from release.blueprint import bp
 from release.services.verifiable import VERIFIABLE_KINDS
@@ -18,7 +19,7 @@ def init_app(app: Flask) -> None:
     from release.cli import release_group
 
     app.register_blueprint(bp)
-    app.extensions["bank.nav"].append(("Release", "release.index", "release.view"))
+    app.extensions["bank.nav"].append((N_("Release"), "release.index", "release.view"))
     app.cli.add_command(release_group)
     for kind in VERIFIABLE_KINDS:  # test results on the "Entries to verify" page
         register_kind(app, kind)

@@ -24,7 +24,8 @@ def test_only_login_and_logout_are_public(app):
         for r in app.url_map.iter_rules()
         if getattr(app.view_functions[r.endpoint], "permission", None) == PUBLIC
     }
-    assert public <= {"auth.login", "auth.logout", "api.openapi"}
+    # the language switch is public so that the sign-in page can be read in French (issue 19)
+    assert public <= {"auth.login", "auth.logout", "auth.choose_language", "api.openapi"}
 
 
 def test_every_get_page_redirects_anonymous_users_to_login(app):
