@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import today
 from bank.esign import signature_valid
-from bank.i18n import t
+from bank.i18n import N_, t
 from bank.models import Signature, User
 from bank.refusals import Problem, refuse_if
 from bank.signals import donor_lookback_started
@@ -43,6 +43,9 @@ from donors.rules import (
 from donors.services.criteria import active_criteria, parse
 from donors.services.queries import active_answers, active_medications, active_serology
 from donors.states import DONOR_WORKFLOW, ELIGIBLE, INELIGIBLE
+
+# The comment of a determination the system writes (stored in English; the donor page shows it translated).
+SYSTEM_REEVALUATION = N_("automatic re-evaluation after new evidence; look-back started")
 
 # --- evaluation -----------------------------------------------------------------------------------
 
@@ -208,9 +211,7 @@ def reevaluate_after_new_evidence(session: Session, donor: Donor) -> Determinati
     if not requires_lookback(ELIGIBLE, det):
         return None
     causes = "; ".join(f"{r.rule_id}: {r.evidence}" for r in det.reasons)
-    record = write_determination(
-        session, donor, row, det, INELIGIBLE, "automatic re-evaluation after new evidence; look-back started"
-    )
+    record = write_determination(session, donor, row, det, INELIGIBLE, SYSTEM_REEVALUATION)
     start_lookback(session, donor, f"new evidence after the eligible determination ({causes})")
     return record
 
