@@ -19,6 +19,7 @@ from donors.blueprint import active_criteria, bp
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
 from donors.rules import autologous_serology_summary, sample_window
 from donors.services.criteria import parse
+from donors.states import DETERMINATION_MEANING
 from donors.views.registry import form_page
 
 VOIDABLE = {"answer": ScreeningAnswer, "medication": MedicationCourse, "serology": SerologyTest}
@@ -251,7 +252,12 @@ def sign(donor_id: int):
         )
         return redirect(url_for("donors.show", donor_id=donor.id))
     return render_template(
-        "donors/sign.html", form=form, donor=donor, criteria=row, det=services.evaluate(db(), donor, row)
+        "donors/sign.html",
+        form=form,
+        donor=donor,
+        criteria=row,
+        det=services.evaluate(db(), donor, row),
+        meaning=DETERMINATION_MEANING,
     )
 
 
