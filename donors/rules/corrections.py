@@ -35,7 +35,11 @@ def rereview_problems(signed_at: datetime, changes: Sequence[EntryChange]) -> li
                 "Signed on %(entry)s, corrected or voided since: the determination must be reviewed again.",
                 entry=c.ref,
             ),
-            t("voided %(when)s UTC: %(reason)s", when=c.voided_at.strftime("%Y-%m-%d %H:%M"), reason=c.reason),
+            t(
+                "voided %(when)s UTC: %(reason)s",
+                when=c.voided_at.strftime("%Y-%m-%d %H:%M"),
+                reason=c.reason,
+            ),
         )
         for c in changes
         if c.recorded_at <= signed_at < c.voided_at
