@@ -16,7 +16,7 @@ from donors.models import DeterminationRecord, Donor
 from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from donors.services import today
 from donors.services.criteria import ensure_seed_criteria
-from tests.support import PASSWORD
+from tests.support import PASSWORD, token_for
 
 HARVEST = today() - timedelta(days=20)
 DAY = timedelta(days=1)
@@ -263,3 +263,23 @@ def test_a_rule_refusal_names_its_field_in_french(tech_fr, qa_fr):
         r'data-field="comment">[^<]*aucune règle n\'exclut ce donneur : écrivez le motif', html
     ), html[-2500:]
     assert "no rule excludes this donor" not in html
+
+
+def test_the_api_refuses_in_the_language_of_the_token_user(app, tech_fr):
+    """JSON keys and stored values stay as they are; the messages read in the user's language."""
+    http = app.test_client()
+    headers = {"Authorization": f"Bearer {token_for(tech_fr)}"}
+    resp = http.post(
+        "/api/v1/donors",
+        json={
+            "sex": "F",
+            "birth_date": "1985-04-02",
+            "weight_kg": 900,
+            "consent_version": "SSc-v2",
+            "consent_date": str(HARVEST),
+        },
+        headers=headers,
+    )
+    assert resp.status_code == 422, resp.json
+    assert resp.json["errors"]["weight_kg"] == "un poids supérieur à 400 kg n'est pas plausible"
+    assert "plausible" in resp.json["message"] and "not plausible" not in resp.json["message"]
