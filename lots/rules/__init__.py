@@ -35,8 +35,9 @@ def status_word(status: str) -> Text:
     return t(LOT_WORKFLOW.label(status) if status in LOT_WORKFLOW.states else status)
 
 
-# The status words the messages below name, marked for the catalogue (stored keys stay English).
-STATUS_WORDS = (
+# Stored words the messages below and the lots pages name (statuses, steps, tiers), marked for the
+# catalogue: stored keys stay English, shown with |tr or status_word.
+STORED_WORDS = (
     N_("in process"),
     N_("awaiting QC"),
     N_("released"),
@@ -55,6 +56,29 @@ STATUS_WORDS = (
     N_("shipped"),
     N_("administered"),
     N_("destroyed"),
+    N_("open"),
+    N_("closed"),
+    N_("harvest"),
+    N_("isolation"),
+    N_("passage"),
+    N_("formulation"),
+    N_("master"),
+    N_("working"),
+    N_("dose"),
+    N_("moved"),
+    N_("usable"),
+    N_("expiring soon"),
+    N_("expired"),
+    N_("bone marrow"),
+    N_("adipose"),
+    N_("none"),
+    N_("autologous"),
+    N_("allogeneic"),
+    N_("placebo"),
+    N_("active"),
+    N_("retired"),
+    N_("bag"),
+    N_("vial"),
 )
 
 
