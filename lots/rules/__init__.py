@@ -444,9 +444,10 @@ def validate_formulation(
                 "%(n)s × %(cells)s = %(total)s cells, more than the %(available)s harvested at the final "
                 "passage.",
                 n=n_containers,
-                cells=f"{cells_per_container:g}",
-                total=f"{float(total):g}",
-                available=f"{available_cells:g}",
+                # Cell counts as typed and stored ("2.5e+06"): read, not parsed, in every language.
+                cells=format(cells_per_container, "g"),
+                total=format(float(total), "g"),
+                available=format(available_cells, "g"),
             )
     return errors
 

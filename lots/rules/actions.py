@@ -109,7 +109,7 @@ def lot_actions(
             why.append(
                 Problem(
                     "lots.derive.unverified",
-                    t("Verify the entries first: %(entries)s.", entries="; ".join(facts.unverified)),
+                    t("Verify the entries first: %(entries)s.", entries=list(facts.unverified)),
                 )
             )
         actions.append(LotAction("derive", t("Derive a lot"), tuple(why)))

@@ -91,7 +91,7 @@ def open_deviations(session: Session, lot: Lot) -> list[str]:
         t(
             "%(number)s open since %(day)s: %(description)s",
             number=d.number,
-            day=f"{d.recorded_at:%Y-%m-%d}",
+            day=d.recorded_at.date().isoformat(),
             description=d.description,
         )
         for d in deviations_of(session, lot)

@@ -85,7 +85,7 @@ def _harvest_field_errors(
         errors["mass_g"] = t("Give the mass (g) or the volume (mL) collected.")
     for field, value in (("mass_g", mass_g), ("volume_ml", volume_ml)):
         if value is not None and not (0 < value < MAX_AMOUNT):
-            errors[field] = t("Must be greater than zero and below %(max)s.", max=f"{MAX_AMOUNT:g}")
+            errors[field] = t("Must be greater than zero and below %(max)s.", max=int(MAX_AMOUNT))
     if collected_at is None:
         errors["collected_at"] = t("Required.")
     elif collected_at > utcnow() + CLOCK_SKEW:
@@ -112,16 +112,22 @@ def _donor_problems(facts: DonorUse, decision: HarvestDecision, product: Product
             for p in decision.problems
         ]
     if product is not None and (product.origin == "autologous") != facts.is_autologous:
+        if product.origin == "autologous":
+            why = t(
+                "%(product)s is autologous; donor %(code)s is an allogeneic donor.",
+                product=product.key,
+                code=facts.code,
+            )
+        else:
+            why = t(
+                "%(product)s is allogeneic; donor %(code)s is an autologous donor.",
+                product=product.key,
+                code=facts.code,
+            )
         return [
             Problem(
                 "lots.harvest.origin_mismatch",
-                t(
-                    "%(product)s is autologous; donor %(code)s is an allogeneic donor."
-                    if product.origin == "autologous"
-                    else "%(product)s is allogeneic; donor %(code)s is an autologous donor.",
-                    product=product.key,
-                    code=facts.code,
-                ),
+                why,
                 evidence=f"product={product.origin}; autologous donor={facts.is_autologous}",
                 field="product_type_id",
             )
