@@ -21,6 +21,7 @@ from tests.http.test_lot_pages import (  # noqa: F401
     latest_lot,
     passage_data,
 )
+from tests.support import token_for
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -113,3 +114,43 @@ def test_a_rule_refusal_reads_in_french_next_to_its_field(login_as, make_user, d
     )
     assert "decimal point" in _error(page, "viability_pct")
     assert fresh(db_session).scalar(select(Passage).where(Passage.lot_id == lot.id)) is None
+
+
+def test_the_api_answers_a_lots_refusal_in_the_language_asked_with_its_data_unchanged(
+    app,
+    login_as,
+    make_user,
+    db_session,  # noqa: F811
+):
+    tech = login_as("technician")
+    donor = f.signed_donor(
+        db_session, make_user("technician"), make_user("qa"), "ineligible", "positive CMV IgM on repeat"
+    )
+    body = {
+        "donor_id": donor.id,
+        "product_type_id": f.product(db_session, "AT-MSC-ALLO").id,
+        "tissue": "lipoaspirate",
+        "mass_g": 40,
+        "collected_at": f"{DAY.isoformat()}T09:00+01:00",
+        "site": "S",
+        "operator": "O",
+        "tier": "dose",
+    }
+    answers = {
+        language: app.test_client().post(
+            "/api/v1/lots/harvests",
+            json=body,
+            headers={"Authorization": f"Bearer {token_for(tech)}", "Accept-Language": language},
+        )
+        for language in ("fr", "en")
+    }
+    fr, en = answers["fr"].json["problems"][0], answers["en"].json["problems"][0]
+    assert answers["fr"].status_code == answers["en"].status_code == 409
+    assert fr["message"] == (
+        f"Prélèvement refusé pour le donneur {donor.code} : Le donneur est déterminé non éligible : "
+        "aucun prélèvement allogénique n'est permis."
+    )
+    assert en["message"].startswith(f"Harvest refused for donor {donor.code}: Donor is determined ineligible")
+    # The rule id, the evidence and the field are data: the same in both languages.
+    assert {k: v for k, v in fr.items() if k != "message"} == {k: v for k, v in en.items() if k != "message"}
+    assert fr["rule_id"] == "lots.harvest.donor_ineligible" and fr["evidence"] == "donor_status=ineligible"
