@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from bank.clock import LocalTimeError, from_local, to_local
+from bank.i18n import Text, t
 from bank.languages import parse_number
 from bank.permissions import ROLE_LABELS, ROLES
 from bank.refusals import control_character_errors
@@ -114,7 +115,13 @@ class LocalDateTimeField(DateTimeLocalField):
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
-        self.label.text = self.label.text.replace("{zone}", facility_zone().key)
+        zone, label = facility_zone().key, self.label.text
+        # A label written t("Collected at (%(zone)s)") stays in the reader's language with the zone filled in.
+        self.label.text = (
+            t(label.msgid, **{**label.params, "zone": zone})
+            if isinstance(label, Text)
+            else label.replace("{zone}", zone)
+        )
         self.input_widget, self.widget = self.widget, _fold_widget
         self.fold_choices: list[tuple[int, str]] = []
         self._fold: int | None = None

@@ -60,6 +60,9 @@ def number_text(value, digits: int | None = None) -> str:
         return ""
     if isinstance(value, float) and digits is None:
         value = Decimal(repr(value)) if abs(value) < 1e15 else value
+    elif isinstance(value, Decimal) and digits is None and value.is_finite():
+        # A Decimal keeps the places it was given: a PD of 31.00 reads 31,00, not 31.
+        digits = max(0, -value.as_tuple().exponent)
     fmt = None if digits is None else "0." + "0" * digits if digits else "0"
     return format_decimal(value, format=fmt, locale=language(), group_separator=False)
 
