@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app, g
 
 from bank import anchors, auditkey
+from bank.i18n import localize, t
 from bank.integrity import verify_all
 from bank.migrate import upgrade_site
 from bank.refusals import Refused
@@ -319,7 +320,16 @@ def _register_validation(app: Flask) -> None:
 
         checks, _ = installation_checks(current_app)
         for c in checks:
-            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+            click.echo(
+                localize(
+                    t(
+                        "%(result)s %(check)s: %(detail)s",
+                        result="ok  " if c.ok else "FAIL",
+                        check=c.name,
+                        detail=c.detail,
+                    )
+                )
+            )
         sys.exit(0 if all(c.ok for c in checks) else 1)
 
     @validation_group.command("report")
@@ -341,12 +351,16 @@ def _register_validation(app: Flask) -> None:
         from bank.validation import passed, write_report
 
         content, pdf_path, html_path = write_report(current_app, Path(results), Path(out))
-        click.echo(f"Validation report: {pdf_path} and {html_path}")
-        click.echo(f"Content SHA-256: {content_digest(content)}")
-        failing = [x["requirement"] for x in content["trace"] if x["result"] != "PASS"]
-        broken = [c["check"] for c in content["installation"] if not c["ok"]]
-        for name in broken:
-            click.echo(f"installation check failed: {name}", err=True)
-        for rid in failing:
-            click.echo(f"requirement without a passing test: {rid}", err=True)
+        click.echo(
+            localize(t("Validation report: %(pdf)s and %(html)s", pdf=str(pdf_path), html=str(html_path)))
+        )
+        click.echo(localize(t("Content SHA-256: %(digest)s", digest=content_digest(content))))
+        for c in content["installation"]:
+            if not c["ok"]:
+                click.echo(localize(t("Installation check failed: %(check)s", check=c["check"])), err=True)
+        for x in content["trace"]:
+            if x["result"] != "PASS":
+                click.echo(
+                    localize(t("Requirement without a passing test: %(id)s", id=x["requirement"])), err=True
+                )
         sys.exit(0 if passed(content) else 1)

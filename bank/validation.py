@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from bank.clock import utc_text, utcnow
 from bank.digest import content_digest
-from bank.i18n import t
+from bank.i18n import localize, t
 from bank.pdf import Document, KeyValueSection, TableSection, TextSection, build_document
 from bank.permissions import ROLE_PERMISSIONS, ROLES
 from bank.requirements import Requirements, load, rule_ids_in_code, rules_of
@@ -59,7 +59,9 @@ def _migrations(engine: Engine) -> Check:
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     return Check(
-        "Database schema at the latest migration", current == head, f"database {current}, code {head}"
+        t("Database schema at the latest migration"),
+        current == head,
+        t("database %(current)s, code %(head)s", current=current, head=head),
     )
 
 
@@ -77,9 +79,11 @@ def _triggers(engine: Engine, tables: list[str]) -> Check:
         guarded = {r[0] for r in rows}
     missing = sorted(set(tables) - guarded)
     return Check(
-        "Append-only tables guarded by triggers",
+        t("Append-only tables guarded by triggers"),
         not missing,
-        "missing on: " + ", ".join(missing) if missing else f"{len(tables)} tables guarded",
+        t("missing on: %(tables)s", tables=", ".join(missing))
+        if missing
+        else t("%(count)s tables guarded", count=len(tables)),
     )
 
 
@@ -88,9 +92,9 @@ def _audit_chain(session, anchor_dir: Path | None) -> Check:
 
     verdict = verify_all(session, anchor_dir)
     return Check(
-        "Audit chain verifies (keys, last checkpoint, completeness)",
+        t("Audit chain verifies (keys, last checkpoint, completeness)"),
         verdict.ok,
-        "; ".join(str(f) for f in getattr(verdict, "findings", [])[:5]) or "no break found",
+        "; ".join(str(f) for f in verdict.findings[:5]) or t("no break found"),
     )
 
 
@@ -98,15 +102,15 @@ def _configuration(config: dict) -> list[Check]:
     from bank.config import MIN_SECRET_KEY_LENGTH
 
     return [
-        Check("Environment", True, config.get("BANK_ENV", "production")),
+        Check(t("Environment"), True, config.get("BANK_ENV", "production")),
         Check(
-            "SECRET_KEY long enough",
+            t("SECRET_KEY long enough"),
             len(str(config.get("SECRET_KEY") or "")) >= MIN_SECRET_KEY_LENGTH,
-            f"at least {MIN_SECRET_KEY_LENGTH} characters",
+            t("at least %(count)s characters", count=MIN_SECRET_KEY_LENGTH),
         ),
-        Check("AUDIT_KEY set and distinct", bool(config.get("AUDIT_KEY")) and config.get("AUDIT_KEY") != config.get("SECRET_KEY"), "kept outside the database"),
-        Check("Facility time zone", bool(config.get("FACILITY_TIMEZONE")), str(config.get("FACILITY_TIMEZONE"))),
-        Check("Database", True, make_url_safe(config.get("DATABASE_URL", ""))),
+        Check(t("AUDIT_KEY set and distinct"), bool(config.get("AUDIT_KEY")) and config.get("AUDIT_KEY") != config.get("SECRET_KEY"), t("kept outside the database")),
+        Check(t("Facility time zone"), bool(config.get("FACILITY_TIMEZONE")), str(config.get("FACILITY_TIMEZONE"))),
+        Check(t("Database"), True, make_url_safe(config.get("DATABASE_URL", ""))),
     ]  # fmt: skip
 
 
@@ -117,7 +121,7 @@ def make_url_safe(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unreadable URL is shown as unreadable, not raised
-        return "(unreadable URL)"
+        return t("(unreadable URL)")
 
 
 def installation_checks(app) -> tuple[list[Check], list[tuple[str, str]]]:
@@ -125,12 +129,17 @@ def installation_checks(app) -> tuple[list[Check], list[tuple[str, str]]]:
     engine = app.extensions["bank.engine"]
     requirements = load()
     checks = [
-        Check("Python 3.11 or later", sys.version_info >= (3, 11), platform.python_version()),
-        *(Check(f"{name} installed", version != "missing", version) for name, version in _versions()[1:]),
+        Check(t("Python 3.11 or later"), sys.version_info >= (3, 11), platform.python_version()),
+        *(
+            Check(t("%(name)s installed", name=name), version != "missing", version)
+            for name, version in _versions()[1:]
+        ),
         *_configuration(app.config),
     ]
     if not inspect(engine).has_table("alembic_version"):
-        checks.append(Check("Database schema at the latest migration", False, "no schema: run `flask init`"))
+        checks.append(
+            Check(t("Database schema at the latest migration"), False, t("no schema: run `flask init`"))
+        )
         return checks, _versions()
     checks.append(_migrations(engine))
     checks.append(_triggers(engine, list(requirements.installation.get("append_only_tables", []))))
@@ -285,41 +294,59 @@ def pdf_report(content: dict, lines: list[TraceLine], facility: str, when: datet
 
 
 def html_report(content: dict, lines: list[TraceLine], facility: str) -> str:
+    """The same report as HTML, in the facility's language (the PDF's headings, one table each)."""
     digest = content_digest(content)
-    e = html.escape
-    rows = "\n".join(
-        f"<tr><td><strong>{e(ln.requirement)}</strong> {e(ln.title)}</td><td>{e(ln.anchor)}</td><td>{ln.rules}</td>"
-        f"<td>{'<br>'.join(e(f'{n} {o}') for n, o in ln.tests)}</td><td class='{e(ln.result)}'>{e(ln.result)}</td></tr>"
+
+    def e(value) -> str:
+        return html.escape(str(localize(value)))
+
+    def table(columns, rows) -> str:
+        head = "".join(f"<th>{e(c)}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+    trace_rows = [
+        [
+            f"<strong>{e(ln.requirement)}</strong> {e(ln.title)}",
+            e(ln.anchor),
+            str(ln.rules),
+            "<br>".join(html.escape(f"{n} {o}") for n, o in ln.tests),
+            f"<span class='{e(ln.result).replace(' ', '-')}'>{e(ln.result)}</span>",
+        ]
         for ln in lines
-    )
-    checks = "\n".join(
-        f"<tr><td>{e(c['check'])}</td><td>{'pass' if c['ok'] else 'FAIL'}</td><td>{e(c['detail'])}</td></tr>"
-        for c in content["installation"]
-    )
-    env = "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in content["environment"].items())
-    roles = "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in content["roles"].items())
-    pq = "<tr><td></td><td></td><td></td><td></td><td></td></tr>" * PQ_ROWS
-    verdict = "PASSED" if passed(content) else "NOT PASSED"
+    ]
+    sections = [
+        (t("Approval"), table([t("Role"), t("Printed name"), t("Signature"), t("Date")],
+                              [[e(t("Validation lead")), "", "", ""], [e(t("Quality assurance")), "", "", ""], [e(t("System owner")), "", "", ""]])),
+        (t("Environment"), table([t("Component"), t("Version")], [[e(k), e(v)] for k, v in content["environment"].items()])),
+        (t("Installation qualification"), table([t("Check"), t("Result"), t("Detail")],
+                                                [[e(c["check"]), e(t("pass") if c["ok"] else t("FAIL")), e(c["detail"])] for c in content["installation"]])),
+        (t("Roles and their permissions"), table([t("Role"), t("Permissions")], [[e(k), e(v)] for k, v in content["roles"].items()])),
+        (t("Traceability matrix: requirement, anchor, tests, result of this run"),
+         table([t("Requirement"), t("Anchor"), t("Rules"), t("Tests"), t("Result")], trace_rows)),
+        (t("Performance qualification (the site's own scenarios)"),
+         table([t("Scenario"), t("Expected result"), t("Actual result"), t("Pass / fail"), t("Initials, date")], [[""] * 5] * PQ_ROWS)),
+    ]  # fmt: skip
+    verdict = t("PASSED") if passed(content) else t("NOT PASSED")
+    title = t("Validation report: installation and operational qualification")
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(content["tests"].items()))
+    body = "".join(f"<h2>{e(heading)}</h2>{html_table}" for heading, html_table in sections)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Validation report · {e(facility)}</title>
+<html lang="{e(language_code())}"><head><meta charset="utf-8"><title>{e(title)} · {e(facility)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;width:100%;margin-bottom:1.5em}}
 td,th{{border:1px solid #999;padding:4px;vertical-align:top;font-size:12px;text-align:left}}
-.FAIL,.NO.TEST{{background:#f8d7da}}.PASS{{background:#d1e7dd}}td:empty{{height:2em}}</style></head><body>
-<h1>Validation report: installation and operational qualification</h1>
-<p>{e(facility)} · {e(content["date"])} · result <strong>{verdict}</strong> · tests {e(str(content["tests"]))}</p>
-<p>Content SHA-256: <code>{digest}</code> (the same digest is printed in every footer of the PDF report)</p>
-<h2>Approval</h2><table><tr><th>Role</th><th>Printed name</th><th>Signature</th><th>Date</th></tr>
-<tr><td>Validation lead</td><td></td><td></td><td></td></tr><tr><td>Quality assurance</td><td></td><td></td><td></td></tr>
-<tr><td>System owner</td><td></td><td></td><td></td></tr></table>
-<h2>Environment</h2><table>{env}</table>
-<h2>Installation qualification</h2><table><tr><th>Check</th><th>Result</th><th>Detail</th></tr>{checks}</table>
-<h2>Roles and their permissions</h2><table>{roles}</table>
-<h2>Traceability matrix</h2><table><tr><th>Requirement</th><th>Anchor</th><th>Rules</th><th>Tests</th><th>Result</th></tr>
-{rows}</table>
-<h2>Performance qualification (the site's own scenarios)</h2>
-<table><tr><th>Scenario</th><th>Expected result</th><th>Actual result</th><th>Pass / fail</th><th>Initials, date</th></tr>{pq}</table>
-</body></html>
+.FAIL,.NO-TEST,.NOT-RUN{{background:#f8d7da;font-weight:bold}}.PASS{{background:#d1e7dd}}td:empty{{height:2em}}</style>
+</head><body><h1>{e(title)}</h1>
+<p>{e(facility)} · {e(content["date"])} · <strong>{e(verdict)}</strong> · {e(summary)}</p>
+<p>{e(t("Content SHA-256"))}: <code>{digest}</code></p>
+{body}</body></html>
 """
+
+
+def language_code() -> str:
+    from bank.languages import language
+
+    return language()
 
 
 def write_report(app, results_path: Path, out_dir: Path) -> tuple[dict, Path, Path]:

@@ -89,7 +89,7 @@ def test_the_report_traces_every_requirement_to_its_tests_and_states_its_digest(
     assert "NOT PASSED" in flat and "Performance qualification" in flat and "Approval" in flat
     assert "Roles and their permissions" in flat and "technician" in flat
     page = html_path.read_text()
-    assert digest in page and "DOS-LABELS" in page and "<td class='FAIL'>FAIL</td>" in page
+    assert digest in page and "DOS-LABELS" in page and "<span class='FAIL'>FAIL</span>" in page
 
 
 def test_a_missing_trigger_fails_the_installation_checks(site):
