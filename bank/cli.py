@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app, g
 
 from bank import anchors, auditkey
+from bank.i18n import localize, t
 from bank.integrity import verify_all
 from bank.migrate import upgrade_site
 from bank.refusals import Refused
@@ -36,6 +37,7 @@ def register_cli(app: Flask) -> None:
     _register_users(app)
     _register_audit(app)
     _register_backup(app)
+    _register_validation(app)
 
 
 def _register_init(app: Flask) -> None:
@@ -304,3 +306,61 @@ def _verify() -> int:
     for finding in verdict.findings:
         click.echo(f"  {finding}", err=True)
     return 1
+
+
+def _register_validation(app: Flask) -> None:
+    @app.cli.group("validation")
+    def validation_group():
+        """Validation evidence: installation checks and the traceability report (bin/validate)."""
+
+    @validation_group.command("check")
+    def validation_check():
+        """The installation checks against the configured database; exit 1 if one fails."""
+        from bank.validation import installation_checks
+
+        checks, _ = installation_checks(current_app)
+        for c in checks:
+            click.echo(
+                localize(
+                    t(
+                        "%(result)s %(check)s: %(detail)s",
+                        result="ok  " if c.ok else "FAIL",
+                        check=c.name,
+                        detail=c.detail,
+                    )
+                )
+            )
+        sys.exit(0 if all(c.ok for c in checks) else 1)
+
+    @validation_group.command("report")
+    @click.option(
+        "--results",
+        "results",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="the JSON pytest wrote with --requirements-results",
+    )
+    @click.option(
+        "--out", "out", default="validation-report", show_default=True, type=click.Path(file_okay=False)
+    )
+    def validation_report(results, out):
+        """Write validation-report.pdf and .html: installation checks, environment, roles, the traceability
+        matrix requirement -> tests -> result, a summary to sign and a performance qualification template.
+        Exit 1 unless every check passed and every requirement has a passing test."""
+        from bank.digest import content_digest
+        from bank.validation import passed, write_report
+
+        content, pdf_path, html_path = write_report(current_app, Path(results), Path(out))
+        click.echo(
+            localize(t("Validation report: %(pdf)s and %(html)s", pdf=str(pdf_path), html=str(html_path)))
+        )
+        click.echo(localize(t("Content SHA-256: %(digest)s", digest=content_digest(content))))
+        for c in content["installation"]:
+            if not c["ok"]:
+                click.echo(localize(t("Installation check failed: %(check)s", check=c["check"])), err=True)
+        for x in content["trace"]:
+            if x["result"] != "PASS":
+                click.echo(
+                    localize(t("Requirement without a passing test: %(id)s", id=x["requirement"])), err=True
+                )
+        sys.exit(0 if passed(content) else 1)

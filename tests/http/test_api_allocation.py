@@ -10,6 +10,8 @@ from doses.models import Allocation
 from tests.factories import doses as fd
 from tests.http.test_api_release_doses import api_for
 
+pytestmark = pytest.mark.requirement("API-SAME-RULES", "DOS-ALLOCATION")
+
 
 @pytest.fixture
 def staff(make_user):

@@ -27,6 +27,8 @@ from tests.factories import doses as fd
 from tests.factories import lots as lf
 from tests.support import WebClient, client_for
 
+pytestmark = pytest.mark.requirement("DOS-BLINDING")
+
 BLINDED_ROLES = ("clinical", "admin")  # every role that can see doses and does not hold 'unblinded'
 
 

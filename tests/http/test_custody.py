@@ -22,6 +22,8 @@ from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.support import PASSWORD, client_for
 
+pytestmark = pytest.mark.requirement("DOS-CUSTODY")
+
 
 def fresh(session) -> None:
     session.commit()

@@ -10,6 +10,8 @@ from doses.custody.rules import (
 )
 from doses.custody.states import EVENTS, FINAL, IN_STORAGE, KINDS, next_events
 
+pytestmark = pytest.mark.requirement("DOS-CUSTODY")
+
 CHAIN = [
     "issued_from_storage",
     "packed",
