@@ -114,13 +114,21 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_views.bp, home_views.bp, admin_views.bp, audit_views.bp, token_views.bp):
         app.register_blueprint(bp)
     # The only place bank knows the domains: each registers its blueprint, navigation and scan lookups.
+    import biovigilance.views
     import donors.views
     import doses.custody.views
     import doses.views
     import lots.views
     import release.views
 
-    for module in (donors.views, lots.views, release.views, doses.views, doses.custody.views):
+    for module in (
+        donors.views,
+        lots.views,
+        release.views,
+        doses.views,
+        doses.custody.views,
+        biovigilance.views,
+    ):
         module.init_app(app)
     from bank.verification import views as verification_views
 

@@ -28,7 +28,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
-SOURCES = ("bank", "donors", "lots", "release", "doses", "demo", "templates")
+SOURCES = ("bank", "donors", "lots", "release", "doses", "biovigilance", "demo", "templates")
 KEYWORDS = {
     "_": None,
     "gettext": None,

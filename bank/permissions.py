@@ -73,6 +73,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "protocol.manage",
             "patient.view",
             "dose.view",
+            "event.view",
+            "event.record",
+            "event.investigate",
+            "event.hold",
         }
     ),
     "clinical": frozenset(
@@ -84,6 +88,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "dose.allocate",
             "label.print",
             "custody.record",
+            "event.view",
+            "event.record",
         }
     ),
 }

@@ -3,7 +3,7 @@ checklist, the patient's schedule with its doses, and emergency unblinding."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from bank.esign import signature_valid
@@ -99,6 +99,8 @@ def _patient_page(patient: Patient, weight_form=None, code=200):
     ]
     valid = {r.id: signature_valid(sig, services.attestation_content(patient, r)) for r, sig in attestations}
     log_unblinded_view([patient], f"patient {patient.subject_id}")
+    # Panels other domains add to the patient page (biovigilance: follow-up visits, adverse events).
+    panels = [panel(patient) for panel in current_app.extensions.get("bank.patient_panels", ())]
     return render_template(
         "doses/patient.html",
         patient=patient,
@@ -117,6 +119,7 @@ def _patient_page(patient: Patient, weight_form=None, code=200):
         valid=valid,
         workflow=PATIENT_WORKFLOW,
         unblindings=session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id)).all(),
+        panels=panels,
     ), code
 
 

@@ -171,10 +171,16 @@ def hold_for_lookback(session: Session, donor) -> None:
     reason = f"Donor look-back: donor {donor.code}"
     with acting_with(session, "lot.hold"):
         for lot in lots_of_donor(session, donor.id):
-            if lot.status in HOLDABLE:
-                hold_lot(session, lot, reason)
-            else:  # already held, or rejected: still make sure no container can be used
-                _hold_containers(session, lot, reason)
+            hold_lot_and_containers(session, lot, reason)
+
+
+def hold_lot_and_containers(session: Session, lot: Lot, reason: str) -> None:
+    """Hold the lot when its state allows, and every one of its containers whatever its state (a lot
+    already held or rejected still gets no usable container)."""
+    if lot.status in HOLDABLE:
+        hold_lot(session, lot, reason)
+    else:
+        _hold_containers(session, lot, reason)
 
 
 def held_containers(session: Session, lot: Lot) -> list[Container]:
