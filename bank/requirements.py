@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS_FILE = ROOT / "validation" / "requirements.toml"
-CODE = ("bank", "donors", "lots", "release", "doses")
+CODE = ("bank", "donors", "lots", "release", "doses", "biovigilance")
 TESTS = ROOT / "tests"
 MARKER = "requirement"
 
