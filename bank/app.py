@@ -323,6 +323,11 @@ def _register_errors(app: Flask) -> None:
         500: t("Something went wrong"),
     }
     error = t("Error")
+    defaults = {
+        400: t("The request could not be understood: reload the page and try again."),
+        409: t("The request conflicts with the record as it is now: reload the page and try again."),
+        413: t("What was sent is too large."),
+    }
 
     def render(code: int, message: str | None):
         if request.path.startswith("/api/"):
@@ -362,7 +367,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(e):
         masked = e.code == 403 and e.description == MASKED_RECORD_MESSAGE
-        return render(e.code or 500, e.description if e.code in (400, 409, 413) or masked else None)
+        shown = e.code in (400, 409, 413) or masked
+        # Werkzeug's own description of a code is English only: its translated stand-in is ours.
+        said = defaults.get(e.code) if e.description == type(e).description else e.description
+        return render(e.code or 500, said if shown else None)
 
     @app.errorhandler(Exception)
     def unexpected(e):

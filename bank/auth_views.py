@@ -23,6 +23,7 @@ from bank.i18n import N_, t
 from bank.keptforms import kept_pages
 from bank.languages import LANGUAGES, flash
 from bank.models import UserSession
+from bank.passwords import MIN_LENGTH
 from bank.signin import (
     Limits,
     end_session,
@@ -147,7 +148,7 @@ def change_password_view():
         else:
             flash(_("Your password is changed. Your other sessions are ended."), "success")
             return redirect(url_for("home.index"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form, min_length=MIN_LENGTH)
 
 
 @bp.route("/account/sessions")

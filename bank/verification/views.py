@@ -116,6 +116,7 @@ def confirm():
         problems=problems,
         unreadable=bad,
         too_many=len(keys) > services.MAX_PER_ACT,
+        max_per_act=services.MAX_PER_ACT,
         meaning=VERIFIED_MEANING,
     )
 
