@@ -286,7 +286,11 @@ def _register_backup(app: Flask) -> None:
 
         config = current_app.config
         path_, checkpoint = anchors.write_checkpoint(current_app.extensions["bank.engine"])
-        backup(config["MIGRATION_DATABASE_URL"] or config["DATABASE_URL"], Path(path))
+        try:
+            backup(config["MIGRATION_DATABASE_URL"] or config["DATABASE_URL"], Path(path))
+        except FileExistsError as e:
+            echo(t("error: %(why)s", why=e.args[0]), err=True)
+            sys.exit(2)
         echo(
             t(
                 "Backup written: %(path)s (checkpoint %(checkpoint)s: %(rows)s audit rows).",

@@ -288,7 +288,7 @@ def _decode_date(content: str, what: str) -> datetime:
         raise Isbt128Error(
             t(
                 "invalid Julian day %(day)s in %(what)s: %(year)s has %(days)s days",
-                day=f"{day:03d}",
+                day=str(day).zfill(3),
                 what=what,
                 year=year,
                 days=days,
@@ -296,10 +296,10 @@ def _decode_date(content: str, what: str) -> datetime:
         )
     hour, minute = (int(content[6:8]), int(content[8:10])) if len(content) == 10 else (23, 59)
     if hour > 23:
-        raise Isbt128Error(t("invalid hour %(hour)s in %(what)s (00–23)", hour=f"{hour:02d}", what=what))
+        raise Isbt128Error(t("invalid hour %(hour)s in %(what)s (00–23)", hour=str(hour).zfill(2), what=what))
     if minute > 59:
         raise Isbt128Error(
-            t("invalid minute %(minute)s in %(what)s (00–59)", minute=f"{minute:02d}", what=what)
+            t("invalid minute %(minute)s in %(what)s (00–59)", minute=str(minute).zfill(2), what=what)
         )
     return datetime(year, 1, 1, hour, minute) + timedelta(days=day - 1)
 

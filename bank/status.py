@@ -16,12 +16,18 @@ from bank.refusals import Problem, Refused
 from bank.workflow import Workflow, check_transition
 
 
+def _said(reason) -> str:
+    """A domain's reason given as a sentence rather than a Problem: kept as it is (a t(...) message stays
+    translatable)."""
+    return reason if isinstance(reason, str) else str(reason)
+
+
 class TransitionRefused(Refused):
     """The workflow table or the domain's rules refuse the step: every problem named, nothing changed."""
 
     def __init__(self, problems):
         super().__init__(
-            problems=[p if isinstance(p, Problem) else Problem("domain.refused", str(p)) for p in problems]
+            problems=[p if isinstance(p, Problem) else Problem("domain.refused", _said(p)) for p in problems]
         )
 
 
@@ -61,7 +67,7 @@ def change_status(
     signing = signature is not None or password is not None
     check = check_transition(workflow, record.status, target, actor.permissions, signing, reason)
     found = list(check.problems) + [
-        p if isinstance(p, Problem) else Problem("domain.refused", str(p)) for p in problems
+        p if isinstance(p, Problem) else Problem("domain.refused", _said(p)) for p in problems
     ]
     meaning = check.transition.signature_meaning if check.transition else None
     if signature is not None and meaning is not None and signature.meaning != meaning:
