@@ -254,7 +254,10 @@ def _resume_session(idle: timedelta) -> str | None:
         if found.row is not None and found.row.ended_at is None:
             with unit_of_work(db(), Actor(found.user.id, f"{found.user.full_name} ({found.user.username})")):
                 end_session(found.row, found.ended_because)
+        chosen = session.get("language")
         session.clear()
+        if chosen:
+            session["language"] = chosen  # the sign-in page stays in the language its reader chose
         return found.ended_because
     g.user = found.user
     g.actor = actor_for(found.user)

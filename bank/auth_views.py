@@ -100,9 +100,12 @@ def login():
         if outcome.user is None:
             form.password.errors = [outcome.message]
             return render_template("auth/login.html", form=form), 401
-        session.clear()
+        chosen = session.get("language")
+        session.clear()  # a new session for the signed-in user (no fixation)
         session["sid"] = sid
         session.permanent = True
+        if chosen in LANGUAGES:
+            session["language"] = chosen  # the language chosen on the sign-in page goes on being read
         kept = kept_pages(db(), outcome.user.id)
         if kept:
             session["kept_forms"] = True  # bank.app shows them again on their pages
