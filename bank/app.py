@@ -397,17 +397,18 @@ def _register_templates(app: Flask) -> None:
 
     @app.template_filter("cells")
     def cells(value):
-        """Cell counts as the lab writes them: 2.4 × 10⁷, not 2.4e+07."""
+        """Cell counts as the lab writes them: 2.4 × 10⁷, not 2.4e+07 (2,4 × 10⁷ in French)."""
         if value is None:
             return ""
         if value == 0:
             return "0"
+        mark = "," if languages.language() == "fr" else "."
         exponent = len(str(int(abs(value)))) - 1 if abs(value) >= 1 else 0
         if exponent < 4:
-            return f"{value:g}"
+            return f"{value:g}".replace(".", mark)
         mantissa = value / 10**exponent
         superscript = str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return f"{mantissa:.3g} × 10{superscript}"
+        return f"{mantissa:.3g}".replace(".", mark) + f" × 10{superscript}"
 
     @app.template_filter("utc")
     def utc(value):

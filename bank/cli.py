@@ -107,7 +107,11 @@ def _register_db(app: Flask) -> None:
         from bank.db import make_engine
         from bank.roles import roles_sql
 
-        statements = roles_sql(owner, app_role, database, schema)
+        try:
+            statements = roles_sql(owner, app_role, database, schema)
+        except ValueError as e:
+            echo(t("error: %(why)s", why=e.args[0]), err=True)
+            sys.exit(2)
         if superuser_url is None:
             for statement in statements:
                 click.echo(statement + ";")

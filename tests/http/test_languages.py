@@ -109,7 +109,9 @@ def test_the_users_choice_is_kept_on_the_account_audited_and_read_in_another_bro
     assert lang(first.get("/")) == "en" and fresh(db_session, User, user.id).language == "en"
 
 
-def test_the_facilitys_language_comes_before_the_browsers(database_url, make_user):
+@pytest.fixture
+def french_facility(database_url):
+    """The application of a facility whose language is French (FACILITY_LANGUAGE=fr)."""
     from bank.app import create_app
 
     facility = create_app(
@@ -120,20 +122,29 @@ def test_the_facilitys_language_comes_before_the_browsers(database_url, make_use
             "FACILITY_LANGUAGE": "fr",
         }
     )
-    try:
-        assert lang(browser(facility, "en-GB,en;q=0.9").get("/login")) == "fr"
-        assert lang(browser(facility).get("/login")) == "fr"
-        user = make_user("technician")
-        client = signed_in(facility, user, "fr")
-        client.get("/")
-        choose(client, "en")
-        assert lang(client.get("/")) == "en"  # the person's own choice comes first
-        chose_on_sign_in_page = browser(facility)
-        chose_on_sign_in_page.get("/login")
-        choose(chose_on_sign_in_page, "en", "/login")
-        assert lang(chose_on_sign_in_page.get("/login")) == "en"
-    finally:
-        facility.extensions["bank.engine"].dispose()
+    yield facility
+    facility.extensions["bank.engine"].dispose()
+
+
+def test_the_facilitys_language_comes_before_the_browsers(french_facility, make_user):
+    assert lang(browser(french_facility, "en-GB,en;q=0.9").get("/login")) == "fr"
+    assert lang(browser(french_facility).get("/login")) == "fr"
+    user = make_user("technician")
+    client = signed_in(french_facility, user, "fr")
+    client.get("/")
+    choose(client, "en")
+    assert lang(client.get("/")) == "en"  # the person's own choice comes first
+    chose_on_sign_in_page = browser(french_facility)
+    chose_on_sign_in_page.get("/login")
+    choose(chose_on_sign_in_page, "en", "/login")
+    assert lang(chose_on_sign_in_page.get("/login")) == "en"
+
+
+def test_commands_speak_the_facilitys_language(app, french_facility):
+    french = french_facility.test_cli_runner().invoke(args=["users", "unlock", "nobody-here"])
+    assert french.exit_code == 2 and "erreur : aucun utilisateur nommé « nobody-here »" in french.output
+    english = app.test_cli_runner().invoke(args=["users", "unlock", "nobody-here"])
+    assert english.exit_code == 2 and "error: no user named 'nobody-here'" in english.output
 
 
 @pytest.mark.parametrize("value", ["de", "", "FR", "fr_FR", "en;", "x" * 500])
