@@ -285,3 +285,43 @@ def test_the_api_refuses_in_the_callers_language(app, make_user, bench):
         empty.status_code == 422
         and "Choisissez au moins une saisie à vérifier." in empty.json["errors"]["entries"]
     )
+
+
+def _printed(app, language: str) -> tuple[str, bytes]:
+    """A document built while a reader of `language` asks for it, as text read back, and its bytes."""
+    import io
+    from datetime import UTC, datetime
+
+    from pypdf import PdfReader
+
+    from bank.i18n import t
+    from bank.pdf import Document, KeyValueSection, Signature, TableSection, build_document
+
+    doc = Document(
+        title=t("Certificate of analysis"),
+        facility="Test Cell Therapy Unit",
+        sections=[
+            KeyValueSection(t("Lot"), [(t("Status"), "released")]),
+            TableSection(t("Results"), [t("Test")], []),
+        ],
+        content={"lot": "G123426000001", "status": "released"},
+        signatures=[Signature("Ada Lovelace", VERIFIED_MEANING, datetime(2026, 12, 3, 9, 0, tzinfo=UTC))],
+        printed_at=datetime(2026, 12, 3, 10, 0, tzinfo=UTC),
+    )
+    with app.test_request_context(headers={"Accept-Language": language}):
+        data = build_document(doc, deterministic=True)
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages), data
+
+
+def test_a_pdf_is_printed_in_the_readers_language_with_the_same_content_digest(app):
+    english, _ = _printed(app, "en")
+    french, _ = _printed(app, "fr")
+    digest = re.compile(r"SHA-256 ?: ([0-9a-f]{64})")
+    assert digest.search(english).group(1) == digest.search(french).group(1)
+    assert "Content SHA-256:" in english and "Contenu SHA-256 :" in french
+    assert "Page 1 of 1" in english and "Page 1 sur 1" in french
+    assert "Electronic signatures" in english and "Signatures électroniques" in french
+    assert "Verified" in english and "Vérifié" in french and "Verified" not in french
+    assert "None recorded." in english and "Rien d'enregistré." in french
+    assert "Ada Lovelace" in english and "Ada Lovelace" in french  # data is never translated
