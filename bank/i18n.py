@@ -103,6 +103,27 @@ def t(msgid: str, **params) -> Text:
     return Text(msgid, params)
 
 
+def joined(parts, separator: str = "; ") -> Text:
+    """Several messages read as one (e.g. every problem of a password), each in the reader's language:
+    the English is the parts joined by `separator`, as a plain join would give."""
+    parts = list(parts)
+    msgid = separator.join(f"%(part{i})s" for i in range(len(parts)))
+    return Text(msgid, {f"part{i}": part for i, part in enumerate(parts)})
+
+
+class LowerCase(Text):
+    """A stable text (a kind's label, "Passage") put inside a sentence in lower case ("a passage"), in
+    the reader's language."""
+
+    def __new__(cls, msgid: str, params: dict | None = None):
+        obj = str.__new__(cls, str(msgid).lower())
+        obj.msgid, obj.params = str(msgid), {}
+        return obj
+
+    def localized(self) -> str:
+        return super().localized().lower()
+
+
 def N_(msgid: str) -> str:
     """Marks a stable text for the catalogue and returns it unchanged (translated where shown)."""
     return msgid

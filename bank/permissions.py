@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from bank.i18n import t
+
 ROLES = ("admin", "technician", "qa", "clinical")
 ROLE_LABELS = {
-    "admin": "Administrator",
-    "technician": "Technician",
-    "qa": "Quality assurance",
-    "clinical": "Clinical / pharmacy",
+    "admin": t("Administrator"),
+    "technician": t("Technician"),
+    "qa": t("Quality assurance"),
+    "clinical": t("Clinical / pharmacy"),
 }
 
 # Pseudo-permission for pages every signed-in user may open (home, own password, scan box).

@@ -8,6 +8,8 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from bank.cli import echo
+from bank.i18n import localize, t
 from bank.users import generate_password
 
 
@@ -24,8 +26,8 @@ def register(app: Flask) -> None:
         session = current_app.extensions["bank.sessions"]()
         try:
             if session.scalar(select(func.count()).select_from(Donor)):
-                click.echo(
-                    "error: the database already holds donors; the demo fills an empty facility only.",
+                echo(
+                    t("error: the database already holds donors; the demo fills an empty facility only."),
                     err=True,
                 )
                 sys.exit(2)
@@ -44,7 +46,8 @@ def register(app: Flask) -> None:
             )
         finally:
             session.close()
-        click.echo(f"Demo facility ready: {summary}.")
-        click.echo("Demo accounts (password shown only now: " + password + "):")
+        echo(t("Demo facility ready: %(summary)s.", summary=str(summary)))
+        echo(t("Demo accounts (password shown only now: %(password)s):", password=password))
+        unblinded_note = " " + localize(t("(unblinded)"))
         for username, name, roles, unblinded in STAFF:
-            click.echo(f"  {username:<12} {name:<16} {', '.join(roles)}{' (unblinded)' if unblinded else ''}")
+            echo(f"  {username:<12} {name:<16} {', '.join(roles)}{unblinded_note if unblinded else ''}")

@@ -3,10 +3,11 @@ holding the kind's verify permission, signed with the meaning stated here (pure)
 
 from __future__ import annotations
 
+from bank.i18n import N_
 from bank.permissions import VERIFY_PERMISSIONS
 from bank.workflow import Transition, Workflow
 
-VERIFIED_MEANING = "Verified"
+VERIFIED_MEANING = N_("Verified")  # stored with each signature: translated only where shown
 
 ENTRY_VERIFICATION = Workflow(
     name="Entry verification",
@@ -18,11 +19,11 @@ ENTRY_VERIFICATION = Workflow(
             "verified",
             permission,
             signature_meaning=VERIFIED_MEANING,
-            label="Verify",
+            label=N_("Verify"),
         )
         for permission in sorted(VERIFY_PERMISSIONS)
     ),
-    labels={"awaiting_verification": "awaiting verification"},
+    labels={"awaiting_verification": N_("awaiting verification")},
 )
 
 
