@@ -31,12 +31,20 @@ def _plain_number(value) -> str:
 
 _translate: Callable[[str], str] = _untranslated
 _number: Callable[[float | Decimal], str] = _plain_number
+_day: Callable[[date], str] = date.isoformat
+_moment: Callable[[datetime], str] = str
 
 
-def install(translate: Callable[[str], str], number: Callable[[float | Decimal], str]) -> None:
-    """Set once by the application (bank.languages): how a message id and a number are shown now."""
-    global _translate, _number
-    _translate, _number = translate, number
+def install(
+    translate: Callable[[str], str],
+    number: Callable[[float | Decimal], str],
+    day: Callable[[date], str] = date.isoformat,
+    moment: Callable[[datetime], str] = str,
+) -> None:
+    """Set once by the application (bank.languages): how a message id, a number, a calendar day and a
+    time are shown now."""
+    global _translate, _number, _day, _moment
+    _translate, _number, _day, _moment = translate, number, day, moment
 
 
 def _english(value):
@@ -45,11 +53,16 @@ def _english(value):
 
 def _shown(value):
     """A value placed in a message, as the reader reads it: a nested message translated, a decimal
-    number in the reader's notation (81,5 in French), anything else as it is."""
+    number, a day or a time in the reader's notation (81,5 and 03/12/2026 in French), anything else as
+    it is."""
     if isinstance(value, Text):
         return value.localized()
     if isinstance(value, float | Decimal) and not isinstance(value, bool):
         return _number(value)
+    if isinstance(value, datetime):
+        return _moment(value)
+    if isinstance(value, date):
+        return _day(value)
     if isinstance(value, list | tuple):
         return ", ".join(str(_shown(v)) for v in value)
     return value

@@ -96,7 +96,10 @@ def flash(message, category: str = "message") -> None:
 
 
 def local_time(value, seconds: bool = False) -> str:
-    """A stored time on the facility's wall clock in the reader's notation, with its zone."""
+    """A stored time on the facility's wall clock in the reader's notation, with its zone (UTC outside an
+    application)."""
+    if not has_app_context():
+        return local_text(value, "UTC", seconds)
     from bank.web import facility_zone
 
     return local_text(value, facility_zone(), seconds, day_first=language() == "fr")
@@ -114,7 +117,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = app.config.get("FACILITY_LANGUAGE") or "en"
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("FACILITY_TIMEZONE") or "UTC"
     Babel(app, locale_selector=select_language)
-    i18n.install(_translate, number_text)
+    i18n.install(_translate, number_text, day_text, local_time)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.filters["tr"] = localize
     app.jinja_env.filters["number"] = number_text
