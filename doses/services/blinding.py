@@ -28,11 +28,12 @@ from doses.rules import (
     visible_product_code,
 )
 from doses.rules.protocol import Protocol
+from doses.rules.words import millions
 from doses.services.randomisation import sequence_of
 from doses.states import UNBLINDING_MEANING
 from lots.models import Container, Lot, ProductType
 
-MASKED = "masked"
+MASKED = t("masked")
 
 
 def masked(protocol: Protocol, permissions) -> bool:
@@ -80,7 +81,9 @@ def dose_text(protocol: Protocol, allocation: Allocation, permissions) -> DoseTe
         return DoseText(treatment, protocol.blinded_product.name, MASKED, containers)
     products = sorted({c.lot.product_type.name for c in allocation.containers})
     cells = sum(c.cells for c in allocation.containers)
-    return DoseText(treatment, ", ".join(products), f"{cells / 1e6:g} × 10⁶ viable cells", containers)
+    return DoseText(
+        treatment, ", ".join(products), t("%(cells)s × 10⁶ viable cells", cells=millions(cells)), containers
+    )
 
 
 def latest_product(session: Session, key: str | None) -> ProductType | None:

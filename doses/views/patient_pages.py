@@ -12,6 +12,7 @@ from bank.languages import flash
 from bank.models import Signature
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
+from donors.models import Donor
 from doses import services
 from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view
 from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form
@@ -124,7 +125,11 @@ def _patient_page(patient: Patient, weight_form=None, code=200):
         attestations=attestations,
         valid=valid,
         workflow=PATIENT_WORKFLOW,
-        unblindings=session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id)).all(),
+        own_donor=session.get(Donor, patient.donor_id).code if patient.donor_id else None,
+        unblindings=[
+            (u, session.get(Signature, u.signature_id).printed_name)
+            for u in session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id))
+        ],
     ), code
 
 
