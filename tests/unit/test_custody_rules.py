@@ -73,8 +73,10 @@ def test_a_deallocated_dose_takes_no_custody_event():
 
 
 def test_unknown_event_is_refused():
+    # Plain words (issue 24): the events as people know them, not the stored keys.
+    names = ", ".join(KINDS[e].label for e in EVENTS)
     assert [p.message for p in event_problems(None, "teleported", "allocated")] == [
-        f"unknown custody event 'teleported'; one of: {', '.join(EVENTS)}"
+        f"Unknown custody event “teleported”: choose one of {names}."
     ]
 
 
