@@ -64,7 +64,10 @@ def number_text(value, digits: int | None = None) -> str:
         # A Decimal keeps the places it was given: a PD of 31.00 reads 31,00, not 31.
         digits = max(0, -value.as_tuple().exponent)
     fmt = None if digits is None else "0." + "0" * digits if digits else "0"
-    return format_decimal(value, format=fmt, locale=language(), group_separator=False)
+    # Never rounded: a figure shows every digit it was recorded with (0.0125 stays 0,0125).
+    return format_decimal(
+        value, format=fmt, locale=language(), group_separator=False, decimal_quantization=digits is not None
+    )
 
 
 _DECIMAL = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")

@@ -85,7 +85,9 @@ def test_patients_doses_and_protocols_pages_read_in_french(app, staff, session):
     assert "Exporter en CSV" in page and "tout protocole" in page
 
 
-def allocate_in_french(web, patient, day) -> int:
+def allocate_in_french(web, patient, day, container_ids: str | None = None) -> int:
+    """Allocate dose 1 through the French pages; `container_ids` picks the containers (the shared test
+    database holds other tests' containers, which first-expiry-first-out may propose)."""
     url = f"/doses/patients/{patient.id}/allocate"
     page = text(web.get(url))
     assert "Attribuer une dose" in page and "Proposer des contenants" in page
@@ -93,7 +95,7 @@ def allocate_in_french(web, patient, day) -> int:
     resp = web.post(url, form)
     page = text(resp)
     assert resp.status_code == 200 and "Contenants proposés" in page and "Attribuer ces contenants" in page
-    ids = re.search(r'name="container_ids" type="hidden" value="([0-9,]+)"', page).group(1)
+    ids = container_ids or re.search(r'name="container_ids" type="hidden" value="([0-9,]+)"', page).group(1)
     resp = web.post(url, dict(form, action="allocate", container_ids=ids))
     assert resp.status_code == 302, text(resp)[:3000]
     page = text(web.get(resp.headers["Location"]))
@@ -102,10 +104,10 @@ def allocate_in_french(web, patient, day) -> int:
 
 
 def test_allocation_custody_event_and_custody_report_in_french(app, staff, session):
-    fd.cell_lot(session, staff, n=1, cells=5.0e7)
+    lot = fd.cell_lot(session, staff, n=1, cells=5.0e7)
     patient = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS")
     web = french(app, staff.clinician)
-    allocation_id = allocate_in_french(web, patient, TODAY)
+    allocation_id = allocate_in_french(web, patient, TODAY, str(fd.containers(session, lot)[0].id))
     fresh(session)
     allocation = session.get(Allocation, allocation_id)
     container = allocation.containers[0]
