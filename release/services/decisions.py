@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
 from bank.esign import signature_valid
+from bank.i18n import t
 from bank.models import Signature, User
 from bank.refusals import Problem, control_character_errors, refuse_if
 from bank.status import change_status
@@ -221,8 +222,12 @@ def decision_rereview(session: Session, lot: Lot, record=_READ) -> list[Problem]
     changed = []
     for r in _signed_results(session, record):
         if r.voided_at is not None and r.voided_at > record.decided_at:
-            changed.append((str(r.id), f"voided on {r.voided_at:%Y-%m-%d %H:%M} UTC: {r.void_reason}"))
+            when = f"{r.voided_at:%Y-%m-%d %H:%M}"
+            changed.append(
+                (str(r.id), t("voided on %(when)s UTC: %(reason)s", when=when, reason=r.void_reason))
+            )
         after = by_id.get(r.superseded_by_id)
         if after is not None and after.corrects and after.entered_at > record.decided_at:
-            changed.append((str(r.id), f"corrected by result #{after.id}: {after.retest_reason}"))
+            what = t("corrected by result #%(ref)s: %(reason)s", ref=after.id, reason=after.stated_reason)
+            changed.append((str(r.id), what))
     return rereview_problems([str(i) for i in json.loads(record.signed_results or "[]")], changed)
