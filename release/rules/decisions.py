@@ -72,26 +72,28 @@ def _result_problems(test: SpecTest, r: ResultFacts, allow_conditional: bool) ->
     add = problems.append
     if r.verdict == "fail":
         msg = t("%(test)s is out of specification.", test=name)
-        add(Problem("release.out_of_specification", msg, f"{ref}: fail"))
+        add(Problem("release.out_of_specification", msg, evidence=f"{ref}: fail"))
     elif r.verdict != "pass":
         add(
             Problem(
-                "release.result_invalid", t("%(test)s result is invalid.", test=name), f"{ref}: {r.verdict!r}"
+                "release.result_invalid",
+                t("%(test)s result is invalid.", test=name),
+                evidence=f"{ref}: {r.verdict!r}",
             )
         )
     if not r.verified or r.verified_by is None:
         msg = t("%(test)s result is not verified.", test=name)
-        add(Problem("release.unverified", msg, f"{ref}: not verified"))
+        add(Problem("release.unverified", msg, evidence=f"{ref}: not verified"))
     elif r.verified_by == r.entered_by:
         msg = t("%(test)s result was verified by the person who entered it.", test=name)
-        add(Problem("release.self_verified", msg, f"{ref}: entered_by=verified_by={r.entered_by}"))
+        add(Problem("release.self_verified", msg, evidence=f"{ref}: entered_by=verified_by={r.entered_by}"))
     if r.is_conditional and r.verdict == "pass":
         if not allow_conditional:
             msg = t("%(test)s has only an interim result and conditional release was not chosen.", test=name)
-            add(Problem("release.conditional_not_allowed", msg, f"{ref}: conditional"))
+            add(Problem("release.conditional_not_allowed", msg, evidence=f"{ref}: conditional"))
         elif not (isinstance(test, QualitativeTest) and test.conditional):
             msg = t("The specification does not allow conditional release on %(test)s.", test=name)
-            add(Problem("release.conditional_not_in_spec", msg, f"{ref}: conditional"))
+            add(Problem("release.conditional_not_in_spec", msg, evidence=f"{ref}: conditional"))
     return problems
 
 
@@ -102,7 +104,7 @@ def _test_problems(spec: Specification, results: Sequence[ResultFacts], allow: b
         if not mine and test.required:
             evidence = f"{test.code}; specification {spec.product_key} v{spec.version}"
             message = t("%(test)s has no result.", test=name_of(test))
-            problems.append(Problem("release.test_missing", message, evidence))
+            problems.append(Problem("release.test_missing", message, evidence=evidence))
         for result in mine:
             problems.extend(_result_problems(test, result, allow))
     return problems
@@ -139,13 +141,19 @@ def release_blockers(
     problems = _test_problems(spec, results, allow_conditional)
     add = problems.append
     for ref in open_deviations:
-        add(Problem("release.deviation_open", t("Deviation %(ref)s is open.", ref=ref), f"deviation={ref}"))
+        add(
+            Problem(
+                "release.deviation_open",
+                t("Deviation %(ref)s is open.", ref=ref),
+                evidence=f"deviation={ref}",
+            )
+        )
     if donor.under_lookback:
         msg = t("Donor is under look-back: the lot is held.")
-        add(Problem("release.donor_lookback", msg, "look-back"))
+        add(Problem("release.donor_lookback", msg, evidence="look-back"))
     if not donor.is_autologous and not donor.eligible_signed:
         msg = t("Donor eligibility has not been determined and signed as eligible.")
-        add(Problem("release.donor_not_eligible", msg, "allogeneic; eligible_signed=False"))
+        add(Problem("release.donor_not_eligible", msg, evidence="allogeneic; eligible_signed=False"))
     # Four eyes: one line naming every result the signer took part in, grouped by what they did, so a
     # QA person who verified ten results reads one clear reason instead of ten.
     involved: dict[str, list[str]] = {}
@@ -170,7 +178,7 @@ def release_blockers(
             "another QA person must sign.",
             acts=both(parts),
         )
-        add(Problem("release.four_eyes", msg, "; ".join(parts)))
+        add(Problem("release.four_eyes", msg, evidence="; ".join(parts)))
     return problems
 
 
@@ -180,7 +188,7 @@ def lot_status_problems(lot: LotFacts) -> list[Problem]:
     if lot.status == "awaiting_qc":
         return []
     message = t("Lot is %(status)s, not awaiting QC.", status=known_text(lot.status_label))
-    return [Problem("release.lot_status", message, f"status={lot.status}")]
+    return [Problem("release.lot_status", message, evidence=f"status={lot.status}")]
 
 
 def release_problems(
@@ -203,7 +211,7 @@ def release_problems(
                     "Lot is quarantined until its donor is signed eligible "
                     "and the quarantine is lifted (21 CFR 1271.60)."
                 ),
-                "quarantined",
+                evidence="quarantined",
             )
         )
     if spec is None:
@@ -211,7 +219,7 @@ def release_problems(
             Problem(
                 "release.no_specification",
                 t("No effective specification for %(product)s.", product=lot.product_key),
-                lot.product_key,
+                evidence=lot.product_key,
             )
         )
         return problems
@@ -238,7 +246,7 @@ def results_closed(
                     din=lot.din,
                     status=known_text(lot.status),
                 ),
-                f"status={lot.status}",
+                evidence=f"status={lot.status}",
             )
         ]
     return []
@@ -258,7 +266,7 @@ def entry_problems(
                     "Result #%(ref)s was already superseded: retest the current result.",
                     ref=retest_of.result_ref,
                 ),
-                f"result={retest_of.result_ref}",
+                evidence=f"result={retest_of.result_ref}",
             )
         )
     if existing is not None and retest_of is None and not existing.is_conditional:
@@ -271,8 +279,8 @@ def entry_problems(
                     test=name_of(test),
                     ref=existing.result_ref,
                 ),
-                f"result={existing.result_ref}",
-                "test_code",
+                evidence=f"result={existing.result_ref}",
+                field="test_code",
             )
         )
     return problems
@@ -315,7 +323,7 @@ def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) 
             Problem(
                 "release.already_verified",
                 t("Result #%(ref)s is already verified.", ref=ref),
-                f"result={ref}",
+                evidence=f"result={ref}",
             )
         )
     if result.superseded:
@@ -323,7 +331,7 @@ def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) 
             Problem(
                 "release.verify_superseded",
                 t("Result #%(ref)s was superseded by a retest: verify the current one.", ref=ref),
-                f"result={ref}",
+                evidence=f"result={ref}",
             )
         )
     if result.entered_by == verifier_id:
@@ -331,7 +339,7 @@ def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) 
             Problem(
                 "release.self_verification",
                 t("You entered result #%(ref)s: a second person must verify it.", ref=ref),
-                f"entered_by={verifier_id}",
+                evidence=f"entered_by={verifier_id}",
             )
         )
     if lot.status == "rejected":
@@ -339,7 +347,7 @@ def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) 
             Problem(
                 "release.results_closed",
                 t("Lot %(din)s is rejected: its results are closed.", din=lot.din),
-                f"status={lot.status}",
+                evidence=f"status={lot.status}",
             )
         )
     return problems
@@ -359,22 +367,22 @@ def correction_problems(original: ResultFacts, actor_id: int, lot: LotFacts, voi
             if original.voided
             else t("Result #%(ref)s is superseded: correct the current one.", ref=ref)
         )
-        add(Problem("release.correct_not_current", msg, ref))
+        add(Problem("release.correct_not_current", msg, evidence=ref))
     if not original.verified and original.entered_by != actor_id:
         msg = t(
             "Result #%(ref)s is not verified yet: only the analyst who entered it corrects or voids it.",
             ref=ref,
         )
-        add(Problem("release.correct_not_author", msg, f"entered_by={original.entered_by}"))
+        add(Problem("release.correct_not_author", msg, evidence=f"entered_by={original.entered_by}"))
     if void and original.verified:
         msg = t(
             "Result #%(ref)s is verified: correct it (a second person verifies the correction) or retest it.",
             ref=ref,
         )
-        add(Problem("release.void_verified", msg, f"result={ref}"))
+        add(Problem("release.void_verified", msg, evidence=f"result={ref}"))
     if lot.status == "rejected":
         msg = t("Lot %(din)s is rejected: its results are closed.", din=lot.din)
-        add(Problem("release.results_closed", msg, lot.status))
+        add(Problem("release.results_closed", msg, evidence=lot.status))
     return problems
 
 
@@ -390,7 +398,7 @@ def rereview_problems(signed_at_refs: Sequence[str], changed: Sequence[tuple[str
                 ref=ref,
                 what=what,
             ),
-            ref,
+            evidence=ref,
         )
         for ref, what in changed
         if ref in signed
@@ -404,13 +412,13 @@ def draft_problems(product_key: str, statuses: Sequence[str]) -> list[Problem]:
     """A new version is copied from an existing one; one version at a time is in preparation."""
     if not statuses:
         message = t("No specification of %(product)s to copy.", product=product_key)
-        return [Problem("release.spec_none", message, product_key)]
+        return [Problem("release.spec_none", message, evidence=product_key)]
     if any(s in ("draft", "approved") for s in statuses):
         return [
             Problem(
                 "release.spec_in_preparation",
                 t("%(product)s already has a version in preparation: finish it first.", product=product_key),
-                product_key,
+                evidence=product_key,
             )
         ]
     return []
@@ -422,14 +430,14 @@ def edit_problems(label: str, status: str, expected_version: int | None, version
         message = t(
             "%(spec)s is %(status)s: only a draft can be edited.", spec=label, status=known_text(status)
         )
-        return [Problem("release.spec_not_draft", message, status)]
+        return [Problem("release.spec_not_draft", message, evidence=status)]
     if expected_version is not None and expected_version != version:
         return [
             Problem(
                 "release.spec_stale",
                 t("This draft was changed by someone else since you opened it; reload."),
-                f"version {expected_version} != {version}",
-                FORM,
+                evidence=f"version {expected_version} != {version}",
+                field=FORM,
             )
         ]
     return []
@@ -443,7 +451,7 @@ def approval_problems(author_ids: Sequence[int | None], signer_id: int, change_n
             Problem(
                 "release.spec_four_eyes",
                 t("You drafted or edited this version: a second QA person must approve it."),
-                f"signer={signer_id}",
+                evidence=f"signer={signer_id}",
             )
         )
     if not (change_note or "").strip():
@@ -451,7 +459,7 @@ def approval_problems(author_ids: Sequence[int | None], signer_id: int, change_n
             Problem(
                 "release.spec_no_change_note",
                 t("Edit the draft and say what changed before approval."),
-                "change_note",
+                evidence="change_note",
             )
         )
     return problems

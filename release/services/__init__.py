@@ -38,6 +38,7 @@ from release.services.results import (
     release_record,
     result_facts,
     results_of,
+    verdict_of,
     verify_result,
     void_result,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "result_facts",
     "results_of",
     "update_draft",
+    "verdict_of",
     "verify_result",
     "void_result",
     "enter_panel",

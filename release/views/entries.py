@@ -3,8 +3,10 @@ original, and the void of a result entered in error; each a thin form → servic
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
+from bank.i18n import t
+from bank.languages import flash
 from bank.web import attempt, db, get_or_404, requires, work
 from lots.models import Lot
 from release import services
@@ -46,13 +48,13 @@ def enter_panel(lot_id: int):
         with work("seed release specifications"):  # a new installation stores the seed ones on first use
             services.ensure_seed_specifications(session)
     current = {r.test_code for r in services.results_of(session, lot) if r.current}
-    tests = [t for t in services.panel_rows(session, lot) if t.code not in current]
-    form = panel_form([t.code for t in tests])
+    tests = [test for test in services.panel_rows(session, lot) if test.code not in current]
+    form = panel_form([test.code for test in tests])
     if request.method == "GET":
-        for t in tests:
-            form[f"{t.code}__unit"].data = getattr(t, "unit", "") or ""
+        for test in tests:
+            form[f"{test.code}__unit"].data = getattr(test, "unit", "") or ""
     if form.validate_on_submit():
-        rows = {t.code: _row(t, form) for t in tests}
+        rows = {test.code: _row(test, form) for test in tests}
         done = attempt(
             form,
             lambda: services.enter_panel(
@@ -62,10 +64,14 @@ def enter_panel(lot_id: int):
         )
         if done.ok:
             flash(
-                f"{len(done.value)} result(s) recorded; each needs a second person's verification.", "success"
+                t(
+                    "%(count)s result(s) recorded; each needs a second person's verification.",
+                    count=len(done.value),
+                ),
+                "success",
             )
             return redirect(url_for("release.lot", lot_id=lot.id))
-    oos = any(form[f"{t.code}__confirm_out_of_specification"].errors for t in tests)
+    oos = any(form[f"{test.code}__confirm_out_of_specification"].errors for test in tests)
     return render_template(
         "release/panel.html",
         lot=lot,
@@ -121,8 +127,12 @@ def correct_result(result_id: int):
         )
         if done.ok:
             flash(
-                f"Result #{result.id} corrected by #{done.value.id}; the correction needs a second person's "
-                "verification.",
+                t(
+                    "Result #%(ref)s corrected by #%(correction)s; the correction needs a second person's "
+                    "verification.",
+                    ref=result.id,
+                    correction=done.value.id,
+                ),
                 "success",
             )
             return redirect(url_for("release.lot", lot_id=lot.id))
@@ -147,6 +157,6 @@ def void_result(result_id: int):
     form = VoidResultForm()
     if form.validate_on_submit():
         if attempt(form, lambda: services.void_result(db(), result, form.reason.data), form.reason.data).ok:
-            flash(f"Result #{result.id} voided; it stays on record.", "warning")
+            flash(t("Result #%(ref)s voided; it stays on record.", ref=result.id), "warning")
             return redirect(url_for("release.lot", lot_id=lot.id))
     return render_template("release/void.html", lot=lot, form=form, result=result, result_text=result_text)
