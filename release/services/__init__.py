@@ -14,6 +14,7 @@ from release.services.alerts import (
     raise_late_result_alert,
 )
 from release.services.decisions import (
+    alert_text,
     decision_content,
     decision_rereview,
     decision_signature,
@@ -59,6 +60,7 @@ __all__ = [
     "Upload",
     "acceptance_text",
     "acknowledge_alert",
+    "alert_text",
     "alerts_of",
     "alerts_query",
     "approval_signature",

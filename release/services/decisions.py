@@ -22,7 +22,13 @@ from lots.models import Lot
 from lots.services import open_deviations
 from lots.states import LOT_WORKFLOW
 from release.models import LateResultAlert, LotRelease, TestResult
-from release.rules import DonorReleaseFacts, NumericTest, lot_status_problems, rereview_problems
+from release.rules import (
+    DonorReleaseFacts,
+    NumericTest,
+    late_sterility_alert,
+    lot_status_problems,
+    rereview_problems,
+)
 from release.rules import release_problems as release_rule_problems
 from release.services.results import (
     current_result,
@@ -32,6 +38,7 @@ from release.services.results import (
     release_record,
     result_facts,
     results_of,
+    verdict_of,
 )
 
 
@@ -208,6 +215,17 @@ def lot_endotoxin_eu_per_ml(session: Session, lot: Lot, record=_READ) -> Decimal
             if result is not None and result.verified and result.unit == "EU/mL":
                 return Decimal(result.value)
     return None
+
+
+def alert_text(session: Session, alert: LateResultAlert) -> str:
+    """A late-result alert's message in the reader's language: said again from its result, judged again (the
+    stored English message stays the record, and is shown when its test left the specification)."""
+    result = session.get(TestResult, alert.result_id)
+    lot = session.get(Lot, alert.lot_id)
+    spec_row = lot_specification(session, lot)
+    verdict = verdict_of(spec_row.spec().get_test(result.test_code) if spec_row else None, result)
+    again = verdict and late_sterility_alert(verdict, True, alert.patient_list, lot.din)
+    return again.message if again and again.rule_id == alert.rule_id else alert.message
 
 
 def decision_rereview(session: Session, lot: Lot, record=_READ) -> list[Problem]:

@@ -20,7 +20,15 @@ def alerts():
     status = request.args.get("status", "open")
     page = paginate(services.alerts_query(status if status in ("open", "acknowledged") else None))
     lots = {a.lot_id: db().get(Lot, a.lot_id) for a in page.items}
-    return render_template("release/alerts.html", page=page, status=status, lots=lots, form=AcknowledgeForm())
+    messages = {a.id: services.alert_text(db(), a) for a in page.items}
+    return render_template(
+        "release/alerts.html",
+        page=page,
+        status=status,
+        lots=lots,
+        form=AcknowledgeForm(),
+        alert_messages=messages,
+    )
 
 
 @bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from bank.i18n import t
+from bank.i18n import localize, t
 from bank.languages import flash
 from bank.web import attempt, db, get_or_404, requires, work
 from lots.models import Lot
@@ -143,7 +143,7 @@ def correct_result(result_id: int):
         result=result,
         test=test,
         markers=markers,
-        marker_error=" ".join(form.markers.errors),
+        marker_error=" ".join(localize(e) for e in form.markers.errors),
         result_text=result_text,
         acceptance_text=services.acceptance_text,
     )

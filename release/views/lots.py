@@ -8,7 +8,7 @@ import re
 from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
 
-from bank.i18n import t
+from bank.i18n import localize, t
 from bank.languages import flash
 from bank.models import User
 from bank.status import status_history
@@ -113,6 +113,7 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
         needs_conditional = not blockers and bool(services.release_problems(session, lot, g.user.id, False))
     history = status_history(session, lot)
     record = services.release_record(session, lot)
+    alerts = services.alerts_of(session, lot)
     return render_template(
         "release/lot.html",
         lot=lot,
@@ -127,7 +128,8 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
         workflow=LOT_WORKFLOW,
         history=history,
         decision=services.decision_signature(session, lot),
-        alerts=services.alerts_of(session, lot),
+        alerts=alerts,
+        alert_messages={a.id: services.alert_text(session, a) for a in alerts},
         release_form=_own_ids(release_form or ReleaseForm(formdata=None), "release"),
         reject_form=_own_ids(reject_form or RejectForm(formdata=None), "reject"),
         acceptance_text=services.acceptance_text,
@@ -241,7 +243,7 @@ def enter_result(lot_id: int):
         spec_row=spec_row,
         test=test,
         markers=markers,
-        marker_error=" ".join(form.markers.errors),
+        marker_error=" ".join(localize(e) for e in form.markers.errors),
         suggestions=suggestions,
         retest=retest,
         retest_verdict=_verdict_message(spec, retest),
