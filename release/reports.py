@@ -251,7 +251,7 @@ def coa_document(
                     _shown(t("Product")),
                     f"{lot.product_type.key} v{lot.product_type.version} — {lot.product_type.name}",
                 ),
-                (_shown(t("Specification")), content["specification"] or _shown(t("none"))),
+                (_shown(t("Specification")), content["specification"] or _shown(t("none effective"))),
                 (_shown(t("Decision")), _decision_text(decision, lot)),
             ],
         ),
@@ -269,7 +269,7 @@ def coa_document(
                 )
             ],
             [_result_row(line) for line in content["results"]],
-            widths=[2.2, 2.2, 1.8, 1.2, 1.3, 1.3],
+            widths=[2.1, 2.1, 1.8, 1.6, 1.3, 1.3],
             empty_text=_shown(t("No result recorded.")),
         ),
     ]
@@ -291,7 +291,7 @@ def coa_document(
                     )
                 ],
                 [_superseded_row(line, by_id) for line in content["superseded"]],
-                widths=[2.0, 1.6, 1.1, 1.6, 1.2, 2.5],
+                widths=[1.9, 1.6, 1.4, 1.6, 1.2, 2.4],
             )
         )
     signatures = []

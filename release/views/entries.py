@@ -10,11 +10,11 @@ from bank.languages import flash
 from bank.web import attempt, db, get_or_404, requires, work
 from lots.models import Lot
 from release import services
-from release.blueprint import bp
+from release.blueprint import bp, typed_number, typed_numbers
 from release.forms import ROW_ERROR_SLOTS, ROW_FIELDS, CorrectResultForm, VoidResultForm, panel_form
 from release.models import TestResult
 from release.reports import result_text
-from release.rules import MarkerPanelTest
+from release.rules import MarkerPanelTest, NumericTest
 
 
 def _row(test, form) -> services.PanelRow:
@@ -31,9 +31,9 @@ def _row(test, form) -> services.PanelRow:
         method=data["method"] or (form.method.data or "").strip(),
         instrument=data["instrument"] or (form.instrument.data or "").strip(),
         performed_on=form.performed_on.data,
-        value=data["value"],
+        value=typed_number(data["value"]) if isinstance(test, NumericTest) else data["value"],
         unit="%" if isinstance(test, MarkerPanelTest) else data["unit"],
-        markers=markers,
+        markers=typed_numbers(markers),
     )
 
 
@@ -118,9 +118,11 @@ def correct_result(result_id: int):
                 method=form.method.data or "",
                 instrument=form.instrument.data or "",
                 performed_on=form.performed_on.data,
-                value=form.value.data or "",
+                value=typed_number(form.value.data)
+                if isinstance(test, NumericTest)
+                else form.value.data or "",
                 unit=form.unit.data or "",
-                markers=markers or None,
+                markers=typed_numbers(markers) or None,
                 confirm_out_of_specification=form.confirm_out_of_specification.data,
             ),
             form.reason.data,

@@ -16,7 +16,7 @@ from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, pa
 from lots.models import Lot, ProductType
 from lots.states import LOT_WORKFLOW
 from release import services
-from release.blueprint import bp
+from release.blueprint import bp, typed_number, typed_numbers
 from release.forms import RejectForm, ReleaseForm, ResultForm
 from release.models import LateResultAlert, TestResult
 from release.reports import coa_digest, result_text
@@ -204,9 +204,11 @@ def enter_result(lot_id: int):
                 method=form.method.data or "",
                 instrument=form.instrument.data or "",
                 performed_on=form.performed_on.data,
-                value=form.value.data or "",
+                value=typed_number(form.value.data)
+                if isinstance(test, NumericTest)
+                else form.value.data or "",
                 unit=form.unit.data or "",
-                markers=markers,
+                markers=typed_numbers(markers),
                 attachment=upload,
                 retest_of_id=retest.id if retest else None,
                 retest_reason=form.retest_reason.data,

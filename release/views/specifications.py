@@ -11,7 +11,7 @@ from bank.refusals import Refused
 from bank.status import status_history
 from bank.web import attempt, db, get_or_404, requires, show_refusal, work
 from release import services
-from release.blueprint import bp
+from release.blueprint import bp, typed_number
 from release.forms import ApproveSpecForm, ConfirmStepForm, SpecDraftForm
 from release.models import SpecificationVersion
 from release.states import SPEC_WORKFLOW
@@ -95,10 +95,15 @@ def edit_spec(spec_id: int):
         form.change_note.data = row.change_note
     elif form.validate_on_submit():
         values = {name: request.form.get(name, "")[:200] for name in values}
+        # Limits are numbers typed in the reader's notation; the interim terms are a comma-separated list.
+        limits = {
+            name: text if name.endswith("__conditional") else typed_number(text)
+            for name, text in values.items()
+        }
         try:
             with work(form.change_note.data or "specification draft edited"):
                 services.update_draft(
-                    db(), row, request.form.get("version", type=int), values, form.change_note.data or ""
+                    db(), row, request.form.get("version", type=int), limits, form.change_note.data or ""
                 )
         except Refused as e:
             # The limits are inputs of their own beside the form's fields: their errors show next to them.
