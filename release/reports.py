@@ -169,11 +169,15 @@ def _day(iso: str | None) -> str:
     return day_text(date.fromisoformat(iso)) if iso else ""
 
 
-def _result_row(line: dict) -> list[str]:
+def _verdict_cell(line: dict) -> str:
     verdicts = {"pass": t("PASS"), "fail": t("FAIL (out of specification)"), "missing": t("NO RESULT")}
     verdict = verdicts.get(line["verdict"], known_text(line["verdict"]))
     if line.get("interim"):
         verdict = t("%(verdict)s (interim)", verdict=verdict)
+    return _shown(verdict)
+
+
+def _result_row(line: dict) -> list[str]:
     test = _shown(known_text(line["name"]))
     if line.get("method"):
         test += f"\n{line['method']}, {_day(line['performed_on'])}"
@@ -183,7 +187,7 @@ def _result_row(line: dict) -> list[str]:
         test,
         _shown(line["specification"]),
         _shown(line["result"]) if line["result"] else "—",
-        _shown(verdict),
+        _verdict_cell(line),
         line.get("analyst") or "—",
         line.get("verifier") or _shown(t("not verified")),
     ]
@@ -211,7 +215,7 @@ def _superseded_row(line: dict, by_id: dict[int, dict]) -> list[str]:
     return [
         _shown(known_text(line["name"])),
         _shown(line["result"]) or "—",
-        _shown(verdict_word(line["verdict"], line.get("interim", False))),
+        _verdict_cell(line),
         f"{line.get('method') or ''}, {_day(line.get('performed_on'))}".strip(", "),
         line.get("analyst") or "—",
         _shown(why),
@@ -269,7 +273,7 @@ def coa_document(
                 )
             ],
             [_result_row(line) for line in content["results"]],
-            widths=[2.1, 2.1, 1.8, 1.6, 1.3, 1.3],
+            widths=[2.0, 2.0, 1.8, 1.5, 1.3, 1.6],
             empty_text=_shown(t("No result recorded.")),
         ),
     ]
@@ -291,7 +295,7 @@ def coa_document(
                     )
                 ],
                 [_superseded_row(line, by_id) for line in content["superseded"]],
-                widths=[1.9, 1.6, 1.4, 1.6, 1.2, 2.4],
+                widths=[1.9, 1.6, 1.5, 1.6, 1.2, 2.4],
             )
         )
     signatures = []
