@@ -277,7 +277,8 @@ def edited_specification(
 
 
 def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    # A Figure: the limit reads "0,5" in a French form; what comes back is read by release.blueprint.typed_number.
+    return "" if value is None else figure(value)
 
 
 def _parse(raw: str | None, field: str, errors: dict[str, str], percent: bool) -> float | None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from bank.i18n import t
+from bank.languages import day_text
 from bank.models import User
 from bank.verification.services import Entry, EntryQuery, VerifiableKind
 from bank.web import LIKE_ESCAPE, like_pattern
@@ -45,7 +46,7 @@ def result_entries(session: Session, query: EntryQuery) -> list[Entry]:
             (t("Result"), result_text(r)),
             (t("Verdict"), verdict_word(r.verdict, r.conditional)),
             (t("Method"), r.method + (f" · {r.instrument}" if r.instrument else "")),
-            (t("Performed on"), r.performed_on.isoformat()),
+            (t("Performed on"), day_text(r.performed_on)),
         ]
         if r.retest_of_id:
             values.append(

@@ -130,3 +130,27 @@ def test_a_browser_asking_for_french_reads_the_release_queue_in_french(lot, qa2)
     assert "File de libération" in page and "Spécifications" in page
     page = shown(qa2.get("/release/", headers={"Accept-Language": "en"}))
     assert "Release queue" in page
+
+
+def test_french_qa_edits_a_specification_limit_with_a_decimal_comma(session, qa):
+    in_french(qa)
+    qa.get("/release/specifications")
+    qa.post("/release/specifications/seed")
+    reload(session)
+    current = services.effective_specification(session, "PLACEBO-MEDIA")
+    qa.get(f"/release/specifications/{current.id}")
+    resp = qa.post(f"/release/specifications/{current.id}/draft")
+    draft_id = int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
+    page = shown(qa.get(f"/release/specifications/{draft_id}/edit"))
+    assert 'name="ENDOTOXIN__max" value="0,5"' in page and "Brouillon PLACEBO-MEDIA" in page
+    resp = qa.post(
+        f"/release/specifications/{draft_id}/edit",
+        {"ENDOTOXIN__max": "0,25", "change_note": "Placebo intrathécal : limite plus stricte"},
+    )
+    assert resp.status_code == 302
+    reload(session)
+    assert services.versions_of(session, "PLACEBO-MEDIA")[0].spec().get_test("ENDOTOXIN").max == 0.25
+    resp = qa.post(
+        f"/release/specifications/{draft_id}/edit", {"ENDOTOXIN__max": "0,2,5", "change_note": "x"}
+    )
+    assert "'0,2,5' n'est pas un nombre." in shown(resp)
