@@ -51,7 +51,8 @@ def result_text(result: TestResult) -> Text:
     if result.test_kind == "panel":
         return joined(
             [
-                Text("%(marker)s %(value)s %%", {"marker": marker, "value": figure(value)})
+                # str(): the figure exactly as stored (a panel stored with JSON numbers reads as it always did)
+                Text("%(marker)s %(value)s %%", {"marker": marker, "value": figure(str(value))})
                 for marker, value in json.loads(result.value).items()
             ],
             "; ",
