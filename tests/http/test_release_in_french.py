@@ -132,7 +132,7 @@ def test_a_browser_asking_for_french_reads_the_release_queue_in_french(lot, qa2)
     assert "Release queue" in page
 
 
-def test_french_qa_edits_a_specification_limit_with_a_decimal_comma(session, qa):
+def test_french_qa_edits_a_specification_limit_with_a_decimal_comma(session, qa, qa2):
     in_french(qa)
     qa.get("/release/specifications")
     qa.post("/release/specifications/seed")
@@ -142,15 +142,23 @@ def test_french_qa_edits_a_specification_limit_with_a_decimal_comma(session, qa)
     resp = qa.post(f"/release/specifications/{current.id}/draft")
     draft_id = int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
     page = shown(qa.get(f"/release/specifications/{draft_id}/edit"))
-    assert 'name="ENDOTOXIN__max" value="0,5"' in page and "Brouillon PLACEBO-MEDIA" in page
+    limit = f"{current.spec().get_test('ENDOTOXIN').max:g}".replace(".", ",")  # 0,5 as seeded
+    assert f'name="ENDOTOXIN__max" value="{limit}"' in page and "Brouillon PLACEBO-MEDIA" in page
     resp = qa.post(
         f"/release/specifications/{draft_id}/edit",
-        {"ENDOTOXIN__max": "0,25", "change_note": "Placebo intrathécal : limite plus stricte"},
+        {"ENDOTOXIN__max": "0,55", "change_note": "Limite du placebo ajustée"},
     )
     assert resp.status_code == 302
     reload(session)
-    assert services.versions_of(session, "PLACEBO-MEDIA")[0].spec().get_test("ENDOTOXIN").max == 0.25
+    assert services.versions_of(session, "PLACEBO-MEDIA")[0].spec().get_test("ENDOTOXIN").max == 0.55
     resp = qa.post(
         f"/release/specifications/{draft_id}/edit", {"ENDOTOXIN__max": "0,2,5", "change_note": "x"}
     )
     assert "'0,2,5' n'est pas un nombre." in shown(resp)
+    # A second QA person approves it and makes it effective: no draft is left open for the next one.
+    qa2.get(f"/release/specifications/{draft_id}")
+    approved = qa2.post(
+        f"/release/specifications/{draft_id}/approve", {"signature_password": PASSWORD, "confirm": "y"}
+    )
+    assert approved.status_code == 302
+    assert qa2.post(f"/release/specifications/{draft_id}/effective").status_code == 302
