@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from bank.i18n import t
+from bank.i18n import N_, t
 from bank.refusals import FORM, Problem
 from release.rules.specification import QualitativeTest, Specification, SpecTest, name_of
 from release.rules.texts import both, known_text
@@ -503,6 +503,7 @@ def late_sterility_alert(
     return LateResultAlert(
         rule_id=f"release.late_sterility_{what}",
         message=message,
-        notify=("QA", "clinician") if patients else ("QA",),
+        # Stored as these words (shown in the reader's language with |tr).
+        notify=(N_("QA"), N_("clinician")) if patients else (N_("QA"),),
         patients=tuple(patients),
     )

@@ -162,3 +162,20 @@ def test_french_qa_edits_a_specification_limit_with_a_decimal_comma(session, qa,
     )
     assert approved.status_code == 302
     assert qa2.post(f"/release/specifications/{draft_id}/effective").status_code == 302
+
+
+def test_a_late_positive_sterility_alert_reads_in_french(session, lot, tech, qa, qa2):
+    made = fr.complete_results(
+        session, tech.user, qa.user, lot, {"STERILITY": ("no growth to date", "", None)}
+    )
+    fr.release(session, qa2.user, lot, conditional=True)
+    fr.enter(session, tech.user, lot, "STERILITY", "growth", "", retest_of_id=made["STERILITY"].id)
+    in_french(qa)
+    page = shown(qa.get("/release/alerts"))
+    assert f"La stérilité finale du lot {lot.din} est positive après libération conditionnelle" in page
+    assert (
+        "Stérilité (Ph. Eur. 2.6.27, aérobie + anaérobie) : growth ; hors spécification (attendu no growth)."
+        in page
+    )
+    assert "prévenir AQ" in page and "Final sterility" not in page
+    assert "La stérilité finale du lot" in shown(qa.get(f"/release/lots/{lot.id}"))
