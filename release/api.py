@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from bank.api import ApiInputError, api_route, form_from_json, json_body
+from bank.i18n import localize, t
 from bank.web import db, get_or_404, work
 from lots.models import Lot
 from release import services
@@ -72,7 +73,7 @@ def release_enter_result(lot_id: int):
             for k, v in markers.items()
         )
     ):
-        raise ApiInputError({"markers": "an object of at most 40 marker names with numeric values"})
+        raise ApiInputError({"markers": t("an object of at most 40 marker names with numeric values")})
     form = form_from_json(ApiResultForm, extra=("markers",))
     with work(form.retest_reason.data or "result entered (API)"):
         result = services.enter_result(
@@ -108,7 +109,7 @@ def release_status(lot_id: int):
             "specification": f"{spec.product_key} v{spec.version}" if spec else None,
             "results": [result_json(r) for r in services.results_of(session, lot)],
             "blockers": [
-                {"rule_id": p.rule_id, "message": p.message, "evidence": p.evidence}
+                {"rule_id": p.rule_id, "message": localize(p.message), "evidence": p.evidence}
                 for p in services.release_problems(session, lot, g.user.id, False)
             ],
             "decision": None

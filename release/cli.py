@@ -10,12 +10,18 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bank.i18n import localize, t
 from bank.uow import Actor, unit_of_work
 from lots.models import Lot
 from release.reports import digest_matches
 from release.services import ensure_seed_specifications
 
 release_group = AppGroup("release", help="Release: specifications and certificates of analysis.")
+
+
+def say(message, err: bool = False) -> None:
+    """A line for the operator, in the facility's language."""
+    click.echo(localize(message), err=err)
 
 
 @release_group.command("seed")
@@ -27,7 +33,11 @@ def seed_command():
             added = ensure_seed_specifications(session)
     finally:
         session.close()
-    click.echo(f"{len(added)} specification(s) added." if added else "Specifications already seeded.")
+    say(
+        t("%(count)s specification(s) added.", count=len(added))
+        if added
+        else t("Specifications already seeded.")
+    )
 
 
 @release_group.command("check-coa")
@@ -39,12 +49,12 @@ def check_coa_command(din, digest):
     try:
         lot = session.scalar(select(Lot).where(Lot.din == re.sub(r"[^A-Z0-9]", "", din.upper())[:13]))
         if lot is None:
-            click.echo(f"No lot with DIN {din}.", err=True)
+            say(t("No lot with DIN %(din)s.", din=din), err=True)
             sys.exit(2)
         if digest_matches(session, lot, digest):
-            click.echo(f"MATCH: the certificate of lot {lot.din} shows what the records say.")
+            say(t("MATCH: the certificate of lot %(din)s shows what the records say.", din=lot.din))
         else:
-            click.echo(f"NO MATCH: the records of lot {lot.din} differ from the certificate.", err=True)
+            say(t("NO MATCH: the records of lot %(din)s differ from the certificate.", din=lot.din), err=True)
             sys.exit(1)
     finally:
         session.close()

@@ -8,6 +8,7 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from bank.forms import BankForm, SignatureFields
+from bank.i18n import t
 
 
 class ResultForm(BankForm):
@@ -15,22 +16,24 @@ class ResultForm(BankForm):
     their error (the service's `markers` input error) is shown from `markers`."""
 
     test_code = SelectField(
-        "Test",
+        t("Test"),
         choices=[],
         validate_choice=False,  # the service names a foreign code
-        validators=[DataRequired(message="Choose the test.")],
+        validators=[DataRequired(message=t("Choose the test."))],
     )
-    method = StringField("Method", validators=[Length(max=200)])
-    instrument = StringField("Instrument", validators=[Optional(), Length(max=120)])
-    performed_on = DateField("Date performed", validators=[InputRequired(message="Give the date performed.")])
-    value = StringField("Result", validators=[Optional(), Length(max=500)])
-    unit = StringField("Unit", validators=[Optional(), Length(max=40)])
-    attachment = FileField("Raw data (optional, at most 5 MB)")
+    method = StringField(t("Method"), validators=[Length(max=200)])
+    instrument = StringField(t("Instrument"), validators=[Optional(), Length(max=120)])
+    performed_on = DateField(
+        t("Date performed"), validators=[InputRequired(message=t("Give the date performed."))]
+    )
+    value = StringField(t("Result"), validators=[Optional(), Length(max=500)])
+    unit = StringField(t("Unit"), validators=[Optional(), Length(max=40)])
+    attachment = FileField(t("Raw data (optional, at most 5 MB)"))
     retest_of = HiddenField()
-    retest_reason = StringField("Reason for the retest", validators=[Optional(), Length(max=500)])
+    retest_reason = StringField(t("Reason for the retest"), validators=[Optional(), Length(max=500)])
     markers = HiddenField()  # never typed: the panel's inputs are `marker-<name>`
     confirm_out_of_specification = BooleanField(
-        "I checked this value: record it as out of specification (it stays on the certificate of analysis)"
+        t("I checked this value: record it as out of specification (it stays on the certificate of analysis)")
     )
 
 
@@ -42,15 +45,15 @@ class CorrectResultForm(ResultForm):
     retest_reason = None
     attachment = None
     reason = StringField(
-        "Why is it corrected (what was typed wrongly)?",
-        validators=[DataRequired(message="Say why the result is corrected."), Length(max=500)],
+        t("Why is it corrected (what was typed wrongly)?"),
+        validators=[DataRequired(message=t("Say why the result is corrected.")), Length(max=500)],
     )
 
 
 class VoidResultForm(BankForm):
     reason = StringField(
-        "Why is it voided (entered in error, wrong lot, ...)?",
-        validators=[DataRequired(message="Say why the result is voided."), Length(max=500)],
+        t("Why is it voided (entered in error, wrong lot, ...)?"),
+        validators=[DataRequired(message=t("Say why the result is voided.")), Length(max=500)],
     )
 
 
@@ -58,32 +61,36 @@ class PanelForm(BankForm):
     """The lot's QC panel on one page: each test's inputs are `<code>__method`, `__instrument`,
     `__value`, `__unit`, `__m_<marker>` beside these shared fields (rows left empty are not entered)."""
 
-    performed_on = DateField("Date performed (rows may give their own)", validators=[Optional()])
-    method = StringField("Method (rows may give their own)", validators=[Optional(), Length(max=200)])
-    instrument = StringField("Instrument (rows may give their own)", validators=[Optional(), Length(max=120)])
+    performed_on = DateField(t("Date performed (rows may give their own)"), validators=[Optional()])
+    method = StringField(t("Method (rows may give their own)"), validators=[Optional(), Length(max=200)])
+    instrument = StringField(
+        t("Instrument (rows may give their own)"), validators=[Optional(), Length(max=120)]
+    )
     confirm_out_of_specification = BooleanField(
-        "I checked these values: record the out-of-specification rows as such"
+        t("I checked these values: record the out-of-specification rows as such")
     )
 
 
 class ReleaseForm(SignatureFields, BankForm):
     conditional = BooleanField(
-        "Conditional release: accept interim results the specification allows "
-        "(sterility 'no growth to date'); the final result is still required"
+        t(
+            "Conditional release: accept interim results the specification allows "
+            "(sterility 'no growth to date'); the final result is still required"
+        )
     )
     confirm = BooleanField(
-        "I have reviewed every result of this lot and release it for clinical use",
-        validators=[DataRequired(message="Tick the box to confirm.")],
+        t("I have reviewed every result of this lot and release it for clinical use"),
+        validators=[DataRequired(message=t("Tick the box to confirm."))],
     )
 
 
 class RejectForm(SignatureFields, BankForm):
     reason = StringField(
-        "Reason for rejection", validators=[DataRequired(message="Give the reason."), Length(max=500)]
+        t("Reason for rejection"), validators=[DataRequired(message=t("Give the reason.")), Length(max=500)]
     )
     confirm = BooleanField(
-        "I reject this lot: it will never be used",
-        validators=[DataRequired(message="Tick the box to confirm.")],
+        t("I reject this lot: it will never be used"),
+        validators=[DataRequired(message=t("Tick the box to confirm."))],
     )
 
 
@@ -92,12 +99,13 @@ class SpecDraftForm(BankForm):
     beside these fields (one per test, listed by release.services.editable_fields)."""
 
     version = HiddenField()
-    change_note = TextAreaField("What changed and why", validators=[Length(max=2000)])
+    change_note = TextAreaField(t("What changed and why"), validators=[Length(max=2000)])
 
 
 class ApproveSpecForm(SignatureFields, BankForm):
     confirm = BooleanField(
-        "I approve this specification version", validators=[DataRequired(message="Tick the box to confirm.")]
+        t("I approve this specification version"),
+        validators=[DataRequired(message=t("Tick the box to confirm."))],
     )
 
 
@@ -107,8 +115,8 @@ class ConfirmStepForm(BankForm):
 
 class AcknowledgeForm(BankForm):
     note = TextAreaField(
-        "What was done (clinician informed, doses held, investigation)",
-        validators=[DataRequired(message="Say what was done."), Length(max=2000)],
+        t("What was done (clinician informed, doses held, investigation)"),
+        validators=[DataRequired(message=t("Say what was done.")), Length(max=2000)],
     )
 
 
@@ -116,9 +124,9 @@ class DigestCheckForm(BankForm):
     class Meta:
         csrf = False  # a read-only lookup, safe as GET
 
-    din = StringField("DIN (13 characters, as printed)", validators=[DataRequired(), Length(max=40)])
+    din = StringField(t("DIN (13 characters, as printed)"), validators=[DataRequired(), Length(max=40)])
     digest = StringField(
-        "Content SHA-256 printed on the certificate", validators=[DataRequired(), Length(max=100)]
+        t("Content SHA-256 printed on the certificate"), validators=[DataRequired(), Length(max=100)]
     )
 
 

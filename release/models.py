@@ -21,6 +21,9 @@ from release.reference import with_seed_terms
 from release.rules import STORED_VERDICTS, Specification
 from release.states import ALERT_WORKFLOW, DECISIONS, SPEC_WORKFLOW
 
+# How a correction's reason is stored: "Correction: <what was typed wrongly>" (kept as recorded since issue 18).
+CORRECTION_PREFIX = "Correction: "
+
 
 class SpecificationVersion(Audited, Versioned, Base):
     """One version of the release specification of a product type (by product key), stored as the JSON
@@ -163,6 +166,15 @@ class TestResult(Audited, Versioned, Base):
     def current(self) -> bool:
         """Counts for the verdict: neither superseded (retest, correction) nor voided."""
         return self.superseded_by_id is None and self.voided_at is None
+
+    @property
+    def stated_reason(self) -> str | None:
+        """Why this result replaced the one before it, as the person gave it: a correction stores its reason
+        after "Correction: " (release.services.correct_result), which the pages already say in words."""
+        reason = self.retest_reason
+        if self.corrects and reason:
+            return reason.removeprefix(CORRECTION_PREFIX)
+        return reason
 
     @property
     def out_of_specification(self) -> bool:

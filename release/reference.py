@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
+from bank.i18n import N_
 from release.rules import (
     MarkerPanelTest,
     MarkerRule,
@@ -26,7 +27,7 @@ CELLS_UNIT = "x10^6 viable cells"
 # Dominici et al., Cytotherapy 2006;8:315 (ISCT minimal criteria for MSC).
 ISCT_2006_BM_PANEL = MarkerPanelTest(
     code="IDENTITY-ISCT2006",
-    name="Identity, flow cytometry (ISCT 2006)",
+    name=N_("Identity, flow cytometry (ISCT 2006)"),
     rules=(
         MarkerRule(("CD73",), ">=", 95.0),
         MarkerRule(("CD90",), ">=", 95.0),
@@ -43,7 +44,7 @@ ISCT_2006_BM_PANEL = MarkerPanelTest(
 # Bourin et al., Cytotherapy 2013;15:641 (IFATS/ISCT): positivity thresholds are [check].
 IFATS_2013_AT_PANEL = MarkerPanelTest(
     code="IDENTITY-IFATS2013",
-    name="Identity, flow cytometry (IFATS/ISCT 2013) [check]",
+    name=N_("Identity, flow cytometry (IFATS/ISCT 2013) [check]"),
     rules=(
         MarkerRule(("CD90",), ">=", 80.0),
         MarkerRule(("CD73",), ">=", 80.0),
@@ -61,36 +62,38 @@ IFATS_2013_AT_PANEL = MarkerPanelTest(
 # Controlled result terms of the qualitative tests (DOMAIN.md §4): what each allowed result means and the
 # synonyms this site accepts; anything else typed is refused at entry, never judged a failure.
 ADHERENCE_TERMS = (
-    ResultTerm("adherent", True, ("plastic adherent", "plastic-adherent"), meaning="adheres to plastic"),
-    ResultTerm("not adherent", False, ("non-adherent", "non adherent"), meaning="does not adhere"),
+    ResultTerm("adherent", True, ("plastic adherent", "plastic-adherent"), meaning=N_("adheres to plastic")),
+    ResultTerm("not adherent", False, ("non-adherent", "non adherent"), meaning=N_("does not adhere")),
 )
 STERILITY_TERMS = (
-    ResultTerm("no growth", True, ("negative", "sterile", "no growth detected"), meaning="final: sterile"),
+    ResultTerm(
+        "no growth", True, ("negative", "sterile", "no growth detected"), meaning=N_("final: sterile")
+    ),
     ResultTerm(
         "no growth to date",
         True,
         ("negative to date",),
         interim=True,
-        meaning="interim reading, incubation continues: conditional release only",
+        meaning=N_("interim reading, incubation continues: conditional release only"),
     ),
-    ResultTerm("growth", False, ("positive", "growth detected"), meaning="contaminated"),
+    ResultTerm("growth", False, ("positive", "growth detected"), meaning=N_("contaminated")),
 )
 MYCOPLASMA_TERMS = (
-    ResultTerm("not detected", True, ("negative", "absent"), meaning="no mycoplasma"),
-    ResultTerm("detected", False, ("positive",), meaning="mycoplasma present"),
+    ResultTerm("not detected", True, ("negative", "absent"), meaning=N_("no mycoplasma")),
+    ResultTerm("detected", False, ("positive",), meaning=N_("mycoplasma present")),
 )
 KARYOTYPE_TERMS = (
-    ResultTerm("normal", True, ("normal karyotype", "46,XX", "46,XY"), meaning="no clonal abnormality"),
-    ResultTerm("abnormal", False, ("abnormal karyotype",), meaning="clonal abnormality found"),
+    ResultTerm("normal", True, ("normal karyotype", "46,XX", "46,XY"), meaning=N_("no clonal abnormality")),
+    ResultTerm("abnormal", False, ("abnormal karyotype",), meaning=N_("clonal abnormality found")),
 )
 TRILINEAGE_TERMS = (
     ResultTerm(
         "osteo, adipo, chondro positive",
         True,
         ("trilineage positive", "all three lineages"),
-        meaning="differentiates into bone, fat and cartilage",
+        meaning=N_("differentiates into bone, fat and cartilage"),
     ),
-    ResultTerm("not demonstrated", False, ("incomplete",), meaning="a lineage is missing"),
+    ResultTerm("not demonstrated", False, ("incomplete",), meaning=N_("a lineage is missing")),
 )
 
 
@@ -98,14 +101,18 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
     """Tests shared by both seed products (DOMAIN.md §4 table)."""
     return (
         QualitativeTest(
-            "ADHERENCE", "Plastic adherence", expected="adherent", note="ISCT 2006.", terms=ADHERENCE_TERMS
+            "ADHERENCE",
+            N_("Plastic adherence"),
+            expected="adherent",
+            note="ISCT 2006.",
+            terms=ADHERENCE_TERMS,
         ),
         NumericTest(
-            "VIABILITY", "Viability", unit="%", min=70.0, note="Floor 70 %; many programmes use >= 80 %."
+            "VIABILITY", N_("Viability"), unit="%", min=70.0, note="Floor 70 %; many programmes use >= 80 %."
         ),
         QualitativeTest(
             "STERILITY",
-            "Sterility (Ph. Eur. 2.6.27, aerobic + anaerobic)",
+            N_("Sterility (Ph. Eur. 2.6.27, aerobic + anaerobic)"),
             expected="no growth",
             conditional=("no growth to date",),
             note="Conditional release on 'no growth to date' only for short-shelf-life products; "
@@ -113,11 +120,11 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
             terms=STERILITY_TERMS,
         ),
         QualitativeTest(
-            "MYCOPLASMA", "Mycoplasma (Ph. Eur. 2.6.7)", expected="not detected", terms=MYCOPLASMA_TERMS
+            "MYCOPLASMA", N_("Mycoplasma (Ph. Eur. 2.6.7)"), expected="not detected", terms=MYCOPLASMA_TERMS
         ),
         NumericTest(
             "ENDOTOXIN",
-            "Endotoxin (Ph. Eur. 2.6.14 / USP <85>)",
+            N_("Endotoxin (Ph. Eur. 2.6.14 / USP <85>)"),
             unit="EU/mL",
             max=0.5,
             note="[check] 0.5 EU/mL is a configurable seed; the per-patient limit "
@@ -125,24 +132,24 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
         ),
         NumericTest(
             "CELLS-PER-CONTAINER",
-            "Viable cells per container",
+            N_("Viable cells per container"),
             unit=CELLS_UNIT,
             min=cells_min,
             max=cells_max,
             note=f"[check] {cells_note}",
         ),
         QualitativeTest(
-            "KARYOTYPE", "Karyotype", expected="normal", note="Bank level.", terms=KARYOTYPE_TERMS
+            "KARYOTYPE", N_("Karyotype"), expected="normal", note="Bank level.", terms=KARYOTYPE_TERMS
         ),
         QualitativeTest(
             "TRILINEAGE",
-            "Trilineage differentiation",
+            N_("Trilineage differentiation"),
             expected="osteo, adipo, chondro positive",
             terms=TRILINEAGE_TERMS,
         ),
         NumericTest(
             "POTENCY",
-            "Potency: inhibition of stimulated PBMC proliferation",
+            N_("Potency: inhibition of stimulated PBMC proliferation"),
             unit="%",
             min=20.0,
             note="Trial specification; IDO activity after IFN-gamma is an alternative.",

@@ -2,22 +2,29 @@
 acceptance criterion, result, verdict, analyst and verifier, and QA's signature, drawn with bank.pdf.
 
 The printed SHA-256 is the digest of `coa_content`, rebuilt from the database at any time: a print whose
-digest no longer matches shows something the records do not say (or no longer say).
+digest no longer matches shows something the records do not say (or no longer say). The content holds the
+English of every text (a bank.i18n.Text is its English as a str), so the digest is the same whatever language
+the certificate is printed in; `coa_document` draws each text in the reader's language.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from bank import pdf
 from bank.digest import content_digest
+from bank.i18n import N_, Text, localize, t
+from bank.languages import day_text
 from bank.models import User
 from lots.models import Lot
-from release.models import TestResult
+from lots.states import LOT_WORKFLOW
+from release.models import CORRECTION_PREFIX, TestResult
 from release.rules import SpecTest, acceptance_text
+from release.rules.texts import figure, joined, known_text
 from release.services import (
     decision_signature,
     lot_specification,
@@ -25,12 +32,34 @@ from release.services import (
     results_of,
 )
 
+# Markers the reference data carries for the people who maintain it ("[check]": a figure to confirm before
+# use); a printed record never shows them.
+INTERNAL_MARKERS = re.compile(r"\s*\[check\]")
 
-def result_text(result: TestResult) -> str:
-    """A result as people read it: '91.5 %', 'no growth', 'CD73 98.1 %; CD90 99.0 %'."""
+VERDICT_WORDS = {"pass": N_("pass"), "fail": N_("fail")}
+
+
+def verdict_word(verdict: str, interim: bool = False) -> Text:
+    """A stored verdict in words ('pass', 'pass (interim)'), shown in the reader's language."""
+    word = known_text(VERDICT_WORDS.get(verdict, verdict))
+    return t("%(verdict)s (interim)", verdict=word) if interim else word
+
+
+def result_text(result: TestResult) -> Text:
+    """A result as people read it: '91.5 %', 'no growth', 'CD73 98.1 %; CD90 99.0 %' (figures exact, with
+    the reader's decimal mark; the English is the certificate's content)."""
     if result.test_kind == "panel":
-        return "; ".join(f"{marker} {value} %" for marker, value in json.loads(result.value).items())
-    return f"{result.value} {result.unit}".strip()
+        return joined(
+            [
+                # str(): the figure exactly as stored (a panel stored with JSON numbers reads as it always did)
+                Text("%(marker)s %(value)s %%", {"marker": marker, "value": figure(str(value))})
+                for marker, value in json.loads(result.value).items()
+            ],
+            "; ",
+        )
+    if result.test_kind == "numeric" and result.unit:
+        return Text("%(value)s %(unit)s", {"value": figure(result.value), "unit": result.unit})
+    return Text("%(value)s", {"value": f"{result.value} {result.unit}".strip()})
 
 
 def _name(session: Session, user_id: int | None) -> str | None:
@@ -43,7 +72,7 @@ def _line(session: Session, test: SpecTest | None, r: TestResult) -> dict:
         "result_id": r.id,
         "test": r.test_code,
         "name": test.name if test else r.test_code,
-        "specification": acceptance_text(test) if test else "not in the specification",
+        "specification": acceptance_text(test) if test else t("not in the specification"),
         "result": result_text(r),
         "verdict": r.verdict,
         "interim": r.conditional,
@@ -56,7 +85,15 @@ def _line(session: Session, test: SpecTest | None, r: TestResult) -> dict:
         "retest_reason": r.retest_reason,
         "superseded_by": r.superseded_by_id,
         # keys added only when present, so the digest of a certificate printed before issue 18 holds
-        **({"voided": f"voided {r.voided_at:%Y-%m-%d}: {r.void_reason}"} if r.voided else {}),
+        **(
+            {
+                "voided": t(
+                    "voided %(day)s: %(reason)s", day=r.voided_at.date().isoformat(), reason=r.void_reason
+                )
+            }
+            if r.voided
+            else {}
+        ),
         **({"corrects": True} if r.corrects else {}),
     }
 
@@ -124,71 +161,153 @@ def digest_matches(session: Session, lot: Lot, digest: str) -> bool:
     return coa_digest(session, lot) == (digest or "").strip().lower()
 
 
+def _shown(text) -> str:
+    """A text of the content as the reader reads it, without the reference data's internal markers."""
+    return INTERNAL_MARKERS.sub("", str(localize(text)))
+
+
+def _day(iso: str | None) -> str:
+    return day_text(date.fromisoformat(iso)) if iso else ""
+
+
+def _verdict_cell(line: dict) -> str:
+    verdicts = {"pass": t("PASS"), "fail": t("FAIL (out of specification)"), "missing": t("NO RESULT")}
+    verdict = verdicts.get(line["verdict"], known_text(line["verdict"]))
+    if line.get("interim"):
+        verdict = t("%(verdict)s (interim)", verdict=verdict)
+    return _shown(verdict)
+
+
+def _result_row(line: dict) -> list[str]:
+    test = _shown(known_text(line["name"]))
+    if line.get("method"):
+        test += f"\n{line['method']}, {_day(line['performed_on'])}"
+    if line.get("retest_reason"):
+        test += "\n" + _shown(_replacement(line))
+    return [
+        test,
+        _shown(line["specification"]),
+        _shown(line["result"]) if line["result"] else "—",
+        _verdict_cell(line),
+        line.get("analyst") or "—",
+        line.get("verifier") or _shown(t("not verified")),
+    ]
+
+
+def _replacement(after: dict) -> Text:
+    """Why a result replaced the one before it, in words: a correction or a retest, with its reason."""
+    reason = after.get("retest_reason") or ""
+    if after.get("corrects"):
+        return t("Correction of a typing error: %(reason)s", reason=reason.removeprefix(CORRECTION_PREFIX))
+    return t(
+        "Retest performed %(day)s: %(reason)s", day=_day(after.get("performed_on")), reason=known_text(reason)
+    )
+
+
+def _superseded_row(line: dict, by_id: dict[int, dict]) -> list[str]:
+    """A result kept but no longer counting: what it said, and what replaced or voided it and why (never an
+    internal number alone)."""
+    if line.get("voided"):
+        why = line["voided"]
+    elif (after := by_id.get(line.get("superseded_by"))) is not None:
+        why = _replacement(after)
+    else:
+        why = t("Replaced by a later result.")
+    return [
+        _shown(known_text(line["name"])),
+        _shown(line["result"]) or "—",
+        _verdict_cell(line),
+        f"{line.get('method') or ''}, {_day(line.get('performed_on'))}".strip(", "),
+        line.get("analyst") or "—",
+        _shown(why),
+    ]
+
+
+def _decision_text(decision: dict | None, lot: Lot) -> str:
+    if decision is None:
+        status = t("not decided (%(status)s)", status=known_text(LOT_WORKFLOW.label(lot.status)))
+    else:
+        words = {"released": t("released"), "rejected": t("rejected")}
+        status = words.get(decision["decision"], known_text(decision["decision"]))
+        if decision["reason"]:
+            status = t("%(decision)s: %(reason)s", decision=status, reason=decision["reason"])
+    text = _shown(status)
+    if decision and not decision["signature_valid"]:
+        text += " — " + _shown(t("SIGNATURE NOT VALID: the records changed after signing"))
+    if decision and decision["conditional"]:
+        text += " — " + _shown(t("conditional release on an interim result; the final result follows"))
+    return text
+
+
 def coa_document(
     session: Session, lot: Lot, facility: str, printed_at: datetime | None = None
 ) -> pdf.Document:
+    """The certificate as drawn: the content's facts in the reader's language (the digest is the content's)."""
     content = coa_content(session, lot)
     decision = content["decision"]
-    verdict_words = {"pass": "PASS", "fail": "FAIL (out of specification)", "missing": "NO RESULT"}
-
-    def row(line: dict) -> list[str]:
-        verdict = verdict_words.get(line["verdict"], line["verdict"])
-        if line.get("interim"):
-            verdict += " (interim)"
-        test = line["name"] + (f"\n{line['method']}, {line['performed_on']}" if line.get("method") else "")
-        return [
-            test,
-            line["specification"],
-            line["result"] or "—",
-            verdict,
-            line.get("analyst") or "—",
-            line.get("verifier") or "not verified",
-        ]
-
-    status = decision["decision"] if decision else f"not decided ({lot.status.replace('_', ' ')})"
-    if decision and not decision["signature_valid"]:
-        status += " — SIGNATURE NOT VALID: the records changed after signing"
-    if decision and decision["conditional"]:
-        status += " — conditional release on an interim result; the final result follows"
+    lines = [*content["results"], *content["superseded"]]
+    by_id = {line["result_id"]: line for line in lines if line.get("result_id")}
     sections = [
         pdf.KeyValueSection(
-            "Lot",
+            _shown(t("Lot")),
             [
                 ("DIN", pdf.DinText(lot.din, lot.check_char)),
-                ("Product", f"{lot.product_type.key} v{lot.product_type.version} — {lot.product_type.name}"),
-                ("Specification", content["specification"] or "none"),
-                ("Decision", status),
+                (
+                    _shown(t("Product")),
+                    f"{lot.product_type.key} v{lot.product_type.version} — {lot.product_type.name}",
+                ),
+                (_shown(t("Specification")), content["specification"] or _shown(t("none effective"))),
+                (_shown(t("Decision")), _decision_text(decision, lot)),
             ],
         ),
         pdf.TableSection(
-            "Results",
-            ["Test", "Specification", "Result", "Verdict", "Analyst", "Verifier"],
-            [row(line) for line in content["results"]],
-            widths=[2.2, 2.2, 1.8, 1.2, 1.3, 1.3],
+            _shown(t("Results")),
+            [
+                _shown(t(c))
+                for c in (
+                    N_("Test"),
+                    N_("Specification"),
+                    N_("Result"),
+                    N_("Verdict"),
+                    N_("Analyst"),
+                    N_("Verifier"),
+                )
+            ],
+            [_result_row(line) for line in content["results"]],
+            widths=[2.0, 2.0, 1.8, 1.5, 1.3, 1.6],
+            empty_text=_shown(t("No result recorded.")),
         ),
     ]
     if content["superseded"]:
         sections.append(
             pdf.TableSection(
-                "Superseded and voided results (kept; replaced by a retest or a correction, or voided)",
-                ["Result", "Test", "Value", "Verdict", "Replaced by"],
+                _shown(
+                    t("Superseded and voided results (kept; replaced by a retest or a correction, or voided)")
+                ),
                 [
-                    [
-                        f"#{s['result_id']}",
-                        s["name"],
-                        s["result"],
-                        s["verdict"],
-                        s.get("voided") or f"#{s['superseded_by']}",
-                    ]
-                    for s in content["superseded"]
+                    _shown(t(c))
+                    for c in (
+                        N_("Test"),
+                        N_("Value"),
+                        N_("Verdict"),
+                        N_("Method, date performed"),
+                        N_("Analyst"),
+                        N_("Replaced or voided: why"),
+                    )
                 ],
+                [_superseded_row(line, by_id) for line in content["superseded"]],
+                widths=[1.9, 1.6, 1.5, 1.6, 1.2, 2.4],
             )
         )
     signatures = []
     if decision:
-        signatures.append(pdf.Signature(decision["signed_by"], decision["meaning"], decision["signed_at"]))
+        signatures.append(
+            pdf.Signature(
+                decision["signed_by"], _shown(known_text(decision["meaning"])), decision["signed_at"]
+            )
+        )
     return pdf.Document(
-        title="Certificate of analysis",
+        title=_shown(t("Certificate of analysis")),
         facility=facility,
         sections=sections,
         content=content,

@@ -5,6 +5,7 @@ transitions of lots.states.LOT_WORKFLOW, which states their signature meanings."
 
 from __future__ import annotations
 
+from bank.i18n import N_
 from bank.workflow import Transition, Workflow
 
 # Held by no role: the system takes it on behalf of whoever first needs a specification (bank.uow.acting_with)
@@ -17,12 +18,16 @@ SPEC_WORKFLOW = Workflow(
     initial="draft",
     transitions=(
         Transition(
-            "draft", "approved", "spec.manage", signature_meaning="Specification approved", label="Approve"
+            "draft",
+            "approved",
+            "spec.manage",
+            signature_meaning=N_("Specification approved"),
+            label=N_("Approve"),
         ),
-        Transition("approved", "effective", "spec.manage", label="Make effective"),
+        Transition("approved", "effective", "spec.manage", label=N_("Make effective")),
         # Taken by the service for the version an approved one replaces.
-        Transition("effective", "superseded", "spec.manage", label="Superseded"),
-        Transition("draft", "effective", SEED_PERMISSION, reason_required=True, label="Seed"),
+        Transition("effective", "superseded", "spec.manage", label=N_("Superseded")),
+        Transition("draft", "effective", SEED_PERMISSION, reason_required=True, label=N_("Seed")),
     ),
 )
 
@@ -32,7 +37,7 @@ ALERT_WORKFLOW = Workflow(
     initial="open",
     transitions=(
         # The reason is what QA did: clinician informed, doses held, investigation opened.
-        Transition("open", "acknowledged", "lot.release", reason_required=True, label="Acknowledge"),
+        Transition("open", "acknowledged", "lot.release", reason_required=True, label=N_("Acknowledge")),
     ),
 )
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from bank.i18n import N_, t
 from bank.refusals import FORM, Problem
-from release.rules.specification import QualitativeTest, Specification, SpecTest
+from release.rules.specification import QualitativeTest, Specification, SpecTest, name_of
+from release.rules.texts import both, known_text
 from release.rules.verdicts import Verdict
 
 LotVerdict = Literal["pass", "fail", "incomplete"]
@@ -66,24 +68,32 @@ def _ref(result: ResultFacts) -> str:
 
 
 def _result_problems(test: SpecTest, r: ResultFacts, allow_conditional: bool) -> list[Problem]:
-    ref, name, problems = _ref(r), test.name, []
+    ref, name, problems = _ref(r), name_of(test), []
     add = problems.append
     if r.verdict == "fail":
-        add(Problem("release.out_of_specification", f"{name} is out of specification.", f"{ref}: fail"))
+        msg = t("%(test)s is out of specification.", test=name)
+        add(Problem("release.out_of_specification", msg, evidence=f"{ref}: fail"))
     elif r.verdict != "pass":
-        add(Problem("release.result_invalid", f"{name} result is invalid.", f"{ref}: {r.verdict!r}"))
+        add(
+            Problem(
+                "release.result_invalid",
+                t("%(test)s result is invalid.", test=name),
+                evidence=f"{ref}: {r.verdict!r}",
+            )
+        )
     if not r.verified or r.verified_by is None:
-        add(Problem("release.unverified", f"{name} result is not verified.", f"{ref}: not verified"))
+        msg = t("%(test)s result is not verified.", test=name)
+        add(Problem("release.unverified", msg, evidence=f"{ref}: not verified"))
     elif r.verified_by == r.entered_by:
-        msg = f"{name} result was verified by the person who entered it."
-        add(Problem("release.self_verified", msg, f"{ref}: entered_by=verified_by={r.entered_by}"))
+        msg = t("%(test)s result was verified by the person who entered it.", test=name)
+        add(Problem("release.self_verified", msg, evidence=f"{ref}: entered_by=verified_by={r.entered_by}"))
     if r.is_conditional and r.verdict == "pass":
         if not allow_conditional:
-            msg = f"{name} has only an interim result and conditional release was not chosen."
-            add(Problem("release.conditional_not_allowed", msg, f"{ref}: conditional"))
+            msg = t("%(test)s has only an interim result and conditional release was not chosen.", test=name)
+            add(Problem("release.conditional_not_allowed", msg, evidence=f"{ref}: conditional"))
         elif not (isinstance(test, QualitativeTest) and test.conditional):
-            msg = f"The specification does not allow conditional release on {name}."
-            add(Problem("release.conditional_not_in_spec", msg, f"{ref}: conditional"))
+            msg = t("The specification does not allow conditional release on %(test)s.", test=name)
+            add(Problem("release.conditional_not_in_spec", msg, evidence=f"{ref}: conditional"))
     return problems
 
 
@@ -93,7 +103,8 @@ def _test_problems(spec: Specification, results: Sequence[ResultFacts], allow: b
         mine = [r for r in current if r.test_code == test.code]
         if not mine and test.required:
             evidence = f"{test.code}; specification {spec.product_key} v{spec.version}"
-            problems.append(Problem("release.test_missing", f"{test.name} has no result.", evidence))
+            message = t("%(test)s has no result.", test=name_of(test))
+            problems.append(Problem("release.test_missing", message, evidence=evidence))
         for result in mine:
             problems.extend(_result_problems(test, result, allow))
     return problems
@@ -130,12 +141,19 @@ def release_blockers(
     problems = _test_problems(spec, results, allow_conditional)
     add = problems.append
     for ref in open_deviations:
-        add(Problem("release.deviation_open", f"Deviation {ref} is open.", f"deviation={ref}"))
+        add(
+            Problem(
+                "release.deviation_open",
+                t("Deviation %(ref)s is open.", ref=ref),
+                evidence=f"deviation={ref}",
+            )
+        )
     if donor.under_lookback:
-        add(Problem("release.donor_lookback", "Donor is under look-back: the lot is held.", "look-back"))
+        msg = t("Donor is under look-back: the lot is held.")
+        add(Problem("release.donor_lookback", msg, evidence="look-back"))
     if not donor.is_autologous and not donor.eligible_signed:
-        msg = "Donor eligibility has not been determined and signed as eligible."
-        add(Problem("release.donor_not_eligible", msg, "allogeneic; eligible_signed=False"))
+        msg = t("Donor eligibility has not been determined and signed as eligible.")
+        add(Problem("release.donor_not_eligible", msg, evidence="allogeneic; eligible_signed=False"))
     # Four eyes: one line naming every result the signer took part in, grouped by what they did, so a
     # QA person who verified ten results reads one clear reason instead of ten.
     involved: dict[str, list[str]] = {}
@@ -145,16 +163,22 @@ def release_blockers(
             if who == signer_id:
                 involved.setdefault(role, []).append(r.test_code)
     if involved:
+        acts = {
+            "entered": t("entered %(tests)s"),
+            "performed": t("performed %(tests)s"),
+            "verified": t("verified %(tests)s"),
+        }
         parts = [
-            f"{role} {', '.join(dict.fromkeys(involved[role]))}"
+            t(acts[role].msgid, tests=", ".join(dict.fromkeys(involved[role])))
             for role in ("entered", "performed", "verified")
             if role in involved
         ]
-        msg = (
-            f"You {' and '.join(parts)}: a result's analyst or verifier cannot release the lot "
-            "(four eyes); another QA person must sign."
+        msg = t(
+            "You %(acts)s: a result's analyst or verifier cannot release the lot (four eyes); "
+            "another QA person must sign.",
+            acts=both(parts),
         )
-        add(Problem("release.four_eyes", msg, "; ".join(parts)))
+        add(Problem("release.four_eyes", msg, evidence="; ".join(parts)))
     return problems
 
 
@@ -163,9 +187,8 @@ def lot_status_problems(lot: LotFacts) -> list[Problem]:
     enforces it when the release is signed)."""
     if lot.status == "awaiting_qc":
         return []
-    return [
-        Problem("release.lot_status", f"Lot is {lot.status_label}, not awaiting QC.", f"status={lot.status}")
-    ]
+    message = t("Lot is %(status)s, not awaiting QC.", status=known_text(lot.status_label))
+    return [Problem("release.lot_status", message, evidence=f"status={lot.status}")]
 
 
 def release_problems(
@@ -184,17 +207,19 @@ def release_problems(
         problems.append(
             Problem(
                 "release.quarantined",
-                "Lot is quarantined until its donor is signed eligible "
-                "and the quarantine is lifted (21 CFR 1271.60).",
-                "quarantined",
+                t(
+                    "Lot is quarantined until its donor is signed eligible "
+                    "and the quarantine is lifted (21 CFR 1271.60)."
+                ),
+                evidence="quarantined",
             )
         )
     if spec is None:
         problems.append(
             Problem(
                 "release.no_specification",
-                f"No effective specification for {lot.product_key}.",
-                lot.product_key,
+                t("No effective specification for %(product)s.", product=lot.product_key),
+                evidence=lot.product_key,
             )
         )
         return problems
@@ -216,8 +241,12 @@ def results_closed(
         return [
             Problem(
                 "release.results_closed",
-                f"Lot {lot.din} is {lot.status}: its results are closed.",
-                f"status={lot.status}",
+                t(
+                    "Lot %(din)s is %(status)s: its results are closed.",
+                    din=lot.din,
+                    status=known_text(lot.status),
+                ),
+                evidence=f"status={lot.status}",
             )
         ]
     return []
@@ -233,18 +262,25 @@ def entry_problems(
         problems.append(
             Problem(
                 "release.retest_superseded",
-                f"Result #{retest_of.result_ref} was already superseded: retest the current result.",
-                f"result={retest_of.result_ref}",
+                t(
+                    "Result #%(ref)s was already superseded: retest the current result.",
+                    ref=retest_of.result_ref,
+                ),
+                evidence=f"result={retest_of.result_ref}",
             )
         )
     if existing is not None and retest_of is None and not existing.is_conditional:
         problems.append(
             Problem(
                 "release.result_exists",
-                f"{test.name} already has result #{existing.result_ref}; "
-                "to replace it, retest it with a reason (the original is kept).",
-                f"result={existing.result_ref}",
-                "test_code",
+                t(
+                    "%(test)s already has result #%(ref)s; "
+                    "to replace it, retest it with a reason (the original is kept).",
+                    test=name_of(test),
+                    ref=existing.result_ref,
+                ),
+                evidence=f"result={existing.result_ref}",
+                field="test_code",
             )
         )
     return problems
@@ -262,18 +298,18 @@ def entry_errors(
     """Input errors by field of a result's record (what, how, when, why a retest)."""
     errors = {}
     if retest_of is not None and not (retest_reason or "").strip() and not retest_of.is_conditional:
-        errors["retest_reason"] = "A retest needs a reason (e.g. the OOS investigation reference)."
+        errors["retest_reason"] = t("A retest needs a reason (e.g. the OOS investigation reference).")
     for field, text, limit in (("method", method, 200), ("instrument", instrument, 120)):
         if len((text or "").strip()) > limit:
-            errors[field] = f"At most {limit} characters."
+            errors[field] = t("At most %(limit)s characters.", limit=limit)
     if not (method or "").strip():
-        errors["method"] = "Name the method (e.g. Ph. Eur. 2.6.27, BacT/ALERT)."
+        errors["method"] = t("Name the method (e.g. Ph. Eur. 2.6.27, BacT/ALERT).")
     if performed_on is None:
-        errors["performed_on"] = "Give the date the test was performed."
+        errors["performed_on"] = t("Give the date the test was performed.")
     elif performed_on > today:
-        errors["performed_on"] = "Cannot be in the future."
+        errors["performed_on"] = t("Cannot be in the future.")
     elif harvested_on is not None and performed_on < harvested_on:
-        errors["performed_on"] = f"Before the harvest of this lot ({harvested_on:%Y-%m-%d})."
+        errors["performed_on"] = t("Before the harvest of this lot (%(day)s).", day=harvested_on.isoformat())
     return errors
 
 
@@ -282,30 +318,34 @@ def verification_problems(result: ResultFacts, verifier_id: int, lot: LotFacts) 
     ref, problems = result.result_ref, []
     if result.verified:
         problems.append(
-            Problem("release.already_verified", f"Result #{ref} is already verified.", f"result={ref}")
+            Problem(
+                "release.already_verified",
+                t("Result #%(ref)s is already verified.", ref=ref),
+                evidence=f"result={ref}",
+            )
         )
     if result.superseded:
         problems.append(
             Problem(
                 "release.verify_superseded",
-                f"Result #{ref} was superseded by a retest: verify the current one.",
-                f"result={ref}",
+                t("Result #%(ref)s was superseded by a retest: verify the current one.", ref=ref),
+                evidence=f"result={ref}",
             )
         )
     if result.entered_by == verifier_id:
         problems.append(
             Problem(
                 "release.self_verification",
-                f"You entered result #{ref}: a second person must verify it.",
-                f"entered_by={verifier_id}",
+                t("You entered result #%(ref)s: a second person must verify it.", ref=ref),
+                evidence=f"entered_by={verifier_id}",
             )
         )
     if lot.status == "rejected":
         problems.append(
             Problem(
                 "release.results_closed",
-                f"Lot {lot.din} is rejected: its results are closed.",
-                f"status={lot.status}",
+                t("Lot %(din)s is rejected: its results are closed.", din=lot.din),
+                evidence=f"status={lot.status}",
             )
         )
     return problems
@@ -320,32 +360,43 @@ def correction_problems(original: ResultFacts, actor_id: int, lot: LotFacts, voi
     ref, problems = original.result_ref, []
     add = problems.append
     if original.superseded or original.voided:
-        what = "voided" if original.voided else "superseded"
-        add(Problem("release.correct_not_current", f"Result #{ref} is {what}: correct the current one.", ref))
-    if not original.verified and original.entered_by != actor_id:
-        msg = f"Result #{ref} is not verified yet: only the analyst who entered it corrects or voids it."
-        add(Problem("release.correct_not_author", msg, f"entered_by={original.entered_by}"))
-    if void and original.verified:
-        msg = f"Result #{ref} is verified: correct it (a second person verifies the correction) or retest it."
-        add(Problem("release.void_verified", msg, f"result={ref}"))
-    if lot.status == "rejected":
-        add(
-            Problem(
-                "release.results_closed", f"Lot {lot.din} is rejected: its results are closed.", lot.status
-            )
+        msg = (
+            t("Result #%(ref)s is voided: correct the current one.", ref=ref)
+            if original.voided
+            else t("Result #%(ref)s is superseded: correct the current one.", ref=ref)
         )
+        add(Problem("release.correct_not_current", msg, evidence=ref))
+    if not original.verified and original.entered_by != actor_id:
+        msg = t(
+            "Result #%(ref)s is not verified yet: only the analyst who entered it corrects or voids it.",
+            ref=ref,
+        )
+        add(Problem("release.correct_not_author", msg, evidence=f"entered_by={original.entered_by}"))
+    if void and original.verified:
+        msg = t(
+            "Result #%(ref)s is verified: correct it (a second person verifies the correction) or retest it.",
+            ref=ref,
+        )
+        add(Problem("release.void_verified", msg, evidence=f"result={ref}"))
+    if lot.status == "rejected":
+        msg = t("Lot %(din)s is rejected: its results are closed.", din=lot.din)
+        add(Problem("release.results_closed", msg, evidence=lot.status))
     return problems
 
 
 def rereview_problems(signed_at_refs: Sequence[str], changed: Sequence[tuple[str, str]]) -> list[Problem]:
     """A release or rejection signed on results later corrected or voided is flagged for QA re-review:
-    one problem per changed result it was signed on (`changed`: (result ref, what happened))."""
+    one problem per changed result it was signed on (`changed`: (result ref, what happened, a message))."""
     signed = set(signed_at_refs)
     return [
         Problem(
             "release.rereview",
-            f"Signed on result #{ref}, since {what}: QA must re-review this decision.",
-            ref,
+            t(
+                "Signed on result #%(ref)s, since %(what)s: QA must re-review this decision.",
+                ref=ref,
+                what=what,
+            ),
+            evidence=ref,
         )
         for ref, what in changed
         if ref in signed
@@ -358,13 +409,14 @@ def rereview_problems(signed_at_refs: Sequence[str], changed: Sequence[tuple[str
 def draft_problems(product_key: str, statuses: Sequence[str]) -> list[Problem]:
     """A new version is copied from an existing one; one version at a time is in preparation."""
     if not statuses:
-        return [Problem("release.spec_none", f"No specification of {product_key} to copy.", product_key)]
+        message = t("No specification of %(product)s to copy.", product=product_key)
+        return [Problem("release.spec_none", message, evidence=product_key)]
     if any(s in ("draft", "approved") for s in statuses):
         return [
             Problem(
                 "release.spec_in_preparation",
-                f"{product_key} already has a version in preparation: finish it first.",
-                product_key,
+                t("%(product)s already has a version in preparation: finish it first.", product=product_key),
+                evidence=product_key,
             )
         ]
     return []
@@ -373,16 +425,17 @@ def draft_problems(product_key: str, statuses: Sequence[str]) -> list[Problem]:
 def edit_problems(label: str, status: str, expected_version: int | None, version: int) -> list[Problem]:
     """Only a draft is edited, and only from what the editor last saw (a stale edit is refused)."""
     if status != "draft":
-        return [
-            Problem("release.spec_not_draft", f"{label} is {status}: only a draft can be edited.", status)
-        ]
+        message = t(
+            "%(spec)s is %(status)s: only a draft can be edited.", spec=label, status=known_text(status)
+        )
+        return [Problem("release.spec_not_draft", message, evidence=status)]
     if expected_version is not None and expected_version != version:
         return [
             Problem(
                 "release.spec_stale",
-                "This draft was changed by someone else since you opened it; reload.",
-                f"version {expected_version} != {version}",
-                FORM,
+                t("This draft was changed by someone else since you opened it; reload."),
+                evidence=f"version {expected_version} != {version}",
+                field=FORM,
             )
         ]
     return []
@@ -395,16 +448,16 @@ def approval_problems(author_ids: Sequence[int | None], signer_id: int, change_n
         problems.append(
             Problem(
                 "release.spec_four_eyes",
-                "You drafted or edited this version: a second QA person must approve it.",
-                f"signer={signer_id}",
+                t("You drafted or edited this version: a second QA person must approve it."),
+                evidence=f"signer={signer_id}",
             )
         )
     if not (change_note or "").strip():
         problems.append(
             Problem(
                 "release.spec_no_change_note",
-                "Edit the draft and say what changed before approval.",
-                "change_note",
+                t("Edit the draft and say what changed before approval."),
+                evidence="change_note",
             )
         )
     return problems
@@ -432,10 +485,25 @@ def late_sterility_alert(
     if not released_conditionally or final.status == "pass":
         return None
     what = "positive" if final.status == "fail" else "invalid"
-    lot = f" of lot {lot_ref}" if lot_ref else ""
+    found = t("positive") if what == "positive" else t("invalid")
+    message = (
+        t(
+            "Final sterility of lot %(lot)s is %(what)s after conditional release: %(verdict)s",
+            lot=lot_ref,
+            what=found,
+            verdict=final.message,
+        )
+        if lot_ref
+        else t(
+            "Final sterility is %(what)s after conditional release: %(verdict)s",
+            what=found,
+            verdict=final.message,
+        )
+    )
     return LateResultAlert(
         rule_id=f"release.late_sterility_{what}",
-        message=f"Final sterility{lot} is {what} after conditional release: {final.message}",
-        notify=("QA", "clinician") if patients else ("QA",),
+        message=message,
+        # Stored as these words (shown in the reader's language with |tr).
+        notify=(N_("QA"), N_("clinician")) if patients else (N_("QA"),),
         patients=tuple(patients),
     )

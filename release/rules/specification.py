@@ -8,6 +8,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
+from bank.i18n import Text, t
+from release.rules.texts import either, figure, joined, known_text, limit
+
 PERCENT = "%"
 
 
@@ -63,20 +66,26 @@ class QualitativeTest:
         typed = normalise(value or "")
         return next((t for t in self.terms if typed in {normalise(x) for x in (t.term, *t.synonyms)}), None)
 
-    def allowed_text(self) -> str:
+    def allowed_text(self) -> Text:
         """The allowed terms as a person reads them: each with its synonyms and what it means."""
         parts = []
-        for t in self.terms:
-            same = f" (also: {', '.join(t.synonyms)})" if t.synonyms else ""
-            what = (
-                "interim, conforming"
-                if t.interim
-                else "conforming"
-                if t.conforming
-                else "out of specification"
-            )
-            parts.append(f"'{t.term}'{same} — {what}")
-        return "; ".join(parts)
+        for term in self.terms:
+            what = term_kind(term)
+            if term.synonyms:
+                also = ", ".join(term.synonyms)
+                parts.append(
+                    t("'%(term)s' (also: %(also)s) — %(what)s", term=term.term, also=also, what=what)
+                )
+            else:
+                parts.append(t("'%(term)s' — %(what)s", term=term.term, what=what))
+        return joined(parts, "; ")
+
+
+def term_kind(term: ResultTerm) -> Text:
+    """What a controlled result term counts as, in words."""
+    if term.interim:
+        return t("interim, conforming")
+    return t("conforming") if term.conforming else t("out of specification")
 
 
 def normalise(text: str) -> str:
@@ -184,23 +193,43 @@ def spec_test_from_dict(data: Mapping[str, Any]) -> SpecTest:
 # --- how a test's acceptance criterion reads on screens and on the certificate --------------------
 
 
-def acceptance_text(test: SpecTest) -> str:
+def acceptance_text(test: SpecTest) -> Text:
+    """The acceptance criterion as the certificate states it ('≥ 70 %', 'no growth'); the English is part
+    of the certificate's content, so it never changes with the reader's language."""
     if isinstance(test, NumericTest):
-        parts = []
-        if test.min is not None:
-            parts.append(f"{'≥' if test.min_inclusive else '>'} {test.min:g}")
-        if test.max is not None:
-            parts.append(f"{'≤' if test.max_inclusive else '<'} {test.max:g}")
-        return f"{' and '.join(parts)} {test.unit}"
+        low = limit("≥" if test.min_inclusive else ">", test.min) if test.min is not None else None
+        high = limit("≤" if test.max_inclusive else "<", test.max) if test.max is not None else None
+        if low is not None and high is not None:
+            return t("%(low)s and %(high)s %(unit)s", low=low, high=high, unit=test.unit)
+        return Text("%(bound)s %(unit)s", {"bound": low or high or "", "unit": test.unit})
     if isinstance(test, QualitativeTest):
-        final = [t.term for t in test.terms if t.conforming and not t.interim]
-        text = " or ".join(final or (test.expected, *test.accepted))
+        final = [term.term for term in test.terms if term.conforming and not term.interim]
+        text = either(final or (test.expected, *test.accepted))
         if test.conditional:
-            text += f" (conditional release on: {', '.join(test.conditional)})"
-        return text
-    return "; ".join(
-        f"{' or '.join(r.markers)} {'≥' if r.op == '>=' else '≤'} {r.threshold_pct:g} %" for r in test.rules
+            return t(
+                "%(terms)s (conditional release on: %(interim)s)",
+                terms=text,
+                interim=", ".join(test.conditional),
+            )
+        return Text("%(terms)s", {"terms": text})
+    return joined([marker_limit(r) for r in test.rules], "; ")
+
+
+def marker_limit(rule: MarkerRule) -> Text:
+    """'CD14 or CD11b ≤ 2 %'."""
+    return Text(
+        "%(markers)s %(limit)s %%",
+        {
+            "markers": either(rule.markers),
+            "limit": limit("≥" if rule.op == ">=" else "≤", rule.threshold_pct),
+        },
     )
+
+
+def name_of(test: SpecTest) -> Text:
+    """A test's name in the reader's language where the catalogue knows it (the seed names are marked N_ in
+    release.reference); a site's own name as written."""
+    return known_text(test.name)
 
 
 # --- editing a draft's limits ---------------------------------------------------------------------
@@ -210,26 +239,30 @@ def editable_fields(spec: Specification) -> list[tuple[SpecTest, list[tuple[str,
     """Per test, the (field name, label, current text) a draft form shows: numeric min and max, each
     panel rule's threshold, the interim values a qualitative test accepts for conditional release."""
     out = []
-    for t in spec.tests:
-        if isinstance(t, NumericTest):
+    for test in spec.tests:
+        if isinstance(test, NumericTest):
             fields = [
-                (f"{t.code}__min", f"Minimum ({t.unit})", _num(t.min)),
-                (f"{t.code}__max", f"Maximum ({t.unit})", _num(t.max)),
+                (f"{test.code}__min", t("Minimum (%(unit)s)", unit=test.unit), _num(test.min)),
+                (f"{test.code}__max", t("Maximum (%(unit)s)", unit=test.unit), _num(test.max)),
             ]
-        elif isinstance(t, MarkerPanelTest):
+        elif isinstance(test, MarkerPanelTest):
             fields = [
-                (f"{t.code}__r{i}", f"{' or '.join(r.markers)} {r.op} (%)", _num(r.threshold_pct))
-                for i, r in enumerate(t.rules)
+                (
+                    f"{test.code}__r{i}",
+                    Text("%(markers)s %(op)s (%%)", {"markers": either(r.markers), "op": r.op}),
+                    _num(r.threshold_pct),
+                )
+                for i, r in enumerate(test.rules)
             ]
         else:
             fields = [
                 (
-                    f"{t.code}__conditional",
-                    "Interim results accepted for conditional release (comma-separated; empty: none)",
-                    ", ".join(t.conditional),
+                    f"{test.code}__conditional",
+                    t("Interim results accepted for conditional release (comma-separated; empty: none)"),
+                    ", ".join(test.conditional),
                 )
             ]
-        out.append((t, fields))
+        out.append((test, fields))
     return out
 
 
@@ -239,12 +272,13 @@ def edited_specification(
     """`spec` with the limits typed in `edits` (names as editable_fields gives them), and the input errors
     by field name (empty: every limit is possible)."""
     errors: dict[str, str] = {}
-    tests = tuple(_edited_test(t, edits, errors) for t in spec.tests)
+    tests = tuple(_edited_test(test, edits, errors) for test in spec.tests)
     return replace(spec, tests=tests), errors
 
 
 def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    # A Figure: the limit reads "0,5" in a French form; what comes back is read by release.blueprint.typed_number.
+    return "" if value is None else figure(value)
 
 
 def _parse(raw: str | None, field: str, errors: dict[str, str], percent: bool) -> float | None:
@@ -254,45 +288,58 @@ def _parse(raw: str | None, field: str, errors: dict[str, str], percent: bool) -
     try:
         number = Decimal(text)
     except InvalidOperation:
-        errors[field] = f"{text!r} is not a number."
+        errors[field] = t("'%(value)s' is not a number.", value=text)
         return None
     if not number.is_finite() or (percent and not 0 <= number <= 100):
-        errors[field] = f"{text} is not a possible percentage (0–100)." if percent else "Not a number."
+        errors[field] = (
+            t("%(value)s is not a possible percentage (0–100).", value=figure(text))
+            if percent
+            else t("Not a number.")
+        )
         return None
     return float(number)
 
 
-def _edited_test(t: SpecTest, edits: Mapping[str, str], errors: dict[str, str]) -> SpecTest:
-    if isinstance(t, NumericTest):
-        low = _parse(edits.get(f"{t.code}__min"), f"{t.code}__min", errors, t.unit == PERCENT)
-        high = _parse(edits.get(f"{t.code}__max"), f"{t.code}__max", errors, t.unit == PERCENT)
+def _edited_test(test: SpecTest, edits: Mapping[str, str], errors: dict[str, str]) -> SpecTest:
+    if isinstance(test, NumericTest):
+        low = _parse(edits.get(f"{test.code}__min"), f"{test.code}__min", errors, test.unit == PERCENT)
+        high = _parse(edits.get(f"{test.code}__max"), f"{test.code}__max", errors, test.unit == PERCENT)
         if low is not None and high is not None and low > high:
-            errors[f"{t.code}__max"] = "The maximum is below the minimum."
-        if low is None and high is None and f"{t.code}__min" not in errors and f"{t.code}__max" not in errors:
-            errors[f"{t.code}__min"] = "Give a minimum, a maximum or both."
-        return replace(t, min=low, max=high)
-    if isinstance(t, MarkerPanelTest):
+            errors[f"{test.code}__max"] = t("The maximum is below the minimum.")
+        if (
+            low is None
+            and high is None
+            and f"{test.code}__min" not in errors
+            and f"{test.code}__max" not in errors
+        ):
+            errors[f"{test.code}__min"] = t("Give a minimum, a maximum or both.")
+        return replace(test, min=low, max=high)
+    if isinstance(test, MarkerPanelTest):
         rules = []
-        for i, rule in enumerate(t.rules):
-            name = f"{t.code}__r{i}"
+        for i, rule in enumerate(test.rules):
+            name = f"{test.code}__r{i}"
             value = _parse(edits.get(name), name, errors, True)
             if value is None and name not in errors:
-                errors[name] = "A threshold is required."
+                errors[name] = t("A threshold is required.")
             rules.append(replace(rule, threshold_pct=rule.threshold_pct if value is None else value))
-        return replace(t, rules=tuple(rules))
-    assert isinstance(t, QualitativeTest)
-    raw = edits.get(f"{t.code}__conditional", "")
+        return replace(test, rules=tuple(rules))
+    assert isinstance(test, QualitativeTest)
+    raw = edits.get(f"{test.code}__conditional", "")
     values = tuple(v.strip() for v in (raw or "").split(",") if v.strip())
-    if any(v.casefold() == t.expected.casefold() for v in values):
-        errors[f"{t.code}__conditional"] = f"'{t.expected}' is the final result, not an interim one."
-    elif t.terms:
-        interim = [x.term for x in t.terms if x.interim]
-        wrong = [v for v in values if (term := t.term_of(v)) is None or not term.interim]
+    if any(v.casefold() == test.expected.casefold() for v in values):
+        errors[f"{test.code}__conditional"] = t(
+            "'%(value)s' is the final result, not an interim one.", value=test.expected
+        )
+    elif test.terms:
+        interim = [x.term for x in test.terms if x.interim]
+        wrong = [v for v in values if (term := test.term_of(v)) is None or not term.interim]
         if wrong:
-            errors[f"{t.code}__conditional"] = (
-                f"Not an interim result of {t.name}: {', '.join(wrong)}. "
-                f"Interim terms: {', '.join(interim) or 'none'}."
+            errors[f"{test.code}__conditional"] = t(
+                "Not an interim result of %(test)s: %(values)s. Interim terms: %(terms)s.",
+                test=name_of(test),
+                values=", ".join(wrong),
+                terms=", ".join(interim) or t("none"),
             )
         else:
-            values = tuple(t.term_of(v).term for v in values)
-    return replace(t, conditional=values)
+            values = tuple(test.term_of(v).term for v in values)
+    return replace(test, conditional=values)

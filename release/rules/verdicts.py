@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from bank.i18n import Text, t
 from release.rules.specification import (
     PERCENT,
     MarkerPanelTest,
     NumericTest,
     QualitativeTest,
     SpecTest,
+    name_of,
     normalise,
 )
+from release.rules.texts import either, figure, joined, limit
 
 VerdictStatus = Literal["pass", "fail", "invalid"]
 STORED_VERDICTS = ("pass", "fail")  # an 'invalid' verdict is refused at entry, never stored
@@ -44,56 +47,91 @@ def _decimal(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _percent_problem(value: Decimal) -> str | None:
-    return None if 0 <= value <= 100 else f"{value} % is not a possible percentage"
+def _possible_percent(value: Decimal) -> bool:
+    return 0 <= value <= 100
 
 
 def verdict_numeric(test: NumericTest, value: float | Decimal | str | None, unit: str | None) -> Verdict:
     """Judge a numeric result: 'invalid' when missing, not a number, in another unit than the
     specification's, or a percentage outside 0–100; otherwise 'pass' within the bounds, else 'fail'."""
-    number = _decimal(value)
+    number, name = _decimal(value), name_of(test)
     if number is None:
-        return Verdict("invalid", f"{test.name}: no numeric result ({value!r}).")
+        return Verdict("invalid", t("%(test)s: no numeric result (%(value)s).", test=name, value=repr(value)))
     if (unit or "").strip() != test.unit:
         return Verdict(
-            "invalid", f"{test.name}: unit {unit!r} does not match specification unit {test.unit!r}."
+            "invalid",
+            t(
+                "%(test)s: unit '%(unit)s' does not match specification unit '%(expected)s'.",
+                test=name,
+                unit=unit,
+                expected=test.unit,
+            ),
         )
-    if test.unit == PERCENT and (problem := _percent_problem(number)):
-        return Verdict("invalid", f"{test.name}: {problem}.")
+    if test.unit == PERCENT and not _possible_percent(number):
+        return Verdict(
+            "invalid",
+            t("%(test)s: %(value)s %% is not a possible percentage.", test=name, value=figure(number)),
+        )
     failures = []
     if test.min is not None:
         low = Decimal(str(test.min))
         if number < low or (number == low and not test.min_inclusive):
-            failures.append(f"below {'≥' if test.min_inclusive else '>'} {test.min:g}")
+            failures.append(t("below %(limit)s", limit=limit("≥" if test.min_inclusive else ">", test.min)))
     if test.max is not None:
         high = Decimal(str(test.max))
         if number > high or (number == high and not test.max_inclusive):
-            failures.append(f"above {'≤' if test.max_inclusive else '<'} {test.max:g}")
-    shown = f"{test.name}: {number} {test.unit}"
+            failures.append(t("above %(limit)s", limit=limit("≤" if test.max_inclusive else "<", test.max)))
+    shown = {"test": name, "value": figure(number), "unit": test.unit}
     if failures:
-        return Verdict("fail", f"{shown} is out of specification ({', '.join(failures)}).")
-    return Verdict("pass", f"{shown} within specification.")
+        return Verdict(
+            "fail",
+            t(
+                "%(test)s: %(value)s %(unit)s is out of specification (%(failures)s).",
+                failures=joined(failures, ", "),
+                **shown,
+            ),
+        )
+    return Verdict("pass", t("%(test)s: %(value)s %(unit)s within specification.", **shown))
 
 
 _norm = normalise
 
 
 def _verdict_term(test: QualitativeTest, value: str) -> Verdict:
-    term = test.term_of(value)
+    term, name = test.term_of(value), name_of(test)
     if term is None:
-        allowed = test.allowed_text()
-        return Verdict("invalid", f"{test.name}: {value.strip()!r} is not an allowed result ({allowed}).")
+        return Verdict(
+            "invalid",
+            t(
+                "%(test)s: '%(value)s' is not an allowed result (%(allowed)s).",
+                test=name,
+                value=value.strip(),
+                allowed=test.allowed_text(),
+            ),
+        )
     typed = value.strip()
     shown = term.term if _norm(typed) == _norm(term.term) else f"{typed} (= {term.term})"
     if not term.conforming:
-        return Verdict("fail", f"{test.name}: {shown}; out of specification ({acceptance(test)}).")
+        return Verdict(
+            "fail",
+            t(
+                "%(test)s: %(result)s; out of specification (%(acceptance)s).",
+                test=name,
+                result=shown,
+                acceptance=acceptance(test),
+            ),
+        )
     if term.interim:
-        return Verdict("pass", f"{test.name}: {shown} (interim; final result pending).", True)
-    return Verdict("pass", f"{test.name}: {shown}.")
+        return Verdict(
+            "pass", t("%(test)s: %(result)s (interim; final result pending).", test=name, result=shown), True
+        )
+    return Verdict("pass", t("%(test)s: %(result)s.", test=name, result=shown))
 
 
-def acceptance(test: QualitativeTest) -> str:
-    return "expected " + " or ".join(t.term for t in test.terms if t.conforming and not t.interim)
+def acceptance(test: QualitativeTest) -> Text:
+    return t(
+        "expected %(terms)s", terms=either([x.term for x in test.terms if x.conforming and not x.interim])
+    )
 
 
 def verdict_qualitative(test: QualitativeTest, value: str | None) -> Verdict:
@@ -101,16 +139,22 @@ def verdict_qualitative(test: QualitativeTest, value: str | None) -> Verdict:
     (an interim one a conditional 'pass'), a non-conforming term a 'fail', anything else 'invalid' (refused
     at entry, never stored). Without terms: 'pass' if it is the expected or an accepted value, a conditional
     'pass' if it is one of the test's conditional values, 'invalid' if empty, otherwise 'fail'."""
+    name = name_of(test)
     if value is None or not value.strip():
-        return Verdict("invalid", f"{test.name}: no result.")
+        return Verdict("invalid", t("%(test)s: no result.", test=name))
     if test.terms:
         return _verdict_term(test, value)
-    normalised = _norm(value)
+    normalised, shown = _norm(value), value.strip()
     if normalised in {_norm(v) for v in (test.expected, *test.accepted)}:
-        return Verdict("pass", f"{test.name}: {value.strip()}.")
+        return Verdict("pass", t("%(test)s: %(result)s.", test=name, result=shown))
     if normalised in {_norm(v) for v in test.conditional}:
-        return Verdict("pass", f"{test.name}: {value.strip()} (interim; final result pending).", True)
-    return Verdict("fail", f"{test.name}: {value.strip()}; expected {test.expected}.")
+        return Verdict(
+            "pass", t("%(test)s: %(result)s (interim; final result pending).", test=name, result=shown), True
+        )
+    return Verdict(
+        "fail",
+        t("%(test)s: %(result)s; expected %(expected)s.", test=name, result=shown, expected=test.expected),
+    )
 
 
 def _marker_key(marker: str) -> str:
@@ -131,30 +175,43 @@ def verdict_panel(test: MarkerPanelTest, values: Mapping[str, float | Decimal | 
         threshold = Decimal(str(rule.threshold_pct))
         found = [measured[_marker_key(m)] for m in rule.markers if _marker_key(m) in measured]
         if not found:
-            missing.append(" or ".join(rule.markers))
+            missing.append(either(rule.markers))
             continue
         valid = []
         for name, number in found:
-            if number is None or _percent_problem(number):
+            if number is None or not _possible_percent(number):
                 impossible.append(f"{name} = {values[name]!r}")
             else:
                 valid.append((name, number))
         satisfied = any(n >= threshold if rule.op == ">=" else n <= threshold for _, n in valid)
         if valid and not satisfied:
+            measured_values = joined(
+                [Text("%(marker)s %(value)s %%", {"marker": n, "value": figure(v)}) for n, v in valid], ", "
+            )
             failed.append(
-                ", ".join(f"{name} {number} %" for name, number in valid)
-                + f" (needs {rule.op} {rule.threshold_pct:g} %)"
+                t(
+                    "%(values)s (needs %(op)s %(limit)s %%)",
+                    values=measured_values,
+                    op=rule.op,
+                    limit=figure(rule.threshold_pct),
+                )
             )
     labelled = (
-        ("impossible value(s)", impossible),
-        ("out of specification", failed),
-        ("missing marker(s)", missing),
+        (t("impossible value(s)"), impossible),
+        (t("out of specification"), failed),
+        (t("missing marker(s)"), missing),
     )
-    parts = [f"{label}: {'; '.join(items)}" for label, items in labelled if items]
+    parts = [
+        Text("%(label)s: %(items)s", {"label": label, "items": joined(items, "; ")})
+        for label, items in labelled
+        if items
+    ]
     status = "invalid" if impossible else "fail" if failed else "invalid" if missing else "pass"
     if status == "pass":
-        return Verdict("pass", f"{test.name}: all markers within specification.")
-    return Verdict(status, f"{test.name}: " + ". ".join(parts) + ".")
+        return Verdict("pass", t("%(test)s: all markers within specification.", test=name_of(test)))
+    return Verdict(
+        status, Text("%(test)s: %(findings)s.", {"test": name_of(test), "findings": joined(parts, ". ")})
+    )
 
 
 def evaluate(test: SpecTest, value: Any, unit: str | None = None) -> Verdict:
@@ -164,7 +221,7 @@ def evaluate(test: SpecTest, value: Any, unit: str | None = None) -> Verdict:
     if isinstance(test, QualitativeTest):
         return verdict_qualitative(test, value)
     if not isinstance(value, Mapping):
-        return Verdict("invalid", f"{test.name}: expected marker values.")
+        return Verdict("invalid", t("%(test)s: expected marker values.", test=name_of(test)))
     return verdict_panel(test, value)
 
 
@@ -173,27 +230,37 @@ def _numeric_entry(test: NumericTest, value: str, unit: str) -> tuple[str, dict[
     number = _decimal(value or "")
     if number is None:
         errors["value"] = (
-            f"{test.name} needs a number."
+            t("%(test)s needs a number.", test=name_of(test))
             if not (value or "").strip()
-            else f"{value.strip()!r} is not a number."
+            else t("'%(value)s' is not a number.", value=value.strip())
         )
     elif test.unit == PERCENT and not 0 <= number <= 100:
-        errors["value"] = f"{number} % is not a possible percentage (0–100)."
+        errors["value"] = t("%(value)s %% is not a possible percentage (0–100).", value=figure(number))
     if unit != test.unit:
-        errors["unit"] = f"{test.name} is reported in {test.unit}; {unit or 'no unit'!r} does not match."
+        errors["unit"] = t(
+            "%(test)s is reported in %(unit)s; '%(typed)s' does not match.",
+            test=name_of(test),
+            unit=test.unit,
+            typed=unit or t("no unit"),
+        )
     return ("" if errors else str(number)), errors
 
 
 def _qualitative_entry(test: QualitativeTest, value: str, unit: str) -> tuple[str, dict[str, str]]:
     errors: dict[str, str] = {}
+    name = name_of(test)
     if unit:
-        errors["unit"] = f"{test.name} has no unit: leave it empty."
+        errors["unit"] = t("%(test)s has no unit: leave it empty.", test=name)
     if not (value or "").strip():
-        errors["value"] = f"Give the result of {test.name} (expected: {test.expected})."
+        errors["value"] = t(
+            "Give the result of %(test)s (expected: %(expected)s).", test=name, expected=test.expected
+        )
     elif test.terms and test.term_of(value) is None:
-        errors["value"] = (
-            f"{' '.join(value.split())!r} is not an allowed result of {test.name}. "
-            f"Allowed: {test.allowed_text()}."
+        errors["value"] = t(
+            "'%(value)s' is not an allowed result of %(test)s. Allowed: %(allowed)s.",
+            value=" ".join(value.split()),
+            test=name,
+            allowed=test.allowed_text(),
         )
     return ("" if errors else " ".join(value.split())), errors
 
@@ -201,13 +268,15 @@ def _qualitative_entry(test: QualitativeTest, value: str, unit: str) -> tuple[st
 def _panel_entry(markers: Mapping[str, str] | None, unit: str) -> tuple[dict[str, str], dict[str, str]]:
     errors: dict[str, str] = {}
     if unit not in ("", PERCENT):
-        errors["unit"] = f"A marker panel is reported in % positive cells; {unit!r} does not match."
+        errors["unit"] = t(
+            "A marker panel is reported in %% positive cells; '%(unit)s' does not match.", unit=unit
+        )
     measured = {m: v.strip() for m, v in (markers or {}).items() if (v or "").strip()}
     impossible = [
         f"{m} = {v!r}" for m, v in measured.items() if (n := _decimal(v)) is None or not 0 <= n <= 100
     ]
     if impossible:
-        errors["markers"] = "Not a possible percentage (0–100): " + "; ".join(impossible) + "."
+        errors["markers"] = t("Not a possible percentage (0–100): %(values)s.", values="; ".join(impossible))
     return ({} if errors else {m: str(_decimal(v)) for m, v in measured.items()}), errors
 
 

@@ -14,6 +14,7 @@ from release.services.alerts import (
     raise_late_result_alert,
 )
 from release.services.decisions import (
+    alert_text,
     decision_content,
     decision_rereview,
     decision_signature,
@@ -38,6 +39,7 @@ from release.services.results import (
     release_record,
     result_facts,
     results_of,
+    verdict_of,
     verify_result,
     void_result,
 )
@@ -58,6 +60,7 @@ __all__ = [
     "Upload",
     "acceptance_text",
     "acknowledge_alert",
+    "alert_text",
     "alerts_of",
     "alerts_query",
     "approval_signature",
@@ -89,6 +92,7 @@ __all__ = [
     "result_facts",
     "results_of",
     "update_draft",
+    "verdict_of",
     "verify_result",
     "void_result",
     "enter_panel",

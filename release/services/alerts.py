@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.i18n import t
 from bank.refusals import control_character_errors, refuse_if
 from bank.signals import late_result_found
 from bank.status import change_status, initial_status
@@ -72,7 +73,7 @@ def acknowledge_alert(session: Session, alert: LateResultAlert, note: str) -> No
     acknowledged, with what was done as its reason."""
     errors = control_character_errors({"note": note})
     if not (note or "").strip():
-        errors["note"] = "Say what was done (clinician informed, doses held, investigation)."
+        errors["note"] = t("Say what was done (clinician informed, doses held, investigation).")
     refuse_if(errors)
     note = note.strip()[:2000]
     # Set with the status, in one row write: a CHECK ties the acknowledgement time to the status.

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
 from bank.esign import signature_valid
+from bank.i18n import t
 from bank.models import Signature, User
 from bank.refusals import Problem, control_character_errors, refuse_if
 from bank.status import change_status
@@ -21,7 +22,13 @@ from lots.models import Lot
 from lots.services import open_deviations
 from lots.states import LOT_WORKFLOW
 from release.models import LateResultAlert, LotRelease, TestResult
-from release.rules import DonorReleaseFacts, NumericTest, lot_status_problems, rereview_problems
+from release.rules import (
+    DonorReleaseFacts,
+    NumericTest,
+    late_sterility_alert,
+    lot_status_problems,
+    rereview_problems,
+)
 from release.rules import release_problems as release_rule_problems
 from release.services.results import (
     current_result,
@@ -31,6 +38,7 @@ from release.services.results import (
     release_record,
     result_facts,
     results_of,
+    verdict_of,
 )
 
 
@@ -209,6 +217,17 @@ def lot_endotoxin_eu_per_ml(session: Session, lot: Lot, record=_READ) -> Decimal
     return None
 
 
+def alert_text(session: Session, alert: LateResultAlert) -> str:
+    """A late-result alert's message in the reader's language: said again from its result, judged again (the
+    stored English message stays the record, and is shown when its test left the specification)."""
+    result = session.get(TestResult, alert.result_id)
+    lot = session.get(Lot, alert.lot_id)
+    spec_row = lot_specification(session, lot)
+    verdict = verdict_of(spec_row.spec().get_test(result.test_code) if spec_row else None, result)
+    again = verdict and late_sterility_alert(verdict, True, alert.patient_list, lot.din)
+    return again.message if again and again.rule_id == alert.rule_id else alert.message
+
+
 def decision_rereview(session: Session, lot: Lot, record=_READ) -> list[Problem]:
     """A release or rejection signed on results corrected or voided since: one problem per such result,
     shown on the lot's QC page and certificate for QA's re-review (the signature itself stays as signed)."""
@@ -221,8 +240,12 @@ def decision_rereview(session: Session, lot: Lot, record=_READ) -> list[Problem]
     changed = []
     for r in _signed_results(session, record):
         if r.voided_at is not None and r.voided_at > record.decided_at:
-            changed.append((str(r.id), f"voided on {r.voided_at:%Y-%m-%d %H:%M} UTC: {r.void_reason}"))
+            when = f"{r.voided_at:%Y-%m-%d %H:%M}"
+            changed.append(
+                (str(r.id), t("voided on %(when)s UTC: %(reason)s", when=when, reason=r.void_reason))
+            )
         after = by_id.get(r.superseded_by_id)
         if after is not None and after.corrects and after.entered_at > record.decided_at:
-            changed.append((str(r.id), f"corrected by result #{after.id}: {after.retest_reason}"))
+            what = t("corrected by result #%(ref)s: %(reason)s", ref=after.id, reason=after.stated_reason)
+            changed.append((str(r.id), what))
     return rereview_problems([str(i) for i in json.loads(record.signed_results or "[]")], changed)

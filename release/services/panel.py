@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from bank.i18n import t
 from bank.refusals import FORM, Refused
 from lots.models import Lot
 from release.models import TestResult
@@ -47,7 +48,7 @@ def enter_panel(
     confirmation."""
     filled = {code: row for code, row in rows.items() if not row.empty}
     if not filled:
-        raise Refused({FORM: "Fill in at least one row: empty rows are not entered."})
+        raise Refused({FORM: t("Fill in at least one row: empty rows are not entered.")})
     errors: dict[str, str] = {}
     problems = []
     entered: list[TestResult] = []

@@ -13,18 +13,20 @@ from werkzeug.utils import secure_filename
 
 from bank.clock import today as today_
 from bank.clock import utcnow
+from bank.i18n import N_, t
 from bank.refusals import FORM, Problem, Refused, control_character_errors, refuse_if
 from bank.uow import current_actor
 from lots.models import Lot
 from lots.services import harvest_of
 from lots.states import LOT_WORKFLOW
-from release.models import LotRelease, ResultAttachment, SpecificationVersion, TestResult
+from release.models import CORRECTION_PREFIX, LotRelease, ResultAttachment, SpecificationVersion, TestResult
 from release.rules import (
     PERCENT,
     LotFacts,
     MarkerPanelTest,
     NumericTest,
     ResultFacts,
+    SpecTest,
     correction_problems,
     entry_errors,
     entry_problems,
@@ -32,11 +34,15 @@ from release.rules import (
     results_closed,
     verification_problems,
 )
+from release.rules.verdicts import Verdict, evaluate
 from release.services.alerts import raise_late_result_alert
 from release.services.specifications import effective_specification, ensure_seed_specifications
 
 CONFIRM_OOS = "confirm_out_of_specification"  # the input that confirms an out-of-specification result
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # raw data print-outs and exports; larger files stay in the LIMS
+# The reasons the system records when a reading replaces an interim one (stored in English, shown with |tr).
+FINAL_READING = N_("Final reading after an interim result")
+LATER_INTERIM_READING = N_("Later interim reading")
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,11 @@ def _attachment(session: Session, upload: Upload | None, errors: dict[str, str])
     if upload is None or not upload.filename:
         return None
     if not upload.data:
-        errors["attachment"] = "The file is empty."
+        errors["attachment"] = t("The file is empty.")
     elif len(upload.data) > MAX_ATTACHMENT_BYTES:
-        errors["attachment"] = f"The file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB."
+        errors["attachment"] = t(
+            "The file is larger than %(size)s MB.", size=MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        )
     if "attachment" in errors:
         return None
     return ResultAttachment(
@@ -180,18 +188,27 @@ def enter_result(
     if spec_row is None:
         raise Refused.rule(
             "release.no_specification",
-            f"No effective specification for {lot.product_type.key}: QA must approve one.",
+            t(
+                "No effective specification for %(product)s: QA must approve one.",
+                product=lot.product_type.key,
+            ),
             lot.product_type.key,
         )
     original = session.get(TestResult, retest_of_id) if retest_of_id else None
     if retest_of_id and (original is None or original.lot_id != lot.id):
-        raise Refused({FORM: "The result to retest is not a result of this lot."})
+        raise Refused({FORM: t("The result to retest is not a result of this lot.")})
     if original is not None:
         test_code = original.test_code  # a retest is of the same test, whatever the form says
     test = spec_row.spec().get_test(test_code or "")
     if test is None:
         raise Refused(
-            {"test_code": f"{(test_code or '').strip()!r} is not a test of specification {spec_row.label}."}
+            {
+                "test_code": t(
+                    "'%(code)s' is not a test of specification %(spec)s.",
+                    code=(test_code or "").strip(),
+                    spec=spec_row.label,
+                )
+            }
         )
     existing = current_result(session, lot, test.code)
     record = release_record(session, lot)
@@ -219,9 +236,10 @@ def enter_result(
     verdict, stored, typed = judge_entry(test, value, (unit or "").strip(), markers)
     errors.update(typed)
     if verdict is not None and verdict.status == "fail" and not confirm_out_of_specification:
-        errors[CONFIRM_OOS] = (
-            f"{verdict.message} Storing it records an out-of-specification result on the certificate of "
-            "analysis: check the value and confirm."
+        errors[CONFIRM_OOS] = t(
+            "%(verdict)s Storing it records an out-of-specification result on the certificate of "
+            "analysis: check the value and confirm.",
+            verdict=verdict.message,
         )
     file = _attachment(session, attachment, errors)
     refuse_if(errors, problems)
@@ -231,9 +249,7 @@ def enter_result(
         session.flush()
     replaced = original or existing
     if replaced is not None and replaced.conditional and not (retest_reason or "").strip():
-        retest_reason = (
-            "Final reading after an interim result" if not verdict.conditional else "Later interim reading"
-        )
+        retest_reason = FINAL_READING if not verdict.conditional else LATER_INTERIM_READING
     result = TestResult(
         lot_id=lot.id,
         release_id=record.id,
@@ -263,6 +279,15 @@ def enter_result(
     if record.decision == "released" and record.conditional:
         raise_late_result_alert(session, lot, result, verdict)
     return result
+
+
+def verdict_of(test: SpecTest | None, result: TestResult) -> Verdict | None:
+    """A recorded result judged again against its test, to say its verdict in the reader's language (the
+    same rules give the same verdict; the stored English `verdict_message` stays the record). None when the
+    test is no longer in the specification."""
+    if test is None:
+        return None
+    return evaluate(test, result.parsed_value(), result.unit)
 
 
 def verify_result(session: Session, result: TestResult) -> None:
@@ -296,7 +321,7 @@ def correct_result(
     result) supersedes it, the original kept with the reason. Before verification only its author corrects
     it (release.rules.correction_problems). A release signed on the original is flagged for re-review."""
     lot = session.get(Lot, result.lot_id)
-    errors = {} if (reason or "").strip() else {"reason": "Say why the result is corrected."}
+    errors = {} if (reason or "").strip() else {"reason": t("Say why the result is corrected.")}
     refuse_if(errors, correction_problems(_facts(result), current_actor(session).id, lot_facts(lot), False))
     return enter_result(
         session,
@@ -309,7 +334,7 @@ def correct_result(
         unit=unit,
         markers=markers,
         retest_of_id=result.id,
-        retest_reason=f"Correction: {reason.strip()}",
+        retest_reason=f"{CORRECTION_PREFIX}{reason.strip()}",
         confirm_out_of_specification=confirm_out_of_specification,
         corrects=True,
     )
@@ -322,9 +347,9 @@ def void_result(session: Session, result: TestResult, reason: str) -> None:
     actor = current_actor(session)
     errors = control_character_errors({"reason": reason})
     if not (reason or "").strip():
-        errors["reason"] = "Say why the result is voided."
+        errors["reason"] = t("Say why the result is voided.")
     elif len(reason.strip()) > 500:
-        errors["reason"] = "At most 500 characters."
+        errors["reason"] = t("At most %(limit)s characters.", limit=500)
     refuse_if(errors, correction_problems(_facts(result), actor.id, lot_facts(lot), True))
     result.voided_at, result.voided_by_id, result.void_reason = utcnow(), actor.id, reason.strip()
     session.flush()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bank.clock import utcnow
 from bank.digest import canonical
 from bank.esign import signature_valid
+from bank.i18n import t
 from bank.models import Signature, User
 from bank.refusals import control_character_errors, refuse_if
 from bank.status import change_status, initial_status
@@ -131,7 +132,7 @@ def update_draft(
     edited, errors = edited_specification(row.spec(), edits)
     errors = {**errors, **control_character_errors({"change_note": change_note, **edits})}
     if not (change_note or "").strip():
-        errors["change_note"] = "Say what changed and why."
+        errors["change_note"] = t("Say what changed and why.")
     refuse_if(errors)
     row.content = _store(edited)
     row.change_note = change_note.strip()

@@ -6,12 +6,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bank.i18n import t
+from bank.languages import day_text
 from bank.models import User
 from bank.verification.services import Entry, EntryQuery, VerifiableKind
 from bank.web import LIKE_ESCAPE, like_pattern
 from lots.models import Lot
 from release.models import TestResult
-from release.reports import result_text
+from release.reports import result_text, verdict_word
+from release.rules.texts import known_text
 from release.services.results import verify_result
 
 
@@ -39,19 +42,24 @@ def result_entries(session: Session, query: EntryQuery) -> list[Entry]:
     entries = []
     for r, din, name in session.execute(_select(query)):
         values = [
-            ("Test", r.test_code),
-            ("Result", result_text(r)),
-            ("Verdict", r.verdict + (" (interim)" if r.conditional else "")),
-            ("Method", r.method + (f" · {r.instrument}" if r.instrument else "")),
-            ("Performed on", r.performed_on.isoformat()),
+            (t("Test"), r.test_code),
+            (t("Result"), result_text(r)),
+            (t("Verdict"), verdict_word(r.verdict, r.conditional)),
+            (t("Method"), r.method + (f" · {r.instrument}" if r.instrument else "")),
+            (t("Performed on"), day_text(r.performed_on)),
         ]
         if r.retest_of_id:
-            values.append(("Retest of", f"#{r.retest_of_id}: {r.retest_reason}"))
+            values.append(
+                (
+                    t("Retest of"),
+                    t("#%(ref)s: %(reason)s", ref=r.retest_of_id, reason=known_text(r.retest_reason)),
+                )
+            )
         entries.append(
             Entry(
                 kind="result",
                 entry_id=r.id,
-                title=f"Result #{r.id} {r.test_code}",
+                title=t("Result #%(ref)s %(test)s", ref=r.id, test=r.test_code),
                 subject=f"{din[:5]} {din[5:7]} {din[7:]}",
                 values=tuple(values),
                 content={
@@ -83,4 +91,4 @@ def _verify(session: Session, entry_id: int) -> None:
     verify_result(session, session.get(TestResult, entry_id))
 
 
-VERIFIABLE_KINDS = (VerifiableKind("result", "Test result", "result.verify", result_entries, _verify),)
+VERIFIABLE_KINDS = (VerifiableKind("result", t("Test result"), "result.verify", result_entries, _verify),)

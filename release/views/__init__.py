@@ -10,8 +10,15 @@ from flask import Flask
 from bank.i18n import N_
 from bank.verification.services import register_kind
 from release.blueprint import bp
+from release.rules import name_of
 from release.services.verifiable import VERIFIABLE_KINDS
 from release.views import alerts, documents, entries, lots, specifications  # noqa: F401  (routes)
+
+
+@bp.context_processor
+def release_helpers() -> dict:
+    """Every release page names a test in the reader's language (release.rules.name_of)."""
+    return {"name_of": name_of}
 
 
 def init_app(app: Flask) -> None:

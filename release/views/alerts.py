@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
+from bank.i18n import localize, t
+from bank.languages import flash
 from bank.web import attempt, db, get_or_404, paginate, requires
 from lots.models import Lot
 from release import services
@@ -18,7 +20,15 @@ def alerts():
     status = request.args.get("status", "open")
     page = paginate(services.alerts_query(status if status in ("open", "acknowledged") else None))
     lots = {a.lot_id: db().get(Lot, a.lot_id) for a in page.items}
-    return render_template("release/alerts.html", page=page, status=status, lots=lots, form=AcknowledgeForm())
+    messages = {a.id: services.alert_text(db(), a) for a in page.items}
+    return render_template(
+        "release/alerts.html",
+        page=page,
+        status=status,
+        lots=lots,
+        form=AcknowledgeForm(),
+        alert_messages=messages,
+    )
 
 
 @bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
@@ -33,9 +43,12 @@ def acknowledge_alert(alert_id: int):
             "late result alert acknowledged",
         )
         if done.ok:
-            flash("Alert acknowledged.", "success")
+            flash(t("Alert acknowledged."), "success")
         else:
-            flash(" ".join([*done.problems, *(e for f in form for e in f.errors)]), "danger")
+            flash(
+                " ".join(localize(m) for m in [*done.problems, *(e for f in form for e in f.errors)]),
+                "danger",
+            )
     else:
-        flash("Say what was done before acknowledging the alert.", "danger")
+        flash(t("Say what was done before acknowledging the alert."), "danger")
     return redirect(url_for("release.alerts"))

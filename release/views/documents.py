@@ -8,6 +8,7 @@ from flask import Response, current_app, render_template, request
 from sqlalchemy import select
 
 from bank.clock import utcnow
+from bank.i18n import t
 from bank.web import apply_errors, db, get_or_404, requires
 from lots.models import Lot
 from release.blueprint import bp
@@ -40,7 +41,7 @@ def check_digest():
         ]  # spaces as printed, check character dropped
         lot = db().scalar(select(Lot).where(Lot.din == din))
         if lot is None:
-            apply_errors(form, {"din": f"No lot with DIN {din}."})
+            apply_errors(form, {"din": t("No lot with DIN %(din)s.", din=din)})
         else:
             outcome = (lot, digest_matches(db(), lot, form.digest.data))
     return render_template("release/check.html", form=form, outcome=outcome)

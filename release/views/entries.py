@@ -3,16 +3,18 @@ original, and the void of a result entered in error; each a thin form → servic
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
+from bank.i18n import localize, t
+from bank.languages import flash
 from bank.web import attempt, db, get_or_404, requires, work
 from lots.models import Lot
 from release import services
-from release.blueprint import bp
+from release.blueprint import bp, typed_number, typed_numbers
 from release.forms import ROW_ERROR_SLOTS, ROW_FIELDS, CorrectResultForm, VoidResultForm, panel_form
 from release.models import TestResult
 from release.reports import result_text
-from release.rules import MarkerPanelTest
+from release.rules import MarkerPanelTest, NumericTest
 
 
 def _row(test, form) -> services.PanelRow:
@@ -29,9 +31,9 @@ def _row(test, form) -> services.PanelRow:
         method=data["method"] or (form.method.data or "").strip(),
         instrument=data["instrument"] or (form.instrument.data or "").strip(),
         performed_on=form.performed_on.data,
-        value=data["value"],
+        value=typed_number(data["value"]) if isinstance(test, NumericTest) else data["value"],
         unit="%" if isinstance(test, MarkerPanelTest) else data["unit"],
-        markers=markers,
+        markers=typed_numbers(markers),
     )
 
 
@@ -46,13 +48,13 @@ def enter_panel(lot_id: int):
         with work("seed release specifications"):  # a new installation stores the seed ones on first use
             services.ensure_seed_specifications(session)
     current = {r.test_code for r in services.results_of(session, lot) if r.current}
-    tests = [t for t in services.panel_rows(session, lot) if t.code not in current]
-    form = panel_form([t.code for t in tests])
+    tests = [test for test in services.panel_rows(session, lot) if test.code not in current]
+    form = panel_form([test.code for test in tests])
     if request.method == "GET":
-        for t in tests:
-            form[f"{t.code}__unit"].data = getattr(t, "unit", "") or ""
+        for test in tests:
+            form[f"{test.code}__unit"].data = getattr(test, "unit", "") or ""
     if form.validate_on_submit():
-        rows = {t.code: _row(t, form) for t in tests}
+        rows = {test.code: _row(test, form) for test in tests}
         done = attempt(
             form,
             lambda: services.enter_panel(
@@ -62,10 +64,14 @@ def enter_panel(lot_id: int):
         )
         if done.ok:
             flash(
-                f"{len(done.value)} result(s) recorded; each needs a second person's verification.", "success"
+                t(
+                    "%(count)s result(s) recorded; each needs a second person's verification.",
+                    count=len(done.value),
+                ),
+                "success",
             )
             return redirect(url_for("release.lot", lot_id=lot.id))
-    oos = any(form[f"{t.code}__confirm_out_of_specification"].errors for t in tests)
+    oos = any(form[f"{test.code}__confirm_out_of_specification"].errors for test in tests)
     return render_template(
         "release/panel.html",
         lot=lot,
@@ -112,17 +118,23 @@ def correct_result(result_id: int):
                 method=form.method.data or "",
                 instrument=form.instrument.data or "",
                 performed_on=form.performed_on.data,
-                value=form.value.data or "",
+                value=typed_number(form.value.data)
+                if isinstance(test, NumericTest)
+                else form.value.data or "",
                 unit=form.unit.data or "",
-                markers=markers or None,
+                markers=typed_numbers(markers) or None,
                 confirm_out_of_specification=form.confirm_out_of_specification.data,
             ),
             form.reason.data,
         )
         if done.ok:
             flash(
-                f"Result #{result.id} corrected by #{done.value.id}; the correction needs a second person's "
-                "verification.",
+                t(
+                    "Result #%(ref)s corrected by #%(correction)s; the correction needs a second person's "
+                    "verification.",
+                    ref=result.id,
+                    correction=done.value.id,
+                ),
                 "success",
             )
             return redirect(url_for("release.lot", lot_id=lot.id))
@@ -133,7 +145,7 @@ def correct_result(result_id: int):
         result=result,
         test=test,
         markers=markers,
-        marker_error=" ".join(form.markers.errors),
+        marker_error=" ".join(localize(e) for e in form.markers.errors),
         result_text=result_text,
         acceptance_text=services.acceptance_text,
     )
@@ -147,6 +159,6 @@ def void_result(result_id: int):
     form = VoidResultForm()
     if form.validate_on_submit():
         if attempt(form, lambda: services.void_result(db(), result, form.reason.data), form.reason.data).ok:
-            flash(f"Result #{result.id} voided; it stays on record.", "warning")
+            flash(t("Result #%(ref)s voided; it stays on record.", ref=result.id), "warning")
             return redirect(url_for("release.lot", lot_id=lot.id))
     return render_template("release/void.html", lot=lot, form=form, result=result, result_text=result_text)

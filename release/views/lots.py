@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
 
+from bank.i18n import localize, t
+from bank.languages import flash
 from bank.models import User
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
 from lots.models import Lot, ProductType
 from lots.states import LOT_WORKFLOW
 from release import services
-from release.blueprint import bp
+from release.blueprint import bp, typed_number, typed_numbers
 from release.forms import RejectForm, ReleaseForm, ResultForm
 from release.models import LateResultAlert, TestResult
 from release.reports import coa_digest, result_text
-from release.rules import MarkerPanelTest, NumericTest, QualitativeTest
+from release.rules import MarkerPanelTest, NumericTest, QualitativeTest, name_of
 
 
 @bp.route("/")
@@ -111,6 +113,7 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
         needs_conditional = not blockers and bool(services.release_problems(session, lot, g.user.id, False))
     history = status_history(session, lot)
     record = services.release_record(session, lot)
+    alerts = services.alerts_of(session, lot)
     return render_template(
         "release/lot.html",
         lot=lot,
@@ -125,7 +128,8 @@ def _lot_page(lot: Lot, release_form=None, reject_form=None, refused=None):
         workflow=LOT_WORKFLOW,
         history=history,
         decision=services.decision_signature(session, lot),
-        alerts=services.alerts_of(session, lot),
+        alerts=alerts,
+        alert_messages={a.id: services.alert_text(session, a) for a in alerts},
         release_form=_own_ids(release_form or ReleaseForm(formdata=None), "release"),
         reject_form=_own_ids(reject_form or RejectForm(formdata=None), "reject"),
         acceptance_text=services.acceptance_text,
@@ -150,7 +154,7 @@ def lot(lot_id: int):
 
 def _form_for(lot: Lot, spec, test_code: str, retest: TestResult | None) -> ResultForm:
     form = ResultForm()
-    form.test_code.choices = [(t.code, t.name) for t in spec.tests] if spec else []
+    form.test_code.choices = [(test.code, name_of(test)) for test in spec.tests] if spec else []
     if request.method == "GET":
         form.test_code.data = retest.test_code if retest else test_code
         chosen = spec.get_test(form.test_code.data or "") if spec else None
@@ -200,9 +204,11 @@ def enter_result(lot_id: int):
                 method=form.method.data or "",
                 instrument=form.instrument.data or "",
                 performed_on=form.performed_on.data,
-                value=form.value.data or "",
+                value=typed_number(form.value.data)
+                if isinstance(test, NumericTest)
+                else form.value.data or "",
                 unit=form.unit.data or "",
-                markers=markers,
+                markers=typed_numbers(markers),
                 attachment=upload,
                 retest_of_id=retest.id if retest else None,
                 retest_reason=form.retest_reason.data,
@@ -212,17 +218,26 @@ def enter_result(lot_id: int):
         )
         if done.ok:
             result = done.value
-            kind = "danger" if result.verdict == "fail" else "success"
-            flash(
-                f"Result #{result.id} recorded: {result.verdict_message}"
-                f"{' OUT OF SPECIFICATION.' if result.verdict == 'fail' else ''} It needs a second person's "
-                "verification.",
-                kind,
-            )
+            judged = services.verdict_of(test, result)
+            verdict = judged.message if judged else result.verdict_message
+            if result.verdict == "fail":
+                message = t(
+                    "Result #%(ref)s recorded: %(verdict)s OUT OF SPECIFICATION. It needs a second person's "
+                    "verification.",
+                    ref=result.id,
+                    verdict=verdict,
+                )
+            else:
+                message = t(
+                    "Result #%(ref)s recorded: %(verdict)s It needs a second person's verification.",
+                    ref=result.id,
+                    verdict=verdict,
+                )
+            flash(message, "danger" if result.verdict == "fail" else "success")
             return redirect(url_for("release.lot", lot_id=lot.id))
     suggestions = []
     if isinstance(test, QualitativeTest):
-        suggestions = [t.term for t in test.terms] or [test.expected, *test.accepted, *test.conditional]
+        suggestions = [term.term for term in test.terms] or [test.expected, *test.accepted, *test.conditional]
     return render_template(
         "release/result_form.html",
         lot=lot,
@@ -230,12 +245,21 @@ def enter_result(lot_id: int):
         spec_row=spec_row,
         test=test,
         markers=markers,
-        marker_error=" ".join(form.markers.errors),
+        marker_error=" ".join(localize(e) for e in form.markers.errors),
         suggestions=suggestions,
         retest=retest,
+        retest_verdict=_verdict_message(spec, retest),
         acceptance_text=services.acceptance_text,
         result_text=result_text,
     )
+
+
+def _verdict_message(spec, result: TestResult | None):
+    """A recorded result's verdict in the reader's language (judged again; the stored English otherwise)."""
+    if result is None:
+        return None
+    judged = services.verdict_of(spec.get_test(result.test_code) if spec else None, result)
+    return judged.message if judged else result.verdict_message
 
 
 @bp.route("/lots/<int:lot_id>/release", methods=["POST"])
@@ -252,7 +276,7 @@ def release(lot_id: int):
             "lot released",
         )
         if done.ok:
-            flash(f"Lot {lot.din} released for clinical use.", "success")
+            flash(t("Lot %(din)s released for clinical use.", din=lot.din), "success")
             return redirect(url_for("release.lot", lot_id=lot.id))
         return _lot_page(lot, release_form=form, refused=done.problems)
     return _lot_page(lot, release_form=form)
@@ -270,7 +294,7 @@ def reject(lot_id: int):
             form.reason.data,
         )
         if done.ok:
-            flash(f"Lot {lot.din} rejected.", "warning")
+            flash(t("Lot %(din)s rejected.", din=lot.din), "warning")
             return redirect(url_for("release.lot", lot_id=lot.id))
         return _lot_page(lot, reject_form=form, refused=done.problems)
     return _lot_page(lot, reject_form=form)

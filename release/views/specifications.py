@@ -3,13 +3,15 @@ approval with an e-signature, taking effect."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
+from bank.i18n import localize, t
+from bank.languages import flash
 from bank.refusals import Refused
 from bank.status import status_history
 from bank.web import attempt, db, get_or_404, requires, show_refusal, work
 from release import services
-from release.blueprint import bp
+from release.blueprint import bp, typed_number
 from release.forms import ApproveSpecForm, ConfirmStepForm, SpecDraftForm
 from release.models import SpecificationVersion
 from release.states import SPEC_WORKFLOW
@@ -30,7 +32,9 @@ def seed_specs():
         with work("seed release specifications"):
             added = services.ensure_seed_specifications(db())
         flash(
-            f"{len(added)} seed specification(s) stored." if added else "Seed specifications already stored.",
+            t("%(count)s seed specification(s) stored.", count=len(added))
+            if added
+            else t("Seed specifications already stored."),
             "success",
         )
     return redirect(url_for("release.specs"))
@@ -71,7 +75,7 @@ def new_draft(spec_id: int):
         )
         if done.ok:
             return redirect(url_for("release.edit_spec", spec_id=done.value.id))
-        flash(" ".join(done.problems), "danger")
+        flash(" ".join(localize(p) for p in done.problems), "danger")
     return redirect(url_for("release.spec", spec_id=row.id))
 
 
@@ -80,7 +84,7 @@ def new_draft(spec_id: int):
 def edit_spec(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
     if refused := services.edit_problems(row.label, row.status, None, row.version):
-        flash(" ".join(p.message for p in refused), "warning")
+        flash(" ".join(localize(p.message) for p in refused), "warning")
         return redirect(url_for("release.spec", spec_id=row.id))
     form = SpecDraftForm()
     fields = services.editable_fields(row.spec())
@@ -91,17 +95,22 @@ def edit_spec(spec_id: int):
         form.change_note.data = row.change_note
     elif form.validate_on_submit():
         values = {name: request.form.get(name, "")[:200] for name in values}
+        # Limits are numbers typed in the reader's notation; the interim terms are a comma-separated list.
+        limits = {
+            name: text if name.endswith("__conditional") else typed_number(text)
+            for name, text in values.items()
+        }
         try:
             with work(form.change_note.data or "specification draft edited"):
                 services.update_draft(
-                    db(), row, request.form.get("version", type=int), values, form.change_note.data or ""
+                    db(), row, request.form.get("version", type=int), limits, form.change_note.data or ""
                 )
         except Refused as e:
             # The limits are inputs of their own beside the form's fields: their errors show next to them.
             errors = {k: v for k, v in e.errors.items() if k in values}
             show_refusal(form, Refused({k: v for k, v in e.errors.items() if k not in values}, e.problems))
         else:
-            flash(f"Draft {row.label} saved. A second QA person approves it.", "success")
+            flash(t("Draft %(spec)s saved. A second QA person approves it.", spec=row.label), "success")
             return redirect(url_for("release.spec", spec_id=row.id))
     return render_template(
         "release/spec_edit.html", row=row, form=form, fields=fields, values=values, errors=errors
@@ -120,7 +129,9 @@ def approve_spec(spec_id: int):
             "specification approved",
         )
         if done.ok:
-            flash(f"{row.label} approved. Make it effective when the site is ready.", "success")
+            flash(
+                t("%(spec)s approved. Make it effective when the site is ready.", spec=row.label), "success"
+            )
             return redirect(url_for("release.spec", spec_id=row.id))
         return _spec_page(row, approve_form=form, refused=done.problems)
     return _spec_page(row, approve_form=form)
@@ -134,7 +145,7 @@ def make_effective(spec_id: int):
     if form.validate_on_submit():
         done = attempt(form, lambda: services.make_effective(db(), row), "specification made effective")
         if done.ok:
-            flash(f"{row.label} is now effective for new lots.", "success")
+            flash(t("%(spec)s is now effective for new lots.", spec=row.label), "success")
         else:
-            flash(" ".join(done.problems), "danger")
+            flash(" ".join(localize(p) for p in done.problems), "danger")
     return redirect(url_for("release.spec", spec_id=row.id))

@@ -10,6 +10,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from bank.uow import unit_of_work
+from bank.users import actor_for
 from release import services
 from release.models import LateResultAlert, SpecificationVersion, TestResult
 from release.reports import coa_digest
@@ -289,6 +291,45 @@ def test_certificate_text_matches_the_database_and_its_digest_checks(session, lo
     assert 'data-testid="digest-match"' in ok.get_data(as_text=True)
     bad = qa.get("/release/certificates/check", query_string={"din": lot.din, "digest": "0" * 64})
     assert 'data-testid="digest-mismatch"' in bad.get_data(as_text=True)
+
+
+def test_certificate_lists_superseded_results_with_their_reason_and_no_internal_marker(
+    session, lot, tech, qa, qa2
+):
+    """Issue 21: a superseded result is listed with what replaced it and why (never as a bare "#64"), and the
+    reference's "[check]" marker never reaches the printed certificate."""
+    made = fr.complete_results(session, tech.user, qa.user, lot, {"ENDOTOXIN": ("0.6", "EU/mL", None)})
+    retest = fr.enter(
+        session,
+        tech.user,
+        lot,
+        "ENDOTOXIN",
+        "0.12",
+        retest_of_id=made["ENDOTOXIN"].id,
+        retest_reason="OOS-2026-014 sampling error confirmed",
+    )
+    fr.verify(session, qa.user, retest)
+    with unit_of_work(session, actor_for(tech.user), "typing error"):
+        correction = services.correct_result(
+            session,
+            made["VIABILITY"],
+            reason="typed 88 for 85",
+            method="validated method",
+            instrument="",
+            performed_on=fr.PERFORMED_ON,
+            value="85",
+            unit="%",
+        )
+    fr.verify(session, qa.user, correction)
+    fr.release(session, qa2.user, lot)
+    resp = qa.client.get(f"/release/lots/{lot.id}/certificate.pdf")
+    flat = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages).split())
+    assert "Superseded and voided results" in flat
+    assert "OOS-2026-014 sampling error confirmed" in flat and "Retest performed" in flat
+    assert "Correction of a typing error: typed 88 for 85" in flat
+    assert "FAIL (out of specification)" not in flat.split("Superseded and voided results")[0]  # retested
+    assert "#" not in flat and "[check]" not in flat
+    assert "Identity, flow cytometry (IFATS/ISCT 2013)" in flat
 
 
 # --- conditional release, late result, alerts --------------------------------------------------------
