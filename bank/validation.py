@@ -266,7 +266,7 @@ def pdf_report(content: dict, lines: list[TraceLine], facility: str, when: datet
             KeyValueSection(t("Environment"), list(content["environment"].items())),
             TableSection(
                 t("Installation qualification"),
-                [t("Check"), t("Result"), t("Detail")],
+                [t("Installation check"), t("Result"), t("Details")],
                 [[c["check"], t("pass") if c["ok"] else t("FAIL"), c["detail"]] for c in content["installation"]],
                 widths=[4, 1, 5],
             ),
@@ -319,7 +319,7 @@ def html_report(content: dict, lines: list[TraceLine], facility: str) -> str:
         (t("Approval"), table([t("Role"), t("Printed name"), t("Signature"), t("Date")],
                               [[e(t("Validation lead")), "", "", ""], [e(t("Quality assurance")), "", "", ""], [e(t("System owner")), "", "", ""]])),
         (t("Environment"), table([t("Component"), t("Version")], [[e(k), e(v)] for k, v in content["environment"].items()])),
-        (t("Installation qualification"), table([t("Check"), t("Result"), t("Detail")],
+        (t("Installation qualification"), table([t("Installation check"), t("Result"), t("Details")],
                                                 [[e(c["check"]), e(t("pass") if c["ok"] else t("FAIL")), e(c["detail"])] for c in content["installation"]])),
         (t("Roles and their permissions"), table([t("Role"), t("Permissions")], [[e(k), e(v)] for k, v in content["roles"].items()])),
         (t("Traceability matrix: requirement, anchor, tests, result of this run"),

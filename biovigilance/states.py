@@ -34,7 +34,7 @@ EVENT_WORKFLOW = Workflow(
     labels={
         "reported": N_("reported"),
         "under_investigation": N_("under investigation"),
-        "closed": N_("closed"),
+        "closed": N_("investigation closed"),
     },
 )
 
