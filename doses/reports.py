@@ -22,7 +22,7 @@ from bank.labels import LABEL_SIZES, LabelData, LabelOverflowError, render_label
 from bank.refusals import Problem, Refused
 from bank.zpl import render_labels_zpl
 from doses.models import Allocation
-from doses.rules import MAX_COPIES, LabelFacts, empty_dose, label_problems, nominal_dose_text
+from doses.rules import MAX_COPIES, LabelFacts, cells_text, empty_dose, label_problems, nominal_dose_text
 from doses.rules import validate_print as rules_validate_print
 from doses.rules.labels import (
     AUTOLOGOUS,
@@ -57,10 +57,6 @@ __all__ = [
 def packaging_for(size: str, packaging: str | None) -> Packaging:
     """The packaging asked for, or the size's default (100 × 100 outer, 100 × 50 immediate container)."""
     return Packaging(packaging) if packaging else DEFAULT_PACKAGING.get(size, Packaging.OUTER)
-
-
-def _mega(value: float) -> str:
-    return f"{value / 1e6:g}"
 
 
 def label_facts(session: Session, allocation: Allocation | None, container: Container) -> LabelFacts:
@@ -103,15 +99,18 @@ def dose_label(
         if mismatch:
             raise Refused(problems=mismatch)
         name = protocol.blinded_product.name
-        cells = nominal_dose_text(protocol)
         storage = latest_product(session, protocol.product_key).storage_temperature
     else:
         name = product.name
-        cells = f"{_mega(container.cells)} × 10⁶ viable cells"
     autologous = protocol.origin is Origin.AUTOLOGOUS or (
         not protocol.blinded and container.lot.autologous_only
     )
     wording = label_wording(protocol, packaging, autologous, storage)
+    # The count in the label's language: the protocol's nominal dose when blinded (both arms alike).
+    if protocol.blinded:
+        cells = nominal_dose_text(protocol, wording.language)
+    else:
+        cells = cells_text(container.cells, wording.language)
     return LabelData(
         din=container.lot.din,
         product_code=visible_code(protocol, container),

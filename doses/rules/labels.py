@@ -236,20 +236,35 @@ def blinded_storage_differs(active_key: str, placebo_key: str) -> Problem:
     )
 
 
-def _mega(value: float) -> str:
-    return f"{value / 1e6:g}"
+# The cell count's words on a label, in the label's language (never the reader's).
+CELL_WORDS = {
+    "fr": {"cells": "cellules viables", "per_kg": "cellules viables/kg", "protocol": "dose du protocole"},
+    "en": {"cells": "viable cells", "per_kg": "viable cells/kg", "protocol": "protocol dose"},
+}
 
 
-def nominal_dose_text(protocol: Protocol) -> str:
+def _mega(value: float, language: str = "en") -> str:
+    text = f"{value / 1e6:g}"
+    return text.replace(".", ",") if language == "fr" else text
+
+
+def cells_text(cells: float, language: str = "en") -> str:
+    """A container's viable cells as its label says them: '50 × 10⁶ viable cells' / '… cellules viables'."""
+    words = CELL_WORDS.get(language, CELL_WORDS["en"])
+    return f"{_mega(cells, language)} × 10⁶ {words['cells']}"
+
+
+def nominal_dose_text(protocol: Protocol, language: str = "en") -> str:
     """The protocol's dose, the same words for both arms: '1–2 × 10⁶ viable cells/kg (protocol dose)'."""
     rule = protocol.dose_rule
-    unit = "viable cells/kg" if rule.basis is DoseBasis.PER_KG else "viable cells"
+    words = CELL_WORDS.get(language, CELL_WORDS["en"])
+    unit = words["per_kg"] if rule.basis is DoseBasis.PER_KG else words["cells"]
     span = (
-        _mega(float(rule.min_cells))
+        _mega(float(rule.min_cells), language)
         if rule.min_cells == rule.max_cells
-        else f"{_mega(float(rule.min_cells))}–{_mega(float(rule.max_cells))}"
+        else f"{_mega(float(rule.min_cells), language)}–{_mega(float(rule.max_cells), language)}"
     )
-    return f"{span} × 10⁶ {unit} (protocol dose)"
+    return f"{span} × 10⁶ {unit} ({words['protocol']})"
 
 
 def validate_print(size: str | None, copies, sizes, packaging: str | None = None) -> dict[str, str]:

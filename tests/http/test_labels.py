@@ -108,7 +108,12 @@ def test_label_text_reads_back_din_with_boxed_check_character_and_statements(app
     # MAESTRO-4MS is an EU trial (Rennes): French Annex VI particulars, never the US statement (issue 19).
     assert "Pour essai clinique uniquement" in text and US_CAUTION not in text and "Caution" not in text
     assert "AUTOLOGUE" not in text  # allogeneic trial
-    assert "CSM allogéniques de tissu adipeux" in text and "50 mL" in text and "viable cells" in text
+    assert (
+        "CSM allogéniques de tissu adipeux" in text
+        and "50 mL" in text
+        and "cellules viables" in text
+        and "viable cells" not in text
+    )
     assert "Essai MAESTRO-4MS" in text and "Dose 1 sur 3" in text and "voie intrathécale" in text
     assert f"Sujet {allocation.patient.subject_id}" in text
     assert re.search(
@@ -146,7 +151,9 @@ def test_blinded_active_and_placebo_labels_are_identical_apart_from_the_containe
     assert {n: getattr(la, n) for n in same} == {n: getattr(lp, n) for n in same}
     # EU (Annex VI): the active together with the placebo, in French, the same on both arms (issue 19).
     assert la.product_name == MESEMS.labelling.product_name
-    assert la.cells_text == "1–2 × 10⁶ viable cells/kg (protocol dose)"  # never the placebo's 0 cells
+    assert (
+        la.cells_text == "1–2 × 10⁶ cellules viables/kg (dose du protocole)"
+    )  # the label language; never the placebo's 0 cells
     assert "Pour essai clinique uniquement · USAGE AUTOLOGUE UNIQUEMENT" in la.statements  # on both arms
     # One trial product code for both arms (issue 16): only the division is the container's own.
     assert la.product_code[:6] == lp.product_code[:6] == "S90011"

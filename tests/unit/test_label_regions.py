@@ -20,7 +20,9 @@ from doses.rules.labels import (
     EU_TRIAL,
     US_CAUTION,
     Packaging,
+    cells_text,
     label_wording,
+    nominal_dose_text,
     validate_print,
 )
 from doses.rules.protocol import Labelling, Protocol, Region
@@ -123,7 +125,7 @@ def label(subject_id: str, language: str = "fr") -> LabelData:
         din="G123426123456",
         product_code="S9001V00",
         product_name=w.product_name,
-        cells_text="1–2 × 10⁶ viable cells/kg (protocol dose)",
+        cells_text=nominal_dose_text(MESEMS, w.language),
         volume_text="50 mL",
         expiry_local=datetime(2027, 12, 3, 23, 59, tzinfo=ZoneInfo("Europe/Paris")),
         storage_text=w.storage_text,
@@ -171,3 +173,12 @@ def test_text_that_does_not_fit_is_refused_in_every_block():
                 label_elements(dataclasses.replace(base, **change), size)
     with pytest.raises(ValueError, match="language"):
         dataclasses.replace(base, language="de")
+
+
+def test_the_cell_count_is_written_in_the_label_language():
+    """A French label says 'cellules viables' with a decimal comma; a US one 'viable cells' (issue 19)."""
+    assert nominal_dose_text(MESEMS, "fr") == "1–2 × 10⁶ cellules viables/kg (dose du protocole)"
+    assert nominal_dose_text(MESEMS, "en") == "1–2 × 10⁶ viable cells/kg (protocol dose)"
+    assert cells_text(4.5e7, "fr") == "45 × 10⁶ cellules viables"
+    assert cells_text(2.55e6, "fr") == "2,55 × 10⁶ cellules viables"
+    assert cells_text(2.55e6, "en") == "2.55 × 10⁶ viable cells"
