@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from bank.clock import LocalTimeError, from_local, to_local
+from bank.i18n import t
 from bank.languages import parse_number
 from bank.permissions import ROLE_LABELS, ROLES
 from bank.refusals import control_character_errors
@@ -202,11 +203,12 @@ class AuditFilterForm(BankForm):
     class Meta:
         csrf = False
 
-    entity = StringField("Record type", validators=[Optional(), Length(max=64)])
-    entity_id = StringField("Record id", validators=[Optional(), Length(max=64)])
-    user = SelectField("User", choices=[], validators=[Optional()], validate_choice=False)
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    entity = SelectField(t("Record type"), choices=[], validators=[Optional()], validate_choice=False)
+    entity_id = StringField(t("Record number"), validators=[Optional(), Length(max=64)])
+    own_only = BooleanField(t("This record only (without its children)"))
+    user = SelectField(t("User"), choices=[], validators=[Optional()], validate_choice=False)
+    date_from = DateField(t("From"), validators=[Optional()])
+    date_to = DateField(t("To"), validators=[Optional()])
 
 
 class TokenForm(BankForm):

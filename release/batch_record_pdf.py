@@ -178,7 +178,7 @@ def _processing_sections(lot: dict) -> list[pdf.Section]:
                         _cells(p["seeded_cells"]),
                         _cells(p["harvested_cells"]),
                         _pct(p["viability_pct"]),
-                        f"{day_text(p['seeded_on'])} → {day_text(p['harvested_on'])}",
+                        f"{day_text(p['seeded_on'])} – {day_text(p['harvested_on'])}",
                         number_text(p["population_doublings"], 2),
                         p["operator"],
                         _signed(p["verification"]),
