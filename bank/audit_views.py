@@ -8,18 +8,19 @@ import csv
 import io
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from bank import pdf
 from bank.audit_records import RECORD_TYPES, ShownRow, record_condition, shown_rows
+from bank.audit_review import REVIEWED_MEANING, reviews, sign_review
 from bank.clock import utcnow
-from bank.forms import AuditFilterForm
+from bank.forms import AuditFilterForm, AuditReviewForm
 from bank.i18n import localize
-from bank.languages import local_time
+from bank.languages import flash, local_time
 from bank.models import AuditEntry, User
-from bank.web import db, paginate, requires
+from bank.web import attempt, db, paginate, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -175,3 +176,29 @@ def export_pdf():
         mimetype="application/pdf",
         headers={"Content-Disposition": 'inline; filename="audit-trail.pdf"'},
     )
+
+
+@bp.route("/reviews", methods=["GET", "POST"])
+@requires("audit.review")
+def review():
+    """The periodic audit-trail reviews and a new one: QA reads the period's rows in the viewer, writes
+    the findings and signs (EU GMP Annex 11 §9)."""
+    form = AuditReviewForm()
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: sign_review(
+                db(),
+                g.user,
+                form.signature_password.data,
+                form.period_from.data,
+                form.period_to.data,
+                form.findings.data or "",
+            ),
+            "audit trail reviewed",
+        ).ok
+    ):
+        flash(_("Audit-trail review signed."), "success")
+        return redirect(url_for("audit.review"))
+    return render_template("audit/reviews.html", form=form, reviews=reviews(db()), meaning=REVIEWED_MEANING)

@@ -69,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "result.verify",
             "lot.release",
             "audit.view",
+            "audit.review",
             "protocol.view",
             "protocol.manage",
             "patient.view",
