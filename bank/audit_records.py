@@ -58,6 +58,7 @@ RECORD_TYPES: dict[str, str] = {
     "allocation_containers": N_("Allocated container"),
     "unblindings": N_("Emergency unblinding"),
     "signatures": N_("Electronic signature"),
+    "audit_reviews": N_("Audit-trail review"),
 }
 
 # A record's trail includes its children's rows: the rows of these tables that refer to it.

@@ -21,7 +21,7 @@ from bank.verification.services import VerifiableKind, verifications_of
 from donors import services as donor_services
 from donors.models import Donor
 from lots import services as lot_services
-from lots.models import Lot, StorageBox
+from lots.models import Lot
 from lots.services.deviations import closing_signature
 from release.models import TestResult
 from release.reports import result_text
@@ -121,7 +121,7 @@ def _containers(session: Session, lot: Lot) -> list[dict]:
                 "storage_events": [
                     {
                         "action": e.action,
-                        "box": _box_name(session, e.box_id),
+                        "box": e.box.location if e.box else None,
                         "row": e.position_row,
                         "col": e.position_col,
                         "at": e.at,
@@ -133,11 +133,6 @@ def _containers(session: Session, lot: Lot) -> list[dict]:
             }
         )
     return rows
-
-
-def _box_name(session: Session, box_id: int | None) -> str | None:
-    box = session.get(StorageBox, box_id) if box_id else None
-    return box.location if box else None
 
 
 def _results(session: Session, lot: Lot, registry, names: _Names) -> dict:
