@@ -105,6 +105,9 @@ NAME_COLUMNS: dict[str, str] = {
     "patients": "subject_id",
 }
 
+# Records of which several share a name (a retest has the test code of the result it replaces).
+NAMED_WITH_NUMBER = {"release_results", "release_specifications"}
+
 ACTIONS = {
     "insert": t("created"),
     "update": t("changed"),
@@ -176,7 +179,10 @@ def record_names(session: Session, wanted: set[tuple[str, str]]) -> dict[tuple[s
         ).where(_table(table).c.id.in_(sorted(ids)))
         for table, ids in sorted(by_table.items())
     ]
-    return {(table, ident): name for table, ident, name in session.execute(union_all(*selects))}
+    return {
+        (table, ident): f"{name} #{ident}" if table in NAMED_WITH_NUMBER else name
+        for table, ident, name in session.execute(union_all(*selects))
+    }
 
 
 @dataclass(frozen=True)
@@ -218,7 +224,7 @@ _HIDDEN_FIELDS = {"id", "version"}  # the row's own key and its edit counter: no
 
 def _value(value, target: str | None, names: dict) -> str:
     if value is None:
-        return "∅"
+        return "—"
     if target is not None:
         return names.get((target, str(value)), f"#{value}")
     if isinstance(value, str) and _STORED_TIME.fullmatch(value):

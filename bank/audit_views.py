@@ -161,8 +161,8 @@ def export_pdf():
             pdf.KeyValueSection(_("Filter"), shown_filter or [(_("Filter"), _("none: every record"))]),
             pdf.TableSection(
                 _("Audit rows"),
-                _columns(),
                 # Vera, the PDF kit's font, has no arrow glyph.
+                [c.replace("→", "->") for c in _columns()],
                 [[cell.replace("→", "->") for cell in _cells(row)] for row in rows],
                 widths=[0.5, 1.3, 1.3, 1.0, 1.4, 2.6, 1.2],
                 empty_text=_("No audit row matches the filter."),

@@ -10,11 +10,12 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from bank import pdf
+from bank import charts, pdf
 from bank.i18n import localize, t
 from bank.languages import day_text, local_time, number_text
 from bank.verification.services import VerifiableKind
 from donors.states import DONOR_WORKFLOW
+from lots.growth import growth_curve
 from lots.models import Lot
 from lots.models.lots import TISSUE_LABELS
 from lots.states import CONTAINER_WORKFLOW, DEVIATION_WORKFLOW, LOT_WORKFLOW
@@ -186,7 +187,7 @@ def _processing_sections(lot: dict) -> list[pdf.Section]:
                     ]
                     for p in lot["passages"]
                 ],
-                widths=[0.55, 1.05, 1.15, 0.95, 1.3, 0.6, 1.0, 1.7, 1.3],
+                widths=[0.45, 1.0, 1.1, 1.0, 1.25, 0.65, 1.05, 1.6, 1.0],
                 empty_text=_("None recorded."),
             )
         )
@@ -327,13 +328,12 @@ def _qc_sections(lot: dict) -> list[pdf.Section]:
         pdf.TableSection(
             _("QC results (every result, superseded and voided ones included)"),
             [
-                _("Result"),
+                _("No."),
                 _("Test"),
                 _("Specification"),
                 _("Value"),
                 _("Verdict"),
-                _("Analyst"),
-                _("Verification"),
+                _("Entered and verified by"),
                 _("Status"),
             ],
             [
@@ -343,13 +343,18 @@ def _qc_sections(lot: dict) -> list[pdf.Section]:
                     r["specification"] or _("not in the specification"),
                     r["result"],
                     localize(_VERDICTS.get(r["verdict"], r["verdict"])),
-                    r["analyst"] or "—",
-                    _signed(r["verification"]),
+                    _("Entered by %(name)s", name=r["analyst"] or "?")
+                    + "\n"
+                    + (
+                        _("Verified by %(signature)s", signature=_signed(r["verification"]))
+                        if r["verification"]
+                        else _("not verified")
+                    ),
                     _result_note(r),
                 ]
                 for r in lot["results"]
             ],
-            widths=[0.75, 1.6, 1.4, 1.2, 1.15, 1.1, 1.5, 1.5],
+            widths=[0.55, 1.7, 1.45, 1.35, 1.0, 1.75, 1.2],
             empty_text=_("None recorded."),
         ),
     ]
@@ -389,6 +394,15 @@ def batch_record_document(
             )
         )
         sections += _processing_sections(each)
+        if each["din"] == lot.din:
+            # Drawn from the same verified passages as the tables above: the digest needs nothing more.
+            curve = growth_curve(session, lot)
+            if len(curve.points) > 1:
+                sections.append(
+                    pdf.ChartSection(
+                        _("Growth curve"), charts.drawing(curve.chart()), curve.columns(), curve.rows()
+                    )
+                )
         sections += _qc_sections(each)
     signatures = [
         pdf.Signature(s["printed_name"] or "?", localize(s["meaning"]), s["signed_at"])

@@ -55,7 +55,7 @@ def test_lot_trail_names_the_box_and_shows_local_time_to_the_second(session, log
     resp = qa.get(f"/audit/?entity=lots&entity_id={lot.id}")
     page = resp.get_data(as_text=True)
     assert {"lots", "harvests", "isolations", "passages", "containers"} <= entities(resp)
-    assert f"<strong>box</strong>: ∅ → {box.name}" in page and "box_id" not in page
+    assert f"<strong>box</strong>: — → {box.name}" in page and "box_id" not in page
     assert f"Lot {lot.din}" in page and LOCAL_SECOND.search(page)
     assert re.search(r"<td>created</td>|audit-action\">created<", page)
 
@@ -65,7 +65,7 @@ def test_lot_trail_names_the_box_and_shows_local_time_to_the_second(session, log
         )
     )
     assert rows[0] == ["#", "When", "Who", "Action", "Record", "Changes (field: old → new)", "Reason"]
-    assert any(f"box: ∅ → {box.name}" in r[5] for r in rows[1:])
+    assert any(f"box: — → {box.name}" in r[5] for r in rows[1:])
     assert all(LOCAL_SECOND.fullmatch(r[1]) for r in rows[1:])
     shown_ids = [r[0] for r in rows[1:]]
     assert shown_ids[: len(re.findall(r"<tr><td>(\d+)</td>", page))] == re.findall(
@@ -75,7 +75,7 @@ def test_lot_trail_names_the_box_and_shows_local_time_to_the_second(session, log
     pdf = qa.client.get(f"/audit/export.pdf?entity=lots&entity_id={lot.id}")
     assert pdf.mimetype == "application/pdf"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
-    assert "Audit trail" in text and f"box: ∅ -> {box.name}" in text and "Content SHA-256:" in text
+    assert "Audit trail" in text and f"box: — -> {box.name}" in text and "Content SHA-256:" in text
     for row in rows[1:4]:
         assert row[4] in text
 

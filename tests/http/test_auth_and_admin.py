@@ -219,7 +219,7 @@ def test_audit_viewer_filters_by_record_and_exports_csv(login_as, make_user):
     # The CSV says what the screen shows (issue 21): the record by its name, fields in words.
     assert rows[0][:5] == ["#", "When", "Who", "Action", "Record"]
     assert any(
-        r[4] == f"User {target.full_name}" and f"username: ∅ → {target.username}" in r[5] for r in rows
+        r[4] == f"User {target.full_name}" and f"username: — → {target.username}" in r[5] for r in rows
     )
     bad = qa.get("/audit/?date_from=notadate&user=abc")
     assert bad.status_code == 200
