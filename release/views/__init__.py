@@ -11,7 +11,15 @@ from bank.i18n import N_
 from bank.verification.services import register_kind
 from release.blueprint import bp
 from release.services.verifiable import VERIFIABLE_KINDS
-from release.views import alerts, batch_records, documents, entries, lots, specifications  # noqa: F401  (routes)
+from release.views import (  # noqa: F401  (routes)
+    alerts,
+    batch_records,
+    documents,
+    entries,
+    lots,
+    specifications,
+    trends,
+)
 
 
 def init_app(app: Flask) -> None:
