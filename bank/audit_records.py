@@ -252,7 +252,12 @@ def shown_rows(session: Session, entries: list[AuditEntry]) -> list[ShownRow]:
     for e, changes in decoded:
         sign_in = _sign_in_action(e, changes)
         name = names.get((e.entity, e.entity_id))
-        record = t("%(type)s %(name)s", type=localize(type_label(e.entity)), name=name or f"#{e.entity_id}")
+        kind = localize(type_label(e.entity))
+        record = (
+            t("%(type)s %(name)s", type=kind, name=name)
+            if name
+            else t("%(type)s #%(number)s", type=kind, number=e.entity_id)
+        )
         shown_changes = []
         for field, (old, new) in changes.items():
             if field in _HIDDEN_FIELDS:

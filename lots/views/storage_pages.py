@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from bank.forms import ConfirmForm
 from bank.i18n import N_, t
-from bank.languages import flash as flash_in_language
+from bank.languages import flash
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
 from lots.blueprint import storage_bp
@@ -55,7 +55,7 @@ def _offer_boxes(form: PositionForm) -> None:
 def _box(form: PositionForm) -> StorageBox | None:
     box = db().get(StorageBox, form.box_id.data) if form.box_id.data else None
     if box is None:
-        form.box_id.errors = ["Choose a box (create one under Storage first)."]
+        form.box_id.errors = [t("Choose a box (create one under Storage first).")]
     return box
 
 
@@ -106,9 +106,9 @@ def new_box():
             )
         ).ok
     ):
-        flash(f"Box {done.value.location} created.", "success")
+        flash(t("Box %(box)s created.", box=done.value.location), "success")
         return redirect(url_for("storage.box", box_id=done.value.id))
-    return render_template("lots/form.html", form=form, title="New storage box")
+    return render_template("lots/form.html", form=form, title=t("New storage box"))
 
 
 @storage_bp.route("/boxes/<int:box_id>")
@@ -177,7 +177,7 @@ def store_at(box_id: int, row: int, col: int, container_id: int):
             form.reason.data or "container stored",
         ).ok
     ):
-        flash_in_language(
+        flash(
             t(
                 "Container %(container)s stored in box %(box)s, row %(row)s, column %(col)s.",
                 container=container.identifier,
@@ -208,14 +208,22 @@ def store_lot(lot_id: int):
             )
         ).ok
     ):
-        flash(f"{done.value} containers of lot {lot.din} stored in box {target.name}.", "success")
+        flash(
+            t(
+                "%(count)s containers of lot %(din)s stored in box %(box)s.",
+                count=done.value,
+                din=lot.din,
+                box=target.name,
+            ),
+            "success",
+        )
         return redirect(url_for("storage.box", box_id=target.id))
     return render_template(
         "lots/form.html",
         form=form,
         lot=lot,
-        title=f"Store the containers of lot {lot.din}",
-        intro="Fills the free positions of the box row by row, from the position given.",
+        title=t("Store the containers of lot %(din)s", din=lot.din),
+        intro=t("Fills the free positions of the box row by row, from the position given."),
     )
 
 
@@ -236,9 +244,22 @@ def store_container(container_id: int):
             form.reason.data or "container stored",
         ).ok
     ):
-        flash(f"Container {item.identifier} is at {item.position_label}.", "success")
+        flash(
+            t(
+                "Container %(container)s stored in box %(box)s, row %(row)s, column %(col)s.",
+                container=item.identifier,
+                box=target.location,
+                row=item.position_row,
+                col=item.position_col,
+            ),
+            "success",
+        )
         return redirect(url_for("lots.container", container_id=item.id))
-    return render_template("lots/form.html", form=form, title=f"Store or move container {item.identifier}")
+    return render_template(
+        "lots/form.html",
+        form=form,
+        title=t("Store or move container %(container)s", container=item.identifier),
+    )
 
 
 @storage_bp.route("/containers/<int:container_id>/remove", methods=["GET", "POST"])
@@ -252,8 +273,10 @@ def remove_container(container_id: int):
             form, lambda: services.remove_container(db(), item, form.reason.data), form.reason.data
         ).ok
     ):
-        flash(f"Container {item.identifier} taken out of storage.", "warning")
+        flash(t("Container %(container)s taken out of storage.", container=item.identifier), "warning")
         return redirect(url_for("lots.container", container_id=item.id))
     return render_template(
-        "lots/form.html", form=form, title=f"Take container {item.identifier} out of storage"
+        "lots/form.html",
+        form=form,
+        title=t("Take container %(container)s out of storage", container=item.identifier),
     )
