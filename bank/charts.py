@@ -139,11 +139,57 @@ def drawing(chart: Chart) -> Drawing:
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 
 
-def svg(chart: Chart) -> Markup:
-    """The chart as inline SVG for a page (the XML prolog and DOCTYPE dropped), with its title."""
-    text = renderSVG.drawToString(drawing(chart))
+def inline_svg(d: Drawing, title: str) -> Markup:
+    """A drawing as inline SVG for a page (the XML prolog and DOCTYPE dropped), labelled with its title."""
+    text = renderSVG.drawToString(d)
     text = _PROLOG.sub("", text, count=1).replace("<title>...</title>", "").replace("<desc>...</desc>", "")
-    text = text.replace(
-        "<svg ", f'<svg role="img" aria-label="{Markup.escape(chart.title)}" class="chart" ', 1
-    )
+    text = text.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(title)}" class="chart" ', 1)
     return Markup(text)
+
+
+def svg(chart: Chart) -> Markup:
+    return inline_svg(drawing(chart), chart.title)
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Horizontal bars of use against capacity (storage: positions used of the positions there)."""
+
+    title: str
+    labels: Sequence[str]
+    used: Sequence[int]
+    capacity: Sequence[int]
+
+
+_BAR, _BAR_GAP, _LABEL_W = 12, 5, 150
+
+
+def bars_drawing(bars: Bars) -> Drawing:
+    height = _TOP + len(bars.labels) * (_BAR + _BAR_GAP) + 6
+    d = Drawing(WIDTH, height)
+    track = WIDTH - _LABEL_W - 60
+    for i, (label, used, capacity) in enumerate(zip(bars.labels, bars.used, bars.capacity, strict=True)):
+        y = height - _TOP - (i + 1) * (_BAR + _BAR_GAP) + _BAR_GAP
+        share = used / capacity if capacity else 0.0
+        shown = label if len(label) <= 34 else label[:33] + "…"  # the label column holds 34 characters
+        d.add(String(4, y + 3, shown, fontName=FONT, fontSize=7.5))
+        d.add(
+            Rect(
+                _LABEL_W,
+                y,
+                track,
+                _BAR,
+                fillColor=colors.HexColor("#f1f3f5"),
+                strokeColor=colors.HexColor("#adb5bd"),
+                strokeWidth=0.5,
+            )
+        )
+        colour = "#dc3545" if share >= 0.9 else "#fd7e14" if share >= 0.75 else "#0d6efd"
+        if used:
+            d.add(Rect(_LABEL_W, y, track * share, _BAR, fillColor=colors.HexColor(colour), strokeColor=None))
+        d.add(String(_LABEL_W + track + 4, y + 3, f"{used} / {capacity}", fontName=FONT, fontSize=7.5))
+    return d
+
+
+def bars_svg(bars: Bars) -> Markup:
+    return inline_svg(bars_drawing(bars), bars.title)

@@ -74,11 +74,12 @@ class Trend:
             refs.append(charts.Reference(t("max %(value)s", value=self.test.max).localized(), self.test.max))
         if self.limits is not None:
             grey, orange = "#6c757d", "#fd7e14"
-            refs += [
-                charts.Reference(t("mean").localized(), self.limits.mean, grey, dashed=True),
-                charts.Reference(t("mean − 3σ").localized(), self.limits.lower, orange, dashed=True),
-                charts.Reference(t("mean + 3σ").localized(), self.limits.upper, orange, dashed=True),
-            ]
+            refs.append(charts.Reference(t("mean").localized(), self.limits.mean, grey, dashed=True))
+            if self.limits.sigma > 0:  # identical values: the three lines would lie on each other
+                refs += [
+                    charts.Reference(t("mean − 3σ").localized(), self.limits.lower, orange, dashed=True),
+                    charts.Reference(t("mean + 3σ").localized(), self.limits.upper, orange, dashed=True),
+                ]
         return charts.Chart(
             title=t(
                 "%(test)s of %(product)s lots", test=self.test.name, product=self.product_key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from bank.charts import bars_svg
 from bank.forms import ConfirmForm
 from bank.i18n import N_, t
 from bank.languages import flash
@@ -15,6 +16,7 @@ from lots.forms import BoxForm, PositionForm, ReasonForm
 from lots.models import Container, Lot, StorageBox
 from lots.rules import box_grid
 from lots.states import LOT_WORKFLOW
+from lots.storage_use import storage_use, use_bars
 
 # What a stored container may be used for, as the grid colours and words it (the legend lists them all):
 # anything held, quarantined or rejected stands out from what is released and free to allocate.
@@ -82,6 +84,15 @@ def index():
     counts = dict(db().execute(select(used.c.box_id, used.c.used)).all())
     sites = sorted(set(db().scalars(select(StorageBox.site))))
     return render_template("lots/storage/index.html", page=page, counts=counts, site=site, sites=sites, q=q)
+
+
+@storage_bp.route("/use")
+@requires("storage.view")
+def use():
+    rows = storage_use(db())
+    return render_template(
+        "lots/storage/use.html", rows=rows, chart=bars_svg(use_bars(rows)) if rows else None
+    )
 
 
 @storage_bp.route("/boxes/new", methods=["GET", "POST"])

@@ -97,3 +97,25 @@ def test_people_who_only_view_storage_see_no_store_links(session, login_as, make
     grid = qa.get(f"/storage/boxes/{box.id}").get_data(as_text=True)
     assert "/positions/" not in grid and grid.count('class="free"') == 4
     assert qa.get(f"/storage/boxes/{box.id}/positions/1/1").status_code == 403
+
+
+def test_storage_use_per_tank_rack_and_box_in_the_chart_and_its_table(session, login_as, make_user):
+    tech_user, qa = make_user("technician"), make_user("qa")
+    lot = lf.grown_lot(session, tech_user, qa)
+    formulate(session, tech_user, lot, n=3)
+    box = lf.box(session, tech_user, rows=2, cols=5)  # a tank of its own: 10 positions
+    with unit_of_work(session, actor_for(tech_user), "stored"):
+        lot_services.store_lot_containers(session, lot, box, 1, 1)
+    page = login_as("qa").get("/storage/use").get_data(as_text=True)
+    table = page[page.index('data-testid="storage-use-numbers"') :]
+    rows = re.findall(
+        r'<tr data-level="(\w+)"[^>]*>\s*<td[^>]*>(.*?)</td>\s*<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>',
+        table,
+        re.S,
+    )
+    mine = [r for r in rows if box.tank in r[1]]
+    assert [(level, used, size, pct) for level, _, used, size, pct in mine] == [("tank", "3", "10", "30")]
+    at = rows.index(mine[0])
+    assert [(r[0], r[2], r[3]) for r in rows[at + 1 : at + 3]] == [("rack", "3", "10"), ("box", "3", "10")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert f"tank {box.tank}" in svg and "3 / 10" in svg
