@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bank.digest import content_digest
 from bank.esign import signatures_for
 from bank.models import Signature, User
+from bank.status import status_history
 from bank.verification.services import VerifiableKind, verifications_of
 from donors import services as donor_services
 from donors.models import Donor
@@ -288,6 +289,10 @@ def _lot(session: Session, lot: Lot, registry: dict[str, VerifiableKind], names:
         ],
         "containers": _containers(session, lot),
         "lot_signatures": [_signature(s, None) for s in signatures_for(session, "lots", lot.id)],
+        "status_history": [
+            {"from": c.from_status, "to": c.to_status, "at": c.at, "by": c.actor_name, "reason": c.reason}
+            for c in status_history(session, lot)
+        ],
         **_results(session, lot, registry, names),
     }
 

@@ -354,7 +354,7 @@ def _qc_sections(lot: dict) -> list[pdf.Section]:
                 ]
                 for r in lot["results"]
             ],
-            widths=[0.55, 1.7, 1.45, 1.35, 1.0, 1.75, 1.2],
+            widths=[0.55, 1.55, 1.4, 1.3, 1.0, 1.7, 1.5],
             empty_text=_("None recorded."),
         ),
     ]
@@ -404,6 +404,24 @@ def batch_record_document(
                     )
                 )
         sections += _qc_sections(each)
+        sections.append(
+            pdf.TableSection(
+                _("Status history of lot %(din)s", din=each["din"]),
+                [_("When"), _("From"), _("To"), _("By"), _("Reason")],
+                [
+                    [
+                        local_time(c["at"], True),
+                        localize(LOT_WORKFLOW.label(c["from"])) if c["from"] else "—",
+                        localize(LOT_WORKFLOW.label(c["to"])),
+                        c["by"],
+                        c["reason"] or "—",
+                    ]
+                    for c in each["status_history"]
+                ],
+                widths=[1.3, 1.0, 1.0, 1.4, 2.3],
+                empty_text=_("None recorded."),
+            )
+        )
     signatures = [
         pdf.Signature(s["printed_name"] or "?", localize(s["meaning"]), s["signed_at"])
         for s in signatures_of(content)

@@ -84,6 +84,7 @@ def test_released_lot_batch_record_shows_every_step_result_deviation_and_signatu
     assert "Released for clinical use" in flat
     assert tech.user.full_name in flat and qa.user.full_name in flat and qa2.user.full_name in flat
     assert "SIGNATURE NOT VALID" not in flat
+    assert "Status history of lot" in flat and "awaiting QC" in flat  # the lot's path to release
     digests = {m for page in pages for m in DIGEST.findall(page)}
     assert len(digests) == 1
     for number, page in enumerate(pages, start=1):
@@ -133,3 +134,13 @@ def test_blinded_clinical_staff_never_get_a_batch_record(session, tech, qa, logi
     clinical = login_as("clinical")
     resp = clinical.client.get(f"/release/lots/{lot.id}/batch-record.pdf")
     assert resp.mimetype != "application/pdf" and lot.din not in resp.get_data(as_text=True)
+
+
+def test_the_digest_does_not_depend_on_the_language_it_is_printed_in(session, tech, qa, qa2):
+    lot, *_ = released_with_history(session, tech.user, qa.user, qa2.user)
+    english, _flat = read_pdf(qa, lot)
+    qa.get("/")
+    assert qa.post("/language", {"language": "fr", "back": "/"}).status_code == 302
+    french, _flat = read_pdf(qa, lot)
+    assert "Page 1" in english[0]
+    assert DIGEST.search(english[0]).group(1) == DIGEST.search(french[0]).group(1)
