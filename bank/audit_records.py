@@ -103,10 +103,11 @@ NAME_COLUMNS: dict[str, str] = {
     "release_results": "test_code",
     "protocol_versions": "code",
     "patients": "subject_id",
+    "signatures": "meaning",
 }
 
 # Records of which several share a name (a retest has the test code of the result it replaces).
-NAMED_WITH_NUMBER = {"release_results", "release_specifications"}
+NAMED_WITH_NUMBER = {"release_results", "release_specifications", "signatures"}
 
 ACTIONS = {
     "insert": t("created"),

@@ -144,3 +144,14 @@ def test_the_digest_does_not_depend_on_the_language_it_is_printed_in(session, te
     french, _flat = read_pdf(qa, lot)
     assert "Page 1" in english[0]
     assert DIGEST.search(english[0]).group(1) == DIGEST.search(french[0]).group(1)
+
+
+def test_placebo_lot_record_says_it_has_no_donor_and_lists_its_release(session, staff, login_as):
+    from tests.factories import doses as fd
+
+    lot = fd.placebo_lot(session, staff)
+    qa = login_as("qa")
+    pages, flat = read_pdf(qa, lot)
+    assert "No donor: placebo lot (suspension media)." in flat
+    assert "Harvest" not in flat and "Growth curve" not in flat
+    assert "Released for clinical use" in flat and f"Page {len(pages)} of {len(pages)}" in flat
