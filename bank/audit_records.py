@@ -155,6 +155,19 @@ def record_condition(entity: str, entity_id: str, with_children: bool = True):
     return or_(*parts)
 
 
+def typed_record_id(session: Session, table: str, typed: str) -> str:
+    """The record a person typed: its number, or its name (a DIN as printed, a donor code, a box's name,
+    a user's full name); the typed text itself when no record has that name."""
+    typed = typed.strip()
+    if typed.isdigit() or table not in NAME_COLUMNS or _table(table) is None:
+        return typed
+    t_ = _table(table)
+    column = t_.c[NAME_COLUMNS[table]]
+    wanted = "".join(typed.split())[:13].upper() if table == "lots" else typed  # DIN: spaces, check char
+    found = session.scalars(select(t_.c.id).where(column == wanted).limit(2)).all()
+    return str(found[0]) if len(found) == 1 else typed
+
+
 def referenced_table(table: str, field: str) -> str | None:
     """The table a field refers to (`box_id` of containers → storage_boxes), or None."""
     t_ = _table(table)

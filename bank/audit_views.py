@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from bank import pdf
-from bank.audit_records import RECORD_TYPES, ShownRow, record_condition, shown_rows
+from bank.audit_records import RECORD_TYPES, ShownRow, record_condition, shown_rows, typed_record_id
 from bank.audit_review import REVIEWED_MEANING, reviews, sign_review
 from bank.clock import utcnow
 from bank.forms import AuditFilterForm, AuditReviewForm
@@ -32,6 +32,7 @@ def _filtered(form: AuditFilterForm):
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
     entity, entity_id = (form.entity.data or "").strip(), (form.entity_id.data or "").strip()
     if entity and entity_id:
+        entity_id = typed_record_id(db(), entity, entity_id)
         stmt = stmt.where(record_condition(entity, entity_id, with_children=not form.own_only.data))
     elif entity:
         stmt = stmt.where(AuditEntry.entity == entity)

@@ -103,3 +103,13 @@ def lot_services_formulate(session, tech, lot) -> None:
             cryoprotectant="10 % DMSO",
             frozen_at=datetime.now(UTC) - timedelta(hours=1),
         )
+
+
+def test_a_record_is_found_by_its_name_as_well_as_its_number(session, login_as, make_user):
+    tech, verifier = make_user("technician"), make_user("qa")
+    lot = lf.grown_lot(session, tech, verifier)
+    qa = login_as("qa")
+    by_number = entities(qa.get(f"/audit/?entity=lots&entity_id={lot.id}"))
+    typed = f"{lot.din[:5]} {lot.din[5:7]} {lot.din[7:]} {lot.check_char}"  # as printed on the label
+    by_din = qa.get("/audit/", query_string={"entity": "lots", "entity_id": typed})
+    assert entities(by_din) == by_number and {"lots", "passages"} <= by_number
