@@ -103,6 +103,13 @@ def _donor(session: Session, donor: Donor | None) -> dict | None:
     }
 
 
+def _place(box, row: int | None, col: int | None) -> dict | None:
+    """A storage position as data (words are added when printed, in the reader's language)."""
+    if box is None:
+        return None
+    return {"site": box.site, "tank": box.tank, "rack": box.rack, "box": box.name, "row": row, "col": col}
+
+
 def _containers(session: Session, lot: Lot) -> list[dict]:
     rows = []
     for c in lot_services.containers_of(session, lot):
@@ -118,13 +125,12 @@ def _containers(session: Session, lot: Lot) -> list[dict]:
                 "expires_at": c.expires_at,
                 "status": c.status,
                 "on_hold": c.on_hold,
-                "position": c.position_label,
+                "position": _place(c.box, c.position_row, c.position_col),
                 "storage_events": [
                     {
                         "action": e.action,
-                        "box": e.box.location if e.box else None,
-                        "row": e.position_row,
-                        "col": e.position_col,
+                        "to": _place(e.box, e.position_row, e.position_col),
+                        "from": _place(e.from_box, e.from_row, e.from_col),
                         "at": e.at,
                         "by": e.actor_name,
                         "reason": e.reason,

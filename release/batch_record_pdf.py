@@ -65,6 +65,23 @@ def _entry_note(entry: dict) -> str:
     return "\n".join(notes) or "—"
 
 
+def _place(place: dict | None) -> str:
+    if place is None:
+        return _("not in storage")
+    return _("%(site)s › tank %(tank)s › rack %(rack)s › box %(box)s, row %(row)s, column %(col)s", **place)
+
+
+def _storage_event(e: dict) -> str:
+    where = _place(e["to"]) if e["to"] else _("from %(place)s", place=_place(e["from"]))
+    return _(
+        "%(action)s %(when)s by %(name)s: %(place)s",
+        action=localize(e["action"]),
+        when=local_time(e["at"]),
+        name=e["by"],
+        place=where,
+    ) + (f" ({e['reason']})" if e["reason"] else "")
+
+
 def _donor_sections(donor: dict | None) -> list[pdf.Section]:
     heading = _("Donor and eligibility determination")
     if donor is None:
@@ -246,21 +263,7 @@ def _processing_sections(lot: dict) -> list[pdf.Section]:
                     f"{local_time(c['frozen_at'])}\n{local_time(c['expires_at'])}",
                     localize(CONTAINER_WORKFLOW.label(c["status"]))
                     + ("\n" + _("on hold") if c["on_hold"] else ""),
-                    "\n".join(
-                        [c["position"]]
-                        + [
-                            _(
-                                "%(action)s %(when)s by %(name)s: %(box)s, row %(row)s, column %(col)s",
-                                action=localize(e["action"]),
-                                when=local_time(e["at"]),
-                                name=e["by"],
-                                box=e["box"] or "—",
-                                row=e["row"] or "—",
-                                col=e["col"] or "—",
-                            )
-                            for e in c["storage_events"]
-                        ]
-                    ),
+                    "\n".join([_place(c["position"])] + [_storage_event(e) for e in c["storage_events"]]),
                 ]
                 for c in lot["containers"]
             ],
