@@ -205,10 +205,7 @@ class AuditFilterForm(BankForm):
         csrf = False
 
     entity = SelectField(t("Record type"), choices=[], validators=[Optional()], validate_choice=False)
-    entity_id = StringField(
-        t("Record: its number or its name (DIN, donor code, box, full name)"),
-        validators=[Optional(), Length(max=64)],
-    )
+    entity_id = StringField(t("Record (number or name)"), validators=[Optional(), Length(max=64)])
     own_only = BooleanField(t("This record only (without its children)"))
     user = SelectField(t("User"), choices=[], validators=[Optional()], validate_choice=False)
     date_from = DateField(t("From"), validators=[Optional()])
