@@ -19,6 +19,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -224,11 +225,22 @@ class AuditFilterForm(BankForm):
     class Meta:
         csrf = False
 
-    entity = StringField(t("Record type"), validators=[Optional(), Length(max=64)])
-    entity_id = StringField(t("Record id"), validators=[Optional(), Length(max=64)])
+    entity = SelectField(t("Record type"), choices=[], validators=[Optional()], validate_choice=False)
+    entity_id = StringField(t("Record (number or name)"), validators=[Optional(), Length(max=64)])
+    own_only = BooleanField(t("This record only (without its children)"))
     user = SelectField(t("User"), choices=[], validators=[Optional()], validate_choice=False)
     date_from = DateField(t("From"), validators=[Optional()])
     date_to = DateField(t("To"), validators=[Optional()])
+
+
+class AuditReviewForm(SignatureFields, BankForm):
+    """The periodic review of the audit trail, signed by QA (bank.audit_review)."""
+
+    period_from = DateField(
+        t("Rows written from"), validators=[DataRequired(message=t("Give the first day."))]
+    )
+    period_to = DateField(t("to (included)"), validators=[DataRequired(message=t("Give the last day."))])
+    findings = TextAreaField(t("Findings"), validators=[Length(max=4000)])
 
 
 class TokenForm(BankForm):

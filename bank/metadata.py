@@ -1,5 +1,6 @@
 """Every model of every domain, imported so Alembic and the drift test see the whole schema."""
 
+import bank.audit_review  # noqa: F401
 import bank.models  # noqa: F401
 import bank.verification.models  # noqa: F401
 from bank.db import Base

@@ -4,6 +4,7 @@ Annex 11 §14, "Page N of M" and a SHA-256 digest of the content the document sh
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
@@ -78,7 +79,17 @@ class TextSection:
     text: str  # plain text; blank lines separate paragraphs
 
 
-Section = KeyValueSection | TableSection | TextSection
+@dataclass(frozen=True)
+class ChartSection:
+    """A chart (a reportlab Drawing made by bank.charts) with the plain table of its numbers beside it."""
+
+    heading: str
+    drawing: Any
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+
+Section = KeyValueSection | TableSection | TextSection | ChartSection
 
 
 @dataclass(frozen=True)
@@ -195,6 +206,8 @@ def _section(section: Section, st: dict[str, ParagraphStyle]) -> list[Any]:
         table.setStyle(_grid(header=False))
         table.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), _SHADE)]))
         return [KeepTogether([head, table])] if rows else [head]
+    if isinstance(section, ChartSection):
+        return [KeepTogether([head, _chart(section, st)])]
     if isinstance(section, TextSection):
         return [head] + [_p(part.strip(), st["body"]) for part in section.text.split("\n\n") if part.strip()]
     if not section.rows:
@@ -208,6 +221,23 @@ def _section(section: Section, st: dict[str, ParagraphStyle]) -> list[Any]:
     table = Table(data, colWidths=widths, repeatRows=1)  # header row repeats on each page
     table.setStyle(_grid(header=True))
     return [head, table]
+
+
+def _chart(section: ChartSection, st: dict[str, ParagraphStyle]) -> Table:
+    # The chart takes half the width, scaled as a whole; its numbers fill the other half.
+    chart = copy.deepcopy(section.drawing)
+    factor = 0.5 * _WIDTH / chart.width
+    chart.scale(factor, factor)
+    chart.width, chart.height = chart.width * factor, chart.height * factor
+    numbers = Table(
+        [[_p(c, st["head"]) for c in section.columns]]
+        + [[_p(c, st["cell"]) for c in row] for row in section.rows],
+        repeatRows=1,
+    )
+    numbers.setStyle(_grid(header=True))
+    outer = Table([[chart, numbers]], colWidths=[0.52 * _WIDTH, 0.48 * _WIDTH])
+    outer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    return outer
 
 
 def _signatures(signatures: Sequence[Signature], st: dict[str, ParagraphStyle]) -> list[Any]:

@@ -71,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "result.verify",
             "lot.release",
             "audit.view",
+            "audit.review",
             "protocol.view",
             "protocol.manage",
             "patient.view",

@@ -143,3 +143,7 @@ class StorageEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(160))
     reason: Mapped[str | None] = mapped_column(Text)
+
+    # The boxes by name where events are shown (issue 21: never "box #2"); joined, so no query per event.
+    box: Mapped[StorageBox | None] = relationship(foreign_keys=[box_id], lazy="joined")
+    from_box: Mapped[StorageBox | None] = relationship(foreign_keys=[from_box_id], lazy="joined")

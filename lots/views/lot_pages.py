@@ -19,6 +19,7 @@ from donors.models import Donor
 from lots import services
 from lots.blueprint import bp, fin, offer_materials
 from lots.forms import DeriveLotForm, HarvestForm, PlaceboLotForm, ReasonForm
+from lots.growth import growth_curve
 from lots.models import Container, Lot, ProductType
 from lots.models.lots import TIERS
 from lots.services.deviations import closing_signature
@@ -252,6 +253,7 @@ def show(lot_id: int):
         replaced_by={(c.kind, c.replacement_id): c for c in corrections if c.replacement_id},
         users=_names(session, corrections),
         cumulative=services.cumulative_pd(session, lot),
+        growth=growth_curve(session, lot),
         unverified=services.unverified_entries(session, lot),
         containers=services.containers_of(session, lot),
         deviations=deviations,

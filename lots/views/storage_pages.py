@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from bank.charts import bars_svg
+from bank.forms import ConfirmForm
+from bank.i18n import N_, t
+from bank.languages import flash
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
 from lots.blueprint import storage_bp
 from lots.forms import BoxForm, PositionForm, ReasonForm
 from lots.models import Container, Lot, StorageBox
 from lots.rules import box_grid
+from lots.states import LOT_WORKFLOW
+from lots.storage_use import storage_use, use_bars
+
+# What a stored container may be used for, as the grid colours and words it (the legend lists them all):
+# anything held, quarantined or rejected stands out from what is released and free to allocate.
+CELL_STATES = {
+    "released": N_("released"),
+    "allocated": N_("allocated"),
+    "awaiting_qc": N_("awaiting QC"),
+    "in_process": N_("in process"),
+    "quarantine": N_("quarantine"),
+    "on_hold": N_("on hold"),
+    "rejected": N_("rejected"),
+}
+
+
+def cell_state(container: Container) -> str:
+    """The one state a grid cell shows for a container, the most restrictive first."""
+    lot = container.lot
+    if container.on_hold or lot.status == "on_hold":
+        return "on_hold"
+    if lot.status == "rejected":
+        return "rejected"
+    if lot.quarantined:
+        return "quarantine"
+    if container.status == "allocated":
+        return "allocated"
+    return lot.status if lot.status in CELL_STATES else "in_process"
 
 
 def _offer_boxes(form: PositionForm) -> None:
@@ -25,7 +57,7 @@ def _offer_boxes(form: PositionForm) -> None:
 def _box(form: PositionForm) -> StorageBox | None:
     box = db().get(StorageBox, form.box_id.data) if form.box_id.data else None
     if box is None:
-        form.box_id.errors = ["Choose a box (create one under Storage first)."]
+        form.box_id.errors = [t("Choose a box (create one under Storage first).")]
     return box
 
 
@@ -54,6 +86,15 @@ def index():
     return render_template("lots/storage/index.html", page=page, counts=counts, site=site, sites=sites, q=q)
 
 
+@storage_bp.route("/use")
+@requires("storage.view")
+def use():
+    rows = storage_use(db())
+    return render_template(
+        "lots/storage/use.html", rows=rows, chart=bars_svg(use_bars(rows)) if rows else None
+    )
+
+
 @storage_bp.route("/boxes/new", methods=["GET", "POST"])
 @requires("storage.manage")
 def new_box():
@@ -76,9 +117,9 @@ def new_box():
             )
         ).ok
     ):
-        flash(f"Box {done.value.location} created.", "success")
+        flash(t("Box %(box)s created.", box=done.value.location), "success")
         return redirect(url_for("storage.box", box_id=done.value.id))
-    return render_template("lots/form.html", form=form, title="New storage box")
+    return render_template("lots/form.html", form=form, title=t("New storage box"))
 
 
 @storage_bp.route("/boxes/<int:box_id>")
@@ -93,7 +134,72 @@ def box(box_id: int):
         grid=grid,
         used=len(taken),
         free=item.row_count * item.col_count - len(taken),
+        cell_state=cell_state,
+        states=CELL_STATES,
+        lot_label=LOT_WORKFLOW.label,
     )
+
+
+def _position(box: StorageBox, row: int, col: int) -> None:
+    if not (1 <= row <= box.row_count and 1 <= col <= box.col_count):
+        abort(404)
+
+
+def _store_here_page(box: StorageBox, row: int, col: int, form: ConfirmForm):
+    waiting = db().scalars(
+        select(Container)
+        .where(Container.box_id.is_(None), Container.status.in_(("formulated", "removed")))
+        .order_by(Container.id.desc())
+        .limit(200)
+    )
+    return render_template(
+        "lots/storage/store_here.html",
+        box=box,
+        row=row,
+        col=col,
+        waiting=list(waiting),
+        taken=services.occupancy(db(), box).get((row, col)),
+        form=form,
+    )
+
+
+@storage_bp.route("/boxes/<int:box_id>/positions/<int:row>/<int:col>")
+@requires("storage.manage")
+def store_here(box_id: int, row: int, col: int):
+    """An empty cell of the grid, clicked: the containers waiting to be stored, each with a button that
+    stores it at exactly this position."""
+    item = get_or_404(StorageBox, box_id)
+    _position(item, row, col)
+    return _store_here_page(item, row, col, ConfirmForm())
+
+
+@storage_bp.route("/boxes/<int:box_id>/positions/<int:row>/<int:col>/<int:container_id>", methods=["POST"])
+@requires("storage.manage")
+def store_at(box_id: int, row: int, col: int, container_id: int):
+    item = get_or_404(StorageBox, box_id)
+    _position(item, row, col)
+    container = get_or_404(Container, container_id)
+    form = ConfirmForm()
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.store_container(db(), container, item, row, col, form.reason.data or None),
+            form.reason.data or "container stored",
+        ).ok
+    ):
+        flash(
+            t(
+                "Container %(container)s stored in box %(box)s, row %(row)s, column %(col)s.",
+                container=container.identifier,
+                box=item.name,
+                row=row,
+                col=col,
+            ),
+            "success",
+        )
+        return redirect(url_for("storage.box", box_id=item.id))
+    return _store_here_page(item, row, col, form), 409
 
 
 @storage_bp.route("/lots/<int:lot_id>/store", methods=["GET", "POST"])
@@ -113,14 +219,22 @@ def store_lot(lot_id: int):
             )
         ).ok
     ):
-        flash(f"{done.value} containers of lot {lot.din} stored in box {target.name}.", "success")
+        flash(
+            t(
+                "%(count)s containers of lot %(din)s stored in box %(box)s.",
+                count=done.value,
+                din=lot.din,
+                box=target.name,
+            ),
+            "success",
+        )
         return redirect(url_for("storage.box", box_id=target.id))
     return render_template(
         "lots/form.html",
         form=form,
         lot=lot,
-        title=f"Store the containers of lot {lot.din}",
-        intro="Fills the free positions of the box row by row, from the position given.",
+        title=t("Store the containers of lot %(din)s", din=lot.din),
+        intro=t("Fills the free positions of the box row by row, from the position given."),
     )
 
 
@@ -141,9 +255,22 @@ def store_container(container_id: int):
             form.reason.data or "container stored",
         ).ok
     ):
-        flash(f"Container {item.identifier} is at {item.position_label}.", "success")
+        flash(
+            t(
+                "Container %(container)s stored in box %(box)s, row %(row)s, column %(col)s.",
+                container=item.identifier,
+                box=target.location,
+                row=item.position_row,
+                col=item.position_col,
+            ),
+            "success",
+        )
         return redirect(url_for("lots.container", container_id=item.id))
-    return render_template("lots/form.html", form=form, title=f"Store or move container {item.identifier}")
+    return render_template(
+        "lots/form.html",
+        form=form,
+        title=t("Store or move container %(container)s", container=item.identifier),
+    )
 
 
 @storage_bp.route("/containers/<int:container_id>/remove", methods=["GET", "POST"])
@@ -157,8 +284,10 @@ def remove_container(container_id: int):
             form, lambda: services.remove_container(db(), item, form.reason.data), form.reason.data
         ).ok
     ):
-        flash(f"Container {item.identifier} taken out of storage.", "warning")
+        flash(t("Container %(container)s taken out of storage.", container=item.identifier), "warning")
         return redirect(url_for("lots.container", container_id=item.id))
     return render_template(
-        "lots/form.html", form=form, title=f"Take container {item.identifier} out of storage"
+        "lots/form.html",
+        form=form,
+        title=t("Take container %(container)s out of storage", container=item.identifier),
     )

@@ -12,7 +12,15 @@ from bank.verification.services import register_kind
 from release.blueprint import bp
 from release.rules import name_of
 from release.services.verifiable import VERIFIABLE_KINDS
-from release.views import alerts, documents, entries, lots, specifications  # noqa: F401  (routes)
+from release.views import (  # noqa: F401  (routes)
+    alerts,
+    batch_records,
+    documents,
+    entries,
+    lots,
+    specifications,
+    trends,
+)
 
 
 @bp.context_processor

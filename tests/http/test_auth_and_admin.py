@@ -1,6 +1,8 @@
 """Sign-in, lockout, forced password change, CSRF and user administration (issue 2 checks)."""
 
+import io
 import re
+from csv import reader
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -213,8 +215,11 @@ def test_audit_viewer_filters_by_record_and_exports_csv(login_as, make_user):
     assert resp.status_code == 200 and target.username.encode() in resp.data
     csv = qa.get(f"/audit/export.csv?entity=users&entity_id={target.id}")
     assert csv.mimetype == "text/csv"
-    lines = csv.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("id,at_utc,actor")
-    assert any(f",users,{target.id},username," in line for line in lines)
+    rows = list(reader(io.StringIO(csv.get_data(as_text=True))))
+    # The CSV says what the screen shows (issue 21): the record by its name, fields in words.
+    assert rows[0][:5] == ["#", "When", "Who", "Action", "Record"]
+    assert any(
+        r[4] == f"User {target.full_name}" and f"username: — → {target.username}" in r[5] for r in rows
+    )
     bad = qa.get("/audit/?date_from=notadate&user=abc")
     assert bad.status_code == 200

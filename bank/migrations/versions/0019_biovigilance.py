@@ -1,7 +1,7 @@
 """biovigilance: adverse events, their follow-up updates (append-only), follow-up visits.
 
 Revision ID: 0019_biovigilance
-Revises: 0016_user_language
+Revises: 0018_audit_reviews
 Create Date: 2027-03-15 09:00:00
 """
 
@@ -12,7 +12,7 @@ import bank.db
 from bank.triggers import create_append_only, drop_append_only
 
 revision = "0019_biovigilance"
-down_revision = "0016_user_language"
+down_revision = "0018_audit_reviews"
 branch_labels = None
 depends_on = None
 
