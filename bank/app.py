@@ -31,6 +31,7 @@ from bank.signin import end_session, find_session, needs_touch, touch
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for
 from bank.web import PUBLIC, can, db
+from bank.workflow import status_kind, status_label
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -362,6 +363,9 @@ def _register_templates(app: Flask) -> None:
             "facility_fin": app.config["FACILITY_FIN"],
             "role_labels": ROLE_LABELS,
         }
+
+    # The status badge's words and colour come from the workflows' one map (bank.workflow).
+    app.jinja_env.globals.update(status_kind=status_kind, status_label=status_label)
 
     @app.template_filter("cells")
     def cells(value):

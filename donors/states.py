@@ -3,7 +3,8 @@ determination; until then the donor's products stay in quarantine, 1271.60)."""
 
 from __future__ import annotations
 
-from bank.workflow import Transition, Workflow
+from bank.i18n import N_
+from bank.workflow import BLOCKED, DONE, ENDED, FAILED, WAITING, Transition, Workflow
 
 DETERMINATION_MEANING = "Donor eligibility determination"
 CRITERIA_REVIEW_MEANING = "Donor criteria set reviewed"
@@ -33,7 +34,13 @@ DONOR_WORKFLOW = Workflow(
         Transition(INELIGIBLE, ELIGIBLE, **_SIGN, reason_required=True, label="Sign eligible again"),
         Transition(INELIGIBLE, INCOMPLETE, **_SIGN, reason_required=True, label="Sign incomplete"),
     ),
-    labels={PENDING: "pending determination", INCOMPLETE: "incomplete (quarantine)"},
+    labels={
+        PENDING: N_("pending determination"),
+        INCOMPLETE: N_("incomplete (quarantine)"),
+        ELIGIBLE: N_("eligible"),
+        INELIGIBLE: N_("ineligible"),
+    },
+    kinds={PENDING: WAITING, INCOMPLETE: BLOCKED, ELIGIBLE: DONE, INELIGIBLE: FAILED},
 )
 
 DONOR_STATUSES = DONOR_WORKFLOW.states
@@ -58,6 +65,8 @@ CRITERIA_WORKFLOW = Workflow(
             DRAFT, ACTIVE, SEED_PERMISSION, reason_required=True, label="Activate the protocol's seed"
         ),
     ),
+    labels={DRAFT: N_("draft"), REVIEWED: N_("reviewed"), ACTIVE: N_("active"), RETIRED: N_("retired")},
+    kinds={DRAFT: WAITING, REVIEWED: WAITING, ACTIVE: DONE, RETIRED: ENDED},
 )
 
 CRITERIA_STATUSES = CRITERIA_WORKFLOW.states

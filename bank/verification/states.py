@@ -3,8 +3,9 @@ holding the kind's verify permission, signed with the meaning stated here (pure)
 
 from __future__ import annotations
 
+from bank.i18n import N_
 from bank.permissions import VERIFY_PERMISSIONS
-from bank.workflow import Transition, Workflow
+from bank.workflow import DONE, WAITING, Transition, Workflow
 
 VERIFIED_MEANING = "Verified"
 
@@ -22,7 +23,8 @@ ENTRY_VERIFICATION = Workflow(
         )
         for permission in sorted(VERIFY_PERMISSIONS)
     ),
-    labels={"awaiting_verification": "awaiting verification"},
+    labels={"awaiting_verification": N_("awaiting verification"), "verified": N_("verified")},
+    kinds={"awaiting_verification": WAITING, "verified": DONE},
 )
 
 
