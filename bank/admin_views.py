@@ -1,14 +1,30 @@
 """User administration: create, edit roles, grant unblinding, deactivate, unlock, reset password, end
-sessions; the accounts recently locked by wrong passwords, and every sign-in attempt."""
+sessions; the accounts recently locked by wrong passwords, and every sign-in attempt.
+
+A one-time password is shown once, on its own page reached by a redirect after the act (never at the
+form's address, which a reload or the browser's history would post again); a reset is confirmed first."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from bank.forms import ConfirmForm, EditUserForm, NewUserForm, SignInAttemptFilterForm
+from bank.languages import flash
 from bank.models import SignInAttempt, User
 from bank.signin import FAILURES, end_sessions_of, open_sessions_of
 from bank.users import (
@@ -23,6 +39,16 @@ from bank.users import (
 from bank.web import LIKE_ESCAPE, apply_errors, db, get_or_404, like_pattern, paginate, requires, work
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# The session key holding a one-time password between the act and the page that shows it once. The
+# session cookie is signed and HttpOnly; the password leaves it at the first display and must be changed
+# at its first use anyway.
+ONE_TIME = "one_time_password"
+
+
+def _show_once(user: User, password: str):
+    session[ONE_TIME] = {"user_id": user.id, "password": password}
+    return redirect(url_for("admin.one_time_password", user_id=user.id))
 
 
 @bp.route("/users")
@@ -57,8 +83,22 @@ def new_user():
         except UserError as e:
             apply_errors(form, e.errors)
         else:
-            return render_template("admin/one_time_password.html", user=user, password=password)
+            return _show_once(user, password)
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/one-time-password")
+@requires("user.manage")
+def one_time_password(user_id: int):
+    """The one-time password of a new or reset account, shown once: a reload shows that it was shown."""
+    user = get_or_404(User, user_id)
+    kept = session.get(ONE_TIME)
+    password = None
+    if kept and kept.get("user_id") == user.id:
+        password = session.pop(ONE_TIME)["password"]
+    response = make_response(render_template("admin/one_time_password.html", user=user, password=password))
+    response.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
+    return response
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -73,8 +113,10 @@ def edit_user(user_id: int):
         if form.version.data != str(user.version):
             abort(
                 409,
-                description="This account was changed by someone else since you opened it. "
-                "Reload the page to see the current values.",
+                description=_(
+                    "This account was changed by someone else since you opened it. "
+                    "Reload the page to see the current values."
+                ),
             )
         try:
             with work(form.reason.data):
@@ -90,7 +132,7 @@ def edit_user(user_id: int):
         except UserError as e:
             apply_errors(form, e.errors)
         else:
-            flash(f"Account {user.username} updated.", "success")
+            flash(_("Account %(name)s updated.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html",
@@ -113,7 +155,7 @@ def end_user_sessions(user_id: int):
         abort(400)
     with work("sessions ended by an administrator"):
         ended = end_sessions_of(db(), user.id, "ended by an administrator")
-    flash(f"{ended} session(s) of {user.username} ended.", "success")
+    flash(_("%(count)s session(s) of %(name)s ended.", count=ended, name=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -141,16 +183,26 @@ def unlock_user(user_id: int):
     if ConfirmForm().validate_on_submit():
         with work("account unlocked by administrator"):
             unlock(db(), user)
-        flash(f"Account {user.username} unlocked.", "success")
+        flash(_("Account %(name)s unlocked.", name=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
 @requires("user.manage")
 def reset_user_password(user_id: int):
+    """A reset cannot be undone (the old password stops working, sessions end, API tokens are revoked):
+    the first click asks for confirmation on its own page, the confirming POST acts."""
     user = get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template(
+            "admin/confirm_reset.html",
+            user=user,
+            form=form,
+            open_sessions=open_sessions_of(db(), user.id, _idle()),
+        )
+    if not form.validate_on_submit():
         abort(400)
     with work("password reset by administrator"):
         password = reset_password(db(), user)
-    return render_template("admin/one_time_password.html", user=user, password=password)
+    return _show_once(user, password)

@@ -186,7 +186,7 @@ def create_staff(new_page, shots):
         follow(admin, "New user")
         admin.fill("input[name=username]", person.username)
         admin.fill("input[name=full_name]", person.full_name)
-        admin.select_option("select[name=roles]", [person.role])
+        admin.check(f"input[name=roles][value={person.role}]")  # roles are checkboxes (issue 24)
         if person is STAFF[0]:
             shots(admin, "admin creates a technician")
         submit(admin, "main button[type=submit]")
