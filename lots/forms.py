@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from bank.forms import BankForm, LocalDateTimeField, SignatureFields
+from bank.forms import BankForm, CellCountField, LocalDateTimeField, SignatureFields
 from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
 
 TISSUE_CHOICES = [("lipoaspirate", "Lipoaspirate"), ("bone_marrow_aspirate", "Bone-marrow aspirate")]
@@ -35,6 +35,11 @@ def _text(label: str, length: int = 120):
 
 def _number(label: str):
     return FloatField(label, validators=[Optional()])
+
+
+def _cells(label: str):
+    """A cell count, typed in millions beside its "× 10⁶" (bank.forms.CellCountField)."""
+    return CellCountField(label, validators=[Optional()])
 
 
 def _materials():
@@ -71,7 +76,7 @@ class DeriveLotForm(BankForm):
 
 
 class IsolationForm(BankForm):
-    cell_count = _number("Viable cells isolated")
+    cell_count = _cells("Viable cells isolated")
     viability_pct = _number("Viability (%)")
     isolated_on = DateField("Isolated on", validators=[Optional()])
     operator = _text("Operator")
@@ -79,8 +84,8 @@ class IsolationForm(BankForm):
 
 
 class PassageForm(BankForm):
-    seeded_cells = _number("Viable cells seeded")
-    harvested_cells = _number("Viable cells harvested")
+    seeded_cells = _cells("Viable cells seeded")
+    harvested_cells = _cells("Viable cells harvested")
     viability_pct = _number("Viability (%)")
     vessels = IntegerField("Culture vessels", validators=[Optional()])
     seeded_on = DateField("Seeded on", validators=[Optional()])
@@ -116,7 +121,7 @@ class CorrectIsolationForm(IsolationForm):
 class FormulationForm(BankForm):
     n_containers = IntegerField("Number of containers", validators=[Optional()])
     container_type = SelectField("Container", choices=CONTAINER_CHOICES, validate_choice=False)
-    cells_per_container = _number("Viable cells per container")
+    cells_per_container = _cells("Viable cells per container")
     volume_ml = _number("Volume per container (mL)")
     cryoprotectant = _text("Cryoprotectant", 80)
     frozen_at = LocalDateTimeField("Frozen at ({zone})", validators=[Optional()])
