@@ -24,7 +24,9 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from bank.forms import ConfirmForm, EditUserForm, NewUserForm, SignInAttemptFilterForm
+from bank.i18n import N_
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.models import SignInAttempt, User
 from bank.signin import FAILURES, end_sessions_of, open_sessions_of
 from bank.users import (
@@ -51,6 +53,13 @@ def _show_once(user: User, password: str):
     return redirect(url_for("admin.one_time_password", user_id=user.id))
 
 
+USER_COLUMNS = (
+    SortColumn("username", N_("User name"), User.username),
+    SortColumn("name", N_("Printed name"), User.full_name),
+    SortColumn("last_sign_in", N_("Last sign-in"), User.last_login_at),
+)
+
+
 @bp.route("/users")
 @requires("user.manage")
 def users():
@@ -61,7 +70,26 @@ def users():
         stmt = stmt.where(
             or_(User.username.ilike(like, escape=LIKE_ESCAPE), User.full_name.ilike(like, escape=LIKE_ESCAPE))
         )
-    return render_template("admin/users.html", page=paginate(stmt), q=q, locked=recently_locked(db()))
+    order = sorting(*USER_COLUMNS)
+    stmt = order.apply(stmt, User.id)
+    if wants_csv():
+        rows = (
+            (
+                u.username,
+                u.full_name,
+                " ".join(u.role_list),
+                u.unblinded,
+                u.is_active,
+                u.is_locked,
+                u.last_login_at,
+            )
+            for u in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        header = ("username", "printed_name", "roles", "unblinded", "active", "locked", "last_sign_in_utc")
+        return csv_download("users.csv", header, rows)
+    return render_template(
+        "admin/users.html", page=paginate(stmt), q=q, locked=recently_locked(db()), sorting=order
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -159,6 +187,13 @@ def end_user_sessions(user_id: int):
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
+ATTEMPT_COLUMNS = (
+    SortColumn("username", N_("User name typed"), SignInAttempt.username),
+    SortColumn("address", N_("Address"), SignInAttempt.address),
+    SortColumn("outcome", N_("Outcome"), SignInAttempt.outcome),
+)
+
+
 @bp.route("/sign-in-attempts")
 @requires("user.manage")
 def sign_in_attempts():
@@ -172,8 +207,19 @@ def sign_in_attempts():
             stmt = stmt.where(SignInAttempt.address == form.address.data.strip())
         if form.show.data != "all":
             stmt = stmt.where(SignInAttempt.outcome.in_((*FAILURES, "throttled")))
-    page = paginate(stmt, keyset=SignInAttempt.id)
-    return render_template("admin/sign_in_attempts.html", page=page, form=form)
+    order = sorting(*ATTEMPT_COLUMNS)
+    stmt = order.apply(stmt, SignInAttempt.id)
+    if wants_csv():
+        rows = (
+            (a.at, a.username, a.user_id, a.address, a.outcome)
+            for a in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        return csv_download(
+            "sign-in-attempts.csv", ("at_utc", "username", "user_id", "address", "outcome"), rows
+        )
+    # Newest first, the list's own order, pages by key (it grows by every attempt); another order by OFFSET.
+    page = paginate(stmt, keyset=SignInAttempt.id if order.default else None)
+    return render_template("admin/sign_in_attempts.html", page=page, form=form, sorting=order)
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])

@@ -1,0 +1,54 @@
+"""Issue 24: lists sort by their column headers and export as CSV with their filters applied (bank.lists),
+shown on the administrator's lists."""
+
+import csv
+import io
+
+from tests.support import PASSWORD, WebClient
+
+
+def _names(html: str, names: list[str]) -> list[str]:
+    return sorted((n for n in names if n in html), key=html.index)
+
+
+def test_users_sort_by_a_header_both_ways_and_keep_the_search(login_as, make_user):
+    admin = login_as("admin")
+    # Created in the reverse of the name order, so the list's own order (user name) cannot pass for it.
+    make_user("qa", name="Sortcheck Beta")
+    make_user("qa", name="Sortcheck Alpha")
+    names = ["Sortcheck Alpha", "Sortcheck Beta"]
+    page = admin.get("/admin/users?q=sortcheck&sort=name").get_data(as_text=True)
+    assert _names(page, names) == names
+    assert 'aria-sort="ascending"' in page
+    assert 'href="/admin/users?q=sortcheck&amp;sort=-name"' in page  # a second click: descending
+    page = admin.get("/admin/users?q=sortcheck&sort=-name").get_data(as_text=True)
+    assert _names(page, names) == names[::-1] and 'aria-sort="descending"' in page
+
+
+def test_users_export_as_csv_with_the_search_applied(login_as, make_user):
+    admin = login_as("admin")
+    make_user("technician", name="Exportonly Person")
+    page = admin.get("/admin/users?q=exportonly").get_data(as_text=True)
+    assert 'href="/admin/users?q=exportonly&amp;export=csv"' in page
+    resp = admin.get("/admin/users?q=exportonly&export=csv")
+    assert resp.mimetype == "text/csv" and "users.csv" in resp.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+    assert rows[0][:3] == ["username", "printed_name", "roles"]
+    assert [r[1] for r in rows[1:]] == ["Exportonly Person"] and rows[1][2] == "technician"
+
+
+def test_sign_in_attempts_sort_and_export_filtered(app, login_as, make_user):
+    user = make_user("technician")
+    for _ in range(2):
+        WebClient(app.test_client()).login(user.username, "not-the-password-1")
+    WebClient(app.test_client()).login(user.username, PASSWORD)
+    admin = login_as("admin")
+    page = admin.get(f"/admin/sign-in-attempts?username={user.username}&show=all&sort=-outcome").get_data(
+        as_text=True
+    )
+    # Newest first would put the success on top: sorted by outcome, descending, the failures come first.
+    assert page.index('data-outcome="wrong_password"') < page.index('data-outcome="success"')
+    resp = admin.get(f"/admin/sign-in-attempts?username={user.username}&show=failures&export=csv")
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+    assert rows[0] == ["at_utc", "username", "user_id", "address", "outcome"]
+    assert [r[4] for r in rows[1:]] == ["wrong_password", "wrong_password"]  # the filter applied
