@@ -52,3 +52,27 @@ def test_sign_in_attempts_sort_and_export_filtered(app, login_as, make_user):
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
     assert rows[0] == ["at_utc", "username", "user_id", "address", "outcome"]
     assert [r[4] for r in rows[1:]] == ["wrong_password", "wrong_password"]  # the filter applied
+
+
+def test_lots_sort_by_status_and_export_the_filtered_list(app, login_as, make_user, session):
+    from bank.uow import unit_of_work
+    from bank.users import actor_for
+    from lots import services
+    from tests.factories import lots as f
+
+    tech, qa = make_user("technician"), make_user("qa")
+    donor = f.signed_donor(session, tech, qa)
+    first = f.harvest(session, tech, donor)
+    held = f.harvest(session, tech, donor)
+    with unit_of_work(session, actor_for(qa)):
+        services.hold_lot(session, held, "incubator alarm")
+    web = login_as("technician")
+    dins = [first.din, held.din]
+    # Newest first puts the held lot on top; sorted by status (in process < on hold), the first lot is.
+    assert _names(web.get("/lots/?tier=master").get_data(as_text=True), dins) == dins[::-1]
+    page = web.get("/lots/?tier=master&sort=status").get_data(as_text=True)
+    assert _names(page, dins) == dins and 'aria-sort="ascending"' in page
+    resp = web.get("/lots/?status=on_hold&export=csv")
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+    assert rows[0][:2] == ["din", "product"] and held.din in [r[0] for r in rows[1:]]
+    assert first.din not in [r[0] for r in rows[1:]] and {r[4] for r in rows[1:]} == {"on_hold"}
