@@ -190,7 +190,7 @@ def end_user_sessions(user_id: int):
 ATTEMPT_COLUMNS = (
     SortColumn("username", N_("User name typed"), SignInAttempt.username),
     SortColumn("address", N_("Address"), SignInAttempt.address),
-    SortColumn("outcome", N_("Outcome"), SignInAttempt.outcome),
+    SortColumn("outcome", N_("Result"), SignInAttempt.outcome),
 )
 
 
