@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bank import audit, auditkey
 from bank.clock import utcnow
 from bank.digest import canonical
+from bank.i18n import t
 
 log = logging.getLogger(__name__)
 _SITE: dict = {"dir": None, "url": None}
@@ -114,14 +115,20 @@ def check_against(engine: Engine, path: Path, checkpoint: dict) -> list[tuple[st
     try:
         if _signed(fields) != checkpoint.get("signature"):
             return [
-                ("checkpoint-forged", f"checkpoint {path.name} does not carry a valid signature: altered")
+                (
+                    "checkpoint-forged",
+                    t("checkpoint %(name)s does not carry a valid signature: altered", name=path.name),
+                )
             ]
     except LookupError:
         return [
             (
                 "checkpoint-key",
-                f"checkpoint {path.name} is signed with key {fields.get('key_id')}, which is "
-                "not the configured audit key",
+                t(
+                    "checkpoint %(name)s is signed with key %(key)s, which is not the configured audit key",
+                    name=path.name,
+                    key=fields.get("key_id"),
+                ),
             )
         ]
     now = state_of(engine)
@@ -138,25 +145,41 @@ def check_against(engine: Engine, path: Path, checkpoint: dict) -> list[tuple[st
         problems.append(
             (
                 "lost-rows",
-                f"the checkpoint of {at} counted {fields['rows']} rows up to row {last_id}; "
-                f"the trail now ends at row {now['last_id'] or 'none'} with {now['rows']} rows: committed "
-                "rows were removed (cut from the end, wiped, or a restored copy that lost them)",
+                t(
+                    "the checkpoint of %(at)s counted %(rows)s rows up to row %(last)s; "
+                    "the trail now ends at row %(now_last)s with %(now_rows)s rows: committed "
+                    "rows were removed (cut from the end, wiped, or a restored copy that lost them)",
+                    at=at,
+                    rows=fields["rows"],
+                    last=last_id,
+                    now_last=now["last_id"] or t("none"),
+                    now_rows=now["rows"],
+                ),
             )
         )
     elif found != fields["tip_hash"]:
         problems.append(
             (
                 "rewritten",
-                f"row {last_id} is not the row the checkpoint of {at} signed: the trail up "
-                "to it was rewritten",
+                t(
+                    "row %(last)s is not the row the checkpoint of %(at)s signed: the trail up to it was rewritten",
+                    last=last_id,
+                    at=at,
+                ),
             )
         )
     elif (count := _count_upto(engine, last_id)) != fields["rows"]:
         problems.append(
             (
                 "lost-rows" if count < fields["rows"] else "added-rows",
-                f"the checkpoint of {at} counted {fields['rows']} rows up to row {last_id}; there are "
-                f"{count}: rows were removed from or slipped into the trail",
+                t(
+                    "the checkpoint of %(at)s counted %(rows)s rows up to row %(last)s; there are "
+                    "%(count)s: rows were removed from or slipped into the trail",
+                    at=at,
+                    rows=fields["rows"],
+                    last=last_id,
+                    count=count,
+                ),
             )
         )
     return problems

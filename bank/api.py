@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from bank.clock import utcnow
 from bank.forms import API_TIME_PATTERN, LocalDateTimeField
-from bank.i18n import localize, t
+from bank.i18n import joined, localize, t
 from bank.models import ApiToken, User
 from bank.refusals import Refused
 
@@ -32,7 +32,7 @@ def issue_token(session, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for `user`; the clear token is returned once and never stored."""
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise ValueError("give the token a name of 1–80 characters (e.g. 'flow cytometer')")
+        raise ValueError(t("give the token a name of 1–80 characters (e.g. 'flow cytometer')"))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name, prefix=token[:12], token_hash=hash_token(token))
     session.add(row)
@@ -82,7 +82,7 @@ class ApiInputError(Refused):
 def json_body() -> dict:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise ApiInputError({"body": "send a JSON object (Content-Type: application/json)"}, 400)
+        raise ApiInputError({"body": t("send a JSON object (Content-Type: application/json)")}, 400)
     return payload
 
 
@@ -94,7 +94,7 @@ def form_from_json(form_class, prepare=None, extra: tuple[str, ...] = ()):
     allowed = set(form_class(meta={"csrf": False}, formdata=None)._fields)
     unknown = sorted(set(payload) - allowed)
     if unknown:
-        raise ApiInputError({k: "unknown field" for k in unknown})
+        raise ApiInputError({k: t("unknown field") for k in unknown})
     data = MultiDict()
     for key, value in payload.items():
         values = value if isinstance(value, list) else [value]
@@ -107,13 +107,13 @@ def form_from_json(form_class, prepare=None, extra: tuple[str, ...] = ()):
             elif isinstance(v, (str, int, float)):
                 data.add(key, str(v))
             else:
-                raise ApiInputError({key: "must be a string, number or boolean"})
+                raise ApiInputError({key: t("must be a string, number or boolean")})
     # JSON gives cell counts as numbers of cells, where people type millions (bank.forms.CellCountField).
     form = form_class(formdata=data, meta={"csrf": False, "naive_time": "refuse", "cells_in_millions": False})
     if prepare is not None:
         prepare(form)
     if not form.validate():
-        raise ApiInputError({name: "; ".join(errs) for name, errs in form.errors.items()})
+        raise ApiInputError({name: joined(errs) for name, errs in form.errors.items()})
     return form
 
 

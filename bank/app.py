@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,7 +23,7 @@ from bank.anchors import install_site
 from bank.clock import utc_text
 from bank.config import load_config
 from bank.db import make_engine, make_session_factory
-from bank.i18n import N_
+from bank.i18n import N_, Text, localize, t
 from bank.keptforms import keep_form, kept_pages, take_kept_form
 from bank.lists import export_url
 from bank.permissions import ROLE_LABELS, hidden_by_blinding
@@ -116,13 +116,21 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_views.bp, home_views.bp, admin_views.bp, audit_views.bp, token_views.bp):
         app.register_blueprint(bp)
     # The only place bank knows the domains: each registers its blueprint, navigation and scan lookups.
+    import biovigilance.views
     import donors.views
     import doses.custody.views
     import doses.views
     import lots.views
     import release.views
 
-    for module in (donors.views, lots.views, release.views, doses.views, doses.custody.views):
+    for module in (
+        donors.views,
+        lots.views,
+        release.views,
+        doses.views,
+        doses.custody.views,
+        biovigilance.views,
+    ):
         module.init_app(app)
     from bank.verification import views as verification_views
 
@@ -174,11 +182,11 @@ def _register_security(app: Flask) -> None:
 def _refuse_unserved_request(allowed_hosts) -> None:
     if not host_is_trusted(request.host, allowed_hosts):
         # Never build links, redirects or the OpenAPI document on a Host header nobody configured.
-        abort(400, description="This host name is not served here (ALLOWED_HOSTS).")
+        abort(400, description=t("This host name is not served here (ALLOWED_HOSTS)."))
     if any("\x00" in value for values in request.args.listvalues() for value in values):
         # No record holds a NUL character (PostgreSQL text cannot): refuse the address plainly
         # instead of letting a search reach the database.
-        abort(400, description="The address contains a NUL character; remove it and try again.")
+        abort(400, description=t("The address contains a NUL character; remove it and try again."))
 
 
 def _to_sign_in():
@@ -215,8 +223,12 @@ def _check_permission(permission, api: bool):
         if api:
             return {
                 "error": "Not allowed",
-                "message": "This account must change its password before it uses "
-                "the API: sign in to the application and choose a new password.",
+                "message": localize(
+                    t(
+                        "This account must change its password before it uses "
+                        "the API: sign in to the application and choose a new password."
+                    )
+                ),
             }, 403
         if request.endpoint not in ("auth.change_password_view", "auth.logout"):
             return redirect(url_for("auth.change_password_view"))
@@ -252,7 +264,10 @@ def _resume_session(idle: timedelta) -> str | None:
         if found.row is not None and found.row.ended_at is None:
             with unit_of_work(db(), Actor(found.user.id, f"{found.user.full_name} ({found.user.username})")):
                 end_session(found.row, found.ended_because)
+        chosen = session.get("language")
         session.clear()
+        if chosen:
+            session["language"] = chosen  # the sign-in page stays in the language its reader chose
         return found.ended_because
     g.user = found.user
     g.actor = actor_for(found.user)
@@ -281,48 +296,64 @@ def _signed_out(ended: str, keep_hours: int):
     """The session behind this request has ended: back to sign-in. A form it sent is kept for the same
     user (bank.keptforms) and shown again on the page it came from once they have signed in."""
     user = g.pop("ended_user", None)
+    ended = Text(ended)  # why, as bank.signin stored it: shown in the reader's language
     if request.method == "GET":
-        flash(f"Your session has ended ({ended}). Sign in again.", "warning")
+        languages.flash(t("Your session has ended (%(why)s). Sign in again.", why=ended), "warning")
         return redirect(url_for("auth.login", next=request.full_path))
     referrer = urlsplit(request.referrer or "")
     same_site = referrer.netloc == request.host
     page = referrer.path if same_site and referrer.path else request.path
     back = f"{page}?{referrer.query}" if same_site and referrer.query else page
     if user is None or request.files:
-        flash(f"Your session has ended ({ended}) before the form was sent: nothing was recorded.", "warning")
+        languages.flash(
+            t("Your session has ended (%(why)s) before the form was sent: nothing was recorded.", why=ended),
+            "warning",
+        )
         return redirect(url_for("auth.login", next=back))
     with unit_of_work(db(), Actor(user.id, f"{user.full_name} ({user.username})")):
         keep_form(db(), user.id, page, request.path, request.form.items(multi=True), keep_hours)
-    flash(
-        f"Your session has ended ({ended}) before the form was sent: nothing was recorded, but what you "
-        "typed is kept (password fields excepted). Sign in again to check it and send it.",
+    languages.flash(
+        t(
+            "Your session has ended (%(why)s) before the form was sent: nothing was recorded, but what you "
+            "typed is kept (password fields excepted). Sign in again to check it and send it.",
+            why=ended,
+        ),
         "warning",
     )
     return redirect(url_for("auth.login", next=back))
 
 
 def _register_errors(app: Flask) -> None:
+    # The API's "error" is the English title (a stable word programs may test); pages show it translated.
     titles = {
-        400: "Bad request",
-        401: "Sign in required",
-        403: "Not allowed",
-        404: "Not found",
-        405: "Method not allowed",
-        409: "Changed by someone else",
-        413: "Too large",
-        500: "Something went wrong",
+        400: t("Bad request"),
+        401: t("Sign in required"),
+        403: t("Not allowed"),
+        404: t("Not found"),
+        405: t("Method not allowed"),
+        409: t("Changed by someone else"),
+        413: t("Too large"),
+        500: t("Something went wrong"),
+    }
+    error = t("Error")
+    defaults = {
+        400: t("The request could not be understood: reload the page and try again."),
+        409: t("The request conflicts with the record as it is now: reload the page and try again."),
+        413: t("What was sent is too large."),
     }
 
     def render(code: int, message: str | None):
         if request.path.startswith("/api/"):
-            return {"error": titles.get(code, "Error"), "message": message}, code
+            return {"error": str(titles.get(code, error)), "message": localize(message)}, code
         return render_template(
-            "errors/error.html", code=code, title=titles.get(code, "Error"), message=message
+            "errors/error.html", code=code, title=titles.get(code, error), message=message
         ), code
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return render(400, "The form's security token is missing or expired. Reload the page and try again.")
+        return render(
+            400, t("The form's security token is missing or expired. Reload the page and try again.")
+        )
 
     @app.errorhandler(DataError)
     def data_error(e):
@@ -330,27 +361,36 @@ def _register_errors(app: Flask) -> None:
         app.logger.warning("database refused the data on %s %s: %s", request.method, request.path, e.orig)
         return render(
             400,
-            "The form holds a character that cannot be recorded (a control character). "
-            "Remove it and try again; nothing was saved.",
+            t(
+                "The form holds a character that cannot be recorded (a control character). "
+                "Remove it and try again; nothing was saved."
+            ),
         )
 
     @app.errorhandler(StaleDataError)
     def stale(e):
         return render(
             409,
-            "This record was changed by someone else since you opened it. Reload to see the "
-            "current values; nothing of yours was saved.",
+            t(
+                "This record was changed by someone else since you opened it. Reload to see the "
+                "current values; nothing of yours was saved."
+            ),
         )
 
     @app.errorhandler(HTTPException)
     def http_error(e):
         masked = e.code == 403 and e.description == MASKED_RECORD_MESSAGE
-        return render(e.code or 500, e.description if e.code in (400, 409, 413) or masked else None)
+        shown = e.code in (400, 409, 413) or masked
+        # Werkzeug's own description of a code is English only: its translated stand-in is ours.
+        said = defaults.get(e.code) if e.description == type(e).description else e.description
+        return render(e.code or 500, said if shown else None)
 
     @app.errorhandler(Exception)
     def unexpected(e):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render(500, "The error was logged; nothing was saved. Try again or contact the administrator.")
+        return render(
+            500, t("The error was logged; nothing was saved. Try again or contact the administrator.")
+        )
 
 
 def _register_templates(app: Flask) -> None:
@@ -371,17 +411,18 @@ def _register_templates(app: Flask) -> None:
 
     @app.template_filter("cells")
     def cells(value):
-        """Cell counts as the lab writes them: 2.4 × 10⁷, not 2.4e+07."""
+        """Cell counts as the lab writes them: 2.4 × 10⁷, not 2.4e+07 (2,4 × 10⁷ in French)."""
         if value is None:
             return ""
         if value == 0:
             return "0"
+        mark = "," if languages.language() == "fr" else "."
         exponent = len(str(int(abs(value)))) - 1 if abs(value) >= 1 else 0
         if exponent < 4:
-            return f"{value:g}"
+            return f"{value:g}".replace(".", mark)
         mantissa = value / 10**exponent
         superscript = str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return f"{mantissa:.3g} × 10{superscript}"
+        return f"{mantissa:.3g}".replace(".", mark) + f" × 10{superscript}"
 
     @app.template_filter("utc")
     def utc(value):

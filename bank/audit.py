@@ -18,6 +18,7 @@ from bank import auditkey
 from bank.auditkey import AuditKey
 from bank.clock import utcnow
 from bank.digest import canonical, plain
+from bank.i18n import t
 from bank.models import AuditChainTip, Audited, AuditEntry
 from bank.uow import NoActorError
 
@@ -334,13 +335,17 @@ def _check_tip(
     tip: AuditChainTip | None, checked: int, last_id: int | None, last_hash: str, chain_id: str | None
 ) -> ChainReport:
     if tip is None or tip.entry_id != last_id or (last_id is not None and tip.row_hash != last_hash):
-        named = "no tip row" if tip is None else f"the tip names row {tip.entry_id}"
+        named = t("no tip row") if tip is None else t("the tip names row %(row)s", row=tip.entry_id)
         return ChainReport(
             checked,
             last_id or 0,
-            f"the chain's recorded tip does not name its last row ({named}, "
-            f"the trail ends at row {last_id or 'none'}): rows were removed from the end, or the "
-            "tip was altered",
+            t(
+                "the chain's recorded tip does not name its last row (%(named)s, "
+                "the trail ends at row %(last)s): rows were removed from the end, or the "
+                "tip was altered",
+                named=named,
+                last=last_id or t("none"),
+            ),
             "tip",
             last_id,
             last_hash,
@@ -378,9 +383,9 @@ def verify_chain(session: Session, batch: int = 5000, accept_legacy: bool = Fals
             if entry.key_id is None and accept_legacy:
                 expected_prev = prev if prev is not None else GENESIS
                 if entry.prev_hash != expected_prev:
-                    return broken("link", "link to the previous row does not match")
+                    return broken("link", t("link to the previous row does not match"))
                 if legacy_row_hash(expected_prev, entry_data(entry)) != entry.row_hash:
-                    return broken("content", "content differs from what was recorded")
+                    return broken("content", t("content differs from what was recorded"))
                 prev = entry.row_hash
                 checked += 1
                 last_id = entry.id
@@ -388,29 +393,36 @@ def verify_chain(session: Session, batch: int = 5000, accept_legacy: bool = Fals
             if entry.key_id is None:
                 return broken(
                     "legacy",
-                    "row is unkeyed (written before migration 0010, or inserted by SQL "
-                    "with the public hash function): `flask db upgrade` re-keys a verified chain",
+                    t(
+                        "row is unkeyed (written before migration 0010, or inserted by SQL "
+                        "with the public hash function): `flask db upgrade` re-keys a verified chain"
+                    ),
                 )
             key = auditkey.by_id(entry.key_id)
             if key is None:
                 return broken(
                     "key",
-                    f"row is keyed with key {entry.key_id}, which is not the configured audit "
-                    "key: a row forged outside the application, or the wrong AUDIT_KEY",
+                    t(
+                        "row is keyed with key %(key)s, which is not the configured audit "
+                        "key: a row forged outside the application, or the wrong AUDIT_KEY",
+                        key=entry.key_id,
+                    ),
                 )
             expected_prev = prev if prev is not None else genesis(key, chain_id)
             if entry.prev_hash != expected_prev:
                 return broken(
                     "link",
-                    "link to the previous row does not match: a row before it was removed or inserted"
+                    t("link to the previous row does not match: a row before it was removed or inserted")
                     if prev is not None
-                    else "the first row does not start this database's "
-                    "chain: rows before it were removed, or the chain was moved from another database",
+                    else t(
+                        "the first row does not start this database's "
+                        "chain: rows before it were removed, or the chain was moved from another database"
+                    ),
                 )
             if row_hash(key, expected_prev, entry_data(entry)) != entry.row_hash:
                 return broken(
                     "content",
-                    "content differs from what was recorded (edited, or hashed without the audit key)",
+                    t("content differs from what was recorded (edited, or hashed without the audit key)"),
                 )
             prev = entry.row_hash
             checked += 1

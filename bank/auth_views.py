@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     g,
     make_response,
     redirect,
@@ -20,9 +19,11 @@ from flask import (
 from flask_babel import gettext as _
 
 from bank.forms import ChangePasswordForm, ConfirmForm, LoginForm
+from bank.i18n import N_, t
 from bank.keptforms import kept_pages
-from bank.languages import LANGUAGES
+from bank.languages import LANGUAGES, flash
 from bank.models import UserSession
+from bank.passwords import MIN_LENGTH
 from bank.signin import (
     Limits,
     end_session,
@@ -78,7 +79,9 @@ def login():
         if wait:
             with unit_of_work(db(), attempt):
                 record_attempt(db(), name, address, "throttled")
-            form.password.errors = [f"Too many failed sign-ins. Wait {wait} seconds, then try again."]
+            form.password.errors = [
+                t("Too many failed sign-ins. Wait %(seconds)s seconds, then try again.", seconds=wait)
+            ]
             response = make_response(render_template("auth/login.html", form=form), 429)
             response.headers["Retry-After"] = str(wait)
             return response
@@ -97,14 +100,17 @@ def login():
         if outcome.user is None:
             form.password.errors = [outcome.message]
             return render_template("auth/login.html", form=form), 401
-        session.clear()
+        chosen = session.get("language")
+        session.clear()  # a new session for the signed-in user (no fixation)
         session["sid"] = sid
         session.permanent = True
+        if chosen in LANGUAGES:
+            session["language"] = chosen  # the language chosen on the sign-in page goes on being read
         kept = kept_pages(db(), outcome.user.id)
         if kept:
             session["kept_forms"] = True  # bank.app shows them again on their pages
         if outcome.user.must_change_password:
-            flash("Choose a new password before you continue.", "warning")
+            flash(_("Choose a new password before you continue."), "warning")
             return redirect(url_for("auth.change_password_view"))
         return redirect(safe_next(request.args.get("next") or (kept[-1] if kept else None)))
     return render_template("auth/login.html", form=form)
@@ -116,7 +122,7 @@ def logout():
     row = g.get("sign_in_session")
     if row is not None:
         with unit_of_work(db(), g.actor):
-            end_session(row, "signed out")
+            end_session(row, N_("signed out"))
     chosen = session.get("language")
     session.clear()
     if chosen:
@@ -143,9 +149,9 @@ def change_password_view():
         except UserError as e:
             apply_errors(form, e.errors)
         else:
-            flash("Your password is changed. Your other sessions are ended.", "success")
+            flash(_("Your password is changed. Your other sessions are ended."), "success")
             return redirect(url_for("home.index"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form, min_length=MIN_LENGTH)
 
 
 @bp.route("/account/sessions")
@@ -166,12 +172,12 @@ def end_one_session(session_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with work("session ended by its user"):
-        end_session(row, "ended by the user")
+        end_session(row, N_("ended by the user"))
     if row.id == g.sign_in_session.id:
         session.clear()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
         return redirect(url_for("auth.login"))
-    flash("The session is ended.", "success")
+    flash(_("The session is ended."), "success")
     return redirect(url_for("auth.sessions"))
 
 
@@ -181,8 +187,8 @@ def end_other_sessions():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with work("other sessions ended by their user"):
-        ended = end_sessions_of(db(), g.user.id, "ended by the user", keep_id=g.sign_in_session.id)
-    flash(f"{ended} other session(s) ended.", "success")
+        ended = end_sessions_of(db(), g.user.id, N_("ended by the user"), keep_id=g.sign_in_session.id)
+    flash(_("%(count)s other session(s) ended.", count=ended), "success")
     return redirect(url_for("auth.sessions"))
 
 

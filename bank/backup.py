@@ -14,6 +14,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from bank.db import make_engine
+from bank.i18n import t
 
 
 def _sqlite_path(url: str) -> Path:
@@ -47,7 +48,7 @@ def backup(url: str, destination: Path) -> Path:
     """Copy the database at `url` to `destination` (must not exist)."""
     destination = Path(destination)
     if destination.exists():
-        raise FileExistsError(f"{destination} exists: a backup never overwrites one")
+        raise FileExistsError(t("%(path)s exists: a backup never overwrites one", path=str(destination)))
     if url.startswith("sqlite"):
         source = sqlite3.connect(_sqlite_path(url), timeout=30)
         target = sqlite3.connect(destination)
@@ -88,13 +89,15 @@ def restore(url: str, source: Path, force: bool = False) -> None:
     unless `force` (stop the application first: its workers would write into the old copy)."""
     source = Path(source)
     if not source.is_file():
-        raise FileNotFoundError(f"{source}: no such backup")
+        raise FileNotFoundError(t("%(path)s: no such backup", path=str(source)))
     engine = make_engine(url)
     try:
         if holds_data(engine) and not force:
             raise FileExistsError(
-                "the database holds records: restoring would overwrite them (--force, with the "
-                "application stopped)"
+                t(
+                    "the database holds records: restoring would overwrite them (--force, with the "
+                    "application stopped)"
+                )
             )
     finally:
         engine.dispose()

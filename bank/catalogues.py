@@ -28,7 +28,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
-SOURCES = ("bank", "donors", "lots", "release", "doses", "demo", "templates")
+SOURCES = ("bank", "donors", "lots", "release", "doses", "biovigilance", "demo", "templates")
 KEYWORDS = {
     "_": None,
     "gettext": None,
@@ -41,6 +41,12 @@ METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 TARGETS = ("fr",)
 
 
+def _searched(dirpath: str) -> bool:
+    """Babel's default skips every folder starting with "_", which would leave templates/_macros out."""
+    name = Path(dirpath).name
+    return not name.startswith(".") and name != "__pycache__"
+
+
 def extract() -> Catalog:
     """Every message of the code and templates, with where it was found."""
     catalog = Catalog(project="msc-bank", charset="utf-8")
@@ -50,6 +56,7 @@ def extract() -> Catalog:
             METHODS,
             keywords=KEYWORDS,
             options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+            directory_filter=_searched,
         ):
             if folder != "templates" and "/migrations/" in f"/{filename}":
                 continue

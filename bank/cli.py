@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app, g
 
 from bank import anchors, auditkey
+from bank.i18n import localize, t
 from bank.integrity import verify_all
 from bank.migrate import upgrade_site
 from bank.refusals import Refused
@@ -25,6 +26,11 @@ def _session():
     return session
 
 
+def echo(message, err: bool = False) -> None:
+    """A command's output, in the facility's language (FACILITY_LANGUAGE; English by default)."""
+    click.echo(localize(message), err=err)
+
+
 def register_cli(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_cli_sessions(_exc):
@@ -36,6 +42,7 @@ def register_cli(app: Flask) -> None:
     _register_users(app)
     _register_audit(app)
     _register_backup(app)
+    _register_validation(app)
 
 
 def _register_init(app: Flask) -> None:
@@ -48,21 +55,27 @@ def _register_init(app: Flask) -> None:
             with unit_of_work(session, Actor(None, "system (first start)")):
                 created = bootstrap_admin(session, os.environ.get("BANK_ADMIN_PASSWORD"))
         except UserError as e:
-            click.echo(f"error: BANK_ADMIN_PASSWORD refused: {e.errors.get('password', e)}", err=True)
+            echo(
+                t("error: BANK_ADMIN_PASSWORD refused: %(why)s", why=e.errors.get("password", str(e))),
+                err=True,
+            )
             sys.exit(2)
         if created:
             user, password = created
-            shown = "(from BANK_ADMIN_PASSWORD)" if os.environ.get("BANK_ADMIN_PASSWORD") else password
+            shown = t("(from BANK_ADMIN_PASSWORD)") if os.environ.get("BANK_ADMIN_PASSWORD") else password
             click.echo("=" * 64)
-            click.echo(f" First start: administrator account '{user.username}' created.")
-            click.echo(f" One-time password: {shown}")
-            click.echo(" It is shown only now; you must change it at first sign-in.")
+            echo(
+                " "
+                + localize(t("First start: administrator account '%(name)s' created.", name=user.username))
+            )
+            echo(" " + localize(t("One-time password: %(password)s", password=shown)))
+            echo(" " + localize(t("It is shown only now; you must change it at first sign-in.")))
             click.echo("=" * 64)
         else:
-            click.echo("Database is up to date.")
+            echo(t("Database is up to date."))
         # Each domain's reference data that a fresh database needs (e.g. the active donor criteria set).
         for seed in current_app.extensions.get("bank.init_seeds", ()):
-            click.echo(seed(session))
+            echo(seed(session))
 
 
 def _register_db(app: Flask) -> None:
@@ -75,7 +88,7 @@ def _register_db(app: Flask) -> None:
         """Apply every Alembic migration (as MIGRATION_DATABASE_URL's role when set), grant the application's
         role its rows, re-key an audit chain written before keys."""
         _upgrade()
-        click.echo("Database schema is at the latest migration.")
+        echo(t("Database schema is at the latest migration."))
 
     @db_group.command("roles")
     @click.option("--owner", required=True, help="Role that owns the schema and runs migrations.")
@@ -95,11 +108,16 @@ def _register_db(app: Flask) -> None:
         from bank.db import make_engine
         from bank.roles import roles_sql
 
-        statements = roles_sql(owner, app_role, database, schema)
+        try:
+            statements = roles_sql(owner, app_role, database, schema)
+        except ValueError as e:
+            echo(t("error: %(why)s", why=e.args[0]), err=True)
+            sys.exit(2)
         if superuser_url is None:
             for statement in statements:
                 click.echo(statement + ";")
-            click.echo(f"-- then: ALTER ROLE {owner} PASSWORD '…'; ALTER ROLE {app_role} PASSWORD '…';")
+            then = f"ALTER ROLE {owner} PASSWORD '…'; ALTER ROLE {app_role} PASSWORD '…';"
+            echo(t("-- then: %(statements)s", statements=then))
             return
         engine = make_engine(superuser_url)
         try:
@@ -108,7 +126,14 @@ def _register_db(app: Flask) -> None:
                     conn.execute(text(statement))
         finally:
             engine.dispose()
-        click.echo(f"Roles {owner} (owner) and {app_role} (application) ready on {database}.")
+        echo(
+            t(
+                "Roles %(owner)s (owner) and %(app)s (application) ready on %(database)s.",
+                owner=owner,
+                app=app_role,
+                database=database,
+            )
+        )
 
 
 def _register_users(app: Flask) -> None:
@@ -136,9 +161,9 @@ def _register_users(app: Flask) -> None:
                 create_user(session, username, full_name, list(roles), password, unblinded=unblinded)
         except UserError as e:
             for field, message in e.errors.items():
-                click.echo(f"error: {field}: {message}", err=True)
+                echo(t("error: %(field)s: %(why)s", field=field, why=message), err=True)
             sys.exit(2)
-        click.echo(f"User {username} created. One-time password: {password}")
+        echo(t("User %(name)s created. One-time password: %(password)s", name=username, password=password))
 
     @users_group.command("unlock")
     @click.argument("username")
@@ -152,13 +177,13 @@ def _register_users(app: Flask) -> None:
         session = _session()
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
-            click.echo(f"error: no user named {username!r}", err=True)
+            echo(t("error: no user named '%(name)s'", name=username), err=True)
             sys.exit(2)
         with unit_of_work(
             session, Actor(None, "system (command line)"), "account unlocked from the command line"
         ):
             unlock(session, user)
-        click.echo(f"Account {user.username} unlocked.")
+        echo(t("Account %(name)s unlocked.", name=user.username))
 
 
 def _register_audit(app: Flask) -> None:
@@ -189,10 +214,12 @@ def _register_audit(app: Flask) -> None:
         disagreement = anchors.check_against(engine, *latest) if latest else []
         if disagreement and not acknowledge:
             for kind, message in disagreement:
-                click.echo(f"[{kind}] {message}", err=True)
-            click.echo(
-                "No checkpoint written: the trail disagrees with the last one (--acknowledge REASON "
-                "records the loss in the trail first).",
+                echo(f"[{kind}] {localize(message)}", err=True)
+            echo(
+                t(
+                    "No checkpoint written: the trail disagrees with the last one (--acknowledge REASON "
+                    "records the loss in the trail first)."
+                ),
                 err=True,
             )
             sys.exit(1)
@@ -207,8 +234,13 @@ def _register_audit(app: Flask) -> None:
                     {"checkpoint_disagreement": [None, [m for _k, m in disagreement]]},
                 )
         path, checkpoint = anchors.write_checkpoint(engine)
-        click.echo(
-            f"Checkpoint written: {path} ({checkpoint['rows']} rows, last row {checkpoint['last_id']})."
+        echo(
+            t(
+                "Checkpoint written: %(path)s (%(rows)s rows, last row %(last)s).",
+                path=str(path),
+                rows=checkpoint["rows"],
+                last=checkpoint["last_id"],
+            )
         )
 
     @audit_group.command("rekey")
@@ -232,15 +264,20 @@ def _register_audit(app: Flask) -> None:
         try:
             count = rekey(engine, new, "system (key rotation)", f"audit key rotated: {old.id} → {new.id}")
         except Refused as e:
-            click.echo(f"error: {e}", err=True)
+            echo(t("error: %(why)s", why="; ".join(e.messages())), err=True)
             sys.exit(1)
         finally:
             engine.dispose()
         path, _ = anchors.write_checkpoint(current_app.extensions["bank.engine"])
         auditkey.forget(old)
-        click.echo(
-            f"{count} rows re-keyed under key {new.id}; checkpoint {path}. Set AUDIT_KEY to the new key "
-            "(instance/audit_key on the embedded setup) before starting the application."
+        echo(
+            t(
+                "%(count)s rows re-keyed under key %(key)s; checkpoint %(path)s. Set AUDIT_KEY to the new key "
+                "(instance/audit_key on the embedded setup) before starting the application.",
+                count=count,
+                key=new.id,
+                path=str(path),
+            )
         )
 
 
@@ -254,8 +291,19 @@ def _register_backup(app: Flask) -> None:
 
         config = current_app.config
         path_, checkpoint = anchors.write_checkpoint(current_app.extensions["bank.engine"])
-        backup(config["MIGRATION_DATABASE_URL"] or config["DATABASE_URL"], Path(path))
-        click.echo(f"Backup written: {path} (checkpoint {path_.name}: {checkpoint['rows']} audit rows).")
+        try:
+            backup(config["MIGRATION_DATABASE_URL"] or config["DATABASE_URL"], Path(path))
+        except FileExistsError as e:
+            echo(t("error: %(why)s", why=e.args[0]), err=True)
+            sys.exit(2)
+        echo(
+            t(
+                "Backup written: %(path)s (checkpoint %(checkpoint)s: %(rows)s audit rows).",
+                path=path,
+                checkpoint=path_.name,
+                rows=checkpoint["rows"],
+            )
+        )
         sys.exit(_verify())
 
     @app.cli.command("restore")
@@ -273,11 +321,11 @@ def _register_backup(app: Flask) -> None:
         try:
             restore(config["MIGRATION_DATABASE_URL"] or config["DATABASE_URL"], Path(path), force=force)
         except FileExistsError as e:
-            click.echo(f"error: {e}", err=True)
+            echo(t("error: %(why)s", why=e.args[0] if e.args else str(e)), err=True)
             sys.exit(2)
         _upgrade()  # the application's role's rights (PostgreSQL), a copy older than the code migrated
         current_app.extensions["bank.engine"].dispose()
-        click.echo(f"Restored from {path}.")
+        echo(t("Restored from %(path)s.", path=path))
         sys.exit(_verify())
 
 
@@ -286,7 +334,7 @@ def _upgrade() -> None:
     for line in upgrade_site(
         current_app.config["DATABASE_URL"], current_app.config["MIGRATION_DATABASE_URL"]
     )[1:]:
-        click.echo(line.capitalize() + ".")
+        echo(line)
 
 
 def _verify() -> int:
@@ -294,13 +342,74 @@ def _verify() -> int:
     verdict = verify_all(session, anchors.anchor_dir())
     session.rollback()
     for note in verdict.notes:
-        click.echo(f"note: {note}")
+        echo(t("note: %(note)s", note=note))
     if verdict.ok:
-        click.echo(
-            f"Audit trail intact: {verdict.checked} rows verified; every audited record matches its trail."
+        echo(
+            t(
+                "Audit trail intact: %(count)s rows verified; every audited record matches its trail.",
+                count=verdict.checked,
+            )
         )
         return 0
-    click.echo(f"Audit trail BROKEN: {len(verdict.findings)} problem(s).", err=True)
+    echo(t("Audit trail BROKEN: %(count)s problem(s).", count=len(verdict.findings)), err=True)
     for finding in verdict.findings:
-        click.echo(f"  {finding}", err=True)
+        echo("  " + finding.localized(), err=True)
     return 1
+
+
+def _register_validation(app: Flask) -> None:
+    @app.cli.group("validation")
+    def validation_group():
+        """Validation evidence: installation checks and the traceability report (bin/validate)."""
+
+    @validation_group.command("check")
+    def validation_check():
+        """The installation checks against the configured database; exit 1 if one fails."""
+        from bank.validation import installation_checks
+
+        checks, _ = installation_checks(current_app)
+        for c in checks:
+            click.echo(
+                localize(
+                    t(
+                        "%(result)s %(check)s: %(detail)s",
+                        result="ok  " if c.ok else "FAIL",
+                        check=c.name,
+                        detail=c.detail,
+                    )
+                )
+            )
+        sys.exit(0 if all(c.ok for c in checks) else 1)
+
+    @validation_group.command("report")
+    @click.option(
+        "--results",
+        "results",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="the JSON pytest wrote with --requirements-results",
+    )
+    @click.option(
+        "--out", "out", default="validation-report", show_default=True, type=click.Path(file_okay=False)
+    )
+    def validation_report(results, out):
+        """Write validation-report.pdf and .html: installation checks, environment, roles, the traceability
+        matrix requirement -> tests -> result, a summary to sign and a performance qualification template.
+        Exit 1 unless every check passed and every requirement has a passing test."""
+        from bank.digest import content_digest
+        from bank.validation import passed, write_report
+
+        content, pdf_path, html_path = write_report(current_app, Path(results), Path(out))
+        click.echo(
+            localize(t("Validation report: %(pdf)s and %(html)s", pdf=str(pdf_path), html=str(html_path)))
+        )
+        click.echo(localize(t("Content SHA-256: %(digest)s", digest=content_digest(content))))
+        for c in content["installation"]:
+            if not c["ok"]:
+                click.echo(localize(t("Installation check failed: %(check)s", check=c["check"])), err=True)
+        for x in content["trace"]:
+            if x["result"] != "PASS":
+                click.echo(
+                    localize(t("Requirement without a passing test: %(id)s", id=x["requirement"])), err=True
+                )
+        sys.exit(0 if passed(content) else 1)

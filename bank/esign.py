@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bank.audit import record_event
 from bank.clock import utcnow
 from bank.digest import canonical, content_digest
+from bank.i18n import t
 from bank.models import Signature, User
 from bank.passwords import verify_password
 from bank.refusals import Refused
@@ -44,7 +45,7 @@ def _check_password(session: Session, user: User, password: str) -> None:
     the account's lockout even though the refused signature rolls its unit of work back, and a right one
     ends the run of failures."""
     if not user.is_active or user.is_locked:
-        raise SignatureError("this account cannot sign (inactive or locked)")
+        raise SignatureError(t("this account cannot sign (inactive or locked)"))
     if not password or not verify_password(user.password_hash, password):
         user_id, max_failed = user.id, session.info.get("max_failed_logins", 5)
 
@@ -55,11 +56,14 @@ def _check_password(session: Session, user: User, password: str) -> None:
         keep_whatever_happens(session, count_failure)
         left = max(0, max_failed - user.failed_logins - 1)
         raise SignatureError(
-            "password incorrect: the signature was not applied; "
-            + (
-                f"{left} attempt(s) left before the account locks"
-                if left
-                else "the account is now locked (ask an administrator to unlock it)"
+            t(
+                "password incorrect: the signature was not applied; %(attempts)s attempt(s) left before the account locks",
+                attempts=left,
+            )
+            if left
+            else t(
+                "password incorrect: the signature was not applied; the account is now locked (ask an "
+                "administrator to unlock it)"
             )
         )
     if user.failed_logins:
@@ -113,7 +117,7 @@ def sign(
     _check_password(session, user, password)
     actor = session.info.get("actor")
     if actor is None or actor.id != user.id:
-        raise SignatureError("a signature can only be applied by the signed-in person themselves")
+        raise SignatureError(t("a signature can only be applied by the signed-in person themselves"))
     return _apply(session, user, meaning, entity, entity_id, content)
 
 
@@ -125,9 +129,9 @@ def countersign(
     signed-in person (two people, two signatures). The audit row names both."""
     actor = session.info.get("actor")
     if actor is None:
-        raise SignatureError("a countersignature is applied inside the signed-in person's unit of work")
+        raise SignatureError(t("a countersignature is applied inside the signed-in person's unit of work"))
     if actor.id == user.id:
-        raise SignatureError("the second signature must be another person's, not your own")
+        raise SignatureError(t("the second signature must be another person's, not your own"))
     _check_password(session, user, password)
     return _apply(
         session,

@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from bank.clock import LocalTimeError, from_local, to_local
-from bank.i18n import localize, t
+from bank.i18n import Text, localize, t
 from bank.languages import number_text, parse_number
 from bank.permissions import ROLE_LABELS, ROLES
 from bank.refusals import control_character_errors
@@ -35,7 +35,7 @@ def no_control_characters(value):
     any other people never type; tab and line breaks are text) is refused as this field's error."""
     values = value if isinstance(value, list) else [value]
     if control_character_errors({str(i): v for i, v in enumerate(values)}):
-        raise ValueError("Contains a control character that cannot be recorded; remove it.")
+        raise ValueError(t("Contains a control character that cannot be recorded; remove it."))
     return value
 
 
@@ -144,6 +144,22 @@ def _fold_widget(field, **kwargs):
     return Markup(html + Markup('<div class="mt-1" data-fold-choice>' + "".join(radios) + "</div>"))
 
 
+class ZonedLabel(str):
+    """A field label naming the facility's zone where it says `{zone}`, in the reader's language: the
+    label is looked up in the catalogue with its `{zone}` (so the French keeps it), then the zone is put in."""
+
+    def __new__(cls, label, zone: str):
+        obj = super().__new__(cls, str(label).replace("{zone}", zone))
+        obj.label, obj.zone = label, zone
+        return obj
+
+    def localized(self) -> str:
+        return localize(self.label).replace("{zone}", self.zone)
+
+    def __html__(self) -> str:
+        return str(escape(self.localized()))
+
+
 class LocalDateTimeField(DateTimeLocalField):
     """A date and time people type on the facility's wall clock (a `{zone}` in the label names the
     zone); `data` is aware UTC, converted by bank.clock.from_local. An offset typed after the time
@@ -153,7 +169,12 @@ class LocalDateTimeField(DateTimeLocalField):
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
-        self.label.text = self.label.text.replace("{zone}", facility_zone().key)
+        zone, label = facility_zone().key, self.label.text
+        if isinstance(label, Text) and "%(zone)s" in label.msgid:
+            # t("Collected at (%(zone)s)"): the reader's language with the zone filled in.
+            self.label.text = t(label.msgid, **{**label.params, "zone": zone})
+        else:
+            self.label.text = ZonedLabel(label, zone)
         self.input_widget, self.widget = self.widget, _fold_widget
         self.fold_choices: list[tuple[int, str]] = []
         self._fold: int | None = None
@@ -178,10 +199,10 @@ class LocalDateTimeField(DateTimeLocalField):
                 raise ValueError
             typed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError("Not a valid date and time: type YYYY-MM-DDTHH:MM.") from None
+            raise ValueError(t("Not a valid date and time: type YYYY-MM-DDTHH:MM.")) from None
         if typed.tzinfo is None and getattr(self.meta, "naive_time", "local") == "refuse":
             raise ValueError(
-                "Give the time with its offset, e.g. 2026-12-03T09:00+01:00 or 2026-12-03T08:00Z."
+                t("Give the time with its offset, e.g. 2026-12-03T09:00+01:00 or 2026-12-03T08:00Z.")
             )
         try:
             self.data = from_local(typed, facility_zone(), self._fold)
@@ -189,26 +210,26 @@ class LocalDateTimeField(DateTimeLocalField):
             self.fold_choices = getattr(e, "choices", [])
             raise ValueError(e.args[0]) from None
         except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
-            raise ValueError("Not a valid date and time: out of range.") from None
+            raise ValueError(t("Not a valid date and time: out of range.")) from None
 
 
 class LoginForm(BankForm):
-    username = StringField("User name", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    username = StringField(t("User name"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(t("Password"), validators=[DataRequired(), Length(max=256)])
 
 
 class ChangePasswordForm(BankForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
-    confirm = PasswordField("Repeat the new password", validators=[DataRequired(), Length(max=256)])
+    current_password = PasswordField(t("Current password"), validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(t("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(t("Repeat the new password"), validators=[DataRequired(), Length(max=256)])
 
 
 class SignatureFields:
     """Mixin for forms that apply an electronic signature: the signer re-enters the password."""
 
     signature_password = PasswordField(
-        "Your password (electronic signature)",
-        validators=[DataRequired(message="re-enter your password to sign"), Length(max=256)],
+        t("Your password (electronic signature)"),
+        validators=[DataRequired(message=t("re-enter your password to sign")), Length(max=256)],
     )
 
 
@@ -216,51 +237,51 @@ ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ROLES]
 
 
 class NewUserForm(BankForm):
-    username = StringField("User name", validators=[DataRequired(), Length(max=64)])
-    full_name = StringField("Printed name", validators=[DataRequired(), Length(max=120)])
-    roles = SelectMultipleField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
-    unblinded = BooleanField("Unblinded (may see the treatment behind blinded doses)")
+    username = StringField(t("User name"), validators=[DataRequired(), Length(max=64)])
+    full_name = StringField(t("Printed name"), validators=[DataRequired(), Length(max=120)])
+    roles = SelectMultipleField(t("Roles"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    unblinded = BooleanField(t("Unblinded (may see the treatment behind blinded doses)"))
 
 
 class EditUserForm(BankForm):
     version = HiddenField()
-    full_name = StringField("Printed name", validators=[DataRequired(), Length(max=120)])
-    roles = SelectMultipleField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
-    unblinded = BooleanField("Unblinded (may see the treatment behind blinded doses)")
-    is_active = BooleanField("Active")
-    reason = StringField("Reason for the change", validators=[DataRequired(), Length(max=500)])
+    full_name = StringField(t("Printed name"), validators=[DataRequired(), Length(max=120)])
+    roles = SelectMultipleField(t("Roles"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    unblinded = BooleanField(t("Unblinded (may see the treatment behind blinded doses)"))
+    is_active = BooleanField(t("Active"))
+    reason = StringField(t("Reason for the change"), validators=[DataRequired(), Length(max=500)])
 
 
 class ConfirmForm(BankForm):
     """A bare POST with CSRF, for buttons such as unlock or reset password."""
 
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField(t("Reason"), validators=[Optional(), Length(max=500)])
 
 
 class AuditFilterForm(BankForm):
     class Meta:
         csrf = False
 
-    entity = StringField("Record type", validators=[Optional(), Length(max=64)])
-    entity_id = StringField("Record id", validators=[Optional(), Length(max=64)])
-    user = SelectField("User", choices=[], validators=[Optional()], validate_choice=False)
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    entity = StringField(t("Record type"), validators=[Optional(), Length(max=64)])
+    entity_id = StringField(t("Record id"), validators=[Optional(), Length(max=64)])
+    user = SelectField(t("User"), choices=[], validators=[Optional()], validate_choice=False)
+    date_from = DateField(t("From"), validators=[Optional()])
+    date_to = DateField(t("To"), validators=[Optional()])
 
 
 class TokenForm(BankForm):
-    name = StringField("Token name (what will use it)", validators=[DataRequired(), Length(max=80)])
+    name = StringField(t("Token name (what will use it)"), validators=[DataRequired(), Length(max=80)])
 
 
 class SignInAttemptFilterForm(BankForm):
     class Meta:
         csrf = False
 
-    username = StringField("User name", validators=[Optional(), Length(max=64)])
-    address = StringField("Address", validators=[Optional(), Length(max=64)])
+    username = StringField(t("User name"), validators=[Optional(), Length(max=64)])
+    address = StringField(t("Address"), validators=[Optional(), Length(max=64)])
     show = SelectField(
-        "Show",
-        choices=[("failures", "Failures"), ("all", "All attempts")],
+        t("Show"),
+        choices=[("failures", t("Failures")), ("all", t("All attempts"))],
         default="failures",
         validators=[Optional()],
     )

@@ -31,12 +31,20 @@ def _plain_number(value) -> str:
 
 _translate: Callable[[str], str] = _untranslated
 _number: Callable[[float | Decimal], str] = _plain_number
+_day: Callable[[date], str] = date.isoformat
+_moment: Callable[[datetime], str] = str
 
 
-def install(translate: Callable[[str], str], number: Callable[[float | Decimal], str]) -> None:
-    """Set once by the application (bank.languages): how a message id and a number are shown now."""
-    global _translate, _number
-    _translate, _number = translate, number
+def install(
+    translate: Callable[[str], str],
+    number: Callable[[float | Decimal], str],
+    day: Callable[[date], str] = date.isoformat,
+    moment: Callable[[datetime], str] = str,
+) -> None:
+    """Set once by the application (bank.languages): how a message id, a number, a calendar day and a
+    time are shown now."""
+    global _translate, _number, _day, _moment
+    _translate, _number, _day, _moment = translate, number, day, moment
 
 
 def _english(value):
@@ -45,11 +53,16 @@ def _english(value):
 
 def _shown(value):
     """A value placed in a message, as the reader reads it: a nested message translated, a decimal
-    number in the reader's notation (81,5 in French), anything else as it is."""
+    number, a day or a time in the reader's notation (81,5 and 03/12/2026 in French), anything else as
+    it is."""
     if isinstance(value, Text):
         return value.localized()
     if isinstance(value, float | Decimal) and not isinstance(value, bool):
         return _number(value)
+    if isinstance(value, datetime):
+        return _moment(value)
+    if isinstance(value, date):
+        return _day(value)
     if isinstance(value, list | tuple):
         return ", ".join(str(_shown(v)) for v in value)
     return value
@@ -101,6 +114,27 @@ def t(msgid: str, **params) -> Text:
     """A message for people: `t("Weight %(kg)s kg is out of range.", kg=81.5)`. Placeholders are
     `%(name)s`; a value may itself be a `t(...)` message."""
     return Text(msgid, params)
+
+
+def joined(parts, separator: str = "; ") -> Text:
+    """Several messages read as one (e.g. every problem of a password), each in the reader's language:
+    the English is the parts joined by `separator`, as a plain join would give."""
+    parts = list(parts)
+    msgid = separator.join(f"%(part{i})s" for i in range(len(parts)))
+    return Text(msgid, {f"part{i}": part for i, part in enumerate(parts)})
+
+
+class LowerCase(Text):
+    """A stable text (a kind's label, "Passage") put inside a sentence in lower case ("a passage"), in
+    the reader's language."""
+
+    def __new__(cls, msgid: str, params: dict | None = None):
+        obj = str.__new__(cls, str(msgid).lower())
+        obj.msgid, obj.params = str(msgid), {}
+        return obj
+
+    def localized(self) -> str:
+        return super().localized().lower()
 
 
 def N_(msgid: str) -> str:

@@ -17,6 +17,7 @@ from bank import anchors
 from bank.audit import _SKIP_FIELDS, verify_chain
 from bank.db import Base
 from bank.digest import plain
+from bank.i18n import localize, t
 from bank.models import Audited, AuditEntry
 
 
@@ -28,6 +29,10 @@ class Finding:
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.where}: {self.message}"
+
+    def localized(self) -> str:
+        """The finding in the reader's language (the kind stays the stable word it is)."""
+        return f"[{self.kind}] {localize(self.where)}: {localize(self.message)}"
 
 
 @dataclass(frozen=True)
@@ -97,15 +102,19 @@ def _row_findings(
             Finding(
                 "unaudited-insert",
                 f"{table} {entity_id}",
-                "the record has no insert in the audit trail: added behind the application's back",
+                t("the record has no insert in the audit trail: added behind the application's back"),
             )
         ]
     return [
         Finding(
             "unaudited-change",
             f"{table} {entity_id} {key}",
-            f"is {plain(value)!r} in the table, the trail last recorded "
-            f"{record.get(key)!r}: changed behind the application's back",
+            t(
+                "is %(now)s in the table, the trail last recorded %(recorded)s: changed behind the "
+                "application's back",
+                now=repr(plain(value)),
+                recorded=repr(record.get(key)),
+            ),
         )
         for key, value in values.items()
         if key not in skipped and not _same(value, record.get(key))
@@ -137,8 +146,10 @@ def completeness(session: Session, limit: int = 50) -> list[Finding]:
                 Finding(
                     "unaudited-delete",
                     f"{table} {entity_id}",
-                    "the trail records this record's insert, the table no longer holds it: "
-                    "deleted behind the application's back",
+                    t(
+                        "the trail records this record's insert, the table no longer holds it: "
+                        "deleted behind the application's back"
+                    ),
                 )
             )
         session.expunge_all()
@@ -162,10 +173,16 @@ def verify_all(session: Session, anchor_dir: Path | None) -> Verdict:
     report = verify_chain(session)
     session.rollback()
     if not report.ok:
-        where = f"audit row {report.first_broken_id}"
+        where = t("audit row %(row)s", row=report.first_broken_id)
         findings.append(
             Finding(
-                report.kind or "chain", where, f"{report.problem} ({report.checked} rows before it verified)"
+                report.kind or "chain",
+                where,
+                t(
+                    "%(problem)s (%(count)s rows before it verified)",
+                    problem=report.problem,
+                    count=report.checked,
+                ),
             )
         )
     engine = session.get_bind()
@@ -173,14 +190,23 @@ def verify_all(session: Session, anchor_dir: Path | None) -> Verdict:
     latest = anchors.latest_checkpoint(anchor_dir, chain_id) if chain_id else None
     if latest is None:
         notes.append(
-            f"no checkpoint of this chain ({chain_id}) in {anchor_dir}: `flask audit anchor` writes one"
+            t(
+                "no checkpoint of this chain (%(chain)s) in %(folder)s: `flask audit anchor` writes one",
+                chain=chain_id,
+                folder=str(anchor_dir),
+            )
         )
     else:
         path, checkpoint = latest
         for kind, message in anchors.check_against(engine, path, checkpoint):
-            findings.append(Finding(kind, f"checkpoint {path.name}", message))
+            findings.append(Finding(kind, t("checkpoint %(name)s", name=path.name), message))
         notes.append(
-            f"checked against checkpoint {path.name} ({checkpoint['rows']} rows, {checkpoint['at']})"
+            t(
+                "checked against checkpoint %(name)s (%(rows)s rows, %(at)s)",
+                name=path.name,
+                rows=checkpoint["rows"],
+                at=checkpoint["at"],
+            )
         )
     _snapshot(session)
     findings.extend(completeness(session))

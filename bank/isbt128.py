@@ -13,6 +13,8 @@ from typing import Literal
 
 from stdnum.iso7064 import mod_37_2
 
+from bank.i18n import t
+
 
 class Isbt128Error(ValueError):
     """Text that is not a valid ISBT 128 identifier or data structure; the message says what is wrong."""
@@ -61,13 +63,21 @@ class ScanResult:
 def validate_fin(fin: str) -> str:
     """Return the Facility Identification Number ``[A-NP-Z1-9][A-NP-Z0-9]{2}[0-9]{2}`` or raise."""
     if not isinstance(fin, str) or len(fin) != 5:
-        raise Isbt128Error(f"facility identification number {fin!r} must have 5 characters")
+        raise Isbt128Error(t("facility identification number %(fin)s must have 5 characters", fin=repr(fin)))
     allowed_sets = (_FIN_FIRST, _FIN_NEXT, _FIN_NEXT, "0123456789", "0123456789")
     for pos, (char, allowed) in enumerate(zip(fin, allowed_sets, strict=True), start=1):
         if char not in allowed:
-            rule = {1: "A–N, P–Z or 1–9", 2: "A–N, P–Z or 0–9", 3: "A–N, P–Z or 0–9"}.get(pos, "a digit")
+            rule = {1: t("A–N, P–Z or 1–9"), 2: t("A–N, P–Z or 0–9"), 3: t("A–N, P–Z or 0–9")}.get(
+                pos, t("a digit")
+            )
             raise Isbt128Error(
-                f"facility identification number {fin!r}: character {pos} {char!r} must be {rule}"
+                t(
+                    "facility identification number %(fin)s: character %(position)s %(char)s must be %(rule)s",
+                    fin=repr(fin),
+                    position=pos,
+                    char=repr(char),
+                    rule=rule,
+                )
             )
     return fin
 
@@ -76,12 +86,16 @@ def validate_din(din: str) -> str:
     """Return the 13-character DIN (FIN 5 + year 2 + sequence 6) or raise saying which part is wrong."""
     if not isinstance(din, str) or len(din) != 13:
         got = len(din) if isinstance(din, str) else type(din).__name__
-        raise Isbt128Error(f"a DIN has 13 characters (facility 5, year 2, sequence 6), got {got}")
+        raise Isbt128Error(
+            t("a DIN has 13 characters (facility 5, year 2, sequence 6), got %(got)s", got=got)
+        )
     validate_fin(din[:5])
     if not _DIGITS.fullmatch(din[5:7]):
-        raise Isbt128Error(f"DIN year {din[5:7]!r} (characters 6–7) must be two digits")
+        raise Isbt128Error(t("DIN year %(year)s (characters 6–7) must be two digits", year=repr(din[5:7])))
     if not _DIGITS.fullmatch(din[7:]):
-        raise Isbt128Error(f"DIN sequence number {din[7:]!r} (characters 8–13) must be six digits")
+        raise Isbt128Error(
+            t("DIN sequence number %(sequence)s (characters 8–13) must be six digits", sequence=repr(din[7:]))
+        )
     return din
 
 
@@ -102,16 +116,23 @@ def validate_flags(flags: str, din: str | None = None) -> str:
     37-2 check value plus 60, verified against ``din`` when it is given); ``97``–``99`` are not assigned.
     A pair with a letter is type 2 (local use)."""
     if not isinstance(flags, str) or not _FLAGS.fullmatch(flags):
-        raise Isbt128Error(f"flag characters {flags!r} must be two of 0–9, A–H, J–N, P, R–Y")
+        raise Isbt128Error(
+            t("flag characters %(flags)s must be two of 0–9, A–H, J–N, P, R–Y", flags=repr(flags))
+        )
     if flags.isdigit():
         value = int(flags)
         if value > 96:
-            raise Isbt128Error(f"flag characters {flags} are not assigned (type 1: 00–59, type 3: 60–96)")
+            raise Isbt128Error(
+                t("flag characters %(flags)s are not assigned (type 1: 00–59, type 3: 60–96)", flags=flags)
+            )
         if value >= 60 and din is not None and flags != type3_flags(din):
             # Like the keyboard check character, never say which pair would be right: re-read or re-scan.
             raise Isbt128Error(
-                f"flag characters {flags} (type 3) do not carry this DIN's check value: the DIN or the "
-                "flags were misread; scan the bar code again"
+                t(
+                    "flag characters %(flags)s (type 3) do not carry this DIN's check value: the DIN or the "
+                    "flags were misread; scan the bar code again",
+                    flags=flags,
+                )
             )
     return flags
 
@@ -120,9 +141,9 @@ def make_din(fin: str, year: int, sequence: int) -> str:
     """Assign a DIN. ``year`` is 0–99 or a four-digit year (its last two digits are used)."""
     validate_fin(fin)
     if isinstance(year, bool) or not isinstance(year, int) or not (0 <= year <= 99 or 1000 <= year <= 9999):
-        raise Isbt128Error(f"DIN year {year!r} must be 0–99 or a four-digit year")
+        raise Isbt128Error(t("DIN year %(year)s must be 0–99 or a four-digit year", year=repr(year)))
     if isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence <= 999_999:
-        raise Isbt128Error(f"DIN sequence number {sequence!r} must be 1–999999")
+        raise Isbt128Error(t("DIN sequence number %(sequence)s must be 1–999999", sequence=repr(sequence)))
     return f"{fin}{year % 100:02d}{sequence:06d}"
 
 
@@ -147,16 +168,21 @@ def validate_din_with_check(text: str) -> str:
     """Return the DIN from a typed DIN + check character (spaces allowed, any case) or raise."""
     compact = "".join(text.split()).upper()
     if len(compact) == 13:
-        raise Isbt128Error("check character missing: type the boxed character printed after the DIN")
+        raise Isbt128Error(t("check character missing: type the boxed character printed after the DIN"))
     if len(compact) != 14:
-        raise Isbt128Error(f"a DIN with its check character has 14 characters, got {len(compact)}")
+        raise Isbt128Error(
+            t("a DIN with its check character has 14 characters, got %(got)s", got=len(compact))
+        )
     din, typed = validate_din(compact[:13]), compact[13]
     expected = check_character(din)
     if typed != expected:
         # Do not say which character would be right: the check character exists so that a person
         # re-reads the label (or scans it) instead of correcting the typed DIN from a hint.
         raise Isbt128Error(
-            f"check character {typed} does not match this DIN: re-read the label or scan the bar code"
+            t(
+                "check character %(typed)s does not match this DIN: re-read the label or scan the bar code",
+                typed=typed,
+            )
         )
     return din
 
@@ -174,16 +200,27 @@ def make_product_code(description_code: str, donation_type: str, division: str =
 def validate_product_code(code: str) -> str:
     if not isinstance(code, str) or len(code) != 8:
         raise Isbt128Error(
-            f"a product code has 8 characters (description 5, donation type 1, division 2): {code!r}"
+            t(
+                "a product code has 8 characters (description 5, donation type 1, division 2): %(code)s",
+                code=repr(code),
+            )
         )
     if not re.fullmatch(r"[A-Z][A-Z0-9]{4}", code[:5]):
         raise Isbt128Error(
-            f"product description code {code[:5]!r} must be a capital letter and 4 of A–Z, 0–9"
+            t(
+                "product description code %(code)s must be a capital letter and 4 of A–Z, 0–9",
+                code=repr(code[:5]),
+            )
         )
     if not _PRODUCT.fullmatch(code):
         raise Isbt128Error(
-            f"product code {code!r}: type of donation {code[5]!r} must be a letter or digit and division "
-            f"{code[6:]!r} a capital letter or digit followed by a lower-case letter or digit"
+            t(
+                "product code %(code)s: type of donation %(donation)s must be a letter or digit and division "
+                "%(division)s a capital letter or digit followed by a lower-case letter or digit",
+                code=repr(code),
+                donation=repr(code[5]),
+                division=repr(code[6:]),
+            )
         )
     return code
 
@@ -191,7 +228,7 @@ def validate_product_code(code: str) -> str:
 def _year_digits(year: int) -> str:
     # c is the century counted from 2000 (0 = 2000–2099), the convention of current ISBT 128 labels.
     if not 2000 <= year <= 2999:
-        raise Isbt128Error(f"year {year} cannot be encoded as cyy (2000–2999)")
+        raise Isbt128Error(t("year %(year)s cannot be encoded as cyy (2000–2999)", year=year))
     return f"{(year - 2000) // 100}{year % 100:02d}"
 
 
@@ -226,11 +263,13 @@ def encode_expiry(value: datetime | date) -> str:
 def encode_compound(structures: Sequence[str]) -> str:
     """Compound message (structure 023, undefined sequence ``=+nn000``) for a Data Matrix symbol."""
     if not 1 <= len(structures) <= 99:
-        raise Isbt128Error(f"a compound message holds 1–99 data structures, got {len(structures)}")
+        raise Isbt128Error(
+            t("a compound message holds 1–99 data structures, got %(got)s", got=len(structures))
+        )
     body = "".join(structures)
     parsed = parse_concatenated(body)  # refuse anything we could not read back
     if len(parsed) != len(structures):
-        raise Isbt128Error("compound message parts are not single data structures")
+        raise Isbt128Error(t("compound message parts are not single data structures"))
     return f"{DI_COMPOUND}{len(structures):02d}000{body}"
 
 
@@ -239,16 +278,29 @@ def encode_compound(structures: Sequence[str]) -> str:
 
 def _decode_date(content: str, what: str) -> datetime:
     if not _DIGITS.fullmatch(content):
-        raise Isbt128Error(f"{what} {content!r} must be digits (cyyjjj{'hhmm' if len(content) > 6 else ''})")
+        form = "cyyjjjhhmm" if len(content) > 6 else "cyyjjj"
+        raise Isbt128Error(
+            t("%(what)s %(content)s must be digits (%(form)s)", what=what, content=repr(content), form=form)
+        )
     year = 2000 + 100 * int(content[0]) + int(content[1:3])
     day, days = int(content[3:6]), 366 if calendar.isleap(year) else 365
     if not 1 <= day <= days:
-        raise Isbt128Error(f"invalid Julian day {day:03d} in {what}: {year} has {days} days")
+        raise Isbt128Error(
+            t(
+                "invalid Julian day %(day)s in %(what)s: %(year)s has %(days)s days",
+                day=str(day).zfill(3),
+                what=what,
+                year=year,
+                days=days,
+            )
+        )
     hour, minute = (int(content[6:8]), int(content[8:10])) if len(content) == 10 else (23, 59)
     if hour > 23:
-        raise Isbt128Error(f"invalid hour {hour:02d} in {what} (00–23)")
+        raise Isbt128Error(t("invalid hour %(hour)s in %(what)s (00–23)", hour=str(hour).zfill(2), what=what))
     if minute > 59:
-        raise Isbt128Error(f"invalid minute {minute:02d} in {what} (00–59)")
+        raise Isbt128Error(
+            t("invalid minute %(minute)s in %(what)s (00–59)", minute=str(minute).zfill(2), what=what)
+        )
     return datetime(year, 1, 1, hour, minute) + timedelta(days=day - 1)
 
 
@@ -256,7 +308,14 @@ def _take(text: str, pos: int, di: str, length: int, name: str) -> str:
     content = text[pos + len(di) : pos + len(di) + length]
     if len(content) < length:
         raise Isbt128Error(
-            f"{name} {text[pos:]!r} is too short: needs {length} characters after {di!r}, got {len(content)}"
+            t(
+                "%(name)s %(text)s is too short: needs %(length)s characters after %(di)s, got %(got)s",
+                name=name,
+                text=repr(text[pos:]),
+                length=length,
+                di=repr(di),
+                got=len(content),
+            )
         )
     return content
 
@@ -265,23 +324,33 @@ def _parse_one(text: str, pos: int) -> tuple[ScanResult, int]:
     """Parse the data structure starting at ``pos``; return it and the position after it."""
     di = text[pos : pos + 2]
     if di == DI_PRODUCT:
-        code = _take(text, pos, di, 8, "product code")
+        code = _take(text, pos, di, 8, t("product code"))
         return ScanResult("product", text, product_code=validate_product_code(code)), pos + 10
     if di in (DI_EXPIRY, DI_EXPIRY_DATE):
         n = 10 if di == DI_EXPIRY else 6
-        expiry = _decode_date(_take(text, pos, di, n, "expiry"), "expiry")
+        expiry = _decode_date(_take(text, pos, di, n, t("expiry")), t("expiry"))
         return ScanResult("expiry", text, expiry=expiry), pos + 2 + n
     if len(di) == 2 and di[0] == DI_DIN and di[1] in _FIN_FIRST:
-        content = _take(text, pos, DI_DIN, 15, "DIN data structure")
+        content = _take(text, pos, DI_DIN, 15, t("DIN data structure"))
         din = validate_din(content[:13])
         flags = validate_flags(content[13:], din)
         return ScanResult("din", text, din=din, flags=flags, check_char=check_character(din)), pos + 16
     if di[:1] in ("=", "&") and len(di) == 2:
         raise Isbt128Error(
-            f"unknown data identifier {di!r} at position {pos + 1}: this system reads the DIN (=α), "
-            "product code (=<), expiry (&> or =>) and compound message (=+)"
+            t(
+                "unknown data identifier %(di)s at position %(position)s: this system reads the DIN (=α), "
+                "product code (=<), expiry (&> or =>) and compound message (=+)",
+                di=repr(di),
+                position=pos + 1,
+            )
         )
-    raise Isbt128Error(f"not an ISBT 128 data structure at position {pos + 1}: {text[pos : pos + 8]!r}")
+    raise Isbt128Error(
+        t(
+            "not an ISBT 128 data structure at position %(position)s: %(text)s",
+            position=pos + 1,
+            text=repr(text[pos : pos + 8]),
+        )
+    )
 
 
 def parse_concatenated(text: str) -> list[ScanResult]:
@@ -289,24 +358,33 @@ def parse_concatenated(text: str) -> list[ScanResult]:
     compound-message header ``=+aabbb``; the count announced by the header is verified."""
     announced, pos = None, 0
     if text.startswith(DI_COMPOUND):
-        header = _take(text, 0, DI_COMPOUND, 5, "compound message")
+        header = _take(text, 0, DI_COMPOUND, 5, t("compound message"))
         if not _DIGITS.fullmatch(header):
-            raise Isbt128Error(f"compound message header {header!r} must be 5 digits (aabbb)")
+            raise Isbt128Error(
+                t("compound message header %(header)s must be 5 digits (aabbb)", header=repr(header))
+            )
         announced, pos = int(header[:2]), 7
     results: list[ScanResult] = []
     while pos < len(text):
         if text.startswith(DI_COMPOUND, pos):
-            raise Isbt128Error(f"a compound message header can only come first (position {pos + 1})")
+            raise Isbt128Error(
+                t("a compound message header can only come first (position %(position)s)", position=pos + 1)
+            )
         result, pos = _parse_one(text, pos)
         if any(r.kind == result.kind for r in results):
-            raise Isbt128Error(f"the message carries two {result.kind} data structures")
+            raise Isbt128Error(t("the message carries two %(kind)s data structures", kind=result.kind))
         results.append(result)
     if not results:
-        raise Isbt128Error("the message carries no data structure")
+        raise Isbt128Error(t("the message carries no data structure"))
     if announced is not None and announced != len(results):
-        follow = "follows" if len(results) == 1 else "follow"
         raise Isbt128Error(
-            f"compound message announces {announced} data structures but {len(results)} {follow}"
+            t("compound message announces %(announced)s data structures but 1 follows", announced=announced)
+            if len(results) == 1
+            else t(
+                "compound message announces %(announced)s data structures but %(count)s follow",
+                announced=announced,
+                count=len(results),
+            )
         )
     return results
 
@@ -318,7 +396,7 @@ def parse_scan(text: str) -> ScanResult:
     raw = text.strip()
     body = _AIM_PREFIX.sub("", raw)
     if not body:
-        raise Isbt128Error("nothing was scanned")
+        raise Isbt128Error(t("nothing was scanned"))
     if body[0] not in "=&":
         tokens = body.split()
         flags = None

@@ -16,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bank import isbt128
 from bank.barcodes import QUIET_MODULES, code128_width, datamatrix_size, draw_code128, draw_datamatrix
+from bank.i18n import t
 from bank.pdf import FONT, FONT_BOLD, SUPERSCRIPT_RUN, SUPERSCRIPTS, register_fonts
 
 LABEL_SIZES: dict[str, tuple[float, float]] = {"100x100": (100 * mm, 100 * mm), "100x50": (100 * mm, 50 * mm)}
@@ -180,7 +181,7 @@ def _block(
     h: float,
     lines: Sequence[Line],
     sizes: tuple[float, float],
-    what: str,
+    what: str,  # the area, named for a refusal (a message in the reader's language)
     wrap: bool = True,
 ) -> list[Text]:
     """Set ``lines`` in the box at the largest size in ``sizes`` (max, min) that fits, wrapping them
@@ -201,14 +202,24 @@ def _block(
                 top += s * LEADING / mm
             return out
         size -= 0.25
-    raise LabelOverflowError(f"{what} does not fit a {w:.0f} × {h:.0f} mm area even at {smallest} pt")
+    raise LabelOverflowError(
+        t(
+            "%(what)s does not fit a %(width)s × %(height)s mm area even at %(size)s pt",
+            what=what,
+            width=round(w),
+            height=round(h),
+            size=smallest,
+        )
+    )
 
 
 def _linear(data: str, x: float, y: float, w: float, module: float, height: float) -> tuple[Linear, float]:
     """Place a Code 128 symbol whose left quiet zone starts at x; return it and where its bars start."""
     quiet = QUIET_MODULES * module
     if code128_width(data, module * mm) / mm > w + 1e-6:
-        raise LabelOverflowError(f"bar code {data!r} is wider than its {w} mm area")
+        raise LabelOverflowError(
+            t("bar code “%(data)s” is wider than its %(width)s mm area", data=data, width=w)
+        )
     return Linear(x + quiet, y, module, height, data), x + quiet
 
 
@@ -287,22 +298,22 @@ def _layout_100x100(label: LabelData) -> list[Element]:
     expiry, expiry_x = _linear(label.expiry_data, 51.5, 57, 46, module, bars)
     dm_module = 15.0 / datamatrix_size(label.matrix_data)
     return [
-        *_block(4, 3, 92, 5.5, texts["facility"], (9, 6), "facility name"),
+        *_block(4, 3, 92, 5.5, texts["facility"], (9, 6), t("facility name")),
         Frame(4, 9.2, 92, 0, 0.25),
         din,
         *_din(label, din_x, 25, 44, 13),
         Matrix(81, 11, dm_module, label.matrix_data),
-        *_block(52, 11.5, 27, 14, texts["trial"], (10, 6), "trial and dose"),
-        *_block(52, 26.5, 44, 6, texts["subject"], (10, 5.5), "subject id (one line)", wrap=False),
+        *_block(52, 11.5, 27, 14, texts["trial"], (10, 6), t("trial and dose")),
+        *_block(52, 26.5, 44, 6, texts["subject"], (10, 5.5), t("subject id (one line)"), wrap=False),
         Frame(4, 33, 92, 0, 0.25),
-        *_block(4, 34.5, 92, 20.5, texts["product"], (10.5, 6), "product description"),
+        *_block(4, 34.5, 92, 20.5, texts["product"], (10.5, 6), t("product description")),
         Frame(4, 55.5, 92, 0, 0.25),
         product,
-        *_block(product_x, 70.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), "product code"),
+        *_block(product_x, 70.5, 42, 6, [(label.product_code, True, 1.0)], (11, 8), t("product code")),
         expiry,
-        *_block(expiry_x, 70.5, 42, 8.5, texts["expiry"], (9, 6), "expiry", wrap=False),
+        *_block(expiry_x, 70.5, 42, 8.5, texts["expiry"], (9, 6), t("expiry"), wrap=False),
         Frame(4, 80, 92, 0, 0.25),
-        *_block(4, 81, 92, 17, texts["statements"], (8, 5.5), "statements"),
+        *_block(4, 81, 92, 17, texts["statements"], (8, 5.5), t("statements")),
     ]
 
 
@@ -320,15 +331,15 @@ def _layout_100x50(label: LabelData) -> list[Element]:
         din,
         *_din(label, din_x, 11, 41, 10.5),
         product,
-        *_block(product_x, 11, 17, 4.8, [(label.product_code, True, 1.0)], (10, 7), "product code"),
-        *_block(product_x + 18, 11, 25, 5, texts["facility"], (6.5, 4.5), "facility name"),
+        *_block(product_x, 11, 17, 4.8, [(label.product_code, True, 1.0)], (10, 7), t("product code")),
+        *_block(product_x + 18, 11, 25, 5, texts["facility"], (6.5, 4.5), t("facility name")),
         Frame(2, 16.8, 96, 0, 0.25),
         expiry,
-        *_block(expiry_x, 26.5, 35, 8, texts["expiry"], (7.5, 5), "expiry", wrap=False),
-        *_block(40.5, 18, 44, 19, info, (7.5, 5), "product description"),
+        *_block(expiry_x, 26.5, 35, 8, texts["expiry"], (7.5, 5), t("expiry"), wrap=False),
+        *_block(40.5, 18, 44, 19, info, (7.5, 5), t("product description")),
         Matrix(86, 19, dm_module, label.matrix_data),
         Frame(2, 37.2, 96, 0, 0.25),
-        *_block(3, 37.8, 94, 11, texts["statements"], (7, 5), "statements"),
+        *_block(3, 37.8, 94, 11, texts["statements"], (7, 5), t("statements")),
     ]
 
 

@@ -60,6 +60,9 @@ def number_text(value, digits: int | None = None) -> str:
         return ""
     if isinstance(value, float) and digits is None:
         value = Decimal(repr(value)) if abs(value) < 1e15 else value
+    elif isinstance(value, Decimal) and digits is None and value.is_finite():
+        # A Decimal keeps the places it was given: a PD of 31.00 reads 31,00, not 31.
+        digits = max(0, -value.as_tuple().exponent)
     fmt = None if digits is None else "0." + "0" * digits if digits else "0"
     return format_decimal(value, format=fmt, locale=language(), group_separator=False)
 
@@ -93,7 +96,10 @@ def flash(message, category: str = "message") -> None:
 
 
 def local_time(value, seconds: bool = False) -> str:
-    """A stored time on the facility's wall clock in the reader's notation, with its zone."""
+    """A stored time on the facility's wall clock in the reader's notation, with its zone (UTC outside an
+    application)."""
+    if not has_app_context():
+        return local_text(value, "UTC", seconds)
     from bank.web import facility_zone
 
     return local_text(value, facility_zone(), seconds, day_first=language() == "fr")
@@ -111,7 +117,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = app.config.get("FACILITY_LANGUAGE") or "en"
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("FACILITY_TIMEZONE") or "UTC"
     Babel(app, locale_selector=select_language)
-    i18n.install(_translate, number_text)
+    i18n.install(_translate, number_text, day_text, local_time)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.filters["tr"] = localize
     app.jinja_env.filters["number"] = number_text

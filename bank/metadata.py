@@ -4,7 +4,14 @@ import bank.models  # noqa: F401
 import bank.verification.models  # noqa: F401
 from bank.db import Base
 
-for _module in ("donors.models", "lots.models", "release.models", "doses.models", "doses.custody.models"):
+for _module in (
+    "donors.models",
+    "lots.models",
+    "release.models",
+    "doses.models",
+    "doses.custody.models",
+    "biovigilance.models",
+):
     try:
         __import__(_module)
     except ModuleNotFoundError as e:  # a domain without models yet

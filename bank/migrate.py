@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from bank import auditkey
 from bank.db import make_engine
+from bank.i18n import t
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -30,7 +31,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 def upgrade_site(database_url: str, migration_url: str | None = None) -> list[str]:
     """`flask db upgrade` / `flask init`: migrate as the owner (MIGRATION_DATABASE_URL, else DATABASE_URL);
     on PostgreSQL with two roles, grant the application's role (DATABASE_URL's user) its rights; re-key
-    unkeyed audit rows under the configured key. Returns what was done, in words."""
+    unkeyed audit rows under the configured key. Returns what was done, one sentence a step."""
     from bank.rekey import legacy_rows, rekey
     from bank.roles import grant_app
 
@@ -38,13 +39,13 @@ def upgrade_site(database_url: str, migration_url: str | None = None) -> list[st
     engine = make_engine(owner_url)
     columns_before = _audited_columns(engine)
     upgrade(owner_url)
-    done = ["schema at the latest migration"]
+    done = [t("Schema at the latest migration.")]
     try:
         app_role = make_url(database_url).username
         if migration_url and engine.dialect.name == "postgresql" and app_role != make_url(owner_url).username:
             with engine.begin() as conn:
                 grant_app(conn, app_role)
-            done.append(f"role {app_role} granted rows, not the schema")
+            done.append(t("Role %(role)s granted rows, not the schema.", role=app_role))
         if legacy_rows(engine):
             count = rekey(
                 engine,
@@ -52,10 +53,15 @@ def upgrade_site(database_url: str, migration_url: str | None = None) -> list[st
                 "system (migration)",
                 "migration 0010: the audit chain, verified, re-keyed under the site's audit key",
             )
-            done.append(f"audit chain verified and re-keyed: {count} rows")
+            done.append(t("Audit chain verified and re-keyed: %(count)s rows.", count=count))
         recorded = _record_new_fields(engine, columns_before)
         if recorded:
-            done.append(f"initial values of new fields recorded in the audit trail: {recorded} records")
+            done.append(
+                t(
+                    "Initial values of new fields recorded in the audit trail: %(count)s records.",
+                    count=recorded,
+                )
+            )
     finally:
         engine.dispose()
     return done

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
+from bank.i18n import N_
 from bank.permissions import ROLES
 
 
@@ -55,13 +56,17 @@ class User(Audited, Versioned, Base):
         return self.locked_until is not None and self.locked_until > utcnow()
 
 
+# What an audit row records, stored as these words and shown translated (the audit tables' `|tr`).
+AUDIT_ACTIONS = (N_("insert"), N_("update"), N_("void"), N_("status"), N_("sign"), N_("view"))
+
+
 class AuditEntry(Base):
     """One row per inserted, changed or voided audited record. Append-only: triggers refuse UPDATE and
     DELETE; each row carries the hash of the previous one (21 CFR 11.10(e), EU GMP Annex 11 §9)."""
 
     __tablename__ = "audit_entries"
     __table_args__ = (
-        CheckConstraint("action IN ('insert', 'update', 'void', 'status', 'sign', 'view')", name="action"),
+        CheckConstraint(f"action IN ({', '.join(repr(a) for a in AUDIT_ACTIONS)})", name="action"),
         Index("ix_audit_entries_entity", "entity", "entity_id"),
         Index("ix_audit_entries_actor_at", "actor_id", "at"),
         Index("ix_audit_entries_at", "at"),

@@ -10,6 +10,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bank.i18n import t
+
 # argon2-cffi's defaults (RFC 9106's low-memory profile): the cost every stored password pays.
 PRODUCTION_HASHER = PasswordHasher()
 # For the test suite only: thousands of users, sign-ins and signatures at production cost made the
@@ -76,13 +78,13 @@ def verify_against_nothing(password: str) -> None:
 def policy_problems(password: str, username: str = "") -> list[str]:
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"at least {MIN_LENGTH} characters")
+        problems.append(t("at least %(count)s characters", count=MIN_LENGTH))
     if is_common(password):
-        problems.append("this password is on the list of common or breached passwords; choose another")
+        problems.append(t("this password is on the list of common or breached passwords; choose another"))
     if len(password) > 256:
-        problems.append("at most 256 characters")
+        problems.append(t("at most 256 characters"))
     if username and username.lower() in password.lower():
-        problems.append("must not contain the user name")
+        problems.append(t("must not contain the user name"))
     if password.isalpha() or password.isdigit():
-        problems.append("mix letters with digits or symbols")
+        problems.append(t("mix letters with digits or symbols"))
     return problems

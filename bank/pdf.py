@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from bank.digest import content_digest
+from bank.i18n import Text, localize, t
 
 FONT, FONT_BOLD = "Vera", "Vera-Bold"
 
@@ -68,7 +69,7 @@ class TableSection:
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
     widths: Sequence[float] | None = None
-    empty_text: str = "None recorded."
+    empty_text: str = t("None recorded.")
 
 
 @dataclass(frozen=True)
@@ -139,10 +140,16 @@ SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-"
 SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]+")
 
 
+def _shown(text: Any) -> str:
+    """A document's text as the reader reads it: messages (t(...)) in the reader's language; data (names,
+    values, identifiers) as it is. The content digest is computed from the data, never from this."""
+    return text.localized() if isinstance(text, Text) else str(text)
+
+
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     # Vera has no ⁴–⁹ glyphs: superscript runs (10⁸ cells) are set as real superscripts instead.
     markup = SUPERSCRIPT_RUN.sub(
-        lambda m: f"<super>{m.group().translate(SUPERSCRIPTS)}</super>", escape(str(text))
+        lambda m: f"<super>{m.group().translate(SUPERSCRIPTS)}</super>", escape(_shown(text))
     )
     return Paragraph(markup.replace("\n", "<br/>"), style)
 
@@ -204,12 +211,17 @@ def _section(section: Section, st: dict[str, ParagraphStyle]) -> list[Any]:
 
 
 def _signatures(signatures: Sequence[Signature], st: dict[str, ParagraphStyle]) -> list[Any]:
-    head = _p("Electronic signatures", st["heading"])
+    head = _p(t("Electronic signatures"), st["heading"])
     if not signatures:
-        return [KeepTogether([head, _p("No electronic signature recorded.", st["body"])])]
-    data = [[_p(c, st["head"]) for c in ("Printed name", "Meaning", "Date and time (UTC)")]]
+        return [KeepTogether([head, _p(t("No electronic signature recorded."), st["body"])])]
+    data = [[_p(c, st["head"]) for c in (t("Printed name"), t("Meaning"), t("Date and time (UTC)"))]]
+    # The meaning is stored in English (the signature binds it) and printed in the reader's language.
     data += [
-        [_p(s.printed_name, st["cell"]), _p(s.meaning, st["cell"]), _p(format_utc(s.signed_at), st["cell"])]
+        [
+            _p(s.printed_name, st["cell"]),
+            _p(localize(s.meaning), st["cell"]),
+            _p(format_utc(s.signed_at), st["cell"]),
+        ]
         for s in signatures
     ]
     table = Table(data, colWidths=[0.4 * _WIDTH, 0.3 * _WIDTH, 0.3 * _WIDTH])
@@ -237,7 +249,8 @@ def _canvas_class(footer_left: str, footer_centre: str) -> type[Canvas]:
                 self.setFillColor(colors.black)
                 self.drawString(_MARGIN, 10 * mm, footer_left)
                 self.drawCentredString(A4[0] / 2, 6.5 * mm, footer_centre)
-                self.drawRightString(A4[0] - _MARGIN, 10 * mm, f"Page {number} of {total}")
+                page = t("Page %(number)s of %(total)s", number=number, total=total)
+                self.drawRightString(A4[0] - _MARGIN, 10 * mm, page.localized())
                 super().showPage()
             super().save()
 
@@ -249,16 +262,15 @@ def build_document(doc: Document, *, deterministic: bool = False) -> bytes:
     (reportlab's invariant mode) so the same document gives the same bytes."""
     st = _styles()
     digest = content_digest(doc.content)
-    printed = f"Printed {format_utc(doc.printed_at)}" if doc.printed_at else ""
+    printed = localize(t("Printed %(when)s", when=format_utc(doc.printed_at))) if doc.printed_at else ""
+    title, reference = _shown(doc.title), _shown(doc.reference)
 
     def header(canvas: Canvas, _doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(FONT_BOLD, 9)
         canvas.drawString(_MARGIN, A4[1] - 12 * mm, doc.facility)
         canvas.setFont(FONT, 9)
-        canvas.drawRightString(
-            A4[0] - _MARGIN, A4[1] - 12 * mm, " · ".join(filter(None, [doc.title, doc.reference]))
-        )
+        canvas.drawRightString(A4[0] - _MARGIN, A4[1] - 12 * mm, " · ".join(filter(None, [title, reference])))
         canvas.setStrokeColor(_GRID)
         canvas.setLineWidth(0.5)
         canvas.line(_MARGIN, A4[1] - 14 * mm, A4[0] - _MARGIN, A4[1] - 14 * mm)
@@ -281,12 +293,12 @@ def build_document(doc: Document, *, deterministic: bool = False) -> bytes:
         rightMargin=_MARGIN,
         topMargin=20 * mm,
         bottomMargin=20 * mm,
-        title=doc.title,
+        title=title,
         author=doc.facility,
         subject=f"content SHA-256 {digest}",
         creator="msc-bank",
         invariant=1 if deterministic else 0,
     )
-    canvasmaker = _canvas_class(f"Content SHA-256: {digest}", printed)
+    canvasmaker = _canvas_class(localize(t("Content SHA-256: %(digest)s", digest=digest)), printed)
     template.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=canvasmaker)
     return buffer.getvalue()

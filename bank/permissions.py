@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from bank.i18n import t
+
 ROLES = ("admin", "technician", "qa", "clinical")
 ROLE_LABELS = {
-    "admin": "Administrator",
-    "technician": "Technician",
-    "qa": "Quality assurance",
-    "clinical": "Clinical / pharmacy",
+    "admin": t("Administrator"),
+    "technician": t("Technician"),
+    "qa": t("Quality assurance"),
+    "clinical": t("Clinical / pharmacy"),
 }
 
 # Pseudo-permission for pages every signed-in user may open (home, own password, scan box).
@@ -73,6 +75,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "protocol.manage",
             "patient.view",
             "dose.view",
+            "event.view",
+            "event.record",
+            "event.investigate",
+            "event.hold",
         }
     ),
     "clinical": frozenset(
@@ -84,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "dose.allocate",
             "label.print",
             "custody.record",
+            "event.view",
+            "event.record",
         }
     ),
 }

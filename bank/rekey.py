@@ -12,6 +12,7 @@ from bank import auditkey
 from bank.audit import entry_data, genesis, record_event, row_hash, verify_chain
 from bank.auditkey import AuditKey
 from bank.db import make_session_factory
+from bank.i18n import t
 from bank.models import AuditChainTip, AuditEntry
 from bank.refusals import Problem, Refused
 from bank.uow import Actor, unit_of_work
@@ -61,9 +62,12 @@ def rekey(owner_engine: Engine, new: AuditKey, actor_name: str, reason: str) -> 
                 problems=[
                     Problem(
                         "audit.rekey_unverified",
-                        f"the audit chain does not verify at row "
-                        f"{report.first_broken_id}: {report.problem}; it is not re-keyed",
-                        f"row {report.first_broken_id}: {report.kind}",
+                        t(
+                            "the audit chain does not verify at row %(row)s: %(problem)s; it is not re-keyed",
+                            row=report.first_broken_id,
+                            problem=report.problem,
+                        ),
+                        f"{report.first_broken_id}: {report.kind}",
                     )
                 ]
             )

@@ -7,10 +7,14 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from bank.i18n import t
+
 
 def _ident(name: str) -> str:
     if not name.replace("_", "").isalnum() or name[0].isdigit():
-        raise ValueError(f"{name!r} is not a plain role name (letters, digits, underscores)")
+        raise ValueError(
+            t("%(name)s is not a plain role name (letters, digits, underscores)", name=repr(name))
+        )
     return name
 
 

@@ -19,3 +19,7 @@ late_result_found = _events.signal("late-result-found")
 # receivers return a list of bank.refusals.Problem (a placebo that would not match the active product of
 # a blinded protocol), and the formulation is refused with every one of them.
 formulation_requested = _events.signal("formulation-requested")
+
+# sender: the session; event=biovigilance.models.AdverseEvent. A serious reaction judged possibly related
+# or more was recorded: its lot's remaining products are already held; receivers alert QA.
+serious_reaction_reported = _events.signal("serious-reaction-reported")

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.i18n import N_
 from bank.models import SignInAttempt, User, UserSession
 
 # Outcomes that count towards throttling (a throttled request is recorded but does not prolong it).
@@ -59,24 +60,24 @@ class Found:
 def find_session(session: Session, raw: str | None, idle: timedelta) -> Found:
     """The session behind a cookie's id and its user, or why it is no longer valid (one query)."""
     if not raw or len(raw) > 100:
-        return Found(None, None, "unknown")
+        return Found(None, None, N_("unknown"))
     found = session.execute(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
         .where(UserSession.token_hash == hash_session_id(raw))
     ).first()
     if found is None:
-        return Found(None, None, "unknown")
+        return Found(None, None, N_("unknown"))
     row, user = found
     now = utcnow()
     if row.ended_at is not None:
-        why = row.end_reason or "ended"
+        why = row.end_reason or N_("ended")
     elif now >= row.expires_at:
-        why = "absolute lifetime reached"
+        why = N_("absolute lifetime reached")
     elif now - row.last_seen_at > idle:
-        why = "idle time-out"
+        why = N_("idle time-out")
     elif not user.is_active:
-        why = "account deactivated"
+        why = N_("account deactivated")
     else:
         why = None
     return Found(row, user, why)

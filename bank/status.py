@@ -10,9 +10,16 @@ from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
 from bank.esign import sign
+from bank.i18n import Text, t
 from bank.models import Signature, StatusChange, User
 from bank.refusals import Problem, Refused
 from bank.workflow import Workflow, check_transition
+
+
+def _said(reason) -> str:
+    """A domain's reason given as a sentence rather than a Problem: kept as it is (a t(...) message stays
+    translatable)."""
+    return reason if isinstance(reason, str) else str(reason)
 
 
 class TransitionRefused(Refused):
@@ -20,7 +27,7 @@ class TransitionRefused(Refused):
 
     def __init__(self, problems):
         super().__init__(
-            problems=[p if isinstance(p, Problem) else Problem("domain.refused", str(p)) for p in problems]
+            problems=[p if isinstance(p, Problem) else Problem("domain.refused", _said(p)) for p in problems]
         )
 
 
@@ -54,20 +61,24 @@ def change_status(
     actor = session.info.get("actor")
     if actor is None:
         raise TransitionRefused(
-            [Problem("workflow.no_actor", "Status changes happen inside a unit of work.")]
+            [Problem("workflow.no_actor", t("Status changes happen inside a unit of work."))]
         )
     reason = (reason or session.info.get("reason") or "").strip() or None
     signing = signature is not None or password is not None
     check = check_transition(workflow, record.status, target, actor.permissions, signing, reason)
     found = list(check.problems) + [
-        p if isinstance(p, Problem) else Problem("domain.refused", str(p)) for p in problems
+        p if isinstance(p, Problem) else Problem("domain.refused", _said(p)) for p in problems
     ]
     meaning = check.transition.signature_meaning if check.transition else None
     if signature is not None and meaning is not None and signature.meaning != meaning:
         found.append(
             Problem(
                 "workflow.signature_meaning",
-                f"The signature means '{signature.meaning}' but this step needs '{meaning}'.",
+                t(
+                    "The signature means '%(given)s' but this step needs '%(needed)s'.",
+                    given=Text(signature.meaning),
+                    needed=Text(meaning),
+                ),
                 signature.meaning,
             )
         )
@@ -128,7 +139,7 @@ def possible_steps(
     (empty: possible), for a record page to offer or disable its actions. Signatures and reasons are
     asked for on the form, so they do not count here."""
     steps = []
-    for t in workflow.targets_from(record.status):
-        check = check_transition(workflow, record.status, t.target, permissions, True, "given")
-        steps.append((t.target, list(check.problems)))
+    for step in workflow.targets_from(record.status):
+        check = check_transition(workflow, record.status, step.target, permissions, True, "given")
+        steps.append((step.target, list(check.problems)))
     return steps

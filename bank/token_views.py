@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from bank.api import issue_token, revoke_token
 from bank.forms import ConfirmForm, TokenForm
+from bank.languages import flash
 from bank.models import ApiToken
 from bank.web import apply_errors, db, get_or_404, requires, work
 
@@ -22,7 +24,7 @@ def index():
             with work("API token created"):
                 row, token = issue_token(db(), g.user, form.name.data)
         except ValueError as e:
-            apply_errors(form, {"name": str(e)})
+            apply_errors(form, {"name": e.args[0]})
         else:
             return render_template("tokens/created.html", row=row, token=token)
     tokens = (
@@ -41,5 +43,5 @@ def revoke(token_id: int):
         abort(400)
     with work("API token revoked"):
         revoke_token(db(), token)
-    flash(f"Token '{token.name}' revoked.", "success")
+    flash(_("Token '%(name)s' revoked.", name=token.name), "success")
     return redirect(url_for("tokens.index"))

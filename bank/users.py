@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.i18n import N_, joined, t
 from bank.models import ApiToken, PasswordHistory, User
 from bank.passwords import hash_password, policy_problems, verify_against_nothing, verify_password
 from bank.permissions import ROLES, permissions_for
@@ -28,7 +29,7 @@ LOCK_FIRST = timedelta(minutes=1)
 LOCK_LONGEST = timedelta(hours=1)
 PASSWORD_HISTORY = 5  # the last passwords (the current one included) that cannot be chosen again
 # The one answer to every refused sign-in, whatever the reason: it tells nobody which names exist.
-SIGN_IN_REFUSED = (
+SIGN_IN_REFUSED = t(
     "Unknown user name or wrong password. After repeated failures an account waits a few "
     "minutes before it accepts a sign-in."
 )
@@ -58,16 +59,16 @@ def create_user(
     username = (username or "").strip().lower()
     errors = {}
     if not USERNAME.match(username):
-        errors["username"] = "2–64 characters: lower-case letters, digits, . _ -, starting with a letter"
+        errors["username"] = t("2–64 characters: lower-case letters, digits, . _ -, starting with a letter")
     elif session.scalar(select(func.count()).select_from(User).where(User.username == username)):
-        errors["username"] = f"the user name '{username}' is already taken"
+        errors["username"] = t("the user name '%(name)s' is already taken", name=username)
     if not (full_name or "").strip():
-        errors["full_name"] = "the printed name is required (it appears on signatures)"
+        errors["full_name"] = t("the printed name is required (it appears on signatures)")
     if not roles or set(roles) - set(ROLES):
-        errors["roles"] = "choose at least one role among " + ", ".join(ROLES)
+        errors["roles"] = t("choose at least one role among %(roles)s", roles=", ".join(ROLES))
     problems = policy_problems(password or "", username)
     if problems:
-        errors["password"] = "; ".join(problems)
+        errors["password"] = joined(problems)
     if errors:
         raise UserError(errors)
     user = User(
@@ -182,14 +183,16 @@ def change_password(
     """The user's own change: every other session of theirs ends (`keep_session_id`: the one in use)."""
     errors = {}
     if not verify_password(user.password_hash, current or ""):
-        errors["current_password"] = "the current password is wrong"
+        errors["current_password"] = t("the current password is wrong")
     if new != confirm:
-        errors["confirm"] = "the two new passwords differ"
+        errors["confirm"] = t("the two new passwords differ")
     problems = policy_problems(new or "", user.username)
     if problems:
-        errors["new_password"] = "; ".join(problems)
+        errors["new_password"] = joined(problems)
     elif _used_before(session, user, new):
-        errors["new_password"] = f"choose a password different from your last {PASSWORD_HISTORY} passwords"
+        errors["new_password"] = t(
+            "choose a password different from your last %(count)s passwords", count=PASSWORD_HISTORY
+        )
     if errors:
         raise UserError(errors)
     user.password_hash = hash_password(new)
@@ -197,7 +200,7 @@ def change_password(
     user.password_changed_at = utcnow()
     session.flush()
     _remember_password(session, user)
-    end_sessions_of(session, user.id, "password changed", keep_id=keep_session_id)
+    end_sessions_of(session, user.id, N_("password changed"), keep_id=keep_session_id)
 
 
 def reset_password(session: Session, user: User) -> str:
@@ -211,7 +214,7 @@ def reset_password(session: Session, user: User) -> str:
     user.locked_at = user.locked_until = None
     session.flush()
     _remember_password(session, user)
-    end_sessions_of(session, user.id, "password reset by an administrator")
+    end_sessions_of(session, user.id, N_("password reset by an administrator"))
     revoke_tokens_of(session, user)
     return temporary
 
@@ -227,11 +230,11 @@ def update_account(
 ) -> None:
     errors = {}
     if not (full_name or "").strip():
-        errors["full_name"] = "the printed name is required"
+        errors["full_name"] = t("the printed name is required")
     if not roles or set(roles) - set(ROLES):
-        errors["roles"] = "choose at least one role among " + ", ".join(ROLES)
+        errors["roles"] = t("choose at least one role among %(roles)s", roles=", ".join(ROLES))
     if user.id == acting_user_id and ("admin" not in roles or not is_active):
-        errors["roles"] = "you cannot remove your own administrator role or deactivate yourself"
+        errors["roles"] = t("you cannot remove your own administrator role or deactivate yourself")
     if errors:
         raise UserError(errors)
     user.full_name = full_name.strip()
@@ -241,7 +244,7 @@ def update_account(
     user.is_active = is_active
     session.flush()
     if deactivated:
-        end_sessions_of(session, user.id, "account deactivated")
+        end_sessions_of(session, user.id, N_("account deactivated"))
         revoke_tokens_of(session, user)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank.clock import zone_of
+from bank.i18n import t
 from bank.refusals import FORM, Refused
 from bank.uow import Actor, unit_of_work
 
@@ -110,7 +111,7 @@ class Page:
 
     @property
     def total_text(self) -> str:
-        return f"more than {COUNT_CAP:,}" if self.total_capped else str(self.total)
+        return t("more than %(count)s", count=COUNT_CAP) if self.total_capped else str(self.total)
 
     @property
     def has_prev(self) -> bool:
@@ -144,9 +145,13 @@ def paginate(stmt, per_page: int | None = None, keyset=None) -> Page:
         # An OFFSET that deep reads every row before it, and lists by key grow for decades.
         abort(
             400,
-            f"Page {page} cannot be opened directly: go page by page with Next and Previous (they keep "
-            f"your place however long the list grows), or narrow the list with the search and filters. "
-            f"Pages 1 to {MAX_OFFSET_PAGE} open directly.",
+            t(
+                "Page %(page)s cannot be opened directly: go page by page with Next and Previous (they keep "
+                "your place however long the list grows), or narrow the list with the search and filters. "
+                "Pages 1 to %(last)s open directly.",
+                page=page,
+                last=MAX_OFFSET_PAGE,
+            ),
         )
     session = db()
     if after:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bank.i18n import N_
+from bank.i18n import N_, Text, joined, t
 from bank.refusals import Problem
 
 # What a state means to the person reading the badge; each kind has one colour (bank/static/app.css) and
@@ -56,9 +56,11 @@ class Workflow:
     kinds: dict[str, str] = field(default_factory=dict)  # state -> one of STATUS_KINDS
 
     def __post_init__(self):
-        for t in self.transitions:
-            if t.source not in self.states or t.target not in self.states:
-                raise ValueError(f"{self.name}: transition {t.source}->{t.target} uses an unknown state")
+        for step in self.transitions:
+            if step.source not in self.states or step.target not in self.states:
+                raise ValueError(
+                    f"{self.name}: transition {step.source}->{step.target} uses an unknown state"
+                )
         if self.initial not in self.states:
             raise ValueError(f"{self.name}: unknown initial state {self.initial}")
         if self.kinds:
@@ -71,13 +73,13 @@ class Workflow:
             _DECLARED.append(self)
 
     def find(self, source: str, target: str) -> Transition | None:
-        for t in self.transitions:
-            if t.source == source and t.target == target:
-                return t
+        for step in self.transitions:
+            if step.source == source and step.target == target:
+                return step
         return None
 
     def targets_from(self, source: str) -> tuple[Transition, ...]:
-        return tuple(t for t in self.transitions if t.source == source)
+        return tuple(step for step in self.transitions if step.source == source)
 
     def label(self, state: str) -> str:
         return self.labels.get(state, state.replace("_", " "))
@@ -125,38 +127,50 @@ def check_transition(
     reason: str | None,
 ) -> TransitionCheck:
     """Every reason the transition source → target cannot be taken now (empty when it can)."""
-    t = workflow.find(source, target)
-    if t is None:
-        allowed = ", ".join(workflow.label(x.target) for x in workflow.targets_from(source)) or "none"
+    step = workflow.find(source, target)
+    if step is None:
+        # The record's kind and the status words are stable texts of the tables, translated where shown.
+        targets = [Text(workflow.label(x.target)) for x in workflow.targets_from(source)]
         return TransitionCheck(
             None,
             (
                 Problem(
                     "workflow.not_allowed",
-                    f"A {workflow.name} cannot go from '{workflow.label(source)}' to '{workflow.label(target)}' "
-                    f"(possible from here: {allowed}).",
+                    t(
+                        "A %(record)s cannot go from '%(source)s' to '%(target)s' (possible from here: %(possible)s).",
+                        record=Text(workflow.name),
+                        source=Text(workflow.label(source)),
+                        target=Text(workflow.label(target)),
+                        possible=joined(targets, ", ") if targets else t("none"),
+                    ),
                     f"{source} -> {target}",
                 ),
             ),
         )
     problems = []
-    if t.permission not in permissions:
+    if step.permission not in permissions:
         problems.append(
             Problem(
                 "workflow.permission",
-                f"You do not hold the permission '{t.permission}' needed for this step.",
-                t.permission,
+                t(
+                    "You do not hold the permission '%(permission)s' needed for this step.",
+                    permission=step.permission,
+                ),
+                step.permission,
             )
         )
-    if t.signature_meaning and not has_signature:
+    if step.signature_meaning and not has_signature:
         problems.append(
             Problem(
                 "workflow.signature",
-                f"An electronic signature ('{t.signature_meaning}') is required.",
-                t.signature_meaning,
+                t(
+                    "An electronic signature ('%(meaning)s') is required.",
+                    meaning=Text(step.signature_meaning),
+                ),
+                step.signature_meaning,
                 "signature_password",
             )
         )
-    if t.reason_required and not (reason or "").strip():
-        problems.append(Problem("workflow.reason", "A reason is required for this step.", "", "reason"))
-    return TransitionCheck(t, tuple(problems))
+    if step.reason_required and not (reason or "").strip():
+        problems.append(Problem("workflow.reason", t("A reason is required for this step."), "", "reason"))
+    return TransitionCheck(step, tuple(problems))

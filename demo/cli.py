@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from bank.cli import echo
 from bank.i18n import localize, t
 from bank.users import generate_password
 from bank.workflow import status_label
@@ -22,11 +23,6 @@ SUMMARY_LINES = {
     "allocations": t("doses"),
     "custody events": t("custody events"),
 }
-
-
-def say(message, err: bool = False) -> None:
-    """A line of the command's output, in the facility's language."""
-    click.echo(localize(message), err=err)
 
 
 def register(app: Flask) -> None:
@@ -44,7 +40,7 @@ def register(app: Flask) -> None:
         def progress(step: int, total: int, phase: str) -> None:
             # Half a minute of work: each phase is announced with how far the build is.
             seconds = round(time.monotonic() - started)
-            say(
+            echo(
                 t(
                     "Demo facility, step %(step)s of %(total)s (%(seconds)s s): %(phase)s…",
                     step=step,
@@ -57,13 +53,13 @@ def register(app: Flask) -> None:
         session = current_app.extensions["bank.sessions"]()
         try:
             if session.scalar(select(func.count()).select_from(Donor)):
-                say(
+                echo(
                     t("error: the database already holds donors; the demo fills an empty facility only."),
                     err=True,
                 )
                 sys.exit(2)
             password = password or generate_password()
-            say(t("Demo facility: creating the staff accounts…"))
+            echo(t("Demo facility: creating the staff accounts…"))
             staff = create_staff(session, password)
             config = current_app.config
             summary = build(
@@ -79,14 +75,14 @@ def register(app: Flask) -> None:
             )
         finally:
             session.close()
-        say(t("Demo facility ready:"))
+        echo(t("Demo facility ready:"))
         for key, counted in summary.items():
             if isinstance(counted, dict):  # counted by status: "3 eligible, 2 ineligible"
                 counted = ", ".join(
                     f"{n} {localize(status_label(status))}" for status, n in sorted(counted.items())
                 )
-            click.echo(f"  {localize(SUMMARY_LINES.get(key, key))}: {counted}")
-        say(t("Demo accounts (password shown only now: %(password)s):", password=password))
+            echo(f"  {localize(SUMMARY_LINES.get(key, key))}: {counted}")
+        echo(t("Demo accounts (password shown only now: %(password)s):", password=password))
+        unblinded_note = " " + localize(t("(unblinded)"))
         for username, name, roles, unblinded in STAFF:
-            unblinded_note = localize(t(" (unblinded)")) if unblinded else ""
-            click.echo(f"  {username:<12} {name:<16} {', '.join(roles)}{unblinded_note}")
+            echo(f"  {username:<12} {name:<16} {', '.join(roles)}{unblinded_note if unblinded else ''}")

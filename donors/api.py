@@ -8,6 +8,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
+from bank.i18n import t
 from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, work
 from donors import forms, services
 from donors.blueprint import active_criteria
@@ -56,24 +57,24 @@ def donor_json(d: Donor) -> dict:
 
 
 class AnswerForm(forms.BankForm):
-    question_id = forms.SelectField("Question id (from the active criteria set)", choices=[])
-    answer = forms.SelectField("Answer", choices=[("yes", "yes"), ("no", "no")])
+    question_id = forms.SelectField(t("Question id (from the active criteria set)"), choices=[])
+    answer = forms.SelectField(t("Answer"), choices=[("yes", t("yes")), ("no", t("no"))])
     event_date = forms.DateField(
-        "Date of the most recent episode (dated questions)", validators=[forms.Optional()]
+        t("Date of the most recent episode (dated questions)"), validators=[forms.Optional()]
     )
-    detail = forms.StringField("Detail", validators=[forms.Optional(), forms.Length(max=300)])
+    detail = forms.StringField(t("Detail"), validators=[forms.Optional(), forms.Length(max=300)])
 
 
 def _questions(form):
-    form.question_id.choices = [(q.question_id, q.text) for q in parse(active_criteria()).questions]
+    form.question_id.choices = [(q.question_id, t(q.text)) for q in parse(active_criteria()).questions]
 
 
 def _markers(form):
-    form.marker.choices = [(m.marker, m.name) for m in parse(active_criteria()).markers]
+    form.marker.choices = [(m.marker, t(m.name)) for m in parse(active_criteria()).markers]
 
 
 def _kinds(form):
-    form.kind.choices = [(k, k) for k in parse(active_criteria()).medication_kinds]
+    form.kind.choices = [(k, t(k)) for k in parse(active_criteria()).medication_kinds]
 
 
 def _register_form(form):

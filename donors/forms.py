@@ -16,91 +16,97 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from bank.forms import BankForm, SignatureFields
+from bank.i18n import t
 from donors.rules import RESULTS, CriteriaSet
+from donors.rules.criteria import PARAM_NAMES
 
-SEX_CHOICES = [("", "—"), ("F", "F (female)"), ("M", "M (male)")]
-ANSWER_CHOICES = [("yes", "yes"), ("no", "no"), ("unknown", "unknown")]
-REQUIRED = DataRequired(message="required")
+SEX_CHOICES = [("", "—"), ("F", t("F (female)")), ("M", t("M (male)"))]
+ANSWER_CHOICES = [("yes", t("yes")), ("no", t("no")), ("unknown", t("unknown"))]
+REQUIRED = DataRequired(message=t("required"))
+# Serology results are stored as these English words; the choice shows them in the reader's language.
+RESULT_CHOICES = [("", "—")] + [(r, t(r)) for r in RESULTS]
 
 
 class RegisterDonorForm(BankForm):
-    sex = SelectField("Sex", choices=SEX_CHOICES, validators=[REQUIRED])
-    birth_date = DateField("Date of birth", validators=[REQUIRED])
-    weight_kg = FloatField("Weight at donation (kg)", validators=[Optional()])
-    height_cm = FloatField("Height (cm)", validators=[Optional()])
-    consent_version = StringField("Consent form version", validators=[REQUIRED, Length(max=40)])
-    consent_date = DateField("Consent date", validators=[REQUIRED])
-    is_autologous = BooleanField("Autologous donor (the patient gives their own tissue)")
+    sex = SelectField(t("Sex"), choices=SEX_CHOICES, validators=[REQUIRED])
+    birth_date = DateField(t("Date of birth"), validators=[REQUIRED])
+    weight_kg = FloatField(t("Weight at donation (kg)"), validators=[Optional()])
+    height_cm = FloatField(t("Height (cm)"), validators=[Optional()])
+    consent_version = StringField(t("Consent form version"), validators=[REQUIRED, Length(max=40)])
+    consent_date = DateField(t("Consent date"), validators=[REQUIRED])
+    is_autologous = BooleanField(t("Autologous donor (the patient gives their own tissue)"))
     full_name = StringField(
-        "Name (identifying; shown only to roles that need it)", validators=[Optional(), Length(max=160)]
+        t("Name (identifying; shown only to roles that need it)"), validators=[Optional(), Length(max=160)]
     )
 
 
 class EditDonorForm(RegisterDonorForm):
     version = HiddenField()
     hbc_risk_assessment = TextAreaField(
-        "Documented risk assessment (anti-HBc positive, HBsAg negative)",
+        t("Documented risk assessment (anti-HBc positive, HBsAg negative)"),
         validators=[Optional(), Length(max=2000)],
     )
-    reason = StringField("Reason for the change", validators=[REQUIRED, Length(max=500)])
+    reason = StringField(t("Reason for the change"), validators=[REQUIRED, Length(max=500)])
 
 
 class HarvestDateForm(BankForm):
-    harvest_date = DateField("Date of tissue collection (harvest)", validators=[REQUIRED])
+    harvest_date = DateField(t("Date of tissue collection (harvest)"), validators=[REQUIRED])
 
 
 class MedicationForm(BankForm):
-    kind = SelectField("Kind", choices=[])
-    name = StringField("Medication (name, dose)", validators=[REQUIRED, Length(max=120)])
-    start_date = DateField("Start", validators=[REQUIRED])
-    stop_date = DateField("Stop (empty if ongoing)", validators=[Optional()])
+    kind = SelectField(t("Kind"), choices=[])
+    name = StringField(t("Medication (name, dose)"), validators=[REQUIRED, Length(max=120)])
+    start_date = DateField(t("Start"), validators=[REQUIRED])
+    stop_date = DateField(t("Stop (empty if ongoing)"), validators=[Optional()])
 
 
 class SerologyForm(BankForm):
-    marker = SelectField("Marker", choices=[])
-    method = StringField("Method (e.g. CMIA, NAT)", validators=[REQUIRED, Length(max=60)])
-    kit = StringField("Kit", validators=[REQUIRED, Length(max=120)])
-    kit_lot = StringField("Kit lot", validators=[REQUIRED, Length(max=60)])
-    sample_date = DateField("Sample drawn", validators=[REQUIRED])
-    test_date = DateField("Tested", validators=[REQUIRED])
-    result = SelectField("Result", choices=[("", "—")] + [(r, r) for r in RESULTS], validators=[REQUIRED])
+    marker = SelectField(t("Marker"), choices=[])
+    method = StringField(t("Method (e.g. CMIA, NAT)"), validators=[REQUIRED, Length(max=60)])
+    kit = StringField(t("Kit"), validators=[REQUIRED, Length(max=120)])
+    kit_lot = StringField(t("Kit lot"), validators=[REQUIRED, Length(max=60)])
+    sample_date = DateField(t("Sample drawn"), validators=[REQUIRED])
+    test_date = DateField(t("Tested"), validators=[REQUIRED])
+    result = SelectField(t("Result"), choices=RESULT_CHOICES, validators=[REQUIRED])
 
 
 class VoidForm(BankForm):
     reason = StringField(
-        "Reason for voiding (entered in error, wrong donor, ...)", validators=[REQUIRED, Length(max=500)]
+        t("Reason for voiding (entered in error, wrong donor, ...)"), validators=[REQUIRED, Length(max=500)]
     )
 
 
 class LookbackForm(BankForm):
-    reason = StringField("Reason for the look-back", validators=[REQUIRED, Length(max=500)])
+    reason = StringField(t("Reason for the look-back"), validators=[REQUIRED, Length(max=500)])
 
 
 class SignDeterminationForm(SignatureFields, BankForm):
     decision = SelectField(
-        "Decision",
+        t("Decision"),
         choices=[
-            ("eligible", "Eligible"),
-            ("ineligible", "Ineligible"),
-            ("incomplete", "Incomplete (quarantine continues)"),
+            ("eligible", t("Eligible")),
+            ("ineligible", t("Ineligible")),
+            ("incomplete", t("Incomplete (quarantine continues)")),
         ],
     )
     comment = TextAreaField(
-        "Comment (required for an ineligible decision no rule supports)",
+        t("Comment (required for an ineligible decision no rule supports)"),
         validators=[Optional(), Length(max=2000)],
     )
     confirm = BooleanField(
-        "I have reviewed the evidence; this signature cannot be undone",
-        validators=[DataRequired(message="tick to confirm before signing")],
+        t("I have reviewed the evidence; this signature cannot be undone"),
+        validators=[DataRequired(message=t("tick to confirm before signing"))],
     )
 
 
 class SignForm(SignatureFields, BankForm):
-    confirm = BooleanField("I confirm this signature", validators=[DataRequired(message="tick to confirm")])
+    confirm = BooleanField(
+        t("I confirm this signature"), validators=[DataRequired(message=t("tick to confirm"))]
+    )
 
 
 class RetireForm(BankForm):
-    reason = StringField("Reason", validators=[REQUIRED, Length(max=500)])
+    reason = StringField(t("Reason"), validators=[REQUIRED, Length(max=500)])
 
 
 def slug(question_id: str) -> str:
@@ -115,7 +121,7 @@ def questionnaire_form(criteria: CriteriaSet, data: dict) -> BankForm:
         pass
 
     QuestionnaireForm.reason = StringField(
-        "Reason for changing recorded answers (the originals stay on record)",
+        t("Reason for changing recorded answers (the originals stay on record)"),
         validators=[Optional(), Length(max=500)],
     )
     for q in criteria.questions:
@@ -125,18 +131,20 @@ def questionnaire_form(criteria: CriteriaSet, data: dict) -> BankForm:
             QuestionnaireForm,
             f"a_{s}",
             RadioField(
-                q.text,
+                t(q.text),  # the criteria set's question (stored English, shown translated)
                 choices=ANSWER_CHOICES,
-                validators=[InputRequired(message="answer yes, no or unknown")],
+                validators=[InputRequired(message=t("answer yes, no or unknown"))],
             ),
         )
         if q.asks_date:
             setattr(
                 QuestionnaireForm,
                 f"d_{s}",
-                DateField("Date of the most recent episode", validators=[Optional()]),
+                DateField(t("Date of the most recent episode"), validators=[Optional()]),
             )
-        setattr(QuestionnaireForm, f"t_{s}", StringField("Detail", validators=[Optional(), Length(max=300)]))
+        setattr(
+            QuestionnaireForm, f"t_{s}", StringField(t("Detail"), validators=[Optional(), Length(max=300)])
+        )
     return QuestionnaireForm(data=data)  # the request's form data when submitted, else `data`
 
 
@@ -144,12 +152,12 @@ def draft_form(thresholds, days_before: int, days_after: int) -> BankForm:
     """Thresholds of the source version, one number field each (name = "RULE-ID.param" slugged)."""
 
     class DraftForm(BankForm):
-        note = StringField("What changes in this version, and why", validators=[REQUIRED, Length(max=500)])
+        note = StringField(t("What changes in this version, and why"), validators=[REQUIRED, Length(max=500)])
         window_before = IntegerField(
-            "Serology sample: days before harvest", default=days_before, validators=[InputRequired()]
+            t("Serology sample: days before harvest"), default=days_before, validators=[InputRequired()]
         )
         window_after = IntegerField(
-            "Serology sample: days after harvest", default=days_after, validators=[InputRequired()]
+            t("Serology sample: days after harvest"), default=days_after, validators=[InputRequired()]
         )
 
     for key, criterion, param, value in thresholds:
@@ -157,7 +165,12 @@ def draft_form(thresholds, days_before: int, days_after: int) -> BankForm:
             DraftForm,
             threshold_field(key),
             FloatField(
-                f"{criterion.rule_id} — {criterion.text}: {param}",
+                t(
+                    "%(rule)s — %(criterion)s: %(parameter)s",
+                    rule=criterion.rule_id,
+                    criterion=t(criterion.text),
+                    parameter=t(PARAM_NAMES.get(param, param)),
+                ),
                 default=value,
                 validators=[InputRequired()],
             ),
@@ -170,11 +183,11 @@ def threshold_field(key: str) -> str:
 
 
 class CorrectMedicationForm(MedicationForm):
-    reason = StringField("Why is it corrected?", validators=[REQUIRED, Length(max=500)])
+    reason = StringField(t("Why is it corrected?"), validators=[REQUIRED, Length(max=500)])
 
 
 class CorrectSerologyForm(SerologyForm):
-    reason = StringField("Why is it corrected?", validators=[REQUIRED, Length(max=500)])
+    reason = StringField(t("Why is it corrected?"), validators=[REQUIRED, Length(max=500)])
 
 
 class SerologyPanelForm(BankForm):
@@ -192,11 +205,15 @@ def serology_panel_form(criteria: CriteriaSet) -> BankForm:
         setattr(
             PanelForm,
             f"{key}__result",
-            SelectField(m.name, choices=[("", "—")] + [(r, r) for r in RESULTS], default=""),
+            SelectField(t(m.name), choices=RESULT_CHOICES, default=""),
         )
-        setattr(PanelForm, f"{key}__method", StringField("Method", validators=[Optional(), Length(max=60)]))
-        setattr(PanelForm, f"{key}__kit", StringField("Kit", validators=[Optional(), Length(max=120)]))
-        setattr(PanelForm, f"{key}__kit_lot", StringField("Kit lot", validators=[Optional(), Length(max=60)]))
-        setattr(PanelForm, f"{key}__sample_date", DateField("Sample drawn", validators=[Optional()]))
-        setattr(PanelForm, f"{key}__test_date", DateField("Tested", validators=[Optional()]))
+        setattr(
+            PanelForm, f"{key}__method", StringField(t("Method"), validators=[Optional(), Length(max=60)])
+        )
+        setattr(PanelForm, f"{key}__kit", StringField(t("Kit"), validators=[Optional(), Length(max=120)]))
+        setattr(
+            PanelForm, f"{key}__kit_lot", StringField(t("Kit lot"), validators=[Optional(), Length(max=60)])
+        )
+        setattr(PanelForm, f"{key}__sample_date", DateField(t("Sample drawn"), validators=[Optional()]))
+        setattr(PanelForm, f"{key}__test_date", DateField(t("Tested"), validators=[Optional()]))
     return PanelForm()

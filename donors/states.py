@@ -6,9 +6,11 @@ from __future__ import annotations
 from bank.i18n import N_
 from bank.workflow import BLOCKED, DONE, ENDED, FAILED, WAITING, Transition, Workflow
 
-DETERMINATION_MEANING = "Donor eligibility determination"
-CRITERIA_REVIEW_MEANING = "Donor criteria set reviewed"
-CRITERIA_APPROVAL_MEANING = "Donor criteria set approved for use"
+# Signature meanings and transition labels are stored and signed in English; N_ lists them for the
+# catalogue and pages show them in the reader's language (|tr).
+DETERMINATION_MEANING = N_("Donor eligibility determination")
+CRITERIA_REVIEW_MEANING = N_("Donor criteria set reviewed")
+CRITERIA_APPROVAL_MEANING = N_("Donor criteria set approved for use")
 
 PENDING, INCOMPLETE, ELIGIBLE, INELIGIBLE = "pending", "incomplete", "eligible", "ineligible"
 # What the rules find, and what QA may sign (a determination's outcome and decision).
@@ -21,18 +23,18 @@ DONOR_WORKFLOW = Workflow(
     states=(PENDING, INCOMPLETE, ELIGIBLE, INELIGIBLE),
     initial=PENDING,
     transitions=(
-        Transition(PENDING, ELIGIBLE, **_SIGN, label="Sign eligible"),
-        Transition(PENDING, INELIGIBLE, **_SIGN, label="Sign ineligible"),
-        Transition(PENDING, INCOMPLETE, **_SIGN, label="Sign incomplete"),
-        Transition(INCOMPLETE, ELIGIBLE, **_SIGN, label="Sign eligible"),
-        Transition(INCOMPLETE, INELIGIBLE, **_SIGN, label="Sign ineligible"),
+        Transition(PENDING, ELIGIBLE, **_SIGN, label=N_("Sign eligible")),
+        Transition(PENDING, INELIGIBLE, **_SIGN, label=N_("Sign ineligible")),
+        Transition(PENDING, INCOMPLETE, **_SIGN, label=N_("Sign incomplete")),
+        Transition(INCOMPLETE, ELIGIBLE, **_SIGN, label=N_("Sign eligible")),
+        Transition(INCOMPLETE, INELIGIBLE, **_SIGN, label=N_("Sign ineligible")),
         # Taken by QA with a signature, or by the system inside the technician's entry of a late
         # positive result (look-back): so it needs only the permission to enter donor data, and a reason.
-        Transition(ELIGIBLE, INELIGIBLE, "donor.edit", reason_required=True, label="Make ineligible"),
+        Transition(ELIGIBLE, INELIGIBLE, "donor.edit", reason_required=True, label=N_("Make ineligible")),
         # Reversing an ineligible determination (an entry voided as made in error) is a new signed
         # determination with a reason.
-        Transition(INELIGIBLE, ELIGIBLE, **_SIGN, reason_required=True, label="Sign eligible again"),
-        Transition(INELIGIBLE, INCOMPLETE, **_SIGN, reason_required=True, label="Sign incomplete"),
+        Transition(INELIGIBLE, ELIGIBLE, **_SIGN, reason_required=True, label=N_("Sign eligible again")),
+        Transition(INELIGIBLE, INCOMPLETE, **_SIGN, reason_required=True, label=N_("Sign incomplete")),
     ),
     labels={
         PENDING: N_("pending determination"),
@@ -55,14 +57,14 @@ CRITERIA_WORKFLOW = Workflow(
     states=(DRAFT, REVIEWED, ACTIVE, RETIRED),
     initial=DRAFT,
     transitions=(
-        Transition(DRAFT, REVIEWED, "criteria.manage", CRITERIA_REVIEW_MEANING, label="Review"),
-        Transition(REVIEWED, DRAFT, "criteria.manage", reason_required=True, label="Return to draft"),
-        Transition(REVIEWED, ACTIVE, "criteria.manage", CRITERIA_APPROVAL_MEANING, label="Activate"),
-        Transition(ACTIVE, RETIRED, "criteria.manage", reason_required=True, label="Retire"),
-        Transition(DRAFT, RETIRED, "criteria.manage", reason_required=True, label="Abandon draft"),
+        Transition(DRAFT, REVIEWED, "criteria.manage", CRITERIA_REVIEW_MEANING, label=N_("Review")),
+        Transition(REVIEWED, DRAFT, "criteria.manage", reason_required=True, label=N_("Return to draft")),
+        Transition(REVIEWED, ACTIVE, "criteria.manage", CRITERIA_APPROVAL_MEANING, label=N_("Activate")),
+        Transition(ACTIVE, RETIRED, "criteria.manage", reason_required=True, label=N_("Retire")),
+        Transition(DRAFT, RETIRED, "criteria.manage", reason_required=True, label=N_("Abandon draft")),
         # The seed list is the protocol's own reviewed exclusion list: active from the start.
         Transition(
-            DRAFT, ACTIVE, SEED_PERMISSION, reason_required=True, label="Activate the protocol's seed"
+            DRAFT, ACTIVE, SEED_PERMISSION, reason_required=True, label=N_("Activate the protocol's seed")
         ),
     ),
     labels={DRAFT: N_("draft"), REVIEWED: N_("reviewed"), ACTIVE: N_("active"), RETIRED: N_("retired")},

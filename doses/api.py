@@ -9,6 +9,7 @@ from wtforms import SelectMultipleField
 from wtforms.validators import Length, Optional
 
 from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
+from bank.i18n import t
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
 from doses import services
 from doses.blueprint import ensure_protocols, local_datetime
@@ -23,10 +24,13 @@ class ApiAllocateForm(AllocateForm):
     # Empty: the first-expiry-first-out proposal. Ids: those containers, checked by the rules the screen's
     # choice is checked by (doses.services.allocate_dose).
     container_ids = SelectMultipleField(
-        "Containers chosen (ids); leave out for the first-expiry-first-out proposal",
+        t("Containers chosen (ids); leave out for the first-expiry-first-out proposal"),
         coerce=int,
         validate_choice=False,
-        validators=[Optional(), Length(max=MAX_CHOSEN, message=f"At most {MAX_CHOSEN} containers.")],
+        validators=[
+            Optional(),
+            Length(max=MAX_CHOSEN, message=t("At most %(count)s containers.", count=MAX_CHOSEN)),
+        ],
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, g
 
 from bank.clock import LocalTimeError, from_local
+from bank.i18n import t
 from bank.refusals import Refused
 from bank.web import db, facility_zone, work
 from doses import services
@@ -26,7 +27,13 @@ def local_datetime(day: date | None, at: time | None) -> datetime | None:
             facility_zone()
         )
     except LocalTimeError as e:
-        raise Refused({"planned_time": f"{e} Plan the dose outside the hour the clocks change."}) from None
+        raise Refused(
+            {
+                "planned_time": t(
+                    "%(problem)s Plan the dose outside the hour the clocks change.", problem=e.args[0]
+                )
+            }
+        ) from None
 
 
 def is_masked(protocol: Protocol) -> bool:

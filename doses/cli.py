@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
+from bank.i18n import localize, t
 from bank.uow import Actor, unit_of_work
 from doses import services
 
@@ -23,4 +24,10 @@ def register(app: Flask) -> None:
                 added = services.ensure_seed_protocols(session)
         finally:
             session.close()
-        click.echo(f"{len(added)} protocol(s) added." if added else "Protocols already seeded.")
+        click.echo(
+            localize(
+                t("%(count)s protocol(s) added.", count=len(added))
+                if added
+                else t("Protocols already seeded.")
+            )
+        )

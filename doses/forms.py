@@ -11,6 +11,7 @@ from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectFiel
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from bank.forms import BankForm, SignatureFields
+from bank.i18n import t
 from doses.rules.protocol import CriterionKind, Protocol
 
 
@@ -22,46 +23,52 @@ def int_or_none(value):
 
 
 class PatientForm(BankForm):
-    protocol_version_id = SelectField("Protocol", coerce=int_or_none, validate_choice=False)
+    protocol_version_id = SelectField(t("Protocol"), coerce=int_or_none, validate_choice=False)
     subject_id = StringField(
-        "Subject id (trial-site-number, no names)", validators=[DataRequired(), Length(max=40)]
+        t("Subject id (trial-site-number, no names)"), validators=[DataRequired(), Length(max=40)]
     )
-    site = SelectField("Site", choices=[], validate_choice=False)
-    sex = SelectField("Sex", choices=[("F", "F"), ("M", "M")], validate_choice=False)
-    date_of_birth = DateField("Date of birth", validators=[InputRequired(message="Required (YYYY-MM-DD).")])
+    site = SelectField(t("Site"), choices=[], validate_choice=False)
+    sex = SelectField(t("Sex"), choices=[("F", "F"), ("M", "M")], validate_choice=False)
+    date_of_birth = DateField(
+        t("Date of birth"), validators=[InputRequired(message=t("Required (YYYY-MM-DD)."))]
+    )
     first_dose_on = DateField(
-        "Planned date of dose 1", validators=[InputRequired(message="Required (YYYY-MM-DD).")]
+        t("Planned date of dose 1"), validators=[InputRequired(message=t("Required (YYYY-MM-DD)."))]
     )
     donor_code = StringField(
-        "Own donor record (autologous protocols: DN-…)", validators=[Optional(), Length(max=20)]
+        t("Own donor record (autologous protocols: DN-…)"), validators=[Optional(), Length(max=20)]
     )
-    weight_kg = StringField("Weight (kg)", validators=[Optional(), Length(max=20)])
-    weight_measured_on = DateField("Weighed on", validators=[Optional()])
+    weight_kg = StringField(t("Weight (kg)"), validators=[Optional(), Length(max=20)])
+    weight_measured_on = DateField(t("Weighed on"), validators=[Optional()])
 
 
 class WeightForm(BankForm):
-    weight_kg = StringField("Weight (kg)", validators=[DataRequired(message="Required."), Length(max=20)])
-    measured_on = DateField("Weighed on", validators=[InputRequired(message="Required (YYYY-MM-DD).")])
+    weight_kg = StringField(
+        t("Weight (kg)"), validators=[DataRequired(message=t("Required.")), Length(max=20)]
+    )
+    measured_on = DateField(t("Weighed on"), validators=[InputRequired(message=t("Required (YYYY-MM-DD)."))])
 
 
 def checklist_form(protocol: Protocol, field_name) -> type[BankForm]:
     """A form class with one yes/no question per attested item of the protocol's checklist."""
 
     class ChecklistForm(SignatureFields, BankForm):
-        evaluation_date = DateField("Screening visit date", validators=[InputRequired(message="Required.")])
-        edss = StringField("EDSS", validators=[Optional(), Length(max=8)])
-        diagnosis_date = DateField("Date of diagnosis", validators=[Optional()])
+        evaluation_date = DateField(
+            t("Screening visit date"), validators=[InputRequired(message=t("Required."))]
+        )
+        edss = StringField(t("EDSS"), validators=[Optional(), Length(max=8)])
+        diagnosis_date = DateField(t("Date of diagnosis"), validators=[Optional()])
 
     for c in protocol.checklist:
         if c.computed:
             continue
-        label = "Met?" if c.kind is CriterionKind.INCLUSION else "Applies?"
+        question = t("Met?") if c.kind is CriterionKind.INCLUSION else t("Applies?")
         setattr(
             ChecklistForm,
             field_name(c.id),
             RadioField(
-                f"{c.id} — {c.text} — {label}",
-                choices=[("yes", "yes"), ("no", "no")],
+                t("%(item)s — %(criterion)s — %(question)s", item=c.id, criterion=c.text, question=question),
+                choices=[("yes", t("yes")), ("no", t("no"))],
                 validators=[Optional()],
                 validate_choice=False,
             ),
@@ -71,33 +78,35 @@ def checklist_form(protocol: Protocol, field_name) -> type[BankForm]:
 
 class RandomisationForm(BankForm):
     file = FileField(
-        "Randomisation list (CSV: subject_id,sequence)", validators=[FileRequired("Choose the file.")]
+        t("Randomisation list (CSV: subject_id,sequence)"), validators=[FileRequired(t("Choose the file."))]
     )
 
 
 class AllocateForm(BankForm):
     dose_number = IntegerField(
-        "Dose number", validators=[InputRequired(message="Required (a whole number).")]
+        t("Dose number"), validators=[InputRequired(message=t("Required (a whole number)."))]
     )
-    planned_date = DateField("Planned administration date", validators=[InputRequired(message="Required.")])
-    planned_time = TimeField("Planned time (facility time)", default=time(9, 0), validators=[Optional()])
+    planned_date = DateField(
+        t("Planned administration date"), validators=[InputRequired(message=t("Required."))]
+    )
+    planned_time = TimeField(t("Planned time (facility time)"), default=time(9, 0), validators=[Optional()])
     container_ids = HiddenField()
 
 
 class DeallocateForm(BankForm):
     reason = StringField(
-        "Reason for de-allocation", validators=[DataRequired(message="Say why."), Length(max=500)]
+        t("Reason for de-allocation"), validators=[DataRequired(message=t("Say why.")), Length(max=500)]
     )
 
 
 class UnblindForm(SignatureFields, BankForm):
     reason = StringField(
-        "Emergency: why the treatment must be known",
-        validators=[DataRequired(message="Say why."), Length(max=500)],
+        t("Emergency: why the treatment must be known"),
+        validators=[DataRequired(message=t("Say why.")), Length(max=500)],
     )
 
 
 class LiftHoldForm(SignatureFields, BankForm):
     reason = StringField(
-        "Reason (investigation closed)", validators=[DataRequired(message="Say why."), Length(max=500)]
+        t("Reason (investigation closed)"), validators=[DataRequired(message=t("Say why.")), Length(max=500)]
     )

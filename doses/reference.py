@@ -20,6 +20,7 @@ from doses.rules.protocol import (
     DoseBasis,
     DoseRule,
     DoseStep,
+    FollowUpStep,
     Labelling,
     Measure,
     Origin,
@@ -140,6 +141,7 @@ MESEMS = Protocol(
         pharmaceutical_form="suspension pour perfusion",
         product_name="CSM autologues de moelle osseuse ou placebo (milieu de suspension)",
     ),
+    follow_up=(FollowUpStep("W24", 24, 14), FollowUpStep("W48", 48, 14)),
 )
 
 MAESTRO_4MS = Protocol(
@@ -210,6 +212,7 @@ MAESTRO_4MS = Protocol(
         pharmaceutical_form="suspension injectable",
         product_name="CSM allogéniques de tissu adipeux",
     ),
+    follow_up=(FollowUpStep("M12", 52, 14),),
 )
 
 MSC_AT_SSC = Protocol(
@@ -253,6 +256,8 @@ MSC_AT_SSC = Protocol(
         "Two infusions, day 0 and day 91 ±7; the single-infusion arm receives placebo at dose 2 so that "
         "every subject has two masked administrations (dose 2 is therefore not optional).",
         "Infusion duration 1 hour; body weight at most 7 days old.",
+        "Follow-up visits at months 6 and 12 after the first infusion (placeholder: the trial's schedule "
+        "is not in the seeds).",
         "Blinded product code S9002 is a local trial-specific code; every bag (MSC or placebo) is filled to "
         "50 mL.",
         _PLACEHOLDERS,
@@ -273,6 +278,7 @@ MSC_AT_SSC = Protocol(
         pharmaceutical_form="suspension pour perfusion",
         product_name="CSM allogéniques de tissu adipeux ou placebo (milieu de suspension)",
     ),
+    follow_up=(FollowUpStep("M6", 26, 14), FollowUpStep("M12", 52, 14)),
 )
 
 PROTOCOLS: Mapping[str, Protocol] = MappingProxyType({p.code: p for p in (MESEMS, MAESTRO_4MS, MSC_AT_SSC)})
@@ -295,9 +301,15 @@ SEED_LABELLING: Mapping[tuple[str, str], Labelling] = MappingProxyType(
 )
 
 
+# Seed versions by (code, version): their follow-up visits for rows stored before issue 22.
+SEED_FOLLOW_UP: Mapping[tuple[str, str], tuple[FollowUpStep, ...]] = MappingProxyType(
+    {(p.code, p.version): p.follow_up for p in PROTOCOLS.values()}
+)
+
+
 @lru_cache(maxsize=256)
 def stored_protocol(definition: str) -> Protocol:
     """The protocol a stored version's JSON defines (a blinded seed version stored before issue 16 reads
     with its seed's identity, a seed version stored before issue 19 with its seed's label particulars), remembered by the text itself, so never stale (Protocol is frozen, so every
     reader of that text may share it). The rules read a protocol several times a request."""
-    return Protocol.from_dict(json.loads(definition), SEED_IDENTITIES, SEED_LABELLING)
+    return Protocol.from_dict(json.loads(definition), SEED_IDENTITIES, SEED_LABELLING, SEED_FOLLOW_UP)

@@ -206,7 +206,7 @@ def labels_pdf(
     try:
         return render_labels_pdf(repeat(labels, copies), size, deterministic=deterministic)
     except LabelOverflowError as e:
-        raise Refused(problems=[Problem("label.overflow", str(e))]) from None
+        raise Refused(problems=[Problem("label.overflow", e.args[0])]) from None
 
 
 def labels_zpl(labels: Sequence[LabelData], size: str, copies: int, dpi: int) -> str:
@@ -214,4 +214,4 @@ def labels_zpl(labels: Sequence[LabelData], size: str, copies: int, dpi: int) ->
     try:
         return render_labels_zpl(repeat(labels, copies), size, dpi)
     except LabelOverflowError as e:
-        raise Refused(problems=[Problem("label.overflow", str(e))]) from None
+        raise Refused(problems=[Problem("label.overflow", e.args[0])]) from None

@@ -7,10 +7,10 @@ from __future__ import annotations
 from bank.i18n import N_
 from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, Transition, Workflow
 
-ATTESTED_MEANING = "Eligibility checklist attested"
-HOLD_LIFTED_MEANING = "Allocation hold lifted"
+ATTESTED_MEANING = N_("Eligibility checklist attested")
+HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
 # Not a status change: the investigator signs the request to read one subject's sequence (doses.services).
-UNBLINDING_MEANING = "Emergency unblinding"
+UNBLINDING_MEANING = N_("Emergency unblinding")
 
 # A new version of a protocol retires the active one; patients keep the version they were enrolled under.
 PROTOCOL_VERSION_STATES = ("active", "retired")
@@ -18,7 +18,7 @@ PROTOCOL_VERSION_WORKFLOW = Workflow(
     name="Protocol version",
     states=PROTOCOL_VERSION_STATES,
     initial="active",
-    transitions=(Transition("active", "retired", "protocol.manage", label="Retire"),),
+    transitions=(Transition("active", "retired", "protocol.manage", label=N_("Retire")),),
     labels={"active": N_("active"), "retired": N_("retired")},
     kinds={"active": DONE, "retired": ENDED},
 )
@@ -30,25 +30,29 @@ PATIENT_WORKFLOW = Workflow(
     initial="screening",
     transitions=(
         Transition(
-            "screening", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING, label="Enrol"
+            "screening", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING, label=N_("Enrol")
         ),
         Transition(
             "screening",
             "not_eligible",
             "patient.enroll",
             signature_meaning=ATTESTED_MEANING,
-            label="Not eligible",
+            label=N_("Not eligible"),
         ),
         # A screen failure may be screened again (new visit, new signed checklist).
         Transition(
-            "not_eligible", "enrolled", "patient.enroll", signature_meaning=ATTESTED_MEANING, label="Enrol"
+            "not_eligible",
+            "enrolled",
+            "patient.enroll",
+            signature_meaning=ATTESTED_MEANING,
+            label=N_("Enrol"),
         ),
         Transition(
             "not_eligible",
             "not_eligible",
             "patient.enroll",
             signature_meaning=ATTESTED_MEANING,
-            label="Not eligible",
+            label=N_("Not eligible"),
         ),
     ),
     labels={"screening": N_("screening"), "enrolled": N_("enrolled"), "not_eligible": N_("not eligible")},
@@ -70,10 +74,13 @@ ALLOCATION_WORKFLOW = Workflow(
     states=ALLOCATION_STATES,
     initial="allocated",
     transitions=(
-        Transition("allocated", "issued", "custody.record", label="Issue"),
-        *(Transition(s, "administered", "custody.record", label="Record administration") for s in HOLDABLE),
+        Transition("allocated", "issued", "custody.record", label=N_("Issue")),
         *(
-            Transition(s, "on_hold", "dose.allocate", reason_required=True, label="Put on hold")
+            Transition(s, "administered", "custody.record", label=N_("Record administration"))
+            for s in HOLDABLE
+        ),
+        *(
+            Transition(s, "on_hold", "dose.allocate", reason_required=True, label=N_("Put on hold"))
             for s in HOLDABLE
         ),
         *(
@@ -83,12 +90,12 @@ ALLOCATION_WORKFLOW = Workflow(
                 "lot.hold",
                 signature_meaning=HOLD_LIFTED_MEANING,
                 reason_required=True,
-                label="Lift hold",
+                label=N_("Lift hold"),
             )
             for s in HOLDABLE
         ),
-        Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label="Deallocate"),
-        Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label="Deallocate"),
+        Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
+        Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
     ),
     labels={
         "allocated": N_("allocated"),

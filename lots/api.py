@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
 from bank.clock import as_utc
 from bank.forms import entered
+from bank.i18n import t
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
 from lots import services
 from lots.blueprint import fin
@@ -260,7 +261,7 @@ def containers_store(container_id: int):
     form = form_from_json(PositionForm)
     box = db().get(StorageBox, form.box_id.data) if isinstance(form.box_id.data, int) else None
     if box is None:
-        raise ApiInputError({"box_id": "no such storage box"})
+        raise ApiInputError({"box_id": t("no such storage box")})
     with work(form.reason.data or "container stored (API)"):
         services.store_container(db(), item, box, form.row.data, form.col.data, form.reason.data)
     return jsonify(container_json(item))

@@ -7,8 +7,9 @@ import os
 from flask import Blueprint, current_app
 
 from bank.clock import today
+from bank.i18n import N_, localize, t
 from bank.web import db
-from lots.rules import material_usability
+from lots.rules import material_lot_name, material_usability
 from lots.services.materials import facts, usable_material_lots
 
 DEFAULT_EXPIRING_DAYS = 30
@@ -38,16 +39,25 @@ def material_standing(lot) -> tuple[str, str]:
     return material_usability(facts(lot), today(), expiring_days())
 
 
+# A material lot offered on a bench form: (usable, animal origin) → its wording.
+MATERIAL_CHOICE = {
+    (True, False): N_("%(lot)s — %(reason)s"),
+    (True, True): N_("%(lot)s — %(reason)s · animal origin"),
+    (False, False): N_("%(lot)s — %(reason)s (not usable)"),
+    (False, True): N_("%(lot)s — %(reason)s · animal origin (not usable)"),
+}
+
+
 def offer_materials(form) -> None:
     """Material lot choices with what stands in their way today: expired, quarantined or rejected lots are
     shown disabled with the reason (the service refuses them too); expiring ones say when."""
     choices = []
     for m in usable_material_lots(db(), include_rejected=True):
         state, reason = material_standing(m)
-        tse = " · animal origin" if m.material.animal_origin else ""
         usable = state in ("usable", "expiring_soon")
-        label = f"{m.material.name} lot {m.lot_number} — {reason}{tse}"
-        if not usable:
-            label = f"{label} (not usable)"
-        choices.append((m.id, label, {} if usable else {"disabled": "disabled", "data-reason": reason}))
+        name = material_lot_name(m.material.name, m.lot_number)
+        label = t(MATERIAL_CHOICE[usable, m.material.animal_origin], lot=name, reason=reason)
+        choices.append(
+            (m.id, label, {} if usable else {"disabled": "disabled", "data-reason": localize(reason)})
+        )
     form.material_lot_ids.choices = choices

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
+from bank.i18n import localize, t
 from bank.uow import Actor, unit_of_work
 from lots import services
 
@@ -23,4 +24,10 @@ def register(app: Flask) -> None:
                 added = services.seed_product_types(session)
         finally:
             session.close()
-        click.echo(f"{len(added)} product type(s) added." if added else "Product types already seeded.")
+        # A command speaks the facility's language (FACILITY_LANGUAGE).
+        message = (
+            t("%(count)s product type(s) added.", count=len(added))
+            if added
+            else t("Product types already seeded.")
+        )
+        click.echo(localize(message))

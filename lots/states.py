@@ -11,24 +11,27 @@ from __future__ import annotations
 from bank.i18n import N_
 from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, WAITING, Transition, Workflow
 
-RELEASE_MEANING = "Released for clinical use"
-REJECT_MEANING = "Rejected"
-HOLD_LIFTED_MEANING = "Hold lifted"
-DEVIATION_CLOSED_MEANING = "Deviation closed"
+# Signature meanings are stored in English and signed as such; N_ marks them for the catalogue (shown with |tr).
+RELEASE_MEANING = N_("Released for clinical use")
+REJECT_MEANING = N_("Rejected")
+HOLD_LIFTED_MEANING = N_("Hold lifted")
+DEVIATION_CLOSED_MEANING = N_("Deviation closed")
 
 # States a hold can be put on from; a held lot returns to the state it was held from (Lot.held_from).
 # A released lot can still be held: a donor look-back must stop every container of that donor.
 HOLDABLE = ("in_process", "awaiting_qc", "released")
 
 LOT_WORKFLOW = Workflow(
-    name="Lot",
+    name=N_("Lot"),
     states=("in_process", "awaiting_qc", "released", "rejected", "on_hold"),
     initial="in_process",
     transitions=(
-        Transition("in_process", "awaiting_qc", "lot.edit", label="Submit for QC"),
-        Transition("awaiting_qc", "in_process", "lot.edit", reason_required=True, label="Back to processing"),
+        Transition("in_process", "awaiting_qc", "lot.edit", label=N_("Submit for QC")),
         Transition(
-            "awaiting_qc", "released", "lot.release", signature_meaning=RELEASE_MEANING, label="Release"
+            "awaiting_qc", "in_process", "lot.edit", reason_required=True, label=N_("Back to processing")
+        ),
+        Transition(
+            "awaiting_qc", "released", "lot.release", signature_meaning=RELEASE_MEANING, label=N_("Release")
         ),
         Transition(
             "awaiting_qc",
@@ -36,9 +39,12 @@ LOT_WORKFLOW = Workflow(
             "lot.release",
             signature_meaning=REJECT_MEANING,
             reason_required=True,
-            label="Reject",
+            label=N_("Reject"),
         ),
-        *(Transition(s, "on_hold", "lot.hold", reason_required=True, label="Put on hold") for s in HOLDABLE),
+        *(
+            Transition(s, "on_hold", "lot.hold", reason_required=True, label=N_("Put on hold"))
+            for s in HOLDABLE
+        ),
         *(
             Transition(
                 "on_hold",
@@ -46,7 +52,7 @@ LOT_WORKFLOW = Workflow(
                 "lot.hold",
                 signature_meaning=HOLD_LIFTED_MEANING,
                 reason_required=True,
-                label="Lift hold",
+                label=N_("Lift hold"),
             )
             for s in HOLDABLE
         ),
@@ -75,12 +81,12 @@ FINISHED = ("released", "rejected")
 NOT_DERIVABLE = ("rejected", "on_hold")
 
 DEVIATION_WORKFLOW = Workflow(
-    name="Deviation",
+    name=N_("Deviation"),
     states=("open", "closed"),
     initial="open",
     transitions=(
         Transition(
-            "open", "closed", "deviation.close", signature_meaning=DEVIATION_CLOSED_MEANING, label="Close"
+            "open", "closed", "deviation.close", signature_meaning=DEVIATION_CLOSED_MEANING, label=N_("Close")
         ),
     ),
     labels={"open": N_("open"), "closed": N_("closed")},
@@ -95,32 +101,34 @@ DEVIATION_STATUSES = DEVIATION_WORKFLOW.states
 # act needs the same step, its service takes it on that act's behalf (bank.uow.acting_with) and says why.
 CONTAINER_STATES = ("formulated", "stored", "removed", "allocated", "shipped", "administered", "destroyed")
 CONTAINER_WORKFLOW = Workflow(
-    name="Container",
+    name=N_("Container"),
     states=CONTAINER_STATES,
     initial="formulated",
     transitions=(
-        Transition("formulated", "stored", "storage.manage", label="Store"),
-        Transition("removed", "stored", "storage.manage", label="Store again"),
-        Transition("stored", "removed", "storage.manage", reason_required=True, label="Remove from storage"),
+        Transition("formulated", "stored", "storage.manage", label=N_("Store")),
+        Transition("removed", "stored", "storage.manage", label=N_("Store again")),
+        Transition(
+            "stored", "removed", "storage.manage", reason_required=True, label=N_("Remove from storage")
+        ),
         # Set aside for a dose (only a stored container of a released lot is chosen), and back on the shelf
         # when the dose is deallocated (with the deallocation's reason).
-        Transition("stored", "allocated", "dose.allocate", label="Allocate"),
-        Transition("allocated", "stored", "dose.allocate", reason_required=True, label="Deallocate"),
+        Transition("stored", "allocated", "dose.allocate", label=N_("Allocate")),
+        Transition("allocated", "stored", "dose.allocate", reason_required=True, label=N_("Deallocate")),
         # An allocated container leaves its position as a step of its dose's chain of custody (issue from
         # storage, administration): that custody step is what authorises it.
         Transition(
-            "allocated", "removed", "custody.record", reason_required=True, label="Remove from storage"
+            "allocated", "removed", "custody.record", reason_required=True, label=N_("Remove from storage")
         ),
         # The chain of custody (doses.custody) moves an issued container on: shipped, returned to the
         # facility (out of storage still), given to the patient or destroyed.
-        Transition("removed", "shipped", "custody.record", reason_required=True, label="Ship"),
-        Transition("shipped", "removed", "custody.record", reason_required=True, label="Return"),
+        Transition("removed", "shipped", "custody.record", reason_required=True, label=N_("Ship")),
+        Transition("shipped", "removed", "custody.record", reason_required=True, label=N_("Return")),
         *(
-            Transition(s, "administered", "custody.record", reason_required=True, label="Administer")
+            Transition(s, "administered", "custody.record", reason_required=True, label=N_("Administer"))
             for s in ("removed", "shipped")
         ),
         *(
-            Transition(s, "destroyed", "custody.record", reason_required=True, label="Destroy")
+            Transition(s, "destroyed", "custody.record", reason_required=True, label=N_("Destroy"))
             for s in ("removed", "shipped")
         ),
     ),
@@ -146,12 +154,17 @@ CONTAINER_WORKFLOW = Workflow(
 CONTAINER_STATUSES = CONTAINER_WORKFLOW.states
 STORABLE = ("formulated", "removed", "stored")  # a stored container may be moved to another position
 
+MATERIAL_STEP_LABELS = {
+    "approved": N_("Approved"),
+    "quarantined": N_("Quarantined"),
+    "rejected": N_("Rejected"),
+}
 MATERIAL_LOT_WORKFLOW = Workflow(
-    name="Material lot",
+    name=N_("Material lot"),
     states=("approved", "quarantined", "rejected"),
     initial="quarantined",
     transitions=tuple(
-        Transition(source, target, "material.manage", label=target.capitalize())
+        Transition(source, target, "material.manage", label=MATERIAL_STEP_LABELS[target])
         for source in ("approved", "quarantined", "rejected")
         for target in ("approved", "quarantined", "rejected")
         if source != target
@@ -165,10 +178,10 @@ MATERIAL_USABLE = "approved"
 # A new version of a product type retires the version before it (lots keep the version they were made
 # under). Product types are reference data kept by QA, like specifications.
 PRODUCT_TYPE_WORKFLOW = Workflow(
-    name="Product type",
+    name=N_("Product type"),
     states=("active", "retired"),
     initial="active",
-    transitions=(Transition("active", "retired", "spec.manage", label="Retire"),),
+    transitions=(Transition("active", "retired", "spec.manage", label=N_("Retire")),),
     labels={"active": N_("active"), "retired": N_("retired")},
     kinds={"active": DONE, "retired": ENDED},
 )
@@ -178,10 +191,10 @@ PRODUCT_TYPE_STATUSES = PRODUCT_TYPE_WORKFLOW.states
 # entry is verified, and after verification only once a second person confirms it. Technicians (who
 # enter and correct) and QA (who confirm) both hold lot.verify; the endpoints check lot.edit for asking.
 CORRECTION_WORKFLOW = Workflow(
-    name="Entry correction",
+    name=N_("Entry correction"),
     states=("pending", "applied"),
     initial="pending",
-    transitions=(Transition("pending", "applied", "lot.verify", label="Apply"),),
+    transitions=(Transition("pending", "applied", "lot.verify", label=N_("Apply")),),
     labels={"pending": N_("pending"), "applied": N_("applied")},
     kinds={"pending": WAITING, "applied": DONE},
 )

@@ -10,3 +10,54 @@ os.environ.setdefault("BANK_ENV", "testing")
 
 # Cheap argon2 parameters for every test (tests/unit/test_passwords.py checks the production cost).
 use_cheap_hashing()
+
+
+# ---- requirements traced to tests (validation/requirements.toml, bin/validate) -------------------------
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--requirements-results",
+        metavar="PATH",
+        help="write each test's outcome and the requirements it proves as JSON (bin/validate reads it)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    from bank.requirements import load
+
+    known = load().ids
+    unknown = sorted(
+        {rid for item in items for mark in item.iter_markers("requirement") for rid in mark.args} - known
+    )
+    if unknown:
+        import pytest
+
+        raise pytest.UsageError(f"requirement marker names no requirement: {', '.join(unknown)}")
+
+
+_outcomes: dict = {}
+
+
+def pytest_runtest_logreport(report):
+    entry = _outcomes.setdefault(report.nodeid, {"outcome": "not run", "requirements": []})
+    if report.failed:
+        entry["outcome"] = "failed"
+    elif report.skipped and entry["outcome"] != "failed":
+        entry["outcome"] = "skipped"
+    elif report.when == "call" and report.passed and entry["outcome"] == "not run":
+        entry["outcome"] = "passed"
+
+
+def pytest_itemcollected(item):
+    ids = sorted({rid for mark in item.iter_markers("requirement") for rid in mark.args})
+    _outcomes.setdefault(item.nodeid, {"outcome": "not run", "requirements": []})["requirements"] = ids
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("--requirements-results")
+    if path:
+        import json
+        from pathlib import Path
+
+        Path(path).write_text(json.dumps(_outcomes, indent=1, sort_keys=True), encoding="utf-8")

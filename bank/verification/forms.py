@@ -7,28 +7,29 @@ from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField,
 from wtforms.validators import DataRequired, Length, Optional
 
 from bank.forms import BankForm, SignatureFields
+from bank.i18n import t
 
 
 class VerifyFilterForm(BankForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind of entry", choices=[], validators=[Optional()], validate_choice=False)
-    subject = StringField("Lot (DIN) or donor", validators=[Optional(), Length(max=40)])
+    kind = SelectField(t("Kind of entry"), choices=[], validators=[Optional()], validate_choice=False)
+    subject = StringField(t("Lot (DIN) or donor"), validators=[Optional(), Length(max=40)])
 
 
 class VerifyEntriesApiForm(SignatureFields, BankForm):
     entries = SelectMultipleField(
-        "Entries (kind:id@digest, as listed)",
+        t("Entries (kind:id@digest, as listed)"),
         choices=[],
         validate_choice=False,
-        validators=[DataRequired(message="Choose at least one entry to verify.")],
+        validators=[DataRequired(message=t("Choose at least one entry to verify."))],
     )
 
 
 class VerifyEntriesForm(VerifyEntriesApiForm):
     confirm = BooleanField(
-        "I have checked every value of these entries against the source records",
-        validators=[DataRequired(message="Tick the box to confirm.")],
+        t("I have checked every value of these entries against the source records"),
+        validators=[DataRequired(message=t("Tick the box to confirm."))],
     )
     next = HiddenField(validators=[Optional(), Length(max=300)])

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bank.clock import utcnow
 from bank.digest import content_digest
 from bank.esign import sign, signature_valid
+from bank.i18n import LowerCase, Text, t
 from bank.models import Signature, User
 from bank.refusals import Problem, Refused
 from bank.uow import Actor, current_actor
@@ -176,27 +177,50 @@ class Chosen:
         return f"{self.kind}:{self.entry_id}"
 
 
+def _name(entry: Entry) -> str:
+    return f"{entry.title} ({entry.subject})"
+
+
 def entry_problems(chosen: Chosen, kind: VerifiableKind | None, entry: Entry | None, actor) -> list[Problem]:
     """Why this entry cannot be verified by `actor` as it was shown (empty: it can)."""
     ref = chosen.key
     if kind is None:
-        return [Problem("verify.unknown_kind", f"{ref}: no such kind of entry.", f"kind={chosen.kind}")]
+        return [Problem("verify.unknown_kind", t("%(entry)s: no such kind of entry.", entry=ref), ref)]
     if kind.permission not in actor.permissions:
-        return [Problem("verify.permission", f"You may not verify a {kind.label.lower()} ({ref}).", ref)]
+        return [
+            Problem(
+                "verify.permission",
+                t("You may not verify a %(kind)s (%(entry)s).", kind=LowerCase(kind.label), entry=ref),
+                ref,
+            )
+        ]
     if entry is None:
-        return [Problem("verify.not_found", f"{kind.label} {ref} does not exist.", ref)]
-    name, problems = f"{entry.title} ({entry.subject})", []
+        return [
+            Problem(
+                "verify.not_found",
+                t("%(kind)s %(entry)s does not exist.", kind=Text(kind.label), entry=ref),
+                ref,
+            )
+        ]
+    name, problems = _name(entry), []
     if entry.entered_by_id == actor.id:
         problems.append(
-            Problem("verify.four_eyes", f"You entered {name}: a second person must verify it.", ref)
+            Problem(
+                "verify.four_eyes",
+                t("You entered %(entry)s: a second person must verify it.", entry=name),
+                ref,
+            )
         )
     if entry.verified_at is not None:
-        problems.append(Problem("verify.already", f"{name} was verified meanwhile.", ref))
+        problems.append(Problem("verify.already", t("%(entry)s was verified meanwhile.", entry=name), ref))
     elif entry.digest != chosen.digest:
         problems.append(
             Problem(
                 "verify.changed",
-                f"{name} changed since you opened it: check the new values and choose it again.",
+                t(
+                    "%(entry)s changed since you opened it: check the new values and choose it again.",
+                    entry=name,
+                ),
                 ref,
             )
         )
@@ -209,9 +233,13 @@ def _domain_problems(session: Session, kind: VerifiableKind, entry: Entry) -> li
         with session.begin_nested():
             kind.verify(session, entry.entry_id)
     except Refused as e:
-        name = f"{entry.title} ({entry.subject})"
-        return [Problem(p.rule_id, f"{name}: {p.message}", p.evidence) for p in e.problems] + [
-            Problem("verify.refused", f"{name}: {message}", entry.key) for message in e.errors.values()
+        name = _name(entry)
+        said = "%(entry)s: %(why)s"  # the domain's own sentence, in the reader's language, after the entry
+        return [
+            Problem(p.rule_id, Text(said, {"entry": name, "why": p.message}), p.evidence) for p in e.problems
+        ] + [
+            Problem("verify.refused", Text(said, {"entry": name, "why": message}), entry.key)
+            for message in e.errors.values()
         ]
     return []
 
@@ -228,7 +256,14 @@ def parse_chosen(values: Iterable[str]) -> list[Chosen]:
         elif all(c.key != key for c in chosen):
             chosen.append(Chosen(keys[0][0], keys[0][1], digest))
     if bad:
-        raise Refused({"entries": "Cannot read these entries (kind:id@digest, as listed): " + ", ".join(bad)})
+        raise Refused(
+            {
+                "entries": t(
+                    "Cannot read these entries (kind:id@digest, as listed): %(entries)s",
+                    entries=", ".join(bad),
+                )
+            }
+        )
     return chosen
 
 
@@ -249,9 +284,9 @@ def verify_entries(
     Refused (nothing written) when any entry cannot be verified as it was shown, naming every reason."""
     actor = current_actor(session)
     if not chosen:
-        raise Refused({"entries": "Choose at least one entry to verify."})
+        raise Refused({"entries": t("Choose at least one entry to verify.")})
     if len(chosen) > MAX_PER_ACT:
-        raise Refused({"entries": f"Verify at most {MAX_PER_ACT} entries at once."})
+        raise Refused({"entries": t("Verify at most %(count)s entries at once.", count=MAX_PER_ACT)})
     found = entries_by_key(session, registry, [(c.kind, c.entry_id) for c in chosen])
     problems = [p for c in chosen for p in entry_problems(c, registry.get(c.kind), found.get(c.key), actor)]
     if problems:
@@ -259,7 +294,7 @@ def verify_entries(
     meanings = {verification_step(registry[c.kind].permission).signature_meaning for c in chosen}
     if len(meanings) > 1:
         raise Refused.rule(
-            "verify.meanings", "These entries are verified with different meanings: sign them apart."
+            "verify.meanings", t("These entries are verified with different meanings: sign them apart.")
         )
     for c in chosen:
         problems += _domain_problems(session, registry[c.kind], found[c.key])
@@ -285,7 +320,8 @@ def verify_entries(
             session.flush()
     except IntegrityError:
         raise Refused.rule(
-            "verify.concurrent", "Someone verified one of these entries at the same moment: reload the list."
+            "verify.concurrent",
+            t("Someone verified one of these entries at the same moment: reload the list."),
         ) from None
     return records
 

@@ -7,7 +7,7 @@ from bank.i18n import N_
 from bank.permissions import VERIFY_PERMISSIONS
 from bank.workflow import DONE, WAITING, Transition, Workflow
 
-VERIFIED_MEANING = "Verified"
+VERIFIED_MEANING = N_("Verified")  # stored with each signature: translated only where shown
 
 ENTRY_VERIFICATION = Workflow(
     name="Entry verification",
@@ -19,7 +19,7 @@ ENTRY_VERIFICATION = Workflow(
             "verified",
             permission,
             signature_meaning=VERIFIED_MEANING,
-            label="Verify",
+            label=N_("Verify"),
         )
         for permission in sorted(VERIFY_PERMISSIONS)
     ),

@@ -4,10 +4,11 @@ verifies them with one electronic signature. Single-entry Verify buttons lead to
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 
 from bank.auth_views import safe_next
-from bank.i18n import N_
+from bank.i18n import N_, t
+from bank.languages import flash
 from bank.permissions import ENTRY_VERIFY
 from bank.verification import services
 from bank.verification.forms import VerifyEntriesForm, VerifyFilterForm
@@ -49,11 +50,11 @@ def awaiting_page(kind: str, subject: str | None) -> Page:
 def index():
     form = VerifyFilterForm(request.args)
     kinds = services.kinds_for(registry(), actor().permissions)
-    form.kind.choices = [("", "All kinds")] + [(k.key, k.label) for k in kinds]
+    form.kind.choices = [("", t("All kinds"))] + [(k.key, k.label) for k in kinds]
     valid = form.validate()
     kind = form.kind.data if form.kind.data in {k.key for k in kinds} else ""
     if form.kind.data and not kind:
-        form.kind.errors = [*form.kind.errors, "Not a kind of entry you verify."]
+        form.kind.errors = [*form.kind.errors, t("Not a kind of entry you verify.")]
     subject = form.subject.data if valid else None
     page = awaiting_page(kind, subject)
     return render_template(
@@ -93,7 +94,13 @@ def confirm():
                 "entries verified",
             )
             if done.ok:
-                flash(f"{len(done.value)} entr{'y' if len(done.value) == 1 else 'ies'} verified.", "success")
+                count = len(done.value)
+                flash(
+                    t("%(count)s entry verified.", count=count)
+                    if count == 1
+                    else t("%(count)s entries verified.", count=count),
+                    "success",
+                )
                 return redirect(safe_next(form.next.data) if form.next.data else url_for("verify.index"))
         raw = [str(v).partition("@")[0] for v in form.entries.data or []]
     else:
@@ -109,6 +116,7 @@ def confirm():
         problems=problems,
         unreadable=bad,
         too_many=len(keys) > services.MAX_PER_ACT,
+        max_per_act=services.MAX_PER_ACT,
         meaning=VERIFIED_MEANING,
     )
 

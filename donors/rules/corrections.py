@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bank.i18n import Text, t
 from bank.refusals import Problem
 from donors.rules.criteria import CriteriaSet
 from donors.rules.eligibility import sample_window
@@ -30,15 +31,22 @@ def rereview_problems(signed_at: datetime, changes: Sequence[EntryChange]) -> li
     return [
         Problem(
             "donor.rereview",
-            f"Signed on {c.ref}, corrected or voided since: the determination must be reviewed again.",
-            f"voided {c.voided_at:%Y-%m-%d %H:%M} UTC: {c.reason}",
+            t(
+                "Signed on %(entry)s, corrected or voided since: the determination must be reviewed again.",
+                entry=c.ref,
+            ),
+            t(
+                "voided %(when)s UTC: %(reason)s",
+                when=c.voided_at.strftime("%Y-%m-%d %H:%M"),
+                reason=c.reason,
+            ),
         )
         for c in changes
         if c.recorded_at <= signed_at < c.voided_at
     ]
 
 
-def window_error(sample_date: date | None, harvest_date: date | None, criteria: CriteriaSet) -> str | None:
+def window_error(sample_date: date | None, harvest_date: date | None, criteria: CriteriaSet) -> Text | None:
     """The panel's sample-window check (DOMAIN.md §2: drawn at the harvest or up to 7 days after it by
     default): a message when the sample cannot count, None when it can or no harvest date places it."""
     if sample_date is None or harvest_date is None:
@@ -46,7 +54,11 @@ def window_error(sample_date: date | None, harvest_date: date | None, criteria: 
     first, last = sample_window(harvest_date, criteria)
     if first <= sample_date <= last:
         return None
-    return (
-        f"sample drawn {sample_date} is outside the window {first} to {last} (harvest {harvest_date}): "
-        "it would not count"
+    return t(
+        "sample drawn %(sample)s is outside the window %(first)s to %(last)s (harvest %(harvest)s): "
+        "it would not count",
+        sample=sample_date,
+        first=first,
+        last=last,
+        harvest=harvest_date,
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bank.i18n import N_, t
+
 # Evidence kinds: what a criterion is judged on (DOMAIN.md §2, column "evidence").
 MEASUREMENT = "measurement"  # a number measured at donation (weight)
 SEROLOGY = "serology"  # infectious-marker results in the sample window
@@ -27,6 +29,33 @@ EVIDENCE_KINDS = frozenset(
 LOOK_BACKS = frozenset(
     {"at_donation", "sample_window", "current", "days", "lifetime", "at_examination", "at_consent"}
 )
+
+# How the stored kinds, look-backs and parameter names read on a page (the keys stay in the JSON).
+EVIDENCE_NAMES = {
+    MEASUREMENT: N_("measurement"),
+    SEROLOGY: N_("serology"),
+    CLINICAL_CURRENT: N_("current clinical state"),
+    HISTORY: N_("history"),
+    MEDICATION: N_("medication"),
+    EXAM_FINDING: N_("examination finding"),
+    STATUS: N_("status"),
+}
+LOOK_BACK_NAMES = {
+    "at_donation": N_("at donation"),
+    "sample_window": N_("sample window"),
+    "current": N_("current"),
+    "days": N_("days before the harvest"),
+    "lifetime": N_("lifetime"),
+    "at_examination": N_("at examination"),
+    "at_consent": N_("at consent"),
+}
+PARAM_NAMES = {
+    "min_weight_kg": N_("minimum weight (kg)"),
+    "lookback_days": N_("look-back (days)"),
+    "max_days": N_("maximum days of treatment"),
+    "markers": N_("markers"),
+    "medication_kind": N_("medication kind"),
+}
 
 ParamValue = int | float | str | tuple[str, ...]
 
@@ -132,7 +161,7 @@ class CriteriaSet:
     def medication_kinds(self) -> tuple[str, ...]:
         """Medication kinds the set judges (e.g. "corticosteroid", "lithium"), plus "other"."""
         kinds = [c.param("medication_kind") for c in self.criteria if c.evidence == MEDICATION]
-        return (*kinds, "other")
+        return (*kinds, N_("other"))
 
 
 def _consistency_problems(cs: CriteriaSet) -> list[str]:
@@ -304,16 +333,16 @@ def threshold_errors(
     for key, value in thresholds.items():
         low, high = EDITABLE_PARAMS.get(key.rsplit(".", 1)[-1], (0, 0))
         if key not in known:
-            errors[key] = "not a threshold of this criteria set"
+            errors[key] = t("not a threshold of this criteria set")
         elif value is None or not (low <= value <= high):
-            errors[key] = f"must be between {low} and {high}"
+            errors[key] = t("must be between %(low)s and %(high)s", low=low, high=high)
     for name, days in (("window_before", before), ("window_after", after)):
         if days is None or not (0 <= days <= MAX_WINDOW_DAYS):
-            errors[name] = f"must be between 0 and {MAX_WINDOW_DAYS} days"
+            errors[name] = t("must be between 0 and %(max)s days", max=MAX_WINDOW_DAYS)
     if not (note or "").strip():
-        errors["note"] = "say what changes in this version and why"
+        errors["note"] = t("say what changes in this version and why")
     elif len(note) > 500:
-        errors["note"] = "at most 500 characters"
+        errors["note"] = t("at most %(max)s characters", max=500)
     return errors
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bank.i18n import N_, Text, t
 from bank.refusals import Problem
 from donors.rules.criteria import MEASUREMENT, MEDICATION, SEROLOGY, CriteriaSet, Criterion, SerologyMarker
 from donors.rules.entries import INDETERMINATE, NEGATIVE, POSITIVE, facts_errors
@@ -18,6 +19,23 @@ from donors.states import ELIGIBLE, INCOMPLETE, INELIGIBLE
 
 # Pseudo rule id for the harvest date itself: look-backs and the sample window are counted from it.
 HARVEST_RULE_ID = "DON-HARVEST-DATE"
+
+# What the rules find, as the words appear inside messages ("the rules find the donor ineligible"):
+# the stored outcome is the English key; the catalogue shows it in the reader's language.
+OUTCOME_WORDS = (N_("pending"), N_("eligible"), N_("ineligible"), N_("incomplete"))
+
+# Messages are `t(...)`: stored and signed in English (a Text is the English str), shown in the reader's
+# language. Texts of the criteria set (criterion, question, marker, medication kind) are versioned data in
+# English, marked for the catalogue where they are seeded (donors.reference); `t(text)` shows them
+# translated where the catalogue has them, as they are where it does not (a text QA wrote).
+
+
+def _joined(parts: list[Text]) -> Text:
+    """Several findings as one text, separated by semicolons (in the reader's language)."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = t("%(first)s; %(next)s", first=joined, next=part)
+    return joined
 
 
 def reason(rule_id: str, criterion: str, evidence: str) -> Problem:
@@ -72,8 +90,8 @@ def evaluate_donor(facts: DonorFacts, criteria: CriteriaSet) -> Determination:
     reasons: list[Problem] = []
     missing: list[Problem] = []
     if facts.harvest_date is None:
-        why = "look-backs and the serology sample window are counted from the harvest"
-        missing.append(missing_item("harvest date", HARVEST_RULE_ID, why))
+        why = t("look-backs and the serology sample window are counted from the harvest")
+        missing.append(missing_item(t("harvest date"), HARVEST_RULE_ID, why))
     for c in criteria.criteria:
         if c.evidence == MEASUREMENT:
             _weight(c, facts, reasons, missing)
@@ -85,19 +103,20 @@ def evaluate_donor(facts: DonorFacts, criteria: CriteriaSet) -> Determination:
     return Determination(outcome, tuple(reasons), tuple(missing))
 
 
-def _ref(facts: DonorFacts) -> tuple[date, str]:
+def _ref(facts: DonorFacts) -> tuple[date, Text]:
     if facts.harvest_date is not None:
-        return facts.harvest_date, f"harvest {facts.harvest_date}"
-    return facts.evaluation_date, f"evaluation {facts.evaluation_date} (no harvest date yet)"
+        return facts.harvest_date, t("harvest %(date)s", date=facts.harvest_date)
+    return facts.evaluation_date, t("evaluation %(date)s (no harvest date yet)", date=facts.evaluation_date)
 
 
 def _weight(c: Criterion, facts: DonorFacts, reasons: list[Problem], missing: list[Problem]) -> None:
     # Exactly the minimum is eligible: the seed list excludes "weight < 50 kg" (DOMAIN.md §2).
     minimum = c.param("min_weight_kg")
     if facts.weight_kg is None:
-        missing.append(missing_item("weight", c.rule_id, "weight at donation not recorded"))
+        missing.append(missing_item(t("weight"), c.rule_id, t("weight at donation not recorded")))
     elif facts.weight_kg < minimum:
-        reasons.append(reason(c.rule_id, c.text, f"weight {facts.weight_kg:g} kg < {minimum:g} kg"))
+        evidence = t("weight %(weight)s kg < %(minimum)s kg", weight=facts.weight_kg, minimum=minimum)
+        reasons.append(reason(c.rule_id, t(c.text), evidence))
 
 
 def _questionnaire(
@@ -106,30 +125,51 @@ def _questionnaire(
     question = cs.question(c.question_id)
     answer = facts.answers.get(c.question_id)
     if answer is None or answer.value is None:
-        missing.append(missing_item(question.text, c.rule_id, "not answered"))
+        missing.append(missing_item(t(question.text), c.rule_id, t("not answered")))
     if c.evidence == MEDICATION:
         _medication(c, facts, answer, reasons, missing)
         return
     if answer is None or not answer.value:
         return
-    detail = f" ({answer.detail})" if answer.detail else ""
+    detail = f" ({answer.detail})" if answer.detail else ""  # the donor's own words, as typed
     if c.look_back != "days":
-        dated = f", date {answer.event_date}" if answer.event_date else ""
-        reasons.append(reason(c.rule_id, c.text, f'answered yes to "{question.text}"{detail}{dated}'))
+        if answer.event_date:
+            evidence = t(
+                'answered yes to "%(question)s"%(detail)s, date %(date)s',
+                question=t(question.text),
+                detail=detail,
+                date=answer.event_date,
+            )
+        else:
+            evidence = t('answered yes to "%(question)s"%(detail)s', question=t(question.text), detail=detail)
+        reasons.append(reason(c.rule_id, t(c.text), evidence))
         return
     lookback = c.param("lookback_days")
     if answer.event_date is None:
-        why = f"answered yes; the date is needed to apply the {lookback}-day look-back"
-        missing.append(missing_item(f"date for: {question.text}", c.rule_id, why))
+        why = t("answered yes; the date is needed to apply the %(days)s-day look-back", days=lookback)
+        missing.append(missing_item(t("date for: %(question)s", question=t(question.text)), c.rule_id, why))
         return
     ref, ref_text = _ref(facts)
     # Inclusive look-back: an event `lookback` days before the reference still excludes, one day more
     # does not (365 excludes, 366 does not). Events after the reference are within it too.
     days = (ref - answer.event_date).days
     if days <= lookback:
-        when = f"{days} days before" if days >= 0 else f"{-days} days after"
-        evidence = f"answered yes{detail}; last episode {answer.event_date}, {when} {ref_text}"
-        reasons.append(reason(c.rule_id, c.text, f"{evidence} (look-back {lookback} days)"))
+        values = dict(detail=detail, date=answer.event_date, reference=ref_text, lookback=lookback)
+        if days >= 0:
+            evidence = t(
+                "answered yes%(detail)s; last episode %(date)s, %(days)s days before %(reference)s "
+                "(look-back %(lookback)s days)",
+                days=days,
+                **values,
+            )
+        else:
+            evidence = t(
+                "answered yes%(detail)s; last episode %(date)s, %(days)s days after %(reference)s "
+                "(look-back %(lookback)s days)",
+                days=-days,
+                **values,
+            )
+        reasons.append(reason(c.rule_id, t(c.text), evidence))
 
 
 def _medication(
@@ -140,39 +180,63 @@ def _medication(
     ref, ref_text = _ref(facts)
     if c.look_back == "days":
         if answer is not None and answer.value and not courses:
-            why = "answered yes; each course's dates are needed to count the days"
-            missing.append(missing_item(f"{kind} courses with start and stop dates", c.rule_id, why))
+            why = t("answered yes; each course's dates are needed to count the days")
+            item = t("%(kind)s courses with start and stop dates", kind=t(kind))
+            missing.append(missing_item(item, c.rule_id, why))
         lookback, max_days = c.param("lookback_days"), c.param("max_days")
         total, parts = _course_days(courses, ref - timedelta(days=lookback), ref, facts.evaluation_date)
         if total > max_days:
-            summary = "; ".join(parts) + f" within the {lookback} days before {ref_text}"
+            values = dict(courses=_joined(parts), lookback=lookback, reference=ref_text, max=max_days)
             if len(parts) > 1:
-                summary += f", {total} distinct days in all"
-            reasons.append(reason(c.rule_id, c.text, f"{summary} (more than {max_days} days)"))
+                evidence = t(
+                    "%(courses)s within the %(lookback)s days before %(reference)s, %(total)s distinct days "
+                    "in all (more than %(max)s days)",
+                    total=total,
+                    **values,
+                )
+            else:
+                evidence = t(
+                    "%(courses)s within the %(lookback)s days before %(reference)s (more than %(max)s days)",
+                    **values,
+                )
+            reasons.append(reason(c.rule_id, t(c.text), evidence))
         return
     if c.look_back != "current":
         raise ValueError(f"{c.rule_id}: unsupported medication look-back {c.look_back!r}")
     detail = f" ({answer.detail})" if answer and answer.detail else ""
-    found = [f"answered yes{detail}"] if answer and answer.value else []
+    found = [t("answered yes%(detail)s", detail=detail)] if answer and answer.value else []
     found += [
-        f"{m.name} since {m.start}, {'ongoing' if m.stop is None else f'to {m.stop}'} at {ref_text}"
+        t(
+            "%(name)s since %(start)s, ongoing at %(reference)s",
+            name=m.name,
+            start=m.start,
+            reference=ref_text,
+        )
+        if m.stop is None
+        else t(
+            "%(name)s since %(start)s, to %(stop)s at %(reference)s",
+            name=m.name,
+            start=m.start,
+            stop=m.stop,
+            reference=ref_text,
+        )
         for m in courses
         if m.start <= ref and (m.stop is None or m.stop >= ref)
     ]
     if found:
-        reasons.append(reason(c.rule_id, c.text, "; ".join(found)))
+        reasons.append(reason(c.rule_id, t(c.text), _joined(found)))
 
 
 def _course_days(
     courses: Iterable[Medication], first: date, last: date, evaluation_date: date
-) -> tuple[int, list[str]]:
+) -> tuple[int, list[Text]]:
     """Distinct calendar days of therapy inside [first, last], both included, and one text per course.
 
     Start and stop days both count (a course from the 1st to the 7th is 7 days). An ongoing course
     counts until the evaluation date. Concurrent courses count each calendar day once.
     """
     days: set[date] = set()
-    parts: list[str] = []
+    parts: list[Text] = []
     for m in sorted(courses, key=lambda m: m.start):
         stop = m.stop if m.stop is not None else evaluation_date
         lo, hi = max(m.start, first), min(stop, last)
@@ -180,13 +244,33 @@ def _course_days(
         if n <= 0:
             continue  # course entirely outside the look-back window
         days.update(lo + timedelta(days=i) for i in range(n))
-        parts.append(f"{m.name} {m.start} to {m.stop or 'ongoing'}: {n} days")
+        stop_text = m.stop or t("ongoing")
+        parts.append(
+            t(
+                "%(name)s %(start)s to %(stop)s: %(days)s days",
+                name=m.name,
+                start=m.start,
+                stop=stop_text,
+                days=n,
+            )
+        )
     return len(days), parts
 
 
-def _describe(r: SerologyResult) -> str:
-    extra = "".join(f", {x}" for x in (r.method, f"kit lot {r.kit_lot}" if r.kit_lot else "") if x)
-    return f"sample {r.sample_date}, tested {r.test_date}{extra}"
+def _describe(r: SerologyResult) -> Text:
+    dates = dict(sample=r.sample_date, tested=r.test_date)
+    if r.method and r.kit_lot:
+        return t(
+            "sample %(sample)s, tested %(tested)s, %(method)s, kit lot %(lot)s",
+            method=r.method,
+            lot=r.kit_lot,
+            **dates,
+        )
+    if r.method:
+        return t("sample %(sample)s, tested %(tested)s, %(method)s", method=r.method, **dates)
+    if r.kit_lot:
+        return t("sample %(sample)s, tested %(tested)s, kit lot %(lot)s", lot=r.kit_lot, **dates)
+    return t("sample %(sample)s, tested %(tested)s", **dates)
 
 
 def _status(marker: str, facts: DonorFacts, cs: CriteriaSet) -> tuple[str | None, SerologyResult | None]:
@@ -203,15 +287,20 @@ def _status(marker: str, facts: DonorFacts, cs: CriteriaSet) -> tuple[str | None
     return decisive.result, decisive
 
 
-def _absent_why(m: SerologyMarker, facts: DonorFacts, cs: CriteriaSet) -> str:
+def _absent_why(m: SerologyMarker, facts: DonorFacts, cs: CriteriaSet) -> Text:
     if facts.harvest_date is None:
-        return "no harvest date, so the sample window cannot be placed"
+        return t("no harvest date, so the sample window cannot be placed")
     outside = [r for r in facts.serology if r.marker == m.marker]
     if not outside:
-        return "no result"
+        return t("no result")
     first, last = sample_window(facts.harvest_date, cs)
-    drawn = ", ".join(f"{r.result} drawn {r.sample_date}" for r in outside)
-    return f"sample outside window ({drawn}; accepted {first} to {last}), does not count"
+    drawn = [t("%(result)s drawn %(date)s", result=t(r.result), date=r.sample_date) for r in outside]
+    return t(
+        "sample outside window (%(drawn)s; accepted %(first)s to %(last)s), does not count",
+        drawn=drawn,
+        first=first,
+        last=last,
+    )
 
 
 def _serology(
@@ -222,32 +311,46 @@ def _serology(
         status, result = _status(marker_id, facts, cs)
         if status is None:
             if marker_id in cs.required_markers:
-                missing.append(missing_item(m.name, c.rule_id, _absent_why(m, facts, cs)))
+                missing.append(missing_item(t(m.name), c.rule_id, _absent_why(m, facts, cs)))
         elif m.confirmed_by and status in (POSITIVE, INDETERMINATE):
             # Reactive screen: cleared by a negative confirmation; a positive confirmation is
             # reported under the confirming marker itself, so only an open confirmation is added here.
             confirm = cs.marker(m.confirmed_by)
             if _status(confirm.marker, facts, cs)[0] in (None, INDETERMINATE):
-                why = f"{m.name} {status} ({_describe(result)}); confirmation needed"
-                missing.append(missing_item(confirm.name, c.rule_id, why))
+                why = t(
+                    "%(marker)s %(result)s (%(described)s); confirmation needed",
+                    marker=t(m.name),
+                    result=t(status),
+                    described=_describe(result),
+                )
+                missing.append(missing_item(t(confirm.name), c.rule_id, why))
         elif status == INDETERMINATE and m.excludes_if_positive:
-            missing.append(
-                missing_item(m.name, c.rule_id, f"indeterminate, repeat test ({_describe(result)})")
-            )
+            why = t("indeterminate, repeat test (%(described)s)", described=_describe(result))
+            missing.append(missing_item(t(m.name), c.rule_id, why))
         elif status == POSITIVE and m.excludes_if_positive:
-            evidence = f"{m.name} positive ({_describe(result)})"
+            values = dict(marker=t(m.name), described=_describe(result))
+            evidence = t("%(marker)s positive (%(described)s)", **values)
             if m.cleared_if_negative:
                 other = cs.marker(m.cleared_if_negative)
                 other_status = _status(other.marker, facts, cs)[0]
                 if other_status == NEGATIVE and facts.risk_assessment_documented:
                     continue  # e.g. anti-HBc+ / HBsAg- with a documented risk assessment
+                values["other"] = t(other.name)
                 if other_status == NEGATIVE:
-                    evidence += f" with {other.name} negative and no documented risk assessment"
+                    evidence = t(
+                        "%(marker)s positive (%(described)s) with %(other)s negative and no documented risk "
+                        "assessment",
+                        **values,
+                    )
                 elif other_status == POSITIVE:
-                    evidence += f" with {other.name} positive"
+                    evidence = t("%(marker)s positive (%(described)s) with %(other)s positive", **values)
                 else:
-                    evidence += f"; no negative {other.name} in the window, no risk assessment can clear it"
-            reasons.append(reason(c.rule_id, c.text, evidence))
+                    evidence = t(
+                        "%(marker)s positive (%(described)s); no negative %(other)s in the window, no risk "
+                        "assessment can clear it",
+                        **values,
+                    )
+            reasons.append(reason(c.rule_id, t(c.text), evidence))
 
 
 def autologous_serology_summary(
@@ -261,7 +364,12 @@ def autologous_serology_summary(
         if not (m.excludes_if_positive or m.confirmed_by):
             continue
         findings += [
-            Finding(m.marker, m.name, m.rule_id, f"{m.name} positive ({_describe(r)})")
+            Finding(
+                m.marker,
+                m.name,
+                m.rule_id,
+                t("%(marker)s positive (%(described)s)", marker=t(m.name), described=_describe(r)),
+            )
             for r in results
             if r.marker == m.marker and r.result == POSITIVE
         ]
@@ -286,35 +394,41 @@ def decision_problems(
         problems.append(
             Problem(
                 "DON-DET-AUTOLOGOUS",
-                "autologous donor: no eligibility determination is required (21 CFR 1271.90)",
+                t("autologous donor: no eligibility determination is required (21 CFR 1271.90)"),
             )
         )
     if decision not in (ELIGIBLE, INELIGIBLE, INCOMPLETE):
-        problems.append(Problem("DON-DET-DECISION", f"unknown decision {decision!r}", decision))
+        problems.append(
+            Problem("DON-DET-DECISION", t("unknown decision %(decision)s", decision=repr(decision)), decision)
+        )
     elif decision == ELIGIBLE and outcome != ELIGIBLE:
         problems.append(
             Problem(
                 "DON-DET-NOT-ELIGIBLE",
-                f"the rules find the donor {outcome}: it cannot be signed eligible",
+                t("the rules find the donor %(outcome)s: it cannot be signed eligible", outcome=t(outcome)),
                 outcome,
             )
         )
     elif decision == INCOMPLETE and outcome != INCOMPLETE:
         problems.append(
-            Problem("DON-DET-NOT-INCOMPLETE", f"the rules find the donor {outcome}, not incomplete", outcome)
+            Problem(
+                "DON-DET-NOT-INCOMPLETE",
+                t("the rules find the donor %(outcome)s, not incomplete", outcome=t(outcome)),
+                outcome,
+            )
         )
     elif decision == INELIGIBLE and outcome != INELIGIBLE and not comment:
         problems.append(
             Problem(
                 "DON-DET-INELIGIBLE-REASON",
-                "no rule excludes this donor: write the reason for an ineligible decision",
+                t("no rule excludes this donor: write the reason for an ineligible decision"),
                 outcome,
                 "comment",
             )
         )
     if decision == ELIGIBLE and under_lookback:
         problems.append(
-            Problem("DON-DET-LOOKBACK", "the donor is under look-back and cannot be signed eligible")
+            Problem("DON-DET-LOOKBACK", t("the donor is under look-back and cannot be signed eligible"))
         )
     return problems
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from bank.i18n import N_, Text, t
 from donors.rules.criteria import CriteriaSet
 from donors.rules.facts import DonorFacts, Medication, SerologyResult
 
 SEXES = ("F", "M")
-POSITIVE, NEGATIVE, INDETERMINATE = "positive", "negative", "indeterminate"
+# Stored as these English words; N_ puts them in the catalogue so a page shows them in the reader's language.
+POSITIVE, NEGATIVE, INDETERMINATE = N_("positive"), N_("negative"), N_("indeterminate")
 RESULTS = (NEGATIVE, POSITIVE, INDETERMINATE)
 MAX_AGE_YEARS = 120
 HEIGHT_RANGE_CM = (30, 250)
@@ -20,12 +22,14 @@ HEIGHT_RANGE_CM = (30, 250)
 MAX_PLAUSIBLE_WEIGHT_KG = 400.0
 
 
-def text_error(value: str | None, label: str, max_len: int, required: bool = True) -> str | None:
+def text_error(value: str | None, label: Text, max_len: int, required: bool = True) -> Text | None:
+    """The error of a typed text: missing (when required) or too long. `label` is a `t(...)` naming the
+    field, so the whole message is shown in the reader's language."""
     value = (value or "").strip()
     if required and not value:
-        return f"{label} is required"
+        return t("%(label)s is required", label=label)
     if len(value) > max_len:
-        return f"{label}: at most {max_len} characters"
+        return t("%(label)s: at most %(max)s characters", label=label, max=max_len)
     return None
 
 
@@ -42,28 +46,28 @@ def donor_errors(
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if sex not in SEXES:
-        errors["sex"] = "choose F or M"
+        errors["sex"] = t("choose F or M")
     if birth_date is None:
-        errors["birth_date"] = "date of birth is required"
+        errors["birth_date"] = t("date of birth is required")
     elif birth_date > today:
-        errors["birth_date"] = f"date of birth {birth_date} is in the future"
+        errors["birth_date"] = t("date of birth %(date)s is in the future", date=birth_date)
     elif today.year - birth_date.year > MAX_AGE_YEARS:
-        errors["birth_date"] = f"more than {MAX_AGE_YEARS} years ago: check the date"
+        errors["birth_date"] = t("more than %(years)s years ago: check the date", years=MAX_AGE_YEARS)
     errors.update(weight_errors(weight_kg))
     low, high = HEIGHT_RANGE_CM
     if height_cm is not None and not (low <= height_cm <= high):
-        errors["height_cm"] = f"height must be between {low} and {high} cm"
-    if message := text_error(consent_version, "consent version", 40):
+        errors["height_cm"] = t("height must be between %(low)s and %(high)s cm", low=low, high=high)
+    if message := text_error(consent_version, t("consent version"), 40):
         errors["consent_version"] = message
     if consent_date is None:
-        errors["consent_date"] = "consent date is required"
+        errors["consent_date"] = t("consent date is required")
     elif consent_date > today:
-        errors["consent_date"] = f"consent date {consent_date} is in the future"
+        errors["consent_date"] = t("consent date %(date)s is in the future", date=consent_date)
     elif birth_date is not None and consent_date < birth_date:
-        errors["consent_date"] = "consent date is before the date of birth"
-    if message := text_error(full_name, "name", 160, required=False):
+        errors["consent_date"] = t("consent date is before the date of birth")
+    if message := text_error(full_name, t("name"), 160, required=False):
         errors["full_name"] = message
-    if message := text_error(hbc_risk_assessment, "risk assessment", 2000, required=False):
+    if message := text_error(hbc_risk_assessment, t("risk assessment"), 2000, required=False):
         errors["hbc_risk_assessment"] = message
     return errors
 
@@ -76,9 +80,9 @@ def weight_errors(weight_kg: float | None) -> dict[str, str]:
     if weight_kg is None:
         return {}
     if not math.isfinite(weight_kg) or weight_kg <= 0:
-        return {"weight_kg": "weight must be a number above 0 kg"}
+        return {"weight_kg": t("weight must be a number above 0 kg")}
     if weight_kg > MAX_PLAUSIBLE_WEIGHT_KG:
-        return {"weight_kg": f"weight above {MAX_PLAUSIBLE_WEIGHT_KG:g} kg is not plausible"}
+        return {"weight_kg": t("weight above %(max)s kg is not plausible", max=MAX_PLAUSIBLE_WEIGHT_KG)}
     return {}
 
 
@@ -88,16 +92,20 @@ def medication_errors(
     """Field -> message for an impossible course: blank name, unknown kind, future dates, stop < start."""
     errors: dict[str, str] = {}
     if not med.name.strip():
-        errors["name"] = "medication name is required"
+        errors["name"] = t("medication name is required")
     if criteria is not None and med.kind not in criteria.medication_kinds:
-        errors["kind"] = f"unknown medication kind {med.kind!r}"
+        errors["kind"] = t("unknown medication kind %(kind)s", kind=repr(med.kind))
     if med.start > evaluation_date:
-        errors["start"] = f"start {med.start} is after the evaluation date {evaluation_date}"
+        errors["start"] = t(
+            "start %(start)s is after the evaluation date %(date)s", start=med.start, date=evaluation_date
+        )
     if med.stop is not None:
         if med.stop < med.start:
-            errors["stop"] = f"stop {med.stop} is before start {med.start}"
+            errors["stop"] = t("stop %(stop)s is before start %(start)s", stop=med.stop, start=med.start)
         elif med.stop > evaluation_date:
-            errors["stop"] = f"stop {med.stop} is in the future; leave it empty for an ongoing course"
+            errors["stop"] = t(
+                "stop %(stop)s is in the future; leave it empty for an ongoing course", stop=med.stop
+            )
     return errors
 
 
@@ -105,17 +113,23 @@ def serology_errors(result: SerologyResult, evaluation_date: date, criteria: Cri
     """Field -> message for an impossible result: unknown marker or result, future dates, test < sample."""
     errors: dict[str, str] = {}
     if not (result.marker or "").strip():
-        errors["marker"] = "choose a marker"
+        errors["marker"] = t("choose a marker")
     elif result.marker not in {m.marker for m in criteria.markers}:
-        errors["marker"] = f"unknown marker {result.marker!r} in {criteria.label}"
+        errors["marker"] = t(
+            "unknown marker %(marker)s in %(criteria)s", marker=repr(result.marker), criteria=criteria.label
+        )
     if result.result not in RESULTS:
-        errors["result"] = f"result must be one of {', '.join(RESULTS)}"
+        errors["result"] = t("result must be one of %(results)s", results=[t(r) for r in RESULTS])
     if result.sample_date > evaluation_date:
-        errors["sample_date"] = f"sample date {result.sample_date} is in the future"
+        errors["sample_date"] = t("sample date %(date)s is in the future", date=result.sample_date)
     if result.test_date > evaluation_date:
-        errors["test_date"] = f"test date {result.test_date} is in the future"
+        errors["test_date"] = t("test date %(date)s is in the future", date=result.test_date)
     elif result.test_date < result.sample_date:
-        errors["test_date"] = f"test date {result.test_date} is before sample date {result.sample_date}"
+        errors["test_date"] = t(
+            "test date %(test)s is before sample date %(sample)s",
+            test=result.test_date,
+            sample=result.sample_date,
+        )
     return errors
 
 
@@ -133,9 +147,11 @@ def facts_errors(facts: DonorFacts, criteria: CriteriaSet) -> dict[str, str]:
     known = {q.question_id for q in criteria.questions}
     for qid, answer in facts.answers.items():
         if qid not in known:
-            errors[f"answers.{qid}"] = f"unknown question {qid} in {criteria.label}"
+            errors[f"answers.{qid}"] = t(
+                "unknown question %(question)s in %(criteria)s", question=qid, criteria=criteria.label
+            )
         elif answer.event_date is not None and answer.event_date > facts.evaluation_date:
-            errors[f"answers.{qid}.event_date"] = f"date {answer.event_date} is in the future"
+            errors[f"answers.{qid}.event_date"] = t("date %(date)s is in the future", date=answer.event_date)
     for i, med in enumerate(facts.medications):
         for k, v in medication_errors(med, facts.evaluation_date, criteria).items():
             errors[f"medications[{i}].{k}"] = v

@@ -8,6 +8,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bank.i18n import N_, t
 from bank.models import User
 from bank.refusals import FORM, Problem, Refused, refuse_if
 from bank.status import change_status, initial_status
@@ -22,6 +23,9 @@ from donors.rules import (
     with_thresholds,
 )
 from donors.states import ACTIVE, CRITERIA_WORKFLOW, DRAFT, RETIRED, REVIEWED, SEED_PERMISSION
+
+# The versions' statuses as the words appear inside messages ("this one is draft"); stored as these keys.
+STATUS_WORDS = (N_("draft"), N_("reviewed"), N_("active"), N_("retired"))
 
 
 def parse(row: CriteriaSetVersion) -> CriteriaSet:
@@ -54,7 +58,8 @@ def ensure_seed_criteria(session: Session) -> CriteriaSetVersion:
         number=seed.version,
         status=CRITERIA_WORKFLOW.initial,
         content=json.dumps(criteria_set_to_dict(seed), sort_keys=True),
-        note="Seed list of the SSc allogeneic MSC(AT) programme (DOMAIN.md §2)",
+        # Stored in English like every note; shown in the reader's language (|tr).
+        note=N_("Seed list of the SSc allogeneic MSC(AT) programme (DOMAIN.md §2)"),
     )
     session.add(row)
     session.flush()
@@ -93,7 +98,7 @@ def draft_new_version(
     try:
         new = with_thresholds(base, number, thresholds, window_before, window_after)
     except ValueError as e:
-        refuse_if({FORM: str(e)})
+        refuse_if({FORM: t("The new version is not consistent: %(problems)s", problems=str(e))})
     row = CriteriaSetVersion(
         name=source.name,
         number=number,
@@ -111,7 +116,7 @@ def draft_new_version(
 def review_version(session: Session, row: CriteriaSetVersion, user: User, password: str) -> None:
     """QA review of a draft, signed; the reviewer is not its author (four eyes)."""
     problems = (
-        [Problem("DON-CRITERIA-FOUR-EYES", "the author of a draft cannot review it", row.label)]
+        [Problem("DON-CRITERIA-FOUR-EYES", t("the author of a draft cannot review it"), row.label)]
         if row.created_by_id == user.id
         else []
     )
@@ -136,7 +141,7 @@ def activate_version(session: Session, row: CriteriaSetVersion, user: User, pass
         else [
             Problem(
                 "DON-CRITERIA-REVIEWED",
-                f"only a reviewed version can be activated (this one is {row.status})",
+                t("only a reviewed version can be activated (this one is %(status)s)", status=t(row.status)),
                 row.status,
             )
         ]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import today
 from bank.esign import signature_valid
+from bank.i18n import N_, t
 from bank.models import Signature, User
 from bank.refusals import Problem, refuse_if
 from bank.signals import donor_lookback_started
@@ -42,6 +43,9 @@ from donors.rules import (
 from donors.services.criteria import active_criteria, parse
 from donors.services.queries import active_answers, active_medications, active_serology
 from donors.states import DONOR_WORKFLOW, ELIGIBLE, INELIGIBLE
+
+# The comment of a determination the system writes (stored in English; the donor page shows it translated).
+SYSTEM_REEVALUATION = N_("automatic re-evaluation after new evidence; look-back started")
 
 # --- evaluation -----------------------------------------------------------------------------------
 
@@ -103,7 +107,7 @@ def sign_determination(
     workflow's) or on a wrong password; the caller's unit of work then writes nothing."""
     comment = (comment or "").strip()
     if len(comment) > 2000:
-        refuse_if({"comment": "comment: at most 2000 characters"})
+        refuse_if({"comment": t("comment: at most 2000 characters")})
     row = active_criteria(session)
     det = evaluate(session, donor, row)
     problems = decision_problems(
@@ -176,14 +180,14 @@ def start_lookback(session: Session, donor: Donor, reason: str) -> None:
     """Flag the donor for look-back: an eligible donor becomes ineligible, and the signal
     `donor_lookback_started` has every receiver hold what derives from the donor, in the same
     transaction. Used by QA by hand and by the automatic re-evaluation."""
-    if message := text_error(reason, "reason", 500):
+    if message := text_error(reason, t("reason"), 500):
         refuse_if({"reason": message})
     if donor.under_lookback:
         refuse_if(
             problems=[
                 Problem(
                     "DON-LOOKBACK-STARTED",
-                    f"donor {donor.code} is already under look-back",
+                    t("donor %(code)s is already under look-back", code=donor.code),
                     donor.lookback_reason or "",
                     "reason",
                 )
@@ -207,9 +211,7 @@ def reevaluate_after_new_evidence(session: Session, donor: Donor) -> Determinati
     if not requires_lookback(ELIGIBLE, det):
         return None
     causes = "; ".join(f"{r.rule_id}: {r.evidence}" for r in det.reasons)
-    record = write_determination(
-        session, donor, row, det, INELIGIBLE, "automatic re-evaluation after new evidence; look-back started"
-    )
+    record = write_determination(session, donor, row, det, INELIGIBLE, SYSTEM_REEVALUATION)
     start_lookback(session, donor, f"new evidence after the eligible determination ({causes})")
     return record
 
@@ -220,16 +222,21 @@ def rereview(session: Session, donor: Donor, record: DeterminationRecord) -> lis
     if record.signature_id is None:
         return []
     changes = []
-    for kind, model, label in (
-        ("answer", ScreeningAnswer, lambda e: e.question_id),
-        ("medication", MedicationCourse, lambda e: f"{e.kind} {e.name}"),
-        ("serology", SerologyTest, lambda e: f"{e.marker} {e.result}"),
+    for model, ref in (
+        (ScreeningAnswer, lambda e: t("answer #%(id)s (%(question)s)", id=e.id, question=e.question_id)),
+        (
+            MedicationCourse,
+            lambda e: t("medication #%(id)s (%(kind)s %(name)s)", id=e.id, kind=t(e.kind), name=e.name),
+        ),
+        (
+            SerologyTest,
+            lambda e: t(
+                "serology #%(id)s (%(marker)s %(result)s)", id=e.id, marker=e.marker, result=t(e.result)
+            ),
+        ),
     ):
         voided = session.scalars(
             select(model).where(model.donor_id == donor.id, model.voided_at.is_not(None))
         )
-        changes += [
-            EntryChange(f"{kind} #{e.id} ({label(e)})", e.recorded_at, e.voided_at, e.void_reason or "")
-            for e in voided
-        ]
+        changes += [EntryChange(ref(e), e.recorded_at, e.voided_at, e.void_reason or "") for e in voided]
     return rereview_problems(record.evaluated_at, changes)

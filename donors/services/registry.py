@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bank.clock import today
+from bank.i18n import t
 from bank.identifiers import next_value
 from bank.refusals import refuse_if
 from bank.status import initial_status
@@ -99,7 +100,7 @@ def update_donor(
         hbc_risk_assessment=hbc_risk_assessment,
     )
     if is_autologous != donor.is_autologous and donor.status != PENDING:
-        errors["is_autologous"] = "cannot change once a determination has been signed"
+        errors["is_autologous"] = t("cannot change once a determination has been signed")
     refuse_if(errors)
     donor.sex, donor.birth_date, donor.weight_kg, donor.height_cm = sex, birth_date, weight_kg, height_cm
     donor.consent_version, donor.consent_date = consent_version.strip(), consent_date
@@ -112,7 +113,7 @@ def update_donor(
 
 def set_identity(session: Session, donor: Donor, full_name: str) -> None:
     """Record or correct the donor's name (visible only with permission donor.identify)."""
-    if message := text_error(full_name, "name", 160):
+    if message := text_error(full_name, t("name"), 160):
         refuse_if({"full_name": message})
     identity = identity_of(session, donor)
     if identity is None:
@@ -130,9 +131,9 @@ def set_harvest_date(session: Session, donor: Donor, harvest_date: date) -> None
     """Record the tissue collection date (called by lots at harvest); the serology window and the
     look-backs count from it, so a signed donor is re-evaluated."""
     if harvest_date > today():
-        refuse_if({"harvest_date": f"harvest date {harvest_date} is in the future"})
+        refuse_if({"harvest_date": t("harvest date %(date)s is in the future", date=harvest_date)})
     if harvest_date < donor.birth_date:
-        refuse_if({"harvest_date": "harvest date is before the donor's date of birth"})
+        refuse_if({"harvest_date": t("harvest date is before the donor's date of birth")})
     if donor.harvest_date == harvest_date:
         return
     donor.harvest_date = harvest_date

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bank.clock import today, utcnow
+from bank.i18n import t
 from bank.refusals import FORM, Refused, refuse_if
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
 from donors.rules import (
@@ -35,16 +36,18 @@ def _answer_errors(criteria, donor: Donor, answers: dict[str, AnswerInput]) -> d
     for qid, (value, event_date, detail) in answers.items():
         key = f"answers.{qid}"
         if qid not in {q.question_id for q in criteria.questions}:
-            errors[key] = f"unknown question {qid} in {criteria.label}"
+            errors[key] = t(
+                "unknown question %(question)s in %(criteria)s", question=qid, criteria=criteria.label
+            )
             continue
         if event_date is not None and value:
             if not criteria.question(qid).asks_date:
-                errors[f"{key}.event_date"] = "this question does not ask a date"
+                errors[f"{key}.event_date"] = t("this question does not ask a date")
             elif event_date > today():
-                errors[f"{key}.event_date"] = f"date {event_date} is in the future"
+                errors[f"{key}.event_date"] = t("date %(date)s is in the future", date=event_date)
             elif event_date < donor.birth_date:
-                errors[f"{key}.event_date"] = "date is before the donor's date of birth"
-        if message := text_error(detail, "detail", 300, required=False):
+                errors[f"{key}.event_date"] = t("date is before the donor's date of birth")
+        if message := text_error(detail, t("detail"), 300, required=False):
             errors[f"{key}.detail"] = message
     return errors
 
@@ -68,7 +71,7 @@ def record_answers(session: Session, donor: Donor, answers: dict[str, AnswerInpu
             changes[qid] = new
     reason = (reason or "").strip() or (session.info.get("reason") or "").strip()  # or the act's reason
     if any(qid in current for qid in changes) and not reason:
-        errors["reason"] = "say why recorded answers change (the originals stay on record)"
+        errors["reason"] = t("say why recorded answers change (the originals stay on record)")
     refuse_if(errors)
     actor = session.info["actor"]
     for qid, (value, event_date, detail) in changes.items():
@@ -113,10 +116,10 @@ def record_medication(
     med = Medication(kind, (name or "").strip(), start_date, stop_date)
     names = {"kind": "kind", "name": "name", "start": "start_date", "stop": "stop_date"}
     errors = {names[k]: v for k, v in medication_errors(med, today(), criteria).items()}
-    if "name" not in errors and (message := text_error(name, "medication name", 120)):
+    if "name" not in errors and (message := text_error(name, t("medication name"), 120)):
         errors["name"] = message
     if "start_date" not in errors and start_date < donor.birth_date:
-        errors["start_date"] = "start is before the donor's date of birth"
+        errors["start_date"] = t("start is before the donor's date of birth")
     refuse_if(errors)
     course = MedicationCourse(
         donor_id=donor.id,
@@ -149,14 +152,14 @@ def record_serology(
     candidate = SerologyResult(marker, result, sample_date, test_date, (method or "").strip(), kit_lot)
     errors = serology_errors(candidate, today(), criteria)
     for field, value, label, size in (
-        ("method", method, "method", 60),
-        ("kit", kit, "kit", 120),
-        ("kit_lot", kit_lot, "kit lot", 60),
+        ("method", method, t("method"), 60),
+        ("kit", kit, t("kit"), 120),
+        ("kit_lot", kit_lot, t("kit lot"), 60),
     ):
         if message := text_error(value, label, size):
             errors[field] = message
     if "sample_date" not in errors and sample_date < donor.birth_date:
-        errors["sample_date"] = "sample date is before the donor's date of birth"
+        errors["sample_date"] = t("sample date is before the donor's date of birth")
     refuse_if(errors)
     test = SerologyTest(
         donor_id=donor.id,
@@ -184,10 +187,10 @@ def void_entry(
 ) -> None:
     """Void an entry made in error (records are never deleted); the reason is required."""
     errors = {}
-    if message := text_error(reason, "reason", 500):
+    if message := text_error(reason, t("reason"), 500):
         errors["reason"] = message
     elif entry.voided_at is not None:
-        errors["reason"] = "this entry is already voided"
+        errors["reason"] = t("this entry is already voided")
     refuse_if(errors)
     _void(entry, reason.strip(), session.info["actor"].id)
     session.flush()
@@ -230,10 +233,10 @@ def correct_serology(session: Session, test: SerologyTest, reason: str, **fields
 
 def _correction_errors(entry, reason: str) -> None:
     errors = {}
-    if message := text_error(reason, "reason", 500):
+    if message := text_error(reason, t("reason"), 500):
         errors["reason"] = message
     elif entry.voided_at is not None:
-        errors["reason"] = "this entry is already voided or corrected: correct the current one"
+        errors["reason"] = t("this entry is already voided or corrected: correct the current one")
     refuse_if(errors)
 
 
@@ -259,7 +262,7 @@ def record_serology_panel(session: Session, donor: Donor, rows: list[SerologyRow
     filled = [r for r in rows if (r.result or "").strip()]
     if not filled:
         raise Refused(
-            {FORM: "Give the result of at least one marker: rows without a result are not entered."}
+            {FORM: t("Give the result of at least one marker: rows without a result are not entered.")}
         )
     first = filled[0]
     errors: dict[str, str] = {}
@@ -267,7 +270,7 @@ def record_serology_panel(session: Session, donor: Donor, rows: list[SerologyRow
     for row in filled:
         key = row.marker or "row"
         if not (row.marker or "").strip():
-            errors[f"{key}__marker"] = "choose a marker"
+            errors[f"{key}__marker"] = t("choose a marker")
             continue
         row = replace(
             row,
@@ -280,7 +283,7 @@ def record_serology_panel(session: Session, donor: Donor, rows: list[SerologyRow
         if row.sample_date is None or row.test_date is None:
             for name in ("sample_date", "test_date"):
                 if getattr(row, name) is None:
-                    errors[f"{key}__{name}"] = "give the date (or on the first row)"
+                    errors[f"{key}__{name}"] = t("give the date (or on the first row)")
             continue
         if message := window_error(row.sample_date, donor.harvest_date, criteria):
             errors[f"{key}__sample_date"] = message

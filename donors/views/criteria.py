@@ -3,10 +3,13 @@ with QA signatures, and see what a version would decide for every donor."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from bank.esign import signature_valid, signatures_for
+from bank.i18n import N_, t
+from bank.languages import flash
 from bank.refusals import Refused
 from bank.status import status_history
 from bank.web import attempt, db, get_or_404, requires
@@ -14,7 +17,15 @@ from donors import forms, services
 from donors.blueprint import bp
 from donors.models import CriteriaSetVersion
 from donors.rules import editable_thresholds
+from donors.rules.criteria import EVIDENCE_NAMES, LOOK_BACK_NAMES, PARAM_NAMES
 from donors.services.criteria import parse
+
+# One whole sentence per step (the step is a word of the sentence).
+STEP_REFUSED = {
+    "review": N_("Review refused: %(message)s"),
+    "activate": N_("Activate refused: %(message)s"),
+    "retire": N_("Retire refused: %(message)s"),
+}
 
 
 @bp.route("/criteria")
@@ -44,6 +55,9 @@ def criteria_show(version_id: int):
         history=status_history(db(), row),
         sign_form=forms.SignForm(),
         retire_form=forms.RetireForm(),
+        evidence_names=EVIDENCE_NAMES,
+        look_back_names=LOOK_BACK_NAMES,
+        param_names=PARAM_NAMES,
     )
 
 
@@ -68,15 +82,17 @@ def criteria_draft(version_id: int):
     if form.validate_on_submit():
         done = attempt(form, draft, "new criteria set version drafted")
         if done.ok:
-            flash(f"Draft {done.value.label} created; another QA person reviews it.", "success")
+            flash(
+                _("Draft %(label)s created; another QA person reviews it.", label=done.value.label), "success"
+            )
             return redirect(url_for("donors.criteria_show", version_id=done.value.id))
     return render_template(
         "donors/form.html",
         form=form,
-        title=f"New version from {source.label}",
+        title=_("New version from %(label)s", label=source.label),
         donor=None,
-        submit="Create draft",
-        intro="Thresholds only; the list of criteria and markers stays that of the source.",
+        submit=_("Create draft"),
+        intro=_("Thresholds only; the list of criteria and markers stays that of the source."),
     )
 
 
@@ -96,11 +112,11 @@ def criteria_step(version_id: int, step: str):
         form.validate_on_submit()
         and attempt(form, actions[step], form.reason.data if step == "retire" else None).ok
     ):
-        flash(f"{row.label}: {row.status}.", "success")
+        flash(t("%(label)s: %(status)s.", label=row.label, status=t(row.status)), "success")
         return redirect(url_for("donors.criteria_show", version_id=row.id))
     messages = [e for f in form for e in f.errors] + list(form.form_errors)
     for message in messages:
-        flash(f"{step.capitalize()} refused: {message}", "danger")
+        flash(t(STEP_REFUSED[step], message=message), "danger")
     return redirect(url_for("donors.criteria_show", version_id=row.id))
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from bank.languages import flash
 from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires
 from donors import forms, services
 from donors.blueprint import bp
@@ -12,9 +14,9 @@ from donors.models import Donor
 from donors.states import DONOR_STATUSES
 
 
-def form_page(form, title: str, donor: Donor | None = None, submit: str = "Save", intro: str = ""):
+def form_page(form, title: str, donor: Donor | None = None, submit: str | None = None, intro: str = ""):
     return render_template(
-        "donors/form.html", form=form, title=title, donor=donor, submit=submit, intro=intro
+        "donors/form.html", form=form, title=title, donor=donor, submit=submit or _("Save"), intro=intro
     )
 
 
@@ -60,9 +62,9 @@ def register():
             "donor registered",
         )
         if done.ok:
-            flash(f"Donor {done.value.code} registered.", "success")
+            flash(_("Donor %(code)s registered.", code=done.value.code), "success")
             return redirect(url_for("donors.show", donor_id=done.value.id))
-    return form_page(form, "Register a donor", submit="Register donor")
+    return form_page(form, _("Register a donor"), submit=_("Register donor"))
 
 
 @bp.route("/<int:donor_id>/edit", methods=["GET", "POST"])
@@ -101,9 +103,9 @@ def edit(donor_id: int):
         except ValueError:
             abort(400)
         if attempt(form, update, form.reason.data).ok:
-            flash(f"Donor {donor.code} updated.", "success")
+            flash(_("Donor %(code)s updated.", code=donor.code), "success")
             return redirect(url_for("donors.show", donor_id=donor.id))
-    return form_page(form, f"Edit donor {donor.code}", donor)
+    return form_page(form, _("Edit donor %(code)s", code=donor.code), donor)
 
 
 @bp.route("/<int:donor_id>/harvest", methods=["GET", "POST"])
@@ -120,8 +122,8 @@ def harvest(donor_id: int):
         ).ok
     ):
         return redirect(url_for("donors.show", donor_id=donor.id))
-    intro = "Normally set when the harvest is recorded on the lot; the serology window counts from it."
-    return form_page(form, f"Harvest date of {donor.code}", donor, intro=intro)
+    intro = _("Normally set when the harvest is recorded on the lot; the serology window counts from it.")
+    return form_page(form, _("Harvest date of %(code)s", code=donor.code), donor, intro=intro)
 
 
 @bp.route("/<int:donor_id>/lookback", methods=["GET", "POST"])
@@ -133,10 +135,14 @@ def lookback(donor_id: int):
         form.validate_on_submit()
         and attempt(form, lambda: services.start_lookback(db(), donor, form.reason.data), form.reason.data).ok
     ):
-        flash(f"Donor {donor.code} is under look-back: everything derived from it is held.", "warning")
+        flash(
+            _("Donor %(code)s is under look-back: everything derived from it is held.", code=donor.code),
+            "warning",
+        )
         return redirect(url_for("donors.show", donor_id=donor.id))
-    intro = (
+    intro = _(
         "Every lot and container derived from this donor will be held; an eligible donor becomes "
         "ineligible. This cannot be undone here."
     )
-    return form_page(form, f"Start a look-back on {donor.code}", donor, submit="Start look-back", intro=intro)
+    title = _("Start a look-back on %(code)s", code=donor.code)
+    return form_page(form, title, donor, submit=_("Start look-back"), intro=intro)

@@ -4,9 +4,12 @@ results, voids) and the determination QA signs."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from bank.i18n import N_, t
+from bank.languages import flash
 from bank.models import User
 from bank.refusals import Refused
 from bank.status import status_history
@@ -16,9 +19,29 @@ from donors.blueprint import active_criteria, bp
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
 from donors.rules import autologous_serology_summary, sample_window
 from donors.services.criteria import parse
+from donors.states import DETERMINATION_MEANING
 from donors.views.registry import form_page
 
 VOIDABLE = {"answer": ScreeningAnswer, "medication": MedicationCourse, "serology": SerologyTest}
+# One whole sentence per kind of entry (the kind is a word of the sentence, not a value in it).
+ENTRY_VOIDED = {
+    "answer": t("The answer entry was voided."),
+    "medication": t("The medication entry was voided."),
+    "serology": t("The serology entry was voided."),
+}
+VOID_TITLES = {
+    "answer": N_("Void a answer entry of %(code)s"),
+    "medication": N_("Void a medication entry of %(code)s"),
+    "serology": N_("Void a serology entry of %(code)s"),
+}
+ENTRY_CORRECTED = {
+    "medication": t("The medication entry was corrected; the original stays on record."),
+    "serology": t("The serology entry was corrected; the original stays on record."),
+}
+CORRECT_TITLES = {
+    "medication": N_("Correct a medication entry of %(code)s"),
+    "serology": N_("Correct a serology entry of %(code)s"),
+}
 
 
 @bp.route("/<int:donor_id>")
@@ -113,7 +136,7 @@ def questionnaire(donor_id: int):
             "screening questionnaire recorded",
         )
         if done.ok:
-            flash(f"Questionnaire saved ({done.value} answer(s) changed).", "success")
+            flash(_("Questionnaire saved (%(count)s answer(s) changed).", count=done.value), "success")
             return redirect(url_for("donors.show", donor_id=donor.id) + "#questionnaire")
     return render_template("donors/questionnaire.html", form=form, donor=donor, criteria=criteria)
 
@@ -141,7 +164,7 @@ def _on_fields(service, *args):
 def add_medication(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.MedicationForm()
-    form.kind.choices = [(k, k) for k in parse(active_criteria()).medication_kinds]
+    form.kind.choices = [(k, t(k)) for k in parse(active_criteria()).medication_kinds]
     if (
         form.validate_on_submit()
         and attempt(
@@ -153,7 +176,9 @@ def add_medication(donor_id: int):
         ).ok
     ):
         return redirect(url_for("donors.show", donor_id=donor.id) + "#medications")
-    return form_page(form, f"Medication course for {donor.code}", donor, submit="Record course")
+    return form_page(
+        form, _("Medication course for %(code)s", code=donor.code), donor, submit=_("Record course")
+    )
 
 
 @bp.route("/<int:donor_id>/serology/new", methods=["GET", "POST"])
@@ -161,7 +186,7 @@ def add_medication(donor_id: int):
 def add_serology(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.SerologyForm()
-    form.marker.choices = [("", "—")] + [(m.marker, m.name) for m in parse(active_criteria()).markers]
+    form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in parse(active_criteria()).markers]
     if (
         form.validate_on_submit()
         and attempt(
@@ -181,7 +206,9 @@ def add_serology(donor_id: int):
         ).ok
     ):
         return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
-    return form_page(form, f"Serology result for {donor.code}", donor, submit="Record result")
+    return form_page(
+        form, _("Serology result for %(code)s", code=donor.code), donor, submit=_("Record result")
+    )
 
 
 @bp.route("/<int:donor_id>/void/<kind>/<int:entry_id>", methods=["GET", "POST"])
@@ -198,9 +225,9 @@ def void(donor_id: int, kind: str, entry_id: int):
         form.validate_on_submit()
         and attempt(form, lambda: services.void_entry(db(), entry, form.reason.data), form.reason.data).ok
     ):
-        flash(f"The {kind} entry was voided.", "success")
+        flash(ENTRY_VOIDED[kind], "success")
         return redirect(url_for("donors.show", donor_id=donor.id))
-    return form_page(form, f"Void a {kind} entry of {donor.code}", donor, submit="Void entry")
+    return form_page(form, t(VOID_TITLES[kind], code=donor.code), donor, submit=_("Void entry"))
 
 
 @bp.route("/<int:donor_id>/determination", methods=["GET", "POST"])
@@ -219,10 +246,18 @@ def sign(donor_id: int):
             form.comment.data,
         ).ok
     ):
-        flash(f"Determination signed: donor {donor.code} is {donor.status}.", "success")
+        flash(
+            t("Determination signed: donor %(code)s is %(status)s.", code=donor.code, status=t(donor.status)),
+            "success",
+        )
         return redirect(url_for("donors.show", donor_id=donor.id))
     return render_template(
-        "donors/sign.html", form=form, donor=donor, criteria=row, det=services.evaluate(db(), donor, row)
+        "donors/sign.html",
+        form=form,
+        donor=donor,
+        criteria=row,
+        det=services.evaluate(db(), donor, row),
+        meaning=DETERMINATION_MEANING,
     )
 
 
@@ -251,7 +286,7 @@ def serology_panel(donor_id: int):
             form, lambda: services.record_serology_panel(db(), donor, rows), "serology panel recorded"
         )
         if done.ok:
-            flash(f"{len(done.value)} serology result(s) recorded.", "success")
+            flash(_("%(count)s serology result(s) recorded.", count=len(done.value)), "success")
             return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
     window = sample_window(donor.harvest_date, criteria) if donor.harvest_date else None
     return render_template(
@@ -276,7 +311,7 @@ def correct(donor_id: int, kind: str, entry_id: int):
     criteria = parse(active_criteria())
     if kind == "medication":
         form = forms.CorrectMedicationForm(obj=entry)
-        form.kind.choices = [(k, k) for k in criteria.medication_kinds]
+        form.kind.choices = [(k, t(k)) for k in criteria.medication_kinds]
         action = lambda: services.correct_medication(  # noqa: E731
             db(),
             entry,
@@ -288,7 +323,7 @@ def correct(donor_id: int, kind: str, entry_id: int):
         )
     else:
         form = forms.CorrectSerologyForm(obj=entry)
-        form.marker.choices = [("", "—")] + [(m.marker, m.name) for m in criteria.markers]
+        form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in criteria.markers]
         action = lambda: services.correct_serology(  # noqa: E731
             db(),
             entry,
@@ -302,9 +337,10 @@ def correct(donor_id: int, kind: str, entry_id: int):
             result=form.result.data,
         )
     if form.validate_on_submit() and attempt(form, action, form.reason.data).ok:
-        flash(f"The {kind} entry was corrected; the original stays on record.", "success")
+        flash(ENTRY_CORRECTED[kind], "success")
         return redirect(url_for("donors.show", donor_id=donor.id) + f"#{kind}s")
-    return form_page(form, f"Correct a {kind} entry of {donor.code}", donor, submit="Record the correction")
+    title = t(CORRECT_TITLES[kind], code=donor.code)
+    return form_page(form, title, donor, submit=_("Record the correction"))
 
 
 def resolve_scan(session, scan):

@@ -7,6 +7,7 @@ from flask import Response, g, jsonify, request
 
 from bank.api import ApiInputError, api_route, form_from_json
 from bank.clock import utcnow
+from bank.i18n import t
 from bank.labels import LABEL_SIZES
 from bank.web import db, get_or_404, work
 from doses import services as dose_services
@@ -139,7 +140,7 @@ def dose_labels_pdf(allocation_id: int):
     errors = validate_print(size, copies, packaging)
     show_utc = request.args.get("show_utc", "false").lower()
     if show_utc not in ("true", "false", "1", "0", ""):
-        errors["show_utc"] = "show_utc must be true or false."
+        errors["show_utc"] = t("Must be true or false.")
     if errors:
         raise ApiInputError(errors)
     data = dose_labels(

@@ -7,86 +7,97 @@ from wtforms import BooleanField, FloatField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length, Optional
 
 from bank.forms import BankForm, LocalDateTimeField
+from bank.i18n import t
 from bank.labels import LABEL_SIZES
+from bank.web import facility_zone
 from doses.custody.states import EVENTS, KINDS
 from doses.rules import MAX_COPIES
 
-EVENT_CHOICES = [(e, KINDS[e].label) for e in EVENTS]
+EVENT_CHOICES = [(e, t(KINDS[e].label)) for e in EVENTS]
 
 
 def _text(label: str, length: int = 200, required: bool = False, **kw):
-    first = DataRequired(message="Required.") if required else Optional()
+    first = DataRequired(message=t("Required.")) if required else Optional()
     return StringField(label, validators=[first, Length(max=length)], **kw)
 
 
 class CustodyEventForm(BankForm):
     scanned_code = _text(
-        "Scan the dose label (DIN bar code or Data Matrix) or type the DIN with its check character",
+        t("Scan the dose label (DIN bar code or Data Matrix) or type the DIN with its check character"),
         120,
         required=True,
     )
     event = SelectField(
-        "Event",
+        t("Event"),
         choices=EVENT_CHOICES,
         validate_choice=False,
-        validators=[DataRequired(message="Choose the event.")],
+        validators=[DataRequired(message=t("Choose the event."))],
     )
-    occurred_at = LocalDateTimeField("When ({zone}; empty = now)", validators=[Optional()])
-    place = _text("Where (room, site)", required=True)
-    shipper = _text("Shipper (courier)", 120)
-    logger_id = _text("Temperature logger id", 80)
-    temperature_min_c = FloatField("Logger minimum (°C)", validators=[Optional()])
-    temperature_max_c = FloatField("Logger maximum (°C)", validators=[Optional()])
-    excursion = BooleanField("Temperature excursion")
-    excursion_description = _text("Excursion: what happened", 1000)
-    condition_on_receipt = _text("Condition on receipt")
-    subject_id_checked = _text("Patient wristband (subject id; required to administer)", 40)
-    notes = _text("Notes", 1000)
+    occurred_at = LocalDateTimeField(t("When (facility time; empty = now)"), validators=[Optional()])
+    place = _text(t("Where (room, site)"), required=True)
+    shipper = _text(t("Shipper (courier)"), 120)
+    logger_id = _text(t("Temperature logger id"), 80)
+    temperature_min_c = FloatField(t("Logger minimum (°C)"), validators=[Optional()])
+    temperature_max_c = FloatField(t("Logger maximum (°C)"), validators=[Optional()])
+    excursion = BooleanField(t("Temperature excursion"))
+    excursion_description = _text(t("Excursion: what happened"), 1000)
+    condition_on_receipt = _text(t("Condition on receipt"))
+    subject_id_checked = _text(t("Patient wristband (subject id; required to administer)"), 40)
+    notes = _text(t("Notes"), 1000)
     signature_password = PasswordField(
-        "Your password (handing over: electronic signature)",
-        validators=[DataRequired(message="Re-enter your password to sign."), Length(max=256)],
+        t("Your password (handing over: electronic signature)"),
+        validators=[DataRequired(message=t("Re-enter your password to sign.")), Length(max=256)],
     )
-    receiver_username = _text("Receiving person: user name", 64, required=True)
+    receiver_username = _text(t("Receiving person: user name"), 64, required=True)
     receiver_password = PasswordField(
-        "Receiving person: password (their electronic signature)",
+        t("Receiving person: password (their electronic signature)"),
         validators=[
-            DataRequired(message="The receiving person enters their password to sign."),
+            DataRequired(message=t("The receiving person enters their password to sign.")),
             Length(max=256),
         ],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The field names the facility's zone; bank.forms writes a "{zone}" into an English label only, so
+        # the label is set here as a message in the reader's language.
+        self.occurred_at.label.text = t("When (%(zone)s; empty = now)", zone=facility_zone().key)
 
 
 class LabelPrintForm(BankForm):
     """Print request: a POST with CSRF, since printing writes the print log (issue 17)."""
 
     size = SelectField(
-        "Label size",
+        t("Label size"),
         choices=[(s, s.replace("x", " × ") + " mm") for s in LABEL_SIZES],
         default="100x100",
         validate_choice=False,
     )
     packaging = SelectField(
-        "Label for",
+        t("Label for"),
         choices=[
-            ("", "The size's default (100 × 100 outer packaging, 100 × 50 immediate container)"),
-            ("outer", "Outer packaging (every Annex VI particular)"),
-            ("immediate", "Immediate container (the reduced Annex VI set)"),
+            ("", t("The size's default (100 × 100 outer packaging, 100 × 50 immediate container)")),
+            ("outer", t("Outer packaging (every Annex VI particular)")),
+            ("immediate", t("Immediate container (the reduced Annex VI set)")),
         ],
         default="",
         validate_choice=False,
     )
     copies = StringField(
-        "Copies of each label", default="1", validators=[Length(max=4)], description=f"1 to {MAX_COPIES}"
+        t("Copies of each label"),
+        default="1",
+        validators=[Length(max=4)],
+        description=t("1 to %(max)s", max=MAX_COPIES),
     )
-    show_utc = BooleanField("Print UTC beneath the local expiry (shipping across time zones)")
+    show_utc = BooleanField(t("Print UTC beneath the local expiry (shipping across time zones)"))
     output = SelectField(
-        "Output",
-        choices=[("pdf", "PDF"), ("zpl", "ZPL (Zebra printer)")],
+        t("Output"),
+        choices=[("pdf", "PDF"), ("zpl", t("ZPL (Zebra printer)"))],
         default="pdf",
         validate_choice=False,
     )
     dpi = SelectField(
-        "Printer resolution (ZPL)",
+        t("Printer resolution (ZPL)"),
         choices=[("203", "203 dpi"), ("300", "300 dpi")],
         default="203",
         validate_choice=False,
@@ -94,7 +105,7 @@ class LabelPrintForm(BankForm):
 
 
 class DigestCheckForm(BankForm):
-    digest = _text("Content SHA-256 printed in the report's footer", 100, required=True)
+    digest = _text(t("Content SHA-256 printed in the report's footer"), 100, required=True)
 
 
 def event_details(form: CustodyEventForm) -> dict:

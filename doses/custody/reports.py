@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from bank import pdf
+from bank.i18n import localize
+from bank.languages import local_time, number_text
 from bank.refusals import Refused
+from bank.web import facility_zone
 from doses import services as dose_services
 from doses.custody.models import CustodyEvent
 from doses.custody.services import active_containers, custody_events, signatures_valid
 from doses.custody.states import KINDS
 from doses.models import Allocation
+from doses.rules.words import millions
 from lots.services.genealogy import trace_container
 
-MASKED = "masked (blinded trial)"
+MASKED = "masked (blinded trial)"  # in the content (and its digest): stored English, shown translated
 
 
 def _when(value: datetime | None) -> str | None:
@@ -150,35 +155,63 @@ def digest_check(session: Session, allocation: Allocation, digest: str) -> str |
     return None
 
 
+# The report is drawn in the reader's language with times on the facility's clock (bank.languages); its
+# content, and so its digest, stays the stored English and UTC of report_content.
+
+
+def _time(text: str | None) -> str | None:
+    """A UTC time of the content (bank.pdf.format_utc) on the facility's wall clock, with its zone, in the
+    reader's notation."""
+    return local_time(_utc(text), seconds=True) if text else None
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace(" UTC", "+00:00"))
+
+
 def _sig_text(s: dict) -> str:
-    return f"{s['printed_name']}\n{s['meaning']}\n{s['signed_at']}"
+    return f"{s['printed_name']}\n{localize(s['meaning'])}\n{_time(s['signed_at'])}"
+
+
+def _degrees(value: float | None) -> str:
+    return "—" if value is None else number_text(value)
 
 
 def _transport(e: dict) -> str:
     parts = []
     if e["shipper"]:
-        parts.append(f"Shipper: {e['shipper']}")
+        parts.append(_("Shipper: %(shipper)s", shipper=e["shipper"]))
     if e["logger_id"]:
-        parts.append(f"Logger: {e['logger_id']}")
+        parts.append(_("Logger: %(logger)s", logger=e["logger_id"]))
     if e["temperature_min_c"] is not None or e["temperature_max_c"] is not None:
-        lo = "—" if e["temperature_min_c"] is None else f"{e['temperature_min_c']:g}"
-        hi = "—" if e["temperature_max_c"] is None else f"{e['temperature_max_c']:g}"
-        parts.append(f"Min {lo} °C / max {hi} °C")
-    parts.append(f"EXCURSION: {e['excursion_description']}" if e["excursion"] else "No excursion")
+        parts.append(
+            _(
+                "Min %(low)s °C / max %(high)s °C",
+                low=_degrees(e["temperature_min_c"]),
+                high=_degrees(e["temperature_max_c"]),
+            )
+        )
+    parts.append(
+        _("EXCURSION: %(what)s", what=e["excursion_description"]) if e["excursion"] else _("No excursion")
+    )
     return "\n".join(parts)
 
 
 def _checks(e: dict) -> str:
-    parts = [f"Scanned: {e['scanned_code']}"]
+    parts = [_("Scanned: %(code)s", code=e["scanned_code"])]
     if e["subject_id_checked"]:
-        parts.append(f"Wristband: {e['subject_id_checked']}")
+        parts.append(_("Wristband: %(subject)s", subject=e["subject_id_checked"]))
     if e["condition_on_receipt"]:
-        parts.append(f"Condition: {e['condition_on_receipt']}")
+        parts.append(_("Condition: %(condition)s", condition=e["condition_on_receipt"]))
     if e["notes"]:
-        parts.append(f"Notes: {e['notes']}")
+        parts.append(_("Notes: %(notes)s", notes=e["notes"]))
     if not e["signatures_valid"]:
-        parts.append("SIGNATURES NOT VALID: the record changed after signing")
+        parts.append(_("SIGNATURES NOT VALID: the record changed after signing"))
     return "\n".join(parts)
+
+
+def _status(word: str) -> str:
+    return localize(word.replace("_", " "))
 
 
 def report_document(
@@ -186,83 +219,98 @@ def report_document(
 ) -> pdf.Document:
     content = report_content(session, allocation, masked)
     dose = content["dose"]
+    masked_text = _("masked (blinded trial)")
     sections: list = [
         pdf.KeyValueSection(
-            "Dose",
+            _("Dose"),
             [
-                ("Subject", f"{dose['subject_id']} ({dose['site']})"),
-                ("Protocol", dose["protocol"]),
-                ("Dose", str(dose["dose_number"])),
-                ("Treatment", dose["treatment"]),
-                ("Product", dose["product"]),
-                ("Status", dose["status"].replace("_", " ")),
-                ("Planned", dose["planned_at"] or "—"),
-                ("Administered", dose["administered_at"] or "not administered"),
+                (_("Subject"), f"{dose['subject_id']} ({dose['site']})"),
+                (_("Protocol"), dose["protocol"]),
+                (_("Dose"), str(dose["dose_number"])),
+                (_("Treatment"), localize(dose["treatment"])),
+                (_("Product"), localize(dose["product"])),
+                (_("Status"), _status(dose["status"])),
+                (_("Planned"), _time(dose["planned_at"]) or "—"),
+                (_("Administered"), _time(dose["administered_at"]) or _("not administered")),
+                (_("Times"), _("%(zone)s (the facility's clock)", zone=facility_zone().key)),
             ],
         )
     ]
     for c in content["containers"]:
-        cells = c["cells"] if isinstance(c["cells"], str) else f"{c['cells'] / 1e6:g} × 10⁶ viable cells"
+        cells = (
+            masked_text
+            if isinstance(c["cells"], str)
+            else _("%(cells)s × 10⁶ viable cells", cells=number_text(millions(c["cells"])))
+        )
         sections.append(
             pdf.KeyValueSection(
-                f"Container {c['identifier']}",
+                _("Container %(container)s", container=c["identifier"]),
                 [
                     ("DIN", pdf.DinText(c["din"], c["check_char"])),
-                    ("Product code", c["product_code"]),
-                    ("Content", f"{cells}; {c['volume_ml']:g} mL"),
-                    ("Expires", c["expires_at"]),
-                    ("Container status", c["status"]),
+                    (_("Product code"), c["product_code"]),
+                    (
+                        _("Content"),
+                        _("%(cells)s; %(volume)s mL", cells=cells, volume=number_text(c["volume_ml"])),
+                    ),
+                    (_("Expires"), _time(c["expires_at"])),
+                    (_("Container status"), _status(c["status"])),
                 ],
             )
         )
     rows: list[list[str]] = []
     if isinstance(content["genealogy"], str):
-        rows.append(["Donor, harvest, lots", MASKED, "shown to unblinded users only"])
+        rows.append([_("Donor, harvest, lots"), masked_text, _("shown to unblinded users only")])
     else:
         for g in content["genealogy"]:
-            rows.append(["Donor", g["donor_code"] or "none (placebo: suspension media)", ""])
+            rows.append([_("Donor"), g["donor_code"] or _("none (placebo: suspension media)"), ""])
             for lot in g["lots"]:
                 h = lot["harvest"]
                 if h:
                     rows.append(
                         [
-                            "Harvest",
-                            f"{h['tissue'].replace('_', ' ')}, {h['amount']}",
-                            f"{h['collected_at']}, {h['site']}",
+                            _("Harvest"),
+                            f"{localize(h['tissue'].replace('_', ' '))}, {h['amount']}",
+                            f"{_time(h['collected_at'])}, {h['site']}",
                         ]
                     )
                 rows.append(
                     [
-                        f"Lot ({lot['tier']})",
+                        _("Lot (%(tier)s)", tier=localize(lot["tier"])),
                         f"{lot['din'][:5]} {lot['din'][5:7]} {lot['din'][7:]} [{lot['check_char']}]",
-                        f"{lot['product']}, {lot['status'].replace('_', ' ')}",
+                        f"{lot['product']}, {_status(lot['status'])}",
                     ]
                 )
-            rows.append(["Container", g["container"], ""])
-    rows.append(["Patient", f"{dose['subject_id']}", f"{dose['protocol']}, dose {dose['dose_number']}"])
+            rows.append([_("Container"), g["container"], ""])
+    rows.append(
+        [
+            _("Patient"),
+            f"{dose['subject_id']}",
+            _("%(protocol)s, dose %(number)s", protocol=dose["protocol"], number=dose["dose_number"]),
+        ]
+    )
     sections.append(
         pdf.TableSection(
-            "Genealogy: from the donor to the patient",
-            ["Step", "Record", "Details"],
+            _("Genealogy: from the donor to the patient"),
+            [_("Step"), _("Record"), _("Details")],
             rows,
             widths=[1.2, 2.2, 3],
         )
     )
     sections.append(
         pdf.TableSection(
-            "Chain of custody",
+            _("Chain of custody"),
             [
                 "#",
-                "Event, time (UTC), place",
-                "Handed over by",
-                "Received by",
-                "Transport and temperature",
-                "Checks",
+                _("Event, time, place"),
+                _("Handed over by"),
+                _("Received by"),
+                _("Transport and temperature"),
+                _("Checks"),
             ],
             [
                 [
                     str(e["sequence"]),
-                    f"{e['label']}\n{e['occurred_at']}\n{e['place']}",
+                    f"{localize(e['label'])}\n{_time(e['occurred_at'])}\n{e['place']}",
                     _sig_text(e["handed_over_by"]),
                     _sig_text(e["received_by"]),
                     _transport(e),
@@ -271,26 +319,26 @@ def report_document(
                 for e in content["events"]
             ],
             widths=[0.35, 1.6, 1.5, 1.5, 1.6, 1.9],
-            empty_text="No custody event recorded yet: the dose is in storage.",
+            empty_text=_("No custody event recorded yet: the dose is in storage."),
         )
     )
     signatures = [
         pdf.Signature(
             s["printed_name"],
-            f"{s['meaning']} (event {e['sequence']})",
-            datetime.fromisoformat(s["signed_at"].replace(" UTC", "+00:00")),
+            _("%(meaning)s (event %(number)s)", meaning=localize(s["meaning"]), number=e["sequence"]),
+            _utc(s["signed_at"]),
         )
         for e in content["events"]
         for s in (e["handed_over_by"], e["received_by"])
     ]
     return pdf.Document(
-        title="Chain of custody report",
+        title=_("Chain of custody report"),
         facility=facility,
         sections=sections,
         content=content,
         signatures=signatures,
         printed_at=printed_at,
-        reference=f"{dose['subject_id']} · dose {dose['dose_number']}",
+        reference=_("%(subject)s · dose %(number)s", subject=dose["subject_id"], number=dose["dose_number"]),
     )
 
 

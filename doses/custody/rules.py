@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from bank.i18n import t
 from bank.refusals import FORM, Problem
-from doses.custody.states import CUSTODY_WORKFLOW, EVENTS, FINAL, IN_STORAGE, KINDS, next_events
+from doses.custody.states import EVENTS, FINAL, IN_STORAGE, KINDS, next_events
+from doses.rules.words import utc_words
 
 RECORD_PERMISSION = "custody.record"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -22,8 +24,12 @@ def event_problems(last_event: str | None, event: str, allocation_status: str) -
         return [
             Problem(
                 "custody.unknown_event",
-                f"unknown custody event {event!r}; one of: {', '.join(EVENTS)}",
-                f"event={event}",
+                t(
+                    "Unknown custody event “%(event)s”: choose one of %(events)s.",
+                    event=event,
+                    events=[t(KINDS[e].label) for e in EVENTS],
+                ),
+                t("event asked: %(event)s", event=event),
                 "event",
             )
         ]
@@ -31,13 +37,23 @@ def event_problems(last_event: str | None, event: str, allocation_status: str) -
     state = last_event or IN_STORAGE
     allowed = next_events(last_event)
     if event not in allowed:
-        names = ", ".join(KINDS[e].label.lower() for e in allowed) or "nothing: the chain is closed"
+        # Events and states named as the Event list and the custody page name them.
+        names = [t(KINDS[e].label) for e in allowed] or t("nothing: the chain is closed")
+        state_name = t(KINDS[state].label) if state in KINDS else t("in storage (no event yet)")
         problems.append(
             Problem(
                 "custody.order",
-                f"'{KINDS[event].label}' cannot follow "
-                f"'{CUSTODY_WORKFLOW.label(state)}'; next permitted: {names}",
-                f"{state} -> {event}",
+                t(
+                    "'%(event)s' cannot follow '%(state)s'; next permitted: %(names)s",
+                    event=t(KINDS[event].label),
+                    state=state_name,
+                    names=names,
+                ),
+                t(
+                    "%(state)s, then %(event)s",
+                    state=state_name,
+                    event=t(KINDS[event].label),
+                ),
                 "event",
             )
         )
@@ -45,8 +61,11 @@ def event_problems(last_event: str | None, event: str, allocation_status: str) -
         problems.append(
             Problem(
                 "custody.dose_closed",
-                f"the dose is {allocation_status}: no custody event can be recorded",
-                f"status={allocation_status}",
+                t(
+                    "the dose is %(status)s: no custody event can be recorded",
+                    status=t(allocation_status.replace("_", " ")),
+                ),
+                t("status: %(status)s", status=t(allocation_status.replace("_", " "))),
                 "event",
             )
         )
@@ -54,9 +73,11 @@ def event_problems(last_event: str | None, event: str, allocation_status: str) -
         problems.append(
             Problem(
                 "custody.dose_on_hold",
-                "the dose is on hold: it cannot move towards the patient "
-                "until QA lifts the hold (it may be returned or destroyed)",
-                f"status={allocation_status}",
+                t(
+                    "the dose is on hold: it cannot move towards the patient until QA lifts the hold (it may "
+                    "be returned or destroyed)"
+                ),
+                t("status: %(status)s", status=t("on hold")),
                 "event",
             )
         )
@@ -71,9 +92,9 @@ def permitted(last_event: str | None, allocation_status: str) -> list[str]:
 def recorder_problems(recorder_is_user: bool, permissions) -> dict[str, str]:
     """Custody is recorded by the signed-in person handing over, who holds custody.record."""
     if not recorder_is_user:
-        return {FORM: "Custody is recorded by the signed-in person handing the dose over."}
+        return {FORM: t("Custody is recorded by the signed-in person handing the dose over.")}
     if RECORD_PERMISSION not in permissions:
-        return {FORM: "You do not hold the permission to record custody events (custody.record)."}
+        return {FORM: t("You do not hold the permission to record custody events.")}
     return {}
 
 
@@ -83,16 +104,20 @@ def time_errors(
     """A hand-off is not in the future (beyond the clocks' skew), nor before the previous event, nor
     before the release of the lot the dose comes from (DOMAIN.md §4-5: nothing leaves QA's hands unreleased)."""
     if occurred_at > now + CLOCK_SKEW:
-        return {"occurred_at": "The time of the hand-off cannot be in the future."}
+        return {"occurred_at": t("The time of the hand-off cannot be in the future.")}
     if previous_at is not None and occurred_at < previous_at:
         return {
-            "occurred_at": f"The hand-off cannot be before the previous event "
-            f"({previous_at:%Y-%m-%d %H:%M} UTC)."
+            "occurred_at": t(
+                "The hand-off cannot be before the previous event (%(when)s).",
+                when=utc_words(previous_at.astimezone(UTC)),
+            )
         }
     if released_at is not None and occurred_at < released_at:
         return {
-            "occurred_at": f"The hand-off cannot be before the release of the dose's lot "
-            f"({released_at:%Y-%m-%d %H:%M} UTC)."
+            "occurred_at": t(
+                "The hand-off cannot be before the release of the dose's lot (%(when)s).",
+                when=utc_words(released_at.astimezone(UTC)),
+            )
         }
     return {}
 
@@ -118,26 +143,28 @@ def hand_off_errors(h: HandOff, subject_id: str) -> dict[str, str]:
     administration must state, and a wristband that is not this dose's patient."""
     errors: dict[str, str] = {}
     if h.place is None:
-        errors["place"] = "Say where the hand-off happens (room, site)."
+        errors["place"] = t("Say where the hand-off happens (room, site).")
     if h.event == "shipped" and h.shipper is None:
-        errors["shipper"] = "Name the shipper (courier company or person)."
+        errors["shipper"] = t("Name the shipper (courier company or person).")
     if h.event in ("shipped", "received_at_site") and h.logger_id is None:
-        errors["logger_id"] = "Give the temperature logger's id (shipments travel with a logger)."
+        errors["logger_id"] = t("Give the temperature logger's id (shipments travel with a logger).")
     if h.event in ("received_at_site", "returned") and h.condition_on_receipt is None:
-        errors["condition_on_receipt"] = (
+        errors["condition_on_receipt"] = t(
             "Describe the condition on receipt (package, seal, bag, dry ice/LN2)."
         )
     errors.update(validate_temperatures(h.temperature_min_c, h.temperature_max_c))
     if h.excursion and h.excursion_description is None:
-        errors["excursion_description"] = "Describe the excursion (how high, how long, what was done)."
+        errors["excursion_description"] = t("Describe the excursion (how high, how long, what was done).")
     if h.event == "administered" and h.subject_id_checked is None:
-        errors["subject_id_checked"] = (
+        errors["subject_id_checked"] = t(
             "Scan or type the patient's subject id (wristband) before administration."
         )
     if h.subject_id_checked is not None and h.subject_id_checked.upper() != subject_id.upper():
-        errors["subject_id_checked"] = (
-            f"Patient mismatch: the wristband reads {h.subject_id_checked} but this "
-            f"dose is for {subject_id}. Do not administer."
+        errors["subject_id_checked"] = t(
+            "Patient mismatch: the wristband reads %(wristband)s but this dose is for %(subject)s. Do not "
+            "administer.",
+            wristband=h.subject_id_checked,
+            subject=subject_id,
         )
     return errors
 
@@ -153,16 +180,20 @@ def container_problems(
         return [
             Problem(
                 "custody.container_held",
-                f"Container {identifier} is held or its lot is not released.",
-                f"container={identifier}",
+                t("Container %(container)s is held or its lot is not released.", container=identifier),
+                t("container %(container)s", container=identifier),
             )
         ]
     if expires_at < occurred_at:
         return [
             Problem(
                 "custody.container_expired",
-                f"Container {identifier} expired on {expires_at:%Y-%m-%d %H:%M} UTC.",
-                f"container={identifier}",
+                t(
+                    "Container %(container)s expired on %(when)s.",
+                    container=identifier,
+                    when=utc_words(expires_at.astimezone(UTC)),
+                ),
+                t("container %(container)s", container=identifier),
             )
         ]
     return []
@@ -170,14 +201,16 @@ def container_problems(
 
 # --- the scan --------------------------------------------------------------------------------------
 
-EMPTY_SCAN = (
+EMPTY_SCAN = t(
     "Scan the dose's label (DIN bar code or Data Matrix), or type the DIN with its boxed check character."
 )
 
 
 def not_a_din(kind: str) -> str:
-    what = {"product": "the product code bar code", "expiry": "the expiry bar code"}.get(kind, "no DIN")
-    return f"This is {what}: scan the DIN bar code (top left of the label) or the Data Matrix."
+    what = {"product": t("the product code bar code"), "expiry": t("the expiry bar code")}.get(
+        kind, t("no DIN")
+    )
+    return t("This is %(what)s: scan the DIN bar code (top left of the label) or the Data Matrix.", what=what)
 
 
 @dataclass(frozen=True)
@@ -190,7 +223,7 @@ class DoseRef:
 
     @property
     def name(self) -> str:
-        return f"subject {self.subject_id} dose {self.dose_number}"
+        return t("subject %(subject)s dose %(number)s", subject=self.subject_id, number=self.dose_number)
 
 
 def scan_mismatch(
@@ -206,26 +239,36 @@ def scan_mismatch(
     if holder is not None:
         identifier, other = holder
         if other.patient != dose.patient:
-            return (
-                f"Patient mismatch: {identifier} belongs to {other.name}, another patient; this is "
-                f"{dose.name}. Do not hand it over. Nothing was recorded."
+            return t(
+                "Patient mismatch: %(container)s belongs to %(other)s, another patient; this is %(dose)s. Do "
+                "not hand it over. Nothing was recorded.",
+                container=identifier,
+                other=other.name,
+                dose=dose.name,
             )
-        return (
-            f"Wrong dose: {identifier} is dose {other.dose_number} of this patient; this is dose "
-            f"{dose.dose_number}. Nothing was recorded."
+        return t(
+            "Wrong dose: %(container)s is dose %(other)s of this patient; this is dose %(number)s. Nothing "
+            "was recorded.",
+            container=identifier,
+            other=other.dose_number,
+            number=dose.dose_number,
         )
-    code = f" {product_code}" if product_code else ""
-    return (
-        f"Wrong container: {printed}{code} is not a container of this dose ({dose.name}; expected "
-        f"{', '.join(expected) or 'none'}). Nothing was recorded."
+    scanned = f"{printed} {product_code}" if product_code else printed
+    return t(
+        "Wrong container: %(scanned)s is not a container of this dose (%(dose)s; expected %(expected)s). "
+        "Nothing was recorded.",
+        scanned=scanned,
+        dose=dose.name,
+        expected=", ".join(expected) or t("none"),
     )
 
 
 def shared_din(printed: str) -> str:
     """A DIN names a lot, whose bags may belong to several doses: the Data Matrix says which bag."""
-    return (
-        f"{printed} is shared by bags of several doses: scan the Data Matrix (it carries the product code "
-        "and division) to say which bag this is."
+    return t(
+        "%(din)s is shared by bags of several doses: scan the Data Matrix (it carries the product code and "
+        "division) to say which bag this is.",
+        din=printed,
     )
 
 
@@ -237,9 +280,9 @@ def validate_temperatures(minimum: float | None, maximum: float | None) -> dict[
     errors = {}
     for name, value in (("temperature_min_c", minimum), ("temperature_max_c", maximum)):
         if value is not None and not -200 <= value <= 60:
-            errors[name] = "Temperature must be between −200 and +60 °C."
+            errors[name] = t("Temperature must be between −200 and +60 °C.")
     if not errors and minimum is not None and maximum is not None and minimum > maximum:
-        errors["temperature_max_c"] = "The maximum is below the minimum."
+        errors["temperature_max_c"] = t("The maximum is below the minimum.")
     return errors
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bank import isbt128
 from bank.clock import as_utc, utcnow
 from bank.esign import SignatureError, countersign, sign, signature_valid
+from bank.i18n import t
 from bank.models import User
 from bank.refusals import Problem, Refused, control_character_errors, refuse_if
 from bank.status import change_status
@@ -194,7 +195,13 @@ def match_scan(session: Session, allocation: Allocation, scanned_code: str) -> C
     try:
         scan = isbt128.parse_scan(text)
     except isbt128.Isbt128Error as e:
-        raise Refused({"scanned_code": f"Not a valid ISBT 128 code: {e}. Nothing was recorded."}) from None
+        raise Refused(
+            {
+                "scanned_code": t(
+                    "Not a valid ISBT 128 code: %(problem)s. Nothing was recorded.", problem=_said(e)
+                )
+            }
+        ) from None
     if scan.din is None:
         raise Refused({"scanned_code": not_a_din(scan.kind)})
     mine = active_containers(allocation)
@@ -231,6 +238,11 @@ def match_scan(session: Session, allocation: Allocation, scanned_code: str) -> C
 # --- Recording an event ----------------------------------------------------------------------------
 
 
+def _said(error: Exception):
+    """What an error of the kernel says, kept as its message (a Text is shown in the reader's language)."""
+    return error.args[0] if error.args else str(error)
+
+
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
@@ -240,20 +252,23 @@ def _receiver(session: Session, username: str | None, user: User) -> User:
     """The receiving person's account: active, holding custody.record, not the person handing over."""
     name = (username or "").strip()
     if not name:
-        raise Refused({"receiver_username": "The person receiving the dose enters their user name."})
+        raise Refused({"receiver_username": t("The person receiving the dose enters their user name.")})
     receiver = session.scalar(select(User).where(User.username == name))
     if receiver is None or not receiver.is_active or receiver.is_locked:
-        raise Refused({"receiver_username": f"No active account '{name}' can sign for receipt."})
+        raise Refused(
+            {"receiver_username": t("No active account '%(name)s' can sign for receipt.", name=name)}
+        )
     if RECORD_PERMISSION not in actor_for(receiver).permissions:
         raise Refused(
             {
-                "receiver_username": f"{receiver.full_name} does not hold the permission to take "
-                "custody of doses (custody.record)."
+                "receiver_username": t(
+                    "%(name)s does not hold the permission to take custody of doses.", name=receiver.full_name
+                )
             }
         )
     if receiver.id == user.id:
         raise Refused(
-            {"receiver_username": "The person receiving must be someone else: two people, two signatures."}
+            {"receiver_username": t("The person receiving must be someone else: two people, two signatures.")}
         )
     return receiver
 
@@ -315,7 +330,7 @@ def record_custody_event(
     # PostgreSQL text cannot hold NUL; other control characters have no place in a record either.
     errors.update(
         {
-            name: "Contains a control character: type or scan the text again."
+            name: t("Contains a control character: type or scan the text again.")
             for name in control_character_errors(
                 {
                     "scanned_code": scanned_code,
@@ -389,7 +404,9 @@ def record_custody_event(
             session, receiver, receiver_password, kind.receipt_meaning, "allocations", allocation.id, content
         )
     except SignatureError as e:
-        raise Refused({"receiver_password": f"{receiver.full_name}: {e}"}) from None
+        raise Refused(
+            {"receiver_password": t("%(name)s: %(problem)s", name=receiver.full_name, problem=_said(e))}
+        ) from None
     row = CustodyEvent(
         allocation_id=allocation.id,
         container_id=container.id,
@@ -411,9 +428,11 @@ def record_custody_event(
             problems=[
                 Problem(
                     "custody.recorded_meanwhile",
-                    "Another custody event of this dose was "
-                    "recorded a moment ago: reload the page and scan again.",
-                    f"sequence={sequence}",
+                    t(
+                        "Another custody event of this dose was recorded a moment ago: reload the page and scan "
+                        "again."
+                    ),
+                    t("event %(number)s of the chain", number=sequence),
                 )
             ]
         ) from None

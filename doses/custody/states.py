@@ -39,19 +39,23 @@ class EventKind:
 
 KINDS: dict[str, EventKind] = {
     "issued_from_storage": EventKind(
-        "Issued from storage", "Issued from storage", "Received from storage", True, True
+        N_("Issued from storage"), N_("Issued from storage"), N_("Received from storage"), True, True
     ),
-    "packed": EventKind("Packed", "Packed for shipment", "Packing checked", True, True),
+    "packed": EventKind(N_("Packed"), N_("Packed for shipment"), N_("Packing checked"), True, True),
     # The courier is named in 'shipper'; the second signature is the facility's dispatch check.
-    "shipped": EventKind("Shipped", "Handed to shipper", "Dispatch witnessed", True, True),
-    "received_at_site": EventKind("Received at site", "Handed over at site", "Received at site", True, True),
-    "stored_at_site": EventKind(
-        "Stored at site", "Placed in site storage", "Site storage checked", True, True
+    "shipped": EventKind(N_("Shipped"), N_("Handed to shipper"), N_("Dispatch witnessed"), True, True),
+    "received_at_site": EventKind(
+        N_("Received at site"), N_("Handed over at site"), N_("Received at site"), True, True
     ),
-    "thawed": EventKind("Thawed", "Thawed", "Thaw witnessed", False, True),
-    "administered": EventKind("Administered", "Handed over for administration", "Administered", False, True),
-    "returned": EventKind("Returned", "Returned to the facility", "Return received", True, False),
-    "destroyed": EventKind("Destroyed", "Destroyed", "Destruction witnessed", False, False),
+    "stored_at_site": EventKind(
+        N_("Stored at site"), N_("Placed in site storage"), N_("Site storage checked"), True, True
+    ),
+    "thawed": EventKind(N_("Thawed"), N_("Thawed"), N_("Thaw witnessed"), False, True),
+    "administered": EventKind(
+        N_("Administered"), N_("Handed over for administration"), N_("Administered"), False, True
+    ),
+    "returned": EventKind(N_("Returned"), N_("Returned to the facility"), N_("Return received"), True, False),
+    "destroyed": EventKind(N_("Destroyed"), N_("Destroyed"), N_("Destruction witnessed"), False, False),
 }
 
 # Where the dose may go from each state. A thawed product cannot be frozen again, so after thawing the

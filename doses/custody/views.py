@@ -4,11 +4,12 @@ field, the custody report and its digest check), and container labels for a scan
 
 from __future__ import annotations
 
-from flask import Flask, Response, flash, g, redirect, render_template, request, url_for
+from flask import Flask, Response, g, redirect, render_template, request, url_for
 from sqlalchemy import bindparam, func, select
 
 from bank.clock import utcnow
-from bank.i18n import N_
+from bank.i18n import N_, t
+from bank.languages import flash
 from bank.refusals import Refused
 from bank.web import LIKE_ESCAPE, apply_errors, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services as dose_services
@@ -91,7 +92,7 @@ def _page(
     events = services.custody_events(session, allocation)
     permitted = services.permitted_events(session, allocation)
     event_form = event_form or CustodyEventForm()
-    event_form.event.choices = [(e, KINDS[e].label) for e in permitted] or [("", "no further event")]
+    event_form.event.choices = [(e, t(KINDS[e].label)) for e in permitted] or [("", t("no further event"))]
     log_unblinded_view([allocation.patient], f"custody of dose #{allocation.id}")
     return render_template(
         "custody/dose.html",
@@ -139,11 +140,17 @@ def record(allocation_id: int):
     if not done.ok:  # the form is shown again with every reason, whatever kind (422 as for invalid fields)
         return _page(db().get(Allocation, allocation_id), event_form=form, code=422)
     row = done.value
-    message = f"{KINDS[row.event].label} recorded and signed by both people."
     if row.excursion:
-        flash(f"{message} Temperature excursion: the dose is ON HOLD until QA lifts the hold.", "warning")
+        flash(
+            t(
+                "%(event)s recorded and signed by both people. Temperature excursion: the dose is ON HOLD "
+                "until QA lifts the hold.",
+                event=t(KINDS[row.event].label),
+            ),
+            "warning",
+        )
     else:
-        flash(message, "success")
+        flash(t("%(event)s recorded and signed by both people.", event=t(KINDS[row.event].label)), "success")
     return redirect(url_for("custody.dose", allocation_id=allocation_id))
 
 
@@ -153,9 +160,9 @@ def _print_request():
     form = LabelPrintForm()
     errors = validate_print(form.size.data, form.copies.data, form.packaging.data)
     if form.output.data not in ("pdf", "zpl"):
-        errors["output"] = "Output must be PDF or ZPL."
+        errors["output"] = t("Output must be PDF or ZPL.")
     if form.output.data == "zpl" and form.dpi.data not in ("203", "300"):
-        errors["dpi"] = "Printer resolution must be 203 or 300 dpi."
+        errors["dpi"] = t("Printer resolution must be 203 or 300 dpi.")
     return form, errors
 
 
@@ -207,7 +214,7 @@ def labels(allocation_id: int):
         return _page(
             allocation,
             print_form=form,
-            problems=["Label refused: " + m for m in shown.messages()],
+            problems=[t("Label refused: %(reason)s", reason=m) for m in shown.messages()],
             code=e.status,
         )
 
@@ -220,7 +227,7 @@ def container_labels(container_id: int):
     form, errors = _print_request()
     try:
         if errors:
-            raise Refused({k: f"{k}: {v}" for k, v in errors.items()})
+            raise Refused(errors)
         data = [
             container_label(
                 db(),

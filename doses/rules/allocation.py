@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from bank.i18n import t
 from bank.refusals import Problem
 from doses.rules.patients import Number, _dec, schedule, validate_dose_number, validate_weight
 from doses.rules.protocol import ACTIVE_TOKEN, PLACEBO_TOKEN, DoseBasis, DoseRule, Origin, Protocol
+from doses.rules.words import amount, day_words, millions, utc_words
 
 Arm = Literal["active", "placebo"]
 
@@ -138,8 +140,12 @@ def _subject_arm(request: AllocationRequest) -> tuple[Arm | None, list[Problem]]
         return None, [
             Problem(
                 "subject.sequence",
-                "The subject has no valid treatment sequence.",
-                f"subject={request.subject_id}; sequence={seq}",
+                t("The subject has no valid treatment sequence."),
+                t(
+                    "subject %(subject)s; sequence: %(sequence)s",
+                    subject=request.subject_id,
+                    sequence=seq or t("none"),
+                ),
                 reveals_treatment=p.blinded,
             )
         ]
@@ -155,14 +161,22 @@ def check_request(request: AllocationRequest) -> list[Problem]:
     planned = request.planned_at.date()
     out: list[Problem] = []
     if errors := validate_weight(request.weight_kg):
-        out.append(Problem("weight.invalid", errors["weight_kg"], f"weight_kg={request.weight_kg}"))
+        out.append(
+            Problem(
+                "weight.invalid", errors["weight_kg"], t("weight typed: %(weight)s", weight=request.weight_kg)
+            )
+        )
     age = (planned - request.weight_measured_on).days
     if age > p.weight_max_age_days:
         out.append(
             Problem(
                 "weight.stale",
-                f"Weight is {age} days old (limit {p.weight_max_age_days}).",
-                f"measured_on={request.weight_measured_on}; planned={planned}",
+                t("Weight is %(age)s days old (limit %(limit)s).", age=age, limit=p.weight_max_age_days),
+                t(
+                    "weighed on %(measured)s; dose planned on %(planned)s",
+                    measured=day_words(request.weight_measured_on),
+                    planned=day_words(planned),
+                ),
             )
         )
     if errors := validate_dose_number(p, n):
@@ -170,7 +184,12 @@ def check_request(request: AllocationRequest) -> list[Problem]:
             Problem(
                 "dose.beyond_protocol",
                 errors["dose_number"],
-                f"dose={n}; doses={p.number_of_doses}",
+                t(
+                    "dose %(number)s; %(protocol)s has %(count)s doses",
+                    number=n,
+                    protocol=p.code,
+                    count=p.number_of_doses,
+                ),
                 "dose_number",
             )
         )
@@ -180,8 +199,8 @@ def check_request(request: AllocationRequest) -> list[Problem]:
         out.append(
             Problem(
                 "dose.already_administered",
-                f"Dose {n} was already administered.",
-                f"administered_on={given[n]}",
+                t("Dose %(number)s was already administered.", number=n),
+                t("administered on %(day)s", day=day_words(given[n])),
                 "dose_number",
             )
         )
@@ -190,8 +209,15 @@ def check_request(request: AllocationRequest) -> list[Problem]:
         out.append(
             Problem(
                 "schedule.previous_missing",
-                f"Earlier doses not administered: {missing}.",
-                f"dose={n}; administered={sorted(given)}",
+                t(
+                    "Earlier doses not administered: %(doses)s.",
+                    doses=[t("dose %(number)s", number=m) for m in missing],
+                ),
+                t(
+                    "dose %(number)s asked; administered so far: %(given)s",
+                    number=n,
+                    given=[t("dose %(number)s", number=g) for g in sorted(given)] or t("none"),
+                ),
                 "dose_number",
             )
         )
@@ -201,8 +227,14 @@ def check_request(request: AllocationRequest) -> list[Problem]:
             out.append(
                 Problem(
                     "schedule.outside_window",
-                    f"Dose {n} planned on {planned}, outside its window {s.window_start} to {s.window_end}.",
-                    f"due={s.due}; planned={planned}",
+                    t(
+                        "Dose %(number)s planned on %(planned)s, outside its window %(start)s to %(end)s.",
+                        number=n,
+                        planned=day_words(planned),
+                        start=day_words(s.window_start),
+                        end=day_words(s.window_end),
+                    ),
+                    t("due on %(due)s", due=day_words(s.due)),
                     "planned_date",
                 )
             )
@@ -211,43 +243,57 @@ def check_request(request: AllocationRequest) -> list[Problem]:
 
 def _container_problems(request: AllocationRequest, c: ContainerFacts, arm: Arm | None) -> list[Problem]:
     p = request.protocol
-    cid = f"container={c.container_id}"
+    cid = t("container %(container)s", container=c.container_id)
     out: list[Problem] = []
     if not c.lot_released:
-        out.append(Problem("lot.not_released", "The container's lot is not released.", cid))
+        out.append(Problem("lot.not_released", t("The container's lot is not released."), cid))
     if request.planned_at > c.expires_at:
         out.append(
             Problem(
                 "container.expired",
-                "The container expires before the planned administration.",
-                f"{cid}; expires_at={c.expires_at.isoformat()}; planned_at={request.planned_at.isoformat()}",
+                t("The container expires before the planned administration."),
+                t(
+                    "container %(container)s; expires %(expires)s; planned %(planned)s",
+                    container=c.container_id,
+                    expires=utc_words(c.expires_at.astimezone(UTC)),
+                    planned=utc_words(request.planned_at.astimezone(UTC)),
+                ),
             )
         )
     if c.allocated_to is not None:
         out.append(
             Problem(
                 "container.allocated",
-                "The container is already allocated.",
-                f"{cid}; allocated_to={c.allocated_to}",
+                t("The container is already allocated."),
+                t(
+                    "container %(container)s; allocated to %(subject)s",
+                    container=c.container_id,
+                    subject=c.allocated_to,
+                ),
             )
         )
     if c.on_hold:
-        out.append(Problem("container.on_hold", "The container is on hold.", cid))
+        out.append(Problem("container.on_hold", t("The container is on hold."), cid))
     if arm is not None:
         expected = p.product_key if arm == "active" else p.placebo_product_key
         if c.product_key != expected:
             out.append(
                 Problem(
                     "product.mismatch",
-                    "The container's product is not the one this dose needs.",
-                    f"{cid}; product={c.product_key}; expected={expected}",
+                    t("The container's product is not the one this dose needs."),
+                    t(
+                        "container %(container)s; product %(product)s; this dose needs %(expected)s",
+                        container=c.container_id,
+                        product=c.product_key,
+                        expected=expected,
+                    ),
                     reveals_treatment=p.blinded,
                 )
             )
     if c.product_key != p.placebo_product_key:  # a cell product: its donor matters
         out += _donor_problems(request, c, cid)
     if c.endotoxin_eu_per_ml is None:
-        out.append(Problem("endotoxin.no_result", "No endotoxin result for the container's lot.", cid))
+        out.append(Problem("endotoxin.no_result", t("No endotoxin result for the container's lot."), cid))
     return out
 
 
@@ -261,8 +307,12 @@ def _donor_problems(request: AllocationRequest, c: ContainerFacts, cid: str) -> 
             out.append(
                 Problem(
                     "donor.not_patient",
-                    "Autologous cells go only to their donor-patient.",
-                    f"{cid}; donor={c.donor_id}; patient_donor={request.patient_donor_id}",
+                    t("Autologous cells go only to their donor-patient."),
+                    t(
+                        "container %(container)s comes from another donor than %(subject)s's own donor record",
+                        container=c.container_id,
+                        subject=request.subject_id,
+                    ),
                     reveals_treatment=p.blinded,
                 )
             )
@@ -271,8 +321,8 @@ def _donor_problems(request: AllocationRequest, c: ContainerFacts, cid: str) -> 
             out.append(
                 Problem(
                     "donor.not_eligible",
-                    "The donor has no signed eligible determination.",
-                    f"{cid}; donor={c.donor_id}",
+                    t("The donor has no signed eligible determination."),
+                    cid,
                     reveals_treatment=p.blinded,
                 )
             )
@@ -280,8 +330,8 @@ def _donor_problems(request: AllocationRequest, c: ContainerFacts, cid: str) -> 
             out.append(
                 Problem(
                     "donor.look_back",
-                    "The donor is under look-back.",
-                    f"{cid}; donor={c.donor_id}",
+                    t("The donor is under look-back."),
+                    cid,
                     reveals_treatment=p.blinded,
                 )
             )
@@ -301,23 +351,29 @@ def _set_problems(
         return []  # already reported as weight.invalid; no limit can be computed
     out: list[Problem] = []
     if arm == "active":
-        t = target_dose(p.dose_rule, request.weight_kg)
+        target = target_dose(p.dose_rule, request.weight_kg)
         total = sum((_dec(c.total_cells) for c in containers), Decimal(0))
-        ev = f"cells={total:f}; min={t.min_cells:f}; max={t.max_cells:f}; weight_kg={request.weight_kg}"
-        if total < t.min_cells:
+        ev = t(
+            "%(cells)s × 10⁶ cells; protocol dose %(low)s–%(high)s × 10⁶ for %(weight)s kg",
+            cells=millions(total),
+            low=millions(target.min_cells),
+            high=millions(target.max_cells),
+            weight=amount(request.weight_kg),
+        )
+        if total < target.min_cells:
             out.append(
                 Problem(
                     "dose.below_min",
-                    "Total cells are below the protocol dose.",
+                    t("Total cells are below the protocol dose."),
                     ev,
                     reveals_treatment=p.blinded,
                 )
             )
-        elif total > t.max_cells:
+        elif total > target.max_cells:
             out.append(
                 Problem(
                     "dose.above_max",
-                    "Total cells are above the protocol dose.",
+                    t("Total cells are above the protocol dose."),
                     ev,
                     reveals_treatment=p.blinded,
                 )
@@ -335,8 +391,14 @@ def _set_problems(
         out.append(
             Problem(
                 "endotoxin.over_limit",
-                f"Endotoxin {eu:f} EU exceeds the limit {limit:f} EU.",
-                f"eu={eu:f}; limit={limit:f}; route={p.route.value}; weight_kg={request.weight_kg}",
+                t("Endotoxin %(eu)s EU exceeds the limit %(limit)s EU.", eu=amount(eu), limit=amount(limit)),
+                t(
+                    "%(eu)s EU in the dose; limit %(limit)s EU (%(route)s, %(weight)s kg)",
+                    eu=amount(eu),
+                    limit=amount(limit),
+                    route=p.route.value,
+                    weight=amount(request.weight_kg),
+                ),
             )
         )
     return out
@@ -350,10 +412,23 @@ def check_dose_set(request: AllocationRequest, containers: Sequence[ContainerFac
     arm, seq_problems = _subject_arm(request)
     out += seq_problems
     if not containers:
-        return [*out, Problem("selection.empty", "No container chosen.", f"subject={request.subject_id}")]
+        return [
+            *out,
+            Problem(
+                "selection.empty",
+                t("No container chosen."),
+                t("subject %(subject)s", subject=request.subject_id),
+            ),
+        ]
     ids = [c.container_id for c in containers]
     if dupes := sorted({i for i in ids if ids.count(i) > 1}):
-        out.append(Problem("selection.duplicate", "A container is chosen twice.", f"containers={dupes}"))
+        out.append(
+            Problem(
+                "selection.duplicate",
+                t("A container is chosen twice."),
+                t("chosen twice: %(containers)s", containers=dupes),
+            )
+        )
     for c in containers:
         out += _container_problems(request, c, arm)
     return out + _set_problems(request, containers, arm)
@@ -433,8 +508,8 @@ def choose_containers(
     eligible.sort(key=lambda c: (c.expires_at, c.container_id))
     eu_limit = endotoxin_limit_eu(p.endotoxin_k_eu_per_kg_h, request.weight_kg, p.infusion_hours)
     if arm == "active":
-        t = target_dose(p.dose_rule, request.weight_kg)
-        lo, hi, max_k = t.min_cells, t.max_cells, max_containers
+        target = target_dose(p.dose_rule, request.weight_kg)
+        lo, hi, max_k = target.min_cells, target.max_cells, max_containers
     else:
         lo, hi, max_k = Decimal(0), Decimal("Infinity"), 1
     chosen = _fewest_fefo(eligible, lo, hi, eu_limit, max_k, search_budget)
@@ -442,8 +517,8 @@ def choose_containers(
         problems.append(
             Problem(
                 "selection.search_limit",
-                "Too many combinations to search; choose by hand.",
-                f"eligible={len(eligible)}; budget={search_budget}",
+                t("Too many combinations to search; choose by hand."),
+                t("%(count)s eligible containers", count=len(eligible)),
             )
         )
         return Selection((), tuple(problems), rejected)
@@ -451,9 +526,13 @@ def choose_containers(
         problems.append(
             Problem(
                 "selection.none_fit",
-                "No eligible containers meet the dose and limits.",
-                f"eligible={len(eligible)}; min={lo:f}; max={hi}; eu_limit={eu_limit:f}; "
-                f"max_containers={max_k}",
+                t("No eligible containers meet the dose and limits."),
+                t(
+                    "%(count)s eligible containers; at most %(most)s per dose; endotoxin limit %(limit)s EU",
+                    count=len(eligible),
+                    most=max_k,
+                    limit=amount(eu_limit),
+                ),
                 reveals_treatment=p.blinded,
             )
         )
@@ -474,16 +553,20 @@ def patient_problems(
         out.append(
             Problem(
                 "patient.not_enrolled",
-                f"{subject_id} is not enrolled (signed eligibility checklist needed).",
-                f"status={patient_status}",
+                t("%(subject)s is not enrolled (signed eligibility checklist needed).", subject=subject_id),
+                t("status: %(status)s", status=t(patient_status.replace("_", " "))),
             )
         )
     if held is not None:
         out.append(
             Problem(
                 "dose.already_allocated",
-                f"Dose {dose_number} is already allocated.",
-                f"allocation={held[0]}; status={held[1]}",
+                t("Dose %(number)s is already allocated.", number=dose_number),
+                t(
+                    "dose #%(allocation)s, %(status)s",
+                    allocation=held[0],
+                    status=t(held[1].replace("_", " ")),
+                ),
             )
         )
     return out
@@ -492,8 +575,8 @@ def patient_problems(
 def weight_missing(subject_id: str, planned: date) -> Problem:
     return Problem(
         "weight.missing",
-        "No weight recorded on or before the planned date.",
-        f"subject={subject_id}; planned={planned}",
+        t("No weight recorded on or before the planned date."),
+        t("subject %(subject)s; dose planned on %(planned)s", subject=subject_id, planned=day_words(planned)),
     )
 
 
@@ -505,8 +588,8 @@ def storage_problems(identifier: str, status: str, holder: str | None) -> list[P
     return [
         Problem(
             "container.not_in_storage",
-            f"The container is {status}, not in storage.",
-            f"container={identifier}; status={status}",
+            t("The container is %(status)s, not in storage.", status=t(status.replace("_", " "))),
+            t("container %(container)s", container=identifier),
         )
     ]
 
@@ -514,16 +597,16 @@ def storage_problems(identifier: str, status: str, holder: str | None) -> list[P
 def nothing_free(skipped: int) -> Problem:
     return Problem(
         "container.allocated",
-        "Every suitable container is being allocated by other requests right now; try again.",
-        f"skipped={skipped}",
+        t("Every suitable container is being allocated by other requests right now; try again."),
+        t("%(count)s containers busy", count=skipped),
     )
 
 
 def taken_meanwhile(names: str) -> Problem:
     return Problem(
         "container.allocated",
-        "A container or this dose was allocated by another request a moment ago.",
-        "containers=" + names,
+        t("A container or this dose was allocated by another request a moment ago."),
+        t("containers %(containers)s", containers=names),
     )
 
 
@@ -533,12 +616,15 @@ def administration_errors(
     """The time of an administration is given, not in the future (beyond the clocks' skew), and not
     before the release of the lot the dose comes from."""
     if administered_at is None:
-        return {"administered_at": "Required."}
+        return {"administered_at": t("Required.")}
     if administered_at > now + skew:
-        return {"administered_at": "Cannot be in the future."}
+        return {"administered_at": t("Cannot be in the future.")}
     if released_at is not None and administered_at < released_at:
         return {
-            "administered_at": f"Cannot be before the release of the dose's lot ({released_at:%Y-%m-%d %H:%M} UTC)."
+            "administered_at": t(
+                "Cannot be before the release of the dose's lot (%(when)s).",
+                when=utc_words(released_at.astimezone(UTC)),
+            )
         }
     return {}
 
@@ -547,12 +633,18 @@ def lift_hold_problems(status: str, containers: Sequence[tuple[str, bool]]) -> l
     """A held dose returns to where it was only when nothing holds it any more: `containers` are
     (identifier, usable) where usable means not held and its lot released."""
     if status != "on_hold":
-        return [Problem("hold.not_held", "This dose is not on hold.", f"status={status}")]
+        return [
+            Problem(
+                "hold.not_held",
+                t("This dose is not on hold."),
+                t("status: %(status)s", status=t(status.replace("_", " "))),
+            )
+        ]
     return [
         Problem(
             "hold.container_held",
-            f"Container {name} is still held or its lot is not released.",
-            f"container={name}",
+            t("Container %(container)s is still held or its lot is not released.", container=name),
+            t("container %(container)s", container=name),
         )
         for name, usable in containers
         if not usable
@@ -564,16 +656,20 @@ def reasons_none_fit(request: AllocationRequest, candidates: Sequence[ContainerF
     own — its own problems (expired, held, no endotoxin result…) and the dose's (cells below or above
     the protocol dose, endotoxin over the patient's limit) — with evidence naming the container, so a
     refusal names every reason the screen and the API know, not only that nothing fits."""
-    general = set(check_request(request)) | set(_subject_arm(request)[1])
+    arm = _subject_arm(request)[0]
     out: list[Problem] = []
     for c in candidates:
-        for p in check_dose_set(request, [c]):
-            if p in general:
-                continue
-            named = p
-            if f"container={c.container_id}" not in p.evidence:
-                evidence = f"container={c.container_id}; {p.evidence}"
-                named = Problem(p.rule_id, p.message, evidence, p.field, p.reveals_treatment)
-            if named not in out:
-                out.append(named)
+        # A container's own problems name it already; the dose's (cells, endotoxin) are about this
+        # container alone, so they are named with it.
+        named = _container_problems(request, c, arm) + [
+            Problem(
+                p.rule_id,
+                p.message,
+                t("container %(container)s: %(facts)s", container=c.container_id, facts=p.evidence),
+                p.field,
+                p.reveals_treatment,
+            )
+            for p in _set_problems(request, [c], arm)
+        ]
+        out += [p for p in named if p not in out]
     return out

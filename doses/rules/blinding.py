@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from bank.i18n import t
 from bank.refusals import Problem
 from doses.rules.protocol import Origin, Protocol
 
@@ -24,10 +25,10 @@ class Presentation:
 
 
 LABELS = {
-    "volume_ml": "volume (mL)",
-    "container_type": "container type",
-    "storage_temperature": "storage temperature",
-    "shelf_life_days": "shelf life (expiry rule, days)",
+    "volume_ml": t("volume (mL)"),
+    "container_type": t("container type"),
+    "storage_temperature": t("storage temperature"),
+    "shelf_life_days": t("shelf life (expiry rule, days)"),
 }
 
 
@@ -53,12 +54,22 @@ def presentation_problems(
             out.append(
                 Problem(
                     "blinding.presentation_differs",
-                    f"{what} would not match the other arm of blinded protocol {protocol.code}: its "
-                    f"{LABELS[f.name]} is {got:g} where every container must have {want:g}."
-                    if isinstance(got, float)
-                    else f"{what} would not match the other arm of blinded protocol {protocol.code}: its "
-                    f"{LABELS[f.name]} is {got} where every container must have {want}.",
-                    f"protocol={protocol.code}; {f.name}: expected={want}; actual={got}",
+                    t(
+                        "%(what)s would not match the other arm of blinded protocol %(protocol)s: its "
+                        "%(attribute)s is %(actual)s where every container must have %(expected)s.",
+                        what=what,
+                        protocol=protocol.code,
+                        attribute=LABELS[f.name],
+                        actual=got,
+                        expected=want,
+                    ),
+                    t(
+                        "protocol %(protocol)s; %(attribute)s: %(actual)s, expected %(expected)s",
+                        protocol=protocol.code,
+                        attribute=LABELS[f.name],
+                        actual=got,
+                        expected=want,
+                    ),
                     field=f.name if f.name in ("volume_ml", "container_type") else None,
                     reveals_treatment=True,
                 )

@@ -6,11 +6,13 @@ outer packaging or the immediate container, and what a print request may ask for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from bank.i18n import t
 from bank.refusals import Problem
 from doses.rules.protocol import DoseBasis, Protocol, Region, Route
+from doses.rules.words import utc_words
 
 US_CAUTION = "Caution: New Drug—Limited by Federal (or United States) law to investigational use."
 EU_TRIAL = "For clinical trial use only"
@@ -132,49 +134,76 @@ class LabelFacts:
 def label_problems(f: LabelFacts, now: datetime) -> list[Problem]:
     """Every reason this container cannot be labelled now (empty: it can)."""
     out = []
-    c = f"container={f.container}"
+    c = t("container %(container)s", container=f.container)
     if f.dose_status is None:
         out.append(
             Problem(
                 "label.not_allocated",
-                f"Container {f.container} is not allocated to a dose: labels "
-                "are printed for allocated doses only.",
+                t(
+                    "Container %(container)s is not allocated to a dose: labels are printed for allocated "
+                    "doses only.",
+                    container=f.container,
+                ),
                 c,
             )
         )
     else:
         if not f.on_this_dose:
             out.append(
-                Problem("label.other_dose", f"Container {f.container} is not allocated to this dose.", c)
+                Problem(
+                    "label.other_dose",
+                    t("Container %(container)s is not allocated to this dose.", container=f.container),
+                    c,
+                )
             )
         if f.dose_status not in PRINTABLE:
+            status = t(f.dose_status.replace("_", " "))
             out.append(
                 Problem(
                     "label.dose_status",
-                    f"The dose is {f.dose_status.replace('_', ' ')}: labels are "
-                    "printed for allocated or issued doses only.",
-                    f"status={f.dose_status}",
+                    t(
+                        "The dose is %(status)s: labels are printed for allocated or issued doses only.",
+                        status=status,
+                    ),
+                    t("status: %(status)s", status=status),
                 )
             )
     if not f.lot_released:
         out.append(
             Problem(
                 "label.not_released",
-                f"Container {f.container} is not released (lot {f.lot_din} is "
-                f"{f.lot_status.replace('_', ' ')}, or held, or has a late-result alert).",
+                t(
+                    "Container %(container)s is not released (lot %(din)s is %(status)s, or held, or has a "
+                    "late-result alert).",
+                    container=f.container,
+                    din=f.lot_din,
+                    status=t(f.lot_status.replace("_", " ")),
+                ),
                 c,
             )
         )
     if f.on_hold:
         out.append(
             Problem(
-                "label.on_hold", f"Container {f.container} is on hold: {f.hold_reason or 'see the lot'}.", c
+                "label.on_hold",
+                t(
+                    "Container %(container)s is on hold: %(reason)s.",
+                    container=f.container,
+                    reason=f.hold_reason or t("see the lot"),
+                ),
+                c,
             )
         )
     if f.expires_at <= now:
         out.append(
             Problem(
-                "label.expired", f"Container {f.container} expired on {f.expires_at:%Y-%m-%d %H:%M} UTC.", c
+                "label.expired",
+                t(
+                    "Container %(container)s expired on %(when)s.",
+                    container=f.container,
+                    when=utc_words(f.expires_at.astimezone(UTC)),
+                ),
+                c,
             )
         )
     return out
@@ -183,9 +212,13 @@ def label_problems(f: LabelFacts, now: datetime) -> list[Problem]:
 def empty_dose(subject_id: str, dose_number: int) -> Problem:
     return Problem(
         "label.no_container",
-        f"The dose ({subject_id} dose {dose_number}) holds no container: labels "
-        "are printed for allocated doses only.",
-        f"subject={subject_id}; dose={dose_number}",
+        t(
+            "The dose (%(subject)s dose %(number)s) holds no container: labels are printed for allocated "
+            "doses only.",
+            subject=subject_id,
+            number=dose_number,
+        ),
+        t("subject %(subject)s, dose %(number)s", subject=subject_id, number=dose_number),
     )
 
 
@@ -193,9 +226,13 @@ def blinded_storage_differs(active_key: str, placebo_key: str) -> Problem:
     """Printing either storage text would tell the arm (or store the bag wrongly): stop and say why."""
     return Problem(
         "label.storage_differs",
-        f"Blinded labels need one storage condition for active and placebo, "
-        f"but {active_key} and {placebo_key} differ: make them match in a new product version.",
-        f"products={active_key},{placebo_key}",
+        t(
+            "Blinded labels need one storage condition for active and placebo, but %(active)s and "
+            "%(placebo)s differ: make them match in a new product version.",
+            active=active_key,
+            placebo=placebo_key,
+        ),
+        t("products %(active)s and %(placebo)s", active=active_key, placebo=placebo_key),
     )
 
 
@@ -220,13 +257,13 @@ def validate_print(size: str | None, copies, sizes, packaging: str | None = None
     given, outer packaging or immediate container."""
     errors = {}
     if packaging not in (None, "", *Packaging):
-        errors["packaging"] = "Packaging must be outer or immediate."
+        errors["packaging"] = t("Packaging must be outer or immediate.")
     if size not in sizes:
-        errors["size"] = f"Label size must be one of {', '.join(sizes)}."
+        errors["size"] = t("Label size must be one of %(sizes)s.", sizes=", ".join(sizes))
     try:
         n = int(copies)
     except (TypeError, ValueError):
         n = 0
     if not 1 <= n <= MAX_COPIES:
-        errors["copies"] = f"Copies must be a whole number from 1 to {MAX_COPIES}."
+        errors["copies"] = t("Copies must be a whole number from 1 to %(most)s.", most=MAX_COPIES)
     return errors

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from bank.i18n import Text, t
 from doses.rules.protocol import CriterionKind, Measure, Protocol, ScheduleAnchor
+from doses.rules.words import day_words
 
 Number = Decimal | int | str
 
@@ -37,7 +39,7 @@ class ChecklistItem:
     id: str
     text: str
     met: bool | None
-    evidence: str
+    evidence: str  # English when stored and signed (a Text, shown in the reader's language)
 
 
 def _dec(value: Number | float) -> Decimal:
@@ -81,19 +83,23 @@ def age_years(dob: date, on: date) -> int:
 
 def _measure(
     m: Measure, dob: date | None, on: date, edss: Number | None, diagnosis: date | None
-) -> tuple[Decimal | None, str]:
+) -> tuple[Decimal | None, Text]:
     if m is Measure.EDSS:
         if edss is None:
-            return None, "EDSS not recorded"
+            return None, t("EDSS not recorded")
         if errors := validate_edss(edss):
             return None, errors["edss"]
-        return _dec(edss), "EDSS"
-    start, what = (dob, "date of birth") if m is Measure.AGE_YEARS else (diagnosis, "diagnosis date")
+        return _dec(edss), t("EDSS")
+    if m is Measure.AGE_YEARS:
+        start, label = dob, t("age (years)")
+        missing, after = t("date of birth not recorded"), t("date of birth is after the evaluation date")
+    else:
+        start, label = diagnosis, t("disease duration since diagnosis (completed years)")
+        missing, after = t("diagnosis date not recorded"), t("diagnosis date is after the evaluation date")
     if start is None:
-        return None, f"{what} not recorded"
+        return None, missing
     if start > on:
-        return None, f"{what} is after the evaluation date"
-    label = "age (years)" if m is Measure.AGE_YEARS else "disease duration since diagnosis (completed years)"
+        return None, after
     return Decimal(age_years(start, on)), label
 
 
@@ -116,8 +122,18 @@ def checklist_computed(
             items.append(ChecklistItem(c.id, c.text, None, label))
             continue
         met = (c.minimum is None or value >= c.minimum) and (c.maximum is None or value <= c.maximum)
-        bounds = f"{'' if c.minimum is None else c.minimum}–{'' if c.maximum is None else c.maximum}"
-        evidence = f"{label} {value} on {evaluation_date}; accepted {bounds}"
+        bounds = t(
+            "%(low)s–%(high)s",
+            low="" if c.minimum is None else c.minimum,
+            high="" if c.maximum is None else c.maximum,
+        )
+        evidence = t(
+            "%(measure)s %(value)s on %(day)s; accepted %(bounds)s",
+            measure=label,
+            value=value,
+            day=day_words(evaluation_date),
+            bounds=bounds,
+        )
         items.append(ChecklistItem(c.id, c.text, met, evidence))
     return items
 
@@ -130,24 +146,28 @@ def validate_weight(weight_kg: Number | float | None) -> dict[str, str]:
     try:
         w = _dec(weight_kg)  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
-        return {"weight_kg": "Weight must be a number of kilograms."}
+        return {"weight_kg": t("Weight must be a number of kilograms.")}
     if not w.is_finite() or w <= 0:
-        return {"weight_kg": "Weight must be greater than 0 kg."}
+        return {"weight_kg": t("Weight must be greater than 0 kg.")}
     if w > WEIGHT_MAX_KG:
-        return {"weight_kg": f"Weight above {WEIGHT_MAX_KG} kg is not plausible."}
+        return {"weight_kg": t("Weight above %(most)s kg is not plausible.", most=WEIGHT_MAX_KG)}
     return {}
 
 
 def validate_date_of_birth(dob: date, today: date) -> dict[str, str]:
     """Refuses a date of birth after today."""
-    return {"date_of_birth": "Date of birth is in the future."} if dob > today else {}
+    return {"date_of_birth": t("Date of birth is in the future.")} if dob > today else {}
 
 
 def validate_dose_number(protocol: Protocol, dose_number: int) -> dict[str, str]:
     """Refuses a dose number outside 1..protocol.number_of_doses (and non-integers)."""
     n = protocol.number_of_doses
     if isinstance(dose_number, bool) or not isinstance(dose_number, int) or not 1 <= dose_number <= n:
-        return {"dose_number": f"Dose number must be 1 to {n} for {protocol.code}."}
+        return {
+            "dose_number": t(
+                "Dose number must be 1 to %(count)s for %(protocol)s.", count=n, protocol=protocol.code
+            )
+        }
     return {}
 
 
@@ -156,9 +176,9 @@ def validate_edss(edss: Number | float | None) -> dict[str, str]:
     try:
         e = _dec(edss)  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
-        return {"edss": "EDSS must be a number."}
+        return {"edss": t("EDSS must be a number.")}
     if not e.is_finite() or not Decimal(0) <= e <= EDSS_MAX or (e * 2) % 1 != 0:
-        return {"edss": "EDSS must be 0 to 10 in steps of 0.5."}
+        return {"edss": t("EDSS must be 0 to 10 in steps of 0.5.")}
     return {}
 
 
@@ -167,11 +187,11 @@ def date_errors(
 ) -> dict[str, str]:
     """Refuses a missing date (when required), a date after `today` or before the date of birth."""
     if value is None:
-        return {field: "Required."} if required else {}
+        return {field: t("Required.")} if required else {}
     if value > today:
-        return {field: "Cannot be in the future."}
+        return {field: t("Cannot be in the future.")}
     if dob is not None and value < dob:
-        return {field: "Cannot be before the date of birth."}
+        return {field: t("Cannot be before the date of birth.")}
     return {}
 
 
@@ -191,7 +211,11 @@ def normalise_subject_id(value: str | None) -> str:
 def subject_id_error(protocol: Protocol, subject_id: str) -> str | None:
     prefix = protocol.code.upper() + "-"
     if not subject_id.startswith(prefix) or not SUBJECT_TAIL.match(subject_id[len(prefix) :]):
-        return f"Subject id is {protocol.code.upper()}-<site>-<number>, e.g. {prefix}TLS-001 (no names)."
+        return t(
+            "Subject id is %(code)s-<site>-<number>, e.g. %(example)s (no names).",
+            code=protocol.code.upper(),
+            example=prefix + "TLS-001",
+        )
     return None
 
 
@@ -207,21 +231,25 @@ def registration_errors(
     """Input errors of a subject's registration that need no stored record (field -> message)."""
     errors: dict[str, str] = {}
     if protocol is not None and site not in protocol.sites:
-        errors["site"] = f"Choose a site of {protocol.code}: " + "; ".join(protocol.sites) + "."
+        errors["site"] = t(
+            "Choose a site of %(protocol)s: %(sites)s.",
+            protocol=protocol.code,
+            sites="; ".join(protocol.sites),
+        )
     if sex not in ("F", "M"):
-        errors["sex"] = "Choose F or M."
+        errors["sex"] = t("Choose F or M.")
     if date_of_birth is None:
-        errors["date_of_birth"] = "Required."
+        errors["date_of_birth"] = t("Required.")
     elif date_of_birth < OLDEST_BIRTH:
-        errors["date_of_birth"] = "Not plausible (before 1900)."
+        errors["date_of_birth"] = t("Not plausible (before 1900).")
     else:
         errors.update(validate_date_of_birth(date_of_birth, today))
     if first_dose_on is None:
-        errors["first_dose_on"] = "Required."
+        errors["first_dose_on"] = t("Required.")
     elif date_of_birth is not None and first_dose_on < date_of_birth:
-        errors["first_dose_on"] = "Cannot be before the date of birth."
+        errors["first_dose_on"] = t("Cannot be before the date of birth.")
     elif first_dose_on > today + PLAN_AHEAD:
-        errors["first_dose_on"] = "More than two years ahead: check the date."
+        errors["first_dose_on"] = t("More than two years ahead: check the date.")
     return errors
 
 
@@ -255,7 +283,7 @@ def checklist_input_errors(
     measures = {c.measure for c in protocol.checklist if c.computed}
     errors = date_errors("evaluation_date", evaluation_date, dob, today)
     if Measure.EDSS in measures and edss is None:
-        errors["edss"] = "Required: this protocol has an EDSS range."
+        errors["edss"] = t("Required: this protocol has an EDSS range.")
     elif edss is not None:
         errors.update(validate_edss(edss))
     if Measure.DISEASE_DURATION_YEARS in measures or diagnosis_date is not None:
@@ -266,7 +294,7 @@ def checklist_input_errors(
             continue
         value = answers.get(c.id)
         if value not in ("yes", "no"):
-            errors[field_name(c.id)] = "Answer yes or no."
+            errors[field_name(c.id)] = t("Answer yes or no.")
         else:
             clean[c.id] = value
     return errors, clean

@@ -139,6 +139,7 @@ class Region(StrEnum):
 
 LABEL_LANGUAGES = ("fr", "en")
 NO_LABELLING: Mapping[tuple[str, str], Labelling] = MappingProxyType({})
+NO_FOLLOW_UP: Mapping[tuple[str, str], tuple] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,19 @@ class Labelling:
 
 
 @dataclass(frozen=True)
+class FollowUpStep:
+    """A follow-up visit after the doses (DOMAIN.md §8): its label, weeks after the first dose, window."""
+
+    label: str
+    weeks: int
+    window_days: int = 14
+
+    def __post_init__(self) -> None:
+        if self.weeks < 1 or self.window_days < 0 or not self.label.strip():
+            raise ValueError(f"follow-up {self.label!r}: weeks >= 1, window >= 0, a label")
+
+
+@dataclass(frozen=True)
 class Protocol:
     """One version of a trial protocol. Invariants are checked on construction (see __post_init__)."""
 
@@ -226,6 +240,7 @@ class Protocol:
     assumptions: tuple[str, ...] = ()
     blinded_product: BlindedProduct | None = None  # one visible identity for both arms (blinded only)
     labelling: Labelling | None = None  # None: stored before issue 19, labels as before (US and EU lines)
+    follow_up: tuple[FollowUpStep, ...] = ()  # visits after the doses (issue 22)
 
     @property
     def number_of_doses(self) -> int:
@@ -323,6 +338,7 @@ class Protocol:
             "assumptions": list(self.assumptions),
             "blinded_product": self.blinded_product.to_dict() if self.blinded_product else None,
             "labelling": self.labelling.to_dict() if self.labelling else None,
+            "follow_up": [[f.label, f.weeks, f.window_days] for f in self.follow_up],
         }
 
     @classmethod
@@ -331,13 +347,15 @@ class Protocol:
         d: Mapping[str, Any],
         seed_identities: Mapping[tuple[str, str], BlindedProduct] = NO_IDENTITIES,
         seed_labelling: Mapping[tuple[str, str], Labelling] = NO_LABELLING,
+        seed_follow_up: Mapping[tuple[str, str], tuple[FollowUpStep, ...]] = NO_FOLLOW_UP,
     ) -> Protocol:
         """Inverse of to_dict; raises KeyError/ValueError on a malformed record. A blinded version stored
         before protocols named their blinded product identity (issue 16) takes the identity
         `seed_identities` gives its (code, version) — its seed's (doses.reference.stored_protocol): the
         stored text stays as it was recorded, and no other protocol's identity is guessed. Likewise a
         version stored before protocols stated their region and label particulars (issue 19) takes its
-        seed's from `seed_labelling`; any other keeps none (labels as before)."""
+        seed's from `seed_labelling`; any other keeps none (labels as before). A version stored before
+        protocols stated their follow-up visits (issue 22) takes its seed's from `seed_follow_up`."""
         r = d["dose_rule"]
         key = (d.get("code"), d.get("version"))
         return cls(
@@ -376,6 +394,9 @@ class Protocol:
             blinded_product=BlindedProduct.from_dict(d.get("blinded_product"))
             or (seed_identities.get(key) if d.get("blinded") else None),
             labelling=Labelling.from_dict(d.get("labelling")) or seed_labelling.get(key),
+            follow_up=tuple(FollowUpStep(*f) for f in d["follow_up"])
+            if "follow_up" in d
+            else seed_follow_up.get(key, ()),
         )
 
 

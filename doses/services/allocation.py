@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from bank.clock import utcnow
+from bank.i18n import t
 from bank.refusals import Refused, refuse_if
 from bank.status import change_status, initial_status
 from bank.uow import acting_with, current_actor
@@ -115,7 +116,7 @@ def build_request(
     protocol = patient.protocol_version.protocol()
     errors = validate_dose_number(protocol, dose_number)
     if planned_at is None:
-        errors["planned_date"] = "Required."
+        errors["planned_date"] = t("Required.")
     elif planned_at.tzinfo is None:
         raise ValueError("planned_at must be timezone-aware")
     refuse_if(errors)
@@ -280,7 +281,7 @@ def allocate_dose(
     else:
         ids = sorted({int(i) for i in container_ids})
         if not ids:
-            raise Refused({"containers": "Choose at least one container."})
+            raise Refused({"containers": t("Choose at least one container.")})
         # Lock the rows first (in id order, so two requests never wait on each other crosswise), then read
         # them fresh: whoever got the lock first has committed or rolled back by now.
         session.execute(
@@ -295,7 +296,7 @@ def allocate_dose(
             )
         )
         if len(containers) != len(ids):
-            raise Refused({"containers": "Unknown container."})
+            raise Refused({"containers": t("Unknown container.")})
         request, problems = build_request(session, patient, dose_number, planned_at)
         facts = [container_facts(session, c) for c in containers]
     for c, f in zip(containers, facts, strict=True):
@@ -333,7 +334,9 @@ def _first_free(
     for _ in range(MAX_PROPOSALS):
         selection, by_identifier = _choose(session, patient, request, frozenset(busy), lots)
         if selection.problems or not selection.containers:
-            raise Refused(problems=selection.problems or [Problem("selection.empty", "No container chosen.")])
+            raise Refused(
+                problems=selection.problems or [Problem("selection.empty", t("No container chosen."))]
+            )
         ids = sorted(by_identifier[f.container_id].id for f in selection.containers)
         lock = (
             select(Container)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bank.audit import record_event
 from bank.esign import sign
+from bank.i18n import t
 from bank.models import User
 from bank.permissions import UNBLINDED
 from bank.refusals import FORM, Problem, Refused, refuse_if
@@ -27,11 +28,12 @@ from doses.rules import (
     visible_product_code,
 )
 from doses.rules.protocol import Protocol
+from doses.rules.words import millions
 from doses.services.randomisation import sequence_of
 from doses.states import UNBLINDING_MEANING
 from lots.models import Container, Lot, ProductType
 
-MASKED = "masked"
+MASKED = t("masked")
 
 
 def masked(protocol: Protocol, permissions) -> bool:
@@ -79,7 +81,9 @@ def dose_text(protocol: Protocol, allocation: Allocation, permissions) -> DoseTe
         return DoseText(treatment, protocol.blinded_product.name, MASKED, containers)
     products = sorted({c.lot.product_type.name for c in allocation.containers})
     cells = sum(c.cells for c in allocation.containers)
-    return DoseText(treatment, ", ".join(products), f"{cells / 1e6:g} × 10⁶ viable cells", containers)
+    return DoseText(
+        treatment, ", ".join(products), t("%(cells)s × 10⁶ viable cells", cells=millions(cells)), containers
+    )
 
 
 def latest_product(session: Session, key: str | None) -> ProductType | None:
@@ -104,7 +108,9 @@ def presentation_check(session: Session, protocol: Protocol, container: Containe
     active = latest_product(session, protocol.product_key)
     expected = expected_presentation(protocol, _presentation(active, 0, ""))
     actual = _presentation(container.lot.product_type, container.volume_ml, container.container_type)
-    return presentation_problems(protocol, expected, actual, f"Container {container.identifier}")
+    return presentation_problems(
+        protocol, expected, actual, t("Container %(container)s", container=container.identifier)
+    )
 
 
 def blinded_protocols_using(session: Session, product_key: str) -> list[Protocol]:
@@ -130,7 +136,7 @@ def placebo_formulation_problems(session: Session, lot: Lot, volume_ml, containe
             protocol,
             expected,
             _presentation(product, volume_ml, container_type),
-            f"Placebo lot {lot.din_display}",
+            t("Placebo lot %(din)s", din=lot.din_display),
         )
     return out
 
@@ -173,13 +179,17 @@ def emergency_unblind(
     unblinding') required, recorded as an Unblinding and an audit 'view' event. Returns the sequence."""
     protocol = patient.protocol_version.protocol()
     if not protocol.blinded:
-        raise Refused({FORM: f"{protocol.code} is open-label: there is nothing to unblind."})
+        raise Refused(
+            {FORM: t("%(protocol)s is open-label: there is nothing to unblind.", protocol=protocol.code)}
+        )
     refuse_if(
-        {"reason": "Say why the treatment must be known (emergency)."} if not (reason or "").strip() else {}
+        {"reason": t("Say why the treatment must be known (emergency).")}
+        if not (reason or "").strip()
+        else {}
     )
     sequence = sequence_of(session, patient)
     if sequence is None:
-        raise Refused({FORM: f"{patient.subject_id} has no randomised sequence yet."})
+        raise Refused({FORM: t("%(subject)s has no randomised sequence yet.", subject=patient.subject_id)})
     signature = sign(
         session,
         user,

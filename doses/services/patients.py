@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import today
+from bank.i18n import t
 from bank.models import User
 from bank.refusals import refuse_if
 from bank.status import change_status, initial_status
@@ -50,12 +51,12 @@ def register_patient(
     row = session.get(ProtocolVersion, protocol_version_id) if protocol_version_id else None
     protocol = row.protocol() if row is not None and row.status == "active" else None
     if protocol is None:
-        errors["protocol_version_id"] = "Choose a current protocol."
+        errors["protocol_version_id"] = t("Choose a current protocol.")
     subject_id = normalise_subject_id(subject_id)
     if protocol is not None and (problem := subject_id_error(protocol, subject_id)):
         errors["subject_id"] = problem
     elif session.scalar(select(Patient.id).where(Patient.subject_id == subject_id)):
-        errors["subject_id"] = f"Subject {subject_id} is already registered."
+        errors["subject_id"] = t("Subject %(subject)s is already registered.", subject=subject_id)
     errors.update(
         registration_errors(
             protocol,
@@ -100,15 +101,19 @@ def _own_donor(
         return None
     if protocol.origin is not Origin.AUTOLOGOUS:
         if code:
-            errors["donor_code"] = f"{protocol.code} is allogeneic: leave the donor record empty."
+            errors["donor_code"] = t(
+                "%(protocol)s is allogeneic: leave the donor record empty.", protocol=protocol.code
+            )
         return None
     donor = session.scalar(select(Donor).where(Donor.code == code)) if code else None
     if donor is None:
-        errors["donor_code"] = "An autologous protocol needs the patient's own donor record (code DN-…)."
+        errors["donor_code"] = t("An autologous protocol needs the patient's own donor record (code DN-…).")
     elif not donor.is_autologous:
-        errors["donor_code"] = f"Donor {code} is an allogeneic donor, not an autologous donor-patient."
+        errors["donor_code"] = t(
+            "Donor %(donor)s is an allogeneic donor, not an autologous donor-patient.", donor=code
+        )
     elif session.scalar(select(Patient.subject_id).where(Patient.donor_id == donor.id)):
-        errors["donor_code"] = f"Donor {code} is already linked to another patient."
+        errors["donor_code"] = t("Donor %(donor)s is already linked to another patient.", donor=code)
     else:
         return donor
     return None

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.digest import canonical
+from bank.i18n import t
 from bank.refusals import FORM, Refused
 from bank.status import change_status, initial_status
 from doses.models import ProtocolVersion
@@ -43,7 +44,15 @@ def add_protocol_version(session: Session, protocol: Protocol) -> ProtocolVersio
             ProtocolVersion.code == protocol.code, ProtocolVersion.version == protocol.version
         )
     ):
-        raise Refused({FORM: f"{protocol.code} version {protocol.version} already exists."})
+        raise Refused(
+            {
+                FORM: t(
+                    "%(protocol)s version %(version)s already exists.",
+                    protocol=protocol.code,
+                    version=protocol.version,
+                )
+            }
+        )
     for old in session.scalars(
         select(ProtocolVersion).where(
             ProtocolVersion.code == protocol.code, ProtocolVersion.status == "active"

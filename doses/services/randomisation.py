@@ -10,6 +10,7 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.i18n import Text, t
 from bank.refusals import Refused
 from bank.uow import current_actor
 from doses.models import Patient, ProtocolVersion, RandomisationEntry, RandomisationImport
@@ -32,8 +33,12 @@ def import_randomisation(
     if not protocol.blinded:
         raise Refused(
             {
-                "file": f"{protocol.code} is open-label: every subject follows "
-                f"{protocol.sequences[0]}; there is no randomisation list."
+                "file": t(
+                    "%(protocol)s is open-label: every subject follows %(sequence)s; there is no randomisation "
+                    "list.",
+                    protocol=protocol.code,
+                    sequence=protocol.sequences[0],
+                )
             }
         )
     body = _list_lines(data)
@@ -45,8 +50,20 @@ def import_randomisation(
     parsed, problems = _parse_lines(protocol, body, known)
     if problems:
         more = len(problems) - MAX_LISTED
-        listed = "; ".join(problems[:MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
-        raise Refused({"file": f"Nothing imported — {len(problems)} problem(s): {listed}."})
+        listed = problems[0]
+        for problem in problems[1:MAX_LISTED]:
+            listed = t("%(first)s; %(next)s", first=listed, next=problem)
+        if more > 0:
+            listed = t("%(first)s; and %(count)s more", first=listed, count=more)
+        raise Refused(
+            {
+                "file": t(
+                    "Nothing imported — %(count)s problem(s): %(problems)s.",
+                    count=len(problems),
+                    problems=listed,
+                )
+            }
+        )
     actor = current_actor(session)
     record = RandomisationImport(
         protocol_code=protocol.code,
@@ -69,45 +86,58 @@ def _list_lines(data: bytes) -> list[list[str]]:
     """The list's lines after its header, blank lines left out; Refused on 'file' when the file is too
     large, not UTF-8, without the header, empty or too long."""
     if len(data) > MAX_BYTES:
-        raise Refused({"file": f"The file is larger than {MAX_BYTES // 1000} kB."})
+        raise Refused({"file": t("The file is larger than %(size)s kB.", size=MAX_BYTES // 1000)})
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Refused({"file": "The file is not UTF-8 text (export the list as CSV)."}) from None
+        raise Refused({"file": t("The file is not UTF-8 text (export the list as CSV).")}) from None
     rows = list(csv.reader(io.StringIO(content)))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows or [c.strip().lower() for c in rows[0]] != ["subject_id", "sequence"]:
-        raise Refused({"file": "The first line must be the header: subject_id,sequence"})
+        raise Refused(
+            {"file": t("The first line must be the header: %(header)s", header="subject_id,sequence")}
+        )
     body = rows[1:]
     if not body:
-        raise Refused({"file": "The list has no subject."})
+        raise Refused({"file": t("The list has no subject.")})
     if len(body) > MAX_ROWS:
-        raise Refused({"file": f"More than {MAX_ROWS} lines."})
+        raise Refused({"file": t("More than %(count)s lines.", count=MAX_ROWS)})
     return body
 
 
 def _parse_lines(
     protocol: Protocol, body: list[list[str]], known: set[str]
-) -> tuple[list[tuple[str, str]], list[str]]:
+) -> tuple[list[tuple[str, str]], list[Text]]:
     """(subject, sequence) of every line, and every line's problem (numbered as in the file)."""
-    problems: list[str] = []
+    problems: list[Text] = []
     seen: set[str] = set()
     parsed: list[tuple[str, str]] = []
     for number, row in enumerate(body, start=2):
         if len(row) != 2:
-            problems.append(f"line {number}: two values expected (subject_id,sequence)")
+            problems.append(t("line %(line)s: two values expected (subject id, sequence)", line=number))
             continue
         subject, sequence = normalise_subject_id(row[0]), row[1].strip().upper()
         if error := subject_id_error(protocol, subject):
-            problems.append(f"line {number}: {error}")
+            problems.append(t("line %(line)s: %(problem)s", line=number, problem=error))
         if sequence not in protocol.sequences:
             problems.append(
-                f"line {number}: sequence {sequence!r} is not one of {', '.join(protocol.sequences)}"
+                t(
+                    "line %(line)s: sequence “%(sequence)s” is not one of %(sequences)s",
+                    line=number,
+                    sequence=sequence,
+                    sequences=", ".join(protocol.sequences),
+                )
             )
         if subject in seen:
-            problems.append(f"line {number}: {subject} appears twice")
+            problems.append(t("line %(line)s: %(subject)s appears twice", line=number, subject=subject))
         elif subject in known:
-            problems.append(f"line {number}: {subject} already has a sequence (lists are never overwritten)")
+            problems.append(
+                t(
+                    "line %(line)s: %(subject)s already has a sequence (lists are never overwritten)",
+                    line=number,
+                    subject=subject,
+                )
+            )
         seen.add(subject)
         parsed.append((subject, sequence))
     return parsed, problems

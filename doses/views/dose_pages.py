@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from bank.i18n import t
+from bank.languages import flash
 from bank.refusals import Problem, Refused
 from bank.status import status_history
 from bank.web import (
@@ -59,7 +61,7 @@ def allocate(patient_id: int):
                     allocation = services.allocate_dose(
                         db(), patient, form.dose_number.data, planned_at, ids or None
                     )
-                flash(f"Dose {allocation.dose_number} allocated.", "success")
+                flash(t("Dose %(number)s allocated.", number=allocation.dose_number), "success")
                 return redirect(url_for("doses.allocation", allocation_id=allocation.id))
             # A proposal writes nothing: its problems are read, not raised (only impossible input is).
             selection, by_identifier = services.propose(db(), patient, form.dose_number.data, planned_at)
@@ -128,7 +130,7 @@ def deallocate(allocation_id: int):
             form, lambda: services.deallocate(db(), allocation, form.reason.data), form.reason.data
         ).ok
     ):
-        flash("Dose deallocated; its containers are free again.", "success")
+        flash(t("Dose deallocated; its containers are free again."), "success")
         return redirect(url_for("doses.allocation", allocation_id=allocation.id))
     return _allocation_page(allocation, {"deallocate": form}, 422)
 
@@ -148,7 +150,7 @@ def lift_hold(allocation_id: int):
             form.reason.data,
         ).ok
     ):
-        flash("Hold lifted.", "success")
+        flash(t("Hold lifted."), "success")
         return redirect(url_for("doses.allocation", allocation_id=allocation.id))
     return _allocation_page(allocation, {"lift": form}, 422)
 

@@ -3,19 +3,22 @@ checklist, the patient's schedule with its doses, and emergency unblinding."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from bank.esign import signature_valid
+from bank.i18n import t
+from bank.languages import flash
 from bank.models import Signature
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
+from donors.models import Donor
 from doses import services
 from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view
 from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form
 from doses.models import Patient, ProtocolVersion, Unblinding
 from doses.rules import checklist_computed
-from doses.states import PATIENT_STATES, PATIENT_WORKFLOW
+from doses.states import ATTESTED_MEANING, PATIENT_STATES, PATIENT_WORKFLOW, UNBLINDING_MEANING
 
 
 @bp.route("/patients")
@@ -75,7 +78,13 @@ def new_patient():
             )
         ).ok
     ):
-        flash(f"Subject {done.value.subject_id} registered; next: the enrolment checklist.", "success")
+        flash(
+            t(
+                "Subject %(subject)s registered; next: the enrolment checklist.",
+                subject=done.value.subject_id,
+            ),
+            "success",
+        )
         return redirect(url_for("doses.patient", patient_id=done.value.id))
     return render_template(
         "doses/patient_new.html", form=form
@@ -99,6 +108,8 @@ def _patient_page(patient: Patient, weight_form=None, code=200):
     ]
     valid = {r.id: signature_valid(sig, services.attestation_content(patient, r)) for r, sig in attestations}
     log_unblinded_view([patient], f"patient {patient.subject_id}")
+    # Panels other domains add to the patient page (biovigilance: follow-up visits, adverse events).
+    panels = [panel(patient) for panel in current_app.extensions.get("bank.patient_panels", ())]
     return render_template(
         "doses/patient.html",
         patient=patient,
@@ -116,7 +127,12 @@ def _patient_page(patient: Patient, weight_form=None, code=200):
         attestations=attestations,
         valid=valid,
         workflow=PATIENT_WORKFLOW,
-        unblindings=session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id)).all(),
+        own_donor=session.get(Donor, patient.donor_id).code if patient.donor_id else None,
+        unblindings=[
+            (u, session.get(Signature, u.signature_id).printed_name)
+            for u in session.scalars(select(Unblinding).where(Unblinding.patient_id == patient.id))
+        ],
+        panels=panels,
     ), code
 
 
@@ -139,7 +155,7 @@ def add_weight(patient_id: int):
             "weight recorded",
         ).ok
     ):
-        flash("Weight recorded.", "success")
+        flash(t("Weight recorded."), "success")
         return redirect(url_for("doses.patient", patient_id=patient.id))
     return _patient_page(patient, weight_form=form, code=422)
 
@@ -151,7 +167,7 @@ def checklist(patient_id: int):
     protocol = patient.protocol_version.protocol()
     form = checklist_form(protocol, services.field_name)()
     if patient.status == "enrolled":
-        flash(f"{patient.subject_id} is already enrolled.", "info")
+        flash(t("%(subject)s is already enrolled.", subject=patient.subject_id), "info")
         return redirect(url_for("doses.patient", patient_id=patient.id))
     if form.validate_on_submit():
         answers = {
@@ -174,8 +190,9 @@ def checklist(patient_id: int):
         if done.ok:
             eligible = done.value.outcome == "eligible"
             flash(
-                "Checklist signed: "
-                + ("enrolled." if eligible else "not eligible (reasons in the history)."),
+                t("Checklist signed: enrolled.")
+                if eligible
+                else t("Checklist signed: not eligible (reasons in the history)."),
                 "success" if eligible else "warning",
             )
             return redirect(url_for("doses.patient", patient_id=patient.id))
@@ -190,7 +207,13 @@ def checklist(patient_id: int):
         )
     items = [(c, getattr(form, services.field_name(c.id), None)) for c in protocol.checklist]
     return render_template(
-        "doses/checklist.html", patient=patient, p=protocol, form=form, items=items, computed=computed
+        "doses/checklist.html",
+        patient=patient,
+        p=protocol,
+        form=form,
+        items=items,
+        computed=computed,
+        meaning=ATTESTED_MEANING,
     ), 422 if request.method == "POST" else 200
 
 
@@ -219,5 +242,10 @@ def unblind(patient_id: int):
         revealed = services.sequence_text(protocol, done.value)
     code = 422 if request.method == "POST" and revealed is None else 200
     return render_template(
-        "doses/unblind.html", patient=patient, p=protocol, form=form, revealed=revealed
+        "doses/unblind.html",
+        patient=patient,
+        p=protocol,
+        form=form,
+        revealed=revealed,
+        meaning=UNBLINDING_MEANING,
     ), code

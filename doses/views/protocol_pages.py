@@ -3,9 +3,11 @@ blinding, sites and enrolment checklist; the randomisation list import (unblinde
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
+from bank.i18n import t
+from bank.languages import flash
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services
 from doses.blueprint import bp, ensure_protocols
@@ -54,7 +56,14 @@ def randomisation(protocol_id: int):
             f"randomisation list imported for {row.code}",
         )
         if done.ok:
-            flash(f"{done.value.rows} subject(s) imported from {done.value.filename}.", "success")
+            flash(
+                t(
+                    "%(count)s subject(s) imported from %(file)s.",
+                    count=done.value.rows,
+                    file=done.value.filename,
+                ),
+                "success",
+            )
             return redirect(url_for("doses.randomisation", protocol_id=row.id))
     return render_template(
         "doses/randomisation.html",

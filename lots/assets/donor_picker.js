@@ -11,7 +11,8 @@
   let timer = null;
   let asked = "";
 
-  function show(items) {
+  // The sentences come from the server, in the reader's language (item.hint, data.none).
+  function show(items, none) {
     list.replaceChildren();
     for (const item of items) {
       if (!item.usable) continue; // ineligible or look-back donors are not offered
@@ -22,9 +23,7 @@
     }
     const typed = input.value.replace(/\s+/g, "").toUpperCase();
     const exact = items.find((item) => item.code === typed);
-    hint.textContent = exact
-      ? exact.code + ": " + (exact.usable ? exact.note : "not offered — " + exact.note)
-      : typed && !items.length ? "No donor code contains " + typed + "." : "";
+    hint.textContent = exact ? exact.hint : typed && !items.length ? none || "" : "";
     hint.className = "form-text" + (exact && !exact.usable ? " text-danger" : "");
   }
 
@@ -34,7 +33,7 @@
     asked = q;
     fetch(url + "?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
       .then((response) => (response.ok ? response.json() : { items: [] }))
-      .then((data) => { if (asked === q) show(data.items || []); })
+      .then((data) => { if (asked === q) show(data.items || [], data.none); })
       .catch(() => {});
   }
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
+from bank.i18n import t
 from bank.models import Audited
 from lots.states import MATERIAL_LOT_WORKFLOW
 
@@ -45,7 +46,12 @@ class MaterialLot(Audited, Versioned, Base):
 
     @property
     def label(self) -> str:
-        return f"{self.material.name} lot {self.lot_number} (exp. {self.expiry.isoformat()})"
+        return t(
+            "%(material)s lot %(lot_number)s (exp. %(expiry)s)",
+            material=self.material.name,
+            lot_number=self.lot_number,
+            expiry=self.expiry.isoformat(),
+        )
 
 
 class MaterialUse(Audited, Base):

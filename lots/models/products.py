@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.clock import utcnow
 from bank.db import Base, one_of
+from bank.i18n import t
 from bank.models import Audited
 from lots.rules import ProductLimits
 from lots.rules.plausibility import PlausibilityLimits
@@ -82,4 +83,5 @@ class ProductType(Audited, Base):
 
     @property
     def label(self) -> str:
-        return f"{self.key} v{self.version} — {self.name}"
+        # The seeded names are in the catalogue (lots.reference): shown in the reader's language.
+        return t("%(key)s v%(version)s — %(name)s", key=self.key, version=self.version, name=t(self.name))

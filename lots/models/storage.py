@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
+from bank.i18n import t
 from bank.models import Audited
 from lots.models.lots import Lot
 from lots.states import CONTAINER_STATUSES, CONTAINER_WORKFLOW
@@ -54,7 +55,13 @@ class StorageBox(Audited, Base):
 
     @property
     def location(self) -> str:
-        return f"{self.site} › tank {self.tank} › rack {self.rack} › box {self.name}"
+        return t(
+            "%(site)s › tank %(tank)s › rack %(rack)s › box %(box)s",
+            site=self.site,
+            tank=self.tank,
+            rack=self.rack,
+            box=self.name,
+        )
 
 
 class Container(Audited, Versioned, Base):
@@ -108,8 +115,13 @@ class Container(Audited, Versioned, Base):
     @property
     def position_label(self) -> str:
         if self.box_id is None:
-            return "not in storage"
-        return f"{self.box.location} › row {self.position_row}, column {self.position_col}"
+            return t("not in storage")
+        return t(
+            "%(box)s › row %(row)s, column %(col)s",
+            box=self.box.location,
+            row=self.position_row,
+            col=self.position_col,
+        )
 
 
 class StorageEvent(Base):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from bank.i18n import N_, Text, t
 from bank.refusals import Problem
 from lots.states import BENCH_OPEN, FINISHED, HOLDABLE, LOT_WORKFLOW, MATERIAL_STATUSES, MATERIAL_USABLE
 
@@ -23,6 +24,62 @@ DONOR_ELIGIBLE = "eligible"
 DONOR_INELIGIBLE = "ineligible"
 # A determination still open: harvest may go ahead, but everything made stays quarantined (1271.60).
 DONOR_UNDER_DETERMINATION = frozenset({"pending", "incomplete"})
+
+# A Problem's evidence here is data (status keys, counts, ids, as "key=value"), read by API clients like
+# a rule id and never translated; its message is the sentence for people, written with t().
+
+
+def status_word(status: str) -> Text:
+    """A status as people read it in a sentence (a lot's: LOT_WORKFLOW's label; a material lot's or a
+    donor's: the stored word), in the reader's language where shown."""
+    return t(LOT_WORKFLOW.label(status) if status in LOT_WORKFLOW.states else status)
+
+
+# Stored words the messages below and the lots pages name (statuses, steps, tiers), marked for the
+# catalogue: stored keys stay English, shown with |tr or status_word.
+STORED_WORDS = (
+    N_("in process"),
+    N_("awaiting QC"),
+    N_("released"),
+    N_("rejected"),
+    N_("on hold"),
+    N_("approved"),
+    N_("quarantined"),
+    N_("pending"),
+    N_("incomplete"),
+    N_("eligible"),
+    N_("ineligible"),
+    N_("formulated"),
+    N_("stored"),
+    N_("removed"),
+    N_("allocated"),
+    N_("shipped"),
+    N_("administered"),
+    N_("destroyed"),
+    N_("open"),
+    N_("closed"),
+    N_("harvest"),
+    N_("isolation"),
+    N_("passage"),
+    N_("formulation"),
+    N_("master"),
+    N_("working"),
+    N_("dose"),
+    N_("moved"),
+    N_("usable"),
+    N_("expiring soon"),
+    N_("expired"),
+    N_("bone marrow"),
+    N_("adipose"),
+    N_("none"),
+    N_("autologous"),
+    N_("allogeneic"),
+    N_("placebo"),
+    N_("active"),
+    N_("retired"),
+    N_("bag"),
+    N_("vial"),
+)
 
 
 @dataclass(frozen=True)
@@ -96,18 +153,26 @@ def cumulative_population_doublings(passage_pds: Iterable[float], starting_pd: f
 def _check_count(errors: dict[str, str], field: str, value: float | None) -> None:
     """Record a message for a missing, non-numeric, non-finite or negative cell count."""
     if value is None:
-        errors[field] = "Required."
+        errors[field] = t("Required.")
     elif not _is_number(value) or not _finite(value):
-        errors[field] = "Must be a number."
+        errors[field] = t("Must be a number.")
     elif value < 0:
-        errors[field] = "A cell count cannot be negative."
+        errors[field] = t("A cell count cannot be negative.")
 
 
 def _check_viability(errors: dict[str, str], field: str, value: float | None) -> None:
     if value is None:
-        errors[field] = "Required."
+        errors[field] = t("Required.")
     elif not _is_number(value) or not _finite(value) or not 0 <= value <= 100:
-        errors[field] = "Viability is a percentage between 0 and 100."
+        errors[field] = t("Viability is a percentage between 0 and 100.")
+
+
+# The date fields of bench entries as a sentence names them.
+DATE_NAMES = {
+    "harvested_on": t("the harvest date"),
+    "seeded_on": t("the seeding date"),
+    "isolated_on": t("the isolation date"),
+}
 
 
 def _check_dates(
@@ -120,11 +185,13 @@ def _check_dates(
 ) -> None:
     for field, value in ((first, first_on), (then, then_on)):
         if value is None:
-            errors[field] = "Required."
+            errors[field] = t("Required.")
         elif today is not None and value > today:
-            errors[field] = "Cannot be in the future."
+            errors[field] = t("Cannot be in the future.")
     if first_on is not None and then_on is not None and then_on < first_on and then not in errors:
-        errors[then] = f"Cannot be before {first.replace('_', ' ')} ({first_on.isoformat()})."
+        errors[then] = t(
+            "Cannot be before %(date)s (%(day)s).", date=DATE_NAMES[first], day=first_on.isoformat()
+        )
 
 
 def validate_passage_entry(
@@ -146,10 +213,10 @@ def validate_passage_entry(
     _check_count(errors, "harvested", harvested)
     if "seeded" not in errors and seeded == 0:
         if "harvested" not in errors and harvested and harvested > 0:
-            errors["harvested"] = "Cells harvested from a vessel seeded with none."
-        errors["seeded"] = "No cells seeded: population doublings are undefined."
+            errors["harvested"] = t("Cells harvested from a vessel seeded with none.")
+        errors["seeded"] = t("No cells seeded: population doublings are undefined.")
     if "harvested" not in errors and harvested == 0:
-        errors["harvested"] = "No cells harvested: record a failed culture as a deviation."
+        errors["harvested"] = t("No cells harvested: record a failed culture as a deviation.")
     _check_viability(errors, "viability_pct", viability_pct)
     _check_dates(errors, "seeded_on", seeded_on, "harvested_on", harvested_on, today)
     return errors
@@ -170,7 +237,7 @@ def validate_isolation_entry(
     errors: dict[str, str] = {}
     _check_count(errors, "cell_count", cell_count)
     if "cell_count" not in errors and cell_count == 0:
-        errors["cell_count"] = "No cells isolated: record a failed isolation as a deviation."
+        errors["cell_count"] = t("No cells isolated: record a failed isolation as a deviation.")
     _check_viability(errors, "viability_pct", viability_pct)
     _check_dates(errors, "harvested_on", harvested_on, "isolated_on", isolated_on, today)
     return errors
@@ -189,18 +256,25 @@ def check_passage_allowed(
     problems: list[Problem] = []
     add, pd, max_pd = problems.append, cumulative_pd_after, product.max_cumulative_pd
     if passage_number < 0:
-        add(
-            Problem("lots.passage.number_invalid", "Passage number cannot be negative.", f"P{passage_number}")
-        )
+        msg = t("Passage number cannot be negative.")
+        add(Problem("lots.passage.number_invalid", msg, evidence=f"P{passage_number}"))
     elif passage_number > product.max_passage:
-        msg = f"Passage P{passage_number} is beyond the validated maximum P{product.max_passage}."
-        add(Problem("lots.passage.max_passage", msg, f"P{passage_number} > P{product.max_passage}"))
+        msg = t(
+            "Passage P%(number)s is beyond the validated maximum P%(max)s.",
+            number=passage_number,
+            max=product.max_passage,
+        )
+        add(Problem("lots.passage.max_passage", msg, evidence=f"P{passage_number} > P{product.max_passage}"))
     if not _finite(pd):
-        msg = "Cumulative population doublings are not a finite number."
-        add(Problem("lots.passage.pd_invalid", msg, f"cumulative_pd_after={pd!r}"))
+        msg = t("Cumulative population doublings are not a finite number.")
+        add(Problem("lots.passage.pd_invalid", msg, evidence=f"cumulative_pd_after={pd!r}"))
     elif pd > max_pd + PD_TOLERANCE:
-        msg = f"Cumulative population doublings {pd:.2f} exceed the validated maximum {max_pd:g}."
-        add(Problem("lots.passage.max_cumulative_pd", msg, f"cumulative PD {pd!r} > {max_pd!r}"))
+        msg = t(
+            "Cumulative population doublings %(pd)s exceed the validated maximum %(max)s.",
+            pd=Decimal(f"{pd:.2f}"),
+            max=max_pd,
+        )
+        add(Problem("lots.passage.max_cumulative_pd", msg, evidence=f"cumulative PD {pd!r} > {max_pd!r}"))
     return problems
 
 
@@ -213,23 +287,26 @@ def check_material_lot(lot: MaterialLotFacts, use_date: date) -> list[Problem]:
     Usable through its expiry date inclusive; expired, missing expiry, quarantined, rejected or an
     unknown status refuse. Animal origin is a TSE-risk flag for the record, not a refusal.
     """
-    ident, problems = f"{lot.material} lot {lot.lot_number}", []
+    ident, problems = material_lot_name(lot.material, lot.lot_number), []
     add = problems.append
     if lot.expiry is None:
-        add(Problem("lots.material.expiry_missing", f"{ident} has no expiry date recorded.", "expiry=None"))
+        msg = t("%(lot)s has no expiry date recorded.", lot=ident)
+        add(Problem("lots.material.expiry_missing", msg, evidence="expiry=None"))
     elif use_date > lot.expiry:
-        msg, evidence = f"{ident} expired on {lot.expiry}.", f"expiry={lot.expiry}; use_date={use_date}"
-        add(Problem("lots.material.expired", msg, evidence))
+        msg = t("%(lot)s expired on %(day)s.", lot=ident, day=lot.expiry.isoformat())
+        add(Problem("lots.material.expired", msg, evidence=f"expiry={lot.expiry}; use_date={use_date}"))
     if lot.status in MATERIAL_STATUSES and lot.status != MATERIAL_USABLE:
-        msg = f"{ident} is {lot.status}, not approved for use."
-        add(Problem(f"lots.material.{lot.status}", msg, f"status={lot.status}"))
+        msg = t("%(lot)s is %(status)s, not approved for use.", lot=ident, status=status_word(lot.status))
+        add(Problem(f"lots.material.{lot.status}", msg, evidence=f"status={lot.status}"))
     elif lot.status != MATERIAL_USABLE:
-        add(
-            Problem(
-                "lots.material.status_unknown", f"{ident} has an unknown status.", f"status={lot.status!r}"
-            )
-        )
+        msg = t("%(lot)s has an unknown status.", lot=ident)
+        add(Problem("lots.material.status_unknown", msg, evidence=f"status={lot.status!r}"))
     return problems
+
+
+def material_lot_name(material: str, lot_number: str) -> Text:
+    """How a sentence names a material lot: "Collagenase NB4 lot 123"."""
+    return t("%(material)s lot %(lot_number)s", material=material, lot_number=lot_number)
 
 
 MATERIAL_USABILITY = ("usable", "expiring_soon", "expired", "quarantined", "rejected")
@@ -240,17 +317,19 @@ def material_usability(lot: MaterialLotFacts, today: date, soon_days: int) -> tu
     'rejected', 'quarantined' (not usable; the same facts check_material_lot refuses), 'expiring_soon'
     (usable, expires within `soon_days` days) or 'usable'."""
     if lot.expiry is None:
-        return "expired", "no expiry date recorded"
+        return "expired", t("no expiry date recorded")
     if today > lot.expiry:
-        return "expired", f"expired on {lot.expiry}"
+        return "expired", t("expired on %(day)s", day=lot.expiry.isoformat())
     if lot.status != MATERIAL_USABLE:
-        return (
-            "rejected" if lot.status == "rejected" else "quarantined"
-        ), f"{lot.status}, not approved for use"
+        return ("rejected" if lot.status == "rejected" else "quarantined"), t(
+            "%(status)s, not approved for use", status=status_word(lot.status)
+        )
     left = (lot.expiry - today).days
     if left <= soon_days:
-        return "expiring_soon", f"expires in {left} day(s), on {lot.expiry}"
-    return "usable", f"expires on {lot.expiry}"
+        return "expiring_soon", t(
+            "expires in %(days)s day(s), on %(day)s", days=left, day=lot.expiry.isoformat()
+        )
+    return "usable", t("expires on %(day)s", day=lot.expiry.isoformat())
 
 
 # --- harvest permission by donor status -----------------------------------------------------
@@ -269,17 +348,18 @@ def check_harvest_allowed(donor_status: str, is_autologous: bool, under_lookback
     problems: list[Problem] = []
     add = problems.append
     if under_lookback:
-        add(Problem("lots.harvest.lookback", "Donor is under look-back: harvests are held.", "look-back"))
+        msg = t("Donor is under look-back: harvests are held.")
+        add(Problem("lots.harvest.lookback", msg, evidence="look-back"))
     quarantined = False
     if not is_autologous:
         if donor_status in DONOR_UNDER_DETERMINATION:
             quarantined = True
         elif donor_status == DONOR_INELIGIBLE:
-            msg = "Donor is determined ineligible: allogeneic material may not be collected."
-            add(Problem("lots.harvest.donor_ineligible", msg, f"donor_status={donor_status}"))
+            msg = t("Donor is determined ineligible: allogeneic material may not be collected.")
+            add(Problem("lots.harvest.donor_ineligible", msg, evidence=f"donor_status={donor_status}"))
         elif donor_status != DONOR_ELIGIBLE:
-            msg = "Donor eligibility status is not recognised."
-            add(Problem("lots.harvest.donor_status_unknown", msg, f"donor_status={donor_status!r}"))
+            msg = t("Donor eligibility status is not recognised.")
+            add(Problem("lots.harvest.donor_status_unknown", msg, evidence=f"donor_status={donor_status!r}"))
     ok = not problems
     return HarvestDecision(ok, quarantined and ok, is_autologous, tuple(problems))
 
@@ -294,15 +374,26 @@ def check_position(
     already holding a container (mapping (row, col) → container identifier)."""
     box = f"{rows} × {cols} box"
     if rows < 1 or cols < 1:
-        return [Problem("lots.storage.box_invalid", "A box needs at least one row and one column.", box)]
+        msg = t("A box needs at least one row and one column.")
+        return [Problem("lots.storage.box_invalid", msg, evidence=box)]
     where = f"row {row}, column {col}"
     if not (1 <= row <= rows and 1 <= col <= cols):
-        return [
-            Problem("lots.storage.outside_box", f"Position {where} is outside the {box}.", f"{where}; {box}")
-        ]
+        msg = t(
+            "Position row %(row)s, column %(col)s is outside the %(rows)s × %(cols)s box.",
+            row=row,
+            col=col,
+            rows=rows,
+            cols=cols,
+        )
+        return [Problem("lots.storage.outside_box", msg, evidence=f"{where}; {box}")]
     if occupied is not None and (row, col) in occupied:
-        msg = f"Position {where} already holds {occupied[(row, col)]}."
-        return [Problem("lots.storage.occupied", msg, f"{where}: {occupied[(row, col)]}")]
+        msg = t(
+            "Position row %(row)s, column %(col)s already holds %(container)s.",
+            row=row,
+            col=col,
+            container=occupied[(row, col)],
+        )
+        return [Problem("lots.storage.occupied", msg, evidence=f"{where}: {occupied[(row, col)]}")]
     return []
 
 
@@ -337,21 +428,26 @@ def validate_formulation(
     """
     errors: dict[str, str] = {}
     if n_containers is None:
-        errors["n_containers"] = "Required."
+        errors["n_containers"] = t("Required.")
     elif isinstance(n_containers, bool) or not isinstance(n_containers, int) or n_containers < 1:
-        errors["n_containers"] = "At least one whole container."
+        errors["n_containers"] = t("At least one whole container.")
     for field, value in (("cells_per_container", cells_per_container), ("volume_ml", volume_ml)):
         if value is None:
-            errors[field] = "Required."
+            errors[field] = t("Required.")
         elif not _is_number(value) or not _finite(value) or value <= 0:
-            errors[field] = "Must be a number greater than zero."
+            errors[field] = t("Must be a number greater than zero.")
     if not errors:
         # Decimal keeps n × cells exact, so a formulation using every cell is not refused by rounding.
         total = Decimal(n_containers) * Decimal(str(cells_per_container))
         if total > Decimal(str(available_cells)):
-            errors["cells_per_container"] = (
-                f"{n_containers} × {cells_per_container:g} = {float(total):g} cells, more than the "
-                f"{available_cells:g} harvested at the final passage."
+            errors["cells_per_container"] = t(
+                "%(n)s × %(cells)s = %(total)s cells, more than the %(available)s harvested at the final "
+                "passage.",
+                n=n_containers,
+                # Cell counts as typed and stored ("2.5e+06"): read, not parsed, in every language.
+                cells=format(cells_per_container, "g"),
+                total=format(float(total), "g"),
+                available=format(available_cells, "g"),
             )
     return errors
 
@@ -376,8 +472,8 @@ def check_bench_open(din: str, status: str) -> list[Problem]:
     return [
         Problem(
             "lots.bench.closed",
-            f"Lot {din} is {LOT_WORKFLOW.label(status)}: bench entries are closed.",
-            f"status={status}",
+            t("Lot %(din)s is %(status)s: bench entries are closed.", din=din, status=status_word(status)),
+            evidence=f"status={status}",
         )
     ]
 
@@ -388,19 +484,23 @@ def check_verification(
     """Second-person verification of a critical entry: once, never by the person who entered it, and not
     after the lot is released or rejected."""
     if already_verified:
-        return [Problem("lots.verify.already", "Already verified.")]
+        return [Problem("lots.verify.already", t("Already verified."))]
     problems = []
     if entered_by_id == verifier_id:
         problems.append(
             Problem(
                 "lots.verify.four_eyes",
-                "You entered these values: a second person must verify them.",
-                f"user={verifier_id}",
+                t("You entered these values: a second person must verify them."),
+                evidence=f"user={verifier_id}",
             )
         )
     if lot_status in FINISHED:
         problems.append(
-            Problem("lots.verify.lot_finished", f"Lot {din} is {lot_status}.", f"status={lot_status}")
+            Problem(
+                "lots.verify.lot_finished",
+                t("Lot %(din)s is %(status)s.", din=din, status=status_word(lot_status)),
+                evidence=f"status={lot_status}",
+            )
         )
     return problems
 
@@ -416,15 +516,17 @@ def check_ready_for_qc(
     """Why a lot cannot go to QC yet (empty when it can): every critical entry verified, the isolation of a
     harvest lot recorded, a culture passage (except for a placebo) and a formulated container."""
     problems = [
-        Problem("lots.qc.unverified", f"Entry waiting for second-person verification: {w}.", w)
+        Problem(
+            "lots.qc.unverified", t("Entry waiting for second-person verification: %(entry)s.", entry=w), w
+        )
         for w in unverified
     ]
     if is_harvest_lot and not has_isolation:
-        problems.append(Problem("lots.qc.no_isolation", "The isolation is not recorded."))
+        problems.append(Problem("lots.qc.no_isolation", t("The isolation is not recorded.")))
     if not is_placebo and not n_passages:
-        problems.append(Problem("lots.qc.no_passage", "No culture passage is recorded."))
+        problems.append(Problem("lots.qc.no_passage", t("No culture passage is recorded.")))
     if not n_containers:
-        problems.append(Problem("lots.qc.no_container", "No container is formulated."))
+        problems.append(Problem("lots.qc.no_container", t("No container is formulated.")))
     return problems
 
 
@@ -434,8 +536,8 @@ def check_hold_lift(under_lookback: bool) -> list[Problem]:
         return [
             Problem(
                 "lots.hold.lookback",
-                "The donor is under look-back: the hold stays until the look-back is closed.",
-                "look-back",
+                t("The donor is under look-back: the hold stays until the look-back is closed."),
+                evidence="look-back",
             )
         ]
     return []
@@ -447,8 +549,8 @@ def check_holdable(status: str) -> list[Problem]:
     return [
         Problem(
             "lots.hold.not_holdable",
-            f"A lot {LOT_WORKFLOW.label(status)} cannot be put on hold.",
-            f"status={status}",
+            t("A lot %(status)s cannot be put on hold.", status=status_word(status)),
+            evidence=f"status={status}",
         )
     ]
 
@@ -458,14 +560,18 @@ def check_quarantine_lift(
 ) -> list[Problem]:
     """The donor-eligibility quarantine (21 CFR 1271.60) ends once the donor's eligibility is signed."""
     if not quarantined:
-        return [Problem("lots.quarantine.not_quarantined", f"Lot {din} is not quarantined.")]
+        return [Problem("lots.quarantine.not_quarantined", t("Lot %(din)s is not quarantined.", din=din))]
     if not eligible_signed:
         return [
             Problem(
                 "lots.quarantine.eligibility_unsigned",
-                f"Donor {donor_code} is {donor_status}: eligibility is not signed yet, the lot stays "
-                "quarantined (21 CFR 1271.60).",
-                f"donor_status={donor_status}",
+                t(
+                    "Donor %(code)s is %(status)s: eligibility is not signed yet, the lot stays quarantined "
+                    "(21 CFR 1271.60).",
+                    code=donor_code,
+                    status=status_word(donor_status),
+                ),
+                evidence=f"donor_status={donor_status}",
             )
         ]
     return []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bank.i18n import t
 from bank.refusals import Problem
 from lots.states import FINISHED
 
@@ -28,24 +29,33 @@ def check_correction_request(entry: EntryFacts, actor_id: int) -> list[Problem]:
         problems.append(
             Problem(
                 "lots.correction.not_in_force",
-                f"{entry.label} was already corrected or voided: correct the entry in force.",
-                "in_force=False",
+                t(
+                    "%(entry)s was already corrected or voided: correct the entry in force.",
+                    entry=entry.label,
+                ),
+                evidence="in_force=False",
             )
         )
     if entry.correction_pending:
         problems.append(
             Problem(
                 "lots.correction.pending",
-                f"A correction of {entry.label} is waiting for a second person's confirmation.",
-                "pending",
+                t(
+                    "A correction of %(entry)s is waiting for a second person's confirmation.",
+                    entry=entry.label,
+                ),
+                evidence="pending",
             )
         )
     if not entry.verified and entry.entered_by_id != actor_id:
         problems.append(
             Problem(
                 "lots.correction.author_only",
-                f"{entry.label} is not verified yet: only the person who entered it may correct it.",
-                f"entered_by={entry.entered_by_id}; user={actor_id}",
+                t(
+                    "%(entry)s is not verified yet: only the person who entered it may correct it.",
+                    entry=entry.label,
+                ),
+                evidence=f"entered_by={entry.entered_by_id}; user={actor_id}",
             )
         )
     return problems
@@ -61,13 +71,14 @@ def check_correction_confirmation(
 ) -> list[Problem]:
     """The confirmation of a correction to a verified entry: once, by someone other than who asked."""
     if not pending:
-        return [Problem("lots.correction.not_pending", "This correction is not waiting for a confirmation.")]
+        msg = t("This correction is not waiting for a confirmation.")
+        return [Problem("lots.correction.not_pending", msg)]
     if requested_by_id == confirmer_id:
         return [
             Problem(
                 "lots.correction.four_eyes",
-                "You asked for this correction: a second person must confirm it.",
-                f"user={confirmer_id}",
+                t("You asked for this correction: a second person must confirm it."),
+                evidence=f"user={confirmer_id}",
             )
         ]
     return []

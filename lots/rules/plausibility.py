@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from bank.i18n import t
 from bank.refusals import Problem
 
 CONFIRM_FIELD = "confirm_plausibility"
@@ -54,6 +56,12 @@ class Findings:
     warnings: tuple[Problem, ...] = ()
 
 
+def _cells(value: float, digits: int | None = None) -> str:
+    """A cell count (or a fold) as the messages write it: "2.5e+06", the same in every language (a
+    count in powers of ten is read, not parsed)."""
+    return f"{value:.{digits}g}" if digits else f"{value:g}"
+
+
 def fold_is_plausible(seeded: float, harvested: float, days: int, max_fold_per_day: float) -> bool:
     """harvested / seeded ≤ max_fold_per_day ** days, with a day the least a culture lasts (compared as
     logarithms: a typo of 10¹² cells cannot overflow)."""
@@ -67,27 +75,39 @@ def _after_checks(add, harvested: float, harvested_on: date, after: Neighbour | 
             add(
                 Problem(
                     "lots.plausibility.next_before_harvest",
-                    f"{after.label} was seeded on {after.on}, before these cells were harvested.",
-                    f"harvested_on={harvested_on}; {after.label} seeded_on={after.on}",
-                    "harvested_on",
+                    t(
+                        "%(step)s was seeded on %(day)s, before these cells were harvested.",
+                        step=after.label,
+                        day=after.on.isoformat(),
+                    ),
+                    evidence=f"harvested_on={harvested_on}; {after.label} seeded_on={after.on}",
+                    field="harvested_on",
                 )
             )
         if after.cells is not None and after.cells > harvested * (1 + CELL_TOLERANCE):
             add(
                 Problem(
                     "lots.plausibility.next_seeded_more",
-                    f"{after.label} was seeded with {after.cells:g} cells, more than these {harvested:g}.",
-                    f"harvested={harvested:g}; {after.label} seeded={after.cells:g}",
-                    "harvested_cells",
+                    t(
+                        "%(step)s was seeded with %(seeded)s cells, more than these %(harvested)s.",
+                        step=after.label,
+                        seeded=_cells(after.cells),
+                        harvested=_cells(harvested),
+                    ),
+                    evidence=f"harvested={harvested:g}; {after.label} seeded={after.cells:g}",
+                    field="harvested_cells",
                 )
             )
     if frozen_on is not None and frozen_on < harvested_on:
         add(
             Problem(
                 "lots.plausibility.frozen_before_harvest",
-                f"The lot's containers were frozen on {frozen_on}, before this harvest.",
-                f"harvested_on={harvested_on}; frozen_on={frozen_on}",
-                "harvested_on",
+                t(
+                    "The lot's containers were frozen on %(day)s, before this harvest.",
+                    day=frozen_on.isoformat(),
+                ),
+                evidence=f"harvested_on={harvested_on}; frozen_on={frozen_on}",
+                field="harvested_on",
             )
         )
 
@@ -120,18 +140,27 @@ def check_passage_plausibility(
             add(
                 Problem(
                     "lots.plausibility.seeded_before_previous",
-                    f"Cannot be seeded before {before.label} ended ({before.on}).",
-                    f"seeded_on={seeded_on}; {before.label}={before.on}",
-                    "seeded_on",
+                    t(
+                        "Cannot be seeded before %(step)s ended (%(day)s).",
+                        step=before.label,
+                        day=before.on.isoformat(),
+                    ),
+                    evidence=f"seeded_on={seeded_on}; {before.label}={before.on}",
+                    field="seeded_on",
                 )
             )
         if before.cells is not None and seeded > before.cells * (1 + CELL_TOLERANCE):
             add(
                 Problem(
                     "lots.plausibility.seeded_more_than_available",
-                    f"{seeded:g} cells seeded, more than the {before.cells:g} that {before.label} gave.",
-                    f"seeded={seeded:g}; {before.label}={before.cells:g}",
-                    "seeded_cells",
+                    t(
+                        "%(seeded)s cells seeded, more than the %(available)s that %(step)s gave.",
+                        seeded=_cells(seeded),
+                        available=_cells(before.cells),
+                        step=before.label,
+                    ),
+                    evidence=f"seeded={seeded:g}; {before.label}={before.cells:g}",
+                    field="seeded_cells",
                 )
             )
     days = (harvested_on - seeded_on).days
@@ -140,10 +169,18 @@ def check_passage_plausibility(
         add(
             Problem(
                 "lots.plausibility.fold_increase",
-                f"{seeded:g} → {harvested:g} cells is a {fold:.3g}-fold increase in {max(days, 1)} day(s): "
-                f"more than the plausible {ceiling:.3g}-fold ({limits.max_fold_per_day:g}-fold a day).",
-                f"fold={fold:.6g}; days={days}; max_fold_per_day={limits.max_fold_per_day:g}",
-                "harvested_cells",
+                t(
+                    "%(seeded)s → %(harvested)s cells is a %(fold)s-fold increase in %(days)s day(s): more than "
+                    "the plausible %(ceiling)s-fold (%(per_day)s-fold a day).",
+                    seeded=_cells(seeded),
+                    harvested=_cells(harvested),
+                    fold=_cells(fold, 3),
+                    days=max(days, 1),
+                    ceiling=_cells(ceiling, 3),
+                    per_day=limits.max_fold_per_day,
+                ),
+                evidence=f"fold={fold:.6g}; days={days}; max_fold_per_day={limits.max_fold_per_day:g}",
+                field="harvested_cells",
             )
         )
     _after_checks(add, harvested, harvested_on, after, frozen_on)
@@ -152,9 +189,12 @@ def check_passage_plausibility(
         warnings.append(
             Problem(
                 "lots.plausibility.negative_pd",
-                f"Fewer cells harvested than seeded (PD {pd:.2f}): confirm the counts and say why.",
-                f"seeded={seeded:g}; harvested={harvested:g}; PD={pd:.4f}",
-                "harvested_cells",
+                t(
+                    "Fewer cells harvested than seeded (PD %(pd)s): confirm the counts and say why.",
+                    pd=Decimal(f"{pd:.2f}"),
+                ),
+                evidence=f"seeded={seeded:g}; harvested={harvested:g}; PD={pd:.4f}",
+                field="harvested_cells",
             )
         )
     if before is not None and before.viability_pct is not None:
@@ -163,10 +203,16 @@ def check_passage_plausibility(
             warnings.append(
                 Problem(
                     "lots.plausibility.viability_drop",
-                    f"Viability fell {drop:.1f} points from {before.label} ({before.viability_pct:g} % → "
-                    f"{viability_pct:g} %): confirm and say why.",
-                    f"drop={drop:.2f}; threshold={limits.viability_drop_pct:g}",
-                    "viability_pct",
+                    t(
+                        "Viability fell %(drop)s points from %(step)s (%(before)s %% → %(after)s %%): confirm and "
+                        "say why.",
+                        drop=Decimal(f"{drop:.1f}"),
+                        step=before.label,
+                        before=float(before.viability_pct),
+                        after=float(viability_pct),
+                    ),
+                    evidence=f"drop={drop:.2f}; threshold={limits.viability_drop_pct:g}",
+                    field="viability_pct",
                 )
             )
     return Findings(tuple(refusals), tuple(warnings))
@@ -182,19 +228,27 @@ def check_isolation_plausibility(isolated_on: date, cell_count: float, after: Ne
             refusals.append(
                 Problem(
                     "lots.plausibility.next_before_isolation",
-                    f"{after.label} was seeded on {after.on}, before this isolation.",
-                    f"isolated_on={isolated_on}; {after.label} seeded_on={after.on}",
-                    "isolated_on",
+                    t(
+                        "%(step)s was seeded on %(day)s, before this isolation.",
+                        step=after.label,
+                        day=after.on.isoformat(),
+                    ),
+                    evidence=f"isolated_on={isolated_on}; {after.label} seeded_on={after.on}",
+                    field="isolated_on",
                 )
             )
         if after.cells is not None and after.cells > cell_count * (1 + CELL_TOLERANCE):
             refusals.append(
                 Problem(
                     "lots.plausibility.next_seeded_more",
-                    f"{after.label} was seeded with {after.cells:g} cells, more than the {cell_count:g} "
-                    "isolated.",
-                    f"isolated={cell_count:g}; {after.label} seeded={after.cells:g}",
-                    "cell_count",
+                    t(
+                        "%(step)s was seeded with %(seeded)s cells, more than the %(isolated)s isolated.",
+                        step=after.label,
+                        seeded=_cells(after.cells),
+                        isolated=_cells(cell_count),
+                    ),
+                    evidence=f"isolated={cell_count:g}; {after.label} seeded={after.cells:g}",
+                    field="cell_count",
                 )
             )
     return Findings(tuple(refusals), ())
@@ -207,9 +261,13 @@ def check_freezing_date(frozen_on: date, last: Neighbour | None) -> list[Problem
     return [
         Problem(
             "lots.plausibility.frozen_before_harvest",
-            f"Cannot be frozen before {last.label} was harvested ({last.on}).",
-            f"frozen_on={frozen_on}; {last.label} harvested_on={last.on}",
-            "frozen_at",
+            t(
+                "Cannot be frozen before %(step)s was harvested (%(day)s).",
+                step=last.label,
+                day=last.on.isoformat(),
+            ),
+            evidence=f"frozen_on={frozen_on}; {last.label} harvested_on={last.on}",
+            field="frozen_at",
         )
     ]
 
@@ -223,7 +281,7 @@ def confirmation_errors(
         return {}
     errors = {}
     if not confirmed:
-        errors[CONFIRM_FIELD] = "Check the flagged values; tick to confirm they are right."
+        errors[CONFIRM_FIELD] = t("Check the flagged values; tick to confirm they are right.")
     if not (comment or "").strip():
-        errors[COMMENT_FIELD] = "Say why the flagged values are right (stored with the entry)."
+        errors[COMMENT_FIELD] = t("Say why the flagged values are right (stored with the entry).")
     return errors

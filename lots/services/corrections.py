@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import today as utc_today
 from bank.clock import utcnow
+from bank.i18n import t
 from bank.refusals import FORM, Problem, Refused, refuse_if
 from bank.status import change_status, initial_status
 from bank.uow import current_actor
@@ -57,7 +58,9 @@ def _kind(entry: Entry) -> str:
 
 
 def _label(entry: Entry) -> str:
-    return "isolation" if isinstance(entry, Isolation) else f"P{entry.number}"
+    """The entry as messages name it ("P2", "isolation"); stored in English on the correction, shown
+    translated (|tr)."""
+    return t("isolation") if isinstance(entry, Isolation) else f"P{entry.number}"
 
 
 def pending_correction(session: Session, entry: Entry) -> EntryCorrection | None:
@@ -81,7 +84,7 @@ def _start(session: Session, entry: Entry, reason: str | None) -> tuple[Lot, boo
         pending_correction(session, entry) is not None,
     )
     problems = check_correction_request(facts, actor.id)
-    refuse_if({"reason": "Say why the entry is changed."} if not (reason or "").strip() else {}, problems)
+    refuse_if({"reason": t("Say why the entry is changed.")} if not (reason or "").strip() else {}, problems)
     return session.get(Lot, entry.lot_id), needs_second_person(facts)
 
 
@@ -92,7 +95,7 @@ def _record(session, lot, entry, replacement, reason: str, second: bool) -> Entr
         original_id=entry.id,
         replacement_id=replacement.id if replacement is not None else None,
         action="correct" if replacement is not None else "void",
-        label=_label(entry),
+        label=str(_label(entry)),
         reason=reason.strip(),
         status=CORRECTION_WORKFLOW.initial,
         second_person=second,
@@ -135,9 +138,9 @@ def _check_passage_values(
         ).items()
     }
     if v.vessels is None or not 1 <= v.vessels <= MAX_VESSELS:
-        errors["vessels"] = f"Between 1 and {MAX_VESSELS} culture vessels."
+        errors["vessels"] = t("Between 1 and %(max)s culture vessels.", max=MAX_VESSELS)
     if not (v.operator or "").strip():
-        errors["operator"] = "Required."
+        errors["operator"] = t("Required.")
     refuse_if(errors)
     chain = passages(session, lot)
     i = next(n for n, p in enumerate(chain) if p.id == original.id)
@@ -218,12 +221,15 @@ def void_entry(session: Session, entry: Entry, *, reason: str | None) -> EntryCo
     if isinstance(entry, Isolation) and chain:
         raise Refused.rule(
             "lots.correction.isolation_has_passages",
-            "Passages were grown from this isolation: correct its values instead of voiding it.",
+            t("Passages were grown from this isolation: correct its values instead of voiding it."),
         )
     if isinstance(entry, Passage) and chain and chain[-1].id == entry.id and _first_frozen_on(session, lot):
         raise Refused.rule(
             "lots.correction.containers_made",
-            f"Containers were filled from {_label(entry)}: correct its values instead of voiding it.",
+            t(
+                "Containers were filled from %(entry)s: correct its values instead of voiding it.",
+                entry=_label(entry),
+            ),
         )
     return _record(session, lot, entry, None, reason, second)
 
@@ -249,9 +255,9 @@ def correct_isolation(
         cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
     )
     if "harvested_on" in errors:
-        errors[FORM] = f"Harvest date: {errors.pop('harvested_on')}"
+        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
     if not (operator or "").strip():
-        errors["operator"] = "Required."
+        errors["operator"] = t("Required.")
     refuse_if(errors)
     chain = passages(session, lot)
     first = seeded_neighbour(chain[0]) if chain else None
@@ -343,7 +349,9 @@ def close_rereview(session: Session, lot: Lot, reason: str | None) -> None:
     """QA records that the corrected entries under its signature were reviewed again (reason kept in the
     audit trail with the change)."""
     if lot.rereview_since is None:
-        raise Refused.rule("lots.rereview.none", f"Lot {lot.din} has no correction waiting for re-review.")
-    refuse_if({"reason": "Say what the re-review found."} if not (reason or "").strip() else {})
+        raise Refused.rule(
+            "lots.rereview.none", t("Lot %(din)s has no correction waiting for re-review.", din=lot.din)
+        )
+    refuse_if({"reason": t("Say what the re-review found.")} if not (reason or "").strip() else {})
     lot.rereview_since, lot.rereview_reason = None, None
     session.flush()

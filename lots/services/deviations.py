@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
 from bank.esign import signature_valid
+from bank.i18n import t
 from bank.models import Signature, User
 from bank.refusals import Refused, refuse_if
 from bank.status import change_status, initial_status
@@ -19,7 +20,9 @@ def record_deviation(
     session: Session, lot: Lot, *, description: str, impact: str, corrective_action: str = ""
 ) -> Deviation:
     errors = {
-        k: "Required." for k, v in (("description", description), ("impact", impact)) if not (v or "").strip()
+        k: t("Required.")
+        for k, v in (("description", description), ("impact", impact))
+        if not (v or "").strip()
     }
     refuse_if(errors)
     deviation = Deviation(
@@ -53,11 +56,13 @@ def close_deviation(
     """Close with `user`'s signature (the meaning DEVIATION_WORKFLOW states); the corrective action must
     be written first. Raises Refused (bank.status.TransitionRefused, bank.esign.SignatureError among them)."""
     if deviation.status != "open":
-        raise Refused.rule("lots.deviation.closed", f"{deviation.number} is already closed.")
+        raise Refused.rule(
+            "lots.deviation.closed", t("%(number)s is already closed.", number=deviation.number)
+        )
     if corrective_action is not None and corrective_action.strip():
         deviation.corrective_action = corrective_action.strip()
     if not deviation.corrective_action:
-        raise Refused({"corrective_action": "Describe the corrective action before closing."})
+        raise Refused({"corrective_action": t("Describe the corrective action before closing.")})
     lot = session.get(Lot, deviation.lot_id)
 
     def closing(signature: Signature) -> None:  # the CHECK 'closure' ties these to the status
@@ -83,7 +88,12 @@ def deviations_of(session: Session, lot: Lot) -> list[Deviation]:
 def open_deviations(session: Session, lot: Lot) -> list[str]:
     """One sentence per deviation of `lot` still open (release is blocked while this is non-empty)."""
     return [
-        f"{d.number} open since {d.recorded_at:%Y-%m-%d}: {d.description}"
+        t(
+            "%(number)s open since %(day)s: %(description)s",
+            number=d.number,
+            day=d.recorded_at.date().isoformat(),
+            description=d.description,
+        )
         for d in deviations_of(session, lot)
         if d.status == "open"
     ]

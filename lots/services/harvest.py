@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.i18n import localize, t
 from bank.identifiers import next_value
 from bank.isbt128 import check_character, make_din
 from bank.refusals import Problem, Refused, refuse_if
@@ -23,11 +24,15 @@ from donors.models import Donor
 from donors.services import DonorUse, donor_use_facts, set_harvest_date
 from donors.validation import DonorError
 from lots.models import Harvest, Lot, Passage, ProductType
-from lots.models.lots import TIERS, TISSUE_LABELS, TISSUES
-from lots.rules import HarvestDecision, check_harvest_allowed
+from lots.models.lots import TIERS, TISSUES
+from lots.rules import HarvestDecision, check_harvest_allowed, status_word
 from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import cumulative_pd, unverified_entries
 from lots.states import LOT_WORKFLOW, NOT_DERIVABLE
+
+# The tissues and tiers as a sentence names them.
+TISSUE_WORDS = {"lipoaspirate": t("lipoaspirate"), "bone_marrow_aspirate": t("bone-marrow aspirate")}
+TIER_WORDS = {"master": t("master"), "working": t("working"), "dose": t("dose")}
 
 TIER_DEPTH = {"master": 0, "working": 1, "dose": 2}
 CLOCK_SKEW = timedelta(minutes=5)
@@ -48,12 +53,12 @@ def _active_product(
 ) -> tuple[ProductType | None, str | None]:
     product = session.get(ProductType, product_type_id) if product_type_id else None
     if product is None or product.status != "active":
-        return None, "Choose a current product type."
+        return None, t("Choose a current product type.")
     if product.is_placebo != placebo:
         return None, (
-            "A placebo is made with 'New placebo lot', not from a harvest."
+            t("A placebo is made with 'New placebo lot', not from a harvest.")
             if product.is_placebo
-            else "Choose a placebo product type."
+            else t("Choose a placebo product type.")
         )
     return product, None
 
@@ -71,23 +76,25 @@ def _harvest_field_errors(
     """The harvest form's own errors (tissue, amounts, time, site, operator, tier), by field."""
     errors: dict[str, str] = {}
     if tissue not in TISSUES:
-        errors["tissue"] = "Choose lipoaspirate or bone-marrow aspirate."
+        errors["tissue"] = t("Choose lipoaspirate or bone-marrow aspirate.")
     elif product is not None and product.tissue != tissue:
-        errors["tissue"] = f"{product.key} is made from {TISSUE_LABELS[product.tissue].lower()}."
+        errors["tissue"] = t(
+            "%(product)s is made from %(tissue)s.", product=product.key, tissue=TISSUE_WORDS[product.tissue]
+        )
     if mass_g is None and volume_ml is None:
-        errors["mass_g"] = "Give the mass (g) or the volume (mL) collected."
+        errors["mass_g"] = t("Give the mass (g) or the volume (mL) collected.")
     for field, value in (("mass_g", mass_g), ("volume_ml", volume_ml)):
         if value is not None and not (0 < value < MAX_AMOUNT):
-            errors[field] = f"Must be greater than zero and below {MAX_AMOUNT:g}."
+            errors[field] = t("Must be greater than zero and below %(max)s.", max=int(MAX_AMOUNT))
     if collected_at is None:
-        errors["collected_at"] = "Required."
+        errors["collected_at"] = t("Required.")
     elif collected_at > utcnow() + CLOCK_SKEW:
-        errors["collected_at"] = "Cannot be in the future."
+        errors["collected_at"] = t("Cannot be in the future.")
     for field, value in (("site", site), ("operator", operator)):
         if not (value or "").strip():
-            errors[field] = "Required."
+            errors[field] = t("Required.")
     if tier not in TIERS:
-        errors["tier"] = "Choose master, working or dose."
+        errors["tier"] = t("Choose master, working or dose.")
     return errors
 
 
@@ -96,17 +103,33 @@ def _donor_problems(facts: DonorUse, decision: HarvestDecision, product: Product
     origin (autologous or allogeneic)."""
     if not decision.allowed:
         return [
-            Problem(p.rule_id, f"Harvest refused for donor {facts.code}: {p.message}", p.evidence, "donor_id")
+            Problem(
+                p.rule_id,
+                t("Harvest refused for donor %(code)s: %(why)s", code=facts.code, why=p.message),
+                evidence=p.evidence,
+                field="donor_id",
+            )
             for p in decision.problems
         ]
     if product is not None and (product.origin == "autologous") != facts.is_autologous:
+        if product.origin == "autologous":
+            why = t(
+                "%(product)s is autologous; donor %(code)s is an allogeneic donor.",
+                product=product.key,
+                code=facts.code,
+            )
+        else:
+            why = t(
+                "%(product)s is allogeneic; donor %(code)s is an autologous donor.",
+                product=product.key,
+                code=facts.code,
+            )
         return [
             Problem(
                 "lots.harvest.origin_mismatch",
-                f"{product.key} is {product.origin}; donor {facts.code} is "
-                f"{'an autologous' if facts.is_autologous else 'an allogeneic'} donor.",
-                f"product={product.origin}; autologous donor={facts.is_autologous}",
-                "product_type_id",
+                why,
+                evidence=f"product={product.origin}; autologous donor={facts.is_autologous}",
+                field="product_type_id",
             )
         ]
     return []
@@ -139,7 +162,7 @@ def record_harvest(
     donor = session.get(Donor, donor_id) if donor_id else None
     decision, problems = None, []
     if donor is None:
-        errors["donor_id"] = "Choose a registered donor."
+        errors["donor_id"] = t("Choose a registered donor.")
     else:
         facts = donor_use_facts(session, donor.id)
         decision = check_harvest_allowed(facts.status, facts.is_autologous, facts.under_lookback)
@@ -201,26 +224,32 @@ def derive_lot(session: Session, parent: Lot, *, fin: str, tier: str | None) -> 
     its passage numbering, so the product limits apply to the whole history."""
     errors: dict[str, str] = {}
     if tier not in TIERS:
-        errors["tier"] = "Choose working or dose."
+        errors["tier"] = t("Choose working or dose.")
     elif TIER_DEPTH[tier] <= TIER_DEPTH[parent.tier]:
-        errors["tier"] = f"A lot derived from a {parent.tier} bank must be a later tier."
+        errors["tier"] = t(
+            "A lot derived from a %(tier)s bank must be a later tier.", tier=TIER_WORDS[parent.tier]
+        )
     problems = []
     if parent.product_type.is_placebo:
-        problems.append(Problem("lots.derive.placebo", "A placebo lot has no derived lots."))
+        problems.append(Problem("lots.derive.placebo", t("A placebo lot has no derived lots.")))
     elif parent.status in NOT_DERIVABLE:
         problems.append(
             Problem(
                 "lots.derive.parent_status",
-                f"Lot {parent.din} is {LOT_WORKFLOW.label(parent.status)}: nothing may be derived from it.",
-                f"status={parent.status}",
+                t(
+                    "Lot %(din)s is %(status)s: nothing may be derived from it.",
+                    din=parent.din,
+                    status=status_word(parent.status),
+                ),
+                evidence=f"status={parent.status}",
             )
         )
     elif unverified := unverified_entries(session, parent):
         problems.append(
             Problem(
                 "lots.derive.unverified",
-                "Verify the parent's entries first: " + "; ".join(unverified) + ".",
-                "; ".join(unverified),
+                t("Verify the parent's entries first: %(entries)s.", entries=unverified),
+                evidence="; ".join(unverified),
             )
         )
     refuse_if(errors, problems)
@@ -260,13 +289,14 @@ class DonorChoice:
 def _choice(donor: Donor) -> DonorChoice:
     decision = check_harvest_allowed(donor.status, donor.is_autologous, donor.under_lookback)
     if not decision.allowed:
-        note = " ".join(p.message for p in decision.problems)
+        # Read during the request: every reason in the reader's language, joined.
+        note = " ".join(localize(p.message) for p in decision.problems)
     elif decision.autologous_only:
-        note = "autologous: for autologous use only"
+        note = t("autologous: for autologous use only")
     elif decision.quarantined:
-        note = "eligibility not signed yet: the lot will be quarantined"
+        note = t("eligibility not signed yet: the lot will be quarantined")
     else:
-        note = "eligible"
+        note = t("eligible")
     return DonorChoice(donor.id, donor.code, donor.status, decision.allowed, note)
 
 
@@ -291,7 +321,13 @@ def record_harvest_for_code(session: Session, *, donor_code: str | None, **field
     code = "".join((donor_code or "").split()).upper()
     donor = session.scalar(select(Donor).where(Donor.code == code)) if code else None
     if donor is None:
-        raise Refused({"donor_code": f"No registered donor has the code {code}." if code else "Required."})
+        raise Refused(
+            {
+                "donor_code": t("No registered donor has the code %(code)s.", code=code)
+                if code
+                else t("Required.")
+            }
+        )
     try:
         return record_harvest(session, donor_id=donor.id, **fields)
     except Refused as refused:

@@ -9,11 +9,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.i18n import t
 from bank.refusals import Problem, Refused, refuse_if
 from bank.status import change_status, initial_status
 from lots.models import Lot, Material, MaterialLot, MaterialUse
 from lots.rules import MaterialLotFacts, check_material_lot
 from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
+
+CHOOSE_STATUS = t("Choose approved, quarantined or rejected.")
 
 
 def add_material(
@@ -22,11 +25,11 @@ def add_material(
     name, supplier = (name or "").strip(), (supplier or "").strip()
     errors = {}
     if not name:
-        errors["name"] = "Required."
+        errors["name"] = t("Required.")
     elif session.scalar(select(Material.id).where(Material.name == name)):
-        errors["name"] = f"A material named '{name}' is already in the catalogue."
+        errors["name"] = t("A material named '%(name)s' is already in the catalogue.", name=name)
     if not supplier:
-        errors["supplier"] = "Required."
+        errors["supplier"] = t("Required.")
     refuse_if(errors)
     material = Material(
         name=name,
@@ -46,17 +49,21 @@ def add_material_lot(
     lot_number = (lot_number or "").strip()
     errors = {}
     if not lot_number:
-        errors["lot_number"] = "Required."
+        errors["lot_number"] = t("Required.")
     elif session.scalar(
         select(MaterialLot.id).where(
             MaterialLot.material_id == material.id, MaterialLot.lot_number == lot_number
         )
     ):
-        errors["lot_number"] = f"Lot {lot_number} of {material.name} is already registered."
+        errors["lot_number"] = t(
+            "Lot %(lot_number)s of %(material)s is already registered.",
+            lot_number=lot_number,
+            material=material.name,
+        )
     if expiry is None:
-        errors["expiry"] = "Required: a material lot without an expiry date cannot be used."
+        errors["expiry"] = t("Required: a material lot without an expiry date cannot be used.")
     if status not in MATERIAL_STATUSES:
-        errors["status"] = "Choose approved, quarantined or rejected."
+        errors["status"] = CHOOSE_STATUS
     refuse_if(errors)
     lot = MaterialLot(material_id=material.id, lot_number=lot_number, expiry=expiry, status=status)
     session.add(lot)
@@ -70,7 +77,7 @@ def set_material_lot_status(session: Session, lot: MaterialLot, status: str) -> 
     """Approve, quarantine or reject a material lot (MATERIAL_LOT_WORKFLOW); setting the status it already
     has changes nothing."""
     if status not in MATERIAL_STATUSES:
-        raise Refused({"status": "Choose approved, quarantined or rejected."})
+        raise Refused({"status": CHOOSE_STATUS})
     if status != lot.status:
         change_status(session, lot, MATERIAL_LOT_WORKFLOW, status)
 
@@ -91,7 +98,10 @@ def check_material_lots(
         if lot is None:
             problems.append(
                 Problem(
-                    "lots.material.unknown", f"Material lot #{ident} does not exist.", f"id={ident}", field
+                    "lots.material.unknown",
+                    t("Material lot #%(id)s does not exist.", id=ident),
+                    evidence=f"id={ident}",
+                    field=field,
                 )
             )
             continue

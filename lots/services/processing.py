@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import today as utc_today
 from bank.clock import utcnow
+from bank.i18n import t
 from bank.refusals import FORM, Problem, Refused, refuse_if
 from bank.uow import current_actor
 from lots.models import Harvest, Isolation, Lot, Passage
@@ -63,7 +64,7 @@ def isolation_history(session: Session, lot: Lot) -> list[Isolation]:
 
 
 def isolation_neighbour(isolation: Isolation) -> Neighbour:
-    return Neighbour("the isolation", isolation.isolated_on, isolation.cell_count, isolation.viability_pct)
+    return Neighbour(t("the isolation"), isolation.isolated_on, isolation.cell_count, isolation.viability_pct)
 
 
 def harvested_neighbour(p: Passage) -> Neighbour:
@@ -98,8 +99,10 @@ def unverified_entries(session: Session, lot: Lot) -> list[str]:
     waiting = []
     isolation = isolation_of(session, lot)
     if isolation is not None and not isolation.verified:
-        waiting.append("isolation not verified")
-    waiting += [f"P{p.number} not verified" for p in passages(session, lot) if not p.verified]
+        waiting.append(t("isolation not verified"))
+    waiting += [
+        t("P%(number)s not verified", number=p.number) for p in passages(session, lot) if not p.verified
+    ]
     return waiting
 
 
@@ -118,16 +121,18 @@ def record_isolation(
     require_in_process(lot)
     harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
     if harvest is None:
-        raise Refused.rule("lots.isolation.no_harvest", "Only a lot opened at harvest has an isolation step.")
+        raise Refused.rule(
+            "lots.isolation.no_harvest", t("Only a lot opened at harvest has an isolation step.")
+        )
     if isolation_of(session, lot) is not None:
-        raise Refused.rule("lots.isolation.recorded", "The isolation of this lot is already recorded.")
+        raise Refused.rule("lots.isolation.recorded", t("The isolation of this lot is already recorded."))
     errors = validate_isolation_entry(
         cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
     )
     if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
-        errors[FORM] = f"Harvest date: {errors.pop('harvested_on')}"
+        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
     if not (operator or "").strip():
-        errors["operator"] = "Required."
+        errors["operator"] = t("Required.")
     refuse_if(errors)
     materials = check_material_lots(session, material_lot_ids, isolated_on)
     actor = current_actor(session)
@@ -172,9 +177,9 @@ def record_passage(
         session.scalar(select(Harvest.id).where(Harvest.lot_id == lot.id))
         and isolation_of(session, lot) is None
     ):
-        raise Refused.rule("lots.passage.no_isolation", "Record the isolation before the first passage.")
+        raise Refused.rule("lots.passage.no_isolation", t("Record the isolation before the first passage."))
     if lot.product_type.is_placebo:
-        raise Refused.rule("lots.passage.placebo", "A placebo lot has no culture passages.")
+        raise Refused.rule("lots.passage.placebo", t("A placebo lot has no culture passages."))
     errors = {
         PASSAGE_FIELDS.get(k, k): v
         for k, v in validate_passage_entry(
@@ -182,9 +187,9 @@ def record_passage(
         ).items()
     }
     if vessels is None or not 1 <= vessels <= MAX_VESSELS:
-        errors["vessels"] = f"Between 1 and {MAX_VESSELS} culture vessels."
+        errors["vessels"] = t("Between 1 and %(max)s culture vessels.", max=MAX_VESSELS)
     if not (operator or "").strip():
-        errors["operator"] = "Required."
+        errors["operator"] = t("Required.")
     refuse_if(errors)
     earlier = passages(session, lot)
     number = earlier[-1].number + 1 if earlier else lot.first_passage
@@ -205,7 +210,17 @@ def record_passage(
     )
     refuse_if(
         problems=[
-            Problem(p.rule_id, f"P{number} refused for {product}: {p.message}", p.evidence) for p in problems
+            Problem(
+                p.rule_id,
+                t(
+                    "P%(number)s refused for %(product)s: %(why)s",
+                    number=number,
+                    product=product,
+                    why=p.message,
+                ),
+                evidence=p.evidence,
+            )
+            for p in problems
         ]
         + list(findings.refusals)
     )
@@ -239,7 +254,7 @@ def verify_entry(session: Session, entry: Isolation | Passage) -> None:
     if not entry.in_force:
         raise Refused.rule(
             "lots.verify.not_in_force",
-            "This entry is not in force (corrected, voided, or a correction waiting for confirmation).",
+            t("This entry is not in force (corrected, voided, or a correction waiting for confirmation)."),
         )
     refuse_if(problems=check_verification(entry.entered_by_id, actor.id, entry.verified, lot.din, lot.status))
     entry.verified_by_id = actor.id

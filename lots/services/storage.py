@@ -7,6 +7,7 @@ that failure is turned into the same message.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -14,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.i18n import t
 from bank.refusals import Problem, Refused, refuse_if
 from bank.signals import formulation_requested
 from bank.status import change_status, initial_status
 from bank.uow import acting_with, current_actor
 from lots.models import Container, Lot, StorageBox, StorageEvent
 from lots.models.storage import CONTAINER_TYPES, MAX_BOX_SIDE
-from lots.rules import check_position, container_expiry, validate_formulation
+from lots.rules import check_position, container_expiry, status_word, validate_formulation
 from lots.rules.plausibility import Neighbour, check_freezing_date
 from lots.services.materials import check_material_lots, record_material_uses
 from lots.services.processing import passages, require_in_process
@@ -48,14 +50,14 @@ def create_box(
     col_count: int | None,
 ) -> StorageBox:
     fields = {"site": site, "tank": tank, "rack": rack, "name": name}
-    errors = {k: "Required." for k, v in fields.items() if not (v or "").strip()}
+    errors = {k: t("Required.") for k, v in fields.items() if not (v or "").strip()}
     for key, value in (("row_count", row_count), ("col_count", col_count)):
         if value is None or not 1 <= value <= MAX_BOX_SIDE:
-            errors[key] = f"Between 1 and {MAX_BOX_SIDE}."
+            errors[key] = t("Between 1 and %(max)s.", max=MAX_BOX_SIDE)
     fields = {k: (v or "").strip() for k, v in fields.items()}
+    duplicate = None
     if not errors and session.scalar(select(StorageBox.id).filter_by(**fields)):
-        errors["name"] = "This box already exists at that place."
-    duplicate = errors.pop("name") if errors.get("name", "").startswith("This box") else None
+        duplicate = t("This box already exists at that place.")
     refuse_if(errors, [Problem("lots.storage.box_exists", duplicate, field="name")] if duplicate else ())
     box = StorageBox(**fields, row_count=row_count, col_count=col_count)
     session.add(box)
@@ -71,13 +73,13 @@ def available_cells(session: Session, lot: Lot) -> float:
     """Cells of the final verified passage not yet put into containers of this lot."""
     done = passages(session, lot)
     if not done:
-        raise Refused.rule("lots.formulation.no_passage", "No passage recorded: nothing to formulate yet.")
+        raise Refused.rule("lots.formulation.no_passage", t("No passage recorded: nothing to formulate yet."))
     last = done[-1]
     if not last.verified:
         raise Refused.rule(
             "lots.formulation.unverified",
-            f"P{last.number} is not verified: its cells do not count yet.",
-            f"P{last.number}",
+            t("P%(number)s is not verified: its cells do not count yet.", number=last.number),
+            evidence=f"P{last.number}",
         )
     used = session.scalar(
         select(func.coalesce(func.sum(Container.cells), 0)).where(Container.lot_id == lot.id)
@@ -104,7 +106,7 @@ def formulate_containers(
     if product.is_placebo:
         errors = validate_formulation(n_containers, 1, volume_ml, float("inf"))
         if cells_per_container:
-            errors["cells_per_container"] = "A placebo holds no cells: leave 0."
+            errors["cells_per_container"] = t("A placebo holds no cells: leave 0.")
         cells_per_container = 0.0
     else:
         errors = validate_formulation(
@@ -113,17 +115,19 @@ def formulate_containers(
     start = session.scalar(select(func.count()).select_from(Container).where(Container.lot_id == lot.id))
     room = MAX_DIVISIONS - start
     if "n_containers" not in errors and n_containers > room:
-        errors["n_containers"] = (
-            f"At most {room} more containers: ISBT 128 divisions of one lot run out at {MAX_DIVISIONS}."
+        errors["n_containers"] = t(
+            "At most %(room)s more containers: ISBT 128 divisions of one lot run out at %(max)s.",
+            room=room,
+            max=MAX_DIVISIONS,
         )
     if container_type not in CONTAINER_TYPES:
-        errors["container_type"] = "Choose bag or vial."
+        errors["container_type"] = t("Choose bag or vial.")
     if not (cryoprotectant or "").strip():
-        errors["cryoprotectant"] = "Required (e.g. 10 % DMSO)."
+        errors["cryoprotectant"] = t("Required (e.g. 10 % DMSO).")
     if frozen_at is None:
-        errors["frozen_at"] = "Required."
+        errors["frozen_at"] = t("Required.")
     elif frozen_at > utcnow():
-        errors["frozen_at"] = "Cannot be in the future."
+        errors["frozen_at"] = t("Cannot be in the future.")
     refuse_if(errors)
     done = passages(session, lot)
     last = Neighbour(f"P{done[-1].number}", done[-1].harvested_on) if done else None
@@ -174,7 +178,7 @@ def _refuse_position(box: StorageBox, row: int | None, col: int | None, taken: d
     """A missing or outside position is an input error (on the field that is wrong); an occupied one is a
     rule refusal."""
     if row is None or col is None:
-        raise Refused({k: "Required." for k, v in (("row", row), ("col", col)) if v is None})
+        raise Refused({k: t("Required.") for k, v in (("row", row), ("col", col)) if v is None})
     problems = check_position(
         box.row_count, box.col_count, row, col, {k: c.identifier for k, c in taken.items()}
     )
@@ -182,7 +186,7 @@ def _refuse_position(box: StorageBox, row: int | None, col: int | None, taken: d
         return
     p = problems[0]
     if p.rule_id == "lots.storage.occupied":
-        raise Refused(problems=[Problem(p.rule_id, p.message, p.evidence, "row")])
+        raise Refused(problems=[replace(p, field="row")])
     field = "col" if 1 <= row <= box.row_count and p.rule_id == "lots.storage.outside_box" else "row"
     raise Refused({field: p.message})
 
@@ -224,9 +228,14 @@ def _place(session: Session, container: Container, box: StorageBox, row: int, co
             problems=[
                 Problem(
                     "lots.storage.occupied",
-                    f"Position {where} was just taken by another container.",
-                    where,
-                    "row",
+                    t(
+                        "Position row %(row)s, column %(col)s of box %(box)s was just taken by another container.",
+                        row=row,
+                        col=col,
+                        box=box.name,
+                    ),
+                    evidence=where,
+                    field="row",
                 )
             ]
         ) from None
@@ -244,8 +253,12 @@ def store_container(
     if container.status not in STORABLE:
         raise Refused.rule(
             "lots.storage.not_storable",
-            f"Container {container.identifier} is {container.status}: it cannot be stored.",
-            f"status={container.status}",
+            t(
+                "Container %(container)s is %(status)s: it cannot be stored.",
+                container=container.identifier,
+                status=status_word(container.status),
+            ),
+            evidence=f"status={container.status}",
         )
     _refuse_position(box, row, col, occupancy(session, box))
     old = (container.box_id, container.position_row, container.position_col)
@@ -261,7 +274,9 @@ def store_lot_containers(
     from (row, col). Refused as a whole when the box has too few free positions from there."""
     waiting = [c for c in containers_of(session, lot) if c.status == "formulated"]
     if not waiting:
-        raise Refused.rule("lots.storage.nothing_to_store", "Every container of this lot is already stored.")
+        raise Refused.rule(
+            "lots.storage.nothing_to_store", t("Every container of this lot is already stored.")
+        )
     taken = occupancy(session, box)
     _refuse_position(box, row, col, {})
     free = [
@@ -275,10 +290,17 @@ def store_lot_containers(
             problems=[
                 Problem(
                     "lots.storage.box_full",
-                    f"Box {box.name} has {len(free)} free positions from row {row}, column {col}; "
-                    f"{len(waiting)} containers wait to be stored.",
-                    f"free={len(free)}; waiting={len(waiting)}",
-                    "row",
+                    t(
+                        "Box %(box)s has %(free)s free positions from row %(row)s, column %(col)s; "
+                        "%(waiting)s containers wait to be stored.",
+                        box=box.name,
+                        free=len(free),
+                        row=row,
+                        col=col,
+                        waiting=len(waiting),
+                    ),
+                    evidence=f"free={len(free)}; waiting={len(waiting)}",
+                    field="row",
                 )
             ]
         )
@@ -296,9 +318,12 @@ def remove_container(session: Session, container: Container, reason: str) -> Non
     this for an issue from storage or an administration): that custody step holds the permission, so
     the container's step is taken on its behalf (bank.uow.acting_with)."""
     if container.box_id is None:
-        raise Refused.rule("lots.storage.not_stored", f"Container {container.identifier} is not in storage.")
+        raise Refused.rule(
+            "lots.storage.not_stored",
+            t("Container %(container)s is not in storage.", container=container.identifier),
+        )
     if not (reason or "").strip():
-        raise Refused({"reason": "Say why the container leaves storage."})
+        raise Refused({"reason": t("Say why the container leaves storage.")})
     old = (container.box_id, container.position_row, container.position_col)
     container.box_id = container.position_row = container.position_col = None
     if container.status == "allocated":

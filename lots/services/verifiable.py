@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bank.i18n import t
+from bank.languages import number_text
 from bank.models import User
 from bank.verification.services import Entry, EntryQuery, VerifiableKind
 from bank.web import LIKE_ESCAPE, like_pattern
@@ -36,6 +38,10 @@ def _select(model, query: EntryQuery):
     return stmt.limit(query.limit) if query.limit else stmt
 
 
+# Values are shown in the reader's notation (entries are listed during their request); the digest binds
+# the raw `content`, never these texts.
+
+
 def _entry(kind: str, e, lot_id: int, din: str, name: str | None, title: str, values, content) -> Entry:
     return Entry(
         kind=kind,
@@ -62,12 +68,12 @@ def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
             lot_id,
             din,
             name,
-            "Isolation",
+            t("Isolation"),
             [
-                ("Viable cells", _cells(iso.cell_count)),
-                ("Viability", f"{iso.viability_pct:g} %"),
-                ("Isolated on", iso.isolated_on.isoformat()),
-                ("Operator", iso.operator),
+                (t("Viable cells"), _cells(iso.cell_count)),
+                (t("Viability"), f"{number_text(iso.viability_pct)} %"),
+                (t("Isolated on"), iso.isolated_on.isoformat()),
+                (t("Operator"), iso.operator),
             ],
             {
                 "cell_count": iso.cell_count,
@@ -88,15 +94,15 @@ def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
             lot_id,
             din,
             name,
-            f"Passage P{p.number}",
+            t("Passage P%(number)s", number=p.number),
             [
-                ("Seeded cells", _cells(p.seeded_cells)),
-                ("Harvested cells", _cells(p.harvested_cells)),
-                ("Viability", f"{p.viability_pct:g} %"),
-                ("Vessels", str(p.vessels)),
-                ("Dates", f"{p.seeded_on.isoformat()} → {p.harvested_on.isoformat()}"),
-                ("PD", f"{p.population_doublings:.2f}"),
-                ("Operator", p.operator),
+                (t("Seeded cells"), _cells(p.seeded_cells)),
+                (t("Harvested cells"), _cells(p.harvested_cells)),
+                (t("Viability"), f"{number_text(p.viability_pct)} %"),
+                (t("Vessels"), str(p.vessels)),
+                (t("Dates"), f"{p.seeded_on.isoformat()} → {p.harvested_on.isoformat()}"),
+                (t("PD"), number_text(p.population_doublings, 2)),
+                (t("Operator"), p.operator),
             ],
             {
                 "number": p.number,
@@ -121,6 +127,6 @@ def _verify(model):
 
 
 VERIFIABLE_KINDS = (
-    VerifiableKind("isolation", "Isolation", "lot.verify", isolation_entries, _verify(Isolation)),
-    VerifiableKind("passage", "Passage", "lot.verify", passage_entries, _verify(Passage)),
+    VerifiableKind("isolation", t("Isolation"), "lot.verify", isolation_entries, _verify(Isolation)),
+    VerifiableKind("passage", t("Passage"), "lot.verify", passage_entries, _verify(Passage)),
 )

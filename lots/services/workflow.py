@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.i18n import t
 from bank.models import User
 from bank.refusals import Problem, Refused, refuse_if
 from bank.status import change_status, possible_steps
@@ -50,9 +51,9 @@ def actions_of(session: Session, lot: Lot, permissions: frozenset[str]) -> list[
         and donor_use_facts(session, lot.donor_id).under_lookback
     )
     containers = containers_of(session, lot)
-    unverified = (["isolation not verified"] if isolation is not None and not isolation.verified else []) + [
-        f"P{p.number} not verified" for p in chain if not p.verified
-    ]
+    unverified = (
+        [t("isolation not verified")] if isolation is not None and not isolation.verified else []
+    ) + [t("P%(number)s not verified", number=p.number) for p in chain if not p.verified]
     facts = LotFacts(
         din=lot.din,
         status=lot.status,
@@ -109,7 +110,11 @@ def lift_hold(session: Session, lot: Lot, user: User, password: str, reason: str
     """Return a held lot to the state it was held from, signed 'Hold lifted' by `user`; refused while its
     donor is under look-back."""
     if lot.status != "on_hold":
-        raise Refused.rule("lots.hold.not_held", f"Lot {lot.din} is not on hold.", f"status={lot.status}")
+        raise Refused.rule(
+            "lots.hold.not_held",
+            t("Lot %(din)s is not on hold.", din=lot.din),
+            evidence=f"status={lot.status}",
+        )
     under_lookback = lot.donor_id is not None and donor_use_facts(session, lot.donor_id).under_lookback
     target = lot.held_from
     content = {"lot": lot.din, "from": "on_hold", "to": target, "reason": (reason or "").strip()}
@@ -166,10 +171,16 @@ def hold_for_lookback(session: Session, donor) -> None:
     reason = f"Donor look-back: donor {donor.code}"
     with acting_with(session, "lot.hold"):
         for lot in lots_of_donor(session, donor.id):
-            if lot.status in HOLDABLE:
-                hold_lot(session, lot, reason)
-            else:  # already held, or rejected: still make sure no container can be used
-                _hold_containers(session, lot, reason)
+            hold_lot_and_containers(session, lot, reason)
+
+
+def hold_lot_and_containers(session: Session, lot: Lot, reason: str) -> None:
+    """Hold the lot when its state allows, and every one of its containers whatever its state (a lot
+    already held or rejected still gets no usable container)."""
+    if lot.status in HOLDABLE:
+        hold_lot(session, lot, reason)
+    else:
+        _hold_containers(session, lot, reason)
 
 
 def held_containers(session: Session, lot: Lot) -> list[Container]:

@@ -4,9 +4,11 @@ under its signature."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 
 from bank.forms import ConfirmForm, entered
+from bank.i18n import localize, t
+from bank.languages import flash
 from bank.web import attempt, db, get_or_404, requires
 from lots import services
 from lots.blueprint import bp
@@ -21,14 +23,19 @@ def _back(lot_id: int):
 def _done(correction: EntryCorrection) -> None:
     if correction.status == "pending":
         flash(
-            f"Correction of {correction.label} recorded: it applies once a second person confirms it.",
+            t(
+                "Correction of %(entry)s recorded: it applies once a second person confirms it.",
+                entry=t(correction.label),
+            ),
             "warning",
         )
+    elif correction.action == "correct":
+        flash(t("%(entry)s corrected.", entry=t(correction.label)), "success")
     else:
-        flash(f"{correction.label} {'corrected' if correction.action == 'correct' else 'voided'}.", "success")
+        flash(t("%(entry)s voided.", entry=t(correction.label)), "success")
 
 
-def _correct(entry, form, correct, what: str, title: str, **page):
+def _correct(entry, form, correct, what: str, title, **page):
     """The correction form of one entry: the service gets what was entered, the page the same form again
     with every refusal next to its field."""
     lot = db().get(Lot, entry.lot_id)
@@ -44,7 +51,13 @@ def _correct(entry, form, correct, what: str, title: str, **page):
     ):
         _done(done.value)
         return _back(lot.id)
-    return render_template("lots/form.html", form=form, lot=lot, title=f"{title} · lot {lot.din}", **page)
+    return render_template(
+        "lots/form.html",
+        form=form,
+        lot=lot,
+        title=t("%(title)s · lot %(din)s", title=title, din=lot.din),
+        **page,
+    )
 
 
 @bp.route("/passages/<int:entry_id>/correct", methods=["GET", "POST"])
@@ -56,10 +69,12 @@ def correct_passage(entry_id: int):
         CorrectPassageForm(obj=entry),
         services.correct_passage,
         f"P{entry.number}",
-        f"Correct P{entry.number}",
+        t("Correct P%(number)s", number=entry.number),
         soft_fields=SOFT_FIELDS,
-        intro="The original entry stays on record, struck through, with your reason. A verified entry "
-        "changes once a second person confirms the correction.",
+        intro=t(
+            "The original entry stays on record, struck through, with your reason. A verified entry changes "
+            "once a second person confirms the correction."
+        ),
     )
 
 
@@ -72,11 +87,11 @@ def correct_isolation(entry_id: int):
         CorrectIsolationForm(obj=entry),
         services.correct_isolation,
         "isolation",
-        "Correct the isolation",
+        t("Correct the isolation"),
     )
 
 
-def _void(entry, label: str):
+def _void(entry, label: str, title):
     lot = db().get(Lot, entry.lot_id)
     form = ReasonForm()
     if (
@@ -95,8 +110,10 @@ def _void(entry, label: str):
         "lots/form.html",
         form=form,
         lot=lot,
-        title=f"Void {label} · lot {lot.din}",
-        intro="Voided entries stay on record, struck through, with your reason; later passages are renumbered.",
+        title=t("%(title)s · lot %(din)s", title=title, din=lot.din),
+        intro=t(
+            "Voided entries stay on record, struck through, with your reason; later passages are renumbered."
+        ),
     )
 
 
@@ -104,13 +121,13 @@ def _void(entry, label: str):
 @requires("lot.edit")
 def void_passage(entry_id: int):
     entry = get_or_404(Passage, entry_id)
-    return _void(entry, f"P{entry.number}")
+    return _void(entry, f"P{entry.number}", t("Void P%(number)s", number=entry.number))
 
 
 @bp.route("/isolations/<int:entry_id>/void", methods=["GET", "POST"])
 @requires("lot.edit")
 def void_isolation(entry_id: int):
-    return _void(get_or_404(Isolation, entry_id), "the isolation")
+    return _void(get_or_404(Isolation, entry_id), "the isolation", t("Void the isolation"))
 
 
 @bp.route("/corrections/<int:correction_id>/confirm", methods=["POST"])
@@ -125,9 +142,10 @@ def confirm_correction(correction_id: int):
             f"correction of {correction.label} confirmed",
         )
         if done.ok:
-            flash(f"Correction of {correction.label} confirmed and applied.", "success")
+            flash(t("Correction of %(entry)s confirmed and applied.", entry=t(correction.label)), "success")
         else:
-            flash("Correction not confirmed: " + " ".join(done.problems), "danger")
+            why = " ".join(localize(p) for p in done.problems)
+            flash(t("Correction not confirmed: %(why)s", why=why), "danger")
     return _back(correction.lot_id)
 
 
@@ -140,12 +158,12 @@ def close_rereview(lot_id: int):
         form.validate_on_submit()
         and attempt(form, lambda: services.close_rereview(db(), lot, form.reason.data), form.reason.data).ok
     ):
-        flash(f"Re-review of lot {lot.din} recorded.", "success")
+        flash(t("Re-review of lot %(din)s recorded.", din=lot.din), "success")
         return _back(lot.id)
     return render_template(
         "lots/form.html",
         form=form,
         lot=lot,
-        title=f"Re-review of lot {lot.din}",
-        intro=f"Corrected under QA's signature: {lot.rereview_reason or ''}",
+        title=t("Re-review of lot %(din)s", din=lot.din),
+        intro=t("Corrected under QA's signature: %(why)s", why=lot.rereview_reason or ""),
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
-from bank.i18n import N_
+from bank.i18n import N_, localize, t
+from bank.languages import flash
 from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.models import User
 from bank.status import status_history
@@ -23,6 +24,7 @@ from lots.forms import DeriveLotForm, HarvestForm, PlaceboLotForm, ReasonForm
 from lots.models import Container, Lot, ProductType
 from lots.models.lots import TIERS
 from lots.services.deviations import closing_signature
+from lots.services.harvest import TISSUE_WORDS
 from lots.services.products import product_types_missing
 from lots.services.storage import storage_events
 from lots.states import LOT_STATUSES, LOT_WORKFLOW, STORABLE
@@ -89,7 +91,7 @@ def index():
 def harvest():
     _ensure_products()
     form = HarvestForm()
-    form.product_type_id.choices = [(0, "— choose —")] + [
+    form.product_type_id.choices = [(0, t("— choose —"))] + [
         (p.id, p.label) for p in services.active_product_types(db(), placebo=False)
     ]
     offer_materials(form)
@@ -117,17 +119,35 @@ def harvest():
         ).ok
     ):
         lot = done.value
-        note = " It is quarantined until the donor's eligibility is signed." if lot.quarantined else ""
-        flash(f"Harvest recorded: lot {lot.din} {lot.check_char} opened.{note}", "success")
+        if lot.quarantined:
+            message = t(
+                "Harvest recorded: lot %(din)s %(check)s opened. It is quarantined until the donor's "
+                "eligibility is signed.",
+                din=lot.din,
+                check=lot.check_char,
+            )
+        else:
+            message = t("Harvest recorded: lot %(din)s %(check)s opened.", din=lot.din, check=lot.check_char)
+        flash(message, "success")
         return redirect(url_for("lots.show", lot_id=lot.id))
     typed = services.harvest_donor_choices(db(), form.donor_code.data or "", 1)
+    typed = typed[0] if typed and typed[0].code == (form.donor_code.data or "").strip().upper() else None
     return render_template(
         "lots/harvest.html",
         form=form,
-        typed=typed[0] if typed and typed[0].code == (form.donor_code.data or "").strip().upper() else None,
-        title="Record a harvest",
-        intro="Opens a lot with a new ISBT 128 DIN. Type or scan the donor code.",
+        typed=typed,
+        typed_hint=donor_hint(typed) if typed else "",
+        title=t("Record a harvest"),
+        intro=t("Opens a lot with a new ISBT 128 DIN. Type or scan the donor code."),
     )
+
+
+def donor_hint(choice) -> str:
+    """What the harvest form says next to the donor code about the donor typed (same words on the page
+    and from the picker's script), in the reader's language."""
+    if choice.usable:
+        return localize(t("%(code)s: %(note)s", code=choice.code, note=choice.note))
+    return localize(t("%(code)s: not offered — %(note)s", code=choice.code, note=choice.note))
 
 
 @bp.route("/harvest/donors")
@@ -135,13 +155,24 @@ def harvest():
 def harvest_donors():
     """The donor picker: JSON list of donors whose code contains ?q=, each with whether a harvest may be
     recorded for it and why not (ineligible and look-back donors come back disabled)."""
-    choices = services.harvest_donor_choices(db(), request.args.get("q", ""))
+    q = request.args.get("q", "")
+    choices = services.harvest_donor_choices(db(), q)
+    typed = "".join(q.split()).upper()
     return jsonify(
         {
             "items": [
-                {"id": c.id, "code": c.code, "status": c.status, "usable": c.usable, "note": c.note}
+                {
+                    "id": c.id,
+                    "code": c.code,
+                    "status": c.status,
+                    "usable": c.usable,
+                    "note": localize(c.note),
+                    "hint": donor_hint(c),
+                }
                 for c in choices
-            ]
+            ],
+            # What the script says when nothing matches what was typed.
+            "none": localize(t("No donor code contains %(code)s.", code=typed)) if typed else "",
         }
     )
 
@@ -167,14 +198,16 @@ def new_placebo():
         ).ok
     ):
         lot = done.value
-        flash(f"Placebo lot {lot.din} {lot.check_char} opened.", "success")
+        flash(t("Placebo lot %(din)s %(check)s opened.", din=lot.din, check=lot.check_char), "success")
         return redirect(url_for("lots.show", lot_id=lot.id))
     return render_template(
         "lots/form.html",
         form=form,
-        title="New placebo lot",
-        intro="Suspension media for blinded trials: no donor, no culture; formulate it "
-        "into containers like a dose lot.",
+        title=t("New placebo lot"),
+        intro=t(
+            "Suspension media for blinded trials: no donor, no culture; formulate it into containers like "
+            "a dose lot."
+        ),
     )
 
 
@@ -194,15 +227,23 @@ def derive(lot_id: int):
         ).ok
     ):
         lot = done.value
-        flash(f"{lot.tier.title()} lot {lot.din} {lot.check_char} opened from {parent.din}.", "success")
+        flash(t(DERIVED_OPENED[lot.tier], din=lot.din, check=lot.check_char, parent=parent.din), "success")
         return redirect(url_for("lots.show", lot_id=lot.id))
     return render_template(
         "lots/form.html",
         form=form,
         lot=parent,
-        title=f"Derive a lot from {parent.din}",
-        intro="The new lot carries the donor, product, quarantine and cumulative PD of its parent.",
+        title=t("Derive a lot from %(din)s", din=parent.din),
+        intro=t("The new lot carries the donor, product, quarantine and cumulative PD of its parent."),
     )
+
+
+# What opening a derived lot says, by its tier (one whole sentence each).
+DERIVED_OPENED = {
+    "master": N_("Master lot %(din)s %(check)s opened from %(parent)s."),
+    "working": N_("Working lot %(din)s %(check)s opened from %(parent)s."),
+    "dose": N_("Dose lot %(din)s %(check)s opened from %(parent)s."),
+}
 
 
 @bp.route("/<int:lot_id>")
@@ -242,6 +283,7 @@ def show(lot_id: int):
         children=session.scalars(select(Lot).where(Lot.parent_lot_id == lot.id)).all(),
         reason_form=ReasonForm(),
         signature_valid=signature_valid,
+        tissue_words=TISSUE_WORDS,
     )
 
 
@@ -296,6 +338,7 @@ def container(container_id: int):
         events=storage_events(db(), item),
         history=status_history(db(), item),
         storable=STORABLE,
+        tissue_words=TISSUE_WORDS,
     )
 
 

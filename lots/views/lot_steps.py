@@ -3,10 +3,14 @@ submission for QC, hold and quarantine, deviations."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, url_for
+from decimal import Decimal
+
+from flask import g, redirect, render_template, url_for
 
 from bank.clock import as_utc
 from bank.forms import ConfirmForm, entered
+from bank.i18n import N_, localize, t
+from bank.languages import flash
 from bank.web import attempt, db, get_or_404, requires
 from lots import services
 from lots.blueprint import bp, offer_materials
@@ -21,20 +25,23 @@ from lots.forms import (
     ReasonForm,
 )
 from lots.models import Deviation, Lot
+from lots.rules import status_word
+from lots.states import DEVIATION_CLOSED_MEANING, HOLD_LIFTED_MEANING
 
 
 def _back(lot: Lot):
     return redirect(url_for("lots.show", lot_id=lot.id))
 
 
-def _confirmed(action, reason: str, heading: str) -> bool:
-    """A one-button step on the lot page: run it; a refusal is flashed after `heading`."""
+def _confirmed(action, reason: str, refused: str) -> bool:
+    """A one-button step on the lot page: run it; a refusal is flashed as `refused` (a message marked
+    with N_, its %(why)s the reasons)."""
     form = ConfirmForm()
     if not form.validate_on_submit():
         return False
     done = attempt(form, action, reason)
     if not done.ok:
-        flash(heading + " " + " ".join(done.problems), "danger")
+        flash(t(refused, why=" ".join(localize(p) for p in done.problems)), "danger")
     return done.ok
 
 
@@ -52,9 +59,11 @@ def isolation(lot_id: int):
             "isolation recorded",
         ).ok
     ):
-        flash("Isolation recorded. A second person must verify the count and viability.", "success")
+        flash(t("Isolation recorded. A second person must verify the count and viability."), "success")
         return _back(lot)
-    return render_template("lots/form.html", form=form, lot=lot, title=f"Isolation · lot {lot.din}")
+    return render_template(
+        "lots/form.html", form=form, lot=lot, title=t("Isolation · lot %(din)s", din=lot.din)
+    )
 
 
 @bp.route("/<int:lot_id>/passages/new", methods=["GET", "POST"])
@@ -75,8 +84,11 @@ def new_passage(lot_id: int):
     ):
         p = done.value
         flash(
-            f"P{p.number} recorded (PD {p.population_doublings:.2f}). It counts once a second person "
-            "verifies it.",
+            t(
+                "P%(number)s recorded (PD %(pd)s). It counts once a second person verifies it.",
+                number=p.number,
+                pd=Decimal(f"{p.population_doublings:.2f}"),
+            ),
             "success",
         )
         return _back(lot)
@@ -85,11 +97,19 @@ def new_passage(lot_id: int):
         "lots/form.html",
         form=form,
         lot=lot,
-        title=f"Passage · lot {lot.din}",
+        title=t("Passage · lot %(din)s", din=lot.din),
         soft_fields=SOFT_FIELDS,
-        intro=f"Limits of {limits.key} v{limits.version}: up to P{limits.max_passage}, "
-        f"cumulative PD ≤ {limits.max_cumulative_pd:g}; growth up to {limits.max_fold_per_day:g}-fold a day; "
-        f"a viability drop over {limits.viability_drop_pct:g} points or a negative PD is confirmed with a comment.",
+        intro=t(
+            "Limits of %(product)s v%(version)s: up to P%(max_passage)s, cumulative PD ≤ %(max_pd)s; growth up "
+            "to %(fold)s-fold a day; a viability drop over %(drop)s points or a negative PD is confirmed "
+            "with a comment.",
+            product=limits.key,
+            version=limits.version,
+            max_passage=limits.max_passage,
+            max_pd=float(limits.max_cumulative_pd),
+            fold=float(limits.max_fold_per_day),
+            drop=float(limits.viability_drop_pct),
+        ),
     )
 
 
@@ -121,20 +141,28 @@ def formulate(lot_id: int):
     ):
         made = done.value
         flash(
-            f"{len(made)} containers formulated ({made[0].division}–{made[-1].division}). "
-            "Store them in a box next.",
+            t(
+                "%(count)s containers formulated (%(first)s–%(last)s). Store them in a box next.",
+                count=len(made),
+                first=made[0].division,
+                last=made[-1].division,
+            ),
             "success",
         )
         return _back(lot)
-    return render_template("lots/form.html", form=form, lot=lot, title=f"Formulation · lot {lot.din}")
+    return render_template(
+        "lots/form.html", form=form, lot=lot, title=t("Formulation · lot %(din)s", din=lot.din)
+    )
 
 
 @bp.route("/<int:lot_id>/submit", methods=["POST"])
 @requires("lot.edit")
 def submit(lot_id: int):
     lot = get_or_404(Lot, lot_id)
-    if _confirmed(lambda: services.submit_for_qc(db(), lot), "submitted for QC", "Not submitted for QC:"):
-        flash(f"Lot {lot.din} is awaiting QC.", "success")
+    if _confirmed(
+        lambda: services.submit_for_qc(db(), lot), "submitted for QC", N_("Not submitted for QC: %(why)s")
+    ):
+        flash(t("Lot %(din)s is awaiting QC.", din=lot.din), "success")
     return _back(lot)
 
 
@@ -147,9 +175,11 @@ def hold(lot_id: int):
         form.validate_on_submit()
         and attempt(form, lambda: services.hold_lot(db(), lot, form.reason.data), form.reason.data).ok
     ):
-        flash(f"Lot {lot.din} and its containers are on hold.", "warning")
+        flash(t("Lot %(din)s and its containers are on hold.", din=lot.din), "warning")
         return _back(lot)
-    return render_template("lots/form.html", form=form, lot=lot, title=f"Put lot {lot.din} on hold")
+    return render_template(
+        "lots/form.html", form=form, lot=lot, title=t("Put lot %(din)s on hold", din=lot.din)
+    )
 
 
 @bp.route("/<int:lot_id>/lift-hold", methods=["GET", "POST"])
@@ -165,14 +195,17 @@ def lift_hold(lot_id: int):
             form.reason.data,
         ).ok
     ):
-        flash(f"Hold lifted: lot {lot.din} is {lot.status.replace('_', ' ')} again.", "success")
+        flash(
+            t("Hold lifted: lot %(din)s is %(status)s again.", din=lot.din, status=status_word(lot.status)),
+            "success",
+        )
         return _back(lot)
     return render_template(
         "lots/form.html",
         form=form,
         lot=lot,
-        title=f"Lift the hold on lot {lot.din}",
-        intro="Signing means: Hold lifted.",
+        title=t("Lift the hold on lot %(din)s", din=lot.din),
+        intro=t("Signing means: %(meaning)s.", meaning=t(HOLD_LIFTED_MEANING)),
     )
 
 
@@ -183,9 +216,9 @@ def lift_quarantine(lot_id: int):
     if _confirmed(
         lambda: services.lift_quarantine(db(), lot),
         "donor eligibility signed: quarantine lifted",
-        "Quarantine kept:",
+        N_("Quarantine kept: %(why)s"),
     ):
-        flash(f"Quarantine of lot {lot.din} lifted.", "success")
+        flash(t("Quarantine of lot %(din)s lifted.", din=lot.din), "success")
     return _back(lot)
 
 
@@ -211,11 +244,17 @@ def new_deviation(lot_id: int):
         ).ok
     ):
         flash(
-            f"{done.value.number} recorded against lot {lot.din}. It blocks release until QA closes it.",
+            t(
+                "%(number)s recorded against lot %(din)s. It blocks release until QA closes it.",
+                number=done.value.number,
+                din=lot.din,
+            ),
             "warning",
         )
         return _back(lot)
-    return render_template("lots/form.html", form=form, lot=lot, title=f"Deviation · lot {lot.din}")
+    return render_template(
+        "lots/form.html", form=form, lot=lot, title=t("Deviation · lot %(din)s", din=lot.din)
+    )
 
 
 @bp.route("/deviations/<int:deviation_id>/close", methods=["GET", "POST"])
@@ -234,6 +273,8 @@ def close_deviation(deviation_id: int):
             f"{deviation.number} closed",
         ).ok
     ):
-        flash(f"{deviation.number} closed with your signature.", "success")
+        flash(t("%(number)s closed with your signature.", number=deviation.number), "success")
         return _back(lot)
-    return render_template("lots/close_deviation.html", form=form, lot=lot, deviation=deviation)
+    return render_template(
+        "lots/close_deviation.html", form=form, lot=lot, deviation=deviation, meaning=DEVIATION_CLOSED_MEANING
+    )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import and_, or_, select
 
 from bank.clock import today
+from bank.i18n import localize, t
+from bank.languages import flash
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
 from lots.blueprint import expiring_days, material_standing, materials_bp
 from lots.forms import MaterialForm, MaterialLotForm, MaterialLotStatusForm
 from lots.models import Material, MaterialLot
-from lots.rules import MATERIAL_USABILITY
+from lots.rules import MATERIAL_USABILITY, status_word
 from lots.states import MATERIAL_STATUSES
 
 
@@ -86,9 +88,9 @@ def new_material():
             )
         ).ok
     ):
-        flash(f"{done.value.name} added to the catalogue.", "success")
+        flash(t("%(material)s added to the catalogue.", material=done.value.name), "success")
         return redirect(url_for("materials.new_lot", material_id=done.value.id))
-    return render_template("lots/form.html", form=form, title="New material")
+    return render_template("lots/form.html", form=form, title=t("New material"))
 
 
 @materials_bp.route("/<int:material_id>/lots/new", methods=["GET", "POST"])
@@ -108,9 +110,19 @@ def new_lot(material_id: int):
             )
         ).ok
     ):
-        flash(f"{done.value.label} registered as {done.value.status}.", "success")
+        lot = done.value
+        flash(
+            t(
+                "%(lot)s registered as %(status)s.",
+                lot=lot.label,
+                status=status_word(lot.status),
+            ),
+            "success",
+        )
         return redirect(url_for("materials.index"))
-    return render_template("lots/form.html", form=form, title=f"New lot of {material.name}")
+    return render_template(
+        "lots/form.html", form=form, title=t("New lot of %(material)s", material=material.name)
+    )
 
 
 @materials_bp.route("/lots/<int:lot_id>/status", methods=["POST"])
@@ -123,9 +135,15 @@ def set_status(lot_id: int):
             form, lambda: services.set_material_lot_status(db(), lot, form.status.data), form.reason.data
         )
         if done.ok:
-            flash(f"{lot.label} is now {lot.status}.", "success")
+            flash(
+                t("%(lot)s is now %(status)s.", lot=lot.label, status=status_word(lot.status)),
+                "success",
+            )
         else:
-            flash(" ".join([*done.problems, *(m for f in form for m in f.errors)]), "danger")
+            flash(
+                " ".join(localize(m) for m in [*done.problems, *(m for f in form for m in f.errors)]),
+                "danger",
+            )
     else:
-        flash("Give a reason for the status change.", "danger")
+        flash(t("Give a reason for the status change."), "danger")
     return redirect(url_for("materials.index"))

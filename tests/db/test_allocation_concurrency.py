@@ -19,6 +19,8 @@ from doses.models import AllocatedContainer, Allocation, Patient
 from tests.factories import doses as fd
 from tests.fixtures import user_maker
 
+pytestmark = pytest.mark.requirement("DOS-ALLOCATION")
+
 THREADS = 50
 
 

@@ -20,6 +20,8 @@ from bank.uow import Actor, unit_of_work
 from bank.users import create_user
 from tests.support import PASSWORD, unique
 
+pytestmark = pytest.mark.requirement("ER-AUDIT-INTEGRITY")
+
 KEY = "integrity-test-audit-key-" + "i" * 32
 
 
@@ -285,6 +287,7 @@ def test_checkpoints_are_signed_and_posted_to_the_site_url(site, tmp_path):
     assert anchors.check_against(app.extensions["bank.engine"], path, forged)[0][0] == "checkpoint-forged"
 
 
+@pytest.mark.requirement("ER-BACKUP")
 def test_backup_of_a_live_database_restores_to_a_verified_trail_with_every_committed_record(site, tmp_path):
     app, runner, _owner = site
     sessions = app.extensions["bank.sessions"]

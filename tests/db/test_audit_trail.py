@@ -13,6 +13,8 @@ from bank.uow import Actor, NoActorError, unit_of_work
 from bank.users import create_user
 from tests.support import PASSWORD, unique
 
+pytestmark = pytest.mark.requirement("ER-AUDIT-TRAIL")
+
 
 def _entries(session, entity, entity_id):
     return session.scalars(

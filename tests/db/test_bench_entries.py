@@ -19,6 +19,8 @@ from release.models import TestResult
 from tests.factories import lots as lf
 from tests.factories import release as fr
 
+pytestmark = pytest.mark.requirement("ER-ENTRY-CHECKS")
+
 DAY = fr.PERFORMED_ON
 
 

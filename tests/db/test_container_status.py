@@ -15,6 +15,8 @@ from lots.states import CONTAINER_WORKFLOW
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 
+pytestmark = pytest.mark.requirement("ER-SEQUENCE", "DON-LOOKBACK")
+
 
 @pytest.fixture
 def staff(make_user):

@@ -1,10 +1,14 @@
 """A destroyed bag stays destroyed when the pharmacy then deallocates its dose (DOMAIN.md §5: a
 destroyed product never goes back to the shelf)."""
 
+import pytest
+
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from doses import services
 from tests.factories import custody as fc
+
+pytestmark = pytest.mark.requirement("DOS-CUSTODY")
 
 
 def test_destroyed_container_is_not_put_back_in_stock_by_a_deallocation(session, staff):

@@ -13,6 +13,8 @@ from doses import services
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 
+pytestmark = pytest.mark.requirement("DOS-ALLOCATION", "DOS-CUSTODY")
+
 
 def test_a_custody_event_dated_before_the_lots_release_is_refused_next_to_its_time(session, staff):
     allocation = fc.open_dose(session, staff)

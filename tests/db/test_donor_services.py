@@ -37,6 +37,8 @@ from donors.services import (
 )
 from tests.support import PASSWORD, unique
 
+pytestmark = pytest.mark.requirement("DON-DETERMINATION", "DON-LOOKBACK")
+
 TODAY = services.today()
 HARVEST = TODAY - timedelta(days=10)
 

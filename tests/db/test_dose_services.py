@@ -28,6 +28,8 @@ from tests.factories import doses as fd
 from tests.factories import release as fr
 from tests.support import PASSWORD, unique
 
+pytestmark = pytest.mark.requirement("DOS-ALLOCATION", "DOS-ENDOTOXIN", "DON-LOOKBACK")
+
 TODAY = fd.TODAY
 NOW = fd.planned(TODAY)
 

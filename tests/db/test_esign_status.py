@@ -14,6 +14,8 @@ from bank.users import actor_for
 from bank.workflow import Transition, Workflow
 from tests.support import PASSWORD
 
+pytestmark = pytest.mark.requirement("ER-ESIGNATURE", "ER-SEQUENCE")
+
 WF = Workflow(
     "demo",
     ("draft", "approved"),

@@ -21,6 +21,8 @@ from lots.models import EntryCorrection, Passage
 from tests.factories import lots as f
 from tests.factories import release as fr
 
+pytestmark = pytest.mark.requirement("ER-CORRECTIONS")
+
 
 @pytest.fixture
 def tech(make_user):

@@ -26,6 +26,8 @@ from lots.models import Container, Lot, Passage, ProductType
 from tests.factories import lots as f
 from tests.support import PASSWORD
 
+pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-MATERIALS", "LOT-STORAGE", "DON-LOOKBACK")
+
 
 def said(refused: Refused, field: str) -> str:
     """Everything a refusal says about one form field: its input error and the rule problems placed there."""

@@ -29,6 +29,8 @@ from tests.factories import lots as lf
 from tests.factories import release as fr
 from tests.support import PASSWORD, unique
 
+pytestmark = pytest.mark.requirement("REL-DECISION", "REL-SPECIFICATIONS")
+
 
 @pytest.fixture
 def lot(session, tech, qa):

@@ -23,6 +23,8 @@ from tests.factories import lots as lf
 from tests.factories import release as fr
 from tests.support import PASSWORD
 
+pytestmark = pytest.mark.requirement("ER-ENTRY-CHECKS")
+
 REGISTRY = {k.key: k for k in (*LOT_KINDS, *RELEASE_KINDS)}
 
 

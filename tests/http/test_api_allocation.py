@@ -10,6 +10,8 @@ from doses.models import Allocation
 from tests.factories import doses as fd
 from tests.http.test_api_release_doses import api_for
 
+pytestmark = pytest.mark.requirement("API-SAME-RULES", "DOS-ALLOCATION")
+
 
 @pytest.fixture
 def staff(make_user):
@@ -46,7 +48,7 @@ def test_chosen_containers_over_the_endotoxin_limit_are_refused_with_the_reason(
     )
     assert resp.status_code == 409
     problem = next(p for p in resp.json["problems"] if p["rule_id"] == "endotoxin.over_limit")
-    assert "limit=14" in problem["evidence"]
+    assert "limit 14 EU" in problem["evidence"]  # plain words (issue 24), was "limit=14"
     assert session.get(Allocation, 0) is None
 
 

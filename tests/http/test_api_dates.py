@@ -7,10 +7,13 @@ from __future__ import annotations
 import calendar
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bank.api import OPERATIONS, ApiInputError, form_from_json
+
+pytestmark = pytest.mark.requirement("ER-TIME", "API-SAME-RULES")
 
 
 def _time_fields(app) -> list[tuple[str, str, dict]]:

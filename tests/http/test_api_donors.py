@@ -11,6 +11,8 @@ from bank.uow import Actor, unit_of_work
 from donors.services.criteria import ensure_seed_criteria
 from tests.support import OpenApiClient, token_for
 
+pytestmark = pytest.mark.requirement("API-SAME-RULES")
+
 
 @pytest.fixture(autouse=True)
 def criteria_seeded(session):

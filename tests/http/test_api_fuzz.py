@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from bank.models import AuditEntry
 from tests.support import OpenApiClient
 
+pytestmark = pytest.mark.requirement("API-SAME-RULES")
+
 JUNK = st.one_of(
     st.none(),
     st.booleans(),

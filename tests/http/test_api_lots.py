@@ -1,8 +1,12 @@
 """Issue 8: lots through the JSON API as an instrument or a site system would use it — harvest, steps
 with second-person verification, formulation, storage, box grid, genealogy; refusals are JSON."""
 
+import pytest
+
 from tests.factories import lots as f
 from tests.support import OpenApiClient, token_for, verify_by_api
+
+pytestmark = pytest.mark.requirement("API-SAME-RULES")
 
 
 def test_from_eligible_donor_to_stored_containers_through_the_api(app, login_as, session, make_user):

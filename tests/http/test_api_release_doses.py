@@ -3,9 +3,13 @@ rules: four eyes on verification, every release blocker named, blinded doses mas
 
 from datetime import timedelta
 
+import pytest
+
 from tests.factories import doses as fd
 from tests.factories import release as fr
 from tests.support import OpenApiClient, token_for, verify_by_api
+
+pytestmark = pytest.mark.requirement("API-SAME-RULES")
 
 
 def api_for(app, user) -> OpenApiClient:

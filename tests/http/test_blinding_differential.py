@@ -20,12 +20,15 @@ from bank import isbt128
 from bank.refusals import MASKED_RECORD_MESSAGE, Refused
 from bank.uow import unit_of_work
 from bank.users import actor_for
+from donors.models import Donor
 from lots import services as lot_services
 from lots.models import StorageEvent
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.factories import lots as lf
 from tests.support import WebClient, client_for
+
+pytestmark = pytest.mark.requirement("DOS-BLINDING")
 
 BLINDED_ROLES = ("clinical", "admin")  # every role that can see doses and does not hold 'unblinded'
 
@@ -83,7 +86,12 @@ def _ids(allocation) -> dict[str, int]:
 def _identifiers(allocation) -> list[str]:
     c = allocation.containers[0]
     din = c.lot.din
+    patient = allocation.patient
+    # An autologous subject's own donor record is named by its code on the patient page, as the subject id
+    # names the subject: each arm's own identifier, the same on both arms' pages once replaced.
+    own_donor = object_session(allocation).get(Donor, patient.donor_id).code if patient.donor_id else None
     return [
+        *([own_donor] if own_donor else []),
         allocation.patient.subject_id,
         c.lot.din_display,
         f"{din[:5]} {din[5:7]} {din[7:]}",

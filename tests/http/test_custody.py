@@ -22,6 +22,8 @@ from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.support import PASSWORD, client_for
 
+pytestmark = pytest.mark.requirement("DOS-CUSTODY")
+
 
 def fresh(session) -> None:
     session.commit()
@@ -113,7 +115,9 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
     before = counts(session)
     resp = post_event(web, allocation, "received_at_site", matrix_scan, staff.clinician)  # skips packing
     assert (
-        resp.status_code == 422 and "cannot follow" in page(resp) and "next permitted: packed" in page(resp)
+        resp.status_code == 422
+        and "cannot follow" in page(resp)
+        and "next permitted: Packed" in page(resp)  # the events as the Event list names them
     )
     resp = post_event(web, allocation, "packed", matrix_scan, staff.clinician, receiver_password="wrong")
     assert resp.status_code == 422 and "password incorrect" in page(resp)

@@ -17,6 +17,8 @@ from donors.services import today
 from donors.services.criteria import ensure_seed_criteria
 from tests.support import PASSWORD
 
+pytestmark = pytest.mark.requirement("DON-DETERMINATION")
+
 
 @pytest.fixture(autouse=True)
 def criteria_seeded(session):

@@ -163,7 +163,7 @@ def test_protocol_pages_show_route_dose_schedule_blinding_sites_and_checklist(ap
         "Rennes University Hospital",
         "± 7 days",
         "MAESTRO-I02",
-        "computed: age years 18–55",
+        "computed: age (years) 18–55",
         "open-label",
     ):
         assert expected in page, expected

@@ -30,6 +30,8 @@ from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.support import client_for
 
+pytestmark = pytest.mark.requirement("DOS-LABELS", "DOS-ISBT128", "ER-COPIES")
+
 MM = 72 / 25.4
 FACILITY = "Test Cell Therapy Unit"  # tests/conftest.py app config
 

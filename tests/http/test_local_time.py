@@ -8,12 +8,15 @@ import re
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from lots.models import Harvest
 from tests.factories import lots as f
 from tests.http.test_lot_pages import DAY, db_session, field_error, fresh, harvest_data  # noqa: F401
 from tests.support import token_for
+
+pytestmark = pytest.mark.requirement("ER-TIME")
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -15,6 +15,8 @@ from lots.models import EntryCorrection, Passage
 from tests.factories import lots as f
 from tests.support import OpenApiClient, token_for
 
+pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-MATERIALS")
+
 DAY = f.HARVEST_DAY
 
 

@@ -14,6 +14,8 @@ from lots.models import Container, Lot, Passage, StorageBox
 from tests.factories import lots as f
 from tests.support import PASSWORD
 
+pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-STORAGE")
+
 DAY = f.HARVEST_DAY
 
 

@@ -1,7 +1,11 @@
 """Every endpoint declares a permission; anonymous users are sent to login (DESIGN.md: permissions)."""
 
+import pytest
+
 from bank.permissions import ALL_PERMISSIONS
 from bank.web import PUBLIC
+
+pytestmark = pytest.mark.requirement("ER-AUTHORITY")
 
 
 def test_every_endpoint_declares_a_known_permission(app):

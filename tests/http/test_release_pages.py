@@ -16,6 +16,8 @@ from release.reports import coa_digest
 from tests.factories import release as fr
 from tests.support import verify_signed
 
+pytestmark = pytest.mark.requirement("REL-CERTIFICATE", "ER-COPIES", "REL-DECISION")
+
 DAY = fr.PERFORMED_ON.isoformat()
 
 

@@ -16,6 +16,8 @@ from bank.models import SignInAttempt, User
 from bank.uow import Actor, unit_of_work
 from tests.support import PASSWORD, WebClient
 
+pytestmark = pytest.mark.requirement("ER-SESSIONS")
+
 
 def _from(app, address: str) -> WebClient:
     client = app.test_client()

@@ -4,12 +4,15 @@ password changes, resets, deactivation and the absolute lifetime end sessions; t
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bank.clock import utcnow
 from bank.models import ApiToken, User, UserSession
 from bank.uow import Actor, unit_of_work
 from tests.support import PASSWORD, WebClient
+
+pytestmark = pytest.mark.requirement("ER-SESSIONS")
 
 
 def _cookie(web: WebClient) -> str:

@@ -13,6 +13,8 @@ from bank.verification.models import VerificationRecord
 from tests.factories import lots as f
 from tests.support import PASSWORD, OpenApiClient, WebClient, token_for
 
+pytestmark = pytest.mark.requirement("ER-ENTRY-CHECKS")
+
 
 @pytest.fixture
 def db_session(app):

@@ -9,6 +9,8 @@ import pytest
 
 from bank.clock import AmbiguousLocalTime, NonexistentLocalTime, from_local, local_text
 
+pytestmark = pytest.mark.requirement("ER-TIME")
+
 PARIS = "Europe/Paris"
 
 

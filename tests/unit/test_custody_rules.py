@@ -10,6 +10,8 @@ from doses.custody.rules import (
 )
 from doses.custody.states import EVENTS, FINAL, IN_STORAGE, KINDS, next_events
 
+pytestmark = pytest.mark.requirement("DOS-CUSTODY")
+
 CHAIN = [
     "issued_from_storage",
     "packed",
@@ -71,8 +73,10 @@ def test_a_deallocated_dose_takes_no_custody_event():
 
 
 def test_unknown_event_is_refused():
+    # Plain words (issue 24): the events as people know them, not the stored keys.
+    names = ", ".join(KINDS[e].label for e in EVENTS)
     assert [p.message for p in event_problems(None, "teleported", "allocated")] == [
-        f"unknown custody event 'teleported'; one of: {', '.join(EVENTS)}"
+        f"Unknown custody event “teleported”: choose one of {names}."
     ]
 
 

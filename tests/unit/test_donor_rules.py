@@ -38,6 +38,8 @@ from donors.rules import (
     weight_errors,
 )
 
+pytestmark = pytest.mark.requirement("DON-EXCLUSIONS", "DON-SEROLOGY", "DON-DETERMINATION")
+
 HARVEST = date(2026, 10, 1)
 EVALUATION = date(2026, 10, 10)
 D = timedelta(days=1)

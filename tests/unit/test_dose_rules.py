@@ -32,6 +32,8 @@ from doses.rules import (
 )
 from doses.rules.protocol import Protocol, Route, ScheduleAnchor
 
+pytestmark = pytest.mark.requirement("DOS-ALLOCATION", "DOS-ENDOTOXIN")
+
 D = Decimal
 M = D(1_000_000)
 PLANNED = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)

@@ -13,6 +13,8 @@ from donors.rules import EntryChange, SerologyResult, rereview_problems, serolog
 from release.rules import LotFacts, ResultFacts, correction_problems
 from release.rules import rereview_problems as release_rereview
 
+pytestmark = pytest.mark.requirement("ER-CORRECTIONS")
+
 LOT = LotFacts("W0000", "awaiting_qc", "awaiting QC", False, "AT-MSC-ALLO")
 AUTHOR, OTHER = 1, 2
 SIGNED = datetime(2026, 5, 1, 12, tzinfo=UTC)

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from bank import isbt128
 from bank.isbt128 import Isbt128Error
 
+pytestmark = pytest.mark.requirement("DOS-ISBT128")
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 
 

@@ -25,6 +25,8 @@ from doses.rules.labels import (
 )
 from doses.rules.protocol import Labelling, Protocol, Region
 
+pytestmark = pytest.mark.requirement("DOS-LABELS")
+
 STORAGE = "≤ −150 °C"
 SEEDS = (MESEMS, MAESTRO_4MS, MSC_AT_SSC)
 

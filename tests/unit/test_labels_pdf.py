@@ -35,6 +35,8 @@ from bank.pdf import (
     content_digest,
 )
 
+pytestmark = pytest.mark.requirement("DOS-LABELS", "DOS-ISBT128")
+
 US = "Caution: New Drug—Limited by Federal (or United States) law to investigational use."
 EU = "For clinical trial use only"
 AUTO = "FOR AUTOLOGOUS USE ONLY"

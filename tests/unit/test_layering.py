@@ -16,7 +16,7 @@ from bank.permissions import ALL_PERMISSIONS
 from bank.workflow import Workflow
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = ("bank", "donors", "lots", "release", "doses")  # lowest first
+DOMAINS = ("bank", "donors", "lots", "release", "doses", "biovigilance")  # lowest first
 RANK = {name: i for i, name in enumerate(DOMAINS)}
 FRAMEWORKS = ("flask", "flask_wtf", "wtforms", "sqlalchemy", "alembic", "werkzeug")
 # bank knows the domains only where the app is put together (blueprints, signal receivers).

@@ -26,6 +26,8 @@ from lots.rules.plausibility import (
     confirmation_errors,
 )
 
+pytestmark = pytest.mark.requirement("ER-ENTRY-CHECKS")
+
 LIMITS = PlausibilityLimits(**PLAUSIBILITY)
 D = date(2026, 3, 2)
 ISOLATION = Neighbour("the isolation", D, 2.0e7, 92.0)

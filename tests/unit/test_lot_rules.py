@@ -31,6 +31,8 @@ from lots.rules import (
     validate_passage_entry,
 )
 
+pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-MATERIALS")
+
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 8), date(2025, 3, 15)
 
 

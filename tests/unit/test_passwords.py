@@ -5,6 +5,8 @@ import pytest
 
 from bank.passwords import MIN_LENGTH, common_passwords, is_common, policy_problems
 
+pytestmark = pytest.mark.requirement("ER-PASSWORDS")
+
 
 @pytest.mark.parametrize(
     "password",

@@ -4,6 +4,8 @@ import pytest
 
 from bank.permissions import BLINDED_HIDDEN, ROLES, UNBLINDED, hidden_by_blinding, permissions_for
 
+pytestmark = pytest.mark.requirement("ER-AUTHORITY")
+
 
 def test_unblinded_is_granted_to_people_and_held_only_by_the_manufacturing_roles():
     """Technicians and QA fill and release the placebo: they know the arm by their work. Clinical staff

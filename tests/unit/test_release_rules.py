@@ -41,6 +41,8 @@ from release.rules import (
     verification_problems,
 )
 
+pytestmark = pytest.mark.requirement("REL-DECISION", "REL-SPECIFICATIONS")
+
 VIABILITY = NumericTest("VIABILITY", "Viability", "%", min=70.0)
 ENDOTOXIN = NumericTest("ENDOTOXIN", "Endotoxin", "EU/mL", max=0.5)
 CELLS = NumericTest("CELLS", "Viable cells per container", "x10^6 viable cells", min=70.0, max=200.0)

@@ -1,8 +1,12 @@
 """Issue 19, point 4: every message of the code and templates has its French translation, no template
 shows English outside the catalogue, and the compiled catalogue is the one the .po file says."""
 
+import pytest
+
 from bank import catalogues
 from bank.i18n import Text, localize, t
+
+pytestmark = pytest.mark.requirement("ER-LANGUAGE")
 
 
 def test_every_message_has_its_french_translation():

@@ -4,6 +4,8 @@ import pytest
 
 from bank.workflow import Transition, Workflow, check_transition
 
+pytestmark = pytest.mark.requirement("ER-SEQUENCE", "ER-ESIGNATURE")
+
 WF = Workflow(
     name="lot",
     states=("in_process", "awaiting_qc", "released", "rejected", "on_hold"),

@@ -12,6 +12,8 @@ from bank import isbt128
 from bank.labels import LabelData
 from bank.zpl import code128_field, field_text, label_zpl, render_labels_zpl
 
+pytestmark = pytest.mark.requirement("DOS-LABELS", "DOS-ISBT128")
+
 LABEL = LabelData(
     din="G123426000042",
     product_code="S0002VA0",
