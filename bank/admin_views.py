@@ -1,14 +1,32 @@
 """User administration: create, edit roles, grant unblinding, deactivate, unlock, reset password, end
-sessions; the accounts recently locked by wrong passwords, and every sign-in attempt."""
+sessions; the accounts recently locked by wrong passwords, and every sign-in attempt.
+
+A one-time password is shown once, on its own page reached by a redirect after the act (never at the
+form's address, which a reload or the browser's history would post again); a reset is confirmed first."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from bank.forms import ConfirmForm, EditUserForm, NewUserForm, SignInAttemptFilterForm
+from bank.i18n import N_
+from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.models import SignInAttempt, User
 from bank.signin import FAILURES, end_sessions_of, open_sessions_of
 from bank.users import (
@@ -24,6 +42,23 @@ from bank.web import LIKE_ESCAPE, apply_errors, db, get_or_404, like_pattern, pa
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+# The session key holding a one-time password between the act and the page that shows it once. The
+# session cookie is signed and HttpOnly; the password leaves it at the first display and must be changed
+# at its first use anyway.
+ONE_TIME = "one_time_password"
+
+
+def _show_once(user: User, password: str):
+    session[ONE_TIME] = {"user_id": user.id, "password": password}
+    return redirect(url_for("admin.one_time_password", user_id=user.id))
+
+
+USER_COLUMNS = (
+    SortColumn("username", N_("User name"), User.username),
+    SortColumn("name", N_("Printed name"), User.full_name),
+    SortColumn("last_sign_in", N_("Last sign-in"), User.last_login_at),
+)
+
 
 @bp.route("/users")
 @requires("user.manage")
@@ -35,7 +70,26 @@ def users():
         stmt = stmt.where(
             or_(User.username.ilike(like, escape=LIKE_ESCAPE), User.full_name.ilike(like, escape=LIKE_ESCAPE))
         )
-    return render_template("admin/users.html", page=paginate(stmt), q=q, locked=recently_locked(db()))
+    order = sorting(*USER_COLUMNS)
+    stmt = order.apply(stmt, User.id)
+    if wants_csv():
+        rows = (
+            (
+                u.username,
+                u.full_name,
+                " ".join(u.role_list),
+                u.unblinded,
+                u.is_active,
+                u.is_locked,
+                u.last_login_at,
+            )
+            for u in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        header = ("username", "printed_name", "roles", "unblinded", "active", "locked", "last_sign_in_utc")
+        return csv_download("users.csv", header, rows)
+    return render_template(
+        "admin/users.html", page=paginate(stmt), q=q, locked=recently_locked(db()), sorting=order
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -57,8 +111,22 @@ def new_user():
         except UserError as e:
             apply_errors(form, e.errors)
         else:
-            return render_template("admin/one_time_password.html", user=user, password=password)
+            return _show_once(user, password)
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/one-time-password")
+@requires("user.manage")
+def one_time_password(user_id: int):
+    """The one-time password of a new or reset account, shown once: a reload shows that it was shown."""
+    user = get_or_404(User, user_id)
+    kept = session.get(ONE_TIME)
+    password = None
+    if kept and kept.get("user_id") == user.id:
+        password = session.pop(ONE_TIME)["password"]
+    response = make_response(render_template("admin/one_time_password.html", user=user, password=password))
+    response.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
+    return response
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -73,8 +141,10 @@ def edit_user(user_id: int):
         if form.version.data != str(user.version):
             abort(
                 409,
-                description="This account was changed by someone else since you opened it. "
-                "Reload the page to see the current values.",
+                description=_(
+                    "This account was changed by someone else since you opened it. "
+                    "Reload the page to see the current values."
+                ),
             )
         try:
             with work(form.reason.data):
@@ -90,7 +160,7 @@ def edit_user(user_id: int):
         except UserError as e:
             apply_errors(form, e.errors)
         else:
-            flash(f"Account {user.username} updated.", "success")
+            flash(_("Account %(name)s updated.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html",
@@ -113,8 +183,15 @@ def end_user_sessions(user_id: int):
         abort(400)
     with work("sessions ended by an administrator"):
         ended = end_sessions_of(db(), user.id, "ended by an administrator")
-    flash(f"{ended} session(s) of {user.username} ended.", "success")
+    flash(_("%(count)s session(s) of %(name)s ended.", count=ended, name=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+ATTEMPT_COLUMNS = (
+    SortColumn("username", N_("User name typed"), SignInAttempt.username),
+    SortColumn("address", N_("Address"), SignInAttempt.address),
+    SortColumn("outcome", N_("Result"), SignInAttempt.outcome),
+)
 
 
 @bp.route("/sign-in-attempts")
@@ -130,8 +207,19 @@ def sign_in_attempts():
             stmt = stmt.where(SignInAttempt.address == form.address.data.strip())
         if form.show.data != "all":
             stmt = stmt.where(SignInAttempt.outcome.in_((*FAILURES, "throttled")))
-    page = paginate(stmt, keyset=SignInAttempt.id)
-    return render_template("admin/sign_in_attempts.html", page=page, form=form)
+    order = sorting(*ATTEMPT_COLUMNS)
+    stmt = order.apply(stmt, SignInAttempt.id)
+    if wants_csv():
+        rows = (
+            (a.at, a.username, a.user_id, a.address, a.outcome)
+            for a in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        return csv_download(
+            "sign-in-attempts.csv", ("at_utc", "username", "user_id", "address", "outcome"), rows
+        )
+    # Newest first, the list's own order, pages by key (it grows by every attempt); another order by OFFSET.
+    page = paginate(stmt, keyset=SignInAttempt.id if order.default else None)
+    return render_template("admin/sign_in_attempts.html", page=page, form=form, sorting=order)
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
@@ -141,16 +229,26 @@ def unlock_user(user_id: int):
     if ConfirmForm().validate_on_submit():
         with work("account unlocked by administrator"):
             unlock(db(), user)
-        flash(f"Account {user.username} unlocked.", "success")
+        flash(_("Account %(name)s unlocked.", name=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
 @requires("user.manage")
 def reset_user_password(user_id: int):
+    """A reset cannot be undone (the old password stops working, sessions end, API tokens are revoked):
+    the first click asks for confirmation on its own page, the confirming POST acts."""
     user = get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template(
+            "admin/confirm_reset.html",
+            user=user,
+            form=form,
+            open_sessions=open_sessions_of(db(), user.id, _idle()),
+        )
+    if not form.validate_on_submit():
         abort(400)
     with work("password reset by administrator"):
         password = reset_password(db(), user)
-    return render_template("admin/one_time_password.html", user=user, password=password)
+    return _show_once(user, password)

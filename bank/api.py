@@ -108,7 +108,8 @@ def form_from_json(form_class, prepare=None, extra: tuple[str, ...] = ()):
                 data.add(key, str(v))
             else:
                 raise ApiInputError({key: t("must be a string, number or boolean")})
-    form = form_class(formdata=data, meta={"csrf": False, "naive_time": "refuse"})
+    # JSON gives cell counts as numbers of cells, where people type millions (bank.forms.CellCountField).
+    form = form_class(formdata=data, meta={"csrf": False, "naive_time": "refuse", "cells_in_millions": False})
     if prepare is not None:
         prepare(form)
     if not form.validate():

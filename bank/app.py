@@ -25,12 +25,14 @@ from bank.config import load_config
 from bank.db import make_engine, make_session_factory
 from bank.i18n import N_, Text, localize, t
 from bank.keptforms import keep_form, kept_pages, take_kept_form
+from bank.lists import export_url
 from bank.permissions import ROLE_LABELS, hidden_by_blinding
 from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.signin import end_session, find_session, needs_touch, touch
 from bank.uow import Actor, unit_of_work
 from bank.users import actor_for
 from bank.web import PUBLIC, can, db
+from bank.workflow import status_kind, status_label
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -402,6 +404,10 @@ def _register_templates(app: Flask) -> None:
             "facility_fin": app.config["FACILITY_FIN"],
             "role_labels": ROLE_LABELS,
         }
+
+    # The status badge's words and colour come from the workflows' one map (bank.workflow); lists export
+    # themselves as filtered (bank.lists).
+    app.jinja_env.globals.update(status_kind=status_kind, status_label=status_label, export_url=export_url)
 
     @app.template_filter("cells")
     def cells(value):

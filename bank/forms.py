@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from bank.clock import LocalTimeError, from_local, to_local
 from bank.i18n import Text, localize, t
-from bank.languages import parse_number
+from bank.languages import number_text, parse_number
 from bank.permissions import ROLE_LABELS, ROLES
 from bank.refusals import control_character_errors
 from bank.web import facility_zone
@@ -60,6 +60,44 @@ class LocalFloatField(ReadsLocalNumbers, wtforms.FloatField):
 
 class LocalDecimalField(ReadsLocalNumbers, wtforms.DecimalField):
     pass
+
+
+MILLION = Decimal(1_000_000)
+
+
+class CellCountField(LocalFloatField):
+    """A number of cells typed in millions, as the bench counts them: "12.5" beside "× 10⁶" is 12 500 000
+    cells, and `data` is always the number of cells. The API's JSON gives the number of cells itself: its
+    forms are made with meta `cells_in_millions=False` (bank.api.form_from_json)."""
+
+    def _in_millions(self) -> bool:
+        return getattr(self.meta, "cells_in_millions", True)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and self._in_millions():
+            self.data = float(
+                Decimal(repr(self.data)) * MILLION
+            )  # exact: 2.1 is 2 100 000, not 2 100 000.0000002
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]  # what was typed, shown again as typed
+        if self.data is None:
+            return ""
+        return number_text(Decimal(repr(self.data)) / MILLION if self._in_millions() else self.data)
+
+    def __call__(self, **kwargs):
+        if not self._in_millions():
+            return super().__call__(**kwargs)
+        unit = f"{self.id}-unit"
+        kwargs.setdefault("inputmode", "decimal")
+        html = super().__call__(**{"aria-describedby": unit, **kwargs})
+        # The multiplier is read as words by screen readers ("in millions of cells").
+        return Markup(
+            '<div class="input-group input-group-sm cells-input">{}<span class="input-group-text multiplier" '
+            'id="{}"><span aria-hidden="true">× 10⁶</span><span class="visually-hidden">{}</span></span></div>'
+        ).format(html, unit, localize(t("in millions of cells")))
 
 
 def _reading_local_numbers(field_class):

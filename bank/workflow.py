@@ -2,14 +2,38 @@
 
 Domain `states.py` modules declare a `Workflow` (its states stated once: models build their CHECK
 constraint from `workflow.states`); `bank.status.change_status` is the one function that enforces it.
+Beside its table, each workflow names every state in words (`labels`, marked for translation) and says
+what kind of state it is (`kinds`): the one map the screens and printouts colour status badges from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bank.i18n import Text, joined, t
+from bank.i18n import N_, Text, joined, t
 from bank.refusals import Problem
+
+# What a state means to the person reading the badge; each kind has one colour (bank/static/app.css) and
+# the state's words are always written beside it, so colour is never the only sign.
+WAITING, IN_PROGRESS, DONE, BLOCKED, FAILED, ENDED = (
+    "waiting",
+    "in_progress",
+    "done",
+    "blocked",
+    "failed",
+    "ended",
+)
+STATUS_KINDS = {
+    WAITING: N_("waiting"),  # someone has to act next (awaiting QC, awaiting verification, draft)
+    IN_PROGRESS: N_("in progress"),  # work is under way (in process, issued, shipped)
+    DONE: N_("done"),  # a good outcome (released, eligible, administered, approved)
+    BLOCKED: N_("blocked"),  # stopped until someone lifts it (on hold, quarantined, incomplete)
+    FAILED: N_("failed"),  # a bad outcome (rejected, ineligible, not eligible)
+    ENDED: N_("ended"),  # out of use, neither good nor bad (retired, superseded, deallocated, destroyed)
+}
+# The workflows that named the kinds of their states, in the order they were declared: what the screens
+# look a stored status word up in when they are not told its workflow.
+_DECLARED: list[Workflow] = []
 
 
 @dataclass(frozen=True)
@@ -29,6 +53,7 @@ class Workflow:
     initial: str
     transitions: tuple[Transition, ...]
     labels: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # state -> one of STATUS_KINDS
 
     def __post_init__(self):
         for step in self.transitions:
@@ -38,6 +63,14 @@ class Workflow:
                 )
         if self.initial not in self.states:
             raise ValueError(f"{self.name}: unknown initial state {self.initial}")
+        if self.kinds:
+            # A state without a kind would show without its colour: every state is named once.
+            if set(self.kinds) != set(self.states):
+                raise ValueError(f"{self.name}: the kinds must name every state, and only them")
+            unknown = set(self.kinds.values()) - set(STATUS_KINDS)
+            if unknown:
+                raise ValueError(f"{self.name}: unknown status kinds {sorted(unknown)}")
+            _DECLARED.append(self)
 
     def find(self, source: str, target: str) -> Transition | None:
         for step in self.transitions:
@@ -50,6 +83,29 @@ class Workflow:
 
     def label(self, state: str) -> str:
         return self.labels.get(state, state.replace("_", " "))
+
+    def kind(self, state: str) -> str:
+        return self.kinds.get(state, IN_PROGRESS)
+
+
+def declared_workflows() -> tuple[Workflow, ...]:
+    return tuple(_DECLARED)
+
+
+def status_kind(state: str) -> str:
+    """The kind of a stored status word, from the workflows that have it (a word has one kind in every
+    workflow: tests/unit/test_status_kinds.py); a word no workflow knows reads as in progress."""
+    for workflow in _DECLARED:
+        if state in workflow.kinds:
+            return workflow.kinds[state]
+    return IN_PROGRESS
+
+
+def status_label(state: str) -> str:
+    """The words of a stored status when its workflow is not known: the workflows' label when they all
+    agree on it ("pending" is "pending determination" only for a donor), else the word itself."""
+    labels = {w.label(state) for w in _DECLARED if state in w.states}
+    return labels.pop() if len(labels) == 1 else state.replace("_", " ")
 
 
 @dataclass(frozen=True)

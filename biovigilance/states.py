@@ -5,7 +5,7 @@ conclusion and corrective actions are final (2006/86/EC Annex IV: confirmation).
 from __future__ import annotations
 
 from bank.i18n import N_
-from bank.workflow import Transition, Workflow
+from bank.workflow import DONE, IN_PROGRESS, WAITING, Transition, Workflow
 
 EVENT_WORKFLOW = Workflow(
     name="Adverse event",
@@ -36,6 +36,7 @@ EVENT_WORKFLOW = Workflow(
         "under_investigation": N_("under investigation"),
         "closed": N_("investigation closed"),
     },
+    kinds={"reported": WAITING, "under_investigation": IN_PROGRESS, "closed": DONE},
 )
 
 # The meaning of QA's one signed act that holds every suspect product the look-forward found.

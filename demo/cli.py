@@ -1,8 +1,9 @@
-"""`flask --app wsgi demo`: fill an empty database with the demo facility."""
+"""`flask --app wsgi demo`: fill an empty database with the demo facility, saying each phase as it starts."""
 
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,17 @@ from sqlalchemy import func, select
 from bank.cli import echo
 from bank.i18n import localize, t
 from bank.users import generate_password
+from bank.workflow import status_label
+
+# The summary's lines, in words (the summary counts what the database holds: demo.scenario.summary).
+SUMMARY_LINES = {
+    "donors": t("donors"),
+    "lots": t("lots"),
+    "containers": t("containers"),
+    "patients": t("patients"),
+    "allocations": t("doses"),
+    "custody events": t("custody events"),
+}
 
 
 def register(app: Flask) -> None:
@@ -23,6 +35,21 @@ def register(app: Flask) -> None:
         from demo.scenario import build
         from donors.models import Donor
 
+        started = time.monotonic()
+
+        def progress(step: int, total: int, phase: str) -> None:
+            # Half a minute of work: each phase is announced with how far the build is.
+            seconds = round(time.monotonic() - started)
+            echo(
+                t(
+                    "Demo facility, step %(step)s of %(total)s (%(seconds)s s): %(phase)s…",
+                    step=step,
+                    total=total,
+                    seconds=seconds,
+                    phase=phase,
+                )
+            )
+
         session = current_app.extensions["bank.sessions"]()
         try:
             if session.scalar(select(func.count()).select_from(Donor)):
@@ -32,6 +59,7 @@ def register(app: Flask) -> None:
                 )
                 sys.exit(2)
             password = password or generate_password()
+            echo(t("Demo facility: creating the staff accounts…"))
             staff = create_staff(session, password)
             config = current_app.config
             summary = build(
@@ -42,11 +70,18 @@ def register(app: Flask) -> None:
                     password,
                     config["FACILITY_TIMEZONE"],
                     config["FACILITY_NAME"],
-                )
+                ),
+                progress,
             )
         finally:
             session.close()
-        echo(t("Demo facility ready: %(summary)s.", summary=str(summary)))
+        echo(t("Demo facility ready:"))
+        for key, counted in summary.items():
+            if isinstance(counted, dict):  # counted by status: "3 eligible, 2 ineligible"
+                counted = ", ".join(
+                    f"{n} {localize(status_label(status))}" for status, n in sorted(counted.items())
+                )
+            echo(f"  {localize(SUMMARY_LINES.get(key, key))}: {counted}")
         echo(t("Demo accounts (password shown only now: %(password)s):", password=password))
         unblinded_note = " " + localize(t("(unblinded)"))
         for username, name, roles, unblinded in STAFF:

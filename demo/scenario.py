@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from bank.i18n import t
 from demo.custody import custody_stories
 from demo.facility import Facility
 from donors import services as donor_services
@@ -11,13 +12,33 @@ from doses import services as doses
 from doses.reference import get_protocol
 from doses.rules.protocol import CriterionKind
 
+# The demo's phases, in order: `flask demo` says each one as it starts, with a step counter.
+PHASES = (
+    t("reference data: donor criteria, specifications, product types, materials"),
+    t("donors registered, screened and their eligibility signed"),
+    t("lots at every stage: harvests, passages, containers stored, QC results, release and rejection"),
+    t("a look-back, a deviation, autologous lots and placebo"),
+    t("trial patients enrolled and their first doses allocated"),
+    t("labels printed and chains of custody recorded"),
+)
 
-def build(f: Facility) -> dict:
+
+def _no_progress(step: int, total: int, phase: str) -> None:
+    pass
+
+
+def build(f: Facility, progress=_no_progress) -> dict:
     """Donors, lots at every stage, released doses in storage, enrolled patients with allocations.
-    Returns a short summary for the command line."""
-    t = f.today
+    `progress(step, total, phase)` is told each phase of PHASES as it starts. Returns a short summary for
+    the command line."""
+
+    def phase(n: int) -> None:
+        progress(n + 1, len(PHASES), PHASES[n])
+
+    phase(0)
     f.reference_data()
-    day = t - timedelta(days=24)
+    day = f.today - timedelta(days=24)
+    phase(1)
 
     # Donors for the allogeneic adipose bank (SSc programme and MAESTRO-4MS).
     bank_donor = f.donor(harvest_day=day)
@@ -42,6 +63,7 @@ def build(f: Facility) -> dict:
     ]
 
     # Lots at each stage.
+    phase(2)
     in_process = f.harvest(bank_donor, "AT-MSC-ALLO", day, tier="working")
     with f.work(f.staff.tech, "demo: isolation"):
         from lots import services as lots
@@ -72,6 +94,7 @@ def build(f: Facility) -> dict:
         reason="Sterility: Staphylococcus epidermidis in the aerobic bottle",
         cells=5.0e7,
     )
+    phase(3)
     lookback_lot = f.harvest(lookback_donor, "AT-MSC-ALLO", day - timedelta(days=5))
     f.grow(lookback_lot, day - timedelta(days=5))
     f.freeze(lookback_lot, 3, 5.0e7, 5.0, 1, 6)
@@ -96,7 +119,9 @@ def build(f: Facility) -> dict:
     f.placebo(6, 2, 4)
 
     # Trials: patients enrolled, randomised, allocated; labels printed; custody chains.
+    phase(4)
     allocations = enrol_patients(f, auto)
+    phase(5)
     custody_stories(f, allocations, f.zone, f.facility_name)
     return summary(f.s)
 

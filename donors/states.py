@@ -4,7 +4,7 @@ determination; until then the donor's products stay in quarantine, 1271.60)."""
 from __future__ import annotations
 
 from bank.i18n import N_
-from bank.workflow import Transition, Workflow
+from bank.workflow import BLOCKED, DONE, ENDED, FAILED, WAITING, Transition, Workflow
 
 # Signature meanings and transition labels are stored and signed in English; N_ lists them for the
 # catalogue and pages show them in the reader's language (|tr).
@@ -36,7 +36,13 @@ DONOR_WORKFLOW = Workflow(
         Transition(INELIGIBLE, ELIGIBLE, **_SIGN, reason_required=True, label=N_("Sign eligible again")),
         Transition(INELIGIBLE, INCOMPLETE, **_SIGN, reason_required=True, label=N_("Sign incomplete")),
     ),
-    labels={PENDING: "pending determination", INCOMPLETE: "incomplete (quarantine)"},
+    labels={
+        PENDING: N_("pending determination"),
+        INCOMPLETE: N_("incomplete (quarantine)"),
+        ELIGIBLE: N_("eligible"),
+        INELIGIBLE: N_("ineligible"),
+    },
+    kinds={PENDING: WAITING, INCOMPLETE: BLOCKED, ELIGIBLE: DONE, INELIGIBLE: FAILED},
 )
 
 DONOR_STATUSES = DONOR_WORKFLOW.states
@@ -61,6 +67,8 @@ CRITERIA_WORKFLOW = Workflow(
             DRAFT, ACTIVE, SEED_PERMISSION, reason_required=True, label=N_("Activate the protocol's seed")
         ),
     ),
+    labels={DRAFT: N_("draft"), REVIEWED: N_("reviewed"), ACTIVE: N_("active"), RETIRED: N_("retired")},
+    kinds={DRAFT: WAITING, REVIEWED: WAITING, ACTIVE: DONE, RETIRED: ENDED},
 )
 
 CRITERIA_STATUSES = CRITERIA_WORKFLOW.states

@@ -5,7 +5,7 @@ tables: no database, no Flask."""
 from __future__ import annotations
 
 from bank.i18n import N_
-from bank.workflow import Transition, Workflow
+from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, Transition, Workflow
 
 ATTESTED_MEANING = N_("Eligibility checklist attested")
 HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
@@ -19,6 +19,8 @@ PROTOCOL_VERSION_WORKFLOW = Workflow(
     states=PROTOCOL_VERSION_STATES,
     initial="active",
     transitions=(Transition("active", "retired", "protocol.manage", label=N_("Retire")),),
+    labels={"active": N_("active"), "retired": N_("retired")},
+    kinds={"active": DONE, "retired": ENDED},
 )
 
 PATIENT_STATES = ("screening", "enrolled", "not_eligible")
@@ -53,7 +55,8 @@ PATIENT_WORKFLOW = Workflow(
             label=N_("Not eligible"),
         ),
     ),
-    labels={"not_eligible": "not eligible"},
+    labels={"screening": N_("screening"), "enrolled": N_("enrolled"), "not_eligible": N_("not eligible")},
+    kinds={"screening": IN_PROGRESS, "enrolled": DONE, "not_eligible": FAILED},
 )
 
 # allocated: containers set aside for the dose (still in storage); issued: out of storage towards the
@@ -94,5 +97,18 @@ ALLOCATION_WORKFLOW = Workflow(
         Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
         Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
     ),
-    labels={"on_hold": "on hold"},
+    labels={
+        "allocated": N_("allocated"),
+        "issued": N_("issued"),
+        "administered": N_("administered"),
+        "on_hold": N_("on hold"),
+        "deallocated": N_("deallocated"),
+    },
+    kinds={
+        "allocated": IN_PROGRESS,
+        "issued": IN_PROGRESS,
+        "administered": DONE,
+        "on_hold": BLOCKED,
+        "deallocated": ENDED,
+    },
 )

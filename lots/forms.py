@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from bank.forms import BankForm, LocalDateTimeField, SignatureFields
+from bank.forms import BankForm, CellCountField, LocalDateTimeField, SignatureFields
 from bank.i18n import t
 from lots.states import MATERIAL_LOT_WORKFLOW, MATERIAL_STATUSES
 
@@ -46,6 +46,11 @@ def _text(label: str, length: int = 120):
 
 def _number(label: str):
     return FloatField(label, validators=[Optional()])
+
+
+def _cells(label: str):
+    """A cell count, typed in millions beside its "× 10⁶" (bank.forms.CellCountField)."""
+    return CellCountField(label, validators=[Optional()])
 
 
 def _materials():
@@ -82,7 +87,7 @@ class DeriveLotForm(BankForm):
 
 
 class IsolationForm(BankForm):
-    cell_count = _number(t("Viable cells isolated"))
+    cell_count = _cells(t("Viable cells isolated"))
     viability_pct = _number(t("Viability (%)"))
     isolated_on = DateField(t("Isolated on"), validators=[Optional()])
     operator = _text(t("Operator"))
@@ -90,8 +95,8 @@ class IsolationForm(BankForm):
 
 
 class PassageForm(BankForm):
-    seeded_cells = _number(t("Viable cells seeded"))
-    harvested_cells = _number(t("Viable cells harvested"))
+    seeded_cells = _cells(t("Viable cells seeded"))
+    harvested_cells = _cells(t("Viable cells harvested"))
     viability_pct = _number(t("Viability (%)"))
     vessels = IntegerField(t("Culture vessels"), validators=[Optional()])
     seeded_on = DateField(t("Seeded on"), validators=[Optional()])
@@ -127,7 +132,7 @@ class CorrectIsolationForm(IsolationForm):
 class FormulationForm(BankForm):
     n_containers = IntegerField(t("Number of containers"), validators=[Optional()])
     container_type = SelectField(t("Container"), choices=CONTAINER_CHOICES, validate_choice=False)
-    cells_per_container = _number(t("Viable cells per container"))
+    cells_per_container = _cells(t("Viable cells per container"))
     volume_ml = _number(t("Volume per container (mL)"))
     cryoprotectant = _text(t("Cryoprotectant"), 80)
     frozen_at = LocalDateTimeField(t("Frozen at (%(zone)s)"), validators=[Optional()])

@@ -9,7 +9,7 @@ a lot, but only the release module takes them, with its own checks (specificatio
 from __future__ import annotations
 
 from bank.i18n import N_
-from bank.workflow import Transition, Workflow
+from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, WAITING, Transition, Workflow
 
 # Signature meanings are stored in English and signed as such; N_ marks them for the catalogue (shown with |tr).
 RELEASE_MEANING = N_("Released for clinical use")
@@ -57,7 +57,20 @@ LOT_WORKFLOW = Workflow(
             for s in HOLDABLE
         ),
     ),
-    labels={"in_process": "in process", "awaiting_qc": "awaiting QC", "on_hold": "on hold"},
+    labels={
+        "in_process": N_("in process"),
+        "awaiting_qc": N_("awaiting QC"),
+        "released": N_("released"),
+        "rejected": N_("rejected"),
+        "on_hold": N_("on hold"),
+    },
+    kinds={
+        "in_process": IN_PROGRESS,
+        "awaiting_qc": WAITING,
+        "released": DONE,
+        "rejected": FAILED,
+        "on_hold": BLOCKED,
+    },
 )
 LOT_STATUSES = LOT_WORKFLOW.states
 # Bench entries (isolation, passages, formulation) are open only while the lot is in process; a
@@ -76,6 +89,8 @@ DEVIATION_WORKFLOW = Workflow(
             "open", "closed", "deviation.close", signature_meaning=DEVIATION_CLOSED_MEANING, label=N_("Close")
         ),
     ),
+    labels={"open": N_("open"), "closed": N_("closed")},
+    kinds={"open": WAITING, "closed": DONE},  # an open deviation waits for QA to close it
 )
 DEVIATION_STATUSES = DEVIATION_WORKFLOW.states
 
@@ -117,6 +132,24 @@ CONTAINER_WORKFLOW = Workflow(
             for s in ("removed", "shipped")
         ),
     ),
+    labels={
+        "formulated": N_("formulated"),
+        "stored": N_("stored"),
+        "removed": N_("removed"),
+        "allocated": N_("allocated"),
+        "shipped": N_("shipped"),
+        "administered": N_("administered"),
+        "destroyed": N_("destroyed"),
+    },
+    kinds={
+        "formulated": WAITING,  # to be put in a position
+        "stored": DONE,
+        "removed": IN_PROGRESS,
+        "allocated": IN_PROGRESS,
+        "shipped": IN_PROGRESS,
+        "administered": DONE,
+        "destroyed": ENDED,
+    },
 )
 CONTAINER_STATUSES = CONTAINER_WORKFLOW.states
 STORABLE = ("formulated", "removed", "stored")  # a stored container may be moved to another position
@@ -136,6 +169,8 @@ MATERIAL_LOT_WORKFLOW = Workflow(
         for target in ("approved", "quarantined", "rejected")
         if source != target
     ),
+    labels={"approved": N_("approved"), "quarantined": N_("quarantined"), "rejected": N_("rejected")},
+    kinds={"approved": DONE, "quarantined": BLOCKED, "rejected": FAILED},
 )
 MATERIAL_STATUSES = MATERIAL_LOT_WORKFLOW.states
 MATERIAL_USABLE = "approved"
@@ -147,6 +182,8 @@ PRODUCT_TYPE_WORKFLOW = Workflow(
     states=("active", "retired"),
     initial="active",
     transitions=(Transition("active", "retired", "spec.manage", label=N_("Retire")),),
+    labels={"active": N_("active"), "retired": N_("retired")},
+    kinds={"active": DONE, "retired": ENDED},
 )
 PRODUCT_TYPE_STATUSES = PRODUCT_TYPE_WORKFLOW.states
 
@@ -158,5 +195,7 @@ CORRECTION_WORKFLOW = Workflow(
     states=("pending", "applied"),
     initial="pending",
     transitions=(Transition("pending", "applied", "lot.verify", label=N_("Apply")),),
+    labels={"pending": N_("pending"), "applied": N_("applied")},
+    kinds={"pending": WAITING, "applied": DONE},
 )
 CORRECTION_STATES = CORRECTION_WORKFLOW.states

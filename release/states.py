@@ -6,7 +6,7 @@ transitions of lots.states.LOT_WORKFLOW, which states their signature meanings."
 from __future__ import annotations
 
 from bank.i18n import N_
-from bank.workflow import Transition, Workflow
+from bank.workflow import DONE, ENDED, WAITING, Transition, Workflow
 
 # Held by no role: the system takes it on behalf of whoever first needs a specification (bank.uow.acting_with)
 # to store the seed versions effective from the start, without a signed approval (they are marked seeded).
@@ -29,6 +29,13 @@ SPEC_WORKFLOW = Workflow(
         Transition("effective", "superseded", "spec.manage", label=N_("Superseded")),
         Transition("draft", "effective", SEED_PERMISSION, reason_required=True, label=N_("Seed")),
     ),
+    labels={
+        "draft": N_("draft"),
+        "approved": N_("approved"),
+        "effective": N_("effective"),
+        "superseded": N_("superseded"),
+    },
+    kinds={"draft": WAITING, "approved": DONE, "effective": DONE, "superseded": ENDED},
 )
 
 ALERT_WORKFLOW = Workflow(
@@ -39,6 +46,8 @@ ALERT_WORKFLOW = Workflow(
         # The reason is what QA did: clinician informed, doses held, investigation opened.
         Transition("open", "acknowledged", "lot.release", reason_required=True, label=N_("Acknowledge")),
     ),
+    labels={"open": N_("open"), "acknowledged": N_("acknowledged")},
+    kinds={"open": WAITING, "acknowledged": DONE},
 )
 
 # QA's decision on a lot's release record: the lot workflow's signed steps out of awaiting QC.

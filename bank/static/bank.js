@@ -1,5 +1,6 @@
-/* The idle warning before the sign-out for inactivity, and the refill of a form kept across a sign-in
-   (bank.keptforms). Plain JavaScript, served from the app (the CSP allows no inline script). */
+/* The idle warning before the sign-out for inactivity, the refill of a form kept across a sign-in
+   (bank.keptforms), the menu button at phone width and tables scrolling inside their box. Plain
+   JavaScript, served from the app (the CSP allows no inline script). */
 (function () {
   "use strict";
   var body = document.body;
@@ -31,8 +32,8 @@
         var m = Math.floor(remaining / 60), s = remaining % 60;
         left.textContent = m ? m + " min " + s + " s" : s + " s";
       } else {
-        box.querySelector("[data-idle-text]").textContent =
-          "You have been signed out for inactivity. What you send now is kept: sign in again to check it and submit.";
+        // The sentence comes from the page, in the reader's language.
+        box.querySelector("[data-idle-text]").textContent = box.dataset.signedOutText;
         box.querySelector("[data-stay-signed-in]").classList.add("d-none");
       }
     }
@@ -87,6 +88,48 @@
     form.setAttribute("data-kept-form-restored", "");
   }
 
+  function menuButton() {
+    var button = document.querySelector("[data-menu-toggle]");
+    if (!button) return;
+    var menu = document.getElementById(button.getAttribute("aria-controls"));
+    button.addEventListener("click", function () {
+      var open = menu.classList.toggle("show");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  function scrollingTables() {
+    // A wide table scrolls inside its own box instead of making the whole page twice the screen's width;
+    // the box takes the keyboard focus only when it actually scrolls, so it can be scrolled with the arrows.
+    var boxes = [];
+    Array.prototype.forEach.call(document.querySelectorAll("main table"), function (table) {
+      if (table.parentElement.classList.contains("table-scroll")) return;
+      var box = document.createElement("div");
+      box.className = "table-scroll";
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+      boxes.push(box);
+    });
+    function focusable() {
+      boxes.forEach(function (box) {
+        if (box.scrollWidth > box.clientWidth + 1) {
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("role", "region");
+          var named = box.querySelector("caption") || document.querySelector("main h1");
+          box.setAttribute("aria-label", named ? named.textContent.trim() : document.title);
+        } else {
+          box.removeAttribute("tabindex");
+          box.removeAttribute("role");
+          box.removeAttribute("aria-label");
+        }
+      });
+    }
+    focusable();
+    window.addEventListener("resize", focusable);
+  }
+
   idleWarning();
   refill();
+  menuButton();
+  scrollingTables();
 })();

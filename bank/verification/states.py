@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bank.i18n import N_
 from bank.permissions import VERIFY_PERMISSIONS
-from bank.workflow import Transition, Workflow
+from bank.workflow import DONE, WAITING, Transition, Workflow
 
 VERIFIED_MEANING = N_("Verified")  # stored with each signature: translated only where shown
 
@@ -23,7 +23,8 @@ ENTRY_VERIFICATION = Workflow(
         )
         for permission in sorted(VERIFY_PERMISSIONS)
     ),
-    labels={"awaiting_verification": N_("awaiting verification")},
+    labels={"awaiting_verification": N_("awaiting verification"), "verified": N_("verified")},
+    kinds={"awaiting_verification": WAITING, "verified": DONE},
 )
 
 

@@ -6,7 +6,9 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from bank.i18n import N_
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires
 from donors import forms, services
 from donors.blueprint import bp
@@ -18,6 +20,15 @@ def form_page(form, title: str, donor: Donor | None = None, submit: str | None =
     return render_template(
         "donors/form.html", form=form, title=title, donor=donor, submit=submit or _("Save"), intro=intro
     )
+
+
+DONOR_COLUMNS = (
+    SortColumn("code", N_("Code"), Donor.code),
+    SortColumn("status", N_("Status"), Donor.status),
+    SortColumn("born", N_("Born"), Donor.birth_date),
+    SortColumn("harvest", N_("Harvest"), Donor.harvest_date),
+    SortColumn("registered", N_("Registered"), Donor.created_at),
+)
 
 
 @bp.route("/")
@@ -34,8 +45,41 @@ def index():
         stmt = stmt.where(Donor.status == status)
     elif status == "lookback":
         stmt = stmt.where(Donor.under_lookback.is_(True))
+    order = sorting(*DONOR_COLUMNS)
+    stmt = order.apply(stmt, Donor.id)
+    if wants_csv():  # the columns the list shows, every row of the list as filtered
+        rows = (
+            (
+                d.code,
+                d.status,
+                d.under_lookback,
+                d.is_autologous,
+                d.sex,
+                d.birth_date,
+                d.harvest_date,
+                d.created_at,
+            )
+            for d in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        header = (
+            "code",
+            "status",
+            "under_lookback",
+            "autologous",
+            "sex",
+            "born",
+            "harvest",
+            "registered_utc",
+        )
+        return csv_download("donors.csv", header, rows)
+    # Newest first pages by key; another order chosen in a header pages by OFFSET.
     return render_template(
-        "donors/index.html", page=paginate(stmt, keyset=Donor.id), q=q, status=status, statuses=DONOR_STATUSES
+        "donors/index.html",
+        page=paginate(stmt, keyset=Donor.id if order.default else None),
+        q=q,
+        status=status,
+        statuses=DONOR_STATUSES,
+        sorting=order,
     )
 
 

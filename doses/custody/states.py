@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bank.i18n import N_
-from bank.workflow import Transition, Workflow
+from bank.workflow import BLOCKED, DONE, ENDED, IN_PROGRESS, WAITING, Transition, Workflow
 
 IN_STORAGE = "in_storage"  # no custody event yet: the dose is allocated and still in the facility's tank
 
@@ -84,8 +84,23 @@ CUSTODY_WORKFLOW = Workflow(
         for target in targets
     ),
     labels={
-        IN_STORAGE: "in storage (no custody event yet)",
-        **{e: k.label.lower() for e, k in KINDS.items()},
+        IN_STORAGE: N_("in storage (no custody event yet)"),
+        "issued_from_storage": N_("issued from storage"),
+        "packed": N_("packed"),
+        "shipped": N_("shipped"),
+        "received_at_site": N_("received at site"),
+        "stored_at_site": N_("stored at site"),
+        "thawed": N_("thawed"),
+        "administered": N_("administered"),
+        "returned": N_("returned"),
+        "destroyed": N_("destroyed"),
+    },
+    kinds={
+        IN_STORAGE: WAITING,
+        **{e: IN_PROGRESS for e in EVENTS if e not in (*FINAL, "returned")},
+        "returned": BLOCKED,  # back at the facility, to be destroyed: never issued again
+        "administered": DONE,
+        "destroyed": ENDED,
     },
 )
 

@@ -7,8 +7,9 @@ from flask import abort, current_app, g, redirect, render_template, request, url
 from sqlalchemy import select
 
 from bank.esign import signature_valid
-from bank.i18n import t
+from bank.i18n import N_, t
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.models import Signature
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
@@ -19,6 +20,13 @@ from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form
 from doses.models import Patient, ProtocolVersion, Unblinding
 from doses.rules import checklist_computed
 from doses.states import ATTESTED_MEANING, PATIENT_STATES, PATIENT_WORKFLOW, UNBLINDING_MEANING
+
+PATIENT_COLUMNS = (
+    SortColumn("subject", N_("Subject"), Patient.subject_id),
+    SortColumn("site", N_("Site"), Patient.site),
+    SortColumn("status", N_("Status"), Patient.status),
+    SortColumn("dose_1", N_("Dose 1 planned"), Patient.first_dose_on),
+)
 
 
 @bp.route("/patients")
@@ -35,7 +43,17 @@ def patients():
         stmt = stmt.where(ProtocolVersion.code == protocol)
     if status in PATIENT_STATES:
         stmt = stmt.where(Patient.status == status)
-    page = paginate(stmt, keyset=Patient.id)
+    order = sorting(*PATIENT_COLUMNS)
+    stmt = order.apply(stmt, Patient.id)
+    if wants_csv():  # what the list shows (no arm: the list never shows one), every row as filtered
+        rows = (
+            (p.subject_id, p.protocol_version.label, p.site, p.sex, p.status, p.first_dose_on)
+            for p in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        header = ("subject_id", "protocol", "site", "sex", "status", "dose_1_planned")
+        return csv_download("patients.csv", header, rows)
+    # Newest first pages by key; another order chosen in a header pages by OFFSET.
+    page = paginate(stmt, keyset=Patient.id if order.default else None)
     codes = sorted({r.code for r in services.active_protocols(db())})
     return render_template(
         "doses/patients.html",
@@ -46,6 +64,7 @@ def patients():
         codes=codes,
         statuses=PATIENT_STATES,
         workflow=PATIENT_WORKFLOW,
+        sorting=order,
     )
 
 

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from flask import Response, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
 from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.models import User
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
@@ -36,6 +38,14 @@ def _ensure_products() -> None:
             services.seed_product_types(db())
 
 
+LOT_COLUMNS = (
+    SortColumn("din", N_("DIN"), Lot.din),
+    SortColumn("tier", N_("Tier"), Lot.tier),
+    SortColumn("status", N_("Status"), Lot.status),
+    SortColumn("opened", N_("Opened"), Lot.created_at),
+)
+
+
 @bp.route("/")
 @requires("lot.view")
 def index():
@@ -50,11 +60,22 @@ def index():
         stmt = stmt.where(Lot.tier == tier)
     if product:
         stmt = stmt.join(ProductType).where(ProductType.key == product)
+    order = sorting(*LOT_COLUMNS)
+    stmt = order.apply(stmt, Lot.id)
+    if wants_csv():
+        rows = (
+            (lot.din, lot.product_type.key, lot.product_type.version, lot.tier, lot.status, lot.created_at)
+            for lot in db().scalars(stmt.options(selectinload(Lot.product_type)).limit(EXPORT_LIMIT))
+        )
+        header = ("din", "product", "product_version", "tier", "status", "opened_utc")
+        return csv_download("lots.csv", header, rows)
     keys = sorted(set(db().scalars(select(ProductType.key))))
-    # Keyset pages (bank.web.paginate): Next reads after the last id shown, not OFFSET over 20,000 lots.
+    # Keyset pages (bank.web.paginate): Next reads after the last id shown, not OFFSET over 20,000 lots
+    # (in the list's own order, newest first; another order chosen in a header pages by OFFSET).
     return render_template(
         "lots/index.html",
-        page=paginate(stmt, keyset=Lot.id),
+        page=paginate(stmt, keyset=Lot.id if order.default else None),
+        sorting=order,
         q=q,
         status=status,
         tier=tier,

@@ -50,7 +50,7 @@ DAY = timedelta(days=1)
 QC_DAY = TODAY - DAY
 
 STEP_TIMEOUT_MS = 15_000  # fail fast on a missing element instead of Playwright's 30 s
-CELLS_PER_BAG = "5e7"  # MAESTRO-4MS: 45–55 × 10⁶ viable cells per intrathecal dose
+CELLS_PER_BAG = "50"  # typed in millions (× 10⁶): MAESTRO-4MS gives 45–55 × 10⁶ viable cells per dose
 QC_METHODS = {
     "IDENTITY-IFATS2013": "flow cytometry",
     "STERILITY": "Ph. Eur. 2.6.27 (BacT/ALERT)",
@@ -186,7 +186,7 @@ def create_staff(new_page, shots):
         follow(admin, "New user")
         admin.fill("input[name=username]", person.username)
         admin.fill("input[name=full_name]", person.full_name)
-        admin.select_option("select[name=roles]", [person.role])
+        admin.check(f"input[name=roles][value={person.role}]")  # roles are checkboxes (issue 24)
         if person is STAFF[0]:
             shots(admin, "admin creates a technician")
         submit(admin, "main button[type=submit]")
@@ -313,13 +313,13 @@ def make_lot(tech, checker, donor_code: str, shots) -> tuple[str, str]:
     din = page.locator("main h1 .mono").inner_text().replace(" ", "")
 
     follow(page, "Record isolation")
-    page.fill("input[name=cell_count]", "2.1e7")
+    page.fill("input[name=cell_count]", "21")  # × 10⁶ beside the field (issue 24)
     page.fill("input[name=viability_pct]", "92")
     page.fill("input[name=isolated_on]", HARVEST.isoformat())
     page.fill("input[name=operator]", "L. Moreau")
     submit(page, "main button[type=submit]")
     assert page.url == lot_url, field_errors(page)
-    for seeded, harvested, start, end in (("1e6", "1.6e7", 1, 5), ("1e7", "6.4e8", 5, 9)):
+    for seeded, harvested, start, end in (("1", "16", 1, 5), ("10", "640", 5, 9)):
         follow(page, "Record passage")
         page.fill("input[name=seeded_cells]", seeded)
         page.fill("input[name=harvested_cells]", harvested)
@@ -434,7 +434,7 @@ def qc_and_release(analyst: Person, qa: Person, qa2: Person, din: str, shots):
         row = panel.locator(f"tr[data-row='{code}']")
         value, unit, markers = PASSING[code]
         if code == "CELLS-PER-CONTAINER":
-            value = f"{float(CELLS_PER_BAG) / 1e6:g}"
+            value = CELLS_PER_BAG  # the QC result is in 10⁶ cells too
         if markers:
             for marker, pct in markers.items():
                 row.locator(f"input[name='{code}__m_{marker}']").fill(pct)

@@ -109,7 +109,11 @@ def test_first_admin_must_change_password_then_creates_a_technician(app, fresh_d
     resp = web.post(
         "/admin/users/new", {"username": "tech.jane", "full_name": "Jane Tech", "roles": ["technician"]}
     )
-    assert resp.status_code == 200
+    # Issue 24 (changed deliberately: the password was shown at the form's address): a redirect to the
+    # page that shows it once.
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/one-time-password")
+    resp = web.get(resp.headers["Location"])
+    assert resp.headers["Cache-Control"] == "no-store"
     one_time = re.search(rb'data-testid="one-time-password">([^<]+)<', resp.data).group(1).decode()
     tech = WebClient(application.test_client())
     tech.login("tech.jane", one_time)
@@ -223,3 +227,31 @@ def test_audit_viewer_filters_by_record_and_exports_csv(login_as, make_user):
     )
     bad = qa.get("/audit/?date_from=notadate&user=abc")
     assert bad.status_code == 200
+
+
+def test_reset_password_asks_first_and_shows_the_one_time_password_once(app, login_as, make_user):
+    """Issue 24: a reset cannot be undone, so the first click only asks; the confirming POST redirects to the
+    page that shows the password, which a reload no longer shows."""
+    tech = make_user("technician")
+    admin = login_as("admin")
+    edit = admin.get(f"/admin/users/{tech.id}").get_data(as_text=True)
+    assert f'href="/admin/users/{tech.id}/reset-password"' in edit  # a link to the question, not a POST
+    asked = admin.get(f"/admin/users/{tech.id}/reset-password").get_data(as_text=True)
+    assert "This cannot be undone" in asked and 'data-testid="confirm-reset"' in asked
+    assert (
+        WebClient(app.test_client()).login(tech.username, PASSWORD).status_code == 302
+    )  # asking changed nothing
+    resp = admin.post(f"/admin/users/{tech.id}/reset-password")
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith(f"/admin/users/{tech.id}/one-time-password")
+    shown = admin.get(resp.headers["Location"]).get_data(as_text=True)
+    one_time = re.search(r'data-testid="one-time-password">([^<]+)<', shown).group(1)
+    again = admin.get(resp.headers["Location"]).get_data(as_text=True)
+    assert one_time not in again and "already been shown" in again
+    assert WebClient(app.test_client()).login(tech.username, PASSWORD).status_code == 401
+    assert WebClient(app.test_client()).login(tech.username, one_time).status_code == 302
+
+
+def test_roles_are_chosen_with_checkboxes(login_as):
+    page = login_as("admin").get("/admin/users/new").get_data(as_text=True)
+    assert page.count('type="checkbox" name="roles"') == 4 and "<select" not in page.split("<main")[1]

@@ -62,6 +62,17 @@ def test_demo_holds_every_stage_the_issue_asks_for(demo_app):
     session.close()
 
 
+def test_demo_says_each_phase_and_sums_up_in_words(demo_app):
+    """Issue 24: half a minute of work is never silent; the summary is words, not a Python dict."""
+    from demo.scenario import PHASES
+
+    out = demo_app.demo_output
+    for step, phase in enumerate(PHASES, 1):
+        assert f"step {step} of {len(PHASES)}" in out and phase in out
+    summary = out.split("Demo facility ready:")[1]
+    assert "{" not in summary and "lots: " in summary and "released" in summary
+
+
 def test_demo_refuses_a_database_that_is_not_empty(demo_app):
     result = demo_app.test_cli_runner().invoke(args=["demo", "--password", PASSWORD])
     assert result.exit_code == 2 and "already holds donors" in result.output

@@ -43,6 +43,7 @@ def grown(db_session, make_user, tech_user):
 
 
 def passage_data(seeded, harvested, viability="95", **kw):
+    """Cell counts typed in millions, as the screen asks (× 10⁶, issue 24)."""
     return {
         "seeded_cells": seeded,
         "harvested_cells": harvested,
@@ -62,7 +63,7 @@ def test_negative_pd_asks_for_a_confirmation_and_a_comment_then_stores_and_shows
     lot = grown(db_session, make_user, tech.user)
     page = tech.get(f"/lots/{lot.id}/passages/new").get_data(as_text=True)
     assert 'name="confirm_plausibility"' not in page, "asked for only once a value is flagged"
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("2e6", "1e6")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("2", "1")).get_data(as_text=True)
     assert "Fewer cells harvested than seeded (PD -1.00)" in field_error(html, "harvested_cells")
     assert 'data-testid="plausibility-confirmation"' in html and 'name="confirm_plausibility"' in html
     assert "tick to confirm" in html and "Say why the flagged values" in field_error(
@@ -75,9 +76,7 @@ def test_negative_pd_asks_for_a_confirmation_and_a_comment_then_stores_and_shows
     )
     resp = tech.post(
         f"/lots/{lot.id}/passages/new",
-        passage_data(
-            "2e6", "1e6", confirm_plausibility="y", plausibility_comment="cells lost at trypsinisation"
-        ),
+        passage_data("2", "1", confirm_plausibility="y", plausibility_comment="cells lost at trypsinisation"),
     )
     assert resp.status_code == 302
     page = tech.get(f"/lots/{lot.id}").get_data(as_text=True)
@@ -108,10 +107,10 @@ def test_a_corrected_passage_shows_its_original_struck_through_with_who_and_why(
     lot = f.grown_lot(db_session, tech.user, tech2.user, qa=make_user("qa"))
     p1 = f.passage(db_session, tech.user, None, lot, 1.0e6, 4.0e6)  # P2, unverified: the author corrects it
     form = tech.get(f"/lots/passages/{p1.id}/correct").get_data(as_text=True)
-    assert 'value="4000000.0"' in form
+    assert 'value="4"' in form and "× 10⁶" in form  # shown in millions beside the multiplier (issue 24)
     data = {
-        "seeded_cells": "1e6",
-        "harvested_cells": "3e6",
+        "seeded_cells": "1",
+        "harvested_cells": "3",
         "viability_pct": "95",
         "vessels": "4",
         "seeded_on": p1.seeded_on.isoformat(),
@@ -133,8 +132,8 @@ def test_a_corrected_passage_shows_its_original_struck_through_with_who_and_why(
     p0 = fresh(db_session).scalars(select(Passage).where(Passage.lot_id == lot.id, Passage.number == 0)).one()
     data0 = dict(
         data,
-        seeded_cells="1e6",
-        harvested_cells="3.2e7",
+        seeded_cells="1",
+        harvested_cells="32",
         seeded_on=p0.seeded_on.isoformat(),
         harvested_on=p0.harvested_on.isoformat(),
         reason="count re-read",

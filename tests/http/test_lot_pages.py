@@ -50,7 +50,7 @@ def harvest_data(session, donor_id, **kw):
 
 
 def passage_data(seeded, harvested, viability="95", start=4, days=5, **kw):
-    """A passage seeded `start` days after the harvest (the grown lot's P1 is harvested on day 4) and
+    """Cell counts typed in millions, as the screen asks (× 10⁶, issue 24). A passage seeded `start` days after the harvest (the grown lot's P1 is harvested on day 4) and
     harvested `days` later."""
     return {
         "seeded_cells": seeded,
@@ -104,12 +104,12 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
     # isolation and two passages, each verified by a second technician
     tech.post(
         f"/lots/{lot.id}/isolation",
-        {"cell_count": "1.8e7", "viability_pct": "91", "isolated_on": DAY.isoformat(), "operator": "A. Tech"},
+        {"cell_count": "18", "viability_pct": "91", "isolated_on": DAY.isoformat(), "operator": "A. Tech"},
     )
-    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", "1.6e7", start=1, days=3))
+    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1", "16", start=1, days=3))
     tech.post(
         f"/lots/{lot.id}/passages/new",
-        passage_data("2e6", "3.2e7", start=4, days=3, material_lot_ids=[mlot.id]),
+        passage_data("2", "32", start=4, days=3, material_lot_ids=[mlot.id]),
     )
     # (verified on the confirmation page with one signature: the lot page's Verify links lead there)
     listing = tech2.get(f"/verify/?subject={lot.din}").get_data(as_text=True)
@@ -139,7 +139,7 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
         {
             "n_containers": "20",
             "container_type": "vial",
-            "cells_per_container": "1.5e6",
+            "cells_per_container": "1.5",
             "volume_ml": "1.8",
             "cryoprotectant": "10 % DMSO",
             "frozen_at": f"{(DAY + timedelta(days=8)).isoformat()}T14:00",
@@ -183,12 +183,12 @@ def test_impossible_passage_input_is_refused_next_to_the_fields_and_changes_noth
     tech = login_as("technician")
     tech.get(f"/lots/{lot.id}/passages/new")
     before = fresh(db_session).scalar(select(func.count()).select_from(Passage))
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("-5", "2e6", "101")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("-5", "2", "101")).get_data(as_text=True)
     assert "cannot be negative" in field_error(html, "seeded_cells")
     assert "between 0 and 100" in field_error(html, "viability_pct")
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("0", "2e6")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("0", "2")).get_data(as_text=True)
     assert "seeded with none" in field_error(html, "harvested_cells")
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("lots", "2e6")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("lots", "2")).get_data(as_text=True)
     assert field_error(html, "seeded_cells")
     assert fresh(db_session).scalar(select(func.count()).select_from(Passage)) == before
 
@@ -198,12 +198,10 @@ def test_pd_limit_and_expired_material_are_refused_with_clear_messages(login_as,
     expired = f.material_lot(db_session, make_user("technician"), expiry=DAY - timedelta(days=3))
     tech = login_as("technician")
     tech.get(f"/lots/{lot.id}/passages/new")
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", str(2.0**23 * 1e6))).get_data(
-        as_text=True
-    )
+    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1", str(2.0**23))).get_data(as_text=True)
     assert "Cumulative population doublings 31.00 exceed the validated maximum 30" in html
     html = tech.post(
-        f"/lots/{lot.id}/passages/new", passage_data("1e6", "2e6", material_lot_ids=[expired.id])
+        f"/lots/{lot.id}/passages/new", passage_data("1", "2", material_lot_ids=[expired.id])
     ).get_data(as_text=True)
     assert f"expired on {expired.expiry}" in field_error(html, "material_lot_ids")
 
@@ -211,7 +209,7 @@ def test_pd_limit_and_expired_material_are_refused_with_clear_messages(login_as,
 def test_unverified_entry_blocks_qc_with_a_message(login_as, make_user, db_session):
     lot = _grown(db_session, make_user)
     tech = login_as("technician")
-    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", "4e6"))
+    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1", "4"))
     page = tech.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert "Verify" not in page.split("P2")[-1].split("</tr>")[0], (
         "the one who entered it is not offered Verify"
@@ -230,7 +228,7 @@ def test_second_container_in_a_taken_position_and_outside_the_box_are_refused(
         {
             "n_containers": "2",
             "container_type": "bag",
-            "cells_per_container": "1e7",
+            "cells_per_container": "10",
             "volume_ml": "20",
             "cryoprotectant": "5 % DMSO",
             "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",
@@ -313,7 +311,7 @@ def test_scan_box_opens_the_lot_and_the_container(login_as, make_user, db_sessio
         {
             "n_containers": "2",
             "container_type": "vial",
-            "cells_per_container": "1e6",
+            "cells_per_container": "1",
             "volume_ml": "1",
             "cryoprotectant": "10 % DMSO",
             "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",

@@ -69,10 +69,12 @@ def test_a_french_technician_records_a_harvest_and_a_passage_and_reads_the_lot_i
     f.isolate(db_session, make_user("technician"), make_user("technician"), fresh(db_session).merge(lot))
     form = tech.get(f"/lots/{lot.id}/passages/new").get_data(as_text=True)
     assert "Viabilité (%)" in form and "Cellules viables ensemencées" in form
-    resp = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", "8e6", viability="92,5"))
+    # Cell counts in millions beside × 10⁶ (issue 24; changed deliberately from "1e6", "8e6"), with a comma.
+    resp = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1,5", "12", viability="92,5"))
     assert resp.status_code == 302, resp.get_data(as_text=True)
     passage = fresh(db_session).scalar(select(Passage).where(Passage.lot_id == lot.id))
     assert passage.viability_pct == 92.5 and passage.number == 0
+    assert passage.seeded_cells == 1_500_000 and passage.harvested_cells == 12_000_000
 
     page = html.unescape(tech.get(resp.headers["Location"]).get_data(as_text=True))
     assert "P0 enregistré (DP 3,00). Il compte dès qu'une seconde personne l'a vérifié." in page
