@@ -6,6 +6,10 @@ form's address, which a reload or the browser's history would post again); a res
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 from datetime import timedelta
 
 from flask import (
@@ -43,13 +47,35 @@ from bank.web import LIKE_ESCAPE, apply_errors, db, get_or_404, like_pattern, pa
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # The session key holding a one-time password between the act and the page that shows it once. The
-# session cookie is signed and HttpOnly; the password leaves it at the first display and must be changed
-# at its first use anyway.
+# session cookie is signed, not encrypted: the password is sealed with a key derived from SECRET_KEY, so
+# the cookie alone does not reveal it; it leaves the cookie at the first display.
 ONE_TIME = "one_time_password"
 
 
+def _keystream(nonce: bytes, length: int) -> bytes:
+    key = hmac.new(current_app.secret_key.encode(), b"one-time password", hashlib.sha256).digest()
+    return hashlib.shake_256(key + nonce).digest(length)
+
+
+def _seal(password: str) -> str:
+    data, nonce = password.encode(), secrets.token_bytes(16)
+    sealed = bytes(a ^ b for a, b in zip(data, _keystream(nonce, len(data)), strict=True))
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def _unseal(blob: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(blob.encode())
+    except (ValueError, TypeError):
+        return None
+    nonce, sealed = raw[:16], raw[16:]
+    return bytes(a ^ b for a, b in zip(sealed, _keystream(nonce, len(sealed)), strict=True)).decode(
+        errors="replace"
+    )
+
+
 def _show_once(user: User, password: str):
-    session[ONE_TIME] = {"user_id": user.id, "password": password}
+    session[ONE_TIME] = {"user_id": user.id, "sealed": _seal(password)}
     return redirect(url_for("admin.one_time_password", user_id=user.id))
 
 
@@ -123,7 +149,7 @@ def one_time_password(user_id: int):
     kept = session.get(ONE_TIME)
     password = None
     if kept and kept.get("user_id") == user.id:
-        password = session.pop(ONE_TIME)["password"]
+        password = _unseal(session.pop(ONE_TIME).get("sealed", ""))
     response = make_response(render_template("admin/one_time_password.html", user=user, password=password))
     response.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
     return response

@@ -244,8 +244,11 @@ def test_reset_password_asks_first_and_shows_the_one_time_password_once(app, log
     resp = admin.post(f"/admin/users/{tech.id}/reset-password")
     assert resp.status_code == 302
     assert resp.headers["Location"].endswith(f"/admin/users/{tech.id}/one-time-password")
+    cookie = admin.client.get_cookie("session").value  # what the browser holds until the page is shown
     shown = admin.get(resp.headers["Location"]).get_data(as_text=True)
     one_time = re.search(r'data-testid="one-time-password">([^<]+)<', shown).group(1)
+    kept = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert "sealed" in kept["one_time_password"] and one_time not in str(kept)  # sealed, never in clear
     again = admin.get(resp.headers["Location"]).get_data(as_text=True)
     assert one_time not in again and "already been shown" in again
     assert WebClient(app.test_client()).login(tech.username, PASSWORD).status_code == 401
