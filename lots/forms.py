@@ -175,7 +175,7 @@ class BoxForm(BankForm):
     tank = _text(t("Tank"), 40)
     rack = _text(t("Rack"), 40)
     name = _text(t("Box"), 40)
-    row_count = IntegerField(t("Rows"), validators=[Optional()])
+    row_count = IntegerField(t("Rows of positions"), validators=[Optional()])
     col_count = IntegerField(t("Columns"), validators=[Optional()])
 
 

@@ -116,7 +116,7 @@ def _donor_sections(donor: dict | None) -> list[pdf.Section]:
         pdf.KeyValueSection(heading, items),
         pdf.TableSection(
             _("Eligibility determinations"),
-            [_("Criteria set"), _("Outcome"), _("Decision"), _("Evaluated on"), _("Signature")],
+            [_("Criteria set"), _("Result"), _("Decision"), _("Evaluated on"), _("Signature")],
             rows,
             widths=[1.6, 1.0, 1.6, 1.0, 2.2],
             empty_text=_("None recorded."),
