@@ -1,4 +1,4 @@
-"""Home page and the scan box: a hand scanner types a bar code plus Enter (or a person types an
+"""Home page (each user's work queues and unread notifications, issue 20) and the scan box: a hand scanner types a bar code plus Enter (or a person types an
 identifier); each domain's resolvers find the record. A scan that finds nothing, or only a record the
 user may not open, leaves the user on the page they were on with a message next to the scan box."""
 
@@ -10,8 +10,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from bank import isbt128
+from bank import isbt128, queues
 from bank.auth_views import safe_next
+from bank.clock import today
+from bank.forms import ConfirmForm
+from bank.notifications import services as notifications
 from bank.permissions import hidden_by_blinding
 from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.web import AUTHENTICATED_VIEW, db, requires
@@ -39,10 +42,37 @@ class ScanQuery:
         return self.isbt.product_code if self.isbt else None
 
 
+@dataclass(frozen=True)
+class ShownQueue:
+    queue: queues.Queue
+    listing: queues.Listing
+
+
+def work_queues() -> list[ShownQueue]:
+    """The queues the user's permissions open, each listed (most urgent first, count capped)."""
+    config = current_app.config
+    context = queues.Context(
+        actor=g.actor,
+        today=today(),
+        material_days=config["QUEUE_MATERIAL_EXPIRY_DAYS"],
+        dose_days=config["QUEUE_DOSE_DAYS"],
+    )
+    return [
+        ShownQueue(q, q.items(db(), context)) for q in queues.queues_for(current_app, g.actor.permissions)
+    ]
+
+
 @bp.route("/")
 @requires(AUTHENTICATED_VIEW)
 def index():
-    return render_template("home.html")
+    """The user's home: unread notifications, then each work queue with its count and first items."""
+    return render_template(
+        "home.html",
+        shown=work_queues(),
+        alerts=notifications.latest(db(), g.user.id, unread_only=True),
+        today=today(),
+        notification_form=ConfirmForm(),
+    )
 
 
 def _stay(back: str, message: str):

@@ -1,6 +1,7 @@
 """Every model of every domain, imported so Alembic and the drift test see the whole schema."""
 
 import bank.models  # noqa: F401
+import bank.notifications.models  # noqa: F401
 import bank.verification.models  # noqa: F401
 from bank.db import Base
 

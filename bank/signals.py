@@ -19,3 +19,10 @@ late_result_found = _events.signal("late-result-found")
 # receivers return a list of bank.refusals.Problem (a placebo that would not match the active product of
 # a blinded protocol), and the formulation is refused with every one of them.
 formulation_requested = _events.signal("formulation-requested")
+
+# sender: the session; allocation=Allocation, event=CustodyEvent. A temperature excursion was recorded on a
+# dose's chain of custody (the dose went on hold). Receivers tell the people concerned.
+custody_excursion = _events.signal("custody-excursion")
+
+# sender: the session; user=User. Repeated wrong passwords have just locked the account (bank.users).
+account_locked = _events.signal("account-locked")
