@@ -39,6 +39,11 @@ class Item:
     since: date | None = None  # when the work appeared (entered, created), shown after `since_label`
     since_label: str = N_("since")
 
+    @property
+    def link_arguments(self) -> dict:
+        """The page's arguments and the link's query string, as url_for takes them."""
+        return {**self.arguments, **self.query}
+
 
 @dataclass(frozen=True)
 class Listing:

@@ -98,7 +98,10 @@ def due_doses(session: Session, ctx: Context) -> Listing:
     )
 
 
-def _doses_in(status: str, text: str, endpoint: str):
+def _doses_in(status: str, text: str, endpoint: str, due: bool = True):
+    """Doses in `status`, the earliest planned first; `due`: the planned day is when the work falls due
+    (else it is only shown, after "planned")."""
+
     def items(session: Session, ctx: Context) -> Listing:
         stmt = (
             select(Allocation)
@@ -112,7 +115,9 @@ def _doses_in(status: str, text: str, endpoint: str):
                 t(text, subject=a.patient.subject_id, dose=a.dose_number),
                 endpoint,
                 {"allocation_id": a.id},
-                due=a.planned_at.date(),
+                due=a.planned_at.date() if due else None,
+                since=None if due else a.planned_at.date(),
+                since_label=N_("planned"),
             ),
             ctx.limit,
         )
@@ -181,7 +186,7 @@ def register_queues(app) -> None:
             "doses.holds",
             N_("Doses on hold"),
             frozenset({"dose.allocate", "lot.hold"}),
-            _doses_in("on_hold", HELD_TEXT, "doses.allocation"),
+            _doses_in("on_hold", HELD_TEXT, "doses.allocation", due=False),
             "doses.doses",
             8,
         ),

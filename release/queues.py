@@ -18,7 +18,6 @@ from release.services import release_problems
 # A sterility test (Ph. Eur. 2.6.1) incubates at least 14 days: the final reading of a lot released on
 # "no growth to date" is due 14 days after the interim reading was performed.
 STERILITY_INCUBATION_DAYS = 14
-BLOCKERS_SHOWN = 3
 
 
 def awaiting_release(session: Session, ctx: Context) -> Listing:
@@ -31,9 +30,8 @@ def awaiting_release(session: Session, ctx: Context) -> Listing:
         if not problems:
             note = t("Ready for release: every result is in and passes.")
         else:
-            # The first few reasons, the count says how many there are (all are on the lot's page).
-            shown = [p.message for p in problems[:BLOCKERS_SHOWN]]
-            note = t("%(count)s blockers: %(first)s", count=len(problems), first=shown)
+            # The first reason and how many there are (all are listed on the lot's page).
+            note = t("%(count)s blockers, first: %(first)s", count=len(problems), first=problems[0].message)
         return Item(
             t("Lot %(din)s awaits QC and release", din=lot.din), "release.lot", {"lot_id": lot.id}, note=note
         )

@@ -58,6 +58,7 @@ def compose(app: Flask, notification: Notification, address: str, language: str)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=app.config["SMTP_FROM"].rpartition("@")[2] or None)
     message.set_content("\n".join(lines))
+    message["Content-Language"] = language  # after set_content, which sets the Content-* headers anew
     return message
 
 
