@@ -13,11 +13,12 @@ from donors.states import DRAFT, PENDING, REVIEWED
 
 
 def determinations_to_sign(session: Session, ctx: Context) -> Listing:
-    """Donors still pending a determination (the state DONOR_WORKFLOW signs from), oldest first; a donor
-    under look-back is listed with the look-backs instead."""
+    """Donors still pending a determination (the state DONOR_WORKFLOW signs from), oldest first. Not the
+    donors donors.rules.decision_problems refuses any signature for: an autologous donor (no determination
+    is required, 21 CFR 1271.90) and a donor under look-back (listed with the look-backs)."""
     stmt = (
         select(Donor)
-        .where(Donor.status == PENDING, Donor.under_lookback.is_(False))
+        .where(Donor.status == PENDING, Donor.under_lookback.is_(False), Donor.is_autologous.is_(False))
         .order_by(Donor.created_at, Donor.id)
     )
     return listing(

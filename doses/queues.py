@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from bank.i18n import N_, t
@@ -18,8 +18,9 @@ from doses.rules.patients import schedule
 from doses.states import ACTIVE_STATES
 
 # A first dose given late moves the whole schedule: patients are looked at this long after the planned
-# first dose beyond their protocol's longest schedule.
-LATE_START_DAYS = 365
+# first dose beyond their protocol's longest schedule (a first dose later than this is a new plan: its
+# planned date is changed on the patient's record, which brings the patient back in).
+LATE_START_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -32,29 +33,35 @@ class DueDose:
     optional: bool
 
 
-def _longest_schedule_days(session: Session) -> int:
-    """Days from dose 1 to the end of the last window, over every protocol version (a handful of rows)."""
-    longest = 0
-    for row in session.scalars(select(ProtocolVersion)):
-        steps = row.protocol().schedule
-        longest = max([longest, *(s.offset_days + s.window_days for s in steps)])
-    return longest
-
-
 def doses_due(session: Session, first_day: date, last_day: date) -> list[DueDose]:
     """Each enrolled patient's next dose not given and not allocated whose window is open on some day of
-    [first_day, last_day] (its window not ended before first_day), the shortest window left first. Three
-    queries whatever the number of patients; the schedule is the protocol's own rule."""
-    oldest_start = first_day - timedelta(days=_longest_schedule_days(session) + LATE_START_DAYS)
-    patients = list(
-        session.scalars(
-            select(Patient).where(
-                Patient.status == "enrolled",
-                Patient.first_dose_on >= oldest_start,
-                Patient.first_dose_on <= last_day,
-            )
+    [first_day, last_day] (its window not ended before first_day), the shortest window left first. The
+    schedule is the protocol's own rule (doses.rules.patients.schedule). Bounded for ten years of patients:
+    only patients whose last dose is neither given nor allocated, whose planned first dose is recent enough
+    for a window to be still open; each protocol version read once; three queries."""
+    protocols = {row.id: row.protocol() for row in session.scalars(select(ProtocolVersion))}
+    if not protocols:
+        return []
+    longest = max(s.offset_days + s.window_days for p in protocols.values() for s in p.schedule)
+    oldest_start = first_day - timedelta(days=longest + LATE_START_DAYS)
+    last_dose = {version: len(p.schedule) for version, p in protocols.items()}
+    done = (
+        select(Allocation.id)
+        .where(
+            Allocation.patient_id == Patient.id,
+            Allocation.status != "deallocated",
+            Allocation.dose_number == case(last_dose, value=Patient.protocol_version_id, else_=0),
         )
+        .exists()
     )
+    patients = session.execute(
+        select(Patient.id, Patient.subject_id, Patient.protocol_version_id, Patient.first_dose_on).where(
+            Patient.status == "enrolled",
+            Patient.first_dose_on >= oldest_start,
+            Patient.first_dose_on <= last_day,
+            ~done,
+        )
+    ).all()
     if not patients:
         return []
     ids = [p.id for p in patients]
@@ -72,7 +79,7 @@ def doses_due(session: Session, first_day: date, last_day: date) -> list[DueDose
             taken.add((patient_id, number))
     found = []
     for p in patients:
-        steps = schedule(p.protocol_version.protocol(), p.first_dose_on, given.get(p.id, {}))
+        steps = schedule(protocols[p.protocol_version_id], p.first_dose_on, given.get(p.id, {}))
         nxt = next((s for s in steps if s.administered_on is None and s.window_end >= first_day), None)
         if nxt is None or (p.id, nxt.number) in taken or nxt.window_start > last_day:
             continue
