@@ -62,6 +62,22 @@ def compose(app: Flask, notification: Notification, address: str, language: str)
     return message
 
 
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def error_text(e: Exception) -> str:
+    """What the server (or the network) answered, as an administrator reads it: the SMTP reply code and
+    text, per recipient when it refused them."""
+    if isinstance(e, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{to}: {code} {_text(reply)}" for to, (code, reply) in e.recipients.items())
+    elif isinstance(e, smtplib.SMTPResponseException):
+        text = f"{e.smtp_code} {_text(e.smtp_error)}"
+    else:
+        text = f"{type(e).__name__}: {e}"
+    return text[:2000]
+
+
 def _connect(config: dict) -> smtplib.SMTP:
     server = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=TIMEOUT_SECONDS)
     if config.get("SMTP_STARTTLS"):
@@ -89,7 +105,7 @@ def send_pending(app: Flask, ids: list[int] | None = None) -> tuple[int, int]:
         try:
             server = _connect(app.config)
         except (OSError, smtplib.SMTPException) as e:
-            outcomes = {d.id: f"{type(e).__name__}: {e}"[:2000] for d, _ in rows}
+            outcomes = {d.id: error_text(e) for d, _ in rows}
         else:
             with server:
                 for delivery, notification in rows:
@@ -97,7 +113,7 @@ def send_pending(app: Flask, ids: list[int] | None = None) -> tuple[int, int]:
                         server.send_message(compose(app, notification, delivery.address, delivery.language))
                         outcomes[delivery.id] = None
                     except (OSError, smtplib.SMTPException) as e:
-                        outcomes[delivery.id] = f"{type(e).__name__}: {e}"[:2000]
+                        outcomes[delivery.id] = error_text(e)
         for ident, error in outcomes.items():
             record_outcome(session, ident, error)
         session.commit()

@@ -86,6 +86,7 @@ def notify(
     people = recipients(session, permission)
     if not people:
         return []
+    event_key = event_key[:120]
     told = set(
         session.scalars(
             select(Notification.user_id).where(
@@ -102,7 +103,7 @@ def notify(
             text=str(message),
             endpoint=endpoint,
             arguments=json.dumps(arguments or {}, sort_keys=True),
-            event_key=event_key[:120],
+            event_key=event_key,
         )
         for u in people
         if u.id not in told
@@ -211,6 +212,20 @@ def deliveries_of(session: Session, user_id: int | None = None, limit: int = 50)
     if user_id is not None:
         stmt = stmt.where(Delivery.user_id == user_id)
     return list(session.scalars(stmt))
+
+
+def deliveries_with_people(session: Session, limit: int = 50) -> list[tuple[Delivery, str]]:
+    """The latest e-mails sent or tried to anyone, newest first, with the printed name of each recipient
+    (what administrators review)."""
+    return [
+        (d, name)
+        for d, name in session.execute(
+            select(Delivery, User.full_name)
+            .join(User, User.id == Delivery.user_id)
+            .order_by(Delivery.id.desc())
+            .limit(limit)
+        )
+    ]
 
 
 def pending_ids(session: Session) -> list[int]:

@@ -11,7 +11,7 @@ from bank.languages import flash
 from bank.notifications import services
 from bank.notifications.forms import PreferencesForm
 from bank.notifications.models import Notification
-from bank.web import AUTHENTICATED_VIEW, attempt, db, get_or_404, requires, work
+from bank.web import AUTHENTICATED_VIEW, attempt, can, db, get_or_404, requires, work
 
 bp = Blueprint("notifications", __name__)
 LISTED = 100
@@ -75,6 +75,7 @@ def preferences():
         "notifications/preferences.html",
         form=form,
         deliveries=services.deliveries_of(db(), g.user.id),
+        everyone=services.deliveries_with_people(db()) if can("user.manage") else None,
         smtp=bool(current_app.config.get("SMTP_HOST")),
     )
 

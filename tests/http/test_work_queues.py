@@ -174,7 +174,10 @@ def test_a_refused_e_mail_is_recorded_with_the_servers_error(facility, db, peopl
     db.expire_all()
     delivery = db.scalar(select(Delivery).where(Delivery.user_id == admin.id))
     assert delivery.outcome == "failed" and "550" in delivery.error
-    assert "failed" in web.get("/account/notifications").get_data(as_text=True)
+    page = web.get("/account/notifications").get_data(as_text=True)
+    assert 'data-delivery="failed"' in page and "550 No such mailbox here" in page
+    everyone = page[page.index('data-testid="all-deliveries"') :]  # administrators review every e-mail
+    assert admin.full_name in everyone and "refused-admin@ctu.example" in everyone
 
 
 def test_a_locked_account_is_notified_in_the_admins_language_and_queued_until_unlocked(
