@@ -8,15 +8,30 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.i18n import N_, t
+from bank.i18n import N_, Text, t
 from bank.queues import Context, Item, Listing, Queue, listing, register
 from lots.models import Deviation, Lot, MaterialLot
 from lots.models.materials import Material
+from lots.services import actions_of
 from lots.states import BENCH_OPEN, MATERIAL_STATUSES
+
+BENCH_STEPS = ("isolation", "passage", "formulate", "submit")
+
+
+def _next_steps(session: Session, lot: Lot, permissions) -> Text:
+    """What the lot page offers next (lots.services.actions_of: the workflow table, QC readiness and the
+    bench rules the services apply), or what stops the bench work."""
+    actions = [a for a in actions_of(session, lot, frozenset(permissions)) if a.key in BENCH_STEPS]
+    possible = [t(str(a.label)) for a in actions if a.possible]
+    if possible:
+        return t("Next: %(steps)s", steps=possible)
+    stopped = [p.message for a in actions for p in a.problems]
+    return t("Waiting: %(why)s", why=stopped[0]) if stopped else t("No bench step is open.")
 
 
 def lots_in_process(session: Session, ctx: Context) -> Listing:
-    """Lots whose bench work goes on (isolation, passages, formulation, submission for QC), oldest first."""
+    """Lots whose bench work goes on (isolation, passages, formulation, submission for QC), oldest first,
+    each with its next step."""
     stmt = select(Lot).where(Lot.status == BENCH_OPEN).order_by(Lot.created_at, Lot.id)
     return listing(
         session,
@@ -27,6 +42,7 @@ def lots_in_process(session: Session, ctx: Context) -> Listing:
             {"lot_id": lot.id},
             since=lot.created_at.date(),
             since_label=N_("started"),
+            note=_next_steps(session, lot, ctx.actor.permissions),
         ),
         ctx.limit,
     )

@@ -96,7 +96,8 @@ def test_entries_by_others_await_verification_and_leave_the_queue_once_verified(
     queues = queues_of(verifier)
     assert queues["verify.entries"].count == 1 and "Isolation" in queues["verify.entries"].html
     assert re.search(f'entries=isolation(:|%3A){entry.id}"', queues["verify.entries"].html)  # opens the act
-    assert lot.din in queues["lots.in_process"].html  # the lot's next step is due
+    assert lot.din in queues["lots.in_process"].html  # with its next step, as the lot page offers it
+    assert "Next: Record passage" in queues["lots.in_process"].html
     assert "verify.entries" not in queues_of(client_for(facility, people.tech))  # never one's own entry
     assert verify_signed(verifier, [f"isolation:{entry.id}"]).status_code == 302
     assert "verify.entries" not in queues_of(verifier)
