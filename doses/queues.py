@@ -12,6 +12,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from bank.i18n import N_, t
+from bank.models import AuditChainTip
 from bank.queues import Context, Item, Listing, Queue, listing, register
 from doses.models import Allocation, Patient, ProtocolVersion
 from doses.rules.patients import schedule
@@ -38,7 +39,7 @@ def doses_due(session: Session, first_day: date, last_day: date) -> list[DueDose
     [first_day, last_day] (its window not ended before first_day), the shortest window left first. The
     schedule is the protocol's own rule (doses.rules.patients.schedule). Bounded for ten years of patients:
     only patients whose last dose is neither given nor allocated, whose planned first dose is recent enough
-    for a window to be still open; each protocol version read once; three queries."""
+    for a window to be still open; each protocol version read once; two queries."""
     protocols = {row.id: row.protocol() for row in session.scalars(select(ProtocolVersion))}
     if not protocols:
         return []
@@ -54,42 +55,65 @@ def doses_due(session: Session, first_day: date, last_day: date) -> list[DueDose
         )
         .exists()
     )
-    patients = session.execute(
-        select(Patient.id, Patient.subject_id, Patient.protocol_version_id, Patient.first_dose_on).where(
+    candidates = (
+        select(Patient.id, Patient.subject_id, Patient.protocol_version_id, Patient.first_dose_on)
+        .where(
             Patient.status == "enrolled",
             Patient.first_dose_on >= oldest_start,
             Patient.first_dose_on <= last_day,
             ~done,
         )
-    ).all()
-    if not patients:
-        return []
-    ids = [p.id for p in patients]
+        .subquery()
+    )
+    # One round trip: each candidate with its doses given or under way (none: one row of NULLs).
+    rows = session.execute(
+        select(candidates, Allocation.dose_number, Allocation.status, Allocation.administered_at).outerjoin(
+            Allocation,
+            (Allocation.patient_id == candidates.c.id)
+            & Allocation.status.in_((*ACTIVE_STATES, "administered")),
+        )
+    )
+    patients: dict[int, tuple] = {}
     given: dict[int, dict[int, date]] = {}
     taken: set[tuple[int, int]] = set()
-    rows = session.execute(
-        select(
-            Allocation.patient_id, Allocation.dose_number, Allocation.status, Allocation.administered_at
-        ).where(Allocation.patient_id.in_(ids), Allocation.status.in_((*ACTIVE_STATES, "administered")))
-    )
-    for patient_id, number, status, administered_at in rows:
+    for patient_id, subject_id, version, first_dose_on, number, status, administered_at in rows:
+        patients.setdefault(patient_id, (subject_id, version, first_dose_on))
         if status == "administered":
             given.setdefault(patient_id, {})[number] = administered_at.date()
-        else:
+        elif status is not None:
             taken.add((patient_id, number))
     found = []
-    for p in patients:
-        steps = schedule(protocols[p.protocol_version_id], p.first_dose_on, given.get(p.id, {}))
+    for patient_id, (subject_id, version, first_dose_on) in patients.items():
+        steps = schedule(protocols[version], first_dose_on, given.get(patient_id, {}))
         nxt = next((s for s in steps if s.administered_on is None and s.window_end >= first_day), None)
-        if nxt is None or (p.id, nxt.number) in taken or nxt.window_start > last_day:
+        if nxt is None or (patient_id, nxt.number) in taken or nxt.window_start > last_day:
             continue
-        found.append(DueDose(p.id, p.subject_id, nxt.number, nxt.due, nxt.window_end, nxt.optional))
+        found.append(DueDose(patient_id, subject_id, nxt.number, nxt.due, nxt.window_end, nxt.optional))
     found.sort(key=lambda d: (d.window_end, d.due, d.subject_id))
     return found
 
 
+# The doses due change only when a record changes (a patient, an allocation, an administration), and
+# every change of a record appends to the audit trail: the last computation is reused while the chain's
+# tip (one row, bank.models.AuditChainTip) and the days asked are the same. Per process, one entry per
+# database; the daily command always computes.
+_LAST_DUE: dict[str, tuple[tuple, list[DueDose]]] = {}
+
+
+def _due_now(session: Session, first_day: date, last_day: date) -> list[DueDose]:
+    tip = session.scalar(select(AuditChainTip.entry_id).where(AuditChainTip.id == 1))
+    database = str(session.get_bind().url)
+    key = (tip, first_day, last_day)
+    known = _LAST_DUE.get(database)
+    if known is not None and known[0] == key:
+        return known[1]
+    found = doses_due(session, first_day, last_day)
+    _LAST_DUE[database] = (key, found)
+    return found
+
+
 def due_doses(session: Session, ctx: Context) -> Listing:
-    found = doses_due(session, ctx.today, ctx.today + timedelta(days=ctx.dose_days))
+    found = _due_now(session, ctx.today, ctx.today + timedelta(days=ctx.dose_days))
     return Listing(
         [
             Item(
