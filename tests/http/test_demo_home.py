@@ -131,3 +131,17 @@ def test_closing_the_open_deviation_removes_it_from_qa_home(demo, db):
     with unit_of_work(db, actor_for(claire)):
         close_deviation(db, deviation, claire, PASSWORD, "Alarm contacts replaced; incubator requalified.")
     assert home(demo, "qa.claire")[1].get("lots.deviations", 0) == before - 1
+
+
+@pytest.mark.parametrize("username", ["tech.ana", "qa.claire", "clin.eva", "pharm.farid"])
+def test_every_link_of_a_home_page_opens_for_its_reader(demo, username):
+    web = WebClient(demo.test_client())
+    web.login(username, PASSWORD)
+    html = web.get("/").get_data(as_text=True)
+    sections = re.findall(r'data-queue="[^"]+" data-count="\d+">(.*?)</section>', html, re.S)
+    links = sorted(
+        {href.replace("&amp;", "&") for s in sections for href in re.findall(r'href="([^"]+)"', s)}
+    )
+    assert links
+    for link in links:
+        assert web.get(link).status_code == 200, (username, link)
