@@ -83,7 +83,14 @@ def _private_sqlite_file(url: str) -> None:
 def wire_domains() -> None:
     """Connect every cross-domain receiver to its signal (bank.signals). Called by the app factory (so
     the web and `flask` commands run wired) and by the tests; connecting twice is harmless."""
-    from bank.signals import donor_lookback_started, formulation_requested, late_result_found
+    from bank.notifications import receivers as tell
+    from bank.signals import (
+        account_locked,
+        custody_excursion,
+        donor_lookback_started,
+        formulation_requested,
+        late_result_found,
+    )
     from doses.services import hold_for_donor_lookback, hold_for_late_result, placebo_formulation_problems
     from lots.services import hold_for_lookback
 
@@ -91,6 +98,15 @@ def wire_domains() -> None:
     donor_lookback_started.connect(_receiver(hold_for_donor_lookback, "donor"), weak=False)
     late_result_found.connect(_receiver(hold_for_late_result, "lot"), weak=False)
     formulation_requested.connect(_formulation_receiver(placebo_formulation_problems), weak=False)
+    # Notifications (issue 20): whoever must act is told, in the application and by e-mail.
+    late_result_found.connect(_receiver(tell.late_result, "lot"), weak=False)
+    donor_lookback_started.connect(_receiver(tell.donor_lookback, "donor"), weak=False)
+    account_locked.connect(_receiver(tell.account_locked, "user"), weak=False)
+    if tell.custody_excursion not in _RECEIVERS:
+        _RECEIVERS[tell.custody_excursion] = lambda session, **kw: tell.custody_excursion(
+            session, kw["allocation"], kw["event"]
+        )
+    custody_excursion.connect(_RECEIVERS[tell.custody_excursion], weak=False)
 
 
 _RECEIVERS: dict = {}
@@ -135,9 +151,26 @@ def _register_blueprints(app: Flask) -> None:
     from bank.verification import views as verification_views
 
     verification_views.init_app(app)  # the page of the entries the domains registered as verifiable
+    _register_queues(app)
     api.init_app(app)  # last: domain views have added their API routes to the shared blueprint
     app.extensions["bank.nav"].append((N_("Audit trail"), "audit.index", "audit.view"))
     app.extensions["bank.nav"].append((N_("Users"), "admin.users", "user.manage"))
+
+
+def _register_queues(app: Flask) -> None:
+    """The work queues of the home page and the notifications' pages (issue 20): the kernel's, then each
+    domain's (bank.queues), registered here so that bank imports no domain elsewhere."""
+    import donors.queues
+    import doses.queues
+    import lots.queues
+    import release.queues
+    from bank import queues
+    from bank.notifications import views as notification_views
+
+    queues.init_app(app)
+    for module in (donors.queues, lots.queues, release.queues, doses.queues):
+        module.register_queues(app)
+    notification_views.init_app(app)
 
 
 def _register_security(app: Flask) -> None:

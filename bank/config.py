@@ -83,6 +83,22 @@ def check_sign_in_settings(config: dict) -> None:
         raise ValueError("ALLOWED_HOSTS must name at least one host (e.g. bank.example.org)")
 
 
+def _notification_settings(env) -> dict:
+    """E-mail of notifications and the horizons of the work queues (README: Configuration, SMTP). Without
+    SMTP_HOST no e-mail is sent: notifications are shown in the application only."""
+    return {
+        "SMTP_HOST": env.get("SMTP_HOST", "").strip(),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_FROM": env.get("SMTP_FROM", "msc-bank@localhost").strip(),
+        "SMTP_USER": env.get("SMTP_USER", "").strip(),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": env.get("SMTP_STARTTLS", "0") == "1",
+        # Work queues: materials expiring within this many days; doses due within this many days.
+        "QUEUE_MATERIAL_EXPIRY_DAYS": int(env.get("QUEUE_MATERIAL_EXPIRY_DAYS", "30")),
+        "QUEUE_DOSE_DAYS": int(env.get("QUEUE_DOSE_DAYS", "7")),
+    }
+
+
 def load_config(instance: Path, overrides: dict | None = None) -> dict:
     """Build the Flask config dict; `overrides` (tests) win over the environment."""
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -104,6 +120,7 @@ def load_config(instance: Path, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 25,
         **_sign_in_settings(env),
+        **_notification_settings(env),
         # The role that owns the schema and runs migrations (PostgreSQL); DATABASE_URL is the application's.
         "MIGRATION_DATABASE_URL": env.get("MIGRATION_DATABASE_URL") or None,
         "AUDIT_KEY": None,

@@ -1,4 +1,4 @@
-"""Home page and the scan box: a hand scanner types a bar code plus Enter (or a person types an
+"""Home page (each user's work queues and unread notifications, issue 20) and the scan box: a hand scanner types a bar code plus Enter (or a person types an
 identifier); each domain's resolvers find the record. A scan that finds nothing, or only a record the
 user may not open, leaves the user on the page they were on with a message next to the scan box."""
 
@@ -7,11 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request
+from flask import Blueprint, current_app, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from bank import isbt128
+from bank import isbt128, queues
 from bank.auth_views import safe_next
+from bank.clock import today
+from bank.forms import ConfirmForm
+from bank.i18n import t
+from bank.languages import flash
+from bank.notifications import services as notifications
 from bank.permissions import hidden_by_blinding
 from bank.refusals import MASKED_RECORD_MESSAGE
 from bank.web import AUTHENTICATED_VIEW, db, requires
@@ -39,13 +44,40 @@ class ScanQuery:
         return self.isbt.product_code if self.isbt else None
 
 
+@dataclass(frozen=True)
+class ShownQueue:
+    queue: queues.Queue
+    listing: queues.Listing
+
+
+def work_queues() -> list[ShownQueue]:
+    """The queues the user's permissions open, each listed (most urgent first, count capped)."""
+    config = current_app.config
+    context = queues.Context(
+        actor=g.actor,
+        today=today(),
+        material_days=config["QUEUE_MATERIAL_EXPIRY_DAYS"],
+        dose_days=config["QUEUE_DOSE_DAYS"],
+    )
+    return [
+        ShownQueue(q, q.items(db(), context)) for q in queues.queues_for(current_app, g.actor.permissions)
+    ]
+
+
 @bp.route("/")
 @requires(AUTHENTICATED_VIEW)
 def index():
-    return render_template("home.html")
+    """The user's home: unread notifications, then each work queue with its count and first items."""
+    return render_template(
+        "home.html",
+        shown=work_queues(),
+        alerts=notifications.latest(db(), g.user.id, unread_only=True),
+        today=today(),
+        notification_form=ConfirmForm(),
+    )
 
 
-def _stay(back: str, message: str):
+def _stay(back: str, message):
     """Back to the page the scan was made on, the message shown next to the scan box (base.html)."""
     flash(message, "scan")
     return redirect(back)
@@ -69,13 +101,15 @@ def scan():
     code = request.args.get("code", "").strip()
     back = safe_next(request.args.get("back") or urlsplit(request.referrer or "").path or None)
     if not code:
-        return _stay(back, "Scan or type a code first.")
+        return _stay(back, t("Scan or type a code first."))
     if len(code) > MAX_SCAN:
-        return _stay(back, f"Not a code this system prints: more than {MAX_SCAN} characters were typed.")
+        return _stay(
+            back, t("Not a code this system prints: more than %(max)s characters were typed.", max=MAX_SCAN)
+        )
     try:
         query = ScanQuery(code, isbt128.parse_lookup(code))
     except isbt128.Isbt128Error as e:
-        return _stay(back, f"Scan not recognised: {e}.")
+        return _stay(back, t("Scan not recognised: %(error)s.", error=e.args[0] if e.args else str(e)))
     seen = set()
     for resolver in current_app.extensions["bank.scan_resolvers"]:
         target = resolver(db(), query)
@@ -88,5 +122,5 @@ def scan():
     if "masked" in seen:
         return _stay(back, MASKED_RECORD_MESSAGE)  # the words of a direct address, nothing more
     if seen:
-        return _stay(back, f"You may not open the record that carries {code}.")
-    return _stay(back, f"No record carries {code}: check the code, or scan the label again.")
+        return _stay(back, t("You may not open the record that carries %(code)s.", code=code))
+    return _stay(back, t("No record carries %(code)s: check the code, or scan the label again.", code=code))

@@ -2,6 +2,7 @@
 
 import bank.audit_review  # noqa: F401
 import bank.models  # noqa: F401
+import bank.notifications.models  # noqa: F401
 import bank.verification.models  # noqa: F401
 from bank.db import Base
 

@@ -23,3 +23,10 @@ formulation_requested = _events.signal("formulation-requested")
 # sender: the session; event=biovigilance.models.AdverseEvent. A serious reaction judged possibly related
 # or more was recorded: its lot's remaining products are already held; receivers alert QA.
 serious_reaction_reported = _events.signal("serious-reaction-reported")
+
+# sender: the session; allocation=Allocation, event=CustodyEvent. A temperature excursion was recorded on a
+# dose's chain of custody (the dose went on hold). Receivers tell the people concerned.
+custody_excursion = _events.signal("custody-excursion")
+
+# sender: the session; user=User. Repeated wrong passwords have just locked the account (bank.users).
+account_locked = _events.signal("account-locked")

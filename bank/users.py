@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bank.clock import utcnow
 from bank.i18n import N_, joined, t
 from bank.models import ApiToken, PasswordHistory, User
 from bank.passwords import hash_password, policy_problems, verify_against_nothing, verify_password
 from bank.permissions import ROLES, permissions_for
+from bank.signals import account_locked
 from bank.signin import end_sessions_of, record_attempt
 from bank.uow import Actor
 
@@ -162,6 +163,9 @@ def count_failed_password(user: User, max_failed: int) -> int:
     if user.failed_logins >= max_failed:
         user.locked_at = utcnow()
         user.locked_until = user.locked_at + lock_duration(user.failed_logins, max_failed)
+        session = object_session(user)
+        if session is not None:
+            account_locked.send(session, user=user)  # administrators are told (bank.notifications)
     return max(0, max_failed - user.failed_logins)
 
 

@@ -102,6 +102,16 @@ class Writer:
         self.pg = engine.dialect.name == "postgresql"
         self.tables = {name: Base.metadata.tables[name] for name in tables}
         self.columns = {name: [c.name for c in t.columns] for name, t in self.tables.items()}
+        # Columns added since the generator was written (in_force, plausibility_rules…) take the model's
+        # plain default, as the services' rows do, instead of NULL.
+        self.defaults = {
+            name: {
+                c.name: c.default.arg
+                for c in t.columns
+                if c.default is not None and c.default.is_scalar and c.name != "version"
+            }
+            for name, t in self.tables.items()
+        }
         self.buffers: dict[str, list[dict]] = {name: [] for name in tables}
         with engine.connect() as conn:
             self.next_ids = {
@@ -121,6 +131,7 @@ class Writer:
 
     def row(self, table: str, values: dict) -> dict:
         full = dict.fromkeys(self.columns[table])
+        full.update(self.defaults[table])
         full.update(values)
         if full["id"] is None:
             full["id"] = self.new_id(table)

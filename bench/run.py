@@ -130,14 +130,12 @@ class Client:
         conn.close()
         return resp.status, data
 
-    def login(self) -> None:
+    def login(self, username: str = BENCH_USER, password: str = BENCH_PASSWORD) -> None:
         _, page = self.request("GET", "/login")
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
             rb'name="csrf_token"[^>]*value="([^"]+)"', page
         )
-        body = urlencode(
-            {"csrf_token": token.group(1).decode(), "username": BENCH_USER, "password": BENCH_PASSWORD}
-        )
+        body = urlencode({"csrf_token": token.group(1).decode(), "username": username, "password": password})
         status, _ = self.request(
             "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"}
         )
@@ -273,9 +271,44 @@ def pages(s: dict) -> list[tuple[str, str, bool]]:
     ]
 
 
+# The home page of each role (issue 20: its work queues), signed in as a person holding only that role.
+HOME_ROLES = ("technician", "qa", "clinical", "admin")
+
+
+def role_users(url: str) -> dict[str, str]:
+    """One user per role of HOME_ROLES (`bench-<role>`, the benchmark's password), made through the
+    services when the dataset has none yet; returns {role: username}."""
+    from bank.db import make_engine, make_session_factory
+    from bank.models import User
+    from bank.uow import SYSTEM, unit_of_work
+    from bank.users import create_user
+
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    names = {role: f"bench-{role}" for role in HOME_ROLES}
+    missing = [
+        r for r, n in names.items() if session.scalar(select(User.id).where(User.username == n)) is None
+    ]
+    if missing:
+        with unit_of_work(session, SYSTEM, "benchmark: one user per role for the home pages"):
+            for role in missing:
+                create_user(
+                    session,
+                    names[role],
+                    f"Benchmark {role}",
+                    [role],
+                    BENCH_PASSWORD,
+                    must_change_password=False,
+                )
+    session.close()
+    engine.dispose()
+    return names
+
+
 def measure_pages(url: str, n: int) -> tuple[dict, int]:
     s = samples(url)
     token = api_token(url, s["user_id"])
+    users = role_users(url)
     results = {}
     with server("wsgi:app", url) as (port, worker):
         client = Client(port)
@@ -283,6 +316,11 @@ def measure_pages(url: str, n: int) -> tuple[dict, int]:
         for name, path, is_api in pages(s):
             headers = {"Authorization": f"Bearer {token}"} if is_api else None
             results[name] = timed(client, path, n, headers)
+        results["home page (every role)"] = timed(client, "/", n)
+        for role, username in users.items():
+            role_client = Client(port)
+            role_client.login(username)
+            results[f"home page ({role})"] = timed(role_client, "/", n)
         rss_kb = peak_rss_kb(worker)
     return results, rss_kb
 

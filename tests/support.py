@@ -145,3 +145,78 @@ def verify_by_api(api: OpenApiClient, key: str, password: str = PASSWORD):
     digests = [e["digest"] for e in listed["items"] if e["key"] == key] if "items" in listed else []
     entry = f"{key}@{digests[0]}" if digests else f"{key}@{'0' * 64}"
     return api.call("api_verification_verify", {"entries": [entry], "signature_password": password})
+
+
+class LocalSmtpServer:
+    """A real SMTP server on 127.0.0.1 (a free port) that keeps every message it accepts, for the tests of
+    e-mailed notifications. It speaks the commands smtplib sends (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP,
+    QUIT) and refuses any recipient whose address contains `refuse`, so a failed delivery can be tested."""
+
+    def __init__(self, refuse: str = "refused"):
+        import socketserver
+        import threading
+
+        self.messages: list = []  # email.message.EmailMessage, in the order received
+        self.refuse = refuse
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, text: str) -> None:
+                self.wfile.write(text.encode() + b"\r\n")
+
+            def handle(self):
+                self.reply("220 localhost test SMTP")
+                recipients: list[str] = []
+                while line := self.rfile.readline():
+                    command = line.decode(errors="replace").strip()
+                    verb = command[:4].upper()
+                    if verb in ("EHLO", "HELO", "NOOP"):
+                        self.reply("250 localhost")
+                    elif verb == "MAIL":
+                        recipients = []
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        if outer.refuse in command:
+                            self.reply("550 No such mailbox here")
+                        else:
+                            recipients.append(command.split(":", 1)[1].strip(" <>"))
+                            self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 End data with <CR><LF>.<CR><LF>")
+                        data = []
+                        while (row := self.rfile.readline()) not in (b".\r\n", b""):
+                            data.append(row[1:] if row.startswith(b"..") else row)
+                        outer.received(b"".join(data), recipients)
+                        self.reply("250 OK")
+                    elif verb == "RSET":
+                        recipients = []
+                        self.reply("250 OK")
+                    elif verb == "QUIT":
+                        self.reply("221 Bye")
+                        return
+                    else:
+                        self.reply("502 Command not implemented")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def received(self, data: bytes, recipients: list[str]) -> None:
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        message["X-Test-Recipients"] = ", ".join(recipients)
+        self.messages.append(message)
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["X-Test-Recipients"]]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

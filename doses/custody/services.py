@@ -18,6 +18,7 @@ from bank.esign import SignatureError, countersign, sign, signature_valid
 from bank.i18n import t
 from bank.models import User
 from bank.refusals import Problem, Refused, control_character_errors, refuse_if
+from bank.signals import custody_excursion
 from bank.status import change_status
 from bank.uow import current_actor
 from bank.users import actor_for
@@ -441,6 +442,8 @@ def record_custody_event(
     if why := hold_reason(event, excursion, excursion_description, allocation.status, HOLDABLE):
         dose_services.hold_doses(session, ids, why)
     session.flush()
+    if excursion:
+        custody_excursion.send(session, allocation=allocation, event=row)  # the people concerned are told
     return row
 
 

@@ -2,7 +2,7 @@
 first and last rows reviewed and the last row's hash, the findings, and QA's signature.
 
 Revision ID: 0018_audit_reviews
-Revises: 0016_user_language
+Revises: 0017_notifications
 Create Date: 2027-04-01 09:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import bank.db
 
 revision = "0018_audit_reviews"
-down_revision = "0016_user_language"
+down_revision = "0017_notifications"
 branch_labels = None
 depends_on = None
 
