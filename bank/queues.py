@@ -162,7 +162,7 @@ def accounts_never_used(session: Session, ctx: Context) -> Listing:
             "admin.edit_user",
             {"user_id": u.id},
             since=u.created_at.date(),
-            since_label=N_("created"),
+            since_label=N_("created on"),
         ),
         ctx.limit,
     )

@@ -148,7 +148,7 @@ def _doses_in(status: str, text: str, endpoint: str, due: bool = True):
                 {"allocation_id": a.id},
                 due=a.planned_at.date() if due else None,
                 since=None if due else a.planned_at.date(),
-                since_label=N_("planned"),
+                since_label=N_("planned on"),
             ),
             ctx.limit,
         )

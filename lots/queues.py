@@ -63,7 +63,7 @@ def open_deviations(session: Session, ctx: Context) -> Listing:
             "lots.close_deviation",
             {"deviation_id": d.id},
             since=d.recorded_at.date(),
-            since_label=N_("recorded"),
+            since_label=N_("recorded on"),
         ),
         ctx.limit,
         rows=True,
