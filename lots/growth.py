@@ -66,10 +66,16 @@ class GrowthCurve:
         ]
 
 
-def growth_curve(session: Session, lot: Lot) -> GrowthCurve:
+def growth_curve(session: Session, lot: Lot, own_lines=None, own_harvest=None) -> GrowthCurve:
+    """`own_lines`/`own_harvest`: the lot's passage lines and harvest when the caller has read them already
+    (the lot page); a lot's lineage is read either way."""
     chain = list(reversed(lineage(session, lot)))  # harvest lot first
-    lines = [(each, line) for each in chain for line in passage_lines(session, each)]
-    harvest = harvest_of(session, chain[0])
+    lines = [
+        (each, line)
+        for each in chain
+        for line in (own_lines if each is lot and own_lines is not None else passage_lines(session, each))
+    ]
+    harvest = own_harvest if chain[0] is lot and own_harvest is not None else harvest_of(session, chain[0])
     first = lines[0][1].passage.seeded_on if lines else None
     # The harvest day on the facility's calendar (stored in UTC: a night harvest is on the local day).
     day_zero = to_local(harvest.collected_at, facility_zone()).date() if harvest else first

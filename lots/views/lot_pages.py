@@ -258,23 +258,24 @@ def show(lot_id: int):
         a for a in services.actions_of(session, lot, g.actor.permissions) if can(ACTION_PERMISSION[a.key])
     ]
     corrections = services.corrections_of(session, lot)
+    lines, harvest = services.passage_lines(session, lot), services.harvest_of(session, lot)
     return render_template(
         "lots/show.html",
         lot=lot,
         workflow=LOT_WORKFLOW,
         history=history,
         actions=actions,
-        harvest=services.harvest_of(session, lot),
+        harvest=harvest,
         isolation=services.isolation_of(session, lot),
         isolations=services.isolation_history(session, lot),
-        lines=services.passage_lines(session, lot),
+        lines=lines,
         history_passages=services.passage_history(session, lot),
         corrections=corrections,
         correction_of={(c.kind, c.original_id): c for c in corrections},
         replaced_by={(c.kind, c.replacement_id): c for c in corrections if c.replacement_id},
         users=_names(session, corrections),
         cumulative=services.cumulative_pd(session, lot),
-        growth=growth_curve(session, lot),
+        growth=growth_curve(session, lot, lines, harvest),
         unverified=services.unverified_entries(session, lot),
         containers=services.containers_of(session, lot),
         deviations=deviations,
