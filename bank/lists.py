@@ -87,6 +87,22 @@ def export_url() -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, export="csv")
 
 
+def shown_time(value) -> str:
+    """A time in a CSV cell as the page shows it: the facility's wall clock with its zone."""
+    from bank.languages import local_time
+
+    return local_time(value) if value is not None else ""
+
+
+def shown_status(status: str, workflow=None) -> str:
+    """A stored status in a CSV cell as the page's badge words it (the workflow's label, else the
+    workflows' one word for it), in the reader's language."""
+    from bank.i18n import localize
+    from bank.workflow import status_label
+
+    return localize(workflow.label(status) if workflow is not None else status_label(status))
+
+
 def csv_download(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:
     """A CSV file of `rows` under `header`: stable column names and stored values, the same in every
     language, so a spreadsheet or a script reads every export alike."""
