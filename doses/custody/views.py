@@ -11,7 +11,6 @@ from bank.clock import utcnow
 from bank.i18n import N_, localize, t
 from bank.languages import flash
 from bank.lists import (
-    EXPORT_LIMIT,
     SortColumn,
     csv_download,
     shown_status,
@@ -38,6 +37,7 @@ from doses.reports import (
     validate_print,
 )
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
+from doses.views.dose_pages import DOSE_EXPORT_LIMIT
 from lots.models import Container
 
 
@@ -111,7 +111,7 @@ def index():
 def _custody_csv(stmt):
     """What the list shows, every dose on its way as filtered; containers as the reader may read them
     (a blinded reader reads the protocol's product code, never the arm's)."""
-    items = list(db().scalars(stmt.limit(EXPORT_LIMIT)))
+    items = list(db().scalars(stmt.limit(DOSE_EXPORT_LIMIT)))
     rows = []
     for start in range(0, len(items), 500):
         chunk = items[start : start + 500]
