@@ -17,8 +17,9 @@ from bank.audit_records import RECORD_TYPES, ShownRow, record_condition, shown_r
 from bank.audit_review import REVIEWED_MEANING, reviews, sign_review
 from bank.clock import utcnow
 from bank.forms import AuditFilterForm, AuditReviewForm
-from bank.i18n import localize
+from bank.i18n import N_, localize
 from bank.languages import flash, local_time
+from bank.lists import SortColumn, sorting, wants_csv
 from bank.models import AuditEntry, User
 from bank.web import attempt, db, paginate, requires
 
@@ -94,12 +95,28 @@ def _cells(row: ShownRow) -> list[str]:
     ]
 
 
+# The trail is append-only and long: it sorts by its key only (oldest or newest first), which costs what
+# the list's own order costs; newest first keeps the pages by key.
+AUDIT_COLUMNS = (SortColumn("when", N_("When"), AuditEntry.id),)
+
+
+def _ordered(form: AuditFilterForm):
+    return sorting(*AUDIT_COLUMNS).apply(_filtered(form), AuditEntry.id)
+
+
 @bp.route("/")
 @requires("audit.view")
 def index():
     form = _form()
-    page = paginate(_filtered(form), per_page=50, keyset=AuditEntry.id)  # ~1M rows: no OFFSET
-    return render_template("audit/index.html", form=form, page=page, rows=shown_rows(db(), list(page.items)))
+    if wants_csv():
+        return export_csv()
+    order = sorting(*AUDIT_COLUMNS)
+    stmt = order.apply(_filtered(form), AuditEntry.id)
+    # ~1M rows: newest first pages by key (no OFFSET); oldest first is the same index read the other way.
+    page = paginate(stmt, per_page=50, keyset=AuditEntry.id if order.default else None)
+    return render_template(
+        "audit/index.html", form=form, page=page, rows=shown_rows(db(), list(page.items)), sorting=order
+    )
 
 
 @bp.route("/export.csv")
@@ -109,7 +126,7 @@ def export_csv():
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(_columns())
-    entries = list(db().scalars(_filtered(form).limit(CSV_LIMIT)))
+    entries = list(db().scalars(_ordered(form).limit(CSV_LIMIT)))
     for start in range(0, len(entries), 500):  # names are looked up once per 500 rows
         for row in shown_rows(db(), entries[start : start + 500]):
             writer.writerow(_cells(row))
@@ -124,7 +141,7 @@ def export_csv():
 @requires("audit.view")
 def export_pdf():
     form = _form()
-    entries = list(db().scalars(_filtered(form).limit(PDF_LIMIT + 1)))
+    entries = list(db().scalars(_ordered(form).limit(PDF_LIMIT + 1)))
     cut = len(entries) > PDF_LIMIT
     entries = entries[:PDF_LIMIT]
     rows = shown_rows(db(), entries)

@@ -22,6 +22,7 @@ from bank.forms import ChangePasswordForm, ConfirmForm, LoginForm
 from bank.i18n import N_, t
 from bank.keptforms import kept_pages
 from bank.languages import LANGUAGES, flash
+from bank.lists import SortColumn, csv_download, shown_time, sorting, wants_csv
 from bank.models import UserSession
 from bank.passwords import MIN_LENGTH
 from bank.signin import (
@@ -154,12 +155,35 @@ def change_password_view():
     return render_template("auth/change_password.html", form=form, min_length=MIN_LENGTH)
 
 
+# A few open sessions, read whole: they sort in Python (Sorting.arrange).
+SESSION_COLUMNS = (
+    SortColumn("signed_in", N_("Signed in"), lambda s: s.created_at),
+    SortColumn("last_activity", N_("Last activity"), lambda s: s.last_seen_at),
+    SortColumn("address", N_("Address"), lambda s: s.address or ""),
+)
+
+
 @bp.route("/account/sessions")
 @requires(AUTHENTICATED_VIEW)
 def sessions():
-    rows = open_sessions_of(db(), g.user.id, idle_limit())
+    order = sorting(*SESSION_COLUMNS)
+    rows = order.arrange(open_sessions_of(db(), g.user.id, idle_limit()))
+    if wants_csv():  # the table as shown
+        cells = (
+            (
+                shown_time(s.created_at),
+                shown_time(s.last_seen_at),
+                shown_time(s.expires_at),
+                s.address,
+                s.user_agent,
+                _("this session") if s.id == g.sign_in_session.id else "",
+            )
+            for s in rows
+        )
+        header = ("signed_in", "last_activity", "ends_at_the_latest", "address", "browser", "this_session")
+        return csv_download("sessions.csv", header, cells)
     return render_template(
-        "auth/sessions.html", rows=rows, current_id=g.sign_in_session.id, form=ConfirmForm()
+        "auth/sessions.html", rows=rows, current_id=g.sign_in_session.id, form=ConfirmForm(), sorting=order
     )
 
 

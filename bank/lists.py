@@ -23,7 +23,7 @@ EXPORT_LIMIT = 100_000  # rows in one CSV file: a list that long is narrowed wit
 class SortColumn:
     key: str  # the value of ?sort=
     label: str  # the header's words (marked with N_ or t, shown in the reader's language)
-    expr: Any  # what the statement is ordered by
+    expr: Any  # what the statement is ordered by (a list gathered in Python: a function of one item)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,14 @@ class Sorting:
             return stmt
         expr = self.column(self.key).expr
         return stmt.order_by(None).order_by(expr.desc() if self.descending else expr.asc(), tiebreak.desc())
+
+    def arrange(self, items: Iterable) -> list:
+        """A list gathered in Python (its columns' `expr`: a function of one item) in the chosen order;
+        items with equal values keep the list's own order."""
+        items = list(items)
+        if self.key is None:
+            return items
+        return sorted(items, key=self.column(self.key).expr, reverse=self.descending)
 
     def url(self, key: str) -> str:
         """This page sorted by `key` (ascending first, then descending), its filters kept, from page 1."""
@@ -85,6 +93,22 @@ def export_url() -> str:
     """This list as CSV: the same filters and order, every row."""
     args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
     return url_for(request.endpoint, **(request.view_args or {}), **args, export="csv")
+
+
+def shown_time(value) -> str:
+    """A time in a CSV cell as the page shows it: the facility's wall clock with its zone."""
+    from bank.languages import local_time
+
+    return local_time(value) if value is not None else ""
+
+
+def shown_status(status: str, workflow=None) -> str:
+    """A stored status in a CSV cell as the page's badge words it (the workflow's label, else the
+    workflows' one word for it), in the reader's language."""
+    from bank.i18n import localize
+    from bank.workflow import status_label
+
+    return localize(workflow.label(status) if workflow is not None else status_label(status))
 
 
 def csv_download(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:

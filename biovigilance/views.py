@@ -12,8 +12,17 @@ from sqlalchemy import select
 from bank.clock import today
 from bank.esign import signature_valid, signatures_for
 from bank.forms import ConfirmForm
-from bank.i18n import N_
+from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import (
+    EXPORT_LIMIT,
+    SortColumn,
+    csv_download,
+    shown_status,
+    shown_time,
+    sorting,
+    wants_csv,
+)
 from bank.status import status_history
 from bank.web import attempt, can, db, get_or_404, paginate, requires
 from biovigilance import reports, rules, services
@@ -36,13 +45,40 @@ def _protocol_codes() -> list[str]:
     return sorted(db().scalars(select(ProtocolVersion.code).distinct()))
 
 
+EVENT_COLUMNS = (
+    SortColumn("reference", N_("Reference"), AdverseEvent.id),
+    SortColumn("onset", N_("Onset"), AdverseEvent.onset_at),
+    SortColumn("serious", N_("Serious"), AdverseEvent.serious),
+    SortColumn("imputability", N_("Imputability"), AdverseEvent.imputability),
+    SortColumn("status", N_("Status"), AdverseEvent.status),
+)
+
+
 @bp.route("/")
 @requires("event.view")
 def index():
     status = request.args.get("status", "")
     protocol = request.args.get("protocol", "")[:40]
     stmt = services.events_query(status if status in EVENT_WORKFLOW.states else None, protocol or None)
-    page = paginate(stmt, keyset=AdverseEvent.id)
+    order = sorting(*EVENT_COLUMNS)
+    stmt = order.apply(stmt, AdverseEvent.id)
+    if wants_csv():  # the columns the register shows, as it shows them, every event as filtered
+        rows = (
+            (
+                e.reference,
+                e.patient.subject_id,
+                e.allocation.dose_number if e.allocation else "",
+                shown_time(e.onset_at),
+                localize(t("yes") if e.serious else t("no")),
+                localize(rules.IMPUTABILITY.get(e.imputability, e.imputability)),
+                shown_status(e.status, EVENT_WORKFLOW),
+            )
+            for e in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        header = ("reference", "subject_id", "dose", "onset", "serious", "imputability", "status")
+        return csv_download("adverse-events.csv", header, rows)
+    # Newest first pages by key; another order chosen in a header pages by OFFSET.
+    page = paginate(stmt, keyset=AdverseEvent.id if order.default else None)
     codes = _protocol_codes()
     return render_template(
         "biovigilance/index.html",
@@ -53,6 +89,7 @@ def index():
         workflow=EVENT_WORKFLOW,
         imputability=rules.IMPUTABILITY,
         this_year=today().year,
+        sorting=order,
     )
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 
 from bank.auth_views import safe_next
-from bank.i18n import N_, t
-from bank.languages import flash
+from bank.i18n import N_, localize, t
+from bank.languages import flash, local_time
+from bank.lists import EXPORT_LIMIT, SortColumn, Sorting, csv_download, sorting, wants_csv
 from bank.permissions import ENTRY_VERIFY
 from bank.verification import services
 from bank.verification.forms import VerifyEntriesForm, VerifyFilterForm
@@ -27,12 +28,23 @@ def _page_number() -> int:
     return int(value) if value.isdigit() and 0 < int(value) <= 10_000 else 1
 
 
-def awaiting_page(kind: str, subject: str | None) -> Page:
+# The entries are gathered kind by kind in Python (oldest first), so they sort there too.
+ENTRY_COLUMNS = (
+    SortColumn("entry", N_("Entry"), lambda e: (e.kind, e.title.lower())),
+    SortColumn("subject", N_("Lot / donor"), lambda e: e.subject),
+    SortColumn("entered_by", N_("Entered by"), lambda e: e.entered_by.lower()),
+    SortColumn("entered", N_("Entered"), lambda e: e.entered_at),
+)
+
+
+def awaiting_page(kind: str, subject: str | None, order: Sorting | None = None) -> Page:
     """One page of the entries awaiting the user's verification (at most COUNT_CAP counted)."""
     per_page = current_app.config["PAGE_SIZE"]
     found = services.awaiting_verification(
         db(), registry(), actor(), kinds=[kind] if kind else (), subject=subject, limit=COUNT_CAP + 1
     )
+    if order is not None:
+        found = order.arrange(found)
     page = _page_number()
     items = found[(page - 1) * per_page : page * per_page]
     return Page(
@@ -56,9 +68,34 @@ def index():
     if form.kind.data and not kind:
         form.kind.errors = [*form.kind.errors, t("Not a kind of entry you verify.")]
     subject = form.subject.data if valid else None
-    page = awaiting_page(kind, subject)
+    order = sorting(*ENTRY_COLUMNS)
+    labels = {k.key: k.label for k in kinds}
+    if wants_csv():  # what the list shows, every entry awaiting as filtered
+        found = order.arrange(
+            services.awaiting_verification(
+                db(), registry(), actor(), kinds=[kind] if kind else (), subject=subject, limit=EXPORT_LIMIT
+            )
+        )
+        rows = (
+            (
+                f"{localize(labels.get(e.kind, e.kind))} · {localize(e.title)}",
+                e.subject,
+                "; ".join(f"{localize(label)} {localize(value)}" for label, value in e.values),
+                e.entered_by,
+                local_time(e.entered_at),
+            )
+            for e in found
+        )
+        header = ("entry", "lot_or_donor", "values_entered", "entered_by", "entered")
+        return csv_download("entries-to-verify.csv", header, rows)
+    page = awaiting_page(kind, subject, order)
     return render_template(
-        "verify/index.html", form=form, page=page, kinds={k.key: k for k in kinds}, meaning=VERIFIED_MEANING
+        "verify/index.html",
+        form=form,
+        page=page,
+        kinds={k.key: k for k in kinds},
+        meaning=VERIFIED_MEANING,
+        sorting=order,
     )
 
 

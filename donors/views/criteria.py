@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from bank.esign import signature_valid, signatures_for
-from bank.i18n import N_, t
+from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, shown_time, sorting, wants_csv
 from bank.refusals import Refused
 from bank.status import status_history
 from bank.web import attempt, db, get_or_404, requires
@@ -28,17 +29,25 @@ STEP_REFUSED = {
 }
 
 
+CRITERIA_COLUMNS = (
+    SortColumn("version", N_("Version"), CriteriaSetVersion.number),
+    SortColumn("status", N_("Status"), CriteriaSetVersion.status),
+    SortColumn("created", N_("Created"), CriteriaSetVersion.created_at),
+)
+
+
 @bp.route("/criteria")
 @requires("donor.view")
 def criteria_index():
-    versions = (
-        db()
-        .scalars(
-            select(CriteriaSetVersion).order_by(CriteriaSetVersion.name, CriteriaSetVersion.number.desc())
+    order = sorting(*CRITERIA_COLUMNS)
+    stmt = select(CriteriaSetVersion).order_by(CriteriaSetVersion.name, CriteriaSetVersion.number.desc())
+    versions = db().scalars(order.apply(stmt, CriteriaSetVersion.id).limit(EXPORT_LIMIT)).all()
+    if wants_csv():  # the table as shown
+        rows = (
+            (v.label, shown_status(v.status), localize(v.note), shown_time(v.created_at)) for v in versions
         )
-        .all()
-    )
-    return render_template("donors/criteria_index.html", versions=versions)
+        return csv_download("criteria-sets.csv", ("version", "status", "note", "created"), rows)
+    return render_template("donors/criteria_index.html", versions=versions, sorting=order)
 
 
 @bp.route("/criteria/<int:version_id>")

@@ -8,8 +8,16 @@ from flask import Flask, Response, g, redirect, render_template, request, url_fo
 from sqlalchemy import bindparam, func, select
 
 from bank.clock import utcnow
-from bank.i18n import N_, t
+from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import (
+    SortColumn,
+    csv_download,
+    shown_status,
+    shown_time,
+    sorting,
+    wants_csv,
+)
 from bank.refusals import Refused
 from bank.web import LIKE_ESCAPE, apply_errors, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services as dose_services
@@ -29,6 +37,7 @@ from doses.reports import (
     validate_print,
 )
 from doses.states import ACTIVE_STATES, ALLOCATION_WORKFLOW
+from doses.views.dose_pages import DOSE_EXPORT_LIMIT
 from lots.models import Container
 
 
@@ -37,6 +46,34 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.extensions["bank.nav"].append((N_("Custody"), "custody.index", "dose.view"))
+
+
+# Never the treatment or the containers' product: an order by them would tell a blinded reader the arms.
+CUSTODY_COLUMNS = (
+    SortColumn("subject", N_("Subject"), Patient.subject_id),
+    SortColumn("number", N_("No."), Allocation.dose_number),
+    SortColumn("planned", N_("Planned"), Allocation.planned_at),
+    SortColumn("status", N_("Status"), Allocation.status),
+)
+
+
+def _last_events(ids: list[int]) -> dict[int, CustodyEvent]:
+    """The last custody event of each dose: one query for them all, not one per dose."""
+    if not ids:
+        return {}
+    newest = (
+        select(CustodyEvent.allocation_id, func.max(CustodyEvent.sequence).label("seq"))
+        .where(CustodyEvent.allocation_id.in_(ids))
+        .group_by(CustodyEvent.allocation_id)
+        .subquery()
+    )
+    rows = db().scalars(
+        select(CustodyEvent).join(
+            newest,
+            (CustodyEvent.allocation_id == newest.c.allocation_id) & (CustodyEvent.sequence == newest.c.seq),
+        )
+    )
+    return {e.allocation_id: e for e in rows}
 
 
 @bp.route("/")
@@ -54,27 +91,67 @@ def index():
     )
     if q:
         stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
+    order = sorting(*CUSTODY_COLUMNS)
+    stmt = order.apply(stmt, Allocation.id)
+    if wants_csv():
+        return _custody_csv(stmt)
     page = paginate(stmt)
-    ids = [a.id for a in page.items]
-    last = {}
-    if ids:  # one query for the page, not one per dose
-        newest = (
-            select(CustodyEvent.allocation_id, func.max(CustodyEvent.sequence).label("seq"))
-            .where(CustodyEvent.allocation_id.in_(ids))
-            .group_by(CustodyEvent.allocation_id)
-            .subquery()
-        )
-        rows = db().scalars(
-            select(CustodyEvent).join(
-                newest,
-                (CustodyEvent.allocation_id == newest.c.allocation_id)
-                & (CustodyEvent.sequence == newest.c.seq),
-            )
-        )
-        last = {e.allocation_id: e for e in rows}
+    last = _last_events([a.id for a in page.items])
     return render_template(
-        "custody/index.html", page=page, q=q, last=last, kinds=KINDS, workflow=ALLOCATION_WORKFLOW
+        "custody/index.html",
+        page=page,
+        q=q,
+        last=last,
+        kinds=KINDS,
+        workflow=ALLOCATION_WORKFLOW,
+        sorting=order,
     )
+
+
+def _custody_csv(stmt):
+    """What the list shows, every dose on its way as filtered; containers as the reader may read them
+    (a blinded reader reads the protocol's product code, never the arm's)."""
+    items = list(db().scalars(stmt.limit(DOSE_EXPORT_LIMIT)))
+    rows = []
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        last = _last_events([a.id for a in chunk])
+        for a in chunk:
+            protocol = a.patient.protocol_version.protocol()
+            containers = " | ".join(
+                dose_services.container_text(protocol, c, g.actor.permissions) for c in a.containers
+            )
+            e = last.get(a.id)
+            if e is None:
+                event = localize(t("in storage"))
+            else:
+                event = f"{localize(KINDS[e.event].label)} {shown_time(e.occurred_at)}"
+                if e.excursion:
+                    event += " " + localize(t("excursion"))
+            rows.append(
+                (
+                    a.id,
+                    a.patient.subject_id,
+                    a.patient.protocol_version.label,
+                    a.dose_number,
+                    shown_time(a.planned_at),
+                    containers,
+                    shown_status(a.status, ALLOCATION_WORKFLOW),
+                    event,
+                )
+            )
+    log_unblinded_view(list({a.patient.id: a.patient for a in items}.values()), "custody list export (CSV)")
+    header = (
+        "dose",
+        "subject_id",
+        "protocol",
+        "dose_number",
+        "planned",
+        "containers",
+        "status",
+        "last_event",
+    )
+    return csv_download("custody.csv", header, rows)
 
 
 def _page(

@@ -6,13 +6,21 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from bank.i18n import t
+from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from doses import services
 from doses.blueprint import bp, ensure_protocols
 from doses.forms import RandomisationForm
 from doses.models import ProtocolVersion
+
+PROTOCOL_COLUMNS = (
+    SortColumn("protocol", N_("Protocol"), ProtocolVersion.code),
+    SortColumn("version", N_("Version"), ProtocolVersion.version),
+    SortColumn("status", N_("Status"), ProtocolVersion.status),
+)
+ORIGIN_WORDS = {"autologous": N_("autologous"), "allogeneic": N_("allogeneic")}
 
 
 @bp.route("/protocols")
@@ -28,8 +36,29 @@ def protocols():
                 ProtocolVersion.definition.ilike(like_pattern(q), escape=LIKE_ESCAPE),
             )
         )
+    order = sorting(*PROTOCOL_COLUMNS)
+    stmt = order.apply(stmt, ProtocolVersion.id)
+    if wants_csv():  # the columns the list shows, as it shows them
+        rows = []
+        for row in db().scalars(stmt.limit(EXPORT_LIMIT)):
+            p = row.protocol()
+            origin = p.origin.value
+            rows.append(
+                (
+                    row.code,
+                    row.version,
+                    p.title,
+                    p.route.value,
+                    localize(ORIGIN_WORDS[origin]) if origin in ORIGIN_WORDS else origin,
+                    p.number_of_doses,
+                    localize(t("blinded") if p.blinded else t("open-label")),
+                    shown_status(row.status),
+                )
+            )
+        header = ("protocol", "version", "title", "route", "origin", "doses", "design", "status")
+        return csv_download("protocols.csv", header, rows)
     page = paginate(stmt)
-    return render_template("doses/protocols.html", page=page, q=q)
+    return render_template("doses/protocols.html", page=page, q=q, sorting=order)
 
 
 @bp.route("/protocols/<int:protocol_id>")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
 from bank.i18n import N_, localize, t
-from bank.languages import flash
+from bank.languages import flash, number_text
 from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.models import User
 from bank.status import status_history
@@ -345,11 +345,53 @@ def container(container_id: int):
     )
 
 
+PRODUCT_COLUMNS = (
+    SortColumn("key", N_("Key"), ProductType.key),
+    SortColumn("name", N_("Name"), ProductType.name),
+    SortColumn("status", N_("Status"), ProductType.status),
+)
+
+
 @bp.route("/products")
 @requires("lot.view")
 def products():
-    rows = db().scalars(select(ProductType).order_by(ProductType.key, ProductType.version.desc())).all()
-    return render_template("lots/products.html", products=rows)
+    order = sorting(*PRODUCT_COLUMNS)
+    stmt = select(ProductType).order_by(ProductType.key, ProductType.version.desc())
+    rows = db().scalars(order.apply(stmt, ProductType.id).limit(EXPORT_LIMIT)).all()
+    if wants_csv():  # the table as shown
+        cells = (
+            (
+                p.key,
+                p.version,
+                localize(p.name),
+                p.trials,
+                localize(p.source.replace("_", " ")),
+                localize(p.origin),
+                f"P{p.max_passage}",
+                number_text(p.max_cumulative_pd),
+                number_text(p.shelf_life_days),
+                localize(p.storage_temperature),
+                f"{p.isbt_code}{p.donation_type}",
+                localize(p.status),
+            )
+            for p in rows
+        )
+        header = (
+            "key",
+            "version",
+            "name",
+            "trials",
+            "source",
+            "origin",
+            "max_passage",
+            "max_cumulative_pd",
+            "shelf_life_days",
+            "storage",
+            "isbt_128_code",
+            "status",
+        )
+        return csv_download("product-types.csv", header, cells)
+    return render_template("lots/products.html", products=rows, sorting=order)
 
 
 def resolve_scan(session, scan):

@@ -8,8 +8,9 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import and_, or_, select
 
 from bank.clock import today
-from bank.i18n import localize, t
-from bank.languages import flash
+from bank.i18n import N_, localize, t
+from bank.languages import day_text, flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
 from lots.blueprint import expiring_days, material_standing, materials_bp
@@ -33,6 +34,15 @@ def _usability_clause(usability: str):
     }[usability]
 
 
+MATERIAL_COLUMNS = (
+    SortColumn("material", N_("Material"), Material.name),
+    SortColumn("supplier", N_("Supplier"), Material.supplier),
+    SortColumn("lot", N_("Lot"), MaterialLot.lot_number),
+    SortColumn("expiry", N_("Expiry"), MaterialLot.expiry),
+    SortColumn("status", N_("Status"), MaterialLot.status),
+)
+
+
 @materials_bp.route("/")
 @requires("lot.view")
 def index():
@@ -51,6 +61,25 @@ def index():
     usability = request.args.get("usability", "")
     if usability in MATERIAL_USABILITY:
         stmt = stmt.where(_usability_clause(usability))
+    order = sorting(*MATERIAL_COLUMNS)
+    stmt = order.apply(stmt, MaterialLot.id)
+    if wants_csv():  # the columns the list shows, as it shows them, every row as filtered
+        rows = []
+        for m in db().scalars(stmt.limit(EXPORT_LIMIT)):
+            use, why = material_standing(m)
+            rows.append(
+                (
+                    m.material.name,
+                    m.material.supplier,
+                    m.lot_number,
+                    day_text(m.expiry),
+                    localize(t("animal origin")) if m.material.animal_origin else "",
+                    shown_status(m.status),
+                    f"{localize(use.replace('_', ' '))} {localize(why)}".strip(),
+                )
+            )
+        header = ("material", "supplier", "lot", "expiry", "tse_risk", "status", "use_today")
+        return csv_download("materials.csv", header, rows)
     materials = db().scalars(select(Material).order_by(Material.name)).all()
     page = paginate(stmt)
     return render_template(
@@ -65,6 +94,7 @@ def index():
         statuses=MATERIAL_STATUSES,
         materials=materials,
         status_form=MaterialLotStatusForm(),
+        sorting=order,
     )
 
 

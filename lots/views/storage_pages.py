@@ -9,6 +9,7 @@ from bank.charts import bars_svg
 from bank.forms import ConfirmForm
 from bank.i18n import N_, t
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
 from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
 from lots import services
 from lots.blueprint import storage_bp
@@ -61,6 +62,14 @@ def _box(form: PositionForm) -> StorageBox | None:
     return box
 
 
+BOX_COLUMNS = (
+    SortColumn("site", N_("Site"), StorageBox.site),
+    SortColumn("tank", N_("Tank"), StorageBox.tank),
+    SortColumn("rack", N_("Rack"), StorageBox.rack),
+    SortColumn("box", N_("Box"), StorageBox.name),
+)
+
+
 @storage_bp.route("/")
 @requires("storage.view")
 def index():
@@ -80,10 +89,27 @@ def index():
             StorageBox.name.ilike(like_pattern(q), escape=LIKE_ESCAPE)
             | StorageBox.tank.ilike(like_pattern(q), escape=LIKE_ESCAPE)
         )
-    page = paginate(stmt)
+    order = sorting(*BOX_COLUMNS)
+    stmt = order.apply(stmt, StorageBox.id)
     counts = dict(db().execute(select(used.c.box_id, used.c.used)).all())
+    if wants_csv():  # the columns the list shows, every box as filtered
+        rows = (
+            (
+                b.site,
+                b.tank,
+                b.rack,
+                b.name,
+                f"{b.row_count} × {b.col_count}",
+                f"{counts.get(b.id, 0)} / {b.row_count * b.col_count}",
+            )
+            for b in db().scalars(stmt.limit(EXPORT_LIMIT))
+        )
+        return csv_download("storage-boxes.csv", ("site", "tank", "rack", "box", "size", "used"), rows)
+    page = paginate(stmt)
     sites = sorted(set(db().scalars(select(StorageBox.site))))
-    return render_template("lots/storage/index.html", page=page, counts=counts, site=site, sites=sites, q=q)
+    return render_template(
+        "lots/storage/index.html", page=page, counts=counts, site=site, sites=sites, q=q, sorting=order
+    )
 
 
 @storage_bp.route("/use")

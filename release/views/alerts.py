@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from bank.i18n import localize, t
+from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_time, sorting, wants_csv
 from bank.web import attempt, db, get_or_404, paginate, requires
 from lots.models import Lot
 from release import services
@@ -13,12 +14,51 @@ from release.blueprint import bp
 from release.forms import AcknowledgeForm
 from release.models import LateResultAlert
 
+ALERT_COLUMNS = (
+    SortColumn("when", N_("When"), LateResultAlert.created_at),
+    SortColumn("status", N_("Status"), LateResultAlert.status),
+)
+ALERT_WORDS = {"open": N_("open"), "acknowledged": N_("acknowledged")}
+
 
 @bp.route("/alerts")
 @requires("release.view")
 def alerts():
     status = request.args.get("status", "open")
-    page = paginate(services.alerts_query(status if status in ("open", "acknowledged") else None))
+    order = sorting(*ALERT_COLUMNS)
+    stmt = order.apply(
+        services.alerts_query(status if status in ("open", "acknowledged") else None), LateResultAlert.id
+    )
+    if wants_csv():  # what each card shows, every alert as filtered
+        rows = []
+        for a in db().scalars(stmt.limit(EXPORT_LIMIT)):
+            lot = db().get(Lot, a.lot_id)
+            rows.append(
+                (
+                    f"{lot.din}" if lot else a.lot_id,
+                    shown_time(a.created_at),
+                    ", ".join(localize(w) for w in a.notify.split(", ")),
+                    localize(ALERT_WORDS.get(a.status, a.status)),
+                    localize(services.alert_text(db(), a)),
+                    " | ".join(a.container_list),
+                    " | ".join(a.patient_list),
+                    shown_time(a.acknowledged_at),
+                    a.acknowledgement or "",
+                )
+            )
+        header = (
+            "lot",
+            "when",
+            "notify",
+            "status",
+            "message",
+            "containers",
+            "patients",
+            "acknowledged",
+            "acknowledgement",
+        )
+        return csv_download("late-result-alerts.csv", header, rows)
+    page = paginate(stmt)
     lots = {a.lot_id: db().get(Lot, a.lot_id) for a in page.items}
     messages = {a.id: services.alert_text(db(), a) for a in page.items}
     return render_template(
@@ -28,6 +68,7 @@ def alerts():
         lots=lots,
         form=AcknowledgeForm(),
         alert_messages=messages,
+        sorting=order,
     )
 
 

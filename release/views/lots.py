@@ -7,9 +7,11 @@ import re
 
 from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
-from bank.i18n import localize, t
+from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
 from bank.models import User
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
@@ -21,6 +23,50 @@ from release.forms import RejectForm, ReleaseForm, ResultForm
 from release.models import LateResultAlert, TestResult
 from release.reports import coa_digest, result_text
 from release.rules import MarkerPanelTest, NumericTest, QualitativeTest, name_of
+
+
+def _queue_counts(ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
+    """(results, verified, out of spec, open alerts) of each lot: two grouped queries, not two per lot."""
+    if not ids:
+        return {}
+    current = TestResult.superseded_by_id.is_(None) & TestResult.voided_at.is_(None)
+    rows = (
+        db()
+        .execute(
+            select(
+                TestResult.lot_id,
+                func.count(),
+                func.sum(case((TestResult.verified_at.is_not(None), 1), else_=0)),
+                func.sum(case((TestResult.verdict == "fail", 1), else_=0)),
+            )
+            .where(TestResult.lot_id.in_(ids), current)
+            .group_by(TestResult.lot_id)
+        )
+        .all()
+    )
+    alerts = dict(
+        db()
+        .execute(
+            select(LateResultAlert.lot_id, func.count())
+            .where(LateResultAlert.lot_id.in_(ids), LateResultAlert.status == "open")
+            .group_by(LateResultAlert.lot_id)
+        )
+        .all()
+    )
+    counts = {i: (0, 0, 0, alerts.get(i, 0)) for i in ids}
+    counts.update(
+        {
+            lot_id: (n, verified or 0, failed or 0, alerts.get(lot_id, 0))
+            for lot_id, n, verified, failed in rows
+        }
+    )
+    return counts
+
+
+QUEUE_COLUMNS = (
+    SortColumn("din", N_("DIN"), Lot.din),
+    SortColumn("status", N_("Status"), Lot.status),
+)
 
 
 @bp.route("/")
@@ -37,46 +83,25 @@ def index():
         stmt = stmt.where(Lot.status == status)
     if product:
         stmt = stmt.join(ProductType).where(ProductType.key == product)
+    order = sorting(*QUEUE_COLUMNS)
+    stmt = order.apply(stmt, Lot.id)
+    if wants_csv():  # the columns the queue shows, every lot as filtered
+        lots = list(db().scalars(stmt.options(selectinload(Lot.product_type)).limit(EXPORT_LIMIT)))
+        rows = []
+        for start in range(0, len(lots), 500):  # counted 500 lots at a time
+            chunk = lots[start : start + 500]
+            counts = _queue_counts([lot.id for lot in chunk])
+            for lot in chunk:
+                c = counts[lot.id]
+                words = shown_status(lot.status, LOT_WORKFLOW)
+                if lot.quarantined:
+                    words += " " + localize(t("quarantined"))
+                product = f"{lot.product_type.key} v{lot.product_type.version}"
+                rows.append((lot.din, product, words, *c))
+        header = ("din", "product", "status", "results", "verified", "out_of_spec", "open_alerts")
+        return csv_download("release-queue.csv", header, rows)
     page = paginate(stmt)
-    ids = [lot.id for lot in page.items]
-    # Two grouped queries for the whole page, not two per lot.
-    current = TestResult.superseded_by_id.is_(None) & TestResult.voided_at.is_(None)
-    rows = (
-        db()
-        .execute(
-            select(
-                TestResult.lot_id,
-                func.count(),
-                func.sum(case((TestResult.verified_at.is_not(None), 1), else_=0)),
-                func.sum(case((TestResult.verdict == "fail", 1), else_=0)),
-            )
-            .where(TestResult.lot_id.in_(ids), current)
-            .group_by(TestResult.lot_id)
-        )
-        .all()
-        if ids
-        else []
-    )
-    alerts = (
-        dict(
-            db()
-            .execute(
-                select(LateResultAlert.lot_id, func.count())
-                .where(LateResultAlert.lot_id.in_(ids), LateResultAlert.status == "open")
-                .group_by(LateResultAlert.lot_id)
-            )
-            .all()
-        )
-        if ids
-        else {}
-    )
-    counts = {i: (0, 0, 0, alerts.get(i, 0)) for i in ids}
-    counts.update(
-        {
-            lot_id: (n, verified or 0, failed or 0, alerts.get(lot_id, 0))
-            for lot_id, n, verified, failed in rows
-        }
-    )
+    counts = _queue_counts([lot.id for lot in page.items])
     keys = sorted(set(db().scalars(select(ProductType.key))))
     return render_template(
         "release/index.html",
@@ -88,6 +113,7 @@ def index():
         statuses=LOT_WORKFLOW.states,
         product_keys=keys,
         workflow=LOT_WORKFLOW,
+        sorting=order,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from bank.i18n import localize, t
+from bank.i18n import N_, localize, t
 from bank.languages import flash
+from bank.lists import SortColumn, csv_download, shown_status, shown_time, sorting, wants_csv
 from bank.refusals import Refused
 from bank.status import status_history
 from bank.web import attempt, db, get_or_404, requires, show_refusal, work
@@ -16,13 +17,43 @@ from release.forms import ApproveSpecForm, ConfirmStepForm, SpecDraftForm
 from release.models import SpecificationVersion
 from release.states import SPEC_WORKFLOW
 
+# A few versions per product, read whole: each product's table sorts in Python (Sorting.arrange).
+SPEC_COLUMNS = (
+    SortColumn("version", N_("Version"), lambda v: v.id),
+    SortColumn("status", N_("Status"), lambda v: v.status),
+    SortColumn("effective", N_("Effective since"), lambda v: _effective_key(v)),
+)
+
+
+def _effective_key(v):
+    # None (never effective) sorts first, and two None are equal without comparing them.
+    return (0, "") if v.effective_at is None else (1, v.effective_at.isoformat())
+
 
 @bp.route("/specifications")
 @requires("release.view")
 def specs():
     session = db()
-    products = [(key, services.versions_of(session, key)) for key in services.product_keys(session)]
-    return render_template("release/specs.html", products=products, form=ConfirmStepForm())
+    order = sorting(*SPEC_COLUMNS)
+    products = [
+        (key, order.arrange(services.versions_of(session, key))) for key in services.product_keys(session)
+    ]
+    if wants_csv():  # every version of every product, as the tables show them
+        rows = (
+            (
+                v.product_key,
+                v.label,
+                localize(t("seed")) if v.seeded else "",
+                shown_status(v.status),
+                v.change_note,
+                shown_time(v.effective_at),
+            )
+            for _key, versions in products
+            for v in versions
+        )
+        header = ("product", "version", "seed", "status", "change", "effective_since")
+        return csv_download("specifications.csv", header, rows)
+    return render_template("release/specs.html", products=products, form=ConfirmStepForm(), sorting=order)
 
 
 @bp.route("/specifications/seed", methods=["POST"])
