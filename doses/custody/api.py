@@ -4,9 +4,12 @@ custody events of a dose (list, record the next one with both signatures), label
 from __future__ import annotations
 
 from flask import Response, g, jsonify, request
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from bank.api import ApiInputError, api_route, form_from_json
 from bank.clock import utcnow
+from bank.forms import BankForm
 from bank.i18n import t
 from bank.labels import LABEL_SIZES
 from bank.web import db, get_or_404, work
@@ -176,3 +179,39 @@ def dose_custody_report_pdf(allocation_id: int):
         with work("unblinded view: custody report (API)"):
             log_treatment_view(db(), [allocation.patient], f"custody report of dose #{allocation.id} (API)")
     return Response(body, mimetype="application/pdf")
+
+
+class LoggerUpload(BankForm):
+    """The logger file as JSON: its name and its CSV text (the same reading as the screen's upload)."""
+
+    filename = StringField(validators=[Optional(), Length(max=200)])
+    csv = TextAreaField(validators=[DataRequired(message=t("Send the CSV text of the logger file."))])
+
+
+@api_route(
+    "/custody-events/<int:event_id>/logger-file",
+    methods=("POST",),
+    permission="custody.record",
+    form=LoggerUpload,
+    summary="Attach the shipper's temperature logger file (CSV text) to a custody event, once; every "
+    "bad line is named (409) and nothing is kept",
+)
+def custody_logger_file(event_id: int):
+    event = get_or_404(CustodyEvent, event_id)
+    form = form_from_json(LoggerUpload)
+    with work("logger file attached (API)"):
+        row = services.attach_logger_file(
+            db(), event, form.filename.data or "logger.csv", form.csv.data.encode("utf-8"), facility_zone()
+        )
+    return jsonify(
+        {
+            "event_id": event.id,
+            "filename": row.filename,
+            "sha256": row.sha256,
+            "readings": row.reading_count,
+            "minimum_c": row.minimum_c,
+            "maximum_c": row.maximum_c,
+            "first_at": row.first_at.isoformat(),
+            "last_at": row.last_at.isoformat(),
+        }
+    ), 201

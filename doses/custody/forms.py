@@ -3,6 +3,7 @@ the signatures, so the screens and the API share one rule."""
 
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from wtforms import BooleanField, FloatField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -127,3 +128,10 @@ def event_details(form: CustodyEventForm) -> dict:
         subject_id_checked=form.subject_id_checked.data,
         notes=form.notes.data,
     )
+
+
+class LoggerFileForm(BankForm):
+    """The shipper's logger export (CSV) for one event of the dose (doses.custody.rules.logger)."""
+
+    event_id = SelectField(t("Event"), choices=[], coerce=int, validate_choice=False)
+    logger_file = FileField(t("Logger file (CSV: time and temperature per line)"))

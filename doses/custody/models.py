@@ -65,3 +65,25 @@ class CustodyEvent(Audited, Base):
     received_by: Mapped[User] = relationship(foreign_keys=[received_by_id], lazy="joined")
     handover_signature: Mapped[Signature] = relationship(foreign_keys=[handover_signature_id], lazy="joined")
     receipt_signature: Mapped[Signature] = relationship(foreign_keys=[receipt_signature_id], lazy="joined")
+
+
+class LoggerFile(Audited, Base):
+    """The shipper's temperature logger file attached to a custody event (append-only): the file's name and
+    SHA-256, and its readings as read (JSON [[UTC time, °C], …]; kept out of the audit rows, which record
+    the digest)."""
+
+    __tablename__ = "custody_logger_files"
+    __audit_exclude__ = ("readings",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("custody_events.id"), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    readings: Mapped[str] = mapped_column(Text)
+    reading_count: Mapped[int] = mapped_column(Integer)
+    minimum_c: Mapped[float] = mapped_column(Float)
+    maximum_c: Mapped[float] = mapped_column(Float)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -13,15 +13,16 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from bank import pdf
+from bank import charts, pdf
 from bank.i18n import localize
 from bank.languages import local_time, number_text
 from bank.refusals import Refused
 from bank.web import facility_zone
 from doses import services as dose_services
 from doses.custody.models import CustodyEvent
-from doses.custody.services import active_containers, custody_events, signatures_valid
+from doses.custody.services import active_containers, custody_events, logger_files_of, signatures_valid
 from doses.custody.states import KINDS
+from doses.custody.temperature import temperature_record
 from doses.models import Allocation
 from doses.rules.words import millions
 from lots.services.genealogy import trace_container
@@ -137,8 +138,31 @@ def report_content(session: Session, allocation: Allocation, masked: bool) -> di
         },
         "genealogy": MASKED if masked and protocol.blinded else _genealogy(session, allocation),
         "containers": containers,
-        "events": [_event(e, protocol, permissions) for e in custody_events(session, allocation)],
+        "events": _events(session, allocation, protocol, permissions),
     }
+
+
+def _events(session: Session, allocation: Allocation, protocol, permissions) -> list[dict]:
+    """The dose's custody events; an event with a logger file carries the file's digest and figures (an
+    event without one reads as it always did, so earlier prints still check)."""
+    events = custody_events(session, allocation)
+    files = logger_files_of(session, events)
+    out = []
+    for e in events:
+        row = _event(e, protocol, permissions)
+        if e.id in files:
+            f = files[e.id]
+            row["logger_file"] = {
+                "filename": f.filename,
+                "sha256": f.sha256,
+                "readings": f.reading_count,
+                "minimum_c": f.minimum_c,
+                "maximum_c": f.maximum_c,
+                "first_at": _when(f.first_at),
+                "last_at": _when(f.last_at),
+            }
+        out.append(row)
+    return out
 
 
 def report_digest(session: Session, allocation: Allocation, masked: bool) -> str:
@@ -322,6 +346,17 @@ def report_document(
             empty_text=_("No custody event recorded yet: the dose is in storage."),
         )
     )
+    events = {e.id: e for e in custody_events(session, allocation)}
+    for event_id, row in logger_files_of(session, list(events.values())).items():
+        record = temperature_record(row, events[event_id])
+        sections.append(
+            pdf.ChartSection(
+                _("Temperature record of event %(number)s", number=events[event_id].sequence),
+                charts.drawing(record.chart()),
+                record.columns(),
+                record.rows(),
+            )
+        )
     signatures = [
         pdf.Signature(
             s["printed_name"],

@@ -6,6 +6,8 @@ on a refusal. A temperature excursion puts the dose on hold; 'administered' reco
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,7 +25,7 @@ from bank.status import change_status
 from bank.uow import current_actor
 from bank.users import actor_for
 from doses import services as dose_services
-from doses.custody.models import CustodyEvent
+from doses.custody.models import CustodyEvent, LoggerFile
 from doses.custody.rules import (
     EMPTY_SCAN,
     RECORD_PERMISSION,
@@ -42,6 +44,7 @@ from doses.custody.rules import (
     storage_limit_c,
     time_errors,
 )
+from doses.custody.rules.logger import Reading, parse_logger_csv, summarise
 from doses.custody.states import IN_STORAGE, KINDS
 from doses.models import AllocatedContainer, Allocation
 from doses.states import ALLOCATION_WORKFLOW, HOLDABLE
@@ -470,3 +473,69 @@ def _apply_event(session: Session, allocation: Allocation, row: CustodyEvent) ->
 
 # Where the dose's containers are after these events (their steps: lots.states.CONTAINER_WORKFLOW).
 CONTAINER_AFTER = {"shipped": "shipped", "returned": "removed", "destroyed": "destroyed"}
+
+
+# ---- the shipper's temperature logger file (issue 21) ----------------------------------------------
+
+LOGGER_FILE_LIMIT = 2 * 1024 * 1024  # bytes: a year of minute readings fits several times over
+
+
+def logger_file_of(session: Session, event: CustodyEvent) -> LoggerFile | None:
+    return session.scalar(select(LoggerFile).where(LoggerFile.event_id == event.id))
+
+
+def logger_files_of(session: Session, events: list[CustodyEvent]) -> dict[int, LoggerFile]:
+    if not events:
+        return {}
+    rows = session.scalars(select(LoggerFile).where(LoggerFile.event_id.in_([e.id for e in events])))
+    return {row.event_id: row for row in rows}
+
+
+def attach_logger_file(session: Session, event: CustodyEvent, filename: str, data: bytes, zone) -> LoggerFile:
+    """Attach the shipper's logger export (CSV) to a hand-off, once: every reading is read now and kept
+    with the file's SHA-256; a file with any bad line is refused whole, naming the lines."""
+    errors = control_character_errors({"filename": filename})
+    if logger_file_of(session, event) is not None:
+        raise Refused.rule(
+            "custody.logger.attached",
+            t("A logger file is already attached to this event; it cannot be replaced."),
+            field="logger_file",
+        )
+    if not data:
+        errors["logger_file"] = t("Choose the logger's CSV file.")
+    elif len(data) > LOGGER_FILE_LIMIT:
+        errors["logger_file"] = t(
+            "The file is larger than %(size)s MB.", size=LOGGER_FILE_LIMIT // (1024 * 1024)
+        )
+    refuse_if(errors)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")  # spreadsheets export in their own code page
+    readings, problems = parse_logger_csv(text, zone)
+    refuse_if(problems=problems)
+    summary = summarise(readings, None)
+    actor = current_actor(session)
+    row = LoggerFile(
+        event_id=event.id,
+        filename=(filename or "logger.csv")[:200],
+        sha256=hashlib.sha256(data).hexdigest(),
+        readings=json.dumps([[r.at.isoformat(), r.celsius] for r in readings]),
+        reading_count=summary.count,
+        minimum_c=summary.minimum_c,
+        maximum_c=summary.maximum_c,
+        first_at=summary.first_at,
+        last_at=summary.last_at,
+        uploaded_by_id=actor.id if actor else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def logger_readings(row: LoggerFile) -> list[Reading]:
+    return [Reading(datetime.fromisoformat(at), celsius) for at, celsius in json.loads(row.readings)]
+
+
+def storage_limit_of(event: CustodyEvent) -> float | None:
+    return storage_limit_c(event.container.lot.product_type.storage_temperature)

@@ -24,9 +24,16 @@ from doses import services as dose_services
 from doses.blueprint import is_masked, log_unblinded_view
 from doses.custody import reports, services
 from doses.custody.blueprint import bp, facility, facility_zone, log_labels_printed
-from doses.custody.forms import CustodyEventForm, DigestCheckForm, LabelPrintForm, event_details
+from doses.custody.forms import (
+    CustodyEventForm,
+    DigestCheckForm,
+    LabelPrintForm,
+    LoggerFileForm,
+    event_details,
+)
 from doses.custody.models import CustodyEvent
 from doses.custody.states import KINDS
+from doses.custody.temperature import temperature_record
 from doses.models import Allocation, Patient
 from doses.reports import (
     container_label,
@@ -162,6 +169,7 @@ def _page(
     check_form=None,
     problems=None,
     digest_result=None,
+    logger_form=None,
     code=200,
 ):
     session = db()
@@ -169,6 +177,12 @@ def _page(
     events = services.custody_events(session, allocation)
     permitted = services.permitted_events(session, allocation)
     event_form = event_form or CustodyEventForm()
+    files = services.logger_files_of(session, events)
+    records = {e.id: temperature_record(files[e.id], e) for e in events if e.id in files}
+    logger_form = logger_form or LoggerFileForm(formdata=None)
+    logger_form.event_id.choices = [
+        (e.id, f"{e.sequence}. {t(KINDS[e.event].label).localized()}") for e in events if e.id not in files
+    ]
     event_form.event.choices = [(e, t(KINDS[e].label)) for e in permitted] or [("", t("no further event"))]
     log_unblinded_view([allocation.patient], f"custody of dose #{allocation.id}")
     return render_template(
@@ -190,6 +204,8 @@ def _page(
         check_form=check_form or DigestCheckForm(),
         problems=problems or [],
         digest_result=digest_result,
+        records=records,
+        logger_form=logger_form,
     ), code
 
 
@@ -229,6 +245,37 @@ def record(allocation_id: int):
     else:
         flash(t("%(event)s recorded and signed by both people.", event=t(KINDS[row.event].label)), "success")
     return redirect(url_for("custody.dose", allocation_id=allocation_id))
+
+
+@bp.route("/doses/<int:allocation_id>/logger", methods=["POST"])
+@requires("custody.record")
+def attach_logger(allocation_id: int):
+    """Attach the shipper's logger file to one event of the dose; a bad file is refused next to the field
+    with every bad line named, and nothing is kept."""
+    allocation = get_or_404(Allocation, allocation_id)
+    form = LoggerFileForm()
+    event = db().get(CustodyEvent, form.event_id.data) if form.event_id.data else None
+    if event is None or event.allocation_id != allocation.id:
+        form.event_id.errors = [t("Choose an event of this dose.")]
+        return _page(allocation, logger_form=form, code=422)
+    upload = request.files.get("logger_file")
+    if (
+        form.validate_on_submit()
+        and attempt(
+            form,
+            lambda: services.attach_logger_file(
+                db(),
+                event,
+                upload.filename if upload else "",
+                upload.read() if upload else b"",
+                facility_zone(),
+            ),
+            "logger file attached",
+        ).ok
+    ):
+        flash(t("Logger file attached to event %(number)s.", number=event.sequence), "success")
+        return redirect(url_for("custody.dose", allocation_id=allocation.id) + "#temperature")
+    return _page(db().get(Allocation, allocation_id), logger_form=form, code=422)
 
 
 def _print_request():
