@@ -133,5 +133,5 @@ def event_details(form: CustodyEventForm) -> dict:
 class LoggerFileForm(BankForm):
     """The shipper's logger export (CSV) for one event of the dose (doses.custody.rules.logger)."""
 
-    event_id = SelectField(t("Event"), choices=[], coerce=int, validate_choice=False)
+    event_number = SelectField(t("Event"), choices=[], coerce=int, validate_choice=False)
     logger_file = FileField(t("Logger file (CSV: time and temperature per line)"))

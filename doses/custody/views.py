@@ -180,8 +180,10 @@ def _page(
     files = services.logger_files_of(session, events)
     records = {e.id: temperature_record(files[e.id], e) for e in events if e.id in files}
     logger_form = logger_form or LoggerFileForm(formdata=None)
-    logger_form.event_id.choices = [
-        (e.id, f"{e.sequence}. {t(KINDS[e.event].label).localized()}") for e in events if e.id not in files
+    logger_form.event_number.choices = [
+        (e.sequence, f"{e.sequence}. {t(KINDS[e.event].label).localized()}")
+        for e in events
+        if e.id not in files
     ]
     event_form.event.choices = [(e, t(KINDS[e].label)) for e in permitted] or [("", t("no further event"))]
     log_unblinded_view([allocation.patient], f"custody of dose #{allocation.id}")
@@ -254,9 +256,16 @@ def attach_logger(allocation_id: int):
     with every bad line named, and nothing is kept."""
     allocation = get_or_404(Allocation, allocation_id)
     form = LoggerFileForm()
-    event = db().get(CustodyEvent, form.event_id.data) if form.event_id.data else None
-    if event is None or event.allocation_id != allocation.id:
-        form.event_id.errors = [t("Choose an event of this dose.")]
+    # The event by its number in the dose's chain (the record's own id is never shown: it would differ
+    # between the arms of a blinded trial for no reason a user needs).
+    event = db().scalar(
+        select(CustodyEvent).where(
+            CustodyEvent.allocation_id == allocation.id,
+            CustodyEvent.sequence == (form.event_number.data or 0),
+        )
+    )
+    if event is None:
+        form.event_number.errors = [t("Choose an event of this dose.")]
         return _page(allocation, logger_form=form, code=422)
     upload = request.files.get("logger_file")
     if (

@@ -50,7 +50,10 @@ def test_a_logger_file_is_drawn_on_the_custody_page_and_in_the_report(app, staff
     web.get(url)
     resp = web.post(
         f"{url}/logger",
-        {"event_id": str(event.id), "logger_file": (io.BytesIO(GOOD.encode()), "shipper-LOG-0042.csv")},
+        {
+            "event_number": str(event.sequence),
+            "logger_file": (io.BytesIO(GOOD.encode()), "shipper-LOG-0042.csv"),
+        },
         content_type="multipart/form-data",
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
@@ -71,7 +74,7 @@ def test_a_logger_file_is_drawn_on_the_custody_page_and_in_the_report(app, staff
     # a second file for the same event is refused, the first one stays
     resp = web.post(
         f"{url}/logger",
-        {"event_id": str(event.id), "logger_file": (io.BytesIO(GOOD.encode()), "again.csv")},
+        {"event_number": str(event.sequence), "logger_file": (io.BytesIO(GOOD.encode()), "again.csv")},
         content_type="multipart/form-data",
     )
     assert resp.status_code == 422 and _files(session) >= 1
@@ -94,7 +97,7 @@ def test_a_bad_logger_file_is_refused_next_to_the_field_and_nothing_is_kept(
     web.get(f"/custody/doses/{allocation.id}")
     resp = web.post(
         f"/custody/doses/{allocation.id}/logger",
-        {"event_id": str(event.id), "logger_file": (io.BytesIO(content.encode()), "logger.csv")},
+        {"event_number": str(event.sequence), "logger_file": (io.BytesIO(content.encode()), "logger.csv")},
         content_type="multipart/form-data",
     )
     assert resp.status_code == 422
