@@ -65,19 +65,26 @@ def _migrations(engine: Engine) -> Check:
     )
 
 
+# The triggers bank.triggers.create_append_only makes on each append-only table, by database.
+GUARDS = {
+    "postgresql": ("{table}_append_only", "{table}_no_truncate"),
+    "sqlite": ("{table}_no_update", "{table}_no_delete"),
+}
+
+
 def _triggers(engine: Engine, tables: list[str]) -> Check:
-    """Every append-only table refuses UPDATE and DELETE by a trigger."""
+    """Every append-only table has each of its guarding triggers, enabled (an UPDATE, DELETE or TRUNCATE
+    is refused whatever role issues it)."""
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             rows = conn.execute(
-                text(
-                    "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'"
-                )
+                text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'")
             )
         else:
-            rows = conn.execute(text("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"))
-        guarded = {r[0] for r in rows}
-    missing = sorted(set(tables) - guarded)
+            rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        present = {r[0] for r in rows}
+    names = GUARDS.get(engine.dialect.name, GUARDS["sqlite"])
+    missing = sorted({table for table in tables for name in names if name.format(table=table) not in present})
     return Check(
         t("Append-only tables guarded by triggers"),
         not missing,
