@@ -15,10 +15,12 @@ from datetime import datetime
 from sqlalchemy import String, Table, cast, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from bank.audit_fields import FIELD_WORDS
 from bank.db import Base
 from bank.i18n import N_, Text, localize, t
 from bank.languages import local_time
 from bank.models import AuditEntry
+from bank.workflow import status_label
 
 # Every audited record type a person may choose, in plain words (stored rows keep the table name).
 RECORD_TYPES: dict[str, str] = {
@@ -59,6 +61,15 @@ RECORD_TYPES: dict[str, str] = {
     "unblindings": N_("Emergency unblinding"),
     "signatures": N_("Electronic signature"),
     "audit_reviews": N_("Audit-trail review"),
+    "custody_events": N_("Custody event"),
+    "custody_logger_files": N_("Temperature logger file"),
+    "adverse_events": N_("Adverse event"),
+    "adverse_event_updates": N_("Adverse event update"),
+    "follow_up_visits": N_("Follow-up visit"),
+    "verification_records": N_("Entry verification"),
+    "notifications": N_("Notification"),
+    "notification_settings": N_("Notification preferences"),
+    "audit_chain": N_("Audit chain"),  # key changes and checkpoint disagreements (bank.rekey, bank.cli)
 }
 
 # A record's trail includes its children's rows: the rows of these tables that refer to it.
@@ -234,20 +245,56 @@ def _sign_in_action(entry: AuditEntry, changes: dict) -> Text | None:
 
 _STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00)?")
 _HIDDEN_FIELDS = {"id", "version"}  # the row's own key and its edit counter: nothing a reader checks
+_BOOLEANS = {True: N_("yes"), False: N_("no")}
+# What the trail writes in place of a secret or of what was shown (bank.audit, doses.services.blinding).
+MARKERS = {
+    "[set]": N_("[set]"),
+    "[hidden]": N_("[hidden]"),
+    "[changed]": N_("[changed]"),
+    "[shown]": N_("[shown]"),
+}
+_STATUS_FIELDS = {"status"}
 
 
-def _value(value, target: str | None, names: dict) -> str:
+def _models() -> dict[str, type]:
+    return {m.local_table.name: m.class_ for m in Base.registry.mappers if m.inherits is None}
+
+
+def value_words(table: str, field: str, models: dict[str, type] | None = None) -> dict[str, str] | None:
+    """The words of the stored stable words of a field (a status, a custody event), or None."""
+    model = (models if models is not None else _models()).get(table)
+    words = getattr(model, "__audit_words__", {}).get(field) if model is not None else None
+    return words
+
+
+def _value(
+    value, target: str | None, names: dict, words: dict[str, str] | None = None, field: str = ""
+) -> str:
     if value is None:
         return "—"
     if target is not None:
         return names.get((target, str(value)), f"#{value}")
+    if isinstance(value, bool):
+        return localize(_BOOLEANS[value])
     if isinstance(value, str) and _STORED_TIME.fullmatch(value):
         # Stored in UTC to the microsecond: read on the facility's clock, to the second.
         return local_time(datetime.fromisoformat(value), True)
+    if isinstance(value, str) and words is not None and value in words:
+        return localize(words[value])
+    if isinstance(value, str) and field in _STATUS_FIELDS:
+        return localize(status_label(value))
+    if isinstance(value, str) and field == "meaning":  # a signature's meaning: a stable word (N_)
+        return localize(value)
+    if isinstance(value, str) and value in MARKERS:
+        return localize(MARKERS[value])
     return str(value)
 
 
-def _field(name: str, target: str | None) -> str:
+def field_word(name: str, target: str | None = None) -> str:
+    """A field's word in the reader's language (FIELD_WORDS; a field without one: its name in spaces)."""
+    word = FIELD_WORDS.get(name)
+    if word is not None:
+        return localize(word)
     return (name[:-3] if target is not None and name.endswith("_id") else name).replace("_", " ")
 
 
@@ -262,6 +309,7 @@ def shown_rows(session: Session, entries: list[AuditEntry]) -> list[ShownRow]:
             if target is not None:
                 wanted |= {(target, str(v)) for v in pair if v is not None}
     names = record_names(session, wanted)
+    models = _models()
     rows = []
     for e, changes in decoded:
         sign_in = _sign_in_action(e, changes)
@@ -277,8 +325,13 @@ def shown_rows(session: Session, entries: list[AuditEntry]) -> list[ShownRow]:
             if field in _HIDDEN_FIELDS:
                 continue
             target = referenced_table(e.entity, field)
+            words = value_words(e.entity, field, models)
             shown_changes.append(
-                Change(_field(field, target), _value(old, target, names), _value(new, target, names))
+                Change(
+                    field_word(field, target),
+                    _value(old, target, names, words, field),
+                    _value(new, target, names, words, field),
+                )
             )
         word = sign_in or ACTIONS.get(e.action)
         rows.append(

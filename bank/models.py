@@ -17,6 +17,10 @@ class Audited:
     """Marker: every insert, change or void of this record writes an audit row (bank.audit)."""
 
     __audit_exclude__: tuple[str, ...] = ()
+    # field -> {stored word: its words for people (N_)}: how the audit trail shows a stored stable word
+    # (a status whose word differs between workflows, a custody event). Statuses otherwise read as their
+    # workflows' one label (bank.workflow.status_label); nothing stored changes.
+    __audit_words__: dict[str, dict[str, str]] = {}
 
 
 class User(Audited, Versioned, Base):

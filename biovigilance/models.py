@@ -21,6 +21,8 @@ class AdverseEvent(Audited, Versioned, Base):
     shown here: a blinded clinician records and reads it as any other (issue 16)."""
 
     __tablename__ = "adverse_events"
+    # "closed" reads "investigation closed"; the outcome and imputability as the form names them.
+    __audit_words__ = {"status": EVENT_WORKFLOW.labels, "outcome": OUTCOMES, "imputability": IMPUTABILITY}
     __table_args__ = (
         CheckConstraint(one_of("status", EVENT_WORKFLOW.states), name="status"),
         CheckConstraint(one_of("imputability", tuple(IMPUTABILITY)), name="imputability"),

@@ -33,6 +33,7 @@ class Donor(Audited, Versioned, Base):
     """A tissue donor under a pseudonymous code; `status` is the signed eligibility (lots rely on it)."""
 
     __tablename__ = "donors"
+    __audit_words__ = {"status": DONOR_WORKFLOW.labels}  # "pending" reads "pending determination"
     __table_args__ = (
         CheckConstraint(one_of("status", DONOR_WORKFLOW.states), name="status"),
         CheckConstraint(one_of("sex", SEXES), name="sex"),
@@ -133,6 +134,7 @@ class MedicationCourse(_Entry, Audited, Base):
 
 class SerologyTest(_Entry, Audited, Base):
     __tablename__ = "donor_serology"
+    __audit_words__ = {"result": {r: r for r in RESULTS}}  # stored English words, marked N_
     __table_args__ = (
         CheckConstraint(one_of("result", RESULTS), name="result"),
         CheckConstraint("test_date >= sample_date", name="dates"),
@@ -185,6 +187,7 @@ class DeterminationRecord(Audited, Base):
     """A determination as signed by QA, or written by the system when new evidence starts a look-back."""
 
     __tablename__ = "donor_determinations"
+    __audit_words__ = {"outcome": DONOR_WORKFLOW.labels, "decision": DONOR_WORKFLOW.labels}
     __table_args__ = (
         CheckConstraint(one_of("outcome", DECISIONS), name="outcome"),
         CheckConstraint(one_of("decision", DECISIONS), name="decision"),

@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
 
+from bank.i18n import N_
 from doses.rules.protocol import (
     ENDOTOXIN_K_EU_PER_KG_H,
     BlindedProduct,
@@ -52,7 +53,7 @@ _M = Decimal(1_000_000)  # 10⁶ cells
 # Annex VI particulars the public records do not give are placeholders for the site to set in a new
 # version (README, "Labels and chain of custody"): telephone numbers of zeros, EU CT numbers of zeros,
 # investigators "à désigner par le site".
-_PLACEHOLDERS = (
+_PLACEHOLDERS = N_(
     "Label particulars: the contact telephone, the EU CT number and the investigator are placeholders to be "
     "set by the site (telephone and EU CT number of zeros); contact and address are plausible, to confirm."
 )
@@ -60,7 +61,7 @@ _PLACEHOLDERS = (
 MESEMS = Protocol(
     code="MESEMS",
     version="1",
-    title="MEsenchymal StEm Cells for Multiple Sclerosis (Phase I/II, Toulouse)",
+    title=N_("MEsenchymal StEm Cells for Multiple Sclerosis (Phase I/II, Toulouse)"),
     nct_id="NCT02403947",
     product_key="BM-MSC-AUTO",
     route=Route.IV,
@@ -74,55 +75,67 @@ MESEMS = Protocol(
     sequences=("MSC-PLACEBO", "PLACEBO-MSC"),  # crossover: treatments reversed at week 24
     sites=("Purpan Hospital, Toulouse University Hospital",),
     checklist=(
-        _inc("MESEMS-I01", "Age 18 to 50 years", Measure.AGE_YEARS, "18", "50"),
+        _inc("MESEMS-I01", N_("Age 18 to 50 years"), Measure.AGE_YEARS, "18", "50"),
         _inc(
             "MESEMS-I02",
-            "Disease duration 2 to 10 years (included)",
+            N_("Disease duration 2 to 10 years (included)"),
             Measure.DISEASE_DURATION_YEARS,
             "2",
             "10",
         ),
-        _inc("MESEMS-I03", "EDSS 3.0 to 6.5", Measure.EDSS, "3.0", "6.5"),
+        _inc("MESEMS-I03", N_("EDSS 3.0 to 6.5"), Measure.EDSS, "3.0", "6.5"),
         _inc(
             "MESEMS-I04",
-            "Diagnosis of MS: RRMS or SPMS not responding to at least one year of approved "
-            "therapy, or PPMS with EDSS progression and ≥1 GEL in the last 12 months, as the protocol "
-            "defines for each type",
+            N_(
+                "Diagnosis of MS: RRMS or SPMS not responding to at least one year of approved "
+                "therapy, or PPMS with EDSS progression and ≥1 GEL in the last 12 months, as the protocol "
+                "defines for each type"
+            ),
         ),
-        _inc("MESEMS-I05", "Positive cerebrospinal fluid (oligoclonal banding)"),
-        _inc("MESEMS-I06", "Women of childbearing age: effective contraception"),
+        _inc("MESEMS-I05", N_("Positive cerebrospinal fluid (oligoclonal banding)")),
+        _inc("MESEMS-I06", N_("Women of childbearing age: effective contraception")),
         _exc(
             "MESEMS-E01",
-            "Less than 3 months since any immunosuppressive therapy, including natalizumab and fingolimod",
+            N_(
+                "Less than 3 months since any immunosuppressive therapy, including natalizumab and fingolimod"
+            ),
         ),
-        _exc("MESEMS-E02", "1 month or less since last interferon-beta or glatiramer acetate"),
-        _exc("MESEMS-E03", "Corticosteroid treatment within the last 30 days"),
-        _exc("MESEMS-E04", "Relapse within the last 60 days"),
+        _exc("MESEMS-E02", N_("1 month or less since last interferon-beta or glatiramer acetate")),
+        _exc("MESEMS-E03", N_("Corticosteroid treatment within the last 30 days")),
+        _exc("MESEMS-E04", N_("Relapse within the last 60 days")),
         _exc(
             "MESEMS-E05",
-            "Active or chronic infection, including HIV-1/2, HTLV-I/II, syphilis, chronic hepatitis B or C",
+            N_(
+                "Active or chronic infection, including HIV-1/2, HTLV-I/II, syphilis, chronic hepatitis B or C"
+            ),
         ),
         _exc(
             "MESEMS-E06",
-            "History of malignancy other than basal cell carcinoma of the skin or carcinoma "
-            "in situ in remission for more than one year",
+            N_(
+                "History of malignancy other than basal cell carcinoma of the skin or carcinoma "
+                "in situ in remission for more than one year"
+            ),
         ),
-        _exc("MESEMS-E07", "Severely limited life expectancy from another co-morbid illness"),
+        _exc("MESEMS-E07", N_("Severely limited life expectancy from another co-morbid illness")),
         _exc(
             "MESEMS-E08",
-            "Myelodysplasia, previous haematological disease, or clinically relevant "
-            "white blood cell count abnormalities",
+            N_(
+                "Myelodysplasia, previous haematological disease, or clinically relevant "
+                "white blood cell count abnormalities"
+            ),
         ),
-        _exc("MESEMS-E09", "Pregnancy or risk of pregnancy (unwilling to practise contraception)"),
-        _exc("MESEMS-E10", "eGFR below 60 mL/min/1.73 m², known renal failure, or unable to undergo MRI"),
-        _exc("MESEMS-E11", "Unable to give written informed consent"),
+        _exc("MESEMS-E09", N_("Pregnancy or risk of pregnancy (unwilling to practise contraception)")),
+        _exc("MESEMS-E10", N_("eGFR below 60 mL/min/1.73 m², known renal failure, or unable to undergo MRI")),
+        _exc("MESEMS-E11", N_("Unable to give written informed consent")),
     ),
     assumptions=(
-        "Week-24 window ±14 days; dose 1 has no window (it anchors the schedule).",
-        "Infusion duration 1 hour for the endotoxin limit.",
-        "Body weight used for dosing must be at most 7 days old.",
-        "Blinded product code S9001 is a local trial-specific code; every MESEMS bag (MSC or placebo) is "
-        "filled to 50 mL.",
+        N_("Week-24 window ±14 days; dose 1 has no window (it anchors the schedule)."),
+        N_("Infusion duration 1 hour for the endotoxin limit."),
+        N_("Body weight used for dosing must be at most 7 days old."),
+        N_(
+            "Blinded product code S9001 is a local trial-specific code; every MESEMS bag (MSC or placebo) is "
+            "filled to 50 mL."
+        ),
         _PLACEHOLDERS,
     ),
     blinded_product=BlindedProduct(
@@ -147,7 +160,7 @@ MESEMS = Protocol(
 MAESTRO_4MS = Protocol(
     code="MAESTRO-4MS",
     version="1",
-    title="Allogeneic adipose MSC intrathecal injections in primary progressive MS (Phase I, Rennes)",
+    title=N_("Allogeneic adipose MSC intrathecal injections in primary progressive MS (Phase I, Rennes)"),
     nct_id="NCT06592703",
     product_key="AT-MSC-ALLO",
     route=Route.IT,
@@ -161,42 +174,52 @@ MAESTRO_4MS = Protocol(
     sequences=("MSC-MSC-MSC",),
     sites=("Rennes University Hospital",),
     checklist=(
-        _inc("MAESTRO-I01", "Primary progressive MS according to the McDonald 2017 criteria"),
-        _inc("MAESTRO-I02", "Age between 18 and 55 years", Measure.AGE_YEARS, "18", "55"),
-        _inc("MAESTRO-I03", "EDSS 3 to 6 at inclusion", Measure.EDSS, "3", "6"),
+        _inc("MAESTRO-I01", N_("Primary progressive MS according to the McDonald 2017 criteria")),
+        _inc("MAESTRO-I02", N_("Age between 18 and 55 years"), Measure.AGE_YEARS, "18", "55"),
+        _inc("MAESTRO-I03", N_("EDSS 3 to 6 at inclusion"), Measure.EDSS, "3", "6"),
         _inc(
             "MAESTRO-I04",
-            "Documented disability progression independent of relapse activity in the "
-            "2 years before the screening visit",
+            N_(
+                "Documented disability progression independent of relapse activity in the "
+                "2 years before the screening visit"
+            ),
         ),
-        _inc("MAESTRO-I05", "Positive CSF with oligoclonal bands"),
+        _inc("MAESTRO-I05", N_("Positive CSF with oligoclonal bands")),
         _inc(
             "MAESTRO-I06",
-            "Women of childbearing potential: effective contraception per the CTFG "
-            "recommendations (version 1.1)",
+            N_(
+                "Women of childbearing potential: effective contraception per the CTFG "
+                "recommendations (version 1.1)"
+            ),
         ),
-        _inc("MAESTRO-I07", "Free, informed and written consent signed"),
-        _inc("MAESTRO-I08", "Affiliated to a social security scheme"),
-        _exc("MAESTRO-E01", "Inflammatory activity during the past year (relapses or new T2 MRI lesions)"),
-        _exc("MAESTRO-E02", "Disease-modifying drugs during the past year"),
-        _exc("MAESTRO-E03", "High-dose corticosteroids during the 30 days before inclusion"),
+        _inc("MAESTRO-I07", N_("Free, informed and written consent signed")),
+        _inc("MAESTRO-I08", N_("Affiliated to a social security scheme")),
+        _exc(
+            "MAESTRO-E01", N_("Inflammatory activity during the past year (relapses or new T2 MRI lesions)")
+        ),
+        _exc("MAESTRO-E02", N_("Disease-modifying drugs during the past year")),
+        _exc("MAESTRO-E03", N_("High-dose corticosteroids during the 30 days before inclusion")),
         _exc(
             "MAESTRO-E04",
-            "Contraindication to lumbar puncture or intrathecal injection: intracranial "
-            "hypertension, puncture-site infection, platelets < 50 G/L, anticoagulant or fibrinolytic "
-            "treatment",
+            N_(
+                "Contraindication to lumbar puncture or intrathecal injection: intracranial "
+                "hypertension, puncture-site infection, platelets < 50 G/L, anticoagulant or fibrinolytic "
+                "treatment"
+            ),
         ),
-        _exc("MAESTRO-E05", "Participation in another therapeutic trial in the last 6 months"),
+        _exc("MAESTRO-E05", N_("Participation in another therapeutic trial in the last 6 months")),
         _exc(
             "MAESTRO-E06",
-            "Adult under legal protection, deprived of liberty, pregnant or breastfeeding, "
-            "minor, or unable to express consent",
+            N_(
+                "Adult under legal protection, deprived of liberty, pregnant or breastfeeding, "
+                "minor, or unable to express consent"
+            ),
         ),
     ),
     assumptions=(
-        "Dose per injection not public: fixed 50 × 10⁶ cells, accepted 45–55 × 10⁶ (placeholder).",
-        "Every 3 months = days 0, 91, 182, window ±7 days, counted from dose 1.",
-        "Body weight used for the endotoxin limit must be at most 7 days old.",
+        N_("Dose per injection not public: fixed 50 × 10⁶ cells, accepted 45–55 × 10⁶ (placeholder)."),
+        N_("Every 3 months = days 0, 91, 182, window ±7 days, counted from dose 1."),
+        N_("Body weight used for the endotoxin limit must be at most 7 days old."),
         _PLACEHOLDERS,
     ),
     labelling=Labelling(
@@ -218,7 +241,7 @@ MAESTRO_4MS = Protocol(
 MSC_AT_SSC = Protocol(
     code="MSC-AT-SSc",
     version="1",
-    title="Allogeneic adipose MSC systemic infusion in severe systemic sclerosis (Phase I/II, AP-HP)",
+    title=N_("Allogeneic adipose MSC systemic infusion in severe systemic sclerosis (Phase I/II, AP-HP)"),
     nct_id="NCT06722105",
     product_key="AT-MSC-ALLO",
     route=Route.IV,
@@ -233,33 +256,43 @@ MSC_AT_SSC = Protocol(
     sequences=("MSC-MSC", "MSC-PLACEBO", "PLACEBO-PLACEBO"),
     sites=("Saint-Louis Hospital, AP-HP, Paris",),
     checklist=(
-        _inc("SSC-I01", "Adult (18 years or older)", Measure.AGE_YEARS, "18", None),
-        _inc("SSC-I02", "Systemic sclerosis fulfilling the 2013 ACR/EULAR classification criteria"),
+        _inc("SSC-I01", N_("Adult (18 years or older)"), Measure.AGE_YEARS, "18", None),
+        _inc("SSC-I02", N_("Systemic sclerosis fulfilling the 2013 ACR/EULAR classification criteria")),
         _inc(
             "SSC-I03",
-            "Severe systemic sclerosis as defined by the protocol (skin and/or visceral involvement)",
+            N_("Severe systemic sclerosis as defined by the protocol (skin and/or visceral involvement)"),
         ),
-        _inc("SSC-I04", "Women of childbearing potential: effective contraception"),
-        _inc("SSC-I05", "Free, informed and written consent signed"),
-        _inc("SSC-I06", "Affiliated to a social security scheme"),
-        _exc("SSC-E01", "Active infection (including HIV, HBV, HCV)"),
-        _exc("SSC-E02", "Active cancer or cancer in the past 5 years"),
-        _exc("SSC-E03", "Pregnancy or breastfeeding"),
-        _exc("SSC-E04", "End-stage organ failure (heart, lung, kidney, liver)"),
-        _exc("SSC-E05", "Participation in another interventional trial in the last 3 months"),
-        _exc("SSC-E06", "Adult under legal protection or deprived of liberty"),
+        _inc("SSC-I04", N_("Women of childbearing potential: effective contraception")),
+        _inc("SSC-I05", N_("Free, informed and written consent signed")),
+        _inc("SSC-I06", N_("Affiliated to a social security scheme")),
+        _exc("SSC-E01", N_("Active infection (including HIV, HBV, HCV)")),
+        _exc("SSC-E02", N_("Active cancer or cancer in the past 5 years")),
+        _exc("SSC-E03", N_("Pregnancy or breastfeeding")),
+        _exc("SSC-E04", N_("End-stage organ failure (heart, lung, kidney, liver)")),
+        _exc("SSC-E05", N_("Participation in another interventional trial in the last 3 months")),
+        _exc("SSC-E06", N_("Adult under legal protection or deprived of liberty")),
     ),
     assumptions=(
-        "Patient criteria of NCT06722105 not in the seeds: items SSC-I02..E06 are plausible placeholders.",
-        "Dose 1 × 10⁶ MSC/kg, accepted 0.9–1.1 × 10⁶/kg (the earlier SSc trial NCT02213705 used 1 "
-        "then 3 × 10⁶/kg).",
-        "Two infusions, day 0 and day 91 ±7; the single-infusion arm receives placebo at dose 2 so that "
-        "every subject has two masked administrations (dose 2 is therefore not optional).",
-        "Infusion duration 1 hour; body weight at most 7 days old.",
-        "Follow-up visits at months 6 and 12 after the first infusion (placeholder: the trial's schedule "
-        "is not in the seeds).",
-        "Blinded product code S9002 is a local trial-specific code; every bag (MSC or placebo) is filled to "
-        "50 mL.",
+        N_(
+            "Patient criteria of NCT06722105 not in the seeds: items SSC-I02..E06 are plausible placeholders."
+        ),
+        N_(
+            "Dose 1 × 10⁶ MSC/kg, accepted 0.9–1.1 × 10⁶/kg (the earlier SSc trial NCT02213705 used 1 "
+            "then 3 × 10⁶/kg)."
+        ),
+        N_(
+            "Two infusions, day 0 and day 91 ±7; the single-infusion arm receives placebo at dose 2 so that "
+            "every subject has two masked administrations (dose 2 is therefore not optional)."
+        ),
+        N_("Infusion duration 1 hour; body weight at most 7 days old."),
+        N_(
+            "Follow-up visits at months 6 and 12 after the first infusion (placeholder: the trial's schedule "
+            "is not in the seeds)."
+        ),
+        N_(
+            "Blinded product code S9002 is a local trial-specific code; every bag (MSC or placebo) is filled to "
+            "50 mL."
+        ),
         _PLACEHOLDERS,
     ),
     blinded_product=BlindedProduct(

@@ -342,7 +342,8 @@ def _qc_sections(lot: dict) -> list[pdf.Section]:
             [
                 [
                     f"#{r['result_id']}",
-                    r["name"] + (f"\n{r['method']}, {day_text(r['performed_on'])}" if r["method"] else ""),
+                    localize(r["name"])
+                    + (f"\n{r['method']}, {day_text(r['performed_on'])}" if r["method"] else ""),
                     r["specification"] or _("not in the specification"),
                     r["result"],
                     localize(_VERDICTS.get(r["verdict"], r["verdict"])),

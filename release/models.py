@@ -17,7 +17,7 @@ import lots.models  # noqa: F401  (lots must be known before release refers to i
 from bank.clock import utcnow
 from bank.db import Base, Versioned, from_stored_json, one_of
 from bank.models import Audited, Signature
-from release.reference import with_seed_terms
+from release.reference import TERM_WORDS, with_seed_terms
 from release.rules import STORED_VERDICTS, Specification
 from release.states import ALERT_WORKFLOW, DECISIONS, SPEC_WORKFLOW
 
@@ -73,6 +73,7 @@ class LotRelease(Audited, Versioned, Base):
     at the first result), and QA's decision with its signature."""
 
     __tablename__ = "lot_releases"
+    __audit_words__ = {"decision": {d: d for d in DECISIONS}}  # the lot's status words, marked N_
     __table_args__ = (
         CheckConstraint("decision IS NULL OR " + one_of("decision", DECISIONS), name="decision"),
         CheckConstraint("(decision IS NULL) = (signature_id IS NULL AND decided_at IS NULL)", name="signed"),
@@ -116,6 +117,8 @@ class TestResult(Audited, Versioned, Base):
     """One QC result of a lot for one test of its specification, with the verdict the rules gave."""
 
     __tablename__ = "release_results"
+    # A controlled result and the verdict are stored English words (N_): the trail shows them translated.
+    __audit_words__ = {"value": TERM_WORDS, "verdict": {"pass": "pass", "fail": "fail"}}
     __test__ = False  # not a pytest test class, despite the name
     __table_args__ = (
         CheckConstraint(one_of("verdict", STORED_VERDICTS), name="verdict"),

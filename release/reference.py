@@ -60,41 +60,63 @@ IFATS_2013_AT_PANEL = MarkerPanelTest(
 
 
 # Controlled result terms of the qualitative tests (DOMAIN.md §4): what each allowed result means and the
-# synonyms this site accepts; anything else typed is refused at entry, never judged a failure.
+# synonyms this site accepts; anything else typed is refused at entry, never judged a failure. Terms and
+# synonyms are marked N_: stored in English, shown (and accepted when typed) in the reader's language.
 ADHERENCE_TERMS = (
-    ResultTerm("adherent", True, ("plastic adherent", "plastic-adherent"), meaning=N_("adheres to plastic")),
-    ResultTerm("not adherent", False, ("non-adherent", "non adherent"), meaning=N_("does not adhere")),
+    ResultTerm(
+        N_("adherent"),
+        True,
+        (N_("plastic adherent"), N_("plastic-adherent")),
+        meaning=N_("adheres to plastic"),
+    ),
+    ResultTerm(
+        N_("not adherent"), False, (N_("non-adherent"), N_("non adherent")), meaning=N_("does not adhere")
+    ),
 )
 STERILITY_TERMS = (
     ResultTerm(
-        "no growth", True, ("negative", "sterile", "no growth detected"), meaning=N_("final: sterile")
+        N_("no growth"),
+        True,
+        (N_("negative"), N_("sterile"), N_("no growth detected")),
+        meaning=N_("final: sterile"),
     ),
     ResultTerm(
-        "no growth to date",
+        N_("no growth to date"),
         True,
-        ("negative to date",),
+        (N_("negative to date"),),
         interim=True,
         meaning=N_("interim reading, incubation continues: conditional release only"),
     ),
-    ResultTerm("growth", False, ("positive", "growth detected"), meaning=N_("contaminated")),
+    ResultTerm(N_("growth"), False, (N_("positive"), N_("growth detected")), meaning=N_("contaminated")),
 )
 MYCOPLASMA_TERMS = (
-    ResultTerm("not detected", True, ("negative", "absent"), meaning=N_("no mycoplasma")),
-    ResultTerm("detected", False, ("positive",), meaning=N_("mycoplasma present")),
+    ResultTerm(N_("not detected"), True, (N_("negative"), N_("absent")), meaning=N_("no mycoplasma")),
+    ResultTerm(N_("detected"), False, (N_("positive"),), meaning=N_("mycoplasma present")),
 )
 KARYOTYPE_TERMS = (
-    ResultTerm("normal", True, ("normal karyotype", "46,XX", "46,XY"), meaning=N_("no clonal abnormality")),
-    ResultTerm("abnormal", False, ("abnormal karyotype",), meaning=N_("clonal abnormality found")),
+    ResultTerm(
+        N_("normal"), True, (N_("normal karyotype"), "46,XX", "46,XY"), meaning=N_("no clonal abnormality")
+    ),
+    ResultTerm(N_("abnormal"), False, (N_("abnormal karyotype"),), meaning=N_("clonal abnormality found")),
 )
 TRILINEAGE_TERMS = (
     ResultTerm(
-        "osteo, adipo, chondro positive",
+        N_("osteo, adipo, chondro positive"),
         True,
-        ("trilineage positive", "all three lineages"),
+        (N_("trilineage positive"), N_("all three lineages")),
         meaning=N_("differentiates into bone, fat and cartilage"),
     ),
-    ResultTerm("not demonstrated", False, ("incomplete",), meaning=N_("a lineage is missing")),
+    ResultTerm(N_("not demonstrated"), False, (N_("incomplete"),), meaning=N_("a lineage is missing")),
 )
+
+
+# The seed terms and synonyms, each its own stored word (N_ above): how the audit trail shows a result.
+TERM_WORDS = {
+    word: word
+    for terms in (ADHERENCE_TERMS, STERILITY_TERMS, MYCOPLASMA_TERMS, KARYOTYPE_TERMS, TRILINEAGE_TERMS)
+    for term in terms
+    for word in (term.term, *term.synonyms)
+}
 
 
 def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[SpecTest, ...]:
@@ -103,7 +125,7 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
         QualitativeTest(
             "ADHERENCE",
             N_("Plastic adherence"),
-            expected="adherent",
+            expected=N_("adherent"),
             note="ISCT 2006.",
             terms=ADHERENCE_TERMS,
         ),
@@ -113,14 +135,17 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
         QualitativeTest(
             "STERILITY",
             N_("Sterility (Ph. Eur. 2.6.27, aerobic + anaerobic)"),
-            expected="no growth",
-            conditional=("no growth to date",),
+            expected=N_("no growth"),
+            conditional=(N_("no growth to date"),),
             note="Conditional release on 'no growth to date' only for short-shelf-life products; "
             "a late positive must reach QA and the clinician.",
             terms=STERILITY_TERMS,
         ),
         QualitativeTest(
-            "MYCOPLASMA", N_("Mycoplasma (Ph. Eur. 2.6.7)"), expected="not detected", terms=MYCOPLASMA_TERMS
+            "MYCOPLASMA",
+            N_("Mycoplasma (Ph. Eur. 2.6.7)"),
+            expected=N_("not detected"),
+            terms=MYCOPLASMA_TERMS,
         ),
         NumericTest(
             "ENDOTOXIN",
@@ -139,12 +164,12 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
             note=f"[check] {cells_note}",
         ),
         QualitativeTest(
-            "KARYOTYPE", N_("Karyotype"), expected="normal", note="Bank level.", terms=KARYOTYPE_TERMS
+            "KARYOTYPE", N_("Karyotype"), expected=N_("normal"), note="Bank level.", terms=KARYOTYPE_TERMS
         ),
         QualitativeTest(
             "TRILINEAGE",
             N_("Trilineage differentiation"),
-            expected="osteo, adipo, chondro positive",
+            expected=N_("osteo, adipo, chondro positive"),
             terms=TRILINEAGE_TERMS,
         ),
         NumericTest(

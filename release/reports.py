@@ -59,6 +59,9 @@ def result_text(result: TestResult) -> Text:
         )
     if result.test_kind == "numeric" and result.unit:
         return Text("%(value)s %(unit)s", {"value": figure(result.value), "unit": result.unit})
+    if result.test_kind == "qualitative" and not result.unit:
+        # A controlled term ('no growth') in the reader's language; a site's own text as written.
+        return Text("%(value)s", {"value": known_text(result.value)})
     return Text("%(value)s", {"value": f"{result.value} {result.unit}".strip()})
 
 

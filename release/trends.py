@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank import charts
-from bank.i18n import t
+from bank.i18n import localize, t
 from bank.languages import day_text, number_text
 from lots.models import Lot, ProductType
 from release.models import TestResult
 from release.rules.specification import NumericTest
+from release.rules.texts import known_text
 from release.services import effective_specification
 
 D2 = 1.128  # the moving range of two consecutive values is on average d2·σ (individuals chart)
@@ -82,10 +83,12 @@ class Trend:
                 ]
         return charts.Chart(
             title=t(
-                "%(test)s of %(product)s lots", test=self.test.name, product=self.product_key
+                "%(test)s of %(product)s lots", test=known_text(self.test.name), product=self.product_key
             ).localized(),
             x_label=t("Lots in time order").localized(),
-            y_label=f"{self.test.name} ({self.test.unit})" if self.test.unit else self.test.name,
+            y_label=f"{localize(self.test.name)} ({self.test.unit})"
+            if self.test.unit
+            else localize(self.test.name),
             points=[(p.number, p.value) for p in self.points],
             references=refs,
             marked=frozenset(i for i, p in enumerate(self.points) if p.out_of_trend),

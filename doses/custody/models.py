@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bank.clock import utcnow
 from bank.db import Base
 from bank.models import Audited, Signature, User
-from doses.custody.states import EVENTS
+from doses.custody.states import EVENTS, KINDS
 from doses.models import Allocation
 from lots.models import Container
 
@@ -23,6 +23,7 @@ class CustodyEvent(Audited, Base):
     whose label was scanned."""
 
     __tablename__ = "custody_events"
+    __audit_words__ = {"event": {event: kind.label for event, kind in KINDS.items()}}
     __table_args__ = (
         UniqueConstraint("allocation_id", "sequence"),
         CheckConstraint(f"event IN ({', '.join(repr(e) for e in EVENTS)})", name="event"),

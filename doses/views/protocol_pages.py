@@ -47,7 +47,7 @@ def protocols():
                 (
                     row.code,
                     row.version,
-                    p.title,
+                    localize(p.title),
                     p.route.value,
                     localize(ORIGIN_WORDS[origin]) if origin in ORIGIN_WORDS else origin,
                     p.number_of_doses,

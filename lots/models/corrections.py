@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
 from bank.models import Audited
-from lots.states import CORRECTION_STATES
+from lots.states import CORRECTION_STATES, CORRECTION_WORKFLOW
 
 ENTRY_KINDS = ("isolation", "passage")
 CORRECTION_ACTIONS = ("correct", "void")
@@ -23,6 +23,7 @@ class EntryCorrection(Audited, Versioned, Base):
     the original was verified; then 'applied' (the original leaves force, the replacement takes it)."""
 
     __tablename__ = "entry_corrections"
+    __audit_words__ = {"status": CORRECTION_WORKFLOW.labels}  # "pending" is not a donor's
     __table_args__ = (
         CheckConstraint(one_of("kind", ENTRY_KINDS), name="kind"),
         CheckConstraint(one_of("action", CORRECTION_ACTIONS), name="action"),

@@ -15,6 +15,7 @@ from lots.states import DEVIATION_WORKFLOW
 
 class Deviation(Audited, Versioned, Base):
     __tablename__ = "deviations"
+    __audit_words__ = {"status": DEVIATION_WORKFLOW.labels}  # "closed" is not an adverse event's
     __table_args__ = (
         CheckConstraint(one_of("status", DEVIATION_WORKFLOW.states), name="status"),
         # A closed deviation always names its closing signature and time.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
-from bank.i18n import Text, t
+from bank.i18n import Text, localize, t
 from release.rules.texts import either, figure, joined, known_text, limit
 
 PERCENT = "%"
@@ -62,9 +62,18 @@ class QualitativeTest:
     kind: ClassVar[str] = "qualitative"
 
     def term_of(self, value: str | None) -> ResultTerm | None:
-        """The controlled term `value` names (the term itself or a synonym, case and spacing ignored)."""
+        """The controlled term `value` names (the term itself or a synonym, case and spacing ignored; in
+        English or in the reader's language)."""
         typed = normalise(value or "")
-        return next((t for t in self.terms if typed in {normalise(x) for x in (t.term, *t.synonyms)}), None)
+        return next((t for t in self.terms if typed in _forms(t)), None)
+
+    def english_of(self, value: str) -> str:
+        """What the person typed, in the stored (English) vocabulary: a term or synonym typed in the
+        reader's language becomes the English word it translates; anything else stays as typed."""
+        typed = normalise(value)
+        words = [word for term in self.terms for word in (term.term, *term.synonyms)]
+        english = next((word for word in words if normalise(word) == typed), None)
+        return english or next((word for word in words if normalise(localize(word)) == typed), value)
 
     def allowed_text(self) -> Text:
         """The allowed terms as a person reads them: each with its synonyms and what it means."""
@@ -72,13 +81,24 @@ class QualitativeTest:
         for term in self.terms:
             what = term_kind(term)
             if term.synonyms:
-                also = ", ".join(term.synonyms)
+                also = joined([known_text(s) for s in term.synonyms], ", ")
                 parts.append(
-                    t("'%(term)s' (also: %(also)s) — %(what)s", term=term.term, also=also, what=what)
+                    t(
+                        "'%(term)s' (also: %(also)s) — %(what)s",
+                        term=known_text(term.term),
+                        also=also,
+                        what=what,
+                    )
                 )
             else:
-                parts.append(t("'%(term)s' — %(what)s", term=term.term, what=what))
+                parts.append(t("'%(term)s' — %(what)s", term=known_text(term.term), what=what))
         return joined(parts, "; ")
+
+
+def _forms(term: ResultTerm) -> set[str]:
+    """Every way a term may be typed: itself and its synonyms, in English and in the reader's language."""
+    words = (term.term, *term.synonyms)
+    return {normalise(x) for x in words} | {normalise(localize(x)) for x in words}
 
 
 def term_kind(term: ResultTerm) -> Text:
@@ -203,13 +223,13 @@ def acceptance_text(test: SpecTest) -> Text:
             return t("%(low)s and %(high)s %(unit)s", low=low, high=high, unit=test.unit)
         return Text("%(bound)s %(unit)s", {"bound": low or high or "", "unit": test.unit})
     if isinstance(test, QualitativeTest):
-        final = [term.term for term in test.terms if term.conforming and not term.interim]
-        text = either(final or (test.expected, *test.accepted))
+        final = [known_text(term.term) for term in test.terms if term.conforming and not term.interim]
+        text = either(final or [known_text(x) for x in (test.expected, *test.accepted)])
         if test.conditional:
             return t(
                 "%(terms)s (conditional release on: %(interim)s)",
                 terms=text,
-                interim=", ".join(test.conditional),
+                interim=joined([known_text(x) for x in test.conditional], ", "),
             )
         return Text("%(terms)s", {"terms": text})
     return joined([marker_limit(r) for r in test.rules], "; ")

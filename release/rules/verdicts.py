@@ -20,7 +20,7 @@ from release.rules.specification import (
     name_of,
     normalise,
 )
-from release.rules.texts import either, figure, joined, limit
+from release.rules.texts import either, figure, joined, known_text, limit
 
 VerdictStatus = Literal["pass", "fail", "invalid"]
 STORED_VERDICTS = ("pass", "fail")  # an 'invalid' verdict is refused at entry, never stored
@@ -109,8 +109,13 @@ def _verdict_term(test: QualitativeTest, value: str) -> Verdict:
                 allowed=test.allowed_text(),
             ),
         )
-    typed = value.strip()
-    shown = term.term if _norm(typed) == _norm(term.term) else f"{typed} (= {term.term})"
+    typed = test.english_of(value.strip())
+    # The stored words (a term, a synonym) shown in the reader's language; the English stays as it was.
+    shown = (
+        known_text(term.term)
+        if _norm(typed) == _norm(term.term)
+        else Text("%(typed)s (= %(term)s)", {"typed": known_text(typed), "term": known_text(term.term)})
+    )
     if not term.conforming:
         return Verdict(
             "fail",
@@ -130,7 +135,8 @@ def _verdict_term(test: QualitativeTest, value: str) -> Verdict:
 
 def acceptance(test: QualitativeTest) -> Text:
     return t(
-        "expected %(terms)s", terms=either([x.term for x in test.terms if x.conforming and not x.interim])
+        "expected %(terms)s",
+        terms=either([known_text(x.term) for x in test.terms if x.conforming and not x.interim]),
     )
 
 
@@ -253,7 +259,9 @@ def _qualitative_entry(test: QualitativeTest, value: str, unit: str) -> tuple[st
         errors["unit"] = t("%(test)s has no unit: leave it empty.", test=name)
     if not (value or "").strip():
         errors["value"] = t(
-            "Give the result of %(test)s (expected: %(expected)s).", test=name, expected=test.expected
+            "Give the result of %(test)s (expected: %(expected)s).",
+            test=name,
+            expected=known_text(test.expected),
         )
     elif test.terms and test.term_of(value) is None:
         errors["value"] = t(
@@ -262,7 +270,8 @@ def _qualitative_entry(test: QualitativeTest, value: str, unit: str) -> tuple[st
             test=name,
             allowed=test.allowed_text(),
         )
-    return ("" if errors else " ".join(value.split())), errors
+    typed = " ".join(value.split())
+    return ("" if errors else test.english_of(typed) if test.terms else typed), errors
 
 
 def _panel_entry(markers: Mapping[str, str] | None, unit: str) -> tuple[dict[str, str], dict[str, str]]:

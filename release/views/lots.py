@@ -263,7 +263,13 @@ def enter_result(lot_id: int):
             return redirect(url_for("release.lot", lot_id=lot.id))
     suggestions = []
     if isinstance(test, QualitativeTest):
-        suggestions = [term.term for term in test.terms] or [test.expected, *test.accepted, *test.conditional]
+        # Controlled terms are typed in the reader's language too (stored in English); a specification
+        # without terms compares the English text, so its values are suggested as stored.
+        suggestions = [localize(term.term) for term in test.terms] or [
+            test.expected,
+            *test.accepted,
+            *test.conditional,
+        ]
     return render_template(
         "release/result_form.html",
         lot=lot,

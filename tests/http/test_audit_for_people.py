@@ -113,3 +113,41 @@ def test_a_record_is_found_by_its_name_as_well_as_its_number(session, login_as, 
     typed = f"{lot.din[:5]} {lot.din[5:7]} {lot.din[7:]} {lot.check_char}"  # as printed on the label
     by_din = qa.get("/audit/", query_string={"entity": "lots", "entity_id": typed})
     assert entities(by_din) == by_number and {"lots", "passages"} <= by_number
+
+
+def test_field_names_and_stored_words_read_in_french(session, login_as, make_user):
+    """A French reader reads every field in French (one word per audited column, bank.audit_fields), yes
+    and no for a stored True/False, a status as its workflow names it; the stored rows are unchanged."""
+    tech, verifier = make_user("technician"), make_user("qa")
+    lot = lf.grown_lot(session, tech, verifier)
+    target = make_user("technician")
+    qa = login_as("qa")
+    french = {"Accept-Language": "fr"}
+
+    page = qa.get(f"/audit/?entity=users&entity_id={target.id}", headers=french).get_data(as_text=True)
+    assert f"<strong>nom complet</strong>: — → {target.full_name}" in page
+    assert "<strong>actif</strong>: — → oui" in page
+    assert "<strong>empreinte du mot de passe</strong>: — → [renseigné]" in page
+    assert "<strong>créé le</strong>" in page
+    assert "full name" not in page and "is active" not in page and "True" not in page
+
+    page = qa.get(f"/audit/?entity=lots&entity_id={lot.id}&own_only=y", headers=french).get_data(as_text=True)
+    assert "<strong>statut</strong>: — → en production" in page and "in_process" not in page
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                qa.get(f"/audit/export.csv?entity=users&entity_id={target.id}", headers=french).get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
+    assert any(f"nom complet: — → {target.full_name}" in r[5] and "actif: — → oui" in r[5] for r in rows[1:])
+
+    # The same rows in English: the field's word, yes/no and the status label; the stored JSON unchanged.
+    page = qa.get(f"/audit/?entity=users&entity_id={target.id}").get_data(as_text=True)
+    assert f"<strong>full name</strong>: — → {target.full_name}" in page
+    assert "<strong>active</strong>: — → yes" in page
+    page = qa.get(f"/audit/?entity=lots&entity_id={lot.id}&own_only=y").get_data(as_text=True)
+    assert "<strong>status</strong>: — → in process" in page

@@ -209,3 +209,39 @@ def test_a_blinded_user_reads_the_masked_reason_in_french(app, staff, session):
     assert resp.status_code == 409 and f'data-rule="{MASKED_RULE}"' in page
     assert "la raison n'est pas affichée car elle pourrait révéler le traitement" in page
     assert "placebo" not in page.lower() and "withheld" not in page
+
+
+def test_seed_protocol_texts_read_in_french_and_stay_stored_in_english(app, staff, session):
+    """The seed protocols' titles, checklist items and assumptions are shown in French on the protocol
+    page and the subject's checklist; the stored (compared) definition keeps its English."""
+    row = fd.protocol_row(session, "MAESTRO-4MS")
+    before = row.definition
+    web = client_for(app, staff.clinician)  # no language chosen: the browser's
+    fr_browser = {"Accept-Language": "fr"}
+
+    page = text(web.get(f"/doses/protocols/{row.id}", headers=fr_browser))
+    for expected in (
+        "Injections intrathécales de CSM allogéniques de tissu adipeux dans la SEP primaire progressive",
+        "Âge entre 18 et 55 ans",
+        "LCR positif avec bandes oligoclonales",
+        "Tous les 3 mois = jours 0, 91, 182, fenêtre de ±7 jours, comptés depuis la dose 1.",
+    ):
+        assert expected in page, expected
+    assert "Age between 18 and 55 years" not in page and "Positive CSF with oligoclonal bands" not in page
+    english = text(web.get(f"/doses/protocols/{row.id}", headers={"Accept-Language": "en"}))
+    assert "Age between 18 and 55 years" in english
+
+    listed = text(web.get("/doses/protocols?q=MAESTRO", headers=fr_browser))
+    assert "dans la SEP primaire progressive (phase I, Rennes)" in listed
+
+    patient = fd.registered_patient(session, staff.clinician, "MAESTRO-4MS")
+    page = text(web.get(f"/doses/patients/{patient.id}/checklist", headers=fr_browser))
+    assert (
+        "Consentement libre, éclairé et écrit signé" in page
+        and "Affilié à un régime de sécurité sociale" in page
+    )
+    assert "Free, informed and written consent signed" not in page
+
+    session.expire_all()
+    assert fd.protocol_row(session, "MAESTRO-4MS").definition == before
+    assert "Age between 18 and 55 years" in before

@@ -174,8 +174,48 @@ def test_a_late_positive_sterility_alert_reads_in_french(session, lot, tech, qa,
     page = shown(qa.get("/release/alerts"))
     assert f"La stérilité finale du lot {lot.din} est positive après libération conditionnelle" in page
     assert (
-        "Stérilité (Ph. Eur. 2.6.27, aérobie + anaérobie) : growth ; hors spécification (attendu no growth)."
-        in page
+        "Stérilité (Ph. Eur. 2.6.27, aérobie + anaérobie) : croissance ; hors spécification "
+        "(attendu pas de croissance)." in page
     )
     assert "prévenir AQ" in page and "Final sterility" not in page
     assert "La stérilité finale du lot" in shown(qa.get(f"/release/lots/{lot.id}"))
+
+
+def test_controlled_results_and_seed_test_names_read_and_are_typed_in_french(session, lot, tech, qa):
+    """The seed vocabulary (result terms, test names) is stored in English and shown in French: the form
+    lists the allowed results in French and takes one typed in French, stored as its English term."""
+    french = {"Accept-Language": "fr"}
+    form = shown(tech.get(f"/release/lots/{lot.id}/results/new?test=STERILITY", headers=french))
+    assert (
+        "<strong>pas de croissance</strong>" in form
+        and "<strong>pas de croissance à ce jour</strong>" in form
+    )
+    assert '<option value="pas de croissance">' in form and "no growth" not in form
+    resp = tech.post(
+        f"/release/lots/{lot.id}/results/new",
+        {
+            "test_code": "STERILITY",
+            "method": "méthode validée",
+            "instrument": "",
+            "performed_on": DAY,
+            "value": "Pas de croissance",
+            "unit": "",
+        },
+        content_type="multipart/form-data",
+        headers=french,
+    )
+    assert resp.status_code == 302, shown(resp)[-2000:]
+    reload(session)
+    assert services.current_result(session, lot, "STERILITY").value == "no growth"
+
+    page = shown(qa.get(f"/release/lots/{lot.id}", headers=french))
+    assert "pas de croissance (libération conditionnelle sur : pas de croissance à ce jour)" in page
+    assert "no growth" not in page and "Stérilité" in page
+    english = shown(qa.get(f"/release/lots/{lot.id}"))
+    assert "no growth (conditional release on: no growth to date)" in english
+
+    trends = shown(qa.get("/release/trends?product=AT-MSC-ALLO&test=VIABILITY", headers=french))
+    assert ">Viabilité</option>" in trends and ">Viability</option>" not in trends
+
+    alerts = shown(qa.get("/release/alerts", headers=french))
+    assert "(stérilité « pas de croissance à ce jour »)" in alerts and "no growth" not in alerts
