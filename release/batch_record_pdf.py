@@ -20,6 +20,7 @@ from lots.models import Lot
 from lots.models.lots import TISSUE_LABELS
 from lots.states import CONTAINER_WORKFLOW, DEVIATION_WORKFLOW, LOT_WORKFLOW
 from release.batch_record import batch_record_content, signatures_of
+from release.reports import shown_text
 from release.states import SPEC_WORKFLOW
 
 
@@ -342,7 +343,7 @@ def _qc_sections(lot: dict) -> list[pdf.Section]:
             [
                 [
                     f"#{r['result_id']}",
-                    localize(r["name"])
+                    shown_text(r["name"])
                     + (f"\n{r['method']}, {day_text(r['performed_on'])}" if r["method"] else ""),
                     r["specification"] or _("not in the specification"),
                     r["result"],
@@ -358,7 +359,7 @@ def _qc_sections(lot: dict) -> list[pdf.Section]:
                 ]
                 for r in lot["results"]
             ],
-            widths=[0.55, 1.55, 1.4, 1.3, 1.0, 1.7, 1.5],
+            widths=[0.75, 1.5, 1.35, 1.25, 1.0, 1.65, 1.5],
             empty_text=_("None recorded."),
         ),
     ]

@@ -164,7 +164,7 @@ def digest_matches(session: Session, lot: Lot, digest: str) -> bool:
     return coa_digest(session, lot) == (digest or "").strip().lower()
 
 
-def _shown(text) -> str:
+def shown_text(text) -> str:
     """A text of the content as the reader reads it, without the reference data's internal markers."""
     return INTERNAL_MARKERS.sub("", str(localize(text)))
 
@@ -178,22 +178,22 @@ def _verdict_cell(line: dict) -> str:
     verdict = verdicts.get(line["verdict"], known_text(line["verdict"]))
     if line.get("interim"):
         verdict = t("%(verdict)s (interim)", verdict=verdict)
-    return _shown(verdict)
+    return shown_text(verdict)
 
 
 def _result_row(line: dict) -> list[str]:
-    test = _shown(known_text(line["name"]))
+    test = shown_text(known_text(line["name"]))
     if line.get("method"):
         test += f"\n{line['method']}, {_day(line['performed_on'])}"
     if line.get("retest_reason"):
-        test += "\n" + _shown(_replacement(line))
+        test += "\n" + shown_text(_replacement(line))
     return [
         test,
-        _shown(line["specification"]),
-        _shown(line["result"]) if line["result"] else "—",
+        shown_text(line["specification"]),
+        shown_text(line["result"]) if line["result"] else "—",
         _verdict_cell(line),
         line.get("analyst") or "—",
-        line.get("verifier") or _shown(t("not verified")),
+        line.get("verifier") or shown_text(t("not verified")),
     ]
 
 
@@ -217,12 +217,12 @@ def _superseded_row(line: dict, by_id: dict[int, dict]) -> list[str]:
     else:
         why = t("Replaced by a later result.")
     return [
-        _shown(known_text(line["name"])),
-        _shown(line["result"]) or "—",
+        shown_text(known_text(line["name"])),
+        shown_text(line["result"]) or "—",
         _verdict_cell(line),
         f"{line.get('method') or ''}, {_day(line.get('performed_on'))}".strip(", "),
         line.get("analyst") or "—",
-        _shown(why),
+        shown_text(why),
     ]
 
 
@@ -234,11 +234,11 @@ def _decision_text(decision: dict | None, lot: Lot) -> str:
         status = words.get(decision["decision"], known_text(decision["decision"]))
         if decision["reason"]:
             status = t("%(decision)s: %(reason)s", decision=status, reason=decision["reason"])
-    text = _shown(status)
+    text = shown_text(status)
     if decision and not decision["signature_valid"]:
-        text += " — " + _shown(t("SIGNATURE NOT VALID: the records changed after signing"))
+        text += " — " + shown_text(t("SIGNATURE NOT VALID: the records changed after signing"))
     if decision and decision["conditional"]:
-        text += " — " + _shown(t("conditional release on an interim result; the final result follows"))
+        text += " — " + shown_text(t("conditional release on an interim result; the final result follows"))
     return text
 
 
@@ -252,21 +252,21 @@ def coa_document(
     by_id = {line["result_id"]: line for line in lines if line.get("result_id")}
     sections = [
         pdf.KeyValueSection(
-            _shown(t("Lot")),
+            shown_text(t("Lot")),
             [
                 ("DIN", pdf.DinText(lot.din, lot.check_char)),
                 (
-                    _shown(t("Product")),
+                    shown_text(t("Product")),
                     f"{lot.product_type.key} v{lot.product_type.version} — {lot.product_type.name}",
                 ),
-                (_shown(t("Specification")), content["specification"] or _shown(t("none effective"))),
-                (_shown(t("Decision")), _decision_text(decision, lot)),
+                (shown_text(t("Specification")), content["specification"] or shown_text(t("none effective"))),
+                (shown_text(t("Decision")), _decision_text(decision, lot)),
             ],
         ),
         pdf.TableSection(
-            _shown(t("Results")),
+            shown_text(t("Results")),
             [
-                _shown(t(c))
+                shown_text(t(c))
                 for c in (
                     N_("Test"),
                     N_("Specification"),
@@ -278,17 +278,17 @@ def coa_document(
             ],
             [_result_row(line) for line in content["results"]],
             widths=[2.0, 2.0, 1.8, 1.5, 1.3, 1.6],
-            empty_text=_shown(t("No result recorded.")),
+            empty_text=shown_text(t("No result recorded.")),
         ),
     ]
     if content["superseded"]:
         sections.append(
             pdf.TableSection(
-                _shown(
+                shown_text(
                     t("Superseded and voided results (kept; replaced by a retest or a correction, or voided)")
                 ),
                 [
-                    _shown(t(c))
+                    shown_text(t(c))
                     for c in (
                         N_("Test"),
                         N_("Value"),
@@ -306,11 +306,11 @@ def coa_document(
     if decision:
         signatures.append(
             pdf.Signature(
-                decision["signed_by"], _shown(known_text(decision["meaning"])), decision["signed_at"]
+                decision["signed_by"], shown_text(known_text(decision["meaning"])), decision["signed_at"]
             )
         )
     return pdf.Document(
-        title=_shown(t("Certificate of analysis")),
+        title=shown_text(t("Certificate of analysis")),
         facility=facility,
         sections=sections,
         content=content,
