@@ -44,7 +44,7 @@ ISCT_2006_BM_PANEL = MarkerPanelTest(
 # Bourin et al., Cytotherapy 2013;15:641 (IFATS/ISCT): positivity thresholds are [check].
 IFATS_2013_AT_PANEL = MarkerPanelTest(
     code="IDENTITY-IFATS2013",
-    name=N_("Identity, flow cytometry (IFATS/ISCT 2013) [check]"),
+    name=N_("Identity, flow cytometry (IFATS/ISCT 2013)"),  # thresholds [check]: see the note
     rules=(
         MarkerRule(("CD90",), ">=", 80.0),
         MarkerRule(("CD73",), ">=", 80.0),
