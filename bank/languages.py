@@ -15,7 +15,7 @@ from pathlib import Path
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask import flash as flask_flash
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, force_locale, get_locale
 from flask_babel import gettext as babel_gettext
 
 from bank import i18n
@@ -91,6 +91,14 @@ def parse_number(text: str) -> Decimal:
         raise ValueError(
             t("Not a number: type digits, e.g. %(example)s.", example=number_text(Decimal("81.5")))
         ) from None
+
+
+def in_language(text, language_code: str) -> str:
+    """A catalogued text in a given language, whoever reads (a label prints in its protocol's language)."""
+    if not has_app_context() or language_code not in LANGUAGES:
+        return str(text)
+    with force_locale(language_code):
+        return str(localize(text))
 
 
 def flash(message, category: str = "message") -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
 from bank.labels import LABEL_SIZES, LabelData, LabelOverflowError, render_labels_pdf
+from bank.languages import in_language
 from bank.refusals import Problem, Refused
 from bank.zpl import render_labels_zpl
 from doses.models import Allocation
@@ -105,7 +106,9 @@ def dose_label(
     autologous = protocol.origin is Origin.AUTOLOGOUS or (
         not protocol.blinded and container.lot.autologous_only
     )
-    wording = label_wording(protocol, packaging, autologous, storage)
+    # The product's storage text is catalogued data: printed in the label's language, whoever prints.
+    label_language = protocol.labelling.language if protocol.labelling else "en"
+    wording = label_wording(protocol, packaging, autologous, in_language(storage, label_language))
     # The count in the label's language: the protocol's nominal dose when blinded (both arms alike).
     if protocol.blinded:
         cells = nominal_dose_text(protocol, wording.language)

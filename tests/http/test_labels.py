@@ -115,6 +115,8 @@ def test_label_text_reads_back_din_with_boxed_check_character_and_statements(app
         and "viable cells" not in text
     )
     assert "Essai MAESTRO-4MS" in text and "Dose 1 sur 3" in text and "voie intrathécale" in text
+    # the product's storage text is catalogued data: in the label's language, whoever prints it
+    assert "Conserver à ≤ −150 °C (phase vapeur d'azote liquide)" in text and "liquid nitrogen" not in text
     assert f"Sujet {allocation.patient.subject_id}" in text
     assert re.search(
         r"EXP \d\d [A-ZÉÛ]{3,4} \d{4} \d\d:\d\d CES?T = \d\d [A-ZÉÛ]{3,4} \d{4} \d\d:\d\d UTC", text
