@@ -90,6 +90,7 @@ def wire_domains() -> None:
         donor_lookback_started,
         formulation_requested,
         late_result_found,
+        serious_reaction_reported,
     )
     from doses.services import hold_for_donor_lookback, hold_for_late_result, placebo_formulation_problems
     from lots.services import hold_for_lookback
@@ -107,6 +108,7 @@ def wire_domains() -> None:
             session, kw["allocation"], kw["event"]
         )
     custody_excursion.connect(_RECEIVERS[tell.custody_excursion], weak=False)
+    serious_reaction_reported.connect(_receiver(tell.serious_reaction, "event"), weak=False)
 
 
 _RECEIVERS: dict = {}
@@ -160,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_queues(app: Flask) -> None:
     """The work queues of the home page and the notifications' pages (issue 20): the kernel's, then each
     domain's (bank.queues), registered here so that bank imports no domain elsewhere."""
+    import biovigilance.queues
     import donors.queues
     import doses.queues
     import lots.queues
@@ -168,7 +171,7 @@ def _register_queues(app: Flask) -> None:
     from bank.notifications import views as notification_views
 
     queues.init_app(app)
-    for module in (donors.queues, lots.queues, release.queues, doses.queues):
+    for module in (donors.queues, lots.queues, release.queues, doses.queues, biovigilance.queues):
         module.register_queues(app)
     notification_views.init_app(app)
 

@@ -2,6 +2,7 @@
 browser conftests only: the unit layer imports no database code (tests/unit/test_layering.py)."""
 
 import os
+import re
 
 from bank.passwords import use_cheap_hashing
 
@@ -55,9 +56,44 @@ def pytest_itemcollected(item):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    found = developer_words(_REFUSAL_MESSAGES)
+    if found and exitstatus == 0 and len(session.items) > 200:  # the whole suite, not a single file
+        print("\nRefusal messages with developer words (Python reprs, field names):\n" + "\n".join(found[:40]))
+        session.exitstatus = 1
     path = session.config.getoption("--requirements-results")
     if path:
         import json
         from pathlib import Path
 
         Path(path).write_text(json.dumps(_outcomes, indent=1, sort_keys=True), encoding="utf-8")
+
+
+# ---- plain words: no refusal a test provokes shows developer words (issue 24) -------------------------
+
+_DEVELOPER_WORDS = re.compile(
+    r"\[\d+(, ?\d+)*\]"  # a Python list of ids
+    r"|\{['\"]"  # a dict
+    r"|\b[a-z]+(_[a-z]+)+=\S"  # field_name=value
+    r"|Decimal\(|datetime\.|\bNone\b|<\w+ object at"
+)
+_REFUSAL_MESSAGES: set[str] = set()
+
+
+def _record_refusal_messages():
+    from bank.refusals import Refused
+
+    original = Refused.__init__
+
+    def recording(self, errors=None, problems=()):
+        original(self, errors, problems)
+        for message in self.messages():
+            _REFUSAL_MESSAGES.add(str(message))
+
+    Refused.__init__ = recording
+
+
+_record_refusal_messages()
+
+
+def developer_words(messages) -> list[str]:
+    return sorted(m for m in messages if _DEVELOPER_WORDS.search(m))

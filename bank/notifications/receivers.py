@@ -90,3 +90,22 @@ def account_locked(session, user) -> None:
         endpoint="admin.edit_user",
         arguments={"user_id": user.id},
     )
+
+
+def serious_reaction(session, event) -> None:
+    """A serious reaction judged possibly related or more: QA is told (the lot's remaining products are
+    already on hold). The message names the event and subject, never a lot or an arm."""
+    notify(
+        session,
+        "serious_reaction",
+        t(
+            "Serious adverse reaction %(reference)s in subject %(subject)s, judged possibly related to the "
+            "cells: the lot's products not yet given are on hold. Open the investigation and the look-forward.",
+            reference=event.reference,
+            subject=event.patient.subject_id,
+        ),
+        permission="event.investigate",
+        event_key=f"serious_reaction:{event.id}",
+        endpoint="biovigilance.event",
+        arguments={"event_id": event.id},
+    )

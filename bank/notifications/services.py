@@ -37,6 +37,7 @@ KINDS: dict[str, Kind] = {
     "custody_excursion": Kind(N_("Custody excursion"), frozenset({"lot.hold", "dose.allocate"})),
     "dose_due": Kind(N_("Dose due tomorrow, not allocated"), frozenset({"dose.allocate"})),
     "account_locked": Kind(N_("Account locked"), frozenset({"user.manage"})),
+    "serious_reaction": Kind(N_("Serious adverse reaction"), frozenset({"event.investigate"})),
 }
 
 

@@ -103,6 +103,9 @@ def test_a_serious_reaction_from_the_patient_page_to_the_signed_conclusions(sess
     assert event.held_at is not None
 
     qa = client_for(app, staff.qa)
+    home = text(qa.get("/"))  # QA is alerted: a notification and the item on the work queue
+    assert f"Serious adverse reaction {event.reference} in subject {patient.subject_id}" in home
+    assert f"Serious adverse event {event.reference} in {patient.subject_id}" in home
     page = text(qa.get(f"/biovigilance/events/{event.id}"))
     assert "Look-forward" in page and fd.containers(session, lot)[1].identifier in page
     resp = qa.post(f"/biovigilance/events/{event.id}/hold", {"signature_password": "wrong"})
