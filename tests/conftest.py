@@ -58,7 +58,9 @@ def pytest_itemcollected(item):
 def pytest_sessionfinish(session, exitstatus):
     found = developer_words(_REFUSAL_MESSAGES)
     if found and exitstatus == 0 and len(session.items) > 200:  # the whole suite, not a single file
-        print("\nRefusal messages with developer words (Python reprs, field names):\n" + "\n".join(found[:40]))
+        print(
+            "\nRefusal messages with developer words (Python reprs, field names):\n" + "\n".join(found[:40])
+        )
         session.exitstatus = 1
     path = session.config.getoption("--requirements-results")
     if path:
