@@ -77,8 +77,14 @@ def _triggers(engine: Engine, tables: list[str]) -> Check:
     is refused whatever role issues it)."""
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
+            # The application's schema only: other schemas of the same database may hold tables and
+            # triggers of the same names.
             rows = conn.execute(
-                text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'")
+                text(
+                    "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND NOT t.tgisinternal AND t.tgenabled <> 'D'"
+                )
             )
         else:
             rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
@@ -287,7 +293,7 @@ def pdf_report(content: dict, lines: list[TraceLine], facility: str, when: datet
                 t("Traceability matrix: requirement, anchor, tests, result of this run"),
                 [t("Requirement"), t("Anchor"), t("Rules"), t("Tests"), t("Result")],
                 [[f"{ln.requirement}: {ln.title}", ln.anchor, str(ln.rules), _short(ln.tests), ln.result] for ln in lines],
-                widths=[4, 2, 0.9, 3.8, 1.3],
+                widths=[3.9, 1.9, 1.05, 3.8, 1.25],
             ),
             TableSection(
                 t("Performance qualification (the site's own scenarios)"),

@@ -18,6 +18,8 @@ from donors.services import today
 from donors.services.criteria import ensure_seed_criteria
 from tests.support import PASSWORD, token_for
 
+pytestmark = pytest.mark.requirement("ER-LANGUAGE")
+
 HARVEST = today() - timedelta(days=20)
 DAY = timedelta(days=1)
 

@@ -11,6 +11,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -22,6 +23,8 @@ from doses.models import Allocation
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.support import PASSWORD, client_for
+
+pytestmark = pytest.mark.requirement("ER-LANGUAGE")
 
 TODAY = fd.TODAY
 

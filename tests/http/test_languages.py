@@ -22,6 +22,8 @@ from donors.services.criteria import ensure_seed_criteria
 from tests.factories import lots as f
 from tests.support import PASSWORD, OpenApiClient, WebClient, token_for, verify_signed
 
+pytestmark = pytest.mark.requirement("ER-LANGUAGE")
+
 
 @pytest.fixture
 def db_session(app):

@@ -8,6 +8,7 @@ import html
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from lots.models import Harvest, Passage
@@ -22,6 +23,8 @@ from tests.http.test_lot_pages import (  # noqa: F401
     passage_data,
 )
 from tests.support import token_for
+
+pytestmark = pytest.mark.requirement("ER-LANGUAGE")
 
 PARIS = ZoneInfo("Europe/Paris")
 

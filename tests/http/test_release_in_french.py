@@ -16,6 +16,8 @@ from release.reports import coa_digest
 from tests.factories import release as fr
 from tests.support import PASSWORD
 
+pytestmark = pytest.mark.requirement("ER-LANGUAGE")
+
 DAY = fr.PERFORMED_ON.isoformat()
 DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 
