@@ -145,37 +145,18 @@ def _fold_widget(field, **kwargs):
     return Markup(html + Markup('<div class="mt-1" data-fold-choice>' + "".join(radios) + "</div>"))
 
 
-class ZonedLabel(str):
-    """A field label naming the facility's zone where it says `{zone}`, in the reader's language: the
-    label is looked up in the catalogue with its `{zone}` (so the French keeps it), then the zone is put in."""
-
-    def __new__(cls, label, zone: str):
-        obj = super().__new__(cls, str(label).replace("{zone}", zone))
-        obj.label, obj.zone = label, zone
-        return obj
-
-    def localized(self) -> str:
-        return localize(self.label).replace("{zone}", self.zone)
-
-    def __html__(self) -> str:
-        return str(escape(self.localized()))
-
-
 class LocalDateTimeField(DateTimeLocalField):
-    """A date and time people type on the facility's wall clock (a `{zone}` in the label names the
-    zone); `data` is aware UTC, converted by bank.clock.from_local. An offset typed after the time
+    """A date and time people type on the facility's wall clock (a label `t("… (%(zone)s)")` names the
+    zone, in the reader's language); `data` is aware UTC, converted by bank.clock.from_local. An offset typed after the time
     ("2026-12-03T09:00+01:00", "Z") is taken as it is. A time in the hour repeated in autumn is refused
     until the person picks which (a first / second choice shown only then); with the form meta
     `naive_time = "refuse"` (the API) a time without an offset is refused."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
-        zone, label = facility_zone().key, self.label.text
+        label = self.label.text
         if isinstance(label, Text) and "%(zone)s" in label.msgid:
-            # t("Collected at (%(zone)s)"): the reader's language with the zone filled in.
-            self.label.text = t(label.msgid, **{**label.params, "zone": zone})
-        else:
-            self.label.text = ZonedLabel(label, zone)
+            self.label.text = t(label.msgid, **{**label.params, "zone": facility_zone().key})
         self.input_widget, self.widget = self.widget, _fold_widget
         self.fold_choices: list[tuple[int, str]] = []
         self._fold: int | None = None

@@ -47,7 +47,7 @@ class EventFields(BankForm):
 
 class EventForm(EventFields):
     allocation_id = SelectField(t("Dose it may come from"), coerce=int_or_none, validate_choice=False)
-    onset_at = LocalDateTimeField(t("Onset ({zone})"), validators=[Optional()])
+    onset_at = LocalDateTimeField(t("Onset (%(zone)s)"), validators=[Optional()])
 
 
 class EventUpdateForm(EventFields):

@@ -10,7 +10,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from bank.forms import BankForm, LocalDateTimeField
 from bank.i18n import t
 from bank.labels import LABEL_SIZES
-from bank.web import facility_zone
 from doses.custody.states import EVENTS, KINDS
 from doses.rules import MAX_COPIES
 
@@ -34,7 +33,7 @@ class CustodyEventForm(BankForm):
         validate_choice=False,
         validators=[DataRequired(message=t("Choose the event."))],
     )
-    occurred_at = LocalDateTimeField(t("When (facility time; empty = now)"), validators=[Optional()])
+    occurred_at = LocalDateTimeField(t("When (%(zone)s; empty = now)"), validators=[Optional()])
     place = _text(t("Where (room, site)"), required=True)
     shipper = _text(t("Shipper (courier)"), 120)
     logger_id = _text(t("Temperature logger id"), 80)
@@ -57,12 +56,6 @@ class CustodyEventForm(BankForm):
             Length(max=256),
         ],
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The field names the facility's zone; bank.forms writes a "{zone}" into an English label only, so
-        # the label is set here as a message in the reader's language.
-        self.occurred_at.label.text = t("When (%(zone)s; empty = now)", zone=facility_zone().key)
 
 
 class LabelPrintForm(BankForm):
