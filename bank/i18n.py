@@ -48,6 +48,13 @@ def install(
 
 
 def _english(value):
+    """A value placed in a message as the stored English sentence holds it."""
+    if isinstance(value, Text):
+        return str(value)
+    if isinstance(value, float):
+        return _plain_number(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_english(v)) for v in value)
     return value
 
 
@@ -85,10 +92,7 @@ class Text(str):
 
     def __new__(cls, msgid: str, params: dict | None = None):
         params = dict(params or {})
-        english = _fill(
-            msgid, {k: (str(v) if isinstance(v, Text) else _plain(v)) for k, v in params.items()}, _english
-        )
-        obj = super().__new__(cls, english)
+        obj = super().__new__(cls, _fill(msgid, params, _english))
         obj.msgid, obj.params = msgid, params
         return obj
 
@@ -100,14 +104,6 @@ class Text(str):
 
     def __html__(self) -> str:
         return str(escape(self.localized()))
-
-
-def _plain(value):
-    if isinstance(value, list | tuple):
-        return ", ".join(str(_plain(v)) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return value
 
 
 def t(msgid: str, **params) -> Text:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from bank.clock import utc_text, utcnow
 from bank.digest import content_digest
 from bank.i18n import localize, t
+from bank.languages import language
 from bank.pdf import Document, KeyValueSection, TableSection, TextSection, build_document
 from bank.permissions import ROLE_PERMISSIONS, ROLES
 from bank.requirements import Requirements, load, rule_ids_in_code, rules_of
@@ -345,7 +346,7 @@ def html_report(content: dict, lines: list[TraceLine], facility: str) -> str:
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(content["tests"].items()))
     body = "".join(f"<h2>{e(heading)}</h2>{html_table}" for heading, html_table in sections)
     return f"""<!doctype html>
-<html lang="{e(language_code())}"><head><meta charset="utf-8"><title>{e(title)} · {e(facility)}</title>
+<html lang="{e(language())}"><head><meta charset="utf-8"><title>{e(title)} · {e(facility)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;width:100%;margin-bottom:1.5em}}
 td,th{{border:1px solid #999;padding:4px;vertical-align:top;font-size:12px;text-align:left}}
 .FAIL,.NO-TEST,.NOT-RUN{{background:#f8d7da;font-weight:bold}}.PASS{{background:#d1e7dd}}td:empty{{height:2em}}</style>
@@ -354,12 +355,6 @@ td,th{{border:1px solid #999;padding:4px;vertical-align:top;font-size:12px;text-
 <p>{e(t("Content SHA-256"))}: <code>{digest}</code></p>
 {body}</body></html>
 """
-
-
-def language_code() -> str:
-    from bank.languages import language
-
-    return language()
 
 
 def write_report(app, results_path: Path, out_dir: Path) -> tuple[dict, Path, Path]:
