@@ -26,6 +26,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from bank.requirements import call_name
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 SOURCES = ("bank", "donors", "lots", "release", "doses", "biovigilance", "demo", "templates")
@@ -248,11 +250,6 @@ def _literal_text(node) -> str | None:
     return None
 
 
-def _call_name(node: ast.Call) -> str:
-    f = node.func
-    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-
-
 def english_in_python(source: str) -> list[str]:
     """Literal English given straight to something people read: flash, a Problem's message, a field's
     label or validator message, a form choice, a command's echo, an abort description."""
@@ -260,7 +257,7 @@ def english_in_python(source: str) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
             continue
-        name = _call_name(node)
+        name = call_name(node)
         candidates = []
         if name in _SHOWN_CALLS:
             args = (

@@ -54,7 +54,8 @@ def load(path: Path = REQUIREMENTS_FILE) -> Requirements:
     return Requirements(items, data.get("installation", {}))
 
 
-def _call_name(node: ast.Call) -> str:
+def call_name(node: ast.Call) -> str:
+    """The name a call is made by: `f(...)` and `x.f(...)` both give `f`."""
     f = node.func
     return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
 
@@ -69,7 +70,7 @@ def rule_ids_in_code(root: Path = ROOT) -> set[str]:
                 continue
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if isinstance(node, ast.Call) and _call_name(node) in ("Problem", "rule"):
+                if isinstance(node, ast.Call) and call_name(node) in ("Problem", "rule"):
                     first = node.args[0] if node.args else None
                     first = next((k.value for k in node.keywords if k.arg == "rule_id"), first)
                     if isinstance(first, ast.Constant) and isinstance(first.value, str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -403,8 +403,8 @@ class AnnualSummary:
 
 
 def annual_summary(session: Session, protocol: str, year: int) -> AnnualSummary:
-    start = datetime(year, 1, 1, tzinfo=utcnow().tzinfo)
-    end = datetime(year + 1, 1, 1, tzinfo=utcnow().tzinfo)
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
     events = list(
         session.scalars(
             events_query(protocol=protocol).where(AdverseEvent.onset_at >= start, AdverseEvent.onset_at < end)
