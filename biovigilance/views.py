@@ -147,9 +147,9 @@ def new_event(patient_id: int):
 def _event_page(event: AdverseEvent, update_form=None, close_form=None, hold_form=None, code=200):
     session = db()
     found = services.look_forward(session, event) if can("unblinded") and can("event.hold") else None
+    content = services.event_content(event)
     signatures = [
-        (s, signature_valid(s, services.event_content(event)))
-        for s in signatures_for(session, event.__tablename__, event.id)
+        (s, signature_valid(s, content)) for s in signatures_for(session, event.__tablename__, event.id)
     ]
     return render_template(
         "biovigilance/event.html",
