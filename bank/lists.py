@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, abort, request, url_for
+
+from bank.web import db, paginate
 
 EXPORT_LIMIT = 100_000  # rows in one CSV file: a list that long is narrowed with its filters first
 
@@ -109,6 +111,27 @@ def shown_status(status: str, workflow=None) -> str:
     from bank.workflow import status_label
 
     return localize(workflow.label(status) if workflow is not None else status_label(status))
+
+
+@dataclass(frozen=True)
+class Export:
+    """A list's CSV export: the file's name, its stable column names, and one row of it from one item."""
+
+    filename: str
+    header: tuple[str, ...]
+    row: Callable[[Any], Iterable]
+
+
+def listed(stmt, columns: Iterable[SortColumn], tiebreak, export: Export, *, keyset=None, per_page=None):
+    """The page of a filtered list in the order the reader asked for, with that order: `(sorting, page)`.
+    With ?export=csv, the CSV file of every row as filtered is the answer instead (aborts with it).
+    `keyset`: the list's own (newest first) key, used for paging only while the list keeps its own order."""
+    order = sorting(*columns)
+    stmt = order.apply(stmt, tiebreak)
+    if wants_csv():
+        items = db().scalars(stmt.limit(EXPORT_LIMIT))
+        abort(csv_download(export.filename, export.header, (export.row(item) for item in items)))
+    return order, paginate(stmt, per_page=per_page, keyset=keyset if order.default else None)
 
 
 def csv_download(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:

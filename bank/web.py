@@ -225,6 +225,18 @@ def attempt(form, action: Callable[[], object], reason: str | None = None) -> At
     return Attempt(True, value)
 
 
+def submitted(form, action: Callable[[], object], reason: str | None = None) -> bool:
+    """The form was posted and is valid, and `action()` ran in the request's unit of work without a
+    refusal (a refusal is shown on the form, bank.web.attempt). The one shape of a view that takes a
+    form: `if submitted(form, lambda: services.x(db(), ...), "x recorded"): flash(...); return redirect(...)`."""
+    return form.validate_on_submit() and attempt(form, action, reason).ok
+
+
+def text_arg(name: str, limit: int = 40) -> str:
+    """A list filter typed in the address (?q=…), trimmed and cut to `limit` characters."""
+    return request.args.get(name, "").strip()[:limit]
+
+
 def apply_errors(form, errors: dict[str, str]) -> None:
     """Put service errors next to the form fields they concern (unknown keys go to the form top)."""
     for field_name, message in errors.items():

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from bank.esign import signature_valid
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
+from bank.lists import Export, SortColumn, listed
 from bank.models import Signature
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
+from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, requires, submitted
 from donors.models import Donor
 from doses import services
 from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view
@@ -26,6 +26,11 @@ PATIENT_COLUMNS = (
     SortColumn("site", N_("Site"), Patient.site),
     SortColumn("status", N_("Status"), Patient.status),
     SortColumn("dose_1", N_("Dose 1 planned"), Patient.first_dose_on),
+)
+PATIENT_EXPORT = Export(
+    "patients.csv",
+    ("subject_id", "protocol", "site", "sex", "status", "dose_1_planned"),
+    lambda p: (p.subject_id, p.protocol_version.label, p.site, p.sex, p.status, p.first_dose_on),
 )
 
 
@@ -43,17 +48,9 @@ def patients():
         stmt = stmt.where(ProtocolVersion.code == protocol)
     if status in PATIENT_STATES:
         stmt = stmt.where(Patient.status == status)
-    order = sorting(*PATIENT_COLUMNS)
-    stmt = order.apply(stmt, Patient.id)
-    if wants_csv():  # what the list shows (no arm: the list never shows one), every row as filtered
-        rows = (
-            (p.subject_id, p.protocol_version.label, p.site, p.sex, p.status, p.first_dose_on)
-            for p in db().scalars(stmt.limit(EXPORT_LIMIT))
-        )
-        header = ("subject_id", "protocol", "site", "sex", "status", "dose_1_planned")
-        return csv_download("patients.csv", header, rows)
-    # Newest first pages by key; another order chosen in a header pages by OFFSET.
-    page = paginate(stmt, keyset=Patient.id if order.default else None)
+    # What the list shows in CSV (no arm: the list never shows one), every row as filtered; newest first
+    # pages by key, another order chosen in a header pages by OFFSET.
+    order, page = listed(stmt, PATIENT_COLUMNS, Patient.id, PATIENT_EXPORT, keyset=Patient.id)
     codes = sorted({r.code for r in services.active_protocols(db())})
     return render_template(
         "doses/patients.html",
@@ -166,13 +163,10 @@ def patient(patient_id: int):
 def add_weight(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = WeightForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.record_weight(db(), patient, form.weight_kg.data.strip(), form.measured_on.data),
-            "weight recorded",
-        ).ok
+    if submitted(
+        form,
+        lambda: services.record_weight(db(), patient, form.weight_kg.data.strip(), form.measured_on.data),
+        "weight recorded",
     ):
         flash(t("Weight recorded."), "success")
         return redirect(url_for("doses.patient", patient_id=patient.id))
