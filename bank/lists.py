@@ -121,16 +121,29 @@ class Export:
     header: tuple[str, ...]
     row: Callable[[Any], Iterable]
 
+    def download(self, stmt) -> Response:
+        items = db().scalars(stmt.limit(EXPORT_LIMIT))
+        return csv_download(self.filename, self.header, (self.row(item) for item in items))
 
-def listed(stmt, columns: Iterable[SortColumn], tiebreak, export: Export, *, keyset=None, per_page=None):
+
+@dataclass(frozen=True)
+class ExportedBy:
+    """A list's CSV export written by a function of the filtered, ordered statement: for a list whose rows
+    are read in batches, or whose export is itself an audited event (the dose and custody lists)."""
+
+    download: Callable[[Any], Response]
+
+
+def listed(
+    stmt, columns: Iterable[SortColumn], tiebreak, export: Export | ExportedBy, *, keyset=None, per_page=None
+):
     """The page of a filtered list in the order the reader asked for, with that order: `(sorting, page)`.
     With ?export=csv, the CSV file of every row as filtered is the answer instead (aborts with it).
     `keyset`: the list's own (newest first) key, used for paging only while the list keeps its own order."""
     order = sorting(*columns)
     stmt = order.apply(stmt, tiebreak)
     if wants_csv():
-        items = db().scalars(stmt.limit(EXPORT_LIMIT))
-        abort(csv_download(export.filename, export.header, (export.row(item) for item in items)))
+        abort(export.download(stmt))
     return order, paginate(stmt, per_page=per_page, keyset=keyset if order.default else None)
 
 

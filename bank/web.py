@@ -245,3 +245,32 @@ def apply_errors(form, errors: dict[str, str]) -> None:
             field.errors = list(field.errors) + [message]
         else:
             form.form_errors.append(message)
+
+
+def posted(form, action: Callable[[], object], reason: str | None = None) -> Attempt:
+    """As `submitted`, for a view that reads what `action()` returned: the Attempt (bank.web.attempt) when
+    the form was posted valid, else an Attempt that is not ok. `done = posted(form, lambda: ..., "x")`,
+    then `if done.ok: ... done.value`."""
+    if not form.validate_on_submit():
+        return Attempt(False)
+    return attempt(form, action, reason)
+
+
+def own_or_404(model, ident):
+    """A record that belongs to the signed-in user (its `user_id`), else 404: another user's session,
+    token or notification is not found rather than forbidden, so its existence is not told."""
+    row = get_or_404(model, ident)
+    if row.user_id != g.user.id:
+        abort(404)
+    return row
+
+
+def confirmed(action: Callable[[], object], reason: str):
+    """A one-button act posted with its ConfirmForm (the CSRF token, an optional reason): `action()` runs in
+    the request's unit of work and its value is returned. A post that does not validate is refused (400)."""
+    from bank.forms import ConfirmForm  # bank.forms reads bank.web (the facility's zone)
+
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with work(reason):
+        return action()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 
 from bank.clock import LocalTimeError, from_local
 from bank.i18n import t
@@ -53,3 +53,13 @@ def log_unblinded_view(patients, where: str) -> None:
     if shown and "unblinded" in g.actor.permissions:
         with work(f"unblinded view: {where}"):
             services.log_treatment_view(db(), shown, where)
+
+
+def subject_arg() -> str:
+    """The subject id typed in a list's search box (?q=), as subject ids are stored: no spaces, upper case."""
+    return "".join(request.args.get("q", "").split()).upper()[:40]
+
+
+def protocol_codes() -> list[str]:
+    """The codes of the active protocols, for a list's protocol filter."""
+    return sorted({r.code for r in services.active_protocols(db())})

@@ -10,7 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from bank.forms import BankForm, SignatureFields
+from bank.forms import BankForm, SignatureFields, entered
 from bank.i18n import t
 from doses.rules.protocol import CriterionKind, Protocol
 
@@ -40,6 +40,12 @@ class PatientForm(BankForm):
     )
     weight_kg = StringField(t("Weight (kg)"), validators=[Optional(), Length(max=20)])
     weight_measured_on = DateField(t("Weighed on"), validators=[Optional()])
+
+
+def registration(form: PatientForm) -> dict:
+    """A patient's registration as entered, as services.register_patient takes it (the screen and the API
+    register alike): a weight left empty is no weight."""
+    return entered(form, "weight_kg") | {"weight_kg": (form.weight_kg.data or "").strip() or None}
 
 
 class WeightForm(BankForm):

@@ -9,29 +9,12 @@ from sqlalchemy import func, select
 
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.lists import (
-    SortColumn,
-    csv_download,
-    shown_status,
-    shown_time,
-    sorting,
-    wants_csv,
-)
+from bank.lists import ExportedBy, SortColumn, csv_download, listed, shown_status, shown_time, sorting
 from bank.refusals import Problem, Refused
 from bank.status import status_history
-from bank.web import (
-    LIKE_ESCAPE,
-    attempt,
-    db,
-    get_or_404,
-    like_pattern,
-    paginate,
-    requires,
-    show_refusal,
-    work,
-)
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, requires, show_refusal, submitted, work
 from doses import services
-from doses.blueprint import bp, is_masked, local_datetime, log_unblinded_view
+from doses.blueprint import bp, is_masked, local_datetime, log_unblinded_view, protocol_codes, subject_arg
 from doses.forms import AllocateForm, DeallocateForm, LiftHoldForm
 from doses.models import AllocatedContainer, Allocation, Patient, ProtocolVersion
 from doses.states import ALLOCATION_STATES, ALLOCATION_WORKFLOW
@@ -129,12 +112,7 @@ def allocation(allocation_id: int):
 def deallocate(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = DeallocateForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form, lambda: services.deallocate(db(), allocation, form.reason.data), form.reason.data
-        ).ok
-    ):
+    if submitted(form, lambda: services.deallocate(db(), allocation, form.reason.data), form.reason.data):
         flash(t("Dose deallocated; its containers are free again."), "success")
         return redirect(url_for("doses.allocation", allocation_id=allocation.id))
     return _allocation_page(allocation, {"deallocate": form}, 422)
@@ -145,15 +123,12 @@ def deallocate(allocation_id: int):
 def lift_hold(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = LiftHoldForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.lift_dose_hold(
-                db(), allocation, g.user, form.signature_password.data, form.reason.data
-            ),
-            form.reason.data,
-        ).ok
+    if submitted(
+        form,
+        lambda: services.lift_dose_hold(
+            db(), allocation, g.user, form.signature_password.data, form.reason.data
+        ),
+        form.reason.data,
     ):
         flash(t("Hold lifted."), "success")
         return redirect(url_for("doses.allocation", allocation_id=allocation.id))
@@ -161,7 +136,7 @@ def lift_hold(allocation_id: int):
 
 
 def _doses_query():
-    q = "".join(request.args.get("q", "").split()).upper()[:40]
+    q = subject_arg()
     status = request.args.get("status", "")
     protocol = request.args.get("protocol", "")[:40]
     stmt = (
@@ -193,18 +168,13 @@ DOSE_COLUMNS = (
 @requires("dose.view")
 def doses():
     stmt, q, status, protocol = _doses_query()
-    order = sorting(*DOSE_COLUMNS)
-    stmt = order.apply(stmt, Allocation.id)
-    if wants_csv():
-        return _doses_csv(stmt)
     # Newest first pages by key; another order chosen in a header pages by OFFSET.
-    page = paginate(stmt, keyset=Allocation.id if order.default else None)
+    order, page = listed(stmt, DOSE_COLUMNS, Allocation.id, ExportedBy(_doses_csv), keyset=Allocation.id)
     rows = [
         (a, services.dose_text(a.patient.protocol_version.protocol(), a, g.actor.permissions))
         for a in page.items
     ]
     log_unblinded_view(list({a.patient.id: a.patient for a in page.items}.values()), "dose list")
-    codes = sorted({r.code for r in services.active_protocols(db())})
     return render_template(
         "doses/doses.html",
         page=page,
@@ -212,7 +182,7 @@ def doses():
         q=q,
         status=status,
         protocol=protocol,
-        codes=codes,
+        codes=protocol_codes(),
         statuses=ALLOCATION_STATES,
         workflow=ALLOCATION_WORKFLOW,
         sorting=order,

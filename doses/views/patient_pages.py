@@ -12,11 +12,11 @@ from bank.languages import flash
 from bank.lists import Export, SortColumn, listed
 from bank.models import Signature
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, requires, submitted
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, posted, requires, submitted
 from donors.models import Donor
 from doses import services
-from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view
-from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form
+from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view, protocol_codes, subject_arg
+from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form, registration
 from doses.models import Patient, ProtocolVersion, Unblinding
 from doses.rules import checklist_computed
 from doses.states import ATTESTED_MEANING, PATIENT_STATES, PATIENT_WORKFLOW, UNBLINDING_MEANING
@@ -38,7 +38,7 @@ PATIENT_EXPORT = Export(
 @requires("patient.view")
 def patients():
     ensure_protocols()
-    q = "".join(request.args.get("q", "").split()).upper()[:40]
+    q = subject_arg()
     protocol = request.args.get("protocol", "")[:40]
     status = request.args.get("status", "")
     stmt = select(Patient).join(ProtocolVersion).order_by(Patient.id.desc())
@@ -51,14 +51,13 @@ def patients():
     # What the list shows in CSV (no arm: the list never shows one), every row as filtered; newest first
     # pages by key, another order chosen in a header pages by OFFSET.
     order, page = listed(stmt, PATIENT_COLUMNS, Patient.id, PATIENT_EXPORT, keyset=Patient.id)
-    codes = sorted({r.code for r in services.active_protocols(db())})
     return render_template(
         "doses/patients.html",
         page=page,
         q=q,
         protocol=protocol,
         status=status,
-        codes=codes,
+        codes=protocol_codes(),
         statuses=PATIENT_STATES,
         workflow=PATIENT_WORKFLOW,
         sorting=order,
@@ -73,27 +72,8 @@ def new_patient():
     form = PatientForm()
     form.protocol_version_id.choices = [(r.id, f"{r.code} v{r.version}") for r in rows]
     form.site.choices = sorted({(s, s) for r in rows for s in r.protocol().sites})
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.register_patient(
-                    db(),
-                    protocol_version_id=form.protocol_version_id.data,
-                    subject_id=form.subject_id.data,
-                    site=form.site.data,
-                    sex=form.sex.data,
-                    date_of_birth=form.date_of_birth.data,
-                    first_dose_on=form.first_dose_on.data,
-                    donor_code=form.donor_code.data,
-                    weight_kg=(form.weight_kg.data or "").strip() or None,
-                    weight_measured_on=form.weight_measured_on.data,
-                ),
-                "patient registered",
-            )
-        ).ok
-    ):
+    done = posted(form, lambda: services.register_patient(db(), **registration(form)), "patient registered")
+    if done.ok:
         flash(
             t(
                 "Subject %(subject)s registered; next: the enrolment checklist.",
@@ -182,33 +162,33 @@ def checklist(patient_id: int):
     if patient.status == "enrolled":
         flash(t("%(subject)s is already enrolled.", subject=patient.subject_id), "info")
         return redirect(url_for("doses.patient", patient_id=patient.id))
-    if form.validate_on_submit():
-        answers = {
-            c.id: getattr(form, services.field_name(c.id)).data for c in protocol.checklist if not c.computed
-        }
-        done = attempt(
-            form,
-            lambda: services.attest_eligibility(
-                db(),
-                patient,
-                g.user,
-                form.signature_password.data,
-                evaluation_date=form.evaluation_date.data,
-                edss=form.edss.data,
-                diagnosis_date=form.diagnosis_date.data,
-                answers=answers,
-            ),
-            "eligibility checklist attested",
+    done = posted(
+        form,
+        lambda: services.attest_eligibility(
+            db(),
+            patient,
+            g.user,
+            form.signature_password.data,
+            evaluation_date=form.evaluation_date.data,
+            edss=form.edss.data,
+            diagnosis_date=form.diagnosis_date.data,
+            answers={
+                c.id: getattr(form, services.field_name(c.id)).data
+                for c in protocol.checklist
+                if not c.computed
+            },
+        ),
+        "eligibility checklist attested",
+    )
+    if done.ok:
+        eligible = done.value.outcome == "eligible"
+        flash(
+            t("Checklist signed: enrolled.")
+            if eligible
+            else t("Checklist signed: not eligible (reasons in the history)."),
+            "success" if eligible else "warning",
         )
-        if done.ok:
-            eligible = done.value.outcome == "eligible"
-            flash(
-                t("Checklist signed: enrolled.")
-                if eligible
-                else t("Checklist signed: not eligible (reasons in the history)."),
-                "success" if eligible else "warning",
-            )
-            return redirect(url_for("doses.patient", patient_id=patient.id))
+        return redirect(url_for("doses.patient", patient_id=patient.id))
     computed = []
     if form.evaluation_date.data:
         computed = checklist_computed(
@@ -240,18 +220,14 @@ def unblind(patient_id: int):
         abort(404)
     form = UnblindForm()
     revealed = None
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.emergency_unblind(
-                    db(), patient, g.user, form.signature_password.data, form.reason.data
-                ),
-                "emergency unblinding",
-            )
-        ).ok
-    ):
+    done = posted(
+        form,
+        lambda: services.emergency_unblind(
+            db(), patient, g.user, form.signature_password.data, form.reason.data
+        ),
+        "emergency unblinding",
+    )
+    if done.ok:
         revealed = services.sequence_text(protocol, done.value)
     code = 422 if request.method == "POST" and revealed is None else 200
     return render_template(
