@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, g, request
+from flask import Response, abort, current_app, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -274,3 +274,10 @@ def confirmed(action: Callable[[], object], reason: str):
         abort(400)
     with work(reason):
         return action()
+
+
+def inline_pdf(body: bytes, filename: str) -> Response:
+    """A PDF shown in the browser (inline), saved under `filename` if the reader keeps it."""
+    return Response(
+        body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={filename}"}
+    )

@@ -14,17 +14,9 @@ from bank.esign import signature_valid, signatures_for
 from bank.forms import ConfirmForm
 from bank.i18n import N_, localize, t
 from bank.languages import flash
-from bank.lists import (
-    EXPORT_LIMIT,
-    SortColumn,
-    csv_download,
-    shown_status,
-    shown_time,
-    sorting,
-    wants_csv,
-)
+from bank.lists import Export, SortColumn, listed, shown_status, shown_time
 from bank.status import status_history
-from bank.web import attempt, can, db, get_or_404, paginate, requires
+from bank.web import can, db, get_or_404, inline_pdf, posted, requires, submitted
 from biovigilance import reports, rules, services
 from biovigilance.blueprint import bp, event_input
 from biovigilance.forms import CloseForm, EventForm, EventUpdateForm, FollowUpForm, HoldForm
@@ -52,6 +44,20 @@ EVENT_COLUMNS = (
     SortColumn("imputability", N_("Imputability"), AdverseEvent.imputability),
     SortColumn("status", N_("Status"), AdverseEvent.status),
 )
+# The columns the register shows, as it shows them.
+EVENT_EXPORT = Export(
+    "adverse-events.csv",
+    ("reference", "subject_id", "dose", "onset", "serious", "imputability", "status"),
+    lambda e: (
+        e.reference,
+        e.patient.subject_id,
+        e.allocation.dose_number if e.allocation else "",
+        shown_time(e.onset_at),
+        localize(t("yes") if e.serious else t("no")),
+        localize(rules.IMPUTABILITY.get(e.imputability, e.imputability)),
+        shown_status(e.status, EVENT_WORKFLOW),
+    ),
+)
 
 
 @bp.route("/")
@@ -60,32 +66,14 @@ def index():
     status = request.args.get("status", "")
     protocol = request.args.get("protocol", "")[:40]
     stmt = services.events_query(status if status in EVENT_WORKFLOW.states else None, protocol or None)
-    order = sorting(*EVENT_COLUMNS)
-    stmt = order.apply(stmt, AdverseEvent.id)
-    if wants_csv():  # the columns the register shows, as it shows them, every event as filtered
-        rows = (
-            (
-                e.reference,
-                e.patient.subject_id,
-                e.allocation.dose_number if e.allocation else "",
-                shown_time(e.onset_at),
-                localize(t("yes") if e.serious else t("no")),
-                localize(rules.IMPUTABILITY.get(e.imputability, e.imputability)),
-                shown_status(e.status, EVENT_WORKFLOW),
-            )
-            for e in db().scalars(stmt.limit(EXPORT_LIMIT))
-        )
-        header = ("reference", "subject_id", "dose", "onset", "serious", "imputability", "status")
-        return csv_download("adverse-events.csv", header, rows)
-    # Newest first pages by key; another order chosen in a header pages by OFFSET.
-    page = paginate(stmt, keyset=AdverseEvent.id if order.default else None)
-    codes = _protocol_codes()
+    # Every event as filtered in the CSV; newest first pages by key, another order by OFFSET.
+    order, page = listed(stmt, EVENT_COLUMNS, AdverseEvent.id, EVENT_EXPORT, keyset=AdverseEvent.id)
     return render_template(
         "biovigilance/index.html",
         page=page,
         status=status,
         protocol=protocol,
-        codes=codes,
+        codes=_protocol_codes(),
         workflow=EVENT_WORKFLOW,
         imputability=rules.IMPUTABILITY,
         this_year=today().year,
@@ -112,33 +100,32 @@ def new_event(patient_id: int):
     ]
     if request.method == "GET" and doses:
         form.allocation_id.data = doses[-1].id
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.record_event(db(), patient, event_input(form, form.allocation_id.data)),
-            "adverse event recorded",
-        )
-        if done.ok:
-            event = done.value
-            if event.held_at and can("unblinded"):
-                flash(
-                    _(
-                        "Event %(ref)s recorded. Serious and possibly related: the lot's remaining products are on hold and QA is alerted.",
-                        ref=event.reference,
-                    ),
-                    "warning",
-                )
-            elif event.held_at:
-                flash(
-                    _(
-                        "Event %(ref)s recorded. Serious and possibly related: QA is alerted.",
-                        ref=event.reference,
-                    ),
-                    "warning",
-                )
-            else:
-                flash(_("Event %(ref)s recorded.", ref=event.reference), "success")
-            return redirect(url_for("biovigilance.event", event_id=event.id))
+    done = posted(
+        form,
+        lambda: services.record_event(db(), patient, event_input(form, form.allocation_id.data)),
+        "adverse event recorded",
+    )
+    if done.ok:
+        event = done.value
+        if event.held_at and can("unblinded"):
+            flash(
+                _(
+                    "Event %(ref)s recorded. Serious and possibly related: the lot's remaining products are on hold and QA is alerted.",
+                    ref=event.reference,
+                ),
+                "warning",
+            )
+        elif event.held_at:
+            flash(
+                _(
+                    "Event %(ref)s recorded. Serious and possibly related: QA is alerted.",
+                    ref=event.reference,
+                ),
+                "warning",
+            )
+        else:
+            flash(_("Event %(ref)s recorded.", ref=event.reference), "success")
+        return _back(event)
     return render_template(
         "biovigilance/new.html", form=form, patient=patient
     ), 200 if request.method == "GET" else 422
@@ -176,6 +163,10 @@ def _event_page(event: AdverseEvent, update_form=None, close_form=None, hold_for
     ), code
 
 
+def _back(event: AdverseEvent):
+    return redirect(url_for("biovigilance.event", event_id=event.id))
+
+
 def _update_form(event: AdverseEvent) -> EventUpdateForm:
     form = EventUpdateForm(formdata=None)
     form.description.data = event.description
@@ -197,16 +188,13 @@ def event(event_id: int):
 def update_event(event_id: int):
     event = get_or_404(AdverseEvent, event_id)
     form = EventUpdateForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.update_event(db(), event, event_input(form), form.note.data or ""),
-            "adverse event follow-up",
-        ).ok
+    if submitted(
+        form,
+        lambda: services.update_event(db(), event, event_input(form), form.note.data or ""),
+        "adverse event follow-up",
     ):
         flash(_("Follow-up recorded."), "success")
-        return redirect(url_for("biovigilance.event", event_id=event.id))
+        return _back(event)
     return _event_page(event, update_form=form, code=422)
 
 
@@ -215,12 +203,9 @@ def update_event(event_id: int):
 def investigate(event_id: int):
     event = get_or_404(AdverseEvent, event_id)
     form = ConfirmForm()
-    if (
-        form.validate_on_submit()
-        and attempt(form, lambda: services.start_investigation(db(), event), "investigation opened").ok
-    ):
+    if submitted(form, lambda: services.start_investigation(db(), event), "investigation opened"):
         flash(_("Investigation opened."), "success")
-    return redirect(url_for("biovigilance.event", event_id=event.id))
+    return _back(event)
 
 
 @bp.route("/events/<int:event_id>/close", methods=["POST"])
@@ -228,23 +213,20 @@ def investigate(event_id: int):
 def close(event_id: int):
     event = get_or_404(AdverseEvent, event_id)
     form = CloseForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.close_investigation(
-                db(),
-                event,
-                g.user,
-                form.signature_password.data,
-                form.conclusion.data or "",
-                form.corrective_actions.data or "",
-            ),
-            "investigation closed",
-        ).ok
+    if submitted(
+        form,
+        lambda: services.close_investigation(
+            db(),
+            event,
+            g.user,
+            form.signature_password.data,
+            form.conclusion.data or "",
+            form.corrective_actions.data or "",
+        ),
+        "investigation closed",
     ):
         flash(_("Investigation closed and signed."), "success")
-        return redirect(url_for("biovigilance.event", event_id=event.id))
+        return _back(event)
     return _event_page(event, close_form=form, code=422)
 
 
@@ -255,21 +237,17 @@ def hold(event_id: int):
     if not can("unblinded"):
         return _event_page(event, code=403)
     form = HoldForm()
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.hold_look_forward(db(), event, g.user, form.signature_password.data),
-                "look-forward hold",
-            )
-        ).ok
-    ):
+    done = posted(
+        form,
+        lambda: services.hold_look_forward(db(), event, g.user, form.signature_password.data),
+        "look-forward hold",
+    )
+    if done.ok:
         flash(
             _("Every suspect product is on hold (%(count)s patient doses concerned).", count=len(done.value)),
             "warning",
         )
-        return redirect(url_for("biovigilance.event", event_id=event.id))
+        return _back(event)
     return _event_page(event, hold_form=form, code=422)
 
 
@@ -277,7 +255,7 @@ def hold(event_id: int):
 @requires("event.view")
 def notification_report(event_id: int):
     event = get_or_404(AdverseEvent, event_id)
-    return _pdf(reports.notification_pdf(db(), event), f"{event.reference}-notification.pdf")
+    return inline_pdf(reports.notification_pdf(db(), event), f"{event.reference}-notification.pdf")
 
 
 @bp.route("/events/<int:event_id>/conclusions.pdf")
@@ -286,14 +264,8 @@ def conclusions_report(event_id: int):
     event = get_or_404(AdverseEvent, event_id)
     if event.status != "closed":
         flash(_("The conclusions report is made once the investigation is closed and signed."), "warning")
-        return redirect(url_for("biovigilance.event", event_id=event.id))
-    return _pdf(reports.conclusions_pdf(db(), event), f"{event.reference}-conclusions.pdf")
-
-
-def _pdf(data: bytes, filename: str) -> Response:
-    return Response(
-        data, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={filename}"}
-    )
+        return _back(event)
+    return inline_pdf(reports.conclusions_pdf(db(), event), f"{event.reference}-conclusions.pdf")
 
 
 @bp.route("/patients/<int:patient_id>/follow-up", methods=["POST"])
@@ -301,15 +273,12 @@ def _pdf(data: bytes, filename: str) -> Response:
 def record_follow_up(patient_id: int):
     patient = get_or_404(Patient, patient_id)
     form = follow_up_form(patient)
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.record_follow_up(
-                db(), patient, form.label.data, form.visit_on.data, form.findings.data or ""
-            ),
-            "follow-up visit recorded",
-        ).ok
+    if submitted(
+        form,
+        lambda: services.record_follow_up(
+            db(), patient, form.label.data, form.visit_on.data, form.findings.data or ""
+        ),
+        "follow-up visit recorded",
     ):
         flash(_("Follow-up visit recorded."), "success")
         return redirect(url_for("doses.patient", patient_id=patient.id) + "#follow-up")
