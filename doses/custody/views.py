@@ -10,16 +10,19 @@ from sqlalchemy import bindparam, func, select
 from bank.clock import utcnow
 from bank.i18n import N_, localize, t
 from bank.languages import flash
-from bank.lists import (
-    SortColumn,
-    csv_download,
-    shown_status,
-    shown_time,
-    sorting,
-    wants_csv,
-)
+from bank.lists import ExportedBy, SortColumn, csv_download, listed, shown_status, shown_time
 from bank.refusals import Refused
-from bank.web import LIKE_ESCAPE, apply_errors, attempt, db, get_or_404, like_pattern, paginate, requires
+from bank.web import (
+    LIKE_ESCAPE,
+    apply_errors,
+    db,
+    get_or_404,
+    inline_pdf,
+    like_pattern,
+    posted,
+    requires,
+    submitted,
+)
 from doses import services as dose_services
 from doses.blueprint import is_masked, log_unblinded_view
 from doses.custody import reports, services
@@ -98,11 +101,7 @@ def index():
     )
     if q:
         stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
-    order = sorting(*CUSTODY_COLUMNS)
-    stmt = order.apply(stmt, Allocation.id)
-    if wants_csv():
-        return _custody_csv(stmt)
-    page = paginate(stmt)
+    order, page = listed(stmt, CUSTODY_COLUMNS, Allocation.id, ExportedBy(_custody_csv))
     last = _last_events([a.id for a in page.items])
     return render_template(
         "custody/index.html",
@@ -222,10 +221,8 @@ def dose(allocation_id: int):
 def record(allocation_id: int):
     allocation = get_or_404(Allocation, allocation_id)
     form = CustodyEventForm()
-    if not form.validate_on_submit():
-        return _page(allocation, event_form=form, code=422)
     event = form.event.data
-    done = attempt(
+    done = posted(
         form,
         lambda: services.record_custody_event(
             db(), allocation, form.scanned_code.data, event, user=g.user, **event_details(form)
@@ -268,19 +265,12 @@ def attach_logger(allocation_id: int):
         form.event_number.errors = [t("Choose an event of this dose.")]
         return _page(allocation, logger_form=form, code=422)
     upload = request.files.get("logger_file")
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.attach_logger_file(
-                db(),
-                event,
-                upload.filename if upload else "",
-                upload.read() if upload else b"",
-                facility_zone(),
-            ),
-            "logger file attached",
-        ).ok
+    if submitted(
+        form,
+        lambda: services.attach_logger_file(
+            db(), event, upload.filename if upload else "", upload.read() if upload else b"", facility_zone()
+        ),
+        "logger file attached",
     ):
         flash(t("Logger file attached to event %(number)s.", number=event.sequence), "success")
         return redirect(url_for("custody.dose", allocation_id=allocation.id) + "#temperature")
@@ -318,9 +308,7 @@ def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
             mimetype="application/zpl",
             headers={"Content-Disposition": f"attachment; filename={name}-{form.dpi.data}dpi.zpl"},
         )
-    return Response(
-        body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}.pdf"}
-    )
+    return inline_pdf(body, f"{name}.pdf")
 
 
 @bp.route("/doses/<int:allocation_id>/labels", methods=["POST"])
@@ -388,10 +376,7 @@ def report_pdf(allocation_id: int):
     masked = is_masked(protocol)
     body = reports.report_pdf(db(), allocation, facility(), masked, printed_at=utcnow())
     log_unblinded_view([allocation.patient], f"custody report of dose #{allocation.id}")  # once shown
-    name = f"custody-{allocation.patient.subject_id}-dose{allocation.dose_number}.pdf"
-    return Response(
-        body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"}
-    )
+    return inline_pdf(body, f"custody-{allocation.patient.subject_id}-dose{allocation.dose_number}.pdf")
 
 
 @bp.route("/doses/<int:allocation_id>/report/check", methods=["POST"])
