@@ -30,7 +30,7 @@ from sqlalchemy import or_, select
 from bank.forms import ConfirmForm, EditUserForm, NewUserForm, SignInAttemptFilterForm
 from bank.i18n import N_
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
+from bank.lists import Export, SortColumn, listed
 from bank.models import SignInAttempt, User
 from bank.signin import FAILURES, end_sessions_of, open_sessions_of
 from bank.users import (
@@ -42,7 +42,17 @@ from bank.users import (
     unlock,
     update_account,
 )
-from bank.web import LIKE_ESCAPE, apply_errors, db, get_or_404, like_pattern, paginate, requires, work
+from bank.web import (
+    LIKE_ESCAPE,
+    apply_errors,
+    confirmed,
+    db,
+    get_or_404,
+    like_pattern,
+    requires,
+    text_arg,
+    work,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -84,38 +94,33 @@ USER_COLUMNS = (
     SortColumn("name", N_("Printed name"), User.full_name),
     SortColumn("last_sign_in", N_("Last sign-in"), User.last_login_at),
 )
+USER_EXPORT = Export(
+    "users.csv",
+    ("username", "printed_name", "roles", "unblinded", "active", "locked", "last_sign_in_utc"),
+    lambda u: (
+        u.username,
+        u.full_name,
+        " ".join(u.role_list),
+        u.unblinded,
+        u.is_active,
+        u.is_locked,
+        u.last_login_at,
+    ),
+)
 
 
 @bp.route("/users")
 @requires("user.manage")
 def users():
-    q = request.args.get("q", "").strip()[:64]
+    q = text_arg("q", 64)
     stmt = select(User).order_by(User.username)
     if q:
         like = like_pattern(q.lower())
         stmt = stmt.where(
             or_(User.username.ilike(like, escape=LIKE_ESCAPE), User.full_name.ilike(like, escape=LIKE_ESCAPE))
         )
-    order = sorting(*USER_COLUMNS)
-    stmt = order.apply(stmt, User.id)
-    if wants_csv():
-        rows = (
-            (
-                u.username,
-                u.full_name,
-                " ".join(u.role_list),
-                u.unblinded,
-                u.is_active,
-                u.is_locked,
-                u.last_login_at,
-            )
-            for u in db().scalars(stmt.limit(EXPORT_LIMIT))
-        )
-        header = ("username", "printed_name", "roles", "unblinded", "active", "locked", "last_sign_in_utc")
-        return csv_download("users.csv", header, rows)
-    return render_template(
-        "admin/users.html", page=paginate(stmt), q=q, locked=recently_locked(db()), sorting=order
-    )
+    order, page = listed(stmt, USER_COLUMNS, User.id, USER_EXPORT)
+    return render_template("admin/users.html", page=page, q=q, locked=recently_locked(db()), sorting=order)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -205,10 +210,10 @@ def _idle() -> timedelta:
 @requires("user.manage")
 def end_user_sessions(user_id: int):
     user = get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    with work("sessions ended by an administrator"):
-        ended = end_sessions_of(db(), user.id, "ended by an administrator")
+    ended = confirmed(
+        lambda: end_sessions_of(db(), user.id, "ended by an administrator"),
+        "sessions ended by an administrator",
+    )
     flash(_("%(count)s session(s) of %(name)s ended.", count=ended, name=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
@@ -217,6 +222,11 @@ ATTEMPT_COLUMNS = (
     SortColumn("username", N_("User name typed"), SignInAttempt.username),
     SortColumn("address", N_("Address"), SignInAttempt.address),
     SortColumn("outcome", N_("Result"), SignInAttempt.outcome),
+)
+ATTEMPT_EXPORT = Export(
+    "sign-in-attempts.csv",
+    ("at_utc", "username", "user_id", "address", "outcome"),
+    lambda a: (a.at, a.username, a.user_id, a.address, a.outcome),
 )
 
 
@@ -233,18 +243,8 @@ def sign_in_attempts():
             stmt = stmt.where(SignInAttempt.address == form.address.data.strip())
         if form.show.data != "all":
             stmt = stmt.where(SignInAttempt.outcome.in_((*FAILURES, "throttled")))
-    order = sorting(*ATTEMPT_COLUMNS)
-    stmt = order.apply(stmt, SignInAttempt.id)
-    if wants_csv():
-        rows = (
-            (a.at, a.username, a.user_id, a.address, a.outcome)
-            for a in db().scalars(stmt.limit(EXPORT_LIMIT))
-        )
-        return csv_download(
-            "sign-in-attempts.csv", ("at_utc", "username", "user_id", "address", "outcome"), rows
-        )
     # Newest first, the list's own order, pages by key (it grows by every attempt); another order by OFFSET.
-    page = paginate(stmt, keyset=SignInAttempt.id if order.default else None)
+    order, page = listed(stmt, ATTEMPT_COLUMNS, SignInAttempt.id, ATTEMPT_EXPORT, keyset=SignInAttempt.id)
     return render_template("admin/sign_in_attempts.html", page=page, form=form, sorting=order)
 
 
@@ -273,8 +273,5 @@ def reset_user_password(user_id: int):
             form=form,
             open_sessions=open_sessions_of(db(), user.id, _idle()),
         )
-    if not form.validate_on_submit():
-        abort(400)
-    with work("password reset by administrator"):
-        password = reset_password(db(), user)
+    password = confirmed(lambda: reset_password(db(), user), "password reset by administrator")
     return _show_once(user, password)

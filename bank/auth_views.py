@@ -37,7 +37,7 @@ from bank.signin import (
 )
 from bank.uow import Actor, unit_of_work
 from bank.users import UserError, authenticate, change_password
-from bank.web import AUTHENTICATED_VIEW, apply_errors, db, get_or_404, public, requires, work
+from bank.web import AUTHENTICATED_VIEW, apply_errors, confirmed, db, own_or_404, public, requires, work
 
 bp = Blueprint("auth", __name__)
 
@@ -190,13 +190,8 @@ def sessions():
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
 @requires(AUTHENTICATED_VIEW)
 def end_one_session(session_id: int):
-    row = get_or_404(UserSession, session_id)
-    if row.user_id != g.user.id:
-        abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    with work("session ended by its user"):
-        end_session(row, N_("ended by the user"))
+    row = own_or_404(UserSession, session_id)
+    confirmed(lambda: end_session(row, N_("ended by the user")), "session ended by its user")
     if row.id == g.sign_in_session.id:
         session.clear()
         flash(_("You are signed out."), "info")
@@ -208,10 +203,10 @@ def end_one_session(session_id: int):
 @bp.route("/account/sessions/end-others", methods=["POST"])
 @requires(AUTHENTICATED_VIEW)
 def end_other_sessions():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    with work("other sessions ended by their user"):
-        ended = end_sessions_of(db(), g.user.id, N_("ended by the user"), keep_id=g.sign_in_session.id)
+    ended = confirmed(
+        lambda: end_sessions_of(db(), g.user.id, N_("ended by the user"), keep_id=g.sign_in_session.id),
+        "other sessions ended by their user",
+    )
     flash(_("%(count)s other session(s) ended.", count=ended), "success")
     return redirect(url_for("auth.sessions"))
 

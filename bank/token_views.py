@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from bank.i18n import N_, t
 from bank.languages import flash
 from bank.lists import SortColumn, csv_download, shown_time, sorting, wants_csv
 from bank.models import ApiToken
-from bank.web import apply_errors, db, get_or_404, requires, work
+from bank.web import apply_errors, confirmed, db, own_or_404, requires, work
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
@@ -60,12 +60,7 @@ def index():
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
 @requires("api.token")
 def revoke(token_id: int):
-    token = get_or_404(ApiToken, token_id)
-    if token.user_id != g.user.id:
-        abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    with work("API token revoked"):
-        revoke_token(db(), token)
+    token = own_or_404(ApiToken, token_id)
+    confirmed(lambda: revoke_token(db(), token), "API token revoked")
     flash(_("Token '%(name)s' revoked.", name=token.name), "success")
     return redirect(url_for("tokens.index"))

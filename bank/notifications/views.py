@@ -3,7 +3,7 @@ preferences under /account with the e-mails recorded for them; the unread count 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 
 from bank.forms import ConfirmForm
 from bank.i18n import t
@@ -11,7 +11,7 @@ from bank.languages import flash
 from bank.notifications import services
 from bank.notifications.forms import PreferencesForm
 from bank.notifications.models import Notification
-from bank.web import AUTHENTICATED_VIEW, attempt, can, db, get_or_404, requires, work
+from bank.web import AUTHENTICATED_VIEW, can, confirmed, db, own_or_404, requires, submitted
 
 bp = Blueprint("notifications", __name__)
 LISTED = 100
@@ -33,21 +33,15 @@ def index():
 @bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
 @requires(AUTHENTICATED_VIEW)
 def open_one(notification_id: int):
-    row = get_or_404(Notification, notification_id)
-    if row.user_id != g.user.id or not ConfirmForm().validate_on_submit():
-        abort(404 if row.user_id != g.user.id else 400)
-    with work("notification read"):
-        services.mark_read(db(), g.user.id, [row.id])
+    row = own_or_404(Notification, notification_id)
+    confirmed(lambda: services.mark_read(db(), g.user.id, [row.id]), "notification read")
     return redirect(link_of(row) or url_for("notifications.index"))
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @requires(AUTHENTICATED_VIEW)
 def read_all():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    with work("notifications read"):
-        count = services.mark_read(db(), g.user.id)
+    count = confirmed(lambda: services.mark_read(db(), g.user.id), "notifications read")
     flash(t("%(count)s notifications marked read.", count=count), "success")
     return redirect(url_for("notifications.index"))
 
@@ -62,15 +56,13 @@ def preferences():
         row = services.settings_of(db(), g.user.id)
         form.email.data = row.email if row else ""
         form.kinds.data = sorted(row.kinds) if row else []
-    elif form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.save_settings(db(), g.user, form.email.data, form.kinds.data or []),
-            "notification preferences changed",
-        )
-        if done.ok:
-            flash(t("Your notification preferences are saved."), "success")
-            return redirect(url_for("notifications.preferences"))
+    elif submitted(
+        form,
+        lambda: services.save_settings(db(), g.user, form.email.data, form.kinds.data or []),
+        "notification preferences changed",
+    ):
+        flash(t("Your notification preferences are saved."), "success")
+        return redirect(url_for("notifications.preferences"))
     return render_template(
         "notifications/preferences.html",
         form=form,
