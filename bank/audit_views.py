@@ -21,7 +21,7 @@ from bank.i18n import N_, localize
 from bank.languages import flash, local_time
 from bank.lists import SortColumn, sorting, wants_csv
 from bank.models import AuditEntry, User
-from bank.web import attempt, db, paginate, requires
+from bank.web import db, paginate, requires, submitted
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -202,20 +202,17 @@ def review():
     """The periodic audit-trail reviews and a new one: QA reads the period's rows in the viewer, writes
     the findings and signs (EU GMP Annex 11 §9)."""
     form = AuditReviewForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: sign_review(
-                db(),
-                g.user,
-                form.signature_password.data,
-                form.period_from.data,
-                form.period_to.data,
-                form.findings.data or "",
-            ),
-            "audit trail reviewed",
-        ).ok
+    if submitted(
+        form,
+        lambda: sign_review(
+            db(),
+            g.user,
+            form.signature_password.data,
+            form.period_from.data,
+            form.period_to.data,
+            form.findings.data or "",
+        ),
+        "audit trail reviewed",
     ):
         flash(_("Audit-trail review signed."), "success")
         return redirect(url_for("audit.review"))

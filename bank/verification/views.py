@@ -14,7 +14,7 @@ from bank.permissions import ENTRY_VERIFY
 from bank.verification import services
 from bank.verification.forms import VerifyEntriesForm, VerifyFilterForm
 from bank.verification.states import VERIFIED_MEANING
-from bank.web import COUNT_CAP, Page, actor, attempt, db, requires
+from bank.web import COUNT_CAP, Page, actor, db, posted, requires
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 
@@ -118,27 +118,26 @@ def _shown(keys: list[tuple[str, int]]):
 def confirm():
     form = VerifyEntriesForm()
     if request.method == "POST":
-        if form.validate_on_submit():
-            done = attempt(
-                form,
-                lambda: services.verify_entries(
-                    db(),
-                    registry(),
-                    g.user,
-                    form.signature_password.data,
-                    services.parse_chosen(form.entries.data),
-                ),
-                "entries verified",
+        done = posted(
+            form,
+            lambda: services.verify_entries(
+                db(),
+                registry(),
+                g.user,
+                form.signature_password.data,
+                services.parse_chosen(form.entries.data),
+            ),
+            "entries verified",
+        )
+        if done.ok:
+            count = len(done.value)
+            flash(
+                t("%(count)s entry verified.", count=count)
+                if count == 1
+                else t("%(count)s entries verified.", count=count),
+                "success",
             )
-            if done.ok:
-                count = len(done.value)
-                flash(
-                    t("%(count)s entry verified.", count=count)
-                    if count == 1
-                    else t("%(count)s entries verified.", count=count),
-                    "success",
-                )
-                return redirect(safe_next(form.next.data) if form.next.data else url_for("verify.index"))
+            return redirect(safe_next(form.next.data) if form.next.data else url_for("verify.index"))
         raw = [str(v).partition("@")[0] for v in form.entries.data or []]
     else:
         raw = request.args.getlist("entries")
