@@ -10,7 +10,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -27,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from bank.auth_views import idle_limit
 from bank.forms import ConfirmForm, EditUserForm, NewUserForm, SignInAttemptFilterForm
 from bank.i18n import N_
 from bank.languages import flash
@@ -198,12 +198,8 @@ def edit_user(user_id: int):
         form=form,
         user=user,
         action_form=ConfirmForm(),
-        open_sessions=open_sessions_of(db(), user.id, _idle()),
+        open_sessions=open_sessions_of(db(), user.id, idle_limit()),
     )
-
-
-def _idle() -> timedelta:
-    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
@@ -271,7 +267,7 @@ def reset_user_password(user_id: int):
             "admin/confirm_reset.html",
             user=user,
             form=form,
-            open_sessions=open_sessions_of(db(), user.id, _idle()),
+            open_sessions=open_sessions_of(db(), user.id, idle_limit()),
         )
     password = confirmed(lambda: reset_password(db(), user), "password reset by administrator")
     return _show_once(user, password)

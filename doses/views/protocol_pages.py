@@ -3,13 +3,13 @@ blinding, sites and enrolment checklist; the randomisation list import (unblinde
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, url_for
 from sqlalchemy import or_, select
 
 from bank.i18n import N_, localize, t
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
-from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
+from bank.lists import Export, SortColumn, listed, shown_status
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, posted, requires, text_arg
 from doses import services
 from doses.blueprint import bp, ensure_protocols
 from doses.forms import RandomisationForm
@@ -23,11 +23,34 @@ PROTOCOL_COLUMNS = (
 ORIGIN_WORDS = {"autologous": N_("autologous"), "allogeneic": N_("allogeneic")}
 
 
+def _exported(row: ProtocolVersion) -> tuple:
+    """A protocol in the CSV export: the columns the list shows, as it shows them."""
+    p = row.protocol()
+    origin = p.origin.value
+    return (
+        row.code,
+        row.version,
+        localize(p.title),
+        p.route.value,
+        localize(ORIGIN_WORDS[origin]) if origin in ORIGIN_WORDS else origin,
+        p.number_of_doses,
+        localize(t("blinded") if p.blinded else t("open-label")),
+        shown_status(row.status),
+    )
+
+
+PROTOCOL_EXPORT = Export(
+    "protocols.csv",
+    ("protocol", "version", "title", "route", "origin", "doses", "design", "status"),
+    _exported,
+)
+
+
 @bp.route("/protocols")
 @requires("protocol.view")
 def protocols():
     ensure_protocols()
-    q = request.args.get("q", "").strip()[:40]
+    q = text_arg("q")
     stmt = select(ProtocolVersion).order_by(ProtocolVersion.code, ProtocolVersion.id)
     if q:
         stmt = stmt.where(
@@ -36,28 +59,7 @@ def protocols():
                 ProtocolVersion.definition.ilike(like_pattern(q), escape=LIKE_ESCAPE),
             )
         )
-    order = sorting(*PROTOCOL_COLUMNS)
-    stmt = order.apply(stmt, ProtocolVersion.id)
-    if wants_csv():  # the columns the list shows, as it shows them
-        rows = []
-        for row in db().scalars(stmt.limit(EXPORT_LIMIT)):
-            p = row.protocol()
-            origin = p.origin.value
-            rows.append(
-                (
-                    row.code,
-                    row.version,
-                    localize(p.title),
-                    p.route.value,
-                    localize(ORIGIN_WORDS[origin]) if origin in ORIGIN_WORDS else origin,
-                    p.number_of_doses,
-                    localize(t("blinded") if p.blinded else t("open-label")),
-                    shown_status(row.status),
-                )
-            )
-        header = ("protocol", "version", "title", "route", "origin", "doses", "design", "status")
-        return csv_download("protocols.csv", header, rows)
-    page = paginate(stmt)
+    order, page = listed(stmt, PROTOCOL_COLUMNS, ProtocolVersion.id, PROTOCOL_EXPORT)
     return render_template("doses/protocols.html", page=page, q=q, sorting=order)
 
 
@@ -76,24 +78,21 @@ def randomisation(protocol_id: int):
     """Import the randomisation list of a blinded protocol (all or nothing; only unblinded users)."""
     row = get_or_404(ProtocolVersion, protocol_id)
     form = RandomisationForm()
-    if form.validate_on_submit():
-        file = form.file.data
-        data = file.read(services.randomisation_max_bytes() + 1)
-        done = attempt(
-            form,
-            lambda: services.import_randomisation(db(), row, file.filename or "list.csv", data),
-            f"randomisation list imported for {row.code}",
+    file = form.file.data
+    done = posted(
+        form,
+        lambda: services.import_randomisation(
+            db(), row, file.filename or "list.csv", file.read(services.randomisation_max_bytes() + 1)
+        ),
+        f"randomisation list imported for {row.code}",
+    )
+    if done.ok:
+        imported = done.value
+        flash(
+            t("%(count)s subject(s) imported from %(file)s.", count=imported.rows, file=imported.filename),
+            "success",
         )
-        if done.ok:
-            flash(
-                t(
-                    "%(count)s subject(s) imported from %(file)s.",
-                    count=done.value.rows,
-                    file=done.value.filename,
-                ),
-                "success",
-            )
-            return redirect(url_for("doses.randomisation", protocol_id=row.id))
+        return redirect(url_for("doses.randomisation", protocol_id=row.id))
     return render_template(
         "doses/randomisation.html",
         row=row,
