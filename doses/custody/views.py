@@ -289,6 +289,16 @@ def _print_request():
     return form, errors
 
 
+def _drawn_as(form: LabelPrintForm) -> dict:
+    """How the print request asks its labels drawn, for dose and container labels alike."""
+    return {
+        "facility_name": facility(),
+        "zone": facility_zone(),
+        "show_utc": bool(form.show_utc.data),
+        "packaging": packaging_for(form.size.data, form.packaging.data),
+    }
+
+
 def _send_labels(labels, form, name: str, record: tuple[str, int]) -> Response:
     copies = int(form.copies.data)
     zpl = form.output.data == "zpl"
@@ -321,14 +331,7 @@ def labels(allocation_id: int):
         return _page(allocation, print_form=form, code=422)
     name = f"labels-{allocation.patient.subject_id}-dose{allocation.dose_number}"
     try:
-        data = dose_labels(
-            db(),
-            allocation,
-            facility_name=facility(),
-            zone=facility_zone(),
-            show_utc=bool(form.show_utc.data),
-            packaging=packaging_for(form.size.data, form.packaging.data),
-        )
+        data = dose_labels(db(), allocation, **_drawn_as(form))
         return _send_labels(data, form, name, ("allocations", allocation.id))
     except Refused as e:  # nothing printed: every reason on the dose's page
         shown = e.visible_to(g.actor.permissions)  # a blinded printer reads the neutral reason
@@ -349,16 +352,7 @@ def container_labels(container_id: int):
     try:
         if errors:
             raise Refused(errors)
-        data = [
-            container_label(
-                db(),
-                container,
-                facility_name=facility(),
-                zone=facility_zone(),
-                show_utc=bool(form.show_utc.data),
-                packaging=packaging_for(form.size.data, form.packaging.data),
-            )
-        ]
+        data = [container_label(db(), container, **_drawn_as(form))]
         return _send_labels(
             data, form, f"label-{container.lot.din}-{container.product_code}", ("containers", container.id)
         )
