@@ -207,6 +207,7 @@ def edit_user(user_id: int):
 def end_user_sessions(user_id: int):
     user = get_or_404(User, user_id)
     ended = confirmed(
+        ConfirmForm(),
         lambda: end_sessions_of(db(), user.id, "ended by an administrator"),
         "sessions ended by an administrator",
     )
@@ -269,5 +270,5 @@ def reset_user_password(user_id: int):
             form=form,
             open_sessions=open_sessions_of(db(), user.id, idle_limit()),
         )
-    password = confirmed(lambda: reset_password(db(), user), "password reset by administrator")
+    password = confirmed(form, lambda: reset_password(db(), user), "password reset by administrator")
     return _show_once(user, password)

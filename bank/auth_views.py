@@ -191,7 +191,7 @@ def sessions():
 @requires(AUTHENTICATED_VIEW)
 def end_one_session(session_id: int):
     row = own_or_404(UserSession, session_id)
-    confirmed(lambda: end_session(row, N_("ended by the user")), "session ended by its user")
+    confirmed(ConfirmForm(), lambda: end_session(row, N_("ended by the user")), "session ended by its user")
     if row.id == g.sign_in_session.id:
         session.clear()
         flash(_("You are signed out."), "info")
@@ -204,6 +204,7 @@ def end_one_session(session_id: int):
 @requires(AUTHENTICATED_VIEW)
 def end_other_sessions():
     ended = confirmed(
+        ConfirmForm(),
         lambda: end_sessions_of(db(), g.user.id, N_("ended by the user"), keep_id=g.sign_in_session.id),
         "other sessions ended by their user",
     )

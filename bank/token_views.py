@@ -61,6 +61,6 @@ def index():
 @requires("api.token")
 def revoke(token_id: int):
     token = own_or_404(ApiToken, token_id)
-    confirmed(lambda: revoke_token(db(), token), "API token revoked")
+    confirmed(ConfirmForm(), lambda: revoke_token(db(), token), "API token revoked")
     flash(_("Token '%(name)s' revoked.", name=token.name), "success")
     return redirect(url_for("tokens.index"))

@@ -265,12 +265,11 @@ def own_or_404(model, ident):
     return row
 
 
-def confirmed(action: Callable[[], object], reason: str):
-    """A one-button act posted with its ConfirmForm (the CSRF token, an optional reason): `action()` runs in
-    the request's unit of work and its value is returned. A post that does not validate is refused (400)."""
-    from bank.forms import ConfirmForm  # bank.forms reads bank.web (the facility's zone)
-
-    if not ConfirmForm().validate_on_submit():
+def confirmed(form, action: Callable[[], object], reason: str):
+    """A one-button act posted with its form (a ConfirmForm: the CSRF token, an optional reason): `action()`
+    runs in the request's unit of work and its value is returned. A post that does not validate is refused
+    (400): the button posts nothing else."""
+    if not form.validate_on_submit():
         abort(400)
     with work(reason):
         return action()

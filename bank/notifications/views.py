@@ -34,14 +34,14 @@ def index():
 @requires(AUTHENTICATED_VIEW)
 def open_one(notification_id: int):
     row = own_or_404(Notification, notification_id)
-    confirmed(lambda: services.mark_read(db(), g.user.id, [row.id]), "notification read")
+    confirmed(ConfirmForm(), lambda: services.mark_read(db(), g.user.id, [row.id]), "notification read")
     return redirect(link_of(row) or url_for("notifications.index"))
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @requires(AUTHENTICATED_VIEW)
 def read_all():
-    count = confirmed(lambda: services.mark_read(db(), g.user.id), "notifications read")
+    count = confirmed(ConfirmForm(), lambda: services.mark_read(db(), g.user.id), "notifications read")
     flash(t("%(count)s notifications marked read.", count=count), "success")
     return redirect(url_for("notifications.index"))
 
