@@ -122,6 +122,7 @@ class Export:
     row: Callable[[Any], Iterable]
 
     def download(self, stmt) -> Response:
+        """The CSV file of every row of the filtered, ordered statement (up to EXPORT_LIMIT)."""
         items = db().scalars(stmt.limit(EXPORT_LIMIT))
         return csv_download(self.filename, self.header, (self.row(item) for item in items))
 
@@ -138,7 +139,8 @@ def listed(
     stmt, columns: Iterable[SortColumn], tiebreak, export: Export | ExportedBy, *, keyset=None, per_page=None
 ):
     """The page of a filtered list in the order the reader asked for, with that order: `(sorting, page)`.
-    With ?export=csv, the CSV file of every row as filtered is the answer instead (aborts with it).
+    With ?export=csv, the CSV file of every row as filtered is the answer instead (aborts with it), written by
+    `export` (an Export, or an ExportedBy for a list whose export is more than one row per item).
     `keyset`: the list's own (newest first) key, used for paging only while the list keeps its own order."""
     order = sorting(*columns)
     stmt = order.apply(stmt, tiebreak)
