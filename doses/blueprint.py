@@ -13,6 +13,7 @@ from bank.refusals import Refused
 from bank.web import db, facility_zone, work
 from doses import services
 from doses.rules.protocol import Protocol
+from doses.states import ALLOCATION_WORKFLOW
 
 bp = Blueprint("doses", __name__, url_prefix="/doses")
 
@@ -63,3 +64,18 @@ def subject_arg() -> str:
 def protocol_codes() -> list[str]:
     """The codes of the active protocols, for a list's protocol filter."""
     return sorted({r.code for r in services.active_protocols(db())})
+
+
+def dose_shown(allocation, where: str) -> dict:
+    """What every page of one dose shows of it (the dose page, its custody page): the dose, its patient and
+    protocol, its treatment as the reader may read it (masked or not); showing it unblinded is logged."""
+    protocol = allocation.patient.protocol_version.protocol()
+    log_unblinded_view([allocation.patient], where)
+    return {
+        "a": allocation,
+        "patient": allocation.patient,
+        "p": protocol,
+        "text": services.dose_text(protocol, allocation, g.actor.permissions),
+        "masked": is_masked(protocol),
+        "workflow": ALLOCATION_WORKFLOW,
+    }

@@ -24,7 +24,7 @@ from bank.web import (
     submitted,
 )
 from doses import services as dose_services
-from doses.blueprint import is_masked, log_unblinded_view
+from doses.blueprint import dose_shown, is_masked, log_unblinded_view
 from doses.custody import reports, services
 from doses.custody.blueprint import bp, facility, facility_zone, log_labels_printed
 from doses.custody.forms import (
@@ -172,7 +172,6 @@ def _page(
     code=200,
 ):
     session = db()
-    protocol = allocation.patient.protocol_version.protocol()
     events = services.custody_events(session, allocation)
     permitted = services.permitted_events(session, allocation)
     event_form = event_form or CustodyEventForm()
@@ -185,21 +184,15 @@ def _page(
         if e.id not in files
     ]
     event_form.event.choices = [(e, t(KINDS[e].label)) for e in permitted] or [("", t("no further event"))]
-    log_unblinded_view([allocation.patient], f"custody of dose #{allocation.id}")
     return render_template(
         "custody/dose.html",
-        a=allocation,
-        patient=allocation.patient,
-        p=protocol,
-        text=dose_services.dose_text(protocol, allocation, g.actor.permissions),
-        masked=is_masked(protocol),
+        **dose_shown(allocation, f"custody of dose #{allocation.id}"),
         containers=services.active_containers(allocation) or allocation.containers,
         events=events,
         valid={e.id: services.signatures_valid(e) for e in events},
         kinds=KINDS,
         permitted=permitted,
         state=services.custody_state(session, allocation),
-        workflow=ALLOCATION_WORKFLOW,
         event_form=event_form,
         print_form=print_form or LabelPrintForm(formdata=None),
         check_form=check_form or DigestCheckForm(),

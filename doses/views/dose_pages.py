@@ -14,7 +14,15 @@ from bank.refusals import Problem, Refused
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, requires, show_refusal, submitted, work
 from doses import services
-from doses.blueprint import bp, is_masked, local_datetime, log_unblinded_view, protocol_codes, subject_arg
+from doses.blueprint import (
+    bp,
+    dose_shown,
+    is_masked,
+    local_datetime,
+    log_unblinded_view,
+    protocol_codes,
+    subject_arg,
+)
 from doses.forms import AllocateForm, DeallocateForm, LiftHoldForm
 from doses.models import AllocatedContainer, Allocation, Patient, ProtocolVersion
 from doses.states import ALLOCATION_STATES, ALLOCATION_WORKFLOW
@@ -82,20 +90,12 @@ def _date_arg(value):
 
 
 def _allocation_page(allocation: Allocation, forms=None, code=200):
-    session = db()
-    protocol = allocation.patient.protocol_version.protocol()
-    history = status_history(session, allocation)
+    history = status_history(db(), allocation)
     forms = forms or {}
-    log_unblinded_view([allocation.patient], f"dose #{allocation.id}")
     return render_template(
         "doses/allocation.html",
-        a=allocation,
-        patient=allocation.patient,
-        p=protocol,
-        text=services.dose_text(protocol, allocation, g.actor.permissions),
-        masked=is_masked(protocol),
+        **dose_shown(allocation, f"dose #{allocation.id}"),
         history=history,
-        workflow=ALLOCATION_WORKFLOW,
         deallocate_form=forms.get("deallocate") or DeallocateForm(),
         lift_form=forms.get("lift") or LiftHoldForm(),
     ), code
