@@ -4,8 +4,6 @@ and the PDF say exactly what the screen shows (21 CFR 11.10(b), (e); EU GMP Anne
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
@@ -19,7 +17,7 @@ from bank.clock import utcnow
 from bank.forms import AuditFilterForm, AuditReviewForm
 from bank.i18n import N_, localize
 from bank.languages import flash, local_time
-from bank.lists import SortColumn, sorting, wants_csv
+from bank.lists import SortColumn, csv_download, sorting, wants_csv
 from bank.models import AuditEntry, User
 from bank.web import db, paginate, requires, submitted
 
@@ -123,18 +121,13 @@ def index():
 @requires("audit.view")
 def export_csv():
     form = _form()
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(_columns())
     entries = list(db().scalars(_ordered(form).limit(CSV_LIMIT)))
-    for start in range(0, len(entries), 500):  # names are looked up once per 500 rows
-        for row in shown_rows(db(), entries[start : start + 500]):
-            writer.writerow(_cells(row))
-    return Response(
-        buf.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=audit-trail.csv"},
+    rows = (
+        _cells(row)
+        for start in range(0, len(entries), 500)  # names are looked up once per 500 rows
+        for row in shown_rows(db(), entries[start : start + 500])
     )
+    return csv_download("audit-trail.csv", _columns(), rows)
 
 
 @bp.route("/export.pdf")
