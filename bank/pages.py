@@ -1,0 +1,55 @@
+"""View shapes the lots, release and donors screens repeat, written once on top of bank.web and bank.lists:
+the outcome of a posted form when the view names what was recorded (`submission`), a one-button step
+posted from a record's page whose refusal is flashed (`step`, `every_reason`), and a whole table (no pages) with its CSV
+export (`whole_table`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flask import abort
+
+from bank.i18n import localize, t
+from bank.languages import flash
+from bank.lists import EXPORT_LIMIT, Export, SortColumn, csv_download, sorting, wants_csv
+from bank.web import Attempt, attempt, db
+
+
+def submission(form, action: Callable[[], object], reason: str | None = None) -> Attempt:
+    """bank.web.submitted for a view that needs what `action()` returned (the lot opened, the entry made):
+    the attempt when the form was posted and valid, else a failed one with nothing run. A refusal is shown
+    on the form. `if (done := submission(form, lambda: ..., "x recorded")).ok: ... done.value ...`"""
+    if not form.validate_on_submit():
+        return Attempt(False)
+    return attempt(form, action, reason)
+
+
+def step(
+    form, action: Callable[[], object], reason: str | None = None, refused: str | None = None
+) -> Attempt:
+    """A one-button step posted from a record's page (a confirm form): run it; a refusal is flashed, as
+    `refused` (a message marked with N_, its %(why)s the reasons) or as the reasons alone. The view
+    flashes its success and goes back to the record either way."""
+    if not form.validate_on_submit():
+        return Attempt(False)
+    done = attempt(form, action, reason)
+    if not done.ok:
+        why = " ".join(localize(p) for p in done.problems)
+        flash(t(refused, why=why) if refused else why, "danger")
+    return done
+
+
+def every_reason(form, done: Attempt) -> str:
+    """A refused step's reasons in one line for a flash: the problems and what the refusal put next to the
+    form's fields (a form posted from a list has no page of its own to show them on)."""
+    return " ".join(localize(m) for m in [*done.problems, *(e for f in form for e in f.errors)])
+
+
+def whole_table(stmt, columns: Iterable[SortColumn], tiebreak, export: Export) -> tuple:
+    """A short table shown whole (no pages) in the order the reader asked for: `(sorting, rows)`.
+    With ?export=csv, the CSV file of the table as shown is the answer instead (aborts with it)."""
+    order = sorting(*columns)
+    rows = db().scalars(order.apply(stmt, tiebreak).limit(EXPORT_LIMIT)).all()
+    if wants_csv():
+        abort(csv_download(export.filename, export.header, (export.row(item) for item in rows)))
+    return order, rows
