@@ -1,6 +1,6 @@
 """View shapes the lots, release and donors screens repeat, written once on top of bank.web and bank.lists:
 the outcome of a posted form when the view names what was recorded (`submission`), a one-button step
-posted from a record's page whose refusal is flashed (`step`, `every_reason`), and a whole table (no pages) with its CSV
+posted from a record's page whose refusal is flashed (`step`), and a whole table (no pages) with its CSV
 export (`whole_table`)."""
 
 from __future__ import annotations
@@ -25,23 +25,30 @@ def submission(form, action: Callable[[], object], reason: str | None = None) ->
 
 
 def step(
-    form, action: Callable[[], object], reason: str | None = None, refused: str | None = None
+    form,
+    action: Callable[[], object],
+    reason: str | None = None,
+    refused: str | None = None,
+    invalid: str | None = None,
 ) -> Attempt:
-    """A one-button step posted from a record's page (a confirm form): run it; a refusal is flashed, as
-    `refused` (a message marked with N_, its %(why)s the reasons) or as the reasons alone. The view
-    flashes its success and goes back to the record either way."""
+    """A step posted from a record's or a list's page with a small form (a confirm button, a status and
+    its reason): run it when the form is valid, else flash `invalid` (when given). A refusal is flashed
+    with all its reasons (every_reason), as `refused` (a message marked with N_, its %(why)s the reasons)
+    or alone. The view flashes its success and goes back to the page either way."""
     if not form.validate_on_submit():
+        if invalid:
+            flash(invalid, "danger")
         return Attempt(False)
     done = attempt(form, action, reason)
     if not done.ok:
-        why = " ".join(localize(p) for p in done.problems)
+        why = every_reason(form, done)
         flash(t(refused, why=why) if refused else why, "danger")
     return done
 
 
 def every_reason(form, done: Attempt) -> str:
-    """A refused step's reasons in one line for a flash: the problems and what the refusal put next to the
-    form's fields (a form posted from a list has no page of its own to show them on)."""
+    """A refused step's reasons in one line: its problems and what the refusal put next to the form's
+    fields (a form posted from another page has no page of its own to show them on)."""
     return " ".join(localize(m) for m in [*done.problems, *(e for f in form for e in f.errors)])
 
 
