@@ -177,32 +177,44 @@ def _offer_markers(form, criteria) -> None:
     form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in criteria.markers]
 
 
+def _new_entry(donor_id: int, form, offer, record, reason: str, anchor: str, title: str, submit: str):
+    """A screening entry typed for a donor: `offer` fills the form's choices from the active criteria set,
+    `record` takes the form's fields by name; recorded, the donor's page at the entry's section (`anchor`)."""
+    donor = get_or_404(Donor, donor_id)
+    offer(form, parse(active_criteria()))
+    if submitted(form, lambda: record(db(), donor, **entered(form)), reason):
+        return redirect(url_for("donors.show", donor_id=donor.id) + anchor)
+    return form_page(form, t(title, code=donor.code), donor, submit=submit)
+
+
 @bp.route("/<int:donor_id>/medications/new", methods=["GET", "POST"])
 @requires("donor.edit")
 def add_medication(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = forms.MedicationForm()
-    _offer_kinds(form, parse(active_criteria()))
-    if submitted(
-        form, lambda: services.record_medication(db(), donor, **entered(form)), "medication recorded"
-    ):
-        return redirect(url_for("donors.show", donor_id=donor.id) + "#medications")
-    title = _("Medication course for %(code)s", code=donor.code)
-    return form_page(form, title, donor, submit=_("Record course"))
+    return _new_entry(
+        donor_id,
+        forms.MedicationForm(),
+        _offer_kinds,
+        services.record_medication,
+        "medication recorded",
+        "#medications",
+        N_("Medication course for %(code)s"),
+        _("Record course"),
+    )
 
 
 @bp.route("/<int:donor_id>/serology/new", methods=["GET", "POST"])
 @requires("donor.edit")
 def add_serology(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = forms.SerologyForm()
-    _offer_markers(form, parse(active_criteria()))
-    if submitted(
-        form, lambda: services.record_serology(db(), donor, **entered(form)), "serology result recorded"
-    ):
-        return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
-    title = _("Serology result for %(code)s", code=donor.code)
-    return form_page(form, title, donor, submit=_("Record result"))
+    return _new_entry(
+        donor_id,
+        forms.SerologyForm(),
+        _offer_markers,
+        services.record_serology,
+        "serology result recorded",
+        "#serology",
+        N_("Serology result for %(code)s"),
+        _("Record result"),
+    )
 
 
 @bp.route("/<int:donor_id>/void/<kind>/<int:entry_id>", methods=["GET", "POST"])
