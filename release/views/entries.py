@@ -129,16 +129,22 @@ def correct_result(result_id: int):
             "success",
         )
         return redirect(url_for("release.lot", lot_id=lot.id))
+    return result_page("release/correct.html", lot, form, test, markers, result=result)
+
+
+def result_page(template: str, lot: Lot, form, test, markers: dict[str, str], **page):
+    """A form of one result of a lot (entry or correction): the marker values typed, their errors in one
+    line, and how results and acceptance criteria read."""
     return render_template(
-        "release/correct.html",
+        template,
         lot=lot,
         form=form,
-        result=result,
         test=test,
         markers=markers,
         marker_error=" ".join(localize(e) for e in form.markers.errors),
         result_text=result_text,
         acceptance_text=services.acceptance_text,
+        **page,
     )
 
 

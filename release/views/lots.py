@@ -24,6 +24,7 @@ from release.forms import RejectForm, ReleaseForm, ResultForm
 from release.models import LateResultAlert, TestResult
 from release.reports import coa_digest, result_text
 from release.rules import MarkerPanelTest, NumericTest, QualitativeTest, name_of
+from release.views.entries import result_page
 
 
 def _queue_counts(ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
@@ -261,19 +262,16 @@ def enter_result(lot_id: int):
             *test.accepted,
             *test.conditional,
         ]
-    return render_template(
+    return result_page(
         "release/result_form.html",
-        lot=lot,
-        form=form,
+        lot,
+        form,
+        test,
+        markers,
         spec_row=spec_row,
-        test=test,
-        markers=markers,
-        marker_error=" ".join(localize(e) for e in form.markers.errors),
         suggestions=suggestions,
         retest=retest,
         retest_verdict=_verdict_message(spec, retest),
-        acceptance_text=services.acceptance_text,
-        result_text=result_text,
     )
 
 
