@@ -1,7 +1,7 @@
 """View shapes the lots, release and donors screens repeat, written once on top of bank.web and bank.lists:
-the outcome of a posted form when the view names what was recorded (`submission`), a one-button step
-posted from a record's page whose refusal is flashed (`step`), and a whole table (no pages) with its CSV
-export (`whole_table`)."""
+the outcome of a posted form when the view names what was recorded (`submission`), a small form posted
+from a record's or a list's page whose refusal is flashed (`step`), and a whole table (no pages) with its
+CSV export (`whole_table`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from bank.web import Attempt, attempt, db
 def submission(form, action: Callable[[], object], reason: str | None = None) -> Attempt:
     """bank.web.submitted for a view that needs what `action()` returned (the lot opened, the entry made):
     the attempt when the form was posted and valid, else a failed one with nothing run. A refusal is shown
-    on the form. `if (done := submission(form, lambda: ..., "x recorded")).ok: ... done.value ...`"""
+    on the form. `done = submission(form, lambda: services.x(db(), ...), "x recorded")`, then
+    `if done.ok:` flash what `done.value` is and redirect; else the form page again."""
     if not form.validate_on_submit():
         return Attempt(False)
     return attempt(form, action, reason)
