@@ -177,7 +177,7 @@ def _offer_markers(form, criteria) -> None:
     form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in criteria.markers]
 
 
-def _new_entry(donor_id: int, form, offer, record, reason: str, anchor: str, title: str, submit: str):
+def _new_entry(donor_id: int, form, offer, record, *, reason: str, anchor: str, title: str, submit: str):
     """A screening entry typed for a donor: `offer` fills the form's choices from the active criteria set,
     `record` takes the form's fields by name; recorded, the donor's page at the entry's section (`anchor`)."""
     donor = get_or_404(Donor, donor_id)
@@ -195,10 +195,10 @@ def add_medication(donor_id: int):
         forms.MedicationForm(),
         _offer_kinds,
         services.record_medication,
-        "medication recorded",
-        "#medications",
-        N_("Medication course for %(code)s"),
-        _("Record course"),
+        reason="medication recorded",
+        anchor="#medications",
+        title=N_("Medication course for %(code)s"),
+        submit=_("Record course"),
     )
 
 
@@ -210,10 +210,10 @@ def add_serology(donor_id: int):
         forms.SerologyForm(),
         _offer_markers,
         services.record_serology,
-        "serology result recorded",
-        "#serology",
-        N_("Serology result for %(code)s"),
-        _("Record result"),
+        reason="serology result recorded",
+        anchor="#serology",
+        title=N_("Serology result for %(code)s"),
+        submit=_("Record result"),
     )
 
 
