@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from bank.clock import today
 from bank.i18n import N_, localize, t
@@ -21,6 +21,17 @@ materials_bp = Blueprint("materials", __name__, url_prefix="/materials")
 
 def fin() -> str:
     return current_app.config["FACILITY_FIN"]
+
+
+def form_page(form, title, lot=None, **page):
+    """A form of the lots screens (templates/lots/form.html), with the lot it concerns when there is one;
+    `page`: the intro above it, the fields confirmed only when flagged (soft_fields)."""
+    return render_template("lots/form.html", form=form, lot=lot, title=title, **page)
+
+
+def back_to_lot(lot_id: int):
+    """After a step on a lot: its page."""
+    return redirect(url_for("lots.show", lot_id=lot_id))
 
 
 def expiring_days() -> int:

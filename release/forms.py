@@ -130,6 +130,13 @@ class DigestCheckForm(BankForm):
     )
 
 
+class BatchRecordCheckForm(DigestCheckForm):
+    digest = StringField(
+        t("Content SHA-256 printed in the batch record's footer"),
+        validators=[DataRequired(), Length(max=100)],
+    )
+
+
 ROW_FIELDS = ("method", "instrument", "value", "unit")
 ROW_ERROR_SLOTS = (
     "markers",

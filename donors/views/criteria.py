@@ -10,10 +10,11 @@ from sqlalchemy import select
 from bank.esign import signature_valid, signatures_for
 from bank.i18n import N_, localize, t
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, shown_time, sorting, wants_csv
+from bank.lists import Export, SortColumn, shown_status, shown_time
+from bank.pages import submission, whole_table
 from bank.refusals import Refused
 from bank.status import status_history
-from bank.web import attempt, db, get_or_404, requires
+from bank.web import db, get_or_404, requires, submitted
 from donors import forms, services
 from donors.blueprint import bp
 from donors.models import CriteriaSetVersion
@@ -34,19 +35,18 @@ CRITERIA_COLUMNS = (
     SortColumn("status", N_("Status"), CriteriaSetVersion.status),
     SortColumn("created", N_("Created"), CriteriaSetVersion.created_at),
 )
+CRITERIA_EXPORT = Export(  # the table as shown
+    "criteria-sets.csv",
+    ("version", "status", "note", "created"),
+    lambda v: (v.label, shown_status(v.status), localize(v.note), shown_time(v.created_at)),
+)
 
 
 @bp.route("/criteria")
 @requires("donor.view")
 def criteria_index():
-    order = sorting(*CRITERIA_COLUMNS)
     stmt = select(CriteriaSetVersion).order_by(CriteriaSetVersion.name, CriteriaSetVersion.number.desc())
-    versions = db().scalars(order.apply(stmt, CriteriaSetVersion.id).limit(EXPORT_LIMIT)).all()
-    if wants_csv():  # the table as shown
-        rows = (
-            (v.label, shown_status(v.status), localize(v.note), shown_time(v.created_at)) for v in versions
-        )
-        return csv_download("criteria-sets.csv", ("version", "status", "note", "created"), rows)
+    order, versions = whole_table(stmt, CRITERIA_COLUMNS, CriteriaSetVersion.id, CRITERIA_EXPORT)
     return render_template("donors/criteria_index.html", versions=versions, sorting=order)
 
 
@@ -88,13 +88,10 @@ def criteria_draft(version_id: int):
             errors = {forms.threshold_field(k) if "." in k else k: v for k, v in e.errors.items()}
             raise Refused(errors, e.problems) from None
 
-    if form.validate_on_submit():
-        done = attempt(form, draft, "new criteria set version drafted")
-        if done.ok:
-            flash(
-                _("Draft %(label)s created; another QA person reviews it.", label=done.value.label), "success"
-            )
-            return redirect(url_for("donors.criteria_show", version_id=done.value.id))
+    done = submission(form, draft, "new criteria set version drafted")
+    if done.ok:
+        flash(_("Draft %(label)s created; another QA person reviews it.", label=done.value.label), "success")
+        return redirect(url_for("donors.criteria_show", version_id=done.value.id))
     return render_template(
         "donors/form.html",
         form=form,
@@ -117,10 +114,7 @@ def criteria_step(version_id: int, step: str):
         "activate": lambda: services.activate_version(db(), row, g.user, form.signature_password.data),
         "retire": lambda: services.retire_draft(db(), row, form.reason.data),
     }
-    if (
-        form.validate_on_submit()
-        and attempt(form, actions[step], form.reason.data if step == "retire" else None).ok
-    ):
+    if submitted(form, actions[step], form.reason.data if step == "retire" else None):
         flash(t("%(label)s: %(status)s.", label=row.label, status=t(row.status)), "success")
         return redirect(url_for("donors.criteria_show", version_id=row.id))
     messages = [e for f in form for e in f.errors] + list(form.form_errors)

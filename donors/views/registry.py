@@ -6,10 +6,12 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from bank.forms import entered
 from bank.i18n import N_
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
-from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires
+from bank.lists import Export, SortColumn, listed
+from bank.pages import submission
+from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, requires, submitted, text_arg
 from donors import forms, services
 from donors.blueprint import bp
 from donors.models import Donor
@@ -29,12 +31,26 @@ DONOR_COLUMNS = (
     SortColumn("harvest", N_("Harvest"), Donor.harvest_date),
     SortColumn("registered", N_("Registered"), Donor.created_at),
 )
+DONOR_EXPORT = Export(  # the columns the list shows, every row of the list as filtered
+    "donors.csv",
+    ("code", "status", "under_lookback", "autologous", "sex", "born", "harvest", "registered_utc"),
+    lambda d: (
+        d.code,
+        d.status,
+        d.under_lookback,
+        d.is_autologous,
+        d.sex,
+        d.birth_date,
+        d.harvest_date,
+        d.created_at,
+    ),
+)
 
 
 @bp.route("/")
 @requires("donor.view")
 def index():
-    q = request.args.get("q", "").strip()[:40]
+    q = text_arg("q")
     status = request.args.get("status", "")
     stmt = select(Donor).order_by(Donor.id.desc())
     if q:
@@ -45,41 +61,10 @@ def index():
         stmt = stmt.where(Donor.status == status)
     elif status == "lookback":
         stmt = stmt.where(Donor.under_lookback.is_(True))
-    order = sorting(*DONOR_COLUMNS)
-    stmt = order.apply(stmt, Donor.id)
-    if wants_csv():  # the columns the list shows, every row of the list as filtered
-        rows = (
-            (
-                d.code,
-                d.status,
-                d.under_lookback,
-                d.is_autologous,
-                d.sex,
-                d.birth_date,
-                d.harvest_date,
-                d.created_at,
-            )
-            for d in db().scalars(stmt.limit(EXPORT_LIMIT))
-        )
-        header = (
-            "code",
-            "status",
-            "under_lookback",
-            "autologous",
-            "sex",
-            "born",
-            "harvest",
-            "registered_utc",
-        )
-        return csv_download("donors.csv", header, rows)
     # Newest first pages by key; another order chosen in a header pages by OFFSET.
+    order, page = listed(stmt, DONOR_COLUMNS, Donor.id, DONOR_EXPORT, keyset=Donor.id)
     return render_template(
-        "donors/index.html",
-        page=paginate(stmt, keyset=Donor.id if order.default else None),
-        q=q,
-        status=status,
-        statuses=DONOR_STATUSES,
-        sorting=order,
+        "donors/index.html", page=page, q=q, status=status, statuses=DONOR_STATUSES, sorting=order
     )
 
 
@@ -89,25 +74,11 @@ def register():
     form = forms.RegisterDonorForm()
     if not can("donor.identify"):
         del form.full_name
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.register_donor(
-                db(),
-                sex=form.sex.data,
-                birth_date=form.birth_date.data,
-                weight_kg=form.weight_kg.data,
-                height_cm=form.height_cm.data,
-                consent_version=form.consent_version.data,
-                consent_date=form.consent_date.data,
-                is_autologous=form.is_autologous.data,
-                full_name=form.full_name.data if "full_name" in form else None,
-            ),
-            "donor registered",
-        )
-        if done.ok:
-            flash(_("Donor %(code)s registered.", code=done.value.code), "success")
-            return redirect(url_for("donors.show", donor_id=done.value.id))
+    # The form's fields are named as the service's parameters (the name only for those who may see it).
+    done = submission(form, lambda: services.register_donor(db(), **entered(form)), "donor registered")
+    if done.ok:
+        flash(_("Donor %(code)s registered.", code=done.value.code), "success")
+        return redirect(url_for("donors.show", donor_id=done.value.id))
     return form_page(form, _("Register a donor"), submit=_("Register donor"))
 
 
@@ -124,19 +95,8 @@ def edit(donor_id: int):
         del form.full_name
 
     def update():
-        services.update_donor(
-            db(),
-            donor,
-            version,
-            sex=form.sex.data,
-            birth_date=form.birth_date.data,
-            weight_kg=form.weight_kg.data,
-            height_cm=form.height_cm.data,
-            consent_version=form.consent_version.data,
-            consent_date=form.consent_date.data,
-            is_autologous=form.is_autologous.data,
-            hbc_risk_assessment=form.hbc_risk_assessment.data,
-        )
+        fields = entered(form, "version", "reason", "full_name")  # the rest are the service's parameters
+        services.update_donor(db(), donor, version, **fields)
         new_name = (form.full_name.data or "").strip() if "full_name" in form else ""
         if new_name and new_name != (identity.full_name if identity else ""):
             services.set_identity(db(), donor, new_name)
@@ -157,13 +117,8 @@ def edit(donor_id: int):
 def harvest(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.HarvestDateForm(data={"harvest_date": donor.harvest_date})
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.set_harvest_date(db(), donor, form.harvest_date.data),
-            "harvest date recorded",
-        ).ok
+    if submitted(
+        form, lambda: services.set_harvest_date(db(), donor, form.harvest_date.data), "harvest date recorded"
     ):
         return redirect(url_for("donors.show", donor_id=donor.id))
     intro = _("Normally set when the harvest is recorded on the lot; the serology window counts from it.")
@@ -175,10 +130,7 @@ def harvest(donor_id: int):
 def lookback(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     form = forms.LookbackForm()
-    if (
-        form.validate_on_submit()
-        and attempt(form, lambda: services.start_lookback(db(), donor, form.reason.data), form.reason.data).ok
-    ):
+    if submitted(form, lambda: services.start_lookback(db(), donor, form.reason.data), form.reason.data):
         flash(
             _("Donor %(code)s is under look-back: everything derived from it is held.", code=donor.code),
             "warning",

@@ -8,12 +8,14 @@ from flask import abort, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from bank.forms import entered
 from bank.i18n import N_, t
 from bank.languages import flash
 from bank.models import User
+from bank.pages import submission
 from bank.refusals import Refused
 from bank.status import status_history
-from bank.web import attempt, can, db, get_or_404, requires
+from bank.web import can, db, get_or_404, requires, submitted
 from donors import forms, services
 from donors.blueprint import active_criteria, bp
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
@@ -123,22 +125,28 @@ def questionnaire(donor_id: int):
             data[f"a_{s}"] = "yes" if a.answer else "no"  # recorded answers show as recorded
             data[f"d_{s}"], data[f"t_{s}"] = a.event_date, a.detail
     form = forms.questionnaire_form(criteria, data=data)
-    if form.validate_on_submit():
-        answers = {}
-        for q in criteria.questions:
-            s = forms.slug(q.question_id)
-            choice = form[f"a_{s}"].data
-            event_date = form[f"d_{s}"].data if q.asks_date else None
-            answers[q.question_id] = ({"yes": True, "no": False}.get(choice), event_date, form[f"t_{s}"].data)
-        done = attempt(
-            form,
-            lambda: _on_fields(services.record_answers, db(), donor, answers, form.reason.data or ""),
-            "screening questionnaire recorded",
-        )
-        if done.ok:
-            flash(_("Questionnaire saved (%(count)s answer(s) changed).", count=done.value), "success")
-            return redirect(url_for("donors.show", donor_id=donor.id) + "#questionnaire")
+    done = submission(
+        form,
+        lambda: _on_fields(
+            services.record_answers, db(), donor, _answers(criteria, form), form.reason.data or ""
+        ),
+        "screening questionnaire recorded",
+    )
+    if done.ok:
+        flash(_("Questionnaire saved (%(count)s answer(s) changed).", count=done.value), "success")
+        return redirect(url_for("donors.show", donor_id=donor.id) + "#questionnaire")
     return render_template("donors/questionnaire.html", form=form, donor=donor, criteria=criteria)
+
+
+def _answers(criteria, form) -> dict:
+    """The questionnaire as answered: per question (yes → True, no → False, unknown → None; its date; detail)."""
+    answers = {}
+    for q in criteria.questions:
+        s = forms.slug(q.question_id)
+        choice = form[f"a_{s}"].data
+        event_date = form[f"d_{s}"].data if q.asks_date else None
+        answers[q.question_id] = ({"yes": True, "no": False}.get(choice), event_date, form[f"t_{s}"].data)
+    return answers
 
 
 def _on_fields(service, *args):
@@ -159,55 +167,53 @@ def _on_fields(service, *args):
         raise Refused(mapped, e.problems) from None
 
 
+def _offer_kinds(form, criteria) -> None:
+    """The kinds of medication the active criteria set asks about."""
+    form.kind.choices = [(k, t(k)) for k in criteria.medication_kinds]
+
+
+def _offer_markers(form, criteria) -> None:
+    """The infectious markers the active criteria set tests for."""
+    form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in criteria.markers]
+
+
+def _new_entry(donor_id: int, form, offer, record, *, reason: str, anchor: str, title: str, submit: str):
+    """A screening entry typed for a donor: `offer` fills the form's choices from the active criteria set,
+    `record` takes the form's fields by name; recorded, the donor's page at the entry's section (`anchor`)."""
+    donor = get_or_404(Donor, donor_id)
+    offer(form, parse(active_criteria()))
+    if submitted(form, lambda: record(db(), donor, **entered(form)), reason):
+        return redirect(url_for("donors.show", donor_id=donor.id) + anchor)
+    return form_page(form, t(title, code=donor.code), donor, submit=submit)
+
+
 @bp.route("/<int:donor_id>/medications/new", methods=["GET", "POST"])
 @requires("donor.edit")
 def add_medication(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = forms.MedicationForm()
-    form.kind.choices = [(k, t(k)) for k in parse(active_criteria()).medication_kinds]
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.record_medication(
-                db(), donor, form.kind.data, form.name.data, form.start_date.data, form.stop_date.data
-            ),
-            "medication recorded",
-        ).ok
-    ):
-        return redirect(url_for("donors.show", donor_id=donor.id) + "#medications")
-    return form_page(
-        form, _("Medication course for %(code)s", code=donor.code), donor, submit=_("Record course")
+    return _new_entry(
+        donor_id,
+        forms.MedicationForm(),
+        _offer_kinds,
+        services.record_medication,
+        reason="medication recorded",
+        anchor="#medications",
+        title=N_("Medication course for %(code)s"),
+        submit=_("Record course"),
     )
 
 
 @bp.route("/<int:donor_id>/serology/new", methods=["GET", "POST"])
 @requires("donor.edit")
 def add_serology(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = forms.SerologyForm()
-    form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in parse(active_criteria()).markers]
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.record_serology(
-                db(),
-                donor,
-                marker=form.marker.data,
-                method=form.method.data,
-                kit=form.kit.data,
-                kit_lot=form.kit_lot.data,
-                sample_date=form.sample_date.data,
-                test_date=form.test_date.data,
-                result=form.result.data,
-            ),
-            "serology result recorded",
-        ).ok
-    ):
-        return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
-    return form_page(
-        form, _("Serology result for %(code)s", code=donor.code), donor, submit=_("Record result")
+    return _new_entry(
+        donor_id,
+        forms.SerologyForm(),
+        _offer_markers,
+        services.record_serology,
+        reason="serology result recorded",
+        anchor="#serology",
+        title=N_("Serology result for %(code)s"),
+        submit=_("Record result"),
     )
 
 
@@ -221,10 +227,7 @@ def void(donor_id: int, kind: str, entry_id: int):
     if entry.donor_id != donor.id:
         abort(404)
     form = forms.VoidForm()
-    if (
-        form.validate_on_submit()
-        and attempt(form, lambda: services.void_entry(db(), entry, form.reason.data), form.reason.data).ok
-    ):
+    if submitted(form, lambda: services.void_entry(db(), entry, form.reason.data), form.reason.data):
         flash(ENTRY_VOIDED[kind], "success")
         return redirect(url_for("donors.show", donor_id=donor.id))
     return form_page(form, t(VOID_TITLES[kind], code=donor.code), donor, submit=_("Void entry"))
@@ -236,15 +239,12 @@ def sign(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     row = active_criteria()
     form = forms.SignDeterminationForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.sign_determination(
-                db(), donor, g.user, form.signature_password.data, form.decision.data, form.comment.data
-            ),
-            form.comment.data,
-        ).ok
+    if submitted(
+        form,
+        lambda: services.sign_determination(
+            db(), donor, g.user, form.signature_password.data, form.decision.data, form.comment.data
+        ),
+        form.comment.data,
     ):
         flash(
             t("Determination signed: donor %(code)s is %(status)s.", code=donor.code, status=t(donor.status)),
@@ -269,8 +269,9 @@ def serology_panel(donor_id: int):
     donor = get_or_404(Donor, donor_id)
     criteria = parse(active_criteria())
     form = forms.serology_panel_form(criteria)
-    if form.validate_on_submit():
-        rows = [
+
+    def rows() -> list[services.SerologyRow]:
+        return [
             services.SerologyRow(
                 marker=m.marker,
                 result=form[f"{m.marker}__result"].data or "",
@@ -282,19 +283,26 @@ def serology_panel(donor_id: int):
             )
             for m in criteria.markers
         ]
-        done = attempt(
-            form, lambda: services.record_serology_panel(db(), donor, rows), "serology panel recorded"
-        )
-        if done.ok:
-            flash(_("%(count)s serology result(s) recorded.", count=len(done.value)), "success")
-            return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
+
+    done = submission(
+        form, lambda: services.record_serology_panel(db(), donor, rows()), "serology panel recorded"
+    )
+    if done.ok:
+        flash(_("%(count)s serology result(s) recorded.", count=len(done.value)), "success")
+        return redirect(url_for("donors.show", donor_id=donor.id) + "#serology")
     window = sample_window(donor.harvest_date, criteria) if donor.harvest_date else None
     return render_template(
         "donors/serology_panel.html", form=form, donor=donor, criteria=criteria, window=window
     )
 
 
+# Per kind of entry that can be corrected: its record, its correction form, the choices the form offers
+# from the active criteria set, and the service that records the correction.
 CORRECTABLE = {"medication": MedicationCourse, "serology": SerologyTest}
+CORRECTION = {
+    "medication": (forms.CorrectMedicationForm, _offer_kinds, services.correct_medication),
+    "serology": (forms.CorrectSerologyForm, _offer_markers, services.correct_serology),
+}
 
 
 @bp.route("/<int:donor_id>/correct/<kind>/<int:entry_id>", methods=["GET", "POST"])
@@ -308,35 +316,13 @@ def correct(donor_id: int, kind: str, entry_id: int):
     entry = get_or_404(CORRECTABLE[kind], entry_id)
     if entry.donor_id != donor.id:
         abort(404)
-    criteria = parse(active_criteria())
-    if kind == "medication":
-        form = forms.CorrectMedicationForm(obj=entry)
-        form.kind.choices = [(k, t(k)) for k in criteria.medication_kinds]
-        action = lambda: services.correct_medication(  # noqa: E731
-            db(),
-            entry,
-            form.reason.data,
-            form.kind.data,
-            form.name.data,
-            form.start_date.data,
-            form.stop_date.data,
-        )
-    else:
-        form = forms.CorrectSerologyForm(obj=entry)
-        form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in criteria.markers]
-        action = lambda: services.correct_serology(  # noqa: E731
-            db(),
-            entry,
-            form.reason.data,
-            marker=form.marker.data,
-            method=form.method.data,
-            kit=form.kit.data,
-            kit_lot=form.kit_lot.data,
-            sample_date=form.sample_date.data,
-            test_date=form.test_date.data,
-            result=form.result.data,
-        )
-    if form.validate_on_submit() and attempt(form, action, form.reason.data).ok:
+    form_class, offer, record = CORRECTION[kind]
+    form = form_class(obj=entry)
+    offer(form, parse(active_criteria()))
+    # The form's fields besides the reason are the service's parameters.
+    if submitted(
+        form, lambda: record(db(), entry, form.reason.data, **entered(form, "reason")), form.reason.data
+    ):
         flash(ENTRY_CORRECTED[kind], "success")
         return redirect(url_for("donors.show", donor_id=donor.id) + f"#{kind}s")
     title = t(CORRECT_TITLES[kind], code=donor.code)

@@ -4,20 +4,15 @@ under its signature."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
-
 from bank.forms import ConfirmForm, entered
-from bank.i18n import localize, t
+from bank.i18n import N_, t
 from bank.languages import flash
-from bank.web import attempt, db, get_or_404, requires
+from bank.pages import step, submission
+from bank.web import db, get_or_404, requires, submitted
 from lots import services
-from lots.blueprint import bp
+from lots.blueprint import back_to_lot, bp, form_page
 from lots.forms import SOFT_FIELDS, CorrectIsolationForm, CorrectPassageForm, ReasonForm
 from lots.models import EntryCorrection, Isolation, Lot, Passage
-
-
-def _back(lot_id: int):
-    return redirect(url_for("lots.show", lot_id=lot_id))
 
 
 def _done(correction: EntryCorrection) -> None:
@@ -35,27 +30,24 @@ def _done(correction: EntryCorrection) -> None:
         flash(t("%(entry)s voided.", entry=t(correction.label)), "success")
 
 
-def _correct(entry, form, correct, what: str, title, **page):
-    """The correction form of one entry: the service gets what was entered, the page the same form again
-    with every refusal next to its field."""
+def _change(entry, form, change, reason: str, title, **page):
+    """The correction or void form of one entry: `change()` records it, the page shows the same form again
+    with every refusal next to its field; the lot's page says what happened."""
     lot = db().get(Lot, entry.lot_id)
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: correct(db(), entry, **entered(form)),
-                f"{what} corrected: {form.reason.data}",
-            )
-        ).ok
-    ):
+    done = submission(form, change, reason)
+    if done.ok:
         _done(done.value)
-        return _back(lot.id)
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=lot,
-        title=t("%(title)s · lot %(din)s", title=title, din=lot.din),
+        return back_to_lot(lot.id)
+    return form_page(form, t("%(title)s · lot %(din)s", title=title, din=lot.din), lot, **page)
+
+
+def _correct(entry, form, correct, what: str, title, **page):
+    return _change(
+        entry,
+        form,
+        lambda: correct(db(), entry, **entered(form)),
+        f"{what} corrected: {form.reason.data}",
+        title,
         **page,
     )
 
@@ -92,25 +84,13 @@ def correct_isolation(entry_id: int):
 
 
 def _void(entry, label: str, title):
-    lot = db().get(Lot, entry.lot_id)
     form = ReasonForm()
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.void_entry(db(), entry, reason=form.reason.data),
-                f"{label} voided: {form.reason.data}",
-            )
-        ).ok
-    ):
-        _done(done.value)
-        return _back(lot.id)
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=lot,
-        title=t("%(title)s · lot %(din)s", title=title, din=lot.din),
+    return _change(
+        entry,
+        form,
+        lambda: services.void_entry(db(), entry, reason=form.reason.data),
+        f"{label} voided: {form.reason.data}",
+        title,
         intro=t(
             "Voided entries stay on record, struck through, with your reason; later passages are renumbered."
         ),
@@ -134,19 +114,14 @@ def void_isolation(entry_id: int):
 @requires("lot.verify")
 def confirm_correction(correction_id: int):
     correction = get_or_404(EntryCorrection, correction_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.confirm_correction(db(), correction),
-            f"correction of {correction.label} confirmed",
-        )
-        if done.ok:
-            flash(t("Correction of %(entry)s confirmed and applied.", entry=t(correction.label)), "success")
-        else:
-            why = " ".join(localize(p) for p in done.problems)
-            flash(t("Correction not confirmed: %(why)s", why=why), "danger")
-    return _back(correction.lot_id)
+    if step(
+        ConfirmForm(),
+        lambda: services.confirm_correction(db(), correction),
+        f"correction of {correction.label} confirmed",
+        N_("Correction not confirmed: %(why)s"),
+    ).ok:
+        flash(t("Correction of %(entry)s confirmed and applied.", entry=t(correction.label)), "success")
+    return back_to_lot(correction.lot_id)
 
 
 @bp.route("/<int:lot_id>/rereview", methods=["GET", "POST"])
@@ -154,16 +129,8 @@ def confirm_correction(correction_id: int):
 def close_rereview(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = ReasonForm()
-    if (
-        form.validate_on_submit()
-        and attempt(form, lambda: services.close_rereview(db(), lot, form.reason.data), form.reason.data).ok
-    ):
+    if submitted(form, lambda: services.close_rereview(db(), lot, form.reason.data), form.reason.data):
         flash(t("Re-review of lot %(din)s recorded.", din=lot.din), "success")
-        return _back(lot.id)
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=lot,
-        title=t("Re-review of lot %(din)s", din=lot.din),
-        intro=t("Corrected under QA's signature: %(why)s", why=lot.rereview_reason or ""),
-    )
+        return back_to_lot(lot.id)
+    intro = t("Corrected under QA's signature: %(why)s", why=lot.rereview_reason or "")
+    return form_page(form, t("Re-review of lot %(din)s", din=lot.din), lot, intro=intro)

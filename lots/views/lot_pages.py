@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, g, jsonify, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
+from bank.forms import entered
 from bank.i18n import N_, localize, t
 from bank.languages import flash, number_text
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
+from bank.lists import Export, SortColumn, listed
 from bank.models import User
+from bank.pages import submission, whole_table
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
+from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, requires, work
 from donors.models import Donor
 from lots import services
-from lots.blueprint import bp, fin, offer_materials
+from lots.blueprint import back_to_lot, bp, fin, form_page, offer_materials
 from lots.forms import DeriveLotForm, HarvestForm, PlaceboLotForm, ReasonForm
 from lots.growth import growth_curve
 from lots.models import Container, Lot, ProductType
@@ -44,6 +45,18 @@ LOT_COLUMNS = (
     SortColumn("status", N_("Status"), Lot.status),
     SortColumn("opened", N_("Opened"), Lot.created_at),
 )
+LOT_EXPORT = Export(
+    "lots.csv",
+    ("din", "product", "product_version", "tier", "status", "opened_utc"),
+    lambda lot: (
+        lot.din,
+        lot.product_type.key,
+        lot.product_type.version,
+        lot.tier,
+        lot.status,
+        lot.created_at,
+    ),
+)
 
 
 @bp.route("/")
@@ -60,21 +73,13 @@ def index():
         stmt = stmt.where(Lot.tier == tier)
     if product:
         stmt = stmt.join(ProductType).where(ProductType.key == product)
-    order = sorting(*LOT_COLUMNS)
-    stmt = order.apply(stmt, Lot.id)
-    if wants_csv():
-        rows = (
-            (lot.din, lot.product_type.key, lot.product_type.version, lot.tier, lot.status, lot.created_at)
-            for lot in db().scalars(stmt.options(selectinload(Lot.product_type)).limit(EXPORT_LIMIT))
-        )
-        header = ("din", "product", "product_version", "tier", "status", "opened_utc")
-        return csv_download("lots.csv", header, rows)
-    keys = sorted(set(db().scalars(select(ProductType.key))))
     # Keyset pages (bank.web.paginate): Next reads after the last id shown, not OFFSET over 20,000 lots
     # (in the list's own order, newest first; another order chosen in a header pages by OFFSET).
+    order, page = listed(stmt, LOT_COLUMNS, Lot.id, LOT_EXPORT, keyset=Lot.id)
+    keys = sorted(set(db().scalars(select(ProductType.key))))
     return render_template(
         "lots/index.html",
-        page=paginate(stmt, keyset=Lot.id if order.default else None),
+        page=page,
         sorting=order,
         q=q,
         status=status,
@@ -96,29 +101,19 @@ def harvest():
         (p.id, p.label) for p in services.active_product_types(db(), placebo=False)
     ]
     offer_materials(form)
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.record_harvest_for_code(
-                    db(),
-                    donor_code=form.donor_code.data,
-                    fin=fin(),
-                    product_type_id=form.product_type_id.data,
-                    tissue=form.tissue.data,
-                    mass_g=form.mass_g.data,
-                    volume_ml=form.volume_ml.data,
-                    collected_at=as_utc(form.collected_at.data),
-                    site=form.site.data or "",
-                    operator=form.operator.data or "",
-                    tier=form.tier.data,
-                    material_lot_ids=form.material_lot_ids.data,
-                ),
-                "harvest recorded",
-            )
-        ).ok
-    ):
+    # The form's fields are named as the service's parameters (the donor by its code on the screen); the
+    # time typed on the facility's clock is stored in UTC.
+    done = submission(
+        form,
+        lambda: services.record_harvest_for_code(
+            db(),
+            fin=fin(),
+            **entered(form, "donor_id", "collected_at"),
+            collected_at=as_utc(form.collected_at.data),
+        ),
+        "harvest recorded",
+    )
+    if done.ok:
         lot = done.value
         if lot.quarantined:
             message = t(
@@ -130,7 +125,7 @@ def harvest():
         else:
             message = t("Harvest recorded: lot %(din)s %(check)s opened.", din=lot.din, check=lot.check_char)
         flash(message, "success")
-        return redirect(url_for("lots.show", lot_id=lot.id))
+        return back_to_lot(lot.id)
     typed = services.harvest_donor_choices(db(), form.donor_code.data or "", 1)
     typed = typed[0] if typed and typed[0].code == (form.donor_code.data or "").strip().upper() else None
     return render_template(
@@ -186,25 +181,18 @@ def new_placebo():
     form.product_type_id.choices = [
         (p.id, p.label) for p in services.active_product_types(db(), placebo=True)
     ]
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.create_placebo_lot(
-                    db(), fin=fin(), product_type_id=form.product_type_id.data
-                ),
-                "placebo lot opened",
-            )
-        ).ok
-    ):
+    done = submission(
+        form,
+        lambda: services.create_placebo_lot(db(), fin=fin(), product_type_id=form.product_type_id.data),
+        "placebo lot opened",
+    )
+    if done.ok:
         lot = done.value
         flash(t("Placebo lot %(din)s %(check)s opened.", din=lot.din, check=lot.check_char), "success")
-        return redirect(url_for("lots.show", lot_id=lot.id))
-    return render_template(
-        "lots/form.html",
-        form=form,
-        title=t("New placebo lot"),
+        return back_to_lot(lot.id)
+    return form_page(
+        form,
+        t("New placebo lot"),
         intro=t(
             "Suspension media for blinded trials: no donor, no culture; formulate it into containers like "
             "a dose lot."
@@ -217,26 +205,17 @@ def new_placebo():
 def derive(lot_id: int):
     parent = get_or_404(Lot, lot_id)
     form = DeriveLotForm()
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.derive_lot(db(), parent, fin=fin(), tier=form.tier.data),
-                f"lot derived from {parent.din}",
-            )
-        ).ok
-    ):
+    done = submission(
+        form,
+        lambda: services.derive_lot(db(), parent, fin=fin(), tier=form.tier.data),
+        f"lot derived from {parent.din}",
+    )
+    if done.ok:
         lot = done.value
         flash(t(DERIVED_OPENED[lot.tier], din=lot.din, check=lot.check_char, parent=parent.din), "success")
-        return redirect(url_for("lots.show", lot_id=lot.id))
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=parent,
-        title=t("Derive a lot from %(din)s", din=parent.din),
-        intro=t("The new lot carries the donor, product, quarantine and cumulative PD of its parent."),
-    )
+        return back_to_lot(lot.id)
+    intro = t("The new lot carries the donor, product, quarantine and cumulative PD of its parent.")
+    return form_page(form, t("Derive a lot from %(din)s", din=parent.din), parent, intro=intro)
 
 
 # What opening a derived lot says, by its tier (one whole sentence each).
@@ -352,45 +331,44 @@ PRODUCT_COLUMNS = (
 )
 
 
+PRODUCT_EXPORT = Export(  # the table as shown
+    "product-types.csv",
+    (
+        "key",
+        "version",
+        "name",
+        "trials",
+        "source",
+        "origin",
+        "max_passage",
+        "max_cumulative_pd",
+        "shelf_life_days",
+        "storage",
+        "isbt_128_code",
+        "status",
+    ),
+    lambda p: (
+        p.key,
+        p.version,
+        localize(p.name),
+        p.trials,
+        localize(p.source.replace("_", " ")),
+        localize(p.origin),
+        f"P{p.max_passage}",
+        number_text(p.max_cumulative_pd),
+        number_text(p.shelf_life_days),
+        localize(p.storage_temperature),
+        f"{p.isbt_code}{p.donation_type}",
+        localize(p.status),
+    ),
+)
+
+
 @bp.route("/products")
 @requires("lot.view")
 def products():
-    order = sorting(*PRODUCT_COLUMNS)
     stmt = select(ProductType).order_by(ProductType.key, ProductType.version.desc())
-    rows = db().scalars(order.apply(stmt, ProductType.id).limit(EXPORT_LIMIT)).all()
-    if wants_csv():  # the table as shown
-        cells = (
-            (
-                p.key,
-                p.version,
-                localize(p.name),
-                p.trials,
-                localize(p.source.replace("_", " ")),
-                localize(p.origin),
-                f"P{p.max_passage}",
-                number_text(p.max_cumulative_pd),
-                number_text(p.shelf_life_days),
-                localize(p.storage_temperature),
-                f"{p.isbt_code}{p.donation_type}",
-                localize(p.status),
-            )
-            for p in rows
-        )
-        header = (
-            "key",
-            "version",
-            "name",
-            "trials",
-            "source",
-            "origin",
-            "max_passage",
-            "max_cumulative_pd",
-            "shelf_life_days",
-            "storage",
-            "isbt_128_code",
-            "status",
-        )
-        return csv_download("product-types.csv", header, cells)
+    order, rows = whole_table(stmt, PRODUCT_COLUMNS, ProductType.id, PRODUCT_EXPORT)
     return render_template("lots/products.html", products=rows, sorting=order)
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import g, redirect, render_template, url_for
+from flask import g, render_template
 
 from bank.clock import as_utc
 from bank.forms import ConfirmForm, entered
-from bank.i18n import N_, localize, t
+from bank.i18n import N_, t
 from bank.languages import flash
-from bank.web import attempt, db, get_or_404, requires
+from bank.pages import step, submission
+from bank.web import db, get_or_404, requires, submitted
 from lots import services
-from lots.blueprint import bp, offer_materials
+from lots.blueprint import back_to_lot, bp, form_page, offer_materials
 from lots.forms import (
     SOFT_FIELDS,
     CloseDeviationForm,
@@ -29,41 +30,16 @@ from lots.rules import status_word
 from lots.states import DEVIATION_CLOSED_MEANING, HOLD_LIFTED_MEANING
 
 
-def _back(lot: Lot):
-    return redirect(url_for("lots.show", lot_id=lot.id))
-
-
-def _confirmed(action, reason: str, refused: str) -> bool:
-    """A one-button step on the lot page: run it; a refusal is flashed as `refused` (a message marked
-    with N_, its %(why)s the reasons)."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        return False
-    done = attempt(form, action, reason)
-    if not done.ok:
-        flash(t(refused, why=" ".join(localize(p) for p in done.problems)), "danger")
-    return done.ok
-
-
 @bp.route("/<int:lot_id>/isolation", methods=["GET", "POST"])
 @requires("lot.edit")
 def isolation(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = IsolationForm()
     offer_materials(form)
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.record_isolation(db(), lot, **entered(form)),
-            "isolation recorded",
-        ).ok
-    ):
+    if submitted(form, lambda: services.record_isolation(db(), lot, **entered(form)), "isolation recorded"):
         flash(t("Isolation recorded. A second person must verify the count and viability."), "success")
-        return _back(lot)
-    return render_template(
-        "lots/form.html", form=form, lot=lot, title=t("Isolation · lot %(din)s", din=lot.din)
-    )
+        return back_to_lot(lot.id)
+    return form_page(form, t("Isolation · lot %(din)s", din=lot.din), lot)
 
 
 @bp.route("/<int:lot_id>/passages/new", methods=["GET", "POST"])
@@ -72,16 +48,8 @@ def new_passage(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = PassageForm()
     offer_materials(form)
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.record_passage(db(), lot, **entered(form)),
-                "passage recorded",
-            )
-        ).ok
-    ):
+    done = submission(form, lambda: services.record_passage(db(), lot, **entered(form)), "passage recorded")
+    if done.ok:
         p = done.value
         flash(
             t(
@@ -91,13 +59,12 @@ def new_passage(lot_id: int):
             ),
             "success",
         )
-        return _back(lot)
+        return back_to_lot(lot.id)
     limits = lot.product_type
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=lot,
-        title=t("Passage · lot %(din)s", din=lot.din),
+    return form_page(
+        form,
+        t("Passage · lot %(din)s", din=lot.din),
+        lot,
         soft_fields=SOFT_FIELDS,
         intro=t(
             "Limits of %(product)s v%(version)s: up to P%(max_passage)s, cumulative PD ≤ %(max_pd)s; growth up "
@@ -119,26 +86,16 @@ def formulate(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = FormulationForm()
     offer_materials(form)
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.formulate_containers(
-                    db(),
-                    lot,
-                    n_containers=form.n_containers.data,
-                    container_type=form.container_type.data,
-                    cells_per_container=form.cells_per_container.data,
-                    volume_ml=form.volume_ml.data,
-                    cryoprotectant=form.cryoprotectant.data or "",
-                    frozen_at=as_utc(form.frozen_at.data),
-                    material_lot_ids=form.material_lot_ids.data,
-                ),
-                "formulation and cryopreservation",
-            )
-        ).ok
-    ):
+    # The form's fields are named as the service's parameters; the time typed on the facility's clock is
+    # stored in UTC.
+    done = submission(
+        form,
+        lambda: services.formulate_containers(
+            db(), lot, **entered(form, "frozen_at"), frozen_at=as_utc(form.frozen_at.data)
+        ),
+        "formulation and cryopreservation",
+    )
+    if done.ok:
         made = done.value
         flash(
             t(
@@ -149,21 +106,18 @@ def formulate(lot_id: int):
             ),
             "success",
         )
-        return _back(lot)
-    return render_template(
-        "lots/form.html", form=form, lot=lot, title=t("Formulation · lot %(din)s", din=lot.din)
-    )
+        return back_to_lot(lot.id)
+    return form_page(form, t("Formulation · lot %(din)s", din=lot.din), lot)
 
 
 @bp.route("/<int:lot_id>/submit", methods=["POST"])
 @requires("lot.edit")
 def submit(lot_id: int):
     lot = get_or_404(Lot, lot_id)
-    if _confirmed(
-        lambda: services.submit_for_qc(db(), lot), "submitted for QC", N_("Not submitted for QC: %(why)s")
-    ):
+    refused = N_("Not submitted for QC: %(why)s")
+    if step(ConfirmForm(), lambda: services.submit_for_qc(db(), lot), "submitted for QC", refused).ok:
         flash(t("Lot %(din)s is awaiting QC.", din=lot.din), "success")
-    return _back(lot)
+    return back_to_lot(lot.id)
 
 
 @bp.route("/<int:lot_id>/hold", methods=["GET", "POST"])
@@ -171,15 +125,10 @@ def submit(lot_id: int):
 def hold(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = ReasonForm()
-    if (
-        form.validate_on_submit()
-        and attempt(form, lambda: services.hold_lot(db(), lot, form.reason.data), form.reason.data).ok
-    ):
+    if submitted(form, lambda: services.hold_lot(db(), lot, form.reason.data), form.reason.data):
         flash(t("Lot %(din)s and its containers are on hold.", din=lot.din), "warning")
-        return _back(lot)
-    return render_template(
-        "lots/form.html", form=form, lot=lot, title=t("Put lot %(din)s on hold", din=lot.din)
-    )
+        return back_to_lot(lot.id)
+    return form_page(form, t("Put lot %(din)s on hold", din=lot.din), lot)
 
 
 @bp.route("/<int:lot_id>/lift-hold", methods=["GET", "POST"])
@@ -187,39 +136,28 @@ def hold(lot_id: int):
 def lift_hold(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = LiftHoldForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.lift_hold(db(), lot, g.user, form.signature_password.data, form.reason.data),
-            form.reason.data,
-        ).ok
+    if submitted(
+        form,
+        lambda: services.lift_hold(db(), lot, g.user, form.signature_password.data, form.reason.data),
+        form.reason.data,
     ):
         flash(
             t("Hold lifted: lot %(din)s is %(status)s again.", din=lot.din, status=status_word(lot.status)),
             "success",
         )
-        return _back(lot)
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=lot,
-        title=t("Lift the hold on lot %(din)s", din=lot.din),
-        intro=t("Signing means: %(meaning)s.", meaning=t(HOLD_LIFTED_MEANING)),
-    )
+        return back_to_lot(lot.id)
+    meaning = t("Signing means: %(meaning)s.", meaning=t(HOLD_LIFTED_MEANING))
+    return form_page(form, t("Lift the hold on lot %(din)s", din=lot.din), lot, intro=meaning)
 
 
 @bp.route("/<int:lot_id>/lift-quarantine", methods=["POST"])
 @requires("lot.hold")
 def lift_quarantine(lot_id: int):
     lot = get_or_404(Lot, lot_id)
-    if _confirmed(
-        lambda: services.lift_quarantine(db(), lot),
-        "donor eligibility signed: quarantine lifted",
-        N_("Quarantine kept: %(why)s"),
-    ):
+    reason, refused = "donor eligibility signed: quarantine lifted", N_("Quarantine kept: %(why)s")
+    if step(ConfirmForm(), lambda: services.lift_quarantine(db(), lot), reason, refused).ok:
         flash(t("Quarantine of lot %(din)s lifted.", din=lot.din), "success")
-    return _back(lot)
+    return back_to_lot(lot.id)
 
 
 @bp.route("/<int:lot_id>/deviations/new", methods=["GET", "POST"])
@@ -227,22 +165,10 @@ def lift_quarantine(lot_id: int):
 def new_deviation(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = DeviationForm()
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.record_deviation(
-                    db(),
-                    lot,
-                    description=form.description.data or "",
-                    impact=form.impact.data or "",
-                    corrective_action=form.corrective_action.data or "",
-                ),
-                "deviation recorded",
-            )
-        ).ok
-    ):
+    done = submission(
+        form, lambda: services.record_deviation(db(), lot, **entered(form)), "deviation recorded"
+    )
+    if done.ok:
         flash(
             t(
                 "%(number)s recorded against lot %(din)s. It blocks release until QA closes it.",
@@ -251,10 +177,8 @@ def new_deviation(lot_id: int):
             ),
             "warning",
         )
-        return _back(lot)
-    return render_template(
-        "lots/form.html", form=form, lot=lot, title=t("Deviation · lot %(din)s", din=lot.din)
-    )
+        return back_to_lot(lot.id)
+    return form_page(form, t("Deviation · lot %(din)s", din=lot.din), lot)
 
 
 @bp.route("/deviations/<int:deviation_id>/close", methods=["GET", "POST"])
@@ -263,18 +187,15 @@ def close_deviation(deviation_id: int):
     deviation = get_or_404(Deviation, deviation_id)
     lot = db().get(Lot, deviation.lot_id)
     form = CloseDeviationForm(data={"corrective_action": deviation.corrective_action})
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.close_deviation(
-                db(), deviation, g.user, form.signature_password.data, form.corrective_action.data
-            ),
-            f"{deviation.number} closed",
-        ).ok
+    if submitted(
+        form,
+        lambda: services.close_deviation(
+            db(), deviation, g.user, form.signature_password.data, form.corrective_action.data
+        ),
+        f"{deviation.number} closed",
     ):
         flash(t("%(number)s closed with your signature.", number=deviation.number), "success")
-        return _back(lot)
+        return back_to_lot(lot.id)
     return render_template(
         "lots/close_deviation.html", form=form, lot=lot, deviation=deviation, meaning=DEVIATION_CLOSED_MEANING
     )

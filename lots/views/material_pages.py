@@ -8,12 +8,14 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import and_, or_, select
 
 from bank.clock import today
+from bank.forms import entered
 from bank.i18n import N_, localize, t
 from bank.languages import day_text, flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
-from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
+from bank.lists import Export, SortColumn, listed, shown_status
+from bank.pages import step, submission
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, requires, text_arg
 from lots import services
-from lots.blueprint import expiring_days, material_standing, materials_bp
+from lots.blueprint import expiring_days, form_page, material_standing, materials_bp
 from lots.forms import MaterialForm, MaterialLotForm, MaterialLotStatusForm
 from lots.models import Material, MaterialLot
 from lots.rules import MATERIAL_USABILITY, status_word
@@ -43,10 +45,31 @@ MATERIAL_COLUMNS = (
 )
 
 
+def _material_row(m: MaterialLot) -> tuple:
+    """A material lot in the CSV export: the columns the list shows, as it shows them."""
+    use, why = material_standing(m)
+    return (
+        m.material.name,
+        m.material.supplier,
+        m.lot_number,
+        day_text(m.expiry),
+        localize(t("animal origin")) if m.material.animal_origin else "",
+        shown_status(m.status),
+        f"{localize(use.replace('_', ' '))} {localize(why)}".strip(),
+    )
+
+
+MATERIAL_EXPORT = Export(
+    "materials.csv",
+    ("material", "supplier", "lot", "expiry", "tse_risk", "status", "use_today"),
+    _material_row,
+)
+
+
 @materials_bp.route("/")
 @requires("lot.view")
 def index():
-    q = request.args.get("q", "").strip()[:60]
+    q = text_arg("q", 60)
     status = request.args.get("status", "")
     stmt = select(MaterialLot).join(Material).order_by(Material.name, MaterialLot.expiry)
     if q:
@@ -61,27 +84,8 @@ def index():
     usability = request.args.get("usability", "")
     if usability in MATERIAL_USABILITY:
         stmt = stmt.where(_usability_clause(usability))
-    order = sorting(*MATERIAL_COLUMNS)
-    stmt = order.apply(stmt, MaterialLot.id)
-    if wants_csv():  # the columns the list shows, as it shows them, every row as filtered
-        rows = []
-        for m in db().scalars(stmt.limit(EXPORT_LIMIT)):
-            use, why = material_standing(m)
-            rows.append(
-                (
-                    m.material.name,
-                    m.material.supplier,
-                    m.lot_number,
-                    day_text(m.expiry),
-                    localize(t("animal origin")) if m.material.animal_origin else "",
-                    shown_status(m.status),
-                    f"{localize(use.replace('_', ' '))} {localize(why)}".strip(),
-                )
-            )
-        header = ("material", "supplier", "lot", "expiry", "tse_risk", "status", "use_today")
-        return csv_download("materials.csv", header, rows)
+    order, page = listed(stmt, MATERIAL_COLUMNS, MaterialLot.id, MATERIAL_EXPORT)
     materials = db().scalars(select(Material).order_by(Material.name)).all()
-    page = paginate(stmt)
     return render_template(
         "lots/materials/index.html",
         page=page,
@@ -102,25 +106,13 @@ def index():
 @requires("material.manage")
 def new_material():
     form = MaterialForm()
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.add_material(
-                    db(),
-                    form.name.data,
-                    form.supplier.data,
-                    form.catalogue_number.data,
-                    form.animal_origin.data,
-                ),
-                "material added to the catalogue",
-            )
-        ).ok
-    ):
+    done = submission(
+        form, lambda: services.add_material(db(), **entered(form)), "material added to the catalogue"
+    )
+    if done.ok:
         flash(t("%(material)s added to the catalogue.", material=done.value.name), "success")
         return redirect(url_for("materials.new_lot", material_id=done.value.id))
-    return render_template("lots/form.html", form=form, title=t("New material"))
+    return form_page(form, t("New material"))
 
 
 @materials_bp.route("/<int:material_id>/lots/new", methods=["GET", "POST"])
@@ -128,31 +120,20 @@ def new_material():
 def new_lot(material_id: int):
     material = get_or_404(Material, material_id)
     form = MaterialLotForm()
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.add_material_lot(
-                    db(), material, form.lot_number.data, form.expiry.data, form.status.data
-                ),
-                "material lot received",
-            )
-        ).ok
-    ):
-        lot = done.value
+    done = submission(
+        form, lambda: services.add_material_lot(db(), material, **entered(form)), "material lot received"
+    )
+    if done.ok:
         flash(
             t(
                 "%(lot)s registered as %(status)s.",
-                lot=lot.label,
-                status=status_word(lot.status),
+                lot=done.value.label,
+                status=status_word(done.value.status),
             ),
             "success",
         )
         return redirect(url_for("materials.index"))
-    return render_template(
-        "lots/form.html", form=form, title=t("New lot of %(material)s", material=material.name)
-    )
+    return form_page(form, t("New lot of %(material)s", material=material.name))
 
 
 @materials_bp.route("/lots/<int:lot_id>/status", methods=["POST"])
@@ -160,20 +141,11 @@ def new_lot(material_id: int):
 def set_status(lot_id: int):
     lot = get_or_404(MaterialLot, lot_id)
     form = MaterialLotStatusForm()
-    if form.validate_on_submit():
-        done = attempt(
-            form, lambda: services.set_material_lot_status(db(), lot, form.status.data), form.reason.data
-        )
-        if done.ok:
-            flash(
-                t("%(lot)s is now %(status)s.", lot=lot.label, status=status_word(lot.status)),
-                "success",
-            )
-        else:
-            flash(
-                " ".join(localize(m) for m in [*done.problems, *(m for f in form for m in f.errors)]),
-                "danger",
-            )
-    else:
-        flash(t("Give a reason for the status change."), "danger")
+    if step(
+        form,
+        lambda: services.set_material_lot_status(db(), lot, form.status.data),
+        form.reason.data,
+        invalid=t("Give a reason for the status change."),
+    ).ok:
+        flash(t("%(lot)s is now %(status)s.", lot=lot.label, status=status_word(lot.status)), "success")
     return redirect(url_for("materials.index"))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from bank.charts import bars_svg
-from bank.forms import ConfirmForm
+from bank.forms import ConfirmForm, entered
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, sorting, wants_csv
-from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, paginate, requires
+from bank.lists import Export, SortColumn, listed
+from bank.pages import submission
+from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, requires, submitted, text_arg
 from lots import services
-from lots.blueprint import storage_bp
+from lots.blueprint import form_page, storage_bp
 from lots.forms import BoxForm, PositionForm, ReasonForm
 from lots.models import Container, Lot, StorageBox
 from lots.rules import box_grid
@@ -46,20 +47,39 @@ def cell_state(container: Container) -> str:
     return lot.status if lot.status in CELL_STATES else "in_process"
 
 
-def _offer_boxes(form: PositionForm) -> None:
+def _position_form() -> PositionForm:
+    """Where to store: a box (every box offered) and the position in it."""
+    form = PositionForm()
     form.box_id.choices = [
         (b.id, b.location)
         for b in db().scalars(
             select(StorageBox).order_by(StorageBox.site, StorageBox.tank, StorageBox.rack, StorageBox.name)
         )
     ]
+    return form
 
 
-def _box(form: PositionForm) -> StorageBox | None:
+def _stored(form: PositionForm, store, reason: str):
+    """(the box, what `store(box)` returned) once the posted form names a box and storing was not refused;
+    else None, the form showing why."""
+    if not form.validate_on_submit():
+        return None
     box = db().get(StorageBox, form.box_id.data) if form.box_id.data else None
     if box is None:
         form.box_id.errors = [t("Choose a box (create one under Storage first).")]
-    return box
+        return None
+    done = attempt(form, lambda: store(box), reason)
+    return (box, done.value) if done.ok else None
+
+
+def _stored_message(container: Container, box: str, row: int, col: int) -> str:
+    return t(
+        "Container %(container)s stored in box %(box)s, row %(row)s, column %(col)s.",
+        container=container.identifier,
+        box=box,
+        row=row,
+        col=col,
+    )
 
 
 BOX_COLUMNS = (
@@ -73,8 +93,7 @@ BOX_COLUMNS = (
 @storage_bp.route("/")
 @requires("storage.view")
 def index():
-    site = request.args.get("site", "").strip()[:80]
-    q = request.args.get("q", "").strip()[:40]
+    site, q = text_arg("site", 80), text_arg("q")
     used = (
         select(Container.box_id, func.count().label("used"))
         .where(Container.box_id.is_not(None))
@@ -89,23 +108,20 @@ def index():
             StorageBox.name.ilike(like_pattern(q), escape=LIKE_ESCAPE)
             | StorageBox.tank.ilike(like_pattern(q), escape=LIKE_ESCAPE)
         )
-    order = sorting(*BOX_COLUMNS)
-    stmt = order.apply(stmt, StorageBox.id)
     counts = dict(db().execute(select(used.c.box_id, used.c.used)).all())
-    if wants_csv():  # the columns the list shows, every box as filtered
-        rows = (
-            (
-                b.site,
-                b.tank,
-                b.rack,
-                b.name,
-                f"{b.row_count} × {b.col_count}",
-                f"{counts.get(b.id, 0)} / {b.row_count * b.col_count}",
-            )
-            for b in db().scalars(stmt.limit(EXPORT_LIMIT))
-        )
-        return csv_download("storage-boxes.csv", ("site", "tank", "rack", "box", "size", "used"), rows)
-    page = paginate(stmt)
+    export = Export(  # the columns the list shows, every box as filtered
+        "storage-boxes.csv",
+        ("site", "tank", "rack", "box", "size", "used"),
+        lambda b: (
+            b.site,
+            b.tank,
+            b.rack,
+            b.name,
+            f"{b.row_count} × {b.col_count}",
+            f"{counts.get(b.id, 0)} / {b.row_count * b.col_count}",
+        ),
+    )
+    order, page = listed(stmt, BOX_COLUMNS, StorageBox.id, export)
     sites = sorted(set(db().scalars(select(StorageBox.site))))
     return render_template(
         "lots/storage/index.html", page=page, counts=counts, site=site, sites=sites, q=q, sorting=order
@@ -125,27 +141,11 @@ def use():
 @requires("storage.manage")
 def new_box():
     form = BoxForm()
-    if (
-        form.validate_on_submit()
-        and (
-            done := attempt(
-                form,
-                lambda: services.create_box(
-                    db(),
-                    site=form.site.data,
-                    tank=form.tank.data,
-                    rack=form.rack.data,
-                    name=form.name.data,
-                    row_count=form.row_count.data,
-                    col_count=form.col_count.data,
-                ),
-                "storage box created",
-            )
-        ).ok
-    ):
+    done = submission(form, lambda: services.create_box(db(), **entered(form)), "storage box created")
+    if done.ok:
         flash(t("Box %(box)s created.", box=done.value.location), "success")
         return redirect(url_for("storage.box", box_id=done.value.id))
-    return render_template("lots/form.html", form=form, title=t("New storage box"))
+    return form_page(form, t("New storage box"))
 
 
 @storage_bp.route("/boxes/<int:box_id>")
@@ -206,24 +206,12 @@ def store_at(box_id: int, row: int, col: int, container_id: int):
     _position(item, row, col)
     container = get_or_404(Container, container_id)
     form = ConfirmForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form,
-            lambda: services.store_container(db(), container, item, row, col, form.reason.data or None),
-            form.reason.data or "container stored",
-        ).ok
+    if submitted(
+        form,
+        lambda: services.store_container(db(), container, item, row, col, form.reason.data or None),
+        form.reason.data or "container stored",
     ):
-        flash(
-            t(
-                "Container %(container)s stored in box %(box)s, row %(row)s, column %(col)s.",
-                container=container.identifier,
-                box=item.name,
-                row=row,
-                col=col,
-            ),
-            "success",
-        )
+        flash(_stored_message(container, item.name, row, col), "success")
         return redirect(url_for("storage.box", box_id=item.id))
     return _store_here_page(item, row, col, form), 409
 
@@ -232,71 +220,41 @@ def store_at(box_id: int, row: int, col: int, container_id: int):
 @requires("storage.manage")
 def store_lot(lot_id: int):
     lot = get_or_404(Lot, lot_id)
-    form = PositionForm()
-    _offer_boxes(form)
-    if (
-        form.validate_on_submit()
-        and (target := _box(form)) is not None
-        and (
-            done := attempt(
-                form,
-                lambda: services.store_lot_containers(db(), lot, target, form.row.data, form.col.data),
-                "containers stored",
-            )
-        ).ok
+    form = _position_form()
+    if stored := _stored(
+        form,
+        lambda box: services.store_lot_containers(db(), lot, box, form.row.data, form.col.data),
+        "containers stored",
     ):
+        box, count = stored
         flash(
             t(
                 "%(count)s containers of lot %(din)s stored in box %(box)s.",
-                count=done.value,
+                count=count,
                 din=lot.din,
-                box=target.name,
+                box=box.name,
             ),
             "success",
         )
-        return redirect(url_for("storage.box", box_id=target.id))
-    return render_template(
-        "lots/form.html",
-        form=form,
-        lot=lot,
-        title=t("Store the containers of lot %(din)s", din=lot.din),
-        intro=t("Fills the free positions of the box row by row, from the position given."),
-    )
+        return redirect(url_for("storage.box", box_id=box.id))
+    intro = t("Fills the free positions of the box row by row, from the position given.")
+    return form_page(form, t("Store the containers of lot %(din)s", din=lot.din), lot, intro=intro)
 
 
 @storage_bp.route("/containers/<int:container_id>/store", methods=["GET", "POST"])
 @requires("storage.manage")
 def store_container(container_id: int):
     item = get_or_404(Container, container_id)
-    form = PositionForm()
-    _offer_boxes(form)
-    if (
-        form.validate_on_submit()
-        and (target := _box(form)) is not None
-        and attempt(
-            form,
-            lambda: services.store_container(
-                db(), item, target, form.row.data, form.col.data, form.reason.data
-            ),
-            form.reason.data or "container stored",
-        ).ok
+    form = _position_form()
+    if stored := _stored(
+        form,
+        lambda box: services.store_container(db(), item, box, form.row.data, form.col.data, form.reason.data),
+        form.reason.data or "container stored",
     ):
-        flash(
-            t(
-                "Container %(container)s stored in box %(box)s, row %(row)s, column %(col)s.",
-                container=item.identifier,
-                box=target.location,
-                row=item.position_row,
-                col=item.position_col,
-            ),
-            "success",
-        )
+        box, _ = stored
+        flash(_stored_message(item, box.location, item.position_row, item.position_col), "success")
         return redirect(url_for("lots.container", container_id=item.id))
-    return render_template(
-        "lots/form.html",
-        form=form,
-        title=t("Store or move container %(container)s", container=item.identifier),
-    )
+    return form_page(form, t("Store or move container %(container)s", container=item.identifier))
 
 
 @storage_bp.route("/containers/<int:container_id>/remove", methods=["GET", "POST"])
@@ -304,16 +262,7 @@ def store_container(container_id: int):
 def remove_container(container_id: int):
     item = get_or_404(Container, container_id)
     form = ReasonForm()
-    if (
-        form.validate_on_submit()
-        and attempt(
-            form, lambda: services.remove_container(db(), item, form.reason.data), form.reason.data
-        ).ok
-    ):
+    if submitted(form, lambda: services.remove_container(db(), item, form.reason.data), form.reason.data):
         flash(t("Container %(container)s taken out of storage.", container=item.identifier), "warning")
         return redirect(url_for("lots.container", container_id=item.id))
-    return render_template(
-        "lots/form.html",
-        form=form,
-        title=t("Take container %(container)s out of storage", container=item.identifier),
-    )
+    return form_page(form, t("Take container %(container)s out of storage", container=item.identifier))

@@ -6,8 +6,9 @@ from flask import redirect, render_template, request, url_for
 
 from bank.i18n import N_, localize, t
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_time, sorting, wants_csv
-from bank.web import attempt, db, get_or_404, paginate, requires
+from bank.lists import Export, SortColumn, listed, shown_time
+from bank.pages import step
+from bank.web import db, get_or_404, requires
 from lots.models import Lot
 from release import services
 from release.blueprint import bp
@@ -21,44 +22,45 @@ ALERT_COLUMNS = (
 ALERT_WORDS = {"open": N_("open"), "acknowledged": N_("acknowledged")}
 
 
+def _alert_row(a: LateResultAlert) -> tuple:
+    """An alert in the CSV export: what its card shows."""
+    lot = db().get(Lot, a.lot_id)
+    return (
+        f"{lot.din}" if lot else a.lot_id,
+        shown_time(a.created_at),
+        ", ".join(localize(w) for w in a.notify.split(", ")),
+        localize(ALERT_WORDS.get(a.status, a.status)),
+        localize(services.alert_text(db(), a)),
+        " | ".join(a.container_list),
+        " | ".join(a.patient_list),
+        shown_time(a.acknowledged_at),
+        a.acknowledgement or "",
+    )
+
+
+ALERT_EXPORT = Export(
+    "late-result-alerts.csv",
+    (
+        "lot",
+        "when",
+        "notify",
+        "status",
+        "message",
+        "containers",
+        "patients",
+        "acknowledged",
+        "acknowledgement",
+    ),
+    _alert_row,
+)
+
+
 @bp.route("/alerts")
 @requires("release.view")
 def alerts():
     status = request.args.get("status", "open")
-    order = sorting(*ALERT_COLUMNS)
-    stmt = order.apply(
-        services.alerts_query(status if status in ("open", "acknowledged") else None), LateResultAlert.id
-    )
-    if wants_csv():  # what each card shows, every alert as filtered
-        rows = []
-        for a in db().scalars(stmt.limit(EXPORT_LIMIT)):
-            lot = db().get(Lot, a.lot_id)
-            rows.append(
-                (
-                    f"{lot.din}" if lot else a.lot_id,
-                    shown_time(a.created_at),
-                    ", ".join(localize(w) for w in a.notify.split(", ")),
-                    localize(ALERT_WORDS.get(a.status, a.status)),
-                    localize(services.alert_text(db(), a)),
-                    " | ".join(a.container_list),
-                    " | ".join(a.patient_list),
-                    shown_time(a.acknowledged_at),
-                    a.acknowledgement or "",
-                )
-            )
-        header = (
-            "lot",
-            "when",
-            "notify",
-            "status",
-            "message",
-            "containers",
-            "patients",
-            "acknowledged",
-            "acknowledgement",
-        )
-        return csv_download("late-result-alerts.csv", header, rows)
-    page = paginate(stmt)
+    stmt = services.alerts_query(status if status in ("open", "acknowledged") else None)
+    order, page = listed(stmt, ALERT_COLUMNS, LateResultAlert.id, ALERT_EXPORT)
     lots = {a.lot_id: db().get(Lot, a.lot_id) for a in page.items}
     messages = {a.id: services.alert_text(db(), a) for a in page.items}
     return render_template(
@@ -77,19 +79,11 @@ def alerts():
 def acknowledge_alert(alert_id: int):
     alert = get_or_404(LateResultAlert, alert_id)
     form = AcknowledgeForm()
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.acknowledge_alert(db(), alert, form.note.data),
-            "late result alert acknowledged",
-        )
-        if done.ok:
-            flash(t("Alert acknowledged."), "success")
-        else:
-            flash(
-                " ".join(localize(m) for m in [*done.problems, *(e for f in form for e in f.errors)]),
-                "danger",
-            )
-    else:
-        flash(t("Say what was done before acknowledging the alert."), "danger")
+    if step(
+        form,
+        lambda: services.acknowledge_alert(db(), alert, form.note.data),
+        "late result alert acknowledged",
+        invalid=t("Say what was done before acknowledging the alert."),
+    ).ok:
+        flash(t("Alert acknowledged."), "success")
     return redirect(url_for("release.alerts"))

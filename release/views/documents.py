@@ -29,11 +29,10 @@ def coa(lot_id: int):
     )
 
 
-@bp.route("/certificates/check")
-@requires("release.view")
-def check_digest():
-    """Does a printed certificate still say what the records say? (DIN + the digest in its footer)."""
-    form = DigestCheckForm(request.args)
+def check_printed(form, matches, document: str):
+    """Does a printed document (`document`: "certificate" or "batch_record") still say what the records
+    say? `form` holds the DIN and the digest typed from its footer; `matches(lot, digest)` recomputes the
+    digest from the records as they are now."""
     outcome = None
     if request.args and form.validate():
         din = re.sub(r"[^A-Z0-9]", "", form.din.data.upper())[
@@ -43,8 +42,17 @@ def check_digest():
         if lot is None:
             apply_errors(form, {"din": t("No lot with DIN %(din)s.", din=din)})
         else:
-            outcome = (lot, digest_matches(db(), lot, form.digest.data))
-    return render_template("release/check.html", form=form, outcome=outcome)
+            outcome = (lot, matches(lot, form.digest.data))
+    return render_template("release/printed_check.html", form=form, outcome=outcome, document=document)
+
+
+@bp.route("/certificates/check")
+@requires("release.view")
+def check_digest():
+    """Does a printed certificate still say what the records say? (DIN + the digest in its footer)."""
+    return check_printed(
+        DigestCheckForm(request.args), lambda lot, digest: digest_matches(db(), lot, digest), "certificate"
+    )
 
 
 @bp.route("/attachments/<int:attachment_id>")

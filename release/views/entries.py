@@ -7,10 +7,11 @@ from flask import abort, redirect, render_template, request, url_for
 
 from bank.i18n import localize, t
 from bank.languages import flash
-from bank.web import attempt, db, get_or_404, requires, work
+from bank.pages import submission
+from bank.web import attempt, db, get_or_404, requires, submitted, work
 from lots.models import Lot
 from release import services
-from release.blueprint import bp, typed_number, typed_numbers
+from release.blueprint import bp, typed_markers, typed_number, typed_numbers, typed_result
 from release.forms import ROW_ERROR_SLOTS, ROW_FIELDS, CorrectResultForm, VoidResultForm, panel_form
 from release.models import TestResult
 from release.reports import result_text
@@ -98,9 +99,7 @@ def correct_result(result_id: int):
     if test is None:
         abort(404)
     form = CorrectResultForm()
-    markers = {}
-    if isinstance(test, MarkerPanelTest):
-        markers = {m: request.form.get(f"marker-{m}", "") for rule in test.rules for m in rule.markers}
+    markers = typed_markers(test)
     if request.method == "GET":
         form.method.data, form.instrument.data = result.method, result.instrument
         form.performed_on.data, form.unit.data = result.performed_on, result.unit
@@ -108,46 +107,44 @@ def correct_result(result_id: int):
             markers = {k: str(v) for k, v in result.parsed_value().items()}
         else:
             form.value.data = result.value
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.correct_result(
-                db(),
-                result,
-                reason=form.reason.data,
-                method=form.method.data or "",
-                instrument=form.instrument.data or "",
-                performed_on=form.performed_on.data,
-                value=typed_number(form.value.data)
-                if isinstance(test, NumericTest)
-                else form.value.data or "",
-                unit=form.unit.data or "",
-                markers=typed_numbers(markers) or None,
-                confirm_out_of_specification=form.confirm_out_of_specification.data,
+    done = submission(
+        form,
+        lambda: services.correct_result(
+            db(),
+            result,
+            reason=form.reason.data,
+            **typed_result(form, test),
+            markers=typed_numbers(markers) or None,
+        ),
+        form.reason.data,
+    )
+    if done.ok:
+        flash(
+            t(
+                "Result #%(ref)s corrected by #%(correction)s; the correction needs a second person's "
+                "verification.",
+                ref=result.id,
+                correction=done.value.id,
             ),
-            form.reason.data,
+            "success",
         )
-        if done.ok:
-            flash(
-                t(
-                    "Result #%(ref)s corrected by #%(correction)s; the correction needs a second person's "
-                    "verification.",
-                    ref=result.id,
-                    correction=done.value.id,
-                ),
-                "success",
-            )
-            return redirect(url_for("release.lot", lot_id=lot.id))
+        return redirect(url_for("release.lot", lot_id=lot.id))
+    return result_page("release/correct.html", lot, form, test, markers, result=result)
+
+
+def result_page(template: str, lot: Lot, form, test, markers: dict[str, str], **page):
+    """A form of one result of a lot (entry or correction): the marker values typed, their errors in one
+    line, and how results and acceptance criteria read."""
     return render_template(
-        "release/correct.html",
+        template,
         lot=lot,
         form=form,
-        result=result,
         test=test,
         markers=markers,
         marker_error=" ".join(localize(e) for e in form.markers.errors),
         result_text=result_text,
         acceptance_text=services.acceptance_text,
+        **page,
     )
 
 
@@ -157,8 +154,7 @@ def void_result(result_id: int):
     """Void a result entered in error (before its verification, by its author)."""
     result, lot = _own_result(result_id)
     form = VoidResultForm()
-    if form.validate_on_submit():
-        if attempt(form, lambda: services.void_result(db(), result, form.reason.data), form.reason.data).ok:
-            flash(t("Result #%(ref)s voided; it stays on record.", ref=result.id), "warning")
-            return redirect(url_for("release.lot", lot_id=lot.id))
+    if submitted(form, lambda: services.void_result(db(), result, form.reason.data), form.reason.data):
+        flash(t("Result #%(ref)s voided; it stays on record.", ref=result.id), "warning")
+        return redirect(url_for("release.lot", lot_id=lot.id))
     return render_template("release/void.html", lot=lot, form=form, result=result, result_text=result_text)

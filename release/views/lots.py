@@ -13,16 +13,18 @@ from bank.i18n import N_, localize, t
 from bank.languages import flash
 from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
 from bank.models import User
+from bank.pages import submission
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, paginate, requires, work
+from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, requires, work
 from lots.models import Lot, ProductType
 from lots.states import LOT_WORKFLOW
 from release import services
-from release.blueprint import bp, typed_number, typed_numbers
+from release.blueprint import bp, typed_markers, typed_numbers, typed_result
 from release.forms import RejectForm, ReleaseForm, ResultForm
 from release.models import LateResultAlert, TestResult
 from release.reports import coa_digest, result_text
 from release.rules import MarkerPanelTest, NumericTest, QualitativeTest, name_of
+from release.views.entries import result_page
 
 
 def _queue_counts(ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
@@ -211,56 +213,46 @@ def enter_result(lot_id: int):
         abort(404)
     form = _form_for(lot, spec, request.args.get("test", ""), retest)
     test = spec.get_test(form.test_code.data or "") if spec else None
-    markers = {}
-    if isinstance(test, MarkerPanelTest):
-        markers = {m: request.form.get(f"marker-{m}", "") for rule in test.rules for m in rule.markers}
-    if form.validate_on_submit():
+    markers = typed_markers(test)
+
+    def enter():
         upload = None
         if form.attachment.data and form.attachment.data.filename:
             file = form.attachment.data
             upload = services.Upload(
                 file.filename, file.mimetype or "", file.read(services.MAX_ATTACHMENT_BYTES + 1)
             )
-        done = attempt(
-            form,
-            lambda: services.enter_result(
-                session,
-                lot,
-                test_code=form.test_code.data,
-                method=form.method.data or "",
-                instrument=form.instrument.data or "",
-                performed_on=form.performed_on.data,
-                value=typed_number(form.value.data)
-                if isinstance(test, NumericTest)
-                else form.value.data or "",
-                unit=form.unit.data or "",
-                markers=typed_numbers(markers),
-                attachment=upload,
-                retest_of_id=retest.id if retest else None,
-                retest_reason=form.retest_reason.data,
-                confirm_out_of_specification=form.confirm_out_of_specification.data,
-            ),
-            form.retest_reason.data if retest else "result entered",
+        return services.enter_result(
+            session,
+            lot,
+            test_code=form.test_code.data,
+            **typed_result(form, test),
+            markers=typed_numbers(markers),
+            attachment=upload,
+            retest_of_id=retest.id if retest else None,
+            retest_reason=form.retest_reason.data,
         )
-        if done.ok:
-            result = done.value
-            judged = services.verdict_of(test, result)
-            verdict = judged.message if judged else result.verdict_message
-            if result.verdict == "fail":
-                message = t(
-                    "Result #%(ref)s recorded: %(verdict)s OUT OF SPECIFICATION. It needs a second person's "
-                    "verification.",
-                    ref=result.id,
-                    verdict=verdict,
-                )
-            else:
-                message = t(
-                    "Result #%(ref)s recorded: %(verdict)s It needs a second person's verification.",
-                    ref=result.id,
-                    verdict=verdict,
-                )
-            flash(message, "danger" if result.verdict == "fail" else "success")
-            return redirect(url_for("release.lot", lot_id=lot.id))
+
+    done = submission(form, enter, form.retest_reason.data if retest else "result entered")
+    if done.ok:
+        result = done.value
+        judged = services.verdict_of(test, result)
+        verdict = judged.message if judged else result.verdict_message
+        if result.verdict == "fail":
+            message = t(
+                "Result #%(ref)s recorded: %(verdict)s OUT OF SPECIFICATION. It needs a second person's "
+                "verification.",
+                ref=result.id,
+                verdict=verdict,
+            )
+        else:
+            message = t(
+                "Result #%(ref)s recorded: %(verdict)s It needs a second person's verification.",
+                ref=result.id,
+                verdict=verdict,
+            )
+        flash(message, "danger" if result.verdict == "fail" else "success")
+        return redirect(url_for("release.lot", lot_id=lot.id))
     suggestions = []
     if isinstance(test, QualitativeTest):
         # Controlled terms are typed in the reader's language too (stored in English); a specification
@@ -270,19 +262,16 @@ def enter_result(lot_id: int):
             *test.accepted,
             *test.conditional,
         ]
-    return render_template(
+    return result_page(
         "release/result_form.html",
-        lot=lot,
-        form=form,
+        lot,
+        form,
+        test,
+        markers,
         spec_row=spec_row,
-        test=test,
-        markers=markers,
-        marker_error=" ".join(localize(e) for e in form.markers.errors),
         suggestions=suggestions,
         retest=retest,
         retest_verdict=_verdict_message(spec, retest),
-        acceptance_text=services.acceptance_text,
-        result_text=result_text,
     )
 
 
@@ -294,24 +283,30 @@ def _verdict_message(spec, result: TestResult | None):
     return judged.message if judged else result.verdict_message
 
 
+def _decided(lot: Lot, form, decide, reason: str, said: str, category: str, form_name: str):
+    """QA's signed decision (release or rejection) posted from the lot's QC page: `said` on the page it goes
+    back to; refused, the page again with every reason above the form (`form_name` on the page)."""
+    done = submission(form, decide, reason)
+    if not done.ok:
+        return _lot_page(lot, refused=done.problems, **{form_name: form})
+    flash(said, category)
+    return redirect(url_for("release.lot", lot_id=lot.id))
+
+
 @bp.route("/lots/<int:lot_id>/release", methods=["POST"])
 @requires("lot.release")
 def release(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = ReleaseForm()
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.release_lot(
-                db(), lot, g.user, form.signature_password.data, form.conditional.data
-            ),
-            "lot released",
-        )
-        if done.ok:
-            flash(t("Lot %(din)s released for clinical use.", din=lot.din), "success")
-            return redirect(url_for("release.lot", lot_id=lot.id))
-        return _lot_page(lot, release_form=form, refused=done.problems)
-    return _lot_page(lot, release_form=form)
+    return _decided(
+        lot,
+        form,
+        lambda: services.release_lot(db(), lot, g.user, form.signature_password.data, form.conditional.data),
+        "lot released",
+        t("Lot %(din)s released for clinical use.", din=lot.din),
+        "success",
+        "release_form",
+    )
 
 
 @bp.route("/lots/<int:lot_id>/reject", methods=["POST"])
@@ -319,14 +314,12 @@ def release(lot_id: int):
 def reject(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = RejectForm()
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.reject_lot(db(), lot, g.user, form.signature_password.data, form.reason.data),
-            form.reason.data,
-        )
-        if done.ok:
-            flash(t("Lot %(din)s rejected.", din=lot.din), "warning")
-            return redirect(url_for("release.lot", lot_id=lot.id))
-        return _lot_page(lot, reject_form=form, refused=done.problems)
-    return _lot_page(lot, reject_form=form)
+    return _decided(
+        lot,
+        form,
+        lambda: services.reject_lot(db(), lot, g.user, form.signature_password.data, form.reason.data),
+        form.reason.data,
+        t("Lot %(din)s rejected.", din=lot.din),
+        "warning",
+        "reject_form",
+    )

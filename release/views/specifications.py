@@ -8,9 +8,10 @@ from flask import g, redirect, render_template, request, url_for
 from bank.i18n import N_, localize, t
 from bank.languages import flash
 from bank.lists import SortColumn, csv_download, shown_status, shown_time, sorting, wants_csv
+from bank.pages import step, submission
 from bank.refusals import Refused
 from bank.status import status_history
-from bank.web import attempt, db, get_or_404, requires, show_refusal, work
+from bank.web import db, get_or_404, requires, show_refusal, work
 from release import services
 from release.blueprint import bp, typed_number
 from release.forms import ApproveSpecForm, ConfirmStepForm, SpecDraftForm
@@ -97,16 +98,13 @@ def spec(spec_id: int):
 @requires("spec.manage")
 def new_draft(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
-    form = ConfirmStepForm()
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.draft_new_version(db(), row.product_key),
-            "new specification version drafted",
-        )
-        if done.ok:
-            return redirect(url_for("release.edit_spec", spec_id=done.value.id))
-        flash(" ".join(localize(p) for p in done.problems), "danger")
+    done = step(
+        ConfirmStepForm(),
+        lambda: services.draft_new_version(db(), row.product_key),
+        "new specification version drafted",
+    )
+    if done.ok:
+        return redirect(url_for("release.edit_spec", spec_id=done.value.id))
     return redirect(url_for("release.spec", spec_id=row.id))
 
 
@@ -153,30 +151,21 @@ def edit_spec(spec_id: int):
 def approve_spec(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
     form = ApproveSpecForm()
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.approve_specification(db(), row, g.user, form.signature_password.data),
-            "specification approved",
-        )
-        if done.ok:
-            flash(
-                t("%(spec)s approved. Make it effective when the site is ready.", spec=row.label), "success"
-            )
-            return redirect(url_for("release.spec", spec_id=row.id))
-        return _spec_page(row, approve_form=form, refused=done.problems)
-    return _spec_page(row, approve_form=form)
+    done = submission(
+        form,
+        lambda: services.approve_specification(db(), row, g.user, form.signature_password.data),
+        "specification approved",
+    )
+    if done.ok:
+        flash(t("%(spec)s approved. Make it effective when the site is ready.", spec=row.label), "success")
+        return redirect(url_for("release.spec", spec_id=row.id))
+    return _spec_page(row, approve_form=form, refused=done.problems)
 
 
 @bp.route("/specifications/<int:spec_id>/effective", methods=["POST"])
 @requires("spec.manage")
 def make_effective(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
-    form = ConfirmStepForm()
-    if form.validate_on_submit():
-        done = attempt(form, lambda: services.make_effective(db(), row), "specification made effective")
-        if done.ok:
-            flash(t("%(spec)s is now effective for new lots.", spec=row.label), "success")
-        else:
-            flash(" ".join(localize(p) for p in done.problems), "danger")
+    if step(ConfirmStepForm(), lambda: services.make_effective(db(), row), "specification made effective").ok:
+        flash(t("%(spec)s is now effective for new lots.", spec=row.label), "success")
     return redirect(url_for("release.spec", spec_id=row.id))
