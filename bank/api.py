@@ -240,6 +240,15 @@ def form_schema(form_class, prepare=None, extra_properties: dict | None = None) 
     return schema
 
 
+def object_schema(**properties) -> dict:
+    """The OpenAPI schema of a JSON object: each property by its JSON type's name ("integer") or by its
+    own schema (a dict)."""
+    return {
+        "type": "object",
+        "properties": {k: v if isinstance(v, dict) else {"type": v} for k, v in properties.items()},
+    }
+
+
 # Every endpoint may answer these, all with the one error body (bank.api._refused and bank.app).
 ERROR_RESPONSES = {
     "400": "Malformed request",
@@ -253,24 +262,15 @@ ERROR_RESPONSES = {
 
 def openapi_document(app: Flask) -> dict:
     paths: dict = {}
-    problem = {
-        "type": "object",
-        "properties": {
-            "rule_id": {"type": "string"},
-            "message": {"type": "string"},
-            "evidence": {"type": "string"},
-            "field": {"type": ["string", "null"]},
-        },
-    }
-    error = {
-        "type": "object",
-        "properties": {
-            "error": {"type": "string"},
-            "message": {"type": ["string", "null"]},
-            "errors": {"type": "object", "additionalProperties": {"type": "string"}},
-            "problems": {"type": "array", "items": problem},
-        },
-    }
+    problem = object_schema(
+        rule_id="string", message="string", evidence="string", field={"type": ["string", "null"]}
+    )
+    error = object_schema(
+        error="string",
+        message={"type": ["string", "null"]},
+        errors={"type": "object", "additionalProperties": {"type": "string"}},
+        problems={"type": "array", "items": problem},
+    )
     for op in OPERATIONS:
         item = {
             "operationId": op.endpoint.replace(".", "_"),
@@ -425,15 +425,6 @@ def _refused(e: Refused):
 
 
 PAGE_QUERY = {"page": {"type": "integer", "minimum": 1}}
-
-
-def object_schema(**properties) -> dict:
-    """The OpenAPI schema of a JSON object: each property by its JSON type's name ("integer") or by its
-    own schema (a dict)."""
-    return {
-        "type": "object",
-        "properties": {k: v if isinstance(v, dict) else {"type": v} for k, v in properties.items()},
-    }
 
 
 def fields_of(record, *names: str) -> dict:

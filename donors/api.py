@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from sqlalchemy import select
 
-from bank.api import PAGE_QUERY, api_route, api_write, fields_of, page_json
+from bank.api import PAGE_QUERY, api_route, api_write, fields_of, object_schema, page_json
 from bank.forms import entered
 from bank.i18n import t
 from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate
@@ -18,41 +18,29 @@ from donors.rules import stored_missing, stored_reasons
 from donors.services.criteria import parse
 from donors.states import DECISIONS, DONOR_STATUSES
 
-DONOR = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "code": {"type": "string"},
-        "status": {"type": "string", "enum": list(DONOR_STATUSES)},
-        "is_autologous": {"type": "boolean"},
-        "under_lookback": {"type": "boolean"},
-        "harvest_date": {"type": ["string", "null"], "format": "date"},
-    },
-}
-OUTCOME = {
-    "type": "object",
-    "properties": {
-        "outcome": {"type": "string", "enum": list(DECISIONS)},
-        "criteria_set": {"type": "string"},
-        "reasons": {"type": "array", "items": {"type": "object"}},
-        "missing": {"type": "array", "items": {"type": "object"}},
-        "signed_status": {"type": "string"},
-        "eligible_signed": {"type": "boolean"},
-    },
-}
+DONOR = object_schema(
+    id="integer",
+    code="string",
+    status={"type": "string", "enum": list(DONOR_STATUSES)},
+    is_autologous="boolean",
+    under_lookback="boolean",
+    harvest_date={"type": ["string", "null"], "format": "date"},
+)
+OUTCOME = object_schema(
+    outcome={"type": "string", "enum": list(DECISIONS)},
+    criteria_set="string",
+    reasons={"type": "array", "items": {"type": "object"}},
+    missing={"type": "array", "items": {"type": "object"}},
+    signed_status="string",
+    eligible_signed="boolean",
+)
 
 
 def donor_json(d: Donor) -> dict:
     return {
-        "id": d.id,
-        "code": d.code,
-        "status": d.status,
-        "is_autologous": d.is_autologous,
-        "under_lookback": d.under_lookback,
-        "sex": d.sex,
+        **fields_of(d, "id", "code", "status", "is_autologous", "under_lookback"),
+        **fields_of(d, "sex", "weight_kg", "height_cm"),
         "birth_date": d.birth_date.isoformat(),
-        "weight_kg": d.weight_kg,
-        "height_cm": d.height_cm,
         "harvest_date": d.harvest_date.isoformat() if d.harvest_date else None,
     }
 

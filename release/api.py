@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from bank.api import ApiInputError, api_route, api_write
+from bank.api import ApiInputError, api_route, api_write, fields_of
 from bank.forms import entered
 from bank.i18n import localize, t
 from bank.web import db, get_or_404
@@ -25,21 +25,10 @@ class ApiResultForm(ResultForm):
 
 def result_json(r: TestResult) -> dict:
     return {
-        "id": r.id,
-        "lot_id": r.lot_id,
-        "test_code": r.test_code,
-        "value": r.value,
-        "unit": r.unit,
-        "verdict": r.verdict,
-        "verdict_message": r.verdict_message,
-        "conditional": r.conditional,
+        **fields_of(r, "id", "lot_id", "test_code", "value", "unit", "entered_by_id", "retest_of_id"),
+        **fields_of(r, "verdict", "verdict_message", "conditional", "corrects", "voided", "void_reason"),
         "performed_on": r.performed_on.isoformat(),
-        "entered_by_id": r.entered_by_id,
         "verified": r.verified_by_id is not None,
-        "retest_of_id": r.retest_of_id,
-        "corrects": r.corrects,
-        "voided": r.voided,
-        "void_reason": r.void_reason,
     }
 
 

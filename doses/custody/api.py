@@ -7,7 +7,7 @@ from flask import Response, g, jsonify, request
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from bank.api import ApiInputError, api_route, api_write, fields_of
+from bank.api import ApiInputError, api_route, api_write, fields_of, object_schema
 from bank.clock import utcnow
 from bank.forms import BankForm
 from bank.i18n import t
@@ -23,21 +23,18 @@ from doses.models import Allocation
 from doses.reports import MAX_COPIES, dose_labels, labels_pdf, packaging_for, validate_print
 from doses.services import log_treatment_view, masked
 
-EVENT = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "sequence": {"type": "integer"},
-        "event": {"type": "string"},
-        "occurred_at": {"type": "string"},
-        "place": {"type": "string"},
-        "container": {"type": "string"},
-        "handed_over_by": {"type": "object"},
-        "received_by": {"type": "object"},
-        "excursion": {"type": "boolean"},
-        "signatures_valid": {"type": "boolean"},
-    },
-}
+EVENT = object_schema(
+    id="integer",
+    sequence="integer",
+    event="string",
+    occurred_at="string",
+    place="string",
+    container="string",
+    handed_over_by="object",
+    received_by="object",
+    excursion="boolean",
+    signatures_valid="boolean",
+)
 LABEL_QUERY = {
     "size": {"type": "string", "enum": list(LABEL_SIZES)},
     "copies": {"type": "integer", "minimum": 1, "maximum": MAX_COPIES},
