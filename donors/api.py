@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bank.api import PAGE_QUERY, api_route, api_write, fields_of, object_schema, page_json
 from bank.forms import entered
 from bank.i18n import t
-from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate
+from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, text_arg
 from donors import forms, services
 from donors.blueprint import active_criteria
 from donors.models import Donor
@@ -84,7 +84,7 @@ def _register_form(form):
 )
 def donors_list():
     stmt = select(Donor).order_by(Donor.id.desc())
-    q = request.args.get("q", "").strip()[:40]
+    q = text_arg("q")
     if q:
         stmt = stmt.where(Donor.code.ilike(like_pattern(q), escape=LIKE_ESCAPE))
     if request.args.get("status") in DONOR_STATUSES:
