@@ -249,6 +249,11 @@ def object_schema(**properties) -> dict:
     }
 
 
+def of_type(json_type: str, *names: str) -> dict:
+    """Properties that share one JSON type, for object_schema: `**of_type("string", "din", "status")`."""
+    return dict.fromkeys(names, json_type)
+
+
 # Every endpoint may answer these, all with the one error body (bank.api._refused and bank.app).
 ERROR_RESPONSES = {
     "400": "Malformed request",

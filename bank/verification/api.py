@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from bank.api import api_route, api_user, api_write, object_schema
+from bank.api import api_route, api_user, api_write, object_schema, of_type
 from bank.permissions import ENTRY_VERIFY
 from bank.verification import services
 from bank.verification.forms import VerifyEntriesApiForm
 from bank.web import actor, db
 
 ENTRY_SCHEMA = object_schema(
-    key="string",
-    digest="string",
-    kind="string",
+    **of_type("string", "key", "digest", "kind", "title", "subject", "entered_by"),
     id="integer",
-    title="string",
-    subject="string",
     values={"type": "object", "additionalProperties": {"type": "string"}},
-    entered_by="string",
     entered_at={"type": "string", "format": "date-time"},
 )
 

@@ -7,7 +7,7 @@ from flask import Response, g, jsonify, request
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from bank.api import ApiInputError, api_route, api_write, fields_of, object_schema
+from bank.api import ApiInputError, api_route, api_write, fields_of, object_schema, of_type
 from bank.clock import utcnow
 from bank.forms import BankForm
 from bank.i18n import t
@@ -24,16 +24,10 @@ from doses.reports import MAX_COPIES, dose_labels, labels_pdf, packaging_for, va
 from doses.services import log_treatment_view, masked
 
 EVENT = object_schema(
-    id="integer",
-    sequence="integer",
-    event="string",
-    occurred_at="string",
-    place="string",
-    container="string",
-    handed_over_by="object",
-    received_by="object",
-    excursion="boolean",
-    signatures_valid="boolean",
+    **of_type("integer", "id", "sequence"),
+    **of_type("string", "event", "occurred_at", "place", "container"),
+    **of_type("object", "handed_over_by", "received_by"),
+    **of_type("boolean", "excursion", "signatures_valid"),
 )
 LABEL_QUERY = {
     "size": {"type": "string", "enum": list(LABEL_SIZES)},
