@@ -3,6 +3,7 @@ and an OpenAPI 3.1 document built from the very forms that validate the input.""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -20,6 +21,7 @@ from bank.forms import API_TIME_PATTERN, LocalDateTimeField
 from bank.i18n import joined, localize, t
 from bank.models import ApiToken, User
 from bank.refusals import Refused
+from bank.web import get_or_404, work
 
 TOKEN_PREFIX = "msc_"
 
@@ -238,26 +240,42 @@ def form_schema(form_class, prepare=None, extra_properties: dict | None = None) 
     return schema
 
 
+def object_schema(**properties) -> dict:
+    """The OpenAPI schema of a JSON object: each property by its JSON type's name ("integer") or by its
+    own schema (a dict)."""
+    return {
+        "type": "object",
+        "properties": {k: v if isinstance(v, dict) else {"type": v} for k, v in properties.items()},
+    }
+
+
+def of_type(json_type: str, *names: str) -> dict:
+    """Properties that share one JSON type, for object_schema: `**of_type("string", "din", "status")`."""
+    return dict.fromkeys(names, json_type)
+
+
+# Every endpoint may answer these, all with the one error body (bank.api._refused and bank.app).
+ERROR_RESPONSES = {
+    "400": "Malformed request",
+    "401": "Missing or invalid token",
+    "403": "Permission missing",
+    "404": "No such record",
+    "409": "Refused by a rule or changed by someone else",
+    "422": "Invalid fields (one message per field)",
+}
+
+
 def openapi_document(app: Flask) -> dict:
     paths: dict = {}
-    problem = {
-        "type": "object",
-        "properties": {
-            "rule_id": {"type": "string"},
-            "message": {"type": "string"},
-            "evidence": {"type": "string"},
-            "field": {"type": ["string", "null"]},
-        },
-    }
-    error = {
-        "type": "object",
-        "properties": {
-            "error": {"type": "string"},
-            "message": {"type": ["string", "null"]},
-            "errors": {"type": "object", "additionalProperties": {"type": "string"}},
-            "problems": {"type": "array", "items": problem},
-        },
-    }
+    problem = object_schema(
+        rule_id="string", message="string", evidence="string", field={"type": ["string", "null"]}
+    )
+    error = object_schema(
+        error="string",
+        message={"type": ["string", "null"]},
+        errors={"type": "object", "additionalProperties": {"type": "string"}},
+        problems={"type": "array", "items": problem},
+    )
     for op in OPERATIONS:
         item = {
             "operationId": op.endpoint.replace(".", "_"),
@@ -278,26 +296,9 @@ def openapi_document(app: Flask) -> dict:
                         else {"schema": {"type": "string", "format": "binary"}}
                     },
                 },
-                "400": {
-                    "description": "Malformed request",
-                    "content": {"application/json": {"schema": error}},
-                },
-                "401": {
-                    "description": "Missing or invalid token",
-                    "content": {"application/json": {"schema": error}},
-                },
-                "403": {
-                    "description": "Permission missing",
-                    "content": {"application/json": {"schema": error}},
-                },
-                "404": {"description": "No such record", "content": {"application/json": {"schema": error}}},
-                "409": {
-                    "description": "Refused by a rule or changed by someone else",
-                    "content": {"application/json": {"schema": error}},
-                },
-                "422": {
-                    "description": "Invalid fields (one message per field)",
-                    "content": {"application/json": {"schema": error}},
+                **{
+                    code: {"description": meaning, "content": {"application/json": {"schema": error}}}
+                    for code, meaning in ERROR_RESPONSES.items()
                 },
             },
         }
@@ -372,6 +373,44 @@ def api_route(
     return decorate
 
 
+def api_write(
+    path: str,
+    record=None,
+    *,
+    form,
+    reason,
+    answer=None,
+    status: int = 201,
+    prepare=None,
+    read_first: dict | None = None,
+    **described,
+):
+    """A write endpoint (POST) declared once. In this order: the record the path names is loaded (404
+    when there is none); the keys of `read_first` are read from the JSON body by their own reader (an
+    ApiInputError when they are wrong) and left out of the form; the body is read by `form` (422 by
+    field); then the handler runs in one unit of work attributed to the token's owner, with `reason`
+    kept in the audit trail (a text, or a function of the form and the record), and `answer(result)`
+    (or the handler's result itself) is sent back as JSON with `status`. So a handler holds only what
+    differs: `handler(form)` or `handler(record, form)`, plus the `read_first` values by keyword, calls
+    its service. A refusal is answered by the one handler below (409 rule, 422 input). `described`
+    goes to api_route (permission, summary, response, extra_properties) for the OpenAPI document."""
+    read_first = read_first or {}
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def view(**path_ids):
+            found = get_or_404(record, *path_ids.values()) if record is not None else None
+            values = {key: read(json_body().get(key)) for key, read in read_first.items()}
+            posted = form_from_json(form, prepare, extra=tuple(read_first))
+            with work(reason(posted, found) if callable(reason) else reason):
+                result = handler(posted, **values) if record is None else handler(found, posted, **values)
+            return jsonify(answer(result) if answer is not None else result), status
+
+        return api_route(path, methods=("POST",), form=form, prepare=prepare, **described)(view)
+
+    return decorate
+
+
 _REFUSED = t("Refused.")
 
 
@@ -391,6 +430,12 @@ def _refused(e: Refused):
 
 
 PAGE_QUERY = {"page": {"type": "integer", "minimum": 1}}
+
+
+def fields_of(record, *names: str) -> dict:
+    """These attributes of a record as they are stored, by name: the part of its JSON that needs no
+    conversion (text, numbers, booleans, null)."""
+    return {name: getattr(record, name) for name in names}
 
 
 def page_json(page, serialise) -> dict:

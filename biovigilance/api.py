@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from bank.api import api_route, form_from_json
+from bank.api import api_route, api_write
 from bank.clock import today
-from bank.web import db, get_or_404, work
+from bank.web import db, get_or_404
 from biovigilance import services
 from biovigilance.blueprint import event_input
 from biovigilance.forms import EventForm, EventUpdateForm, FollowUpForm
@@ -44,19 +44,17 @@ def event_json(event: AdverseEvent) -> dict:
     }
 
 
-@api_route(
+@api_write(
     "/patients/<int:patient_id>/adverse-events",
-    methods=("POST",),
-    permission="event.record",
+    Patient,
     form=EventForm,
+    permission="event.record",
+    reason="adverse event recorded (API)",
+    answer=event_json,
     summary="Record an adverse event in a patient, linked to one of their administered doses (optional)",
 )
-def biovigilance_record_event(patient_id: int):
-    patient = get_or_404(Patient, patient_id)
-    form = form_from_json(EventForm)
-    with work("adverse event recorded (API)"):
-        event = services.record_event(db(), patient, event_input(form, form.allocation_id.data))
-    return jsonify(event_json(event)), 201
+def biovigilance_record_event(patient: Patient, form: EventForm) -> AdverseEvent:
+    return services.record_event(db(), patient, event_input(form, form.allocation_id.data))
 
 
 @api_route(
@@ -66,19 +64,18 @@ def biovigilance_event(event_id: int):
     return jsonify(event_json(get_or_404(AdverseEvent, event_id)))
 
 
-@api_route(
+@api_write(
     "/adverse-events/<int:event_id>/updates",
-    methods=("POST",),
-    permission="event.record",
+    AdverseEvent,
     form=EventUpdateForm,
+    permission="event.record",
+    reason="adverse event follow-up (API)",
+    answer=event_json,
     summary="Record a follow-up of an adverse event (new outcome, grade, imputability…) with a note",
 )
-def biovigilance_update_event(event_id: int):
-    event = get_or_404(AdverseEvent, event_id)
-    form = form_from_json(EventUpdateForm)
-    with work("adverse event follow-up (API)"):
-        services.update_event(db(), event, event_input(form), form.note.data or "")
-    return jsonify(event_json(event)), 201
+def biovigilance_update_event(event: AdverseEvent, form: EventUpdateForm) -> AdverseEvent:
+    services.update_event(db(), event, event_input(form), form.note.data or "")
+    return event
 
 
 def _schedule_json(patient: Patient) -> dict:
@@ -106,18 +103,17 @@ def biovigilance_follow_up(patient_id: int):
     return jsonify(_schedule_json(get_or_404(Patient, patient_id)))
 
 
-@api_route(
+@api_write(
     "/patients/<int:patient_id>/follow-up",
-    methods=("POST",),
-    permission="event.record",
+    Patient,
     form=FollowUpForm,
+    permission="event.record",
+    reason="follow-up visit recorded (API)",
+    answer=_schedule_json,
     summary="Record a follow-up visit the protocol schedules",
 )
-def biovigilance_record_follow_up(patient_id: int):
-    patient = get_or_404(Patient, patient_id)
-    form = form_from_json(FollowUpForm)
-    with work("follow-up visit recorded (API)"):
-        services.record_follow_up(
-            db(), patient, form.label.data or "", form.visit_on.data, form.findings.data or ""
-        )
-    return jsonify(_schedule_json(patient)), 201
+def biovigilance_record_follow_up(patient: Patient, form: FollowUpForm) -> Patient:
+    services.record_follow_up(
+        db(), patient, form.label.data or "", form.visit_on.data, form.findings.data or ""
+    )
+    return patient

@@ -7,9 +7,10 @@ from __future__ import annotations
 from flask import jsonify, request
 from sqlalchemy import select
 
-from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
+from bank.api import PAGE_QUERY, api_route, api_write, fields_of, object_schema, page_json
+from bank.forms import entered
 from bank.i18n import t
-from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, work
+from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, text_arg
 from donors import forms, services
 from donors.blueprint import active_criteria
 from donors.models import Donor
@@ -17,41 +18,29 @@ from donors.rules import stored_missing, stored_reasons
 from donors.services.criteria import parse
 from donors.states import DECISIONS, DONOR_STATUSES
 
-DONOR = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "code": {"type": "string"},
-        "status": {"type": "string", "enum": list(DONOR_STATUSES)},
-        "is_autologous": {"type": "boolean"},
-        "under_lookback": {"type": "boolean"},
-        "harvest_date": {"type": ["string", "null"], "format": "date"},
-    },
-}
-OUTCOME = {
-    "type": "object",
-    "properties": {
-        "outcome": {"type": "string", "enum": list(DECISIONS)},
-        "criteria_set": {"type": "string"},
-        "reasons": {"type": "array", "items": {"type": "object"}},
-        "missing": {"type": "array", "items": {"type": "object"}},
-        "signed_status": {"type": "string"},
-        "eligible_signed": {"type": "boolean"},
-    },
-}
+DONOR = object_schema(
+    id="integer",
+    code="string",
+    status={"type": "string", "enum": list(DONOR_STATUSES)},
+    is_autologous="boolean",
+    under_lookback="boolean",
+    harvest_date={"type": ["string", "null"], "format": "date"},
+)
+OUTCOME = object_schema(
+    outcome={"type": "string", "enum": list(DECISIONS)},
+    criteria_set="string",
+    reasons={"type": "array", "items": {"type": "object"}},
+    missing={"type": "array", "items": {"type": "object"}},
+    signed_status="string",
+    eligible_signed="boolean",
+)
 
 
 def donor_json(d: Donor) -> dict:
     return {
-        "id": d.id,
-        "code": d.code,
-        "status": d.status,
-        "is_autologous": d.is_autologous,
-        "under_lookback": d.under_lookback,
-        "sex": d.sex,
+        **fields_of(d, "id", "code", "status", "is_autologous", "under_lookback"),
+        **fields_of(d, "sex", "weight_kg", "height_cm"),
         "birth_date": d.birth_date.isoformat(),
-        "weight_kg": d.weight_kg,
-        "height_cm": d.height_cm,
         "harvest_date": d.harvest_date.isoformat() if d.harvest_date else None,
     }
 
@@ -95,7 +84,7 @@ def _register_form(form):
 )
 def donors_list():
     stmt = select(Donor).order_by(Donor.id.desc())
-    q = request.args.get("q", "").strip()[:40]
+    q = text_arg("q")
     if q:
         stmt = stmt.where(Donor.code.ilike(like_pattern(q), escape=LIKE_ESCAPE))
     if request.args.get("status") in DONOR_STATUSES:
@@ -103,30 +92,20 @@ def donors_list():
     return jsonify(page_json(paginate(stmt), donor_json))
 
 
-@api_route(
+@api_write(
     "/donors",
-    methods=("POST",),
-    permission="donor.edit",
-    summary="Register a donor",
     form=forms.RegisterDonorForm,
     prepare=_register_form,
+    permission="donor.edit",
+    reason="donor registered (API)",
+    answer=donor_json,
     response=DONOR,
+    summary="Register a donor",
 )
-def donors_register():
-    form = form_from_json(forms.RegisterDonorForm, _register_form)
-    with work("donor registered (API)"):
-        donor = services.register_donor(
-            db(),
-            sex=form.sex.data,
-            birth_date=form.birth_date.data,
-            weight_kg=form.weight_kg.data,
-            height_cm=form.height_cm.data,
-            consent_version=form.consent_version.data,
-            consent_date=form.consent_date.data,
-            is_autologous=form.is_autologous.data,
-            full_name=form.full_name.data if "full_name" in form else None,
-        )
-    return jsonify(donor_json(donor)), 201
+def donors_register(form: forms.RegisterDonorForm) -> Donor:
+    # The name as sent (None when left out), and only from a token allowed to identify donors.
+    full_name = form.full_name.data if "full_name" in form else None
+    return services.register_donor(db(), **entered(form, "full_name"), full_name=full_name)
 
 
 @api_route(
@@ -152,87 +131,65 @@ def donors_show(donor_id: int):
     return jsonify(data)
 
 
-@api_route(
+@api_write(
     "/donors/<int:donor_id>/harvest-date",
-    methods=("POST",),
-    permission="donor.edit",
-    summary="Record the date of tissue collection (the serology window counts from it)",
+    Donor,
     form=forms.HarvestDateForm,
-    response=DONOR,
-)
-def donors_harvest_date(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = form_from_json(forms.HarvestDateForm)
-    with work("harvest date recorded (API)"):
-        services.set_harvest_date(db(), donor, form.harvest_date.data)
-    return jsonify(donor_json(donor))
-
-
-@api_route(
-    "/donors/<int:donor_id>/serology",
-    methods=("POST",),
     permission="donor.edit",
-    summary="Record one infectious-marker result",
+    reason="harvest date recorded (API)",
+    answer=donor_json,
+    status=200,
+    response=DONOR,
+    summary="Record the date of tissue collection (the serology window counts from it)",
+)
+def donors_harvest_date(donor: Donor, form: forms.HarvestDateForm) -> Donor:
+    services.set_harvest_date(db(), donor, form.harvest_date.data)
+    return donor
+
+
+@api_write(
+    "/donors/<int:donor_id>/serology",
+    Donor,
     form=forms.SerologyForm,
     prepare=_markers,
-)
-def donors_serology(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = form_from_json(forms.SerologyForm, _markers)
-    with work("serology recorded (API)"):
-        test = services.record_serology(
-            db(),
-            donor,
-            marker=form.marker.data,
-            method=form.method.data,
-            kit=form.kit.data,
-            kit_lot=form.kit_lot.data,
-            sample_date=form.sample_date.data,
-            test_date=form.test_date.data,
-            result=form.result.data,
-        )
-    return jsonify({"id": test.id, "marker": test.marker, "result": test.result}), 201
-
-
-@api_route(
-    "/donors/<int:donor_id>/answers",
-    methods=("POST",),
     permission="donor.edit",
-    summary="Answer one screening question",
+    reason="serology recorded (API)",
+    answer=lambda test: fields_of(test, "id", "marker", "result"),
+    summary="Record one infectious-marker result",
+)
+def donors_serology(donor: Donor, form: forms.SerologyForm):
+    return services.record_serology(db(), donor, **entered(form))
+
+
+@api_write(
+    "/donors/<int:donor_id>/answers",
+    Donor,
     form=AnswerForm,
     prepare=_questions,
-)
-def donors_answer(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = form_from_json(AnswerForm, _questions)
-    with work("screening answer recorded (API)"):
-        services.record_answer(
-            db(),
-            donor,
-            form.question_id.data,
-            form.answer.data == "yes",
-            form.event_date.data,
-            form.detail.data or "",
-        )
-    return jsonify({"question_id": form.question_id.data, "answer": form.answer.data}), 201
-
-
-@api_route(
-    "/donors/<int:donor_id>/medications",
-    methods=("POST",),
     permission="donor.edit",
-    summary="Record a course of medication",
+    reason="screening answer recorded (API)",
+    summary="Answer one screening question",
+)
+def donors_answer(donor: Donor, form: AnswerForm) -> dict:
+    yes = form.answer.data == "yes"
+    services.record_answer(
+        db(), donor, form.question_id.data, yes, form.event_date.data, form.detail.data or ""
+    )
+    return {"question_id": form.question_id.data, "answer": form.answer.data}
+
+
+@api_write(
+    "/donors/<int:donor_id>/medications",
+    Donor,
     form=forms.MedicationForm,
     prepare=_kinds,
+    permission="donor.edit",
+    reason="medication recorded (API)",
+    answer=lambda course: {"id": course.id},
+    summary="Record a course of medication",
 )
-def donors_medication(donor_id: int):
-    donor = get_or_404(Donor, donor_id)
-    form = form_from_json(forms.MedicationForm, _kinds)
-    with work("medication recorded (API)"):
-        course = services.record_medication(
-            db(), donor, form.kind.data, form.name.data, form.start_date.data, form.stop_date.data
-        )
-    return jsonify({"id": course.id}), 201
+def donors_medication(donor: Donor, form: forms.MedicationForm):
+    return services.record_medication(db(), donor, **entered(form))
 
 
 @api_route(

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from wtforms import SelectMultipleField
 from wtforms.validators import Length, Optional
 
-from bank.api import PAGE_QUERY, api_route, form_from_json, page_json
+from bank.api import PAGE_QUERY, api_route, api_write, page_json
+from bank.forms import entered
 from bank.i18n import t
-from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate
 from doses import services
 from doses.blueprint import ensure_protocols, local_datetime
 from doses.forms import AllocateForm, PatientForm, WeightForm
@@ -110,30 +111,22 @@ def patients_list():
     return jsonify(page_json(paginate(stmt), patient_json))
 
 
-@api_route(
+def _patient_detail(p: Patient) -> dict:
+    return patient_json(p, detail=True)
+
+
+@api_write(
     "/patients",
-    methods=("POST",),
-    permission="patient.enroll",
     form=PatientForm,
     prepare=_patient_choices,
+    permission="patient.enroll",
+    reason="patient registered (API)",
+    answer=_patient_detail,
     summary="Register a trial subject (no names); enrolment follows the signed checklist on screen",
 )
-def patients_register():
-    form = form_from_json(PatientForm, _patient_choices)
-    with work("patient registered (API)"):
-        patient = services.register_patient(
-            db(),
-            protocol_version_id=form.protocol_version_id.data,
-            subject_id=form.subject_id.data,
-            site=form.site.data,
-            sex=form.sex.data,
-            date_of_birth=form.date_of_birth.data,
-            first_dose_on=form.first_dose_on.data,
-            donor_code=form.donor_code.data,
-            weight_kg=(form.weight_kg.data or "").strip() or None,
-            weight_measured_on=form.weight_measured_on.data,
-        )
-    return jsonify(patient_json(patient, detail=True)), 201
+def patients_register(form: PatientForm) -> Patient:
+    weight_kg = (form.weight_kg.data or "").strip() or None
+    return services.register_patient(db(), **entered(form, "weight_kg"), weight_kg=weight_kg)
 
 
 @api_route(
@@ -145,39 +138,36 @@ def patients_show(patient_id: int):
     return jsonify(patient_json(get_or_404(Patient, patient_id), detail=True))
 
 
-@api_route(
+@api_write(
     "/patients/<int:patient_id>/weights",
-    methods=("POST",),
-    permission="patient.enroll",
+    Patient,
     form=WeightForm,
+    permission="patient.enroll",
+    reason="weight recorded (API)",
+    answer=_patient_detail,
     summary="Record a weight measurement (the dose and endotoxin limit use the current weight)",
 )
-def patients_weight(patient_id: int):
-    patient = get_or_404(Patient, patient_id)
-    form = form_from_json(WeightForm)
-    with work("weight recorded (API)"):
-        services.record_weight(db(), patient, form.weight_kg.data, form.measured_on.data)
-    return jsonify(patient_json(patient, detail=True)), 201
+def patients_weight(patient: Patient, form: WeightForm) -> Patient:
+    services.record_weight(db(), patient, form.weight_kg.data, form.measured_on.data)
+    return patient
 
 
-@api_route(
+@api_write(
     "/patients/<int:patient_id>/allocations",
-    methods=("POST",),
-    permission="dose.allocate",
+    Patient,
     form=ApiAllocateForm,
+    permission="dose.allocate",
+    reason=lambda form, patient: f"dose {form.dose_number.data} allocated to {patient.subject_id} (API)",
+    answer=allocation_json,
     extra_properties={"container_ids": CONTAINER_IDS},
     summary="Allocate containers to a scheduled dose: the first-expiry-first-out proposal, or the containers "
     "chosen in container_ids; a refusal names every reason with its rule id",
 )
-def patients_allocate(patient_id: int):
-    patient = get_or_404(Patient, patient_id)
-    form = form_from_json(ApiAllocateForm)
+def patients_allocate(patient: Patient, form: ApiAllocateForm) -> Allocation:
     planned_at = local_datetime(form.planned_date.data, form.planned_time.data)
     chosen = form.container_ids.data or None
     # A refusal answers 409 with every problem (rule id, message, evidence), masked for blinded tokens.
-    with work(f"dose {form.dose_number.data} allocated to {patient.subject_id} (API)"):
-        allocation = services.allocate_dose(db(), patient, form.dose_number.data, planned_at, chosen)
-    return jsonify(allocation_json(allocation)), 201
+    return services.allocate_dose(db(), patient, form.dose_number.data, planned_at, chosen)
 
 
 @api_route("/allocations/<int:allocation_id>", permission="dose.view", summary="One allocated dose")

@@ -6,57 +6,33 @@ from __future__ import annotations
 from flask import jsonify, request
 from sqlalchemy import select
 
-from bank.api import PAGE_QUERY, ApiInputError, api_route, form_from_json, page_json
+from bank.api import PAGE_QUERY, ApiInputError, api_route, api_write, fields_of, object_schema, page_json
 from bank.clock import as_utc
 from bank.forms import entered
 from bank.i18n import t
-from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate, work
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, paginate
 from lots import services
 from lots.blueprint import fin
 from lots.forms import FormulationForm, HarvestForm, IsolationForm, PassageForm, PositionForm
 from lots.models import Container, Lot, StorageBox
 
-LOT = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "din": {"type": "string"},
-        "check_char": {"type": "string"},
-        "status": {"type": "string"},
-        "product": {"type": "string"},
-    },
-}
+LOT = object_schema(id="integer", din="string", check_char="string", status="string", product="string")
 
 
 def lot_json(lot: Lot) -> dict:
     return {
-        "id": lot.id,
-        "din": lot.din,
-        "check_char": lot.check_char,
-        "status": lot.status,
+        **fields_of(lot, "id", "din", "check_char", "donor_id", "parent_lot_id"),
+        **fields_of(lot, "status", "tier", "quarantined", "autologous_only"),
         "product": lot.product_type.key,
         "product_version": lot.product_type.version,
-        "tier": lot.tier,
-        "donor_id": lot.donor_id,
-        "parent_lot_id": lot.parent_lot_id,
-        "quarantined": lot.quarantined,
-        "autologous_only": lot.autologous_only,
     }
 
 
 def container_json(c: Container) -> dict:
     return {
-        "id": c.id,
-        "lot_id": c.lot_id,
+        **fields_of(c, "id", "lot_id", "product_code", "division", "identifier"),
+        **fields_of(c, "container_type", "cells", "volume_ml", "status", "on_hold"),
         "din": c.lot.din,
-        "product_code": c.product_code,
-        "division": c.division,
-        "identifier": c.identifier,
-        "container_type": c.container_type,
-        "cells": c.cells,
-        "volume_ml": c.volume_ml,
-        "status": c.status,
-        "on_hold": c.on_hold,
         "expires_at": c.expires_at.isoformat() if c.expires_at else None,
         "position": None
         if c.box_id is None
@@ -117,97 +93,62 @@ def lots_show(lot_id: int):
     return jsonify(data)
 
 
-@api_route(
+@api_write(
     "/lots/harvests",
-    methods=("POST",),
-    permission="lot.edit",
     form=HarvestForm,
+    permission="lot.edit",
+    reason="harvest recorded (API)",
+    answer=lot_json,
     response=LOT,
     summary="Record a tissue harvest: opens a lot with a new ISBT 128 DIN",
 )
-def lots_harvest():
-    form = form_from_json(HarvestForm)
-    fields = dict(
-        fin=fin(),
-        product_type_id=form.product_type_id.data,
-        tissue=form.tissue.data,
-        mass_g=form.mass_g.data,
-        volume_ml=form.volume_ml.data,
-        collected_at=as_utc(form.collected_at.data),
-        site=form.site.data or "",
-        operator=form.operator.data or "",
-        tier=form.tier.data,
-        material_lot_ids=form.material_lot_ids.data,
-    )
-    with work("harvest recorded (API)"):
-        if form.donor_code.data and form.donor_id.data is None:  # the donor by code, as on the screen
-            lot = services.record_harvest_for_code(db(), donor_code=form.donor_code.data, **fields)
-        else:
-            lot = services.record_harvest(db(), donor_id=form.donor_id.data, **fields)
-    return jsonify(lot_json(lot)), 201
+def lots_harvest(form: HarvestForm) -> Lot:
+    fields = entered(form, "donor_code", "donor_id", "collected_at")
+    fields.update(fin=fin(), collected_at=as_utc(form.collected_at.data))
+    if form.donor_code.data and form.donor_id.data is None:  # the donor by code, as on the screen
+        return services.record_harvest_for_code(db(), donor_code=form.donor_code.data, **fields)
+    return services.record_harvest(db(), donor_id=form.donor_id.data, **fields)
 
 
-@api_route(
+@api_write(
     "/lots/<int:lot_id>/isolation",
-    methods=("POST",),
-    permission="lot.edit",
+    Lot,
     form=IsolationForm,
+    permission="lot.edit",
+    reason="isolation recorded (API)",
+    answer=lambda isolation: {"id": isolation.id},
     summary="Record the isolation (cell count, viability); counts once verified by a second person",
 )
-def lots_isolation(lot_id: int):
-    lot = get_or_404(Lot, lot_id)
-    form = form_from_json(IsolationForm)
-    with work("isolation recorded (API)"):
-        iso = services.record_isolation(db(), lot, **entered(form))
-    return jsonify({"id": iso.id}), 201
+def lots_isolation(lot: Lot, form: IsolationForm):
+    return services.record_isolation(db(), lot, **entered(form))
 
 
-@api_route(
+@api_write(
     "/lots/<int:lot_id>/passages",
-    methods=("POST",),
-    permission="lot.edit",
+    Lot,
     form=PassageForm,
+    permission="lot.edit",
+    reason="passage recorded (API)",
+    answer=lambda p: fields_of(p, "id", "number", "population_doublings", "plausibility_comment"),
     summary="Record the next passage; refused beyond the product's passage or PD limit or when implausible; "
     "a negative PD or steep viability drop needs confirm_plausibility and plausibility_comment",
 )
-def lots_passage(lot_id: int):
-    lot = get_or_404(Lot, lot_id)
-    form = form_from_json(PassageForm)
-    with work("passage recorded (API)"):
-        p = services.record_passage(db(), lot, **entered(form))
-    return jsonify(
-        {
-            "id": p.id,
-            "number": p.number,
-            "population_doublings": p.population_doublings,
-            "plausibility_comment": p.plausibility_comment,
-        }
-    ), 201
+def lots_passage(lot: Lot, form: PassageForm):
+    return services.record_passage(db(), lot, **entered(form))
 
 
-@api_route(
+@api_write(
     "/lots/<int:lot_id>/containers",
-    methods=("POST",),
-    permission="lot.edit",
+    Lot,
     form=FormulationForm,
+    permission="lot.edit",
+    reason="containers formulated (API)",
+    answer=lambda made: {"items": [container_json(c) for c in made]},
     summary="Formulate and freeze N containers from the final passage",
 )
-def lots_formulate(lot_id: int):
-    lot = get_or_404(Lot, lot_id)
-    form = form_from_json(FormulationForm)
-    with work("containers formulated (API)"):
-        made = services.formulate_containers(
-            db(),
-            lot,
-            n_containers=form.n_containers.data,
-            container_type=form.container_type.data,
-            cells_per_container=form.cells_per_container.data,
-            volume_ml=form.volume_ml.data,
-            cryoprotectant=form.cryoprotectant.data or "",
-            frozen_at=as_utc(form.frozen_at.data),
-            material_lot_ids=form.material_lot_ids.data,
-        )
-    return jsonify({"items": [container_json(c) for c in made]}), 201
+def lots_formulate(lot: Lot, form: FormulationForm) -> list[Container]:
+    frozen_at = as_utc(form.frozen_at.data)
+    return services.formulate_containers(db(), lot, **entered(form, "frozen_at"), frozen_at=frozen_at)
 
 
 @api_route(
@@ -249,22 +190,22 @@ def containers_show(container_id: int):
     return jsonify(data)
 
 
-@api_route(
+@api_write(
     "/containers/<int:container_id>/position",
-    methods=("POST",),
-    permission="storage.manage",
+    Container,
     form=PositionForm,
+    permission="storage.manage",
+    reason=lambda form, _item: form.reason.data or "container stored (API)",
+    answer=container_json,
+    status=200,
     summary="Place or move a container (one container per position)",
 )
-def containers_store(container_id: int):
-    item = get_or_404(Container, container_id)
-    form = form_from_json(PositionForm)
+def containers_store(item: Container, form: PositionForm) -> Container:
     box = db().get(StorageBox, form.box_id.data) if isinstance(form.box_id.data, int) else None
     if box is None:
         raise ApiInputError({"box_id": t("no such storage box")})
-    with work(form.reason.data or "container stored (API)"):
-        services.store_container(db(), item, box, form.row.data, form.col.data, form.reason.data)
-    return jsonify(container_json(item))
+    services.store_container(db(), item, box, form.row.data, form.col.data, form.reason.data)
+    return item
 
 
 @api_route(

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from bank.api import ApiInputError, api_route, form_from_json, json_body
+from bank.api import ApiInputError, api_route, api_write, fields_of
+from bank.forms import entered
 from bank.i18n import localize, t
-from bank.web import db, get_or_404, work
+from bank.web import db, get_or_404
 from lots.models import Lot
 from release import services
 from release.forms import ResultForm
@@ -24,21 +25,10 @@ class ApiResultForm(ResultForm):
 
 def result_json(r: TestResult) -> dict:
     return {
-        "id": r.id,
-        "lot_id": r.lot_id,
-        "test_code": r.test_code,
-        "value": r.value,
-        "unit": r.unit,
-        "verdict": r.verdict,
-        "verdict_message": r.verdict_message,
-        "conditional": r.conditional,
+        **fields_of(r, "id", "lot_id", "test_code", "value", "unit", "entered_by_id", "retest_of_id"),
+        **fields_of(r, "verdict", "verdict_message", "conditional", "corrects", "voided", "void_reason"),
         "performed_on": r.performed_on.isoformat(),
-        "entered_by_id": r.entered_by_id,
         "verified": r.verified_by_id is not None,
-        "retest_of_id": r.retest_of_id,
-        "corrects": r.corrects,
-        "voided": r.voided,
-        "void_reason": r.void_reason,
     }
 
 
@@ -51,17 +41,8 @@ MARKERS = {
 }
 
 
-@api_route(
-    "/lots/<int:lot_id>/results",
-    methods=("POST",),
-    permission="result.enter",
-    form=ApiResultForm,
-    extra_properties=MARKERS,
-    summary="Enter one QC result; its verdict is computed from the specification",
-)
-def release_enter_result(lot_id: int):
-    lot = get_or_404(Lot, lot_id)
-    markers = json_body().get("markers")
+def _markers(markers) -> dict[str, str] | None:
+    """The marker panel object of the body, its values as text (None when not given or empty)."""
     if markers is not None and (
         not isinstance(markers, dict)
         or len(markers) > 40
@@ -74,21 +55,23 @@ def release_enter_result(lot_id: int):
         )
     ):
         raise ApiInputError({"markers": t("an object of at most 40 marker names with numeric values")})
-    form = form_from_json(ApiResultForm, extra=("markers",))
-    with work(form.retest_reason.data or "result entered (API)"):
-        result = services.enter_result(
-            db(),
-            lot,
-            test_code=form.test_code.data,
-            method=form.method.data or "",
-            instrument=form.instrument.data or "",
-            performed_on=form.performed_on.data,
-            value=form.value.data or "",
-            unit=form.unit.data or "",
-            markers={k: str(v) for k, v in (markers or {}).items()} or None,
-            confirm_out_of_specification=bool(form.confirm_out_of_specification.data),
-        )
-    return jsonify(result_json(result)), 201
+    return {k: str(v) for k, v in (markers or {}).items()} or None
+
+
+@api_write(
+    "/lots/<int:lot_id>/results",
+    Lot,
+    form=ApiResultForm,
+    read_first={"markers": _markers},
+    permission="result.enter",
+    reason=lambda form, _lot: form.retest_reason.data or "result entered (API)",
+    answer=result_json,
+    extra_properties=MARKERS,
+    summary="Enter one QC result; its verdict is computed from the specification",
+)
+def release_enter_result(lot: Lot, form: ApiResultForm, markers: dict[str, str] | None) -> TestResult:
+    # A retest's reason is the reason of its unit of work (the audit trail's), not a field of the result.
+    return services.enter_result(db(), lot, **entered(form, "retest_reason"), markers=markers)
 
 
 @api_route(

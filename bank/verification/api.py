@@ -5,26 +5,18 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from bank.api import api_route, api_user, form_from_json
+from bank.api import api_route, api_user, api_write, object_schema, of_type
 from bank.permissions import ENTRY_VERIFY
 from bank.verification import services
 from bank.verification.forms import VerifyEntriesApiForm
-from bank.web import actor, db, work
+from bank.web import actor, db
 
-ENTRY_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "key": {"type": "string"},
-        "digest": {"type": "string"},
-        "kind": {"type": "string"},
-        "id": {"type": "integer"},
-        "title": {"type": "string"},
-        "subject": {"type": "string"},
-        "values": {"type": "object", "additionalProperties": {"type": "string"}},
-        "entered_by": {"type": "string"},
-        "entered_at": {"type": "string", "format": "date-time"},
-    },
-}
+ENTRY_SCHEMA = object_schema(
+    **of_type("string", "key", "digest", "kind", "title", "subject", "entered_by"),
+    id="integer",
+    values={"type": "object", "additionalProperties": {"type": "string"}},
+    entered_at={"type": "string", "format": "date-time"},
+)
 
 
 def entry_json(e: services.Entry) -> dict:
@@ -62,27 +54,25 @@ def verification_entries():
     return jsonify({"items": [entry_json(e) for e in found]})
 
 
-@api_route(
+@api_write(
     "/verification/verify",
-    methods=("POST",),
+    form=VerifyEntriesApiForm,
     permission=ENTRY_VERIFY,
+    reason="entries verified",
+    status=200,
     summary="Verify several entries with one electronic signature (meaning 'Verified'): each entry as "
     "`kind:id@digest` from the list, your password re-entered; any refused entry refuses them all",
-    form=VerifyEntriesApiForm,
 )
-def verification_verify():
-    form = form_from_json(VerifyEntriesApiForm)
-    with work("entries verified"):
-        records = services.verify_entries(
-            db(),
-            services.registry_of(current_app),
-            api_user(),
-            form.signature_password.data,
-            services.parse_chosen(form.entries.data),
-        )
-        answer = {
-            "verified": [f"{r.kind}:{r.entry_id}" for r in records],
-            "signature_id": records[0].signature_id,
-            "verified_at": records[0].verified_at.isoformat(),
-        }
-    return jsonify(answer)
+def verification_verify(form: VerifyEntriesApiForm) -> dict:
+    records = services.verify_entries(
+        db(),
+        services.registry_of(current_app),
+        api_user(),
+        form.signature_password.data,
+        services.parse_chosen(form.entries.data),
+    )
+    return {
+        "verified": [f"{r.kind}:{r.entry_id}" for r in records],
+        "signature_id": records[0].signature_id,
+        "verified_at": records[0].verified_at.isoformat(),
+    }

@@ -7,7 +7,7 @@ from flask import Response, g, jsonify, request
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from bank.api import ApiInputError, api_route, form_from_json
+from bank.api import ApiInputError, api_route, api_write, fields_of, object_schema, of_type
 from bank.clock import utcnow
 from bank.forms import BankForm
 from bank.i18n import t
@@ -17,27 +17,18 @@ from doses import services as dose_services
 from doses.custody import reports, services
 from doses.custody.blueprint import facility, facility_zone, log_labels_printed
 from doses.custody.forms import CustodyEventForm, event_details
-from doses.custody.models import CustodyEvent
+from doses.custody.models import CustodyEvent, LoggerFile
 from doses.custody.states import KINDS
 from doses.models import Allocation
 from doses.reports import MAX_COPIES, dose_labels, labels_pdf, packaging_for, validate_print
 from doses.services import log_treatment_view, masked
 
-EVENT = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "sequence": {"type": "integer"},
-        "event": {"type": "string"},
-        "occurred_at": {"type": "string"},
-        "place": {"type": "string"},
-        "container": {"type": "string"},
-        "handed_over_by": {"type": "object"},
-        "received_by": {"type": "object"},
-        "excursion": {"type": "boolean"},
-        "signatures_valid": {"type": "boolean"},
-    },
-}
+EVENT = object_schema(
+    **of_type("integer", "id", "sequence"),
+    **of_type("string", "event", "occurred_at", "place", "container"),
+    **of_type("object", "handed_over_by", "received_by"),
+    **of_type("boolean", "excursion", "signatures_valid"),
+)
 LABEL_QUERY = {
     "size": {"type": "string", "enum": list(LABEL_SIZES)},
     "copies": {"type": "integer", "minimum": 1, "maximum": MAX_COPIES},
@@ -62,27 +53,15 @@ def _signature(sig) -> dict:
 
 def event_json(e: CustodyEvent) -> dict:
     return {
-        "id": e.id,
-        "allocation_id": e.allocation_id,
-        "sequence": e.sequence,
-        "event": e.event,
+        **fields_of(e, "id", "allocation_id", "sequence", "event", "place", "scanned_code", "notes"),
+        **fields_of(e, "shipper", "logger_id", "temperature_min_c", "temperature_max_c"),
+        **fields_of(e, "excursion", "excursion_description", "condition_on_receipt", "subject_id_checked"),
         "label": KINDS[e.event].label,
         "occurred_at": e.occurred_at.isoformat(),
         "recorded_at": e.recorded_at.isoformat(),
-        "place": e.place,
         "container": dose_services.container_text(
             e.allocation.patient.protocol_version.protocol(), e.container, g.actor.permissions
         ),
-        "scanned_code": e.scanned_code,
-        "shipper": e.shipper,
-        "logger_id": e.logger_id,
-        "temperature_min_c": e.temperature_min_c,
-        "temperature_max_c": e.temperature_max_c,
-        "excursion": e.excursion,
-        "excursion_description": e.excursion_description,
-        "condition_on_receipt": e.condition_on_receipt,
-        "subject_id_checked": e.subject_id_checked,
-        "notes": e.notes,
         "handed_over_by": {"username": e.handed_over_by.username, **_signature(e.handover_signature)},
         "received_by": {"username": e.received_by.username, **_signature(e.receipt_signature)},
         "signatures_valid": services.signatures_valid(e),
@@ -108,23 +87,21 @@ def custody_events_list(allocation_id: int):
     )
 
 
-@api_route(
+@api_write(
     "/doses/<int:allocation_id>/custody-events",
-    methods=("POST",),
-    permission="custody.record",
+    Allocation,
     form=CustodyEventForm,
+    permission="custody.record",
+    reason="custody event recorded (API)",
+    answer=event_json,
     response=EVENT,
     summary="Record the next custody event: scanned label, the token owner hands over and signs "
     "(signature_password), the receiving person countersigns (receiver_username, receiver_password)",
 )
-def custody_events_record(allocation_id: int):
-    allocation = get_or_404(Allocation, allocation_id)
-    form = form_from_json(CustodyEventForm)
-    with work("custody event recorded (API)"):
-        row = services.record_custody_event(
-            db(), allocation, form.scanned_code.data, form.event.data, user=g.user, **event_details(form)
-        )
-    return jsonify(event_json(row)), 201
+def custody_events_record(allocation: Allocation, form: CustodyEventForm) -> CustodyEvent:
+    return services.record_custody_event(
+        db(), allocation, form.scanned_code.data, form.event.data, user=g.user, **event_details(form)
+    )
 
 
 @api_route(
@@ -188,30 +165,25 @@ class LoggerUpload(BankForm):
     csv = TextAreaField(validators=[DataRequired(message=t("Send the CSV text of the logger file."))])
 
 
-@api_route(
+def _logger_file_json(row: LoggerFile) -> dict:
+    return {
+        **fields_of(row, "event_id", "filename", "sha256", "minimum_c", "maximum_c"),
+        "readings": row.reading_count,
+        "first_at": row.first_at.isoformat(),
+        "last_at": row.last_at.isoformat(),
+    }
+
+
+@api_write(
     "/custody-events/<int:event_id>/logger-file",
-    methods=("POST",),
-    permission="custody.record",
+    CustodyEvent,
     form=LoggerUpload,
+    permission="custody.record",
+    reason="logger file attached (API)",
+    answer=_logger_file_json,
     summary="Attach the shipper's temperature logger file (CSV text) to a custody event, once; every "
     "bad line is named (409) and nothing is kept",
 )
-def custody_logger_file(event_id: int):
-    event = get_or_404(CustodyEvent, event_id)
-    form = form_from_json(LoggerUpload)
-    with work("logger file attached (API)"):
-        row = services.attach_logger_file(
-            db(), event, form.filename.data or "logger.csv", form.csv.data.encode("utf-8"), facility_zone()
-        )
-    return jsonify(
-        {
-            "event_id": event.id,
-            "filename": row.filename,
-            "sha256": row.sha256,
-            "readings": row.reading_count,
-            "minimum_c": row.minimum_c,
-            "maximum_c": row.maximum_c,
-            "first_at": row.first_at.isoformat(),
-            "last_at": row.last_at.isoformat(),
-        }
-    ), 201
+def custody_logger_file(event: CustodyEvent, form: LoggerUpload) -> LoggerFile:
+    csv = form.csv.data.encode("utf-8")
+    return services.attach_logger_file(db(), event, form.filename.data or "logger.csv", csv, facility_zone())
