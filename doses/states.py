@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bank.i18n import N_
 from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, Transition, Workflow
+from lots.states import hold_steps
 
 ATTESTED_MEANING = N_("Eligibility checklist attested")
 HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
@@ -79,21 +80,7 @@ ALLOCATION_WORKFLOW = Workflow(
             Transition(s, "administered", "custody.record", label=N_("Record administration"))
             for s in HOLDABLE
         ),
-        *(
-            Transition(s, "on_hold", "dose.allocate", reason_required=True, label=N_("Put on hold"))
-            for s in HOLDABLE
-        ),
-        *(
-            Transition(
-                "on_hold",
-                s,
-                "lot.hold",
-                signature_meaning=HOLD_LIFTED_MEANING,
-                reason_required=True,
-                label=N_("Lift hold"),
-            )
-            for s in HOLDABLE
-        ),
+        *hold_steps(HOLDABLE, "dose.allocate", HOLD_LIFTED_MEANING),
         Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
         Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
     ),

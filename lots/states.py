@@ -21,6 +21,32 @@ DEVIATION_CLOSED_MEANING = N_("Deviation closed")
 # A released lot can still be held: a donor look-back must stop every container of that donor.
 HOLDABLE = ("in_process", "awaiting_qc", "released")
 
+
+def hold_steps(
+    holdable: tuple[str, ...], hold_permission: str, lifted_meaning: str
+) -> tuple[Transition, ...]:
+    """Putting on hold, from any holdable state, with a reason; lifting the hold back to the state it was put
+    on from, with a reason and QA's signature of `lifted_meaning` (lot.hold). Lots and doses hold alike: a
+    look-back or a late result stops both."""
+    return (
+        *(
+            Transition(s, "on_hold", hold_permission, reason_required=True, label=N_("Put on hold"))
+            for s in holdable
+        ),
+        *(
+            Transition(
+                "on_hold",
+                s,
+                "lot.hold",
+                signature_meaning=lifted_meaning,
+                reason_required=True,
+                label=N_("Lift hold"),
+            )
+            for s in holdable
+        ),
+    )
+
+
 LOT_WORKFLOW = Workflow(
     name=N_("Lot"),
     states=("in_process", "awaiting_qc", "released", "rejected", "on_hold"),
@@ -41,21 +67,7 @@ LOT_WORKFLOW = Workflow(
             reason_required=True,
             label=N_("Reject"),
         ),
-        *(
-            Transition(s, "on_hold", "lot.hold", reason_required=True, label=N_("Put on hold"))
-            for s in HOLDABLE
-        ),
-        *(
-            Transition(
-                "on_hold",
-                s,
-                "lot.hold",
-                signature_meaning=HOLD_LIFTED_MEANING,
-                reason_required=True,
-                label=N_("Lift hold"),
-            )
-            for s in HOLDABLE
-        ),
+        *hold_steps(HOLDABLE, "lot.hold", HOLD_LIFTED_MEANING),
     ),
     labels={
         "in_process": N_("in process"),
