@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import click
-from flask import Flask, current_app
+from flask import Flask
 
-from bank.i18n import localize, t
-from bank.uow import Actor, unit_of_work
+from bank.cli import echo, seed_from_command_line
+from bank.i18n import t
 from doses import services
 
 
@@ -18,16 +17,5 @@ def register(app: Flask) -> None:
     @doses_group.command("seed")
     def seed_command():
         """Store the seed trial protocols (MESEMS, MAESTRO-4MS, MSC-AT-SSc) that are missing."""
-        session = current_app.extensions["bank.sessions"]()
-        try:
-            with unit_of_work(session, Actor(None, "system (command line)"), "seed trial protocols"):
-                added = services.ensure_seed_protocols(session)
-        finally:
-            session.close()
-        click.echo(
-            localize(
-                t("%(count)s protocol(s) added.", count=len(added))
-                if added
-                else t("Protocols already seeded.")
-            )
-        )
+        added = seed_from_command_line(services.ensure_seed_protocols, "seed trial protocols")
+        echo(t("%(count)s protocol(s) added.", count=added) if added else t("Protocols already seeded."))
