@@ -525,65 +525,11 @@ class Facility:
                     frozen, tech, "insert", "containers", row["id"], inserted(row), "containers formulated"
                 )
 
-            def store(row=row, box_id=box_id, r=r, c=c, stored_at=stored_at):
-                w.audit(
-                    stored_at,
-                    tech,
-                    "update",
-                    "containers",
-                    row["id"],
-                    {
-                        "box_id": [None, box_id],
-                        "position_col": [None, c],
-                        "position_row": [None, r],
-                        "status": ["formulated", "stored"],
-                    },
-                    "containers stored",
-                )
-                w.row(
-                    "storage_events",
-                    {
-                        "container_id": row["id"],
-                        "action": "stored",
-                        "box_id": box_id,
-                        "position_row": r,
-                        "position_col": c,
-                        "at": stored_at,
-                        "actor_id": tech[0],
-                        "actor_name": tech[1],
-                        "reason": None,
-                    },
-                )
+            def store(row=row, place=(box_id, r, c), stored_at=stored_at):
+                storage_move(w, tech, row["id"], stored_at, "stored", place, None)
 
-            def remove(row=row, box_id=box_id, r=r, c=c, removed_at=removed_at):
-                w.audit(
-                    removed_at,
-                    tech,
-                    "update",
-                    "containers",
-                    row["id"],
-                    {
-                        "box_id": [box_id, None],
-                        "position_col": [c, None],
-                        "position_row": [r, None],
-                        "status": ["stored", "removed"],
-                    },
-                    "thawed for administration",
-                )
-                w.row(
-                    "storage_events",
-                    {
-                        "container_id": row["id"],
-                        "action": "removed",
-                        "from_box_id": box_id,
-                        "from_row": r,
-                        "from_col": c,
-                        "at": removed_at,
-                        "actor_id": tech[0],
-                        "actor_name": tech[1],
-                        "reason": "thawed for administration",
-                    },
-                )
+            def remove(row=row, place=(box_id, r, c), removed_at=removed_at):
+                storage_move(w, tech, row["id"], removed_at, "removed", place, "thawed for administration")
 
             self.at(frozen, formulate)
             self.at(stored_at, store)
@@ -813,6 +759,44 @@ def bench_server_env() -> dict:
         "AUDIT_ANCHOR_DIR": str(bench_anchor_dir()),
         "BANK_ENV": "production",
     }
+
+
+def storage_move(w, tech, container_id: int, at: datetime, action: str, place: tuple, reason: str | None):
+    """A container put into its box position (action "stored") or taken out of it ("removed"): the
+    container's audit row and the storage event, as lots.services.storage writes them."""
+    box_id, r, c = place
+    stored = action == "stored"
+    w.audit(
+        at,
+        tech,
+        "update",
+        "containers",
+        container_id,
+        {
+            "box_id": [None, box_id] if stored else [box_id, None],
+            "position_col": [None, c] if stored else [c, None],
+            "position_row": [None, r] if stored else [r, None],
+            "status": ["formulated", "stored"] if stored else ["stored", "removed"],
+        },
+        "containers stored" if stored else reason,
+    )
+    position = (
+        {"box_id": box_id, "position_row": r, "position_col": c}
+        if stored
+        else {"from_box_id": box_id, "from_row": r, "from_col": c}
+    )
+    w.row(
+        "storage_events",
+        {
+            "container_id": container_id,
+            "action": action,
+            **position,
+            "at": at,
+            "actor_id": tech[0],
+            "actor_name": tech[1],
+            "reason": reason,
+        },
+    )
 
 
 def generate(url: str, scale: float, seed: int = 9) -> dict:
