@@ -350,6 +350,20 @@ class Facility:
         )
         return final
 
+    def derived_lot(self, parent, tier, when, product, donor, starting_pd, first_passage) -> dict:
+        """A working lot from a master or a dose lot from a working one: it continues the parent's passage
+        numbering and cumulative PD."""
+        return self.lot(
+            when,
+            product,
+            donor,
+            tier,
+            parent=parent,
+            starting_pd=starting_pd,
+            first_passage=first_passage,
+            reason=f"lot derived from {parent['din']}",
+        )
+
     def lot(
         self, when, product, donor, tier, parent=None, starting_pd=0.0, first_passage=0, reason=""
     ) -> dict:
@@ -619,29 +633,13 @@ class Facility:
         end, pd_master = self.steps(master, isolated + timedelta(days=1), (0, 1), tech)
         self.containers(master, product, 10, end + timedelta(hours=6), "vial", 5e6, 1.0)
         self.release(master, end + timedelta(days=2))
-        working = self.lot(
-            end + timedelta(days=3),
-            product,
-            donor,
-            "working",
-            parent=master,
-            starting_pd=pd_master,
-            first_passage=2,
-            reason=f"lot derived from {master['din']}",
-        )
+        working = self.derived_lot(master, "working", end + timedelta(days=3), product, donor, pd_master, 2)
         end, pd_working = self.steps(working, end + timedelta(days=3, hours=1), (2, 3), tech)
         self.containers(working, product, 10, end + timedelta(hours=6), "vial", 5e6, 1.0)
         self.release(working, end + timedelta(days=2))
         for _ in range(2):
-            dose = self.lot(
-                end + timedelta(days=3),
-                product,
-                donor,
-                "dose",
-                parent=working,
-                starting_pd=pd_master + pd_working,
-                first_passage=4,
-                reason=f"lot derived from {working['din']}",
+            dose = self.derived_lot(
+                working, "dose", end + timedelta(days=3), product, donor, pd_master + pd_working, 4
             )
             dose_end, _pd = self.steps(dose, end + timedelta(days=3, hours=1), (4,), tech)
             self.containers(dose, product, 20, dose_end + timedelta(hours=6), "bag", 1e8, 50.0)
