@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bank.i18n import N_
 from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, Transition, Workflow
-from lots.states import hold_steps
+from lots.states import hold_steps, version_workflow
 
 ATTESTED_MEANING = N_("Eligibility checklist attested")
 HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
@@ -14,15 +14,8 @@ HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
 UNBLINDING_MEANING = N_("Emergency unblinding")
 
 # A new version of a protocol retires the active one; patients keep the version they were enrolled under.
-PROTOCOL_VERSION_STATES = ("active", "retired")
-PROTOCOL_VERSION_WORKFLOW = Workflow(
-    name="Protocol version",
-    states=PROTOCOL_VERSION_STATES,
-    initial="active",
-    transitions=(Transition("active", "retired", "protocol.manage", label=N_("Retire")),),
-    labels={"active": N_("active"), "retired": N_("retired")},
-    kinds={"active": DONE, "retired": ENDED},
-)
+PROTOCOL_VERSION_WORKFLOW = version_workflow("Protocol version", "protocol.manage")
+PROTOCOL_VERSION_STATES = PROTOCOL_VERSION_WORKFLOW.states
 
 PATIENT_STATES = ("screening", "enrolled", "not_eligible")
 PATIENT_WORKFLOW = Workflow(

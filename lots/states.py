@@ -47,6 +47,19 @@ def hold_steps(
     )
 
 
+def version_workflow(name: str, permission: str) -> Workflow:
+    """Versioned reference data (a product type, a trial protocol): the version in use is active until a new
+    version retires it; what was made or enrolled under it keeps it."""
+    return Workflow(
+        name=name,
+        states=("active", "retired"),
+        initial="active",
+        transitions=(Transition("active", "retired", permission, label=N_("Retire")),),
+        labels={"active": N_("active"), "retired": N_("retired")},
+        kinds={"active": DONE, "retired": ENDED},
+    )
+
+
 LOT_WORKFLOW = Workflow(
     name=N_("Lot"),
     states=("in_process", "awaiting_qc", "released", "rejected", "on_hold"),
@@ -189,14 +202,7 @@ MATERIAL_USABLE = "approved"
 
 # A new version of a product type retires the version before it (lots keep the version they were made
 # under). Product types are reference data kept by QA, like specifications.
-PRODUCT_TYPE_WORKFLOW = Workflow(
-    name=N_("Product type"),
-    states=("active", "retired"),
-    initial="active",
-    transitions=(Transition("active", "retired", "spec.manage", label=N_("Retire")),),
-    labels={"active": N_("active"), "retired": N_("retired")},
-    kinds={"active": DONE, "retired": ENDED},
-)
+PRODUCT_TYPE_WORKFLOW = version_workflow(N_("Product type"), "spec.manage")
 PRODUCT_TYPE_STATUSES = PRODUCT_TYPE_WORKFLOW.states
 
 # A correction or void of a bench entry (isolation, passage): applied at once by its author before the
