@@ -13,7 +13,7 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from bank import anchors, auditkey
-from bank.i18n import localize, t
+from bank.i18n import Text, localize, t
 from bank.integrity import verify_all
 from bank.migrate import upgrade_site
 from bank.refusals import Refused
@@ -42,6 +42,21 @@ def seed_from_command_line(seed: Callable[[Session], Sized], reason: str) -> int
     session = _session()
     with unit_of_work(session, COMMAND_LINE, reason):
         return len(seed(session))
+
+
+def add_seed_command(
+    group: click.Group,
+    help: str,
+    seed: Callable[[Session], Sized],
+    reason: str,
+    report: Callable[[int], Text],
+) -> None:
+    """`flask <group> seed`: run the domain's seed of its reference data as the command line (one unit of
+    work), then say what it added (`report` of the count), in the facility's language."""
+
+    @group.command("seed", help=help)
+    def seed_command():
+        echo(report(seed_from_command_line(seed, reason)))
 
 
 def register_cli(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bank.cli import echo, seed_from_command_line
+from bank.cli import add_seed_command
 from bank.i18n import t
 from doses import services
 
@@ -14,8 +14,12 @@ def register(app: Flask) -> None:
     def doses_group():
         """Doses: trial protocols."""
 
-    @doses_group.command("seed")
-    def seed_command():
-        """Store the seed trial protocols (MESEMS, MAESTRO-4MS, MSC-AT-SSc) that are missing."""
-        added = seed_from_command_line(services.ensure_seed_protocols, "seed trial protocols")
-        echo(t("%(count)s protocol(s) added.", count=added) if added else t("Protocols already seeded."))
+    add_seed_command(
+        doses_group,
+        "Store the seed trial protocols (MESEMS, MAESTRO-4MS, MSC-AT-SSc) that are missing.",
+        services.ensure_seed_protocols,
+        "seed trial protocols",
+        lambda added: (
+            t("%(count)s protocol(s) added.", count=added) if added else t("Protocols already seeded.")
+        ),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bank.cli import echo, seed_from_command_line
+from bank.cli import add_seed_command
 from bank.i18n import t
 from lots import services
 
@@ -14,13 +14,14 @@ def register(app: Flask) -> None:
     def lots_group():
         """Lots: product types."""
 
-    @lots_group.command("seed")
-    def seed_command():
-        """Add the seed product types (BM-MSC-AUTO, AT-MSC-ALLO, PLACEBO-MEDIA) if missing."""
-        added = seed_from_command_line(services.seed_product_types, "seed product types")
-        # A command speaks the facility's language (FACILITY_LANGUAGE).
-        echo(
+    add_seed_command(
+        lots_group,
+        "Add the seed product types (BM-MSC-AUTO, AT-MSC-ALLO, PLACEBO-MEDIA) if missing.",
+        services.seed_product_types,
+        "seed product types",
+        lambda added: (
             t("%(count)s product type(s) added.", count=added)
             if added
             else t("Product types already seeded.")
-        )
+        ),
+    )

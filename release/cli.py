@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bank.cli import echo, seed_from_command_line
+from bank.cli import add_seed_command, echo
 from bank.i18n import t
 from lots.models import Lot
 from release.reports import digest_matches
@@ -19,13 +19,15 @@ from release.services import ensure_seed_specifications
 release_group = AppGroup("release", help="Release: specifications and certificates of analysis.")
 
 
-@release_group.command("seed")
-def seed_command():
-    """Store the seed specifications (release/reference.py) of products that have none yet."""
-    added = seed_from_command_line(ensure_seed_specifications, "seed release specifications")
-    echo(
+add_seed_command(
+    release_group,
+    "Store the seed specifications (release/reference.py) of products that have none yet.",
+    ensure_seed_specifications,
+    "seed release specifications",
+    lambda added: (
         t("%(count)s specification(s) added.", count=added) if added else t("Specifications already seeded.")
-    )
+    ),
+)
 
 
 @release_group.command("check-coa")
