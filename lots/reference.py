@@ -31,20 +31,20 @@ def _product(
 ) -> dict:
     """Version 1 of a seed product type: kept a year in the vapour phase of liquid nitrogen, with the
     plausibility limits above (the keys in the order of the product type's columns)."""
-    return dict(
-        key=key,
-        version=1,
-        name=name,
-        trials=trials,
-        source=source,
-        origin=origin,
-        max_passage=max_passage,
-        max_cumulative_pd=max_pd,
-        shelf_life_days=365,
-        storage_temperature=_VAPOUR_PHASE,
-        isbt_code=isbt_code,
+    return {
+        "key": key,
+        "version": 1,
+        "name": name,
+        "trials": trials,
+        "source": source,
+        "origin": origin,
+        "max_passage": max_passage,
+        "max_cumulative_pd": max_pd,
+        "shelf_life_days": 365,
+        "storage_temperature": _VAPOUR_PHASE,
+        "isbt_code": isbt_code,
         **PLAUSIBILITY,
-    )
+    }
 
 
 # One row a product: key, name, trials, source, origin, max passage, max cumulative PD, ISBT 128 code.
