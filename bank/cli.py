@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sized
 from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
 
 from bank import anchors, auditkey
-from bank.i18n import localize, t
+from bank.i18n import Text, localize, t
 from bank.integrity import verify_all
 from bank.migrate import upgrade_site
 from bank.refusals import Refused
@@ -29,6 +31,32 @@ def _session():
 def echo(message, err: bool = False) -> None:
     """A command's output, in the facility's language (FACILITY_LANGUAGE; English by default)."""
     click.echo(localize(message), err=err)
+
+
+COMMAND_LINE = Actor(None, "system (command line)")
+
+
+def seed_from_command_line(seed: Callable[[Session], Sized], reason: str) -> int:
+    """Run a domain's seed of its reference data as the command line, in one unit of work (all or nothing);
+    how many records it added."""
+    session = _session()
+    with unit_of_work(session, COMMAND_LINE, reason):
+        return len(seed(session))
+
+
+def add_seed_command(
+    group: click.Group,
+    help: str,
+    seed: Callable[[Session], Sized],
+    reason: str,
+    report: Callable[[int], Text],
+) -> None:
+    """`flask <group> seed`: run the domain's seed of its reference data as the command line (one unit of
+    work), then say what it added (`report` of the count), in the facility's language."""
+
+    @group.command("seed", help=help)
+    def seed_command():
+        echo(report(seed_from_command_line(seed, reason)))
 
 
 def register_cli(app: Flask) -> None:
@@ -157,7 +185,7 @@ def _register_users(app: Flask) -> None:
         password = generate_password()
         session = _session()
         try:
-            with unit_of_work(session, Actor(None, "system (command line)")):
+            with unit_of_work(session, COMMAND_LINE):
                 create_user(session, username, full_name, list(roles), password, unblinded=unblinded)
         except UserError as e:
             for field, message in e.errors.items():
@@ -179,9 +207,7 @@ def _register_users(app: Flask) -> None:
         if user is None:
             echo(t("error: no user named '%(name)s'", name=username), err=True)
             sys.exit(2)
-        with unit_of_work(
-            session, Actor(None, "system (command line)"), "account unlocked from the command line"
-        ):
+        with unit_of_work(session, COMMAND_LINE, "account unlocked from the command line"):
             unlock(session, user)
         echo(t("Account %(name)s unlocked.", name=user.username))
 
@@ -225,7 +251,7 @@ def _register_audit(app: Flask) -> None:
             sys.exit(1)
         if disagreement:
             session = _session()
-            with unit_of_work(session, Actor(None, "system (command line)"), acknowledge):
+            with unit_of_work(session, COMMAND_LINE, acknowledge):
                 record_event(
                     session,
                     "update",

@@ -47,32 +47,28 @@ def install(
     _translate, _number, _day, _moment = translate, number, day, moment
 
 
+def _placed(value, ways):
+    """A value placed in a message, written the first of `ways` ((type, write) pairs) that fits its type; a
+    list or tuple item by item, joined with commas; anything else as it is."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_placed(v, ways)) for v in value)
+    for kind, write in ways:
+        if isinstance(value, kind) and not isinstance(value, bool):
+            return write(value)
+    return value
+
+
 def _english(value):
     """A value placed in a message as the stored English sentence holds it."""
-    if isinstance(value, Text):
-        return str(value)
-    if isinstance(value, float):
-        return _plain_number(value)
-    if isinstance(value, list | tuple):
-        return ", ".join(str(_english(v)) for v in value)
-    return value
+    return _placed(value, ((Text, str), (float, _plain_number)))
 
 
 def _shown(value):
     """A value placed in a message, as the reader reads it: a nested message translated, a decimal
     number, a day or a time in the reader's notation (81,5 and 03/12/2026 in French), anything else as
     it is."""
-    if isinstance(value, Text):
-        return value.localized()
-    if isinstance(value, float | Decimal) and not isinstance(value, bool):
-        return _number(value)
-    if isinstance(value, datetime):
-        return _moment(value)
-    if isinstance(value, date):
-        return _day(value)
-    if isinstance(value, list | tuple):
-        return ", ".join(str(_shown(v)) for v in value)
-    return value
+    nested = (Text, lambda text: text.localized())  # a subclass may show itself its own way
+    return _placed(value, (nested, (float | Decimal, _number), (datetime, _moment), (date, _day)))
 
 
 def _fill(msgid: str, params: dict, shown) -> str:

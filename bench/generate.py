@@ -350,6 +350,20 @@ class Facility:
         )
         return final
 
+    def derived_lot(self, parent, tier, when, product, donor, starting_pd, first_passage) -> dict:
+        """A working lot from a master or a dose lot from a working one: it continues the parent's passage
+        numbering and cumulative PD."""
+        return self.lot(
+            when,
+            product,
+            donor,
+            tier,
+            parent=parent,
+            starting_pd=starting_pd,
+            first_passage=first_passage,
+            reason=f"lot derived from {parent['din']}",
+        )
+
     def lot(
         self, when, product, donor, tier, parent=None, starting_pd=0.0, first_passage=0, reason=""
     ) -> dict:
@@ -525,65 +539,11 @@ class Facility:
                     frozen, tech, "insert", "containers", row["id"], inserted(row), "containers formulated"
                 )
 
-            def store(row=row, box_id=box_id, r=r, c=c, stored_at=stored_at):
-                w.audit(
-                    stored_at,
-                    tech,
-                    "update",
-                    "containers",
-                    row["id"],
-                    {
-                        "box_id": [None, box_id],
-                        "position_col": [None, c],
-                        "position_row": [None, r],
-                        "status": ["formulated", "stored"],
-                    },
-                    "containers stored",
-                )
-                w.row(
-                    "storage_events",
-                    {
-                        "container_id": row["id"],
-                        "action": "stored",
-                        "box_id": box_id,
-                        "position_row": r,
-                        "position_col": c,
-                        "at": stored_at,
-                        "actor_id": tech[0],
-                        "actor_name": tech[1],
-                        "reason": None,
-                    },
-                )
+            def store(row=row, place=(box_id, r, c), stored_at=stored_at):
+                storage_move(w, tech, row["id"], stored_at, "stored", place, None)
 
-            def remove(row=row, box_id=box_id, r=r, c=c, removed_at=removed_at):
-                w.audit(
-                    removed_at,
-                    tech,
-                    "update",
-                    "containers",
-                    row["id"],
-                    {
-                        "box_id": [box_id, None],
-                        "position_col": [c, None],
-                        "position_row": [r, None],
-                        "status": ["stored", "removed"],
-                    },
-                    "thawed for administration",
-                )
-                w.row(
-                    "storage_events",
-                    {
-                        "container_id": row["id"],
-                        "action": "removed",
-                        "from_box_id": box_id,
-                        "from_row": r,
-                        "from_col": c,
-                        "at": removed_at,
-                        "actor_id": tech[0],
-                        "actor_name": tech[1],
-                        "reason": "thawed for administration",
-                    },
-                )
+            def remove(row=row, place=(box_id, r, c), removed_at=removed_at):
+                storage_move(w, tech, row["id"], removed_at, "removed", place, "thawed for administration")
 
             self.at(frozen, formulate)
             self.at(stored_at, store)
@@ -673,29 +633,13 @@ class Facility:
         end, pd_master = self.steps(master, isolated + timedelta(days=1), (0, 1), tech)
         self.containers(master, product, 10, end + timedelta(hours=6), "vial", 5e6, 1.0)
         self.release(master, end + timedelta(days=2))
-        working = self.lot(
-            end + timedelta(days=3),
-            product,
-            donor,
-            "working",
-            parent=master,
-            starting_pd=pd_master,
-            first_passage=2,
-            reason=f"lot derived from {master['din']}",
-        )
+        working = self.derived_lot(master, "working", end + timedelta(days=3), product, donor, pd_master, 2)
         end, pd_working = self.steps(working, end + timedelta(days=3, hours=1), (2, 3), tech)
         self.containers(working, product, 10, end + timedelta(hours=6), "vial", 5e6, 1.0)
         self.release(working, end + timedelta(days=2))
         for _ in range(2):
-            dose = self.lot(
-                end + timedelta(days=3),
-                product,
-                donor,
-                "dose",
-                parent=working,
-                starting_pd=pd_master + pd_working,
-                first_passage=4,
-                reason=f"lot derived from {working['din']}",
+            dose = self.derived_lot(
+                working, "dose", end + timedelta(days=3), product, donor, pd_master + pd_working, 4
             )
             dose_end, _pd = self.steps(dose, end + timedelta(days=3, hours=1), (4,), tech)
             self.containers(dose, product, 20, dose_end + timedelta(hours=6), "bag", 1e8, 50.0)
@@ -813,6 +757,44 @@ def bench_server_env() -> dict:
         "AUDIT_ANCHOR_DIR": str(bench_anchor_dir()),
         "BANK_ENV": "production",
     }
+
+
+def storage_move(w, tech, container_id: int, at: datetime, action: str, place: tuple, reason: str | None):
+    """A container put into its box position (action "stored") or taken out of it ("removed"): the
+    container's audit row and the storage event, as lots.services.storage writes them."""
+    box_id, r, c = place
+    stored = action == "stored"
+    w.audit(
+        at,
+        tech,
+        "update",
+        "containers",
+        container_id,
+        {
+            "box_id": [None, box_id] if stored else [box_id, None],
+            "position_col": [None, c] if stored else [c, None],
+            "position_row": [None, r] if stored else [r, None],
+            "status": ["formulated", "stored"] if stored else ["stored", "removed"],
+        },
+        "containers stored" if stored else reason,
+    )
+    position = (
+        {"box_id": box_id, "position_row": r, "position_col": c}
+        if stored
+        else {"from_box_id": box_id, "from_row": r, "from_col": c}
+    )
+    w.row(
+        "storage_events",
+        {
+            "container_id": container_id,
+            "action": action,
+            **position,
+            "at": at,
+            "actor_id": tech[0],
+            "actor_name": tech[1],
+            "reason": reason,
+        },
+    )
 
 
 def generate(url: str, scale: float, seed: int = 9) -> dict:

@@ -59,6 +59,21 @@ def carry(f, allocation, steps, start: datetime) -> None:
             )
 
 
+def _issued_and_packed(staff, logger_id: str) -> list:
+    """How every shipment leaves the unit: issued from the tank, then packed in a CryoTrans dry shipper
+    with its temperature logger."""
+    return [
+        ("issued_from_storage", staff.tech, staff.pharmacist, "Cell Therapy Unit, tank LN2-Tank 1", {}),
+        (
+            "packed",
+            staff.pharmacist,
+            staff.tech,
+            "Cell Therapy Unit, dispatch",
+            {"shipper": "CryoTrans", "logger_id": logger_id},
+        ),
+    ]
+
+
 def custody_stories(f, allocations: dict, zone: str, facility_name: str) -> None:
     staff = f.staff
     for allocation in allocations.values():
@@ -75,14 +90,7 @@ def custody_stories(f, allocations: dict, zone: str, facility_name: str) -> None
         f,
         maestro,
         [
-            ("issued_from_storage", staff.tech, staff.pharmacist, "Cell Therapy Unit, tank LN2-Tank 1", {}),
-            (
-                "packed",
-                staff.pharmacist,
-                staff.tech,
-                "Cell Therapy Unit, dispatch",
-                {"shipper": "CryoTrans", "logger_id": "LOG-4471"},
-            ),
+            *_issued_and_packed(staff, "LOG-4471"),
             (
                 "shipped",
                 staff.tech,
@@ -113,14 +121,7 @@ def custody_stories(f, allocations: dict, zone: str, facility_name: str) -> None
         f,
         ssc,
         [
-            ("issued_from_storage", staff.tech, staff.pharmacist, "Cell Therapy Unit, tank LN2-Tank 1", {}),
-            (
-                "packed",
-                staff.pharmacist,
-                staff.tech,
-                "Cell Therapy Unit, dispatch",
-                {"shipper": "CryoTrans", "logger_id": "LOG-4502"},
-            ),
+            *_issued_and_packed(staff, "LOG-4502"),
             (
                 "shipped",
                 staff.tech,

@@ -8,22 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
+from bank.model_parts import partial_index, trigram_index
 from bank.models import Audited
 from donors.rules.entries import RESULTS, SEXES
 from donors.states import CRITERIA_WORKFLOW, DECISIONS, DONOR_WORKFLOW
@@ -43,9 +33,7 @@ class Donor(Audited, Versioned, Base):
         CheckConstraint("NOT (under_lookback AND status = 'eligible')", name="lookback"),
         # The donor search finds any part of a code (LIKE '%…%'): a trigram index keeps it from reading
         # every donor on PostgreSQL (SQLite scans; it serves small sites).
-        Index(
-            "ix_donors_code_trgm", "code", postgresql_using="gin", postgresql_ops={"code": "gin_trgm_ops"}
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_donors_code_trgm", "code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,9 +45,9 @@ class Donor(Audited, Versioned, Base):
     consent_version: Mapped[str] = mapped_column(String(40))
     consent_date: Mapped[date]
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    is_autologous: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_autologous: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default=DONOR_WORKFLOW.initial)
-    under_lookback: Mapped[bool] = mapped_column(Boolean, default=False)
+    under_lookback: Mapped[bool] = mapped_column(default=False)
     lookback_reason: Mapped[str | None] = mapped_column(Text)
     harvest_date: Mapped[date | None]
     # anti-HBc positive with HBsAg negative is cleared only by a documented risk assessment (DOMAIN §2).
@@ -100,13 +88,18 @@ class _Entry:
         return mapped_column(ForeignKey(f"{cls.__tablename__}.id"))
 
 
+def _void_needs_reason() -> CheckConstraint:
+    """A voided screening entry says why (a new constraint for each table: a constraint belongs to one)."""
+    return CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason")
+
+
 class ScreeningAnswer(_Entry, Audited, Base):
     """The current answer to one question of the criteria set (changes are in the audit trail)."""
 
     __tablename__ = "donor_answers"
     __table_args__ = (
         Index("ix_donor_answers_donor_question", "donor_id", "question_id"),
-        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
+        _void_needs_reason(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +114,7 @@ class MedicationCourse(_Entry, Audited, Base):
     __tablename__ = "donor_medications"
     __table_args__ = (
         CheckConstraint("stop_date IS NULL OR stop_date >= start_date", name="dates"),
-        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
+        _void_needs_reason(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,7 +131,7 @@ class SerologyTest(_Entry, Audited, Base):
     __table_args__ = (
         CheckConstraint(one_of("result", RESULTS), name="result"),
         CheckConstraint("test_date >= sample_date", name="dates"),
-        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
+        _void_needs_reason(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,18 +153,12 @@ class CriteriaSetVersion(Audited, Versioned, Base):
         CheckConstraint(one_of("status", CRITERIA_WORKFLOW.states), name="status"),
         UniqueConstraint("name", "number"),
         # Exactly one version is applied to new determinations.
-        Index(
-            "uq_criteria_sets_one_active",
-            "status",
-            unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
+        partial_index("uq_criteria_sets_one_active", "status", where="status = 'active'", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within `name` ("version" is the lock)
+    number: Mapped[int]  # 1, 2, ... within `name` ("version" is the lock)
     status: Mapped[str] = mapped_column(String(20), default=CRITERIA_WORKFLOW.initial)
     content: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(String(500), default="")

@@ -35,12 +35,25 @@ NO_ACTIVE_CRITERIA = Problem(
 _SER = N_("2006/17/EC Annex II; 21 CFR 1271.85")
 _IGM = N_("2006/17/EC Annex II 1.5")
 _TSE = N_("TSE risk, 2006/17/EC Annex I")
+_MALIGNANCY = N_("2006/17/EC Annex I 1.1.3")
 
 
 def _q(
     rule_id: str, text: str, anchor: str, evidence: str, look_back: str, qid: str, **params: ParamValue
 ) -> Criterion:
     return Criterion(rule_id, text, anchor, evidence, look_back, qid, tuple(params.items()))
+
+
+def _lifetime(rule_id: str, text: str, anchor: str, qid: str) -> Criterion:
+    """A history that excludes whenever in the donor's life it happened."""
+    return Criterion(rule_id, text, anchor, HISTORY, "lifetime", qid, ())
+
+
+def _exam(rule_id: str, text: str, qid: str) -> Criterion:
+    """A sign of transmissible disease found when the donor is examined."""
+    return Criterion(
+        rule_id, text, N_("signs of transmissible disease"), EXAM_FINDING, "at_examination", qid, ()
+    )
 
 
 def _ser(rule_id: str, text: str, anchor: str, *markers: str) -> Criterion:
@@ -70,34 +83,28 @@ _CRITERIA = (
        N_("2006/17/EC Annex I 1.1.5"), CLINICAL_CURRENT, "current", "Q-INFECTION"),
     _q("DON-HX-HYPERTENSION", N_("Uncontrolled hypertension within the past 12 months"), N_("donor safety"),
        HISTORY, "days", "Q-HYPERTENSION", lookback_days=365),
-    _q("DON-HX-DURA", N_("Human dura mater transplant"), _TSE, HISTORY, "lifetime", "Q-DURA"),
-    _q("DON-HX-CNS-SURGERY", N_("Surgery of the central nervous system"), N_("TSE risk, 2006/17/EC Annex I (undocumented neurosurgery)"),
-       HISTORY, "lifetime", "Q-CNS-SURGERY"),
-    _q("DON-HX-DEMENTIA", N_("Dementia or neurological disease that may evoke a subacute spongiform "
-       "encephalopathy"), _TSE, HISTORY, "lifetime", "Q-DEMENTIA"),
-    _q("DON-HX-CJD-FAMILY", N_("Family history of subacute spongiform encephalopathy (CJD)"), _TSE,
-       HISTORY, "lifetime", "Q-CJD-FAMILY"),
-    _q("DON-HX-HAEM-MALIGNANCY", N_("Haematological malignancy"), N_("2006/17/EC Annex I 1.1.3"),
-       HISTORY, "lifetime", "Q-HAEM-MALIGNANCY"),
-    _q("DON-HX-CANCER", N_("Active or past cancer"), N_("2006/17/EC Annex I 1.1.3"), HISTORY, "lifetime", "Q-CANCER"),
-    _q("DON-HX-CHEMO-RT", N_("Chemotherapy or irradiation"), N_("follows the malignancy rule, "
-       "2006/17/EC Annex I 1.1.3"), HISTORY, "lifetime", "Q-CHEMO-RT"),
-    _q("DON-HX-AUTOIMMUNE", N_("Systemic or autoimmune disease"), N_("2006/17/EC Annex I 1.1.7"),
-       HISTORY, "lifetime", "Q-AUTOIMMUNE"),
-    _q("DON-EXAM-ADENOPATHY", N_("Multiple adenopathy on examination"), N_("signs of transmissible disease"),
-       EXAM_FINDING, "at_examination", "Q-EXAM-ADENOPATHY"),
-    _q("DON-EXAM-SPLENOMEGALY", N_("Splenomegaly on examination"), N_("signs of transmissible disease"),
-       EXAM_FINDING, "at_examination", "Q-EXAM-SPLENOMEGALY"),
-    _q("DON-EXAM-HEPATOMEGALY", N_("Hepatomegaly on examination"), N_("signs of transmissible disease"),
-       EXAM_FINDING, "at_examination", "Q-EXAM-HEPATOMEGALY"),
-    _q("DON-EXAM-ICTERUS", N_("Icterus on examination"), N_("signs of transmissible disease"),
-       EXAM_FINDING, "at_examination", "Q-EXAM-ICTERUS"),
-    _q("DON-HX-HAEMOPHILIA", N_("Haemophilia"), N_("coagulopathy; clotting-factor exposure"),
-       HISTORY, "lifetime", "Q-HAEMOPHILIA"),
+    _lifetime("DON-HX-DURA", N_("Human dura mater transplant"), _TSE, "Q-DURA"),
+    _lifetime("DON-HX-CNS-SURGERY", N_("Surgery of the central nervous system"),
+              N_("TSE risk, 2006/17/EC Annex I (undocumented neurosurgery)"), "Q-CNS-SURGERY"),
+    _lifetime("DON-HX-DEMENTIA", N_("Dementia or neurological disease that may evoke a subacute spongiform "
+              "encephalopathy"), _TSE, "Q-DEMENTIA"),
+    _lifetime("DON-HX-CJD-FAMILY", N_("Family history of subacute spongiform encephalopathy (CJD)"), _TSE,
+              "Q-CJD-FAMILY"),
+    _lifetime("DON-HX-HAEM-MALIGNANCY", N_("Haematological malignancy"), _MALIGNANCY, "Q-HAEM-MALIGNANCY"),
+    _lifetime("DON-HX-CANCER", N_("Active or past cancer"), _MALIGNANCY, "Q-CANCER"),
+    _lifetime("DON-HX-CHEMO-RT", N_("Chemotherapy or irradiation"), N_("follows the malignancy rule, "
+              "2006/17/EC Annex I 1.1.3"), "Q-CHEMO-RT"),
+    _lifetime("DON-HX-AUTOIMMUNE", N_("Systemic or autoimmune disease"), N_("2006/17/EC Annex I 1.1.7"),
+              "Q-AUTOIMMUNE"),
+    _exam("DON-EXAM-ADENOPATHY", N_("Multiple adenopathy on examination"), "Q-EXAM-ADENOPATHY"),
+    _exam("DON-EXAM-SPLENOMEGALY", N_("Splenomegaly on examination"), "Q-EXAM-SPLENOMEGALY"),
+    _exam("DON-EXAM-HEPATOMEGALY", N_("Hepatomegaly on examination"), "Q-EXAM-HEPATOMEGALY"),
+    _exam("DON-EXAM-ICTERUS", N_("Icterus on examination"), "Q-EXAM-ICTERUS"),
+    _lifetime("DON-HX-HAEMOPHILIA", N_("Haemophilia"), N_("coagulopathy; clotting-factor exposure"), "Q-HAEMOPHILIA"),
     _q("DON-HX-IDDM", N_("Known insulin-dependent diabetes"), N_("blood-donor deferral [check]"),
        HISTORY, "current", "Q-IDDM"),
-    _q("DON-HX-PITUITARY", N_("Treatment with extractive pituitary hormones, growth hormone included"), _TSE,
-       HISTORY, "lifetime", "Q-PITUITARY"),
+    _lifetime("DON-HX-PITUITARY", N_("Treatment with extractive pituitary hormones, growth hormone included"),
+              _TSE, "Q-PITUITARY"),
     _q("DON-MED-STEROID", N_("Steroid therapy for more than 5 days in the past 3 months"), N_("trial-specific"),
        MEDICATION, "days", "Q-STEROID", medication_kind=N_("corticosteroid"), lookback_days=90, max_days=5),
     _q("DON-MED-LITHIUM", N_("Lithium treatment"), N_("trial-specific"), MEDICATION, "current", "Q-LITHIUM",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import click
-from flask import Flask, current_app
+from flask import Flask
 
-from bank.i18n import localize, t
-from bank.uow import Actor, unit_of_work
+from bank.cli import add_seed_command
+from bank.i18n import t
 from doses import services
 
 
@@ -15,19 +14,12 @@ def register(app: Flask) -> None:
     def doses_group():
         """Doses: trial protocols."""
 
-    @doses_group.command("seed")
-    def seed_command():
-        """Store the seed trial protocols (MESEMS, MAESTRO-4MS, MSC-AT-SSc) that are missing."""
-        session = current_app.extensions["bank.sessions"]()
-        try:
-            with unit_of_work(session, Actor(None, "system (command line)"), "seed trial protocols"):
-                added = services.ensure_seed_protocols(session)
-        finally:
-            session.close()
-        click.echo(
-            localize(
-                t("%(count)s protocol(s) added.", count=len(added))
-                if added
-                else t("Protocols already seeded.")
-            )
-        )
+    add_seed_command(
+        doses_group,
+        "Store the seed trial protocols (MESEMS, MAESTRO-4MS, MSC-AT-SSc) that are missing.",
+        services.ensure_seed_protocols,
+        "seed trial protocols",
+        lambda added: (
+            t("%(count)s protocol(s) added.", count=added) if added else t("Protocols already seeded.")
+        ),
+    )

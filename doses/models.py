@@ -10,22 +10,13 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import lots.models  # noqa: F401  (containers and donors must be known before doses refers to them)
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
+from bank.model_parts import partial_index, trigram_index
 from bank.models import Audited
 from doses.reference import stored_protocol
 from doses.rules.protocol import Protocol
@@ -70,12 +61,7 @@ class Patient(Audited, Versioned, Base):
         CheckConstraint("sex IN ('F', 'M')", name="sex"),
         CheckConstraint("first_dose_on >= date_of_birth", name="first_dose"),
         # Patient and dose searches find any part of a subject id (LIKE '%…%'): trigram index on PostgreSQL.
-        Index(
-            "ix_patients_subject_id_trgm",
-            "subject_id",
-            postgresql_using="gin",
-            postgresql_ops={"subject_id": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_patients_subject_id_trgm", "subject_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,23 +164,16 @@ class Allocation(Audited, Versioned, Base):
             name="deallocated",
         ),
         CheckConstraint("status <> 'administered' OR administered_at IS NOT NULL", name="administered"),
-        Index(
+        partial_index(
             "uq_allocations_one_per_dose",
             "patient_id",
             "dose_number",
+            where="status <> 'deallocated'",
             unique=True,
-            sqlite_where=text("status <> 'deallocated'"),
-            postgresql_where=text("status <> 'deallocated'"),
         ),
         # "Doses on their way" lists the few active doses among ten years of given ones.
         Index("ix_allocations_status", "status"),
-        Index(
-            "ix_allocations_on_their_way",
-            "planned_at",
-            "id",
-            sqlite_where=text(ON_THEIR_WAY_SQL),
-            postgresql_where=text(ON_THEIR_WAY_SQL),
-        ),
+        partial_index("ix_allocations_on_their_way", "planned_at", "id", where=ON_THEIR_WAY_SQL),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,12 +213,8 @@ class AllocatedContainer(Audited, Base):
     __tablename__ = "allocation_containers"
     __table_args__ = (
         UniqueConstraint("allocation_id", "container_id"),
-        Index(
-            "uq_allocation_containers_active",
-            "container_id",
-            unique=True,
-            sqlite_where=text("released_at IS NULL"),
-            postgresql_where=text("released_at IS NULL"),
+        partial_index(
+            "uq_allocation_containers_active", "container_id", where="released_at IS NULL", unique=True
         ),
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bank.i18n import N_
 from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, Transition, Workflow
+from lots.states import hold_steps, version_workflow
 
 ATTESTED_MEANING = N_("Eligibility checklist attested")
 HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
@@ -13,15 +14,8 @@ HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
 UNBLINDING_MEANING = N_("Emergency unblinding")
 
 # A new version of a protocol retires the active one; patients keep the version they were enrolled under.
-PROTOCOL_VERSION_STATES = ("active", "retired")
-PROTOCOL_VERSION_WORKFLOW = Workflow(
-    name="Protocol version",
-    states=PROTOCOL_VERSION_STATES,
-    initial="active",
-    transitions=(Transition("active", "retired", "protocol.manage", label=N_("Retire")),),
-    labels={"active": N_("active"), "retired": N_("retired")},
-    kinds={"active": DONE, "retired": ENDED},
-)
+PROTOCOL_VERSION_WORKFLOW = version_workflow("Protocol version", "protocol.manage")
+PROTOCOL_VERSION_STATES = PROTOCOL_VERSION_WORKFLOW.states
 
 PATIENT_STATES = ("screening", "enrolled", "not_eligible")
 PATIENT_WORKFLOW = Workflow(
@@ -79,21 +73,7 @@ ALLOCATION_WORKFLOW = Workflow(
             Transition(s, "administered", "custody.record", label=N_("Record administration"))
             for s in HOLDABLE
         ),
-        *(
-            Transition(s, "on_hold", "dose.allocate", reason_required=True, label=N_("Put on hold"))
-            for s in HOLDABLE
-        ),
-        *(
-            Transition(
-                "on_hold",
-                s,
-                "lot.hold",
-                signature_meaning=HOLD_LIFTED_MEANING,
-                reason_required=True,
-                label=N_("Lift hold"),
-            )
-            for s in HOLDABLE
-        ),
+        *hold_steps(HOLDABLE, "dose.allocate", HOLD_LIFTED_MEANING),
         Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
         Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
     ),

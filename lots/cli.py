@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import click
-from flask import Flask, current_app
+from flask import Flask
 
-from bank.i18n import localize, t
-from bank.uow import Actor, unit_of_work
+from bank.cli import add_seed_command
+from bank.i18n import t
 from lots import services
 
 
@@ -15,19 +14,14 @@ def register(app: Flask) -> None:
     def lots_group():
         """Lots: product types."""
 
-    @lots_group.command("seed")
-    def seed_command():
-        """Add the seed product types (BM-MSC-AUTO, AT-MSC-ALLO, PLACEBO-MEDIA) if missing."""
-        session = current_app.extensions["bank.sessions"]()
-        try:
-            with unit_of_work(session, Actor(None, "system (command line)"), "seed product types"):
-                added = services.seed_product_types(session)
-        finally:
-            session.close()
-        # A command speaks the facility's language (FACILITY_LANGUAGE).
-        message = (
-            t("%(count)s product type(s) added.", count=len(added))
+    add_seed_command(
+        lots_group,
+        "Add the seed product types (BM-MSC-AUTO, AT-MSC-ALLO, PLACEBO-MEDIA) if missing.",
+        services.seed_product_types,
+        "seed product types",
+        lambda added: (
+            t("%(count)s product type(s) added.", count=added)
             if added
             else t("Product types already seeded.")
-        )
-        click.echo(localize(message))
+        ),
+    )

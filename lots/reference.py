@@ -16,48 +16,46 @@ PLAUSIBILITY = dict(max_fold_per_day=8.0, viability_drop_pct=20.0)
 
 # Starting values: clinical MSC use is typically P3–P6 (DOMAIN §3); the PD ceilings sit well under the
 # in-vitro capacity (BM 20–50 PD, adipose 44–80 PD). Shelf life and codes are local choices [check].
+_VAPOUR_PHASE = N_("≤ −150 °C (liquid nitrogen vapour phase)")
+
+
+def _product(
+    key: str,
+    name: str,
+    trials: str,
+    source: str,
+    origin: str,
+    max_passage: int,
+    max_pd: float,
+    isbt_code: str,
+) -> dict:
+    """Version 1 of a seed product type: kept a year in the vapour phase of liquid nitrogen, with the
+    plausibility limits above (the keys in the order of the product type's columns)."""
+    return {
+        "key": key,
+        "version": 1,
+        "name": name,
+        "trials": trials,
+        "source": source,
+        "origin": origin,
+        "max_passage": max_passage,
+        "max_cumulative_pd": max_pd,
+        "shelf_life_days": 365,
+        "storage_temperature": _VAPOUR_PHASE,
+        "isbt_code": isbt_code,
+        **PLAUSIBILITY,
+    }
+
+
+# One row a product: key, name, trials, source, origin, max passage, max cumulative PD, ISBT 128 code.
+# fmt: off
 SEED_PRODUCTS = (
-    dict(
-        key="BM-MSC-AUTO",
-        version=1,
-        name=N_("Autologous bone-marrow MSC"),
-        trials="MESEMS",
-        source="bone_marrow",
-        origin="autologous",
-        max_passage=4,
-        max_cumulative_pd=25.0,
-        shelf_life_days=365,
-        storage_temperature=N_("≤ −150 °C (liquid nitrogen vapour phase)"),
-        isbt_code="S0001",
-        **PLAUSIBILITY,
-    ),
-    dict(
-        key="AT-MSC-ALLO",
-        version=1,
-        name=N_("Allogeneic adipose-tissue MSC"),
-        trials="MAESTRO-4MS, SSc",
-        source="adipose",
-        origin="allogeneic",
-        max_passage=6,
-        max_cumulative_pd=30.0,
-        shelf_life_days=365,
-        storage_temperature=N_("≤ −150 °C (liquid nitrogen vapour phase)"),
-        isbt_code="S0002",
-        **PLAUSIBILITY,
-    ),
+    _product("BM-MSC-AUTO", N_("Autologous bone-marrow MSC"), "MESEMS", "bone_marrow", "autologous",
+             4, 25.0, "S0001"),
+    _product("AT-MSC-ALLO", N_("Allogeneic adipose-tissue MSC"), "MAESTRO-4MS, SSc", "adipose", "allogeneic",
+             6, 30.0, "S0002"),
     # Placebo for blinded trials: suspension media filled like a dose, never from a donor.
-    dict(
-        key="PLACEBO-MEDIA",
-        version=1,
-        name=N_("Placebo (suspension media)"),
-        trials="MESEMS, SSc",
-        source="none",
-        origin="placebo",
-        max_passage=0,
-        max_cumulative_pd=1.0,
-        shelf_life_days=365,
-        storage_temperature=N_("≤ −150 °C (liquid nitrogen vapour phase)"),
-        isbt_code="S0003",
-        **PLAUSIBILITY,
-    ),
+    _product("PLACEBO-MEDIA", N_("Placebo (suspension media)"), "MESEMS, SSc", "none", "placebo",
+             0, 1.0, "S0003"),
 )
+# fmt: on

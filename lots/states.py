@@ -21,6 +21,45 @@ DEVIATION_CLOSED_MEANING = N_("Deviation closed")
 # A released lot can still be held: a donor look-back must stop every container of that donor.
 HOLDABLE = ("in_process", "awaiting_qc", "released")
 
+
+def hold_steps(
+    holdable: tuple[str, ...], hold_permission: str, lifted_meaning: str
+) -> tuple[Transition, ...]:
+    """Putting on hold, from any holdable state, with a reason; lifting the hold back to the state it was put
+    on from, with a reason and QA's signature of `lifted_meaning` (lot.hold). Lots and doses hold alike: a
+    look-back or a late result stops both."""
+    return (
+        *(
+            Transition(s, "on_hold", hold_permission, reason_required=True, label=N_("Put on hold"))
+            for s in holdable
+        ),
+        *(
+            Transition(
+                "on_hold",
+                s,
+                "lot.hold",
+                signature_meaning=lifted_meaning,
+                reason_required=True,
+                label=N_("Lift hold"),
+            )
+            for s in holdable
+        ),
+    )
+
+
+def version_workflow(name: str, permission: str) -> Workflow:
+    """Versioned reference data (a product type, a trial protocol): the version in use is active until a new
+    version retires it; what was made or enrolled under it keeps it."""
+    return Workflow(
+        name=name,
+        states=("active", "retired"),
+        initial="active",
+        transitions=(Transition("active", "retired", permission, label=N_("Retire")),),
+        labels={"active": N_("active"), "retired": N_("retired")},
+        kinds={"active": DONE, "retired": ENDED},
+    )
+
+
 LOT_WORKFLOW = Workflow(
     name=N_("Lot"),
     states=("in_process", "awaiting_qc", "released", "rejected", "on_hold"),
@@ -41,21 +80,7 @@ LOT_WORKFLOW = Workflow(
             reason_required=True,
             label=N_("Reject"),
         ),
-        *(
-            Transition(s, "on_hold", "lot.hold", reason_required=True, label=N_("Put on hold"))
-            for s in HOLDABLE
-        ),
-        *(
-            Transition(
-                "on_hold",
-                s,
-                "lot.hold",
-                signature_meaning=HOLD_LIFTED_MEANING,
-                reason_required=True,
-                label=N_("Lift hold"),
-            )
-            for s in HOLDABLE
-        ),
+        *hold_steps(HOLDABLE, "lot.hold", HOLD_LIFTED_MEANING),
     ),
     labels={
         "in_process": N_("in process"),
@@ -177,14 +202,7 @@ MATERIAL_USABLE = "approved"
 
 # A new version of a product type retires the version before it (lots keep the version they were made
 # under). Product types are reference data kept by QA, like specifications.
-PRODUCT_TYPE_WORKFLOW = Workflow(
-    name=N_("Product type"),
-    states=("active", "retired"),
-    initial="active",
-    transitions=(Transition("active", "retired", "spec.manage", label=N_("Retire")),),
-    labels={"active": N_("active"), "retired": N_("retired")},
-    kinds={"active": DONE, "retired": ENDED},
-)
+PRODUCT_TYPE_WORKFLOW = version_workflow(N_("Product type"), "spec.manage")
 PRODUCT_TYPE_STATUSES = PRODUCT_TYPE_WORKFLOW.states
 
 # A correction or void of a bench entry (isolation, passage): applied at once by its author before the

@@ -10,8 +10,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bank.i18n import localize, t
-from bank.uow import Actor, unit_of_work
+from bank.cli import add_seed_command, echo
+from bank.i18n import t
 from lots.models import Lot
 from release.reports import digest_matches
 from release.services import ensure_seed_specifications
@@ -19,25 +19,15 @@ from release.services import ensure_seed_specifications
 release_group = AppGroup("release", help="Release: specifications and certificates of analysis.")
 
 
-def say(message, err: bool = False) -> None:
-    """A line for the operator, in the facility's language."""
-    click.echo(localize(message), err=err)
-
-
-@release_group.command("seed")
-def seed_command():
-    """Store the seed specifications (release/reference.py) of products that have none yet."""
-    session = current_app.extensions["bank.sessions"]()
-    try:
-        with unit_of_work(session, Actor(None, "system (command line)"), "seed release specifications"):
-            added = ensure_seed_specifications(session)
-    finally:
-        session.close()
-    say(
-        t("%(count)s specification(s) added.", count=len(added))
-        if added
-        else t("Specifications already seeded.")
-    )
+add_seed_command(
+    release_group,
+    "Store the seed specifications (release/reference.py) of products that have none yet.",
+    ensure_seed_specifications,
+    "seed release specifications",
+    lambda added: (
+        t("%(count)s specification(s) added.", count=added) if added else t("Specifications already seeded.")
+    ),
+)
 
 
 @release_group.command("check-coa")
@@ -49,12 +39,14 @@ def check_coa_command(din, digest):
     try:
         lot = session.scalar(select(Lot).where(Lot.din == re.sub(r"[^A-Z0-9]", "", din.upper())[:13]))
         if lot is None:
-            say(t("No lot with DIN %(din)s.", din=din), err=True)
+            echo(t("No lot with DIN %(din)s.", din=din), err=True)
             sys.exit(2)
         if digest_matches(session, lot, digest):
-            say(t("MATCH: the certificate of lot %(din)s shows what the records say.", din=lot.din))
+            echo(t("MATCH: the certificate of lot %(din)s shows what the records say.", din=lot.din))
         else:
-            say(t("NO MATCH: the records of lot %(din)s differ from the certificate.", din=lot.din), err=True)
+            echo(
+                t("NO MATCH: the records of lot %(din)s differ from the certificate.", din=lot.din), err=True
+            )
             sys.exit(1)
     finally:
         session.close()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 import lots.models  # noqa: F401  (lots must be known before release refers to it)
 from bank.clock import utcnow
 from bank.db import Base, Versioned, from_stored_json, one_of
+from bank.model_parts import partial_index, verification_checks
 from bank.models import Audited, Signature
 from release.reference import TERM_WORDS, with_seed_terms
 from release.rules import STORED_VERDICTS, Specification
@@ -36,12 +37,11 @@ class SpecificationVersion(Audited, Versioned, Base):
         CheckConstraint("status = 'draft' OR signature_id IS NOT NULL OR seeded", name="approved_signed"),
         Index("uq_release_specifications_key_version", "product_key", "spec_version", unique=True),
         # The database itself keeps a single effective version per product, even under concurrent approvals.
-        Index(
+        partial_index(
             "uq_release_specifications_one_effective",
             "product_key",
+            where="status = 'effective'",
             unique=True,
-            sqlite_where=text("status = 'effective'"),
-            postgresql_where=text("status = 'effective'"),
         ),
     )
 
@@ -122,8 +122,7 @@ class TestResult(Audited, Versioned, Base):
     __test__ = False  # not a pytest test class, despite the name
     __table_args__ = (
         CheckConstraint(one_of("verdict", STORED_VERDICTS), name="verdict"),
-        CheckConstraint("verified_by_id IS NULL OR verified_by_id <> entered_by_id", name="four_eyes"),
-        CheckConstraint("(verified_by_id IS NULL) = (verified_at IS NULL)", name="verified"),
+        *verification_checks(),
         CheckConstraint("retest_of_id IS NULL OR retest_reason IS NOT NULL", name="retest_reason"),
         CheckConstraint("NOT corrects OR retest_of_id IS NOT NULL", name="corrects"),
         CheckConstraint(

@@ -24,19 +24,23 @@ from release.rules import (
 SEED_VERSION = "1-seed"
 CELLS_UNIT = "x10^6 viable cells"
 
+
+def _expressed(op: str, threshold_pct: float, *markers: str | tuple[str, ...]) -> tuple[MarkerRule, ...]:
+    """Markers each expressed by at least (>=) or at most (<=) a share of the cells, as the criteria state
+    them; a tuple of markers is either/or (CD14 or CD11b)."""
+    return tuple(
+        MarkerRule(marker if isinstance(marker, tuple) else (marker,), op, threshold_pct)
+        for marker in markers
+    )
+
+
 # Dominici et al., Cytotherapy 2006;8:315 (ISCT minimal criteria for MSC).
 ISCT_2006_BM_PANEL = MarkerPanelTest(
     code="IDENTITY-ISCT2006",
     name=N_("Identity, flow cytometry (ISCT 2006)"),
     rules=(
-        MarkerRule(("CD73",), ">=", 95.0),
-        MarkerRule(("CD90",), ">=", 95.0),
-        MarkerRule(("CD105",), ">=", 95.0),
-        MarkerRule(("CD45",), "<=", 2.0),
-        MarkerRule(("CD34",), "<=", 2.0),
-        MarkerRule(("CD14", "CD11b"), "<=", 2.0),
-        MarkerRule(("CD79a", "CD19"), "<=", 2.0),
-        MarkerRule(("HLA-DR",), "<=", 2.0),
+        *_expressed(">=", 95.0, "CD73", "CD90", "CD105"),
+        *_expressed("<=", 2.0, "CD45", "CD34", ("CD14", "CD11b"), ("CD79a", "CD19"), "HLA-DR"),
     ),
     note="Dominici 2006, Cytotherapy 8:315.",
 )
@@ -46,13 +50,8 @@ IFATS_2013_AT_PANEL = MarkerPanelTest(
     code="IDENTITY-IFATS2013",
     name=N_("Identity, flow cytometry (IFATS/ISCT 2013)"),  # thresholds [check]: see the note
     rules=(
-        MarkerRule(("CD90",), ">=", 80.0),
-        MarkerRule(("CD73",), ">=", 80.0),
-        MarkerRule(("CD105",), ">=", 80.0),
-        MarkerRule(("CD44",), ">=", 80.0),
-        MarkerRule(("CD45",), "<=", 2.0),
-        MarkerRule(("CD31",), "<=", 2.0),
-        MarkerRule(("CD235a",), "<=", 2.0),
+        *_expressed(">=", 80.0, "CD90", "CD73", "CD105", "CD44"),
+        *_expressed("<=", 2.0, "CD45", "CD31", "CD235a"),
     ),
     note="Bourin 2013, Cytotherapy 15:641. [check] >=80 % positive / <=2 % negative not confirmed "
     "from the primary text; CD36+/CD106- distinguishes ASC from BM-MSC.",
@@ -62,51 +61,47 @@ IFATS_2013_AT_PANEL = MarkerPanelTest(
 # Controlled result terms of the qualitative tests (DOMAIN.md §4): what each allowed result means and the
 # synonyms this site accepts; anything else typed is refused at entry, never judged a failure. Terms and
 # synonyms are marked N_: stored in English, shown (and accepted when typed) in the reader's language.
+def _passes(term: str, *synonyms: str, meaning: str, interim: bool = False) -> ResultTerm:
+    return ResultTerm(term, True, synonyms, interim=interim, meaning=meaning)
+
+
+def _fails(term: str, *synonyms: str, meaning: str) -> ResultTerm:
+    return ResultTerm(term, False, synonyms, meaning=meaning)
+
+
+# One row a term: the term, its synonyms, what it means. The first term of a test is its expected result.
 ADHERENCE_TERMS = (
-    ResultTerm(
-        N_("adherent"),
-        True,
-        (N_("plastic adherent"), N_("plastic-adherent")),
-        meaning=N_("adheres to plastic"),
-    ),
-    ResultTerm(
-        N_("not adherent"), False, (N_("non-adherent"), N_("non adherent")), meaning=N_("does not adhere")
-    ),
+    _passes(N_("adherent"), N_("plastic adherent"), N_("plastic-adherent"), meaning=N_("adheres to plastic")),
+    _fails(N_("not adherent"), N_("non-adherent"), N_("non adherent"), meaning=N_("does not adhere")),
 )
 STERILITY_TERMS = (
-    ResultTerm(
-        N_("no growth"),
-        True,
-        (N_("negative"), N_("sterile"), N_("no growth detected")),
-        meaning=N_("final: sterile"),
+    _passes(
+        N_("no growth"), N_("negative"), N_("sterile"), N_("no growth detected"), meaning=N_("final: sterile")
     ),
-    ResultTerm(
+    _passes(
         N_("no growth to date"),
-        True,
-        (N_("negative to date"),),
+        N_("negative to date"),
         interim=True,
         meaning=N_("interim reading, incubation continues: conditional release only"),
     ),
-    ResultTerm(N_("growth"), False, (N_("positive"), N_("growth detected")), meaning=N_("contaminated")),
+    _fails(N_("growth"), N_("positive"), N_("growth detected"), meaning=N_("contaminated")),
 )
 MYCOPLASMA_TERMS = (
-    ResultTerm(N_("not detected"), True, (N_("negative"), N_("absent")), meaning=N_("no mycoplasma")),
-    ResultTerm(N_("detected"), False, (N_("positive"),), meaning=N_("mycoplasma present")),
+    _passes(N_("not detected"), N_("negative"), N_("absent"), meaning=N_("no mycoplasma")),
+    _fails(N_("detected"), N_("positive"), meaning=N_("mycoplasma present")),
 )
 KARYOTYPE_TERMS = (
-    ResultTerm(
-        N_("normal"), True, (N_("normal karyotype"), "46,XX", "46,XY"), meaning=N_("no clonal abnormality")
-    ),
-    ResultTerm(N_("abnormal"), False, (N_("abnormal karyotype"),), meaning=N_("clonal abnormality found")),
+    _passes(N_("normal"), N_("normal karyotype"), "46,XX", "46,XY", meaning=N_("no clonal abnormality")),
+    _fails(N_("abnormal"), N_("abnormal karyotype"), meaning=N_("clonal abnormality found")),
 )
 TRILINEAGE_TERMS = (
-    ResultTerm(
+    _passes(
         N_("osteo, adipo, chondro positive"),
-        True,
-        (N_("trilineage positive"), N_("all three lineages")),
+        N_("trilineage positive"),
+        N_("all three lineages"),
         meaning=N_("differentiates into bone, fat and cartilage"),
     ),
-    ResultTerm(N_("not demonstrated"), False, (N_("incomplete"),), meaning=N_("a lineage is missing")),
+    _fails(N_("not demonstrated"), N_("incomplete"), meaning=N_("a lineage is missing")),
 )
 
 
@@ -119,34 +114,34 @@ TERM_WORDS = {
 }
 
 
+def _judged_by_terms(code: str, name: str, terms: tuple[ResultTerm, ...], note: str = "") -> QualitativeTest:
+    """A qualitative test judged by its controlled terms: the first term is the expected result, and an
+    interim passing term (sterility's "no growth to date") allows only a conditional release."""
+    return QualitativeTest(
+        code,
+        name,
+        expected=terms[0].term,
+        conditional=tuple(term.term for term in terms if term.interim),
+        note=note,
+        terms=terms,
+    )
+
+
 def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[SpecTest, ...]:
     """Tests shared by both seed products (DOMAIN.md §4 table)."""
     return (
-        QualitativeTest(
-            "ADHERENCE",
-            N_("Plastic adherence"),
-            expected=N_("adherent"),
-            note="ISCT 2006.",
-            terms=ADHERENCE_TERMS,
-        ),
+        _judged_by_terms("ADHERENCE", N_("Plastic adherence"), ADHERENCE_TERMS, note="ISCT 2006."),
         NumericTest(
             "VIABILITY", N_("Viability"), unit="%", min=70.0, note="Floor 70 %; many programmes use >= 80 %."
         ),
-        QualitativeTest(
+        _judged_by_terms(
             "STERILITY",
             N_("Sterility (Ph. Eur. 2.6.27, aerobic + anaerobic)"),
-            expected=N_("no growth"),
-            conditional=(N_("no growth to date"),),
+            STERILITY_TERMS,
             note="Conditional release on 'no growth to date' only for short-shelf-life products; "
             "a late positive must reach QA and the clinician.",
-            terms=STERILITY_TERMS,
         ),
-        QualitativeTest(
-            "MYCOPLASMA",
-            N_("Mycoplasma (Ph. Eur. 2.6.7)"),
-            expected=N_("not detected"),
-            terms=MYCOPLASMA_TERMS,
-        ),
+        _judged_by_terms("MYCOPLASMA", N_("Mycoplasma (Ph. Eur. 2.6.7)"), MYCOPLASMA_TERMS),
         NumericTest(
             "ENDOTOXIN",
             N_("Endotoxin (Ph. Eur. 2.6.14 / USP <85>)"),
@@ -163,15 +158,8 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
             max=cells_max,
             note=f"[check] {cells_note}",
         ),
-        QualitativeTest(
-            "KARYOTYPE", N_("Karyotype"), expected=N_("normal"), note="Bank level.", terms=KARYOTYPE_TERMS
-        ),
-        QualitativeTest(
-            "TRILINEAGE",
-            N_("Trilineage differentiation"),
-            expected=N_("osteo, adipo, chondro positive"),
-            terms=TRILINEAGE_TERMS,
-        ),
+        _judged_by_terms("KARYOTYPE", N_("Karyotype"), KARYOTYPE_TERMS, note="Bank level."),
+        _judged_by_terms("TRILINEAGE", N_("Trilineage differentiation"), TRILINEAGE_TERMS),
         NumericTest(
             "POTENCY",
             N_("Potency: inhibition of stimulated PBMC proliferation"),
@@ -182,27 +170,29 @@ def _common_tests(cells_min: float, cells_max: float, cells_note: str) -> tuple[
     )
 
 
+def _cell_specification(
+    product_key: str, identity: MarkerPanelTest, cells: tuple[float, float, str], note: str
+) -> Specification:
+    """The seed specification of a cell product: its identity panel, then the tests every product shares
+    with its range of viable cells per container (minimum, maximum, why)."""
+    return Specification(
+        product_key=product_key, version=SEED_VERSION, tests=(identity, *_common_tests(*cells)), note=note
+    )
+
+
 def seed_specifications() -> dict[str, Specification]:
     """Seed specifications by product key: 'BM-MSC-AUTO' (autologous bone marrow, MESEMS) and
     'AT-MSC-ALLO' (allogeneic adipose bank, MAESTRO-4MS / SSc programme) and 'PLACEBO-MEDIA'."""
-    bm = Specification(
-        product_key="BM-MSC-AUTO",
-        version=SEED_VERSION,
-        tests=(
-            ISCT_2006_BM_PANEL,
-            *_common_tests(70.0, 200.0, "range for 1-2 x10^6/kg IV doses (MESEMS); set per protocol."),
-        ),
+    bm = _cell_specification(
+        "BM-MSC-AUTO",
+        ISCT_2006_BM_PANEL,
+        (70.0, 200.0, "range for 1-2 x10^6/kg IV doses (MESEMS); set per protocol."),
         note="Seed specification, autologous BM-MSC.",
     )
-    at = Specification(
-        product_key="AT-MSC-ALLO",
-        version=SEED_VERSION,
-        tests=(
-            IFATS_2013_AT_PANEL,
-            *_common_tests(
-                10.0, 100.0, "range for intrathecal ~10-100 x10^6 cells per injection; set per protocol."
-            ),
-        ),
+    at = _cell_specification(
+        "AT-MSC-ALLO",
+        IFATS_2013_AT_PANEL,
+        (10.0, 100.0, "range for intrathecal ~10-100 x10^6 cells per injection; set per protocol."),
         note="Seed specification, allogeneic adipose MSC bank. Identity thresholds [check].",
     )
     # Placebo (suspension media) for blinded trials: no cells, so no identity, viability or potency;

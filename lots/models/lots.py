@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import donors.models  # noqa: F401  (the donors table must be known before lots refers to it)
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
+from bank.model_parts import partial_index, trigram_index, verification_checks
 from bank.models import Audited
 from lots.models.products import ProductType
 from lots.states import LOT_STATUSES, LOT_WORKFLOW
@@ -34,9 +35,7 @@ class Lot(Audited, Versioned, Base):
         CheckConstraint("(status = 'on_hold') = (held_from IS NOT NULL)", name="held_from"),
         CheckConstraint("length(din) = 13 AND length(check_char) = 1", name="din"),
         # The lot search finds any part of a DIN (LIKE '%…%'): trigram index on PostgreSQL.
-        Index(
-            "ix_lots_din_trgm", "din", postgresql_using="gin", postgresql_ops={"din": "gin_trgm_ops"}
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_lots_din_trgm", "din"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,15 +112,8 @@ class Isolation(_Verified, Audited, Base):
     __table_args__ = (
         CheckConstraint("cell_count > 0 AND viability_pct >= 0 AND viability_pct <= 100", name="values"),
         # One isolation in force per lot; corrected ones stay on record beside it.
-        Index(
-            "uq_isolations_lot_in_force",
-            "lot_id",
-            unique=True,
-            sqlite_where=text("in_force"),
-            postgresql_where=text("in_force"),
-        ),
-        CheckConstraint("verified_by_id IS NULL OR verified_by_id <> entered_by_id", name="four_eyes"),
-        CheckConstraint("(verified_by_id IS NULL) = (verified_at IS NULL)", name="verified"),
+        partial_index("uq_isolations_lot_in_force", "lot_id", where="in_force", unique=True),
+        *verification_checks(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,20 +130,12 @@ class Passage(_Verified, Audited, Base):
     __tablename__ = "passages"
     __table_args__ = (
         # Passage numbers are unique among the entries in force (recomputed when one is voided).
-        Index(
-            "uq_passages_lot_number_in_force",
-            "lot_id",
-            "number",
-            unique=True,
-            sqlite_where=text("in_force"),
-            postgresql_where=text("in_force"),
-        ),
+        partial_index("uq_passages_lot_number_in_force", "lot_id", "number", where="in_force", unique=True),
         CheckConstraint("number >= 0 AND vessels >= 1", name="number"),
         CheckConstraint("seeded_cells > 0 AND harvested_cells > 0", name="counts"),
         CheckConstraint("viability_pct >= 0 AND viability_pct <= 100", name="viability"),
         CheckConstraint("harvested_on >= seeded_on", name="dates"),
-        CheckConstraint("verified_by_id IS NULL OR verified_by_id <> entered_by_id", name="four_eyes"),
-        CheckConstraint("(verified_by_id IS NULL) = (verified_at IS NULL)", name="verified"),
+        *verification_checks(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

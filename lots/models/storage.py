@@ -8,23 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank.clock import utcnow
 from bank.db import Base, Versioned, one_of
 from bank.i18n import t
+from bank.model_parts import partial_index
 from bank.models import Audited
 from lots.models.lots import Lot
 from lots.states import CONTAINER_STATUSES, CONTAINER_WORKFLOW
@@ -78,12 +68,7 @@ class Container(Audited, Versioned, Base):
         ),
         CheckConstraint("status <> 'stored' OR box_id IS NOT NULL", name="stored_has_position"),
         # The shelf in expiry order: every allocation reads it first-expiring first (doses FEFO).
-        Index(
-            "ix_containers_shelf_expiry",
-            "expires_at",
-            sqlite_where=text("status = 'stored'"),
-            postgresql_where=text("status = 'stored'"),
-        ),
+        partial_index("ix_containers_shelf_expiry", "expires_at", where="status = 'stored'"),
         CheckConstraint("cells >= 0 AND volume_ml > 0", name="amounts"),
     )
 
