@@ -25,10 +25,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from bank.clock import LocalTimeError, from_local, to_local
 from bank.i18n import Text, localize, t
-from bank.languages import number_text, parse_number
+from bank.languages import facility_zone, number_text, parse_number
 from bank.permissions import ROLE_LABELS, ROLES
 from bank.refusals import control_character_errors
-from bank.web import facility_zone
 
 
 def no_control_characters(value):

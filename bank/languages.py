@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
@@ -19,7 +20,7 @@ from flask_babel import Babel, force_locale, get_locale
 from flask_babel import gettext as babel_gettext
 
 from bank import i18n
-from bank.clock import local_text
+from bank.clock import local_text, zone_of
 from bank.i18n import localize, t
 
 LANGUAGES = {"fr": "Français", "en": "English"}
@@ -106,13 +107,16 @@ def flash(message, category: str = "message") -> None:
     flask_flash(localize(message), category)
 
 
+def facility_zone() -> ZoneInfo:
+    """The zone people type and read times in (FACILITY_TIMEZONE); times are stored in UTC."""
+    return zone_of(current_app.config.get("FACILITY_TIMEZONE") or "UTC")
+
+
 def local_time(value, seconds: bool = False) -> str:
     """A stored time on the facility's wall clock in the reader's notation, with its zone (UTC outside an
     application)."""
     if not has_app_context():
         return local_text(value, "UTC", seconds)
-    from bank.web import facility_zone
-
     return local_text(value, facility_zone(), seconds, day_first=language() == "fr")
 
 

@@ -162,3 +162,13 @@ def csv_download(filename: str, header: Iterable, rows: Iterable[Iterable]) -> R
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
+
+
+def whole_table(stmt, columns: Iterable[SortColumn], tiebreak, export: Export) -> tuple:
+    """A short table shown whole (no pages) in the order the reader asked for: `(sorting, rows)`.
+    With ?export=csv, the CSV file of the table as shown is the answer instead (aborts with it)."""
+    order = sorting(*columns)
+    rows = db().scalars(order.apply(stmt, tiebreak).limit(EXPORT_LIMIT)).all()
+    if wants_csv():
+        abort(csv_download(export.filename, export.header, (export.row(item) for item in rows)))
+    return order, rows

@@ -6,24 +6,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, g, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bank.clock import zone_of
-from bank.i18n import t
+from bank.i18n import localize, t
+from bank.languages import flash
 from bank.refusals import FORM, Refused
 from bank.uow import Actor, unit_of_work
 
 PUBLIC = "public"
 AUTHENTICATED_VIEW = "authenticated"
-
-
-def facility_zone() -> ZoneInfo:
-    """The zone people type and read times in (FACILITY_TIMEZONE); times are stored in UTC."""
-    return zone_of(current_app.config.get("FACILITY_TIMEZONE") or "UTC")
 
 
 def requires(permission: str):
@@ -280,3 +274,31 @@ def inline_pdf(body: bytes, filename: str) -> Response:
     return Response(
         body, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={filename}"}
     )
+
+
+def step(
+    form,
+    action: Callable[[], object],
+    reason: str | None = None,
+    refused: str | None = None,
+    invalid: str | None = None,
+) -> Attempt:
+    """A step posted from a record's or a list's page with a small form (a confirm button, a status and
+    its reason): run it when the form is valid, else flash `invalid` (when given). A refusal is flashed
+    with all its reasons (every_reason), as `refused` (a message marked with N_, its %(why)s the reasons)
+    or alone. The view flashes its success and goes back to the page either way."""
+    if not form.validate_on_submit():
+        if invalid:
+            flash(invalid, "danger")
+        return Attempt(False)
+    done = attempt(form, action, reason)
+    if not done.ok:
+        why = every_reason(form, done)
+        flash(t(refused, why=why) if refused else why, "danger")
+    return done
+
+
+def every_reason(form, done: Attempt) -> str:
+    """A refused step's reasons in one line: its problems and what the refusal put next to the form's
+    fields (a form posted from another page has no page of its own to show them on)."""
+    return " ".join(localize(m) for m in [*done.problems, *(e for f in form for e in f.errors)])

@@ -174,3 +174,41 @@ def check_transition(
     if step.reason_required and not (reason or "").strip():
         problems.append(Problem("workflow.reason", t("A reason is required for this step."), "", "reason"))
     return TransitionCheck(step, tuple(problems))
+
+
+def hold_steps(
+    holdable: tuple[str, ...], hold_permission: str, lift_permission: str, lifted_meaning: str
+) -> tuple[Transition, ...]:
+    """Putting on hold, from any holdable state, with a reason; lifting the hold back to the state it was put
+    on from, with a reason and the signature of `lifted_meaning` by someone with `lift_permission`. Lots and doses hold alike: a
+    look-back or a late result stops both."""
+    return (
+        *(
+            Transition(s, "on_hold", hold_permission, reason_required=True, label=N_("Put on hold"))
+            for s in holdable
+        ),
+        *(
+            Transition(
+                "on_hold",
+                s,
+                lift_permission,
+                signature_meaning=lifted_meaning,
+                reason_required=True,
+                label=N_("Lift hold"),
+            )
+            for s in holdable
+        ),
+    )
+
+
+def version_workflow(name: str, permission: str) -> Workflow:
+    """Versioned reference data (a product type, a trial protocol): the version in use is active until a new
+    version retires it; what was made or enrolled under it keeps it."""
+    return Workflow(
+        name=name,
+        states=("active", "retired"),
+        initial="active",
+        transitions=(Transition("active", "retired", permission, label=N_("Retire")),),
+        labels={"active": N_("active"), "retired": N_("retired")},
+        kinds={"active": DONE, "retired": ENDED},
+    )

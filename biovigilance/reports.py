@@ -15,7 +15,7 @@ from bank import pdf
 from bank.clock import local_text, utcnow
 from bank.esign import signatures_for
 from bank.i18n import localize
-from bank.web import facility_zone
+from bank.languages import facility_zone
 from biovigilance import rules
 from biovigilance.models import AdverseEvent
 from biovigilance.services import AnnualSummary, updates_of

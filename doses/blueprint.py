@@ -9,8 +9,9 @@ from flask import Blueprint, g, request
 
 from bank.clock import LocalTimeError, from_local
 from bank.i18n import t
+from bank.languages import facility_zone
 from bank.refusals import Refused
-from bank.web import db, facility_zone, work
+from bank.web import db, work
 from doses import services
 from doses.rules.protocol import Protocol
 from doses.states import ALLOCATION_WORKFLOW

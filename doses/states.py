@@ -5,8 +5,17 @@ tables: no database, no Flask."""
 from __future__ import annotations
 
 from bank.i18n import N_
-from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, Transition, Workflow
-from lots.states import hold_steps, version_workflow
+from bank.workflow import (
+    BLOCKED,
+    DONE,
+    ENDED,
+    FAILED,
+    IN_PROGRESS,
+    Transition,
+    Workflow,
+    hold_steps,
+    version_workflow,
+)
 
 ATTESTED_MEANING = N_("Eligibility checklist attested")
 HOLD_LIFTED_MEANING = N_("Allocation hold lifted")
@@ -73,7 +82,7 @@ ALLOCATION_WORKFLOW = Workflow(
             Transition(s, "administered", "custody.record", label=N_("Record administration"))
             for s in HOLDABLE
         ),
-        *hold_steps(HOLDABLE, "dose.allocate", HOLD_LIFTED_MEANING),
+        *hold_steps(HOLDABLE, "dose.allocate", "lot.hold", HOLD_LIFTED_MEANING),
         Transition("allocated", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
         Transition("on_hold", "deallocated", "dose.allocate", reason_required=True, label=N_("Deallocate")),
     ),

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from bank import charts
 from bank.clock import to_local
 from bank.i18n import t
-from bank.languages import day_text, number_text
-from bank.web import facility_zone
+from bank.languages import day_text, facility_zone, number_text
 from lots.models import Lot
 from lots.services import harvest_of, lineage, passage_lines
 

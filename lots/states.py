@@ -9,7 +9,18 @@ a lot, but only the release module takes them, with its own checks (specificatio
 from __future__ import annotations
 
 from bank.i18n import N_
-from bank.workflow import BLOCKED, DONE, ENDED, FAILED, IN_PROGRESS, WAITING, Transition, Workflow
+from bank.workflow import (
+    BLOCKED,
+    DONE,
+    ENDED,
+    FAILED,
+    IN_PROGRESS,
+    WAITING,
+    Transition,
+    Workflow,
+    hold_steps,
+    version_workflow,
+)
 
 # Signature meanings are stored in English and signed as such; N_ marks them for the catalogue (shown with |tr).
 RELEASE_MEANING = N_("Released for clinical use")
@@ -20,44 +31,6 @@ DEVIATION_CLOSED_MEANING = N_("Deviation closed")
 # States a hold can be put on from; a held lot returns to the state it was held from (Lot.held_from).
 # A released lot can still be held: a donor look-back must stop every container of that donor.
 HOLDABLE = ("in_process", "awaiting_qc", "released")
-
-
-def hold_steps(
-    holdable: tuple[str, ...], hold_permission: str, lifted_meaning: str
-) -> tuple[Transition, ...]:
-    """Putting on hold, from any holdable state, with a reason; lifting the hold back to the state it was put
-    on from, with a reason and QA's signature of `lifted_meaning` (lot.hold). Lots and doses hold alike: a
-    look-back or a late result stops both."""
-    return (
-        *(
-            Transition(s, "on_hold", hold_permission, reason_required=True, label=N_("Put on hold"))
-            for s in holdable
-        ),
-        *(
-            Transition(
-                "on_hold",
-                s,
-                "lot.hold",
-                signature_meaning=lifted_meaning,
-                reason_required=True,
-                label=N_("Lift hold"),
-            )
-            for s in holdable
-        ),
-    )
-
-
-def version_workflow(name: str, permission: str) -> Workflow:
-    """Versioned reference data (a product type, a trial protocol): the version in use is active until a new
-    version retires it; what was made or enrolled under it keeps it."""
-    return Workflow(
-        name=name,
-        states=("active", "retired"),
-        initial="active",
-        transitions=(Transition("active", "retired", permission, label=N_("Retire")),),
-        labels={"active": N_("active"), "retired": N_("retired")},
-        kinds={"active": DONE, "retired": ENDED},
-    )
 
 
 LOT_WORKFLOW = Workflow(
@@ -80,7 +53,7 @@ LOT_WORKFLOW = Workflow(
             reason_required=True,
             label=N_("Reject"),
         ),
-        *hold_steps(HOLDABLE, "lot.hold", HOLD_LIFTED_MEANING),
+        *hold_steps(HOLDABLE, "lot.hold", "lot.hold", HOLD_LIFTED_MEANING),
     ),
     labels={
         "in_process": N_("in process"),

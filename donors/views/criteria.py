@@ -10,11 +10,10 @@ from sqlalchemy import select
 from bank.esign import signature_valid, signatures_for
 from bank.i18n import N_, localize, t
 from bank.languages import flash
-from bank.lists import Export, SortColumn, shown_status, shown_time
-from bank.pages import submission, whole_table
+from bank.lists import Export, SortColumn, shown_status, shown_time, whole_table
 from bank.refusals import Refused
 from bank.status import status_history
-from bank.web import db, get_or_404, requires, submitted
+from bank.web import db, get_or_404, posted, requires, submitted
 from donors import forms, services
 from donors.blueprint import bp
 from donors.models import CriteriaSetVersion
@@ -88,7 +87,7 @@ def criteria_draft(version_id: int):
             errors = {forms.threshold_field(k) if "." in k else k: v for k, v in e.errors.items()}
             raise Refused(errors, e.problems) from None
 
-    done = submission(form, draft, "new criteria set version drafted")
+    done = posted(form, draft, "new criteria set version drafted")
     if done.ok:
         flash(_("Draft %(label)s created; another QA person reviews it.", label=done.value.label), "success")
         return redirect(url_for("donors.criteria_show", version_id=done.value.id))

@@ -10,8 +10,18 @@ from bank.forms import entered
 from bank.i18n import N_
 from bank.languages import flash
 from bank.lists import Export, SortColumn, listed
-from bank.pages import submission
-from bank.web import LIKE_ESCAPE, attempt, can, db, get_or_404, like_pattern, requires, submitted, text_arg
+from bank.web import (
+    LIKE_ESCAPE,
+    attempt,
+    can,
+    db,
+    get_or_404,
+    like_pattern,
+    posted,
+    requires,
+    submitted,
+    text_arg,
+)
 from donors import forms, services
 from donors.blueprint import bp
 from donors.models import Donor
@@ -75,7 +85,7 @@ def register():
     if not can("donor.identify"):
         del form.full_name
     # The form's fields are named as the service's parameters (the name only for those who may see it).
-    done = submission(form, lambda: services.register_donor(db(), **entered(form)), "donor registered")
+    done = posted(form, lambda: services.register_donor(db(), **entered(form)), "donor registered")
     if done.ok:
         flash(_("Donor %(code)s registered.", code=done.value.code), "success")
         return redirect(url_for("donors.show", donor_id=done.value.id))

@@ -12,10 +12,9 @@ from bank.forms import entered
 from bank.i18n import N_, t
 from bank.languages import flash
 from bank.models import User
-from bank.pages import submission
 from bank.refusals import Refused
 from bank.status import status_history
-from bank.web import can, db, get_or_404, requires, submitted
+from bank.web import can, db, get_or_404, posted, requires, submitted
 from donors import forms, services
 from donors.blueprint import active_criteria, bp
 from donors.models import Donor, MedicationCourse, ScreeningAnswer, SerologyTest
@@ -125,7 +124,7 @@ def questionnaire(donor_id: int):
             data[f"a_{s}"] = "yes" if a.answer else "no"  # recorded answers show as recorded
             data[f"d_{s}"], data[f"t_{s}"] = a.event_date, a.detail
     form = forms.questionnaire_form(criteria, data=data)
-    done = submission(
+    done = posted(
         form,
         lambda: _on_fields(
             services.record_answers, db(), donor, _answers(criteria, form), form.reason.data or ""
@@ -284,7 +283,7 @@ def serology_panel(donor_id: int):
             for m in criteria.markers
         ]
 
-    done = submission(
+    done = posted(
         form, lambda: services.record_serology_panel(db(), donor, rows()), "serology panel recorded"
     )
     if done.ok:

@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 
 from bank import charts, pdf
 from bank.i18n import localize
-from bank.languages import local_time, number_text
+from bank.languages import facility_zone, local_time, number_text
 from bank.refusals import Refused
-from bank.web import facility_zone
 from doses import services as dose_services
 from doses.custody.models import CustodyEvent
 from doses.custody.services import active_containers, custody_events, logger_files_of, signatures_valid

@@ -7,8 +7,7 @@ from __future__ import annotations
 from bank.forms import ConfirmForm, entered
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.pages import step, submission
-from bank.web import db, get_or_404, requires, submitted
+from bank.web import db, get_or_404, posted, requires, step, submitted
 from lots import services
 from lots.blueprint import back_to_lot, bp, form_page
 from lots.forms import SOFT_FIELDS, CorrectIsolationForm, CorrectPassageForm, ReasonForm
@@ -34,7 +33,7 @@ def _change(entry, form, change, reason: str, title, **page):
     """The correction or void form of one entry: `change()` records it, the page shows the same form again
     with every refusal next to its field; the lot's page says what happened."""
     lot = db().get(Lot, entry.lot_id)
-    done = submission(form, change, reason)
+    done = posted(form, change, reason)
     if done.ok:
         _done(done.value)
         return back_to_lot(lot.id)

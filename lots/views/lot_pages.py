@@ -13,11 +13,10 @@ from bank.esign import signature_valid, signatures_for
 from bank.forms import entered
 from bank.i18n import N_, localize, t
 from bank.languages import flash, number_text
-from bank.lists import Export, SortColumn, listed
+from bank.lists import Export, SortColumn, listed, whole_table
 from bank.models import User
-from bank.pages import submission, whole_table
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, requires, work
+from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, posted, requires, work
 from donors.models import Donor
 from lots import services
 from lots.blueprint import back_to_lot, bp, fin, form_page, offer_materials
@@ -103,7 +102,7 @@ def harvest():
     offer_materials(form)
     # The form's fields are named as the service's parameters (the donor by its code on the screen); the
     # time typed on the facility's clock is stored in UTC.
-    done = submission(
+    done = posted(
         form,
         lambda: services.record_harvest_for_code(
             db(),
@@ -181,7 +180,7 @@ def new_placebo():
     form.product_type_id.choices = [
         (p.id, p.label) for p in services.active_product_types(db(), placebo=True)
     ]
-    done = submission(
+    done = posted(
         form,
         lambda: services.create_placebo_lot(db(), fin=fin(), product_type_id=form.product_type_id.data),
         "placebo lot opened",
@@ -205,7 +204,7 @@ def new_placebo():
 def derive(lot_id: int):
     parent = get_or_404(Lot, lot_id)
     form = DeriveLotForm()
-    done = submission(
+    done = posted(
         form,
         lambda: services.derive_lot(db(), parent, fin=fin(), tier=form.tier.data),
         f"lot derived from {parent.din}",

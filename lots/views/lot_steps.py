@@ -11,8 +11,7 @@ from bank.clock import as_utc
 from bank.forms import ConfirmForm, entered
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.pages import step, submission
-from bank.web import db, get_or_404, requires, submitted
+from bank.web import db, get_or_404, posted, requires, step, submitted
 from lots import services
 from lots.blueprint import back_to_lot, bp, form_page, offer_materials
 from lots.forms import (
@@ -48,7 +47,7 @@ def new_passage(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = PassageForm()
     offer_materials(form)
-    done = submission(form, lambda: services.record_passage(db(), lot, **entered(form)), "passage recorded")
+    done = posted(form, lambda: services.record_passage(db(), lot, **entered(form)), "passage recorded")
     if done.ok:
         p = done.value
         flash(
@@ -88,7 +87,7 @@ def formulate(lot_id: int):
     offer_materials(form)
     # The form's fields are named as the service's parameters; the time typed on the facility's clock is
     # stored in UTC.
-    done = submission(
+    done = posted(
         form,
         lambda: services.formulate_containers(
             db(), lot, **entered(form, "frozen_at"), frozen_at=as_utc(form.frozen_at.data)
@@ -165,9 +164,7 @@ def lift_quarantine(lot_id: int):
 def new_deviation(lot_id: int):
     lot = get_or_404(Lot, lot_id)
     form = DeviationForm()
-    done = submission(
-        form, lambda: services.record_deviation(db(), lot, **entered(form)), "deviation recorded"
-    )
+    done = posted(form, lambda: services.record_deviation(db(), lot, **entered(form)), "deviation recorded")
     if done.ok:
         flash(
             t(

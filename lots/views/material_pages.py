@@ -12,8 +12,7 @@ from bank.forms import entered
 from bank.i18n import N_, localize, t
 from bank.languages import day_text, flash
 from bank.lists import Export, SortColumn, listed, shown_status
-from bank.pages import step, submission
-from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, requires, text_arg
+from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, posted, requires, step, text_arg
 from lots import services
 from lots.blueprint import expiring_days, form_page, material_standing, materials_bp
 from lots.forms import MaterialForm, MaterialLotForm, MaterialLotStatusForm
@@ -106,7 +105,7 @@ def index():
 @requires("material.manage")
 def new_material():
     form = MaterialForm()
-    done = submission(
+    done = posted(
         form, lambda: services.add_material(db(), **entered(form)), "material added to the catalogue"
     )
     if done.ok:
@@ -120,7 +119,7 @@ def new_material():
 def new_lot(material_id: int):
     material = get_or_404(Material, material_id)
     form = MaterialLotForm()
-    done = submission(
+    done = posted(
         form, lambda: services.add_material_lot(db(), material, **entered(form)), "material lot received"
     )
     if done.ok:

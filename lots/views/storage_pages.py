@@ -10,8 +10,7 @@ from bank.forms import ConfirmForm, entered
 from bank.i18n import N_, t
 from bank.languages import flash
 from bank.lists import Export, SortColumn, listed
-from bank.pages import submission
-from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, requires, submitted, text_arg
+from bank.web import LIKE_ESCAPE, attempt, db, get_or_404, like_pattern, posted, requires, submitted, text_arg
 from lots import services
 from lots.blueprint import form_page, storage_bp
 from lots.forms import BoxForm, PositionForm, ReasonForm
@@ -141,7 +140,7 @@ def use():
 @requires("storage.manage")
 def new_box():
     form = BoxForm()
-    done = submission(form, lambda: services.create_box(db(), **entered(form)), "storage box created")
+    done = posted(form, lambda: services.create_box(db(), **entered(form)), "storage box created")
     if done.ok:
         flash(t("Box %(box)s created.", box=done.value.location), "success")
         return redirect(url_for("storage.box", box_id=done.value.id))

@@ -7,8 +7,7 @@ from flask import redirect, render_template, request, url_for
 from bank.i18n import N_, localize, t
 from bank.languages import flash
 from bank.lists import Export, SortColumn, listed, shown_time
-from bank.pages import step
-from bank.web import db, get_or_404, requires
+from bank.web import db, get_or_404, requires, step
 from lots.models import Lot
 from release import services
 from release.blueprint import bp

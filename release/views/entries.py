@@ -7,8 +7,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from bank.i18n import localize, t
 from bank.languages import flash
-from bank.pages import submission
-from bank.web import attempt, db, get_or_404, requires, submitted, work
+from bank.web import attempt, db, get_or_404, posted, requires, submitted, work
 from lots.models import Lot
 from release import services
 from release.blueprint import bp, typed_markers, typed_number, typed_numbers, typed_result
@@ -107,7 +106,7 @@ def correct_result(result_id: int):
             markers = {k: str(v) for k, v in result.parsed_value().items()}
         else:
             form.value.data = result.value
-    done = submission(
+    done = posted(
         form,
         lambda: services.correct_result(
             db(),

@@ -13,9 +13,8 @@ from bank.i18n import N_, localize, t
 from bank.languages import flash
 from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
 from bank.models import User
-from bank.pages import submission
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, requires, work
+from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, posted, requires, work
 from lots.models import Lot, ProductType
 from lots.states import LOT_WORKFLOW
 from release import services
@@ -233,7 +232,7 @@ def enter_result(lot_id: int):
             retest_reason=form.retest_reason.data,
         )
 
-    done = submission(form, enter, form.retest_reason.data if retest else "result entered")
+    done = posted(form, enter, form.retest_reason.data if retest else "result entered")
     if done.ok:
         result = done.value
         judged = services.verdict_of(test, result)
@@ -286,7 +285,7 @@ def _verdict_message(spec, result: TestResult | None):
 def _decided(lot: Lot, form, decide, reason: str, said: str, category: str, form_name: str):
     """QA's signed decision (release or rejection) posted from the lot's QC page: `said` on the page it goes
     back to; refused, the page again with every reason above the form (`form_name` on the page)."""
-    done = submission(form, decide, reason)
+    done = posted(form, decide, reason)
     if not done.ok:
         return _lot_page(lot, refused=done.problems, **{form_name: form})
     flash(said, category)

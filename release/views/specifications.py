@@ -8,10 +8,9 @@ from flask import g, redirect, render_template, request, url_for
 from bank.i18n import N_, localize, t
 from bank.languages import flash
 from bank.lists import SortColumn, csv_download, shown_status, shown_time, sorting, wants_csv
-from bank.pages import step, submission
 from bank.refusals import Refused
 from bank.status import status_history
-from bank.web import db, get_or_404, requires, show_refusal, work
+from bank.web import db, get_or_404, posted, requires, show_refusal, step, work
 from release import services
 from release.blueprint import bp, typed_number
 from release.forms import ApproveSpecForm, ConfirmStepForm, SpecDraftForm
@@ -151,7 +150,7 @@ def edit_spec(spec_id: int):
 def approve_spec(spec_id: int):
     row = get_or_404(SpecificationVersion, spec_id)
     form = ApproveSpecForm()
-    done = submission(
+    done = posted(
         form,
         lambda: services.approve_specification(db(), row, g.user, form.signature_password.data),
         "specification approved",

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from bank import charts
 from bank.clock import to_local
-from bank.web import facility_zone
+from bank.languages import facility_zone
 from lots import services as lot_services
 from lots.growth import growth_curve
 from tests.factories import lots as lf
