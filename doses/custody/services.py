@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bank import isbt128
 from bank.clock import as_utc, utcnow
+from bank.db import rows_of
 from bank.esign import SignatureError, countersign, sign, signature_valid
 from bank.i18n import t
 from bank.models import User
@@ -57,13 +58,7 @@ from release.services import lot_is_released
 
 
 def custody_events(session: Session, allocation: Allocation) -> list[CustodyEvent]:
-    return list(
-        session.scalars(
-            select(CustodyEvent)
-            .where(CustodyEvent.allocation_id == allocation.id)
-            .order_by(CustodyEvent.sequence)
-        )
-    )
+    return rows_of(session, CustodyEvent, CustodyEvent.sequence, allocation_id=allocation.id)
 
 
 def last_event(session: Session, allocation: Allocation) -> CustodyEvent | None:
