@@ -6,6 +6,7 @@ reader may know it: a blinded reader reads the protocol's blinded identity (both
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from flask import current_app, g
 from flask_babel import gettext as _
@@ -80,17 +81,24 @@ def notification_content(event: AdverseEvent) -> dict:
     }
 
 
+def _printed(
+    title: str, reference: str, content: dict, sections: list, signatures: Sequence[pdf.Signature] = ()
+) -> bytes:
+    """A biovigilance form printed now for this facility; `content` is what the footer's digest covers."""
+    return pdf.build_document(
+        pdf.Document(title, _facility(), sections, content, signatures, reference, printed_at=utcnow())
+    )
+
+
 def notification_pdf(session: Session, event: AdverseEvent) -> bytes:
     """Part A: rapid notification of a suspected serious adverse reaction."""
     content = notification_content(event)
     no = _("none")
-    doc = pdf.Document(
-        title=_("Rapid notification of a suspected serious adverse reaction"),
-        facility=_facility(),
-        reference=content["report"],
-        content=content,
-        printed_at=utcnow(),
-        sections=[
+    return _printed(
+        _("Rapid notification of a suspected serious adverse reaction"),
+        content["report"],
+        content,
+        [
             pdf.KeyValueSection(
                 _("Notification (Directive 2006/86/EC)"),
                 [
@@ -117,7 +125,6 @@ def notification_pdf(session: Session, event: AdverseEvent) -> bytes:
             pdf.TextSection(_("Type of suspected serious adverse reaction"), _reaction_type(event)),
         ],
     )
-    return pdf.build_document(doc)
 
 
 def conclusions_pdf(session: Session, event: AdverseEvent) -> bytes:
@@ -142,14 +149,11 @@ def conclusions_pdf(session: Session, event: AdverseEvent) -> bytes:
         "corrective_actions": event.corrective_actions,
     }
     yes, no = _("yes"), _("no")
-    doc = pdf.Document(
-        title=_("Conclusions of a serious adverse reaction investigation"),
-        facility=_facility(),
-        reference=content["report"],
-        content=content,
-        printed_at=utcnow(),
-        signatures=[pdf.Signature(s.printed_name, str(localize(s.meaning)), s.signed_at) for s in closing],
-        sections=[
+    return _printed(
+        _("Conclusions of a serious adverse reaction investigation"),
+        content["report"],
+        content,
+        [
             pdf.KeyValueSection(
                 _("Conclusions (Directive 2006/86/EC)"),
                 [
@@ -182,8 +186,8 @@ def conclusions_pdf(session: Session, event: AdverseEvent) -> bytes:
                 event.corrective_actions or "",
             ),
         ],
+        [pdf.Signature(s.printed_name, str(localize(s.meaning)), s.signed_at) for s in closing],
     )
-    return pdf.build_document(doc)
 
 
 def annual_summary_pdf(result: AnnualSummary) -> bytes:
@@ -195,13 +199,11 @@ def annual_summary_pdf(result: AnnualSummary) -> bytes:
         "rows": [[r.imputability, r.serious, r.non_serious] for r in result.rows],
         "events": [e.reference for e in result.events],
     }
-    doc = pdf.Document(
-        title=_("Annual summary of adverse events"),
-        facility=_facility(),
-        reference=f"{result.protocol} {result.year}",
-        content=content,
-        printed_at=utcnow(),
-        sections=[
+    return _printed(
+        _("Annual summary of adverse events"),
+        f"{result.protocol} {result.year}",
+        content,
+        [
             pdf.KeyValueSection(
                 _("Activity"),
                 [
@@ -234,4 +236,3 @@ def annual_summary_pdf(result: AnnualSummary) -> bytes:
             ),
         ],
     )  # fmt: skip
-    return pdf.build_document(doc)

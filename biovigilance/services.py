@@ -33,15 +33,9 @@ TEXT_LIMIT = 4000
 
 
 @dataclass(frozen=True)
-class EventInput:
-    """What a clinician types about an event (the form and the API give the same)."""
+class EventInput(rules.EventEntry):
+    """What a clinician types about an event, and the dose it names (by its allocation), if any."""
 
-    onset_at: datetime | None
-    description: str
-    seriousness: tuple[str, ...]
-    grade: int | None
-    outcome: str
-    imputability: str
     allocation_id: int | None = None
 
 

@@ -20,7 +20,7 @@ from lots.models import Lot
 from lots.models.lots import TISSUE_LABELS
 from lots.states import CONTAINER_WORKFLOW, DEVIATION_WORKFLOW, LOT_WORKFLOW
 from release.batch_record import batch_record_content, signatures_of
-from release.reports import shown_text
+from release.reports import lot_document, shown_text
 from release.states import SPEC_WORKFLOW
 
 
@@ -431,15 +431,7 @@ def batch_record_document(
         pdf.Signature(s["printed_name"] or "?", localize(s["meaning"]), s["signed_at"])
         for s in signatures_of(content)
     ]
-    return pdf.Document(
-        title=_("Executed batch record"),
-        facility=facility,
-        sections=sections,
-        content=content,
-        signatures=signatures,
-        reference=f"DIN {lot.din} {lot.check_char}",
-        printed_at=printed_at,
-    )
+    return lot_document(_("Executed batch record"), lot, facility, sections, content, signatures, printed_at)
 
 
 def batch_record_pdf(
