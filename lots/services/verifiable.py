@@ -12,7 +12,7 @@ from bank.models import User
 from bank.verification.services import Entry, EntryQuery, VerifiableKind
 from bank.web import LIKE_ESCAPE, like_pattern
 from lots.models import Isolation, Lot, Passage
-from lots.services.processing import verify_entry
+from lots.services.processing import isolation_values, passage_values, verify_entry
 from lots.states import FINISHED
 
 
@@ -75,12 +75,7 @@ def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
                 (t("Isolated on"), iso.isolated_on.isoformat()),
                 (t("Operator"), iso.operator),
             ],
-            {
-                "cell_count": iso.cell_count,
-                "viability_pct": iso.viability_pct,
-                "isolated_on": iso.isolated_on,
-                "operator": iso.operator,
-            },
+            isolation_values(iso),
         )
         for iso, lot_id, din, name in session.execute(_select(Isolation, query))
     ]
@@ -104,16 +99,7 @@ def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
                 (t("PD"), number_text(p.population_doublings, 2)),
                 (t("Operator"), p.operator),
             ],
-            {
-                "number": p.number,
-                "seeded_cells": p.seeded_cells,
-                "harvested_cells": p.harvested_cells,
-                "viability_pct": p.viability_pct,
-                "vessels": p.vessels,
-                "seeded_on": p.seeded_on,
-                "harvested_on": p.harvested_on,
-                "operator": p.operator,
-            },
+            passage_values(p),
         )
         for p, lot_id, din, name in session.execute(_select(Passage, query))
     ]
