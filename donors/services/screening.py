@@ -121,18 +121,9 @@ def record_medication(
     if "start_date" not in errors and start_date < donor.birth_date:
         errors["start_date"] = t("start is before the donor's date of birth")
     refuse_if(errors)
-    course = MedicationCourse(
-        donor_id=donor.id,
-        kind=kind,
-        name=med.name,
-        start_date=start_date,
-        stop_date=stop_date,
-        recorded_by_id=session.info["actor"].id,
+    return _add_evidence(
+        session, donor, MedicationCourse(kind=kind, name=med.name, start_date=start_date, stop_date=stop_date)
     )
-    session.add(course)
-    session.flush()
-    reevaluate_after_new_evidence(session, donor)
-    return course
 
 
 def record_serology(
@@ -162,7 +153,6 @@ def record_serology(
         errors["sample_date"] = t("sample date is before the donor's date of birth")
     refuse_if(errors)
     test = SerologyTest(
-        donor_id=donor.id,
         marker=marker,
         method=method.strip(),
         kit=kit.strip(),
@@ -170,12 +160,17 @@ def record_serology(
         sample_date=sample_date,
         test_date=test_date,
         result=result,
-        recorded_by_id=session.info["actor"].id,
     )
-    session.add(test)
+    return _add_evidence(session, donor, test)
+
+
+def _add_evidence(session: Session, donor: Donor, entry: MedicationCourse | SerologyTest):
+    """Store a new entry of the donor's evidence, recorded by the acting user, and judge the donor again."""
+    entry.donor_id, entry.recorded_by_id = donor.id, session.info["actor"].id
+    session.add(entry)
     session.flush()
     reevaluate_after_new_evidence(session, donor)
-    return test
+    return entry
 
 
 def _void(entry, reason: str, actor_id: int | None) -> None:
@@ -212,11 +207,7 @@ def correct_medication(
     flagged for re-review (determination.rereview)."""
     _correction_errors(course, reason)
     new = record_medication(session, session.get(Donor, course.donor_id), kind, name, start_date, stop_date)
-    new.replaces_id = course.id
-    _void(course, reason.strip(), session.info["actor"].id)
-    session.flush()
-    reevaluate_after_new_evidence(session, session.get(Donor, course.donor_id))
-    return new
+    return _corrected(session, course, new, reason)
 
 
 def correct_serology(session: Session, test: SerologyTest, reason: str, **fields) -> SerologyTest:
@@ -224,10 +215,16 @@ def correct_serology(session: Session, test: SerologyTest, reason: str, **fields
     the reason and named by the correction."""
     _correction_errors(test, reason)
     new = record_serology(session, session.get(Donor, test.donor_id), **fields)
-    new.replaces_id = test.id
-    _void(test, reason.strip(), session.info["actor"].id)
+    return _corrected(session, test, new, reason)
+
+
+def _corrected(session: Session, original, new, reason: str):
+    """`new` corrects `original`: it names it, the original is voided with the reason (it stays visible),
+    and the donor is judged again."""
+    new.replaces_id = original.id
+    _void(original, reason.strip(), session.info["actor"].id)
     session.flush()
-    reevaluate_after_new_evidence(session, session.get(Donor, test.donor_id))
+    reevaluate_after_new_evidence(session, session.get(Donor, original.donor_id))
     return new
 
 
