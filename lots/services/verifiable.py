@@ -20,7 +20,10 @@ def _cells(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _select(model, query: EntryQuery):
+def entries_select(model, query: EntryQuery, *awaiting):
+    """The one query of a lot's verifiable entries of `model`, each with its lot's id and DIN and the name
+    of who entered it: the chosen `query.ids`, or the entries awaiting verification (unverified and meeting
+    `awaiting`), oldest first."""
     entered_by = aliased(User)
     stmt = (
         select(model, Lot.id, Lot.din, entered_by.full_name)
@@ -30,7 +33,7 @@ def _select(model, query: EntryQuery):
     )
     if query.ids is not None:
         return stmt.where(model.id.in_(query.ids))
-    stmt = stmt.where(model.verified_at.is_(None), Lot.status.not_in(FINISHED))
+    stmt = stmt.where(model.verified_at.is_(None), *awaiting)
     if query.excluding_user_id is not None:
         stmt = stmt.where(model.entered_by_id != query.excluding_user_id)
     if query.subject:
@@ -42,7 +45,18 @@ def _select(model, query: EntryQuery):
 # the raw `content`, never these texts.
 
 
-def _entry(kind: str, e, lot_id: int, din: str, name: str | None, title: str, values, content) -> Entry:
+def lot_entry(
+    kind: str,
+    e,
+    lot_id: int,
+    din: str,
+    name: str | None,
+    title: str,
+    values,
+    content,
+    link_endpoint="lots.show",
+) -> Entry:
+    """An entry of a lot's record as the verification queue lists it, linked to the lot's page."""
     return Entry(
         kind=kind,
         entry_id=e.id,
@@ -55,14 +69,14 @@ def _entry(kind: str, e, lot_id: int, din: str, name: str | None, title: str, va
         entered_at=e.entered_at,
         verified_by_id=e.verified_by_id,
         verified_at=e.verified_at,
-        link_endpoint="lots.show",
+        link_endpoint=link_endpoint,
         link_args=(("lot_id", lot_id),),
     )
 
 
 def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
     return [
-        _entry(
+        lot_entry(
             "isolation",
             iso,
             lot_id,
@@ -77,13 +91,15 @@ def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
             ],
             isolation_values(iso),
         )
-        for iso, lot_id, din, name in session.execute(_select(Isolation, query))
+        for iso, lot_id, din, name in session.execute(
+            entries_select(Isolation, query, Lot.status.not_in(FINISHED))
+        )
     ]
 
 
 def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
     return [
-        _entry(
+        lot_entry(
             "passage",
             p,
             lot_id,
@@ -101,7 +117,9 @@ def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
             ],
             passage_values(p),
         )
-        for p, lot_id, din, name in session.execute(_select(Passage, query))
+        for p, lot_id, din, name in session.execute(
+            entries_select(Passage, query, Lot.status.not_in(FINISHED))
+        )
     ]
 
 
