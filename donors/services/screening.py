@@ -181,15 +181,8 @@ def void_entry(
     session: Session, entry: ScreeningAnswer | MedicationCourse | SerologyTest, reason: str
 ) -> None:
     """Void an entry made in error (records are never deleted); the reason is required."""
-    errors = {}
-    if message := text_error(reason, t("reason"), 500):
-        errors["reason"] = message
-    elif entry.voided_at is not None:
-        errors["reason"] = t("this entry is already voided")
-    refuse_if(errors)
-    _void(entry, reason.strip(), session.info["actor"].id)
-    session.flush()
-    reevaluate_after_new_evidence(session, session.get(Donor, entry.donor_id))
+    _refuse_unless_voidable(entry, reason, t("this entry is already voided"))
+    _void_and_judge_again(session, entry, reason)
 
 
 def correct_medication(
@@ -205,36 +198,42 @@ def correct_medication(
     names the original, which is voided with the reason and stays visible. Donor entries have no second-person
     verification: whoever may edit the donor corrects, and the determination signed on the original is
     flagged for re-review (determination.rereview)."""
-    _correction_errors(course, reason)
+    _refuse_unless_voidable(
+        course, reason, t("this entry is already voided or corrected: correct the current one")
+    )
     new = record_medication(session, session.get(Donor, course.donor_id), kind, name, start_date, stop_date)
-    return _corrected(session, course, new, reason)
+    new.replaces_id = course.id
+    _void_and_judge_again(session, course, reason)
+    return new
 
 
 def correct_serology(session: Session, test: SerologyTest, reason: str, **fields) -> SerologyTest:
     """Correct a serology result typed wrongly (fields as record_serology's); the original is voided with
     the reason and named by the correction."""
-    _correction_errors(test, reason)
+    _refuse_unless_voidable(
+        test, reason, t("this entry is already voided or corrected: correct the current one")
+    )
     new = record_serology(session, session.get(Donor, test.donor_id), **fields)
-    return _corrected(session, test, new, reason)
-
-
-def _corrected(session: Session, original, new, reason: str):
-    """`new` corrects `original`: it names it, the original is voided with the reason (it stays visible),
-    and the donor is judged again."""
-    new.replaces_id = original.id
-    _void(original, reason.strip(), session.info["actor"].id)
-    session.flush()
-    reevaluate_after_new_evidence(session, session.get(Donor, original.donor_id))
+    new.replaces_id = test.id
+    _void_and_judge_again(session, test, reason)
     return new
 
 
-def _correction_errors(entry, reason: str) -> None:
+def _refuse_unless_voidable(entry, reason: str, already_voided: str) -> None:
+    """Voiding or correcting an entry needs a reason, and an entry is voided once."""
     errors = {}
     if message := text_error(reason, t("reason"), 500):
         errors["reason"] = message
     elif entry.voided_at is not None:
-        errors["reason"] = t("this entry is already voided or corrected: correct the current one")
+        errors["reason"] = already_voided
     refuse_if(errors)
+
+
+def _void_and_judge_again(session: Session, entry, reason: str) -> None:
+    """The entry is voided with the reason (it stays visible, struck through) and its donor judged again."""
+    _void(entry, reason.strip(), session.info["actor"].id)
+    session.flush()
+    reevaluate_after_new_evidence(session, session.get(Donor, entry.donor_id))
 
 
 @dataclass(frozen=True)

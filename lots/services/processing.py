@@ -75,28 +75,26 @@ def seeded_neighbour(p: Passage) -> Neighbour:
     return Neighbour(f"P{p.number}", p.seeded_on, p.seeded_cells)
 
 
+# The bench values of an entry as typed: what its verifier checks and the batch record shows.
+ISOLATION_FIELDS = ("cell_count", "viability_pct", "isolated_on", "operator")
+PASSAGE_FIELDS = (
+    "number",
+    "seeded_cells",
+    "harvested_cells",
+    "viability_pct",
+    "vessels",
+    "seeded_on",
+    "harvested_on",
+    "operator",
+)
+
+
 def isolation_values(iso: Isolation) -> dict:
-    """An isolation's bench values as typed: what its verifier checks and the batch record shows."""
-    return {
-        "cell_count": iso.cell_count,
-        "viability_pct": iso.viability_pct,
-        "isolated_on": iso.isolated_on,
-        "operator": iso.operator,
-    }
+    return {name: getattr(iso, name) for name in ISOLATION_FIELDS}
 
 
 def passage_values(p: Passage) -> dict:
-    """A passage's bench values as typed: what its verifier checks and the batch record shows."""
-    return {
-        "number": p.number,
-        "seeded_cells": p.seeded_cells,
-        "harvested_cells": p.harvested_cells,
-        "viability_pct": p.viability_pct,
-        "vessels": p.vessels,
-        "seeded_on": p.seeded_on,
-        "harvested_on": p.harvested_on,
-        "operator": p.operator,
-    }
+    return {name: getattr(p, name) for name in PASSAGE_FIELDS}
 
 
 def confirm_soft_limits(findings: Findings, confirmed: bool, comment: str | None) -> tuple[str, str | None]:
