@@ -6,7 +6,7 @@ write re-evaluates a donor signed eligible, which may start a look-back (a late 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -285,19 +285,7 @@ def record_serology_panel(session: Session, donor: Donor, rows: list[SerologyRow
             errors[f"{key}__sample_date"] = message
             continue
         try:
-            entered.append(
-                record_serology(
-                    session,
-                    donor,
-                    marker=row.marker,
-                    method=row.method,
-                    kit=row.kit,
-                    kit_lot=row.kit_lot,
-                    sample_date=row.sample_date,
-                    test_date=row.test_date,
-                    result=row.result,
-                )
-            )
+            entered.append(record_serology(session, donor, **asdict(row)))  # a row's fields are its arguments
         except Refused as refused:
             errors.update({f"{key}__{name}": message for name, message in refused.errors.items()})
     refuse_if(errors)
