@@ -76,8 +76,8 @@ def seeded_neighbour(p: Passage) -> Neighbour:
 
 
 # The bench values of an entry as typed: what its verifier checks and the batch record shows.
-ISOLATION_FIELDS = ("cell_count", "viability_pct", "isolated_on", "operator")
-PASSAGE_FIELDS = (
+ISOLATION_VALUES = ("cell_count", "viability_pct", "isolated_on", "operator")
+PASSAGE_VALUES = (
     "number",
     "seeded_cells",
     "harvested_cells",
@@ -90,11 +90,11 @@ PASSAGE_FIELDS = (
 
 
 def isolation_values(iso: Isolation) -> dict:
-    return {name: getattr(iso, name) for name in ISOLATION_FIELDS}
+    return {name: getattr(iso, name) for name in ISOLATION_VALUES}
 
 
 def passage_values(p: Passage) -> dict:
-    return {name: getattr(p, name) for name in PASSAGE_FIELDS}
+    return {name: getattr(p, name) for name in PASSAGE_VALUES}
 
 
 def confirm_soft_limits(findings: Findings, confirmed: bool, comment: str | None) -> tuple[str, str | None]:
