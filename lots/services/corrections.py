@@ -9,7 +9,6 @@ for QA's re-review.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -27,7 +26,6 @@ from lots.rules import (
     cumulative_population_doublings,
     population_doublings,
     validate_isolation_entry,
-    validate_passage_entry,
 )
 from lots.rules.corrections import (
     EntryFacts,
@@ -36,15 +34,17 @@ from lots.rules.corrections import (
     needs_second_person,
     signed_on_top,
 )
-from lots.rules.plausibility import Findings, check_isolation_plausibility, check_passage_plausibility
+from lots.rules.plausibility import Findings, check_isolation_plausibility
 from lots.services.processing import (
-    MAX_VESSELS,
-    PASSAGE_FIELDS,
+    PassageValues,
     confirm_soft_limits,
     cumulative_pd,
     harvested_neighbour,
     isolation_neighbour,
     isolation_of,
+    new_passage,
+    passage_plausibility,
+    passage_value_errors,
     passages,
     seeded_neighbour,
 )
@@ -111,17 +111,6 @@ def _record(session, lot, entry, replacement, reason: str, second: bool) -> Entr
 # --- passages -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PassageValues:
-    seeded_cells: float | None
-    harvested_cells: float | None
-    viability_pct: float | None
-    vessels: int | None
-    seeded_on: date | None
-    harvested_on: date | None
-    operator: str
-
-
 def _first_frozen_on(session: Session, lot: Lot) -> date | None:
     frozen = session.scalar(select(func.min(Container.frozen_at)).where(Container.lot_id == lot.id))
     return frozen.date() if frozen is not None else None
@@ -131,33 +120,14 @@ def _check_passage_values(
     session, lot, original: Passage, v: PassageValues, today: date
 ) -> tuple[list[Problem], Findings]:
     """The same checks as a new passage, against the entries in force on both sides of `original`."""
-    errors = {
-        PASSAGE_FIELDS.get(k, k): m
-        for k, m in validate_passage_entry(
-            v.seeded_cells, v.harvested_cells, v.viability_pct, v.seeded_on, v.harvested_on, today
-        ).items()
-    }
-    if v.vessels is None or not 1 <= v.vessels <= MAX_VESSELS:
-        errors["vessels"] = t("Between 1 and %(max)s culture vessels.", max=MAX_VESSELS)
-    if not (v.operator or "").strip():
-        errors["operator"] = t("Required.")
-    refuse_if(errors)
+    refuse_if(passage_value_errors(v, today))
     chain = passages(session, lot)
     i = next(n for n, p in enumerate(chain) if p.id == original.id)
     isolation = isolation_of(session, lot)
     before = harvested_neighbour(chain[i - 1]) if i else (isolation and isolation_neighbour(isolation))
     after = seeded_neighbour(chain[i + 1]) if i + 1 < len(chain) else None
-    findings = check_passage_plausibility(
-        lot.product_type.plausibility(),
-        seeded=float(v.seeded_cells),
-        harvested=float(v.harvested_cells),
-        viability_pct=float(v.viability_pct),
-        seeded_on=v.seeded_on,
-        harvested_on=v.harvested_on,
-        before=before or None,
-        after=after,
-        frozen_on=_first_frozen_on(session, lot) if after is None else None,
-    )
+    frozen_on = _first_frozen_on(session, lot) if after is None else None
+    findings = passage_plausibility(lot, v, before, after=after, frozen_on=frozen_on)
     corrected = population_doublings(v.seeded_cells, v.harvested_cells)
     pds = [corrected if p.id == original.id else p.population_doublings for p in chain]
     limits = check_passage_allowed(
@@ -191,18 +161,11 @@ def correct_passage(
     hard, findings = _check_passage_values(session, lot, passage, v, today or utc_today())
     refuse_if(problems=hard)
     rules, comment = confirm_soft_limits(findings, confirm_plausibility, plausibility_comment)
-    replacement = Passage(
-        lot_id=lot.id,
-        number=passage.number,
-        seeded_cells=float(v.seeded_cells),
-        harvested_cells=float(v.harvested_cells),
-        viability_pct=float(v.viability_pct),
-        vessels=v.vessels,
-        seeded_on=v.seeded_on,
-        harvested_on=v.harvested_on,
-        operator=v.operator.strip(),
-        population_doublings=population_doublings(v.seeded_cells, v.harvested_cells),
-        entered_by_id=current_actor(session).id,
+    replacement = new_passage(
+        session,
+        lot,
+        passage.number,
+        v,
         in_force=False,
         plausibility_rules=rules,
         plausibility_comment=comment,
