@@ -141,23 +141,16 @@ def correct_passage(
     passage: Passage,
     *,
     reason: str | None,
-    seeded_cells: float | None,
-    harvested_cells: float | None,
-    viability_pct: float | None,
-    vessels: int | None,
-    seeded_on: date | None,
-    harvested_on: date | None,
-    operator: str,
     confirm_plausibility: bool = False,
     plausibility_comment: str | None = None,
     today: date | None = None,
+    **typed,
 ) -> EntryCorrection:
     """Correct a passage entry with `reason`: a new entry with the corrected values replaces it (the
-    original stays on record). Checked like a new passage, against its neighbours in force."""
+    original stays on record). Checked like a new passage, against its neighbours in force. `typed`: every
+    field of PassageValues, as record_passage takes them."""
     lot, second = _start(session, passage, reason)
-    v = PassageValues(
-        seeded_cells, harvested_cells, viability_pct, vessels, seeded_on, harvested_on, operator
-    )
+    v = PassageValues(**typed)
     hard, findings = _check_passage_values(session, lot, passage, v, today or utc_today())
     refuse_if(problems=hard)
     rules, comment = confirm_soft_limits(findings, confirm_plausibility, plausibility_comment)
