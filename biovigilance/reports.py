@@ -90,38 +90,38 @@ def _printed(
     )
 
 
+def _reaction_form(
+    title: str, heading: str, content: dict, facts: list, sections: list, signatures=()
+) -> bytes:
+    """A Directive 2006/86/EC form: its facts headed by the reporting establishment and the report's
+    identification, then its texts."""
+    head = [
+        (_("Reporting establishment"), content["establishment"]),
+        (_("Report identification"), content["report"]),
+    ]
+    return _printed(
+        title, content["report"], content, [pdf.KeyValueSection(heading, head + facts), *sections], signatures
+    )
+
+
 def notification_pdf(session: Session, event: AdverseEvent) -> bytes:
     """Part A: rapid notification of a suspected serious adverse reaction."""
     content = notification_content(event)
     no = _("none")
-    return _printed(
+    return _reaction_form(
         _("Rapid notification of a suspected serious adverse reaction"),
-        content["report"],
+        _("Notification (Directive 2006/86/EC)"),
         content,
         [
-            pdf.KeyValueSection(
-                _("Notification (Directive 2006/86/EC)"),
-                [
-                    (_("Reporting establishment"), content["establishment"]),
-                    (_("Report identification"), content["report"]),
-                    (_("Reporting date"), _when(utcnow())),
-                    (
-                        _("Individual affected"),
-                        _("recipient, subject %(subject)s", subject=content["individual"]),
-                    ),
-                    (_("Date and place of human application"), content["applied"] or no),
-                    (
-                        _("Unique donation identification number"),
-                        ", ".join(content["dins"]) or no,
-                    ),
-                    (
-                        _("Date of the suspected serious adverse reaction"),
-                        _when(event.onset_at),
-                    ),
-                    (_("Type of tissues and cells involved"), content["product"] or no),
-                    (_("Imputability"), str(localize(rules.IMPUTABILITY[event.imputability]))),
-                ],
-            ),
+            (_("Reporting date"), _when(utcnow())),
+            (_("Individual affected"), _("recipient, subject %(subject)s", subject=content["individual"])),
+            (_("Date and place of human application"), content["applied"] or no),
+            (_("Unique donation identification number"), ", ".join(content["dins"]) or no),
+            (_("Date of the suspected serious adverse reaction"), _when(event.onset_at)),
+            (_("Type of tissues and cells involved"), content["product"] or no),
+            (_("Imputability"), str(localize(rules.IMPUTABILITY[event.imputability]))),
+        ],
+        [
             pdf.TextSection(_("Type of suspected serious adverse reaction"), _reaction_type(event)),
         ],
     )
@@ -149,37 +149,20 @@ def conclusions_pdf(session: Session, event: AdverseEvent) -> bytes:
         "corrective_actions": event.corrective_actions,
     }
     yes, no = _("yes"), _("no")
-    return _printed(
+    return _reaction_form(
         _("Conclusions of a serious adverse reaction investigation"),
-        content["report"],
+        _("Conclusions (Directive 2006/86/EC)"),
         content,
         [
-            pdf.KeyValueSection(
-                _("Conclusions (Directive 2006/86/EC)"),
-                [
-                    (_("Reporting establishment"), content["establishment"]),
-                    (_("Report identification"), content["report"]),
-                    (_("Confirmation date"), _when(closing[-1].signed_at) if closing else ""),
-                    (_("Date of the serious adverse reaction"), _when(event.onset_at)),
-                    (
-                        _("Unique donation identification number"),
-                        ", ".join(content["dins"]) or _("none"),
-                    ),
-                    (
-                        _("Confirmation of the serious adverse reaction"),
-                        yes if content["confirmed"] else no,
-                    ),
-                    (
-                        _("Type of tissues and cells involved"),
-                        dose["product"] or _("none"),
-                    ),
-                    (
-                        _("Change of type of serious adverse reaction"),
-                        yes if changed_type else no,
-                    ),
-                    (_("Clinical outcome"), str(localize(rules.OUTCOMES[event.outcome]))),
-                ],
-            ),
+            (_("Confirmation date"), _when(closing[-1].signed_at) if closing else ""),
+            (_("Date of the serious adverse reaction"), _when(event.onset_at)),
+            (_("Unique donation identification number"), ", ".join(content["dins"]) or _("none")),
+            (_("Confirmation of the serious adverse reaction"), yes if content["confirmed"] else no),
+            (_("Type of tissues and cells involved"), dose["product"] or _("none")),
+            (_("Change of type of serious adverse reaction"), yes if changed_type else no),
+            (_("Clinical outcome"), str(localize(rules.OUTCOMES[event.outcome]))),
+        ],
+        [
             pdf.TextSection(_("Outcome of the investigation and final conclusions"), event.conclusion or ""),
             pdf.TextSection(
                 _("Recommendations for preventive and corrective actions"),
