@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bank.clock import today as utc_today
 from bank.clock import utcnow
 from bank.i18n import t
-from bank.refusals import FORM, Problem, Refused, refuse_if
+from bank.refusals import Problem, Refused, refuse_if
 from bank.status import change_status, initial_status
 from bank.uow import current_actor
 from lots.models import Container, EntryCorrection, Harvest, Isolation, Lot, Passage
@@ -25,7 +25,6 @@ from lots.rules import (
     check_passage_allowed,
     cumulative_population_doublings,
     population_doublings,
-    validate_isolation_entry,
 )
 from lots.rules.corrections import (
     EntryFacts,
@@ -36,12 +35,15 @@ from lots.rules.corrections import (
 )
 from lots.rules.plausibility import Findings, check_isolation_plausibility
 from lots.services.processing import (
+    IsolationValues,
     PassageValues,
     confirm_soft_limits,
     cumulative_pd,
     harvested_neighbour,
     isolation_neighbour,
     isolation_of,
+    isolation_value_errors,
+    new_isolation,
     new_passage,
     passage_plausibility,
     passage_value_errors,
@@ -207,26 +209,12 @@ def correct_isolation(
     """Correct an isolation entry with `reason` (checked against the harvest and the first passage)."""
     lot, second = _start(session, isolation, reason)
     harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
-    errors = validate_isolation_entry(
-        cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
-    )
-    if "harvested_on" in errors:
-        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
-    if not (operator or "").strip():
-        errors["operator"] = t("Required.")
-    refuse_if(errors)
+    v = IsolationValues(cell_count, viability_pct, isolated_on, operator)
+    refuse_if(isolation_value_errors(v, harvest, today or utc_today()))
     chain = passages(session, lot)
     first = seeded_neighbour(chain[0]) if chain else None
     refuse_if(problems=check_isolation_plausibility(isolated_on, float(cell_count), first).refusals)
-    replacement = Isolation(
-        lot_id=lot.id,
-        cell_count=float(cell_count),
-        viability_pct=float(viability_pct),
-        isolated_on=isolated_on,
-        operator=operator.strip(),
-        entered_by_id=current_actor(session).id,
-        in_force=False,
-    )
+    replacement = new_isolation(session, lot, v, in_force=False)
     session.add(replacement)
     session.flush()
     return _record(session, lot, isolation, replacement, reason, second)

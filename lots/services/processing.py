@@ -128,6 +128,42 @@ def unverified_entries(session: Session, lot: Lot) -> list[str]:
     return waiting
 
 
+@dataclass(frozen=True)
+class IsolationValues:
+    """An isolation's values as typed on the form (a new isolation or a correction)."""
+
+    cell_count: float | None
+    viability_pct: float | None
+    isolated_on: date | None
+    operator: str
+
+
+def isolation_value_errors(v: IsolationValues, harvest: Harvest, today: date) -> dict[str, str]:
+    """The isolation form's own errors by field: impossible values (lots.rules.validate_isolation_entry,
+    against the lot's harvest) and the operator."""
+    errors = validate_isolation_entry(
+        v.cell_count, v.viability_pct, harvest.collected_at.date(), v.isolated_on, today
+    )
+    if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
+        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
+    if not (v.operator or "").strip():
+        errors["operator"] = t("Required.")
+    return errors
+
+
+def new_isolation(session: Session, lot: Lot, v: IsolationValues, **entry) -> Isolation:
+    """The Isolation row of valid values, entered by the acting user; `entry`: whether it is in force."""
+    return Isolation(
+        lot_id=lot.id,
+        cell_count=float(v.cell_count),
+        viability_pct=float(v.viability_pct),
+        isolated_on=v.isolated_on,
+        operator=v.operator.strip(),
+        entered_by_id=current_actor(session).id,
+        **entry,
+    )
+
+
 def record_isolation(
     session: Session,
     lot: Lot,
@@ -148,24 +184,10 @@ def record_isolation(
         )
     if isolation_of(session, lot) is not None:
         raise Refused.rule("lots.isolation.recorded", t("The isolation of this lot is already recorded."))
-    errors = validate_isolation_entry(
-        cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
-    )
-    if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
-        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
-    if not (operator or "").strip():
-        errors["operator"] = t("Required.")
-    refuse_if(errors)
+    v = IsolationValues(cell_count, viability_pct, isolated_on, operator)
+    refuse_if(isolation_value_errors(v, harvest, today or utc_today()))
     materials = check_material_lots(session, material_lot_ids, isolated_on)
-    actor = current_actor(session)
-    isolation = Isolation(
-        lot_id=lot.id,
-        cell_count=float(cell_count),
-        viability_pct=float(viability_pct),
-        isolated_on=isolated_on,
-        operator=operator.strip(),
-        entered_by_id=actor.id,
-    )
+    isolation = new_isolation(session, lot, v)
     session.add(isolation)
     session.flush()
     record_material_uses(session, lot, materials, "isolation", isolation.id, isolated_on)
