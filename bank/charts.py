@@ -9,11 +9,14 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from markupsafe import Markup
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
+
+from bank.i18n import t
 
 WIDTH, HEIGHT = 380, 230
 _LEFT, _RIGHT, _BOTTOM, _TOP = 46, 92, 34, 22
@@ -149,6 +152,22 @@ def inline_svg(d: Drawing, title: str) -> Markup:
 
 def svg(chart: Chart) -> Markup:
     return inline_svg(drawing(chart), chart.title)
+
+
+class ChartWithTable:
+    """A chart shown with the plain table of its numbers beside it: the class's COLUMNS (msgids) head the
+    table in the reader's language, `rows()` fills it, `chart()` draws the figure."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+
+    def chart(self) -> Chart:
+        raise NotImplementedError
+
+    def svg(self) -> Markup:
+        return svg(self.chart())
+
+    def columns(self) -> list[str]:
+        return [t(heading).localized() for heading in self.COLUMNS]
 
 
 @dataclass(frozen=True)

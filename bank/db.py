@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
@@ -147,3 +147,9 @@ def from_stored_json(cls, text: str):
     itself, so never stale; `cls` must be frozen, since every reader of that text shares the object.
     The rules read these definitions several times a request (an allocation, its protocol four times)."""
     return cls.from_dict(json.loads(text))
+
+
+def rows_of(session: Session, model, *order_by, **equal) -> list:
+    """The rows of `model` whose columns equal `equal` (None: IS NULL), in `order_by` order: the one
+    query behind every record's list of its own entries (a donor's courses, a lot's alerts)."""
+    return list(session.scalars(select(model).filter_by(**equal).order_by(*order_by)))

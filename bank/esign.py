@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.audit import record_event
 from bank.clock import utcnow
+from bank.db import rows_of
 from bank.digest import canonical, content_digest
 from bank.i18n import t
 from bank.models import Signature, User
@@ -38,6 +38,15 @@ def _binding(
     return hashlib.sha256(
         canonical([sig_user_id, printed_name, meaning, signed_at_iso, entity, entity_id, digest]).encode()
     ).hexdigest()
+
+
+def _binding_of(sig: Signature) -> str:
+    """The digest that binds a signature's own fields together: who, in what name, meaning what, when, on
+    which record and which content (a signature edited in the database no longer matches it)."""
+    when = sig.signed_at.isoformat()
+    return _binding(
+        sig.user_id, sig.printed_name, sig.meaning, when, sig.entity, sig.entity_id, sig.content_digest
+    )
 
 
 def _check_password(session: Session, user: User, password: str) -> None:
@@ -80,19 +89,16 @@ def _apply(
     audit_note: dict | None = None,
 ) -> Signature:
     digest = content_digest(content)
-    signed_at = utcnow()
     sig = Signature(
         user_id=user.id,
         printed_name=user.full_name,
         meaning=meaning,
-        signed_at=signed_at,
+        signed_at=utcnow(),
         entity=entity,
         entity_id=str(entity_id),
         content_digest=digest,
-        binding_digest=_binding(
-            user.id, user.full_name, meaning, signed_at.isoformat(), entity, str(entity_id), digest
-        ),
     )
+    sig.binding_digest = _binding_of(sig)
     session.add(sig)
     session.flush()
     record_event(
@@ -147,22 +153,8 @@ def countersign(
 def signature_valid(sig: Signature, content) -> bool:
     """True when the signature still matches the record's current content and its own fields."""
     digest = content_digest(content)
-    return digest == sig.content_digest and sig.binding_digest == _binding(
-        sig.user_id,
-        sig.printed_name,
-        sig.meaning,
-        sig.signed_at.isoformat(),
-        sig.entity,
-        sig.entity_id,
-        sig.content_digest,
-    )
+    return digest == sig.content_digest and sig.binding_digest == _binding_of(sig)
 
 
 def signatures_for(session: Session, entity: str, entity_id) -> list[Signature]:
-    return list(
-        session.scalars(
-            select(Signature)
-            .where(Signature.entity == entity, Signature.entity_id == str(entity_id))
-            .order_by(Signature.signed_at)
-        )
-    )
+    return rows_of(session, Signature, Signature.signed_at, entity=entity, entity_id=str(entity_id))

@@ -6,6 +6,7 @@ reader may know it: a blinded reader reads the protocol's blinded identity (both
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from flask import current_app, g
 from flask_babel import gettext as _
@@ -80,44 +81,50 @@ def notification_content(event: AdverseEvent) -> dict:
     }
 
 
+def _printed(
+    title: str, reference: str, content: dict, sections: list, signatures: Sequence[pdf.Signature] = ()
+) -> bytes:
+    """A biovigilance form printed now for this facility; `content` is what the footer's digest covers."""
+    return pdf.build_document(
+        pdf.Document(title, _facility(), sections, content, signatures, reference, printed_at=utcnow())
+    )
+
+
+def _reaction_form(
+    title: str, heading: str, content: dict, facts: list, sections: list, signatures=()
+) -> bytes:
+    """A Directive 2006/86/EC form: its facts headed by the reporting establishment and the report's
+    identification, then its texts."""
+    head = [
+        (_("Reporting establishment"), content["establishment"]),
+        (_("Report identification"), content["report"]),
+    ]
+    return _printed(
+        title, content["report"], content, [pdf.KeyValueSection(heading, head + facts), *sections], signatures
+    )
+
+
 def notification_pdf(session: Session, event: AdverseEvent) -> bytes:
     """Part A: rapid notification of a suspected serious adverse reaction."""
     content = notification_content(event)
     no = _("none")
-    doc = pdf.Document(
-        title=_("Rapid notification of a suspected serious adverse reaction"),
-        facility=_facility(),
-        reference=content["report"],
-        content=content,
-        printed_at=utcnow(),
-        sections=[
-            pdf.KeyValueSection(
-                _("Notification (Directive 2006/86/EC)"),
-                [
-                    (_("Reporting establishment"), content["establishment"]),
-                    (_("Report identification"), content["report"]),
-                    (_("Reporting date"), _when(utcnow())),
-                    (
-                        _("Individual affected"),
-                        _("recipient, subject %(subject)s", subject=content["individual"]),
-                    ),
-                    (_("Date and place of human application"), content["applied"] or no),
-                    (
-                        _("Unique donation identification number"),
-                        ", ".join(content["dins"]) or no,
-                    ),
-                    (
-                        _("Date of the suspected serious adverse reaction"),
-                        _when(event.onset_at),
-                    ),
-                    (_("Type of tissues and cells involved"), content["product"] or no),
-                    (_("Imputability"), str(localize(rules.IMPUTABILITY[event.imputability]))),
-                ],
-            ),
+    return _reaction_form(
+        _("Rapid notification of a suspected serious adverse reaction"),
+        _("Notification (Directive 2006/86/EC)"),
+        content,
+        [
+            (_("Reporting date"), _when(utcnow())),
+            (_("Individual affected"), _("recipient, subject %(subject)s", subject=content["individual"])),
+            (_("Date and place of human application"), content["applied"] or no),
+            (_("Unique donation identification number"), ", ".join(content["dins"]) or no),
+            (_("Date of the suspected serious adverse reaction"), _when(event.onset_at)),
+            (_("Type of tissues and cells involved"), content["product"] or no),
+            (_("Imputability"), str(localize(rules.IMPUTABILITY[event.imputability]))),
+        ],
+        [
             pdf.TextSection(_("Type of suspected serious adverse reaction"), _reaction_type(event)),
         ],
     )
-    return pdf.build_document(doc)
 
 
 def conclusions_pdf(session: Session, event: AdverseEvent) -> bytes:
@@ -142,48 +149,28 @@ def conclusions_pdf(session: Session, event: AdverseEvent) -> bytes:
         "corrective_actions": event.corrective_actions,
     }
     yes, no = _("yes"), _("no")
-    doc = pdf.Document(
-        title=_("Conclusions of a serious adverse reaction investigation"),
-        facility=_facility(),
-        reference=content["report"],
-        content=content,
-        printed_at=utcnow(),
-        signatures=[pdf.Signature(s.printed_name, str(localize(s.meaning)), s.signed_at) for s in closing],
-        sections=[
-            pdf.KeyValueSection(
-                _("Conclusions (Directive 2006/86/EC)"),
-                [
-                    (_("Reporting establishment"), content["establishment"]),
-                    (_("Report identification"), content["report"]),
-                    (_("Confirmation date"), _when(closing[-1].signed_at) if closing else ""),
-                    (_("Date of the serious adverse reaction"), _when(event.onset_at)),
-                    (
-                        _("Unique donation identification number"),
-                        ", ".join(content["dins"]) or _("none"),
-                    ),
-                    (
-                        _("Confirmation of the serious adverse reaction"),
-                        yes if content["confirmed"] else no,
-                    ),
-                    (
-                        _("Type of tissues and cells involved"),
-                        dose["product"] or _("none"),
-                    ),
-                    (
-                        _("Change of type of serious adverse reaction"),
-                        yes if changed_type else no,
-                    ),
-                    (_("Clinical outcome"), str(localize(rules.OUTCOMES[event.outcome]))),
-                ],
-            ),
+    return _reaction_form(
+        _("Conclusions of a serious adverse reaction investigation"),
+        _("Conclusions (Directive 2006/86/EC)"),
+        content,
+        [
+            (_("Confirmation date"), _when(closing[-1].signed_at) if closing else ""),
+            (_("Date of the serious adverse reaction"), _when(event.onset_at)),
+            (_("Unique donation identification number"), ", ".join(content["dins"]) or _("none")),
+            (_("Confirmation of the serious adverse reaction"), yes if content["confirmed"] else no),
+            (_("Type of tissues and cells involved"), dose["product"] or _("none")),
+            (_("Change of type of serious adverse reaction"), yes if changed_type else no),
+            (_("Clinical outcome"), str(localize(rules.OUTCOMES[event.outcome]))),
+        ],
+        [
             pdf.TextSection(_("Outcome of the investigation and final conclusions"), event.conclusion or ""),
             pdf.TextSection(
                 _("Recommendations for preventive and corrective actions"),
                 event.corrective_actions or "",
             ),
         ],
+        [pdf.Signature(s.printed_name, str(localize(s.meaning)), s.signed_at) for s in closing],
     )
-    return pdf.build_document(doc)
 
 
 def annual_summary_pdf(result: AnnualSummary) -> bytes:
@@ -195,13 +182,11 @@ def annual_summary_pdf(result: AnnualSummary) -> bytes:
         "rows": [[r.imputability, r.serious, r.non_serious] for r in result.rows],
         "events": [e.reference for e in result.events],
     }
-    doc = pdf.Document(
-        title=_("Annual summary of adverse events"),
-        facility=_facility(),
-        reference=f"{result.protocol} {result.year}",
-        content=content,
-        printed_at=utcnow(),
-        sections=[
+    return _printed(
+        _("Annual summary of adverse events"),
+        f"{result.protocol} {result.year}",
+        content,
+        [
             pdf.KeyValueSection(
                 _("Activity"),
                 [
@@ -234,4 +219,3 @@ def annual_summary_pdf(result: AnnualSummary) -> bytes:
             ),
         ],
     )  # fmt: skip
-    return pdf.build_document(doc)

@@ -51,8 +51,8 @@ RELATED = ("possible", "likely", "definite")  # imputability that makes the othe
 
 
 @dataclass(frozen=True)
-class EventFacts:
-    """What was typed, as plain values: the rules never read the database."""
+class EventEntry:
+    """What a clinician types about an event (the form and the API give the same)."""
 
     onset_at: datetime | None
     description: str
@@ -60,6 +60,12 @@ class EventFacts:
     grade: int | None
     outcome: str
     imputability: str
+
+
+@dataclass(frozen=True)
+class EventFacts(EventEntry):
+    """What was typed and the linked dose, as plain values: the rules never read the database."""
+
     infusion_at: datetime | None  # the linked dose's administration; None: no dose linked
     dose_linked: bool = False
     dose_administered: bool = True

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank.clock import today, utcnow
+from bank.db import rows_of
 from bank.esign import sign
 from bank.i18n import t
 from bank.models import User
@@ -32,15 +33,9 @@ TEXT_LIMIT = 4000
 
 
 @dataclass(frozen=True)
-class EventInput:
-    """What a clinician types about an event (the form and the API give the same)."""
+class EventInput(rules.EventEntry):
+    """What a clinician types about an event, and the dose it names (by its allocation), if any."""
 
-    onset_at: datetime | None
-    description: str
-    seriousness: tuple[str, ...]
-    grade: int | None
-    outcome: str
-    imputability: str
     allocation_id: int | None = None
 
 
@@ -171,13 +166,7 @@ def update_event(session: Session, event: AdverseEvent, data: EventInput, note: 
 
 
 def updates_of(session: Session, event: AdverseEvent) -> list[AdverseEventUpdate]:
-    return list(
-        session.scalars(
-            select(AdverseEventUpdate)
-            .where(AdverseEventUpdate.event_id == event.id)
-            .order_by(AdverseEventUpdate.id)
-        )
-    )
+    return rows_of(session, AdverseEventUpdate, AdverseEventUpdate.id, event_id=event.id)
 
 
 # ---- look-forward --------------------------------------------------------------------------------
@@ -326,13 +315,7 @@ def events_of_patient(session: Session, patient: Patient) -> list[AdverseEvent]:
 
 
 def administered_doses(session: Session, patient: Patient) -> list[Allocation]:
-    return list(
-        session.scalars(
-            select(Allocation)
-            .where(Allocation.patient_id == patient.id, Allocation.status == "administered")
-            .order_by(Allocation.dose_number)
-        )
-    )
+    return rows_of(session, Allocation, Allocation.dose_number, patient_id=patient.id, status="administered")
 
 
 # ---- follow-up visits ------------------------------------------------------------------------------

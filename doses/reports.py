@@ -134,33 +134,16 @@ def dose_label(
     )
 
 
-def dose_labels(
-    session: Session,
-    allocation: Allocation,
-    *,
-    facility_name: str,
-    zone: tzinfo,
-    show_utc: bool = False,
-    packaging: Packaging = Packaging.OUTER,
-) -> list[LabelData]:
-    """One label per container the dose holds; refused (every reason of every container) if any fails."""
+def dose_labels(session: Session, allocation: Allocation, **printing) -> list[LabelData]:
+    """One label per container the dose holds; refused (every reason of every container) if any fails.
+    `printing`: dose_label's keyword options (facility_name, zone, show_utc, packaging)."""
     containers = [line.container for line in allocation.lines if line.released_at is None]
     if not containers:
         raise Refused(problems=[empty_dose(allocation.patient.subject_id, allocation.dose_number)])
     problems, labels = [], []
     for c in containers:
         try:
-            labels.append(
-                dose_label(
-                    session,
-                    allocation,
-                    c,
-                    facility_name=facility_name,
-                    zone=zone,
-                    show_utc=show_utc,
-                    packaging=packaging,
-                )
-            )
+            labels.append(dose_label(session, allocation, c, **printing))
         except Refused as e:
             problems += [p for p in e.problems if p not in problems]
     if problems:
@@ -168,26 +151,11 @@ def dose_labels(
     return labels
 
 
-def container_label(
-    session: Session,
-    container: Container,
-    *,
-    facility_name: str,
-    zone: tzinfo,
-    show_utc: bool = False,
-    packaging: Packaging = Packaging.OUTER,
-) -> LabelData:
-    """The label of a scanned or chosen container: refused unless it is released and allocated."""
+def container_label(session: Session, container: Container, **printing) -> LabelData:
+    """The label of a scanned or chosen container: refused unless it is released and allocated.
+    `printing`: dose_label's keyword options."""
     held = allocations_of_containers(session, [container.id])
-    return dose_label(
-        session,
-        held[0] if held else None,
-        container,
-        facility_name=facility_name,
-        zone=zone,
-        show_utc=show_utc,
-        packaging=packaging,
-    )
+    return dose_label(session, held[0] if held else None, container, **printing)
 
 
 def validate_print(size: str | None, copies, packaging: str | None = None) -> dict[str, str]:

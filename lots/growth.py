@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bank import charts
 from bank.clock import to_local
-from bank.i18n import t
+from bank.i18n import N_, t
 from bank.languages import day_text, facility_zone, number_text
 from lots.models import Lot
 from lots.services import harvest_of, lineage, passage_lines
@@ -26,7 +26,9 @@ class GrowthPoint:
 
 
 @dataclass(frozen=True)
-class GrowthCurve:
+class GrowthCurve(charts.ChartWithTable):
+    COLUMNS = (N_("Passage"), N_("Day"), N_("Date"), N_("Cumulative PD"))
+
     din: str
     points: list[GrowthPoint]
     pd_limit: float
@@ -41,17 +43,6 @@ class GrowthCurve:
             references=[charts.Reference(t("PD limit %(pd)s", pd=self.pd_limit).localized(), self.pd_limit)],
             number=number_text,
         )
-
-    def svg(self):
-        return charts.svg(self.chart())
-
-    def columns(self) -> list[str]:
-        return [
-            t("Passage").localized(),
-            t("Day").localized(),
-            t("Date").localized(),
-            t("Cumulative PD").localized(),
-        ]
 
     def rows(self) -> list[list[str]]:
         return [

@@ -24,6 +24,7 @@ from donors.models import Donor
 from lots import services as lot_services
 from lots.models import Lot
 from lots.services.deviations import closing_signature
+from lots.services.processing import isolation_values, passage_values
 from release.models import TestResult
 from release.reports import result_text
 from release.rules import acceptance_text
@@ -236,10 +237,7 @@ def _lot(session: Session, lot: Lot, registry: dict[str, VerifiableKind], names:
         "isolations": [
             {
                 "entry_id": i.id,
-                "cell_count": i.cell_count,
-                "viability_pct": i.viability_pct,
-                "isolated_on": i.isolated_on,
-                "operator": i.operator,
+                **isolation_values(i),
                 "entered_by": names(i.entered_by_id),
                 "in_force": i.in_force,
                 "verification": _verification(i, isolation_checks.get(i.id), names),
@@ -250,15 +248,8 @@ def _lot(session: Session, lot: Lot, registry: dict[str, VerifiableKind], names:
         "passages": [
             {
                 "entry_id": p.id,
-                "number": p.number,
-                "seeded_cells": p.seeded_cells,
-                "harvested_cells": p.harvested_cells,
-                "viability_pct": p.viability_pct,
-                "vessels": p.vessels,
-                "seeded_on": p.seeded_on,
-                "harvested_on": p.harvested_on,
+                **passage_values(p),
                 "population_doublings": p.population_doublings,
-                "operator": p.operator,
                 "entered_by": names(p.entered_by_id),
                 "in_force": p.in_force,
                 "plausibility_comment": p.plausibility_comment,

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from bank import charts, pdf
-from bank.i18n import localize, t
+from bank.i18n import N_, localize, t
 from bank.languages import day_text, local_time, number_text
 from bank.verification.services import VerifiableKind
 from donors.states import DONOR_WORKFLOW
@@ -20,7 +20,7 @@ from lots.models import Lot
 from lots.models.lots import TISSUE_LABELS
 from lots.states import CONTAINER_WORKFLOW, DEVIATION_WORKFLOW, LOT_WORKFLOW
 from release.batch_record import batch_record_content, signatures_of
-from release.reports import shown_text
+from release.reports import lot_document, shown_text
 from release.states import SPEC_WORKFLOW
 
 
@@ -125,6 +125,74 @@ def _donor_sections(donor: dict | None) -> list[pdf.Section]:
     ]
 
 
+def _material_row(m: dict) -> list[str]:
+    return [
+        localize(m["step"]),
+        m["material"] + ("\n" + _("animal origin") if m["animal_origin"] else ""),
+        m["supplier"],
+        m["lot_number"],
+        day_text(m["expiry"]),
+        day_text(m["used_on"]),
+    ]
+
+
+def _deviation_row(d: dict) -> list[str]:
+    closure = f"\n{_signed(d['closure'])}" if d["closure"] else ""
+    return [
+        d["number"],
+        d["description"],
+        d["impact"],
+        d["corrective_action"] or "—",
+        localize(DEVIATION_WORKFLOW.label(d["status"])) + closure,
+    ]
+
+
+def _container_row(c: dict) -> list[str]:
+    contents = _(
+        "%(type)s, %(cells)s cells in %(volume)s mL, %(cryoprotectant)s",
+        type=localize(c["type"]),
+        cells=_cells(c["cells"]),
+        volume=c["volume_ml"],
+        cryoprotectant=c["cryoprotectant"],
+    )
+    status = localize(CONTAINER_WORKFLOW.label(c["status"])) + ("\n" + _("on hold") if c["on_hold"] else "")
+    storage = "\n".join([_place(c["position"])] + [_storage_event(e) for e in c["storage_events"]])
+    return [
+        c["identifier"],
+        contents,
+        f"{local_time(c['frozen_at'])}\n{local_time(c['expires_at'])}",
+        status,
+        storage,
+    ]
+
+
+# The lot's records every batch record prints, one table each (an empty one says "None recorded."):
+# title, column headings, the content's key, one record's cells, column widths.
+_RECORD_TABLES = (
+    (
+        N_("Materials and reagents"),
+        (N_("Step"), N_("Material"), N_("Supplier"), N_("Lot number"), N_("Expiry"), N_("Used on")),
+        "materials",
+        _material_row,
+        (0.9, 1.6, 1.3, 1.0, 0.9, 0.9),
+    ),
+    (
+        N_("Deviations"),
+        (N_("Number"), N_("Description"), N_("Impact"), N_("Corrective action"), N_("Status and closure")),
+        "deviations",
+        _deviation_row,
+        (1.0, 1.6, 1.4, 1.4, 1.6),
+    ),
+    (
+        N_("Containers and storage"),
+        (N_("Container"), N_("Contents"), N_("Frozen / expiry"), N_("Status"), N_("Storage")),
+        "containers",
+        _container_row,
+        (1.3, 1.5, 1.1, 0.8, 2.3),
+    ),
+)
+
+
 def _processing_sections(lot: dict) -> list[pdf.Section]:
     harvest = lot["harvest"]
     sections: list[pdf.Section] = []
@@ -209,69 +277,12 @@ def _processing_sections(lot: dict) -> list[pdf.Section]:
                 empty_text=_("None recorded."),
             )
         )
-    sections.append(
-        pdf.TableSection(
-            _("Materials and reagents"),
-            [_("Step"), _("Material"), _("Supplier"), _("Lot number"), _("Expiry"), _("Used on")],
-            [
-                [
-                    localize(m["step"]),
-                    m["material"] + ("\n" + _("animal origin") if m["animal_origin"] else ""),
-                    m["supplier"],
-                    m["lot_number"],
-                    day_text(m["expiry"]),
-                    day_text(m["used_on"]),
-                ]
-                for m in lot["materials"]
-            ],
-            widths=[0.9, 1.6, 1.3, 1.0, 0.9, 0.9],
-            empty_text=_("None recorded."),
+    for title, headings, key, row, widths in _RECORD_TABLES:
+        rows = [row(each) for each in lot[key]]
+        headings = [_(h) for h in headings]
+        sections.append(
+            pdf.TableSection(_(title), headings, rows, widths=list(widths), empty_text=_("None recorded."))
         )
-    )
-    sections.append(
-        pdf.TableSection(
-            _("Deviations"),
-            [_("Number"), _("Description"), _("Impact"), _("Corrective action"), _("Status and closure")],
-            [
-                [
-                    d["number"],
-                    d["description"],
-                    d["impact"],
-                    d["corrective_action"] or "—",
-                    localize(DEVIATION_WORKFLOW.label(d["status"]))
-                    + (f"\n{_signed(d['closure'])}" if d["closure"] else ""),
-                ]
-                for d in lot["deviations"]
-            ],
-            widths=[1.0, 1.6, 1.4, 1.4, 1.6],
-            empty_text=_("None recorded."),
-        )
-    )
-    sections.append(
-        pdf.TableSection(
-            _("Containers and storage"),
-            [_("Container"), _("Contents"), _("Frozen / expiry"), _("Status"), _("Storage")],
-            [
-                [
-                    c["identifier"],
-                    _(
-                        "%(type)s, %(cells)s cells in %(volume)s mL, %(cryoprotectant)s",
-                        type=localize(c["type"]),
-                        cells=_cells(c["cells"]),
-                        volume=c["volume_ml"],
-                        cryoprotectant=c["cryoprotectant"],
-                    ),
-                    f"{local_time(c['frozen_at'])}\n{local_time(c['expires_at'])}",
-                    localize(CONTAINER_WORKFLOW.label(c["status"]))
-                    + ("\n" + _("on hold") if c["on_hold"] else ""),
-                    "\n".join([_place(c["position"])] + [_storage_event(e) for e in c["storage_events"]]),
-                ]
-                for c in lot["containers"]
-            ],
-            widths=[1.3, 1.5, 1.1, 0.8, 2.3],
-            empty_text=_("None recorded."),
-        )
-    )
     return sections
 
 
@@ -431,15 +442,7 @@ def batch_record_document(
         pdf.Signature(s["printed_name"] or "?", localize(s["meaning"]), s["signed_at"])
         for s in signatures_of(content)
     ]
-    return pdf.Document(
-        title=_("Executed batch record"),
-        facility=facility,
-        sections=sections,
-        content=content,
-        signatures=signatures,
-        reference=f"DIN {lot.din} {lot.check_char}",
-        printed_at=printed_at,
-    )
+    return lot_document(_("Executed batch record"), lot, facility, sections, content, signatures, printed_at)
 
 
 def batch_record_pdf(

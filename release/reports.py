@@ -242,6 +242,20 @@ def _decision_text(decision: dict | None, lot: Lot) -> str:
     return text
 
 
+def lot_document(
+    title: str,
+    lot: Lot,
+    facility: str,
+    sections: list,
+    content: dict,
+    signatures: list,
+    printed_at: datetime | None,
+) -> pdf.Document:
+    """A printout of one lot's record: every page's header names the lot by its DIN and check character."""
+    reference = f"DIN {lot.din} {lot.check_char}"
+    return pdf.Document(title, facility, sections, content, signatures, reference, printed_at)
+
+
 def coa_document(
     session: Session, lot: Lot, facility: str, printed_at: datetime | None = None
 ) -> pdf.Document:
@@ -309,14 +323,8 @@ def coa_document(
                 decision["signed_by"], shown_text(known_text(decision["meaning"])), decision["signed_at"]
             )
         )
-    return pdf.Document(
-        title=shown_text(t("Certificate of analysis")),
-        facility=facility,
-        sections=sections,
-        content=content,
-        signatures=signatures,
-        reference=f"DIN {lot.din} {lot.check_char}",
-        printed_at=printed_at,
+    return lot_document(
+        shown_text(t("Certificate of analysis")), lot, facility, sections, content, signatures, printed_at
     )
 
 

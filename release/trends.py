@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank import charts
-from bank.i18n import localize, t
+from bank.i18n import N_, localize, t
 from bank.languages import day_text, number_text
 from lots.models import Lot, ProductType
 from release.models import TestResult
@@ -61,7 +61,9 @@ def control_limits(values: list[float]) -> Limits | None:
 
 
 @dataclass(frozen=True)
-class Trend:
+class Trend(charts.ChartWithTable):
+    COLUMNS = (N_("No."), N_("Lot"), N_("Date"), N_("Value"), N_("Trend"))
+
     product_key: str
     test: NumericTest
     points: list[TrendPoint]
@@ -94,18 +96,6 @@ class Trend:
             marked=frozenset(i for i, p in enumerate(self.points) if p.out_of_trend),
             number=number_text,
         )
-
-    def svg(self):
-        return charts.svg(self.chart())
-
-    def columns(self) -> list[str]:
-        return [
-            t("No.").localized(),
-            t("Lot").localized(),
-            t("Date").localized(),
-            t("Value").localized(),
-            t("Trend").localized(),
-        ]
 
     def rows(self) -> list[list[str]]:
         return [

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.db import rows_of
 from donors.models import DeterminationRecord, Donor, MedicationCourse, ScreeningAnswer, SerologyTest
 
 
 def active_answers(session: Session, donor: Donor) -> list[ScreeningAnswer]:
-    return list(
-        session.scalars(
-            select(ScreeningAnswer)
-            .where(ScreeningAnswer.donor_id == donor.id, ScreeningAnswer.voided_at.is_(None))
-            .order_by(ScreeningAnswer.id)
-        )
-    )
+    return rows_of(session, ScreeningAnswer, ScreeningAnswer.id, donor_id=donor.id, voided_at=None)
 
 
 def active_medications(session: Session, donor: Donor) -> list[MedicationCourse]:
@@ -28,31 +22,22 @@ def active_serology(session: Session, donor: Donor) -> list[SerologyTest]:
 
 def medications(session: Session, donor: Donor) -> list[MedicationCourse]:
     """Every course, voided ones included (the page shows them struck through)."""
-    return list(
-        session.scalars(
-            select(MedicationCourse)
-            .where(MedicationCourse.donor_id == donor.id)
-            .order_by(MedicationCourse.start_date, MedicationCourse.id)
-        )
+    return rows_of(
+        session, MedicationCourse, MedicationCourse.start_date, MedicationCourse.id, donor_id=donor.id
     )
 
 
 def serology(session: Session, donor: Donor) -> list[SerologyTest]:
     """Every result, voided ones included."""
-    return list(
-        session.scalars(
-            select(SerologyTest)
-            .where(SerologyTest.donor_id == donor.id)
-            .order_by(SerologyTest.sample_date, SerologyTest.marker, SerologyTest.id)
-        )
+    return rows_of(
+        session,
+        SerologyTest,
+        SerologyTest.sample_date,
+        SerologyTest.marker,
+        SerologyTest.id,
+        donor_id=donor.id,
     )
 
 
 def determinations(session: Session, donor: Donor) -> list[DeterminationRecord]:
-    return list(
-        session.scalars(
-            select(DeterminationRecord)
-            .where(DeterminationRecord.donor_id == donor.id)
-            .order_by(DeterminationRecord.id.desc())
-        )
-    )
+    return rows_of(session, DeterminationRecord, DeterminationRecord.id.desc(), donor_id=donor.id)

@@ -6,7 +6,7 @@ write re-evaluates a donor signed eligible, which may start a look-back (a late 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -121,18 +121,9 @@ def record_medication(
     if "start_date" not in errors and start_date < donor.birth_date:
         errors["start_date"] = t("start is before the donor's date of birth")
     refuse_if(errors)
-    course = MedicationCourse(
-        donor_id=donor.id,
-        kind=kind,
-        name=med.name,
-        start_date=start_date,
-        stop_date=stop_date,
-        recorded_by_id=session.info["actor"].id,
+    return _add_evidence(
+        session, donor, MedicationCourse(kind=kind, name=med.name, start_date=start_date, stop_date=stop_date)
     )
-    session.add(course)
-    session.flush()
-    reevaluate_after_new_evidence(session, donor)
-    return course
 
 
 def record_serology(
@@ -162,7 +153,6 @@ def record_serology(
         errors["sample_date"] = t("sample date is before the donor's date of birth")
     refuse_if(errors)
     test = SerologyTest(
-        donor_id=donor.id,
         marker=marker,
         method=method.strip(),
         kit=kit.strip(),
@@ -170,12 +160,17 @@ def record_serology(
         sample_date=sample_date,
         test_date=test_date,
         result=result,
-        recorded_by_id=session.info["actor"].id,
     )
-    session.add(test)
+    return _add_evidence(session, donor, test)
+
+
+def _add_evidence(session: Session, donor: Donor, entry: MedicationCourse | SerologyTest):
+    """Store a new entry of the donor's evidence, recorded by the acting user, and judge the donor again."""
+    entry.donor_id, entry.recorded_by_id = donor.id, session.info["actor"].id
+    session.add(entry)
     session.flush()
     reevaluate_after_new_evidence(session, donor)
-    return test
+    return entry
 
 
 def _void(entry, reason: str, actor_id: int | None) -> None:
@@ -186,15 +181,8 @@ def void_entry(
     session: Session, entry: ScreeningAnswer | MedicationCourse | SerologyTest, reason: str
 ) -> None:
     """Void an entry made in error (records are never deleted); the reason is required."""
-    errors = {}
-    if message := text_error(reason, t("reason"), 500):
-        errors["reason"] = message
-    elif entry.voided_at is not None:
-        errors["reason"] = t("this entry is already voided")
-    refuse_if(errors)
-    _void(entry, reason.strip(), session.info["actor"].id)
-    session.flush()
-    reevaluate_after_new_evidence(session, session.get(Donor, entry.donor_id))
+    _refuse_unless_voidable(entry, reason, t("this entry is already voided"))
+    _void_and_judge_again(session, entry, reason)
 
 
 def correct_medication(
@@ -210,34 +198,42 @@ def correct_medication(
     names the original, which is voided with the reason and stays visible. Donor entries have no second-person
     verification: whoever may edit the donor corrects, and the determination signed on the original is
     flagged for re-review (determination.rereview)."""
-    _correction_errors(course, reason)
+    _refuse_unless_voidable(
+        course, reason, t("this entry is already voided or corrected: correct the current one")
+    )
     new = record_medication(session, session.get(Donor, course.donor_id), kind, name, start_date, stop_date)
     new.replaces_id = course.id
-    _void(course, reason.strip(), session.info["actor"].id)
-    session.flush()
-    reevaluate_after_new_evidence(session, session.get(Donor, course.donor_id))
+    _void_and_judge_again(session, course, reason)
     return new
 
 
 def correct_serology(session: Session, test: SerologyTest, reason: str, **fields) -> SerologyTest:
     """Correct a serology result typed wrongly (fields as record_serology's); the original is voided with
     the reason and named by the correction."""
-    _correction_errors(test, reason)
+    _refuse_unless_voidable(
+        test, reason, t("this entry is already voided or corrected: correct the current one")
+    )
     new = record_serology(session, session.get(Donor, test.donor_id), **fields)
     new.replaces_id = test.id
-    _void(test, reason.strip(), session.info["actor"].id)
-    session.flush()
-    reevaluate_after_new_evidence(session, session.get(Donor, test.donor_id))
+    _void_and_judge_again(session, test, reason)
     return new
 
 
-def _correction_errors(entry, reason: str) -> None:
+def _refuse_unless_voidable(entry, reason: str, already_voided: str) -> None:
+    """Voiding or correcting an entry needs a reason, and an entry is voided once."""
     errors = {}
     if message := text_error(reason, t("reason"), 500):
         errors["reason"] = message
     elif entry.voided_at is not None:
-        errors["reason"] = t("this entry is already voided or corrected: correct the current one")
+        errors["reason"] = already_voided
     refuse_if(errors)
+
+
+def _void_and_judge_again(session: Session, entry, reason: str) -> None:
+    """The entry is voided with the reason (it stays visible, struck through) and its donor judged again."""
+    _void(entry, reason.strip(), session.info["actor"].id)
+    session.flush()
+    reevaluate_after_new_evidence(session, session.get(Donor, entry.donor_id))
 
 
 @dataclass(frozen=True)
@@ -289,19 +285,7 @@ def record_serology_panel(session: Session, donor: Donor, rows: list[SerologyRow
             errors[f"{key}__sample_date"] = message
             continue
         try:
-            entered.append(
-                record_serology(
-                    session,
-                    donor,
-                    marker=row.marker,
-                    method=row.method,
-                    kit=row.kit,
-                    kit_lot=row.kit_lot,
-                    sample_date=row.sample_date,
-                    test_date=row.test_date,
-                    result=row.result,
-                )
-            )
+            entered.append(record_serology(session, donor, **asdict(row)))  # a row's fields are its arguments
         except Refused as refused:
             errors.update({f"{key}__{name}": message for name, message in refused.errors.items()})
     refuse_if(errors)

@@ -19,7 +19,13 @@ from bank.languages import facility_zone, local_time, number_text
 from bank.refusals import Refused
 from doses import services as dose_services
 from doses.custody.models import CustodyEvent
-from doses.custody.services import active_containers, custody_events, logger_files_of, signatures_valid
+from doses.custody.services import (
+    STATED_FIELDS,
+    active_containers,
+    custody_events,
+    logger_files_of,
+    signatures_valid,
+)
 from doses.custody.states import KINDS
 from doses.custody.temperature import temperature_record
 from doses.models import Allocation
@@ -44,18 +50,8 @@ def _event(e: CustodyEvent, protocol, permissions) -> dict:
         "label": KINDS[e.event].label,
         "occurred_at": _when(e.occurred_at),
         "recorded_at": _when(e.recorded_at),
-        "place": e.place,
         "container": dose_services.container_text(protocol, e.container, permissions),
-        "scanned_code": e.scanned_code,
-        "shipper": e.shipper,
-        "logger_id": e.logger_id,
-        "temperature_min_c": e.temperature_min_c,
-        "temperature_max_c": e.temperature_max_c,
-        "excursion": e.excursion,
-        "excursion_description": e.excursion_description,
-        "condition_on_receipt": e.condition_on_receipt,
-        "subject_id_checked": e.subject_id_checked,
-        "notes": e.notes,
+        **{name: getattr(e, name) for name in STATED_FIELDS},
         "handed_over_by": _signature(e.handover_signature),
         "received_by": _signature(e.receipt_signature),
         "signatures_valid": signatures_valid(e),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bank import isbt128
 from bank.clock import as_utc, utcnow
+from bank.db import rows_of
 from bank.esign import SignatureError, countersign, sign, signature_valid
 from bank.i18n import t
 from bank.models import User
@@ -57,13 +59,7 @@ from release.services import lot_is_released
 
 
 def custody_events(session: Session, allocation: Allocation) -> list[CustodyEvent]:
-    return list(
-        session.scalars(
-            select(CustodyEvent)
-            .where(CustodyEvent.allocation_id == allocation.id)
-            .order_by(CustodyEvent.sequence)
-        )
-    )
+    return rows_of(session, CustodyEvent, CustodyEvent.sequence, allocation_id=allocation.id)
 
 
 def last_event(session: Session, allocation: Allocation) -> CustodyEvent | None:
@@ -92,6 +88,22 @@ def active_containers(allocation: Allocation) -> list[Container]:
     return [line.container for line in allocation.lines if line.released_at is None]
 
 
+# The columns of an event as its hand-off states them: stored on the row and bound by both signatures.
+STATED_FIELDS = (
+    "place",
+    "shipper",
+    "logger_id",
+    "temperature_min_c",
+    "temperature_max_c",
+    "excursion",
+    "excursion_description",
+    "condition_on_receipt",
+    "scanned_code",
+    "subject_id_checked",
+    "notes",
+)
+
+
 def event_content(
     *,
     allocation_id: int,
@@ -99,38 +111,19 @@ def event_content(
     event: str,
     container: str,
     occurred_at: datetime,
-    place: str,
-    shipper,
-    logger_id,
-    temperature_min_c,
-    temperature_max_c,
-    excursion: bool,
-    excursion_description,
-    condition_on_receipt,
-    scanned_code: str,
-    subject_id_checked,
-    notes,
     handed_over_by: str,
     received_by: str,
+    **stated,
 ) -> dict:
-    """What both signatures of an event are bound to (rebuilt from the row to check them later)."""
+    """What both signatures of an event are bound to (rebuilt from the row to check them later); `stated`:
+    every one of STATED_FIELDS."""
     return {
         "allocation": allocation_id,
         "sequence": sequence,
         "event": event,
         "container": container,
         "occurred_at": occurred_at.isoformat(),
-        "place": place,
-        "shipper": shipper,
-        "logger_id": logger_id,
-        "temperature_min_c": temperature_min_c,
-        "temperature_max_c": temperature_max_c,
-        "excursion": excursion,
-        "excursion_description": excursion_description,
-        "condition_on_receipt": condition_on_receipt,
-        "scanned_code": scanned_code,
-        "subject_id_checked": subject_id_checked,
-        "notes": notes,
+        **{name: stated[name] for name in STATED_FIELDS},
         "handed_over_by": handed_over_by,
         "received_by": received_by,
     }
@@ -143,19 +136,9 @@ def row_content(e: CustodyEvent) -> dict:
         event=e.event,
         container=e.container.identifier,
         occurred_at=e.occurred_at,
-        place=e.place,
-        shipper=e.shipper,
-        logger_id=e.logger_id,
-        temperature_min_c=e.temperature_min_c,
-        temperature_max_c=e.temperature_max_c,
-        excursion=e.excursion,
-        excursion_description=e.excursion_description,
-        condition_on_receipt=e.condition_on_receipt,
-        scanned_code=e.scanned_code,
-        subject_id_checked=e.subject_id_checked,
-        notes=e.notes,
         handed_over_by=e.handed_over_by.username,
         received_by=e.received_by.username,
+        **{name: getattr(e, name) for name in STATED_FIELDS},
     )
 
 
@@ -378,19 +361,13 @@ def record_custody_event(
     if auto and not excursion:
         excursion, excursion_description = True, f"Detected: {auto}"
     sequence = (last.sequence + 1) if last else 1
-    fields = dict(
-        place=hand_off.place,
-        shipper=hand_off.shipper,
-        logger_id=hand_off.logger_id,
-        temperature_min_c=temperature_min_c,
-        temperature_max_c=temperature_max_c,
-        excursion=excursion,
-        excursion_description=excursion_description,
-        condition_on_receipt=hand_off.condition_on_receipt,
-        scanned_code=scanned_code.strip(),
-        subject_id_checked=hand_off.subject_id_checked,
-        notes=_clean(notes),
-    )
+    stated = asdict(hand_off) | {
+        "excursion": excursion,
+        "excursion_description": excursion_description,
+        "scanned_code": scanned_code.strip(),
+        "notes": _clean(notes),
+    }
+    fields = {name: stated[name] for name in STATED_FIELDS}
     content = event_content(
         allocation_id=allocation.id,
         sequence=sequence,

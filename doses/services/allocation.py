@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from bank.clock import utcnow
+from bank.db import rows_of
 from bank.i18n import t
 from bank.refusals import Refused, refuse_if
 from bank.status import change_status, initial_status
@@ -54,13 +55,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def allocations_of(session: Session, patient: Patient) -> list[Allocation]:
-    return list(
-        session.scalars(
-            select(Allocation)
-            .where(Allocation.patient_id == patient.id)
-            .order_by(Allocation.dose_number, Allocation.id)
-        )
-    )
+    return rows_of(session, Allocation, Allocation.dose_number, Allocation.id, patient_id=patient.id)
 
 
 def holder_of(session: Session, container: Container) -> str | None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import today
+from bank.db import rows_of
 from bank.i18n import t
 from bank.models import User
 from bank.refusals import refuse_if
@@ -133,12 +134,12 @@ def record_weight(
 
 
 def weights_of(session: Session, patient: Patient) -> list[WeightMeasurement]:
-    return list(
-        session.scalars(
-            select(WeightMeasurement)
-            .where(WeightMeasurement.patient_id == patient.id)
-            .order_by(WeightMeasurement.measured_on.desc(), WeightMeasurement.id.desc())
-        )
+    return rows_of(
+        session,
+        WeightMeasurement,
+        WeightMeasurement.measured_on.desc(),
+        WeightMeasurement.id.desc(),
+        patient_id=patient.id,
     )
 
 
@@ -238,13 +239,7 @@ def attestation_content(patient: Patient, record: EligibilityAttestation) -> dic
 
 
 def attestations_of(session: Session, patient: Patient) -> list[EligibilityAttestation]:
-    return list(
-        session.scalars(
-            select(EligibilityAttestation)
-            .where(EligibilityAttestation.patient_id == patient.id)
-            .order_by(EligibilityAttestation.id.desc())
-        )
-    )
+    return rows_of(session, EligibilityAttestation, EligibilityAttestation.id.desc(), patient_id=patient.id)
 
 
 # --- schedule -------------------------------------------------------------------------------------

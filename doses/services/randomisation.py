@@ -10,6 +10,7 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.db import rows_of
 from bank.i18n import Text, t
 from bank.refusals import Refused
 from bank.uow import current_actor
@@ -165,10 +166,4 @@ def is_randomised(session: Session, patient: Patient) -> bool:
 
 
 def imports_of(session: Session, protocol_code: str) -> list[RandomisationImport]:
-    return list(
-        session.scalars(
-            select(RandomisationImport)
-            .where(RandomisationImport.protocol_code == protocol_code)
-            .order_by(RandomisationImport.id.desc())
-        )
-    )
+    return rows_of(session, RandomisationImport, RandomisationImport.id.desc(), protocol_code=protocol_code)

@@ -9,7 +9,6 @@ for QA's re-review.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from bank.clock import today as utc_today
 from bank.clock import utcnow
 from bank.i18n import t
-from bank.refusals import FORM, Problem, Refused, refuse_if
+from bank.refusals import Problem, Refused, refuse_if
 from bank.status import change_status, initial_status
 from bank.uow import current_actor
 from lots.models import Container, EntryCorrection, Harvest, Isolation, Lot, Passage
@@ -26,8 +25,6 @@ from lots.rules import (
     check_passage_allowed,
     cumulative_population_doublings,
     population_doublings,
-    validate_isolation_entry,
-    validate_passage_entry,
 )
 from lots.rules.corrections import (
     EntryFacts,
@@ -36,15 +33,20 @@ from lots.rules.corrections import (
     needs_second_person,
     signed_on_top,
 )
-from lots.rules.plausibility import Findings, check_isolation_plausibility, check_passage_plausibility
+from lots.rules.plausibility import Findings, check_isolation_plausibility
 from lots.services.processing import (
-    MAX_VESSELS,
-    PASSAGE_FIELDS,
+    IsolationValues,
+    PassageValues,
     confirm_soft_limits,
     cumulative_pd,
     harvested_neighbour,
     isolation_neighbour,
     isolation_of,
+    isolation_value_errors,
+    new_isolation,
+    new_passage,
+    passage_plausibility,
+    passage_value_errors,
     passages,
     seeded_neighbour,
 )
@@ -111,17 +113,6 @@ def _record(session, lot, entry, replacement, reason: str, second: bool) -> Entr
 # --- passages -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PassageValues:
-    seeded_cells: float | None
-    harvested_cells: float | None
-    viability_pct: float | None
-    vessels: int | None
-    seeded_on: date | None
-    harvested_on: date | None
-    operator: str
-
-
 def _first_frozen_on(session: Session, lot: Lot) -> date | None:
     frozen = session.scalar(select(func.min(Container.frozen_at)).where(Container.lot_id == lot.id))
     return frozen.date() if frozen is not None else None
@@ -131,33 +122,14 @@ def _check_passage_values(
     session, lot, original: Passage, v: PassageValues, today: date
 ) -> tuple[list[Problem], Findings]:
     """The same checks as a new passage, against the entries in force on both sides of `original`."""
-    errors = {
-        PASSAGE_FIELDS.get(k, k): m
-        for k, m in validate_passage_entry(
-            v.seeded_cells, v.harvested_cells, v.viability_pct, v.seeded_on, v.harvested_on, today
-        ).items()
-    }
-    if v.vessels is None or not 1 <= v.vessels <= MAX_VESSELS:
-        errors["vessels"] = t("Between 1 and %(max)s culture vessels.", max=MAX_VESSELS)
-    if not (v.operator or "").strip():
-        errors["operator"] = t("Required.")
-    refuse_if(errors)
+    refuse_if(passage_value_errors(v, today))
     chain = passages(session, lot)
     i = next(n for n, p in enumerate(chain) if p.id == original.id)
     isolation = isolation_of(session, lot)
     before = harvested_neighbour(chain[i - 1]) if i else (isolation and isolation_neighbour(isolation))
     after = seeded_neighbour(chain[i + 1]) if i + 1 < len(chain) else None
-    findings = check_passage_plausibility(
-        lot.product_type.plausibility(),
-        seeded=float(v.seeded_cells),
-        harvested=float(v.harvested_cells),
-        viability_pct=float(v.viability_pct),
-        seeded_on=v.seeded_on,
-        harvested_on=v.harvested_on,
-        before=before or None,
-        after=after,
-        frozen_on=_first_frozen_on(session, lot) if after is None else None,
-    )
+    frozen_on = _first_frozen_on(session, lot) if after is None else None
+    findings = passage_plausibility(lot, v, before, after=after, frozen_on=frozen_on)
     corrected = population_doublings(v.seeded_cells, v.harvested_cells)
     pds = [corrected if p.id == original.id else p.population_doublings for p in chain]
     limits = check_passage_allowed(
@@ -171,38 +143,24 @@ def correct_passage(
     passage: Passage,
     *,
     reason: str | None,
-    seeded_cells: float | None,
-    harvested_cells: float | None,
-    viability_pct: float | None,
-    vessels: int | None,
-    seeded_on: date | None,
-    harvested_on: date | None,
-    operator: str,
     confirm_plausibility: bool = False,
     plausibility_comment: str | None = None,
     today: date | None = None,
+    **typed,
 ) -> EntryCorrection:
     """Correct a passage entry with `reason`: a new entry with the corrected values replaces it (the
-    original stays on record). Checked like a new passage, against its neighbours in force."""
+    original stays on record). Checked like a new passage, against its neighbours in force. `typed`: every
+    field of PassageValues, as record_passage takes them."""
     lot, second = _start(session, passage, reason)
-    v = PassageValues(
-        seeded_cells, harvested_cells, viability_pct, vessels, seeded_on, harvested_on, operator
-    )
+    v = PassageValues(**typed)
     hard, findings = _check_passage_values(session, lot, passage, v, today or utc_today())
     refuse_if(problems=hard)
     rules, comment = confirm_soft_limits(findings, confirm_plausibility, plausibility_comment)
-    replacement = Passage(
-        lot_id=lot.id,
-        number=passage.number,
-        seeded_cells=float(v.seeded_cells),
-        harvested_cells=float(v.harvested_cells),
-        viability_pct=float(v.viability_pct),
-        vessels=v.vessels,
-        seeded_on=v.seeded_on,
-        harvested_on=v.harvested_on,
-        operator=v.operator.strip(),
-        population_doublings=population_doublings(v.seeded_cells, v.harvested_cells),
-        entered_by_id=current_actor(session).id,
+    replacement = new_passage(
+        session,
+        lot,
+        passage.number,
+        v,
         in_force=False,
         plausibility_rules=rules,
         plausibility_comment=comment,
@@ -251,26 +209,12 @@ def correct_isolation(
     """Correct an isolation entry with `reason` (checked against the harvest and the first passage)."""
     lot, second = _start(session, isolation, reason)
     harvest = session.scalar(select(Harvest).where(Harvest.lot_id == lot.id))
-    errors = validate_isolation_entry(
-        cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
-    )
-    if "harvested_on" in errors:
-        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
-    if not (operator or "").strip():
-        errors["operator"] = t("Required.")
-    refuse_if(errors)
+    v = IsolationValues(cell_count, viability_pct, isolated_on, operator)
+    refuse_if(isolation_value_errors(v, harvest, today or utc_today()))
     chain = passages(session, lot)
     first = seeded_neighbour(chain[0]) if chain else None
     refuse_if(problems=check_isolation_plausibility(isolated_on, float(cell_count), first).refusals)
-    replacement = Isolation(
-        lot_id=lot.id,
-        cell_count=float(cell_count),
-        viability_pct=float(viability_pct),
-        isolated_on=isolated_on,
-        operator=operator.strip(),
-        entered_by_id=current_actor(session).id,
-        in_force=False,
-    )
+    replacement = new_isolation(session, lot, v, in_force=False)
     session.add(replacement)
     session.flush()
     return _record(session, lot, isolation, replacement, reason, second)

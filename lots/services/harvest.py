@@ -63,37 +63,41 @@ def _active_product(
     return product, None
 
 
-def _harvest_field_errors(
-    product: ProductType | None,
-    tissue: str | None,
-    mass_g: float | None,
-    volume_ml: float | None,
-    collected_at: datetime | None,
-    site: str,
-    operator: str,
-    tier: str,
-) -> dict[str, str]:
+@dataclass(frozen=True)
+class HarvestValues:
+    """A harvest's values as typed on the form."""
+
+    tissue: str | None
+    mass_g: float | None
+    volume_ml: float | None
+    collected_at: datetime | None
+    site: str
+    operator: str
+    tier: str
+
+
+def _harvest_field_errors(product: ProductType | None, v: HarvestValues) -> dict[str, str]:
     """The harvest form's own errors (tissue, amounts, time, site, operator, tier), by field."""
     errors: dict[str, str] = {}
-    if tissue not in TISSUES:
+    if v.tissue not in TISSUES:
         errors["tissue"] = t("Choose lipoaspirate or bone-marrow aspirate.")
-    elif product is not None and product.tissue != tissue:
+    elif product is not None and product.tissue != v.tissue:
         errors["tissue"] = t(
             "%(product)s is made from %(tissue)s.", product=product.key, tissue=TISSUE_WORDS[product.tissue]
         )
-    if mass_g is None and volume_ml is None:
+    if v.mass_g is None and v.volume_ml is None:
         errors["mass_g"] = t("Give the mass (g) or the volume (mL) collected.")
-    for field, value in (("mass_g", mass_g), ("volume_ml", volume_ml)):
+    for field, value in (("mass_g", v.mass_g), ("volume_ml", v.volume_ml)):
         if value is not None and not (0 < value < MAX_AMOUNT):
             errors[field] = t("Must be greater than zero and below %(max)s.", max=int(MAX_AMOUNT))
-    if collected_at is None:
+    if v.collected_at is None:
         errors["collected_at"] = t("Required.")
-    elif collected_at > utcnow() + CLOCK_SKEW:
+    elif v.collected_at > utcnow() + CLOCK_SKEW:
         errors["collected_at"] = t("Cannot be in the future.")
-    for field, value in (("site", site), ("operator", operator)):
+    for field, value in (("site", v.site), ("operator", v.operator)):
         if not (value or "").strip():
             errors[field] = t("Required.")
-    if tier not in TIERS:
+    if v.tier not in TIERS:
         errors["tier"] = t("Choose master, working or dose.")
     return errors
 
@@ -156,9 +160,8 @@ def record_harvest(
     product, problem = _active_product(session, product_type_id, placebo=False)
     if problem:
         errors["product_type_id"] = problem
-    errors.update(
-        _harvest_field_errors(product, tissue, mass_g, volume_ml, collected_at, site, operator, tier)
-    )
+    typed = HarvestValues(tissue, mass_g, volume_ml, collected_at, site, operator, tier)
+    errors.update(_harvest_field_errors(product, typed))
     donor = session.get(Donor, donor_id) if donor_id else None
     decision, problems = None, []
     if donor is None:

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.db import rows_of
 from bank.i18n import t
 from bank.refusals import Problem, Refused, refuse_if
 from bank.status import change_status, initial_status
@@ -131,13 +132,7 @@ def record_material_uses(
 
 
 def material_uses(session: Session, lot: Lot) -> list[MaterialUse]:
-    return list(
-        session.scalars(
-            select(MaterialUse)
-            .where(MaterialUse.lot_id == lot.id)
-            .order_by(MaterialUse.used_on, MaterialUse.id)
-        )
-    )
+    return rows_of(session, MaterialUse, MaterialUse.used_on, MaterialUse.id, lot_id=lot.id)
 
 
 def usable_material_lots(session: Session, include_rejected: bool = False) -> list[MaterialLot]:

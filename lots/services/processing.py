@@ -75,6 +75,28 @@ def seeded_neighbour(p: Passage) -> Neighbour:
     return Neighbour(f"P{p.number}", p.seeded_on, p.seeded_cells)
 
 
+# The bench values of an entry as typed: what its verifier checks and the batch record shows.
+ISOLATION_VALUES = ("cell_count", "viability_pct", "isolated_on", "operator")
+PASSAGE_VALUES = (
+    "number",
+    "seeded_cells",
+    "harvested_cells",
+    "viability_pct",
+    "vessels",
+    "seeded_on",
+    "harvested_on",
+    "operator",
+)
+
+
+def isolation_values(iso: Isolation) -> dict:
+    return {name: getattr(iso, name) for name in ISOLATION_VALUES}
+
+
+def passage_values(p: Passage) -> dict:
+    return {name: getattr(p, name) for name in PASSAGE_VALUES}
+
+
 def confirm_soft_limits(findings: Findings, confirmed: bool, comment: str | None) -> tuple[str, str | None]:
     """Refuse hard limits; refuse soft ones until confirmed with a comment (every warning next to its field,
     the confirmation and comment asked for). Returns what to store: (rule ids confirmed, comment)."""
@@ -106,6 +128,42 @@ def unverified_entries(session: Session, lot: Lot) -> list[str]:
     return waiting
 
 
+@dataclass(frozen=True)
+class IsolationValues:
+    """An isolation's values as typed on the form (a new isolation or a correction)."""
+
+    cell_count: float | None
+    viability_pct: float | None
+    isolated_on: date | None
+    operator: str
+
+
+def isolation_value_errors(v: IsolationValues, harvest: Harvest, today: date) -> dict[str, str]:
+    """The isolation form's own errors by field: impossible values (lots.rules.validate_isolation_entry,
+    against the lot's harvest) and the operator."""
+    errors = validate_isolation_entry(
+        v.cell_count, v.viability_pct, harvest.collected_at.date(), v.isolated_on, today
+    )
+    if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
+        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
+    if not (v.operator or "").strip():
+        errors["operator"] = t("Required.")
+    return errors
+
+
+def new_isolation(session: Session, lot: Lot, v: IsolationValues, **entry) -> Isolation:
+    """The Isolation row of valid values, entered by the acting user; `entry`: whether it is in force."""
+    return Isolation(
+        lot_id=lot.id,
+        cell_count=float(v.cell_count),
+        viability_pct=float(v.viability_pct),
+        isolated_on=v.isolated_on,
+        operator=v.operator.strip(),
+        entered_by_id=current_actor(session).id,
+        **entry,
+    )
+
+
 def record_isolation(
     session: Session,
     lot: Lot,
@@ -126,28 +184,77 @@ def record_isolation(
         )
     if isolation_of(session, lot) is not None:
         raise Refused.rule("lots.isolation.recorded", t("The isolation of this lot is already recorded."))
-    errors = validate_isolation_entry(
-        cell_count, viability_pct, harvest.collected_at.date(), isolated_on, today or utc_today()
-    )
-    if "harvested_on" in errors:  # the harvest date is not on this form: say it plainly
-        errors[FORM] = t("Harvest date: %(why)s", why=errors.pop("harvested_on"))
-    if not (operator or "").strip():
-        errors["operator"] = t("Required.")
-    refuse_if(errors)
+    v = IsolationValues(cell_count, viability_pct, isolated_on, operator)
+    refuse_if(isolation_value_errors(v, harvest, today or utc_today()))
     materials = check_material_lots(session, material_lot_ids, isolated_on)
-    actor = current_actor(session)
-    isolation = Isolation(
-        lot_id=lot.id,
-        cell_count=float(cell_count),
-        viability_pct=float(viability_pct),
-        isolated_on=isolated_on,
-        operator=operator.strip(),
-        entered_by_id=actor.id,
-    )
+    isolation = new_isolation(session, lot, v)
     session.add(isolation)
     session.flush()
     record_material_uses(session, lot, materials, "isolation", isolation.id, isolated_on)
     return isolation
+
+
+@dataclass(frozen=True)
+class PassageValues:
+    """A passage's values as typed on the form (a new passage or a correction)."""
+
+    seeded_cells: float | None
+    harvested_cells: float | None
+    viability_pct: float | None
+    vessels: int | None
+    seeded_on: date | None
+    harvested_on: date | None
+    operator: str
+
+
+def passage_value_errors(v: PassageValues, today: date) -> dict[str, str]:
+    """The passage form's own errors by field: impossible values (lots.rules.validate_passage_entry), the
+    number of vessels and the operator."""
+    errors = {
+        PASSAGE_FIELDS.get(k, k): m
+        for k, m in validate_passage_entry(
+            v.seeded_cells, v.harvested_cells, v.viability_pct, v.seeded_on, v.harvested_on, today
+        ).items()
+    }
+    if v.vessels is None or not 1 <= v.vessels <= MAX_VESSELS:
+        errors["vessels"] = t("Between 1 and %(max)s culture vessels.", max=MAX_VESSELS)
+    if not (v.operator or "").strip():
+        errors["operator"] = t("Required.")
+    return errors
+
+
+def passage_plausibility(lot: Lot, v: PassageValues, before: Neighbour | None, **later) -> Findings:
+    """check_passage_plausibility of valid values against the product's limits; `later`: the next
+    passage and the freezing, for a correction."""
+    return check_passage_plausibility(
+        lot.product_type.plausibility(),
+        seeded=float(v.seeded_cells),
+        harvested=float(v.harvested_cells),
+        viability_pct=float(v.viability_pct),
+        seeded_on=v.seeded_on,
+        harvested_on=v.harvested_on,
+        before=before or None,
+        **later,
+    )
+
+
+def new_passage(session: Session, lot: Lot, number: int, v: PassageValues, **entry) -> Passage:
+    """The Passage row of valid values, entered by the acting user; `entry`: its plausibility confirmation
+    (and whether it is in force)."""
+    return Passage(
+        lot_id=lot.id,
+        number=number,
+        seeded_cells=float(v.seeded_cells),
+        harvested_cells=float(v.harvested_cells),
+        viability_pct=float(v.viability_pct),
+        vessels=v.vessels,
+        seeded_on=v.seeded_on,
+        harvested_on=v.harvested_on,
+        operator=v.operator.strip(),
+        population_doublings=population_doublings(v.seeded_cells, v.harvested_cells),
+        entered_by_id=current_actor(session).id,
+        **entry,
+    )
 
 
 def record_passage(
@@ -180,17 +287,10 @@ def record_passage(
         raise Refused.rule("lots.passage.no_isolation", t("Record the isolation before the first passage."))
     if lot.product_type.is_placebo:
         raise Refused.rule("lots.passage.placebo", t("A placebo lot has no culture passages."))
-    errors = {
-        PASSAGE_FIELDS.get(k, k): v
-        for k, v in validate_passage_entry(
-            seeded_cells, harvested_cells, viability_pct, seeded_on, harvested_on, today or utc_today()
-        ).items()
-    }
-    if vessels is None or not 1 <= vessels <= MAX_VESSELS:
-        errors["vessels"] = t("Between 1 and %(max)s culture vessels.", max=MAX_VESSELS)
-    if not (operator or "").strip():
-        errors["operator"] = t("Required.")
-    refuse_if(errors)
+    v = PassageValues(
+        seeded_cells, harvested_cells, viability_pct, vessels, seeded_on, harvested_on, operator
+    )
+    refuse_if(passage_value_errors(v, today or utc_today()))
     earlier = passages(session, lot)
     number = earlier[-1].number + 1 if earlier else lot.first_passage
     pd = population_doublings(seeded_cells, harvested_cells)
@@ -199,15 +299,7 @@ def record_passage(
     product = f"{lot.product_type.key} v{lot.product_type.version}"
     isolation = isolation_of(session, lot)
     before = harvested_neighbour(earlier[-1]) if earlier else isolation and isolation_neighbour(isolation)
-    findings = check_passage_plausibility(
-        lot.product_type.plausibility(),
-        seeded=float(seeded_cells),
-        harvested=float(harvested_cells),
-        viability_pct=float(viability_pct),
-        seeded_on=seeded_on,
-        harvested_on=harvested_on,
-        before=before or None,
-    )
+    findings = passage_plausibility(lot, v, before)
     refuse_if(
         problems=[
             Problem(
@@ -226,20 +318,8 @@ def record_passage(
     )
     confirmed_rules, comment = confirm_soft_limits(findings, confirm_plausibility, plausibility_comment)
     materials = check_material_lots(session, material_lot_ids, seeded_on)
-    passage = Passage(
-        lot_id=lot.id,
-        number=number,
-        seeded_cells=float(seeded_cells),
-        harvested_cells=float(harvested_cells),
-        viability_pct=float(viability_pct),
-        vessels=vessels,
-        seeded_on=seeded_on,
-        harvested_on=harvested_on,
-        operator=operator.strip(),
-        population_doublings=pd,
-        entered_by_id=current_actor(session).id,
-        plausibility_rules=confirmed_rules,
-        plausibility_comment=comment,
+    passage = new_passage(
+        session, lot, number, v, plausibility_rules=confirmed_rules, plausibility_comment=comment
     )
     session.add(passage)
     session.flush()

@@ -12,7 +12,7 @@ from bank.models import User
 from bank.verification.services import Entry, EntryQuery, VerifiableKind
 from bank.web import LIKE_ESCAPE, like_pattern
 from lots.models import Isolation, Lot, Passage
-from lots.services.processing import verify_entry
+from lots.services.processing import isolation_values, passage_values, verify_entry
 from lots.states import FINISHED
 
 
@@ -20,7 +20,10 @@ def _cells(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _select(model, query: EntryQuery):
+def entries_select(model, query: EntryQuery, *awaiting):
+    """The one query of a lot's verifiable entries of `model`, each with its lot's id and DIN and the name
+    of who entered it: the chosen `query.ids`, or the entries awaiting verification (unverified and meeting
+    `awaiting`), oldest first."""
     entered_by = aliased(User)
     stmt = (
         select(model, Lot.id, Lot.din, entered_by.full_name)
@@ -30,7 +33,7 @@ def _select(model, query: EntryQuery):
     )
     if query.ids is not None:
         return stmt.where(model.id.in_(query.ids))
-    stmt = stmt.where(model.verified_at.is_(None), Lot.status.not_in(FINISHED))
+    stmt = stmt.where(model.verified_at.is_(None), *awaiting)
     if query.excluding_user_id is not None:
         stmt = stmt.where(model.entered_by_id != query.excluding_user_id)
     if query.subject:
@@ -42,7 +45,18 @@ def _select(model, query: EntryQuery):
 # the raw `content`, never these texts.
 
 
-def _entry(kind: str, e, lot_id: int, din: str, name: str | None, title: str, values, content) -> Entry:
+def lot_entry(
+    kind: str,
+    e,
+    lot_id: int,
+    din: str,
+    name: str | None,
+    title: str,
+    values,
+    content,
+    link_endpoint="lots.show",
+) -> Entry:
+    """An entry of a lot's record as the verification queue lists it, linked to the lot's page."""
     return Entry(
         kind=kind,
         entry_id=e.id,
@@ -55,14 +69,14 @@ def _entry(kind: str, e, lot_id: int, din: str, name: str | None, title: str, va
         entered_at=e.entered_at,
         verified_by_id=e.verified_by_id,
         verified_at=e.verified_at,
-        link_endpoint="lots.show",
+        link_endpoint=link_endpoint,
         link_args=(("lot_id", lot_id),),
     )
 
 
 def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
     return [
-        _entry(
+        lot_entry(
             "isolation",
             iso,
             lot_id,
@@ -75,20 +89,17 @@ def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
                 (t("Isolated on"), iso.isolated_on.isoformat()),
                 (t("Operator"), iso.operator),
             ],
-            {
-                "cell_count": iso.cell_count,
-                "viability_pct": iso.viability_pct,
-                "isolated_on": iso.isolated_on,
-                "operator": iso.operator,
-            },
+            isolation_values(iso),
         )
-        for iso, lot_id, din, name in session.execute(_select(Isolation, query))
+        for iso, lot_id, din, name in session.execute(
+            entries_select(Isolation, query, Lot.status.not_in(FINISHED))
+        )
     ]
 
 
 def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
     return [
-        _entry(
+        lot_entry(
             "passage",
             p,
             lot_id,
@@ -104,18 +115,11 @@ def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
                 (t("PD"), number_text(p.population_doublings, 2)),
                 (t("Operator"), p.operator),
             ],
-            {
-                "number": p.number,
-                "seeded_cells": p.seeded_cells,
-                "harvested_cells": p.harvested_cells,
-                "viability_pct": p.viability_pct,
-                "vessels": p.vessels,
-                "seeded_on": p.seeded_on,
-                "harvested_on": p.harvested_on,
-                "operator": p.operator,
-            },
+            passage_values(p),
         )
-        for p, lot_id, din, name in session.execute(_select(Passage, query))
+        for p, lot_id, din, name in session.execute(
+            entries_select(Passage, query, Lot.status.not_in(FINISHED))
+        )
     ]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.db import rows_of
 from bank.i18n import t
 from bank.refusals import control_character_errors, refuse_if
 from bank.signals import late_result_found
@@ -54,13 +55,7 @@ def raise_late_result_alert(
 
 
 def alerts_of(session: Session, lot: Lot) -> list[LateResultAlert]:
-    return list(
-        session.scalars(
-            select(LateResultAlert)
-            .where(LateResultAlert.lot_id == lot.id)
-            .order_by(LateResultAlert.id.desc())
-        )
-    )
+    return rows_of(session, LateResultAlert, LateResultAlert.id.desc(), lot_id=lot.id)
 
 
 def alerts_query(status: str | None = None):

@@ -305,21 +305,12 @@ def verify_result(session: Session, result: TestResult) -> None:
 
 
 def correct_result(
-    session: Session,
-    result: TestResult,
-    *,
-    reason: str,
-    method: str,
-    instrument: str,
-    performed_on: date | None,
-    value: str = "",
-    unit: str = "",
-    markers: dict[str, str] | None = None,
-    confirm_out_of_specification: bool = False,
+    session: Session, result: TestResult, *, reason: str, confirm_out_of_specification: bool = False, **typed
 ) -> TestResult:
     """Correct a result typed wrongly: a new result (judged again, verified by a second person like any
     result) supersedes it, the original kept with the reason. Before verification only its author corrects
-    it (release.rules.correction_problems). A release signed on the original is flagged for re-review."""
+    it (release.rules.correction_problems). A release signed on the original is flagged for re-review.
+    `typed`: the corrected method, instrument, performed_on, value, unit and markers, as enter_result's."""
     lot = session.get(Lot, result.lot_id)
     errors = {} if (reason or "").strip() else {"reason": t("Say why the result is corrected.")}
     refuse_if(errors, correction_problems(_facts(result), current_actor(session).id, lot_facts(lot), False))
@@ -327,16 +318,11 @@ def correct_result(
         session,
         lot,
         test_code=result.test_code,
-        method=method,
-        instrument=instrument,
-        performed_on=performed_on,
-        value=value,
-        unit=unit,
-        markers=markers,
         retest_of_id=result.id,
         retest_reason=f"{CORRECTION_PREFIX}{reason.strip()}",
         confirm_out_of_specification=confirm_out_of_specification,
         corrects=True,
+        **typed,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank.clock import utcnow
+from bank.db import rows_of
 from bank.digest import canonical
 from bank.esign import signature_valid
 from bank.i18n import t
@@ -76,13 +77,7 @@ def effective_specification(session: Session, product_key: str) -> Specification
 
 
 def versions_of(session: Session, product_key: str) -> list[SpecificationVersion]:
-    return list(
-        session.scalars(
-            select(SpecificationVersion)
-            .where(SpecificationVersion.product_key == product_key)
-            .order_by(SpecificationVersion.id.desc())
-        )
-    )
+    return rows_of(session, SpecificationVersion, SpecificationVersion.id.desc(), product_key=product_key)
 
 
 def product_keys(session: Session) -> list[str]:
