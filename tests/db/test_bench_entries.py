@@ -25,21 +25,6 @@ DAY = fr.PERFORMED_ON
 
 
 @pytest.fixture
-def tech(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
-@pytest.fixture
-def qa2(make_user):
-    return make_user("qa")
-
-
-@pytest.fixture
 def lot(session, tech, qa):
     return fr.qc_lot(session, tech, qa, qa)
 

@@ -24,21 +24,6 @@ from tests.factories import release as fr
 pytestmark = pytest.mark.requirement("ER-CORRECTIONS")
 
 
-@pytest.fixture
-def tech(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def tech2(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
 def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
