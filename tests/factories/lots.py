@@ -178,3 +178,15 @@ def grown_lot(session, tech, verifier, d=None, qa=None):
     passage(session, tech, verifier, lot, 1.0e6, 1.6e7)  # 4 PD
     passage(session, tech, verifier, lot, 2.0e6, 3.2e7)  # 4 PD
     return lot
+
+
+def unverified_bench(session, tech, qa):
+    """A lot of a signed donor with its isolation and two passages entered by `tech`, none verified:
+    the lot and its three entries."""
+    lot = harvest(session, tech, signed_donor(session, tech, qa))
+    entries = [
+        isolate(session, tech, None, lot),
+        passage(session, tech, None, lot, 1.0e6, 1.6e7),
+        passage(session, tech, None, lot, 2.0e6, 3.2e7),
+    ]
+    return lot, entries

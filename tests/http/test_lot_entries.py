@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bank.db import make_session_factory
 from lots.models import EntryCorrection, Passage
 from tests.factories import lots as f
 from tests.support import OpenApiClient, token_for
@@ -18,13 +17,6 @@ from tests.support import OpenApiClient, token_for
 pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-MATERIALS")
 
 DAY = f.HARVEST_DAY
-
-
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
 
 
 def fresh(session):

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bank.db import make_session_factory
 from lots.models import Container, Lot, Passage, StorageBox
 from tests.factories import lots as f
 from tests.support import PASSWORD
@@ -17,13 +16,6 @@ from tests.support import PASSWORD
 pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-STORAGE")
 
 DAY = f.HARVEST_DAY
-
-
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
 
 
 def field_error(html: str, field: str) -> str:

@@ -6,11 +6,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import event, select
 
 from bank.clock import utcnow
-from bank.db import make_session_factory
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from lots import services
@@ -18,13 +16,6 @@ from lots.models import Container
 from tests.factories import lots as f
 
 BOUND = 30  # statements per page, whatever the data: session user, permissions, the page's own queries
-
-
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
 
 
 @contextmanager
