@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 
 PASSWORD = "Correct-horse-42"
+DEMO_PASSWORD = "Demo-pass-2026"  # every demo person's, given to `flask demo --password`
 
 OWNER_URLS: dict[str, str] = {}  # the application's URL of a test database → its owner's (PostgreSQL)
 
@@ -53,6 +54,25 @@ def new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
         admin.dispose()
 
     return url, drop
+
+
+def first_started(config: dict, admin_password: str, with_demo_command: bool = False):
+    """A new app after its first start: `flask init` run with `admin_password` in BANK_ADMIN_PASSWORD (set for
+    that command only). With `with_demo_command`, the `flask demo` command is registered first, as wsgi.py
+    does (it lives outside the app factory). The app and init's result."""
+    from bank.app import create_app
+
+    os.environ["BANK_ADMIN_PASSWORD"] = admin_password
+    try:
+        app = create_app(config)
+        if with_demo_command:
+            from demo.cli import register as register_demo
+
+            register_demo(app)
+        result = app.test_cli_runner().invoke(args=["init"])
+    finally:
+        os.environ.pop("BANK_ADMIN_PASSWORD", None)
+    return app, result
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
