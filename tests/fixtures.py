@@ -149,3 +149,16 @@ def staff(make_user):
     from tests.factories.doses import Staff
 
     return Staff(make_user)
+
+
+@pytest.fixture
+def own_database(fresh_database):
+    """(session, staff) on a database of its own, for tests that must not see the records other tests left in
+    the shared one (first-expiry-first-out, a year's counts)."""
+    from tests.factories.doses import Staff
+
+    engine = make_engine(fresh_database())
+    session = make_session_factory(engine)()
+    yield session, Staff(user_maker(session))
+    session.close()
+    engine.dispose()

@@ -199,8 +199,8 @@ def test_follow_up_visits_come_from_the_protocol_and_are_recorded_once(session, 
                 services.record_follow_up(session, patient, label, on, "")
 
 
-def test_the_annual_summary_counts_events_by_imputability_and_seriousness(own_session):
-    session, staff = own_session
+def test_the_annual_summary_counts_events_by_imputability_and_seriousness(own_database):
+    session, staff = own_database
     lot = fd.cell_lot(session, staff, n=3)
     patient, given = _maestro(session, staff, lot)
     _record(
@@ -211,27 +211,3 @@ def test_the_annual_summary_counts_events_by_imputability_and_seriousness(own_se
     rows = {r.imputability: (r.serious, r.non_serious) for r in summary.rows}
     assert rows["possible"] == (1, 0) and rows["excluded"] == (0, 1)
     assert summary.patients_dosed == 1 and summary.doses_given == 1 and len(summary.events) == 2
-
-
-@pytest.fixture
-def own_session(fresh_database):
-    from bank.db import make_engine, make_session_factory
-    from bank.users import create_user
-    from tests.support import unique
-
-    session = make_session_factory(make_engine(fresh_database()))()
-
-    def make_user(*roles, unblinded=False):
-        with unit_of_work(session, fd.lf._system()):
-            return create_user(
-                session,
-                unique("u"),
-                "Test User",
-                list(roles),
-                PASSWORD,
-                unblinded=unblinded,
-                must_change_password=False,
-            )
-
-    yield session, fd.Staff(make_user)
-    session.close()
