@@ -75,6 +75,31 @@ def first_started(config: dict, admin_password: str, with_demo_command: bool = F
     return app, result
 
 
+def run_together(work: Callable, arguments, timeout: float) -> list:
+    """Call `work(argument)` for every argument at once, each in a thread of its own, and wait for them all
+    (each at most `timeout` seconds). The outcomes, in the order the threads ended: what `work` returned, or
+    `error:<type>:<message>` for anything it raised (a finding the test reports with its assertion)."""
+    import threading
+
+    outcomes: list = []
+    lock = threading.Lock()
+
+    def run(argument) -> None:
+        try:
+            outcome = work(argument)
+        except Exception as e:  # noqa: BLE001 — reported as an outcome, not lost in the thread
+            outcome = f"error:{type(e).__name__}:{e}"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return outcomes
+
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -18,6 +18,7 @@ from doses import services
 from doses.models import AllocatedContainer, Allocation, Patient
 from tests.factories import doses as fd
 from tests.fixtures import user_maker
+from tests.support import run_together
 
 pytestmark = pytest.mark.requirement("DOS-ALLOCATION")
 
@@ -38,10 +39,8 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
         actor = actor_for(staff.clinician)
         when = fd.planned(fd.TODAY)
         barrier = threading.Barrier(THREADS)
-        outcomes: list[str] = []
-        lock = threading.Lock()
 
-        def worker(patient_id: int) -> None:
+        def worker(patient_id: int) -> str:
             s = make_session_factory(engine)()
             try:
                 patient = s.get(Patient, patient_id)
@@ -49,21 +48,13 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
                 barrier.wait(timeout=60)
                 with unit_of_work(s, actor, "concurrent allocation"):
                     services.allocate_dose(s, patient, 1, when, [container_id])
-                outcome = "allocated"
+                return "allocated"
             except Refused as e:
-                outcome = "refused:" + ",".join(sorted(e.rule_ids))
-            except Exception as e:  # noqa: BLE001 — any other failure is a finding, reported below
-                outcome = f"error:{type(e).__name__}:{e}"
+                return "refused:" + ",".join(sorted(e.rule_ids))
             finally:
                 s.close()
-            with lock:
-                outcomes.append(outcome)
 
-        threads = [threading.Thread(target=worker, args=(pid,)) for pid in patient_ids]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=180)
+        outcomes = run_together(worker, patient_ids, timeout=180)  # any other failure is a finding: error:…
         assert len(outcomes) == THREADS
         assert outcomes.count("allocated") == 1, sorted(set(outcomes))
         assert all(
@@ -95,9 +86,8 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
         patient_id = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id
         actor = actor_for(staff.clinician)
         barrier = threading.Barrier(n)
-        outcomes: list[str] = []
 
-        def worker(container_id: int) -> None:
+        def worker(container_id: int) -> str:
             s = make_session_factory(engine)()
             try:
                 patient = s.get(Patient, patient_id)
@@ -105,19 +95,13 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
                 barrier.wait(timeout=60)
                 with unit_of_work(s, actor, "concurrent allocation"):
                     services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), [container_id])
-                outcomes.append("allocated")
+                return "allocated"
             except Refused as e:
-                outcomes.append("refused:" + ",".join(sorted(e.rule_ids)))
-            except Exception as e:  # noqa: BLE001 — any other failure is a finding
-                outcomes.append(f"error:{type(e).__name__}:{e}")
+                return "refused:" + ",".join(sorted(e.rule_ids))
             finally:
                 s.close()
 
-        threads = [threading.Thread(target=worker, args=(cid,)) for cid in ids]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        outcomes = run_together(worker, ids, timeout=120)
         assert len(outcomes) == n and outcomes.count("allocated") == 1, outcomes
         refused = [o for o in outcomes if o != "allocated"]
         assert all(
@@ -144,10 +128,8 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
         ]
         actor = actor_for(staff.clinician)
         barrier = threading.Barrier(clients)
-        outcomes: list[str] = []
-        lock = threading.Lock()
 
-        def worker(patient_id: int) -> None:
+        def worker(patient_id: int) -> str:
             s = make_session_factory(engine)()
             try:
                 patient = s.get(Patient, patient_id)
@@ -157,22 +139,14 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
                     try:
                         with unit_of_work(s, actor, "concurrent FEFO allocation"):
                             services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), None)
-                        outcome = "allocated"
-                        break
+                        return "allocated"
                     except Refused as e:
                         outcome = "refused:" + ",".join(sorted(e.rule_ids))
-            except Exception as e:  # noqa: BLE001 — any other failure is a finding
-                outcome = f"error:{type(e).__name__}:{e}"
+                return outcome
             finally:
                 s.close()
-            with lock:
-                outcomes.append(outcome)
 
-        threads = [threading.Thread(target=worker, args=(pid,)) for pid in patient_ids]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=180)
+        outcomes = run_together(worker, patient_ids, timeout=180)
         assert outcomes == ["allocated"] * clients, outcomes
         session.expire_all()
         held = session.scalars(
