@@ -100,6 +100,33 @@ def run_together(work: Callable, arguments, timeout: float) -> list:
     return outcomes
 
 
+def raster(pdf: bytes, dpi: int) -> list:
+    """Every page of `pdf` as a greyscale image, as `pdftoppm -r <dpi> -png` draws it."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "labels.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True
+        )
+        return [Image.open(p).convert("L") for p in sorted(Path(folder).glob("page*.png"))]
+
+
+def decoded(image) -> dict[str, list[str]]:
+    """Format name → text of every bar code an independent decoder (zxing-cpp) finds on the image."""
+    import zxingcpp
+
+    found: dict[str, list[str]] = {}
+    for result in zxingcpp.read_barcodes(image):
+        found.setdefault(result.format.name, []).append(result.text)
+    return found
+
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
