@@ -33,21 +33,23 @@ def _system():
     return Actor(None, "test setup")
 
 
-def donor(session, tech, *, autologous: bool = False, weight_kg: float = 68.0):
-    """A registered donor, status pending (the seed criteria set active, as `flask init` leaves it)."""
+def donor(session, tech, *, autologous: bool = False, weight_kg: float = 68.0, **registry):
+    """A registered donor, status pending (the seed criteria set active, as `flask init` leaves it);
+    `registry` overrides any other field of the registration form."""
     with unit_of_work(session, _system(), "seed criteria set"):
         ensure_seed_criteria(session)
+    fields = dict(
+        sex="F",
+        birth_date=date(1985, 3, 2),
+        consent_version="ICF v2.1",
+        consent_date=HARVEST_DAY,
+        weight_kg=weight_kg,
+        height_cm=165.0,
+        is_autologous=autologous,
+    )
+    fields.update(registry)
     with unit_of_work(session, actor_for(tech), "donor registered"):
-        return donor_services.register_donor(
-            session,
-            sex="F",
-            birth_date=date(1985, 3, 2),
-            consent_version="ICF v2.1",
-            consent_date=HARVEST_DAY,
-            weight_kg=weight_kg,
-            height_cm=165.0,
-            is_autologous=autologous,
-        )
+        return donor_services.register_donor(session, **fields)
 
 
 def screened_donor(session, tech, **kw):
