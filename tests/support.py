@@ -12,6 +12,18 @@ from collections.abc import Callable
 PASSWORD = "Correct-horse-42"
 DEMO_PASSWORD = "Demo-pass-2026"  # every demo person's, given to `flask demo --password`
 
+# A dose's whole chain of custody from the facility's tank to the patient, in order, written here as the
+# tests expect it (not read from doses.custody.states, which it checks).
+CUSTODY_CHAIN = (
+    "issued_from_storage",
+    "packed",
+    "shipped",
+    "received_at_site",
+    "stored_at_site",
+    "thawed",
+    "administered",
+)
+
 OWNER_URLS: dict[str, str] = {}  # the application's URL of a test database → its owner's (PostgreSQL)
 
 
@@ -166,10 +178,11 @@ def client_for(app, user) -> WebClient:
     return c
 
 
-def token_for(client: WebClient) -> str:
-    """A new personal API token of the user signed in on `client`, made through the tokens page."""
+def token_for(client: WebClient, name: str = "site system") -> str:
+    """A new personal API token (called `name`) of the user signed in on `client`, made through the tokens
+    page."""
     client.get("/account/tokens/")
-    resp = client.post("/account/tokens/", {"name": "site system"})
+    resp = client.post("/account/tokens/", {"name": name})
     return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
 
 

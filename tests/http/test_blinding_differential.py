@@ -26,7 +26,7 @@ from lots.models import StorageEvent
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.factories import lots as lf
-from tests.support import WebClient, client_for
+from tests.support import client_for, token_for
 
 pytestmark = pytest.mark.requirement("DOS-BLINDING")
 
@@ -167,12 +167,6 @@ def _compare(what: str, responses, arms) -> None:
         pytest.fail(f"{what}: the arms differ for a blinded user\n{diff}")
 
 
-def _token(web: WebClient) -> str:
-    web.get("/account/tokens/")
-    resp = web.post("/account/tokens/", {"name": "differential"})
-    return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
-
-
 @pytest.mark.parametrize("role", BLINDED_ROLES)
 def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms, role):
     user = make_user(role)
@@ -196,7 +190,7 @@ def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms
     assert walked > 20, "the URL map walk reached almost nothing"
 
     api = app.test_client()
-    headers = {"Authorization": f"Bearer {_token(web)}"}
+    headers = {"Authorization": f"Bearer {token_for(web, 'differential')}"}
     spec = api.get("/api/v1/openapi.json").get_json()
     operations = 0
     for path, item in spec["paths"].items():

@@ -23,7 +23,7 @@ from doses.reference import MESEMS
 from doses.reports import US_CAUTION, dose_labels
 from tests.factories import custody as fc
 from tests.factories import doses as fd
-from tests.support import client_for, decoded, raster
+from tests.support import client_for, decoded, raster, token_for
 
 pytestmark = pytest.mark.requirement("DOS-LABELS", "DOS-ISBT128", "ER-COPIES")
 
@@ -266,9 +266,7 @@ def test_printing_labels_is_a_post_with_csrf_and_a_get_writes_nothing(app, staff
 def test_api_label_pdf(app, staff, session):
     allocation = fc.open_dose(session, staff)
     web = client_for(app, staff.tech)
-    web.get("/account/tokens/")
-    resp = web.post("/account/tokens/", {"name": "label printer"})
-    token = re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
+    token = token_for(web, "label printer")
     api, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
     resp = api.post(
         f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"size": "100x50"}
