@@ -5,21 +5,17 @@ import pytest
 from tests.fixtures import *  # noqa: F403
 
 
-@pytest.fixture
-def tech(make_user):
-    return make_user("technician")
+def _new_user(role: str):
+    """A fixture giving a new active user of `role` (a second fixture of the same role gives another one)."""
+
+    @pytest.fixture
+    def user(make_user):
+        return make_user(role)
+
+    return user
 
 
-@pytest.fixture
-def tech2(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
-@pytest.fixture
-def qa2(make_user):
-    return make_user("qa")
+tech = _new_user("technician")
+tech2 = _new_user("technician")
+qa = _new_user("qa")
+qa2 = _new_user("qa")

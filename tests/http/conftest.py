@@ -8,19 +8,20 @@ from tests.fixtures import *  # noqa: F403
 from tests.support import DEMO_PASSWORD, first_started, new_database
 
 
-@pytest.fixture
-def tech(login_as):
-    return login_as("technician")
+def _signed_in(role: str):
+    """A fixture giving a client signed in as a new user of `role` (a second fixture of the same role gives
+    another person)."""
+
+    @pytest.fixture
+    def client(login_as):
+        return login_as(role)
+
+    return client
 
 
-@pytest.fixture
-def qa(login_as):
-    return login_as("qa")
-
-
-@pytest.fixture
-def qa2(login_as):
-    return login_as("qa")
+tech = _signed_in("technician")
+qa = _signed_in("qa")
+qa2 = _signed_in("qa")
 
 
 @pytest.fixture
