@@ -104,16 +104,9 @@ def test_impossible_growth_and_dates_out_of_order_are_refused_and_nothing_is_wri
         )
     assert "lots.plausibility.seeded_before_previous" in refused.value.rule_ids
     assert count(session, Passage) == before
-    with pytest.raises(Refused) as refused, unit_of_work(session, actor_for(tech)):
-        services.formulate_containers(
-            session,
-            lot,
-            n_containers=1,
-            container_type="bag",
-            cells_per_container=1e6,
-            volume_ml=5.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=utcnow() - timedelta(days=9),
+    with pytest.raises(Refused) as refused:
+        f.formulate(
+            session, tech, lot, 1, "bag", 1e6, 5.0, frozen_at=utcnow() - timedelta(days=9), reason=None
         )
     assert "lots.plausibility.frozen_before_harvest" in refused.value.rule_ids
 

@@ -41,17 +41,7 @@ def count(session, model) -> int:
 
 
 def formulate(session, tech, lot, n=20, cells=1.0e6, volume=2.0, container_type="vial"):
-    with unit_of_work(session, actor_for(tech)):
-        return services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type=container_type,
-            cells_per_container=cells,
-            volume_ml=volume,
-            cryoprotectant="10 % DMSO",
-            frozen_at=utcnow() - timedelta(hours=1),
-        )
+    return f.formulate(session, tech, lot, n, container_type, cells, volume, reason=None)
 
 
 def test_seed_is_idempotent_and_products_carry_their_limits(session):

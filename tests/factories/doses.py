@@ -88,17 +88,7 @@ def cell_lot(
         )
     amount = {"mass_g": None, "volume_ml": 30.0} if key == "BM-MSC-AUTO" else {}
     lot = _grown(session, staff, donor, key, amount)
-    with unit_of_work(session, actor_for(staff.tech), "formulation"):
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type="bag",
-            cells_per_container=cells,
-            volume_ml=volume_ml,
-            cryoprotectant="10 % DMSO",
-            frozen_at=frozen_at or datetime.now(UTC) - timedelta(hours=1),
-        )
+    lf.formulate(session, staff.tech, lot, n, "bag", cells, volume_ml, frozen_at=frozen_at)
     _store(session, staff.tech, lot)
     if release:
         overrides = {

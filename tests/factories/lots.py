@@ -159,6 +159,33 @@ def passage(session, tech, verifier, lot, seeded: float, harvested: float, **kw)
     return p
 
 
+def formulate(
+    session,
+    tech,
+    lot,
+    n: int,
+    container_type: str,
+    cells: float,
+    volume_ml: float,
+    *,
+    frozen_at: datetime | None = None,
+    reason: str | None = "formulation",
+):
+    """`n` containers (bags or vials) filled from `lot` by `tech`, `cells` viable cells in `volume_ml` each,
+    in 10 % DMSO, frozen an hour ago unless `frozen_at` says when."""
+    with unit_of_work(session, actor_for(tech), reason):
+        return services.formulate_containers(
+            session,
+            lot,
+            n_containers=n,
+            container_type=container_type,
+            cells_per_container=cells,
+            volume_ml=volume_ml,
+            cryoprotectant="10 % DMSO",
+            frozen_at=frozen_at or datetime.now(UTC) - timedelta(hours=1),
+        )
+
+
 def box(session, tech, rows: int = 9, cols: int = 9):
     with unit_of_work(session, actor_for(tech)):
         return services.create_box(

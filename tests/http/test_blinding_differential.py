@@ -272,17 +272,8 @@ def test_placebo_of_another_volume_than_the_active_product_is_refused_at_formula
     placebo = lf.product(session, "PLACEBO-MEDIA")
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):
         lot = lot_services.create_placebo_lot(session, fin=lf.FIN, product_type_id=placebo.id)
-    with pytest.raises(Refused) as refused, unit_of_work(session, actor_for(staff.tech), "formulation"):
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=2,
-            container_type="bag",
-            cells_per_container=0,
-            volume_ml=100.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=fc.frozen_minute(),
-        )
+    with pytest.raises(Refused) as refused:
+        lf.formulate(session, staff.tech, lot, 2, "bag", 0, 100.0, frozen_at=fc.frozen_minute())
     problems = refused.value.problems
     assert {p.rule_id for p in problems} == {"blinding.presentation_differs"}
     assert {p.field for p in problems} == {"volume_ml"}

@@ -4,11 +4,9 @@ do not grow with the rows it shows — the same pages are counted before and aft
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
 
 from sqlalchemy import event, select
 
-from bank.clock import utcnow
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from lots import services
@@ -33,17 +31,7 @@ def counting(engine):
 
 
 def add_containers(session, tech, lot, box, n: int) -> None:
-    with unit_of_work(session, actor_for(tech)):
-        services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type="vial",
-            cells_per_container=1e5,
-            volume_ml=1.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=utcnow() - timedelta(hours=1),
-        )
+    f.formulate(session, tech, lot, n, "vial", 1e5, 1.0, reason=None)
     used = len(services.occupancy(session, box))  # fill the box row by row after what is there
     with unit_of_work(session, actor_for(tech)):
         services.store_lot_containers(session, lot, box, used // box.col_count + 1, used % box.col_count + 1)
