@@ -109,20 +109,20 @@ def harvest(session, tech, d, key: str = "AT-MSC-ALLO", **kw):
         return services.record_harvest(session, **fields)
 
 
-def isolate(session, tech, verifier, lot, cells: float = 2.0e7, viability: float = 92.0):
+def _bench_entry(session, tech, verifier, record, lot, fields: dict):
+    """A bench entry made by `record(session, lot, **fields)` as `tech` (operator A. Tech), verified by
+    `verifier` unless None."""
     with unit_of_work(session, actor_for(tech)):
-        entry = services.record_isolation(
-            session,
-            lot,
-            cell_count=cells,
-            viability_pct=viability,
-            isolated_on=HARVEST_DAY,
-            operator="A. Tech",
-        )
+        entry = record(session, lot, operator="A. Tech", **fields)
     if verifier is not None:
         with unit_of_work(session, actor_for(verifier)):
             services.verify_entry(session, entry)
     return entry
+
+
+def isolate(session, tech, verifier, lot, cells: float = 2.0e7, viability: float = 92.0):
+    fields = dict(cell_count=cells, viability_pct=viability, isolated_on=HARVEST_DAY)
+    return _bench_entry(session, tech, verifier, services.record_isolation, lot, fields)
 
 
 def next_passage_dates(session, lot, seeded: float, harvested: float) -> tuple[date, date]:
@@ -138,25 +138,18 @@ def next_passage_dates(session, lot, seeded: float, harvested: float) -> tuple[d
 
 def passage(session, tech, verifier, lot, seeded: float, harvested: float, **kw):
     seeded_on, harvested_on = next_passage_dates(session, lot, seeded, harvested)
-    with unit_of_work(session, actor_for(tech)):
-        p = services.record_passage(
-            session,
-            lot,
-            seeded_cells=seeded,
-            harvested_cells=harvested,
-            viability_pct=kw.get("viability", 95.0),
-            vessels=kw.get("vessels", 4),
-            seeded_on=kw.get("seeded_on", seeded_on),
-            harvested_on=kw.get("harvested_on", harvested_on),
-            operator="A. Tech",
-            material_lot_ids=kw.get("materials", ()),
-            confirm_plausibility=kw.get("confirm", False),
-            plausibility_comment=kw.get("comment"),
-        )
-    if verifier is not None:
-        with unit_of_work(session, actor_for(verifier)):
-            services.verify_entry(session, p)
-    return p
+    fields = dict(
+        seeded_cells=seeded,
+        harvested_cells=harvested,
+        viability_pct=kw.get("viability", 95.0),
+        vessels=kw.get("vessels", 4),
+        seeded_on=kw.get("seeded_on", seeded_on),
+        harvested_on=kw.get("harvested_on", harvested_on),
+        material_lot_ids=kw.get("materials", ()),
+        confirm_plausibility=kw.get("confirm", False),
+        plausibility_comment=kw.get("comment"),
+    )
+    return _bench_entry(session, tech, verifier, services.record_passage, lot, fields)
 
 
 def formulate(
