@@ -32,18 +32,7 @@ def fresh(session) -> None:
 
 def _given(session, staff, days_ago=30, n=2):
     lot = fd.cell_lot(session, staff, n=n)
-    patient = fd.enrolled_patient(
-        session,
-        staff.clinician,
-        "MAESTRO-4MS",
-        first_dose_on=TODAY - timedelta(days=days_ago),
-        weighed_on=TODAY - timedelta(days=days_ago + 1),
-    )
-    free = [c for c in fd.containers(session, lot) if c.status == "stored"]
-    allocation = fd.allocate(
-        session, staff.clinician, patient, 1, fd.planned(TODAY - timedelta(days=days_ago)), [free[0].id]
-    )
-    fd.administer(session, staff.clinician, allocation, fd.planned(TODAY - timedelta(days=days_ago)))
+    patient, allocation = fd.maestro_dose(session, staff, lot, days_ago)
     return lot, patient, allocation
 
 
