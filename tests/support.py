@@ -171,6 +171,16 @@ class WebClient:
         return resp
 
 
+def browser_at(app, address: str) -> WebClient:
+    """A browser at its own address, on the sign-in page: its failed sign-ins are throttled apart from other
+    tests'."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    web = WebClient(client)
+    web.get("/login")
+    return web
+
+
 def client_for(app, user) -> WebClient:
     """A browser-like client signed in as an existing user."""
     c = WebClient(app.test_client())
