@@ -153,24 +153,16 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
     for event, scan, extra in steps:
         resp = post_event(web, allocation, event, scan, staff.clinician, **extra)
         assert resp.status_code == 302, (event, page(resp)[:3000])
-    resp = post_event(
-        web,
-        allocation,
-        "administered",
-        matrix_scan,
-        staff.clinician,
-        subject_id_checked=other.patient.subject_id,
-    )
+
+    def administer(wristband: str):
+        """The bedside hand-off with the patient's wristband read as `wristband`."""
+        return post_event(
+            web, allocation, "administered", matrix_scan, staff.clinician, subject_id_checked=wristband
+        )
+
+    resp = administer(other.patient.subject_id)
     assert resp.status_code == 422 and "Patient mismatch: the wristband reads" in page(resp)
-    resp = post_event(
-        web,
-        allocation,
-        "administered",
-        matrix_scan,
-        staff.clinician,
-        subject_id_checked=allocation.patient.subject_id,
-    )
-    assert resp.status_code == 302
+    assert administer(allocation.patient.subject_id).status_code == 302
     fresh(session)
     assert allocation.status == "administered" and container.status == "administered"
     events = list(
