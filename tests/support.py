@@ -218,6 +218,21 @@ class OpenApiClient:
         return self.http.open(path, method=method, headers=self.headers, json=body)
 
 
+def new_placebo_specification_draft(client: WebClient, session) -> tuple:
+    """QA signed in on `client` stores the seed specifications and opens a new draft of the effective
+    PLACEBO-MEDIA one, through the pages: that effective version and the draft's id."""
+    from release import services
+
+    client.get("/release/specifications")
+    client.post("/release/specifications/seed")
+    session.rollback()  # see what the requests committed
+    session.expire_all()
+    current = services.effective_specification(session, "PLACEBO-MEDIA")
+    client.get(f"/release/specifications/{current.id}")
+    resp = client.post(f"/release/specifications/{current.id}/draft")
+    return current, int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
+
+
 def sign_in(page, username: str, password: str):
     """Sign in on a Playwright page through the real form."""
     page.goto("/login")

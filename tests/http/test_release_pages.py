@@ -16,7 +16,7 @@ from release import services
 from release.models import LateResultAlert, SpecificationVersion, TestResult
 from release.reports import coa_digest
 from tests.factories import release as fr
-from tests.support import verify_signed
+from tests.support import new_placebo_specification_draft, verify_signed
 
 pytestmark = pytest.mark.requirement("REL-CERTIFICATE", "ER-COPIES", "REL-DECISION")
 
@@ -357,13 +357,7 @@ def test_late_positive_sterility_shows_on_the_alert_page_and_the_lot(session, lo
 
 
 def test_specification_drafted_edited_and_approved_by_a_second_qa(session, qa, qa2):
-    qa.get("/release/specifications")
-    qa.post("/release/specifications/seed")
-    reload(session)
-    current = services.effective_specification(session, "PLACEBO-MEDIA")
-    qa.get(f"/release/specifications/{current.id}")
-    resp = qa.post(f"/release/specifications/{current.id}/draft")
-    draft_id = int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
+    current, draft_id = new_placebo_specification_draft(qa, session)
     page = qa.get(f"/release/specifications/{draft_id}/edit")
     assert 'name="ENDOTOXIN__max"' in page.get_data(as_text=True)
     resp = qa.post(
