@@ -233,6 +233,18 @@ def new_placebo_specification_draft(client: WebClient, session) -> tuple:
     return current, int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
 
 
+def required_registry_form(consent_date, **fields) -> dict:
+    """A donor registration form with its required fields only (a woman born on 1 January 1990, consent form
+    v1 signed on `consent_date`), and `fields`."""
+    return {
+        "sex": "F",
+        "birth_date": "1990-01-01",
+        "consent_version": "v1",
+        "consent_date": str(consent_date),
+        **fields,
+    }
+
+
 def sign_in(page, username: str, password: str):
     """Sign in on a Playwright page through the real form."""
     page.goto("/login")
