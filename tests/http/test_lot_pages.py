@@ -56,6 +56,31 @@ def passage_data(seeded, harvested, viability="95", start=4, days=5, **kw):
     }
 
 
+def post_formulation(
+    tech,
+    lot,
+    n,
+    container_type,
+    cells,
+    volume_ml,
+    cryoprotectant="10 % DMSO",
+    days_after_harvest=5,
+    at="12:00",
+):
+    """`tech` posts the lot's formulation form: `n` containers of `cells` × 10⁶ cells in `volume_ml` mL each,
+    frozen `days_after_harvest` days after the harvest day at `at`."""
+    frozen_at = f"{(DAY + timedelta(days=days_after_harvest)).isoformat()}T{at}"
+    form = {
+        "n_containers": n,
+        "container_type": container_type,
+        "cells_per_container": cells,
+        "volume_ml": volume_ml,
+        "cryoprotectant": cryoprotectant,
+        "frozen_at": frozen_at,
+    }
+    return tech.post(f"/lots/{lot.id}/formulate", form)
+
+
 def fresh(session):
     """End the test session's read transaction so it sees what the app's requests committed."""
     session.rollback()
@@ -126,17 +151,7 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
         },
     )
     box = fresh(db_session).scalar(select(StorageBox).order_by(StorageBox.id.desc()).limit(1))
-    resp = tech.post(
-        f"/lots/{lot.id}/formulate",
-        {
-            "n_containers": "20",
-            "container_type": "vial",
-            "cells_per_container": "1.5",
-            "volume_ml": "1.8",
-            "cryoprotectant": "10 % DMSO",
-            "frozen_at": f"{(DAY + timedelta(days=8)).isoformat()}T14:00",
-        },
-    )
+    resp = post_formulation(tech, lot, "20", "vial", "1.5", "1.8", days_after_harvest=8, at="14:00")
     assert resp.status_code == 302
     resp = tech.post(f"/storage/lots/{lot.id}/store", {"box_id": box.id, "row": "1", "col": "1"})
     assert resp.status_code == 302
@@ -215,17 +230,7 @@ def test_second_container_in_a_taken_position_and_outside_the_box_are_refused(
 ):
     lot = _grown(db_session, make_user)
     tech = login_as("technician")
-    tech.post(
-        f"/lots/{lot.id}/formulate",
-        {
-            "n_containers": "2",
-            "container_type": "bag",
-            "cells_per_container": "10",
-            "volume_ml": "20",
-            "cryoprotectant": "5 % DMSO",
-            "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",
-        },
-    )
+    post_formulation(tech, lot, "2", "bag", "10", "20", cryoprotectant="5 % DMSO")
     first, second = fresh(db_session).scalars(select(Container).where(Container.lot_id == lot.id)).all()
     box = f.box(db_session, make_user("technician"), rows=2, cols=2)
     assert (
@@ -298,17 +303,7 @@ def test_hold_is_qa_only_and_deviation_close_needs_the_qa_signature(login_as, ma
 def test_scan_box_opens_the_lot_and_the_container(login_as, make_user, db_session):
     lot = _grown(db_session, make_user)
     tech = login_as("technician")
-    tech.post(
-        f"/lots/{lot.id}/formulate",
-        {
-            "n_containers": "2",
-            "container_type": "vial",
-            "cells_per_container": "1",
-            "volume_ml": "1",
-            "cryoprotectant": "10 % DMSO",
-            "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",
-        },
-    )
+    post_formulation(tech, lot, "2", "vial", "1", "1")
     resp = tech.get(f"/scan?code={lot.din}{lot.check_char}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/lots/{lot.id}")
     resp = tech.get(f"/scan?code=%3D{lot.din}00%3D%3CS0002VA0".replace("%3D%3C", "=<").replace("%3D", "="))
