@@ -241,16 +241,11 @@ def test_analyst_cannot_release_own_lot_a_second_qa_can(session, lot, qa, qa2, t
 
 def test_rejection_with_reason_and_signature(session, lot, qa):
     qa.get(f"/release/lots/{lot.id}")
-    resp = qa.post(
-        f"/release/lots/{lot.id}/reject",
-        {"reason": "", "signature_password": "Correct-horse-42", "confirm": "y"},
-    )
+    reject = f"/release/lots/{lot.id}/reject"
+    signed = {"signature_password": "Correct-horse-42", "confirm": "y"}
+    resp = qa.post(reject, {"reason": "", **signed})
     assert "Give the reason" in field_error(resp.get_data(as_text=True), "reason")
-    resp = qa.post(
-        f"/release/lots/{lot.id}/reject",
-        {"reason": "Mycoplasma detected", "signature_password": "Correct-horse-42", "confirm": "y"},
-    )
-    assert resp.status_code == 302
+    assert qa.post(reject, {"reason": "Mycoplasma detected", **signed}).status_code == 302
     reload(session)
     assert session.get(type(lot), lot.id).status == "rejected"
 
