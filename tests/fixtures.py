@@ -5,6 +5,7 @@ PostgreSQL when TEST_DATABASE_URL is set), sessions, an app, users in each role,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -63,6 +64,21 @@ def fresh_database(tmp_path_factory) -> Iterator[Callable[[bool], str]]:
     yield make
     for drop in drops:
         drop()
+
+
+@contextmanager
+def session_on(url: str, connections: int | None = None) -> Iterator:
+    """A session on an engine of its own for the database at `url` (with a pool of `connections` on
+    PostgreSQL, for tests that open one per thread); closed, and the engine disposed, afterwards."""
+    engine = make_engine(
+        url, **({"pool_size": connections} if connections and url.startswith("postgresql") else {})
+    )
+    session = make_session_factory(engine)()
+    try:
+        yield session
+    finally:
+        session.close()
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -157,8 +173,5 @@ def own_database(fresh_database):
     the shared one (first-expiry-first-out, a year's counts)."""
     from tests.factories.doses import Staff
 
-    engine = make_engine(fresh_database())
-    session = make_session_factory(engine)()
-    yield session, Staff(user_maker(session))
-    session.close()
-    engine.dispose()
+    with session_on(fresh_database()) as session:
+        yield session, Staff(user_maker(session))

@@ -10,14 +10,14 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bank.db import make_engine, make_session_factory
+from bank.db import make_session_factory
 from bank.refusals import Refused
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from doses import services
 from doses.models import AllocatedContainer, Allocation, Patient
 from tests.factories import doses as fd
-from tests.fixtures import user_maker
+from tests.fixtures import session_on, user_maker
 from tests.support import run_together
 
 pytestmark = pytest.mark.requirement("DOS-ALLOCATION")
@@ -27,9 +27,8 @@ THREADS = 50
 
 def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fresh_database):
     url = fresh_database()
-    engine = make_engine(url, **({"pool_size": THREADS + 5} if url.startswith("postgresql") else {}))
-    session = make_session_factory(engine)()
-    try:
+    with session_on(url, THREADS + 5) as session:
+        engine = session.get_bind()
         staff = fd.Staff(user_maker(session))
         lot = fd.cell_lot(session, staff, n=1)
         container_id = fd.containers(session, lot)[0].id
@@ -68,18 +67,14 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
         )
         assert active == 1
         assert session.scalar(select(func.count()).select_from(Allocation)) == 1
-    finally:
-        session.close()
-        engine.dispose()
 
 
 @pytest.mark.parametrize("n", [2])
 def test_two_requests_for_the_same_dose_with_different_containers_give_one_allocation(fresh_database, n):
     """The dose side of the same guarantee: one active allocation per (patient, dose)."""
     url = fresh_database()
-    engine = make_engine(url)
-    session = make_session_factory(engine)()
-    try:
+    with session_on(url) as session:
+        engine = session.get_bind()
         staff = fd.Staff(user_maker(session))
         lot = fd.cell_lot(session, staff, n=n)
         ids = [c.id for c in fd.containers(session, lot)]
@@ -108,9 +103,6 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
             o.startswith("refused:") and ("dose.already_allocated" in o or "container.allocated" in o)
             for o in refused
         ), outcomes
-    finally:
-        session.close()
-        engine.dispose()
 
 
 def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database):
@@ -118,9 +110,8 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
     bag, each ends with a different one (skipped while another request holds it), none twice."""
     url = fresh_database()
     clients = 8
-    engine = make_engine(url, **({"pool_size": clients + 4} if url.startswith("postgresql") else {}))
-    session = make_session_factory(engine)()
-    try:
+    with session_on(url, clients + 4) as session:
+        engine = session.get_bind()
         staff = fd.Staff(user_maker(session))
         fd.cell_lot(session, staff, n=clients + 2)
         patient_ids = [
@@ -153,6 +144,3 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
             select(AllocatedContainer.container_id).where(AllocatedContainer.released_at.is_(None))
         ).all()
         assert len(held) == clients and len(set(held)) == clients
-    finally:
-        session.close()
-        engine.dispose()

@@ -11,7 +11,8 @@ from bank.db import make_engine, make_session_factory
 from bank.models import AuditEntry, User
 from bank.uow import Actor, NoActorError, unit_of_work
 from bank.users import create_user
-from tests.support import PASSWORD, unique
+from tests.fixtures import session_on
+from tests.support import PASSWORD, run_together, unique
 
 pytestmark = pytest.mark.requirement("ER-AUDIT-TRAIL")
 
@@ -131,9 +132,7 @@ def _tamper(conn, row_id: int):
 
 def test_verify_reports_first_broken_link_after_tampering(fresh_database, owner_url):
     url = fresh_database()
-    engine = make_engine(url)
-    session = make_session_factory(engine)()
-    try:
+    with session_on(url) as session:
         for i in range(4):
             with unit_of_work(session, Actor(None, "test"), f"step {i}"):
                 create_user(session, unique("v"), f"User {i}", ["clinical"], PASSWORD)
@@ -150,9 +149,6 @@ def test_verify_reports_first_broken_link_after_tampering(fresh_database, owner_
         assert not report.ok
         assert report.first_broken_id == ids[2]
         assert report.checked == 2
-    finally:
-        session.close()
-        engine.dispose()
 
 
 def test_audit_verify_cli_exit_code(fresh_database, owner_url, tmp_path):
@@ -187,9 +183,7 @@ def test_audit_verify_cli_exit_code(fresh_database, owner_url, tmp_path):
 def test_verify_notices_rows_cut_from_the_end_of_the_chain(fresh_database, owner_url):
     """A chain whose last rows are deleted is still a valid chain; the recorded tip is what gives it away."""
     url = fresh_database()
-    engine = make_engine(url)
-    session = make_session_factory(engine)()
-    try:
+    with session_on(url) as session:
         for i in range(3):
             with unit_of_work(session, Actor(None, "test"), f"step {i}"):
                 create_user(session, unique("c"), f"User {i}", ["clinical"], PASSWORD)
@@ -207,9 +201,6 @@ def test_verify_notices_rows_cut_from_the_end_of_the_chain(fresh_database, owner
         report = verify_chain(session)
         assert not report.ok and report.checked == 2
         assert "tip" in report.problem
-    finally:
-        session.close()
-        engine.dispose()
 
 
 def test_concurrent_writers_append_one_unbroken_chain(fresh_database):
@@ -218,35 +209,32 @@ def test_concurrent_writers_append_one_unbroken_chain(fresh_database):
 
     url = fresh_database()
     writers, each = 8, 6
-    engine = make_engine(url, **({"pool_size": writers + 2} if url.startswith("postgresql") else {}))
-    session = make_session_factory(engine)()
-    barrier = threading.Barrier(writers)
-    failures: list[str] = []
+    with session_on(url, writers + 2) as session:
+        engine = session.get_bind()
+        barrier = threading.Barrier(writers)
 
-    def writer(n: int) -> None:
-        s = make_session_factory(engine)()
-        try:
-            barrier.wait(timeout=60)
-            for i in range(each):
-                with unit_of_work(s, Actor(None, f"writer {n}"), f"write {i}"):
-                    create_user(
-                        s, unique("w"), f"Writer {n}.{i}", ["clinical"], PASSWORD, must_change_password=False
-                    )
-        except Exception as e:  # noqa: BLE001 — reported below
-            failures.append(f"{type(e).__name__}: {e}")
-        finally:
-            s.close()
+        def writer(n: int) -> None:
+            s = make_session_factory(engine)()
+            try:
+                barrier.wait(timeout=60)
+                for i in range(each):
+                    with unit_of_work(s, Actor(None, f"writer {n}"), f"write {i}"):
+                        create_user(
+                            s,
+                            unique("w"),
+                            f"Writer {n}.{i}",
+                            ["clinical"],
+                            PASSWORD,
+                            must_change_password=False,
+                        )
+            finally:
+                s.close()
 
-    try:
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=180)
+        # A writer returns nothing; anything it raised comes back as "error:…".
+        failures = [
+            outcome for outcome in run_together(writer, range(writers), timeout=180) if outcome is not None
+        ]
         assert failures == []
         report = verify_chain(session)
         assert report.ok, report
         assert report.checked == writers * each
-    finally:
-        session.close()
-        engine.dispose()

@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
 from bank.models import AuditEntry, Signature, StatusChange
 from bank.refusals import Refused
 from bank.signals import donor_lookback_started
 from bank.status import TransitionRefused
-from bank.uow import Actor, unit_of_work
-from bank.users import actor_for, create_user
+from bank.uow import unit_of_work
+from bank.users import actor_for
 from donors import services
 from donors.models import Donor
 from donors.services import (
@@ -34,7 +33,7 @@ from donors.services import (
     void_entry,
 )
 from tests.factories import lots as lf
-from tests.support import PASSWORD, unique
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.requirement("DON-DETERMINATION", "DON-LOOKBACK")
 
@@ -244,15 +243,10 @@ def test_manual_lookback_by_qa(session, tech, qa):
     assert donor.status == "ineligible" and donor.under_lookback
 
 
-def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_database):
+def test_new_criteria_version_can_be_drafted_activated_and_applied(own_database):
     # Its own database: activating a new version must not change the criteria the other tests use.
-    engine = make_engine(fresh_database())
-    session = make_session_factory(engine)()
-    with unit_of_work(session, Actor(None, "test setup")):
-        tech, qa, other_qa = (
-            create_user(session, unique("u"), f"User {role}", [role], PASSWORD, must_change_password=False)
-            for role in ("technician", "qa", "qa")
-        )
+    session, staff = own_database
+    tech, qa, other_qa = staff.tech, staff.qa, staff.qa2
     donor = lf.screened_donor(session, tech, weight_kg=52.0)
     with unit_of_work(session, actor_for(qa)):
         seed = ensure_seed_criteria(session)
@@ -272,8 +266,6 @@ def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_databas
     assert outcomes[donor.code] == "ineligible"
     record = sign(session, qa, donor, "ineligible")
     assert record.criteria_label == f"SSc adipose donor v{draft.number}"
-    session.close()
-    engine.dispose()
 
 
 @pytest.mark.parametrize("started_by", ["qa by hand", "a technician's late positive"])
