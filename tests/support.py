@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 PASSWORD = "Correct-horse-42"
 DEMO_PASSWORD = "Demo-pass-2026"  # every demo person's, given to `flask demo --password`
@@ -139,6 +141,23 @@ def decoded(image) -> dict[str, list[str]]:
     return found
 
 
+@contextmanager
+def served(app) -> Iterator:
+    """`app` served on a free local port by a background thread while the block runs: the server, with its
+    `app` and `url`. Afterwards the server stops and the app's engine lets its connections go."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.app = app
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    app.extensions["bank.engine"].dispose()
+
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -243,6 +262,32 @@ def required_registry_form(consent_date, **fields) -> dict:
         "consent_date": str(consent_date),
         **fields,
     }
+
+
+# Browser tests save screenshots of their steps here.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+
+class Shots:
+    """Saves numbered screenshots of a journey: test-artifacts/screenshots/<journey>/NN-step.png."""
+
+    def __init__(self, name: str):
+        self.dir = ARTIFACTS / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.n = 0
+
+    def __call__(self, page, step: str):
+        self.n += 1
+        page.screenshot(
+            path=str(self.dir / f"{self.n:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"),
+            full_page=True,
+        )
+
+
+def fill(page, **inputs: str):
+    """Type each value into the Playwright page's input of that name, in order, as a person fills a form."""
+    for name, value in inputs.items():
+        page.fill(f"input[name={name}]", value)
 
 
 def sign_in(page, username: str, password: str):
