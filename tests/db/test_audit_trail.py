@@ -119,15 +119,23 @@ def test_direct_update_or_delete_on_audit_table_fails(engine, make_user, stateme
         conn.rollback()
 
 
-def _tamper(conn, row_id: int):
-    """Edit one audit row by other means (trigger switched off, as a database superuser could)."""
+def _past_the_guard(conn, statement: str, sqlite_trigger: str, row_id: int):
+    """Run `statement` on audit row `row_id` by other means, as a database superuser could: PostgreSQL's
+    triggers switched off around it, SQLite's append-only trigger `sqlite_trigger` dropped."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
-        conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i"), {"i": row_id})
+        conn.execute(text(statement), {"i": row_id})
         conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
     else:
-        conn.execute(text("DROP TRIGGER audit_entries_no_update"))
-        conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i"), {"i": row_id})
+        conn.execute(text(f"DROP TRIGGER {sqlite_trigger}"))
+        conn.execute(text(statement), {"i": row_id})
+
+
+def _tamper(conn, row_id: int):
+    """Edit one audit row by other means (trigger switched off, as a database superuser could)."""
+    _past_the_guard(
+        conn, "UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i", "audit_entries_no_update", row_id
+    )
 
 
 def test_verify_reports_first_broken_link_after_tampering(fresh_database, owner_url):
@@ -190,13 +198,7 @@ def test_verify_notices_rows_cut_from_the_end_of_the_chain(fresh_database, owner
         last = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
         session.rollback()
         with make_engine(owner_url(url)).begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
-                conn.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": last})
-                conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
-            else:
-                conn.execute(text("DROP TRIGGER audit_entries_no_delete"))
-                conn.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": last})
+            _past_the_guard(conn, "DELETE FROM audit_entries WHERE id = :i", "audit_entries_no_delete", last)
         session.expire_all()
         report = verify_chain(session)
         assert not report.ok and report.checked == 2
