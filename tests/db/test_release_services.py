@@ -94,11 +94,18 @@ def test_new_version_is_drafted_edited_approved_by_a_second_qa_and_supersedes(ow
     assert services.lot_specification(session, lot).id == old.id
 
 
-def test_draft_edit_refuses_impossible_limits_and_changes_nothing(own_database):
-    session, staff = own_database  # its own: the shared database keeps the seed specifications
-    qa = staff.qa
-    with unit_of_work(session, actor_for(qa)):
+def seeded_by_qa(own_database):
+    """The session and QA person of a database of its own (the shared one keeps the seed specifications for
+    every other test), the seed specifications stored there by that QA person."""
+    session, staff = own_database
+    with unit_of_work(session, actor_for(staff.qa)):
         services.ensure_seed_specifications(session)
+    return session, staff.qa
+
+
+def test_draft_edit_refuses_impossible_limits_and_changes_nothing(own_database):
+    session, qa = seeded_by_qa(own_database)
+    with unit_of_work(session, actor_for(qa)):
         draft = services.draft_new_version(session, "BM-MSC-AUTO")
     content = draft.content
     edits = {
@@ -453,10 +460,7 @@ def test_changed_result_behind_the_application_invalidates_release_and_digest(se
 
 
 def test_seed_versions_take_the_workflow_seed_step_and_a_draft_never_takes_effect_unapproved(own_database):
-    session, staff = own_database  # its own: the shared database keeps the seed specifications
-    qa = staff.qa
-    with unit_of_work(session, actor_for(qa)):
-        services.ensure_seed_specifications(session)
+    session, qa = seeded_by_qa(own_database)
     seed = services.effective_specification(session, "PLACEBO-MEDIA")
     steps = [(c.from_status, c.to_status) for c in status_history(session, seed)]
     assert steps == [(None, "draft"), ("draft", "effective")] and seed.seeded and seed.signature_id is None
