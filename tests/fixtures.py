@@ -117,6 +117,17 @@ def user_maker(session) -> Callable[..., object]:
     return make
 
 
+def person(role: str, maker: str = "make_user"):
+    """A fixture giving a new person of `role` from the `maker` fixture: a user (make_user) or a client signed
+    in as one (login_as). Two fixtures of the same role give two different people."""
+
+    @pytest.fixture
+    def new_person(request):
+        return request.getfixturevalue(maker)(role)
+
+    return new_person
+
+
 @pytest.fixture
 def make_user(session) -> Callable[..., object]:
     """Create an active user with the given roles (password PASSWORD, no forced change)."""

@@ -5,23 +5,13 @@ import pytest
 from bank.db import make_session_factory
 from tests.factories import lots as lf
 from tests.fixtures import *  # noqa: F403
+from tests.fixtures import person
 from tests.support import DEMO_PASSWORD, first_started, new_database
 
-
-def _signed_in(role: str):
-    """A fixture giving a client signed in as a new user of `role` (a second fixture of the same role gives
-    another person)."""
-
-    @pytest.fixture
-    def client(login_as):
-        return login_as(role)
-
-    return client
-
-
-tech = _signed_in("technician")
-qa = _signed_in("qa")
-qa2 = _signed_in("qa")
+# Clients signed in as new people of each role.
+tech = person("technician", "login_as")
+qa = person("qa", "login_as")
+qa2 = person("qa", "login_as")
 
 
 @pytest.fixture
