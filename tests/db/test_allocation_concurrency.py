@@ -6,6 +6,7 @@ SELECT … FOR UPDATE and a partial unique index backs it up; on SQLite writers 
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -25,6 +26,29 @@ pytestmark = pytest.mark.requirement("DOS-ALLOCATION")
 THREADS = 50
 
 
+def _request(engine, actor, barrier, reason: str, order: tuple, attempts: int = 1) -> str:
+    """One allocation request on its own connection, `order` = (patient id, container ids): it reads the
+    patient, waits at `barrier` for the others, then allocates dose 1 planned today from the containers
+    (first-expiry-first-out when None), asking again up to `attempts` times while refused. "allocated", or
+    "refused:" and the rules that refused it."""
+    patient_id, container_ids = order
+    s = make_session_factory(engine)()
+    try:
+        patient = s.get(Patient, patient_id)
+        s.commit()  # end the read transaction: every request starts its unit of work together
+        barrier.wait(timeout=60)
+        for _attempt in range(attempts):
+            try:
+                with unit_of_work(s, actor, reason):
+                    services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), container_ids)
+                return "allocated"
+            except Refused as e:
+                outcome = "refused:" + ",".join(sorted(e.rule_ids))
+        return outcome
+    finally:
+        s.close()
+
+
 def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fresh_database):
     url = fresh_database()
     with session_on(url, THREADS + 5) as session:
@@ -36,24 +60,10 @@ def test_fifty_concurrent_allocations_of_one_container_exactly_one_succeeds(fres
             fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id for _ in range(THREADS)
         ]
         actor = actor_for(staff.clinician)
-        when = fd.planned(fd.TODAY)
         barrier = threading.Barrier(THREADS)
-
-        def worker(patient_id: int) -> str:
-            s = make_session_factory(engine)()
-            try:
-                patient = s.get(Patient, patient_id)
-                s.commit()  # end the read transaction: every thread starts its unit of work together
-                barrier.wait(timeout=60)
-                with unit_of_work(s, actor, "concurrent allocation"):
-                    services.allocate_dose(s, patient, 1, when, [container_id])
-                return "allocated"
-            except Refused as e:
-                return "refused:" + ",".join(sorted(e.rule_ids))
-            finally:
-                s.close()
-
-        outcomes = run_together(worker, patient_ids, timeout=180)  # any other failure is a finding: error:…
+        request = partial(_request, engine, actor, barrier, "concurrent allocation")
+        # any other failure is a finding: error:…
+        outcomes = run_together(request, [(p, [container_id]) for p in patient_ids], timeout=180)
         assert len(outcomes) == THREADS
         assert outcomes.count("allocated") == 1, sorted(set(outcomes))
         assert all(
@@ -81,22 +91,8 @@ def test_two_requests_for_the_same_dose_with_different_containers_give_one_alloc
         patient_id = fd.enrolled_patient(session, staff.clinician, "MAESTRO-4MS").id
         actor = actor_for(staff.clinician)
         barrier = threading.Barrier(n)
-
-        def worker(container_id: int) -> str:
-            s = make_session_factory(engine)()
-            try:
-                patient = s.get(Patient, patient_id)
-                s.commit()
-                barrier.wait(timeout=60)
-                with unit_of_work(s, actor, "concurrent allocation"):
-                    services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), [container_id])
-                return "allocated"
-            except Refused as e:
-                return "refused:" + ",".join(sorted(e.rule_ids))
-            finally:
-                s.close()
-
-        outcomes = run_together(worker, ids, timeout=120)
+        request = partial(_request, engine, actor, barrier, "concurrent allocation")
+        outcomes = run_together(request, [(patient_id, [c]) for c in ids], timeout=120)
         assert len(outcomes) == n and outcomes.count("allocated") == 1, outcomes
         refused = [o for o in outcomes if o != "allocated"]
         assert all(
@@ -119,25 +115,9 @@ def test_concurrent_fefo_allocations_each_get_their_own_container(fresh_database
         ]
         actor = actor_for(staff.clinician)
         barrier = threading.Barrier(clients)
-
-        def worker(patient_id: int) -> str:
-            s = make_session_factory(engine)()
-            try:
-                patient = s.get(Patient, patient_id)
-                s.commit()
-                barrier.wait(timeout=60)
-                for _attempt in range(3):  # a race lost at the very end is refused: the pharmacy asks again
-                    try:
-                        with unit_of_work(s, actor, "concurrent FEFO allocation"):
-                            services.allocate_dose(s, patient, 1, fd.planned(fd.TODAY), None)
-                        return "allocated"
-                    except Refused as e:
-                        outcome = "refused:" + ",".join(sorted(e.rule_ids))
-                return outcome
-            finally:
-                s.close()
-
-        outcomes = run_together(worker, patient_ids, timeout=180)
+        # A race lost at the very end is refused: the pharmacy asks again (three times at most).
+        request = partial(_request, engine, actor, barrier, "concurrent FEFO allocation", attempts=3)
+        outcomes = run_together(request, [(p, None) for p in patient_ids], timeout=180)
         assert outcomes == ["allocated"] * clients, outcomes
         session.expire_all()
         held = session.scalars(
