@@ -1,6 +1,7 @@
 """Audit trail (DOMAIN.md §6; 21 CFR 11.10(e)): automatic, attributed, append-only, tamper-evident."""
 
 import json
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select, text
@@ -138,20 +139,34 @@ def _tamper(conn, row_id: int):
     )
 
 
+def _chain_of(session, n: int, prefix: str) -> None:
+    """`n` users created, one unit of work each: `n` rows in the audit chain."""
+    for i in range(n):
+        with unit_of_work(session, Actor(None, "test"), f"step {i}"):
+            create_user(session, unique(prefix), f"User {i}", ["clinical"], PASSWORD)
+
+
+@contextmanager
+def _as_owner(owner_url, url: str):
+    """A connection, in a transaction, as the role that owns the database (it may switch the guards off)."""
+    engine = make_engine(owner_url(url))
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
 def test_verify_reports_first_broken_link_after_tampering(fresh_database, owner_url):
     url = fresh_database()
     with session_on(url) as session:
-        for i in range(4):
-            with unit_of_work(session, Actor(None, "test"), f"step {i}"):
-                create_user(session, unique("v"), f"User {i}", ["clinical"], PASSWORD)
+        _chain_of(session, 4, "v")
         report = verify_chain(session)
         assert report.ok and report.checked == 4
         ids = session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
         session.rollback()
-        owner = make_engine(owner_url(url))
-        with owner.begin() as conn:
+        with _as_owner(owner_url, url) as conn:
             _tamper(conn, ids[2])
-        owner.dispose()
         session.expire_all()
         report = verify_chain(session)
         assert not report.ok
@@ -177,14 +192,12 @@ def test_audit_verify_cli_exit_code(fresh_database, owner_url, tmp_path):
     assert "One-time password" in result.output
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "intact" in result.output
-    engine = make_engine(owner_url(url))
-    with engine.begin() as conn:
+    with _as_owner(owner_url, url) as conn:
         first = conn.execute(text("SELECT min(id) FROM audit_entries")).scalar()
         _tamper(conn, first)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"[content] audit row {first}:" in result.output
-    engine.dispose()
     app.extensions["bank.engine"].dispose()
 
 
@@ -192,12 +205,10 @@ def test_verify_notices_rows_cut_from_the_end_of_the_chain(fresh_database, owner
     """A chain whose last rows are deleted is still a valid chain; the recorded tip is what gives it away."""
     url = fresh_database()
     with session_on(url) as session:
-        for i in range(3):
-            with unit_of_work(session, Actor(None, "test"), f"step {i}"):
-                create_user(session, unique("c"), f"User {i}", ["clinical"], PASSWORD)
+        _chain_of(session, 3, "c")
         last = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
         session.rollback()
-        with make_engine(owner_url(url)).begin() as conn:
+        with _as_owner(owner_url, url) as conn:
             _past_the_guard(conn, "DELETE FROM audit_entries WHERE id = :i", "audit_entries_no_delete", last)
         session.expire_all()
         report = verify_chain(session)
