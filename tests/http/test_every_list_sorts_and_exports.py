@@ -61,6 +61,13 @@ def _sorted_pages(web, url: str, key: str) -> tuple[str, str]:
     )
 
 
+def _sorts_both_ways(web, url: str, key: str, pattern: str) -> None:
+    """The values `pattern` finds on the list at `url` (at least two different ones) sort up by `key`, then
+    down."""
+    up, down = (re.findall(pattern, page) for page in _sorted_pages(web, url, key))
+    assert len(set(up)) >= 2 and up == sorted(up) and down == sorted(down, reverse=True), (up, down)
+
+
 def _rows(resp) -> list[list[str]]:
     return list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
 
@@ -188,9 +195,7 @@ def test_storage_boxes_sort_by_tank_both_ways_and_export_the_filtered_boxes(logi
 def test_protocols_sort_by_code_both_ways_and_export_the_search(login_as):
     web = login_as("clinical")
     web.get("/doses/protocols")  # the seed protocols are stored on first use
-    code = r'protocols/[0-9]+">([A-Z0-9-]+)<'
-    up, down = (re.findall(code, page) for page in _sorted_pages(web, "/doses/protocols", "protocol"))
-    assert len(set(up)) >= 2 and up == sorted(up) and down == sorted(down, reverse=True)
+    _sorts_both_ways(web, "/doses/protocols", "protocol", r'protocols/[0-9]+">([A-Z0-9-]+)<')
     rows = _rows(web.get("/doses/protocols?q=MESEMS&export=csv"))
     assert rows[0][:2] == ["protocol", "version"] and {r[0] for r in rows[1:]} == {"MESEMS"}
     assert {r[6] for r in rows[1:]} == {"blinded"}  # the design in words, as the list shows it
@@ -263,8 +268,6 @@ def test_specifications_export_every_version_with_its_status_in_words(login_as):
 def test_product_types_sort_by_key_both_ways_and_export_as_shown(login_as):
     web = login_as("technician")
     web.get("/lots/harvest")  # the product catalogue is seeded on first use
-    key = r"<tr><td>([A-Z][A-Z-]+)</td><td>\d+</td>"
-    up, down = (re.findall(key, page) for page in _sorted_pages(web, "/lots/products", "key"))
-    assert len(set(up)) >= 2 and up == sorted(up) and down == sorted(down, reverse=True)
+    _sorts_both_ways(web, "/lots/products", "key", r"<tr><td>([A-Z][A-Z-]+)</td><td>\d+</td>")
     rows = _rows(web.get("/lots/products?export=csv"))
     assert rows[0][:3] == ["key", "version", "name"] and rows[1][6].startswith("P")
