@@ -630,34 +630,24 @@ def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str,
     wrong_check = din_typed[:-1] + ("0" if din_typed[-1] != "0" else "1")
     cryostore = tech.page
     cryostore.goto(dose_url)
-    record_event(
-        cryostore,
-        "issued_from_storage",
-        wrong_check,
-        "Cell Therapy Unit, cryostore tank LN2-03",
-        nurse,
-        tech,
+    issue_from_storage = dict(
+        page=cryostore,
+        event="issued_from_storage",
+        place="Cell Therapy Unit, cryostore tank LN2-03",
+        receiver=nurse,
+        signer=tech,
         logger_id="TL-0457",
         temperature_min_c="-190",
         temperature_max_c="-178",
     )
+    record_event(scanned=wrong_check, **issue_from_storage)
     error = cryostore.locator("[data-field=scanned_code]").inner_text()
     assert "check character" in error, error
     assert (
         cryostore.get_by_test_id("custody-events").locator("tr[data-event]").count() == 0
     )  # nothing recorded
     shots(cryostore, "mistyped DIN check character refused")
-    record_event(
-        cryostore,
-        "issued_from_storage",
-        din_typed,
-        "Cell Therapy Unit, cryostore tank LN2-03",
-        nurse,
-        tech,
-        logger_id="TL-0457",
-        temperature_min_c="-190",
-        temperature_max_c="-178",
-    )
+    record_event(scanned=din_typed, **issue_from_storage)
     assert "Issued from storage recorded and signed by both people." in flash(cryostore), field_errors(
         cryostore
     )
