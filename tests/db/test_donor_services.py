@@ -167,18 +167,17 @@ def test_late_positive_starts_lookback_and_calls_listeners(session, tech, qa):
 def test_incomplete_after_eligible_does_not_start_lookback(session, tech, qa):
     donor = lf.screened_donor(session, tech)
     sign(session, qa, donor, "eligible")
-    with unit_of_work(session, actor_for(tech)):
-        record_serology(
-            session,
-            donor,
-            marker="CMV_IGM",
-            method="CLIA",
-            kit="Liaison",
-            kit_lot="C2",
-            sample_date=HARVEST,
-            test_date=TODAY,
-            result="indeterminate",
-        )
+    lf.serology(
+        session,
+        tech,
+        donor,
+        "CMV_IGM",
+        "indeterminate",
+        method="CLIA",
+        kit="Liaison",
+        kit_lot="C2",
+        test_date=TODAY,
+    )
     assert donor.status == "eligible" and not donor.under_lookback
 
 
@@ -217,18 +216,7 @@ def test_medication_stop_before_start_is_refused(session, tech):
 
 def test_autologous_donor_needs_no_determination(session, tech, qa):
     donor = lf.donor(session, tech, autologous=True)
-    with unit_of_work(session, actor_for(tech)):
-        record_serology(
-            session,
-            donor,
-            marker="HCV",
-            method="CMIA",
-            kit="Architect",
-            kit_lot="K1",
-            sample_date=TODAY,
-            test_date=TODAY,
-            result="positive",
-        )
+    lf.serology(session, tech, donor, "HCV", "positive", sample_date=TODAY, test_date=TODAY)
     with pytest.raises(TransitionRefused, match="autologous"):
         sign(session, qa, donor, "ineligible", "positive HCV")
     use = services.donor_use_facts(session, donor.id)

@@ -19,6 +19,15 @@ FIN = "G1234"
 TODAY = donor_services.today()
 HARVEST_DAY = TODAY - timedelta(days=10)
 COLLECTED_AT = datetime.combine(HARVEST_DAY, time(9, 0), tzinfo=UTC)
+# How the factories' donors' serology is tested unless a test says otherwise: sampled on the harvest day,
+# tested the next day by CMIA on the Architect.
+SEROLOGY = dict(
+    method="CMIA",
+    kit="Architect",
+    kit_lot="K1",
+    sample_date=HARVEST_DAY,
+    test_date=HARVEST_DAY + timedelta(days=1),
+)
 
 
 def product(session, key: str) -> ProductType:
@@ -59,18 +68,15 @@ def screened_donor(session, tech, **kw):
         donor_services.set_harvest_date(session, d, HARVEST_DAY)
         record_answers(session, d, {q.question_id: (False, None, "") for q in CS.questions})
         for marker in CS.required_markers:
-            record_serology(
-                session,
-                d,
-                marker=marker,
-                method="CMIA",
-                kit="Architect",
-                kit_lot="K1",
-                sample_date=HARVEST_DAY,
-                test_date=HARVEST_DAY + timedelta(days=1),
-                result="negative",
-            )
+            record_serology(session, d, marker=marker, result="negative", **SEROLOGY)
     return d
+
+
+def serology(session, tech, d, marker: str, result: str, reason: str | None = None, **entry):
+    """One serology result of donor `d` entered by `tech` (tested as SEROLOGY says unless `entry` says
+    otherwise)."""
+    with unit_of_work(session, actor_for(tech), reason):
+        return record_serology(session, d, marker=marker, result=result, **{**SEROLOGY, **entry})
 
 
 def signed_donor(session, tech, qa, decision: str = "eligible", comment: str = "", **kw):
