@@ -1,6 +1,8 @@
 """Helpers every test layer shares (one module: no test imports another test module or a conftest):
-the test password, unique names, a new database per test run, a browser-like web client, an API client
-that knows only the OpenAPI document, and signing in from a Playwright page."""
+the test passwords, unique names, a new database per test run, an app after its first start and a live
+server for it, requests run concurrently, PDFs rasterised and their bar codes decoded, a browser-like web
+client (and one at its own address), API tokens and an API client that knows only the OpenAPI document,
+a few page flows several tests share, and, for Playwright pages, screenshots, form filling and signing in."""
 
 from __future__ import annotations
 

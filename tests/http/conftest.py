@@ -1,4 +1,5 @@
-"""The http layer's fixtures: the shared database-backed ones, and signed-in users of each role."""
+"""The http layer's fixtures: the shared database-backed ones, signed-in users of each role, a session on
+the app's engine, an unverified bench (lot, isolation, two passages) and the demo facility."""
 
 import pytest
 
