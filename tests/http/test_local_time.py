@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lots.models import Harvest
 from tests.factories import lots as f
-from tests.http.test_lot_pages import DAY, db_session, field_error, fresh, harvest_data  # noqa: F401
+from tests.http.test_lot_pages import DAY, field_error, fresh, harvest_data  # noqa: F401
 from tests.support import token_for
 
 pytestmark = pytest.mark.requirement("ER-TIME")

@@ -15,7 +15,6 @@ from lots.models import Harvest, Passage
 from tests.factories import lots as f
 from tests.http.test_lot_pages import (  # noqa: F401
     DAY,
-    db_session,
     field_error,
     fresh,
     harvest_data,
