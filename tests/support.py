@@ -217,6 +217,13 @@ def token_for(client: WebClient, name: str = "site system") -> str:
     return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
 
 
+def api_for(app, user) -> OpenApiClient:
+    """An API client for an existing user, with a new token of theirs made through the tokens page."""
+    web = WebClient(app.test_client())
+    web.login(user.username)
+    return OpenApiClient(app.test_client(), token_for(web))
+
+
 class OpenApiClient:
     def __init__(self, http, token: str):
         self.http = http
@@ -290,6 +297,18 @@ def fill(page, **inputs: str):
     """Type each value into the Playwright page's input of that name, in order, as a person fills a form."""
     for name, value in inputs.items():
         page.fill(f"input[name={name}]", value)
+
+
+def field_error(html: str, field: str) -> str:
+    """The error a form page shows next to `field` ("" when none)."""
+    m = re.search(rf'data-field="{re.escape(field)}">([^<]*)<', html)
+    return m.group(1) if m else ""
+
+
+def fresh(session):
+    """End the test session's read transaction so it sees what the app's requests committed."""
+    session.rollback()
+    return session
 
 
 def sign_in(page, username: str, password: str):

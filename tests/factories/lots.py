@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import select
+
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from donors import services as donor_services
@@ -218,3 +220,53 @@ def unverified_bench(session, tech, qa):
         passage(session, tech, None, lot, 2.0e6, 3.2e7),
     ]
     return lot, entries
+
+
+# --- what a technician types on the lots pages (the http tests post these) ---------------------------
+
+
+def harvest_form(session, donor_id, **kw) -> dict:
+    """The harvest page's fields for the donor `donor_id` (none when falsy): an adipose lipoaspirate collected on
+    the harvest day; `kw` overrides any field."""
+    from donors.models import Donor
+
+    p = product(session, "AT-MSC-ALLO")
+    donor_code = ""
+    if donor_id:
+        session.rollback()  # see what the app's requests committed
+        donor_code = session.get(Donor, donor_id).code
+    data = {
+        "donor_code": donor_code,
+        "product_type_id": p.id,
+        "tissue": "lipoaspirate",
+        "mass_g": "48.5",
+        "collected_at": f"{HARVEST_DAY.isoformat()}T09:30",
+        "site": "Hôpital Saint-Louis",
+        "operator": "Dr Roux",
+        "tier": "master",
+    }
+    data.update(kw)
+    return data
+
+
+def passage_form(seeded, harvested, viability="95", start=4, days=5, **kw) -> dict:
+    """The passage page's fields, cell counts typed in millions as the screen asks (× 10⁶, issue 24): a passage
+    seeded `start` days after the harvest (a grown lot's P1 is harvested on day 4) and harvested `days` later."""
+    return {
+        "seeded_cells": seeded,
+        "harvested_cells": harvested,
+        "viability_pct": viability,
+        "vessels": "4",
+        "seeded_on": (HARVEST_DAY + timedelta(days=start)).isoformat(),
+        "harvested_on": (HARVEST_DAY + timedelta(days=start + days)).isoformat(),
+        "operator": "A. Tech",
+        **kw,
+    }
+
+
+def latest_lot(session):
+    """The lot made last, as the app's requests committed it."""
+    from lots.models import Lot
+
+    session.rollback()
+    return session.scalar(select(Lot).order_by(Lot.id.desc()).limit(1))

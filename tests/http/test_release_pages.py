@@ -4,7 +4,6 @@ next to its field, release refused with every reason on the screen, four eyes, t
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 from pypdf import PdfReader
@@ -16,7 +15,7 @@ from release import services
 from release.models import LateResultAlert, SpecificationVersion, TestResult
 from release.reports import coa_digest
 from tests.factories import release as fr
-from tests.support import new_placebo_specification_draft, verify_signed
+from tests.support import field_error, new_placebo_specification_draft, verify_signed
 
 pytestmark = pytest.mark.requirement("REL-CERTIFICATE", "ER-COPIES", "REL-DECISION")
 
@@ -84,11 +83,6 @@ def verify_all(client, session, lot):
     ]
     if keys:
         assert verify_signed(client, keys).status_code == 302
-
-
-def field_error(html: str, field: str) -> str:
-    m = re.search(rf'data-field="{re.escape(field)}">([^<]*)<', html)
-    return m.group(1) if m else ""
 
 
 def release(client, lot, password=None, conditional=False, confirm=True):
