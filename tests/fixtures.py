@@ -5,6 +5,7 @@ PostgreSQL when TEST_DATABASE_URL is set), sessions, an app, users in each role,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -65,6 +66,21 @@ def fresh_database(tmp_path_factory) -> Iterator[Callable[[bool], str]]:
         drop()
 
 
+@contextmanager
+def session_on(url: str, connections: int | None = None) -> Iterator:
+    """A session on an engine of its own for the database at `url` (with a pool of `connections` on
+    PostgreSQL, for tests that open one per thread); closed, and the engine disposed, afterwards."""
+    engine = make_engine(
+        url, **({"pool_size": connections} if connections and url.startswith("postgresql") else {})
+    )
+    session = make_session_factory(engine)()
+    try:
+        yield session
+    finally:
+        session.close()
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine(database_url):
     eng = make_engine(database_url)
@@ -99,6 +115,17 @@ def user_maker(session) -> Callable[..., object]:
         return user
 
     return make
+
+
+def person(role: str, maker: str = "make_user"):
+    """A fixture giving a new person of `role` from the `maker` fixture: a user (make_user) or a client signed
+    in as one (login_as). Two fixtures of the same role give two different people."""
+
+    @pytest.fixture
+    def new_person(request):
+        return request.getfixturevalue(maker)(role)
+
+    return new_person
 
 
 @pytest.fixture
@@ -149,3 +176,13 @@ def staff(make_user):
     from tests.factories.doses import Staff
 
     return Staff(make_user)
+
+
+@pytest.fixture
+def own_database(fresh_database):
+    """(session, staff) on a database of its own, for tests that must not see the records other tests left in
+    the shared one (first-expiry-first-out, a year's counts)."""
+    from tests.factories.doses import Staff
+
+    with session_on(fresh_database()) as session:
+        yield session, Staff(user_maker(session))

@@ -1,15 +1,32 @@
 """Helpers every test layer shares (one module: no test imports another test module or a conftest):
-the test password, unique names, a new database per test run, a browser-like web client, an API client
-that knows only the OpenAPI document, and signing in from a Playwright page."""
+the test passwords, unique names, a new database per test run, an app after its first start and a live
+server for it, requests run concurrently, PDFs rasterised and their bar codes decoded, a browser-like web
+client (and one at its own address), API tokens and an API client that knows only the OpenAPI document,
+a few page flows several tests share, and, for Playwright pages, screenshots, form filling and signing in."""
 
 from __future__ import annotations
 
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 PASSWORD = "Correct-horse-42"
+DEMO_PASSWORD = "Demo-pass-2026"  # every demo person's, given to `flask demo --password`
+
+# A dose's whole chain of custody from the facility's tank to the patient, in order, written here as the
+# tests expect it (not read from doses.custody.states, which it checks).
+CUSTODY_CHAIN = (
+    "issued_from_storage",
+    "packed",
+    "shipped",
+    "received_at_site",
+    "stored_at_site",
+    "thawed",
+    "administered",
+)
 
 OWNER_URLS: dict[str, str] = {}  # the application's URL of a test database → its owner's (PostgreSQL)
 
@@ -55,6 +72,94 @@ def new_database(tmp_path_factory) -> tuple[str, Callable[[], None]]:
     return url, drop
 
 
+def first_started(config: dict, admin_password: str, with_demo_command: bool = False):
+    """A new app after its first start: `flask init` run with `admin_password` in BANK_ADMIN_PASSWORD (set for
+    that command only). With `with_demo_command`, the `flask demo` command is registered first, as wsgi.py
+    does (it lives outside the app factory). The app and init's result."""
+    from bank.app import create_app
+
+    os.environ["BANK_ADMIN_PASSWORD"] = admin_password
+    try:
+        app = create_app(config)
+        if with_demo_command:
+            from demo.cli import register as register_demo
+
+            register_demo(app)
+        result = app.test_cli_runner().invoke(args=["init"])
+    finally:
+        os.environ.pop("BANK_ADMIN_PASSWORD", None)
+    return app, result
+
+
+def run_together(work: Callable, arguments, timeout: float) -> list:
+    """Call `work(argument)` for every argument at once, each in a thread of its own, and wait for them all
+    (each at most `timeout` seconds). The outcomes, in the order the threads ended: what `work` returned, or
+    `error:<type>:<message>` for anything it raised (a finding the test reports with its assertion)."""
+    import threading
+
+    outcomes: list = []
+    lock = threading.Lock()
+
+    def run(argument) -> None:
+        try:
+            outcome = work(argument)
+        except Exception as e:  # noqa: BLE001 — reported as an outcome, not lost in the thread
+            outcome = f"error:{type(e).__name__}:{e}"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return outcomes
+
+
+def raster(pdf: bytes, dpi: int) -> list:
+    """Every page of `pdf` as a greyscale image, as `pdftoppm -r <dpi> -png` draws it."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "labels.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True
+        )
+        return [Image.open(p).convert("L") for p in sorted(Path(folder).glob("page*.png"))]
+
+
+def decoded(image) -> dict[str, list[str]]:
+    """Format name → text of every bar code an independent decoder (zxing-cpp) finds on the image."""
+    import zxingcpp
+
+    found: dict[str, list[str]] = {}
+    for result in zxingcpp.read_barcodes(image):
+        found.setdefault(result.format.name, []).append(result.text)
+    return found
+
+
+@contextmanager
+def served(app) -> Iterator:
+    """`app` served on a free local port by a background thread while the block runs: the server, with its
+    `app` and `url`. Afterwards the server stops and the app's engine lets its connections go."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.app = app
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    app.extensions["bank.engine"].dispose()
+
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -87,6 +192,16 @@ class WebClient:
         return resp
 
 
+def browser_at(app, address: str) -> WebClient:
+    """A browser at its own address, on the sign-in page: its failed sign-ins are throttled apart from other
+    tests'."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    web = WebClient(client)
+    web.get("/login")
+    return web
+
+
 def client_for(app, user) -> WebClient:
     """A browser-like client signed in as an existing user."""
     c = WebClient(app.test_client())
@@ -94,11 +209,19 @@ def client_for(app, user) -> WebClient:
     return c
 
 
-def token_for(client: WebClient) -> str:
-    """A new personal API token of the user signed in on `client`, made through the tokens page."""
+def token_for(client: WebClient, name: str = "site system") -> str:
+    """A new personal API token (called `name`) of the user signed in on `client`, made through the tokens
+    page."""
     client.get("/account/tokens/")
-    resp = client.post("/account/tokens/", {"name": "site system"})
+    resp = client.post("/account/tokens/", {"name": name})
     return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
+
+
+def api_for(app, user) -> OpenApiClient:
+    """An API client for an existing user, with a new token of theirs made through the tokens page."""
+    web = WebClient(app.test_client())
+    web.login(user.username)
+    return OpenApiClient(app.test_client(), token_for(web))
 
 
 class OpenApiClient:
@@ -121,6 +244,71 @@ class OpenApiClient:
         if method == "GET":
             return self.http.get(path, headers=self.headers, query_string=body or {})
         return self.http.open(path, method=method, headers=self.headers, json=body)
+
+
+def new_placebo_specification_draft(client: WebClient, session) -> tuple:
+    """QA signed in on `client` stores the seed specifications and opens a new draft of the effective
+    PLACEBO-MEDIA one, through the pages: that effective version and the draft's id."""
+    from release import services
+
+    client.get("/release/specifications")
+    client.post("/release/specifications/seed")
+    session.rollback()  # see what the requests committed
+    session.expire_all()
+    current = services.effective_specification(session, "PLACEBO-MEDIA")
+    client.get(f"/release/specifications/{current.id}")
+    resp = client.post(f"/release/specifications/{current.id}/draft")
+    return current, int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
+
+
+def required_registry_form(consent_date, **fields) -> dict:
+    """A donor registration form with its required fields only (a woman born on 1 January 1990, consent form
+    v1 signed on `consent_date`), and `fields`."""
+    return {
+        "sex": "F",
+        "birth_date": "1990-01-01",
+        "consent_version": "v1",
+        "consent_date": str(consent_date),
+        **fields,
+    }
+
+
+# Browser tests save screenshots of their steps here.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+
+class Shots:
+    """Saves numbered screenshots of a journey: test-artifacts/screenshots/<journey>/NN-step.png."""
+
+    def __init__(self, name: str):
+        self.dir = ARTIFACTS / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.n = 0
+
+    def __call__(self, page, step: str):
+        self.n += 1
+        page.screenshot(
+            path=str(self.dir / f"{self.n:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"),
+            full_page=True,
+        )
+
+
+def fill(page, **inputs: str):
+    """Type each value into the Playwright page's input of that name, in order, as a person fills a form."""
+    for name, value in inputs.items():
+        page.fill(f"input[name={name}]", value)
+
+
+def field_error(html: str, field: str) -> str:
+    """The error a form page shows next to `field` ("" when none)."""
+    m = re.search(rf'data-field="{re.escape(field)}">([^<]*)<', html)
+    return m.group(1) if m else ""
+
+
+def fresh(session):
+    """End the test session's read transaction so it sees what the app's requests committed."""
+    session.rollback()
+    return session
 
 
 def sign_in(page, username: str, password: str):

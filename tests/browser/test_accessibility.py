@@ -12,16 +12,12 @@ test-artifacts/screenshots/accessibility/."""
 from __future__ import annotations
 
 import json
-import os
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import ARTIFACTS, Shots
-from tests.support import sign_in
+from tests.support import ARTIFACTS, Shots, fill, first_started, served, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -56,36 +52,19 @@ STEP_TIMEOUT_MS = 15_000
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     """The demo facility (`flask init`, then `flask demo`) served on a free port."""
-    from bank.app import create_app
-    from demo.cli import register as register_demo
-
     db_path = tmp_path_factory.mktemp("demo") / "bank.sqlite3"
-    os.environ["BANK_ADMIN_PASSWORD"] = FIRST_PASSWORD
-    try:
-        app = create_app(
-            {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "browser-accessibility-tests"}
-        )
-        register_demo(app)  # as wsgi.py does: the demo command lives outside the app factory
-        runner = app.test_cli_runner()
-        init = runner.invoke(args=["init"])
-        demo = runner.invoke(args=["demo", "--password", DEMO_PASSWORD])
-    finally:
-        os.environ.pop("BANK_ADMIN_PASSWORD", None)
+    config = {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "browser-accessibility-tests"}
+    app, init = first_started(config, FIRST_PASSWORD, with_demo_command=True)
+    demo = app.test_cli_runner().invoke(args=["demo", "--password", DEMO_PASSWORD])
     assert demo.exit_code == 0, init.output + demo.output + repr(demo.exception)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    app.extensions["bank.engine"].dispose()
+    with served(app) as server:
+        yield server
 
 
 def _sign_in(page, username):
     sign_in(page, username, FIRST_PASSWORD if username == "admin" else PEOPLE[username])
     if page.url.endswith("/account/password"):  # the administrator's first start
-        page.fill("input[name=current_password]", FIRST_PASSWORD)
-        page.fill("input[name=new_password]", ADMIN_PASSWORD)
-        page.fill("input[name=confirm]", ADMIN_PASSWORD)
+        fill(page, current_password=FIRST_PASSWORD, new_password=ADMIN_PASSWORD, confirm=ADMIN_PASSWORD)
         page.click("main button[type=submit]")
     assert page.get_by_test_id("current-user").count() == 1, f"{username} could not sign in"
 

@@ -19,24 +19,18 @@ Screenshots of every step, the label and the report: test-artifacts/screenshots/
 from __future__ import annotations
 
 import io
-import os
 import re
-import subprocess
-import tempfile
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from bank import isbt128
 from donors.reference import SSC_ADIPOSE_DONOR_V1
 from donors.services import today
 from lots.states import RELEASE_MEANING
 from tests.factories.release import PASSING
-from tests.support import sign_in
+from tests.support import decoded, fill, first_started, raster, served, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -66,24 +60,12 @@ QC_METHODS = {
 def live_server(tmp_path_factory):
     """This journey's own installation: a fresh database whose administrator has not signed in yet (the
     session-wide server of conftest.py is shared with tests that change the first-start password)."""
-    from bank.app import create_app
-
     db_path = tmp_path_factory.mktemp("journey") / "bank.sqlite3"
-    os.environ["BANK_ADMIN_PASSWORD"] = FIRST_PASSWORD
-    try:
-        app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "browser-journey"})
-        result = app.test_cli_runner().invoke(args=["init"])
-    finally:
-        os.environ.pop("BANK_ADMIN_PASSWORD", None)
+    config = {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "browser-journey"}
+    app, result = first_started(config, FIRST_PASSWORD)
     assert "administrator account 'admin' created" in result.output, result.output + repr(result.exception)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.app = app
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    app.extensions["bank.engine"].dispose()
+    with served(app) as server:
+        yield server
 
 
 @dataclass
@@ -143,9 +125,7 @@ def choose_option(page, select: str, containing: str):
 def first_sign_in(page, person: Person, one_time: str):
     sign_in(page, person.username, one_time)
     page.wait_for_url("**/account/password")
-    page.fill("input[name=current_password]", one_time)
-    page.fill("input[name=new_password]", person.password)
-    page.fill("input[name=confirm]", person.password)
+    fill(page, current_password=one_time, new_password=person.password, confirm=person.password)
     submit(page, "main button[type=submit]")
     assert PASSWORD_CHANGED in flash(page)
     assert person.full_name in page.get_by_test_id("current-user").inner_text()
@@ -212,12 +192,15 @@ def screen_donor(page, shots) -> tuple[str, str]:
     nav(page, "Donors")
     follow(page, "Register a donor")
     page.select_option("select[name=sex]", "F")
-    page.fill("input[name=birth_date]", "1986-03-14")
-    page.fill("input[name=weight_kg]", "64")
-    page.fill("input[name=height_cm]", "167")
-    page.fill("input[name=consent_version]", "ICF-AT-MSC v3")
-    page.fill("input[name=consent_date]", (HARVEST - 10 * DAY).isoformat())
-    page.fill("input[name=full_name]", "Camille Girard")
+    fill(
+        page,
+        birth_date="1986-03-14",
+        weight_kg="64",
+        height_cm="167",
+        consent_version="ICF-AT-MSC v3",
+        consent_date=(HARVEST - 10 * DAY).isoformat(),
+        full_name="Camille Girard",
+    )
     shots(page, "technician registers a donor")
     submit(page, "main button[type=submit]")
     assert "registered" in flash(page)
@@ -300,10 +283,13 @@ def make_lot(tech, checker, donor_code: str, shots) -> tuple[str, str]:
     page.get_by_test_id("donor-hint").filter(has_text=f"{donor_code}: eligible").wait_for()
     choose_option(page, "select[name=product_type_id]", "AT-MSC-ALLO")
     page.select_option("select[name=tissue]", "lipoaspirate")
-    page.fill("input[name=mass_g]", "52.5")
-    page.fill("input[name=collected_at]", f"{HARVEST.isoformat()}T09:30")
-    page.fill("input[name=site]", "Rennes University Hospital, plastic surgery")
-    page.fill("input[name=operator]", "Dr Le Goff")
+    fill(
+        page,
+        mass_g="52.5",
+        collected_at=f"{HARVEST.isoformat()}T09:30",
+        site="Rennes University Hospital, plastic surgery",
+        operator="Dr Le Goff",
+    )
     page.select_option("select[name=tier]", "dose")
     shots(page, "technician records the harvest")
     submit(page, "main button[type=submit]")
@@ -313,21 +299,22 @@ def make_lot(tech, checker, donor_code: str, shots) -> tuple[str, str]:
     din = page.locator("main h1 .mono").inner_text().replace(" ", "")
 
     follow(page, "Record isolation")
-    page.fill("input[name=cell_count]", "21")  # × 10⁶ beside the field (issue 24)
-    page.fill("input[name=viability_pct]", "92")
-    page.fill("input[name=isolated_on]", HARVEST.isoformat())
-    page.fill("input[name=operator]", "L. Moreau")
+    # cell_count: × 10⁶ beside the field (issue 24)
+    fill(page, cell_count="21", viability_pct="92", isolated_on=HARVEST.isoformat(), operator="L. Moreau")
     submit(page, "main button[type=submit]")
     assert page.url == lot_url, field_errors(page)
     for seeded, harvested, start, end in (("1", "16", 1, 5), ("10", "640", 5, 9)):
         follow(page, "Record passage")
-        page.fill("input[name=seeded_cells]", seeded)
-        page.fill("input[name=harvested_cells]", harvested)
-        page.fill("input[name=viability_pct]", "95")
-        page.fill("input[name=vessels]", "4")
-        page.fill("input[name=seeded_on]", (HARVEST + start * DAY).isoformat())
-        page.fill("input[name=harvested_on]", (HARVEST + end * DAY).isoformat())
-        page.fill("input[name=operator]", "L. Moreau")
+        fill(
+            page,
+            seeded_cells=seeded,
+            harvested_cells=harvested,
+            viability_pct="95",
+            vessels="4",
+            seeded_on=(HARVEST + start * DAY).isoformat(),
+            harvested_on=(HARVEST + end * DAY).isoformat(),
+            operator="L. Moreau",
+        )
         submit(page, "main button[type=submit]")
         assert page.url == lot_url, field_errors(page)
     # The person who entered them sees no Verify link on their own entries.
@@ -357,12 +344,7 @@ def make_lot(tech, checker, donor_code: str, shots) -> tuple[str, str]:
 
     nav(page, "Storage")
     follow(page, "New box")
-    page.fill("input[name=site]", "Rennes CTU")
-    page.fill("input[name=tank]", "LN2-03")
-    page.fill("input[name=rack]", "R4")
-    page.fill("input[name=name]", "B12")
-    page.fill("input[name=row_count]", "9")
-    page.fill("input[name=col_count]", "9")
+    fill(page, site="Rennes CTU", tank="LN2-03", rack="R4", name="B12", row_count="9", col_count="9")
     submit(page, "main button[type=submit]")
     assert "created" in flash(page), field_errors(page)
 
@@ -370,18 +352,20 @@ def make_lot(tech, checker, donor_code: str, shots) -> tuple[str, str]:
     follow(page, "Formulate containers")
     page.fill("input[name=n_containers]", "4")
     page.select_option("select[name=container_type]", "bag")
-    page.fill("input[name=cells_per_container]", CELLS_PER_BAG)
-    page.fill("input[name=volume_ml]", "5")
-    page.fill("input[name=cryoprotectant]", "10 % DMSO")
-    page.fill("input[name=frozen_at]", f"{(HARVEST + 10 * DAY).isoformat()}T14:00")
+    fill(
+        page,
+        cells_per_container=CELLS_PER_BAG,
+        volume_ml="5",
+        cryoprotectant="10 % DMSO",
+        frozen_at=f"{(HARVEST + 10 * DAY).isoformat()}T14:00",
+    )
     shots(page, "formulation into four bags")
     submit(page, "main button[type=submit]")
     assert "4 containers formulated" in flash(page), field_errors(page)
     page.goto(lot_url)
     follow(page, "Store containers")
     choose_option(page, "select[name=box_id]", "B12")
-    page.fill("input[name=row]", "1")
-    page.fill("input[name=col]", "1")
+    fill(page, row="1", col="1")
     submit(page, "main button[type=submit]")
     assert "4 containers of lot" in flash(page), field_errors(page)
     shots(page, "containers in the box grid")
@@ -584,17 +568,10 @@ def click_for_pdf(page, button, shots, name: str) -> bytes:
 def bar_codes(pdf: bytes, dpi: int = 300) -> dict[str, list[str]]:
     """Format name → text of every bar code zxing-cpp decodes on the PDF's pages, rasterised as
     `pdftoppm -r <dpi>` draws them."""
-    import zxingcpp
-    from PIL import Image
-
     found: dict[str, list[str]] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "labels.pdf"
-        path.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), f"{folder}/page"], check=True)
-        for png in sorted(Path(folder).glob("page*.png")):
-            for result in zxingcpp.read_barcodes(Image.open(png).convert("L")):
-                found.setdefault(result.format.name, []).append(result.text)
+    for image in raster(pdf, dpi):
+        for name, texts in decoded(image).items():
+            found.setdefault(name, []).extend(texts)
     return found
 
 
@@ -653,34 +630,24 @@ def label_and_custody(tech: Person, nurse: Person, doctor: Person, subject: str,
     wrong_check = din_typed[:-1] + ("0" if din_typed[-1] != "0" else "1")
     cryostore = tech.page
     cryostore.goto(dose_url)
-    record_event(
-        cryostore,
-        "issued_from_storage",
-        wrong_check,
-        "Cell Therapy Unit, cryostore tank LN2-03",
-        nurse,
-        tech,
+    issue_from_storage = dict(
+        page=cryostore,
+        event="issued_from_storage",
+        place="Cell Therapy Unit, cryostore tank LN2-03",
+        receiver=nurse,
+        signer=tech,
         logger_id="TL-0457",
         temperature_min_c="-190",
         temperature_max_c="-178",
     )
+    record_event(scanned=wrong_check, **issue_from_storage)
     error = cryostore.locator("[data-field=scanned_code]").inner_text()
     assert "check character" in error, error
     assert (
         cryostore.get_by_test_id("custody-events").locator("tr[data-event]").count() == 0
     )  # nothing recorded
     shots(cryostore, "mistyped DIN check character refused")
-    record_event(
-        cryostore,
-        "issued_from_storage",
-        din_typed,
-        "Cell Therapy Unit, cryostore tank LN2-03",
-        nurse,
-        tech,
-        logger_id="TL-0457",
-        temperature_min_c="-190",
-        temperature_max_c="-178",
-    )
+    record_event(scanned=din_typed, **issue_from_storage)
     assert "Issued from storage recorded and signed by both people." in flash(cryostore), field_errors(
         cryostore
     )

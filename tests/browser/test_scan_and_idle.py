@@ -3,38 +3,17 @@ idle sign-out appears, and "Stay signed in" keeps the session."""
 
 from __future__ import annotations
 
-import os
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from bank.uow import Actor, unit_of_work
-from bank.users import create_user
 from tests.factories import doses as fd
-from tests.support import PASSWORD, sign_in, unique
-
-
-def _people(session):
-    def make(*roles, unblinded=False):
-        with unit_of_work(session, Actor(None, "test setup")):
-            return create_user(
-                session,
-                unique("u"),
-                "Test " + " ".join(roles),
-                list(roles),
-                PASSWORD,
-                unblinded=unblinded,
-                must_change_password=False,
-            )
-
-    return make
+from tests.fixtures import user_maker
+from tests.support import PASSWORD, first_started, served, sign_in
 
 
 def test_a_din_typed_into_the_scan_box_opens_the_container(live_server, new_page, shots):
     session = live_server.app.extensions["bank.sessions"]()
     try:
-        staff = fd.Staff(_people(session))
+        staff = fd.Staff(user_maker(session))
         lot = fd.cell_lot(session, staff, n=2)
         container = fd.containers(session, lot)[1]
         din, check, code = lot.din, lot.check_char, container.product_code
@@ -63,34 +42,22 @@ def test_a_din_typed_into_the_scan_box_opens_the_container(live_server, new_page
 @pytest.fixture(scope="module")
 def short_idle_server(tmp_path_factory):
     """A live server whose sessions idle out after 1 minute, warning 58 seconds before."""
-    from bank.app import create_app
-
     db_path = tmp_path_factory.mktemp("idle") / "bank.sqlite3"
-    os.environ["BANK_ADMIN_PASSWORD"] = "First-start-2026"
-    try:
-        app = create_app(
-            {
-                "DATABASE_URL": f"sqlite:///{db_path}",
-                "SECRET_KEY": "browser-tests-idle",
-                "SESSION_IDLE_MINUTES": 1,
-                "SESSION_WARNING_SECONDS": 58,
-            }
-        )
-        app.test_cli_runner().invoke(args=["init"])
-    finally:
-        os.environ.pop("BANK_ADMIN_PASSWORD", None)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.app, server.url = app, f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    app.extensions["bank.engine"].dispose()
+    config = {
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "SECRET_KEY": "browser-tests-idle",
+        "SESSION_IDLE_MINUTES": 1,
+        "SESSION_WARNING_SECONDS": 58,
+    }
+    app, _ = first_started(config, "First-start-2026")
+    with served(app) as server:
+        yield server
 
 
 def test_the_idle_warning_appears_and_stay_signed_in_keeps_the_session(browser, short_idle_server, shots):
     session = short_idle_server.app.extensions["bank.sessions"]()
     try:
-        user = _people(session)("clinical").username
+        user = user_maker(session)("clinical").username
     finally:
         session.close()
     ctx = browser.new_context(base_url=short_idle_server.url)

@@ -1,6 +1,7 @@
 """Audit trail (DOMAIN.md §6; 21 CFR 11.10(e)): automatic, attributed, append-only, tamper-evident."""
 
 import json
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select, text
@@ -11,7 +12,8 @@ from bank.db import make_engine, make_session_factory
 from bank.models import AuditEntry, User
 from bank.uow import Actor, NoActorError, unit_of_work
 from bank.users import create_user
-from tests.support import PASSWORD, unique
+from tests.fixtures import session_on
+from tests.support import PASSWORD, run_together, unique
 
 pytestmark = pytest.mark.requirement("ER-AUDIT-TRAIL")
 
@@ -118,41 +120,58 @@ def test_direct_update_or_delete_on_audit_table_fails(engine, make_user, stateme
         conn.rollback()
 
 
-def _tamper(conn, row_id: int):
-    """Edit one audit row by other means (trigger switched off, as a database superuser could)."""
+def _past_the_guard(conn, statement: str, sqlite_trigger: str, row_id: int):
+    """Run `statement` on audit row `row_id` by other means, as a database superuser could: PostgreSQL's
+    triggers switched off around it, SQLite's append-only trigger `sqlite_trigger` dropped."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
-        conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i"), {"i": row_id})
+        conn.execute(text(statement), {"i": row_id})
         conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
     else:
-        conn.execute(text("DROP TRIGGER audit_entries_no_update"))
-        conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i"), {"i": row_id})
+        conn.execute(text(f"DROP TRIGGER {sqlite_trigger}"))
+        conn.execute(text(statement), {"i": row_id})
+
+
+def _tamper(conn, row_id: int):
+    """Edit one audit row by other means (trigger switched off, as a database superuser could)."""
+    _past_the_guard(
+        conn, "UPDATE audit_entries SET reason = 'rewritten' WHERE id = :i", "audit_entries_no_update", row_id
+    )
+
+
+def _chain_of(session, n: int, prefix: str) -> None:
+    """`n` users created, one unit of work each: `n` rows in the audit chain."""
+    for i in range(n):
+        with unit_of_work(session, Actor(None, "test"), f"step {i}"):
+            create_user(session, unique(prefix), f"User {i}", ["clinical"], PASSWORD)
+
+
+@contextmanager
+def _as_owner(owner_url, url: str):
+    """A connection, in a transaction, as the role that owns the database (it may switch the guards off)."""
+    engine = make_engine(owner_url(url))
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def test_verify_reports_first_broken_link_after_tampering(fresh_database, owner_url):
     url = fresh_database()
-    engine = make_engine(url)
-    session = make_session_factory(engine)()
-    try:
-        for i in range(4):
-            with unit_of_work(session, Actor(None, "test"), f"step {i}"):
-                create_user(session, unique("v"), f"User {i}", ["clinical"], PASSWORD)
+    with session_on(url) as session:
+        _chain_of(session, 4, "v")
         report = verify_chain(session)
         assert report.ok and report.checked == 4
         ids = session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
         session.rollback()
-        owner = make_engine(owner_url(url))
-        with owner.begin() as conn:
+        with _as_owner(owner_url, url) as conn:
             _tamper(conn, ids[2])
-        owner.dispose()
         session.expire_all()
         report = verify_chain(session)
         assert not report.ok
         assert report.first_broken_id == ids[2]
         assert report.checked == 2
-    finally:
-        session.close()
-        engine.dispose()
 
 
 def test_audit_verify_cli_exit_code(fresh_database, owner_url, tmp_path):
@@ -173,43 +192,28 @@ def test_audit_verify_cli_exit_code(fresh_database, owner_url, tmp_path):
     assert "One-time password" in result.output
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "intact" in result.output
-    engine = make_engine(owner_url(url))
-    with engine.begin() as conn:
+    with _as_owner(owner_url, url) as conn:
         first = conn.execute(text("SELECT min(id) FROM audit_entries")).scalar()
         _tamper(conn, first)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"[content] audit row {first}:" in result.output
-    engine.dispose()
     app.extensions["bank.engine"].dispose()
 
 
 def test_verify_notices_rows_cut_from_the_end_of_the_chain(fresh_database, owner_url):
     """A chain whose last rows are deleted is still a valid chain; the recorded tip is what gives it away."""
     url = fresh_database()
-    engine = make_engine(url)
-    session = make_session_factory(engine)()
-    try:
-        for i in range(3):
-            with unit_of_work(session, Actor(None, "test"), f"step {i}"):
-                create_user(session, unique("c"), f"User {i}", ["clinical"], PASSWORD)
+    with session_on(url) as session:
+        _chain_of(session, 3, "c")
         last = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
         session.rollback()
-        with make_engine(owner_url(url)).begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
-                conn.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": last})
-                conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
-            else:
-                conn.execute(text("DROP TRIGGER audit_entries_no_delete"))
-                conn.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": last})
+        with _as_owner(owner_url, url) as conn:
+            _past_the_guard(conn, "DELETE FROM audit_entries WHERE id = :i", "audit_entries_no_delete", last)
         session.expire_all()
         report = verify_chain(session)
         assert not report.ok and report.checked == 2
         assert "tip" in report.problem
-    finally:
-        session.close()
-        engine.dispose()
 
 
 def test_concurrent_writers_append_one_unbroken_chain(fresh_database):
@@ -218,35 +222,32 @@ def test_concurrent_writers_append_one_unbroken_chain(fresh_database):
 
     url = fresh_database()
     writers, each = 8, 6
-    engine = make_engine(url, **({"pool_size": writers + 2} if url.startswith("postgresql") else {}))
-    session = make_session_factory(engine)()
-    barrier = threading.Barrier(writers)
-    failures: list[str] = []
+    with session_on(url, writers + 2) as session:
+        engine = session.get_bind()
+        barrier = threading.Barrier(writers)
 
-    def writer(n: int) -> None:
-        s = make_session_factory(engine)()
-        try:
-            barrier.wait(timeout=60)
-            for i in range(each):
-                with unit_of_work(s, Actor(None, f"writer {n}"), f"write {i}"):
-                    create_user(
-                        s, unique("w"), f"Writer {n}.{i}", ["clinical"], PASSWORD, must_change_password=False
-                    )
-        except Exception as e:  # noqa: BLE001 — reported below
-            failures.append(f"{type(e).__name__}: {e}")
-        finally:
-            s.close()
+        def writer(n: int) -> None:
+            s = make_session_factory(engine)()
+            try:
+                barrier.wait(timeout=60)
+                for i in range(each):
+                    with unit_of_work(s, Actor(None, f"writer {n}"), f"write {i}"):
+                        create_user(
+                            s,
+                            unique("w"),
+                            f"Writer {n}.{i}",
+                            ["clinical"],
+                            PASSWORD,
+                            must_change_password=False,
+                        )
+            finally:
+                s.close()
 
-    try:
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=180)
+        # A writer returns nothing; anything it raised comes back as "error:…".
+        failures = [
+            outcome for outcome in run_together(writer, range(writers), timeout=180) if outcome is not None
+        ]
         assert failures == []
         report = verify_chain(session)
         assert report.ok, report
         assert report.checked == writers * each
-    finally:
-        session.close()
-        engine.dispose()

@@ -25,27 +25,20 @@ DAY = fr.PERFORMED_ON
 
 
 @pytest.fixture
-def tech(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
-@pytest.fixture
-def qa2(make_user):
-    return make_user("qa")
-
-
-@pytest.fixture
 def lot(session, tech, qa):
     return fr.qc_lot(session, tech, qa, qa)
 
 
 def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
+
+
+def correct(session, user, result, value: str, reason: str):
+    """`user` corrects `result` to `value` % (method "m", no instrument, performed on DAY) for `reason`."""
+    with unit_of_work(session, actor_for(user), "correction"):
+        return services.correct_result(
+            session, result, reason=reason, method="m", instrument="", performed_on=DAY, value=value, unit="%"
+        )
 
 
 def row(value="", unit="", markers=None, method="validated method"):
@@ -104,29 +97,9 @@ def test_unconfirmed_out_of_specification_result_is_not_stored(session, tech, lo
 def test_author_corrects_an_unverified_result_and_the_original_is_kept(session, tech, qa, lot):
     original = fr.enter(session, tech, lot, "VIABILITY", "19.1", confirm_out_of_specification=True)
     with pytest.raises(Refused) as refused:  # someone else, before verification
-        with unit_of_work(session, actor_for(qa), "correction"):
-            services.correct_result(
-                session,
-                original,
-                reason="typo",
-                method="m",
-                instrument="",
-                performed_on=DAY,
-                value="91",
-                unit="%",
-            )
+        correct(session, qa, original, "91", "typo")
     assert "release.correct_not_author" in {p.rule_id for p in refused.value.problems}
-    with unit_of_work(session, actor_for(tech), "correction"):
-        fixed = services.correct_result(
-            session,
-            original,
-            reason="typed 19.1 for 91",
-            method="m",
-            instrument="",
-            performed_on=DAY,
-            value="91",
-            unit="%",
-        )
+    fixed = correct(session, tech, original, "91", "typed 19.1 for 91")
     assert original.superseded_by_id == fixed.id and fixed.corrects and fixed.verdict == "pass"
     assert "typed 19.1 for 91" in fixed.retest_reason
     assert services.current_result(session, lot, "VIABILITY").id == fixed.id
@@ -155,17 +128,7 @@ def test_release_signed_on_a_result_corrected_later_is_flagged(session, tech, qa
     fr.release(session, qa2, lot)
     assert services.decision_rereview(session, lot) == []
     potency = services.current_result(session, lot, "POTENCY")
-    with unit_of_work(session, actor_for(tech), "correction"):
-        services.correct_result(
-            session,
-            potency,
-            reason="transcription",
-            method="m",
-            instrument="",
-            performed_on=DAY,
-            value="35",
-            unit="%",
-        )
+    correct(session, tech, potency, "35", "transcription")
     flags = services.decision_rereview(session, lot)
     assert [p.rule_id for p in flags] == ["release.rereview"] and f"#{potency.id}" in flags[0].message
 

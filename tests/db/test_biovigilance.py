@@ -29,23 +29,6 @@ def _at(days_ago: int, hour: int = 10) -> datetime:
     return fd.planned(TODAY - timedelta(days=days_ago), hour)
 
 
-def _maestro(session, staff, lot, days_ago: int = 30, give: bool = True):
-    """A MAESTRO-4MS patient allocated dose 1 `days_ago` days ago from the first free container of `lot`,
-    and given it unless `give` is false."""
-    patient = fd.enrolled_patient(
-        session,
-        staff.clinician,
-        "MAESTRO-4MS",
-        first_dose_on=TODAY - timedelta(days=days_ago),
-        weighed_on=TODAY - timedelta(days=days_ago + 1),
-    )
-    free = [c for c in fd.containers(session, lot) if c.status == "stored" and not c.on_hold]
-    allocation = fd.allocate(session, staff.clinician, patient, 1, _at(days_ago), [free[0].id])
-    if give:
-        fd.administer(session, staff.clinician, allocation, _at(days_ago))
-    return patient, allocation
-
-
 def _event(**kw) -> services.EventInput:
     values = {
         "onset_at": _at(29, 14),
@@ -66,8 +49,8 @@ def _record(session, user, patient, allocation, **kw):
 
 def test_a_serious_possibly_related_reaction_holds_the_lot_and_alerts_qa(session, staff):
     lot = fd.cell_lot(session, staff, n=3)
-    patient, given = _maestro(session, staff, lot)
-    other, waiting = _maestro(session, staff, lot, days_ago=0, give=False)
+    patient, given = fd.maestro_dose(session, staff, lot)
+    other, waiting = fd.maestro_dose(session, staff, lot, days_ago=0, give=False)
     alerts = []
 
     def alert(_session, event):
@@ -97,7 +80,7 @@ def test_a_serious_possibly_related_reaction_holds_the_lot_and_alerts_qa(session
 
 def test_a_non_serious_or_unrelated_event_holds_nothing(session, staff):
     lot = fd.cell_lot(session, staff, n=2)
-    patient, given = _maestro(session, staff, lot)
+    patient, given = fd.maestro_dose(session, staff, lot)
     event = _record(
         session, staff.clinician, patient, given, seriousness=("hospitalisation",), imputability="unlikely"
     )
@@ -120,7 +103,7 @@ def test_a_non_serious_or_unrelated_event_holds_nothing(session, staff):
 )
 def test_impossible_input_is_refused_next_to_its_field_and_changes_nothing(session, staff, change, field):
     lot = fd.cell_lot(session, staff, n=1)
-    patient, given = _maestro(session, staff, lot)
+    patient, given = fd.maestro_dose(session, staff, lot)
     with pytest.raises(Refused) as refused:
         _record(session, staff.clinician, patient, given, **change)
     fields = set(refused.value.errors) | {p.field for p in refused.value.problems}
@@ -130,7 +113,7 @@ def test_impossible_input_is_refused_next_to_its_field_and_changes_nothing(sessi
 
 def test_follow_ups_keep_their_history_and_a_later_judgement_holds_at_once(session, staff):
     lot = fd.cell_lot(session, staff, n=2)
-    patient, given = _maestro(session, staff, lot)
+    patient, given = fd.maestro_dose(session, staff, lot)
     event = _record(session, staff.clinician, patient, given, imputability="unlikely")
     with unit_of_work(session, actor_for(staff.clinician), "follow-up"):
         services.update_event(
@@ -151,7 +134,7 @@ def test_qa_holds_every_product_of_the_same_donor_with_one_signature_and_closes_
     donor = fd.lf.signed_donor(session, staff.tech, staff.qa)
     lot = fd.cell_lot(session, staff, n=1, donor=donor)
     sibling = fd.cell_lot(session, staff, n=2, donor=donor)  # another lot of the same donor
-    patient, given = _maestro(session, staff, lot)
+    patient, given = fd.maestro_dose(session, staff, lot)
     event = _record(session, staff.clinician, patient, given, imputability="possible")
     found = services.look_forward(session, event)
     assert {c.id for c in fd.containers(session, sibling)} <= {p.container.id for p in found.products}
@@ -186,7 +169,7 @@ def test_qa_holds_every_product_of_the_same_donor_with_one_signature_and_closes_
 
 def test_follow_up_visits_come_from_the_protocol_and_are_recorded_once(session, staff):
     lot = fd.cell_lot(session, staff, n=1)
-    patient, _ = _maestro(session, staff, lot, days_ago=370)
+    patient, _ = fd.maestro_dose(session, staff, lot, days_ago=370)
     (visit,) = services.follow_up_schedule(session, patient)
     assert visit.label == "M12" and visit.due_on == TODAY - timedelta(days=370) + timedelta(weeks=52)
     assert visit.state(TODAY) == "due"
@@ -199,10 +182,10 @@ def test_follow_up_visits_come_from_the_protocol_and_are_recorded_once(session, 
                 services.record_follow_up(session, patient, label, on, "")
 
 
-def test_the_annual_summary_counts_events_by_imputability_and_seriousness(own_session):
-    session, staff = own_session
+def test_the_annual_summary_counts_events_by_imputability_and_seriousness(own_database):
+    session, staff = own_database
     lot = fd.cell_lot(session, staff, n=3)
-    patient, given = _maestro(session, staff, lot)
+    patient, given = fd.maestro_dose(session, staff, lot)
     _record(
         session, staff.clinician, patient, given, imputability="possible", seriousness=("hospitalisation",)
     )
@@ -211,27 +194,3 @@ def test_the_annual_summary_counts_events_by_imputability_and_seriousness(own_se
     rows = {r.imputability: (r.serious, r.non_serious) for r in summary.rows}
     assert rows["possible"] == (1, 0) and rows["excluded"] == (0, 1)
     assert summary.patients_dosed == 1 and summary.doses_given == 1 and len(summary.events) == 2
-
-
-@pytest.fixture
-def own_session(fresh_database):
-    from bank.db import make_engine, make_session_factory
-    from bank.users import create_user
-    from tests.support import unique
-
-    session = make_session_factory(make_engine(fresh_database()))()
-
-    def make_user(*roles, unblinded=False):
-        with unit_of_work(session, fd.lf._system()):
-            return create_user(
-                session,
-                unique("u"),
-                "Test User",
-                list(roles),
-                PASSWORD,
-                unblinded=unblinded,
-                must_change_password=False,
-            )
-
-    yield session, fd.Staff(make_user)
-    session.close()

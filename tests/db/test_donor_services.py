@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
 from bank.models import AuditEntry, Signature, StatusChange
 from bank.refusals import Refused
 from bank.signals import donor_lookback_started
 from bank.status import TransitionRefused
-from bank.uow import Actor, unit_of_work
-from bank.users import actor_for, create_user
+from bank.uow import unit_of_work
+from bank.users import actor_for
 from donors import services
 from donors.models import Donor
-from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from donors.services import (
     activate_version,
     active_answers,
@@ -27,7 +25,6 @@ from donors.services import (
     ensure_seed_criteria,
     parse,
     record_answer,
-    record_answers,
     record_medication,
     record_serology,
     reevaluate_all,
@@ -35,54 +32,13 @@ from donors.services import (
     sign_determination,
     void_entry,
 )
-from tests.support import PASSWORD, unique
+from tests.factories import lots as lf
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.requirement("DON-DETERMINATION", "DON-LOOKBACK")
 
 TODAY = services.today()
 HARVEST = TODAY - timedelta(days=10)
-
-
-def seeded(session) -> None:
-    """The seed criteria set active, as `flask init` leaves a new database (pages never seed it)."""
-    with unit_of_work(session, Actor(None, "test setup"), "seed criteria set"):
-        ensure_seed_criteria(session)
-
-
-def new_donor(session, user, **kw) -> Donor:
-    seeded(session)
-    fields = dict(
-        sex="F",
-        birth_date=date(1985, 3, 2),
-        consent_version="ICF v2.1",
-        consent_date=HARVEST,
-        weight_kg=68.0,
-        height_cm=165.0,
-    )
-    fields.update(kw)
-    with unit_of_work(session, actor_for(user), "donor registered"):
-        return services.register_donor(session, **fields)
-
-
-def screened(session, user, **kw) -> Donor:
-    """A donor with every question answered no, the harvest date set and every required marker negative."""
-    donor = new_donor(session, user, **kw)
-    with unit_of_work(session, actor_for(user)):
-        services.set_harvest_date(session, donor, HARVEST)
-        record_answers(session, donor, {q.question_id: (False, None, "") for q in CS.questions})
-        for marker in CS.required_markers:
-            record_serology(
-                session,
-                donor,
-                marker=marker,
-                method="CMIA",
-                kit="Architect",
-                kit_lot="K1",
-                sample_date=HARVEST,
-                test_date=HARVEST + timedelta(days=1),
-                result="negative",
-            )
-    return donor
 
 
 def sign(session, user, donor, decision, comment=""):
@@ -91,7 +47,7 @@ def sign(session, user, donor, decision, comment=""):
 
 
 def test_register_donor_issues_code_and_writes_audit_and_history(session, tech):
-    donor = new_donor(session, tech, full_name="Jeanne Martin")
+    donor = lf.donor(session, tech, full_name="Jeanne Martin")
     assert donor.code.startswith(f"DN-{TODAY.year}-") and len(donor.code) == 12
     assert donor.status == "pending" and donor.bmi == 25.0
     audit = session.scalars(
@@ -120,13 +76,13 @@ def test_register_donor_issues_code_and_writes_audit_and_history(session, tech):
 def test_impossible_registry_input_is_refused(session, tech, field, value):
     before = session.scalar(select(Donor.id).order_by(Donor.id.desc()).limit(1))
     with pytest.raises(Refused) as exc:
-        new_donor(session, tech, **{field: value})
+        lf.donor(session, tech, **{field: value})
     assert field in exc.value.errors
     assert session.scalar(select(Donor.id).order_by(Donor.id.desc()).limit(1)) == before
 
 
 def test_screened_donor_is_eligible_and_qa_signature_records_the_criteria_version(session, tech, qa):
-    donor = screened(session, tech)
+    donor = lf.screened_donor(session, tech)
     assert services.evaluate(session, donor).outcome == "eligible"
     assert not services.donor_use_facts(session, donor.id).eligible_signed
     record = sign(session, qa, donor, "eligible")
@@ -147,7 +103,7 @@ def test_screened_donor_is_eligible_and_qa_signature_records_the_criteria_versio
 
 
 def test_technician_cannot_sign_and_wrong_password_writes_nothing(session, tech, qa):
-    donor = screened(session, tech)
+    donor = lf.screened_donor(session, tech)
     with pytest.raises(TransitionRefused) as exc:
         sign(session, tech, donor, "eligible")
     assert any("donor.determine" in p.message for p in exc.value.problems)
@@ -158,12 +114,12 @@ def test_technician_cannot_sign_and_wrong_password_writes_nothing(session, tech,
 
 
 def test_incomplete_and_ineligible_donors_cannot_be_signed_eligible(session, tech, qa):
-    incomplete = new_donor(session, tech)
+    incomplete = lf.donor(session, tech)
     with pytest.raises(TransitionRefused, match="cannot be signed eligible"):
         sign(session, qa, incomplete, "eligible")
     sign(session, qa, incomplete, "incomplete")
     assert incomplete.status == "incomplete"
-    light = screened(session, tech, weight_kg=48.0)
+    light = lf.screened_donor(session, tech, weight_kg=48.0)
     det = services.evaluate(session, light)
     assert det.outcome == "ineligible" and [r.rule_id for r in det.reasons] == ["DON-WEIGHT"]
     with pytest.raises(TransitionRefused):
@@ -179,7 +135,7 @@ def test_late_positive_starts_lookback_and_calls_listeners(session, tech, qa):
     def receiver(s, donor):
         calls.append((donor.code, donor.under_lookback, donor.status))
 
-    donor = screened(session, tech)
+    donor = lf.screened_donor(session, tech)
     sign(session, qa, donor, "eligible")
     with (
         donor_lookback_started.connected_to(receiver),
@@ -209,25 +165,24 @@ def test_late_positive_starts_lookback_and_calls_listeners(session, tech, qa):
 
 
 def test_incomplete_after_eligible_does_not_start_lookback(session, tech, qa):
-    donor = screened(session, tech)
+    donor = lf.screened_donor(session, tech)
     sign(session, qa, donor, "eligible")
-    with unit_of_work(session, actor_for(tech)):
-        record_serology(
-            session,
-            donor,
-            marker="CMV_IGM",
-            method="CLIA",
-            kit="Liaison",
-            kit_lot="C2",
-            sample_date=HARVEST,
-            test_date=TODAY,
-            result="indeterminate",
-        )
+    lf.serology(
+        session,
+        tech,
+        donor,
+        "CMV_IGM",
+        "indeterminate",
+        method="CLIA",
+        kit="Liaison",
+        kit_lot="C2",
+        test_date=TODAY,
+    )
     assert donor.status == "eligible" and not donor.under_lookback
 
 
 def test_void_needs_a_reason_and_removes_the_entry_from_the_evaluation(session, tech):
-    donor = screened(session, tech)
+    donor = lf.screened_donor(session, tech)
     with unit_of_work(session, actor_for(tech)):  # a recorded answer changes only with a reason (issue 18)
         record_answer(session, donor, "Q-CANCER", True, detail="basal cell carcinoma 2019", reason="recall")
     assert services.evaluate(session, donor).outcome == "ineligible"
@@ -246,7 +201,7 @@ def test_void_needs_a_reason_and_removes_the_entry_from_the_evaluation(session, 
 
 
 def test_medication_stop_before_start_is_refused(session, tech):
-    donor = new_donor(session, tech)
+    donor = lf.donor(session, tech)
     with pytest.raises(Refused) as exc, unit_of_work(session, actor_for(tech)):
         record_medication(
             session,
@@ -260,19 +215,8 @@ def test_medication_stop_before_start_is_refused(session, tech):
 
 
 def test_autologous_donor_needs_no_determination(session, tech, qa):
-    donor = new_donor(session, tech, is_autologous=True)
-    with unit_of_work(session, actor_for(tech)):
-        record_serology(
-            session,
-            donor,
-            marker="HCV",
-            method="CMIA",
-            kit="Architect",
-            kit_lot="K1",
-            sample_date=TODAY,
-            test_date=TODAY,
-            result="positive",
-        )
+    donor = lf.donor(session, tech, autologous=True)
+    lf.serology(session, tech, donor, "HCV", "positive", sample_date=TODAY, test_date=TODAY)
     with pytest.raises(TransitionRefused, match="autologous"):
         sign(session, qa, donor, "ineligible", "positive HCV")
     use = services.donor_use_facts(session, donor.id)
@@ -280,23 +224,18 @@ def test_autologous_donor_needs_no_determination(session, tech, qa):
 
 
 def test_manual_lookback_by_qa(session, tech, qa):
-    donor = screened(session, tech)
+    donor = lf.screened_donor(session, tech)
     sign(session, qa, donor, "eligible")
     with unit_of_work(session, actor_for(qa)):
         services.start_lookback(session, donor, "recipient reported a transmitted infection")
     assert donor.status == "ineligible" and donor.under_lookback
 
 
-def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_database):
+def test_new_criteria_version_can_be_drafted_activated_and_applied(own_database):
     # Its own database: activating a new version must not change the criteria the other tests use.
-    engine = make_engine(fresh_database())
-    session = make_session_factory(engine)()
-    with unit_of_work(session, Actor(None, "test setup")):
-        tech, qa, other_qa = (
-            create_user(session, unique("u"), f"User {role}", [role], PASSWORD, must_change_password=False)
-            for role in ("technician", "qa", "qa")
-        )
-    donor = screened(session, tech, weight_kg=52.0)
+    session, staff = own_database
+    tech, qa, other_qa = staff.tech, staff.qa, staff.qa2
+    donor = lf.screened_donor(session, tech, weight_kg=52.0)
     with unit_of_work(session, actor_for(qa)):
         seed = ensure_seed_criteria(session)
     with unit_of_work(session, actor_for(qa)):
@@ -315,8 +254,6 @@ def test_new_criteria_version_can_be_drafted_activated_and_applied(fresh_databas
     assert outcomes[donor.code] == "ineligible"
     record = sign(session, qa, donor, "ineligible")
     assert record.criteria_label == f"SSc adipose donor v{draft.number}"
-    session.close()
-    engine.dispose()
 
 
 @pytest.mark.parametrize("started_by", ["qa by hand", "a technician's late positive"])

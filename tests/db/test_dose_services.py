@@ -10,12 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError, signatures_for
 from bank.models import AuditEntry, StatusChange
 from bank.refusals import MASKED_RULE, Refused
 from bank.uow import unit_of_work
-from bank.users import actor_for, create_user
+from bank.users import actor_for
 from donors import services as donor_services
 from doses import services
 from doses.models import Allocation, Patient, ProtocolVersion, RandomisationEntry, WeightMeasurement
@@ -26,36 +25,12 @@ from release import services as release_services
 from release.models import LateResultAlert
 from tests.factories import doses as fd
 from tests.factories import release as fr
-from tests.support import PASSWORD, unique
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.requirement("DOS-ALLOCATION", "DOS-ENDOTOXIN", "DON-LOOKBACK")
 
 TODAY = fd.TODAY
 NOW = fd.planned(TODAY)
-
-
-@pytest.fixture
-def own(fresh_database):
-    """(session, staff) on a database of its own, for tests where first-expiry-first-out must not see
-    the containers other tests left in the shared database."""
-    engine = make_engine(fresh_database())
-    session = make_session_factory(engine)()
-
-    def make_user(*roles, unblinded=False):
-        with unit_of_work(session, fd.lf._system()):
-            return create_user(
-                session,
-                unique("u"),
-                f"Own {' '.join(roles)}",
-                list(roles),
-                PASSWORD,
-                unblinded=unblinded,
-                must_change_password=False,
-            )
-
-    yield session, fd.Staff(make_user)
-    session.close()
-    engine.dispose()
 
 
 def count(session, model) -> int:
@@ -241,8 +216,8 @@ def test_open_label_protocol_has_no_randomisation_list(session, staff):
 # --- allocation -----------------------------------------------------------------------------------
 
 
-def test_allocation_takes_first_expiry_first_and_holds_the_container(own):
-    session, staff = own
+def test_allocation_takes_first_expiry_first_and_holds_the_container(own_database):
+    session, staff = own_database
     later = fd.cell_lot(session, staff, n=1)
     # Frozen after its last passage's harvest (lots refuses an earlier freezing date since issue 18).
     sooner = fd.cell_lot(session, staff, n=1, frozen_at=datetime.now(UTC) - timedelta(days=5))
@@ -431,8 +406,8 @@ def _days_ago(n: int) -> date:
     return TODAY - timedelta(days=n)
 
 
-def test_mesems_crossover_week_0_and_week_24(own):
-    session, staff = own
+def test_mesems_crossover_week_0_and_week_24(own_database):
+    session, staff = own_database
     own = fd.lf.screened_donor(session, staff.tech, autologous=True)
     active = fd.cell_lot(session, staff, key="BM-MSC-AUTO", donor=own, n=1, cells=1.0e8)
     placebo = fd.placebo_lot(session, staff, n=1)
@@ -455,8 +430,8 @@ def test_mesems_crossover_week_0_and_week_24(own):
     assert [d.due for d in due] == [_days_ago(168), TODAY] and due[1].window_start == _days_ago(14)
 
 
-def test_maestro_three_intrathecal_injections_every_three_months(own):
-    session, staff = own
+def test_maestro_three_intrathecal_injections_every_three_months(own_database):
+    session, staff = own_database
     fd.cell_lot(session, staff, n=3)
     patient = fd.enrolled_patient(
         session, staff.clinician, "MAESTRO-4MS", first_dose_on=_days_ago(182), weighed_on=_days_ago(183)
@@ -474,8 +449,8 @@ def test_maestro_three_intrathecal_injections_every_three_months(own):
     ]
 
 
-def test_ssc_two_infusions_with_a_placebo_second_dose(own):
-    session, staff = own
+def test_ssc_two_infusions_with_a_placebo_second_dose(own_database):
+    session, staff = own_database
     fd.cell_lot(session, staff, n=1, cells=7.0e7)
     placebo = fd.placebo_lot(session, staff, n=1)
     patient = fd.enrolled_patient(

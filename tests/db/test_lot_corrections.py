@@ -24,21 +24,6 @@ from tests.factories import release as fr
 pytestmark = pytest.mark.requirement("ER-CORRECTIONS")
 
 
-@pytest.fixture
-def tech(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def tech2(make_user):
-    return make_user("technician")
-
-
-@pytest.fixture
-def qa(make_user):
-    return make_user("qa")
-
-
 def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
@@ -94,41 +79,22 @@ def test_impossible_growth_and_dates_out_of_order_are_refused_and_nothing_is_wri
     lot = f.grown_lot(session, tech, tech2, qa=qa)
     last = services.passages(session, lot)[-1]
     before = count(session, Passage)
-    with pytest.raises(Refused) as refused:  # 10⁶ → 10¹² in a day
-        f.passage(
-            session,
-            tech,
-            None,
-            lot,
-            1.0e6,
-            1.0e12,
-            seeded_on=last.harvested_on,
-            harvested_on=last.harvested_on + timedelta(days=1),
-        )
-    assert "lots.plausibility.fold_increase" in refused.value.rule_ids
-    with pytest.raises(Refused) as refused:  # P2 seeded before P1 was harvested
-        f.passage(
-            session,
-            tech,
-            None,
-            lot,
-            1.0e6,
-            2.0e6,
-            seeded_on=last.harvested_on - timedelta(days=1),
-            harvested_on=last.harvested_on,
-        )
-    assert "lots.plausibility.seeded_before_previous" in refused.value.rule_ids
+    day, p1 = timedelta(days=1), last.harvested_on
+    for seeded, harvested, seeded_on, harvested_on, rule in (
+        # 10⁶ → 10¹² in a day
+        (1.0e6, 1.0e12, p1, p1 + day, "lots.plausibility.fold_increase"),
+        # P2 seeded before P1 was harvested
+        (1.0e6, 2.0e6, p1 - day, p1, "lots.plausibility.seeded_before_previous"),
+    ):
+        with pytest.raises(Refused) as refused:
+            f.passage(
+                session, tech, None, lot, seeded, harvested, seeded_on=seeded_on, harvested_on=harvested_on
+            )
+        assert rule in refused.value.rule_ids
     assert count(session, Passage) == before
-    with pytest.raises(Refused) as refused, unit_of_work(session, actor_for(tech)):
-        services.formulate_containers(
-            session,
-            lot,
-            n_containers=1,
-            container_type="bag",
-            cells_per_container=1e6,
-            volume_ml=5.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=utcnow() - timedelta(days=9),
+    with pytest.raises(Refused) as refused:
+        f.formulate(
+            session, tech, lot, 1, "bag", 1e6, 5.0, frozen_at=utcnow() - timedelta(days=9), reason=None
         )
     assert "lots.plausibility.frozen_before_harvest" in refused.value.rule_ids
 

@@ -24,7 +24,7 @@ from donors import services as donor_services
 from lots import services
 from lots.models import Container, Lot, Passage, ProductType
 from tests.factories import lots as f
-from tests.support import PASSWORD
+from tests.support import PASSWORD, run_together
 
 pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-MATERIALS", "LOT-STORAGE", "DON-LOOKBACK")
 
@@ -41,17 +41,7 @@ def count(session, model) -> int:
 
 
 def formulate(session, tech, lot, n=20, cells=1.0e6, volume=2.0, container_type="vial"):
-    with unit_of_work(session, actor_for(tech)):
-        return services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type=container_type,
-            cells_per_container=cells,
-            volume_ml=volume,
-            cryoprotectant="10 % DMSO",
-            frozen_at=utcnow() - timedelta(hours=1),
-        )
+    return f.formulate(session, tech, lot, n, container_type, cells, volume, reason=None)
 
 
 def test_seed_is_idempotent_and_products_carry_their_limits(session):
@@ -278,7 +268,7 @@ def test_two_concurrent_requests_for_one_position_store_exactly_one_container(
     lot = f.grown_lot(session, tech, tech2, qa=qa)
     ids = [c.id for c in formulate(session, tech, lot, n=2)]
     box_id = f.box(session, tech, rows=2, cols=2).id
-    factory, barrier, outcomes = make_session_factory(engine), threading.Barrier(2), []
+    factory, barrier = make_session_factory(engine), threading.Barrier(2)
 
     def store(container_id):
         s = factory()
@@ -290,17 +280,13 @@ def test_two_concurrent_requests_for_one_position_store_exactly_one_container(
             barrier.wait()
             with unit_of_work(s, actor_for(tech)):
                 services.store_container(s, container, target, 1, 1)
-            outcomes.append("stored")
+            return "stored"
         except Refused as e:
-            outcomes.append(" ".join(e.messages()))
+            return " ".join(e.messages())
         finally:
             s.close()
 
-    threads = [threading.Thread(target=store, args=(i,)) for i in ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcomes = run_together(store, ids, timeout=60)
     assert sorted(outcomes, key=len)[0] == "stored" and len(outcomes) == 2
     assert "row 1, column 1" in sorted(outcomes, key=len)[1]
     session.expire_all()

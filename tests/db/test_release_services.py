@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
-from bank.db import make_engine, make_session_factory
 from bank.esign import SignatureError
 from bank.refusals import Refused
 from bank.signals import late_result_found
 from bank.status import TransitionRefused, status_history
-from bank.uow import Actor, unit_of_work
-from bank.users import actor_for, create_user
+from bank.uow import unit_of_work
+from bank.users import actor_for
 from donors import services as donor_services
 from donors.models import Donor
 from lots import services as lot_services
@@ -27,7 +26,7 @@ from release.reports import coa_digest, digest_matches
 from release.rules import lot_verdict
 from tests.factories import lots as lf
 from tests.factories import release as fr
-from tests.support import PASSWORD, unique
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.requirement("REL-DECISION", "REL-SPECIFICATIONS")
 
@@ -62,24 +61,9 @@ def test_seed_is_idempotent_with_one_effective_version_per_product(session, qa):
         assert services.effective_specification(session, key).spec().product_key == key
 
 
-@pytest.fixture
-def own_db(fresh_database):
-    """A database of its own, for tests that change which specification is effective (the shared test
-    database must keep the seed versions for every other test)."""
-    engine = make_engine(fresh_database())
-    session = make_session_factory(engine)()
-    with unit_of_work(session, Actor(None, "test setup")):
-        users = [
-            create_user(session, unique("u"), f"Own {role} {i}", [role], PASSWORD, must_change_password=False)
-            for i, role in enumerate(("technician", "qa", "qa"))
-        ]
-    yield session, users
-    session.close()
-    engine.dispose()
-
-
-def test_new_version_is_drafted_edited_approved_by_a_second_qa_and_supersedes(own_db):
-    session, (tech, qa, qa2) = own_db
+def test_new_version_is_drafted_edited_approved_by_a_second_qa_and_supersedes(own_database):
+    session, staff = own_database  # its own: the shared database keeps the seed specifications
+    tech, qa, qa2 = staff.tech, staff.qa, staff.qa2
     lot = fr.qc_lot(session, tech, qa, qa)
     fr.enter(session, tech, lot, "VIABILITY")  # the lot's record now holds the seed version
     old = services.effective_specification(session, "AT-MSC-ALLO")
@@ -110,10 +94,18 @@ def test_new_version_is_drafted_edited_approved_by_a_second_qa_and_supersedes(ow
     assert services.lot_specification(session, lot).id == old.id
 
 
-def test_draft_edit_refuses_impossible_limits_and_changes_nothing(own_db):
-    session, (_tech, qa, _qa2) = own_db
-    with unit_of_work(session, actor_for(qa)):
+def seeded_by_qa(own_database):
+    """The session and QA person of a database of its own (the shared one keeps the seed specifications for
+    every other test), the seed specifications stored there by that QA person."""
+    session, staff = own_database
+    with unit_of_work(session, actor_for(staff.qa)):
         services.ensure_seed_specifications(session)
+    return session, staff.qa
+
+
+def test_draft_edit_refuses_impossible_limits_and_changes_nothing(own_database):
+    session, qa = seeded_by_qa(own_database)
+    with unit_of_work(session, actor_for(qa)):
         draft = services.draft_new_version(session, "BM-MSC-AUTO")
     content = draft.content
     edits = {
@@ -467,10 +459,8 @@ def test_changed_result_behind_the_application_invalidates_release_and_digest(se
 # --- statuses through their workflows ---------------------------------------------------------------------
 
 
-def test_seed_versions_take_the_workflow_seed_step_and_a_draft_never_takes_effect_unapproved(own_db):
-    session, (_tech, qa, _qa2) = own_db
-    with unit_of_work(session, actor_for(qa)):
-        services.ensure_seed_specifications(session)
+def test_seed_versions_take_the_workflow_seed_step_and_a_draft_never_takes_effect_unapproved(own_database):
+    session, qa = seeded_by_qa(own_database)
     seed = services.effective_specification(session, "PLACEBO-MEDIA")
     steps = [(c.from_status, c.to_status) for c in status_history(session, seed)]
     assert steps == [(None, "draft"), ("draft", "effective")] and seed.seeded and seed.signature_id is None

@@ -35,10 +35,7 @@ def staff(make_user):
 
 def bench_lot(session, tech, verifier):
     """A lot with its isolation and two passages entered by `tech`, none verified."""
-    lot = lf.harvest(session, tech, lf.signed_donor(session, tech, verifier))
-    lf.isolate(session, tech, None, lot)
-    lf.passage(session, tech, None, lot, 1.0e6, 1.6e7)
-    lf.passage(session, tech, None, lot, 2.0e6, 3.2e7)
+    lot, _entries = lf.unverified_bench(session, tech, verifier)
     return lot
 
 

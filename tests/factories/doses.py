@@ -88,17 +88,7 @@ def cell_lot(
         )
     amount = {"mass_g": None, "volume_ml": 30.0} if key == "BM-MSC-AUTO" else {}
     lot = _grown(session, staff, donor, key, amount)
-    with unit_of_work(session, actor_for(staff.tech), "formulation"):
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type="bag",
-            cells_per_container=cells,
-            volume_ml=volume_ml,
-            cryoprotectant="10 % DMSO",
-            frozen_at=frozen_at or datetime.now(UTC) - timedelta(hours=1),
-        )
+    lf.formulate(session, staff.tech, lot, n, "bag", cells, volume_ml, frozen_at=frozen_at)
     _store(session, staff.tech, lot)
     if release:
         overrides = {
@@ -227,3 +217,21 @@ def allocate(session, user, patient, dose: int, when: datetime, container_ids=No
 def administer(session, user, allocation, when: datetime):
     with unit_of_work(session, actor_for(user), "administered"):
         services.record_administration(session, allocation, when)
+
+
+def maestro_dose(session, staff, lot, days_ago: int = 30, give: bool = True):
+    """A MAESTRO-4MS patient allocated dose 1 `days_ago` days ago from the first free container of `lot`
+    (stored, not on hold), and given it unless `give` is false: the patient and the allocation."""
+    patient = enrolled_patient(
+        session,
+        staff.clinician,
+        "MAESTRO-4MS",
+        first_dose_on=TODAY - timedelta(days=days_ago),
+        weighed_on=TODAY - timedelta(days=days_ago + 1),
+    )
+    when = planned(TODAY - timedelta(days=days_ago))
+    free = [c for c in containers(session, lot) if c.status == "stored" and not c.on_hold]
+    allocation = allocate(session, staff.clinician, patient, 1, when, [free[0].id])
+    if give:
+        administer(session, staff.clinician, allocation, when)
+    return patient, allocation

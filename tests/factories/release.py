@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bank.uow import unit_of_work
 from bank.users import actor_for
@@ -23,17 +23,7 @@ PASSING = DEMO_PASSING
 def qc_lot(session, tech, verifier, qa=None, donor=None, containers: int = 2):
     """An allogeneic adipose lot of a signed-eligible donor, grown, formulated and submitted for QC."""
     lot = lf.grown_lot(session, tech, verifier, d=donor, qa=qa)
-    with unit_of_work(session, actor_for(tech), "formulation"):
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=containers,
-            container_type="bag",
-            cells_per_container=1.0e7,
-            volume_ml=5.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=datetime.now(UTC) - timedelta(hours=1),
-        )
+    lf.formulate(session, tech, lot, containers, "bag", 1.0e7, 5.0)
     with unit_of_work(session, actor_for(tech), "submitted for QC"):
         lot_services.submit_for_qc(session, lot)
     return lot

@@ -8,7 +8,7 @@ import pytest
 
 from doses.models import Allocation
 from tests.factories import doses as fd
-from tests.http.test_api_release_doses import api_for
+from tests.support import api_for
 
 pytestmark = pytest.mark.requirement("API-SAME-RULES", "DOS-ALLOCATION")
 

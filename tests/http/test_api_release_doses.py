@@ -7,17 +7,9 @@ import pytest
 
 from tests.factories import doses as fd
 from tests.factories import release as fr
-from tests.support import OpenApiClient, token_for, verify_by_api
+from tests.support import api_for, verify_by_api
 
 pytestmark = pytest.mark.requirement("API-SAME-RULES")
-
-
-def api_for(app, user) -> OpenApiClient:
-    from tests.support import WebClient
-
-    web = WebClient(app.test_client())
-    web.login(user.username)
-    return OpenApiClient(app.test_client(), token_for(web))
 
 
 def test_results_entered_and_verified_by_two_people_and_blockers_named(app, session, staff):

@@ -1,21 +1,14 @@
 """API tokens (issue 8): created and revoked by the user, hashed at rest, same permissions as the UI."""
 
-import re
-
 from sqlalchemy import select
 
 from bank.models import ApiToken
-
-
-def _create_token(client, name="flow cytometer"):
-    client.get("/account/tokens/")
-    resp = client.post("/account/tokens/", {"name": name})
-    return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
+from tests.support import token_for
 
 
 def test_token_is_shown_once_stored_hashed_and_authenticates(login_as, app, session):
     tech = login_as("technician")
-    token = _create_token(tech)
+    token = token_for(tech, "flow cytometer")
     row = session.scalar(select(ApiToken).where(ApiToken.user_id == tech.user.id))
     assert token not in (row.token_hash, row.prefix) and row.token_hash != token
     api = app.test_client()
@@ -27,7 +20,7 @@ def test_token_is_shown_once_stored_hashed_and_authenticates(login_as, app, sess
 
 def test_missing_wrong_or_revoked_token_gets_401_json(login_as, app, session):
     tech = login_as("technician")
-    token = _create_token(tech)
+    token = token_for(tech, "flow cytometer")
     api = app.test_client()
     assert api.get("/api/v1/me").status_code == 401
     bad = api.get("/api/v1/me", headers={"Authorization": "Bearer msc_not-a-real-token"})
@@ -45,7 +38,7 @@ def test_browser_session_cookie_does_not_authenticate_the_api(login_as):
 
 def test_a_user_cannot_revoke_someone_elses_token(login_as, session):
     a, b = login_as("technician"), login_as("qa")
-    _create_token(a)
+    token_for(a, "flow cytometer")
     row = session.scalar(select(ApiToken).where(ApiToken.user_id == a.user.id))
     b.get("/account/tokens/")
     assert b.post(f"/account/tokens/{row.id}/revoke").status_code == 404
@@ -60,7 +53,7 @@ def test_openapi_document_is_served_and_describes_the_endpoints(app):
 
 def test_unknown_api_path_is_json_404(login_as, app):
     tech = login_as("technician")
-    token = _create_token(tech)
+    token = token_for(tech, "flow cytometer")
     resp = app.test_client().get("/api/v1/nothing-here", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 404 and resp.is_json
 
@@ -68,7 +61,7 @@ def test_unknown_api_path_is_json_404(login_as, app):
 def test_a_nul_character_in_a_search_is_refused_plainly(login_as, app):
     """PostgreSQL text cannot hold NUL: a search with one is a 400, never a database error."""
     tech = login_as("technician")
-    token = _create_token(tech)
+    token = token_for(tech, "flow cytometer")
     for path in ("/api/v1/containers?din=%00", "/api/v1/lots?q=G1%00", "/api/v1/donors?q=%00"):
         resp = app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
         assert resp.status_code == 400 and resp.is_json, path

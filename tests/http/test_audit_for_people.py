@@ -48,7 +48,7 @@ def test_lot_trail_names_the_box_and_shows_local_time_to_the_second(session, log
     tech, verifier = make_user("technician"), make_user("qa")
     lot = lf.grown_lot(session, tech, verifier)
     box = lf.box(session, tech)
-    lot_services_formulate(session, tech, lot)
+    lf.formulate(session, tech, lot, 2, "bag", 1.0e6, 5.0)
     with unit_of_work(session, actor_for(tech), "stored"):
         lot_services.store_lot_containers(session, lot, box, 1, 1)
     qa = login_as("qa")
@@ -87,22 +87,6 @@ def test_a_sign_in_is_worded_as_a_sign_in_by_the_person(login_as):
     assert 'audit-action">signed in<' in page
     row = page[page.index('audit-action">signed in<') - 400 : page.index('audit-action">signed in<')]
     assert signed.user.full_name in row and "sign-in attempt" not in row
-
-
-def lot_services_formulate(session, tech, lot) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    with unit_of_work(session, actor_for(tech), "formulation"):
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=2,
-            container_type="bag",
-            cells_per_container=1.0e6,
-            volume_ml=5.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=datetime.now(UTC) - timedelta(hours=1),
-        )
 
 
 def test_a_record_is_found_by_its_name_as_well_as_its_number(session, login_as, make_user):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bank.clock import utcnow
 from bank.models import AuditEntry, User, UserSession
 from bank.uow import Actor, unit_of_work
-from tests.support import PASSWORD, WebClient
+from tests.support import PASSWORD, WebClient, browser_at
 
 
 def test_anonymous_request_is_sent_to_login(web):
@@ -33,15 +33,6 @@ def test_post_without_csrf_token_is_refused(web, make_user):
     assert b"Traceback" not in resp.data
 
 
-def _client_from(app, address: str) -> WebClient:
-    """A browser at its own address, so that its failures are throttled apart from other tests'."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    web = WebClient(client)
-    web.get("/login")
-    return web
-
-
 def test_five_failed_logins_lock_the_account_even_for_the_right_password(
     app, make_user, session, monkeypatch
 ):
@@ -49,7 +40,7 @@ def test_five_failed_logins_lock_the_account_even_for_the_right_password(
     # a guesser that the name exists or is locked); the per-name throttle is raised to show the lock alone.
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_NAME", 100)
     user = make_user("clinical")
-    web = _client_from(app, "192.0.2.11")
+    web = browser_at(app, "192.0.2.11")
     for attempt in range(5):
         resp = web.post("/login", {"username": user.username, "password": f"wrong-{attempt}-xx"})
         assert resp.status_code == 401
@@ -64,7 +55,7 @@ def test_five_failed_logins_lock_the_account_even_for_the_right_password(
 def test_admin_unlocks_a_locked_account(app, make_user, login_as, session, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_NAME", 100)  # the unlock, not the throttle's minute
     user = make_user("clinical")
-    web = _client_from(app, "192.0.2.12")
+    web = browser_at(app, "192.0.2.12")
     for attempt in range(5):
         web.post("/login", {"username": user.username, "password": f"wrong-{attempt}-xx"})
     admin = login_as("admin")

@@ -24,16 +24,6 @@ DAY = fr.PERFORMED_ON.isoformat()
 
 
 @pytest.fixture
-def tech(login_as):
-    return login_as("technician")
-
-
-@pytest.fixture
-def qa(login_as):
-    return login_as("qa")
-
-
-@pytest.fixture
 def lot(session, tech, qa):
     return fr.qc_lot(session, tech.user, qa.user, qa.user)
 

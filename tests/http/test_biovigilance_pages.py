@@ -32,18 +32,7 @@ def fresh(session) -> None:
 
 def _given(session, staff, days_ago=30, n=2):
     lot = fd.cell_lot(session, staff, n=n)
-    patient = fd.enrolled_patient(
-        session,
-        staff.clinician,
-        "MAESTRO-4MS",
-        first_dose_on=TODAY - timedelta(days=days_ago),
-        weighed_on=TODAY - timedelta(days=days_ago + 1),
-    )
-    free = [c for c in fd.containers(session, lot) if c.status == "stored"]
-    allocation = fd.allocate(
-        session, staff.clinician, patient, 1, fd.planned(TODAY - timedelta(days=days_ago)), [free[0].id]
-    )
-    fd.administer(session, staff.clinician, allocation, fd.planned(TODAY - timedelta(days=days_ago)))
+    patient, allocation = fd.maestro_dose(session, staff, lot, days_ago)
     return lot, patient, allocation
 
 
@@ -128,35 +117,38 @@ def test_a_serious_reaction_from_the_patient_page_to_the_signed_conclusions(sess
     )
     assert resp.status_code == 302
 
-    notification = _pdf_text(qa.client.get(f"/biovigilance/events/{event.id}/notification.pdf"))
-    for section in (
-        "Rapid notification of a suspected serious adverse reaction",
-        "Reporting establishment",
-        "Report identification",
-        "Reporting date",
-        "Individual affected",
-        "Date and place of human application",
-        "Unique donation identification number",
-        "Date of the suspected serious adverse reaction",
-        "Type of tissues and cells involved",
-        "Type of suspected serious adverse reaction",
-        lot.din,
-        patient.subject_id,
-    ):
-        assert section in notification, section
-    conclusions = _pdf_text(qa.client.get(f"/biovigilance/events/{event.id}/conclusions.pdf"))
-    for section in (
-        "Conclusions of a serious adverse reaction investigation",
-        "Confirmation date",
-        "Confirmation of the serious adverse reaction",
-        "Change of type of serious adverse reaction",
-        "Clinical outcome",
-        "Outcome of the investigation and final conclusions",
-        "Recommendations for preventive and corrective actions",
-        "Aseptic meningitis",
-        "Investigation closed",
-    ):
-        assert section in conclusions, section
+    # Each document and what it must say.
+    sections = {
+        "notification": (
+            "Rapid notification of a suspected serious adverse reaction",
+            "Reporting establishment",
+            "Report identification",
+            "Reporting date",
+            "Individual affected",
+            "Date and place of human application",
+            "Unique donation identification number",
+            "Date of the suspected serious adverse reaction",
+            "Type of tissues and cells involved",
+            "Type of suspected serious adverse reaction",
+            lot.din,
+            patient.subject_id,
+        ),
+        "conclusions": (
+            "Conclusions of a serious adverse reaction investigation",
+            "Confirmation date",
+            "Confirmation of the serious adverse reaction",
+            "Change of type of serious adverse reaction",
+            "Clinical outcome",
+            "Outcome of the investigation and final conclusions",
+            "Recommendations for preventive and corrective actions",
+            "Aseptic meningitis",
+            "Investigation closed",
+        ),
+    }
+    for document, expected in sections.items():
+        printed = _pdf_text(qa.client.get(f"/biovigilance/events/{event.id}/{document}.pdf"))
+        for section in expected:
+            assert section in printed, (document, section)
 
 
 def _pdf_text(resp) -> str:

@@ -26,7 +26,7 @@ from lots.models import StorageEvent
 from tests.factories import custody as fc
 from tests.factories import doses as fd
 from tests.factories import lots as lf
-from tests.support import WebClient, client_for
+from tests.support import client_for, token_for
 
 pytestmark = pytest.mark.requirement("DOS-BLINDING")
 
@@ -167,12 +167,6 @@ def _compare(what: str, responses, arms) -> None:
         pytest.fail(f"{what}: the arms differ for a blinded user\n{diff}")
 
 
-def _token(web: WebClient) -> str:
-    web.get("/account/tokens/")
-    resp = web.post("/account/tokens/", {"name": "differential"})
-    return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
-
-
 @pytest.mark.parametrize("role", BLINDED_ROLES)
 def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms, role):
     user = make_user(role)
@@ -196,7 +190,7 @@ def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms
     assert walked > 20, "the URL map walk reached almost nothing"
 
     api = app.test_client()
-    headers = {"Authorization": f"Bearer {_token(web)}"}
+    headers = {"Authorization": f"Bearer {token_for(web, 'differential')}"}
     spec = api.get("/api/v1/openapi.json").get_json()
     operations = 0
     for path, item in spec["paths"].items():
@@ -278,17 +272,8 @@ def test_placebo_of_another_volume_than_the_active_product_is_refused_at_formula
     placebo = lf.product(session, "PLACEBO-MEDIA")
     with unit_of_work(session, actor_for(staff.tech), "placebo lot"):
         lot = lot_services.create_placebo_lot(session, fin=lf.FIN, product_type_id=placebo.id)
-    with pytest.raises(Refused) as refused, unit_of_work(session, actor_for(staff.tech), "formulation"):
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=2,
-            container_type="bag",
-            cells_per_container=0,
-            volume_ml=100.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=fc.frozen_minute(),
-        )
+    with pytest.raises(Refused) as refused:
+        lf.formulate(session, staff.tech, lot, 2, "bag", 0, 100.0, frozen_at=fc.frozen_minute())
     problems = refused.value.problems
     assert {p.rule_id for p in problems} == {"blinding.presentation_differs"}
     assert {p.field for p in problems} == {"volume_ml"}

@@ -20,7 +20,7 @@ from doses.models import Allocation
 from lots.services.genealogy import trace_container
 from tests.factories import custody as fc
 from tests.factories import doses as fd
-from tests.support import PASSWORD, client_for
+from tests.support import CUSTODY_CHAIN, PASSWORD, client_for, token_for
 
 pytestmark = pytest.mark.requirement("DOS-CUSTODY")
 
@@ -153,24 +153,16 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
     for event, scan, extra in steps:
         resp = post_event(web, allocation, event, scan, staff.clinician, **extra)
         assert resp.status_code == 302, (event, page(resp)[:3000])
-    resp = post_event(
-        web,
-        allocation,
-        "administered",
-        matrix_scan,
-        staff.clinician,
-        subject_id_checked=other.patient.subject_id,
-    )
+
+    def administer(wristband: str):
+        """The bedside hand-off with the patient's wristband read as `wristband`."""
+        return post_event(
+            web, allocation, "administered", matrix_scan, staff.clinician, subject_id_checked=wristband
+        )
+
+    resp = administer(other.patient.subject_id)
     assert resp.status_code == 422 and "Patient mismatch: the wristband reads" in page(resp)
-    resp = post_event(
-        web,
-        allocation,
-        "administered",
-        matrix_scan,
-        staff.clinician,
-        subject_id_checked=allocation.patient.subject_id,
-    )
-    assert resp.status_code == 302
+    assert administer(allocation.patient.subject_id).status_code == 302
     fresh(session)
     assert allocation.status == "administered" and container.status == "administered"
     events = list(
@@ -180,15 +172,7 @@ def test_full_custody_chain_recorded_by_two_people_with_refusals_on_the_way(app,
             .order_by(CustodyEvent.sequence)
         )
     )
-    assert [e.event for e in events] == [
-        "issued_from_storage",
-        "packed",
-        "shipped",
-        "received_at_site",
-        "stored_at_site",
-        "thawed",
-        "administered",
-    ]
+    assert [e.event for e in events] == list(CUSTODY_CHAIN)
     assert all(
         e.handed_over_by_id == staff.tech.id and e.received_by_id == staff.clinician.id for e in events
     )
@@ -241,16 +225,9 @@ def test_a_temperature_excursion_puts_the_dose_on_hold(app, staff, session):
     for event in ("issued_from_storage", "packed"):
         assert post_event(web, allocation, event, scan, staff.clinician).status_code == 302
     before = counts(session)
-    resp = post_event(
-        web,
-        allocation,
-        "shipped",
-        scan,
-        staff.clinician,
-        shipper="World Courier",
-        logger_id="LOG-1",
-        excursion="y",
-    )  # ticked without saying what happened
+    shipment = dict(shipper="World Courier", logger_id="LOG-1")
+    resp = post_event(web, allocation, "shipped", scan, staff.clinician, **shipment, excursion="y")
+    # ticked without saying what happened
     assert resp.status_code == 422 and "Describe the excursion" in page(resp) and counts(session) == before
     resp = post_event(
         web,
@@ -258,8 +235,7 @@ def test_a_temperature_excursion_puts_the_dose_on_hold(app, staff, session):
         "shipped",
         scan,
         staff.clinician,
-        shipper="World Courier",
-        logger_id="LOG-1",
+        **shipment,
         temperature_min_c="-185",
         temperature_max_c="-121",
     )  # above the ≤ −150 °C storage limit
@@ -349,9 +325,7 @@ def test_custody_needs_the_permission_and_events_are_append_only(app, staff, ses
 def test_api_records_and_lists_custody_events(app, staff, session):
     allocation = fc.open_dose(session, staff)
     web = client_for(app, staff.tech)
-    web.get("/account/tokens/")
-    resp = web.post("/account/tokens/", {"name": "custody scanner"})
-    token = re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
+    token = token_for(web, "custody scanner")
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     body = {

@@ -6,36 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.support import WebClient
-
-PASSWORD = "Demo-pass-2026"
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    import os
-
-    from bank.app import create_app
-    from bank.migrate import upgrade
-    from demo.cli import register as register_demo
-    from tests.support import new_database
-
-    url, drop = new_database(tmp_path_factory)
-    upgrade(url)
-    os.environ["BANK_ADMIN_PASSWORD"] = "Demo-start-2026"
-    try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "demo"})
-        register_demo(app)
-        runner = app.test_cli_runner()
-        runner.invoke(args=["init"])
-    finally:
-        os.environ.pop("BANK_ADMIN_PASSWORD", None)
-    result = runner.invoke(args=["demo", "--password", PASSWORD])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    app.demo_output = result.output
-    yield app
-    app.extensions["bank.engine"].dispose()
-    drop()
+from tests.support import DEMO_PASSWORD, WebClient
 
 
 def test_demo_holds_every_stage_the_issue_asks_for(demo_app):
@@ -74,7 +45,7 @@ def test_demo_says_each_phase_and_sums_up_in_words(demo_app):
 
 
 def test_demo_refuses_a_database_that_is_not_empty(demo_app):
-    result = demo_app.test_cli_runner().invoke(args=["demo", "--password", PASSWORD])
+    result = demo_app.test_cli_runner().invoke(args=["demo", "--password", DEMO_PASSWORD])
     assert result.exit_code == 2 and "already holds donors" in result.output
 
 
@@ -101,7 +72,7 @@ def test_every_navigation_page_and_its_first_records_render_for_each_role(demo_a
         if web.get("/").status_code != 200:
             web.login("admin", "Keeper-2027-demo")
     else:
-        web.login(username, PASSWORD)
+        web.login(username, DEMO_PASSWORD)
     home = web.get("/")
     assert home.status_code == 200, username
     links = sorted(set(re.findall(r'class="nav-link[^"]*" href="([^"]+)"', home.get_data(as_text=True))))

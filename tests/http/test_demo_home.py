@@ -12,47 +12,19 @@ from sqlalchemy import func, select
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from bank.verification.services import awaiting_verification, registry_of
-from tests.support import WebClient
-
-PASSWORD = "Demo-pass-2026"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    import os
-
-    from bank.app import create_app
-    from bank.migrate import upgrade
-    from demo.cli import register as register_demo
-    from tests.support import new_database
-
-    url, drop = new_database(tmp_path_factory)
-    upgrade(url)
-    os.environ["BANK_ADMIN_PASSWORD"] = "Demo-start-2026"
-    try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "demo"})
-        register_demo(app)
-        runner = app.test_cli_runner()
-        runner.invoke(args=["init"])
-    finally:
-        os.environ.pop("BANK_ADMIN_PASSWORD", None)
-    result = runner.invoke(args=["demo", "--password", PASSWORD])
-    assert result.exit_code == 0, result.output
-    yield app
-    app.extensions["bank.engine"].dispose()
-    drop()
+from tests.support import DEMO_PASSWORD, WebClient
 
 
 @pytest.fixture
-def db(demo):
-    session = demo.extensions["bank.sessions"]()
+def db(demo_app):
+    session = demo_app.extensions["bank.sessions"]()
     yield session
     session.close()
 
 
-def home(demo, username: str) -> tuple[str, dict[str, int]]:
-    web = WebClient(demo.test_client())
-    web.login(username, PASSWORD)
+def home(demo_app, username: str) -> tuple[str, dict[str, int]]:
+    web = WebClient(demo_app.test_client())
+    web.login(username, DEMO_PASSWORD)
     html = web.get("/").get_data(as_text=True)
     return html, {k: int(n) for k, n in re.findall(r'data-queue="([^"]+)" data-count="(\d+)"', html)}
 
@@ -72,16 +44,16 @@ def expected(pairs: dict[str, int]) -> dict[str, int]:
     return {k: n for k, n in pairs.items() if n}
 
 
-def test_qa_home_lists_what_the_demo_leaves_to_qa(demo, db):
+def test_qa_home_lists_what_the_demo_leaves_to_qa(demo_app, db):
     from donors.models import Donor
     from doses.models import Allocation
     from lots.models import Deviation, Lot
 
-    html, shown = home(demo, "qa.claire")
+    html, shown = home(demo_app, "qa.claire")
     qa = actor_for(user(db, "qa.claire"))
     assert shown == expected(
         {
-            "verify.entries": len(awaiting_verification(db, registry_of(demo), qa)),
+            "verify.entries": len(awaiting_verification(db, registry_of(demo_app), qa)),
             "donors.lookbacks": count(db, select(Donor).where(Donor.under_lookback.is_(True))),
             # autologous donors need no determination (21 CFR 1271.90): none of the demo's to sign
             "donors.to_sign": count(
@@ -101,19 +73,19 @@ def test_qa_home_lists_what_the_demo_leaves_to_qa(demo, db):
     assert 'data-notification="lookback"' in html and 'data-notification="custody_excursion"' in html
 
 
-def test_technician_and_clinical_homes(demo, db):
+def test_technician_and_clinical_homes(demo_app, db):
     from doses.models import Allocation
     from lots.models import Lot
 
     allocated = count(db, select(Allocation).where(Allocation.status == "allocated"))
     on_hold = count(db, select(Allocation).where(Allocation.status == "on_hold"))
     issued = count(db, select(Allocation).where(Allocation.status == "issued"))
-    _, tech = home(demo, "tech.ben")
+    _, tech = home(demo_app, "tech.ben")
     ben = actor_for(user(db, "tech.ben"))
     assert tech["lots.in_process"] == count(db, select(Lot).where(Lot.status == "in_process"))
-    assert tech.get("verify.entries", 0) == len(awaiting_verification(db, registry_of(demo), ben))
+    assert tech.get("verify.entries", 0) == len(awaiting_verification(db, registry_of(demo_app), ben))
     assert tech.get("doses.allocated", 0) == allocated and tech.get("doses.on_their_way", 0) == issued
-    html, clinical = home(demo, "clin.eva")
+    html, clinical = home(demo_app, "clin.eva")
     assert clinical.get("doses.allocated", 0) == allocated and clinical.get("doses.holds", 0) == on_hold
     assert not {k for k in clinical if k.startswith(("lots.", "release.", "donors.", "verify."))}
     main = html[html.index("<main") :]
@@ -121,22 +93,24 @@ def test_technician_and_clinical_homes(demo, db):
         assert din not in main  # a blinded clinician is shown no lot
 
 
-def test_closing_the_open_deviation_removes_it_from_qa_home(demo, db):
+def test_closing_the_open_deviation_removes_it_from_qa_home(demo_app, db):
     from lots.models import Deviation
     from lots.services import close_deviation
 
     deviation = db.scalar(select(Deviation).where(Deviation.status == "open").order_by(Deviation.id))
-    before = home(demo, "qa.claire")[1]["lots.deviations"]
+    before = home(demo_app, "qa.claire")[1]["lots.deviations"]
     claire = user(db, "qa.claire")
     with unit_of_work(db, actor_for(claire)):
-        close_deviation(db, deviation, claire, PASSWORD, "Alarm contacts replaced; incubator requalified.")
-    assert home(demo, "qa.claire")[1].get("lots.deviations", 0) == before - 1
+        close_deviation(
+            db, deviation, claire, DEMO_PASSWORD, "Alarm contacts replaced; incubator requalified."
+        )
+    assert home(demo_app, "qa.claire")[1].get("lots.deviations", 0) == before - 1
 
 
 @pytest.mark.parametrize("username", ["tech.ana", "qa.claire", "clin.eva", "pharm.farid"])
-def test_every_link_of_a_home_page_opens_for_its_reader(demo, username):
-    web = WebClient(demo.test_client())
-    web.login(username, PASSWORD)
+def test_every_link_of_a_home_page_opens_for_its_reader(demo_app, username):
+    web = WebClient(demo_app.test_client())
+    web.login(username, DEMO_PASSWORD)
     html = web.get("/").get_data(as_text=True)
     sections = re.findall(r'data-queue="[^"]+" data-count="\d+">(.*?)</section>', html, re.S)
     links = sorted(

@@ -15,7 +15,7 @@ from donors.models import Donor, MedicationCourse, SerologyTest
 from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from donors.services import today
 from donors.services.criteria import ensure_seed_criteria
-from tests.support import PASSWORD
+from tests.support import PASSWORD, required_registry_form
 
 pytestmark = pytest.mark.requirement("DON-DETERMINATION")
 
@@ -31,16 +31,19 @@ HARVEST = today() - timedelta(days=20)
 DAY = timedelta(days=1)
 
 
+# The registry fields of the donor most tests register (and edit).
+REGISTRY = {
+    "sex": "F",
+    "birth_date": "1988-05-17",
+    "weight_kg": "70",
+    "height_cm": "168",
+    "consent_version": "ICF-SSc v3",
+    "consent_date": str(HARVEST - 10 * DAY),
+}
+
+
 def register(web, **over) -> int:
-    data = {
-        "sex": "F",
-        "birth_date": "1988-05-17",
-        "weight_kg": "70",
-        "height_cm": "168",
-        "consent_version": "ICF-SSc v3",
-        "consent_date": str(HARVEST - 10 * DAY),
-    }
-    data.update(over)
+    data = {**REGISTRY, **over}
     resp = web.post("/donors/new", data)
     assert resp.status_code == 302, resp.get_data(as_text=True)
     donor_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
@@ -186,12 +189,7 @@ def test_anti_hbc_cleared_by_a_documented_risk_assessment(tech):
         f"/donors/{donor_id}/edit",
         {
             "version": version,
-            "sex": "F",
-            "birth_date": "1988-05-17",
-            "weight_kg": "70",
-            "height_cm": "168",
-            "consent_version": "ICF-SSc v3",
-            "consent_date": str(HARVEST - 10 * DAY),
+            **REGISTRY,
             "hbc_risk_assessment": "Hepatologist: resolved infection, HBV DNA undetectable",
             "reason": "risk assessment",
         },
@@ -260,13 +258,7 @@ def _count(session, model) -> int:
 )
 def test_impossible_registry_input_is_refused_next_to_the_field(tech, session, field, value, message):
     before = _count(session, Donor)
-    data = {
-        "sex": "F",
-        "birth_date": "1990-01-01",
-        "consent_version": "v1",
-        "consent_date": str(HARVEST),
-        field: value,
-    }
+    data = required_registry_form(HARVEST, **{field: value})
     tech.get("/donors/new")
     resp = tech.post("/donors/new", data)
     html = resp.get_data(as_text=True)

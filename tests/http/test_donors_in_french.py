@@ -16,7 +16,7 @@ from donors.models import DeterminationRecord, Donor
 from donors.reference import SSC_ADIPOSE_DONOR_V1 as CS
 from donors.services import today
 from donors.services.criteria import ensure_seed_criteria
-from tests.support import PASSWORD, token_for
+from tests.support import PASSWORD, required_registry_form, token_for
 
 pytestmark = pytest.mark.requirement("ER-LANGUAGE")
 
@@ -158,13 +158,7 @@ def test_donor_list_and_registration_read_in_french_and_take_a_decimal_comma(tec
 )
 def test_registry_refusals_show_in_french_next_to_their_field(tech_fr, field, value, shown, english):
     page(tech_fr, "/donors/new")
-    data = {
-        "sex": "F",
-        "birth_date": "1990-01-01",
-        "consent_version": "v1",
-        "consent_date": str(HARVEST),
-        field: value,
-    }
+    data = required_registry_form(HARVEST, **{field: value})
     html = text(tech_fr.post("/donors/new", data))
     assert re.search(rf'data-field="{field}">[^<]*{re.escape(shown)}', html), html[-2500:]
     assert english not in html

@@ -52,6 +52,22 @@ def _url(app, endpoint: str, **args) -> str:
         return url_for(endpoint, **args)
 
 
+def _sorted_pages(web, url: str, key: str) -> tuple[str, str]:
+    """The list at `url` (its query kept) sorted by `key` up, then down, as two pages of HTML."""
+    sep = "&" if "?" in url else "?"
+    return (
+        web.get(f"{url}{sep}sort={key}").get_data(as_text=True),
+        web.get(f"{url}{sep}sort=-{key}").get_data(as_text=True),
+    )
+
+
+def _sorts_both_ways(web, url: str, key: str, pattern: str) -> None:
+    """The values `pattern` finds on the list at `url` (at least two different ones) sort up by `key`, then
+    down."""
+    up, down = (re.findall(pattern, page) for page in _sorted_pages(web, url, key))
+    assert len(set(up)) >= 2 and up == sorted(up) and down == sorted(down, reverse=True), (up, down)
+
+
 def _rows(resp) -> list[list[str]]:
     return list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
 
@@ -147,8 +163,7 @@ def test_materials_sort_by_lot_both_ways_and_export_the_searched_material(login_
     lots = sorted([first.lot_number, second.lot_number])
     web = login_as("technician")
     for key in ("lot",):
-        up = web.get(f"/materials/?q=Collagenase&sort={key}").get_data(as_text=True)
-        down = web.get(f"/materials/?q=Collagenase&sort=-{key}").get_data(as_text=True)
+        up, down = _sorted_pages(web, "/materials/?q=Collagenase", key)
         assert _body_order(up, lots) == lots and _body_order(down, lots) == lots[::-1]
     rows = _rows(web.get(f"/materials/?q={second.lot_number}&export=csv"))
     assert rows[0][:4] == ["material", "supplier", "lot", "expiry"]
@@ -180,10 +195,7 @@ def test_storage_boxes_sort_by_tank_both_ways_and_export_the_filtered_boxes(logi
 def test_protocols_sort_by_code_both_ways_and_export_the_search(login_as):
     web = login_as("clinical")
     web.get("/doses/protocols")  # the seed protocols are stored on first use
-    code = r'protocols/[0-9]+">([A-Z0-9-]+)<'
-    up = re.findall(code, web.get("/doses/protocols?sort=protocol").get_data(as_text=True))
-    down = re.findall(code, web.get("/doses/protocols?sort=-protocol").get_data(as_text=True))
-    assert len(set(up)) >= 2 and up == sorted(up) and down == sorted(down, reverse=True)
+    _sorts_both_ways(web, "/doses/protocols", "protocol", r'protocols/[0-9]+">([A-Z0-9-]+)<')
     rows = _rows(web.get("/doses/protocols?q=MESEMS&export=csv"))
     assert rows[0][:2] == ["protocol", "version"] and {r[0] for r in rows[1:]} == {"MESEMS"}
     assert {r[6] for r in rows[1:]} == {"blinded"}  # the design in words, as the list shows it
@@ -220,8 +232,9 @@ def test_entries_to_verify_sort_both_ways_and_export_the_filtered_lot(login_as, 
     lot = _bench_entries(session, make_user)
     web = login_as("qa")
     entry = r'<tr data-entry="([a-z]+:\d+)"'
-    up = re.findall(entry, web.get(f"/verify/?subject={lot.din}&sort=entered").get_data(as_text=True))
-    down = re.findall(entry, web.get(f"/verify/?subject={lot.din}&sort=-entered").get_data(as_text=True))
+    up, down = (
+        re.findall(entry, page) for page in _sorted_pages(web, f"/verify/?subject={lot.din}", "entered")
+    )
     assert len(up) == 3 and down == up[::-1] and up[0].startswith("isolation:")
     rows = _rows(web.get(f"/verify/?subject={lot.din}&export=csv"))
     assert rows[0] == ["entry", "lot_or_donor", "values_entered", "entered_by", "entered"]
@@ -234,8 +247,7 @@ def test_api_tokens_sort_by_name_both_ways_and_export_no_secret(login_as):
         web.get("/account/tokens/")
         web.post("/account/tokens/", {"name": name})
     names = ["aa instrument", "zz printer"]
-    up = web.get("/account/tokens/?sort=name").get_data(as_text=True)
-    down = web.get("/account/tokens/?sort=-name").get_data(as_text=True)
+    up, down = _sorted_pages(web, "/account/tokens/", "name")
     assert _body_order(up, names) == names and _body_order(down, names) == names[::-1]
     rows = _rows(web.get("/account/tokens/?sort=name&export=csv"))
     assert rows[0] == ["name", "starts_with", "created", "state"]
@@ -256,9 +268,6 @@ def test_specifications_export_every_version_with_its_status_in_words(login_as):
 def test_product_types_sort_by_key_both_ways_and_export_as_shown(login_as):
     web = login_as("technician")
     web.get("/lots/harvest")  # the product catalogue is seeded on first use
-    key = r"<tr><td>([A-Z][A-Z-]+)</td><td>\d+</td>"
-    up = re.findall(key, web.get("/lots/products?sort=key").get_data(as_text=True))
-    down = re.findall(key, web.get("/lots/products?sort=-key").get_data(as_text=True))
-    assert len(set(up)) >= 2 and up == sorted(up) and down == sorted(down, reverse=True)
+    _sorts_both_ways(web, "/lots/products", "key", r"<tr><td>([A-Z][A-Z-]+)</td><td>\d+</td>")
     rows = _rows(web.get("/lots/products?export=csv"))
     assert rows[0][:3] == ["key", "version", "name"] and rows[1][6].startswith("P")

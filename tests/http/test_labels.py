@@ -8,15 +8,10 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-import subprocess
-import tempfile
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-import zxingcpp
-from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -28,31 +23,12 @@ from doses.reference import MESEMS
 from doses.reports import US_CAUTION, dose_labels
 from tests.factories import custody as fc
 from tests.factories import doses as fd
-from tests.support import client_for
+from tests.support import client_for, decoded, raster, token_for
 
 pytestmark = pytest.mark.requirement("DOS-LABELS", "DOS-ISBT128", "ER-COPIES")
 
 MM = 72 / 25.4
 FACILITY = "Test Cell Therapy Unit"  # tests/conftest.py app config
-
-
-def raster(pdf: bytes, dpi: int) -> list[Image.Image]:
-    """Every page of `pdf` as an image, as `pdftoppm -r <dpi> -png` draws it."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "labels.pdf"
-        path.write_bytes(pdf)
-        subprocess.run(
-            ["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True
-        )
-        return [Image.open(p).convert("L") for p in sorted(Path(folder).glob("page*.png"))]
-
-
-def decoded(image: Image.Image) -> dict[str, str]:
-    """Format name → text of every bar code zxing-cpp finds on the image."""
-    found: dict[str, list[str]] = {}
-    for result in zxingcpp.read_barcodes(image):
-        found.setdefault(result.format.name, []).append(result.text)
-    return found
 
 
 def pdf_text(pdf: bytes) -> list[str]:
@@ -290,9 +266,7 @@ def test_printing_labels_is_a_post_with_csrf_and_a_get_writes_nothing(app, staff
 def test_api_label_pdf(app, staff, session):
     allocation = fc.open_dose(session, staff)
     web = client_for(app, staff.tech)
-    web.get("/account/tokens/")
-    resp = web.post("/account/tokens/", {"name": "label printer"})
-    token = re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
+    token = token_for(web, "label printer")
     api, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
     resp = api.post(
         f"/api/v1/doses/{allocation.id}/labels.pdf", headers=headers, query_string={"size": "100x50"}

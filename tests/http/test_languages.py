@@ -13,23 +13,14 @@ import pytest
 from sqlalchemy import select
 
 from bank.clock import to_local
-from bank.db import make_session_factory
 from bank.models import AuditEntry, Signature, User, UserSession
 from bank.uow import Actor, unit_of_work
 from bank.verification.states import VERIFIED_MEANING
 from donors.models import Donor
 from donors.services.criteria import ensure_seed_criteria
-from tests.factories import lots as f
 from tests.support import PASSWORD, OpenApiClient, WebClient, token_for, verify_signed
 
 pytestmark = pytest.mark.requirement("ER-LANGUAGE")
-
-
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
 
 
 def browser(app, accept_language: str | None = None) -> WebClient:
@@ -220,20 +211,6 @@ def test_dates_in_french_read_day_first_with_the_zone(app, make_user, db_session
     assert day_first in page and "Vos sessions" in page
     english = text(signed_in(app, user, "en").get("/account/sessions"))
     assert f"{local:%Y-%m-%d %H:%M} {local.tzname()}" in english and day_first not in english
-
-
-@pytest.fixture
-def bench(db_session, make_user):
-    """A lot with an isolation and two passages entered by a technician, none verified."""
-    tech, qa = make_user("technician"), make_user("qa")
-    lot = f.harvest(db_session, tech, f.signed_donor(db_session, tech, qa))
-    entries = [
-        f.isolate(db_session, tech, None, lot),
-        f.passage(db_session, tech, None, lot, 1.0e6, 1.6e7),
-        f.passage(db_session, tech, None, lot, 2.0e6, 3.2e7),
-    ]
-    keys = [f"isolation:{entries[0].id}", *(f"passage:{p.id}" for p in entries[1:])]
-    return tech, lot, entries, keys
 
 
 def _signatures_of(db_session, user) -> list[Signature]:

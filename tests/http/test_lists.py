@@ -79,9 +79,10 @@ def test_lots_sort_by_status_and_export_the_filtered_list(app, login_as, make_us
     assert first.din not in [r[0] for r in rows[1:]] and {r[4] for r in rows[1:]} == {"on_hold"}
 
 
-def _first_rows(html: str, pattern: str, n: int = 2) -> list[str]:
-    """The first `n` values matching `pattern` in the list's table body (a shared database holds other rows)."""
-    body = html.split("<tbody>", 1)[1]
+def _first_rows(web, url: str, pattern: str, n: int = 2) -> list[str]:
+    """The first `n` values matching `pattern` in the table body of the list at `url` (a shared database holds
+    other rows)."""
+    body = web.get(url).get_data(as_text=True).split("<tbody>", 1)[1]
     return re.findall(pattern, body)[:n]
 
 
@@ -92,12 +93,8 @@ def test_donors_sort_by_code_both_ways_and_export_the_searched_donor(login_as, m
     first, second = f.donor(session, tech), f.donor(session, tech)
     web = login_as("technician")
     code = r'class="mono">(DN-[0-9-]+)<'
-    assert _first_rows(web.get("/donors/?sort=-code").get_data(as_text=True), code) == [
-        second.code,
-        first.code,
-    ]
-    page = web.get("/donors/?sort=code").get_data(as_text=True)
-    lowest = _first_rows(page, code, 1)[0]
+    assert _first_rows(web, "/donors/?sort=-code", code) == [second.code, first.code]
+    lowest = _first_rows(web, "/donors/?sort=code", code, 1)[0]
     assert lowest <= first.code and lowest != second.code  # newest first would have put `second` on top
     rows = list(
         csv.reader(io.StringIO(web.get(f"/donors/?q={second.code}&export=csv").get_data(as_text=True)))
@@ -121,12 +118,8 @@ def test_patients_sort_by_planned_dose_and_export_the_searched_patient(login_as,
     )
     web = login_as("clinical")
     subject = r'patients/[0-9]+">([A-Z0-9-]+)<'
-    assert _first_rows(web.get("/doses/patients").get_data(as_text=True), subject) == [
-        sooner.subject_id,
-        later.subject_id,
-    ]
-    page = web.get("/doses/patients?sort=-dose_1").get_data(as_text=True)
-    assert _first_rows(page, subject) == [later.subject_id, sooner.subject_id]
+    assert _first_rows(web, "/doses/patients", subject) == [sooner.subject_id, later.subject_id]
+    assert _first_rows(web, "/doses/patients?sort=-dose_1", subject) == [later.subject_id, sooner.subject_id]
     resp = web.get(f"/doses/patients?q={later.subject_id}&export=csv")
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
     assert rows[0][0] == "subject_id" and [r[0] for r in rows[1:]] == [later.subject_id]

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from lots.models import Harvest
 from tests.factories import lots as f
-from tests.http.test_lot_pages import DAY, db_session, field_error, fresh, harvest_data  # noqa: F401
-from tests.support import token_for
+from tests.support import field_error, fresh, token_for
 
 pytestmark = pytest.mark.requirement("ER-TIME")
 
+DAY = f.HARVEST_DAY
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -31,7 +31,7 @@ def test_a_harvest_typed_at_nine_paris_time_reads_back_at_nine_with_its_zone(log
     form = tech.get("/lots/harvest").get_data(as_text=True)
     assert "Collected at (Europe/Paris)" in form and "(UTC)" not in form
     resp = tech.post(
-        "/lots/harvest", harvest_data(db_session, donor.id, collected_at=f"{DAY.isoformat()}T09:00")
+        "/lots/harvest", f.harvest_form(db_session, donor.id, collected_at=f"{DAY.isoformat()}T09:00")
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)
     harvest = fresh(db_session).scalars(select(Harvest).order_by(Harvest.id.desc())).first()
@@ -46,7 +46,7 @@ def test_the_repeated_autumn_hour_is_refused_until_first_or_second_is_chosen(log
     tech = login_as("technician")
     donor = _signed_donor(db_session, make_user)
     tech.get("/lots/harvest")
-    data = harvest_data(db_session, donor.id, collected_at="2026-10-25T02:30")
+    data = f.harvest_form(db_session, donor.id, collected_at="2026-10-25T02:30")
     resp = tech.post("/lots/harvest", data)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -60,7 +60,7 @@ def test_the_skipped_spring_hour_is_refused_next_to_the_field(login_as, make_use
     tech = login_as("technician")
     donor = _signed_donor(db_session, make_user)
     tech.get("/lots/harvest")
-    resp = tech.post("/lots/harvest", harvest_data(db_session, donor.id, collected_at="2026-03-29T02:30"))
+    resp = tech.post("/lots/harvest", f.harvest_form(db_session, donor.id, collected_at="2026-03-29T02:30"))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "does not exist in Europe/Paris" in field_error(html, "collected_at")
     assert "collected_at_fold" not in html
@@ -70,7 +70,7 @@ def test_the_api_refuses_a_time_without_its_offset(app, login_as, make_user, db_
     tech = login_as("technician")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token_for(tech)}"}
-    data = harvest_data(db_session, None, collected_at=f"{DAY.isoformat()}T09:00")
+    data = f.harvest_form(db_session, None, collected_at=f"{DAY.isoformat()}T09:00")
     data.pop("donor_code")
     resp = client.post("/api/v1/lots/harvests", json=data, headers=headers)
     assert resp.status_code == 422 and "offset" in resp.json["errors"]["collected_at"], resp.json

@@ -10,50 +10,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bank.db import make_session_factory
 from lots.models import EntryCorrection, Passage
 from tests.factories import lots as f
-from tests.support import OpenApiClient, token_for
+from tests.support import OpenApiClient, field_error, fresh, token_for
 
 pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-MATERIALS")
 
 DAY = f.HARVEST_DAY
 
 
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
-
-
-def fresh(session):
-    """End the test session's read transaction so it sees what the app's requests committed."""
-    session.rollback()
-    return session
-
-
-def field_error(html: str, field: str) -> str:
-    m = re.search(rf'data-field="{field}">([^<]*)<', html)
-    return m.group(1) if m else ""
-
-
 def grown(db_session, make_user, tech_user):
     return f.grown_lot(db_session, tech_user, make_user("technician"), qa=make_user("qa"))
-
-
-def passage_data(seeded, harvested, viability="95", **kw):
-    """Cell counts typed in millions, as the screen asks (× 10⁶, issue 24)."""
-    return {
-        "seeded_cells": seeded,
-        "harvested_cells": harvested,
-        "viability_pct": viability,
-        "vessels": "4",
-        "seeded_on": (DAY + timedelta(days=4)).isoformat(),
-        "harvested_on": (DAY + timedelta(days=8)).isoformat(),
-        "operator": "A. Tech",
-        **kw,
-    }
 
 
 def test_negative_pd_asks_for_a_confirmation_and_a_comment_then_stores_and_shows_it(
@@ -63,7 +30,7 @@ def test_negative_pd_asks_for_a_confirmation_and_a_comment_then_stores_and_shows
     lot = grown(db_session, make_user, tech.user)
     page = tech.get(f"/lots/{lot.id}/passages/new").get_data(as_text=True)
     assert 'name="confirm_plausibility"' not in page, "asked for only once a value is flagged"
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("2", "1")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("2", "1", days=4)).get_data(as_text=True)
     assert "Fewer cells harvested than seeded (PD -1.00)" in field_error(html, "harvested_cells")
     assert 'data-testid="plausibility-confirmation"' in html and 'name="confirm_plausibility"' in html
     assert "tick to confirm" in html and "Say why the flagged values" in field_error(
@@ -76,7 +43,9 @@ def test_negative_pd_asks_for_a_confirmation_and_a_comment_then_stores_and_shows
     )
     resp = tech.post(
         f"/lots/{lot.id}/passages/new",
-        passage_data("2", "1", confirm_plausibility="y", plausibility_comment="cells lost at trypsinisation"),
+        f.passage_form(
+            "2", "1", days=4, confirm_plausibility="y", plausibility_comment="cells lost at trypsinisation"
+        ),
     )
     assert resp.status_code == 302
     page = tech.get(f"/lots/{lot.id}").get_data(as_text=True)
@@ -87,7 +56,7 @@ def test_the_api_takes_the_same_confirmation_fields(app, login_as, make_user, db
     web = login_as("technician")
     lot = grown(db_session, make_user, web.user)
     api = OpenApiClient(app.test_client(), token_for(web))
-    body = {k: v for k, v in passage_data("2e6", "1e6").items()}
+    body = {k: v for k, v in f.passage_form("2e6", "1e6", days=4).items()}
     body.update(seeded_cells=2e6, harvested_cells=1e6, viability_pct=95, vessels=4)
     refused = api.call("api_lots_passage", body, lot_id=lot.id)
     assert refused.status_code == 409

@@ -9,70 +9,38 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bank.db import make_session_factory
 from lots.models import Container, Lot, Passage, StorageBox
 from tests.factories import lots as f
-from tests.support import PASSWORD
+from tests.support import PASSWORD, field_error, fresh
 
 pytestmark = pytest.mark.requirement("LOT-STEPS", "LOT-STORAGE")
 
 DAY = f.HARVEST_DAY
 
 
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
-
-
-def field_error(html: str, field: str) -> str:
-    m = re.search(rf'data-field="{field}">([^<]*)<', html)
-    return m.group(1) if m else ""
-
-
-def harvest_data(session, donor_id, **kw):
-    from donors.models import Donor
-
-    p = f.product(session, "AT-MSC-ALLO")
-    data = {
-        "donor_code": fresh(session).get(Donor, donor_id).code if donor_id else "",
-        "product_type_id": p.id,
-        "tissue": "lipoaspirate",
-        "mass_g": "48.5",
-        "collected_at": f"{DAY.isoformat()}T09:30",
-        "site": "Hôpital Saint-Louis",
-        "operator": "Dr Roux",
-        "tier": "master",
+def post_formulation(
+    tech,
+    lot,
+    n,
+    container_type,
+    cells,
+    volume_ml,
+    cryoprotectant="10 % DMSO",
+    days_after_harvest=5,
+    at="12:00",
+):
+    """`tech` posts the lot's formulation form: `n` containers of `cells` × 10⁶ cells in `volume_ml` mL each,
+    frozen `days_after_harvest` days after the harvest day at `at`."""
+    frozen_at = f"{(DAY + timedelta(days=days_after_harvest)).isoformat()}T{at}"
+    form = {
+        "n_containers": n,
+        "container_type": container_type,
+        "cells_per_container": cells,
+        "volume_ml": volume_ml,
+        "cryoprotectant": cryoprotectant,
+        "frozen_at": frozen_at,
     }
-    data.update(kw)
-    return data
-
-
-def passage_data(seeded, harvested, viability="95", start=4, days=5, **kw):
-    """Cell counts typed in millions, as the screen asks (× 10⁶, issue 24). A passage seeded `start` days after the harvest (the grown lot's P1 is harvested on day 4) and
-    harvested `days` later."""
-    return {
-        "seeded_cells": seeded,
-        "harvested_cells": harvested,
-        "viability_pct": viability,
-        "vessels": "4",
-        "seeded_on": (DAY + timedelta(days=start)).isoformat(),
-        "harvested_on": (DAY + timedelta(days=start + days)).isoformat(),
-        "operator": "A. Tech",
-        **kw,
-    }
-
-
-def fresh(session):
-    """End the test session's read transaction so it sees what the app's requests committed."""
-    session.rollback()
-    return session
-
-
-def latest_lot(session) -> Lot:
-    session.rollback()
-    return session.scalar(select(Lot).order_by(Lot.id.desc()).limit(1))
+    return tech.post(f"/lots/{lot.id}/formulate", form)
 
 
 def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_as, make_user, db_session):
@@ -95,10 +63,10 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
     mlot = fresh(db_session).scalar(select(MaterialLot).where(MaterialLot.material_id == material_id))
     # harvest → lot with DIN
     tech.get("/lots/harvest")
-    resp = tech.post("/lots/harvest", harvest_data(db_session, donor.id, material_lot_ids=[mlot.id]))
+    resp = tech.post("/lots/harvest", f.harvest_form(db_session, donor.id, material_lot_ids=[mlot.id]))
     assert resp.status_code == 302, resp.get_data(as_text=True)
     assert "/lots/" in resp.headers["Location"], resp.headers["Location"]
-    lot = latest_lot(db_session)
+    lot = f.latest_lot(db_session)
     page = tech.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert lot.din_display in page and f'title="check character">{lot.check_char}<' in page
     # isolation and two passages, each verified by a second technician
@@ -106,10 +74,10 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
         f"/lots/{lot.id}/isolation",
         {"cell_count": "18", "viability_pct": "91", "isolated_on": DAY.isoformat(), "operator": "A. Tech"},
     )
-    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1", "16", start=1, days=3))
+    tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("1", "16", start=1, days=3))
     tech.post(
         f"/lots/{lot.id}/passages/new",
-        passage_data("2", "32", start=4, days=3, material_lot_ids=[mlot.id]),
+        f.passage_form("2", "32", start=4, days=3, material_lot_ids=[mlot.id]),
     )
     # (verified on the confirmation page with one signature: the lot page's Verify links lead there)
     listing = tech2.get(f"/verify/?subject={lot.din}").get_data(as_text=True)
@@ -134,17 +102,7 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
         },
     )
     box = fresh(db_session).scalar(select(StorageBox).order_by(StorageBox.id.desc()).limit(1))
-    resp = tech.post(
-        f"/lots/{lot.id}/formulate",
-        {
-            "n_containers": "20",
-            "container_type": "vial",
-            "cells_per_container": "1.5",
-            "volume_ml": "1.8",
-            "cryoprotectant": "10 % DMSO",
-            "frozen_at": f"{(DAY + timedelta(days=8)).isoformat()}T14:00",
-        },
-    )
+    resp = post_formulation(tech, lot, "20", "vial", "1.5", "1.8", days_after_harvest=8, at="14:00")
     assert resp.status_code == 302
     resp = tech.post(f"/storage/lots/{lot.id}/store", {"box_id": box.id, "row": "1", "col": "1"})
     assert resp.status_code == 302
@@ -152,7 +110,7 @@ def test_signed_eligible_donor_to_twenty_stored_containers_in_a_box_grid(login_a
     assert 'data-testid="used">20<' in grid and 'data-testid="free">5<' in grid
     assert grid.count('class="used') == 20 and grid.count('class="free"') == 5
     assert tech.post(f"/lots/{lot.id}/submit").status_code == 302
-    assert latest_lot(db_session).status == "awaiting_qc"
+    assert f.latest_lot(db_session).status == "awaiting_qc"
     # genealogy both ways
     container = fresh(db_session).scalar(select(Container).where(Container.lot_id == lot.id).limit(1))
     page = tech.get(f"/lots/containers/{container.id}").get_data(as_text=True)
@@ -166,7 +124,7 @@ def test_ineligible_donor_harvest_is_refused_next_to_the_donor_field(login_as, m
     donor = f.signed_donor(db_session, make_user("technician"), make_user("qa"), "ineligible", weight_kg=45.0)
     before = fresh(db_session).scalar(select(func.count()).select_from(Lot))
     tech.get("/lots/harvest")
-    resp = tech.post("/lots/harvest", harvest_data(db_session, donor.id))
+    resp = tech.post("/lots/harvest", f.harvest_form(db_session, donor.id))
     assert resp.status_code == 200
     assert "determined ineligible" in field_error(resp.get_data(as_text=True), "donor_code")
     assert fresh(db_session).scalar(select(func.count()).select_from(Lot)) == before
@@ -183,12 +141,12 @@ def test_impossible_passage_input_is_refused_next_to_the_fields_and_changes_noth
     tech = login_as("technician")
     tech.get(f"/lots/{lot.id}/passages/new")
     before = fresh(db_session).scalar(select(func.count()).select_from(Passage))
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("-5", "2", "101")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("-5", "2", "101")).get_data(as_text=True)
     assert "cannot be negative" in field_error(html, "seeded_cells")
     assert "between 0 and 100" in field_error(html, "viability_pct")
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("0", "2")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("0", "2")).get_data(as_text=True)
     assert "seeded with none" in field_error(html, "harvested_cells")
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("lots", "2")).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("lots", "2")).get_data(as_text=True)
     assert field_error(html, "seeded_cells")
     assert fresh(db_session).scalar(select(func.count()).select_from(Passage)) == before
 
@@ -198,10 +156,10 @@ def test_pd_limit_and_expired_material_are_refused_with_clear_messages(login_as,
     expired = f.material_lot(db_session, make_user("technician"), expiry=DAY - timedelta(days=3))
     tech = login_as("technician")
     tech.get(f"/lots/{lot.id}/passages/new")
-    html = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1", str(2.0**23))).get_data(as_text=True)
+    html = tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("1", str(2.0**23))).get_data(as_text=True)
     assert "Cumulative population doublings 31.00 exceed the validated maximum 30" in html
     html = tech.post(
-        f"/lots/{lot.id}/passages/new", passage_data("1", "2", material_lot_ids=[expired.id])
+        f"/lots/{lot.id}/passages/new", f.passage_form("1", "2", material_lot_ids=[expired.id])
     ).get_data(as_text=True)
     assert f"expired on {expired.expiry}" in field_error(html, "material_lot_ids")
 
@@ -209,7 +167,7 @@ def test_pd_limit_and_expired_material_are_refused_with_clear_messages(login_as,
 def test_unverified_entry_blocks_qc_with_a_message(login_as, make_user, db_session):
     lot = _grown(db_session, make_user)
     tech = login_as("technician")
-    tech.post(f"/lots/{lot.id}/passages/new", passage_data("1", "4"))
+    tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("1", "4"))
     page = tech.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert "Verify" not in page.split("P2")[-1].split("</tr>")[0], (
         "the one who entered it is not offered Verify"
@@ -223,17 +181,7 @@ def test_second_container_in_a_taken_position_and_outside_the_box_are_refused(
 ):
     lot = _grown(db_session, make_user)
     tech = login_as("technician")
-    tech.post(
-        f"/lots/{lot.id}/formulate",
-        {
-            "n_containers": "2",
-            "container_type": "bag",
-            "cells_per_container": "10",
-            "volume_ml": "20",
-            "cryoprotectant": "5 % DMSO",
-            "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",
-        },
-    )
+    post_formulation(tech, lot, "2", "bag", "10", "20", cryoprotectant="5 % DMSO")
     first, second = fresh(db_session).scalars(select(Container).where(Container.lot_id == lot.id)).all()
     box = f.box(db_session, make_user("technician"), rows=2, cols=2)
     assert (
@@ -280,7 +228,7 @@ def test_hold_is_qa_only_and_deviation_close_needs_the_qa_signature(login_as, ma
     qa.get(f"/lots/{lot.id}/hold")
     assert qa.post(f"/lots/{lot.id}/hold", {"reason": "incubator excursion"}).status_code == 302
     assert (
-        latest_lot(db_session).status == "on_hold" or fresh(db_session).get(Lot, lot.id).status == "on_hold"
+        f.latest_lot(db_session).status == "on_hold" or fresh(db_session).get(Lot, lot.id).status == "on_hold"
     )
     tech.get(f"/lots/{lot.id}/deviations/new")
     tech.post(f"/lots/{lot.id}/deviations/new", {"description": "CO2 alarm", "impact": "pH shift possible"})
@@ -306,17 +254,7 @@ def test_hold_is_qa_only_and_deviation_close_needs_the_qa_signature(login_as, ma
 def test_scan_box_opens_the_lot_and_the_container(login_as, make_user, db_session):
     lot = _grown(db_session, make_user)
     tech = login_as("technician")
-    tech.post(
-        f"/lots/{lot.id}/formulate",
-        {
-            "n_containers": "2",
-            "container_type": "vial",
-            "cells_per_container": "1",
-            "volume_ml": "1",
-            "cryoprotectant": "10 % DMSO",
-            "frozen_at": f"{(DAY + timedelta(days=5)).isoformat()}T12:00",
-        },
-    )
+    post_formulation(tech, lot, "2", "vial", "1", "1")
     resp = tech.get(f"/scan?code={lot.din}{lot.check_char}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/lots/{lot.id}")
     resp = tech.get(f"/scan?code=%3D{lot.din}00%3D%3CS0002VA0".replace("%3D%3C", "=<").replace("%3D", "="))

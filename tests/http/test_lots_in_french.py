@@ -13,19 +13,11 @@ from sqlalchemy import select
 
 from lots.models import Harvest, Passage
 from tests.factories import lots as f
-from tests.http.test_lot_pages import (  # noqa: F401
-    DAY,
-    db_session,
-    field_error,
-    fresh,
-    harvest_data,
-    latest_lot,
-    passage_data,
-)
-from tests.support import token_for
+from tests.support import field_error, fresh, token_for
 
 pytestmark = pytest.mark.requirement("ER-LANGUAGE")
 
+DAY = f.HARVEST_DAY
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -53,10 +45,10 @@ def test_a_french_technician_records_a_harvest_and_a_passage_and_reads_the_lot_i
     assert "Code donneur" in form and "Collected at" not in form
     resp = tech.post(
         "/lots/harvest",
-        harvest_data(db_session, donor.id, mass_g="48,5", collected_at=f"{DAY.isoformat()}T09:30"),
+        f.harvest_form(db_session, donor.id, mass_g="48,5", collected_at=f"{DAY.isoformat()}T09:30"),
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    lot = latest_lot(db_session)
+    lot = f.latest_lot(db_session)
     harvest = fresh(db_session).scalar(select(Harvest).where(Harvest.lot_id == lot.id))
     local = datetime.combine(DAY, time(9, 30), tzinfo=PARIS)
     assert harvest.collected_at == local.astimezone(UTC) and harvest.mass_g == 48.5
@@ -73,7 +65,7 @@ def test_a_french_technician_records_a_harvest_and_a_passage_and_reads_the_lot_i
     form = tech.get(f"/lots/{lot.id}/passages/new").get_data(as_text=True)
     assert "Viabilité (%)" in form and "Cellules viables ensemencées" in form
     # Cell counts in millions beside × 10⁶ (issue 24; changed deliberately from "1e6", "8e6"), with a comma.
-    resp = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1,5", "12", viability="92,5"))
+    resp = tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("1,5", "12", viability="92,5"))
     assert resp.status_code == 302, resp.get_data(as_text=True)
     passage = fresh(db_session).scalar(select(Passage).where(Passage.lot_id == lot.id))
     assert passage.viability_pct == 92.5 and passage.number == 0
@@ -98,15 +90,15 @@ def test_a_rule_refusal_reads_in_french_next_to_its_field(login_as, make_user, d
     tech.get(f"/lots/{lot.id}/passages/new")
 
     # A million cells becoming a million times more in five days: the plausibility rule refuses it.
-    page = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", "1e12", viability="92,5")).get_data(
-        as_text=True
-    )
+    page = tech.post(
+        f"/lots/{lot.id}/passages/new", f.passage_form("1e6", "1e12", viability="92,5")
+    ).get_data(as_text=True)
     refusal = _error(page, "harvested_cells")
     assert "soit une multiplication par" in refusal and "(par 8 par jour)" in refusal, refusal
     assert "fold" not in refusal
 
     # Harvested before it was seeded: said with the seeding date in words, in French.
-    data = passage_data("1e6", "8e6", viability="92,5")
+    data = f.passage_form("1e6", "8e6", viability="92,5")
     data["harvested_on"] = (DAY + timedelta(days=3)).isoformat()
     page = tech.post(f"/lots/{lot.id}/passages/new", data).get_data(as_text=True)
     assert _error(page, "harvested_on").startswith("Ne peut pas précéder la date d'ensemencement (")
@@ -114,7 +106,7 @@ def test_a_rule_refusal_reads_in_french_next_to_its_field(login_as, make_user, d
     # A comma in English is refused with a sentence, not read as a thousands separator.
     tech.post("/language", {"language": "en", "back": f"/lots/{lot.id}"})
     tech.get(f"/lots/{lot.id}/passages/new")
-    page = tech.post(f"/lots/{lot.id}/passages/new", passage_data("1e6", "8e6", viability="92,5")).get_data(
+    page = tech.post(f"/lots/{lot.id}/passages/new", f.passage_form("1e6", "8e6", viability="92,5")).get_data(
         as_text=True
     )
     assert "decimal point" in _error(page, "viability_pct")

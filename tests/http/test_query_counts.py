@@ -4,13 +4,9 @@ do not grow with the rows it shows — the same pages are counted before and aft
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
 
-import pytest
 from sqlalchemy import event, select
 
-from bank.clock import utcnow
-from bank.db import make_session_factory
 from bank.uow import unit_of_work
 from bank.users import actor_for
 from lots import services
@@ -18,13 +14,6 @@ from lots.models import Container
 from tests.factories import lots as f
 
 BOUND = 30  # statements per page, whatever the data: session user, permissions, the page's own queries
-
-
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
 
 
 @contextmanager
@@ -42,17 +31,7 @@ def counting(engine):
 
 
 def add_containers(session, tech, lot, box, n: int) -> None:
-    with unit_of_work(session, actor_for(tech)):
-        services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type="vial",
-            cells_per_container=1e5,
-            volume_ml=1.0,
-            cryoprotectant="10 % DMSO",
-            frozen_at=utcnow() - timedelta(hours=1),
-        )
+    f.formulate(session, tech, lot, n, "vial", 1e5, 1.0, reason=None)
     used = len(services.occupancy(session, box))  # fill the box row by row after what is there
     with unit_of_work(session, actor_for(tech)):
         services.store_lot_containers(session, lot, box, used // box.col_count + 1, used % box.col_count + 1)

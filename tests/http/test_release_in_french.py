@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from release import services
 from release.reports import coa_digest
 from tests.factories import release as fr
-from tests.support import PASSWORD
+from tests.support import PASSWORD, new_placebo_specification_draft
 
 pytestmark = pytest.mark.requirement("ER-LANGUAGE")
 
@@ -136,13 +136,7 @@ def test_a_browser_asking_for_french_reads_the_release_queue_in_french(lot, qa2)
 
 def test_french_qa_edits_a_specification_limit_with_a_decimal_comma(session, qa, qa2):
     in_french(qa)
-    qa.get("/release/specifications")
-    qa.post("/release/specifications/seed")
-    reload(session)
-    current = services.effective_specification(session, "PLACEBO-MEDIA")
-    qa.get(f"/release/specifications/{current.id}")
-    resp = qa.post(f"/release/specifications/{current.id}/draft")
-    draft_id = int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
+    current, draft_id = new_placebo_specification_draft(qa, session)
     page = shown(qa.get(f"/release/specifications/{draft_id}/edit"))
     limit = f"{current.spec().get_test('ENDOTOXIN').max:g}".replace(".", ",")  # 0,5 as seeded
     assert f'name="ENDOTOXIN__max" value="{limit}"' in page and "Brouillon PLACEBO-MEDIA" in page

@@ -4,7 +4,6 @@ next to its field, release refused with every reason on the screen, four eyes, t
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 from pypdf import PdfReader
@@ -16,7 +15,7 @@ from release import services
 from release.models import LateResultAlert, SpecificationVersion, TestResult
 from release.reports import coa_digest
 from tests.factories import release as fr
-from tests.support import verify_signed
+from tests.support import field_error, new_placebo_specification_draft, verify_signed
 
 pytestmark = pytest.mark.requirement("REL-CERTIFICATE", "ER-COPIES", "REL-DECISION")
 
@@ -84,11 +83,6 @@ def verify_all(client, session, lot):
     ]
     if keys:
         assert verify_signed(client, keys).status_code == 302
-
-
-def field_error(html: str, field: str) -> str:
-    m = re.search(rf'data-field="{re.escape(field)}">([^<]*)<', html)
-    return m.group(1) if m else ""
 
 
 def release(client, lot, password=None, conditional=False, confirm=True):
@@ -241,16 +235,11 @@ def test_analyst_cannot_release_own_lot_a_second_qa_can(session, lot, qa, qa2, t
 
 def test_rejection_with_reason_and_signature(session, lot, qa):
     qa.get(f"/release/lots/{lot.id}")
-    resp = qa.post(
-        f"/release/lots/{lot.id}/reject",
-        {"reason": "", "signature_password": "Correct-horse-42", "confirm": "y"},
-    )
+    reject = f"/release/lots/{lot.id}/reject"
+    signed = {"signature_password": "Correct-horse-42", "confirm": "y"}
+    resp = qa.post(reject, {"reason": "", **signed})
     assert "Give the reason" in field_error(resp.get_data(as_text=True), "reason")
-    resp = qa.post(
-        f"/release/lots/{lot.id}/reject",
-        {"reason": "Mycoplasma detected", "signature_password": "Correct-horse-42", "confirm": "y"},
-    )
-    assert resp.status_code == 302
+    assert qa.post(reject, {"reason": "Mycoplasma detected", **signed}).status_code == 302
     reload(session)
     assert session.get(type(lot), lot.id).status == "rejected"
 
@@ -357,13 +346,7 @@ def test_late_positive_sterility_shows_on_the_alert_page_and_the_lot(session, lo
 
 
 def test_specification_drafted_edited_and_approved_by_a_second_qa(session, qa, qa2):
-    qa.get("/release/specifications")
-    qa.post("/release/specifications/seed")
-    reload(session)
-    current = services.effective_specification(session, "PLACEBO-MEDIA")
-    qa.get(f"/release/specifications/{current.id}")
-    resp = qa.post(f"/release/specifications/{current.id}/draft")
-    draft_id = int(resp.headers["Location"].rstrip("/edit").rsplit("/", 1)[-1])
+    current, draft_id = new_placebo_specification_draft(qa, session)
     page = qa.get(f"/release/specifications/{draft_id}/edit")
     assert 'name="ENDOTOXIN__max"' in page.get_data(as_text=True)
     resp = qa.post(

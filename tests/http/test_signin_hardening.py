@@ -14,17 +14,9 @@ import bank.passwords
 from bank.clock import utcnow
 from bank.models import SignInAttempt, User
 from bank.uow import Actor, unit_of_work
-from tests.support import PASSWORD, WebClient
+from tests.support import PASSWORD, browser_at
 
 pytestmark = pytest.mark.requirement("ER-SESSIONS")
-
-
-def _from(app, address: str) -> WebClient:
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    web = WebClient(client)
-    web.get("/login")
-    return web
 
 
 def _address() -> str:
@@ -59,7 +51,7 @@ def test_every_refusal_reads_the_same_and_costs_one_password_check(app, make_use
     real_verify = bank.passwords.verify_password
     monkeypatch.setattr(bank.passwords, "verify_password", lambda h, p: checks.append(h) or real_verify(h, p))
     monkeypatch.setattr("bank.users.verify_password", bank.passwords.verify_password)
-    web = _from(app, _address())
+    web = browser_at(app, _address())
     bodies = []
     for name, password in (
         ("nobody-" + uuid.uuid4().hex[:8], PASSWORD),
@@ -87,7 +79,7 @@ def test_every_refusal_reads_the_same_and_costs_one_password_check(app, make_use
 def test_the_lock_ends_by_itself_and_grows_after_each_new_failure(app, make_user, session, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_NAME", 100)
     user = make_user("clinical")
-    web = _from(app, _address())
+    web = browser_at(app, _address())
     for n in range(5):
         web.post("/login", {"username": user.username, "password": f"wrong-{n}-password"})
     session.expire_all()
@@ -109,7 +101,7 @@ def test_administrators_see_locked_accounts_and_every_attempt(app, make_user, lo
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_NAME", 100)
     user = make_user("clinical")
     address = _address()
-    web = _from(app, address)
+    web = browser_at(app, address)
     ghost = "ghost-" + uuid.uuid4().hex[:8]
     web.post("/login", {"username": ghost, "password": "Anything-at-all-1"})
     for n in range(5):
@@ -125,22 +117,24 @@ def test_administrators_see_locked_accounts_and_every_attempt(app, make_user, lo
 def test_failures_past_the_limit_per_name_are_throttled_with_retry_after(app, make_user, session):
     user = make_user("qa")
     for n in range(5):  # from five addresses: the name alone is counted
-        _from(app, _address()).post("/login", {"username": user.username, "password": f"wrong-{n}-password"})
-    resp = _from(app, _address()).post("/login", {"username": user.username, "password": PASSWORD})
+        browser_at(app, _address()).post(
+            "/login", {"username": user.username, "password": f"wrong-{n}-password"}
+        )
+    resp = browser_at(app, _address()).post("/login", {"username": user.username, "password": PASSWORD})
     assert resp.status_code == 429 and 1 <= int(resp.headers["Retry-After"]) <= 60
     assert b"Too many failed sign-ins" in resp.data
     assert _attempts(session, username=user.username)[-1].outcome == "throttled"
     unknown = "nobody-" + uuid.uuid4().hex[:8]
     for n in range(5):
-        _from(app, _address()).post("/login", {"username": unknown, "password": f"wrong-{n}-password"})
-    assert _from(app, _address()).post("/login", {"username": unknown, "password": "x"}).status_code == 429, (
-        "an unknown name is throttled alike: the 429 tells nothing about the name"
-    )
+        browser_at(app, _address()).post("/login", {"username": unknown, "password": f"wrong-{n}-password"})
+    assert (
+        browser_at(app, _address()).post("/login", {"username": unknown, "password": "x"}).status_code == 429
+    ), "an unknown name is throttled alike: the 429 tells nothing about the name"
 
 
 def test_failures_past_the_limit_per_address_are_throttled(app, make_user):
     user = make_user("qa")
-    web = _from(app, _address())
+    web = browser_at(app, _address())
     for n in range(10):
         resp = web.post(
             "/login", {"username": f"guess{n}-{uuid.uuid4().hex[:6]}", "password": "Guessing-123"}
@@ -149,7 +143,9 @@ def test_failures_past_the_limit_per_address_are_throttled(app, make_user):
     resp = web.post("/login", {"username": user.username, "password": PASSWORD})
     assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
     assert (
-        _from(app, _address()).post("/login", {"username": user.username, "password": PASSWORD}).status_code
+        browser_at(app, _address())
+        .post("/login", {"username": user.username, "password": PASSWORD})
+        .status_code
         == 302
     )
 
@@ -184,14 +180,14 @@ def test_flask_users_unlock_lifts_the_lock(app, make_user, session):
 )
 def test_sign_in_never_redirects_to_another_site(app, make_user, target):
     user = make_user("qa")
-    web = _from(app, _address())
+    web = browser_at(app, _address())
     resp = web.post(f"/login?next={target}", {"username": user.username, "password": PASSWORD})
     assert resp.status_code == 302 and resp.headers["Location"] == "/", target
 
 
 def test_sign_in_returns_to_a_page_of_this_site(app, make_user):
     user = make_user("qa")
-    resp = _from(app, _address()).post(
+    resp = browser_at(app, _address()).post(
         "/login?next=/audit/%3Fentity%3Dusers", {"username": user.username, "password": PASSWORD}
     )
     assert resp.headers["Location"] == "/audit/?entity=users"
@@ -204,7 +200,9 @@ def test_a_nul_byte_in_a_form_field_is_a_field_error(login_as):
         "/admin/users/new", {"username": "ok.name", "full_name": "Jane\x00Tech", "roles": ["qa"]}
     )
     assert resp.status_code == 200 and b"control character" in resp.data
-    resp = _from(admin.client.application, _address()).post("/login", {"username": "a\x00b", "password": "x"})
+    resp = browser_at(admin.client.application, _address()).post(
+        "/login", {"username": "a\x00b", "password": "x"}
+    )
     assert resp.status_code == 200 and b"control character" in resp.data
 
 

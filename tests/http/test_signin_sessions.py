@@ -1,7 +1,6 @@
 """Sessions that end (issue 17): server-side rows, so a replayed cookie is refused after sign-out, and
 password changes, resets, deactivation and the absolute lifetime end sessions; tokens follow resets."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from bank.clock import utcnow
 from bank.models import ApiToken, User, UserSession
 from bank.uow import Actor, unit_of_work
-from tests.support import PASSWORD, WebClient
+from tests.support import PASSWORD, WebClient, token_for
 
 pytestmark = pytest.mark.requirement("ER-SESSIONS")
 
@@ -112,15 +111,9 @@ def test_the_last_five_passwords_cannot_be_chosen_again(app, make_user):
     )
 
 
-def _token(client) -> str:
-    client.get("/account/tokens/")
-    resp = client.post("/account/tokens/", {"name": "plate reader"})
-    return re.search(rb'data-testid="api-token">([^<]+)<', resp.data).group(1).decode()
-
-
 def test_an_administrators_reset_ends_sessions_and_revokes_tokens(app, login_as, session):
     tech = login_as("technician")
-    token = _token(tech)
+    token = token_for(tech, "plate reader")
     api = app.test_client()
     bearer = {"Authorization": f"Bearer {token}"}
     assert api.get("/api/v1/me", headers=bearer).status_code == 200
@@ -135,7 +128,7 @@ def test_an_administrators_reset_ends_sessions_and_revokes_tokens(app, login_as,
 
 def test_deactivation_revokes_tokens(app, login_as, session):
     tech = login_as("technician")
-    token = _token(tech)
+    token = token_for(tech, "plate reader")
     admin = login_as("admin")
     admin.get(f"/admin/users/{tech.user.id}")
     user = session.get(User, tech.user.id)
@@ -157,7 +150,7 @@ def test_deactivation_revokes_tokens(app, login_as, session):
 
 def test_a_user_who_must_change_the_password_cannot_use_the_api(app, login_as, session):
     tech = login_as("technician")
-    token = _token(tech)
+    token = token_for(tech, "plate reader")
     session.expire_all()
     with unit_of_work(session, Actor(None, "test: a forced change is pending")):
         session.get(User, tech.user.id).must_change_password = True

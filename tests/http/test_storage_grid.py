@@ -6,7 +6,6 @@ events name the box."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -25,17 +24,7 @@ def cell(page: str, row: int, col: int) -> str:
 
 
 def formulate(session, tech, lot, n=1) -> None:
-    with unit_of_work(session, actor_for(tech), "formulation"):
-        lot_services.formulate_containers(
-            session,
-            lot,
-            n_containers=n,
-            container_type="vial",
-            cells_per_container=1.0e6,
-            volume_ml=1.8,
-            cryoprotectant="10 % DMSO",
-            frozen_at=datetime.now(UTC) - timedelta(hours=1),
-        )
+    lf.formulate(session, tech, lot, n, "vial", 1.0e6, 1.8)
 
 
 def test_cells_show_lot_product_and_state_in_words_with_a_legend(session, login_as, make_user):

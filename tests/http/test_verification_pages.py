@@ -8,33 +8,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bank.db import make_session_factory
 from bank.verification.models import VerificationRecord
-from tests.factories import lots as f
 from tests.support import PASSWORD, OpenApiClient, WebClient, token_for
 
 pytestmark = pytest.mark.requirement("ER-ENTRY-CHECKS")
-
-
-@pytest.fixture
-def db_session(app):
-    s = make_session_factory(app.extensions["bank.engine"])()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def bench(db_session, make_user):
-    """A lot with an isolation and two passages entered by a technician, none verified."""
-    tech, qa = make_user("technician"), make_user("qa")
-    lot = f.harvest(db_session, tech, f.signed_donor(db_session, tech, qa))
-    entries = [
-        f.isolate(db_session, tech, None, lot),
-        f.passage(db_session, tech, None, lot, 1.0e6, 1.6e7),
-        f.passage(db_session, tech, None, lot, 2.0e6, 3.2e7),
-    ]
-    keys = [f"isolation:{entries[0].id}", *(f"passage:{p.id}" for p in entries[1:])]
-    return tech, lot, entries, keys
 
 
 def listed(html: str) -> list[str]:

@@ -9,23 +9,14 @@ from doses.custody.rules import (
     validate_temperatures,
 )
 from doses.custody.states import EVENTS, FINAL, IN_STORAGE, KINDS, next_events
+from tests.support import CUSTODY_CHAIN
 
 pytestmark = pytest.mark.requirement("DOS-CUSTODY")
-
-CHAIN = [
-    "issued_from_storage",
-    "packed",
-    "shipped",
-    "received_at_site",
-    "stored_at_site",
-    "thawed",
-    "administered",
-]
 
 
 def test_the_whole_chain_from_the_freezer_to_the_patient_is_permitted_in_order():
     last = None
-    for event in CHAIN:
+    for event in CUSTODY_CHAIN:
         assert event_problems(last, event, "issued" if last else "allocated") == [], (last, event)
         last = event
 

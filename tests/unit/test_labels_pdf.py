@@ -9,15 +9,11 @@ import dataclasses
 import io
 import re
 import shutil
-import subprocess
-import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
@@ -34,6 +30,8 @@ from bank.pdf import (
     build_document,
     content_digest,
 )
+from tests import support
+from tests.support import decoded
 
 pytestmark = pytest.mark.requirement("DOS-LABELS", "DOS-ISBT128")
 
@@ -70,20 +68,7 @@ OTHER = dataclasses.replace(
 def raster(pdf: bytes, dpi: int) -> list[Image.Image]:
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed: the labels cannot be rasterised")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "labels.pdf"
-        path.write_bytes(pdf)
-        subprocess.run(
-            ["pdftoppm", "-r", str(dpi), "-png", str(path), str(Path(folder) / "page")], check=True
-        )
-        return [Image.open(p).convert("L") for p in sorted(Path(folder).glob("page*.png"))]
-
-
-def decoded(image: Image.Image) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for result in zxingcpp.read_barcodes(image):
-        found.setdefault(result.format.name, []).append(result.text)
-    return found
+    return support.raster(pdf, dpi)
 
 
 @pytest.fixture(scope="module", params=["100x100", "100x50"])
