@@ -16,7 +16,7 @@ from bank.esign import signature_valid
 from bank.i18n import N_, t
 from bank.models import Audited, AuditEntry, Signature
 from bank.refusals import refuse_if
-from bank.status import change_status, initial_status
+from bank.status import add_new, change_status
 from bank.workflow import Transition, Workflow
 
 REVIEWED_MEANING = N_("Audit trail reviewed")
@@ -109,9 +109,7 @@ def sign_review(
         entries=count,
         findings=findings.strip(),
     )
-    session.add(review)
-    session.flush()
-    initial_status(session, review, AUDIT_REVIEW_WORKFLOW)
+    add_new(session, review, AUDIT_REVIEW_WORKFLOW)
 
     def bind(signature: Signature | None) -> None:
         review.signature_id = signature.id if signature else None

@@ -99,6 +99,14 @@ def initial_status(session: Session, record, workflow: Workflow) -> StatusChange
     return _record(session, record, None, workflow.initial, session.info.get("reason"), None)
 
 
+def add_new(session: Session, record, workflow: Workflow) -> StatusChange:
+    """Insert a new record as constructed (flushed, so it has its id) and record its creation state in its
+    status history: how the services create a record that has a workflow."""
+    session.add(record)
+    session.flush()
+    return initial_status(session, record, workflow)
+
+
 def _record(
     session: Session, record, source: str | None, target: str, reason: str | None, signature: Signature | None
 ) -> StatusChange:

@@ -19,7 +19,7 @@ from bank.i18n import t
 from bank.models import User
 from bank.refusals import Problem, Refused, control_character_errors, refuse_if
 from bank.signals import serious_reaction_reported
-from bank.status import change_status, initial_status
+from bank.status import add_new, change_status
 from bank.uow import acting_with, current_actor
 from biovigilance import rules
 from biovigilance.models import AdverseEvent, AdverseEventUpdate, FollowUpVisit
@@ -92,9 +92,7 @@ def record_event(session: Session, patient: Patient, data: EventInput) -> Advers
         imputability=data.imputability,
         reported_by_id=actor.id if actor else None,
     )
-    session.add(event)
-    session.flush()
-    initial_status(session, event, EVENT_WORKFLOW)
+    add_new(session, event, EVENT_WORKFLOW)
     _hold_at_once_if_needed(session, event)
     return event
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bank.i18n import N_, Text, t
@@ -48,13 +48,19 @@ def lots_in_process(session: Session, ctx: Context) -> Listing:
     )
 
 
-def open_deviations(session: Session, ctx: Context) -> Listing:
-    stmt = (
-        select(Deviation, Lot.din)
-        .join(Lot, Lot.id == Deviation.lot_id)
-        .where(Deviation.status == "open")
-        .order_by(Deviation.recorded_at, Deviation.id)
+def open_on_lots(record, since) -> Select:
+    """The open records of lots (deviations; release's late-result alerts), oldest first by `since`, each
+    with its lot's DIN."""
+    return (
+        select(record, Lot.din)
+        .join(Lot, Lot.id == record.lot_id)
+        .where(record.status == "open")
+        .order_by(since, record.id)
     )
+
+
+def open_deviations(session: Session, ctx: Context) -> Listing:
+    stmt = open_on_lots(Deviation, Deviation.recorded_at)
     return listing(
         session,
         stmt,

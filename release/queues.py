@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bank.i18n import N_, t
 from bank.queues import Context, Item, Listing, Queue, listing, register
 from lots.models import Lot
+from lots.queues import open_on_lots
 from release.models import LateResultAlert, LotRelease, SpecificationVersion, TestResult
 from release.services import release_problems
 
@@ -73,12 +74,7 @@ def conditional_releases(session: Session, ctx: Context) -> Listing:
 
 
 def open_alerts(session: Session, ctx: Context) -> Listing:
-    stmt = (
-        select(LateResultAlert, Lot.din)
-        .join(Lot, Lot.id == LateResultAlert.lot_id)
-        .where(LateResultAlert.status == "open")
-        .order_by(LateResultAlert.created_at, LateResultAlert.id)
-    )
+    stmt = open_on_lots(LateResultAlert, LateResultAlert.created_at)
     return listing(
         session,
         stmt,

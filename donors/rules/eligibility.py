@@ -385,6 +385,17 @@ def requires_lookback(previous_outcome: str, new: Determination) -> bool:
 # --- the signed determination -------------------------------------------------------------------
 
 
+# The decisions QA may sign only when the rules find the same outcome: the rule refusing each otherwise, and why.
+# (An ineligible decision the rules do not support needs a written reason instead.)
+_NEEDS_THE_OUTCOME = {
+    ELIGIBLE: (
+        "DON-DET-NOT-ELIGIBLE",
+        N_("the rules find the donor %(outcome)s: it cannot be signed eligible"),
+    ),
+    INCOMPLETE: ("DON-DET-NOT-INCOMPLETE", N_("the rules find the donor %(outcome)s, not incomplete")),
+}
+
+
 def decision_problems(
     *, is_autologous: bool, under_lookback: bool, outcome: str, decision: str, comment: str
 ) -> list[Problem]:
@@ -401,22 +412,9 @@ def decision_problems(
         problems.append(
             Problem("DON-DET-DECISION", t("unknown decision %(decision)s", decision=repr(decision)), decision)
         )
-    elif decision == ELIGIBLE and outcome != ELIGIBLE:
-        problems.append(
-            Problem(
-                "DON-DET-NOT-ELIGIBLE",
-                t("the rules find the donor %(outcome)s: it cannot be signed eligible", outcome=t(outcome)),
-                outcome,
-            )
-        )
-    elif decision == INCOMPLETE and outcome != INCOMPLETE:
-        problems.append(
-            Problem(
-                "DON-DET-NOT-INCOMPLETE",
-                t("the rules find the donor %(outcome)s, not incomplete", outcome=t(outcome)),
-                outcome,
-            )
-        )
+    elif decision in _NEEDS_THE_OUTCOME and outcome != decision:
+        rule_id, message = _NEEDS_THE_OUTCOME[decision]
+        problems.append(Problem(rule_id, t(message, outcome=t(outcome)), outcome))
     elif decision == INELIGIBLE and outcome != INELIGIBLE and not comment:
         problems.append(
             Problem(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bank.i18n import N_, t
 from bank.models import User
 from bank.refusals import FORM, Problem, Refused, refuse_if
-from bank.status import change_status, initial_status
+from bank.status import add_new, change_status
 from bank.uow import acting_with
 from donors.models import CriteriaSetVersion
 from donors.reference import NO_ACTIVE_CRITERIA, SSC_ADIPOSE_DONOR_V1
@@ -61,9 +61,7 @@ def ensure_seed_criteria(session: Session) -> CriteriaSetVersion:
         # Stored in English like every note; shown in the reader's language (|tr).
         note=N_("Seed list of the SSc allogeneic MSC(AT) programme (DOMAIN.md §2)"),
     )
-    session.add(row)
-    session.flush()
-    initial_status(session, row, CRITERIA_WORKFLOW)
+    add_new(session, row, CRITERIA_WORKFLOW)
     # The seed is active from the start: it is the protocol's own reviewed exclusion list.
     with acting_with(session, SEED_PERMISSION):
         change_status(
@@ -107,9 +105,7 @@ def draft_new_version(
         content=json.dumps(criteria_set_to_dict(new), sort_keys=True),
         created_by_id=author.id,
     )
-    session.add(row)
-    session.flush()
-    initial_status(session, row, CRITERIA_WORKFLOW)
+    add_new(session, row, CRITERIA_WORKFLOW)
     return row
 
 

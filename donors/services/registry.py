@@ -14,7 +14,7 @@ from bank.clock import today
 from bank.i18n import t
 from bank.identifiers import next_value
 from bank.refusals import refuse_if
-from bank.status import initial_status
+from bank.status import add_new
 from donors.models import DeterminationRecord, Donor, DonorIdentity
 from donors.rules import donor_errors, text_error
 from donors.services.determination import reevaluate_after_new_evidence
@@ -63,9 +63,7 @@ def register_donor(
         status=DONOR_WORKFLOW.initial,
         under_lookback=False,
     )
-    session.add(donor)
-    session.flush()
-    initial_status(session, donor, DONOR_WORKFLOW)
+    add_new(session, donor, DONOR_WORKFLOW)
     if (full_name or "").strip():
         session.add(DonorIdentity(donor_id=donor.id, full_name=full_name.strip()))
         session.flush()

@@ -10,7 +10,7 @@ from bank.esign import signature_valid
 from bank.i18n import t
 from bank.models import Signature, User
 from bank.refusals import Refused, refuse_if
-from bank.status import change_status, initial_status
+from bank.status import add_new, change_status
 from bank.uow import current_actor
 from lots.models import Deviation, Lot
 from lots.states import DEVIATION_WORKFLOW
@@ -33,9 +33,7 @@ def record_deviation(
         status=DEVIATION_WORKFLOW.initial,
         recorded_by_id=current_actor(session).id,
     )
-    session.add(deviation)
-    session.flush()
-    initial_status(session, deviation, DEVIATION_WORKFLOW)
+    add_new(session, deviation, DEVIATION_WORKFLOW)
     return deviation
 
 

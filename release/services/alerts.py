@@ -17,7 +17,7 @@ from bank.db import rows_of
 from bank.i18n import t
 from bank.refusals import control_character_errors, refuse_if
 from bank.signals import late_result_found
-from bank.status import change_status, initial_status
+from bank.status import add_new, change_status
 from bank.uow import current_actor
 from lots.models import Lot
 from lots.services import containers_of
@@ -48,9 +48,7 @@ def raise_late_result_alert(
         patients=json.dumps(list(alert.patients)),
         notify=", ".join(alert.notify),
     )
-    session.add(row)
-    session.flush()
-    initial_status(session, row, ALERT_WORKFLOW)
+    add_new(session, row, ALERT_WORKFLOW)
     return row
 
 

@@ -19,7 +19,7 @@ from bank.esign import signature_valid
 from bank.i18n import t
 from bank.models import Signature, User
 from bank.refusals import control_character_errors, refuse_if
-from bank.status import change_status, initial_status
+from bank.status import add_new, change_status
 from bank.uow import acting_with, current_actor
 from release.models import SpecificationVersion
 from release.reference import seed_specifications
@@ -56,9 +56,7 @@ def ensure_seed_specifications(session: Session) -> list[SpecificationVersion]:
             effective_at=utcnow(),
             created_by_id=actor.id if actor else None,
         )
-        session.add(row)
-        session.flush()
-        initial_status(session, row, SPEC_WORKFLOW)
+        add_new(session, row, SPEC_WORKFLOW)
         with acting_with(session, SEED_PERMISSION):
             change_status(
                 session, row, SPEC_WORKFLOW, "effective", reason="Seed specification (release/reference.py)"
@@ -105,9 +103,7 @@ def draft_new_version(session: Session, product_key: str) -> SpecificationVersio
         created_by_id=actor.id,
         edited_by_id=actor.id,
     )
-    session.add(row)
-    session.flush()
-    initial_status(session, row, SPEC_WORKFLOW)
+    add_new(session, row, SPEC_WORKFLOW)
     return row
 
 
