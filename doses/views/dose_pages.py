@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.lists import ExportedBy, SortColumn, csv_download, listed, shown_status, shown_time, sorting
+from bank.lists import (
+    ExportedBy,
+    SortColumn,
+    by_status,
+    csv_download,
+    listed,
+    shown_status,
+    shown_time,
+    sorting,
+)
 from bank.refusals import Problem, Refused
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, requires, show_refusal, submitted, work
@@ -137,7 +146,6 @@ def lift_hold(allocation_id: int):
 
 def _doses_query():
     q = subject_arg()
-    status = request.args.get("status", "")
     protocol = request.args.get("protocol", "")[:40]
     stmt = (
         select(Allocation)
@@ -147,8 +155,7 @@ def _doses_query():
     )
     if q:
         stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
-    if status in ALLOCATION_STATES:
-        stmt = stmt.where(Allocation.status == status)
+    stmt, status = by_status(stmt, Allocation.status, ALLOCATION_STATES)
     if protocol:
         stmt = stmt.where(ProtocolVersion.code == protocol)
     return stmt, q, status, protocol

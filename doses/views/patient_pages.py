@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bank.esign import signature_valid
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.lists import Export, SortColumn, listed
+from bank.lists import Export, SortColumn, by_status, listed
 from bank.models import Signature
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, posted, requires, submitted
@@ -40,14 +40,12 @@ def patients():
     ensure_protocols()
     q = subject_arg()
     protocol = request.args.get("protocol", "")[:40]
-    status = request.args.get("status", "")
     stmt = select(Patient).join(ProtocolVersion).order_by(Patient.id.desc())
     if q:
         stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
     if protocol:
         stmt = stmt.where(ProtocolVersion.code == protocol)
-    if status in PATIENT_STATES:
-        stmt = stmt.where(Patient.status == status)
+    stmt, status = by_status(stmt, Patient.status, PATIENT_STATES)
     # What the list shows in CSV (no arm: the list never shows one), every row as filtered; newest first
     # pages by key, another order chosen in a header pages by OFFSET.
     order, page = listed(stmt, PATIENT_COLUMNS, Patient.id, PATIENT_EXPORT, keyset=Patient.id)
