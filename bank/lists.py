@@ -87,6 +87,13 @@ def sorting(*columns: SortColumn) -> Sorting:
     return Sorting(columns, key, descending)
 
 
+def by_status(stmt, column, states, default: str = "") -> tuple:
+    """A list narrowed to the status chosen in ?status= (`default` when none is asked): `(stmt, status)`.
+    A status that is not one of `states` narrows nothing; it is returned as asked, for the page's filter."""
+    status = request.args.get("status", default)
+    return (stmt.where(column == status) if status in states else stmt), status
+
+
 def wants_csv() -> bool:
     return request.args.get("export") == "csv"
 

@@ -10,9 +10,11 @@ from flask import Blueprint, g, request
 from bank.clock import LocalTimeError, from_local
 from bank.i18n import t
 from bank.languages import facility_zone
+from bank.lists import by_status
 from bank.refusals import Refused
-from bank.web import db, work
+from bank.web import LIKE_ESCAPE, db, like_pattern, work
 from doses import services
+from doses.models import Patient, ProtocolVersion
 from doses.rules.protocol import Protocol
 from doses.states import ALLOCATION_WORKFLOW
 
@@ -60,6 +62,20 @@ def log_unblinded_view(patients, where: str) -> None:
 def subject_arg() -> str:
     """The subject id typed in a list's search box (?q=), as subject ids are stored: no spaces, upper case."""
     return "".join(request.args.get("q", "").split()).upper()[:40]
+
+
+def subject_filters(stmt, status_column, states) -> tuple:
+    """The filters of a list of patients or of their doses (`stmt` joins Patient and ProtocolVersion): the
+    subject searched (?q=), the protocol (?protocol=), the status (?status=, one of `states`).
+    `(stmt, filters)`: the statement narrowed, and the filters as asked, for the page to show them back."""
+    q = subject_arg()
+    protocol = request.args.get("protocol", "")[:40]
+    if q:
+        stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
+    if protocol:
+        stmt = stmt.where(ProtocolVersion.code == protocol)
+    stmt, status = by_status(stmt, status_column, states)
+    return stmt, {"q": q, "protocol": protocol, "status": status}
 
 
 def protocol_codes() -> list[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
+from sqlalchemy import select
 
 from bank.clock import today
 from bank.i18n import N_, localize, t
 from bank.web import db
+from lots.models import ProductType
 from lots.rules import material_lot_name, material_usability
 from lots.services.materials import facts, usable_material_lots
 
@@ -32,6 +34,16 @@ def form_page(form, title, lot=None, **page):
 def back_to_lot(lot_id: int):
     """After a step on a lot: its page."""
     return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+def of_product(stmt, product: str):
+    """A list of lots narrowed to one product, every version of it (its key); no key: every lot."""
+    return stmt.join(ProductType).where(ProductType.key == product) if product else stmt
+
+
+def product_keys() -> list[str]:
+    """The products a list of lots can be narrowed to (each key once, whatever its versions)."""
+    return sorted(set(db().scalars(select(ProductType.key))))
 
 
 def expiring_days() -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bank.forms import entered
 from bank.i18n import N_
 from bank.languages import flash
-from bank.lists import Export, SortColumn, listed
+from bank.lists import Export, SortColumn, by_status, listed
 from bank.web import (
     LIKE_ESCAPE,
     attempt,
@@ -61,15 +61,13 @@ DONOR_EXPORT = Export(  # the columns the list shows, every row of the list as f
 @requires("donor.view")
 def index():
     q = text_arg("q")
-    status = request.args.get("status", "")
     stmt = select(Donor).order_by(Donor.id.desc())
     if q:
         # Codes are upper case (DN-2024-0001): LIKE on the upper-cased query finds the same donors as ILIKE
         # at half the cost on PostgreSQL (ILIKE folds case on every row it scans).
         stmt = stmt.where(Donor.code.like(like_pattern(q.upper()), escape=LIKE_ESCAPE))
-    if status in DONOR_STATUSES:
-        stmt = stmt.where(Donor.status == status)
-    elif status == "lookback":
+    stmt, status = by_status(stmt, Donor.status, DONOR_STATUSES)
+    if status == "lookback":  # not a status: the donors under look-back, whatever their status
         stmt = stmt.where(Donor.under_lookback.is_(True))
     # Newest first pages by key; another order chosen in a header pages by OFFSET.
     order, page = listed(stmt, DONOR_COLUMNS, Donor.id, DONOR_EXPORT, keyset=Donor.id)

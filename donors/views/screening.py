@@ -4,6 +4,9 @@ results, voids) and the determination QA signs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import abort, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -176,44 +179,59 @@ def _offer_markers(form, criteria) -> None:
     form.marker.choices = [("", "—")] + [(m.marker, t(m.name)) for m in criteria.markers]
 
 
-def _new_entry(donor_id: int, form, offer, record, *, reason: str, anchor: str, title: str, submit: str):
-    """A screening entry typed for a donor: `offer` fills the form's choices from the active criteria set,
-    `record` takes the form's fields by name; recorded, the donor's page at the entry's section (`anchor`)."""
+@dataclass(frozen=True)
+class NewEntry:
+    """A kind of screening entry typed for a donor, one at a time."""
+
+    form: Callable[[], object]
+    offer: Callable[[object, object], None]  # fills the form's choices from the active criteria set
+    record: Callable[..., object]  # the service, taking the form's fields by name
+    reason: str  # the audit reason
+    anchor: str  # the donor page's section the entry is listed in
+    title: str  # marked with N_; %(code)s the donor
+    submit: str  # marked with N_
+
+
+MEDICATION = NewEntry(
+    forms.MedicationForm,
+    _offer_kinds,
+    services.record_medication,
+    reason="medication recorded",
+    anchor="#medications",
+    title=N_("Medication course for %(code)s"),
+    submit=N_("Record course"),
+)
+SEROLOGY = NewEntry(
+    forms.SerologyForm,
+    _offer_markers,
+    services.record_serology,
+    reason="serology result recorded",
+    anchor="#serology",
+    title=N_("Serology result for %(code)s"),
+    submit=N_("Record result"),
+)
+
+
+def _new_entry(donor_id: int, kind: NewEntry):
+    """The form of one entry for a donor; recorded, the donor's page at the entry's section."""
     donor = get_or_404(Donor, donor_id)
-    offer(form, parse(active_criteria()))
-    if submitted(form, lambda: record(db(), donor, **entered(form)), reason):
-        return redirect(url_for("donors.show", donor_id=donor.id) + anchor)
-    return form_page(form, t(title, code=donor.code), donor, submit=submit)
+    form = kind.form()
+    kind.offer(form, parse(active_criteria()))
+    if submitted(form, lambda: kind.record(db(), donor, **entered(form)), kind.reason):
+        return redirect(url_for("donors.show", donor_id=donor.id) + kind.anchor)
+    return form_page(form, t(kind.title, code=donor.code), donor, submit=t(kind.submit))
 
 
 @bp.route("/<int:donor_id>/medications/new", methods=["GET", "POST"])
 @requires("donor.edit")
 def add_medication(donor_id: int):
-    return _new_entry(
-        donor_id,
-        forms.MedicationForm(),
-        _offer_kinds,
-        services.record_medication,
-        reason="medication recorded",
-        anchor="#medications",
-        title=N_("Medication course for %(code)s"),
-        submit=_("Record course"),
-    )
+    return _new_entry(donor_id, MEDICATION)
 
 
 @bp.route("/<int:donor_id>/serology/new", methods=["GET", "POST"])
 @requires("donor.edit")
 def add_serology(donor_id: int):
-    return _new_entry(
-        donor_id,
-        forms.SerologyForm(),
-        _offer_markers,
-        services.record_serology,
-        reason="serology result recorded",
-        anchor="#serology",
-        title=N_("Serology result for %(code)s"),
-        submit=_("Record result"),
-    )
+    return _new_entry(donor_id, SEROLOGY)
 
 
 @bp.route("/<int:donor_id>/void/<kind>/<int:entry_id>", methods=["GET", "POST"])

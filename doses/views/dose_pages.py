@@ -9,10 +9,18 @@ from sqlalchemy import func, select
 
 from bank.i18n import N_, t
 from bank.languages import flash
-from bank.lists import ExportedBy, SortColumn, csv_download, listed, shown_status, shown_time, sorting
+from bank.lists import (
+    ExportedBy,
+    SortColumn,
+    csv_download,
+    listed,
+    shown_status,
+    shown_time,
+    sorting,
+)
 from bank.refusals import Problem, Refused
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, requires, show_refusal, submitted, work
+from bank.web import db, get_or_404, requires, show_refusal, submitted, work
 from doses import services
 from doses.blueprint import (
     bp,
@@ -21,7 +29,7 @@ from doses.blueprint import (
     local_datetime,
     log_unblinded_view,
     protocol_codes,
-    subject_arg,
+    subject_filters,
 )
 from doses.forms import AllocateForm, DeallocateForm, LiftHoldForm
 from doses.models import AllocatedContainer, Allocation, Patient, ProtocolVersion
@@ -136,22 +144,14 @@ def lift_hold(allocation_id: int):
 
 
 def _doses_query():
-    q = subject_arg()
-    status = request.args.get("status", "")
-    protocol = request.args.get("protocol", "")[:40]
+    """The dose list as filtered: `(stmt, filters)` (doses.blueprint.subject_filters)."""
     stmt = (
         select(Allocation)
         .join(Patient, Allocation.patient_id == Patient.id)
         .join(ProtocolVersion, Patient.protocol_version_id == ProtocolVersion.id)
         .order_by(Allocation.id.desc())
     )
-    if q:
-        stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
-    if status in ALLOCATION_STATES:
-        stmt = stmt.where(Allocation.status == status)
-    if protocol:
-        stmt = stmt.where(ProtocolVersion.code == protocol)
-    return stmt, q, status, protocol
+    return subject_filters(stmt, Allocation.status, ALLOCATION_STATES)
 
 
 # Never the treatment, the product or the cells: an order by them would tell a blinded reader the arms.
@@ -167,7 +167,7 @@ DOSE_COLUMNS = (
 @bp.route("/doses")
 @requires("dose.view")
 def doses():
-    stmt, q, status, protocol = _doses_query()
+    stmt, filters = _doses_query()
     # Newest first pages by key; another order chosen in a header pages by OFFSET.
     order, page = listed(stmt, DOSE_COLUMNS, Allocation.id, ExportedBy(_doses_csv), keyset=Allocation.id)
     rows = [
@@ -179,9 +179,7 @@ def doses():
         "doses/doses.html",
         page=page,
         rows=rows,
-        q=q,
-        status=status,
-        protocol=protocol,
+        **filters,
         codes=protocol_codes(),
         statuses=ALLOCATION_STATES,
         workflow=ALLOCATION_WORKFLOW,
@@ -193,7 +191,7 @@ def doses():
 @requires("dose.view")
 def export():
     """The dose list as CSV (same filters and order; the list's own ?export=csv is the same file)."""
-    stmt, *_ = _doses_query()
+    stmt, _filters = _doses_query()
     return _doses_csv(sorting(*DOSE_COLUMNS).apply(stmt, Allocation.id))
 
 

@@ -12,10 +12,17 @@ from bank.languages import flash
 from bank.lists import Export, SortColumn, listed
 from bank.models import Signature
 from bank.status import status_history
-from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, posted, requires, submitted
+from bank.web import db, get_or_404, posted, requires, submitted
 from donors.models import Donor
 from doses import services
-from doses.blueprint import bp, ensure_protocols, is_masked, log_unblinded_view, protocol_codes, subject_arg
+from doses.blueprint import (
+    bp,
+    ensure_protocols,
+    is_masked,
+    log_unblinded_view,
+    protocol_codes,
+    subject_filters,
+)
 from doses.forms import PatientForm, UnblindForm, WeightForm, checklist_form, registration
 from doses.models import Patient, ProtocolVersion, Unblinding
 from doses.rules import checklist_computed
@@ -38,25 +45,15 @@ PATIENT_EXPORT = Export(
 @requires("patient.view")
 def patients():
     ensure_protocols()
-    q = subject_arg()
-    protocol = request.args.get("protocol", "")[:40]
-    status = request.args.get("status", "")
     stmt = select(Patient).join(ProtocolVersion).order_by(Patient.id.desc())
-    if q:
-        stmt = stmt.where(Patient.subject_id.like(like_pattern(q), escape=LIKE_ESCAPE))
-    if protocol:
-        stmt = stmt.where(ProtocolVersion.code == protocol)
-    if status in PATIENT_STATES:
-        stmt = stmt.where(Patient.status == status)
+    stmt, filters = subject_filters(stmt, Patient.status, PATIENT_STATES)
     # What the list shows in CSV (no arm: the list never shows one), every row as filtered; newest first
     # pages by key, another order chosen in a header pages by OFFSET.
     order, page = listed(stmt, PATIENT_COLUMNS, Patient.id, PATIENT_EXPORT, keyset=Patient.id)
     return render_template(
         "doses/patients.html",
         page=page,
-        q=q,
-        protocol=protocol,
-        status=status,
+        **filters,
         codes=protocol_codes(),
         statuses=PATIENT_STATES,
         workflow=PATIENT_WORKFLOW,

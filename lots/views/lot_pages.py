@@ -13,13 +13,13 @@ from bank.esign import signature_valid, signatures_for
 from bank.forms import entered
 from bank.i18n import N_, localize, t
 from bank.languages import flash, number_text
-from bank.lists import Export, SortColumn, listed, whole_table
+from bank.lists import Export, SortColumn, by_status, listed, whole_table
 from bank.models import User
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, posted, requires, work
 from donors.models import Donor
 from lots import services
-from lots.blueprint import back_to_lot, bp, fin, form_page, offer_materials
+from lots.blueprint import back_to_lot, bp, fin, form_page, of_product, offer_materials, product_keys
 from lots.forms import DeriveLotForm, HarvestForm, PlaceboLotForm, ReasonForm
 from lots.growth import growth_curve
 from lots.models import Container, Lot, ProductType
@@ -62,20 +62,18 @@ LOT_EXPORT = Export(
 @requires("lot.view")
 def index():
     q = request.args.get("q", "").strip().upper()[:20]
-    status, tier, product = (request.args.get(k, "") for k in ("status", "tier", "product"))
+    tier, product = request.args.get("tier", ""), request.args.get("product", "")
     stmt = select(Lot).order_by(Lot.id.desc())
     if q:
         stmt = stmt.where(Lot.din.like(like_pattern("".join(q.split())), escape=LIKE_ESCAPE))
-    if status in LOT_STATUSES:
-        stmt = stmt.where(Lot.status == status)
+    stmt, status = by_status(stmt, Lot.status, LOT_STATUSES)
     if tier in TIERS:
         stmt = stmt.where(Lot.tier == tier)
-    if product:
-        stmt = stmt.join(ProductType).where(ProductType.key == product)
+    stmt = of_product(stmt, product)
     # Keyset pages (bank.web.paginate): Next reads after the last id shown, not OFFSET over 20,000 lots
     # (in the list's own order, newest first; another order chosen in a header pages by OFFSET).
     order, page = listed(stmt, LOT_COLUMNS, Lot.id, LOT_EXPORT, keyset=Lot.id)
-    keys = sorted(set(db().scalars(select(ProductType.key))))
+    keys = product_keys()
     return render_template(
         "lots/index.html",
         page=page,

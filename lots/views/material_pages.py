@@ -11,7 +11,7 @@ from bank.clock import today
 from bank.forms import entered
 from bank.i18n import N_, localize, t
 from bank.languages import day_text, flash
-from bank.lists import Export, SortColumn, listed, shown_status
+from bank.lists import Export, SortColumn, by_status, listed, shown_status
 from bank.web import LIKE_ESCAPE, db, get_or_404, like_pattern, posted, requires, step, text_arg
 from lots import services
 from lots.blueprint import expiring_days, form_page, material_standing, materials_bp
@@ -69,7 +69,6 @@ MATERIAL_EXPORT = Export(
 @requires("lot.view")
 def index():
     q = text_arg("q", 60)
-    status = request.args.get("status", "")
     stmt = select(MaterialLot).join(Material).order_by(Material.name, MaterialLot.expiry)
     if q:
         stmt = stmt.where(
@@ -78,8 +77,7 @@ def index():
                 MaterialLot.lot_number.ilike(like_pattern(q), escape=LIKE_ESCAPE),
             )
         )
-    if status in MATERIAL_STATUSES:
-        stmt = stmt.where(MaterialLot.status == status)
+    stmt, status = by_status(stmt, MaterialLot.status, MATERIAL_STATUSES)
     usability = request.args.get("usability", "")
     if usability in MATERIAL_USABILITY:
         stmt = stmt.where(_usability_clause(usability))

@@ -11,11 +11,12 @@ from sqlalchemy.orm import selectinload
 
 from bank.i18n import N_, localize, t
 from bank.languages import flash
-from bank.lists import EXPORT_LIMIT, SortColumn, csv_download, shown_status, sorting, wants_csv
+from bank.lists import EXPORT_LIMIT, SortColumn, by_status, csv_download, shown_status, sorting, wants_csv
 from bank.models import User
 from bank.status import status_history
 from bank.web import LIKE_ESCAPE, can, db, get_or_404, like_pattern, paginate, posted, requires, work
-from lots.models import Lot, ProductType
+from lots.blueprint import of_product, product_keys
+from lots.models import Lot
 from lots.states import LOT_WORKFLOW
 from release import services
 from release.blueprint import bp, typed_markers, typed_numbers, typed_result
@@ -75,15 +76,12 @@ QUEUE_COLUMNS = (
 def index():
     """The release queue: lots awaiting QC by default; any lot status, DIN search, product filter."""
     q = re.sub(r"[^A-Z0-9]", "", request.args.get("q", "").upper())[:20]  # a DIN has letters and digits only
-    status = request.args.get("status", "awaiting_qc")
     product = request.args.get("product", "")[:40]
     stmt = select(Lot).order_by(Lot.id.desc())
     if q:
         stmt = stmt.where(Lot.din.like(like_pattern(q), escape=LIKE_ESCAPE))
-    if status in LOT_WORKFLOW.states:
-        stmt = stmt.where(Lot.status == status)
-    if product:
-        stmt = stmt.join(ProductType).where(ProductType.key == product)
+    stmt, status = by_status(stmt, Lot.status, LOT_WORKFLOW.states, "awaiting_qc")
+    stmt = of_product(stmt, product)
     order = sorting(*QUEUE_COLUMNS)
     stmt = order.apply(stmt, Lot.id)
     if wants_csv():  # the columns the queue shows, every lot as filtered
@@ -103,7 +101,7 @@ def index():
         return csv_download("release-queue.csv", header, rows)
     page = paginate(stmt)
     counts = _queue_counts([lot.id for lot in page.items])
-    keys = sorted(set(db().scalars(select(ProductType.key))))
+    keys = product_keys()
     return render_template(
         "release/index.html",
         page=page,
