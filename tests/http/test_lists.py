@@ -72,7 +72,11 @@ def test_lots_sort_by_status_and_export_the_filtered_list(app, login_as, make_us
     # Newest first puts the held lot on top; sorted by status (in process < on hold), the first lot is.
     assert _names(web.get("/lots/?tier=master").get_data(as_text=True), dins) == dins[::-1]
     page = web.get("/lots/?tier=master&sort=status").get_data(as_text=True)
-    assert _names(page, dins) == dins and 'aria-sort="ascending"' in page
+    assert 'aria-sort="ascending"' in page
+    # The same order in the export, which holds every lot (lots in process left by earlier tests can push
+    # the held one off the first page).
+    export = web.get("/lots/?tier=master&sort=status&export=csv").get_data(as_text=True)
+    assert [row[0] for row in csv.reader(io.StringIO(export)) if row[0] in dins] == dins
     resp = web.get("/lots/?status=on_hold&export=csv")
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
     assert rows[0][:2] == ["din", "product"] and held.din in [r[0] for r in rows[1:]]
