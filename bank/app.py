@@ -442,8 +442,11 @@ def _register_templates(app: Flask) -> None:
         }
 
     # The status badge's words and colour come from the workflows' one map (bank.workflow); lists export
-    # themselves as filtered (bank.lists).
-    app.jinja_env.globals.update(status_kind=status_kind, status_label=status_label, export_url=export_url)
+    # themselves as filtered (bank.lists); a page's action buttons (macros, which see only the globals)
+    # show only to who may use them.
+    app.jinja_env.globals.update(
+        status_kind=status_kind, status_label=status_label, export_url=export_url, can=can
+    )
 
     @app.template_filter("cells")
     def cells(value):
