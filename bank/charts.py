@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -154,14 +155,14 @@ def svg(chart: Chart) -> Markup:
     return inline_svg(drawing(chart), chart.title)
 
 
-class ChartWithTable:
+class ChartWithTable(ABC):
     """A chart shown with the plain table of its numbers beside it: the class's COLUMNS (msgids) head the
     table in the reader's language, `rows()` fills it, `chart()` draws the figure."""
 
     COLUMNS: ClassVar[tuple[str, ...]] = ()
 
-    def chart(self) -> Chart:
-        raise NotImplementedError
+    @abstractmethod
+    def chart(self) -> Chart: ...
 
     def svg(self) -> Markup:
         return svg(self.chart())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Response, g, jsonify, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bank.clock import as_utc
 from bank.esign import signature_valid, signatures_for
@@ -55,6 +56,7 @@ LOT_EXPORT = Export(
         lot.status,
         lot.created_at,
     ),
+    load=(selectinload(Lot.product_type),),
 )
 
 
