@@ -435,7 +435,6 @@ def _register_templates(app: Flask) -> None:
         nav = [(label, endpoint) for label, endpoint, perm in app.extensions["bank.nav"] if can(perm)]
         return {
             "nav": nav,
-            "can": can,
             "facility_name": app.config["FACILITY_NAME"],
             "facility_fin": app.config["FACILITY_FIN"],
             "role_labels": ROLE_LABELS,

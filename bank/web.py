@@ -223,7 +223,7 @@ def submitted(form, action: Callable[[], object], reason: str | None = None) -> 
     """The form was posted and is valid, and `action()` ran in the request's unit of work without a
     refusal (a refusal is shown on the form, bank.web.attempt). The one shape of a view that takes a
     form: `if submitted(form, lambda: services.x(db(), ...), "x recorded"): flash(...); return redirect(...)`."""
-    return form.validate_on_submit() and attempt(form, action, reason).ok
+    return posted(form, action, reason).ok
 
 
 def text_arg(name: str, limit: int = 40) -> str:
