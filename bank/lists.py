@@ -177,7 +177,7 @@ def whole_table(stmt, columns: Iterable[SortColumn], tiebreak, export: Export) -
     """A short table shown whole (no pages) in the order the reader asked for: `(sorting, rows)`.
     With ?export=csv, the CSV file of the table as shown is the answer instead (aborts with it)."""
     order = sorting(*columns)
-    rows = db().scalars(order.apply(stmt, tiebreak).limit(EXPORT_LIMIT)).all()
+    rows = db().scalars(order.apply(stmt, tiebreak).options(*export.load).limit(EXPORT_LIMIT)).all()
     if wants_csv():
         abort(csv_download(export.filename, export.header, (export.row(item) for item in rows)))
     return order, rows
