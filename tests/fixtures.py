@@ -22,6 +22,27 @@ def owner_url() -> Callable[[str], str]:
     return lambda url: OWNER_URLS.get(url, url)
 
 
+@pytest.fixture
+def stopped_clock(monkeypatch):
+    """The one clock (bank.clock) stopped at the moment the fixture starts, for a test that compares two
+    readings of the same pages: a time-bound state left in the shared database by another test (a
+    one-minute account lock, a dose due tomorrow) cannot run out between two readings and pass for a
+    difference between them. Returns the stopped moment (aware UTC)."""
+    from datetime import datetime
+
+    from bank import clock
+
+    moment = clock.utcnow()
+
+    class Stopped(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    monkeypatch.setattr(clock, "datetime", Stopped)
+    return moment
+
+
 TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
 
 

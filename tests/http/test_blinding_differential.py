@@ -168,7 +168,9 @@ def _compare(what: str, responses, arms) -> None:
 
 
 @pytest.mark.parametrize("role", BLINDED_ROLES)
-def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms, role):
+def test_a_blinded_user_cannot_tell_the_arms_apart_anywhere(app, make_user, arms, role, stopped_clock):
+    # stopped_clock: both arms are read at one instant. Another test's one-minute account lock once ran
+    # out between the two readings of the administrator's home page (on PostgreSQL) and showed as a leak.
     user = make_user(role)
     web = client_for(app, user)
     walked = 0
