@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from bank import pdf
-from bank.clock import local_text, utcnow
+from bank.clock import utcnow
 from bank.esign import signatures_for
 from bank.i18n import localize
-from bank.languages import facility_zone
+from bank.languages import local_time
 from biovigilance import rules
 from biovigilance.models import AdverseEvent
 from biovigilance.services import AnnualSummary, updates_of
@@ -25,10 +25,6 @@ from doses.services import dose_text
 
 def _facility() -> str:
     return f"{current_app.config['FACILITY_NAME']} ({current_app.config['FACILITY_FIN']})"
-
-
-def _when(value) -> str:
-    return local_text(value, facility_zone())
 
 
 def _dose_facts(event: AdverseEvent) -> dict:
@@ -42,7 +38,7 @@ def _dose_facts(event: AdverseEvent) -> dict:
     return {
         "dins": sorted({c.lot.din for c in allocation.containers}),
         "product": text.product,
-        "applied": f"{_when(allocation.administered_at)}, {allocation.patient.site}"
+        "applied": f"{local_time(allocation.administered_at)}, {allocation.patient.site}"
         if allocation.administered_at
         else "",
     }
@@ -113,11 +109,11 @@ def notification_pdf(session: Session, event: AdverseEvent) -> bytes:
         _("Notification (Directive 2006/86/EC)"),
         content,
         [
-            (_("Reporting date"), _when(utcnow())),
+            (_("Reporting date"), local_time(utcnow())),
             (_("Individual affected"), _("recipient, subject %(subject)s", subject=content["individual"])),
             (_("Date and place of human application"), content["applied"] or no),
             (_("Unique donation identification number"), ", ".join(content["dins"]) or no),
-            (_("Date of the suspected serious adverse reaction"), _when(event.onset_at)),
+            (_("Date of the suspected serious adverse reaction"), local_time(event.onset_at)),
             (_("Type of tissues and cells involved"), content["product"] or no),
             (_("Imputability"), str(localize(rules.IMPUTABILITY[event.imputability]))),
         ],
@@ -154,8 +150,8 @@ def conclusions_pdf(session: Session, event: AdverseEvent) -> bytes:
         _("Conclusions (Directive 2006/86/EC)"),
         content,
         [
-            (_("Confirmation date"), _when(closing[-1].signed_at) if closing else ""),
-            (_("Date of the serious adverse reaction"), _when(event.onset_at)),
+            (_("Confirmation date"), local_time(closing[-1].signed_at) if closing else ""),
+            (_("Date of the serious adverse reaction"), local_time(event.onset_at)),
             (_("Unique donation identification number"), ", ".join(content["dins"]) or _("none")),
             (_("Confirmation of the serious adverse reaction"), yes if content["confirmed"] else no),
             (_("Type of tissues and cells involved"), dose["product"] or _("none")),
@@ -208,7 +204,7 @@ def annual_summary_pdf(result: AnnualSummary) -> bytes:
                     [
                         e.reference,
                         e.patient.subject_id,
-                        _when(e.onset_at),
+                        local_time(e.onset_at),
                         _("yes") if e.serious else _("no"),
                         str(e.grade or ""),
                         str(localize(rules.OUTCOMES[e.outcome])),

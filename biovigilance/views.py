@@ -13,7 +13,7 @@ from bank.clock import today
 from bank.esign import signature_valid, signatures_for
 from bank.forms import ConfirmForm
 from bank.i18n import N_, localize, t
-from bank.languages import flash
+from bank.languages import flash, local_time
 from bank.lists import Export, SortColumn, listed, shown_status, shown_time
 from bank.status import status_history
 from bank.web import can, db, get_or_404, inline_pdf, posted, requires, submitted
@@ -93,7 +93,7 @@ def new_event(patient_id: int):
             _(
                 "dose %(number)s, given %(when)s",
                 number=a.dose_number,
-                when=a.administered_at.date().isoformat(),
+                when=local_time(a.administered_at),
             ),
         )
         for a in doses

@@ -229,3 +229,25 @@ def test_a_french_clinician_records_and_reads_the_event_in_french(session, staff
     )
     page = text(web.get(resp.headers["Location"]))
     assert "Survenue" in page and "possible" in page and "non grave" in page
+
+
+def test_the_reports_print_times_in_the_readers_notation(session, staff, app):
+    """Issue 19 for the 2006/86/EC forms: a French reader's notification gives the onset and the
+    reporting date as 03/12/2026 15:00 CET, an English reader's as 2026-12-03 15:00 CET."""
+    _, patient, allocation = _given(session, staff)
+    clinician = client_for(app, staff.clinician)
+    resp = clinician.post(f"/biovigilance/patients/{patient.id}/events/new", _form(allocation))
+    assert resp.status_code == 302, text(resp)[-2000:]
+    fresh(session)
+    event = session.scalars(select(AdverseEvent).order_by(AdverseEvent.id.desc())).first()
+    onset = TODAY - timedelta(days=29)
+    qa = client_for(app, staff.qa)
+    english = _pdf_text(qa.client.get(f"/biovigilance/events/{event.id}/notification.pdf"))
+    assert re.search(rf"{onset.isoformat()} 15:00 CES?T", english), english
+    qa.post("/language", {"language": "fr", "back": "/"})
+    french = _pdf_text(qa.client.get(f"/biovigilance/events/{event.id}/notification.pdf"))
+    assert re.search(rf"{onset:%d/%m/%Y} 15:00 CES?T", french), french
+    assert onset.isoformat() not in french
+    year = onset.year
+    summary = _pdf_text(qa.client.get(f"/biovigilance/summary?protocol=MAESTRO-4MS&year={year}&format=pdf"))
+    assert f"{onset:%d/%m/%Y} 15:00" in summary and onset.isoformat() not in summary
