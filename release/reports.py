@@ -89,11 +89,7 @@ def _line(session: Session, test: SpecTest | None, r: TestResult) -> dict:
         "superseded_by": r.superseded_by_id,
         # keys added only when present, so the digest of a certificate printed before issue 18 holds
         **(
-            {
-                "voided": t(
-                    "voided %(day)s: %(reason)s", day=r.voided_at.date().isoformat(), reason=r.void_reason
-                )
-            }
+            {"voided": t("voided %(day)s: %(reason)s", day=r.voided_at.date(), reason=r.void_reason)}
             if r.voided
             else {}
         ),

@@ -50,7 +50,7 @@ class MaterialLot(Audited, Versioned, Base):
             "%(material)s lot %(lot_number)s (exp. %(expiry)s)",
             material=self.material.name,
             lot_number=self.lot_number,
-            expiry=self.expiry.isoformat(),
+            expiry=self.expiry,
         )
 
 

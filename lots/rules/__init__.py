@@ -189,9 +189,7 @@ def _check_dates(
         elif today is not None and value > today:
             errors[field] = t("Cannot be in the future.")
     if first_on is not None and then_on is not None and then_on < first_on and then not in errors:
-        errors[then] = t(
-            "Cannot be before %(date)s (%(day)s).", date=DATE_NAMES[first], day=first_on.isoformat()
-        )
+        errors[then] = t("Cannot be before %(date)s (%(day)s).", date=DATE_NAMES[first], day=first_on)
 
 
 def validate_passage_entry(
@@ -293,7 +291,7 @@ def check_material_lot(lot: MaterialLotFacts, use_date: date) -> list[Problem]:
         msg = t("%(lot)s has no expiry date recorded.", lot=ident)
         add(Problem("lots.material.expiry_missing", msg, evidence="expiry=None"))
     elif use_date > lot.expiry:
-        msg = t("%(lot)s expired on %(day)s.", lot=ident, day=lot.expiry.isoformat())
+        msg = t("%(lot)s expired on %(day)s.", lot=ident, day=lot.expiry)
         add(Problem("lots.material.expired", msg, evidence=f"expiry={lot.expiry}; use_date={use_date}"))
     if lot.status in MATERIAL_STATUSES and lot.status != MATERIAL_USABLE:
         msg = t("%(lot)s is %(status)s, not approved for use.", lot=ident, status=status_word(lot.status))
@@ -319,17 +317,15 @@ def material_usability(lot: MaterialLotFacts, today: date, soon_days: int) -> tu
     if lot.expiry is None:
         return "expired", t("no expiry date recorded")
     if today > lot.expiry:
-        return "expired", t("expired on %(day)s", day=lot.expiry.isoformat())
+        return "expired", t("expired on %(day)s", day=lot.expiry)
     if lot.status != MATERIAL_USABLE:
         return ("rejected" if lot.status == "rejected" else "quarantined"), t(
             "%(status)s, not approved for use", status=status_word(lot.status)
         )
     left = (lot.expiry - today).days
     if left <= soon_days:
-        return "expiring_soon", t(
-            "expires in %(days)s day(s), on %(day)s", days=left, day=lot.expiry.isoformat()
-        )
-    return "usable", t("expires on %(day)s", day=lot.expiry.isoformat())
+        return "expiring_soon", t("expires in %(days)s day(s), on %(day)s", days=left, day=lot.expiry)
+    return "usable", t("expires on %(day)s", day=lot.expiry)
 
 
 # --- harvest permission by donor status -----------------------------------------------------

@@ -78,7 +78,7 @@ def _after_checks(add, harvested: float, harvested_on: date, after: Neighbour | 
                     t(
                         "%(step)s was seeded on %(day)s, before these cells were harvested.",
                         step=after.label,
-                        day=after.on.isoformat(),
+                        day=after.on,
                     ),
                     evidence=f"harvested_on={harvested_on}; {after.label} seeded_on={after.on}",
                     field="harvested_on",
@@ -104,7 +104,7 @@ def _after_checks(add, harvested: float, harvested_on: date, after: Neighbour | 
                 "lots.plausibility.frozen_before_harvest",
                 t(
                     "The lot's containers were frozen on %(day)s, before this harvest.",
-                    day=frozen_on.isoformat(),
+                    day=frozen_on,
                 ),
                 evidence=f"harvested_on={harvested_on}; frozen_on={frozen_on}",
                 field="harvested_on",
@@ -143,7 +143,7 @@ def check_passage_plausibility(
                     t(
                         "Cannot be seeded before %(step)s ended (%(day)s).",
                         step=before.label,
-                        day=before.on.isoformat(),
+                        day=before.on,
                     ),
                     evidence=f"seeded_on={seeded_on}; {before.label}={before.on}",
                     field="seeded_on",
@@ -231,7 +231,7 @@ def check_isolation_plausibility(isolated_on: date, cell_count: float, after: Ne
                     t(
                         "%(step)s was seeded on %(day)s, before this isolation.",
                         step=after.label,
-                        day=after.on.isoformat(),
+                        day=after.on,
                     ),
                     evidence=f"isolated_on={isolated_on}; {after.label} seeded_on={after.on}",
                     field="isolated_on",
@@ -264,7 +264,7 @@ def check_freezing_date(frozen_on: date, last: Neighbour | None) -> list[Problem
             t(
                 "Cannot be frozen before %(step)s was harvested (%(day)s).",
                 step=last.label,
-                day=last.on.isoformat(),
+                day=last.on,
             ),
             evidence=f"frozen_on={frozen_on}; {last.label} harvested_on={last.on}",
             field="frozen_at",

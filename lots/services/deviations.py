@@ -89,7 +89,7 @@ def open_deviations(session: Session, lot: Lot) -> list[str]:
         t(
             "%(number)s open since %(day)s: %(description)s",
             number=d.number,
-            day=d.recorded_at.date().isoformat(),
+            day=d.recorded_at.date(),
             description=d.description,
         )
         for d in deviations_of(session, lot)

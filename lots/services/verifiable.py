@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from bank.i18n import t
-from bank.languages import number_text
+from bank.languages import day_text, number_text
 from bank.models import User
 from bank.verification.services import Entry, EntryQuery, VerifiableKind
 from bank.web import LIKE_ESCAPE, like_pattern
@@ -86,7 +86,7 @@ def isolation_entries(session: Session, query: EntryQuery) -> list[Entry]:
             [
                 (t("Viable cells"), _cells(iso.cell_count)),
                 (t("Viability"), f"{number_text(iso.viability_pct)} %"),
-                (t("Isolated on"), iso.isolated_on.isoformat()),
+                (t("Isolated on"), day_text(iso.isolated_on)),
                 (t("Operator"), iso.operator),
             ],
             isolation_values(iso),
@@ -111,7 +111,7 @@ def passage_entries(session: Session, query: EntryQuery) -> list[Entry]:
                 (t("Harvested cells"), _cells(p.harvested_cells)),
                 (t("Viability"), f"{number_text(p.viability_pct)} %"),
                 (t("Vessels"), str(p.vessels)),
-                (t("Dates"), f"{p.seeded_on.isoformat()} → {p.harvested_on.isoformat()}"),
+                (t("Dates"), f"{day_text(p.seeded_on)} → {day_text(p.harvested_on)}"),
                 (t("PD"), number_text(p.population_doublings, 2)),
                 (t("Operator"), p.operator),
             ],

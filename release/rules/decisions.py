@@ -309,7 +309,7 @@ def entry_errors(
     elif performed_on > today:
         errors["performed_on"] = t("Cannot be in the future.")
     elif harvested_on is not None and performed_on < harvested_on:
-        errors["performed_on"] = t("Before the harvest of this lot (%(day)s).", day=harvested_on.isoformat())
+        errors["performed_on"] = t("Before the harvest of this lot (%(day)s).", day=harvested_on)
     return errors
 
 

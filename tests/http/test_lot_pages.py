@@ -162,6 +162,13 @@ def test_pd_limit_and_expired_material_are_refused_with_clear_messages(login_as,
         f"/lots/{lot.id}/passages/new", f.passage_form("1", "2", material_lot_ids=[expired.id])
     ).get_data(as_text=True)
     assert f"expired on {expired.expiry}" in field_error(html, "material_lot_ids")
+    # The day in the reader's notation (issue 19): a French technician reads 27/11/2026.
+    tech.post("/language", {"language": "fr", "back": f"/lots/{lot.id}"})
+    tech.get(f"/lots/{lot.id}/passages/new")
+    html = tech.post(
+        f"/lots/{lot.id}/passages/new", f.passage_form("1", "2", material_lot_ids=[expired.id])
+    ).get_data(as_text=True)
+    assert f"périmé depuis le {expired.expiry:%d/%m/%Y}" in field_error(html, "material_lot_ids")
 
 
 def test_unverified_entry_blocks_qc_with_a_message(login_as, make_user, db_session):
