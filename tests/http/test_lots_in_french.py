@@ -102,7 +102,9 @@ def test_a_rule_refusal_reads_in_french_next_to_its_field(login_as, make_user, d
     data["harvested_on"] = (DAY + timedelta(days=3)).isoformat()
     page = tech.post(f"/lots/{lot.id}/passages/new", data).get_data(as_text=True)
     seeded = DAY + timedelta(days=4)  # the day is written in French notation too, not as stored
-    assert _error(page, "harvested_on") == f"Ne peut pas précéder la date d'ensemencement ({seeded:%d/%m/%Y})."
+    assert (
+        _error(page, "harvested_on") == f"Ne peut pas précéder la date d'ensemencement ({seeded:%d/%m/%Y})."
+    )
 
     # A comma in English is refused with a sentence, not read as a thousands separator.
     tech.post("/language", {"language": "en", "back": f"/lots/{lot.id}"})
