@@ -58,24 +58,24 @@ class Sorting:
 
     def url(self, key: str) -> str:
         """This page sorted by `key` (ascending first, then descending), its filters kept, from page 1."""
-        args = {
-            k: v for k, v in request.args.items() if k not in ("sort", "page", "after", "before", "export")
-        }
+        args = _filters()
         ascending_now = self.key == key and not self.descending
         args["sort"] = f"-{key}" if ascending_now else key
         return url_for(request.endpoint, **(request.view_args or {}), **args)
 
     def default_url(self) -> str:
         """This page in the list's own order (newest first), its filters kept."""
-        args = {
-            k: v for k, v in request.args.items() if k not in ("sort", "page", "after", "before", "export")
-        }
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return url_for(request.endpoint, **(request.view_args or {}), **_filters())
 
     def aria(self, key: str) -> str:
         if self.key != key:
             return "none"
         return "descending" if self.descending else "ascending"
+
+
+def _filters() -> dict:
+    """This request's filters: its arguments without the order, the page and the export."""
+    return {k: v for k, v in request.args.items() if k not in ("sort", "page", "after", "before", "export")}
 
 
 def sorting(*columns: SortColumn) -> Sorting:
@@ -132,7 +132,10 @@ class Export:
 
     def download(self, stmt) -> Response:
         """The CSV file of every row of the filtered, ordered statement (up to EXPORT_LIMIT)."""
-        items = db().scalars(stmt.options(*self.load).limit(EXPORT_LIMIT))
+        return self.of(db().scalars(stmt.options(*self.load).limit(EXPORT_LIMIT)))
+
+    def of(self, items: Iterable) -> Response:
+        """The CSV file of these items, one row each."""
         return csv_download(self.filename, self.header, (self.row(item) for item in items))
 
 
@@ -179,5 +182,5 @@ def whole_table(stmt, columns: Iterable[SortColumn], tiebreak, export: Export) -
     order = sorting(*columns)
     rows = db().scalars(order.apply(stmt, tiebreak).options(*export.load).limit(EXPORT_LIMIT)).all()
     if wants_csv():
-        abort(csv_download(export.filename, export.header, (export.row(item) for item in rows)))
+        abort(export.of(rows))
     return order, rows
